@@ -1,0 +1,213 @@
+import { createHash } from 'node:crypto';
+import {
+  createRemoteJWKSet,
+  decodeJwt,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  errors as joseErrors,
+  jwtVerify,
+} from 'jose';
+import { NotAuthenticatedError } from '../errors.js';
+import { type Principal, parseRealm, type Realm } from './principal.js';
+
+/** An issuer whose tokens this installation accepts. */
+export interface TrustedIssuer {
+  /** Exact `iss` value. */
+  issuer: string;
+  /** Where the verification keys come from: our key store, or the issuer's JWKS. */
+  keys: JWTVerifyGetKey;
+  /** When set, the token's `aud` must contain it. */
+  audience?: string | undefined;
+  /**
+   * Realm for tokens that do not carry a `realm` claim (external IdPs): their users are
+   * employees unless configured otherwise.
+   */
+  defaultRealm?: Realm;
+  /** Claim holding the user id (default `sub`); e.g. `preferred_username` for some IdPs. */
+  uidClaim?: string | undefined;
+}
+
+/** Configuration of an external OIDC issuer (e.g. the company's IdP). */
+export interface ExternalIssuerConfig {
+  issuer: string;
+  /** Defaults to the `jwks_uri` of the issuer's discovery document. */
+  jwksUri?: string | undefined;
+  audience?: string | undefined;
+  realm?: Realm | undefined;
+  uidClaim?: string | undefined;
+}
+
+export interface TokenVerifierOptions {
+  issuers: readonly TrustedIssuer[];
+  /** Revocation check by `jti`; a revoked token is rejected even before it expires. */
+  isRevoked?: (tokenId: string) => Promise<boolean>;
+  /** Verified tokens kept in memory (default 10,000). Verification is the cost of every request. */
+  cacheSize?: number;
+  clockToleranceSeconds?: number;
+  now?: () => number;
+}
+
+const ALGORITHMS = ['ES256', 'RS256', 'EdDSA', 'PS256', 'ES384', 'RS384', 'RS512'];
+
+/**
+ * The one module that turns an access token into a Principal. Every service uses it.
+ * Verified tokens are cached by a hash of the token until they expire, because JWT
+ * verification is what limits throughput (see PERFORMANCE.md).
+ */
+export class TokenVerifier {
+  readonly #issuers: Map<string, TrustedIssuer>;
+  readonly #cache = new Map<string, Principal>();
+  readonly #cacheSize: number;
+  readonly #isRevoked: ((tokenId: string) => Promise<boolean>) | undefined;
+  readonly #tolerance: number;
+  readonly #now: () => number;
+
+  constructor(options: TokenVerifierOptions) {
+    this.#issuers = new Map(options.issuers.map((i) => [i.issuer, i]));
+    this.#cacheSize = options.cacheSize ?? 10_000;
+    this.#isRevoked = options.isRevoked;
+    this.#tolerance = options.clockToleranceSeconds ?? 5;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Adds an issuer at run time (e.g. once the token service knows its public URL). */
+  trust(issuer: TrustedIssuer): void {
+    this.#issuers.set(issuer.issuer, issuer);
+  }
+
+  get trustedIssuers(): string[] {
+    return [...this.#issuers.keys()];
+  }
+
+  /** Forgets a cached verification, e.g. right after the token was revoked. */
+  forget(token: string): void {
+    this.#cache.delete(cacheKey(token));
+  }
+
+  async verify(token: string): Promise<Principal> {
+    const key = cacheKey(token);
+    const cached = this.#cache.get(key);
+    if (cached && cached.expiresAt.getTime() > this.#now()) {
+      if (cached.tokenId && this.#isRevoked && (await this.#isRevoked(cached.tokenId))) {
+        this.#cache.delete(key);
+        throw invalid('the access token was revoked');
+      }
+      return cached;
+    }
+    if (cached) this.#cache.delete(key);
+
+    let unverified: JWTPayload;
+    try {
+      unverified = decodeJwt(token);
+    } catch {
+      throw invalid('the access token is not a valid JWT');
+    }
+    const trusted = unverified.iss ? this.#issuers.get(unverified.iss) : undefined;
+    if (!trusted) throw invalid(`tokens of issuer ${JSON.stringify(unverified.iss ?? '')} are not accepted`);
+
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, trusted.keys, {
+        issuer: trusted.issuer,
+        algorithms: ALGORITHMS,
+        clockTolerance: this.#tolerance,
+        currentDate: new Date(this.#now()),
+        ...(trusted.audience ? { audience: trusted.audience } : {}),
+      }));
+    } catch (error) {
+      throw invalid(describeJoseError(error), error);
+    }
+
+    const principal = toPrincipal(payload, trusted);
+    if (principal.tokenId && this.#isRevoked && (await this.#isRevoked(principal.tokenId))) {
+      throw invalid('the access token was revoked');
+    }
+    if (this.#cache.size >= this.#cacheSize) {
+      // Oldest entry first: Map iterates in insertion order.
+      const oldest = this.#cache.keys().next().value;
+      if (oldest !== undefined) this.#cache.delete(oldest);
+    }
+    this.#cache.set(key, principal);
+    return principal;
+  }
+}
+
+function cacheKey(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
+function invalid(message: string, cause?: unknown): NotAuthenticatedError {
+  return new NotAuthenticatedError(message, { bearerError: 'invalid_token', code: 'TOKEN_INVALID', cause });
+}
+
+function describeJoseError(error: unknown): string {
+  if (error instanceof joseErrors.JWTExpired) return 'the access token has expired';
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed)
+    return 'the access token signature is invalid';
+  if (error instanceof joseErrors.JWKSNoMatchingKey) return 'the access token was signed with an unknown key';
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    return `the access token claim "${error.claim}" is invalid: ${error.reason}`;
+  }
+  if (error instanceof joseErrors.JOSEAlgNotAllowed)
+    return 'the access token uses an algorithm that is not allowed';
+  if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JOSEError) {
+    return `the access token could not be verified (${error.code})`;
+  }
+  return 'the access token could not be verified';
+}
+
+function toPrincipal(payload: JWTPayload, trusted: TrustedIssuer): Principal {
+  const uidClaim = trusted.uidClaim ?? 'sub';
+  const uid = payload[uidClaim];
+  if (typeof uid !== 'string' || uid === '') throw invalid(`the access token has no "${uidClaim}" claim`);
+  const realm =
+    parseRealm(typeof payload.realm === 'string' ? payload.realm : undefined) ?? trusted.defaultRealm;
+  if (!realm) throw invalid('the access token has no realm');
+  if (payload.exp === undefined) throw invalid('the access token has no expiry');
+  const rawScope = payload.scope ?? payload.scp;
+  const scopes = Array.isArray(rawScope)
+    ? rawScope.filter((s): s is string => typeof s === 'string')
+    : typeof rawScope === 'string'
+      ? rawScope.split(' ').filter(Boolean)
+      : [];
+  return {
+    uid,
+    realm,
+    scopes: new Set(scopes),
+    clientId: typeof payload.client_id === 'string' ? payload.client_id : undefined,
+    grantType: typeof payload.grant_type === 'string' ? payload.grant_type : undefined,
+    issuer: trusted.issuer,
+    tokenId: payload.jti,
+    expiresAt: new Date(payload.exp * 1000),
+  };
+}
+
+/**
+ * Trusts an external OIDC issuer: keys come from its JWKS, found through discovery unless
+ * `jwksUri` is given. Discovery happens on first use, so start-up does not depend on the IdP.
+ */
+export function externalIssuer(config: ExternalIssuerConfig, fetchImpl: typeof fetch = fetch): TrustedIssuer {
+  let keySet: JWTVerifyGetKey | undefined;
+  const keys: JWTVerifyGetKey = async (header, token) => {
+    if (!keySet) {
+      let jwksUri = config.jwksUri;
+      if (!jwksUri) {
+        const url = `${config.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
+        const response = await fetchImpl(url);
+        if (!response.ok) throw new Error(`OIDC discovery at ${url} answered ${response.status}`);
+        const discovery = (await response.json()) as { jwks_uri?: string };
+        if (!discovery.jwks_uri) throw new Error(`OIDC discovery at ${url} has no jwks_uri`);
+        jwksUri = discovery.jwks_uri;
+      }
+      keySet = createRemoteJWKSet(new URL(jwksUri));
+    }
+    return keySet(header, token);
+  };
+  return {
+    issuer: config.issuer,
+    keys,
+    audience: config.audience,
+    defaultRealm: config.realm ?? 'employees',
+    uidClaim: config.uidClaim,
+  };
+}

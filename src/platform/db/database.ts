@@ -1,0 +1,63 @@
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { PGliteDialect } from './pglite-dialect.js';
+
+/** Where the platform keeps its relational data. */
+export type DatabaseOptions =
+  /** Embedded PGlite; `dataDir` undefined means in memory (tests). */
+  | { kind: 'pglite'; dataDir?: string | undefined }
+  /** A PostgreSQL server; `schema` isolates one installation (or one test suite) from another. */
+  | { kind: 'postgres'; url: string; schema?: string | undefined; poolSize?: number | undefined };
+
+/**
+ * The one query layer. Components see it through `kysely<TheirTables>()`: each component
+ * declares only its own tables, so no component can reach into another's.
+ */
+export interface Database {
+  readonly kind: DatabaseOptions['kind'];
+  kysely<Tables>(): Kysely<Tables>;
+  destroy(): Promise<void>;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  // biome-ignore lint/suspicious/noExplicitAny: tables are typed per component through kysely<T>().
+  let db: Kysely<any>;
+  if (options.kind === 'pglite') {
+    const pglite = options.dataDir === undefined ? new PGlite() : new PGlite(options.dataDir);
+    await pglite.waitReady;
+    db = new Kysely({ dialect: new PGliteDialect(pglite) });
+  } else {
+    if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) {
+      throw new Error(`invalid schema name ${JSON.stringify(options.schema)}`);
+    }
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+    });
+    db = new Kysely({ dialect: new PostgresDialect({ pool }) });
+    if (options.schema) {
+      await sql`create schema if not exists ${sql.id(options.schema)}`.execute(db);
+    }
+  }
+  return {
+    kind: options.kind,
+    kysely: <Tables>() => db as Kysely<Tables>,
+    destroy: () => db.destroy(),
+  };
+}
+
+/** Parses the `DATABASE_URL` convention: a postgres URL, or nothing for the embedded default. */
+export function databaseOptionsFrom(url: string | undefined, dataDir: string | undefined): DatabaseOptions {
+  if (url && /^postgres(ql)?:\/\//.test(url)) {
+    const parsed = new URL(url);
+    const schema = parsed.searchParams.get('schema') ?? undefined;
+    parsed.searchParams.delete('schema');
+    return { kind: 'postgres', url: parsed.toString(), schema };
+  }
+  if (url) throw new Error(`DATABASE_URL must start with postgres:// or postgresql://`);
+  return { kind: 'pglite', dataDir };
+}
