@@ -40,3 +40,23 @@ export interface TeamDirectory {
   /** The team owning an AWS account, if any. */
   teamOfAccount(accountId: string): Promise<Team | undefined>;
 }
+
+/** Team list entries leave out members and accounts, as the original did. */
+export const TeamSummarySchema = TeamSchema.pick({ id: true, name: true, type: true, description: true });
+
+export const PutTeamSchema = z.strictObject({
+  name: z.string().min(1).max(200),
+  type: z.string().min(1).max(50).optional(),
+  description: z.string().max(2000).optional(),
+  members: z
+    .array(z.string().regex(/^[a-z][a-z0-9._-]{0,62}$/, 'must be a user id'))
+    .max(1000)
+    .optional(),
+  aws_accounts: z.array(AwsAccountIdSchema).max(1000).optional(),
+});
+
+export const PutAwsAccountSchema = z.strictObject({
+  owner: TeamIdSchema.nullable(),
+  description: z.string().max(2000).optional(),
+  disabled: z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean()).optional(),
+});

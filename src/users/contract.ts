@@ -24,3 +24,25 @@ export interface UserDirectory {
   /** OpenSSH public key lines (`ssh-ed25519 AAAA… comment`). */
   sshKeys(uid: string): Promise<string[]>;
 }
+
+/** `PUT /employees/{uid}` (administrators). */
+export const PutUserSchema = z.strictObject({
+  name: z.string().min(1).max(200),
+  email: z.email().max(320),
+  disabled: z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean()).optional(),
+  password: z.string().min(8, 'must have at least 8 characters').max(1000).optional(),
+});
+
+export const SshKeySchema = z.object({
+  fingerprint: z.string(),
+  public_key: z.string(),
+  created: z.string(),
+});
+
+export const AddSshKeySchema = z.strictObject({ public_key: z.string().min(1).max(16_384) });
+
+export const ChangePasswordSchema = z.strictObject({
+  /** Required when users change their own password; administrators may omit it. */
+  current_password: z.string().max(1000).optional(),
+  password: z.string().min(8, 'must have at least 8 characters').max(1000),
+});

@@ -13,6 +13,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
@@ -36,7 +37,21 @@ export interface HttpAppOptions {
   bodyLimit?: number;
   /** Extra readiness check for `/health`, e.g. a database ping. */
   healthCheck?: () => Promise<void>;
+  /**
+   * Records every mutating call (POST, PUT, PATCH, DELETE) to a matched route: who, which
+   * route and target, when, and the resulting status. Handlers add facts with `auditDetails`.
+   */
+  audit?: { log: AuditLog; service: string };
 }
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Facts a handler wants in this call's audit event; never secrets. */
+    auditDetails?: Record<string, unknown>;
+  }
+}
+
+const MUTATING_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
  * Builds the Fastify app every service starts from: Zod validation, OpenAPI from the
@@ -81,6 +96,19 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       { service: options.title, method: request.method, route, status: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
+    const audit = options.audit;
+    if (audit && MUTATING_METHODS.has(request.method) && request.routeOptions.url) {
+      const params = (request.params ?? {}) as Record<string, string>;
+      await audit.log.record({
+        service: audit.service,
+        action: `${request.method} ${route}`,
+        actor: request.principal ?? { uid: 'anonymous' },
+        target: { type: route, id: Object.values(params).join('/') },
+        outcome: reply.statusCode < 400 ? 'success' : 'failure',
+        details: { status: reply.statusCode, ...request.auditDetails },
+        requestId: request.id,
+      });
+    }
     if (reply.statusCode >= 500) {
       request.log.error({ req: request, status: reply.statusCode }, 'request failed');
     } else {

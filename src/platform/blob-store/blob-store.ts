@@ -1,0 +1,99 @@
+import type { Readable } from 'node:stream';
+import { InputError } from '../errors.js';
+import type { UploadSessions } from './upload-sessions.js';
+
+/** What is known about a stored blob. */
+export interface BlobInfo {
+  /** `sha256:<64 hex>`: the only algorithm stores accept. */
+  digest: string;
+  size: number;
+}
+
+/** Inclusive byte range, as HTTP `Range: bytes=start-end` names it. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/** What the writer claims about content it is about to store; checked before anything is published. */
+export interface ExpectedBlob {
+  digest?: string | undefined;
+  size?: number | undefined;
+}
+
+/**
+ * Content-addressed blob storage. Writers stream: content is hashed while it is written to a
+ * temporary place and published under its digest only once the digest is known to match, so a
+ * reader never sees half-written or wrong content. Blobs are never modified once published.
+ */
+export interface BlobStore {
+  readonly kind: 'filesystem' | 's3';
+  /** Resumable uploads that are written in pieces and published once complete. */
+  readonly uploads: UploadSessions;
+  /**
+   * Streams `source` into the store. Rejects with `DigestMismatchError` (or `SizeMismatchError`)
+   * when `expected` does not hold; nothing is published then.
+   */
+  put(source: Readable | AsyncIterable<Uint8Array>, expected?: ExpectedBlob): Promise<BlobInfo>;
+  /**
+   * Publishes a local file whose digest and size the caller has already verified (an upload
+   * session). The file is consumed: moved or deleted.
+   */
+  publishFile(path: string, info: BlobInfo): Promise<void>;
+  /** The blob's content, or the inclusive `range` of it. Rejects with `BlobNotFoundError`. */
+  get(digest: string, range?: ByteRange): Promise<Readable>;
+  stat(digest: string): Promise<BlobInfo | undefined>;
+  exists(digest: string): Promise<boolean>;
+}
+
+const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+export function isSha256Digest(value: string): boolean {
+  return SHA256_DIGEST.test(value);
+}
+
+/** Throws an `InputError` with code `DIGEST_INVALID` unless `digest` is `sha256:<64 lowercase hex>`. */
+export function assertDigest(digest: string): void {
+  if (!SHA256_DIGEST.test(digest)) {
+    throw new InputError(`"${digest}" is not a supported digest: expected sha256:<64 lowercase hex digits>`, {
+      code: 'DIGEST_INVALID',
+    });
+  }
+}
+
+/** The content did not hash to the digest the writer announced. */
+export class DigestMismatchError extends InputError {
+  readonly expected: string;
+  readonly actual: string;
+  constructor(expected: string, actual: string) {
+    super(`the content's digest is ${actual}, not ${expected} as announced`, { code: 'DIGEST_INVALID' });
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/** The content's length was not what the writer announced. */
+export class SizeMismatchError extends InputError {
+  constructor(expected: number, actual: number) {
+    super(`the content is ${actual} bytes long, not ${expected} as announced`, { code: 'SIZE_INVALID' });
+  }
+}
+
+/** Asked for a blob the store does not hold. */
+export class BlobNotFoundError extends Error {
+  readonly code = 'BLOB_UNKNOWN';
+  constructor(readonly digest: string) {
+    super(`blob ${digest} is not in the store`);
+    this.name = 'BlobNotFoundError';
+  }
+}
+
+/** Throws the right mismatch error when `actual` is not what `expected` announced. */
+export function verifyExpected(expected: ExpectedBlob | undefined, actual: BlobInfo): void {
+  if (expected?.size !== undefined && expected.size !== actual.size) {
+    throw new SizeMismatchError(expected.size, actual.size);
+  }
+  if (expected?.digest !== undefined && expected.digest !== actual.digest) {
+    throw new DigestMismatchError(expected.digest, actual.digest);
+  }
+}

@@ -1,0 +1,37 @@
+import { createHash, type Hash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+
+/** Counts and hashes what flows through, without copying it. */
+export class DigestCounter {
+  readonly #hash: Hash = createHash('sha256');
+  size = 0;
+
+  update(chunk: Uint8Array): void {
+    this.#hash.update(chunk);
+    this.size += chunk.byteLength;
+  }
+
+  digest(): string {
+    return `sha256:${this.#hash.digest('hex')}`;
+  }
+}
+
+/** A pass-through stage for `stream.pipeline` that feeds every chunk to `counter`. */
+export function hashingStage(counter: DigestCounter) {
+  return async function* hashing(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    for await (const chunk of source) {
+      counter.update(chunk);
+      yield chunk;
+    }
+  };
+}
+
+/** Digest and size of everything `source` yields. */
+export async function digestOf(source: Readable | AsyncIterable<Uint8Array>): Promise<{
+  digest: string;
+  size: number;
+}> {
+  const counter = new DigestCounter();
+  for await (const chunk of source) counter.update(chunk as Uint8Array);
+  return { digest: counter.digest(), size: counter.size };
+}

@@ -1,0 +1,5 @@
+export * from './blob-store.js';
+export * from './filesystem-blob-store.js';
+export { digestOf } from './hashing.js';
+export * from './s3-blob-store.js';
+export * from './upload-sessions.js';

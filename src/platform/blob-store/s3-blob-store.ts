@@ -1,0 +1,217 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { GetObjectCommand, HeadObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import {
+  assertDigest,
+  type BlobInfo,
+  BlobNotFoundError,
+  type BlobStore,
+  type ByteRange,
+  type ExpectedBlob,
+  verifyExpected,
+} from './blob-store.js';
+import { DigestCounter, hashingStage } from './hashing.js';
+import { UploadSessions } from './upload-sessions.js';
+
+export interface S3BlobStoreOptions {
+  bucket: string;
+  /** Key prefix for blobs (default `blobs/`); keys are `<prefix>sha256/<first two hex>/<hex>`. */
+  prefix?: string;
+  /** A ready client; otherwise one is built from `region`, `endpoint` and `forcePathStyle`. */
+  client?: S3Client;
+  region?: string;
+  /** S3-compatible endpoint, e.g. `AWS_ENDPOINT_URL` (MinIO, Ceph, s3rver). */
+  endpoint?: string;
+  /** Path-style addressing (`<endpoint>/<bucket>/<key>`), which most S3-compatible stores need. */
+  forcePathStyle?: boolean;
+  credentials?: S3ClientConfig['credentials'];
+  /** Local directory for resumable uploads and for writes of unknown digest (required). */
+  stagingDir: string;
+  /** Multipart part size in bytes (default 16 MiB); memory use is about `partSize × queueSize`. */
+  partSize?: number;
+  /** Parts uploaded in parallel (default 4). */
+  queueSize?: number;
+}
+
+/**
+ * Options from the usual AWS environment: `AWS_ENDPOINT_URL` (+ `AWS_ENDPOINT_URL_S3`), `AWS_REGION`.
+ * A custom endpoint turns on path-style addressing. Only `main` passes `process.env` here.
+ */
+export function s3EndpointOptionsFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): Pick<S3BlobStoreOptions, 'endpoint' | 'region' | 'forcePathStyle'> {
+  const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+  return {
+    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+    ...((env.AWS_REGION ?? env.AWS_DEFAULT_REGION)
+      ? { region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION }
+      : {}),
+  };
+}
+
+/** Whether an S3 error means "no such object". */
+function isNotFound(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.$metadata?.httpStatusCode === 404;
+}
+
+/**
+ * Blobs as objects in an S3 bucket. A write streams straight to the blob's final key while it
+ * is hashed; if the digest does not match, the stream fails before its end, so the multipart
+ * upload is aborted (or the single PUT never sent) and nothing is published.
+ */
+export class S3BlobStore implements BlobStore {
+  readonly kind = 's3' as const;
+  readonly uploads: UploadSessions;
+  readonly client: S3Client;
+  readonly #bucket: string;
+  readonly #prefix: string;
+  readonly #stagingDir: string;
+  readonly #partSize: number;
+  readonly #queueSize: number;
+
+  constructor(options: S3BlobStoreOptions) {
+    this.#bucket = options.bucket;
+    this.#prefix = options.prefix ?? 'blobs/';
+    this.#stagingDir = options.stagingDir;
+    this.#partSize = options.partSize ?? 16 * 1024 * 1024;
+    this.#queueSize = options.queueSize ?? 4;
+    this.client =
+      options.client ??
+      new S3Client({
+        ...(options.region ? { region: options.region } : {}),
+        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+        ...(options.forcePathStyle !== undefined ? { forcePathStyle: options.forcePathStyle } : {}),
+        ...(options.credentials ? { credentials: options.credentials } : {}),
+      });
+    this.uploads = new UploadSessions({ dir: join(this.#stagingDir, 'uploads'), store: this });
+  }
+
+  async init(): Promise<this> {
+    await mkdir(join(this.#stagingDir, 'tmp'), { recursive: true });
+    await this.uploads.init();
+    return this;
+  }
+
+  keyOf(digest: string): string {
+    assertDigest(digest);
+    const hex = digest.slice('sha256:'.length);
+    return `${this.#prefix}sha256/${hex.slice(0, 2)}/${hex}`;
+  }
+
+  async put(source: Readable | AsyncIterable<Uint8Array>, expected?: ExpectedBlob): Promise<BlobInfo> {
+    if (expected?.digest === undefined) return this.#putUnknownDigest(source, expected);
+    const key = this.keyOf(expected.digest);
+    const counter = new DigestCounter();
+    let verified: BlobInfo | undefined;
+    const verifying = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        counter.update(chunk);
+        callback(null, chunk);
+      },
+      flush(callback) {
+        // Failing here fails the body before its end: the object is never completed.
+        const info = { digest: counter.digest(), size: counter.size };
+        try {
+          verifyExpected(expected, info);
+          verified = info;
+          callback();
+        } catch (error) {
+          callback(error as Error);
+        }
+      },
+    });
+    const input = source instanceof Readable ? source : Readable.from(source);
+    input.on('error', (error) => verifying.destroy(error));
+    input.pipe(verifying);
+    await this.#upload(key, verifying);
+    if (!verified) throw new Error(`upload of ${expected.digest} ended without verification`);
+    return verified;
+  }
+
+  async #upload(key: string, body: Readable): Promise<void> {
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.#bucket, Key: key, Body: body, ContentType: 'application/octet-stream' },
+      partSize: this.#partSize,
+      queueSize: this.#queueSize,
+      leavePartsOnError: false,
+    });
+    let bodyError: unknown;
+    body.on('error', (error) => {
+      bodyError = error;
+    });
+    try {
+      await upload.done();
+    } catch (error) {
+      throw bodyError ?? error;
+    }
+    if (bodyError) throw bodyError;
+  }
+
+  /** Without a digest to name the object, stage locally first, then publish under the digest. */
+  async #putUnknownDigest(source: Readable | AsyncIterable<Uint8Array>, expected?: ExpectedBlob) {
+    const temp = join(this.#stagingDir, 'tmp', randomUUID());
+    const counter = new DigestCounter();
+    try {
+      await pipeline(source, hashingStage(counter), createWriteStream(temp));
+      const info = { digest: counter.digest(), size: counter.size };
+      verifyExpected(expected, info);
+      await this.publishFile(temp, info);
+      return info;
+    } finally {
+      await unlink(temp).catch(() => {});
+    }
+  }
+
+  async publishFile(path: string, info: BlobInfo): Promise<void> {
+    try {
+      await this.#upload(this.keyOf(info.digest), createReadStream(path, { highWaterMark: 1024 * 1024 }));
+    } finally {
+      await unlink(path).catch(() => {});
+    }
+  }
+
+  async get(digest: string, range?: ByteRange): Promise<Readable> {
+    try {
+      const answer = await this.client.send(
+        new GetObjectCommand({
+          Bucket: this.#bucket,
+          Key: this.keyOf(digest),
+          ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
+        }),
+      );
+      const body = answer.Body;
+      if (!(body instanceof Readable)) throw new Error('the S3 client did not return a Node.js stream');
+      return body;
+    } catch (error) {
+      if (isNotFound(error)) throw new BlobNotFoundError(digest);
+      throw error;
+    }
+  }
+
+  async stat(digest: string): Promise<BlobInfo | undefined> {
+    try {
+      const head = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.#bucket, Key: this.keyOf(digest) }),
+      );
+      return { digest, size: head.ContentLength ?? 0 };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async exists(digest: string): Promise<boolean> {
+    return (await this.stat(digest)) !== undefined;
+  }
+}
+
+export async function createS3BlobStore(options: S3BlobStoreOptions): Promise<S3BlobStore> {
+  return new S3BlobStore(options).init();
+}

@@ -1,0 +1,197 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { assertDigest, type BlobInfo, type BlobStore, verifyExpected } from './blob-store.js';
+import { DigestCounter, digestOf, hashingStage } from './hashing.js';
+
+/** A chunk did not start where the upload currently ends (HTTP 416 in the registry). */
+export class UploadOffsetError extends Error {
+  readonly code = 'BLOB_UPLOAD_INVALID';
+  constructor(
+    readonly expectedOffset: number,
+    readonly givenOffset: number,
+  ) {
+    super(`the chunk starts at byte ${givenOffset}, but the upload has ${expectedOffset} bytes so far`);
+    this.name = 'UploadOffsetError';
+  }
+}
+
+export interface UploadSessionsOptions {
+  /** Local directory for the parts of unfinished uploads. */
+  dir: string;
+  /** Where finished uploads are published. */
+  store: BlobStore;
+  /** Flush data to disk before publishing (default true). */
+  fsync?: boolean;
+}
+
+interface HashState {
+  counter: DigestCounter;
+}
+
+const SESSION_ID = /^[a-f0-9-]{36}$/;
+
+/**
+ * Resumable uploads, written in pieces to a local file and published through the store once
+ * the whole blob is there and its digest matched. The running hash lives in memory; after a
+ * restart, or when a piece failed half-way, the file is hashed again at commit time. The file
+ * on disk is the truth about how far an upload got.
+ */
+export class UploadSessions {
+  readonly #dir: string;
+  readonly #store: BlobStore;
+  readonly #fsync: boolean;
+  readonly #hashes = new Map<string, HashState>();
+  readonly #busy = new Set<string>();
+
+  constructor(options: UploadSessionsOptions) {
+    this.#dir = options.dir;
+    this.#store = options.store;
+    this.#fsync = options.fsync ?? true;
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.#dir, { recursive: true });
+  }
+
+  #path(id: string): string {
+    if (!SESSION_ID.test(id))
+      throw new NotFoundError(`upload ${id} is unknown`, { code: 'BLOB_UPLOAD_UNKNOWN' });
+    return join(this.#dir, id);
+  }
+
+  /** Starts an empty upload and returns its id. */
+  async create(): Promise<string> {
+    const id = randomUUID();
+    await writeFile(this.#path(id), '');
+    this.#hashes.set(id, { counter: new DigestCounter() });
+    return id;
+  }
+
+  /** Bytes received so far, or undefined for an unknown upload. */
+  async size(id: string): Promise<number | undefined> {
+    try {
+      return (await stat(this.#path(id))).size;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  async #requireSize(id: string): Promise<number> {
+    const size = await this.size(id);
+    if (size === undefined)
+      throw new NotFoundError(`upload ${id} is unknown`, { code: 'BLOB_UPLOAD_UNKNOWN' });
+    return size;
+  }
+
+  async #exclusive<T>(id: string, work: () => Promise<T>): Promise<T> {
+    if (this.#busy.has(id)) {
+      throw new ConflictError(`upload ${id} is already receiving data in another request`, {
+        code: 'BLOB_UPLOAD_INVALID',
+      });
+    }
+    this.#busy.add(id);
+    try {
+      return await work();
+    } finally {
+      this.#busy.delete(id);
+    }
+  }
+
+  /**
+   * Appends `source` to the upload. `offset`, when given, must equal the bytes received so far
+   * (else `UploadOffsetError`). Returns the new size. If the source fails half-way, the bytes
+   * that arrived stay (the client may resume from the size a status request reports).
+   */
+  append(id: string, source: Readable | AsyncIterable<Uint8Array>, offset?: number): Promise<number> {
+    return this.#exclusive(id, () => this.#append(id, source, offset));
+  }
+
+  async #append(id: string, source: Readable | AsyncIterable<Uint8Array>, offset?: number): Promise<number> {
+    const path = this.#path(id);
+    const size = await this.#requireSize(id);
+    if (offset !== undefined && offset !== size) throw new UploadOffsetError(size, offset);
+    const state = this.#hashes.get(id);
+    const consistent = state ? state.counter.size === size : size === 0;
+    const counter = consistent && state ? state.counter : new DigestCounter();
+    try {
+      await pipeline(source, hashingStage(counter), createWriteStream(path, { flags: 'a' }));
+    } catch (error) {
+      // What reached the disk is unknown to the hash now: hash the file again at commit.
+      this.#hashes.delete(id);
+      throw error;
+    }
+    if (consistent) {
+      this.#hashes.set(id, { counter });
+      return counter.size;
+    }
+    this.#hashes.delete(id);
+    return this.#requireSize(id);
+  }
+
+  /**
+   * Appends an optional last piece, checks the digest and publishes the blob. A wrong digest
+   * deletes the upload; nothing becomes visible.
+   */
+  commit(
+    id: string,
+    digest: string,
+    last?: { source: Readable | AsyncIterable<Uint8Array>; offset?: number | undefined },
+  ): Promise<BlobInfo> {
+    assertDigest(digest);
+    return this.#exclusive(id, async () => {
+      const path = this.#path(id);
+      if (last) await this.#append(id, last.source, last.offset);
+      const size = await this.#requireSize(id);
+      const state = this.#hashes.get(id);
+      const info =
+        state && state.counter.size === size
+          ? { digest: state.counter.digest(), size }
+          : await digestOf(createReadStream(path, { highWaterMark: 1024 * 1024 }));
+      this.#hashes.delete(id);
+      try {
+        verifyExpected({ digest }, info);
+        if (this.#fsync) {
+          const handle = await open(path, 'r+');
+          try {
+            await handle.datasync();
+          } finally {
+            await handle.close();
+          }
+        }
+        await this.#store.publishFile(path, info);
+        return info;
+      } finally {
+        await unlink(path).catch(() => {});
+      }
+    });
+  }
+
+  /** Forgets an upload and its data. */
+  async cancel(id: string): Promise<void> {
+    await this.#requireSize(id);
+    this.#hashes.delete(id);
+    await unlink(this.#path(id)).catch(() => {});
+  }
+
+  /** Deletes uploads that have not changed for `olderThanMs`; returns how many. */
+  async purgeStale(olderThanMs: number, now = Date.now()): Promise<number> {
+    let purged = 0;
+    for (const name of await readdir(this.#dir)) {
+      if (!SESSION_ID.test(name) || this.#busy.has(name)) continue;
+      const path = join(this.#dir, name);
+      const s = await stat(path).catch(() => undefined);
+      if (s && now - s.mtimeMs > olderThanMs) {
+        await unlink(path).catch(() => {});
+        this.#hashes.delete(name);
+        purged++;
+      }
+    }
+    return purged;
+  }
+}

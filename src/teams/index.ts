@@ -1,0 +1,32 @@
+import { sql } from 'kysely';
+import { createHttpApp, type HttpApp } from '../platform/http/create-http-app.js';
+import type { ServiceContext } from '../platform/service-context.js';
+import { registerTeamRoutes } from './routes.js';
+import { TeamStore } from './team-store.js';
+
+export { teamMigrations } from './migrations.js';
+export { TeamStore } from './team-store.js';
+
+/** The team service: teams, members and the team ⇄ AWS account mapping. */
+export interface TeamService {
+  store: TeamStore;
+  createApp(): Promise<HttpApp>;
+}
+
+export function createTeamService(ctx: ServiceContext): TeamService {
+  const store = new TeamStore(ctx.database);
+  return {
+    store,
+    async createApp() {
+      const app = await createHttpApp({
+        title: 'STUPS Team Service',
+        logger: ctx.logger,
+        metrics: ctx.metrics,
+        audit: { log: ctx.auditLog, service: 'teams' },
+        healthCheck: async () => void (await sql`select 1`.execute(ctx.database.kysely())),
+      });
+      registerTeamRoutes(app, ctx, store);
+      return app;
+    },
+  };
+}

@@ -1,0 +1,202 @@
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { isAdmin, principalOf, requireAuth } from '../platform/auth/http-auth.js';
+import { NotAllowedError, NotFoundError } from '../platform/errors.js';
+import type { HttpApp } from '../platform/http/create-http-app.js';
+import type { ServiceContext } from '../platform/service-context.js';
+import { UidSchema } from '../users/contract.js';
+import {
+  AwsAccountIdSchema,
+  AwsAccountSchema,
+  PutAwsAccountSchema,
+  PutTeamSchema,
+  TeamIdSchema,
+  TeamSchema,
+  TeamSummarySchema,
+} from './contract.js';
+import type { TeamStore } from './team-store.js';
+
+const bearer = [{ bearer: [] }];
+const TeamParams = z.object({ id: TeamIdSchema });
+const MemberQuery = z.object({ member: UidSchema.optional() });
+
+/**
+ * The team service, in both forms STUPS consumers use: the original `/teams`, `/user/{uid}`
+ * and the newer `/api/teams`, `/api/accounts/aws`. Reads need any valid token; writes are
+ * for platform administrators.
+ */
+export function registerTeamRoutes(app: HttpApp, ctx: ServiceContext, teams: TeamStore): void {
+  const authenticated = requireAuth(ctx.verifier);
+  const requireAdmin = (request: FastifyRequest) => {
+    if (!isAdmin(principalOf(request), ctx.adminPolicy)) {
+      throw new NotAllowedError('only platform administrators may change teams and accounts');
+    }
+  };
+  const mustExist = async (id: string) => {
+    const team = await teams.getTeam(id);
+    if (!team) throw new NotFoundError(`team ${id} does not exist`);
+    return team;
+  };
+
+  for (const prefix of ['', '/api']) {
+    app.get(
+      `${prefix}/teams`,
+      {
+        preHandler: authenticated,
+        schema: {
+          summary: 'List teams (optionally those of one member)',
+          tags: ['teams'],
+          security: bearer,
+          querystring: MemberQuery,
+          response: { 200: z.array(TeamSummarySchema) },
+        },
+      },
+      async (request) =>
+        (await teams.listTeams({ member: request.query.member })).map(({ id, name, type, description }) => ({
+          id,
+          name,
+          type,
+          description,
+        })),
+    );
+    app.get(
+      `${prefix}/teams/:id`,
+      {
+        preHandler: authenticated,
+        schema: {
+          summary: 'One team with members and AWS accounts',
+          tags: ['teams'],
+          security: bearer,
+          params: TeamParams,
+          response: { 200: TeamSchema },
+        },
+      },
+      async (request) => mustExist(request.params.id),
+    );
+  }
+
+  app.get(
+    '/user/:uid',
+    {
+      preHandler: authenticated,
+      schema: {
+        summary: 'Teams of a user (original team service route)',
+        tags: ['teams'],
+        security: bearer,
+        params: z.object({ uid: UidSchema }),
+        response: { 200: z.array(TeamSchema) },
+      },
+    },
+    async (request) => teams.teamsOfMember(request.params.uid),
+  );
+
+  app.put(
+    '/api/teams/:id',
+    {
+      preHandler: authenticated,
+      schema: {
+        summary: 'Create or replace a team (administrators)',
+        tags: ['teams'],
+        security: bearer,
+        params: TeamParams,
+        body: PutTeamSchema,
+        response: { 200: TeamSchema, 201: TeamSchema },
+      },
+    },
+    async (request, reply) => {
+      requireAdmin(request);
+      const { created, team } = await teams.putTeam(request.params.id, request.body);
+      request.auditDetails = { created, members: team.members, aws_accounts: team.aws_accounts };
+      reply.status(created ? 201 : 200);
+      return team;
+    },
+  );
+
+  app.delete(
+    '/api/teams/:id',
+    {
+      preHandler: authenticated,
+      schema: {
+        summary: 'Delete a team (administrators)',
+        tags: ['teams'],
+        security: bearer,
+        params: TeamParams,
+      },
+    },
+    async (request, reply) => {
+      requireAdmin(request);
+      await teams.deleteTeam(request.params.id);
+      reply.status(204);
+    },
+  );
+
+  const MemberParams = z.object({ id: TeamIdSchema, uid: UidSchema });
+  app.put(
+    '/api/teams/:id/members/:uid',
+    {
+      preHandler: authenticated,
+      schema: {
+        summary: 'Add a member (administrators)',
+        tags: ['teams'],
+        security: bearer,
+        params: MemberParams,
+      },
+    },
+    async (request, reply) => {
+      requireAdmin(request);
+      await teams.addMember(request.params.id, request.params.uid);
+      reply.status(204);
+    },
+  );
+  app.delete(
+    '/api/teams/:id/members/:uid',
+    {
+      preHandler: authenticated,
+      schema: {
+        summary: 'Remove a member (administrators)',
+        tags: ['teams'],
+        security: bearer,
+        params: MemberParams,
+      },
+    },
+    async (request, reply) => {
+      requireAdmin(request);
+      await teams.removeMember(request.params.id, request.params.uid);
+      reply.status(204);
+    },
+  );
+
+  app.get(
+    '/api/accounts/aws',
+    {
+      preHandler: authenticated,
+      schema: {
+        summary: 'AWS accounts and their owning teams',
+        tags: ['accounts'],
+        security: bearer,
+        querystring: MemberQuery,
+        response: { 200: z.array(AwsAccountSchema) },
+      },
+    },
+    async (request) => teams.listAccounts({ member: request.query.member }),
+  );
+
+  app.put(
+    '/api/accounts/aws/:id',
+    {
+      preHandler: authenticated,
+      schema: {
+        summary: 'Create or update an AWS account record (administrators)',
+        tags: ['accounts'],
+        security: bearer,
+        params: z.object({ id: AwsAccountIdSchema }),
+        body: PutAwsAccountSchema,
+        response: { 200: AwsAccountSchema },
+      },
+    },
+    async (request) => {
+      requireAdmin(request);
+      return teams.putAccount(request.params.id, request.body);
+    },
+  );
+}

@@ -1,0 +1,196 @@
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { isAdmin, principalOf, requireAuth } from '../platform/auth/http-auth.js';
+import type { Principal } from '../platform/auth/principal.js';
+import { InputError, NotAllowedError, NotFoundError } from '../platform/errors.js';
+import type { HttpApp } from '../platform/http/create-http-app.js';
+import type { ServiceContext } from '../platform/service-context.js';
+import {
+  AddSshKeySchema,
+  ChangePasswordSchema,
+  PutUserSchema,
+  SshKeySchema,
+  UidSchema,
+  UserSchema,
+} from './contract.js';
+import type { UserStore } from './user-store.js';
+
+const UidParams = z.object({ uid: UidSchema });
+const bearer = [{ bearer: [] }];
+
+export function registerUserRoutes(app: HttpApp, ctx: ServiceContext, users: UserStore): void {
+  const authenticated = requireAuth(ctx.verifier);
+  const isSelf = (principal: Principal, uid: string) =>
+    principal.realm === 'employees' && principal.uid === uid;
+  const requireSelfOrAdmin = (request: FastifyRequest, uid: string) => {
+    const principal = principalOf(request);
+    if (!isSelf(principal, uid) && !isAdmin(principal, ctx.adminPolicy)) {
+      throw new NotAllowedError(`only ${uid} or a platform administrator may change this`);
+    }
+    return principal;
+  };
+  const mustExist = async (uid: string) => {
+    const user = await users.getUser(uid);
+    if (!user) throw new NotFoundError(`user ${uid} does not exist`);
+    return user;
+  };
+
+  app.get(
+    '/employees',
+    {
+      preHandler: authenticated,
+      schema: {
+        summary: 'List employees',
+        tags: ['users'],
+        security: bearer,
+        response: { 200: z.array(UserSchema) },
+      },
+    },
+    async () => users.listUsers(),
+  );
+
+  app.get(
+    '/employees/:uid',
+    {
+      preHandler: authenticated,
+      schema: {
+        summary: 'One employee',
+        tags: ['users'],
+        security: bearer,
+        params: UidParams,
+        response: { 200: UserSchema },
+      },
+    },
+    async (request) => mustExist(request.params.uid),
+  );
+
+  app.put(
+    '/employees/:uid',
+    {
+      preHandler: authenticated,
+      schema: {
+        summary: 'Create or update an employee (administrators)',
+        tags: ['users'],
+        security: bearer,
+        params: UidParams,
+        body: PutUserSchema,
+        response: { 200: UserSchema, 201: UserSchema },
+      },
+    },
+    async (request, reply) => {
+      if (!isAdmin(principalOf(request), ctx.adminPolicy)) {
+        throw new NotAllowedError('only platform administrators may create or change users');
+      }
+      const { created, user } = await users.putUser(request.params.uid, request.body);
+      request.auditDetails = { created, fields: Object.keys(request.body).filter((k) => k !== 'password') };
+      reply.status(created ? 201 : 200);
+      return user;
+    },
+  );
+
+  app.put(
+    '/employees/:uid/password',
+    {
+      preHandler: authenticated,
+      schema: {
+        summary: 'Change a password (the user, with the current password, or an administrator)',
+        tags: ['users'],
+        security: bearer,
+        params: UidParams,
+        body: ChangePasswordSchema,
+      },
+    },
+    async (request, reply) => {
+      const { uid } = request.params;
+      const principal = requireSelfOrAdmin(request, uid);
+      await mustExist(uid);
+      if (!isAdmin(principal, ctx.adminPolicy)) {
+        const current = request.body.current_password;
+        if (current === undefined)
+          throw new InputError('current_password is required to change your own password');
+        if (!(await users.verifyPassword(uid, current))) {
+          throw new NotAllowedError('the current password is wrong', { code: 'PASSWORD_WRONG' });
+        }
+      }
+      await users.setPassword(uid, request.body.password);
+      reply.status(204);
+    },
+  );
+
+  // Public keys are not secrets (as on any code host); the bastion tooling reads them unauthenticated.
+  app.get(
+    '/employees/:uid/ssh',
+    {
+      schema: {
+        summary: "The employee's SSH public keys, ready for authorized_keys",
+        tags: ['users'],
+        params: UidParams,
+        produces: ['text/plain'],
+      },
+    },
+    async (request, reply) => {
+      await mustExist(request.params.uid);
+      const keys = await users.sshKeys(request.params.uid);
+      reply.type('text/plain; charset=utf-8');
+      return keys.length ? `${keys.join('\n')}\n` : '';
+    },
+  );
+
+  app.get(
+    '/employees/:uid/ssh-keys',
+    {
+      preHandler: authenticated,
+      schema: {
+        summary: 'SSH public keys with fingerprints',
+        tags: ['users'],
+        security: bearer,
+        params: UidParams,
+        response: { 200: z.array(SshKeySchema) },
+      },
+    },
+    async (request) => {
+      await mustExist(request.params.uid);
+      return users.listSshKeys(request.params.uid);
+    },
+  );
+
+  app.post(
+    '/employees/:uid/ssh-keys',
+    {
+      preHandler: authenticated,
+      schema: {
+        summary: 'Add an SSH public key (the user or an administrator)',
+        tags: ['users'],
+        security: bearer,
+        params: UidParams,
+        body: AddSshKeySchema,
+        response: { 201: SshKeySchema },
+      },
+    },
+    async (request, reply) => {
+      requireSelfOrAdmin(request, request.params.uid);
+      const key = await users.addSshKey(request.params.uid, request.body.public_key);
+      request.auditDetails = { fingerprint: key.fingerprint };
+      reply.status(201);
+      return key;
+    },
+  );
+
+  app.delete(
+    '/employees/:uid/ssh-keys/:fingerprint',
+    {
+      preHandler: authenticated,
+      schema: {
+        summary: 'Remove an SSH public key by fingerprint',
+        tags: ['users'],
+        security: bearer,
+        params: z.object({ uid: UidSchema, fingerprint: z.string().min(1).max(200) }),
+      },
+    },
+    async (request, reply) => {
+      requireSelfOrAdmin(request, request.params.uid);
+      await users.removeSshKey(request.params.uid, request.params.fingerprint);
+      reply.status(204);
+    },
+  );
+}
