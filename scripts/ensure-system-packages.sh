@@ -5,6 +5,9 @@ set -euo pipefail
 
 # command → Debian package
 declare -A NEEDED=(
+  [skopeo]=skopeo
+  [umoci]=umoci
+  [docker-registry]=docker-registry
 )
 
 missing=()

@@ -1,0 +1,129 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { expect, it } from 'vitest';
+import { BlobNotFoundError, type BlobStore } from './blob-store.js';
+import { digestOf } from './hashing.js';
+import { UploadOffsetError } from './upload-sessions.js';
+
+export function sha256(data: Uint8Array): string {
+  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+}
+
+/** Reads a stream to one buffer: only for small test blobs. */
+export async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Yields `data` in pieces of `size` bytes, like a socket would. */
+export function pieces(data: Buffer, size: number): Readable {
+  return Readable.from(
+    (function* () {
+      for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
+    })(),
+  );
+}
+
+/** The behaviour every BlobStore must show; each store's test calls this with its own instance. */
+export function blobStoreContract(getStore: () => BlobStore): void {
+  it('stores a streamed blob under its digest and reads it back whole and by range', async () => {
+    const store = getStore();
+    const data = randomBytes(300_000);
+    const digest = sha256(data);
+    expect(await store.exists(digest)).toBe(false);
+    const info = await store.put(pieces(data, 65_536), { digest, size: data.length });
+    expect(info).toEqual({ digest, size: data.length });
+    expect(await store.stat(digest)).toEqual({ digest, size: data.length });
+    expect(await store.exists(digest)).toBe(true);
+    expect((await readAll(await store.get(digest))).equals(data)).toBe(true);
+    const part = await readAll(await store.get(digest, { start: 1000, end: 1999 }));
+    expect(part.equals(data.subarray(1000, 2000))).toBe(true);
+  });
+
+  it('rejects content whose digest is not the announced one and publishes nothing', async () => {
+    const store = getStore();
+    const data = randomBytes(50_000);
+    const claimed = sha256(randomBytes(10));
+    await expect(store.put(pieces(data, 10_000), { digest: claimed })).rejects.toMatchObject({
+      code: 'DIGEST_INVALID',
+    });
+    expect(await store.exists(claimed)).toBe(false);
+    expect(await store.exists(sha256(data))).toBe(false);
+  });
+
+  it('rejects a wrong announced size with SIZE_INVALID', async () => {
+    const store = getStore();
+    const data = randomBytes(1000);
+    await expect(store.put(pieces(data, 100), { digest: sha256(data), size: 999 })).rejects.toMatchObject({
+      code: 'SIZE_INVALID',
+    });
+    expect(await store.exists(sha256(data))).toBe(false);
+  });
+
+  it('stores content of unknown digest under the digest it hashes to', async () => {
+    const store = getStore();
+    const data = randomBytes(2000);
+    expect(await store.put(pieces(data, 300))).toEqual({ digest: sha256(data), size: 2000 });
+    expect((await readAll(await store.get(sha256(data)))).equals(data)).toBe(true);
+  });
+
+  it('fails reads of unknown blobs with BlobNotFoundError and refuses malformed digests', async () => {
+    const store = getStore();
+    const missing = sha256(Buffer.from('missing'));
+    await expect(store.get(missing)).rejects.toBeInstanceOf(BlobNotFoundError);
+    expect(await store.stat(missing)).toBeUndefined();
+    await expect(store.stat('sha256:../../etc/passwd')).rejects.toMatchObject({ code: 'DIGEST_INVALID' });
+  });
+
+  it('publishes a resumable upload only once complete and verified', async () => {
+    const store = getStore();
+    const data = randomBytes(200_000);
+    const digest = sha256(data);
+    const id = await store.uploads.create();
+    expect(await store.uploads.size(id)).toBe(0);
+    expect(await store.uploads.append(id, pieces(data.subarray(0, 70_000), 8192), 0)).toBe(70_000);
+    await expect(store.uploads.append(id, pieces(data.subarray(0, 10), 10), 5)).rejects.toBeInstanceOf(
+      UploadOffsetError,
+    );
+    expect(await store.exists(digest)).toBe(false);
+    const info = await store.uploads.commit(id, digest, {
+      source: pieces(data.subarray(70_000), 8192),
+      offset: 70_000,
+    });
+    expect(info).toEqual({ digest, size: data.length });
+    expect(await digestOf(await store.get(digest))).toEqual(info);
+    expect(await store.uploads.size(id)).toBeUndefined();
+  });
+
+  it('resumes after a piece failed half-way, hashing the received bytes again', async () => {
+    const store = getStore();
+    const data = randomBytes(100_000);
+    const id = await store.uploads.create();
+    const failing = Readable.from(
+      (async function* () {
+        yield data.subarray(0, 30_000);
+        throw new Error('client went away');
+      })(),
+    );
+    await expect(store.uploads.append(id, failing, 0)).rejects.toThrow('client went away');
+    // Bytes still buffered when the source failed may be lost; the reported size is the truth.
+    const received = (await store.uploads.size(id)) ?? -1;
+    expect(received).toBeGreaterThanOrEqual(0);
+    expect(received).toBeLessThanOrEqual(30_000);
+    await store.uploads.append(id, pieces(data.subarray(received), 4096), received);
+    expect(await store.uploads.commit(id, sha256(data))).toEqual({ digest: sha256(data), size: 100_000 });
+  });
+
+  it('deletes an upload whose digest does not match and publishes nothing', async () => {
+    const store = getStore();
+    const data = randomBytes(10_000);
+    const id = await store.uploads.create();
+    await store.uploads.append(id, pieces(data, 1000));
+    const wrong = sha256(Buffer.from('other'));
+    await expect(store.uploads.commit(id, wrong)).rejects.toMatchObject({ code: 'DIGEST_INVALID' });
+    expect(await store.exists(wrong)).toBe(false);
+    expect(await store.exists(sha256(data))).toBe(false);
+    expect(await store.uploads.size(id)).toBeUndefined();
+  });
+}
