@@ -1,0 +1,66 @@
+import { createHttpApp, type HttpApp } from '../platform/http/create-http-app.js';
+import type { ServiceContext } from '../platform/service-context.js';
+import type { TeamDirectory } from '../teams/contract.js';
+import { ApplicationRegistry, type SearchSettings } from './application-registry.js';
+import type { ApplicationDirectory } from './contract.js';
+import { registerKioRoutes } from './routes.js';
+import { ApplicationStore } from './store.js';
+
+export type { Actor, PutResult, SearchSettings } from './application-registry.js';
+export { ApplicationRegistry } from './application-registry.js';
+export * from './contract.js';
+/** Kio's tables: `migrateToLatest(db, [{ component: 'kio', migrations: kioMigrations }])`. */
+export { kioMigrations } from './migrations.js';
+export { registerKioRoutes } from './routes.js';
+export { ApplicationStore } from './store.js';
+export { APPLICATION_WRITE_SCOPE, checkWriteAccess } from './write-access.js';
+
+export interface KioService {
+  /** Builds Kio's HTTP app (not listening): `/apps…` plus health, metrics and OpenAPI. */
+  createApp(): Promise<HttpApp>;
+  /** For Pier One, mint, fullstop and the console: is there such an application, whose is it. */
+  applications: ApplicationDirectory;
+  /**
+   * The domain API behind the routes. For seeding, call
+   * `registry.put({ uid: 'stups', realm: 'services' }, id, { team_id, active: true, name })`:
+   * without a `principal` the write is trusted, still validated against the team directory
+   * and recorded in the history and the audit log.
+   */
+  registry: ApplicationRegistry;
+  store: ApplicationStore;
+}
+
+/**
+ * Creates the Kio service over the kernel's context. Run `kioMigrations` first.
+ * `deps.teams` answers team existence and membership; Kio never reads team tables.
+ */
+export function createKioService(
+  ctx: ServiceContext,
+  deps: { teams: TeamDirectory; search?: Partial<SearchSettings> },
+): KioService {
+  const store = new ApplicationStore(ctx.database);
+  const registry = new ApplicationRegistry(store, {
+    teams: deps.teams,
+    auditLog: ctx.auditLog,
+    adminPolicy: ctx.adminPolicy,
+    ...(deps.search ? { search: deps.search } : {}),
+  });
+  return {
+    applications: registry,
+    registry,
+    store,
+    async createApp() {
+      const app = await createHttpApp({
+        title: 'Kio API',
+        description: 'STUPS application registry',
+        logger: ctx.logger.child({ service: 'kio' }),
+        metrics: ctx.metrics,
+        healthCheck: async () => {
+          await store.teamOf('health-check');
+        },
+      });
+      registerKioRoutes(app, { registry, verifier: ctx.verifier });
+      return app;
+    },
+  };
+}

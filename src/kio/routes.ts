@@ -1,0 +1,141 @@
+import { z } from 'zod';
+import { principalOf, requireAuth } from '../platform/auth/http-auth.js';
+import type { TokenVerifier } from '../platform/auth/token-verifier.js';
+import { NotFoundError } from '../platform/errors.js';
+import type { HttpApp } from '../platform/http/create-http-app.js';
+import type { ApplicationRegistry } from './application-registry.js';
+import {
+  ApplicationChangeSchema,
+  ApplicationDetailSchema,
+  ApplicationIdSchema,
+  ApplicationListQuerySchema,
+  ApplicationPutSchema,
+  ApplicationSchema,
+  ApplicationSearchHitSchema,
+} from './contract.js';
+
+// Reads accept any id-shaped string: an id that cannot exist is simply not found.
+const AnyIdParams = z.object({ id: z.string().min(1).max(500) });
+const VersionParams = AnyIdParams.extend({ version: z.string().min(1).max(500) });
+
+/** Kio's HTTP API: `/apps`, `/apps/{id}`, its history and the deprecated version routes. */
+export function registerKioRoutes(
+  app: HttpApp,
+  deps: { registry: ApplicationRegistry; verifier: TokenVerifier },
+): void {
+  const { registry } = deps;
+  const authenticated = requireAuth(deps.verifier);
+  const common = { tags: ['applications'], security: [{ bearer: [] }] };
+
+  app.get(
+    '/apps',
+    {
+      preHandler: authenticated,
+      schema: {
+        ...common,
+        summary: 'List applications, or search them (with `search`, best match first)',
+        description:
+          'Without `limit` a listing returns every match. A search ranks at most the first 1,000 ' +
+          'matches and answers the best 100 unless `limit` says otherwise.',
+        querystring: ApplicationListQuerySchema,
+        response: { 200: z.array(z.union([ApplicationSearchHitSchema, ApplicationSchema])) },
+      },
+    },
+    async (request) => registry.list(request.query),
+  );
+
+  app.get(
+    '/apps/:id',
+    {
+      preHandler: authenticated,
+      schema: {
+        ...common,
+        summary: 'One application',
+        params: AnyIdParams,
+        response: { 200: ApplicationDetailSchema },
+      },
+    },
+    async (request) => registry.get(request.params.id),
+  );
+
+  app.put(
+    '/apps/:id',
+    {
+      preHandler: authenticated,
+      schema: {
+        ...common,
+        summary: 'Create an application or merge fields into it',
+        description:
+          'Requires team_id, active and name on creation. Fields sent as null or left out keep ' +
+          'their value; an empty string clears an optional text field.',
+        params: z.object({ id: ApplicationIdSchema }),
+        body: ApplicationPutSchema,
+        response: { 200: ApplicationDetailSchema, 201: ApplicationDetailSchema },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const result = await registry.put(
+        { uid: principal.uid, realm: principal.realm, principal },
+        request.params.id,
+        request.body,
+        request.id,
+      );
+      if (result.created) reply.status(201).header('location', `/apps/${result.application.id}`);
+      return result.application;
+    },
+  );
+
+  app.get(
+    '/apps/:id/history',
+    {
+      preHandler: authenticated,
+      schema: {
+        ...common,
+        summary: 'Change history of an application, newest first',
+        params: AnyIdParams,
+        response: { 200: z.array(ApplicationChangeSchema) },
+      },
+    },
+    async (request) => registry.history(request.params.id),
+  );
+
+  // Deprecated: versions and approvals moved out of Kio. Old clients get empty answers.
+  const deprecated = { ...common, deprecated: true };
+  app.get(
+    '/apps/:id/versions',
+    { preHandler: authenticated, schema: { ...deprecated, params: AnyIdParams } },
+    async (request) => {
+      await registry.get(request.params.id);
+      return [];
+    },
+  );
+  app.get(
+    '/apps/:id/approvals',
+    { preHandler: authenticated, schema: { ...deprecated, params: AnyIdParams } },
+    async (request) => {
+      await registry.get(request.params.id);
+      return [];
+    },
+  );
+  app.get(
+    '/apps/:id/versions/:version',
+    { preHandler: authenticated, schema: { ...deprecated, params: VersionParams } },
+    async (request) => {
+      await registry.get(request.params.id);
+      throw new NotFoundError(`version ${request.params.version} of ${request.params.id} does not exist`, {
+        code: 'VERSION_NOT_FOUND',
+      });
+    },
+  );
+  app.get(
+    '/apps/:id/versions/:version/approvals',
+    { preHandler: authenticated, schema: { ...deprecated, params: VersionParams } },
+    async (request) => {
+      await registry.get(request.params.id);
+      throw new NotFoundError(`version ${request.params.version} of ${request.params.id} does not exist`, {
+        code: 'VERSION_NOT_FOUND',
+      });
+    },
+  );
+}
