@@ -31,4 +31,6 @@ export interface ServiceContext {
   adminPolicy: AdminPolicy;
   /** Public base URL of every service (no trailing slash), e.g. for links and auth challenges. */
   urls: Readonly<Record<ServiceName, string>>;
+  /** When set, every service serves HTTPS with this certificate (pass it to createHttpApp). */
+  tls?: { cert: string; key: string } | undefined;
 }

@@ -22,6 +22,7 @@ export function createTeamService(ctx: ServiceContext): TeamService {
         title: 'STUPS Team Service',
         logger: ctx.logger,
         metrics: ctx.metrics,
+        tls: ctx.tls,
         audit: { log: ctx.auditLog, service: 'teams' },
         healthCheck: async () => void (await sql`select 1`.execute(ctx.database.kysely())),
       });

@@ -22,6 +22,7 @@ export function createUserService(ctx: ServiceContext): UserService {
         title: 'STUPS User Service',
         logger: ctx.logger,
         metrics: ctx.metrics,
+        tls: ctx.tls,
         audit: { log: ctx.auditLog, service: 'users' },
         healthCheck: async () => void (await sql`select 1`.execute(ctx.database.kysely())),
       });

@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
+  LogController,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
   type RawServerDefault,
@@ -42,6 +43,8 @@ export interface HttpAppOptions {
    * route and target, when, and the resulting status. Handlers add facts with `auditDetails`.
    */
   audit?: { log: AuditLog; service: string };
+  /** Serve HTTPS with this PEM certificate and key. */
+  tls?: { cert: string; key: string } | undefined;
 }
 
 declare module 'fastify' {
@@ -60,13 +63,15 @@ const MUTATING_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  */
 export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   const app = Fastify({
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     },
-    disableRequestLogging: true,
+    // Our onResponse hook logs requests once, with secrets stripped from the URL.
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { removeAdditional: false } },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
   }).withTypeProvider<ZodTypeProvider>() as unknown as HttpApp;

@@ -1,0 +1,76 @@
+import { Command, Option } from 'commander';
+import { CliError } from '../../platform/cli/cli-error.js';
+import { type CliIo, processIo, runCli } from '../../platform/cli/run-cli.js';
+import { SERVICE_NAMES, type ServiceName } from '../../platform/service-context.js';
+import type { UpOptions } from './up.js';
+
+/** The `stups` command table; each command imports its implementation when it runs. */
+export function stupsProgram(io: CliIo): Command {
+  const program = new Command('stups')
+    .description('STUPS platform: run it, configure the command line tools, trace what runs')
+    .version('0.1.0');
+
+  const runOptions = (command: Command) =>
+    command
+      .option(
+        '-d, --data-dir <dir>',
+        'embedded database, blobs and certificates (default ./.stups, env STUPS_DATA_DIR)',
+      )
+      .option('--org <file>', 'organisation to seed: teams, users, admins (default: the demo organisation)')
+      .option('--host <host>', 'interface to listen on (default 127.0.0.1, env STUPS_HOST)')
+      .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate')
+      .option('--tls-key <file>', 'private key of --tls-cert')
+      .option('--self-signed', 'serve HTTPS with a self-signed certificate kept in the data directory')
+      .addOption(
+        new Option('--log-level <level>', 'log level').choices([
+          'fatal',
+          'error',
+          'warn',
+          'info',
+          'debug',
+          'trace',
+          'silent',
+        ]),
+      );
+
+  runOptions(
+    program
+      .command('up')
+      .description(
+        'run every platform service in this process on embedded defaults (DATABASE_URL switches to PostgreSQL)',
+      )
+      .option(
+        '-p, --base-port <port>',
+        'first port; services use consecutive ports (default 8090, env STUPS_BASE_PORT)',
+      ),
+  ).action(async (options) => {
+    const { up } = await import('./up.js');
+    await up(options, io);
+  });
+
+  runOptions(
+    program
+      .command('serve')
+      .description('run one service alone (stateless; point DATABASE_URL at the shared PostgreSQL)')
+      .argument('<service>', `one of ${SERVICE_NAMES.join(', ')}`)
+      .option('-p, --port <port>', 'port to listen on (default: its port in the stups up layout)'),
+  ).action(async (service: string, options: UpOptions & { port?: string }) => {
+    if (!(SERVICE_NAMES as readonly string[]).includes(service)) {
+      throw new CliError(`unknown service "${service}"; choose one of ${SERVICE_NAMES.join(', ')}`, 2);
+    }
+    const port = options.port === undefined ? undefined : Number(options.port);
+    if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) {
+      throw new CliError(`--port must be a port number (got "${options.port}")`, 2);
+    }
+    const { up } = await import('./up.js');
+    const { port: _port, ...rest } = options;
+    await up(rest, io, { service: service as ServiceName, ...(port === undefined ? {} : { port }) });
+  });
+
+  return program;
+}
+
+export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
+  const io = processIo();
+  process.exitCode = await runCli(stupsProgram(io), argv, io);
+}

@@ -1,0 +1,104 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from '../platform/errors.js';
+import { SERVICE_NAMES, type ServiceName } from '../platform/service-context.js';
+
+/**
+ * Everything `stups up` and `stups serve` need, read once from flags and environment by
+ * `main` and validated here, all problems reported together.
+ */
+export const PlatformConfigSchema = z.strictObject({
+  /** Embedded database, blobs and generated certificates live here. Flag `--data-dir`, env `STUPS_DATA_DIR`. */
+  dataDir: z.string().min(1).default('./.stups'),
+  /** `postgres://…` switches from embedded PGlite to PostgreSQL (env `DATABASE_URL`). A `?schema=` parameter isolates installations. */
+  databaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  /** Interface to listen on (flag `--host`, env `STUPS_HOST`). */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** Host name in the URLs the platform hands out (env `STUPS_PUBLIC_HOST`); defaults to `localhost` on loopback. */
+  publicHost: z.string().min(1).optional(),
+  /** Services listen on consecutive ports from here, in the order of SERVICE_NAMES (flag `--base-port`, env `STUPS_BASE_PORT`). */
+  basePort: z.coerce.number().int().min(1).max(65_000).default(8090),
+  /** PEM certificate and key for HTTPS (flags `--tls-cert`/`--tls-key`). */
+  tlsCert: z.string().optional(),
+  tlsKey: z.string().optional(),
+  /** Generate and keep a self-signed certificate in the data directory (flag `--self-signed`); the default off loopback. */
+  selfSigned: z.boolean().optional(),
+  /** Organisation to seed: teams, users, admins (flag `--org`, env `STUPS_ORG_FILE`). */
+  orgFile: z.string().optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** External OIDC issuers whose tokens every service accepts, as JSON (env `STUPS_EXTERNAL_ISSUERS`). */
+  externalIssuers: z
+    .array(
+      z.strictObject({
+        issuer: z.url(),
+        jwksUri: z.url().optional(),
+        audience: z.string().optional(),
+        realm: z.enum(['employees', 'services']).optional(),
+        uidClaim: z.string().optional(),
+      }),
+    )
+    .default([]),
+});
+export type PlatformConfig = z.infer<typeof PlatformConfigSchema>;
+
+export function parsePlatformConfig(input: Record<string, unknown>): PlatformConfig {
+  const result = PlatformConfigSchema.safeParse(
+    Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)),
+  );
+  const problems: string[] = result.success
+    ? []
+    : result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  if (result.success && (result.data.tlsCert === undefined) !== (result.data.tlsKey === undefined)) {
+    problems.push('tlsCert/tlsKey: give both a certificate and a key, or neither');
+  }
+  if (problems.length || !result.success) throw new ConfigError(problems);
+  return { ...result.data, dataDir: resolve(result.data.dataDir) };
+}
+
+/** Reads the platform's environment variables; only `main` passes `process.env` here. */
+export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  let externalIssuers: unknown;
+  if (env.STUPS_EXTERNAL_ISSUERS) {
+    try {
+      externalIssuers = JSON.parse(env.STUPS_EXTERNAL_ISSUERS);
+    } catch {
+      throw new ConfigError([
+        'STUPS_EXTERNAL_ISSUERS: must be a JSON array of {issuer, jwksUri?, audience?, realm?, uidClaim?}',
+      ]);
+    }
+  }
+  return {
+    dataDir: env.STUPS_DATA_DIR,
+    databaseUrl: env.DATABASE_URL || undefined,
+    host: env.STUPS_HOST,
+    publicHost: env.STUPS_PUBLIC_HOST,
+    basePort: env.STUPS_BASE_PORT,
+    orgFile: env.STUPS_ORG_FILE,
+    logLevel: env.STUPS_LOG_LEVEL,
+    externalIssuers,
+  };
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+export function portOf(config: PlatformConfig, service: ServiceName): number {
+  return config.basePort + SERVICE_NAMES.indexOf(service);
+}
+
+/** Whether the platform serves HTTPS: given certificates, asked for, or bound beyond loopback. */
+export function usesTls(config: PlatformConfig): boolean {
+  return config.tlsCert !== undefined || (config.selfSigned ?? !isLoopback(config.host));
+}
+
+export function serviceUrls(config: PlatformConfig): Record<ServiceName, string> {
+  const scheme = usesTls(config) ? 'https' : 'http';
+  const host = config.publicHost ?? (isLoopback(config.host) ? 'localhost' : config.host);
+  return Object.fromEntries(
+    SERVICE_NAMES.map((name) => [name, `${scheme}://${host}:${portOf(config, name)}`]),
+  ) as Record<ServiceName, string>;
+}

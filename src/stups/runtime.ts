@@ -1,0 +1,155 @@
+import { fileURLToPath } from 'node:url';
+import { AuditLog } from '../platform/audit/audit-log.js';
+import { auditMigrations } from '../platform/audit/migrations.js';
+import { registerAuditRoutes } from '../platform/audit/routes.js';
+import { ADMIN_SCOPE } from '../platform/auth/http-auth.js';
+import { externalIssuer, TokenVerifier } from '../platform/auth/token-verifier.js';
+import { type Database, openDatabase } from '../platform/db/database.js';
+import { type ComponentMigrations, migrateToLatest } from '../platform/db/migrate.js';
+import { ConfigError } from '../platform/errors.js';
+import type { HttpApp } from '../platform/http/create-http-app.js';
+import type { Logger } from '../platform/logger.js';
+import { createMetrics } from '../platform/metrics.js';
+import { SERVICE_NAMES, type ServiceContext, type ServiceName } from '../platform/service-context.js';
+import { createTeamService, teamMigrations } from '../teams/index.js';
+import { createUserService, userMigrations } from '../users/index.js';
+import { lockDataDir } from './data-dir-lock.js';
+import { freePorts } from './free-ports.js';
+import { runtimeMigrations } from './migrations.js';
+import { type LoadedOrg, loadOrgFile } from './org-file.js';
+import { type PlatformConfig, portOf, serviceUrls, usesTls } from './platform-config.js';
+import { seedOrg } from './seed-org.js';
+import { loadOrCreateCertificate } from './tls.js';
+
+/** The demo organisation shipped with the platform. */
+export const DEMO_ORG_FILE = fileURLToPath(new URL('../../config/demo-org.yaml', import.meta.url));
+
+/** Every component's migrations; the same list on PGlite and PostgreSQL. */
+export const ALL_MIGRATIONS: ComponentMigrations[] = [
+  { component: 'audit', migrations: auditMigrations },
+  { component: 'stups', migrations: runtimeMigrations },
+  { component: 'teams', migrations: teamMigrations },
+  { component: 'users', migrations: userMigrations },
+];
+
+export interface RunningPlatform {
+  urls: Record<ServiceName, string>;
+  /** Services that are listening in this process. */
+  listening: ServiceName[];
+  database: Database['kind'];
+  org: LoadedOrg;
+  /** Path of the certificate when serving HTTPS. */
+  certFile: string | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the platform: every service (`stups up`) or only one (`stups serve <service>`),
+ * on the same database and the same migrations either way.
+ */
+export async function startPlatform(
+  config: PlatformConfig,
+  options: { logger: Logger; only?: ServiceName | undefined; port?: number | undefined },
+): Promise<RunningPlatform> {
+  const { logger } = options;
+  const cleanups: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.reverse()) {
+      await cleanup().catch((error: unknown) => logger.error({ err: error }, 'error during shutdown'));
+    }
+    cleanups.length = 0;
+  };
+  try {
+    const org = await loadOrgFile(config.orgFile ?? DEMO_ORG_FILE);
+
+    let effective = config;
+    if (config.basePort === 0) {
+      // Consecutive free ports are not guaranteed, so ask for a block and use its lowest when they are.
+      const [first] = await freePorts(1, config.host);
+      effective = { ...config, basePort: first! };
+    }
+    const urls = serviceUrls(effective);
+
+    let database: Database;
+    if (config.databaseUrl) {
+      const url = new URL(config.databaseUrl);
+      const schema = url.searchParams.get('schema') ?? undefined;
+      url.searchParams.delete('schema');
+      database = await openDatabase({ kind: 'postgres', url: url.toString(), schema });
+    } else {
+      const unlock = await lockDataDir(config.dataDir);
+      cleanups.push(unlock);
+      database = await openDatabase({ kind: 'pglite', dataDir: `${config.dataDir}/db` });
+    }
+    cleanups.push(() => database.destroy());
+    await migrateToLatest(database, ALL_MIGRATIONS);
+
+    let tls: { cert: string; key: string } | undefined;
+    let certFile: string | undefined;
+    if (usesTls(effective)) {
+      const loaded = await loadOrCreateCertificate({
+        certFile: config.tlsCert,
+        keyFile: config.tlsKey,
+        dataDir: config.dataDir,
+        hostNames: [new URL(urls['token-service']).hostname, config.host],
+      });
+      tls = { cert: loaded.cert, key: loaded.key };
+      certFile = loaded.certFile;
+    }
+
+    const metrics = createMetrics();
+    const auditLog = new AuditLog(database, logger);
+    const verifier = new TokenVerifier({ issuers: config.externalIssuers.map((i) => externalIssuer(i)) });
+    const ctx: ServiceContext = {
+      logger,
+      metrics,
+      database,
+      verifier,
+      auditLog,
+      adminPolicy: { adminUids: new Set(org.org.admins), adminScope: ADMIN_SCOPE },
+      urls,
+      tls,
+    };
+
+    const teams = createTeamService(ctx);
+    const users = createUserService(ctx);
+    await seedOrg(database, org, { teams: teams.store, users: users.store }, logger);
+
+    const apps: Partial<Record<ServiceName, () => Promise<HttpApp>>> = {
+      teams: async () => {
+        const app = await teams.createApp();
+        registerAuditRoutes(app, { auditLog, verifier, adminPolicy: ctx.adminPolicy });
+        return app;
+      },
+      users: () => users.createApp(),
+    };
+
+    const selected = options.only ? [options.only] : SERVICE_NAMES.filter((name) => apps[name]);
+    if (options.only && !apps[options.only]) {
+      throw new ConfigError([
+        `service ${options.only} is not available yet; available: ${Object.keys(apps).join(', ')}`,
+      ]);
+    }
+    for (const name of selected) {
+      const app = await apps[name]!();
+      const port = options.only && options.port !== undefined ? options.port : portOf(effective, name);
+      try {
+        await app.listen({ host: config.host, port });
+      } catch (error) {
+        await app.close();
+        if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+          throw new ConfigError([
+            `port ${port} (${name}) is in use: is another stups running? Choose --base-port`,
+          ]);
+        }
+        throw error;
+      }
+      cleanups.push(() => app.close());
+    }
+    logger.info({ services: selected, database: database.kind }, 'platform started');
+    return { urls, listening: selected, database: database.kind, org, certFile, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
