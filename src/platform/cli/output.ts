@@ -63,7 +63,7 @@ export function renderRows<Row>(
       'mid-mid': '',
       right: '',
       'right-mid': '',
-      middle: ' ',
+      middle: '',
     },
     style: { head: [], border: [], 'padding-left': 0, 'padding-right': 1 },
   });
