@@ -1,0 +1,75 @@
+import type { ApplicationDirectory } from '../kio/contract.js';
+import { createHttpApp, type HttpApp } from '../platform/http/create-http-app.js';
+import type { ServiceContext } from '../platform/service-context.js';
+import type { TeamDirectory } from '../teams/contract.js';
+import type { ScopeCatalog } from './contract.js';
+import { EssentialsRegistry } from './essentials-registry.js';
+import { registerEssentialsRoutes } from './routes.js';
+import { EssentialsStore } from './store.js';
+
+export * from './contract.js';
+export {
+  type EssentialsActor,
+  EssentialsRegistry,
+  type EssentialsRegistryDeps,
+} from './essentials-registry.js';
+/** essentials' tables: `migrateToLatest(db, [{ component: 'essentials', migrations: essentialsMigrations }])`. */
+export { essentialsMigrations } from './migrations.js';
+export { registerEssentialsRoutes } from './routes.js';
+export { EssentialsStore } from './store.js';
+
+export interface EssentialsService {
+  /** Builds essentials' HTTP app (not listening): `/resource-types…` plus health, metrics, OpenAPI. */
+  createApp(): Promise<HttpApp>;
+  /** For the token service and mint: which scopes exist (`getScope('sales_order.read')`). */
+  scopes: ScopeCatalog;
+  /**
+   * The domain API behind the routes. For seeding, call e.g.
+   * `registry.putType({ uid: 'stups', realm: 'services' }, 'sales_order', { name, resource_owners })`:
+   * without a `principal` the write is trusted, still checked against the rules and audited.
+   */
+  registry: EssentialsRegistry;
+  store: EssentialsStore;
+}
+
+/**
+ * Creates the essentials service. Run `essentialsMigrations` first. Writes are for platform
+ * administrators (`isAdmin`: listed employees, services with `stups.admin`); given
+ * `applications` and `teams`, also for members of the team owning the application a
+ * resource type is named after (`pierone.images` → application `pierone`), as in the original.
+ */
+export function createEssentialsService(
+  ctx: ServiceContext,
+  deps: {
+    applications?: ApplicationDirectory;
+    teams?: TeamDirectory;
+    validResourceOwners?: readonly string[];
+  } = {},
+): EssentialsService {
+  const store = new EssentialsStore(ctx.database);
+  const registry = new EssentialsRegistry(store, {
+    auditLog: ctx.auditLog,
+    adminPolicy: ctx.adminPolicy,
+    applications: deps.applications,
+    teams: deps.teams,
+    validResourceOwners: deps.validResourceOwners,
+  });
+  return {
+    scopes: registry,
+    registry,
+    store,
+    async createApp() {
+      const app = await createHttpApp({
+        title: 'essentials API',
+        description: 'STUPS resource types and scopes',
+        logger: ctx.logger.child({ service: 'essentials' }),
+        metrics: ctx.metrics,
+        healthCheck: async () => {
+          await store.getType('health-check');
+        },
+      });
+      registerEssentialsRoutes(app, { registry, verifier: ctx.verifier });
+      return app;
+    },
+  };
+}
