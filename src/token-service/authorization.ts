@@ -1,0 +1,156 @@
+import type { OAuthClient } from './contract.js';
+import type { TokenServiceCore } from './core.js';
+import { OAuthError } from './oauth-error.js';
+import type { OAuthParams } from './params.js';
+import { allowedScopes, grantScopes, parseScope } from './scopes.js';
+import { requireRealm } from './token-endpoint.js';
+
+/** An authorization request that may not be redirected back: the client or its redirect URI is unknown. */
+export class UnredirectableError extends Error {}
+
+/** A validated authorization request (RFC 6749 §4.1.1 + RFC 7636 + OIDC nonce). */
+export interface AuthorizationRequest {
+  client: OAuthClient;
+  /** As given in the request, or null when the client's only URI was used. */
+  requestedRedirectUri: string | null;
+  redirectUri: string;
+  state: string | undefined;
+  scopes: string[];
+  codeChallenge: string;
+  nonce: string | undefined;
+}
+
+const CODE_CHALLENGE = /^[A-Za-z0-9\-._~]{43,128}$/;
+
+/**
+ * Checks an authorization request. Problems with the client or redirect URI throw
+ * `UnredirectableError` (shown on a page); all others throw `OAuthError` with the request's
+ * redirect target attached, to be sent back to the client.
+ */
+export async function validateAuthorizationRequest(
+  core: TokenServiceCore,
+  params: OAuthParams,
+): Promise<AuthorizationRequest> {
+  const clientId = params.client_id;
+  if (!clientId) throw new UnredirectableError('The request names no client (client_id is missing).');
+  const client = await core.clients.getClient(clientId);
+  if (!client || client.disabled) throw new UnredirectableError(`Unknown client "${clientId}".`);
+  const requested = params.redirect_uri;
+  let redirectUri: string;
+  if (requested !== undefined) {
+    if (!client.redirectUris.includes(requested)) {
+      throw new UnredirectableError(`The redirect URI is not registered for client "${clientId}".`);
+    }
+    redirectUri = requested;
+  } else if (client.redirectUris.length === 1) {
+    redirectUri = client.redirectUris[0]!;
+  } else {
+    throw new UnredirectableError(`The request must name one of the client's redirect URIs.`);
+  }
+  const partial = { redirectUri, state: params.state };
+  try {
+    if (params.response_type !== 'code') {
+      throw new OAuthError('unsupported_response_type', 'only response_type=code is supported');
+    }
+    if (!client.grantTypes.includes('authorization_code')) {
+      throw new OAuthError(
+        'unauthorized_client',
+        `client ${clientId} may not use the authorization code grant`,
+      );
+    }
+    requireRealm(client, 'employees');
+    const codeChallenge = params.code_challenge;
+    if (codeChallenge === undefined || !CODE_CHALLENGE.test(codeChallenge)) {
+      throw new OAuthError(
+        'invalid_request',
+        'PKCE is required: send code_challenge with code_challenge_method=S256',
+      );
+    }
+    if (params.code_challenge_method !== 'S256') {
+      throw new OAuthError('invalid_request', 'code_challenge_method must be S256');
+    }
+    const scopes = grantScopes(
+      parseScope(params.scope),
+      allowedScopes(core.config.employeeScopes, client.scopes),
+      core.config.defaultScopes,
+    );
+    return {
+      client,
+      requestedRedirectUri: requested ?? null,
+      redirectUri,
+      state: params.state,
+      scopes,
+      codeChallenge,
+      nonce: params.nonce,
+    };
+  } catch (error) {
+    if (error instanceof OAuthError)
+      throw new RedirectableError(error, partial.redirectUri, partial.state, core.issuer);
+    throw error;
+  }
+}
+
+/** An OAuth error to send back to the client's redirect URI (RFC 6749 §4.1.2.1). */
+export class RedirectableError extends Error {
+  readonly location: string;
+  constructor(error: OAuthError, redirectUri: string, state: string | undefined, issuer: string) {
+    super(error.message);
+    this.location = redirectTo(redirectUri, {
+      error: error.error,
+      error_description: error.message,
+      state,
+      iss: issuer,
+    });
+  }
+}
+
+/** Issues the code after the employee logged in; returns where to send the browser. */
+export async function completeAuthorization(
+  core: TokenServiceCore,
+  request: AuthorizationRequest,
+  uid: string,
+): Promise<string> {
+  const code = await core.codes.create({
+    clientId: request.client.clientId,
+    redirectUri: request.requestedRedirectUri,
+    uid,
+    scopes: request.scopes,
+    codeChallenge: request.codeChallenge,
+    nonce: request.nonce ?? null,
+    authTime: new Date(core.now()),
+  });
+  await core.audit({
+    action: 'authorization.grant',
+    actor: { uid, realm: 'employees' },
+    target: { type: 'oauth-client', id: request.client.clientId },
+    outcome: 'success',
+    details: { scope: request.scopes.join(' ') },
+  });
+  // RFC 9207 `iss`, so a client talking to several servers knows who answered.
+  return redirectTo(request.redirectUri, { code, state: request.state, iss: core.issuer });
+}
+
+function redirectTo(uri: string, params: Record<string, string | undefined>): string {
+  const url = new URL(uri);
+  for (const [name, value] of Object.entries(params))
+    if (value !== undefined) url.searchParams.set(name, value);
+  return url.toString();
+}
+
+/** Checks an employee's password for the HTML pages, auditing failures. */
+export async function loginEmployee(
+  core: TokenServiceCore,
+  username: string | undefined,
+  password: string | undefined,
+  page: string,
+): Promise<string | undefined> {
+  if (!username || !password) return undefined;
+  if (await core.users.verifyPassword(username, password)) return username;
+  await core.audit({
+    action: 'login',
+    actor: { uid: username, realm: 'employees' },
+    outcome: 'failure',
+    details: { page, reason: 'wrong user name or password' },
+  });
+  return undefined;
+}

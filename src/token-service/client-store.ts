@@ -1,0 +1,151 @@
+import type { Kysely, Selectable } from 'kysely';
+import { InputError } from '../platform/errors.js';
+import { type Audit, SYSTEM_ACTOR, type TokenAuditEvent } from './audit.js';
+import {
+  type GrantType,
+  type OAuthClient,
+  type OAuthClientInput,
+  OAuthClientInputSchema,
+} from './contract.js';
+import { OAuthError } from './oauth-error.js';
+import { digest, hashSecret, verifySecret } from './secrets.js';
+import type { ClientsTable, TokenServiceTables } from './tables.js';
+
+type ClientRow = Selectable<ClientsTable>;
+
+const SECRET_CACHE_SIZE = 1000;
+
+/** OAuth clients: who may ask for tokens, by which grants, for which realms and redirect URIs. */
+export class ClientStore {
+  // Client secrets are random and long (mint makes them), so a digest of a secret already verified
+  // against the current hash may stand in for another scrypt run: the token endpoint's hot path.
+  readonly #verified = new Map<string, string>();
+
+  constructor(
+    private readonly db: Kysely<TokenServiceTables>,
+    private readonly audit: Audit,
+    private readonly now: () => number,
+  ) {}
+
+  async getClient(clientId: string): Promise<OAuthClient | undefined> {
+    const row = await this.#row(clientId);
+    return row ? toClient(row) : undefined;
+  }
+
+  async listClients(): Promise<OAuthClient[]> {
+    const rows = await this.db.selectFrom('token_clients').selectAll().orderBy('client_id').execute();
+    return rows.map(toClient);
+  }
+
+  /**
+   * Creates or replaces a client. A confidential client needs a secret when created; without
+   * one on update the current secret stays.
+   */
+  async upsertClient(
+    input: OAuthClientInput,
+    actor: TokenAuditEvent['actor'] = SYSTEM_ACTOR,
+  ): Promise<OAuthClient> {
+    const parsed = OAuthClientInputSchema.safeParse(input);
+    if (!parsed.success) {
+      throw new InputError('invalid OAuth client', { details: { errors: parsed.error.issues } });
+    }
+    const value = parsed.data;
+    if (value.type === 'public' && value.secret !== undefined) {
+      throw new InputError('a public client has no secret');
+    }
+    if (value.type === 'public' && value.grantTypes.includes('client_credentials')) {
+      throw new InputError('client_credentials needs a confidential client');
+    }
+    const existing = await this.#row(value.clientId);
+    let secretHash: string | null = null;
+    if (value.type === 'confidential') {
+      if (value.secret !== undefined) secretHash = await hashSecret(value.secret);
+      else if (existing?.secret_hash) secretHash = existing.secret_hash;
+      else throw new InputError('a confidential client needs a secret');
+    }
+    const row = {
+      client_id: value.clientId,
+      name: value.name ?? value.clientId,
+      secret_hash: secretHash,
+      realms: JSON.stringify([...new Set(value.realms)]),
+      grant_types: JSON.stringify([...new Set(value.grantTypes)]),
+      redirect_uris: JSON.stringify(value.redirectUris),
+      scopes: value.scopes === null ? null : JSON.stringify(value.scopes),
+      disabled: value.disabled ?? false,
+      updated_at: new Date(this.now()),
+    };
+    await this.db
+      .insertInto('token_clients')
+      .values(row)
+      .onConflict((oc) => oc.column('client_id').doUpdateSet(row))
+      .execute();
+    this.#verified.delete(value.clientId);
+    await this.audit({
+      action: existing ? 'client.update' : 'client.create',
+      actor,
+      target: { type: 'oauth-client', id: value.clientId },
+      outcome: 'success',
+      details: {
+        type: value.type,
+        realms: value.realms,
+        grant_types: value.grantTypes,
+        secret_changed: value.secret !== undefined,
+        disabled: row.disabled,
+      },
+    });
+    const stored = await this.#row(value.clientId);
+    return toClient(stored!);
+  }
+
+  /**
+   * RFC 6749 §2.3: confidential clients prove their secret, public clients only name themselves.
+   * Every failure is the same `invalid_client`, so the answer does not tell which clients exist.
+   */
+  async authenticate(clientId: string, secret: string | undefined, basic: boolean): Promise<OAuthClient> {
+    const fail = (reason: string): never => {
+      throw new OAuthError('invalid_client', `client authentication failed: ${reason}`, {
+        headers: basic ? { 'www-authenticate': 'Basic realm="stups"' } : {},
+      });
+    };
+    const row = await this.#row(clientId);
+    if (!row || row.disabled) return fail('unknown client');
+    if (row.secret_hash === null) {
+      if (secret !== undefined && secret !== '') return fail('a public client must not send a secret');
+      return toClient(row);
+    }
+    if (secret === undefined || secret === '') return fail('the client secret is missing');
+    const key = `${row.secret_hash}\n${digest(secret)}`;
+    if (this.#verified.get(clientId) === key) return toClient(row);
+    if (!(await verifySecret(secret, row.secret_hash))) return fail('wrong client secret');
+    if (this.#verified.size >= SECRET_CACHE_SIZE) this.#verified.clear();
+    this.#verified.set(clientId, key);
+    return toClient(row);
+  }
+
+  #row(clientId: string): Promise<ClientRow | undefined> {
+    return this.db
+      .selectFrom('token_clients')
+      .selectAll()
+      .where('client_id', '=', clientId)
+      .executeTakeFirst();
+  }
+}
+
+function toClient(row: ClientRow): OAuthClient {
+  return {
+    clientId: row.client_id,
+    name: row.name,
+    type: row.secret_hash === null ? 'public' : 'confidential',
+    realms: jsonList(row.realms) as OAuthClient['realms'],
+    grantTypes: jsonList(row.grant_types) as GrantType[],
+    redirectUris: jsonList(row.redirect_uris),
+    scopes: row.scopes === null ? null : jsonList(row.scopes),
+    disabled: row.disabled,
+  };
+}
+
+/** jsonb comes back parsed from both drivers; a string means a driver handed out raw JSON. */
+export function jsonList(value: unknown): string[] {
+  const parsed = typeof value === 'string' ? JSON.parse(value) : value;
+  return Array.isArray(parsed) ? parsed.filter((v): v is string => typeof v === 'string') : [];
+}

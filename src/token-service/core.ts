@@ -1,0 +1,33 @@
+import type { Logger } from '../platform/logger.js';
+import type { UserDirectory } from '../users/contract.js';
+import type { Audit } from './audit.js';
+import type { AuthorizationCodeStore } from './authorization-code-store.js';
+import type { ClientStore } from './client-store.js';
+import type { ResolvedTokenServiceConfig } from './config.js';
+import type { DeviceCodeStore } from './device-code-store.js';
+import type { KeyStore } from './key-store.js';
+import type { RefreshTokenStore } from './refresh-token-store.js';
+import type { RevocationStore } from './revocation-store.js';
+import type { ServiceUserStore } from './service-user-store.js';
+import type { TokenInspector } from './token-inspector.js';
+import type { TokenMinter } from './token-minter.js';
+
+/** Everything the protocol modules share; built once by `createTokenService`. */
+export interface TokenServiceCore {
+  /** `iss` of every token: the service's public base URL. */
+  issuer: string;
+  config: ResolvedTokenServiceConfig;
+  now: () => number;
+  logger: Logger;
+  audit: Audit;
+  users: UserDirectory;
+  clients: ClientStore;
+  serviceUsers: ServiceUserStore;
+  keys: KeyStore;
+  codes: AuthorizationCodeStore;
+  refreshTokens: RefreshTokenStore;
+  devices: DeviceCodeStore;
+  revocations: RevocationStore;
+  minter: TokenMinter;
+  inspector: TokenInspector;
+}

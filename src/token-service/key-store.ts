@@ -1,0 +1,269 @@
+import { hkdfSync } from 'node:crypto';
+import {
+  CompactEncrypt,
+  type CryptoKey,
+  calculateJwkThumbprint,
+  compactDecrypt,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  type JWK,
+  type JWTVerifyGetKey,
+  errors as joseErrors,
+} from 'jose';
+import { type Kysely, sql } from 'kysely';
+import type { Logger } from '../platform/logger.js';
+import { type Audit, SYSTEM_ACTOR } from './audit.js';
+import type { ResolvedTokenServiceConfig, SigningAlgorithm } from './config.js';
+import type { SigningKeysTable, TokenServiceTables } from './tables.js';
+
+/** How long the in-memory key list is trusted before it is read again (other replicas rotate too). */
+const RELOAD_AFTER_MS = 60_000;
+/** An unknown `kid` triggers a reload at most this often, so forged tokens cannot flood the database. */
+const UNKNOWN_KID_RELOAD_MS = 1_000;
+/** Public keys outlive the last token they signed by this much, for clock skew between services. */
+const PUBLISH_GRACE_MS = 5 * 60_000;
+
+interface LoadedKey {
+  kid: string;
+  alg: SigningAlgorithm;
+  publicJwk: JWK;
+  publicKey: CryptoKey;
+  createdAt: Date;
+  retiredAt: Date | null;
+  privateJwk: string;
+}
+
+export interface SigningKey {
+  kid: string;
+  alg: SigningAlgorithm;
+  privateKey: CryptoKey;
+}
+
+/**
+ * Signing keys in the database. The newest key signs; once it is older than the rotation age a
+ * new one takes over, and older public keys stay published until every token they signed expired.
+ * Private keys are encrypted at rest when a key encryption secret is configured.
+ */
+export class KeyStore {
+  #keys: LoadedKey[] = [];
+  #loadedAt = Number.NEGATIVE_INFINITY;
+  #loading: Promise<void> | undefined;
+  #signing: SigningKey | undefined;
+  readonly #encryptionKey: Uint8Array | undefined;
+
+  constructor(
+    private readonly db: Kysely<TokenServiceTables>,
+    private readonly config: ResolvedTokenServiceConfig,
+    private readonly audit: Audit,
+    private readonly now: () => number,
+    private readonly logger: Logger,
+  ) {
+    this.#encryptionKey = config.keyEncryptionSecret
+      ? new Uint8Array(
+          hkdfSync(
+            'sha256',
+            config.keyEncryptionSecret,
+            'stups-token-service',
+            'signing-key-encryption v1',
+            32,
+          ),
+        )
+      : undefined;
+  }
+
+  get encryptsAtRest(): boolean {
+    return this.#encryptionKey !== undefined;
+  }
+
+  /** The key to sign with now; creates the first key, or a successor when the current one is due. */
+  async signingKey(): Promise<SigningKey> {
+    await this.#loadIfStale();
+    let current = this.#keys[0];
+    if (!current || this.#isDue(current)) {
+      await this.rotateIfDue();
+      current = this.#keys[0];
+      if (!current) throw new Error('no signing key after rotation');
+    }
+    if (this.#signing?.kid !== current.kid) {
+      const jwk = await this.#decryptPrivate(current.privateJwk);
+      this.#signing = {
+        kid: current.kid,
+        alg: current.alg,
+        privateKey: (await importJWK(jwk, current.alg)) as CryptoKey,
+      };
+    }
+    return this.#signing;
+  }
+
+  /**
+   * Creates a new signing key when none exists or the newest is older than the rotation age.
+   * Replicas serialize on an advisory lock, so a rotation creates exactly one key.
+   * Returns the kid of the new key, or undefined when no rotation was due.
+   */
+  async rotateIfDue(): Promise<string | undefined> {
+    const created = await this.db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(hashtext('token_signing_keys'))`.execute(trx);
+      const newest = await trx
+        .selectFrom('token_signing_keys')
+        .select(['kid', 'created_at'])
+        .orderBy('created_at', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      if (newest && new Date(newest.created_at).getTime() + this.#rotationAgeMs() > this.now()) {
+        return undefined;
+      }
+      const row = await this.#newKeyRow();
+      await trx
+        .updateTable('token_signing_keys')
+        .set({ retired_at: row.created_at })
+        .where('retired_at', 'is', null)
+        .execute();
+      await trx.insertInto('token_signing_keys').values(row).execute();
+      return row.kid;
+    });
+    if (created) {
+      await this.audit({
+        action: 'signing-key.create',
+        actor: SYSTEM_ACTOR,
+        target: { type: 'signing-key', id: created },
+        outcome: 'success',
+        details: { alg: this.config.signingAlgorithm, encrypted_at_rest: this.encryptsAtRest },
+      });
+    }
+    await this.#reload();
+    return created;
+  }
+
+  /** Deletes keys whose every token has expired; returns how many. */
+  async deleteExpiredKeys(): Promise<number> {
+    const cutoff = new Date(this.now() - this.#retentionMs());
+    const result = await this.db
+      .deleteFrom('token_signing_keys')
+      .where('retired_at', 'is not', null)
+      .where('retired_at', '<', cutoff)
+      .executeTakeFirst();
+    const deleted = Number(result.numDeletedRows);
+    if (deleted > 0) {
+      await this.audit({
+        action: 'signing-key.delete',
+        actor: SYSTEM_ACTOR,
+        outcome: 'success',
+        details: { count: deleted },
+      });
+      await this.#reload();
+    }
+    return deleted;
+  }
+
+  /** The JWKS document: every key that signs now or signed a token that may still be valid. */
+  async publicJwks(): Promise<{ keys: JWK[] }> {
+    await this.#loadIfStale();
+    const cutoff = this.now() - this.#retentionMs();
+    return {
+      keys: this.#keys
+        .filter((k) => k.retiredAt === null || k.retiredAt.getTime() >= cutoff)
+        .map((k) => k.publicJwk),
+    };
+  }
+
+  /** For `jwtVerify`: the published key with the token's `kid` and `alg`. */
+  readonly getKey: JWTVerifyGetKey = async (header) => {
+    await this.#loadIfStale();
+    let key = this.#find(header.kid);
+    if (!key && this.now() - this.#loadedAt > UNKNOWN_KID_RELOAD_MS) {
+      await this.#reload();
+      key = this.#find(header.kid);
+    }
+    if (!key || key.alg !== header.alg) throw new joseErrors.JWKSNoMatchingKey();
+    return key.publicKey;
+  };
+
+  #find(kid: string | undefined): LoadedKey | undefined {
+    const cutoff = this.now() - this.#retentionMs();
+    return this.#keys.find((k) => k.kid === kid && (k.retiredAt === null || k.retiredAt.getTime() >= cutoff));
+  }
+
+  #isDue(key: LoadedKey): boolean {
+    return key.createdAt.getTime() + this.#rotationAgeMs() <= this.now();
+  }
+
+  #rotationAgeMs(): number {
+    return this.config.keyRotationAgeSeconds * 1000;
+  }
+
+  #retentionMs(): number {
+    return this.config.accessTokenLifetimeSeconds * 1000 + PUBLISH_GRACE_MS;
+  }
+
+  async #loadIfStale(): Promise<void> {
+    if (this.now() - this.#loadedAt > RELOAD_AFTER_MS || this.#loadedAt > this.now()) await this.#reload();
+  }
+
+  #reload(): Promise<void> {
+    this.#loading ??= (async () => {
+      try {
+        const rows = await this.db
+          .selectFrom('token_signing_keys')
+          .selectAll()
+          .orderBy('created_at', 'desc')
+          .execute();
+        this.#keys = await Promise.all(rows.map((row) => this.#load(row)));
+        this.#loadedAt = this.now();
+      } finally {
+        this.#loading = undefined;
+      }
+    })();
+    return this.#loading;
+  }
+
+  async #load(row: SigningKeysTable): Promise<LoadedKey> {
+    const publicJwk = (
+      typeof row.public_jwk === 'string' ? JSON.parse(row.public_jwk) : row.public_jwk
+    ) as JWK;
+    const alg = row.alg as SigningAlgorithm;
+    return {
+      kid: row.kid,
+      alg,
+      publicJwk,
+      publicKey: (await importJWK(publicJwk, alg)) as CryptoKey,
+      createdAt: new Date(row.created_at),
+      retiredAt: row.retired_at === null ? null : new Date(row.retired_at),
+      privateJwk: row.private_jwk,
+    };
+  }
+
+  async #newKeyRow(): Promise<SigningKeysTable> {
+    const alg = this.config.signingAlgorithm;
+    const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
+    const publicJwk = await exportJWK(publicKey);
+    const kid = await calculateJwkThumbprint(publicJwk);
+    const privateJwk = await exportJWK(privateKey);
+    return {
+      kid,
+      alg,
+      public_jwk: JSON.stringify({ ...publicJwk, kid, alg, use: 'sig' }),
+      private_jwk: await this.#encryptPrivate({ ...privateJwk, kid, alg }),
+      created_at: new Date(this.now()),
+      retired_at: null,
+    };
+  }
+
+  async #encryptPrivate(jwk: JWK): Promise<string> {
+    const plain = JSON.stringify(jwk);
+    if (!this.#encryptionKey) return plain;
+    return new CompactEncrypt(new TextEncoder().encode(plain))
+      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', cty: 'jwk+json' })
+      .encrypt(this.#encryptionKey);
+  }
+
+  async #decryptPrivate(stored: string): Promise<JWK> {
+    if (stored.startsWith('{')) return JSON.parse(stored) as JWK;
+    if (!this.#encryptionKey) {
+      this.logger.error('the signing key is encrypted but no keyEncryptionSecret is configured');
+      throw new Error('the signing key is encrypted but no keyEncryptionSecret is configured');
+    }
+    const { plaintext } = await compactDecrypt(stored, this.#encryptionKey);
+    return JSON.parse(new TextDecoder().decode(plaintext)) as JWK;
+  }
+}

@@ -1,0 +1,106 @@
+import { type Kysely, type Migration, sql } from 'kysely';
+
+/** Migrations of the token service; run them with `migrateToLatest` under component `token-service`. */
+export const tokenServiceMigrations: Record<string, Migration> = {
+  '001-token-service': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('token_signing_keys')
+        .addColumn('kid', 'text', (c) => c.primaryKey())
+        .addColumn('alg', 'text', (c) => c.notNull())
+        .addColumn('public_jwk', 'jsonb', (c) => c.notNull())
+        .addColumn('private_jwk', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('retired_at', 'timestamptz')
+        .execute();
+
+      await db.schema
+        .createTable('token_clients')
+        .addColumn('client_id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('secret_hash', 'text')
+        .addColumn('realms', 'jsonb', (c) => c.notNull())
+        .addColumn('grant_types', 'jsonb', (c) => c.notNull())
+        .addColumn('redirect_uris', 'jsonb', (c) => c.notNull())
+        .addColumn('scopes', 'jsonb')
+        .addColumn('disabled', 'boolean', (c) => c.notNull().defaultTo(false))
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('token_service_users')
+        .addColumn('username', 'text', (c) => c.primaryKey())
+        .addColumn('password_hash', 'text', (c) => c.notNull())
+        .addColumn('scopes', 'jsonb', (c) => c.notNull())
+        .addColumn('application_id', 'text')
+        .addColumn('team_id', 'text')
+        .addColumn('disabled', 'boolean', (c) => c.notNull().defaultTo(false))
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('token_authorization_codes')
+        .addColumn('code_hash', 'text', (c) => c.primaryKey())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('redirect_uri', 'text')
+        .addColumn('uid', 'text', (c) => c.notNull())
+        .addColumn('scopes', 'jsonb', (c) => c.notNull())
+        .addColumn('code_challenge', 'text', (c) => c.notNull())
+        .addColumn('nonce', 'text')
+        .addColumn('auth_time', 'timestamptz', (c) => c.notNull())
+        .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('used_at', 'timestamptz')
+        .addColumn('family_id', 'text')
+        .execute();
+
+      await db.schema
+        .createTable('token_device_codes')
+        .addColumn('device_code_hash', 'text', (c) => c.primaryKey())
+        .addColumn('user_code', 'text', (c) => c.notNull().unique())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('scopes', 'jsonb', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('uid', 'text')
+        .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('interval_seconds', 'integer', (c) => c.notNull())
+        .addColumn('last_polled_at', 'timestamptz')
+        .execute();
+
+      await db.schema
+        .createTable('token_refresh_tokens')
+        .addColumn('token_hash', 'text', (c) => c.primaryKey())
+        .addColumn('family_id', 'text', (c) => c.notNull())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('uid', 'text', (c) => c.notNull())
+        .addColumn('realm', 'text', (c) => c.notNull())
+        .addColumn('scopes', 'jsonb', (c) => c.notNull())
+        .addColumn('grant_type', 'text', (c) => c.notNull())
+        .addColumn('access_jti', 'text', (c) => c.notNull())
+        .addColumn('access_expires_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('used_at', 'timestamptz')
+        .addColumn('revoked_at', 'timestamptz')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('token_refresh_tokens_family')
+        .on('token_refresh_tokens')
+        .column('family_id')
+        .execute();
+
+      await db.schema
+        .createTable('token_revocations')
+        .addColumn('jti', 'text', (c) => c.primaryKey())
+        .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('revoked_at', 'timestamptz', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('token_revocations_revoked_at')
+        .on('token_revocations')
+        .column('revoked_at')
+        .execute();
+    },
+  },
+};

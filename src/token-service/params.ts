@@ -1,0 +1,111 @@
+import { OAuthError } from './oauth-error.js';
+
+/** Request parameters of a protocol endpoint, each present at most once (RFC 6749 §3.1). */
+export type OAuthParams = Readonly<Record<string, string>>;
+
+/**
+ * Merges query and body parameters. A parameter given twice (also once in the query and once
+ * in the body) is an `invalid_request`; empty values count as absent, as RFC 6749 §3.1 says.
+ */
+export function collectParams(...sources: unknown[]): OAuthParams {
+  const params: Record<string, string> = Object.create(null);
+  for (const source of sources) {
+    if (source === undefined || source === null || source === '') continue;
+    if (typeof source !== 'object' || Array.isArray(source)) {
+      throw new OAuthError('invalid_request', 'the request body must be a form or a JSON object');
+    }
+    for (const [name, raw] of Object.entries(source)) {
+      if (raw === undefined || raw === null) continue;
+      if (Array.isArray(raw)) throw new OAuthError('invalid_request', `parameter "${name}" is repeated`);
+      if (typeof raw === 'object')
+        throw new OAuthError('invalid_request', `parameter "${name}" must be a string`);
+      const value = String(raw);
+      if (value === '') continue;
+      if (name in params) throw new OAuthError('invalid_request', `parameter "${name}" is repeated`);
+      params[name] = value;
+    }
+  }
+  return params;
+}
+
+/** Parses `application/x-www-form-urlencoded`; repeated names become arrays (rejected later). */
+export function parseForm(body: string): Record<string, string | string[]> {
+  // A JSON document sent with the form content type, as `curl -d @request.json` does in the STUPS docs.
+  const trimmed = body.trimStart();
+  if (trimmed.startsWith('{')) {
+    try {
+      return JSON.parse(trimmed) as Record<string, string | string[]>;
+    } catch {
+      throw new OAuthError('invalid_request', 'the request body is neither a form nor valid JSON');
+    }
+  }
+  const result: Record<string, string | string[]> = Object.create(null);
+  for (const [name, value] of new URLSearchParams(body)) {
+    const seen = result[name];
+    result[name] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
+  }
+  return result;
+}
+
+/** The value of a required parameter, or `invalid_request` naming it. */
+export function required(params: OAuthParams, name: string): string {
+  const value = params[name];
+  if (value === undefined) throw new OAuthError('invalid_request', `parameter "${name}" is missing`);
+  return value;
+}
+
+export interface BasicCredentials {
+  username: string;
+  password: string;
+}
+
+/**
+ * `Authorization: Basic` as RFC 6749 §2.3.1 describes it. Percent-escapes are decoded, `+` is not:
+ * STUPS clients send secrets without form-encoding them, and a base64 secret may contain `+`.
+ */
+export function parseBasic(header: string | undefined): BasicCredentials | undefined {
+  if (!header) return undefined;
+  const space = header.indexOf(' ');
+  if (space < 0 || header.slice(0, space).toLowerCase() !== 'basic') return undefined;
+  const decoded = Buffer.from(header.slice(space + 1).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) throw new OAuthError('invalid_request', 'malformed Basic credentials');
+  return {
+    username: percentDecode(decoded.slice(0, colon)),
+    password: percentDecode(decoded.slice(colon + 1)),
+  };
+}
+
+function percentDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+export interface ClientCredentials {
+  clientId: string;
+  secret: string | undefined;
+  /** Sent as Basic; failures then carry a `WWW-Authenticate: Basic` challenge. */
+  basic: boolean;
+}
+
+/** Client credentials from Basic or the body (`client_id`, `client_secret`); never both (RFC 6749 §2.3). */
+export function clientCredentials(
+  params: OAuthParams,
+  authorization: string | undefined,
+): ClientCredentials | undefined {
+  const basic = parseBasic(authorization);
+  if (basic) {
+    if (params.client_secret !== undefined) {
+      throw new OAuthError('invalid_request', 'client credentials must be sent in one way only');
+    }
+    if (params.client_id !== undefined && params.client_id !== basic.username) {
+      throw new OAuthError('invalid_request', 'client_id differs from the Basic credentials');
+    }
+    return { clientId: basic.username, secret: basic.password, basic: true };
+  }
+  if (params.client_id === undefined) return undefined;
+  return { clientId: params.client_id, secret: params.client_secret, basic: false };
+}

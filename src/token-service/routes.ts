@@ -1,0 +1,426 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  completeAuthorization,
+  loginEmployee,
+  RedirectableError,
+  UnredirectableError,
+  validateAuthorizationRequest,
+} from './authorization.js';
+import { DEVICE_CODE_GRANT, GRANT_TYPES } from './contract.js';
+import type { TokenServiceCore } from './core.js';
+import { CSRF_COOKIE, type Csrf, readCookie } from './csrf.js';
+import { DEVICE_VERIFICATION_PATH, decideDevice, startDeviceAuthorization } from './device-flow.js';
+import { devicePage, errorPage, loginPage, PAGE_HEADERS } from './html.js';
+import { OAuthError } from './oauth-error.js';
+import {
+  clientCredentials,
+  collectParams,
+  type OAuthParams,
+  parseBasic,
+  parseForm,
+  required,
+} from './params.js';
+import { handleTokenRequest, revokeFamily } from './token-endpoint.js';
+
+const TOKEN_PATHS = ['/oauth2/access_token', '/oauth2/token'];
+const AUTHORIZE_PATH = '/oauth2/authorize';
+const AUTHORIZATION_PARAMS = [
+  'response_type',
+  'client_id',
+  'redirect_uri',
+  'scope',
+  'state',
+  'code_challenge',
+  'code_challenge_method',
+  'nonce',
+] as const;
+
+/** RFC 6749 §5.1: token answers must never be cached. */
+const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
+
+/**
+ * The token service's HTTP surface. Registered as an encapsulated plugin, so its error handler
+ * answers protocol errors in the OAuth shape `{error, error_description}` instead of problem+json.
+ */
+export function tokenServiceRoutes(core: TokenServiceCore, csrf: Csrf) {
+  return async function routes(app: FastifyInstance): Promise<void> {
+    app.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string' },
+      (_request, body, done) => {
+        try {
+          done(null, parseForm(body as string));
+        } catch (error) {
+          done(error as Error, undefined);
+        }
+      },
+    );
+
+    app.setErrorHandler((error, request, reply) => {
+      if (error instanceof OAuthError) {
+        reply
+          .status(error.status)
+          .headers({ ...NO_STORE, ...error.headers })
+          .send(error.toJSON());
+        return;
+      }
+      const status = (error as { statusCode?: number }).statusCode;
+      if (typeof status === 'number' && status >= 400 && status < 500) {
+        reply
+          .status(status)
+          .headers(NO_STORE)
+          .send({ error: 'invalid_request', error_description: (error as Error).message });
+        return;
+      }
+      request.log.error({ err: error, req: request }, 'token service failure');
+      reply.status(500).send({
+        error: 'server_error',
+        error_description: 'the token service failed; the failure was logged',
+      });
+    });
+
+    const tokenHandler = async (request: FastifyRequest, reply: FastifyReply) => {
+      const params = collectParams(request.query, request.body);
+      const credentials = clientCredentials(params, request.headers.authorization);
+      const response = await handleTokenRequest(core, params, credentials, { requestId: request.id });
+      reply.headers(NO_STORE);
+      return response;
+    };
+    for (const url of TOKEN_PATHS) {
+      app.post(
+        url,
+        { schema: { tags: ['oauth2'], summary: 'Token endpoint (RFC 6749 §3.2)' } },
+        tokenHandler,
+      );
+    }
+
+    // Zign 1.0: GET with the employee's Basic user:password, answered with JSON.
+    app.get(
+      '/oauth2/access_token',
+      { schema: { tags: ['oauth2'], summary: 'Legacy Zign 1.0 token request' } },
+      async (request, reply) => {
+        const query = collectParams(request.query);
+        const basic = parseBasic(request.headers.authorization);
+        if (!basic) {
+          throw new OAuthError('invalid_request', 'send the user name and password as Basic credentials', {
+            status: 401,
+            headers: { 'www-authenticate': 'Basic realm="stups"' },
+          });
+        }
+        const params: OAuthParams = {
+          grant_type: 'password',
+          username: basic.username,
+          password: basic.password,
+          ...(query.scope !== undefined ? { scope: query.scope } : {}),
+          ...(query.realm !== undefined ? { realm: query.realm } : {}),
+        };
+        const credentials = { clientId: core.config.legacyClientId, secret: undefined, basic: false };
+        const response = await handleTokenRequest(core, params, credentials, { requestId: request.id });
+        reply.headers(NO_STORE);
+        return response;
+      },
+    );
+
+    app.get(
+      '/oauth2/tokeninfo',
+      { schema: { tags: ['oauth2'], summary: 'STUPS tokeninfo' } },
+      async (request, reply) => {
+        const token = accessTokenOf(request);
+        reply.headers(NO_STORE);
+        return core.inspector.tokenInfo(token);
+      },
+    );
+
+    app.post(
+      '/oauth2/introspect',
+      { schema: { tags: ['oauth2'], summary: 'Token introspection (RFC 7662)' } },
+      async (request, reply) => {
+        const params = collectParams(request.body);
+        const client = await authenticatedClient(core, params, request);
+        if (client.type !== 'confidential') {
+          throw new OAuthError('invalid_client', 'introspection needs a confidential client');
+        }
+        const token = required(params, 'token');
+        reply.headers(NO_STORE);
+        return core.inspector.introspect(token, params.token_type_hint, client);
+      },
+    );
+
+    app.post(
+      '/oauth2/revoke',
+      { schema: { tags: ['oauth2'], summary: 'Token revocation (RFC 7009)' } },
+      async (request, reply) => {
+        const params = collectParams(request.body);
+        const client = await authenticatedClient(core, params, request);
+        const token = required(params, 'token');
+        await core.inspector.revoke(token, params.token_type_hint, client, (familyId) =>
+          revokeFamily(core, familyId),
+        );
+        reply.headers(NO_STORE).status(200).send();
+      },
+    );
+
+    const userInfo = async (request: FastifyRequest, reply: FastifyReply) => {
+      reply.headers(NO_STORE);
+      return core.inspector.userInfo(bearerOf(request));
+    };
+    app.get('/oauth2/userinfo', { schema: { tags: ['oidc'], summary: 'OIDC userinfo' } }, userInfo);
+    app.post('/oauth2/userinfo', { schema: { hide: true } }, userInfo);
+
+    app.post(
+      '/oauth2/device_authorization',
+      { schema: { tags: ['oauth2'], summary: 'Device authorization (RFC 8628 §3.1)' } },
+      async (request, reply) => {
+        const params = collectParams(request.body);
+        const credentials = clientCredentials(params, request.headers.authorization);
+        reply.headers(NO_STORE);
+        return startDeviceAuthorization(core, params, credentials);
+      },
+    );
+
+    const jwks = async (_request: FastifyRequest, reply: FastifyReply) => {
+      reply.header('cache-control', 'public, max-age=300');
+      return core.keys.publicJwks();
+    };
+    app.get('/.well-known/jwks.json', { schema: { tags: ['oidc'], summary: 'Public signing keys' } }, jwks);
+    app.get('/oauth2/connect/keys', { schema: { hide: true } }, jwks);
+
+    app.get(
+      '/.well-known/openid-configuration',
+      { schema: { tags: ['oidc'], summary: 'OIDC discovery' } },
+      async () => discoveryDocument(core),
+    );
+
+    // --- HTML pages: errors are pages, not JSON ---
+
+    app.get(
+      AUTHORIZE_PATH,
+      { schema: { tags: ['oauth2'], summary: 'Authorization endpoint (login page)' } },
+      async (request, reply) => {
+        let params: OAuthParams;
+        try {
+          params = collectParams(request.query);
+        } catch (error) {
+          return sendPage(reply, 400, errorPage((error as Error).message));
+        }
+        return renderLogin(request, reply, params, undefined, 200);
+      },
+    );
+
+    app.post(AUTHORIZE_PATH, { schema: { hide: true } }, async (request, reply) => {
+      let params: OAuthParams;
+      try {
+        params = collectParams(request.body);
+      } catch (error) {
+        return sendPage(reply, 400, errorPage((error as Error).message));
+      }
+      if (!csrf.verify(readCookie(request.headers.cookie, CSRF_COOKIE), params.csrf_token)) {
+        return sendPage(
+          reply,
+          403,
+          errorPage('The form expired or was not sent from this site. Please start again.'),
+        );
+      }
+      const validated = await validateOrAnswer(params, reply);
+      if (!validated) return reply;
+      const uid = await loginEmployee(core, params.username, params.password, 'authorize');
+      if (!uid) return renderLogin(request, reply, params, 'Wrong user name or password.', 401);
+      return reply
+        .status(303)
+        .header('location', await completeAuthorization(core, validated, uid))
+        .send();
+    });
+
+    app.get(
+      DEVICE_VERIFICATION_PATH,
+      { schema: { tags: ['oauth2'], summary: 'Device verification page' } },
+      async (request, reply) => {
+        const query = request.query as Record<string, unknown>;
+        const userCode = typeof query.user_code === 'string' ? query.user_code : undefined;
+        const { token } = issueCsrf(request, reply);
+        return sendPage(
+          reply,
+          200,
+          devicePage({ action: DEVICE_VERIFICATION_PATH, csrfToken: token, userCode }),
+        );
+      },
+    );
+
+    app.post(DEVICE_VERIFICATION_PATH, { schema: { hide: true } }, async (request, reply) => {
+      let params: OAuthParams;
+      try {
+        params = collectParams(request.body);
+      } catch (error) {
+        return sendPage(reply, 400, errorPage((error as Error).message));
+      }
+      if (!csrf.verify(readCookie(request.headers.cookie, CSRF_COOKIE), params.csrf_token)) {
+        return sendPage(
+          reply,
+          403,
+          errorPage('The form expired or was not sent from this site. Please start again.'),
+        );
+      }
+      const again = (status: number, error: string) => {
+        const { token } = issueCsrf(request, reply);
+        return sendPage(
+          reply,
+          status,
+          devicePage({
+            action: DEVICE_VERIFICATION_PATH,
+            csrfToken: token,
+            userCode: params.user_code,
+            username: params.username,
+            error,
+          }),
+        );
+      };
+      if (params.decision !== 'approve' && params.decision !== 'deny')
+        return again(400, 'Choose Approve or Deny.');
+      const uid = await loginEmployee(core, params.username, params.password, 'device');
+      if (!uid) return again(401, 'Wrong user name or password.');
+      const decided = await decideDevice(core, params.user_code ?? '', uid, params.decision === 'approve');
+      if (!decided) return again(400, 'This code is unknown or has expired.');
+      const message =
+        params.decision === 'approve'
+          ? 'The device is signed in. You may close this page.'
+          : 'The request was denied. You may close this page.';
+      const { token } = issueCsrf(request, reply);
+      return sendPage(
+        reply,
+        200,
+        devicePage({ action: DEVICE_VERIFICATION_PATH, csrfToken: token, message }),
+      );
+    });
+
+    async function validateOrAnswer(params: OAuthParams, reply: FastifyReply) {
+      try {
+        return await validateAuthorizationRequest(core, params);
+      } catch (error) {
+        if (error instanceof UnredirectableError) {
+          sendPage(reply, 400, errorPage(error.message));
+          return undefined;
+        }
+        if (error instanceof RedirectableError) {
+          reply.status(303).header('location', error.location).send();
+          return undefined;
+        }
+        throw error;
+      }
+    }
+
+    async function renderLogin(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      params: OAuthParams,
+      error: string | undefined,
+      status: number,
+    ) {
+      const validated = await validateOrAnswer(params, reply);
+      if (!validated) return reply;
+      const { token } = issueCsrf(request, reply);
+      const carried = Object.fromEntries(AUTHORIZATION_PARAMS.map((name) => [name, params[name]]));
+      return sendPage(
+        reply,
+        status,
+        loginPage({
+          action: AUTHORIZE_PATH,
+          clientName: validated.client.name,
+          scopes: validated.scopes,
+          params: carried,
+          csrfToken: token,
+          username: params.username,
+          error,
+        }),
+      );
+    }
+
+    function issueCsrf(request: FastifyRequest, reply: FastifyReply) {
+      const issued = csrf.issue(readCookie(request.headers.cookie, CSRF_COOKIE));
+      const secure = core.issuer.startsWith('https:') ? '; Secure' : '';
+      reply.header(
+        'set-cookie',
+        `${CSRF_COOKIE}=${issued.cookie}; Path=/oauth2; HttpOnly; SameSite=Lax${secure}`,
+      );
+      return issued;
+    }
+  };
+}
+
+function sendPage(reply: FastifyReply, status: number, html: string) {
+  return reply.status(status).headers(PAGE_HEADERS).send(html);
+}
+
+function bearerOf(request: FastifyRequest): string {
+  const header = request.headers.authorization;
+  const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+  if (!match) {
+    throw new OAuthError('invalid_request', 'an access token is required (Authorization: Bearer <token>)', {
+      status: 401,
+      headers: { 'www-authenticate': 'Bearer realm="stups"' },
+    });
+  }
+  return match[1]!;
+}
+
+/** tokeninfo: `?access_token=` or a Bearer header, but not both (RFC 6750 §2). */
+function accessTokenOf(request: FastifyRequest): string {
+  const query = collectParams(request.query);
+  const header = request.headers.authorization;
+  if (query.access_token !== undefined && header) {
+    throw new OAuthError(
+      'invalid_request',
+      'send the access token either as parameter or as header, not both',
+    );
+  }
+  if (query.access_token !== undefined) return query.access_token;
+  if (!header) throw new OAuthError('invalid_request', 'the access token is missing');
+  return bearerOf(request);
+}
+
+async function authenticatedClient(core: TokenServiceCore, params: OAuthParams, request: FastifyRequest) {
+  const credentials = clientCredentials(params, request.headers.authorization);
+  if (!credentials)
+    throw new OAuthError('invalid_client', 'client authentication is required (Basic or client_id)');
+  return core.clients.authenticate(credentials.clientId, credentials.secret, credentials.basic);
+}
+
+function discoveryDocument(core: TokenServiceCore) {
+  const base = core.issuer;
+  return {
+    issuer: base,
+    authorization_endpoint: `${base}${AUTHORIZE_PATH}`,
+    token_endpoint: `${base}/oauth2/access_token`,
+    device_authorization_endpoint: `${base}/oauth2/device_authorization`,
+    userinfo_endpoint: `${base}/oauth2/userinfo`,
+    jwks_uri: `${base}/.well-known/jwks.json`,
+    introspection_endpoint: `${base}/oauth2/introspect`,
+    revocation_endpoint: `${base}/oauth2/revoke`,
+    tokeninfo_endpoint: `${base}/oauth2/tokeninfo`,
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    grant_types_supported: [...GRANT_TYPES],
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: [core.config.signingAlgorithm],
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    code_challenge_methods_supported: ['S256'],
+    scopes_supported: core.config.employeeScopes,
+    claims_supported: [
+      'sub',
+      'iss',
+      'aud',
+      'exp',
+      'iat',
+      'auth_time',
+      'nonce',
+      'name',
+      'email',
+      'preferred_username',
+      'realm',
+    ],
+    authorization_response_iss_parameter_supported: true,
+    realms_supported: ['/employees', '/services'],
+    device_code_grant_type: DEVICE_CODE_GRANT,
+  };
+}

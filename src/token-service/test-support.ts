@@ -1,0 +1,184 @@
+import type { Kysely } from 'kysely';
+import { TokenVerifier } from '../platform/auth/token-verifier.js';
+import type { Database } from '../platform/db/database.js';
+import type { ComponentMigrations } from '../platform/db/migrate.js';
+import type { HttpApp } from '../platform/http/create-http-app.js';
+import type { ServiceContext } from '../platform/service-context.js';
+import { createTestContext, KERNEL_MIGRATIONS } from '../platform/test-support/service-context.js';
+import { userMigrations } from '../users/migrations.js';
+import { UserStore } from '../users/user-store.js';
+import type { TokenServiceConfig } from './config.js';
+import { tokenServiceMigrations } from './migrations.js';
+import type { TokenServiceTables } from './tables.js';
+import { createTokenService, type TokenService } from './token-service.js';
+
+export const TOKEN_SERVICE_TEST_MIGRATIONS: ComponentMigrations[] = [
+  ...KERNEL_MIGRATIONS,
+  { component: 'users', migrations: userMigrations },
+  { component: 'token-service', migrations: tokenServiceMigrations },
+];
+
+export const EMPLOYEE = { uid: 'jdoe', password: 'jdoe-password-1' };
+export const SERVICE_USER = {
+  username: 'stups_myapp',
+  password: 'service-password-123',
+  scopes: ['pets.write', 'application.write'],
+};
+export const CLIENT = { id: 'myapp-client', secret: 'client-secret-0123456789' };
+export const SERVICES_ONLY_CLIENT = { id: 'services-only', secret: 'services-secret-0123456789' };
+export const RESOURCE_SERVER = { id: 'resource-server', secret: 'resource-secret-0123456789' };
+
+/** A clock tests move forward instead of sleeping. */
+export interface TestClock {
+  now: () => number;
+  advance(seconds: number): void;
+}
+
+export function testClock(start = Date.now()): TestClock {
+  let t = start;
+  return { now: () => t, advance: (seconds) => void (t += seconds * 1000) };
+}
+
+export interface TokenServiceFixture {
+  ctx: ServiceContext;
+  service: TokenService;
+  app: HttpApp;
+  users: UserStore;
+  clock: TestClock;
+  /** A verifier as every other service has it: trusting the token service, asking it about revocation. */
+  verifier: TokenVerifier;
+  db: Kysely<TokenServiceTables>;
+  close(): Promise<void>;
+}
+
+/** The token service over a migrated test database, with an employee, a service user and clients. */
+export async function createFixture(
+  database: Database,
+  config: TokenServiceConfig = {},
+): Promise<TokenServiceFixture> {
+  const clock = testClock();
+  const verifier = new TokenVerifier({ issuers: [], now: clock.now });
+  const ctx = createTestContext(database, verifier);
+  const users = new UserStore(database);
+  const service = createTokenService(ctx, {
+    users,
+    config: { consoleRedirectUris: ['https://console.example.org/callback'], ...config },
+    now: clock.now,
+  });
+  const realVerifier = new TokenVerifier({
+    issuers: [service.trustedIssuer],
+    isRevoked: (jti) => service.isRevoked(jti),
+    now: clock.now,
+  });
+  await seed(service, users);
+  const app = await service.createApp();
+  await app.ready();
+  return {
+    ctx,
+    service,
+    app,
+    users,
+    clock,
+    verifier: realVerifier,
+    db: database.kysely<TokenServiceTables>(),
+    close: () => app.close(),
+  };
+}
+
+async function seed(service: TokenService, users: UserStore): Promise<void> {
+  if (await users.getUser(EMPLOYEE.uid)) return;
+  await users.putUser(EMPLOYEE.uid, {
+    name: 'John Doe',
+    email: 'jdoe@example.org',
+    password: EMPLOYEE.password,
+  });
+  await users.putUser('gone', {
+    name: 'Gone',
+    email: 'gone@example.org',
+    password: 'gone-password-1',
+    disabled: true,
+  });
+  await service.upsertServiceUser({ ...SERVICE_USER, applicationId: 'myapp', teamId: 'greendale' });
+  await service.upsertClient({
+    clientId: CLIENT.id,
+    type: 'confidential',
+    secret: CLIENT.secret,
+    realms: ['employees', 'services'],
+    grantTypes: ['password', 'refresh_token', 'client_credentials'],
+    scopes: null,
+  });
+  await service.upsertClient({
+    clientId: SERVICES_ONLY_CLIENT.id,
+    type: 'confidential',
+    secret: SERVICES_ONLY_CLIENT.secret,
+    realms: ['services'],
+    grantTypes: ['password', 'client_credentials'],
+    scopes: ['pets.write', 'kio.read'],
+  });
+  await service.upsertClient({
+    clientId: RESOURCE_SERVER.id,
+    type: 'confidential',
+    secret: RESOURCE_SERVER.secret,
+    realms: ['services'],
+    grantTypes: ['client_credentials'],
+    scopes: [],
+  });
+}
+
+export function basic(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+}
+
+export function form(params: Record<string, string>): string {
+  return new URLSearchParams(params).toString();
+}
+
+export const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+
+/** Password-grant token through the HTTP endpoint; fails the test on anything but 200. */
+export async function passwordToken(
+  app: HttpApp,
+  options: {
+    realm?: string;
+    username?: string;
+    password?: string;
+    scope?: string;
+    client?: { id: string; secret: string };
+  } = {},
+): Promise<{ access_token: string; refresh_token?: string; scope: string; expires_in: number }> {
+  const client = options.client ?? CLIENT;
+  const realm = options.realm ?? '/employees';
+  const services = realm === '/services';
+  const response = await app.inject({
+    method: 'POST',
+    url: `/oauth2/access_token?realm=${realm}`,
+    headers: { ...FORM, authorization: basic(client.id, client.secret) },
+    payload: form({
+      grant_type: 'password',
+      username: options.username ?? (services ? SERVICE_USER.username : EMPLOYEE.uid),
+      password: options.password ?? (services ? SERVICE_USER.password : EMPLOYEE.password),
+      scope: options.scope ?? 'uid',
+    }),
+  });
+  if (response.statusCode !== 200)
+    throw new Error(`token request failed: ${response.statusCode} ${response.body}`);
+  return response.json();
+}
+
+/** Rows that a successful grant writes; bad requests must leave them unchanged. */
+export async function writtenRows(db: Kysely<TokenServiceTables>): Promise<Record<string, number>> {
+  const count = async (table: 'token_refresh_tokens' | 'token_authorization_codes' | 'token_revocations') =>
+    Number(
+      (
+        await db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+  return {
+    refresh: await count('token_refresh_tokens'),
+    codes: await count('token_authorization_codes'),
+    revocations: await count('token_revocations'),
+  };
+}

@@ -1,0 +1,358 @@
+import { createHash } from 'node:crypto';
+import { parseRealm, type Realm } from '../platform/auth/principal.js';
+import {
+  DEVICE_CODE_GRANT,
+  GRANT_TYPES,
+  type GrantType,
+  type OAuthClient,
+  type TokenResponse,
+} from './contract.js';
+import type { TokenServiceCore } from './core.js';
+import { OAuthError } from './oauth-error.js';
+import { type ClientCredentials, type OAuthParams, required } from './params.js';
+import { allowedScopes, grantScopes, parseScope } from './scopes.js';
+import { safeEqual } from './secrets.js';
+import type { Issued } from './token-minter.js';
+
+export interface RequestMeta {
+  requestId?: string | undefined;
+}
+
+/** Facts about a token request gathered while handling it, for the audit event. */
+interface Attempt {
+  grantType: string | undefined;
+  clientId: string | undefined;
+  realm: Realm | undefined;
+  uid: string | undefined;
+}
+
+/**
+ * The token endpoint (RFC 6749 §3.2): authenticates the client, runs the grant, and audits
+ * the outcome either way. Throws `OAuthError` for every protocol failure.
+ */
+export async function handleTokenRequest(
+  core: TokenServiceCore,
+  params: OAuthParams,
+  credentials: ClientCredentials | undefined,
+  meta: RequestMeta = {},
+): Promise<TokenResponse> {
+  const attempt: Attempt = {
+    grantType: params.grant_type,
+    clientId: credentials?.clientId,
+    realm: undefined,
+    uid: undefined,
+  };
+  try {
+    const grantType = required(params, 'grant_type');
+    if (!(GRANT_TYPES as readonly string[]).includes(grantType)) {
+      throw new OAuthError('unsupported_grant_type', `grant type "${grantType}" is not supported`);
+    }
+    if (!credentials) {
+      throw new OAuthError('invalid_client', 'client authentication is required (Basic or client_id)');
+    }
+    const client = await core.clients.authenticate(
+      credentials.clientId,
+      credentials.secret,
+      credentials.basic,
+    );
+    if (!client.grantTypes.includes(grantType as GrantType)) {
+      throw new OAuthError(
+        'unauthorized_client',
+        `client ${client.clientId} may not use the grant "${grantType}"`,
+      );
+    }
+    const issued = await runGrant(core, grantType as GrantType, params, client, attempt);
+    await core.audit({
+      action: 'token.issue',
+      actor: { uid: attempt.uid ?? client.clientId, ...(attempt.realm ? { realm: attempt.realm } : {}) },
+      target: { type: 'access-token', id: issued.jti },
+      outcome: 'success',
+      details: {
+        client_id: client.clientId,
+        grant_type: grantType,
+        realm: attempt.realm,
+        scope: issued.response.scope,
+        refresh_token: issued.response.refresh_token !== undefined,
+      },
+      requestId: meta.requestId,
+    });
+    return issued.response;
+  } catch (error) {
+    if (error instanceof OAuthError && !['authorization_pending', 'slow_down'].includes(error.error)) {
+      await core.audit({
+        action: 'token.issue',
+        actor: {
+          uid: attempt.uid ?? attempt.clientId ?? 'anonymous',
+          ...(attempt.realm ? { realm: attempt.realm } : {}),
+        },
+        outcome: 'failure',
+        details: {
+          client_id: attempt.clientId,
+          grant_type: attempt.grantType,
+          realm: attempt.realm,
+          error: error.error,
+          reason: error.message,
+        },
+        requestId: meta.requestId,
+      });
+    }
+    throw error;
+  }
+}
+
+function runGrant(
+  core: TokenServiceCore,
+  grantType: GrantType,
+  params: OAuthParams,
+  client: OAuthClient,
+  attempt: Attempt,
+): Promise<Issued> {
+  switch (grantType) {
+    case 'password':
+      return passwordGrant(core, params, client, attempt);
+    case 'client_credentials':
+      return clientCredentialsGrant(core, params, client, attempt);
+    case 'authorization_code':
+      return authorizationCodeGrant(core, params, client, attempt);
+    case 'refresh_token':
+      return refreshTokenGrant(core, params, client, attempt);
+    case DEVICE_CODE_GRANT:
+      return deviceCodeGrant(core, params, client, attempt);
+  }
+}
+
+/** `?realm=/services` or `/employees` (STUPS); employees when absent. */
+export function realmParam(value: string | undefined, fallback: Realm = 'employees'): Realm {
+  if (value === undefined) return fallback;
+  const realm = parseRealm(value);
+  if (!realm)
+    throw new OAuthError('invalid_request', `unknown realm "${value}" (use /employees or /services)`);
+  return realm;
+}
+
+export function requireRealm(client: OAuthClient, realm: Realm): void {
+  if (!client.realms.includes(realm)) {
+    throw new OAuthError(
+      'unauthorized_client',
+      `client ${client.clientId} may not request tokens of the /${realm} realm`,
+    );
+  }
+}
+
+function refreshFor(client: OAuthClient, familyGrantType: string): { familyGrantType: string } | false {
+  return client.grantTypes.includes('refresh_token') ? { familyGrantType } : false;
+}
+
+/** RFC 6749 §4.3: STUPS service users (mint's user.json) and employees (Zign). */
+async function passwordGrant(
+  core: TokenServiceCore,
+  params: OAuthParams,
+  client: OAuthClient,
+  attempt: Attempt,
+) {
+  const realm = realmParam(params.realm);
+  attempt.realm = realm;
+  requireRealm(client, realm);
+  const username = required(params, 'username');
+  attempt.uid = username;
+  const password = required(params, 'password');
+  const requested = parseScope(params.scope);
+  let realmScopes: Iterable<string>;
+  if (realm === 'employees') {
+    if (!(await core.users.verifyPassword(username, password))) {
+      throw new OAuthError('invalid_grant', 'wrong user name or password');
+    }
+    realmScopes = core.config.employeeScopes;
+  } else {
+    const user = await core.serviceUsers.verifyPassword(username, password);
+    if (!user) throw new OAuthError('invalid_grant', 'wrong user name or password');
+    // Every STUPS token carries `uid`; the service user's own scopes come from YOUR TURN / mint.
+    realmScopes = ['uid', ...user.scopes];
+  }
+  const scopes = grantScopes(requested, allowedScopes(realmScopes, client.scopes), core.config.defaultScopes);
+  return core.minter.issue({
+    uid: username,
+    realm,
+    scopes,
+    clientId: client.clientId,
+    grantType: 'password',
+    refresh: refreshFor(client, 'password'),
+  });
+}
+
+/** RFC 6749 §4.4: the client acts as itself, a member of the `/services` realm. */
+async function clientCredentialsGrant(
+  core: TokenServiceCore,
+  params: OAuthParams,
+  client: OAuthClient,
+  attempt: Attempt,
+) {
+  const realm = realmParam(params.realm, 'services');
+  attempt.realm = realm;
+  attempt.uid = client.clientId;
+  if (realm !== 'services') {
+    throw new OAuthError('invalid_request', 'client_credentials tokens belong to the /services realm');
+  }
+  requireRealm(client, 'services');
+  const scopes = grantScopes(
+    parseScope(params.scope),
+    new Set(['uid', ...(client.scopes ?? [])]),
+    core.config.defaultScopes,
+  );
+  // RFC 6749 §4.4.3: no refresh token; the client can always ask again.
+  return core.minter.issue({
+    uid: client.clientId,
+    realm: 'services',
+    scopes,
+    clientId: client.clientId,
+    grantType: 'client_credentials',
+    refresh: false,
+  });
+}
+
+const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
+
+/** RFC 6749 §4.1.3 with RFC 7636 (PKCE S256 is mandatory for every client). */
+async function authorizationCodeGrant(
+  core: TokenServiceCore,
+  params: OAuthParams,
+  client: OAuthClient,
+  attempt: Attempt,
+) {
+  attempt.realm = 'employees';
+  const code = required(params, 'code');
+  const verifier = required(params, 'code_verifier');
+  const redemption = await core.codes.redeem(code);
+  if (redemption.status === 'unknown') throw new OAuthError('invalid_grant', 'unknown authorization code');
+  if (redemption.status === 'reused') {
+    // RFC 6749 §4.1.2: a code used twice may be stolen; what was issued for it is withdrawn.
+    if (redemption.familyId) await revokeFamily(core, redemption.familyId);
+    throw new OAuthError('invalid_grant', 'the authorization code was already used');
+  }
+  const { grant } = redemption;
+  attempt.uid = grant.uid;
+  if (redemption.expired) throw new OAuthError('invalid_grant', 'the authorization code has expired');
+  if (grant.clientId !== client.clientId) {
+    throw new OAuthError('invalid_grant', 'the authorization code was issued to another client');
+  }
+  if (grant.redirectUri !== null && params.redirect_uri !== grant.redirectUri) {
+    throw new OAuthError('invalid_grant', 'redirect_uri differs from the authorization request');
+  }
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  if (!CODE_VERIFIER.test(verifier) || !safeEqual(challenge, grant.codeChallenge)) {
+    throw new OAuthError('invalid_grant', 'PKCE verification failed: the code_verifier does not match');
+  }
+  await requireActiveEmployee(core, grant.uid);
+  const issued = await core.minter.issue({
+    uid: grant.uid,
+    realm: 'employees',
+    scopes: grant.scopes,
+    clientId: client.clientId,
+    grantType: 'authorization_code',
+    refresh: refreshFor(client, 'authorization_code'),
+    nonce: grant.nonce,
+    authTime: grant.authTime,
+  });
+  if (issued.familyId) await core.codes.setFamily(redemption.codeHash, issued.familyId);
+  return issued;
+}
+
+/** RFC 6749 §6 with rotation: the old refresh token is spent, a new one of the same family returned. */
+async function refreshTokenGrant(
+  core: TokenServiceCore,
+  params: OAuthParams,
+  client: OAuthClient,
+  attempt: Attempt,
+) {
+  const token = required(params, 'refresh_token');
+  const requested = parseScope(params.scope);
+  const known = await core.refreshTokens.find(token);
+  // Checked before redeeming, so another client cannot spend someone else's token.
+  if (!known || known.grant.clientId !== client.clientId)
+    throw new OAuthError('invalid_grant', 'unknown refresh token');
+  attempt.uid = known.grant.uid;
+  attempt.realm = known.grant.realm;
+  const widened = (requested ?? []).filter((s) => !known.grant.scopes.includes(s));
+  if (widened.length > 0)
+    throw new OAuthError('invalid_scope', `scope not in the original grant: ${widened.join(' ')}`);
+  const redemption = await core.refreshTokens.redeem(token);
+  if (redemption.status === 'unknown') throw new OAuthError('invalid_grant', 'unknown refresh token');
+  if (redemption.status === 'reused') {
+    await revokeFamily(core, redemption.grant.familyId);
+    throw new OAuthError('invalid_grant', 'the refresh token was already used; its grant is revoked');
+  }
+  if (redemption.status !== 'ok')
+    throw new OAuthError('invalid_grant', `the refresh token is ${redemption.status}`);
+  const { grant } = redemption;
+  const scopes = requested ?? grant.scopes;
+  if (grant.realm === 'employees') await requireActiveEmployee(core, grant.uid);
+  else {
+    const user = await core.serviceUsers.getServiceUser(grant.uid);
+    if (!user || user.disabled)
+      throw new OAuthError('invalid_grant', `service user ${grant.uid} is disabled`);
+  }
+  return core.minter.issue({
+    uid: grant.uid,
+    realm: grant.realm,
+    scopes,
+    clientId: client.clientId,
+    grantType: 'refresh_token',
+    refresh: { familyId: grant.familyId, familyGrantType: grant.grantType },
+  });
+}
+
+/** RFC 8628 §3.4: the device polls until a person approved or denied its user code. */
+async function deviceCodeGrant(
+  core: TokenServiceCore,
+  params: OAuthParams,
+  client: OAuthClient,
+  attempt: Attempt,
+) {
+  attempt.realm = 'employees';
+  const deviceCode = required(params, 'device_code');
+  const poll = await core.devices.poll(deviceCode, client.clientId);
+  switch (poll.status) {
+    case 'unknown':
+      throw new OAuthError('invalid_grant', 'unknown device code');
+    case 'consumed':
+      throw new OAuthError('invalid_grant', 'the device code was already used');
+    case 'authorization_pending':
+      throw new OAuthError('authorization_pending', 'the user has not yet approved the request');
+    case 'slow_down':
+      throw new OAuthError('slow_down', 'polling too fast; the interval was increased by 5 seconds');
+    case 'access_denied':
+      throw new OAuthError('access_denied', 'the user denied the request');
+    case 'expired_token':
+      throw new OAuthError('expired_token', 'the device code has expired');
+    case 'approved': {
+      attempt.uid = poll.uid;
+      await requireActiveEmployee(core, poll.uid);
+      return core.minter.issue({
+        uid: poll.uid,
+        realm: 'employees',
+        scopes: poll.scopes,
+        clientId: client.clientId,
+        grantType: DEVICE_CODE_GRANT,
+        refresh: refreshFor(client, DEVICE_CODE_GRANT),
+      });
+    }
+  }
+}
+
+async function requireActiveEmployee(core: TokenServiceCore, uid: string): Promise<void> {
+  const user = await core.users.getUser(uid);
+  if (!user || user.disabled) throw new OAuthError('invalid_grant', `user ${uid} is disabled or unknown`);
+}
+
+/** Revokes a refresh token family and the access tokens issued with it. */
+export async function revokeFamily(core: TokenServiceCore, familyId: string): Promise<void> {
+  const accessTokens = await core.refreshTokens.revokeFamily(familyId);
+  await core.revocations.revokeMany(accessTokens);
+  await core.audit({
+    action: 'token.revoke-family',
+    actor: { uid: 'token-service' },
+    target: { type: 'token-family', id: familyId },
+    outcome: 'success',
+    details: { access_tokens: accessTokens.length },
+  });
+}

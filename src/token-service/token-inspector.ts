@@ -1,0 +1,191 @@
+import { decodeJwt } from 'jose';
+import type { Principal } from '../platform/auth/principal.js';
+import { TokenVerifier, type TrustedIssuer } from '../platform/auth/token-verifier.js';
+import { NotAuthenticatedError } from '../platform/errors.js';
+import type { UserDirectory } from '../users/contract.js';
+import type { Audit } from './audit.js';
+import type { IntrospectionResponse, OAuthClient, TokenInfo } from './contract.js';
+import { OAuthError } from './oauth-error.js';
+import type { RefreshTokenStore } from './refresh-token-store.js';
+import type { RevocationStore } from './revocation-store.js';
+
+/** Fields of the STUPS tokeninfo answer that a scope of the same name must not overwrite. */
+const TOKENINFO_FIELDS = new Set([
+  'uid',
+  'realm',
+  'scope',
+  'expires_in',
+  'token_type',
+  'grant_type',
+  'access_token',
+  'client_id',
+]);
+
+/** Reads tokens this service issued: tokeninfo, introspection, revocation, userinfo. */
+export class TokenInspector {
+  readonly #verifier: TokenVerifier;
+
+  constructor(
+    trusted: TrustedIssuer,
+    private readonly refreshTokens: RefreshTokenStore,
+    private readonly revocations: RevocationStore,
+    private readonly users: UserDirectory,
+    private readonly audit: Audit,
+    private readonly now: () => number,
+  ) {
+    this.#verifier = new TokenVerifier({
+      issuers: [trusted],
+      isRevoked: (jti) => revocations.isRevoked(jti),
+      now,
+    });
+  }
+
+  /** A valid, unrevoked access token of ours, or `invalid_token` saying why not. */
+  async verify(token: string): Promise<Principal> {
+    try {
+      return await this.#verifier.verify(token);
+    } catch (error) {
+      if (error instanceof NotAuthenticatedError) {
+        throw new OAuthError('invalid_token', error.message, {
+          headers: { 'www-authenticate': `Bearer realm="stups", error="invalid_token"` },
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** The STUPS tokeninfo document (see `TokenInfoSchema`). */
+  async tokenInfo(token: string): Promise<TokenInfo> {
+    const principal = await this.verify(token);
+    const scopes = [...principal.scopes];
+    const flags = scopes.filter((s) => !TOKENINFO_FIELDS.has(s)).map((s) => [s, true] as const);
+    const info = {
+      // fromEntries defines own properties, so even a scope named `__proto__` stays plain data.
+      ...Object.fromEntries(flags),
+      uid: principal.uid,
+      realm: `/${principal.realm}` as const,
+      scope: scopes,
+      expires_in: Math.max(0, Math.floor((principal.expiresAt.getTime() - this.now()) / 1000)),
+      token_type: 'Bearer' as const,
+      grant_type: principal.grantType ?? '',
+      access_token: token,
+      client_id: principal.clientId ?? '',
+    };
+    return info as TokenInfo;
+  }
+
+  /**
+   * RFC 7662. Access tokens are answered to any authenticated client (resource servers);
+   * refresh tokens only to the client holding them. Anything else is `{active: false}`.
+   */
+  async introspect(
+    token: string,
+    hint: string | undefined,
+    client: OAuthClient,
+  ): Promise<IntrospectionResponse> {
+    if (hint !== 'refresh_token' && looksLikeJwt(token)) {
+      try {
+        const principal = await this.#verifier.verify(token);
+        const { iat } = decodeJwt(token);
+        return {
+          active: true,
+          scope: [...principal.scopes].join(' '),
+          client_id: principal.clientId,
+          username: principal.uid,
+          sub: principal.uid,
+          token_type: 'Bearer',
+          exp: Math.floor(principal.expiresAt.getTime() / 1000),
+          ...(iat !== undefined ? { iat } : {}),
+          iss: principal.issuer,
+          jti: principal.tokenId,
+          realm: `/${principal.realm}`,
+          grant_type: principal.grantType,
+        };
+      } catch {
+        return { active: false };
+      }
+    }
+    const refresh = await this.refreshTokens.find(token);
+    if (refresh?.status !== 'active' || refresh.grant.clientId !== client.clientId) return { active: false };
+    return {
+      active: true,
+      scope: refresh.grant.scopes.join(' '),
+      client_id: refresh.grant.clientId,
+      username: refresh.grant.uid,
+      sub: refresh.grant.uid,
+      exp: Math.floor(refresh.expiresAt.getTime() / 1000),
+      iat: Math.floor(refresh.createdAt.getTime() / 1000),
+      realm: `/${refresh.grant.realm}`,
+      grant_type: refresh.grant.grantType,
+    };
+  }
+
+  /**
+   * RFC 7009. Only the client a token was issued to may revoke it. Unknown and invalid tokens
+   * are answered like success (§2.2), so the endpoint does not tell which tokens exist.
+   * Revoking a refresh token revokes its whole family and the access tokens issued with it.
+   */
+  async revoke(
+    token: string,
+    hint: string | undefined,
+    client: OAuthClient,
+    revokeFamily: (familyId: string) => Promise<void>,
+  ): Promise<void> {
+    if (hint !== 'refresh_token' && looksLikeJwt(token)) {
+      let principal: Principal;
+      try {
+        principal = await this.#verifier.verify(token);
+      } catch {
+        return;
+      }
+      if (principal.clientId !== client.clientId || !principal.tokenId) {
+        await this.#auditRevoke(client, principal.tokenId ?? 'unknown', 'failure', 'token of another client');
+        return;
+      }
+      await this.revocations.revoke(principal.tokenId, principal.expiresAt);
+      this.#verifier.forget(token);
+      await this.#auditRevoke(client, principal.tokenId, 'success', 'access token');
+      return;
+    }
+    const refresh = await this.refreshTokens.find(token);
+    if (!refresh) return;
+    if (refresh.grant.clientId !== client.clientId) {
+      await this.#auditRevoke(client, refresh.grant.familyId, 'failure', 'refresh token of another client');
+      return;
+    }
+    await revokeFamily(refresh.grant.familyId);
+    await this.#auditRevoke(client, refresh.grant.familyId, 'success', 'refresh token');
+  }
+
+  /** OIDC userinfo for an employee token holding `openid`. */
+  async userInfo(token: string): Promise<Record<string, string>> {
+    const principal = await this.verify(token);
+    if (principal.realm !== 'employees' || !principal.scopes.has('openid')) {
+      throw new OAuthError('insufficient_scope', 'userinfo needs an employee token with the openid scope', {
+        headers: { 'www-authenticate': 'Bearer realm="stups", error="insufficient_scope", scope="openid"' },
+      });
+    }
+    const user = await this.users.getUser(principal.uid);
+    const info: Record<string, string> = { sub: principal.uid };
+    if (principal.scopes.has('profile')) {
+      info.preferred_username = principal.uid;
+      if (user) info.name = user.name;
+    }
+    if (principal.scopes.has('email') && user) info.email = user.email;
+    return info;
+  }
+
+  #auditRevoke(client: OAuthClient, id: string, outcome: 'success' | 'failure', kind: string): Promise<void> {
+    return this.audit({
+      action: 'token.revoke',
+      actor: { uid: client.clientId },
+      target: { type: 'token', id },
+      outcome,
+      details: { kind, client_id: client.clientId },
+    });
+  }
+}
+
+function looksLikeJwt(token: string): boolean {
+  return token.split('.').length === 3;
+}

@@ -1,0 +1,203 @@
+import type { TrustedIssuer } from '../platform/auth/token-verifier.js';
+import { createHttpApp, type HttpApp } from '../platform/http/create-http-app.js';
+import type { ServiceContext } from '../platform/service-context.js';
+import type { UserDirectory } from '../users/contract.js';
+import type { TokenAuditEvent } from './audit.js';
+import { createAudit } from './audit.js';
+import { AuthorizationCodeStore } from './authorization-code-store.js';
+import { ClientStore } from './client-store.js';
+import { resolveTokenServiceConfig, type TokenServiceConfig } from './config.js';
+import {
+  DEVICE_CODE_GRANT,
+  type OAuthClient,
+  type OAuthClientInput,
+  type ServiceUser,
+  type ServiceUserInput,
+} from './contract.js';
+import type { TokenServiceCore } from './core.js';
+import { Csrf } from './csrf.js';
+import { DeviceCodeStore } from './device-code-store.js';
+import { KeyStore } from './key-store.js';
+import { RefreshTokenStore } from './refresh-token-store.js';
+import { RevocationStore } from './revocation-store.js';
+import { tokenServiceRoutes } from './routes.js';
+import { ServiceUserStore } from './service-user-store.js';
+import type { TokenServiceTables as TablesOf } from './tables.js';
+import { TokenInspector } from './token-inspector.js';
+import { TokenMinter } from './token-minter.js';
+
+export interface TokenServiceDeps {
+  users: UserDirectory;
+  config?: TokenServiceConfig;
+  /** Clock in milliseconds; tests move it to expire codes and rotate keys without sleeping. */
+  now?: () => number;
+}
+
+/** What `stups up` wires: the HTTP app, the issuer other services trust, and the admin stores. */
+export interface TokenService {
+  /** The Fastify app (not listening). Seeds built-in clients and the first signing key on first call. */
+  createApp(): Promise<HttpApp>;
+  /** Trust it with `ctx.verifier.trust(service.trustedIssuer)`; keys come from the database key store. */
+  readonly trustedIssuer: TrustedIssuer;
+  /** For `TokenVerifier`'s `isRevoked` option: true for revoked access tokens. */
+  isRevoked(jti: string): Promise<boolean>;
+  upsertClient(input: OAuthClientInput, actor?: TokenAuditEvent['actor']): Promise<OAuthClient>;
+  getClient(clientId: string): Promise<OAuthClient | undefined>;
+  upsertServiceUser(input: ServiceUserInput, actor?: TokenAuditEvent['actor']): Promise<ServiceUser>;
+  disableServiceUser(username: string, actor?: TokenAuditEvent['actor']): Promise<void>;
+  getServiceUser(username: string): Promise<ServiceUser | undefined>;
+  /** Seeds built-in clients and makes sure a signing key exists; idempotent, run by createApp/start. */
+  ready(): Promise<void>;
+  /** Rotates the signing key when due and deletes expired keys, codes and tokens. */
+  maintain(): Promise<void>;
+  /** Runs `ready()` and then `maintain()` every `maintenanceIntervalSeconds`. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The token service: OAuth2/OIDC authorization server of the STUPS platform, with realms
+ * `/employees` (checked against the user directory) and `/services` (service users kept here).
+ */
+export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps): TokenService {
+  const config = resolveTokenServiceConfig(deps.config);
+  const now = deps.now ?? Date.now;
+  const issuer = ctx.urls['token-service'];
+  const logger = ctx.logger.child({ component: 'token-service' });
+  const db = ctx.database.kysely<TablesOf>();
+  const audit = createAudit(ctx.auditLog);
+
+  const clients = new ClientStore(db, audit, now);
+  const serviceUsers = new ServiceUserStore(db, audit, now);
+  const keys = new KeyStore(db, config, audit, now, logger);
+  const codes = new AuthorizationCodeStore(db, config.authorizationCodeLifetimeSeconds * 1000, now);
+  const refreshTokens = new RefreshTokenStore(db, config.refreshTokenLifetimeSeconds * 1000, now);
+  const devices = new DeviceCodeStore(
+    db,
+    config.deviceCodeLifetimeSeconds * 1000,
+    config.devicePollIntervalSeconds,
+    now,
+  );
+  const revocations = new RevocationStore(db, config.revocationRefreshSeconds * 1000, now);
+  const trustedIssuer: TrustedIssuer = { issuer, keys: keys.getKey };
+  const minter = new TokenMinter(issuer, config, keys, refreshTokens, deps.users, now);
+  const inspector = new TokenInspector(trustedIssuer, refreshTokens, revocations, deps.users, audit, now);
+  const core: TokenServiceCore = {
+    issuer,
+    config,
+    now,
+    logger,
+    audit,
+    users: deps.users,
+    clients,
+    serviceUsers,
+    keys,
+    codes,
+    refreshTokens,
+    devices,
+    revocations,
+    minter,
+    inspector,
+  };
+  const csrf = new Csrf(config.csrfSecret);
+
+  let readiness: Promise<void> | undefined;
+  const ready = () => {
+    readiness ??= (async () => {
+      if (config.seedBuiltInClients)
+        await seedBuiltInClients(clients, config.zignRedirectUris, config.consoleRedirectUris);
+      await keys.signingKey();
+      if (!keys.encryptsAtRest) {
+        logger.warn(
+          'token-service.keyEncryptionSecret is not set: private signing keys are stored unencrypted',
+        );
+      }
+    })().catch((error: unknown) => {
+      readiness = undefined;
+      throw error;
+    });
+    return readiness;
+  };
+
+  const maintain = async () => {
+    await keys.rotateIfDue();
+    await keys.deleteExpiredKeys();
+    await codes.deleteExpired();
+    await devices.deleteExpired();
+    await refreshTokens.deleteExpired();
+    await revocations.deleteExpired();
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+
+  return {
+    trustedIssuer,
+    isRevoked: (jti) => revocations.isRevoked(jti),
+    upsertClient: (input, actor) => clients.upsertClient(input, actor),
+    getClient: (clientId) => clients.getClient(clientId),
+    upsertServiceUser: (input, actor) => serviceUsers.upsertServiceUser(input, actor),
+    disableServiceUser: (username, actor) => serviceUsers.disableServiceUser(username, actor),
+    getServiceUser: (username) => serviceUsers.getServiceUser(username),
+    ready,
+    maintain,
+    async createApp() {
+      await ready();
+      const app = await createHttpApp({
+        title: 'STUPS Token Service',
+        description: 'OAuth2 / OpenID Connect authorization server with the STUPS realms and tokeninfo',
+        logger,
+        metrics: ctx.metrics,
+        healthCheck: async () => {
+          await keys.publicJwks();
+        },
+      });
+      await app.register(tokenServiceRoutes(core, csrf));
+      return app;
+    },
+    async start() {
+      await ready();
+      if (timer) return;
+      timer = setInterval(() => {
+        if (running) return;
+        running = maintain()
+          .catch((error: unknown) => logger.error({ err: error }, 'token service maintenance failed'))
+          .finally(() => {
+            running = undefined;
+          });
+      }, config.maintenanceIntervalSeconds * 1000);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await running;
+    },
+  };
+}
+
+/** `zign` (the CLI) and `console` (the web UI) are public clients every installation has. */
+async function seedBuiltInClients(
+  clients: ClientStore,
+  zignRedirectUris: string[],
+  consoleRedirectUris: string[],
+): Promise<void> {
+  await clients.upsertClient({
+    clientId: 'zign',
+    name: 'Zign (command line)',
+    type: 'public',
+    realms: ['employees'],
+    grantTypes: ['authorization_code', 'password', 'refresh_token', DEVICE_CODE_GRANT],
+    redirectUris: zignRedirectUris,
+    scopes: null,
+  });
+  await clients.upsertClient({
+    clientId: 'console',
+    name: 'STUPS console',
+    type: 'public',
+    realms: ['employees'],
+    grantTypes: ['authorization_code', 'refresh_token'],
+    redirectUris: consoleRedirectUris,
+    scopes: null,
+  });
+}
