@@ -28,6 +28,11 @@ export const PlatformConfigSchema = z.strictObject({
   selfSigned: z.boolean().optional(),
   /** Organisation to seed: teams, users, admins (flag `--org`, env `STUPS_ORG_FILE`). */
   orgFile: z.string().optional(),
+  /**
+   * Encrypts the token service's private signing keys at rest (env `STUPS_KEY_ENCRYPTION_SECRET`).
+   * Required with PostgreSQL; with the embedded database one is generated into the data directory.
+   */
+  keyEncryptionSecret: z.string().min(16).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** External OIDC issuers whose tokens every service accepts, as JSON (env `STUPS_EXTERNAL_ISSUERS`). */
   externalIssuers: z
@@ -54,6 +59,11 @@ export function parsePlatformConfig(input: Record<string, unknown>): PlatformCon
   if (result.success && (result.data.tlsCert === undefined) !== (result.data.tlsKey === undefined)) {
     problems.push('tlsCert/tlsKey: give both a certificate and a key, or neither');
   }
+  if (result.success && result.data.databaseUrl && !result.data.keyEncryptionSecret) {
+    problems.push(
+      'keyEncryptionSecret: set STUPS_KEY_ENCRYPTION_SECRET (16+ characters) when using PostgreSQL, the same for every replica',
+    );
+  }
   if (problems.length || !result.success) throw new ConfigError(problems);
   return { ...result.data, dataDir: resolve(result.data.dataDir) };
 }
@@ -78,6 +88,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     basePort: env.STUPS_BASE_PORT,
     orgFile: env.STUPS_ORG_FILE,
     logLevel: env.STUPS_LOG_LEVEL,
+    keyEncryptionSecret: env.STUPS_KEY_ENCRYPTION_SECRET,
     externalIssuers,
   };
 }

@@ -12,12 +12,14 @@ import type { Logger } from '../platform/logger.js';
 import { createMetrics } from '../platform/metrics.js';
 import { SERVICE_NAMES, type ServiceContext, type ServiceName } from '../platform/service-context.js';
 import { createTeamService, teamMigrations } from '../teams/index.js';
+import { createTokenService, type TokenService, tokenServiceMigrations } from '../token-service/index.js';
 import { createUserService, userMigrations } from '../users/index.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { freePorts } from './free-ports.js';
 import { runtimeMigrations } from './migrations.js';
 import { type LoadedOrg, loadOrgFile } from './org-file.js';
 import { type PlatformConfig, portOf, serviceUrls, usesTls } from './platform-config.js';
+import { dataDirSecret } from './secrets.js';
 import { seedOrg } from './seed-org.js';
 import { loadOrCreateCertificate } from './tls.js';
 
@@ -30,6 +32,7 @@ export const ALL_MIGRATIONS: ComponentMigrations[] = [
   { component: 'stups', migrations: runtimeMigrations },
   { component: 'teams', migrations: teamMigrations },
   { component: 'users', migrations: userMigrations },
+  { component: 'token-service', migrations: tokenServiceMigrations },
 ];
 
 export interface RunningPlatform {
@@ -99,7 +102,12 @@ export async function startPlatform(
 
     const metrics = createMetrics();
     const auditLog = new AuditLog(database, logger);
-    const verifier = new TokenVerifier({ issuers: config.externalIssuers.map((i) => externalIssuer(i)) });
+    // The token service exists only after the context does; revocation checks reach it through this slot.
+    let tokenService: TokenService | undefined;
+    const verifier = new TokenVerifier({
+      issuers: config.externalIssuers.map((i) => externalIssuer(i)),
+      isRevoked: (jti) => tokenService?.isRevoked(jti) ?? Promise.resolve(false),
+    });
     const ctx: ServiceContext = {
       logger,
       metrics,
@@ -115,6 +123,22 @@ export async function startPlatform(
     const users = createUserService(ctx);
     await seedOrg(database, org, { teams: teams.store, users: users.store }, logger);
 
+    tokenService = createTokenService(ctx, {
+      users: users.store,
+      config: {
+        consoleRedirectUris: [`${urls.console}/auth/callback`],
+        keyEncryptionSecret:
+          config.keyEncryptionSecret ?? (await dataDirSecret(config.dataDir, 'key-encryption')),
+      },
+    });
+    verifier.trust(tokenService.trustedIssuer);
+    await tokenService.ready();
+    const tokens = tokenService;
+    if (!options.only || options.only === 'token-service') {
+      await tokens.start();
+      cleanups.push(() => tokens.stop());
+    }
+
     const apps: Partial<Record<ServiceName, () => Promise<HttpApp>>> = {
       teams: async () => {
         const app = await teams.createApp();
@@ -122,6 +146,7 @@ export async function startPlatform(
         return app;
       },
       users: () => users.createApp(),
+      'token-service': () => tokens.createApp(),
     };
 
     const selected = options.only ? [options.only] : SERVICE_NAMES.filter((name) => apps[name]);

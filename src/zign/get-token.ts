@@ -1,0 +1,196 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadToolConfig, normaliseUrl, saveToolConfig } from '../platform/cli/cli-config.js';
+import { CliError } from '../platform/cli/cli-error.js';
+import type { CliIo } from '../platform/cli/run-cli.js';
+import {
+  type ClientCredentials,
+  discover,
+  pollDeviceToken,
+  requestToken,
+  startDeviceAuthorization,
+  type TokenResponse,
+} from './oauth-client.js';
+import { type CachedToken, isFresh, readTokenCache, writeTokenCache } from './token-cache.js';
+
+/** The public OAuth client Zign logs employees in with. */
+export const ZIGN_CLIENT_ID = 'zign';
+export const DEFAULT_TOKEN_NAME = 'default';
+
+export interface LoginOptions {
+  user?: string | undefined;
+  /** Given password (from --password-stdin); otherwise prompt on a terminal. */
+  password?: string | undefined;
+  /** Use the device flow (RFC 8628) instead of a password. */
+  device?: boolean | undefined;
+  /** Ignore cached and refreshable tokens. */
+  refresh?: boolean | undefined;
+}
+
+export interface ZignDeps {
+  io: CliIo;
+  fetch?: typeof fetch;
+  /** Asks for a password on a terminal. */
+  promptPassword?: (message: string) => Promise<string>;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** `OAUTH2_ACCESS_TOKENS=name=token,…` pins tokens without any call, as the STUPS libraries do. */
+function pinnedToken(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  for (const pair of (env.OAUTH2_ACCESS_TOKENS ?? '').split(',')) {
+    const eq = pair.indexOf('=');
+    if (eq > 0 && pair.slice(0, eq).trim() === name) return pair.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+async function readJson(file: string): Promise<Record<string, unknown>> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    throw new CliError(
+      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
+}
+
+/**
+ * A service token from mint's credentials: `CREDENTIALS_DIR/user.json` and `client.json`,
+ * password grant against `OAUTH2_ACCESS_TOKEN_URL` with Basic client authentication.
+ */
+async function serviceToken(
+  env: NodeJS.ProcessEnv,
+  scopes: readonly string[],
+  deps: ZignDeps,
+): Promise<TokenResponse> {
+  const dir = env.CREDENTIALS_DIR!;
+  const user = await readJson(join(dir, 'user.json'));
+  const client = await readJson(join(dir, 'client.json'));
+  if (typeof user.application_username !== 'string' || typeof user.application_password !== 'string') {
+    throw new CliError(`${join(dir, 'user.json')} needs application_username and application_password`);
+  }
+  if (typeof client.client_id !== 'string' || typeof client.client_secret !== 'string') {
+    throw new CliError(`${join(dir, 'client.json')} needs client_id and client_secret`);
+  }
+  return requestToken(
+    env.OAUTH2_ACCESS_TOKEN_URL!,
+    {
+      grant_type: 'password',
+      username: user.application_username,
+      password: user.application_password,
+      scope: scopes.join(' '),
+    },
+    { client_id: client.client_id, client_secret: client.client_secret },
+    { fetch: deps.fetch },
+  );
+}
+
+export async function tokenServiceUrl(env: NodeJS.ProcessEnv): Promise<string> {
+  const config = await loadToolConfig('zign', env);
+  if (!config.url) {
+    throw new CliError('no token service URL configured: run "zign configure --url URL" (or set ZIGN_URL)');
+  }
+  return normaliseUrl(config.url);
+}
+
+function toCached(
+  response: TokenResponse,
+  tokenUrl: string,
+  requested: readonly string[],
+  previous?: CachedToken,
+): CachedToken {
+  return {
+    access_token: response.access_token,
+    refresh_token: response.refresh_token ?? previous?.refresh_token,
+    expires_at: new Date(Date.now() + response.expires_in * 1000).toISOString(),
+    scope: response.scope ? response.scope.split(' ').filter(Boolean) : [...requested],
+    token_url: tokenUrl,
+    created: new Date().toISOString(),
+  };
+}
+
+/** Logs an employee in by password or device flow and returns the token response. */
+async function login(
+  tokenUrl: string,
+  deviceUrl: string | undefined,
+  scopes: readonly string[],
+  options: LoginOptions,
+  deps: ZignDeps,
+): Promise<TokenResponse> {
+  const client: ClientCredentials = { client_id: ZIGN_CLIENT_ID };
+  const realm = '/employees';
+  if (options.device) {
+    if (!deviceUrl)
+      throw new CliError('this token service does not offer the device flow; log in with a password');
+    const device = await startDeviceAuthorization(deviceUrl, client, scopes, { realm, fetch: deps.fetch });
+    deps.io.stderr.write(
+      `To log in, open ${device.verification_uri_complete ?? device.verification_uri}\nand confirm the code ${device.user_code}\n`,
+    );
+    return pollDeviceToken(tokenUrl, client, device, { realm, fetch: deps.fetch, sleep: deps.sleep });
+  }
+  const config = await loadToolConfig('zign', deps.io.env);
+  const user = options.user ?? config.user ?? deps.io.env.USER;
+  if (!user) throw new CliError('no user name: pass --user or set it with "zign configure --user NAME"');
+  let password = options.password;
+  if (password === undefined) {
+    if (!deps.io.stdin.isTTY || !deps.promptPassword) {
+      throw new CliError(
+        'not logged in: run "zign login" on a terminal, or pass the password with --password-stdin',
+      );
+    }
+    password = await deps.promptPassword(`Password for ${user}:`);
+  }
+  const response = await requestToken(
+    tokenUrl,
+    { grant_type: 'password', username: user, password, scope: scopes.join(' ') },
+    client,
+    { realm, fetch: deps.fetch },
+  );
+  if (options.user && options.user !== config.user)
+    await saveToolConfig('zign', deps.io.env, { user: options.user });
+  return response;
+}
+
+/**
+ * The token every STUPS CLI sends: pinned, a service token from mint's credentials, a
+ * cached one, a refreshed one, or a fresh login, in that order.
+ */
+export async function getToken(
+  name: string,
+  scopes: readonly string[],
+  options: LoginOptions,
+  deps: ZignDeps,
+): Promise<string> {
+  const env = deps.io.env;
+  const pinned = pinnedToken(env, name);
+  if (pinned) return pinned;
+  if (env.CREDENTIALS_DIR && env.OAUTH2_ACCESS_TOKEN_URL)
+    return (await serviceToken(env, scopes, deps)).access_token;
+
+  const baseUrl = await tokenServiceUrl(env);
+  const endpoints = await discover(baseUrl, deps.fetch);
+  const cache = await readTokenCache(env);
+  const cached = cache[name];
+  const usable =
+    cached && cached.token_url === endpoints.token && scopes.every((s) => cached.scope.includes(s));
+
+  if (usable && !options.refresh && isFresh(cached)) return cached.access_token;
+  let response: TokenResponse | undefined;
+  if (usable && cached.refresh_token && !options.password && !options.device) {
+    try {
+      response = await requestToken(
+        endpoints.token,
+        { grant_type: 'refresh_token', refresh_token: cached.refresh_token },
+        { client_id: ZIGN_CLIENT_ID },
+        { realm: '/employees', fetch: deps.fetch },
+      );
+    } catch {
+      // An expired or revoked refresh token just means logging in again.
+    }
+  }
+  response ??= await login(endpoints.token, endpoints.deviceAuthorization, scopes, options, deps);
+  const fresh = await readTokenCache(env);
+  fresh[name] = toCached(response, endpoints.token, scopes, usable ? cached : undefined);
+  await writeTokenCache(env, fresh);
+  return response.access_token;
+}

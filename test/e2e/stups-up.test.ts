@@ -1,0 +1,210 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SERVICE_NAMES } from '../../src/platform/service-context.js';
+import { freePortBlock } from '../../src/stups/free-ports.js';
+
+/*
+ * The walkthrough's first steps against the real programs: `stups up` as a child process,
+ * `zign` as a child process, plain HTTP in between. Needs `npm run build` (npm test does it).
+ */
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const STUPS = join(ROOT, 'bin/stups.js');
+const ZIGN = join(ROOT, 'bin/zign.js');
+
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+let dataDir: string;
+let home: string;
+let basePort: number;
+const url = (service: (typeof SERVICE_NAMES)[number]) =>
+  `http://localhost:${basePort + SERVICE_NAMES.indexOf(service)}`;
+
+async function startStups(): Promise<Running> {
+  const child = spawn(
+    process.execPath,
+    [STUPS, 'up', '--data-dir', dataDir, '--base-port', String(basePort), '--log-level', 'warn'],
+    {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  child.stderr!.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
+  await new Promise<void>((resolveStart, reject) => {
+    const timer = setInterval(() => {
+      if (out.includes('Stop with Ctrl-C.')) {
+        clearInterval(timer);
+        resolveStart();
+      }
+    }, 50);
+    exited.then((code) => {
+      clearInterval(timer);
+      reject(new Error(`stups up exited with ${code} before it was ready:\n${out}`));
+    });
+  });
+  return { child, output: () => out, exited };
+}
+
+async function zign(
+  args: string[],
+  stdin = '',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [ZIGN, ...args], {
+    cwd: home,
+    env: { PATH: process.env.PATH, HOME: home, ZIGN_URL: url('token-service') },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  child.stdin.end(stdin);
+  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  return { code, stdout, stderr };
+}
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+describe('stups up, end to end', () => {
+  let stups: Running | undefined;
+  let jdoeToken: string;
+  let adminToken: string;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'stups-e2e-data-'));
+    home = await mkdtemp(join(tmpdir(), 'stups-e2e-home-'));
+    basePort = await freePortBlock(SERVICE_NAMES.length);
+    stups = await startStups();
+  }, 120_000);
+
+  afterAll(async () => {
+    if (stups && stups.child.exitCode === null) {
+      stups.child.kill('SIGKILL');
+      await stups.exited;
+    }
+    await rm(dataDir, { recursive: true, force: true });
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it('prints the service URLs and the demo logins', () => {
+    const out = stups!.output();
+    expect(out).toContain(`token-service  ${url('token-service')}`);
+    expect(out).toContain(`teams          ${url('teams')}`);
+    expect(out).toContain('jdoe / jdoe-demo   (teams: demo)');
+  });
+
+  it('logs in with zign, reads tokeninfo and lists teams', async () => {
+    const login = await zign(['token', '--user', 'jdoe', '--password-stdin'], 'jdoe-demo\n');
+    expect(login.stderr).toBe('');
+    expect(login.code).toBe(0);
+    jdoeToken = login.stdout.trim();
+    expect(jdoeToken.split('.')).toHaveLength(3);
+
+    const info = await fetch(`${url('token-service')}/oauth2/tokeninfo?access_token=${jdoeToken}`);
+    expect(info.status).toBe(200);
+    const body = await info.json();
+    expect(body).toMatchObject({
+      uid: 'jdoe',
+      realm: '/employees',
+      scope: ['uid'],
+      uid: 'jdoe',
+      token_type: 'Bearer',
+    });
+    expect(body.expires_in).toBeGreaterThan(3500);
+
+    // A second call is served from zign's cache: the same token.
+    expect((await zign(['token'])).stdout.trim()).toBe(jdoeToken);
+
+    const teams = await fetch(`${url('teams')}/teams`, { headers: bearer(jdoeToken) });
+    expect(teams.status).toBe(200);
+    expect((await teams.json()).map((t: { id: string }) => t.id)).toEqual(['demo', 'shop', 'stups']);
+    const mine = await fetch(`${url('teams')}/api/teams?member=jdoe`, { headers: bearer(jdoeToken) });
+    expect((await mine.json()).map((t: { id: string }) => t.id)).toEqual(['demo']);
+  });
+
+  it('refuses a wrong password in one line with exit code 1', async () => {
+    const wrong = await zign(['token', '-n', 'other', '--user', 'jdoe', '--password-stdin'], 'nope\n');
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr.trim().split('\n')).toHaveLength(1);
+    expect(wrong.stderr).toMatch(/^zign: invalid_grant/);
+  });
+
+  it('keeps data across a clean restart and tokens stay valid', async () => {
+    const admin = await zign(['token', '-n', 'admin', '--user', 'admin', '--password-stdin'], 'admin-demo\n');
+    expect(admin.code).toBe(0);
+    adminToken = admin.stdout.trim();
+    const put = await fetch(`${url('teams')}/api/teams/persist-check`, {
+      method: 'PUT',
+      headers: { ...bearer(adminToken), 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Persistence check', members: ['jdoe'] }),
+    });
+    expect(put.status).toBe(201);
+
+    stups!.child.kill('SIGTERM');
+    expect(await stups!.exited).toBe(0);
+    expect(stups!.output()).toContain('stups stopped.');
+
+    stups = await startStups();
+    const team = await fetch(`${url('teams')}/teams/persist-check`, { headers: bearer(jdoeToken) });
+    expect(team.status).toBe(200);
+    expect((await team.json()).members).toEqual(['jdoe']);
+  }, 120_000);
+
+  it('loses no committed data when the process is killed', async () => {
+    const put = await fetch(`${url('teams')}/api/teams/crash-check`, {
+      method: 'PUT',
+      headers: { ...bearer(adminToken), 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Crash check' }),
+    });
+    expect(put.status).toBe(201);
+    stups!.child.kill('SIGKILL');
+    await stups!.exited;
+
+    stups = await startStups();
+    const team = await fetch(`${url('teams')}/teams/crash-check`, { headers: bearer(adminToken) });
+    expect(team.status).toBe(200);
+    const audit = await fetch(`${url('teams')}/audit-events?target_id=crash-check`, {
+      headers: bearer(adminToken),
+    });
+    expect(audit.status).toBe(200);
+    expect((await audit.json())[0]).toMatchObject({
+      actor: 'admin',
+      action: 'PUT /api/teams/:id',
+      outcome: 'success',
+    });
+    const notAdmin = await fetch(`${url('teams')}/audit-events`, { headers: bearer(jdoeToken) });
+    expect(notAdmin.status).toBe(403);
+  }, 120_000);
+
+  it('lists and deletes cached tokens with zign', async () => {
+    const list = await zign(['list', '--output', 'json']);
+    expect(
+      JSON.parse(list.stdout)
+        .map((t: { name: string }) => t.name)
+        .sort(),
+    ).toEqual(['admin', 'default']);
+    expect((await zign(['delete', 'admin'])).code).toBe(0);
+    const again = await zign(['delete', 'admin']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe('zign: no token named "admin"\n');
+  });
+});
