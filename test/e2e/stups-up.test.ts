@@ -126,7 +126,7 @@ describe('stups up, end to end', () => {
       uid: 'jdoe',
       realm: '/employees',
       scope: ['uid'],
-      uid: 'jdoe',
+      // The scope `uid` would add "uid": true, but the user id (truthy, as scope checks need) wins.
       token_type: 'Bearer',
     });
     expect(body.expires_in).toBeGreaterThan(3500);
