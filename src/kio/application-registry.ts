@@ -104,7 +104,8 @@ export class ApplicationRegistry implements ApplicationDirectory {
     return this.store.search(query.search, {
       ...filter,
       limit,
-      candidateLimit: Math.max(settings.candidateLimit, (query.offset ?? 0) + limit),
+      // Explicit paging beyond the cap widens it: the client asked for those rows.
+      candidateLimit: Math.max(settings.candidateLimit, (query.offset ?? 0) + (query.limit ?? 0)),
     });
   }
 
