@@ -1,10 +1,11 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeEachDatabase } from '../platform/test-support/databases.js';
+
 import {
   basic,
   CLIENT,
   createFixture,
+  describeEachDatabaseIsolated,
   EMPLOYEE,
   FORM,
   form,
@@ -16,7 +17,7 @@ import {
   writtenRows,
 } from './test-support.js';
 
-describeEachDatabase('token endpoint', TOKEN_SERVICE_TEST_MIGRATIONS, (getDatabase) => {
+describeEachDatabaseIsolated('token endpoint', TOKEN_SERVICE_TEST_MIGRATIONS, (getDatabase) => {
   let f: TokenServiceFixture;
   beforeAll(async () => {
     f = await createFixture(getDatabase());

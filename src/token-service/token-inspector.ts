@@ -65,7 +65,10 @@ export class TokenInspector {
       uid: principal.uid,
       realm: `/${principal.realm}` as const,
       scope: scopes,
-      expires_in: Math.max(0, Math.floor((principal.expiresAt.getTime() - this.now()) / 1000)),
+      expires_in: Math.max(
+        0,
+        Math.floor(principal.expiresAt.getTime() / 1000) - Math.floor(this.now() / 1000),
+      ),
       token_type: 'Bearer' as const,
       grant_type: principal.grantType ?? '',
       access_token: token,
