@@ -3,8 +3,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blobStoreContract, pieces, sha256 } from './blob-store-contract.test-support.js';
 import { createFilesystemBlobStore, type FilesystemBlobStore } from './filesystem-blob-store.js';
+import { blobStoreContract, pieces, sha256 } from './test-support/blob-store-contract.js';
 
 describe('FilesystemBlobStore', () => {
   let root: string;

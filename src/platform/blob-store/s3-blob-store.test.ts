@@ -15,8 +15,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blobStoreContract, pieces, sha256 } from './blob-store-contract.test-support.js';
 import { createS3BlobStore, type S3BlobStore, s3EndpointOptionsFromEnv } from './s3-blob-store.js';
+import { blobStoreContract, pieces, sha256 } from './test-support/blob-store-contract.js';
 
 const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 

@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { expect, it } from 'vitest';
-import { BlobNotFoundError, type BlobStore } from './blob-store.js';
-import { digestOf } from './hashing.js';
-import { UploadOffsetError } from './upload-sessions.js';
+import { BlobNotFoundError, type BlobStore } from '../blob-store.js';
+import { digestOf } from '../hashing.js';
+import { UploadOffsetError } from '../upload-sessions.js';
 
 export function sha256(data: Uint8Array): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;

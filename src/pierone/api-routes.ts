@@ -1,0 +1,252 @@
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { authenticate, principalOf } from '../platform/auth/http-auth.js';
+import { formatTimestamp } from '../platform/db/timestamps.js';
+import {
+  InputError,
+  MethodNotAllowedError,
+  NotFoundError,
+  PreconditionFailedError,
+} from '../platform/errors.js';
+import type { HttpApp } from '../platform/http/create-http-app.js';
+import type { ServiceContext } from '../platform/service-context.js';
+import type { PushAccess } from './access.js';
+import type { PierOneConfig } from './config.js';
+import {
+  NameSchema,
+  ProductionReadySchema,
+  ScmSourceSchema,
+  TagSchema,
+  TagSearchResultSchema,
+} from './contract.js';
+import type { PierOneStore, TagRecord } from './store.js';
+
+export interface ApiDeps {
+  ctx: ServiceContext;
+  store: PierOneStore;
+  access: PushAccess;
+  config: PierOneConfig;
+}
+
+function toTag(tag: TagRecord): z.infer<typeof TagSchema> {
+  return {
+    name: tag.name,
+    created: formatTimestamp(tag.created),
+    created_by: tag.createdBy,
+    image: tag.digest,
+    scm_source_present: tag.scmSource !== null,
+    ...(tag.incidentId ? { incident_id: tag.incidentId } : {}),
+  };
+}
+
+const TeamParams = z.object({ team: NameSchema });
+const ArtifactParams = z.object({ team: NameSchema, artifact: NameSchema });
+const TagParams = z.object({ team: NameSchema, artifact: NameSchema, tag: z.string().min(1).max(128) });
+const secured = [{ bearer: [] }];
+
+/** The STUPS API that the `pierone` CLI, fullstop and deployment tooling read. */
+export function registerApiRoutes(app: HttpApp, deps: ApiDeps): void {
+  const { ctx, store, access, config } = deps;
+
+  // Reading needs any valid token, like pulling; with anonymous pull it needs none.
+  const readGuard = async (request: FastifyRequest) => {
+    if (config.anonymousPull && !request.headers.authorization) return;
+    request.principal = await authenticate(ctx.verifier, request);
+  };
+
+  async function tagsOrNotFound(team: string, artifact: string): Promise<TagRecord[]> {
+    const tags = await store.tags(team, artifact);
+    if (tags.length === 0) throw new NotFoundError(`artifact ${team}/${artifact} has no tags`);
+    return tags;
+  }
+
+  async function oneTag(team: string, artifact: string, name: string): Promise<TagRecord> {
+    let tag = await store.tag(team, artifact, name);
+    if (!tag && name === 'latest') tag = (await store.tags(team, artifact)).at(-1);
+    if (!tag) throw new NotFoundError(`tag ${team}/${artifact}:${name} does not exist`);
+    return tag;
+  }
+
+  app.get(
+    '/teams',
+    {
+      preHandler: readGuard,
+      schema: {
+        tags: ['teams'],
+        summary: 'Teams with artifacts',
+        security: secured,
+        response: { 200: z.array(z.string()) },
+      },
+    },
+    async () => store.teams(),
+  );
+
+  app.get(
+    '/teams/:team/artifacts',
+    {
+      preHandler: readGuard,
+      schema: {
+        tags: ['artifacts'],
+        summary: "A team's artifacts (empty for an unknown team)",
+        security: secured,
+        params: TeamParams,
+        response: { 200: z.array(z.string()) },
+      },
+    },
+    async (request) => store.artifacts(request.params.team),
+  );
+
+  app.get(
+    '/teams/:team/artifacts/:artifact/tags',
+    {
+      preHandler: readGuard,
+      schema: {
+        tags: ['tags'],
+        summary: "An artifact's tags, oldest first (404 when there are none)",
+        security: secured,
+        params: ArtifactParams,
+        response: { 200: z.array(TagSchema) },
+      },
+    },
+    async (request) => (await tagsOrNotFound(request.params.team, request.params.artifact)).map(toTag),
+  );
+
+  app.get(
+    '/teams/:team/artifacts/:artifact/tags/:tag',
+    {
+      preHandler: readGuard,
+      schema: {
+        tags: ['tags'],
+        summary: 'One tag ("latest" is the newest)',
+        security: secured,
+        params: TagParams,
+        response: { 200: TagSchema },
+      },
+    },
+    async (request) => toTag(await oneTag(request.params.team, request.params.artifact, request.params.tag)),
+  );
+
+  app.get(
+    '/teams/:team/artifacts/:artifact/tags/:tag/scm-source',
+    {
+      preHandler: readGuard,
+      schema: {
+        tags: ['tags'],
+        summary: "The image's scm-source.json (404 when it has none)",
+        security: secured,
+        params: TagParams,
+        response: { 200: ScmSourceSchema },
+      },
+    },
+    async (request) => {
+      const { team, artifact, tag: name } = request.params;
+      const tag = await oneTag(team, artifact, name);
+      if (!tag.scmSource) throw new NotFoundError(`image ${team}/${artifact}:${name} has no scm-source.json`);
+      const s = tag.scmSource;
+      const text = (value: unknown) => (typeof value === 'string' ? value : '');
+      return {
+        url: text(s.url),
+        revision: text(s.revision),
+        author: text(s.author),
+        status: text(s.status),
+        created: formatTimestamp(tag.scmSourceCreated ?? tag.created),
+      };
+    },
+  );
+
+  app.post(
+    '/teams/:team/artifacts/:artifact/tags/:tag/production-ready',
+    {
+      preHandler: async (request) => {
+        request.principal = await authenticate(ctx.verifier, request);
+      },
+      schema: {
+        tags: ['tags'],
+        summary: 'Marks a tag production-ready for an incident/change id (push rights needed)',
+        security: secured,
+        params: TagParams,
+        body: ProductionReadySchema,
+        response: { 200: TagSchema },
+      },
+    },
+    async (request) => {
+      const { team, artifact, tag: name } = request.params;
+      const principal = principalOf(request);
+      await access.assertPush(principal, team);
+      const marked = await store.markProductionReady(
+        team,
+        artifact,
+        name,
+        request.body.incident_id,
+        principal.uid,
+      );
+      if (!marked) throw new NotFoundError(`tag ${team}/${artifact}:${name} does not exist`);
+      await ctx.auditLog.record({
+        service: 'pierone',
+        action: 'pierone.tag.production-ready',
+        actor: principal,
+        target: { type: 'tag', id: `${team}/${artifact}:${name}` },
+        outcome: 'success',
+        details: { incident_id: request.body.incident_id },
+        requestId: request.id,
+      });
+      return toTag((await store.tag(team, artifact, name))!);
+    },
+  );
+
+  app.get(
+    '/tags/:image',
+    {
+      preHandler: readGuard,
+      schema: {
+        tags: ['tags'],
+        summary: 'Tags of the image whose digest starts with the given prefix (412 if ambiguous)',
+        security: secured,
+        params: z.object({ image: z.string().min(1).max(80) }),
+        response: { 200: z.array(TagSearchResultSchema) },
+      },
+    },
+    async (request) => {
+      const raw = request.params.image;
+      const hex = raw.startsWith('sha256:') ? raw.slice('sha256:'.length) : raw;
+      if (!/^[a-f0-9]{1,64}$/.test(hex)) {
+        throw new InputError(`"${raw}" is not an image digest or a prefix of one (hex, optionally sha256:)`);
+      }
+      const found = await store.tagsByDigestPrefix(`sha256:${hex}`, 1000);
+      if (found.length === 0) throw new NotFoundError(`no image digest starts with ${raw}`);
+      const images = new Set(found.map((t) => t.digest));
+      if (images.size > 1) {
+        throw new PreconditionFailedError(
+          `the prefix ${raw} matches ${images.size} images; give more digits`,
+        );
+      }
+      return found.map((t) => ({ name: t.name, team: t.team, artifact: t.artifact }));
+    },
+  );
+
+  app.get(
+    '/v1/repositories/:team/:artifact/tags',
+    {
+      preHandler: readGuard,
+      schema: {
+        tags: ['legacy'],
+        summary: 'Legacy v1 tag map {tag: image}',
+        security: secured,
+        params: ArtifactParams,
+        response: { 200: z.record(z.string(), z.string()) },
+      },
+    },
+    async (request) => {
+      const tags = await tagsOrNotFound(request.params.team, request.params.artifact);
+      return Object.fromEntries(tags.map((t) => [t.name, t.digest]));
+    },
+  );
+
+  const noDelete = async () => {
+    throw new MethodNotAllowedError(
+      'Pier One never deletes artifacts or tags: images stay so that every deployment remains traceable',
+      { code: 'UNSUPPORTED' },
+    );
+  };
+  for (const path of ['/teams/*', '/tags/*', '/v1/*']) app.delete(path, { schema: { hide: true } }, noDelete);
+}

@@ -1,0 +1,546 @@
+import { type Generated, type Kysely, sql } from 'kysely';
+import type { Database } from '../platform/db/database.js';
+
+interface BlobLinksTable {
+  repository: string;
+  digest: string;
+  size: string | number | bigint;
+  created: Generated<Date>;
+  created_by: string;
+}
+
+interface ManifestsTable {
+  repository: string;
+  digest: string;
+  media_type: string;
+  content: Uint8Array;
+  subject: string | null;
+  artifact_type: string | null;
+  annotations: unknown;
+  scm_source: unknown;
+  created: Generated<Date>;
+  created_by: string;
+}
+
+interface TagsTable {
+  team: string;
+  artifact: string;
+  name: string;
+  digest: string;
+  created: Generated<Date>;
+  created_by: string;
+  incident_id: string | null;
+  production_ready_by: string | null;
+  production_ready_at: Date | null;
+}
+
+interface UploadsTable {
+  id: string;
+  repository: string;
+  created: Generated<Date>;
+  created_by: string;
+}
+
+interface LayerScmTable {
+  digest: string;
+  outcome: string;
+  scm_source: unknown;
+}
+
+interface PierOneTables {
+  pierone_blob_links: BlobLinksTable;
+  pierone_manifests: ManifestsTable;
+  pierone_tags: TagsTable;
+  pierone_uploads: UploadsTable;
+  pierone_layer_scm: LayerScmTable;
+}
+
+export interface StoredManifest {
+  repository: string;
+  digest: string;
+  mediaType: string;
+  content: Buffer;
+  subject: string | null;
+  artifactType: string | null;
+  annotations: Record<string, string> | null;
+  scmSource: Record<string, unknown> | null;
+  created: Date;
+  createdBy: string;
+}
+
+export interface NewManifest {
+  repository: string;
+  digest: string;
+  mediaType: string;
+  content: Buffer;
+  subject: string | undefined;
+  artifactType: string | undefined;
+  annotations: Record<string, string> | undefined;
+  scmSource: Record<string, unknown> | undefined;
+  createdBy: string;
+}
+
+export interface TagRecord {
+  team: string;
+  artifact: string;
+  name: string;
+  digest: string;
+  created: Date;
+  createdBy: string;
+  scmSource: Record<string, unknown> | null;
+  scmSourceCreated: Date | null;
+  incidentId: string | null;
+}
+
+export type TagWriteOutcome =
+  | { kind: 'created' }
+  | { kind: 'unchanged' }
+  | { kind: 'replaced'; previous: string }
+  | { kind: 'conflict'; existing: string };
+
+/** Outcome of reading a layer for `scm-source.json`. */
+export type LayerScmOutcome =
+  | { kind: 'found'; scmSource: Record<string, unknown> }
+  | { kind: 'absent' }
+  | { kind: 'deleted' };
+
+function parseJson<T>(value: unknown): T | null {
+  if (value === null || value === undefined) return null;
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+}
+
+function toManifest(row: {
+  repository: string;
+  digest: string;
+  media_type: string;
+  content: Uint8Array;
+  subject: string | null;
+  artifact_type: string | null;
+  annotations: unknown;
+  scm_source: unknown;
+  created: Date;
+  created_by: string;
+}): StoredManifest {
+  return {
+    repository: row.repository,
+    digest: row.digest,
+    mediaType: row.media_type,
+    content: Buffer.isBuffer(row.content)
+      ? row.content
+      : Buffer.from(row.content.buffer, row.content.byteOffset, row.content.byteLength),
+    subject: row.subject,
+    artifactType: row.artifact_type,
+    annotations: parseJson(row.annotations),
+    scmSource: parseJson(row.scm_source),
+    created: new Date(row.created),
+    createdBy: row.created_by,
+  };
+}
+
+/** A small LRU map: insertion order is recency order. */
+class Lru<K, V> {
+  readonly #map = new Map<K, V>();
+  constructor(private readonly capacity: number) {}
+  get(key: K): V | undefined {
+    const value = this.#map.get(key);
+    if (value !== undefined) {
+      this.#map.delete(key);
+      this.#map.set(key, value);
+    }
+    return value;
+  }
+  set(key: K, value: V): void {
+    if (this.capacity === 0) return;
+    this.#map.delete(key);
+    this.#map.set(key, value);
+    if (this.#map.size > this.capacity) this.#map.delete(this.#map.keys().next().value as K);
+  }
+}
+
+/** Pier One's persistence. Nothing else reads these tables. */
+export class PierOneStore {
+  readonly #db: Kysely<PierOneTables>;
+  /** Manifests never change once stored, so a cache can never be stale. */
+  readonly #manifests: Lru<string, StoredManifest>;
+
+  constructor(database: Database, options: { manifestCacheEntries?: number } = {}) {
+    this.#db = database.kysely<PierOneTables>();
+    this.#manifests = new Lru(options.manifestCacheEntries ?? 2000);
+  }
+
+  // --- blobs ---------------------------------------------------------------------------------
+
+  async linkBlob(repository: string, digest: string, size: number, createdBy: string): Promise<void> {
+    await this.#db
+      .insertInto('pierone_blob_links')
+      .values({ repository, digest, size, created_by: createdBy })
+      .onConflict((oc) => oc.columns(['repository', 'digest']).doNothing())
+      .execute();
+  }
+
+  /** The blob's size if `repository` may serve it. */
+  async linkedBlobSize(repository: string, digest: string): Promise<number | undefined> {
+    const row = await this.#db
+      .selectFrom('pierone_blob_links')
+      .select('size')
+      .where('repository', '=', repository)
+      .where('digest', '=', digest)
+      .executeTakeFirst();
+    return row ? Number(row.size) : undefined;
+  }
+
+  /** Which of `digests` are linked to `repository`. */
+  async linkedBlobs(repository: string, digests: readonly string[]): Promise<Set<string>> {
+    if (digests.length === 0) return new Set();
+    const rows = await this.#db
+      .selectFrom('pierone_blob_links')
+      .select('digest')
+      .where('repository', '=', repository)
+      .where('digest', 'in', digests)
+      .execute();
+    return new Set(rows.map((r) => r.digest));
+  }
+
+  // --- uploads -------------------------------------------------------------------------------
+
+  async createUpload(id: string, repository: string, createdBy: string): Promise<void> {
+    await this.#db.insertInto('pierone_uploads').values({ id, repository, created_by: createdBy }).execute();
+  }
+
+  async uploadRepository(id: string): Promise<string | undefined> {
+    const row = await this.#db
+      .selectFrom('pierone_uploads')
+      .select('repository')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row?.repository;
+  }
+
+  async deleteUpload(id: string): Promise<void> {
+    await this.#db.deleteFrom('pierone_uploads').where('id', '=', id).execute();
+  }
+
+  // --- manifests -----------------------------------------------------------------------------
+
+  async getManifest(repository: string, digest: string): Promise<StoredManifest | undefined> {
+    const key = `${repository}@${digest}`;
+    const cached = this.#manifests.get(key);
+    if (cached) return cached;
+    const row = await this.#db
+      .selectFrom('pierone_manifests')
+      .selectAll()
+      .where('repository', '=', repository)
+      .where('digest', '=', digest)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const manifest = toManifest(row);
+    this.#manifests.set(key, manifest);
+    return manifest;
+  }
+
+  async existingManifests(repository: string, digests: readonly string[]): Promise<Set<string>> {
+    if (digests.length === 0) return new Set();
+    const rows = await this.#db
+      .selectFrom('pierone_manifests')
+      .select('digest')
+      .where('repository', '=', repository)
+      .where('digest', 'in', digests)
+      .execute();
+    return new Set(rows.map((r) => r.digest));
+  }
+
+  async repositoryExists(repository: string): Promise<boolean> {
+    const row = await this.#db
+      .selectFrom('pierone_manifests')
+      .select('digest')
+      .where('repository', '=', repository)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /**
+   * Stores a manifest and, when `tag` is given, points the tag at it, in one transaction: if the
+   * tag cannot be written, the manifest is not kept either (unless it was there before).
+   */
+  async putManifest(
+    manifest: NewManifest,
+    tag: { team: string; artifact: string; name: string; mutable: boolean } | undefined,
+  ): Promise<TagWriteOutcome | undefined> {
+    return this.#db
+      .transaction()
+      .execute(async (trx) => {
+        await trx
+          .insertInto('pierone_manifests')
+          .values({
+            repository: manifest.repository,
+            digest: manifest.digest,
+            media_type: manifest.mediaType,
+            content: manifest.content,
+            subject: manifest.subject ?? null,
+            artifact_type: manifest.artifactType ?? null,
+            annotations: manifest.annotations ? JSON.stringify(manifest.annotations) : null,
+            scm_source: manifest.scmSource ? JSON.stringify(manifest.scmSource) : null,
+            created_by: manifest.createdBy,
+          })
+          .onConflict((oc) => oc.columns(['repository', 'digest']).doNothing())
+          .execute();
+        if (!tag) return undefined;
+        const inserted = await trx
+          .insertInto('pierone_tags')
+          .values({
+            team: tag.team,
+            artifact: tag.artifact,
+            name: tag.name,
+            digest: manifest.digest,
+            created_by: manifest.createdBy,
+          })
+          .onConflict((oc) => oc.columns(['team', 'artifact', 'name']).doNothing())
+          .returning('name')
+          .executeTakeFirst();
+        if (inserted) return { kind: 'created' } as const;
+        const existing = await trx
+          .selectFrom('pierone_tags')
+          .select('digest')
+          .where('team', '=', tag.team)
+          .where('artifact', '=', tag.artifact)
+          .where('name', '=', tag.name)
+          .forUpdate()
+          .executeTakeFirstOrThrow();
+        if (existing.digest === manifest.digest) return { kind: 'unchanged' } as const;
+        if (!tag.mutable) {
+          // Undo the manifest insert too: the push failed as a whole.
+          throw new TagConflict(existing.digest);
+        }
+        await trx
+          .updateTable('pierone_tags')
+          .set({ digest: manifest.digest, created: sql<Date>`now()`, created_by: manifest.createdBy })
+          .where('team', '=', tag.team)
+          .where('artifact', '=', tag.artifact)
+          .where('name', '=', tag.name)
+          .execute();
+        return { kind: 'replaced', previous: existing.digest } as const;
+      })
+      .catch((error: unknown) => {
+        if (error instanceof TagConflict) return { kind: 'conflict', existing: error.existing } as const;
+        throw error;
+      });
+  }
+
+  /** Referrers of `subject` in `repository`, oldest first. */
+  async referrers(repository: string, subject: string): Promise<StoredManifest[]> {
+    const rows = await this.#db
+      .selectFrom('pierone_manifests')
+      .selectAll()
+      .where('repository', '=', repository)
+      .where('subject', '=', subject)
+      .orderBy('created')
+      .orderBy('digest')
+      .execute();
+    return rows.map(toManifest);
+  }
+
+  async catalog(n: number | undefined, last: string | undefined): Promise<string[]> {
+    let q = this.#db
+      .selectFrom('pierone_manifests')
+      .select(sql<string>`repository collate "C"`.as('repository'))
+      .distinct();
+    if (last !== undefined) q = q.where(sql`repository collate "C"`, '>', last);
+    q = q.orderBy(sql`repository collate "C"`);
+    if (n !== undefined) q = q.limit(n);
+    return (await q.execute()).map((r) => r.repository);
+  }
+
+  // --- tags ----------------------------------------------------------------------------------
+
+  async tagDigest(team: string, artifact: string, name: string): Promise<string | undefined> {
+    const row = await this.#db
+      .selectFrom('pierone_tags')
+      .select('digest')
+      .where('team', '=', team)
+      .where('artifact', '=', artifact)
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row?.digest;
+  }
+
+  /** The tag pushed last, which is what `latest` means in Pier One. */
+  async newestTagDigest(team: string, artifact: string): Promise<string | undefined> {
+    const row = await this.#db
+      .selectFrom('pierone_tags')
+      .select('digest')
+      .where('team', '=', team)
+      .where('artifact', '=', artifact)
+      .orderBy('created', 'desc')
+      .orderBy('name', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row?.digest;
+  }
+
+  /** Tag names in ASCII order, after `last`, at most `n`. */
+  async tagNames(
+    team: string,
+    artifact: string,
+    n: number | undefined,
+    last: string | undefined,
+  ): Promise<string[]> {
+    let q = this.#db
+      .selectFrom('pierone_tags')
+      .select('name')
+      .where('team', '=', team)
+      .where('artifact', '=', artifact);
+    if (last !== undefined) q = q.where(sql`name collate "C"`, '>', last);
+    q = q.orderBy(sql`name collate "C"`);
+    if (n !== undefined) q = q.limit(n);
+    return (await q.execute()).map((r) => r.name);
+  }
+
+  #tagQuery() {
+    return this.#db
+      .selectFrom('pierone_tags as t')
+      .leftJoin('pierone_manifests as m', (join) =>
+        join.on(sql`m.repository`, '=', sql`t.team || '/' || t.artifact`).onRef('m.digest', '=', 't.digest'),
+      )
+      .select([
+        't.team',
+        't.artifact',
+        't.name',
+        't.digest',
+        't.created',
+        't.created_by',
+        't.incident_id',
+        'm.scm_source',
+        'm.created as manifest_created',
+      ]);
+  }
+
+  static #toTag(row: {
+    team: string;
+    artifact: string;
+    name: string;
+    digest: string;
+    created: Date;
+    created_by: string;
+    incident_id: string | null;
+    scm_source: unknown;
+    manifest_created: Date | null;
+  }): TagRecord {
+    return {
+      team: row.team,
+      artifact: row.artifact,
+      name: row.name,
+      digest: row.digest,
+      created: new Date(row.created),
+      createdBy: row.created_by,
+      scmSource: parseJson(row.scm_source),
+      scmSourceCreated: row.manifest_created ? new Date(row.manifest_created) : null,
+      incidentId: row.incident_id,
+    };
+  }
+
+  /** Tags of one artifact, oldest first. */
+  async tags(team: string, artifact: string): Promise<TagRecord[]> {
+    const rows = await this.#tagQuery()
+      .where('t.team', '=', team)
+      .where('t.artifact', '=', artifact)
+      .orderBy('t.created')
+      .orderBy('t.name')
+      .execute();
+    return rows.map(PierOneStore.#toTag);
+  }
+
+  async tag(team: string, artifact: string, name: string): Promise<TagRecord | undefined> {
+    const row = await this.#tagQuery()
+      .where('t.team', '=', team)
+      .where('t.artifact', '=', artifact)
+      .where('t.name', '=', name)
+      .executeTakeFirst();
+    return row ? PierOneStore.#toTag(row) : undefined;
+  }
+
+  async teams(): Promise<string[]> {
+    const rows = await this.#db
+      .selectFrom('pierone_tags')
+      .select('team')
+      .distinct()
+      .orderBy('team')
+      .execute();
+    return rows.map((r) => r.team);
+  }
+
+  async artifacts(team: string): Promise<string[]> {
+    const rows = await this.#db
+      .selectFrom('pierone_tags')
+      .select('artifact')
+      .distinct()
+      .where('team', '=', team)
+      .orderBy('artifact')
+      .execute();
+    return rows.map((r) => r.artifact);
+  }
+
+  /** Tags whose image digest starts with `prefix` (`sha256:…`), at most `limit`. */
+  async tagsByDigestPrefix(prefix: string, limit: number): Promise<TagRecord[]> {
+    const escaped = prefix.replace(/[\\%_]/g, (c) => `\\${c}`);
+    const rows = await this.#tagQuery()
+      .where('t.digest', 'like', `${escaped}%`)
+      .orderBy('t.digest')
+      .orderBy('t.team')
+      .orderBy('t.artifact')
+      .orderBy('t.name')
+      .limit(limit)
+      .execute();
+    return rows.map(PierOneStore.#toTag);
+  }
+
+  async markProductionReady(
+    team: string,
+    artifact: string,
+    name: string,
+    incidentId: string,
+    by: string,
+  ): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('pierone_tags')
+      .set({ incident_id: incidentId, production_ready_by: by, production_ready_at: sql<Date>`now()` })
+      .where('team', '=', team)
+      .where('artifact', '=', artifact)
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  // --- scm-source scan cache -----------------------------------------------------------------
+
+  async layerScm(digest: string): Promise<LayerScmOutcome | undefined> {
+    const row = await this.#db
+      .selectFrom('pierone_layer_scm')
+      .selectAll()
+      .where('digest', '=', digest)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    if (row.outcome === 'found') {
+      return { kind: 'found', scmSource: parseJson<Record<string, unknown>>(row.scm_source) ?? {} };
+    }
+    return { kind: row.outcome === 'deleted' ? 'deleted' : 'absent' };
+  }
+
+  async rememberLayerScm(digest: string, outcome: LayerScmOutcome): Promise<void> {
+    await this.#db
+      .insertInto('pierone_layer_scm')
+      .values({
+        digest,
+        outcome: outcome.kind,
+        scm_source: outcome.kind === 'found' ? JSON.stringify(outcome.scmSource) : null,
+      })
+      .onConflict((oc) => oc.column('digest').doNothing())
+      .execute();
+  }
+}
+
+class TagConflict extends Error {
+  constructor(readonly existing: string) {
+    super(`tag points to ${existing}`);
+  }
+}

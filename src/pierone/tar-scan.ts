@@ -1,0 +1,220 @@
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+
+/** What a layer's tar says about one file in the root of the image. */
+export type RootFileLookup =
+  | { kind: 'found'; content: Buffer }
+  | { kind: 'too-large'; size: number }
+  /** A whiteout (`.wh.<name>` or an opaque root) hides the file of lower layers. */
+  | { kind: 'deleted' }
+  | { kind: 'absent' };
+
+const BLOCK = 512;
+
+function rootName(path: string): string | undefined {
+  let name = path;
+  while (name.startsWith('./')) name = name.slice(2);
+  while (name.startsWith('/')) name = name.slice(1);
+  if (name.endsWith('/')) name = name.slice(0, -1);
+  return name.includes('/') || name === '' ? undefined : name;
+}
+
+function cString(block: Buffer, start: number, length: number): string {
+  const end = block.indexOf(0, start);
+  return block.toString('utf8', start, end < 0 || end > start + length ? start + length : end);
+}
+
+/** Octal size, or GNU base-256 for files of 8 GiB and more. */
+function numeric(block: Buffer, start: number, length: number): number {
+  if ((block[start]! & 0x80) !== 0) {
+    let value = 0;
+    for (let i = start + 1; i < start + length; i++) value = value * 256 + block[i]!;
+    return value;
+  }
+  const text = cString(block, start, length).trim();
+  return text === '' ? 0 : Number.parseInt(text, 8);
+}
+
+function paxPath(records: Buffer): string | undefined {
+  let offset = 0;
+  let path: string | undefined;
+  while (offset < records.length) {
+    const space = records.indexOf(0x20, offset);
+    if (space < 0) break;
+    const length = Number.parseInt(records.toString('utf8', offset, space), 10);
+    if (!Number.isFinite(length) || length <= 0) break;
+    const record = records.toString('utf8', space + 1, offset + length - 1);
+    const eq = record.indexOf('=');
+    if (eq > 0 && record.slice(0, eq) === 'path') path = record.slice(eq + 1);
+    offset += length;
+  }
+  return path;
+}
+
+/**
+ * Streams a (gzip-compressed or plain) tar and looks for `fileName` in its root. Memory is
+ * bounded: file data is skipped as it flows by; only the wanted file (up to `maxBytes`) and
+ * PAX/GNU long-name records are kept. Stops reading as soon as the answer is known.
+ */
+export async function findRootFile(
+  layer: Readable,
+  fileName: string,
+  options: { maxBytes: number; gzip: boolean | 'detect' },
+): Promise<RootFileLookup> {
+  const whiteout = `.wh.${fileName}`;
+  let source: AsyncIterable<Buffer> = layer;
+  let gunzip: ReturnType<typeof createGunzip> | undefined;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+
+  const iterator = source[Symbol.asyncIterator]();
+  let first: IteratorResult<Buffer> | undefined;
+  let gzip = options.gzip;
+  if (gzip === 'detect') {
+    first = await iterator.next();
+    gzip = !first.done && first.value[0] === 0x1f && first.value[1] === 0x8b;
+  }
+  const replay = (async function* () {
+    if (first && !first.done) yield first.value;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  })();
+  source = replay;
+  if (gzip) {
+    gunzip = createGunzip();
+    const input = replay;
+    (async () => {
+      try {
+        for await (const chunk of input) if (!gunzip!.write(chunk)) await onceDrain(gunzip!);
+        gunzip!.end();
+      } catch (error) {
+        gunzip!.destroy(error as Error);
+      }
+    })();
+    source = gunzip;
+  }
+
+  // Parser state.
+  let skip = 0;
+  type Collecting = { size: number; into: 'file' | 'pax' | 'longname'; parts: Buffer[]; got: number };
+  let collect: Collecting | undefined;
+  let padding = 0;
+  let nextPath: string | undefined;
+  let result: RootFileLookup | undefined;
+
+  function take(n: number): Buffer | undefined {
+    if (pendingBytes < n) return undefined;
+    const all = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
+    const head = all.subarray(0, n);
+    const rest = all.subarray(n);
+    pending = rest.length ? [rest] : [];
+    pendingBytes = rest.length;
+    return head;
+  }
+
+  function onHeader(block: Buffer): boolean {
+    if (block.every((b) => b === 0)) return false;
+    const type = String.fromCharCode(block[156]!);
+    const size = numeric(block, 124, 12);
+    let path = cString(block, 0, 100);
+    if (block.toString('latin1', 257, 262) === 'ustar') {
+      const prefix = cString(block, 345, 155);
+      if (prefix) path = `${prefix}/${path}`;
+    }
+    if (nextPath !== undefined) {
+      path = nextPath;
+      nextPath = undefined;
+    }
+    padding = (BLOCK - (size % BLOCK)) % BLOCK;
+    if (type === 'x' || type === 'L') {
+      collect = { size, into: type === 'x' ? 'pax' : 'longname', parts: [], got: 0 };
+      return true;
+    }
+    const name = rootName(path);
+    if (name === '.wh..wh..opq') {
+      result = { kind: 'deleted' };
+      return false;
+    }
+    if (name === whiteout) {
+      result = { kind: 'deleted' };
+      return false;
+    }
+    if (name === fileName && (type === '0' || type === '\0' || type === '7')) {
+      if (size > options.maxBytes) {
+        result = { kind: 'too-large', size };
+        return false;
+      }
+      collect = { size, into: 'file', parts: [], got: 0 };
+      return true;
+    }
+    skip = size + padding;
+    padding = 0;
+    return true;
+  }
+
+  function onCollected(done: Collecting): boolean {
+    const data = Buffer.concat(done.parts);
+    if (done.into === 'file') {
+      result = { kind: 'found', content: data };
+      return false;
+    }
+    if (done.into === 'pax') nextPath = paxPath(data) ?? nextPath;
+    else nextPath = cString(data, 0, data.length);
+    return true;
+  }
+
+  try {
+    outer: for await (const chunk of source) {
+      let offset = 0;
+      while (offset < chunk.length) {
+        if (skip > 0) {
+          const n = Math.min(skip, chunk.length - offset);
+          skip -= n;
+          offset += n;
+          continue;
+        }
+        if (collect) {
+          const n = Math.min(collect.size - collect.got, chunk.length - offset);
+          collect.parts.push(chunk.subarray(offset, offset + n));
+          collect.got += n;
+          offset += n;
+          if (collect.got === collect.size) {
+            const done = collect;
+            collect = undefined;
+            skip = padding;
+            padding = 0;
+            if (!onCollected(done)) break outer;
+          }
+          continue;
+        }
+        const need = BLOCK - pendingBytes;
+        const n = Math.min(need, chunk.length - offset);
+        pending.push(chunk.subarray(offset, offset + n));
+        pendingBytes += n;
+        offset += n;
+        const header = take(BLOCK);
+        if (header) {
+          if (!onHeader(header)) break outer;
+          // onHeader may have started collecting; an empty entry is complete at once.
+          const started = collect as Collecting | undefined;
+          if (started && started.size === 0) {
+            const done = started;
+            collect = undefined;
+            if (!onCollected(done)) break outer;
+          }
+        }
+      }
+    }
+  } finally {
+    layer.destroy();
+    gunzip?.destroy();
+  }
+  return result ?? { kind: 'absent' };
+}
+
+function onceDrain(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => stream.once('drain', () => resolve()));
+}
