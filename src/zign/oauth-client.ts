@@ -1,4 +1,5 @@
 import { CliError } from '../platform/cli/cli-error.js';
+import { networkErrorCode } from '../platform/cli/http-client.js';
 
 /** What a token endpoint answers (RFC 6749 section 5.1). */
 export interface TokenResponse {
@@ -32,9 +33,8 @@ async function call(
   try {
     response = await fetchImpl(url, init);
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause;
     throw new CliError(
-      `cannot reach the token service at ${new URL(url).origin}: ${cause?.code ?? (error as Error).message}`,
+      `cannot reach the token service at ${new URL(url).origin}: ${networkErrorCode(error)}`,
     );
   }
   const text = await response.text();

@@ -9,6 +9,18 @@ export interface HttpClientOptions {
   service: string;
 }
 
+/**
+ * Why a fetch failed, in a word: `ECONNREFUSED`, `ENOTFOUND`, a TLS code… Node wraps the
+ * socket error in `cause`, and for several addresses in an AggregateError inside it.
+ */
+export function networkErrorCode(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string; errors?: Array<{ code?: string }> } })
+    .cause;
+  return (
+    cause?.code ?? cause?.errors?.find((e) => e.code)?.code ?? cause?.message ?? (error as Error).message
+  );
+}
+
 /** A failed call, with what the server said in one line. */
 export class HttpError extends CliError {
   constructor(
