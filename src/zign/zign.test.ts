@@ -175,10 +175,11 @@ describe('zign', () => {
     expect(noTty.err()).toContain('not logged in');
     await noTty.cleanup();
 
-    const unreachable = await captureIo({ env: { ZIGN_URL: 'http://127.0.0.1:9' } });
+    const [closed] = await freePorts(1);
+    const unreachable = await captureIo({ env: { ZIGN_URL: `http://127.0.0.1:${closed}` } });
     expect(await zign(['token'], unreachable)).toBe(1);
     expect(unreachable.err()).toBe(
-      'zign: cannot reach the token service at http://127.0.0.1:9: ECONNREFUSED\n',
+      `zign: cannot reach the token service at http://127.0.0.1:${closed}: ECONNREFUSED\n`,
     );
     await unreachable.cleanup();
   });
