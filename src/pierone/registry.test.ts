@@ -635,7 +635,9 @@ describeEachDatabase('Pier One registry', [...KERNEL_MIGRATIONS, pieroneMigratio
     }
     const ambiguous = await call(reg, 'GET', `/tags/sha256:${shared}`, auth);
     expect(ambiguous.status).toBe(412);
-    expect(ambiguous.json.detail).toMatch(/^the prefix sha256:[a-f0-9] matches \d+ images; give more digits$/);
+    expect(ambiguous.json.detail).toMatch(
+      /^the prefix sha256:[a-f0-9] matches \d+ images; give more digits$/,
+    );
 
     const legacy = await call(reg, 'GET', '/v1/repositories/stups/raw/tags', auth);
     expect(legacy.json).toEqual({ '1.0': tags.json[0].image, '2.0': tags.json[1].image });
