@@ -40,7 +40,12 @@ export interface TestClock {
 
 export function testClock(start = Date.now()): TestClock {
   let t = start;
-  return { now: () => t, advance: (seconds) => void (t += seconds * 1000) };
+  return {
+    now: () => t,
+    advance: (seconds) => {
+      t += seconds * 1000;
+    },
+  };
 }
 
 export interface TokenServiceFixture {
