@@ -157,8 +157,21 @@ export function registryPlugin(deps: RegistryDeps) {
       .send();
   }
 
+  // Which repository an upload belongs to, remembered so that chunks do not each ask the database.
+  const uploadOwners = new Map<string, string>();
+  const forgetUpload = (request: FastifyRequest, id: string) => {
+    uploadOwners.delete(id);
+    store
+      .deleteUpload(id)
+      .catch((error: unknown) => request.log.warn({ err: error, id }, 'upload record not deleted'));
+  };
+
   async function uploadOf(repo: RepositoryName, id: string): Promise<void> {
-    const owner = await store.uploadRepository(id);
+    let owner = uploadOwners.get(id);
+    if (owner === undefined) {
+      owner = await store.uploadRepository(id);
+      if (owner !== undefined && uploadOwners.size < 100_000) uploadOwners.set(id, owner);
+    }
     if (owner !== repositoryOf(repo)) {
       throw new OciError(404, 'BLOB_UPLOAD_UNKNOWN', `upload ${id} is unknown in ${repositoryOf(repo)}`);
     }
@@ -387,6 +400,7 @@ export function registryPlugin(deps: RegistryDeps) {
         drain(request.raw);
         const id = await blobs.uploads.create();
         await store.createUpload(id, repository, principal.uid);
+        uploadOwners.set(id, repository);
         return uploadAccepted(reply, repo, id, 0, 202);
       },
     );
@@ -437,7 +451,7 @@ export function registryPlugin(deps: RegistryDeps) {
         } catch (error) {
           // A wrong digest ends the upload: the session's data is gone with it.
           if ((error as { code?: string }).code === 'DIGEST_INVALID') {
-            await store.deleteUpload(id);
+            forgetUpload(request, id);
             await audit(
               request,
               principal,
@@ -452,7 +466,7 @@ export function registryPlugin(deps: RegistryDeps) {
           throw error;
         }
         await store.linkBlob(repository, info.digest, info.size, principal.uid);
-        await store.deleteUpload(id);
+        forgetUpload(request, id);
         await audit(
           request,
           principal,
@@ -476,7 +490,7 @@ export function registryPlugin(deps: RegistryDeps) {
         await authorize(request, repo, 'push');
         await uploadOf(repo, request.params.id);
         await blobs.uploads.cancel(request.params.id).catch(() => {});
-        await store.deleteUpload(request.params.id);
+        forgetUpload(request, request.params.id);
         return reply.status(204).send();
       },
     );

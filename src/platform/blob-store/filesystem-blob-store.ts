@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import {
   assertDigest,
   type BlobInfo,
@@ -13,7 +11,8 @@ import {
   type ExpectedBlob,
   verifyExpected,
 } from './blob-store.js';
-import { DigestCounter, hashingStage } from './hashing.js';
+import { writeToFile } from './file-writer.js';
+import { DigestCounter } from './hashing.js';
 import { UploadSessions } from './upload-sessions.js';
 
 export interface FilesystemBlobStoreOptions {
@@ -65,11 +64,7 @@ export class FilesystemBlobStore implements BlobStore {
     const temp = join(this.#root, 'tmp', randomUUID());
     const counter = new DigestCounter();
     try {
-      await pipeline(
-        source,
-        hashingStage(counter),
-        createWriteStream(temp, { flush: this.#fsync, highWaterMark: this.#chunk }),
-      );
+      await writeToFile(source, temp, { flags: 'w', counter, sync: this.#fsync });
       const info = { digest: counter.digest(), size: counter.size };
       verifyExpected(expected, info);
       await this.#moveIntoPlace(temp, info.digest);

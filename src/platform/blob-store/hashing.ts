@@ -16,16 +16,6 @@ export class DigestCounter {
   }
 }
 
-/** A pass-through stage for `stream.pipeline` that feeds every chunk to `counter`. */
-export function hashingStage(counter: DigestCounter) {
-  return async function* hashing(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-    for await (const chunk of source) {
-      counter.update(chunk);
-      yield chunk;
-    }
-  };
-}
-
 /** Digest and size of everything `source` yields. */
 export async function digestOf(source: Readable | AsyncIterable<Uint8Array>): Promise<{
   digest: string;

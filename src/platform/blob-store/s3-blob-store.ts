@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, HeadObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import {
@@ -15,7 +14,8 @@ import {
   type ExpectedBlob,
   verifyExpected,
 } from './blob-store.js';
-import { DigestCounter, hashingStage } from './hashing.js';
+import { writeToFile } from './file-writer.js';
+import { DigestCounter } from './hashing.js';
 import { UploadSessions } from './upload-sessions.js';
 
 export interface S3BlobStoreOptions {
@@ -159,7 +159,7 @@ export class S3BlobStore implements BlobStore {
     const temp = join(this.#stagingDir, 'tmp', randomUUID());
     const counter = new DigestCounter();
     try {
-      await pipeline(source, hashingStage(counter), createWriteStream(temp));
+      await writeToFile(source, temp, { flags: 'w', counter, sync: false });
       const info = { digest: counter.digest(), size: counter.size };
       verifyExpected(expected, info);
       await this.publishFile(temp, info);

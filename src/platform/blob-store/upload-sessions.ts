@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { assertDigest, type BlobInfo, type BlobStore, verifyExpected } from './blob-store.js';
-import { DigestCounter, digestOf, hashingStage } from './hashing.js';
+import { writeToFile } from './file-writer.js';
+import { DigestCounter, digestOf } from './hashing.js';
 
 /** A chunk did not start where the upload currently ends (HTTP 416 in the registry). */
 export class UploadOffsetError extends Error {
@@ -109,10 +109,15 @@ export class UploadSessions {
    * that arrived stay (the client may resume from the size a status request reports).
    */
   append(id: string, source: Readable | AsyncIterable<Uint8Array>, offset?: number): Promise<number> {
-    return this.#exclusive(id, () => this.#append(id, source, offset));
+    return this.#exclusive(id, () => this.#append(id, source, offset, false));
   }
 
-  async #append(id: string, source: Readable | AsyncIterable<Uint8Array>, offset?: number): Promise<number> {
+  async #append(
+    id: string,
+    source: Readable | AsyncIterable<Uint8Array>,
+    offset: number | undefined,
+    sync: boolean,
+  ): Promise<number> {
     const path = this.#path(id);
     const size = await this.#requireSize(id);
     if (offset !== undefined && offset !== size) throw new UploadOffsetError(size, offset);
@@ -120,7 +125,7 @@ export class UploadSessions {
     const consistent = state ? state.counter.size === size : size === 0;
     const counter = consistent && state ? state.counter : new DigestCounter();
     try {
-      await pipeline(source, hashingStage(counter), createWriteStream(path, { flags: 'a' }));
+      await writeToFile(source, path, { flags: 'a', counter, sync });
     } catch (error) {
       // What reached the disk is unknown to the hash now: hash the file again at commit.
       this.#hashes.delete(id);
@@ -146,7 +151,8 @@ export class UploadSessions {
     assertDigest(digest);
     return this.#exclusive(id, async () => {
       const path = this.#path(id);
-      if (last) await this.#append(id, last.source, last.offset);
+      // The last piece is flushed to disk with its own write; otherwise flush separately below.
+      if (last) await this.#append(id, last.source, last.offset, this.#fsync);
       const size = await this.#requireSize(id);
       const state = this.#hashes.get(id);
       const info =
@@ -156,7 +162,7 @@ export class UploadSessions {
       this.#hashes.delete(id);
       try {
         verifyExpected({ digest }, info);
-        if (this.#fsync) {
+        if (this.#fsync && !last) {
           const handle = await open(path, 'r+');
           try {
             await handle.datasync();

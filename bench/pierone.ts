@@ -1,0 +1,430 @@
+/**
+ * Pier One against Debian's `docker-registry` (CNCF distribution 2.8, filesystem driver), both on
+ * loopback, same client code, same data, in one run:
+ *   blob upload and download throughput (MiB/s) for one large blob and for many small ones,
+ *   manifest GET requests/s and tag-list requests/s (bounded concurrent loops).
+ * Each row prints the ratio Pier One / docker-registry (target ≥ 1.0).
+ *
+ *   npx tsx bench/pierone.ts [--large-mib 256] [--small-count 500] [--small-kib 64]
+ *                            [--concurrency 32] [--seconds 3]
+ *
+ * Pier One runs in a child process of its own (filesystem blob store with fsync, PGlite), so
+ * that the load generator does not share its event loop; `docker-registry` commits with fsync too.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
+import { type AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+
+const { values: args } = parseArgs({
+  options: {
+    serve: { type: 'string' },
+    'large-mib': { type: 'string', default: '256' },
+    'small-count': { type: 'string', default: '500' },
+    'small-kib': { type: 'string', default: '64' },
+    concurrency: { type: 'string', default: '32' },
+    'small-concurrency': { type: 'string', default: '8' },
+    seconds: { type: 'string', default: '3' },
+  },
+});
+
+/** Child mode: a Pier One on a loopback port; prints `{url, token}` and runs until stdin closes. */
+async function serve(root: string): Promise<void> {
+  const { openDatabase } = await import('../src/platform/db/database.js');
+  const { migrateToLatest } = await import('../src/platform/db/migrate.js');
+  const { createTestContext, KERNEL_MIGRATIONS } = await import(
+    '../src/platform/test-support/service-context.js'
+  );
+  const { createTestIssuer } = await import('../src/platform/test-support/test-issuer.js');
+  const { createFilesystemBlobStore } = await import('../src/platform/blob-store/filesystem-blob-store.js');
+  const { createPierOneService, parsePierOneConfig, pieroneMigrations } = await import(
+    '../src/pierone/index.js'
+  );
+  const { MemoryApplicationDirectory, MemoryTeamDirectory } = await import(
+    '../src/pierone/test-support/directories.js'
+  );
+  const database = await openDatabase({ kind: 'pglite' });
+  await migrateToLatest(database, [...KERNEL_MIGRATIONS, pieroneMigrations]);
+  const issuer = await createTestIssuer();
+  const ctx = createTestContext(database, issuer.verifier);
+  const blobs = await createFilesystemBlobStore({ root, fsync: process.env.PIERONE_BENCH_FSYNC !== 'false' });
+  const service = createPierOneService(ctx, {
+    teams: new MemoryTeamDirectory({ bench: ['alice'] }),
+    applications: new MemoryApplicationDirectory(),
+    blobs,
+    config: parsePierOneConfig({}),
+  });
+  const app = await service.createApp();
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  ctx.urls = { ...ctx.urls, pierone: `http://127.0.0.1:${port}` };
+  const token = await issuer.token({ uid: 'alice', expiresInSeconds: 3600 });
+  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}`, token })}\n`);
+  for await (const _ of createInterface({ input: process.stdin })) {
+    // Runs until the parent closes stdin.
+  }
+  await app.close();
+  await database.destroy();
+}
+
+interface Target {
+  name: string;
+  url: string;
+  authorization?: string;
+  agent: Agent;
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  bytes: number;
+  body?: Buffer;
+}
+
+function call(
+  target: Target,
+  method: string,
+  path: string,
+  options: { body?: Buffer; headers?: Record<string, string>; keep?: boolean } = {},
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { ...options.headers };
+    if (target.authorization) headers.authorization = target.authorization;
+    if (options.body) {
+      headers['content-type'] ??= 'application/octet-stream';
+      headers['content-length'] = String(options.body.length);
+    } else if (method === 'PUT' || method === 'POST' || method === 'PATCH') {
+      headers['content-length'] = '0';
+    }
+    const req = request(`${target.url}${path}`, { method, headers, agent: target.agent }, (res) => {
+      let bytes = 0;
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        if (options.keep) chunks.push(chunk);
+      });
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          bytes,
+          ...(options.keep ? { body: Buffer.concat(chunks) } : {}),
+        }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+function expectStatus(answer: Answer, status: number, what: string): Answer {
+  if (answer.status !== status) {
+    throw new Error(`${what}: expected ${status}, got ${answer.status} ${answer.body?.toString() ?? ''}`);
+  }
+  return answer;
+}
+
+const digestOf = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
+
+/** The flow real clients use: POST, one PATCH with the whole blob, PUT with the digest. */
+async function uploadChunked(target: Target, repo: string, data: Buffer, digest: string): Promise<void> {
+  const start = expectStatus(await call(target, 'POST', `/v2/${repo}/blobs/uploads/`), 202, 'POST upload');
+  const location = String(start.headers.location);
+  const path = location.startsWith('http') ? new URL(location).pathname + new URL(location).search : location;
+  const patch = expectStatus(await call(target, 'PATCH', path, { body: data }), 202, 'PATCH upload');
+  const next = String(patch.headers.location);
+  const nextPath = next.startsWith('http') ? new URL(next).pathname + new URL(next).search : next;
+  const sep = nextPath.includes('?') ? '&' : '?';
+  expectStatus(await call(target, 'PUT', `${nextPath}${sep}digest=${digest}`), 201, 'PUT upload');
+}
+
+/** Small blobs: POST, then PUT with the body and digest (monolithic, two requests). */
+async function uploadMonolithic(target: Target, repo: string, data: Buffer, digest: string): Promise<void> {
+  const start = expectStatus(await call(target, 'POST', `/v2/${repo}/blobs/uploads/`), 202, 'POST upload');
+  const location = String(start.headers.location);
+  const path = location.startsWith('http') ? new URL(location).pathname + new URL(location).search : location;
+  const sep = path.includes('?') ? '&' : '?';
+  expectStatus(await call(target, 'PUT', `${path}${sep}digest=${digest}`, { body: data }), 201, 'PUT upload');
+}
+
+async function pool<T>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
+}
+
+/** Requests per second of `concurrency` loops GETting `path` for `seconds`. */
+async function rate(
+  target: Target,
+  path: string,
+  headers: Record<string, string>,
+  seconds: number,
+  concurrency: number,
+) {
+  // Warm-up: connections, caches, JIT.
+  await pool(Array.from({ length: 200 }), concurrency, async () => {
+    expectStatus(await call(target, 'GET', path, { headers }), 200, `GET ${path}`);
+  });
+  let count = 0;
+  const end = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        expectStatus(await call(target, 'GET', path, { headers }), 200, `GET ${path}`);
+        count++;
+      }
+    }),
+  );
+  return count / ((performance.now() - started) / 1000);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(url: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      await fetch(url);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+async function startDockerRegistry(dir: string): Promise<{ process: ChildProcess; url: string }> {
+  const port = await freePort();
+  await mkdir(dir, { recursive: true });
+  const config = join(dir, 'config.yml');
+  await writeFile(
+    config,
+    [
+      'version: 0.1',
+      'log:',
+      '  level: error',
+      '  accesslog:',
+      '    disabled: true',
+      'storage:',
+      '  filesystem:',
+      `    rootdirectory: ${join(dir, 'data')}`,
+      '  delete:',
+      '    enabled: false',
+      'http:',
+      `  addr: 127.0.0.1:${port}`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn('/usr/bin/docker-registry', ['serve', config], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}/v2/`);
+  return { process: child, url };
+}
+
+async function startPierOne(dir: string): Promise<{ process: ChildProcess; url: string; token: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/pierone.ts', '--serve', dir], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const first = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`Pier One exited with ${code}`)));
+  });
+  const { url, token } = JSON.parse(first) as { url: string; token: string };
+  return { process: child, url, token };
+}
+
+interface Row {
+  name: string;
+  unit: string;
+  values: Record<string, number>;
+}
+
+async function measure(
+  target: Target,
+  data: { large: Buffer; largeDigest: string; small: Buffer[]; smallDigests: string[] },
+) {
+  const seconds = Number(args.seconds);
+  const concurrency = Number(args.concurrency);
+  const smallConcurrency = Number(args['small-concurrency']);
+  const mib = (bytes: number, ms: number) => bytes / 2 ** 20 / (ms / 1000);
+  const results: Record<string, number> = {};
+
+  let t = performance.now();
+  await uploadChunked(target, 'bench/large', data.large, data.largeDigest);
+  results['large upload'] = mib(data.large.length, performance.now() - t);
+
+  // Best of three: the first read may still come from disk.
+  let best = 0;
+  for (let i = 0; i < 3; i++) {
+    t = performance.now();
+    const got = expectStatus(
+      await call(target, 'GET', `/v2/bench/large/blobs/${data.largeDigest}`),
+      200,
+      'GET large',
+    );
+    if (got.bytes !== data.large.length) throw new Error(`${target.name}: short read of the large blob`);
+    best = Math.max(best, mib(got.bytes, performance.now() - t));
+  }
+  results['large download'] = best;
+
+  const indexes = data.small.map((_, i) => i);
+  const smallBytes = data.small.reduce((sum, b) => sum + b.length, 0);
+  t = performance.now();
+  await pool(indexes, smallConcurrency, (i) =>
+    uploadMonolithic(target, 'bench/small', data.small[i]!, data.smallDigests[i]!),
+  );
+  results['small upload'] = mib(smallBytes, performance.now() - t);
+  t = performance.now();
+  await pool(indexes, smallConcurrency, async (i) => {
+    expectStatus(
+      await call(target, 'GET', `/v2/bench/small/blobs/${data.smallDigests[i]}`),
+      200,
+      'GET small',
+    );
+  });
+  results['small download'] = mib(smallBytes, performance.now() - t);
+
+  // One image, tagged 50 times.
+  const config = Buffer.from(
+    JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }),
+  );
+  const configDigest = digestOf(config);
+  await uploadMonolithic(target, 'bench/image', config, configDigest);
+  const layer = data.small[0]!;
+  await uploadMonolithic(target, 'bench/image', layer, data.smallDigests[0]!);
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: {
+        mediaType: 'application/vnd.oci.image.config.v1+json',
+        digest: configDigest,
+        size: config.length,
+      },
+      layers: [
+        {
+          mediaType: 'application/vnd.oci.image.layer.v1.tar',
+          digest: data.smallDigests[0],
+          size: layer.length,
+        },
+      ],
+    }),
+  );
+  for (let i = 0; i < 50; i++) {
+    expectStatus(
+      await call(target, 'PUT', `/v2/bench/image/manifests/1.${i}`, {
+        body: manifest,
+        headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
+        keep: true,
+      }),
+      201,
+      'PUT manifest',
+    );
+  }
+  const accept = {
+    accept:
+      'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
+  };
+  results['manifest GET'] = await rate(target, '/v2/bench/image/manifests/1.7', accept, seconds, concurrency);
+  results['tag list'] = await rate(target, '/v2/bench/image/tags/list', {}, seconds, concurrency);
+  return results;
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'pierone-bench-'));
+  const children: ChildProcess[] = [];
+  try {
+    const largeMiB = Number(args['large-mib']);
+    const large = randomBytes(largeMiB * 2 ** 20);
+    const small = Array.from({ length: Number(args['small-count']) }, () =>
+      randomBytes(Number(args['small-kib']) * 1024),
+    );
+    const data = {
+      large,
+      largeDigest: digestOf(large),
+      small,
+      smallDigests: small.map(digestOf),
+    };
+
+    const reference = await startDockerRegistry(join(dir, 'docker-registry'));
+    children.push(reference.process);
+    const pierone = await startPierOne(join(dir, 'pierone'));
+    children.push(pierone.process);
+
+    const agent = () => new Agent({ keepAlive: true, maxSockets: 64 });
+    const targets: Target[] = [
+      { name: 'docker-registry', url: reference.url, agent: agent() },
+      { name: 'Pier One', url: pierone.url, authorization: `Bearer ${pierone.token}`, agent: agent() },
+    ];
+    const rows = new Map<string, Row>();
+    for (const target of targets) {
+      console.error(`measuring ${target.name} …`);
+      const results = await measure(target, data);
+      for (const [name, value] of Object.entries(results)) {
+        const row = rows.get(name) ?? { name, unit: name.includes('load') ? 'MiB/s' : 'req/s', values: {} };
+        row.values[target.name] = value;
+        rows.set(name, row);
+      }
+      target.agent.destroy();
+    }
+
+    console.log(
+      `\nPier One vs docker-registry (large ${largeMiB} MiB, ${small.length} × ${args['small-kib']} KiB, ` +
+        `${args.concurrency} in flight for req/s)\n`,
+    );
+    const header = ['row', 'unit', 'docker-registry', 'Pier One', 'ratio'];
+    const lines = [...rows.values()].map((r) => {
+      const ref = r.values['docker-registry']!;
+      const ours = r.values['Pier One']!;
+      return [r.name, r.unit, ref.toFixed(0), ours.toFixed(0), (ours / ref).toFixed(2)];
+    });
+    const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+    const format = (cells: string[]) =>
+      cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+    console.log(format(header));
+    for (const line of lines) console.log(format(line));
+  } finally {
+    for (const child of children) {
+      child.stdin?.end();
+      child.kill('SIGTERM');
+    }
+    await Promise.all(
+      children.map((c) =>
+        c.exitCode !== null ? undefined : new Promise((resolve) => c.once('exit', resolve)),
+      ),
+    );
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+// At the end, so that every declaration above is initialised.
+if (args.serve !== undefined) {
+  await serve(args.serve);
+} else {
+  await main();
+}
