@@ -70,10 +70,10 @@ describeEachDatabase('kio search', KIO_TEST_MIGRATIONS, (getDatabase) => {
     // Descriptions are text: markup in them comes back escaped, only the match markers are HTML.
     const [wombat] = await search('search=wombat');
     expect(wombat!.matched_description).toBe(
-      'Digs &lt;script&gt;alert(1)&lt;/script&gt; <b>wombat</b> tunnels',
+      'Digs &lt;script&gt;alert(1)&lt;/script&gt; <b>wombat</b> tunnels.',
     );
     const [photo] = await search('search=thumbnails');
-    expect(photo!.matched_description).toBe('Images &amp; <b>thumbnails</b>');
+    expect(photo!.matched_description).toBe('Images &amp; <b>thumbnails</b>, 5 &lt; 6.');
   });
 
   it('finds word forms and id parts, and combines search with filters', async () => {

@@ -8,6 +8,7 @@ import type {
   ApplicationSearchHit,
   EditableField,
 } from './contract.js';
+import { highlightSnippet, queryTerms } from './snippet.js';
 
 export interface KioApplicationsTable {
   id: string;
@@ -113,9 +114,6 @@ const LIST_COLUMNS = [
   'last_modified_by',
 ] as const;
 
-/** Snippet settings: a short window of words around the best match, marked up for the console. */
-const HEADLINE_OPTIONS = 'StartSel=<b>, StopSel=</b>, MaxWords=25, MinWords=10, MaxFragments=1';
-
 /** Persistence of applications and their change history. Knows SQL, not who may do what. */
 export class ApplicationStore {
   readonly #db: Kysely<KioTables>;
@@ -165,7 +163,7 @@ export class ApplicationStore {
   async search(text: string, options: SearchOptions): Promise<ApplicationSearchHit[]> {
     const query = sql`websearch_to_tsquery('english', ${text})`;
     const conditions = filterSql(options);
-    const result = await sql<ApplicationRow & { matched_rank: number; matched_description: string | null }>`
+    const result = await sql<ApplicationRow & { matched_rank: number; matched_query: string }>`
       with candidates as (
         select id, search_vector from kio_applications
         where search_vector @@ ${query} ${conditions}
@@ -176,16 +174,14 @@ export class ApplicationStore {
         limit ${options.limit} offset ${options.offset ?? 0}
       )
       select ${sql.join(LIST_COLUMNS.map((c) => sql.ref(`a.${c}`)))},
-        r.rank::float8 as matched_rank,
-        ts_headline('english',
-          replace(replace(replace(coalesce(a.description, ''), '&', '&amp;'), '<', '&lt;'), '>', '&gt;'),
-          ${query}, ${HEADLINE_OPTIONS}) as matched_description
+        r.rank::float8 as matched_rank, ${query}::text as matched_query
       from ranked r join kio_applications a on a.id = r.id
       order by r.rank desc, a.id`.execute(this.#db);
+    const terms = queryTerms(result.rows[0]?.matched_query ?? '');
     return result.rows.map((row) => ({
       ...toApplication(row),
       matched_rank: Number(row.matched_rank),
-      matched_description: row.matched_description ?? '',
+      matched_description: highlightSnippet(row.description, terms),
     }));
   }
 
