@@ -12,6 +12,7 @@
  * server's event loop.
  */
 import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
@@ -474,7 +475,10 @@ async function main(): Promise<void> {
     process.stdout.write(
       `\nKio with ${APP_COUNT} applications, PostgreSQL pool ${POOL_SIZE}, ${CONCURRENCY} concurrent loops, ` +
         `default search answer ${kio.registry.searchSettings.defaultLimit} hits from at most ` +
-        `${kio.registry.searchSettings.candidateLimit} ranked candidates\n\n${table(rows)}\n\n` +
+        `${kio.registry.searchSettings.candidateLimit} ranked candidates; ` +
+        `machine load average ${loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')}\n\n${table(rows)}\n\n` +
         `GET /apps/{id} throughput / raw SELECT throughput: ${(byId.perSecond / raw.perSecond).toFixed(2)} ` +
         `(c=${CONCURRENCY}), ${(byIdSerial.perSecond / rawSerial.perSecond).toFixed(2)} (c=1)\n` +
         `targets (c=1): GET /apps/{id} p99 < 5 ms: ${byIdSerial.p99 < 5 ? 'met' : 'MISSED'}; ` +
@@ -482,11 +486,12 @@ async function main(): Promise<void> {
     );
   } finally {
     await database.destroy();
-    if (keep) return;
-    const client = new pg.Client({ connectionString: DATABASE_URL });
-    await client.connect();
-    await client.query(`drop schema if exists ${schema} cascade`);
-    await client.end();
+    if (!keep) {
+      const client = new pg.Client({ connectionString: DATABASE_URL });
+      await client.connect();
+      await client.query(`drop schema if exists ${schema} cascade`);
+      await client.end();
+    }
   }
 }
 

@@ -24,11 +24,11 @@ export type Actor = Pick<Principal, 'uid' | 'realm'> & { principal?: Principal |
 export interface SearchSettings {
   /** Matches ranked at most per search (default 1,000). */
   candidateLimit: number;
-  /** Hits answered when the client sends no `limit` (default 100). */
+  /** Hits answered when the client sends no `limit` (default 50). */
   defaultLimit: number;
 }
 
-export const DEFAULT_SEARCH_SETTINGS: SearchSettings = { candidateLimit: 1000, defaultLimit: 100 };
+export const DEFAULT_SEARCH_SETTINGS: SearchSettings = { candidateLimit: 1000, defaultLimit: 50 };
 
 const REQUIRED_ON_CREATE = ['team_id', 'active', 'name'] as const;
 

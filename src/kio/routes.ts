@@ -36,7 +36,7 @@ export function registerKioRoutes(
         summary: 'List applications, or search them (with `search`, best match first)',
         description:
           'Without `limit` a listing returns every match. A search ranks at most the first 1,000 ' +
-          'matches and answers the best 100 unless `limit` says otherwise.',
+          'matches and answers the best 50 unless `limit` says otherwise.',
         querystring: ApplicationListQuerySchema,
         response: { 200: z.array(z.union([ApplicationSearchHitSchema, ApplicationSchema])) },
       },

@@ -1,4 +1,13 @@
-import { type Kysely, type Selectable, type SqlBool, sql, type Transaction } from 'kysely';
+import {
+  type Expression,
+  type ExpressionBuilder,
+  type Generated,
+  type Kysely,
+  type Selectable,
+  type SqlBool,
+  sql,
+  type Transaction,
+} from 'kysely';
 import type { Database } from '../platform/db/database.js';
 import { formatTimestamp } from '../platform/db/timestamps.js';
 import type {
@@ -31,11 +40,11 @@ export interface KioApplicationsTable {
   created_by: string;
   last_modified: Date;
   last_modified_by: string;
-  version: import('kysely').Generated<number>;
+  version: Generated<number>;
 }
 
 export interface KioApplicationChangesTable {
-  id: import('kysely').Generated<string>;
+  id: Generated<string>;
   application_id: string;
   action: string;
   changed_at: Date;
@@ -254,8 +263,8 @@ function writeTransaction(trx: Transaction<KioTables>): ApplicationWriteTransact
 }
 
 function filterConditions(filter: ApplicationFilter) {
-  return (eb: import('kysely').ExpressionBuilder<KioTables, 'kio_applications'>) => {
-    const conditions: import('kysely').Expression<SqlBool>[] = [];
+  return (eb: ExpressionBuilder<KioTables, 'kio_applications'>) => {
+    const conditions: Expression<SqlBool>[] = [];
     if (filter.teamId !== undefined) conditions.push(eb('team_id', '=', filter.teamId));
     if (filter.incidentContact !== undefined)
       conditions.push(eb('incident_contact', '=', filter.incidentContact));
