@@ -16,7 +16,7 @@ fi
 echo "== type check"
 npx tsc -p tsconfig.json --noEmit
 echo "== lint"
-npx biome check .
+npm run --silent lint
 echo "== build"
 npm run --silent build
 echo "== tests"

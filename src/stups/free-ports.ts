@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { type AddressInfo, createServer, type Server } from 'node:net';
 
 /** Ports the OS says are free right now (for tests and `--base-port 0`). */
 export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
@@ -6,14 +6,14 @@ export async function freePorts(count: number, host = '127.0.0.1'): Promise<numb
     Array.from(
       { length: count },
       () =>
-        new Promise<import('node:net').Server>((resolve, reject) => {
+        new Promise<Server>((resolve, reject) => {
           const server = createServer();
           server.once('error', reject);
           server.listen(0, host, () => resolve(server));
         }),
     ),
   );
-  const ports = servers.map((s) => (s.address() as import('node:net').AddressInfo).port);
+  const ports = servers.map((s) => (s.address() as AddressInfo).port);
   await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
   return ports;
 }
@@ -22,7 +22,7 @@ export async function freePorts(count: number, host = '127.0.0.1'): Promise<numb
 export async function freePortBlock(count: number, host = '127.0.0.1'): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const servers: import('node:net').Server[] = [];
+    const servers: Server[] = [];
     try {
       for (let port = base; port < base + count; port++) {
         servers.push(

@@ -23,6 +23,9 @@ import { dataDirSecret } from './secrets.js';
 import { seedOrg } from './seed-org.js';
 import { loadOrCreateCertificate } from './tls.js';
 
+/** Where every service tells the CLIs the URLs of all services. */
+export const STUPS_DISCOVERY_PATH = '/.well-known/stups-configuration';
+
 /** The demo organisation shipped with the platform. */
 export const DEMO_ORG_FILE = fileURLToPath(new URL('../../config/demo-org.yaml', import.meta.url));
 
@@ -103,10 +106,10 @@ export async function startPlatform(
     const metrics = createMetrics();
     const auditLog = new AuditLog(database, logger);
     // The token service exists only after the context does; revocation checks reach it through this slot.
-    let tokenService: TokenService | undefined;
+    const revocation: { service?: TokenService } = {};
     const verifier = new TokenVerifier({
       issuers: config.externalIssuers.map((i) => externalIssuer(i)),
-      isRevoked: (jti) => tokenService?.isRevoked(jti) ?? Promise.resolve(false),
+      isRevoked: (jti) => revocation.service?.isRevoked(jti) ?? Promise.resolve(false),
     });
     const ctx: ServiceContext = {
       logger,
@@ -123,7 +126,7 @@ export async function startPlatform(
     const users = createUserService(ctx);
     await seedOrg(database, org, { teams: teams.store, users: users.store }, logger);
 
-    tokenService = createTokenService(ctx, {
+    const tokens = createTokenService(ctx, {
       users: users.store,
       config: {
         consoleRedirectUris: [`${urls.console}/auth/callback`],
@@ -131,9 +134,9 @@ export async function startPlatform(
           config.keyEncryptionSecret ?? (await dataDirSecret(config.dataDir, 'key-encryption')),
       },
     });
-    verifier.trust(tokenService.trustedIssuer);
-    await tokenService.ready();
-    const tokens = tokenService;
+    revocation.service = tokens;
+    verifier.trust(tokens.trustedIssuer);
+    await tokens.ready();
     if (!options.only || options.only === 'token-service') {
       await tokens.start();
       cleanups.push(() => tokens.stop());
@@ -155,8 +158,13 @@ export async function startPlatform(
         `service ${options.only} is not available yet; available: ${Object.keys(apps).join(', ')}`,
       ]);
     }
+    const discovery = {
+      services: Object.fromEntries(Object.keys(apps).map((n) => [n, urls[n as ServiceName]])),
+    };
     for (const name of selected) {
       const app = await apps[name]!();
+      // Any one service URL is enough for `stups configure` to find all the others.
+      app.get(STUPS_DISCOVERY_PATH, { schema: { hide: true } }, async () => discovery);
       const port = options.only && options.port !== undefined ? options.port : portOf(effective, name);
       try {
         await app.listen({ host: config.host, port });

@@ -12,12 +12,7 @@ export interface PendingDevice {
 export type DevicePoll =
   | {
       status:
-        | 'unknown'
-        | 'authorization_pending'
-        | 'slow_down'
-        | 'expired_token'
-        | 'access_denied'
-        | 'consumed';
+        'unknown' | 'authorization_pending' | 'slow_down' | 'expired_token' | 'access_denied' | 'consumed';
     }
   | { status: 'approved'; clientId: string; uid: string; scopes: string[] };
 

@@ -1,13 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { type Kysely, type Migration, Migrator } from 'kysely';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import type { Kysely } from 'kysely';
 import { TokenVerifier } from '../platform/auth/token-verifier.js';
-import { type Database, openDatabase } from '../platform/db/database.js';
-import { type ComponentMigrations, migrateToLatest } from '../platform/db/migrate.js';
+import type { Database } from '../platform/db/database.js';
+import type { ComponentMigrations } from '../platform/db/migrate.js';
 import type { HttpApp } from '../platform/http/create-http-app.js';
 import type { ServiceContext } from '../platform/service-context.js';
-import { isPostgresAvailable, TEST_POSTGRES_URL } from '../platform/test-support/databases.js';
 import { createTestContext, KERNEL_MIGRATIONS } from '../platform/test-support/service-context.js';
 import { userMigrations } from '../users/migrations.js';
 import { UserStore } from '../users/user-store.js';
@@ -190,61 +186,4 @@ export async function writtenRows(db: Kysely<TokenServiceTables>): Promise<Recor
     codes: await count('token_authorization_codes'),
     revocations: await count('token_revocations'),
   };
-}
-
-/**
- * `describeEachDatabase`, except that on PostgreSQL Kysely's migration tables are looked up in the
- * suite's own schema. The kernel's `migrateToLatest` sets no `migrationTableSchema`, so Kysely sees
- * the `kysely_migration` table of another suite's schema alive at the same time, skips creating its
- * own and fails with 42P01. Replace with the kernel helper once `migrateToLatest` is fixed.
- */
-export function describeEachDatabaseIsolated(
-  name: string,
-  migrations: readonly ComponentMigrations[],
-  body: (getDatabase: () => Database) => void,
-): void {
-  for (const kind of ['pglite', 'postgres'] as const) {
-    describe(`${name} [${kind}]`, async () => {
-      if (kind === 'postgres' && !(await isPostgresAvailable())) {
-        it.skip(`PostgreSQL is not reachable at ${TEST_POSTGRES_URL}`, () => {});
-        return;
-      }
-      let database: Database | undefined;
-      let drop: (() => Promise<void>) | undefined;
-      beforeAll(async () => {
-        if (kind === 'pglite') {
-          database = await openDatabase({ kind: 'pglite' });
-          await migrateToLatest(database, migrations);
-          drop = () => database!.destroy();
-          return;
-        }
-        const schema = `t_${randomBytes(6).toString('hex')}`;
-        database = await openDatabase({ kind: 'postgres', url: TEST_POSTGRES_URL, schema, poolSize: 4 });
-        const all: Record<string, Migration> = {};
-        for (const c of migrations)
-          for (const [n, m] of Object.entries(c.migrations)) all[`${c.component}/${n}`] = m;
-        const { error } = await new Migrator({
-          db: database.kysely(),
-          provider: { getMigrations: async () => all },
-          allowUnorderedMigrations: true,
-          migrationTableSchema: schema,
-        }).migrateToLatest();
-        if (error) throw error;
-        drop = async () => {
-          await database!.destroy();
-          const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-          await client.connect();
-          await client.query(`drop schema if exists ${schema} cascade`);
-          await client.end();
-        };
-      }, 60_000);
-      afterAll(async () => {
-        await drop?.();
-      });
-      body(() => {
-        if (!database) throw new Error('database not open');
-        return database;
-      });
-    });
-  }
 }

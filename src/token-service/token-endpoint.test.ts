@@ -1,3 +1,4 @@
+import { describeEachDatabase } from '../platform/test-support/databases.js';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
@@ -5,7 +6,6 @@ import {
   basic,
   CLIENT,
   createFixture,
-  describeEachDatabaseIsolated,
   EMPLOYEE,
   FORM,
   form,
@@ -17,7 +17,7 @@ import {
   writtenRows,
 } from './test-support.js';
 
-describeEachDatabaseIsolated('token endpoint', TOKEN_SERVICE_TEST_MIGRATIONS, (getDatabase) => {
+describeEachDatabase('token endpoint', TOKEN_SERVICE_TEST_MIGRATIONS, (getDatabase) => {
   let f: TokenServiceFixture;
   beforeAll(async () => {
     f = await createFixture(getDatabase());

@@ -1,3 +1,4 @@
+import { describeEachDatabase } from '../platform/test-support/databases.js';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
@@ -6,7 +7,6 @@ import {
   basic,
   CLIENT,
   createFixture,
-  describeEachDatabaseIsolated,
   FORM,
   form,
   passwordToken,
@@ -16,7 +16,7 @@ import {
   type TokenServiceFixture,
 } from './test-support.js';
 
-describeEachDatabaseIsolated(
+describeEachDatabase(
   'tokeninfo, introspection and revocation',
   TOKEN_SERVICE_TEST_MIGRATIONS,
   (getDatabase) => {

@@ -148,6 +148,7 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
         description: 'OAuth2 / OpenID Connect authorization server with the STUPS realms and tokeninfo',
         logger,
         metrics: ctx.metrics,
+        tls: ctx.tls,
         healthCheck: async () => {
           await keys.publicJwks();
         },

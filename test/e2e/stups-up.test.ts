@@ -60,13 +60,15 @@ async function startStups(): Promise<Running> {
   return { child, output: () => out, exited };
 }
 
-async function zign(
+async function run(
+  bin: string,
   args: string[],
   stdin = '',
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [ZIGN, ...args], {
+  const child = spawn(process.execPath, [bin, ...args], {
     cwd: home,
-    env: { PATH: process.env.PATH, HOME: home, ZIGN_URL: url('token-service') },
+    // No ZIGN_URL: `stups configure` must have written everything the tools need.
+    env: { PATH: process.env.PATH, HOME: home },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -81,6 +83,8 @@ async function zign(
   const code = await new Promise<number | null>((r) => child.on('exit', r));
   return { code, stdout, stderr };
 }
+
+const zign = (args: string[], stdin = '') => run(ZIGN, args, stdin);
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
@@ -110,6 +114,16 @@ describe('stups up, end to end', () => {
     expect(out).toContain(`token-service  ${url('token-service')}`);
     expect(out).toContain(`teams          ${url('teams')}`);
     expect(out).toContain('jdoe / jdoe-demo   (teams: demo)');
+  });
+
+  it('configures the command line tools from any service URL', async () => {
+    const configured = await run(STUPS, ['configure', url('teams')]);
+    expect(configured.stderr).toBe('');
+    expect(configured.code).toBe(0);
+    expect(configured.stdout).toContain(`zign.yaml: url = ${url('token-service')}`);
+    const notStups = await run(STUPS, ['configure', `${url('token-service')}/oauth2`]);
+    expect(notStups.code).toBe(1);
+    expect(notStups.stderr).toMatch(/^stups: .* is not a STUPS platform service/);
   });
 
   it('logs in with zign, reads tokeninfo and lists teams', async () => {

@@ -1,11 +1,11 @@
-import type { Kysely } from 'kysely';
+import type { Generated, Kysely } from 'kysely';
 import type { Principal } from '../auth/principal.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 
 export interface AuditEventsTable {
-  id: import('kysely').Generated<string>;
-  occurred_at: import('kysely').Generated<Date>;
+  id: Generated<string>;
+  occurred_at: Generated<Date>;
   service: string;
   action: string;
   actor: string;

@@ -16,6 +16,8 @@ export type DatabaseOptions =
  */
 export interface Database {
   readonly kind: DatabaseOptions['kind'];
+  /** The schema this installation's tables live in (`public` unless one was given). */
+  readonly schema: string;
   kysely<Tables>(): Kysely<Tables>;
   destroy(): Promise<void>;
 }
@@ -23,7 +25,7 @@ export interface Database {
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  // biome-ignore lint/suspicious/noExplicitAny: tables are typed per component through kysely<T>().
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tables are typed per component through kysely<T>().
   let db: Kysely<any>;
   if (options.kind === 'pglite') {
     const pglite = options.dataDir === undefined ? new PGlite() : new PGlite(options.dataDir);
@@ -45,6 +47,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
   return {
     kind: options.kind,
+    schema: (options.kind === 'postgres' && options.schema) || 'public',
     kysely: <Tables>() => db as Kysely<Tables>,
     destroy: () => db.destroy(),
   };

@@ -31,6 +31,9 @@ export async function migrateToLatest(
     db: database.kysely(),
     provider: new ComponentMigrationProvider(components),
     allowUnorderedMigrations: true,
+    // Kysely looks for its tables across all schemas; pinning the schema keeps installations
+    // (and test suites) that share one PostgreSQL from seeing each other's migration state.
+    migrationTableSchema: database.schema,
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {

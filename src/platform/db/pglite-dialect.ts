@@ -45,7 +45,7 @@ class PGliteConnection implements DatabaseConnection {
     };
   }
 
-  // biome-ignore lint/correctness/useYield: streaming is not offered by PGlite; fail loudly.
+  // eslint-disable-next-line require-yield -- streaming is not offered by PGlite; fail loudly.
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error('PGlite does not support streaming queries');
   }
@@ -103,7 +103,7 @@ export class PGliteDialect implements Dialect {
   createQueryCompiler() {
     return new PostgresQueryCompiler();
   }
-  // biome-ignore lint/suspicious/noExplicitAny: Kysely's own signature.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Kysely's own signature.
   createIntrospector(db: Kysely<any>) {
     return new PostgresIntrospector(db);
   }

@@ -95,25 +95,34 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     reply.header('x-request-id', request.id);
   });
 
+  // Audited before the answer leaves: a client that saw success can rely on the event being
+  // stored, even if the process dies a moment later.
+  const audit = options.audit;
+  if (audit) {
+    app.addHook('onSend', async (request, reply, payload) => {
+      if (MUTATING_METHODS.has(request.method) && request.routeOptions.url) {
+        const route = request.routeOptions.url;
+        const params = (request.params ?? {}) as Record<string, string>;
+        await audit.log.record({
+          service: audit.service,
+          action: `${request.method} ${route}`,
+          actor: request.principal ?? { uid: 'anonymous' },
+          target: { type: route, id: Object.values(params).join('/') },
+          outcome: reply.statusCode < 400 ? 'success' : 'failure',
+          details: { status: reply.statusCode, ...request.auditDetails },
+          requestId: request.id,
+        });
+      }
+      return payload;
+    });
+  }
+
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     options.metrics.httpDuration.observe(
       { service: options.title, method: request.method, route, status: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
-    const audit = options.audit;
-    if (audit && MUTATING_METHODS.has(request.method) && request.routeOptions.url) {
-      const params = (request.params ?? {}) as Record<string, string>;
-      await audit.log.record({
-        service: audit.service,
-        action: `${request.method} ${route}`,
-        actor: request.principal ?? { uid: 'anonymous' },
-        target: { type: route, id: Object.values(params).join('/') },
-        outcome: reply.statusCode < 400 ? 'success' : 'failure',
-        details: { status: reply.statusCode, ...request.auditDetails },
-        requestId: request.id,
-      });
-    }
     if (reply.statusCode >= 500) {
       request.log.error({ req: request, status: reply.statusCode }, 'request failed');
     } else {

@@ -67,6 +67,16 @@ export function stupsProgram(io: CliIo): Command {
     await up(rest, io, { service: service as ServiceName, ...(port === undefined ? {} : { port }) });
   });
 
+  program
+    .command('configure')
+    .description('point every STUPS command line tool at a running platform')
+    .argument('<url>', 'URL of any platform service, e.g. http://localhost:8091')
+    .option('-U, --user <user>', 'your user name for zign')
+    .action(async (url: string, options: { user?: string }) => {
+      const { configure } = await import('./configure.js');
+      await configure(url, options, io);
+    });
+
   return program;
 }
 

@@ -1,0 +1,51 @@
+import { normaliseUrl, saveToolConfig } from '../../platform/cli/cli-config.js';
+import { CliError } from '../../platform/cli/cli-error.js';
+import { HttpClient } from '../../platform/cli/http-client.js';
+import type { CliIo } from '../../platform/cli/run-cli.js';
+import type { ServiceName } from '../../platform/service-context.js';
+import { STUPS_DISCOVERY_PATH } from '../runtime.js';
+
+/** Which CLI config key each service's URL goes to (`~/.config/<tool>/<tool>.yaml`). */
+const TOOL_KEYS: Partial<Record<ServiceName, Array<[tool: string, key: string]>>> = {
+  'token-service': [['zign', 'url']],
+  kio: [['kio', 'url']],
+  essentials: [['kio', 'essentials_url']],
+  pierone: [['pierone', 'url']],
+  even: [['piu', 'even_url']],
+  console: [['stups', 'console_url']],
+};
+
+/**
+ * `stups configure URL`: asks any service of a running platform for the URLs of all of
+ * them and writes each CLI's config, so that zign, kio, pierone and piu work at once.
+ */
+export async function configure(url: string, options: { user?: string }, io: CliIo): Promise<void> {
+  const base = normaliseUrl(url);
+  const client = new HttpClient({ baseUrl: base, service: 'the STUPS platform' });
+  let discovery: { services?: Record<string, string> };
+  try {
+    discovery = await client.json('GET', STUPS_DISCOVERY_PATH);
+  } catch (error) {
+    if (error instanceof CliError && /answered 404/.test(error.message)) {
+      throw new CliError(`${base} is not a STUPS platform service (no ${STUPS_DISCOVERY_PATH})`);
+    }
+    throw error;
+  }
+  const services = discovery.services ?? {};
+  const written: string[] = [];
+  for (const [service, url] of Object.entries(services)) {
+    for (const [tool, key] of TOOL_KEYS[service as ServiceName] ?? []) {
+      const file = await saveToolConfig(tool, io.env, {
+        [key]: url,
+        ...(tool === 'zign' && options.user ? { user: options.user } : {}),
+      });
+      written.push(`${file}: ${key} = ${url}`);
+    }
+  }
+  await saveToolConfig(
+    'stups',
+    io.env,
+    Object.fromEntries(Object.entries(services).map(([s, u]) => [`${s.replace(/-/g, '_')}_url`, u])),
+  );
+  io.stdout.write(`${written.join('\n')}\n`);
+}
