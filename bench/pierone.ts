@@ -6,7 +6,7 @@
  * Each row prints the ratio Pier One / docker-registry (target ≥ 1.0).
  *
  *   npx tsx bench/pierone.ts [--large-mib 256] [--small-count 500] [--small-kib 64]
- *                            [--concurrency 32] [--seconds 3]
+ *                            [--concurrency 32] [--seconds 3] [--rounds 3]
  *
  * Pier One runs in a child process of its own (filesystem blob store with fsync, PGlite), so
  * that the load generator does not share its event loop; `docker-registry` commits with fsync too.
@@ -30,6 +30,8 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '32' },
     'small-concurrency': { type: 'string', default: '8' },
     seconds: { type: 'string', default: '3' },
+    /** Each row runs this often per registry; the best run counts. */
+    rounds: { type: 'string', default: '3' },
   },
 });
 
@@ -37,22 +39,25 @@ const { values: args } = parseArgs({
 async function serve(root: string): Promise<void> {
   const { openDatabase } = await import('../src/platform/db/database.js');
   const { migrateToLatest } = await import('../src/platform/db/migrate.js');
-  const { createTestContext, KERNEL_MIGRATIONS } = await import(
-    '../src/platform/test-support/service-context.js'
-  );
+  const { createTestContext, KERNEL_MIGRATIONS } =
+    await import('../src/platform/test-support/service-context.js');
   const { createTestIssuer } = await import('../src/platform/test-support/test-issuer.js');
   const { createFilesystemBlobStore } = await import('../src/platform/blob-store/filesystem-blob-store.js');
-  const { createPierOneService, parsePierOneConfig, pieroneMigrations } = await import(
-    '../src/pierone/index.js'
-  );
-  const { MemoryApplicationDirectory, MemoryTeamDirectory } = await import(
-    '../src/pierone/test-support/directories.js'
-  );
+  const { createPierOneService, parsePierOneConfig, pieroneMigrations } =
+    await import('../src/pierone/index.js');
+  const { MemoryApplicationDirectory, MemoryTeamDirectory } =
+    await import('../src/pierone/test-support/directories.js');
   const database = await openDatabase({ kind: 'pglite' });
   await migrateToLatest(database, [...KERNEL_MIGRATIONS, pieroneMigrations]);
   const issuer = await createTestIssuer();
   const ctx = createTestContext(database, issuer.verifier);
-  const blobs = await createFilesystemBlobStore({ root, fsync: process.env.PIERONE_BENCH_FSYNC !== 'false' });
+  const blobs = await createFilesystemBlobStore({
+    root,
+    fsync: process.env.PIERONE_BENCH_FSYNC !== 'false',
+    ...(process.env.PIERONE_BENCH_READ_CHUNK
+      ? { readChunkBytes: Number(process.env.PIERONE_BENCH_READ_CHUNK) }
+      : {}),
+  });
   const service = createPierOneService(ctx, {
     teams: new MemoryTeamDirectory({ bench: ['alice'] }),
     applications: new MemoryApplicationDirectory(),
@@ -264,52 +269,96 @@ interface Row {
   values: Record<string, number>;
 }
 
-async function measure(
-  target: Target,
-  data: { large: Buffer; largeDigest: string; small: Buffer[]; smallDigests: string[] },
-) {
+interface Data {
+  large: Buffer;
+  largeDigest: string;
+  small: Buffer[];
+  smallDigests: string[];
+}
+
+interface Measurement {
+  name: string;
+  unit: 'MiB/s' | 'req/s';
+  run(target: Target): Promise<number>;
+}
+
+/** The rows; each runs against each target several times, alternating which goes first. */
+function measurements(data: Data): Measurement[] {
   const seconds = Number(args.seconds);
   const concurrency = Number(args.concurrency);
   const smallConcurrency = Number(args['small-concurrency']);
   const mib = (bytes: number, ms: number) => bytes / 2 ** 20 / (ms / 1000);
-  const results: Record<string, number> = {};
-
-  let t = performance.now();
-  await uploadChunked(target, 'bench/large', data.large, data.largeDigest);
-  results['large upload'] = mib(data.large.length, performance.now() - t);
-
-  // Best of three: the first read may still come from disk.
-  let best = 0;
-  for (let i = 0; i < 3; i++) {
-    t = performance.now();
-    const got = expectStatus(
-      await call(target, 'GET', `/v2/bench/large/blobs/${data.largeDigest}`),
-      200,
-      'GET large',
-    );
-    if (got.bytes !== data.large.length) throw new Error(`${target.name}: short read of the large blob`);
-    best = Math.max(best, mib(got.bytes, performance.now() - t));
-  }
-  results['large download'] = best;
-
   const indexes = data.small.map((_, i) => i);
   const smallBytes = data.small.reduce((sum, b) => sum + b.length, 0);
-  t = performance.now();
-  await pool(indexes, smallConcurrency, (i) =>
-    uploadMonolithic(target, 'bench/small', data.small[i]!, data.smallDigests[i]!),
-  );
-  results['small upload'] = mib(smallBytes, performance.now() - t);
-  t = performance.now();
-  await pool(indexes, smallConcurrency, async (i) => {
-    expectStatus(
-      await call(target, 'GET', `/v2/bench/small/blobs/${data.smallDigests[i]}`),
-      200,
-      'GET small',
-    );
-  });
-  results['small download'] = mib(smallBytes, performance.now() - t);
+  const accept = {
+    accept:
+      'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
+  };
+  return [
+    {
+      name: 'large upload',
+      unit: 'MiB/s',
+      async run(target) {
+        const t = performance.now();
+        await uploadChunked(target, 'bench/large', data.large, data.largeDigest);
+        return mib(data.large.length, performance.now() - t);
+      },
+    },
+    {
+      name: 'large download',
+      unit: 'MiB/s',
+      async run(target) {
+        const t = performance.now();
+        const got = expectStatus(
+          await call(target, 'GET', `/v2/bench/large/blobs/${data.largeDigest}`),
+          200,
+          'GET',
+        );
+        if (got.bytes !== data.large.length) throw new Error(`${target.name}: short read of the large blob`);
+        return mib(got.bytes, performance.now() - t);
+      },
+    },
+    {
+      name: 'small upload',
+      unit: 'MiB/s',
+      async run(target) {
+        const t = performance.now();
+        await pool(indexes, smallConcurrency, (i) =>
+          uploadMonolithic(target, 'bench/small', data.small[i]!, data.smallDigests[i]!),
+        );
+        return mib(smallBytes, performance.now() - t);
+      },
+    },
+    {
+      name: 'small download',
+      unit: 'MiB/s',
+      async run(target) {
+        const t = performance.now();
+        await pool(indexes, smallConcurrency, async (i) => {
+          expectStatus(
+            await call(target, 'GET', `/v2/bench/small/blobs/${data.smallDigests[i]}`),
+            200,
+            'GET small',
+          );
+        });
+        return mib(smallBytes, performance.now() - t);
+      },
+    },
+    {
+      name: 'manifest GET',
+      unit: 'req/s',
+      run: (target) => rate(target, '/v2/bench/image/manifests/1.7', accept, seconds, concurrency),
+    },
+    {
+      name: 'tag list',
+      unit: 'req/s',
+      run: (target) => rate(target, '/v2/bench/image/tags/list', {}, seconds, concurrency),
+    },
+  ];
+}
 
-  // One image, tagged 50 times.
+/** One image, tagged 50 times, for the manifest and tag-list rows. */
+async function pushImage(target: Target, data: Data): Promise<void> {
   const config = Buffer.from(
     JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }),
   );
@@ -346,13 +395,6 @@ async function measure(
       'PUT manifest',
     );
   }
-  const accept = {
-    accept:
-      'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
-  };
-  results['manifest GET'] = await rate(target, '/v2/bench/image/manifests/1.7', accept, seconds, concurrency);
-  results['tag list'] = await rate(target, '/v2/bench/image/tags/list', {}, seconds, concurrency);
-  return results;
 }
 
 async function main(): Promise<void> {
@@ -381,17 +423,22 @@ async function main(): Promise<void> {
       { name: 'docker-registry', url: reference.url, agent: agent() },
       { name: 'Pier One', url: pierone.url, authorization: `Bearer ${pierone.token}`, agent: agent() },
     ];
+    for (const target of targets) await pushImage(target, data);
+    const rounds = Number(args.rounds);
     const rows = new Map<string, Row>();
-    for (const target of targets) {
-      console.error(`measuring ${target.name} …`);
-      const results = await measure(target, data);
-      for (const [name, value] of Object.entries(results)) {
-        const row = rows.get(name) ?? { name, unit: name.includes('load') ? 'MiB/s' : 'req/s', values: {} };
-        row.values[target.name] = value;
-        rows.set(name, row);
+    for (const measurement of measurements(data)) {
+      const row: Row = { name: measurement.name, unit: measurement.unit, values: {} };
+      for (let round = 0; round < rounds; round++) {
+        // Alternate who goes first: the machine is shared and its speed drifts.
+        for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
+          const value = await measurement.run(target);
+          row.values[target.name] = Math.max(row.values[target.name] ?? 0, value);
+        }
       }
-      target.agent.destroy();
+      console.error(`${measurement.name}: done`);
+      rows.set(row.name, row);
     }
+    for (const target of targets) target.agent.destroy();
 
     console.log(
       `\nPier One vs docker-registry (large ${largeMiB} MiB, ${small.length} × ${args['small-kib']} KiB, ` +

@@ -34,7 +34,12 @@ export const PierOneConfigSchema = z.strictObject({
     .int()
     .positive()
     .default(64 * 1024),
-  /** Manifests kept in memory for reads (they are immutable). Default 2,000. */
+  /**
+   * How long a repository's tag list is served from memory, in milliseconds. Pushes through this
+   * process show at once; other replicas' pushes within this time. Default 1000; 0 disables.
+   */
+  tagListCacheMs: z.number().int().nonnegative().default(1000),
+  /** Manifests (and immutable tags) kept in memory for reads. Default 2,000. */
   manifestCacheEntries: z.number().int().nonnegative().default(2000),
 });
 

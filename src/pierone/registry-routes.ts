@@ -39,6 +39,9 @@ interface RepoParams {
   artifact: string;
 }
 
+/** Downloads from this size on take the store's buffer-reusing path. */
+const FAST_PATH_BYTES = 8 * 1024 * 1024;
+
 const UNSUPPORTED_DELETE =
   'Pier One never deletes content: tags are immutable and images stay available so that every ' +
   'deployment can be traced back to its source';
@@ -329,15 +332,30 @@ export function registryPlugin(deps: RegistryDeps) {
             },
           );
         }
-        if (range) {
-          reply
-            .status(206)
-            .header('content-range', `bytes ${range.start}-${range.end}/${size}`)
-            .header('content-length', String(range.end - range.start + 1));
-          return reply.send(await blobs.get(digest, range));
+        const status = range ? 206 : 200;
+        if (range) reply.header('content-range', `bytes ${range.start}-${range.end}/${size}`);
+        reply.header('content-length', String(range ? range.end - range.start + 1 : size));
+
+        const length = range ? range.end - range.start + 1 : size;
+        if (blobs.copyTo && length >= FAST_PATH_BYTES) {
+          // Large blobs: the store writes straight into the socket, reusing its buffers.
+          await blobs.stat(digest).then((found) => {
+            if (!found) throw new OciError(404, 'BLOB_UNKNOWN', `blob ${digest} is missing from storage`);
+          });
+          reply.hijack();
+          const raw = reply.raw;
+          raw.writeHead(status, reply.getHeaders() as Record<string, string>);
+          try {
+            await blobs.copyTo(digest, range ?? undefined, raw);
+            raw.end();
+          } catch (error) {
+            request.log.warn({ err: error, digest }, 'blob download broke off');
+            raw.destroy();
+          }
+          return reply;
         }
-        reply.header('content-length', String(size));
-        return reply.send(await blobs.get(digest));
+        reply.status(status);
+        return reply.send(await blobs.get(digest, range ?? undefined));
       },
     );
 

@@ -6,6 +6,7 @@ import type { TeamDirectory } from '../teams/contract.js';
 import { PushAccess } from './access.js';
 import { registerApiRoutes } from './api-routes.js';
 import type { PierOneConfig } from './config.js';
+import { isSnapshotTag } from './reference.js';
 import { registryPlugin } from './registry-routes.js';
 import { ScmSourceScanner } from './scm-source.js';
 import { PierOneStore } from './store.js';
@@ -32,7 +33,11 @@ export interface PierOneService {
 export function createPierOneService(ctx: ServiceContext, deps: PierOneDeps): PierOneService {
   const { config, blobs } = deps;
   const logger = ctx.logger.child({ component: 'pierone' });
-  const store = new PierOneStore(ctx.database, { manifestCacheEntries: config.manifestCacheEntries });
+  const store = new PierOneStore(ctx.database, {
+    manifestCacheEntries: config.manifestCacheEntries,
+    tagListTtlMs: config.tagListCacheMs,
+    isMutableTag: (name) => config.snapshotTagsMutable && isSnapshotTag(name),
+  });
   const access = new PushAccess(deps.teams, deps.applications, config.accessCacheSeconds * 1000);
   const scanner = new ScmSourceScanner(blobs, store, logger, config.maxScmSourceBytes);
   return {

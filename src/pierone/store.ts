@@ -100,9 +100,7 @@ export type TagWriteOutcome =
 
 /** Outcome of reading a layer for `scm-source.json`. */
 export type LayerScmOutcome =
-  | { kind: 'found'; scmSource: Record<string, unknown> }
-  | { kind: 'absent' }
-  | { kind: 'deleted' };
+  { kind: 'found'; scmSource: Record<string, unknown> } | { kind: 'absent' } | { kind: 'deleted' };
 
 function parseJson<T>(value: unknown): T | null {
   if (value === null || value === undefined) return null;
@@ -162,10 +160,27 @@ export class PierOneStore {
   readonly #db: Kysely<PierOneTables>;
   /** Manifests never change once stored, so a cache can never be stale. */
   readonly #manifests: Lru<string, StoredManifest>;
+  /** Immutable tags never point elsewhere once written, so their digest can be cached for good. */
+  readonly #immutableTags: Lru<string, string>;
+  /** Sorted tag names per artifact, briefly: other replicas' pushes show up within the TTL. */
+  readonly #tagLists = new Map<string, { names: string[]; until: number }>();
+  readonly #tagListTtlMs: number;
+  readonly #isMutableTag: (name: string) => boolean;
 
-  constructor(database: Database, options: { manifestCacheEntries?: number } = {}) {
+  constructor(
+    database: Database,
+    options: {
+      manifestCacheEntries?: number;
+      tagListTtlMs?: number;
+      /** Tags that may be overwritten (never cached). */
+      isMutableTag?: (name: string) => boolean;
+    } = {},
+  ) {
     this.#db = database.kysely<PierOneTables>();
     this.#manifests = new Lru(options.manifestCacheEntries ?? 2000);
+    this.#immutableTags = new Lru(options.manifestCacheEntries ?? 2000);
+    this.#tagListTtlMs = options.tagListTtlMs ?? 1000;
+    this.#isMutableTag = options.isMutableTag ?? (() => false);
   }
 
   // --- blobs ---------------------------------------------------------------------------------
@@ -354,6 +369,9 @@ export class PierOneStore {
   // --- tags ----------------------------------------------------------------------------------
 
   async tagDigest(team: string, artifact: string, name: string): Promise<string | undefined> {
+    const key = `${team}/${artifact}:${name}`;
+    const cached = this.#immutableTags.get(key);
+    if (cached !== undefined) return cached;
     const row = await this.#db
       .selectFrom('pierone_tags')
       .select('digest')
@@ -361,6 +379,7 @@ export class PierOneStore {
       .where('artifact', '=', artifact)
       .where('name', '=', name)
       .executeTakeFirst();
+    if (row && !this.#isMutableTag(name)) this.#immutableTags.set(key, row.digest);
     return row?.digest;
   }
 
@@ -385,15 +404,31 @@ export class PierOneStore {
     n: number | undefined,
     last: string | undefined,
   ): Promise<string[]> {
-    let q = this.#db
-      .selectFrom('pierone_tags')
-      .select('name')
-      .where('team', '=', team)
-      .where('artifact', '=', artifact);
-    if (last !== undefined) q = q.where(sql`name collate "C"`, '>', last);
-    q = q.orderBy(sql`name collate "C"`);
-    if (n !== undefined) q = q.limit(n);
-    return (await q.execute()).map((r) => r.name);
+    const key = `${team}/${artifact}`;
+    const now = Date.now();
+    let entry = this.#tagLists.get(key);
+    if (!entry || entry.until <= now) {
+      const rows = await this.#db
+        .selectFrom('pierone_tags')
+        .select('name')
+        .where('team', '=', team)
+        .where('artifact', '=', artifact)
+        .orderBy(sql`name collate "C"`)
+        .execute();
+      entry = { names: rows.map((r) => r.name), until: now + this.#tagListTtlMs };
+      if (this.#tagListTtlMs > 0) {
+        if (this.#tagLists.size >= 10_000) this.#tagLists.clear();
+        this.#tagLists.set(key, entry);
+      }
+    }
+    let names = entry.names;
+    if (last !== undefined) {
+      // Byte order, as the database's "C" collation sorts.
+      const after = Buffer.from(last);
+      const start = names.findIndex((name) => Buffer.compare(Buffer.from(name), after) > 0);
+      names = start < 0 ? [] : names.slice(start);
+    }
+    return n === undefined ? names : names.slice(0, n);
   }
 
   #tagQuery() {

@@ -1,4 +1,3 @@
-// biome-ignore-all lint/suspicious/noExplicitAny: test responses are read loosely.
 import { createHash } from 'node:crypto';
 import type { TestRegistry } from './registry-harness.js';
 
@@ -36,7 +35,14 @@ export async function call(reg: TestRegistry, method: string, path: string, opti
   } catch {
     json = undefined;
   }
-  return { status: response.status, headers: response.headers, bytes, text, json: json as any };
+  return {
+    status: response.status,
+    headers: response.headers,
+    bytes,
+    text,
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test responses are read loosely.
+    json: json as any,
+  };
 }
 
 /** Uploads a blob in one POST (`?digest=`); returns its digest. */

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { InputError } from '../errors.js';
 import type { UploadSessions } from './upload-sessions.js';
 
@@ -42,6 +42,12 @@ export interface BlobStore {
   publishFile(path: string, info: BlobInfo): Promise<void>;
   /** The blob's content, or the inclusive `range` of it. Rejects with `BlobNotFoundError`. */
   get(digest: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * Optional fast path for downloads: writes the content (or `range`) into `out`, reusing a few
+   * buffers instead of allocating one per chunk, and resolves once all of it was handed over.
+   * Rejects with `BlobNotFoundError` before writing anything when the blob is missing.
+   */
+  copyTo?(digest: string, range: ByteRange | undefined, out: Writable): Promise<void>;
   stat(digest: string): Promise<BlobInfo | undefined>;
   exists(digest: string): Promise<boolean>;
 }
