@@ -64,6 +64,7 @@ export function createEssentialsService(
         description: 'STUPS resource types and scopes',
         logger: ctx.logger.child({ service: 'essentials' }),
         metrics: ctx.metrics,
+        tls: ctx.tls,
         healthCheck: async () => {
           await store.getType('health-check');
         },

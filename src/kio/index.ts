@@ -55,6 +55,7 @@ export function createKioService(
         description: 'STUPS application registry',
         logger: ctx.logger.child({ service: 'kio' }),
         metrics: ctx.metrics,
+        tls: ctx.tls,
         healthCheck: async () => {
           await store.teamOf('health-check');
         },

@@ -11,6 +11,8 @@ import type { HttpApp } from '../platform/http/create-http-app.js';
 import type { Logger } from '../platform/logger.js';
 import { createMetrics } from '../platform/metrics.js';
 import { SERVICE_NAMES, type ServiceContext, type ServiceName } from '../platform/service-context.js';
+import { createEssentialsService, essentialsMigrations } from '../essentials/index.js';
+import { createKioService, kioMigrations } from '../kio/index.js';
 import { createTeamService, teamMigrations } from '../teams/index.js';
 import { createTokenService, type TokenService, tokenServiceMigrations } from '../token-service/index.js';
 import { createUserService, userMigrations } from '../users/index.js';
@@ -36,6 +38,8 @@ export const ALL_MIGRATIONS: ComponentMigrations[] = [
   { component: 'teams', migrations: teamMigrations },
   { component: 'users', migrations: userMigrations },
   { component: 'token-service', migrations: tokenServiceMigrations },
+  { component: 'kio', migrations: kioMigrations },
+  { component: 'essentials', migrations: essentialsMigrations },
 ];
 
 export interface RunningPlatform {
@@ -142,6 +146,9 @@ export async function startPlatform(
       cleanups.push(() => tokens.stop());
     }
 
+    const kio = createKioService(ctx, { teams: teams.store });
+    const essentials = createEssentialsService(ctx, { applications: kio.applications, teams: teams.store });
+
     const apps: Partial<Record<ServiceName, () => Promise<HttpApp>>> = {
       teams: async () => {
         const app = await teams.createApp();
@@ -150,6 +157,8 @@ export async function startPlatform(
       },
       users: () => users.createApp(),
       'token-service': () => tokens.createApp(),
+      kio: () => kio.createApp(),
+      essentials: () => essentials.createApp(),
     };
 
     const selected = options.only ? [options.only] : SERVICE_NAMES.filter((name) => apps[name]);
