@@ -49,6 +49,7 @@ export function createPierOneService(ctx: ServiceContext, deps: PierOneDeps): Pi
         description: 'Docker/OCI registry with immutable tags, team namespaces and scm-source traceability',
         logger,
         metrics: ctx.metrics,
+        tls: ctx.tls,
         healthCheck: async () => {
           await store.teams();
         },

@@ -33,6 +33,25 @@ export const PlatformConfigSchema = z.strictObject({
    * Required with PostgreSQL; with the embedded database one is generated into the data directory.
    */
   keyEncryptionSecret: z.string().min(16).optional(),
+  /**
+   * Public URL of a service when it is not at its `stups up` port, e.g. behind a load balancer
+   * (env `STUPS_URL_TOKEN_SERVICE=https://auth.example.org`, `STUPS_URL_KIO=…`). The token
+   * service's URL is the issuer every service trusts.
+   */
+  urls: z.partialRecord(z.enum(SERVICE_NAMES), z.url()).default({}),
+  /**
+   * Keep Pier One's blobs in this S3 bucket instead of the data directory (env `STUPS_BLOB_BUCKET`).
+   * Endpoint and region come from `AWS_ENDPOINT_URL[_S3]` and `AWS_REGION`, credentials from the
+   * standard AWS chain.
+   */
+  blobBucket: z.string().min(3).optional(),
+  s3: z
+    .strictObject({
+      endpoint: z.url().optional(),
+      region: z.string().optional(),
+      forcePathStyle: z.boolean().optional(),
+    })
+    .default({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** External OIDC issuers whose tokens every service accepts, as JSON (env `STUPS_EXTERNAL_ISSUERS`). */
   externalIssuers: z
@@ -80,7 +99,21 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
       ]);
     }
   }
+  const urls: Record<string, string> = {};
+  for (const name of SERVICE_NAMES) {
+    const value = env[`STUPS_URL_${name.toUpperCase().replace(/-/g, '_')}`];
+    if (value) urls[name] = value.replace(/\/+$/, '');
+  }
+  const s3Endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL;
   return {
+    urls,
+    blobBucket: env.STUPS_BLOB_BUCKET || undefined,
+    s3: {
+      ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {}),
+      ...(env.AWS_REGION || env.AWS_DEFAULT_REGION
+        ? { region: env.AWS_REGION || env.AWS_DEFAULT_REGION }
+        : {}),
+    },
     dataDir: env.STUPS_DATA_DIR,
     databaseUrl: env.DATABASE_URL || undefined,
     host: env.STUPS_HOST,
@@ -110,6 +143,6 @@ export function serviceUrls(config: PlatformConfig): Record<ServiceName, string>
   const scheme = usesTls(config) ? 'https' : 'http';
   const host = config.publicHost ?? (isLoopback(config.host) ? 'localhost' : config.host);
   return Object.fromEntries(
-    SERVICE_NAMES.map((name) => [name, `${scheme}://${host}:${portOf(config, name)}`]),
+    SERVICE_NAMES.map((name) => [name, config.urls[name] ?? `${scheme}://${host}:${portOf(config, name)}`]),
   ) as Record<ServiceName, string>;
 }

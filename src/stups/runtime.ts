@@ -13,6 +13,12 @@ import { createMetrics } from '../platform/metrics.js';
 import { SERVICE_NAMES, type ServiceContext, type ServiceName } from '../platform/service-context.js';
 import { createEssentialsService, essentialsMigrations } from '../essentials/index.js';
 import { createKioService, kioMigrations } from '../kio/index.js';
+import { createPierOneService, parsePierOneConfig, pieroneMigrations } from '../pierone/index.js';
+import {
+  type BlobStore,
+  createFilesystemBlobStore,
+  createS3BlobStore,
+} from '../platform/blob-store/index.js';
 import { createTeamService, teamMigrations } from '../teams/index.js';
 import { createTokenService, type TokenService, tokenServiceMigrations } from '../token-service/index.js';
 import { createUserService, userMigrations } from '../users/index.js';
@@ -40,6 +46,7 @@ export const ALL_MIGRATIONS: ComponentMigrations[] = [
   { component: 'token-service', migrations: tokenServiceMigrations },
   { component: 'kio', migrations: kioMigrations },
   { component: 'essentials', migrations: essentialsMigrations },
+  pieroneMigrations,
 ];
 
 export interface RunningPlatform {
@@ -149,6 +156,30 @@ export async function startPlatform(
     const kio = createKioService(ctx, { teams: teams.store });
     const essentials = createEssentialsService(ctx, { applications: kio.applications, teams: teams.store });
 
+    const blobs: BlobStore = config.blobBucket
+      ? await createS3BlobStore({
+          bucket: config.blobBucket,
+          stagingDir: `${config.dataDir}/staging`,
+          ...config.s3,
+        })
+      : await createFilesystemBlobStore({ root: `${config.dataDir}/blobs` });
+    const pierone = createPierOneService(ctx, {
+      teams: teams.store,
+      applications: kio.applications,
+      blobs,
+      config: parsePierOneConfig({}),
+    });
+    if (!options.only || options.only === 'pierone') {
+      // Uploads abandoned by clients are removed after a day; nothing visible is ever deleted.
+      const purge = setInterval(() => {
+        pierone
+          .purgeStaleUploads()
+          .catch((error: unknown) => logger.warn({ err: error }, 'upload purge failed'));
+      }, 3600_000);
+      purge.unref();
+      cleanups.push(async () => clearInterval(purge));
+    }
+
     const apps: Partial<Record<ServiceName, () => Promise<HttpApp>>> = {
       teams: async () => {
         const app = await teams.createApp();
@@ -159,6 +190,7 @@ export async function startPlatform(
       'token-service': () => tokens.createApp(),
       kio: () => kio.createApp(),
       essentials: () => essentials.createApp(),
+      pierone: () => pierone.createApp(),
     };
 
     const selected = options.only ? [options.only] : SERVICE_NAMES.filter((name) => apps[name]);

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyArgs, ImageBuilder, skopeo } from '../../src/pierone/test-support/registry-harness.js';
 import { SERVICE_NAMES } from '../../src/platform/service-context.js';
 import { freePortBlock } from '../../src/stups/free-ports.js';
 
@@ -14,6 +15,7 @@ import { freePortBlock } from '../../src/stups/free-ports.js';
 const ROOT = resolve(import.meta.dirname, '../..');
 const STUPS = join(ROOT, 'bin/stups.js');
 const ZIGN = join(ROOT, 'bin/zign.js');
+const KIO = join(ROOT, 'bin/kio.js');
 
 interface Running {
   child: ChildProcess;
@@ -155,6 +157,56 @@ describe('stups up, end to end', () => {
     expect((await mine.json()).map((t: { id: string }) => t.id)).toEqual(['demo']);
   });
 
+  it('registers an application with kio and pushes its image to Pier One with scm-source', async () => {
+    const created = await run(KIO, [
+      'app',
+      'create',
+      'hello-world',
+      '--team',
+      'demo',
+      'description=Says hello',
+    ]);
+    expect(created.stderr).toBe('');
+    expect(created.stdout).toBe('Created application hello-world (team demo).\n');
+
+    const builder = await ImageBuilder.create();
+    try {
+      const scmSource = {
+        url: 'https://git.example.org/demo/hello-world',
+        revision: 'abc123',
+        author: 'jdoe',
+        status: '',
+      };
+      const image = await builder.image('1.0', [
+        { 'scm-source.json': JSON.stringify(scmSource), 'app/hello.txt': 'hello' },
+      ]);
+      const registry = new URL(url('pierone')).host;
+      const push = await skopeo([
+        ...copyArgs({ destToken: jdoeToken }),
+        image,
+        `docker://${registry}/demo/hello-world:1.0`,
+      ]);
+      expect(push.stderr).toBe('');
+      expect(push.code).toBe(0);
+      const scm = await fetch(`${url('pierone')}/teams/demo/artifacts/hello-world/tags/1.0/scm-source`, {
+        headers: bearer(jdoeToken),
+      });
+      expect(await scm.json()).toMatchObject(scmSource);
+
+      // bob is not in team demo: the registry refuses his push.
+      const bob = await zign(['token', '-n', 'bob', '--user', 'bob', '--password-stdin'], 'bob-demo\n');
+      const denied = await skopeo([
+        ...copyArgs({ destToken: bob.stdout.trim() }),
+        image,
+        `docker://${registry}/demo/hello-world:1.1`,
+      ]);
+      expect(denied.code).not.toBe(0);
+      expect(denied.stderr).toMatch(/denied|unauthorized|forbidden/i);
+    } finally {
+      await builder.dispose();
+    }
+  }, 120_000);
+
   it('refuses a wrong password in one line with exit code 1', async () => {
     const wrong = await zign(['token', '-n', 'other', '--user', 'jdoe', '--password-stdin'], 'nope\n');
     expect(wrong.code).toBe(1);
@@ -181,6 +233,12 @@ describe('stups up, end to end', () => {
     const team = await fetch(`${url('teams')}/teams/persist-check`, { headers: bearer(jdoeToken) });
     expect(team.status).toBe(200);
     expect((await team.json()).members).toEqual(['jdoe']);
+    const app = await fetch(`${url('kio')}/apps/hello-world`, { headers: bearer(jdoeToken) });
+    expect((await app.json()).team_id).toBe('demo');
+    const tags = await fetch(`${url('pierone')}/teams/demo/artifacts/hello-world/tags`, {
+      headers: bearer(jdoeToken),
+    });
+    expect((await tags.json()).map((t: { name: string }) => t.name)).toEqual(['1.0']);
   }, 120_000);
 
   it('loses no committed data when the process is killed', async () => {
@@ -215,7 +273,7 @@ describe('stups up, end to end', () => {
       JSON.parse(list.stdout)
         .map((t: { name: string }) => t.name)
         .sort(),
-    ).toEqual(['admin', 'default']);
+    ).toEqual(['admin', 'bob', 'default']);
     expect((await zign(['delete', 'admin'])).code).toBe(0);
     const again = await zign(['delete', 'admin']);
     expect(again.code).toBe(1);
