@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const STUPS = join(ROOT, 'bin/stups.js');
 const ZIGN = join(ROOT, 'bin/zign.js');
 const KIO = join(ROOT, 'bin/kio.js');
+const PIERONE = join(ROOT, 'bin/pierone.js');
 
 interface Running {
   child: ChildProcess;
@@ -62,15 +63,16 @@ async function startStups(): Promise<Running> {
   return { child, output: () => out, exited };
 }
 
-async function run(
-  bin: string,
+/** A program as a developer runs it: own HOME, our credential helper on PATH, no service URLs in env. */
+async function runCommand(
+  command: string,
   args: string[],
   stdin = '',
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [bin, ...args], {
+  const child = spawn(command, args, {
     cwd: home,
     // No ZIGN_URL: `stups configure` must have written everything the tools need.
-    env: { PATH: process.env.PATH, HOME: home },
+    env: { PATH: `${join(home, 'bin')}:${process.env.PATH}`, HOME: home },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -86,6 +88,7 @@ async function run(
   return { code, stdout, stderr };
 }
 
+const run = (bin: string, args: string[], stdin = '') => runCommand(process.execPath, [bin, ...args], stdin);
 const zign = (args: string[], stdin = '') => run(ZIGN, args, stdin);
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -98,6 +101,12 @@ describe('stups up, end to end', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'stups-e2e-data-'));
     home = await mkdtemp(join(tmpdir(), 'stups-e2e-home-'));
+    // What `npm install -g` would do for the Docker credential helper.
+    await mkdir(join(home, 'bin'));
+    await symlink(
+      join(ROOT, 'bin/docker-credential-pierone.js'),
+      join(home, 'bin/docker-credential-pierone'),
+    );
     basePort = await freePortBlock(SERVICE_NAMES.length);
     stups = await startStups();
   }, 120_000);
@@ -192,6 +201,8 @@ describe('stups up, end to end', () => {
         headers: bearer(jdoeToken),
       });
       expect(await scm.json()).toMatchObject(scmSource);
+      const latest = await run(PIERONE, ['latest', 'demo', 'hello-world']);
+      expect(latest.stdout).toBe('1.0\n');
 
       // bob is not in team demo: the registry refuses his push.
       const bob = await zign(['token', '-n', 'bob', '--user', 'bob', '--password-stdin'], 'bob-demo\n');

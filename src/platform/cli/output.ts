@@ -88,6 +88,8 @@ export function renderObject(value: Record<string, unknown>, format: OutputForma
 export function relativeTime(date: Date, now: Date = new Date()): string {
   const seconds = Math.round((date.getTime() - now.getTime()) / 1000);
   const abs = Math.abs(seconds);
+  // Clocks of client and server differ by a little: a few seconds either way is "now".
+  if (abs < 5) return 'just now';
   const text =
     abs < 60
       ? `${abs}s`

@@ -77,6 +77,15 @@ export function stupsProgram(io: CliIo): Command {
       await configure(url, options, io);
     });
 
+  program
+    .command('scm-source')
+    .description('write scm-source.json for the git checkout here, for Pier One traceability')
+    .option('-f, --file <file>', 'where to write it (default ./scm-source.json)')
+    .action(async (options: { file?: string }) => {
+      const { writeScmSourceFile } = await import('../../pierone/cli/scm-source-file.js');
+      io.stdout.write(`Wrote ${await writeScmSourceFile(io.cwd, io.env, options.file)}\n`);
+    });
+
   return program;
 }
 

@@ -1,0 +1,188 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../platform/cli/run-cli.js';
+import { type Database, openDatabase } from '../../platform/db/database.js';
+import { migrateToLatest } from '../../platform/db/migrate.js';
+import { type CapturedIo, captureIo } from '../../platform/test-support/cli-io.js';
+import { KERNEL_MIGRATIONS } from '../../platform/test-support/service-context.js';
+import { pieroneMigrations } from '../migrations.js';
+import {
+  copyArgs,
+  ImageBuilder,
+  skopeo,
+  startTestRegistry,
+  type TestRegistry,
+} from '../test-support/registry-harness.js';
+import { installCredentialHelper } from './docker-config.js';
+import { latestTag, pieroneProgram } from './main.js';
+import { describeCheckout } from './scm-source-file.js';
+
+const exec = promisify(execFile);
+
+describe('pierone CLI against a running Pier One', () => {
+  let database: Database;
+  let registry: TestRegistry;
+  let builder: ImageBuilder;
+  let digest: string;
+
+  beforeAll(async () => {
+    database = await openDatabase({ kind: 'pglite' });
+    await migrateToLatest(database, [...KERNEL_MIGRATIONS, pieroneMigrations]);
+    registry = await startTestRegistry(database);
+    builder = await ImageBuilder.create();
+    const withScm = await builder.image('1.0', [
+      {
+        'scm-source.json': JSON.stringify({
+          url: 'git:git@example.org:stups/kio.git',
+          revision: 'cafe01',
+          author: 'alice',
+          status: '',
+        }),
+      },
+    ]);
+    const without = await builder.image('2.0', [{ 'app.txt': 'no scm source here' }]);
+    for (const [image, tag] of [
+      [withScm, '1.0'],
+      [without, '2.0'],
+    ] as const) {
+      const pushed = await skopeo([
+        ...copyArgs({ destToken: registry.tokens.alice }),
+        image,
+        `docker://${registry.host}/stups/kio:${tag}`,
+      ]);
+      expect(pushed.stderr).toBe('');
+    }
+    const tags = await fetch(`${registry.url}/teams/stups/artifacts/kio/tags`, {
+      headers: { authorization: `Bearer ${registry.tokens.alice}` },
+    });
+    digest = (await tags.json())[0].image;
+  }, 120_000);
+
+  afterAll(async () => {
+    await builder?.dispose();
+    await registry?.close();
+    await database?.destroy();
+  });
+
+  async function pierone(args: string[]): Promise<CapturedIo & { code: number }> {
+    const io = await captureIo({
+      env: { PIERONE_URL: registry.url, OAUTH2_ACCESS_TOKENS: `default=${registry.tokens.bob}` },
+    });
+    const code = await runCli(pieroneProgram({ io }), args, io);
+    await io.cleanup();
+    return Object.assign(io, { code });
+  }
+
+  it('lists teams, artifacts and tags, flagging images without scm-source', async () => {
+    expect((await pierone(['teams', '-o', 'tsv'])).out()).toBe('team\nstups\n');
+    expect((await pierone(['artifacts', 'stups', '-o', 'tsv'])).out()).toBe('team\tartifact\nstups\tkio\n');
+    const tags = await pierone(['tags', 'stups', 'kio', '-o', 'json']);
+    const rows = JSON.parse(tags.out());
+    expect(rows.map((r: { tag: string }) => r.tag)).toEqual(['1.0', '2.0']);
+    expect(rows[0]).toMatchObject({
+      team: 'stups',
+      artifact: 'kio',
+      created_by: 'alice',
+      scm_source_present: true,
+    });
+    expect(rows[1].scm_source_present).toBe(false);
+    expect((await pierone(['tags', 'stups'])).out()).toContain('MISSING');
+    expect((await pierone(['tags', 'stups', 'nothing', '-o', 'json'])).out()).toBe('[]\n');
+  });
+
+  it('finds the latest tag, scm sources and images by digest', async () => {
+    expect((await pierone(['latest', 'stups', 'kio'])).out()).toBe('2.0\n');
+    const empty = await pierone(['latest', 'stups', 'nothing']);
+    expect(empty.code).toBe(1);
+    expect(empty.err()).toBe('pierone: stups/nothing has no tags\n');
+
+    const scm = JSON.parse((await pierone(['scm-source', 'stups', 'kio', '-o', 'json'])).out());
+    expect(scm).toEqual([
+      {
+        team: 'stups',
+        artifact: 'kio',
+        tag: '1.0',
+        author: 'alice',
+        url: 'git:git@example.org:stups/kio.git',
+        revision: 'cafe01',
+        status: '',
+      },
+      { team: 'stups', artifact: 'kio', tag: '2.0', author: '', url: null, revision: '', status: '' },
+    ]);
+
+    const image = await pierone(['image', digest.slice(0, 19), '-o', 'json']);
+    expect(JSON.parse(image.out())).toEqual([{ team: 'stups', artifact: 'kio', tag: '1.0' }]);
+    expect((await pierone(['image', 'not-a-digest'])).code).toBe(2);
+    const none = await pierone(['image', 'sha256:0000000000']);
+    expect(none.code).toBe(1);
+    expect(none.err()).toBe('pierone: no image sha256:0000000000\n');
+  });
+
+  it('logs in: checks the registry and installs the credential helper, keeping other entries', async () => {
+    const io = await captureIo({ env: { OAUTH2_ACCESS_TOKENS: `default=${registry.tokens.alice}` } });
+    const dockerConfig = join(io.home, '.docker', 'config.json');
+    await installCredentialHelper(io.env, 'other.example.org');
+    expect(await runCli(pieroneProgram({ io }), ['login', '--url', registry.url], io)).toBe(0);
+    expect(io.out()).toBe(`Logged in to ${registry.host}: ${dockerConfig} uses docker-credential-pierone.\n`);
+    expect(JSON.parse(await readFile(dockerConfig, 'utf8'))).toEqual({
+      credHelpers: { 'other.example.org': 'pierone', [registry.host]: 'pierone' },
+    });
+    await io.cleanup();
+  });
+
+  it('picks the newest tag by creation time', () => {
+    const tag = (name: string, created: string) => ({
+      name,
+      created,
+      created_by: 'x',
+      image: 'sha256:x',
+      scm_source_present: true,
+    });
+    expect(
+      latestTag([tag('1.10', '2026-01-02T00:00:00.000Z'), tag('1.9', '2026-01-03T00:00:00.000Z')])?.name,
+    ).toBe('1.9');
+    expect(latestTag([])).toBeUndefined();
+  });
+});
+
+describe('stups scm-source', () => {
+  let repo: string;
+  beforeAll(async () => {
+    repo = await mkdtemp(join(tmpdir(), 'scm-'));
+    const git = (...args: string[]) => exec('git', args, { cwd: repo });
+    await git('init', '-q');
+    await git('config', 'user.email', 'jdoe@example.org');
+    await git('config', 'user.name', 'Jane Doe');
+    await git('remote', 'add', 'origin', 'git@git.example.org:demo/hello-world.git');
+    await writeFile(join(repo, 'README'), 'hello\n');
+    await git('add', 'README');
+    await git('commit', '-q', '-m', 'first');
+  });
+  afterAll(() => rm(repo, { recursive: true, force: true }));
+
+  it('describes a clean checkout, and marks a modified one', async () => {
+    const { stdout } = await exec('git', ['rev-parse', 'HEAD'], { cwd: repo });
+    const head = stdout.trim();
+    expect(await describeCheckout(repo, { USER: 'jdoe' })).toEqual({
+      url: 'git:git@git.example.org:demo/hello-world.git',
+      revision: head,
+      author: 'jdoe',
+      status: '',
+    });
+    await writeFile(join(repo, 'README'), 'changed\n');
+    const dirty = await describeCheckout(repo, {});
+    expect(dirty.revision).toBe(`${head} (locally modified)`);
+    expect(dirty.status).toBe(' M README');
+    expect(dirty.author).toBe('Jane Doe');
+  });
+
+  it('refuses directories that are no git checkout', async () => {
+    const plain = await mkdtemp(join(tmpdir(), 'plain-'));
+    await expect(describeCheckout(plain, {})).rejects.toThrow(/is not a git checkout/);
+    await rm(plain, { recursive: true, force: true });
+  });
+});

@@ -1,0 +1,56 @@
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { CliError } from '../../platform/cli/cli-error.js';
+
+const exec = promisify(execFile);
+
+/** What Pier One reads from an image's `/scm-source.json`. */
+export interface ScmSourceFile {
+  url: string;
+  revision: string;
+  author: string;
+  status: string;
+}
+
+async function git(cwd: string, args: string[]): Promise<string> {
+  try {
+    // Only the end: porcelain status lines start with a meaningful space (" M file").
+    return (await exec('git', args, { cwd, maxBuffer: 8 * 1024 * 1024 })).stdout.trimEnd();
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException & { stderr?: string };
+    if (e.code === 'ENOENT') throw new CliError('git is not installed');
+    throw new CliError(`${cwd} is not a git checkout (${(e.stderr ?? e.message).trim().split('\n')[0]})`);
+  }
+}
+
+/**
+ * Describes the checkout in `cwd`: remote URL, HEAD revision, author, and — when files
+ * differ from HEAD — the porcelain status, with "(locally modified)" after the revision so
+ * nobody mistakes the image for a build of that commit.
+ */
+export async function describeCheckout(cwd: string, env: NodeJS.ProcessEnv): Promise<ScmSourceFile> {
+  const revision = await git(cwd, ['rev-parse', 'HEAD']);
+  const url = await git(cwd, ['config', '--get', 'remote.origin.url']).catch(() => '');
+  if (!url) throw new CliError(`${cwd} has no remote "origin": Pier One needs the repository URL`);
+  const status = await git(cwd, ['status', '--porcelain']);
+  const author =
+    env.USER || env.LOGNAME || (await git(cwd, ['config', '--get', 'user.name']).catch(() => ''));
+  return {
+    url: `git:${url.replace(/^git:/, '')}`,
+    revision: status ? `${revision} (locally modified)` : revision,
+    author,
+    status,
+  };
+}
+
+export async function writeScmSourceFile(
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  output?: string,
+): Promise<string> {
+  const file = output ?? join(cwd, 'scm-source.json');
+  await writeFile(file, `${JSON.stringify(await describeCheckout(cwd, env), null, 2)}\n`);
+  return file;
+}
