@@ -310,8 +310,8 @@ async function httpLoad(
   return summarize(name, result.latencies, result.elapsed, result.bytes);
 }
 
-async function rawSelectLoad(
-  db: Kysely<unknown>,
+async function rawSelectLoad<Tables>(
+  db: Kysely<Tables>,
   ids: string[],
   total: number,
   concurrency = CONCURRENCY,

@@ -15,6 +15,7 @@ fi
 
 echo "== type check"
 npx tsc -p tsconfig.json --noEmit
+npx tsc -p tsconfig.check.json
 echo "== lint"
 npm run --silent lint
 echo "== build"
