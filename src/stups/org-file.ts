@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../platform/errors.js';
+import { ApplicationPutSchema } from '../kio/contract.js';
 import { AwsAccountIdSchema, TeamIdSchema } from '../teams/contract.js';
 import { UidSchema } from '../users/contract.js';
 
@@ -33,6 +34,8 @@ export const OrgFileSchema = z.strictObject({
       }),
     )
     .default([]),
+  /** Applications registered in Kio on first seeding (Kio's PUT body plus `id`); later edits win. */
+  applications: z.array(ApplicationPutSchema.extend({ id: z.string() })).default([]),
 });
 export type OrgFile = z.infer<typeof OrgFileSchema>;
 

@@ -135,7 +135,6 @@ export async function startPlatform(
 
     const teams = createTeamService(ctx);
     const users = createUserService(ctx);
-    await seedOrg(database, org, { teams: teams.store, users: users.store }, logger);
 
     const tokens = createTokenService(ctx, {
       users: users.store,
@@ -154,6 +153,12 @@ export async function startPlatform(
     }
 
     const kio = createKioService(ctx, { teams: teams.store });
+    await seedOrg(
+      database,
+      org,
+      { teams: teams.store, users: users.store, applications: kio.registry },
+      logger,
+    );
     const essentials = createEssentialsService(ctx, { applications: kio.applications, teams: teams.store });
 
     const blobs: BlobStore = config.blobBucket

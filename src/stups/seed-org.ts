@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
+import type { ApplicationRegistry } from '../kio/application-registry.js';
 import type { Database } from '../platform/db/database.js';
+import { NotFoundError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import type { TeamStore } from '../teams/team-store.js';
 import type { UserStore } from '../users/user-store.js';
@@ -19,7 +21,7 @@ const SEEDED_KEY = 'org-file-sha256';
 export async function seedOrg(
   database: Database,
   loaded: LoadedOrg,
-  stores: { teams: TeamStore; users: UserStore },
+  stores: { teams: TeamStore; users: UserStore; applications: ApplicationRegistry },
   logger: Logger,
 ): Promise<boolean> {
   const db: Kysely<StateTables> = database.kysely<StateTables>();
@@ -43,6 +45,19 @@ export async function seedOrg(
   }
   for (const team of loaded.org.teams) {
     await stores.teams.putTeam(team.id, team);
+  }
+  for (const { id, ...app } of loaded.org.applications) {
+    // Only missing ones: an application edited since keeps its edits when the file changes.
+    const exists = await stores.applications.get(id).then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof NotFoundError) return false;
+        throw error;
+      },
+    );
+    if (!exists) {
+      await stores.applications.put({ uid: 'stups', realm: 'services' }, id, { active: true, ...app });
+    }
   }
   await db
     .insertInto('platform_state')

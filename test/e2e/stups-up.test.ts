@@ -162,6 +162,9 @@ describe('stups up, end to end', () => {
     const teams = await fetch(`${url('teams')}/teams`, { headers: bearer(jdoeToken) });
     expect(teams.status).toBe(200);
     expect((await teams.json()).map((t: { id: string }) => t.id)).toEqual(['demo', 'shop', 'stups']);
+    // The demo organisation's applications are registered in Kio and searchable.
+    const search = await fetch(`${url('kio')}/apps?search=registry`, { headers: bearer(jdoeToken) });
+    expect((await search.json()).map((a: { id: string }) => a.id)).toContain('kio');
     const mine = await fetch(`${url('teams')}/api/teams?member=jdoe`, { headers: bearer(jdoeToken) });
     expect((await mine.json()).map((t: { id: string }) => t.id)).toEqual(['demo']);
   });
