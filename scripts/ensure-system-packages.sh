@@ -8,6 +8,8 @@ declare -A NEEDED=(
   [skopeo]=skopeo
   [umoci]=umoci
   [docker-registry]=docker-registry
+  [sshd]=openssh-server
+  [sudo]=sudo
 )
 
 missing=()

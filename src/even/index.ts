@@ -1,0 +1,131 @@
+import { sql } from 'kysely';
+import { createHttpApp, type HttpApp } from '../platform/http/create-http-app.js';
+import type { ServiceContext } from '../platform/service-context.js';
+import type { TeamDirectory } from '../teams/contract.js';
+import type { UserDirectory } from '../users/contract.js';
+import { AccessGranting, type ExpiryRun } from './access-granting.js';
+import { type BastionClient, SshBastionClient } from './bastion-client.js';
+import { type EvenConfig, type EvenConfigInput, parseEvenConfig } from './config.js';
+import { HostPolicy } from './host-policy.js';
+import { registerEvenRoutes } from './routes.js';
+import { AccessRequestStore } from './store.js';
+
+export { AccessGranting, type ExpiryRun, SYSTEM_ACTOR } from './access-granting.js';
+export { type BastionClient, BastionError, type CommandResult, SshBastionClient } from './bastion-client.js';
+export {
+  type AllowedHost,
+  type EvenConfig,
+  type EvenConfigInput,
+  EvenConfigSchema,
+  parseEvenConfig,
+} from './config.js';
+export * from './contract.js';
+export { grantCommand, revokeCommand } from './forced-command.js';
+export { type BastionTarget, compileHostnameTemplate, HostPolicy } from './host-policy.js';
+export { generateEvenKeyPair } from './keys.js';
+/** even's tables: `migrateToLatest(db, [{ component: 'even', migrations: evenMigrations }])`. */
+export { evenMigrations } from './migrations.js';
+export { AccessRequestStore } from './store.js';
+
+export interface EvenServiceDeps {
+  teams: TeamDirectory;
+  users: UserDirectory;
+  /** See `EvenConfigSchema` for every field and its default. */
+  config: EvenConfigInput;
+  /** Replaces the SSH client (tests). */
+  bastion?: BastionClient;
+  /** Replaces the clock (tests). */
+  clock?: () => Date;
+}
+
+export interface EvenService {
+  config: EvenConfig;
+  granting: AccessGranting;
+  /** Builds even's HTTP app (not listening). */
+  createApp(): Promise<HttpApp>;
+  /** Starts the expiry job: every `expiryCheckIntervalMs`, grants that ran out are revoked. */
+  start(): void;
+  /** Stops the job, waits for a running round, closes SSH connections to bastions. */
+  stop(): Promise<void>;
+  /** One round of the expiry job now (tests, operators). */
+  expireDue(now?: Date): Promise<ExpiryRun>;
+}
+
+/**
+ * even, the SSH access granting service. Run `evenMigrations` first. Team membership comes
+ * from `deps.teams`, public keys from `deps.users`; bastions are reached over SSH with
+ * `config.ssh.privateKey`. Throws ConfigError listing every configuration problem.
+ */
+export function createEvenService(ctx: ServiceContext, deps: EvenServiceDeps): EvenService {
+  const config = parseEvenConfig(deps.config);
+  const logger = ctx.logger.child({ service: 'even' });
+  const store = new AccessRequestStore(ctx.database);
+  const bastion =
+    deps.bastion ??
+    new SshBastionClient({
+      user: config.ssh.user,
+      privateKey: config.ssh.privateKey,
+      knownHostKeys: config.ssh.knownHostKeys,
+      acceptAnyHostKey: config.ssh.acceptAnyHostKey,
+      connectTimeoutMs: config.ssh.connectTimeoutMs,
+      commandTimeoutMs: config.ssh.commandTimeoutMs,
+      idleTimeoutMs: config.ssh.idleTimeoutMs,
+      maxConnectionsPerHost: config.ssh.maxConnectionsPerHost,
+    });
+  const granting = new AccessGranting({
+    store,
+    teams: deps.teams,
+    users: deps.users,
+    policy: new HostPolicy(config, config.ssh.port),
+    bastion,
+    auditLog: ctx.auditLog,
+    adminPolicy: ctx.adminPolicy,
+    logger,
+    defaultLifetimeMinutes: config.defaultLifetimeMinutes,
+    maxLifetimeMinutes: config.maxLifetimeMinutes,
+    clock: deps.clock ?? (() => new Date()),
+  });
+
+  let timer: NodeJS.Timeout | undefined;
+  let round: Promise<unknown> = Promise.resolve();
+  const runRound = () => {
+    round = granting.expireDue().then(
+      (run) => {
+        if (run.expired.length)
+          logger.info({ expired: run.expired.length, revoked: run.revoked }, 'grants expired');
+        for (const failure of run.failures) logger.warn({ failure }, 'revocation failed');
+      },
+      (error: unknown) => logger.error({ err: error }, 'expiry job failed'),
+    );
+  };
+
+  return {
+    config,
+    granting,
+    expireDue: (now) => granting.expireDue(now),
+    async createApp() {
+      const app = await createHttpApp({
+        title: 'even',
+        description: 'STUPS SSH access granting service',
+        logger,
+        metrics: ctx.metrics,
+        tls: ctx.tls,
+        audit: { log: ctx.auditLog, service: 'even' },
+        healthCheck: async () => void (await sql`select 1`.execute(ctx.database.kysely())),
+      });
+      registerEvenRoutes(app, { granting, verifier: ctx.verifier });
+      return app;
+    },
+    start() {
+      if (timer) return;
+      timer = setInterval(runRound, config.expiryCheckIntervalMs);
+      timer.unref();
+    },
+    async stop() {
+      clearInterval(timer);
+      timer = undefined;
+      await round;
+      await bastion.close();
+    },
+  };
+}

@@ -1,0 +1,10 @@
+import ssh2 from 'ssh2';
+
+/**
+ * A fresh ed25519 key pair for even in OpenSSH format, e.g. for an embedded demo bastion:
+ * the private key goes into `config.ssh.privateKey`, the public key into odd's installation.
+ */
+export function generateEvenKeyPair(comment = 'even'): { privateKey: string; publicKey: string } {
+  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment });
+  return { privateKey: pair.private, publicKey: pair.public.trim() };
+}

@@ -1,0 +1,235 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePorts } from '../../stups/free-ports.js';
+import { oddSourceDir } from '../index.js';
+
+const run = promisify(execFile);
+
+/** Why a real bastion cannot run here, or undefined when it can (root, sshd, sudo, useradd). */
+export function bastionUnavailableReason(): string | undefined {
+  if (process.getuid?.() !== 0) return 'not running as root (useradd and sshd need it)';
+  for (const tool of ['/usr/sbin/sshd', '/usr/bin/sudo', '/usr/sbin/useradd', '/usr/bin/ssh']) {
+    if (!existsSync(tool)) return `${tool} is missing: run bash scripts/ensure-system-packages.sh`;
+  }
+  return undefined;
+}
+
+export interface LoopbackBastion {
+  /** Prefix of every user and group this bastion created (`piu-t-<hex>`). */
+  tag: string;
+  address: '127.0.0.1';
+  port: number;
+  grantingUser: string;
+  /** The host key line (`ssh-ed25519 AAAA…`) for even's `knownHostKeys`. */
+  hostKey: string;
+  prefix: string;
+  stateDir: string;
+  /** sshd's log (LogLevel VERBOSE). */
+  sshdLog(): Promise<string>;
+  /** odd's own audit trail on the bastion. */
+  oddLog(): Promise<string>;
+  /** Runs an installed odd program as root, as the bastion's timer would. */
+  runOdd(
+    program: string,
+    args?: string[],
+    env?: Record<string, string>,
+  ): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** A real `ssh … true` login with a private key; exit code 0 means the login worked. */
+  login(user: string, privateKey: string): Promise<{ code: number; stderr: string }>;
+  /** Stops sshd, deletes every user and group with the tag, the sudoers rule and the files. */
+  stop(): Promise<void>;
+}
+
+async function waitForPort(port: number, child: ChildProcess, log: string): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if (child.exitCode !== null) {
+      throw new Error(`sshd exited with ${child.exitCode}: ${await readFile(log, 'utf8').catch(() => '')}`);
+    }
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`sshd did not listen on port ${port}`);
+}
+
+async function runCode(
+  file: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(file, args, { env, timeout: 30_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number | string; stdout?: string; stderr?: string };
+    return {
+      code: typeof e.code === 'number' ? e.code : 255,
+      stdout: e.stdout ?? '',
+      stderr: e.stderr ?? '',
+    };
+  }
+}
+
+/**
+ * A real bastion on loopback: odd installed with its own `install.sh` (programs, config,
+ * granting user with even's key as a forced command, sudoers rule, sshd snippet), and an
+ * `sshd` on a free port that includes the snippet as Debian's sshd_config.d would.
+ */
+export async function startLoopbackBastion(options: {
+  evenUrl: string;
+  evenPublicKey: string;
+  maxLifetimeMinutes?: number;
+}): Promise<LoopbackBastion> {
+  const tag = `piu-t-${randomBytes(3).toString('hex')}`;
+  // /run is root-owned and not world-writable, as sshd's StrictModes wants for key files.
+  const root = await mkdtemp(join(existsSync('/run') ? '/run' : tmpdir(), `${tag}-`));
+  await chmod(root, 0o755);
+  const prefix = join(root, 'odd');
+  const stateDir = join(root, 'state');
+  const grantingUser = `${tag}-gs`;
+  const sudoersFile = `/etc/sudoers.d/${tag}`;
+  let sshd: ChildProcess | undefined;
+
+  const stop = async () => {
+    if (sshd && sshd.exitCode === null) {
+      const exited = new Promise((r) => sshd!.once('exit', r));
+      sshd.kill('SIGTERM');
+      await exited;
+    }
+    const passwd = await readFile('/etc/passwd', 'utf8');
+    const users = passwd
+      .split('\n')
+      .map((line) => line.split(':')[0]!)
+      .filter((name) => name.startsWith(`${tag}-`));
+    for (const user of users) {
+      await runCode('/usr/bin/pkill', ['-KILL', '-u', user], {});
+      await runCode('/usr/sbin/userdel', ['-r', user], {});
+    }
+    await runCode('/usr/sbin/groupdel', [tag], {});
+    await rm(sudoersFile, { force: true });
+    await rm(root, { recursive: true, force: true });
+  };
+
+  try {
+    const installed = await runCode(
+      '/bin/sh',
+      [
+        join(oddSourceDir(), 'install.sh'),
+        '--prefix',
+        prefix,
+        '--state-dir',
+        stateDir,
+        '--even-url',
+        options.evenUrl,
+        '--even-key',
+        options.evenPublicKey,
+        '--group',
+        tag,
+        '--granting-user',
+        grantingUser,
+        '--sudoers-file',
+        sudoersFile,
+        '--timer',
+        'none',
+        '--max-lifetime-minutes',
+        String(options.maxLifetimeMinutes ?? 525600),
+      ],
+      { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+    );
+    if (installed.code !== 0) throw new Error(`odd install.sh failed: ${installed.stderr}`);
+
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', tag, '-f', join(root, 'host_key')]);
+    const hostKey = (await readFile(join(root, 'host_key.pub'), 'utf8')).trim();
+    const [port] = await freePorts(1);
+    const log = join(root, 'sshd.log');
+    const config = join(root, 'sshd_config');
+    await writeFile(
+      config,
+      [
+        `Include ${prefix}/etc/sshd_config.snippet`,
+        `Port ${port}`,
+        'ListenAddress 127.0.0.1',
+        `HostKey ${join(root, 'host_key')}`,
+        `PidFile ${join(root, 'sshd.pid')}`,
+        'UsePAM no',
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'PermitRootLogin no',
+        `AllowGroups ${tag} ${grantingUser}`,
+        'LogLevel VERBOSE',
+        'MaxStartups 200',
+        'MaxSessions 64',
+        'PrintMotd no',
+        '',
+      ].join('\n'),
+    );
+    await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
+    sshd = spawn('/usr/sbin/sshd', ['-D', '-f', config, '-E', log], { stdio: 'ignore' });
+    await waitForPort(port!, sshd, log);
+
+    const keyDir = join(root, 'client-keys');
+    await mkdir(keyDir, { mode: 0o700 });
+    let keyCount = 0;
+    return {
+      tag,
+      address: '127.0.0.1',
+      port: port!,
+      grantingUser,
+      hostKey,
+      prefix,
+      stateDir,
+      sshdLog: () => readFile(log, 'utf8').catch(() => ''),
+      oddLog: () => readFile(join(stateDir, 'audit.log'), 'utf8').catch(() => ''),
+      runOdd: (program, args = [], env = {}) =>
+        runCode(join(prefix, 'bin', program), args, { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...env }),
+      async login(user, privateKey) {
+        const file = join(keyDir, `key-${keyCount++}`);
+        await writeFile(file, privateKey, { mode: 0o600 });
+        const result = await runCode(
+          '/usr/bin/ssh',
+          [
+            '-F',
+            '/dev/null',
+            '-i',
+            file,
+            '-p',
+            String(port),
+            '-o',
+            'BatchMode=yes',
+            '-o',
+            'IdentitiesOnly=yes',
+            '-o',
+            'StrictHostKeyChecking=no',
+            '-o',
+            'UserKnownHostsFile=/dev/null',
+            '-o',
+            'ConnectTimeout=5',
+            '-o',
+            'LogLevel=ERROR',
+            `${user}@127.0.0.1`,
+            'true',
+          ],
+          { PATH: process.env.PATH },
+        );
+        return { code: result.code, stderr: result.stderr };
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
