@@ -1,5 +1,6 @@
 import type { ApplicationDirectory } from '../kio/contract.js';
-import { createHttpApp, type HttpApp } from '../platform/http/create-http-app.js';
+import type { HttpApp } from '../platform/http/create-http-app.js';
+import { createServiceApp } from '../platform/http/create-service-app.js';
 import type { ServiceContext } from '../platform/service-context.js';
 import type { TeamDirectory } from '../teams/contract.js';
 import type { ScopeCatalog } from './contract.js';
@@ -59,15 +60,10 @@ export function createEssentialsService(
     registry,
     store,
     async createApp() {
-      const app = await createHttpApp({
+      const app = await createServiceApp(ctx, {
+        service: 'essentials',
         title: 'essentials API',
         description: 'STUPS resource types and scopes',
-        logger: ctx.logger.child({ service: 'essentials' }),
-        metrics: ctx.metrics,
-        tls: ctx.tls,
-        healthCheck: async () => {
-          await store.getType('health-check');
-        },
       });
       registerEssentialsRoutes(app, { registry, verifier: ctx.verifier });
       return app;

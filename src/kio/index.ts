@@ -1,4 +1,5 @@
-import { createHttpApp, type HttpApp } from '../platform/http/create-http-app.js';
+import type { HttpApp } from '../platform/http/create-http-app.js';
+import { createServiceApp } from '../platform/http/create-service-app.js';
 import type { ServiceContext } from '../platform/service-context.js';
 import type { TeamDirectory } from '../teams/contract.js';
 import { ApplicationRegistry, type SearchSettings } from './application-registry.js';
@@ -50,15 +51,10 @@ export function createKioService(
     registry,
     store,
     async createApp() {
-      const app = await createHttpApp({
+      const app = await createServiceApp(ctx, {
+        service: 'kio',
         title: 'Kio API',
         description: 'STUPS application registry',
-        logger: ctx.logger.child({ service: 'kio' }),
-        metrics: ctx.metrics,
-        tls: ctx.tls,
-        healthCheck: async () => {
-          await store.teamOf('health-check');
-        },
       });
       registerKioRoutes(app, { registry, verifier: ctx.verifier });
       return app;

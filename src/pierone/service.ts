@@ -1,6 +1,7 @@
 import type { ApplicationDirectory } from '../kio/contract.js';
 import type { BlobStore } from '../platform/blob-store/blob-store.js';
-import { createHttpApp, type HttpApp } from '../platform/http/create-http-app.js';
+import type { HttpApp } from '../platform/http/create-http-app.js';
+import { createServiceApp } from '../platform/http/create-service-app.js';
 import type { ServiceContext } from '../platform/service-context.js';
 import type { TeamDirectory } from '../teams/contract.js';
 import { PushAccess } from './access.js';
@@ -44,12 +45,10 @@ export function createPierOneService(ctx: ServiceContext, deps: PierOneDeps): Pi
     store,
     purgeStaleUploads: (olderThanMs = 24 * 3600 * 1000) => blobs.uploads.purgeStale(olderThanMs),
     async createApp() {
-      const app = await createHttpApp({
+      const app = await createServiceApp(ctx, {
+        service: 'pierone',
         title: 'Pier One API',
         description: 'Docker/OCI registry with immutable tags, team namespaces and scm-source traceability',
-        logger,
-        metrics: ctx.metrics,
-        tls: ctx.tls,
         healthCheck: async () => {
           await store.teams();
         },

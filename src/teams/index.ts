@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
-import { createHttpApp, type HttpApp } from '../platform/http/create-http-app.js';
+import type { HttpApp } from '../platform/http/create-http-app.js';
+import { createServiceApp } from '../platform/http/create-service-app.js';
 import type { ServiceContext } from '../platform/service-context.js';
 import { registerTeamRoutes } from './routes.js';
 import { TeamStore } from './team-store.js';
@@ -18,13 +18,10 @@ export function createTeamService(ctx: ServiceContext): TeamService {
   return {
     store,
     async createApp() {
-      const app = await createHttpApp({
+      const app = await createServiceApp(ctx, {
+        service: 'teams',
         title: 'STUPS Team Service',
-        logger: ctx.logger,
-        metrics: ctx.metrics,
-        tls: ctx.tls,
-        audit: { log: ctx.auditLog, service: 'teams' },
-        healthCheck: async () => void (await sql`select 1`.execute(ctx.database.kysely())),
+        auditMutations: true,
       });
       registerTeamRoutes(app, ctx, store);
       return app;

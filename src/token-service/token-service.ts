@@ -1,5 +1,6 @@
 import type { TrustedIssuer } from '../platform/auth/token-verifier.js';
-import { createHttpApp, type HttpApp } from '../platform/http/create-http-app.js';
+import type { HttpApp } from '../platform/http/create-http-app.js';
+import { createServiceApp } from '../platform/http/create-service-app.js';
 import type { ServiceContext } from '../platform/service-context.js';
 import type { UserDirectory } from '../users/contract.js';
 import type { TokenAuditEvent } from './audit.js';
@@ -143,12 +144,10 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
     maintain,
     async createApp() {
       await ready();
-      const app = await createHttpApp({
+      const app = await createServiceApp(ctx, {
+        service: 'token-service',
         title: 'STUPS Token Service',
         description: 'OAuth2 / OpenID Connect authorization server with the STUPS realms and tokeninfo',
-        logger,
-        metrics: ctx.metrics,
-        tls: ctx.tls,
         healthCheck: async () => {
           await keys.publicJwks();
         },

@@ -1,0 +1,37 @@
+import { sql } from 'kysely';
+import type { ServiceContext } from '../service-context.js';
+import { createHttpApp, type HttpApp } from './create-http-app.js';
+
+export interface ServiceAppOptions {
+  /** Short name for logs and audit events, e.g. `kio`. */
+  service: string;
+  /** OpenAPI title; clients may check it (Pier One's must contain "Pier One API"). */
+  title: string;
+  description?: string;
+  /** Audit every mutating call automatically (services that audit richer events themselves say no). */
+  auditMutations?: boolean;
+  /** Readiness beyond the database ping. */
+  healthCheck?: () => Promise<void>;
+  bodyLimit?: number;
+}
+
+/**
+ * The HTTP app of one platform service, with everything the context decides filled in:
+ * a logger named after the service, the process metrics, TLS, and a health check that
+ * pings the database.
+ */
+export function createServiceApp(ctx: ServiceContext, options: ServiceAppOptions): Promise<HttpApp> {
+  return createHttpApp({
+    title: options.title,
+    description: options.description,
+    logger: ctx.logger.child({ service: options.service }),
+    metrics: ctx.metrics,
+    tls: ctx.tls,
+    bodyLimit: options.bodyLimit,
+    ...(options.auditMutations ? { audit: { log: ctx.auditLog, service: options.service } } : {}),
+    healthCheck: async () => {
+      await sql`select 1`.execute(ctx.database.kysely());
+      await options.healthCheck?.();
+    },
+  });
+}
