@@ -10,6 +10,7 @@ declare -A NEEDED=(
   [docker-registry]=docker-registry
   [sshd]=openssh-server
   [sudo]=sudo
+  [chromium]=chromium
 )
 
 missing=()

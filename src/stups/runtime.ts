@@ -11,6 +11,7 @@ import type { HttpApp } from '../platform/http/create-http-app.js';
 import type { Logger } from '../platform/logger.js';
 import { createMetrics } from '../platform/metrics.js';
 import { SERVICE_NAMES, type ServiceContext, type ServiceName } from '../platform/service-context.js';
+import { createConsoleService } from '../console/index.js';
 import { createEssentialsService, essentialsMigrations } from '../essentials/index.js';
 import { createKioService, kioMigrations } from '../kio/index.js';
 import { createPierOneService, parsePierOneConfig, pieroneMigrations } from '../pierone/index.js';
@@ -185,7 +186,9 @@ export async function startPlatform(
       cleanups.push(async () => clearInterval(purge));
     }
 
+    const consoleService = createConsoleService(ctx);
     const apps: Partial<Record<ServiceName, () => Promise<HttpApp>>> = {
+      console: () => consoleService.createApp(),
       teams: async () => {
         const app = await teams.createApp();
         registerAuditRoutes(app, { auditLog, verifier, adminPolicy: ctx.adminPolicy });

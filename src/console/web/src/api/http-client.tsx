@@ -1,0 +1,83 @@
+import type { ServiceName } from '../config';
+import { ApiError, detailOf, plainMessage } from './api-error';
+
+export interface TokenSource {
+  /** A valid access token, refreshed when it is about to expire; undefined when signed out. */
+  accessToken(): Promise<string | undefined>;
+  /** Called on a 401 that a refresh could not cure. */
+  expired(): void;
+  /** Tries the refresh token once; true when a new access token is there. */
+  refresh(): Promise<boolean>;
+}
+
+export interface RequestOptions {
+  method?: 'GET' | 'PUT' | 'POST' | 'DELETE';
+  body?: unknown;
+  query?: Record<string, string | number | boolean | undefined>;
+  signal?: AbortSignal;
+}
+
+/** Calls the services through the console's same-origin proxy (`/api/<service>/…`). */
+export class HttpClient {
+  constructor(
+    /** Base path of a service behind the console's proxy, e.g. `kio` → `/api/kio`. */
+    private readonly baseOf: (service: ServiceName) => string,
+    private readonly tokens: TokenSource,
+  ) {}
+
+  async request<T>(service: ServiceName, path: string, options: RequestOptions = {}): Promise<T> {
+    const response = await this.send(service, path, options);
+    if (response.status === 401 && (await this.tokens.refresh())) {
+      return this.finish<T>(service, await this.send(service, path, options));
+    }
+    return this.finish<T>(service, response);
+  }
+
+  get<T>(service: ServiceName, path: string, options: Omit<RequestOptions, 'method' | 'body'> = {}) {
+    return this.request<T>(service, path, options);
+  }
+
+  put<T>(service: ServiceName, path: string, body: unknown) {
+    return this.request<T>(service, path, { method: 'PUT', body });
+  }
+
+  private async send(service: ServiceName, path: string, options: RequestOptions): Promise<Response> {
+    const url = new URL(`${this.baseOf(service)}${path}`, location.origin);
+    for (const [key, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined && value !== '') url.searchParams.set(key, String(value));
+    }
+    const token = await this.tokens.accessToken();
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    try {
+      return await fetch(url, {
+        method: options.method ?? 'GET',
+        headers,
+        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    } catch (error) {
+      if ((error as Error).name === 'AbortError') throw error;
+      throw new ApiError(plainMessage(service, 0, undefined), 0, service);
+    }
+  }
+
+  private async finish<T>(service: ServiceName, response: Response): Promise<T> {
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = undefined;
+    }
+    if (response.ok) return body as T;
+    if (response.status === 401) this.tokens.expired();
+    const detail = detailOf(body);
+    throw new ApiError(plainMessage(service, response.status, detail), response.status, service, detail);
+  }
+}
+
+export function isNotFound(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 404;
+}

@@ -1,0 +1,86 @@
+import { type HttpClient, isNotFound } from './http-client';
+import type {
+  Application,
+  ApplicationChange,
+  ResourceType,
+  ResourceTypeSummary,
+  ScmSource,
+  Scope,
+  Tag,
+  Team,
+  UserInfo,
+} from './types';
+
+const seg = encodeURIComponent;
+
+/** Every call the pages make, one function each, so that pages never build URLs themselves. */
+export function createApi(http: HttpClient) {
+  return {
+    userInfo: () => http.get<UserInfo>('token-service', '/oauth2/userinfo'),
+    teamsOf: (uid: string) => http.get<Team[]>('teams', '/api/teams', { query: { member: uid } }),
+    allTeams: () => http.get<Team[]>('teams', '/api/teams'),
+
+    listApplications: (query: { team_id?: string; limit?: number; offset?: number }, signal?: AbortSignal) =>
+      http.get<Application[]>('kio', '/apps', { query, ...(signal ? { signal } : {}) }),
+    searchApplications: (search: string, signal?: AbortSignal) =>
+      http.get<Application[]>('kio', '/apps', { query: { search }, ...(signal ? { signal } : {}) }),
+    getApplication: (id: string) => http.get<Application>('kio', `/apps/${seg(id)}`),
+    /** true when the id is taken, false when it is free. */
+    applicationExists: async (id: string, signal?: AbortSignal) => {
+      try {
+        await http.get<Application>('kio', `/apps/${seg(id)}`, signal ? { signal } : {});
+        return true;
+      } catch (error) {
+        if (isNotFound(error)) return false;
+        throw error;
+      }
+    },
+    putApplication: (id: string, body: Record<string, unknown>) =>
+      http.put<Application>('kio', `/apps/${seg(id)}`, body),
+    applicationHistory: (id: string) => http.get<ApplicationChange[]>('kio', `/apps/${seg(id)}/history`),
+
+    pieroneTeams: () => http.get<string[]>('pierone', '/teams'),
+    artifacts: (team: string) => http.get<string[]>('pierone', `/teams/${seg(team)}/artifacts`),
+    /** Tags oldest first; an empty list when the artifact has none (Pier One answers 404). */
+    tags: async (team: string, artifact: string) => {
+      try {
+        return await http.get<Tag[]>('pierone', `/teams/${seg(team)}/artifacts/${seg(artifact)}/tags`);
+      } catch (error) {
+        if (isNotFound(error)) return [];
+        throw error;
+      }
+    },
+    scmSource: async (team: string, artifact: string, tag: string) => {
+      try {
+        return await http.get<ScmSource>(
+          'pierone',
+          `/teams/${seg(team)}/artifacts/${seg(artifact)}/tags/${seg(tag)}/scm-source`,
+        );
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    },
+
+    resourceTypes: () => http.get<ResourceTypeSummary[]>('essentials', '/resource-types'),
+    resourceType: (id: string) => http.get<ResourceType>('essentials', `/resource-types/${seg(id)}`),
+    resourceTypeExists: async (id: string) => {
+      try {
+        await http.get<ResourceType>('essentials', `/resource-types/${seg(id)}`);
+        return true;
+      } catch (error) {
+        if (isNotFound(error)) return false;
+        throw error;
+      }
+    },
+    putResourceType: (id: string, body: Record<string, unknown>) =>
+      http.put<ResourceType>('essentials', `/resource-types/${seg(id)}`, body),
+    scopes: (typeId: string) => http.get<Scope[]>('essentials', `/resource-types/${seg(typeId)}/scopes`),
+    scope: (typeId: string, scopeId: string) =>
+      http.get<Scope>('essentials', `/resource-types/${seg(typeId)}/scopes/${seg(scopeId)}`),
+    putScope: (typeId: string, scopeId: string, body: Record<string, unknown>) =>
+      http.put<Scope>('essentials', `/resource-types/${seg(typeId)}/scopes/${seg(scopeId)}`, body),
+  };
+}
+
+export type Api = ReturnType<typeof createApi>;

@@ -1,0 +1,171 @@
+import {
+  createContext,
+  type ReactNode,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+} from 'react';
+import { ApiError } from './api/api-error';
+import { HttpClient, type TokenSource } from './api/http-client';
+import { type Api, createApi } from './api/services';
+import type { Team, UserInfo } from './api/types';
+import {
+  beginLogin,
+  completeLogin,
+  LoginError,
+  loadTokens,
+  refreshTokens,
+  revokeTokens,
+  saveTokens,
+  type Tokens,
+} from './auth/session';
+import { type ClientConfig, loadConfig } from './config';
+import { useRouter } from './router';
+
+export type SessionState =
+  | { status: 'starting' }
+  | { status: 'failed'; message: string }
+  | { status: 'signed-out'; config: ClientConfig; message?: string }
+  | { status: 'signed-in'; config: ClientConfig; user: UserInfo; teams: Team[]; teamsError?: string };
+
+interface Session {
+  state: SessionState;
+  api: Api;
+  signIn(): Promise<void>;
+  signOut(): Promise<void>;
+}
+
+const SessionContext = createContext<Session | undefined>(undefined);
+
+/** Refresh a minute before expiry, so that a request never leaves with a token about to die. */
+const EXPIRY_MARGIN_MS = 60_000;
+
+export function SessionProvider({ children }: { children: ReactNode }) {
+  const { location, navigate } = useRouter();
+  const [state, setState] = useState<SessionState>({ status: 'starting' });
+  const tokens = useRef<Tokens | undefined>(undefined);
+  const config = useRef<ClientConfig | undefined>(undefined);
+  const refreshing = useRef<Promise<boolean> | undefined>(undefined);
+
+  const signedOut = useCallback((message?: string) => {
+    tokens.current = undefined;
+    saveTokens(undefined);
+    if (config.current)
+      setState({ status: 'signed-out', config: config.current, ...(message ? { message } : {}) });
+  }, []);
+
+  const source = useMemo<TokenSource>(() => {
+    const refresh = () => {
+      refreshing.current ??= (async () => {
+        const fresh =
+          config.current && tokens.current ? await refreshTokens(config.current, tokens.current) : undefined;
+        tokens.current = fresh;
+        saveTokens(fresh);
+        return fresh !== undefined;
+      })().finally(() => {
+        refreshing.current = undefined;
+      });
+      return refreshing.current;
+    };
+    return {
+      refresh,
+      async accessToken() {
+        if (tokens.current && tokens.current.expiresAt - EXPIRY_MARGIN_MS < Date.now()) await refresh();
+        return tokens.current?.accessToken;
+      },
+      expired: () => signedOut('Your session has ended. Sign in again to continue.'),
+    };
+  }, [signedOut]);
+
+  const api = useMemo(
+    () =>
+      createApi(new HttpClient((service) => config.current?.services[service] ?? `/api/${service}`, source)),
+    [source],
+  );
+
+  const enter = useCallback(
+    async (cfg: ClientConfig) => {
+      const user = await api.userInfo();
+      let teams: Team[] = [];
+      let teamsError: string | undefined;
+      try {
+        teams = await api.teamsOf(user.sub);
+      } catch (error) {
+        teamsError = error instanceof Error ? error.message : String(error);
+      }
+      setState({ status: 'signed-in', config: cfg, user, teams, ...(teamsError ? { teamsError } : {}) });
+    },
+    [api],
+  );
+
+  useEffect(() => {
+    let cancelled = false;
+    (async () => {
+      let cfg: ClientConfig;
+      try {
+        cfg = await loadConfig();
+      } catch {
+        setState({
+          status: 'failed',
+          message: 'The console cannot load its settings from its server. Reload the page in a moment.',
+        });
+        return;
+      }
+      config.current = cfg;
+      try {
+        if (window.location.pathname === cfg.redirectPath) {
+          const done = await completeLogin(cfg, window.location.href);
+          tokens.current = done.tokens;
+          navigate(done.returnTo, { replace: true });
+        } else {
+          tokens.current = loadTokens();
+          if (!tokens.current) return signedOut();
+        }
+        if (!cancelled) await enter(cfg);
+      } catch (error) {
+        if (error instanceof LoginError) {
+          if (window.location.pathname === cfg.redirectPath) navigate('/', { replace: true });
+          return signedOut(error.message);
+        }
+        if (error instanceof ApiError && error.status === 401) return signedOut(error.message);
+        setState({ status: 'failed', message: error instanceof Error ? error.message : String(error) });
+      }
+      return undefined;
+    })();
+    return () => {
+      cancelled = true;
+    };
+    // Runs once per page load: the callback URL is only read at start.
+  }, []);
+
+  const signIn = useCallback(async () => {
+    if (!config.current) return;
+    const here = `${location.path}${location.query.size ? `?${location.query}` : ''}`;
+    window.location.assign(await beginLogin(config.current, here));
+  }, [location]);
+
+  const signOut = useCallback(async () => {
+    const old = tokens.current;
+    signedOut('You are signed out.');
+    if (old && config.current) await revokeTokens(config.current, old);
+  }, [signedOut]);
+
+  const session = useMemo(() => ({ state, api, signIn, signOut }), [state, api, signIn, signOut]);
+  return <SessionContext.Provider value={session}>{children}</SessionContext.Provider>;
+}
+
+export function useSession(): Session {
+  const session = useContext(SessionContext);
+  if (!session) throw new TypeError('useSession needs a SessionProvider');
+  return session;
+}
+
+/** For pages that only render when signed in. */
+export function useSignedIn() {
+  const session = useSession();
+  if (session.state.status !== 'signed-in') throw new TypeError('useSignedIn outside the signed-in app');
+  return { ...session, user: session.state.user, teams: session.state.teams, config: session.state.config };
+}
