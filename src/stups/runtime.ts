@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { AuditLog } from '../platform/audit/audit-log.js';
 import { auditMigrations } from '../platform/audit/migrations.js';
@@ -137,12 +138,15 @@ export async function startPlatform(
     const teams = createTeamService(ctx);
     const users = createUserService(ctx);
 
+    // One installation secret; every replica derives the same keys from it, each for one purpose.
+    const installationSecret =
+      config.keyEncryptionSecret ?? (await dataDirSecret(config.dataDir, 'key-encryption'));
     const tokens = createTokenService(ctx, {
       users: users.store,
       config: {
         consoleRedirectUris: [`${urls.console}/auth/callback`],
-        keyEncryptionSecret:
-          config.keyEncryptionSecret ?? (await dataDirSecret(config.dataDir, 'key-encryption')),
+        keyEncryptionSecret: installationSecret,
+        csrfSecret: createHmac('sha256', installationSecret).update('token-service csrf').digest('base64url'),
       },
     });
     revocation.service = tokens;
