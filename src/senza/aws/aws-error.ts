@@ -1,0 +1,54 @@
+import { CliError } from '../../platform/cli/cli-error.js';
+
+/** What the SDK throws: a service exception (`name` is the AWS error code) or a client-side error. */
+interface SdkError {
+  name?: string;
+  message?: string;
+  Code?: string;
+  $metadata?: unknown;
+}
+
+/**
+ * One clear line for an AWS failure, e.g. `AWS CloudFormation CreateStack failed: ValidationError:
+ * Template error: …`. Stack traces never reach the user.
+ */
+export function awsErrorLine(service: string, operation: string, error: unknown): string {
+  const e = (error ?? {}) as SdkError;
+  if (e.name === 'CredentialsProviderError' || /Could not load credentials/i.test(e.message ?? '')) {
+    return 'no AWS credentials found: log in (e.g. "mai login") or set AWS_PROFILE / AWS_ACCESS_KEY_ID';
+  }
+  const code = e.Code ?? e.name ?? 'Error';
+  const message = (e.message ?? String(error)).split('\n')[0]!.trim();
+  return `AWS ${service} ${operation} failed: ${code}${message && message !== code ? `: ${message}` : ''}`;
+}
+
+/** The AWS error code of a failure, for the few codes Senza handles (`AlreadyExistsException`, …). */
+export function awsErrorCode(error: unknown): string | undefined {
+  const e = (error ?? {}) as SdkError;
+  return e.Code ?? e.name;
+}
+
+/** Thrown for every failed AWS call; carries the code so callers can react to specific ones. */
+export class AwsCallError extends CliError {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    readonly awsMessage: string,
+  ) {
+    super(message, 1);
+    this.name = 'AwsCallError';
+  }
+}
+
+/** Runs one SDK call and turns any failure into an `AwsCallError` with a one-line message. */
+export async function awsCall<T>(service: string, operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw new AwsCallError(
+      awsErrorLine(service, operation, error),
+      awsErrorCode(error),
+      ((error as SdkError)?.message ?? '').split('\n')[0]!,
+    );
+  }
+}

@@ -1,0 +1,46 @@
+import type { z } from 'zod';
+import { InputError } from '../platform/errors.js';
+import { type TaupageConfig, taupageConfigSchema } from './config-schema.js';
+
+// From Kio's API: what an application id and version may look like.
+const APPLICATION_ID = /^[a-z][a-z0-9-]*[a-z0-9]$/;
+const APPLICATION_VERSION = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/;
+
+function pathOf(base: string, path: readonly PropertyKey[]): string {
+  return [base, ...path.map(String)].join('.');
+}
+
+/** One `path: message` line per problem, every problem at once. */
+export function describeIssues(base: string, issues: readonly z.core.$ZodIssue[]): string[] {
+  const lines: string[] = [];
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) lines.push(`${pathOf(base, [...issue.path, key])}: unknown option`);
+    } else if (issue.code === 'invalid_type' && issue.input === undefined) {
+      lines.push(`${pathOf(base, issue.path)}: required`);
+    } else {
+      lines.push(`${pathOf(base, issue.path)}: ${issue.message}`);
+    }
+  }
+  return lines;
+}
+
+/**
+ * Checks a Taupage config against the documented options. Throws an `InputError` whose
+ * message lists every problem as `TaupageConfig.path: message`.
+ */
+export function validateTaupageConfig(config: unknown, base = 'TaupageConfig'): TaupageConfig {
+  const result = taupageConfigSchema.safeParse(config);
+  const problems = result.success ? [] : describeIssues(base, result.error.issues);
+  if (result.success) {
+    const { application_id: id, application_version: version } = result.data;
+    if (typeof id === 'string' && !APPLICATION_ID.test(id))
+      problems.push(`${base}.application_id: must match ${APPLICATION_ID.source}`);
+    if (typeof version === 'string' && !APPLICATION_VERSION.test(version))
+      problems.push(`${base}.application_version: must match ${APPLICATION_VERSION.source}`);
+  }
+  if (problems.length) {
+    throw new InputError(problems.join('\n'), { code: 'TAUPAGE_CONFIG_INVALID', details: { problems } });
+  }
+  return result.data as TaupageConfig;
+}
