@@ -1,4 +1,4 @@
-import { beforeAll, beforeEach, expect, it } from 'vitest';
+import { beforeAll, beforeEach, expect, it, vi } from 'vitest';
 import type { AuditLog } from '../platform/audit/audit-log.js';
 import type { HttpApp } from '../platform/http/create-http-app.js';
 import { describeEachDatabase } from '../platform/test-support/databases.js';
@@ -24,6 +24,7 @@ const HOST_A = 'odd-eu-west-1.team-a.example.org';
 describeEachDatabase('even', migrations, (getDatabase) => {
   let app: HttpApp;
   let service: EvenService;
+  let makeService: (interval: number) => EvenService;
   let auditLog: AuditLog;
   let bastion: RecordingBastion;
   let now: Date;
@@ -49,21 +50,24 @@ describeEachDatabase('even', migrations, (getDatabase) => {
     auditLog = ctx.auditLog;
     bastion = new RecordingBastion();
     now = new Date('2026-03-01T10:00:00.000Z');
-    service = createEvenService(ctx, {
-      teams,
-      users,
-      bastion,
-      clock: () => now,
-      config: {
-        hostnameTemplates: ['odd-{region}.{team}.example.org'],
-        allowedHosts: [{ hostname: 'localhost', teams: ['team-a'], address: '127.0.0.1', port: 2222 }],
-        maxLifetimeMinutes: 480,
-        ssh: {
-          privateKey: 'unused by the recording bastion',
-          knownHostKeys: ['ssh-ed25519 AAAAC3Nz bastion'],
+    makeService = (expiryCheckIntervalMs) =>
+      createEvenService(ctx, {
+        teams,
+        users,
+        bastion,
+        clock: () => now,
+        config: {
+          hostnameTemplates: ['odd-{region}.{team}.example.org'],
+          allowedHosts: [{ hostname: 'localhost', teams: ['team-a'], address: '127.0.0.1', port: 2222 }],
+          maxLifetimeMinutes: 480,
+          ssh: {
+            privateKey: 'unused by the recording bastion',
+            knownHostKeys: ['ssh-ed25519 AAAAC3Nz bastion'],
+          },
+          expiryCheckIntervalMs,
         },
-      },
-    });
+      });
+    service = makeService(30_000);
     app = await service.createApp();
     auth = {};
     for (const uid of ['jdoe', 'bob', 'nokey', 'loner', 'gone', 'alice', 'admin']) {
@@ -410,5 +414,28 @@ describeEachDatabase('even', migrations, (getDatabase) => {
       (await app.inject({ method: 'DELETE', url: '/access-requests/999999', headers: auth.admin }))
         .statusCode,
     ).toBe(404);
+  });
+
+  it('runs the expiry job in the background until stopped', async () => {
+    await post('jdoe', { hostname: HOST_A, reason: 'background', lifetime_minutes: 5 });
+    const [grant] = (await app.inject({ url: '/access-requests?status=GRANTED', headers: auth.jdoe })).json();
+    const background = makeService(20);
+    const saved = now;
+    now = new Date(now.getTime() + 6 * 60_000);
+    try {
+      background.start();
+      await vi.waitFor(
+        async () => {
+          const [latest] = (
+            await app.inject({ url: `/access-requests?username=jdoe&limit=1`, headers: auth.jdoe })
+          ).json();
+          expect(latest).toMatchObject({ id: grant.id, status: 'EXPIRED' });
+        },
+        { timeout: 5000, interval: 20 },
+      );
+    } finally {
+      await background.stop();
+      now = saved;
+    }
   });
 });
