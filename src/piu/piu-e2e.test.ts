@@ -260,6 +260,23 @@ describe.skipIf(unavailable !== undefined)('Più → even → odd on a real sshd
     expect(request).toMatchObject({ status: 'FAILED', remote_host: '172.31.146.1' });
   });
 
+  it('passes a grant on to a remote host through the bastion when forwarding is configured', async () => {
+    await bastion.enableForwarding();
+    // The loopback sshd stands in for the instance behind the bastion.
+    const forwarded = await piu(member, ['127.0.0.1', 'reach the instance']);
+    expect(forwarded.err).toBe('');
+    expect(forwarded.out).toContain(
+      `ssh -tA -p ${bastion.port} ${member}@localhost ssh -o StrictHostKeyChecking=no ${member}@127.0.0.1\n`,
+    );
+    const log = await bastion.oddLog();
+    expect(log).toMatch(
+      new RegExp(`granted user=${member} until=\\d{14}Z keys=1 remote_host=127\\.0\\.0\\.1\n`),
+    );
+    expect(log).toMatch(new RegExp(`forwarded user=${member} remote_host=127\\.0\\.0\\.1`));
+    const [request] = await service.granting.list({ username: member, limit: 1, offset: 0 });
+    expect(request).toMatchObject({ status: 'GRANTED', remote_host: '127.0.0.1' });
+  });
+
   it("ends access when even's expiry job runs after the lifetime", async () => {
     clockOffsetMs = 2 * 60 * 60_000;
     const run = await service.expireDue();

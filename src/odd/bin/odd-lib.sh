@@ -65,6 +65,7 @@ load_config() {
   ODD_FORWARD_IDENTITY=''
   ODD_FORWARD_USER='granting-service'
   ODD_FORWARD_PORT='22'
+  ODD_FORWARD_KNOWN_HOSTS=''
   if [ -n "${ODD_CONFIG:-}" ]; then
     config=$ODD_CONFIG
   elif [ -f "$ODD_BIN_DIR/../etc/odd.conf" ]; then
@@ -87,6 +88,7 @@ load_config() {
       ODD_FORWARD_IDENTITY) ODD_FORWARD_IDENTITY=$value ;;
       ODD_FORWARD_USER) ODD_FORWARD_USER=$value ;;
       ODD_FORWARD_PORT) ODD_FORWARD_PORT=$value ;;
+      ODD_FORWARD_KNOWN_HOSTS) ODD_FORWARD_KNOWN_HOSTS=$value ;;
       *) die "$config: unknown key $key" ;;
     esac
   done <"$config"
@@ -104,6 +106,8 @@ load_config() {
   case $ODD_FORWARD_IDENTITY in '' | /*) ;; *) die "$config: ODD_FORWARD_IDENTITY must be an absolute path" ;; esac
   valid_username "$ODD_FORWARD_USER" || die "$config: ODD_FORWARD_USER must be a user name"
   case $ODD_FORWARD_PORT in '' | 0* | *[!0-9]*) die "$config: ODD_FORWARD_PORT must be a port" ;; esac
+  ODD_FORWARD_KNOWN_HOSTS=${ODD_FORWARD_KNOWN_HOSTS:-$ODD_STATE_DIR/forward_known_hosts}
+  case $ODD_FORWARD_KNOWN_HOSTS in /*) ;; *) die "$config: ODD_FORWARD_KNOWN_HOSTS must be an absolute path" ;; esac
   GRANTS_DIR=$ODD_STATE_DIR/grants
   USERS_DIR=$ODD_STATE_DIR/users
   KEYS_DIR=$ODD_STATE_DIR/authorized_keys

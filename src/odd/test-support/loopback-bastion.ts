@@ -1,7 +1,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +42,11 @@ export interface LoopbackBastion {
   ): Promise<{ code: number; stdout: string; stderr: string }>;
   /** A real `ssh … true` login with a private key; exit code 0 means the login worked. */
   login(user: string, privateKey: string): Promise<{ code: number; stderr: string }>;
+  /**
+   * Lets the bastion pass grants on to remote hosts, with the loopback sshd itself standing in
+   * for the instance: the bastion's own key may run the forced command like even's.
+   */
+  enableForwarding(): Promise<void>;
   /** Stops sshd, deletes every user and group with the tag, the sudoers rule and the files. */
   stop(): Promise<void>;
 }
@@ -225,6 +230,20 @@ export async function startLoopbackBastion(options: {
           { PATH: process.env.PATH },
         );
         return { code: result.code, stderr: result.stderr };
+      },
+      async enableForwarding() {
+        const key = join(root, 'forward_key');
+        await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${tag}-forward`, '-f', key]);
+        const publicKey = (await readFile(`${key}.pub`, 'utf8')).trim();
+        const home = (await run('getent', ['passwd', grantingUser])).stdout.trim().split(':')[5]!;
+        await appendFile(
+          join(home, '.ssh', 'authorized_keys'),
+          `restrict,command="${prefix}/bin/odd-forced-command" ${publicKey}\n`,
+        );
+        await appendFile(
+          join(prefix, 'etc', 'odd.conf'),
+          `ODD_FORWARD_IDENTITY=${key}\nODD_FORWARD_USER=${grantingUser}\nODD_FORWARD_PORT=${port}\n`,
+        );
       },
       stop,
     };
