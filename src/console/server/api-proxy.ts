@@ -1,3 +1,4 @@
+import { rootCertificates } from 'node:tls';
 import httpProxy from '@fastify/http-proxy';
 import type { HttpApp } from '../../platform/http/create-http-app.js';
 import type { ServiceContext } from '../../platform/service-context.js';
@@ -27,8 +28,14 @@ export async function registerApiProxy(app: HttpApp, ctx: ServiceContext): Promi
           return forwarded;
         },
       },
-      // A self-signed platform certificate is trusted by the console as it is by every service.
-      ...(ctx.tls ? { undici: { connect: { ca: ctx.tls.cert } } } : {}),
+      // reply-from turns certificate checks off unless told otherwise: turn them on, and trust
+      // the platform's own (possibly self-signed) certificate besides the usual roots.
+      undici: {
+        connect: {
+          rejectUnauthorized: true,
+          ...(ctx.tls ? { ca: [...rootCertificates, ctx.tls.cert] } : {}),
+        },
+      },
     });
   }
 }

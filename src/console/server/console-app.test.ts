@@ -1,5 +1,6 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import type { HttpApp } from '../../platform/http/create-http-app.js';
 import { createLogger } from '../../platform/logger.js';
 import { createMetrics } from '../../platform/metrics.js';
 import { SERVICE_NAMES, type ServiceContext, type ServiceName } from '../../platform/service-context.js';
+import { loadOrCreateCertificate } from '../../stups/tls.js';
 import { createConsoleService } from '../index.js';
 import { CONTENT_SECURITY_POLICY } from './security-headers.js';
 
@@ -230,6 +232,35 @@ describe('console server', () => {
       expect((await notBuilt.inject({ url: '/config.json' })).statusCode).toBe(200);
     } finally {
       await notBuilt.close();
+    }
+  });
+});
+
+describe('console server on a self-signed HTTPS platform', () => {
+  it('trusts the platform certificate when proxying, and nothing else', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'console-tls-'));
+    const tls = await loadOrCreateCertificate({ dataDir: dir, hostNames: ['127.0.0.1'] });
+    const upstream = createHttpsServer({ cert: tls.cert, key: tls.key }, (req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ url: req.url }));
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const url = `https://localhost:${(upstream.address() as AddressInfo).port}`;
+    const trusting = await createConsoleService(
+      { ...contextWith({ kio: url }, []), tls: { cert: tls.cert, key: tls.key } },
+      { staticDir: dir },
+    ).createApp();
+    const plain = await createConsoleService(contextWith({ kio: url }, []), { staticDir: dir }).createApp();
+    try {
+      const ok = await trusting.inject({ url: '/api/kio/apps/hello' });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.json()).toEqual({ url: '/apps/hello' });
+      expect((await plain.inject({ url: '/api/kio/apps/hello' })).statusCode).toBeGreaterThanOrEqual(500);
+    } finally {
+      await trusting.close();
+      await plain.close();
+      await new Promise((resolve) => upstream.close(resolve));
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
