@@ -45,6 +45,9 @@ interface PooledConnection {
   idleTimer: NodeJS.Timeout | undefined;
 }
 
+/** Below OpenSSH's default MaxSessions (10), so a busy connection never refuses a channel. */
+const MAX_CHANNELS_PER_CONNECTION = 8;
+
 /** Most forced-command exits say what went wrong on stderr; keep answers short. */
 const MAX_OUTPUT = 16 * 1024;
 
@@ -56,6 +59,8 @@ const MAX_OUTPUT = 16 * 1024;
 export class SshBastionClient implements BastionClient {
   readonly #pools = new Map<string, PooledConnection[]>();
   readonly #hostKeys: Buffer[];
+  /** Callers waiting for a channel, per bastion. */
+  readonly #waiters = new Map<string, (() => void)[]>();
 
   constructor(private readonly options: SshBastionClientOptions) {
     this.#hostKeys = options.knownHostKeys.map((line) => Buffer.from(line.split(' ')[1]!, 'base64'));
@@ -90,16 +95,25 @@ export class SshBastionClient implements BastionClient {
 
   async #acquire(target: BastionTarget): Promise<PooledConnection> {
     const key = `${target.address}:${target.port}`;
-    const pool = this.#pools.get(key) ?? [];
-    this.#pools.set(key, pool);
-    const live = pool.filter((c) => !c.closed);
-    let connection =
-      live.length >= this.options.maxConnectionsPerHost
-        ? live.reduce((a, b) => (b.busy < a.busy ? b : a))
-        : live.find((c) => c.busy === 0);
-    if (!connection) {
-      connection = this.#connect(target);
-      pool.push(connection);
+    let connection: PooledConnection | undefined;
+    for (;;) {
+      const pool = this.#pools.get(key) ?? [];
+      this.#pools.set(key, pool);
+      const live = pool.filter((c) => !c.closed);
+      connection = live.find((c) => c.busy === 0);
+      if (!connection && live.length < this.options.maxConnectionsPerHost) {
+        connection = this.#connect(target);
+        pool.push(connection);
+      }
+      if (!connection && live.length) {
+        const least = live.reduce((a, b) => (b.busy < a.busy ? b : a));
+        if (least.busy < MAX_CHANNELS_PER_CONNECTION) connection = least;
+      }
+      if (connection) break;
+      // Every connection carries as many channels as sshd allows (MaxSessions): wait for one.
+      const waiting = this.#waiters.get(key) ?? [];
+      this.#waiters.set(key, waiting);
+      await new Promise<void>((resolve) => waiting.push(resolve));
     }
     connection.busy++;
     clearTimeout(connection.idleTimer);
@@ -115,6 +129,7 @@ export class SshBastionClient implements BastionClient {
 
   #release(target: BastionTarget, connection: PooledConnection): void {
     connection.busy--;
+    this.#waiters.get(`${target.address}:${target.port}`)?.shift()?.();
     if (connection.busy === 0 && !connection.closed) {
       connection.idleTimer = setTimeout(() => this.#discard(target, connection), this.options.idleTimeoutMs);
       connection.idleTimer.unref();
@@ -122,6 +137,7 @@ export class SshBastionClient implements BastionClient {
   }
 
   #discard(target: BastionTarget, connection: PooledConnection): void {
+    if (!connection.closed) this.#waiters.get(`${target.address}:${target.port}`)?.shift()?.();
     connection.closed = true;
     clearTimeout(connection.idleTimer);
     connection.client.end();

@@ -176,7 +176,6 @@ export async function startLoopbackBastion(options: {
         `AllowGroups ${tag} ${grantingUser}`,
         'LogLevel VERBOSE',
         'MaxStartups 200',
-        'MaxSessions 64',
         'PrintMotd no',
         '',
       ].join('\n'),
