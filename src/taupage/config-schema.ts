@@ -30,7 +30,7 @@ const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
 
 const LOG_DESTINATIONS = ['s3', 'rsyslog', 'scalyr', 'scalyr_s3', 'none'] as const;
 const LOGROTATE_INTERVALS = ['hourly', 'daily', 'weekly', 'monthly', 'yearly'] as const;
-const SIZE = /^\d+[kMG]?$/;
+const SIZE = /^\d+[kKMG]?$/;
 const size = z.union([
   z.number().int().nonnegative(),
   z.string().regex(SIZE, 'expected a size like 100, 100k, 10M or 1G'),

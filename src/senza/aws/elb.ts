@@ -24,7 +24,8 @@ export class ElbAdapter {
       );
       return r.LoadBalancerDescriptions?.[0];
     } catch (error) {
-      if (error instanceof AwsCallError && error.code === 'LoadBalancerNotFound') return undefined;
+      if (error instanceof AwsCallError && /LoadBalancerNotFound|AccessPointNotFound/.test(error.code ?? ''))
+        return undefined;
       throw error;
     }
   }

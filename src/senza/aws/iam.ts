@@ -34,7 +34,7 @@ export class IamAdapter {
       const r = await awsCall(S, 'GetRole', () => this.client.send(new GetRoleCommand({ RoleName: name })));
       return r.Role;
     } catch (error) {
-      if (error instanceof AwsCallError && error.code === 'NoSuchEntity') return undefined;
+      if (error instanceof AwsCallError && /^NoSuchEntity/.test(error.code ?? '')) return undefined;
       throw error;
     }
   }

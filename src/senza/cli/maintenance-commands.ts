@@ -160,6 +160,8 @@ export async function patchCommand(
 
 const SUSPENDED_PROCESSES = ['AZRebalance', 'AlarmNotification', 'ScheduledActions'];
 const RUNNING = new Set(['Pending', 'InService', 'Rebooting']);
+/** About 30 minutes of polling at the default interval before a step counts as failed. */
+const MAX_POLLS = 360;
 
 function launchSpec(g: {
   LaunchConfigurationName?: string;
@@ -230,18 +232,20 @@ export async function respawnGroup(
           MaxSize: max + extra,
           DesiredCapacity: capacity + extra,
         });
-        for (;;) {
+        for (let poll = 0; ; poll++) {
           const current = await asg.describeGroup(name);
           if ((await inService(ctx.aws, current!)).size >= capacity + extra) return;
+          if (poll >= MAX_POLLS) throw new CliError(`${name}: instances did not become healthy in time`);
           progress();
           await ctx.sleep(interval);
         }
       });
       await ctx.action(`Terminating old instance ${instance}`, async (progress) => {
         await asg.terminateInstance(instance);
-        for (;;) {
+        for (let poll = 0; ; poll++) {
           const current = await asg.describeGroup(name);
           if (!(await inService(ctx.aws, current!)).has(instance)) return;
+          if (poll >= MAX_POLLS) throw new CliError(`${name}: ${instance} did not leave service in time`);
           progress();
           await ctx.sleep(interval / 2);
         }
