@@ -258,6 +258,10 @@ describe.skipIf(!canRun)('the console in a browser', () => {
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('does not exist');
     await page.goto(`${consoleUrl}/no/such/page`);
     await expect.poll(() => heading().textContent()).toBe('Page not found');
+    // A stale callback link while signed in keeps the session and goes home.
+    await page.goto(`${consoleUrl}/auth/callback?code=stale&state=stale`);
+    await page.waitForURL(`${consoleUrl}/`);
+    await expect.poll(() => heading().textContent()).toBe('Search');
   });
 
   it('can be used with the keyboard alone', async () => {

@@ -128,6 +128,13 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       } catch (error) {
         if (error instanceof LoginError) {
           if (window.location.pathname === cfg.redirectPath) navigate('/', { replace: true });
+          // A reloaded or revisited callback page while still signed in: carry on with the session.
+          const existing = loadTokens();
+          if (existing && !cancelled) {
+            tokens.current = existing;
+            await enter(cfg).catch(() => signedOut(error.message));
+            return undefined;
+          }
           return signedOut(error.message);
         }
         if (error instanceof ApiError && error.status === 401) return signedOut(error.message);
