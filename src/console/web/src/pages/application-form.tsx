@@ -226,7 +226,7 @@ function ApplicationForm({ app }: { app?: Application }) {
           />
         )}
       </Field>
-      <Field id="description" label="Description" hint="Markdown is shown as plain text.">
+      <Field id="description" label="Description">
         {(describedBy) => (
           <textarea
             id="description"
