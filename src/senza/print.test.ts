@@ -53,11 +53,16 @@ export async function senza(args: string[], env: NodeJS.ProcessEnv = {}) {
   return { code, out: io.out(), err: io.err() };
 }
 
-/** Compares with `testdata/<name>.golden.json`; `UPDATE_GOLDEN=1` rewrites it. */
+/**
+ * Compares with `testdata/<name>.golden.json` as JSON (the file is stored the way Prettier
+ * formats it); `UPDATE_GOLDEN=1` rewrites it.
+ */
 async function golden(name: string, actual: string): Promise<void> {
   const file = join(TESTDATA, `${name}.golden.json`);
-  if (process.env.UPDATE_GOLDEN || !existsSync(file)) await writeFile(file, actual);
-  expect(actual).toBe(await readFile(file, 'utf8'));
+  if (process.env.UPDATE_GOLDEN || !existsSync(file)) {
+    await writeFile(file, `${JSON.stringify(JSON.parse(actual), null, 2)}\n`);
+  }
+  expect(JSON.parse(actual)).toEqual(JSON.parse(await readFile(file, 'utf8')));
 }
 
 const cases: [string, string[]][] = [

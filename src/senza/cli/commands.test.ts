@@ -176,16 +176,14 @@ describe('create, update, delete and wait', () => {
   });
 
   it('refuses an existing stack, dry-runs without calling CreateStack', async () => {
-    aws.cf
-      .on(CreateStackCommand)
-      .rejects(
-        new CloudFormationServiceException({
-          name: 'AlreadyExistsException',
-          $fault: 'client',
-          $metadata: {},
-          message: 'exists',
-        }),
-      );
+    aws.cf.on(CreateStackCommand).rejects(
+      new CloudFormationServiceException({
+        name: 'AlreadyExistsException',
+        $fault: 'client',
+        $metadata: {},
+        message: 'exists',
+      }),
+    );
     const r = await senza(['create', 'minimal-sqs.yaml', '1']);
     expect(r.err).toContain('senza: Stack example-1 already exists. Please choose another version.\n');
     aws.cf.reset();
@@ -254,16 +252,14 @@ describe('create, update, delete and wait', () => {
   });
 
   it('updates a stack and says when there is nothing to update', async () => {
-    aws.cf
-      .on(UpdateStackCommand)
-      .rejects(
-        new CloudFormationServiceException({
-          name: 'ValidationError',
-          $fault: 'client',
-          $metadata: {},
-          message: 'No updates are to be performed.',
-        }),
-      );
+    aws.cf.on(UpdateStackCommand).rejects(
+      new CloudFormationServiceException({
+        name: 'ValidationError',
+        $fault: 'client',
+        $metadata: {},
+        message: 'No updates are to be performed.',
+      }),
+    );
     const r = await senza(['update', 'minimal-sqs.yaml', '1']);
     expect(r.code).toBe(0);
     expect(r.err).toContain('Updating Cloud Formation stack example-1.. (no changes) OK\n');
@@ -586,18 +582,16 @@ describe('traffic', () => {
         },
       }),
     });
-    aws.cf
-      .on(DescribeStacksCommand)
-      .resolves({
-        Stacks: [
-          {
-            StackName: 'x',
-            StackStatus: 'CREATE_COMPLETE',
-            CreationTime: NOW,
-            Parameters: [{ ParameterKey: 'ImageVersion', ParameterValue: '1' }],
-          },
-        ],
-      });
+    aws.cf.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        {
+          StackName: 'x',
+          StackStatus: 'CREATE_COMPLETE',
+          CreationTime: NOW,
+          Parameters: [{ ParameterKey: 'ImageVersion', ParameterValue: '1' }],
+        },
+      ],
+    });
     aws.cf.on(UpdateStackCommand).resolves({});
   }
 
@@ -644,16 +638,14 @@ describe('traffic', () => {
 
   it('writes Route53 directly when CloudFormation has nothing to update', async () => {
     trafficWorld({ v1: 200, v2: 0 });
-    aws.cf
-      .on(UpdateStackCommand)
-      .rejects(
-        new CloudFormationServiceException({
-          name: 'ValidationError',
-          $fault: 'client',
-          $metadata: {},
-          message: 'No updates are to be performed.',
-        }),
-      );
+    aws.cf.on(UpdateStackCommand).rejects(
+      new CloudFormationServiceException({
+        name: 'ValidationError',
+        $fault: 'client',
+        $metadata: {},
+        message: 'No updates are to be performed.',
+      }),
+    );
     aws.r53
       .on(ChangeResourceRecordSetsCommand)
       .resolves({ ChangeInfo: { Id: 'c', Status: 'PENDING', SubmittedAt: NOW } });
@@ -861,11 +853,9 @@ describe('patch and respawn-instances', () => {
       .on(DescribeAutoScalingGroupsCommand)
       .resolves({ AutoScalingGroups: [group([{ id: 'i-a', lc: 'lc-old' }])] });
     aws.asg.on(TerminateInstanceInAutoScalingGroupCommand).rejects(new Error('boom'));
-    aws.elb
-      .on(DescribeInstanceHealthCommand)
-      .resolves({
-        InstanceStates: ['i-a', 'i-x', 'i-y'].map((InstanceId) => ({ InstanceId, State: 'InService' })),
-      });
+    aws.elb.on(DescribeInstanceHealthCommand).resolves({
+      InstanceStates: ['i-a', 'i-x', 'i-y'].map((InstanceId) => ({ InstanceId, State: 'InService' })),
+    });
     const failed = await senza(['respawn-instances', 'myapp', '1']);
     expect(failed.code).toBe(1);
     expect(sent(aws.asg, ResumeProcessesCommand)).toHaveLength(1);
