@@ -107,7 +107,7 @@ async function main() {
     `${''.padEnd(34)}  ${'ready'.padStart(9)}  ${'ratio'.padStart(7)}  ${'RSS'.padStart(9)}  ${'ratio'.padStart(7)}  ${'peak'.padStart(9)}`,
   );
   console.log(row('fastify hello-world (reference)', reference));
-  console.log(row('stups up, first start (initdb+seed)', cold));
+  console.log(row('stups up, new data directory', cold));
   console.log(row('stups up, restart', warm));
 }
 

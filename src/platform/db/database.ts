@@ -1,7 +1,10 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { PGliteDialect } from './pglite-dialect.js';
+import { freshClusterTemplate } from './pglite-template.js';
 
 /** Where the platform keeps its relational data. */
 export type DatabaseOptions =
@@ -28,7 +31,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tables are typed per component through kysely<T>().
   let db: Kysely<any>;
   if (options.kind === 'pglite') {
-    const pglite = options.dataDir === undefined ? new PGlite() : new PGlite(options.dataDir);
+    // A new database starts from the fresh-cluster template instead of running initdb.
+    const isNew = options.dataDir === undefined || !existsSync(join(options.dataDir, 'PG_VERSION'));
+    const loadDataDir = isNew ? await freshClusterTemplate() : undefined;
+    const pglite =
+      options.dataDir === undefined
+        ? new PGlite({ loadDataDir })
+        : new PGlite(options.dataDir, { loadDataDir });
     await pglite.waitReady;
     db = new Kysely({ dialect: new PGliteDialect(pglite) });
   } else {

@@ -12,7 +12,7 @@ let postgresAvailable: Promise<boolean> | undefined;
 /** Whether the test PostgreSQL server answers; the answer is printed once when it does not. */
 export function isPostgresAvailable(): Promise<boolean> {
   postgresAvailable ??= (async () => {
-    const client = new pg.Client({ connectionString: TEST_POSTGRES_URL, connectionTimeoutMillis: 3000 });
+    const client = new pg.Client({ connectionString: TEST_POSTGRES_URL, connectionTimeoutMillis: 10_000 });
     try {
       await client.connect();
       await client.query('select 1');
