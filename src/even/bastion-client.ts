@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import type { BastionTarget } from './host-policy.js';
 
@@ -45,8 +46,10 @@ interface PooledConnection {
   idleTimer: NodeJS.Timeout | undefined;
 }
 
-/** Below OpenSSH's default MaxSessions (10), so a busy connection never refuses a channel. */
-const MAX_CHANNELS_PER_CONNECTION = 8;
+/** Below OpenSSH's default MaxSessions (10), leaving room for sessions sshd has yet to free. */
+const MAX_CHANNELS_PER_CONNECTION = 6;
+const CHANNEL_ATTEMPTS = 4;
+const CHANNEL_RETRY_DELAY_MS = 25;
 
 /** Most forced-command exits say what went wrong on stderr; keep answers short. */
 const MAX_OUTPUT = 16 * 1024;
@@ -67,14 +70,16 @@ export class SshBastionClient implements BastionClient {
   }
 
   async run(target: BastionTarget, command: string): Promise<CommandResult> {
-    // One retry: a pooled connection may have been closed by the bastion since it was last used.
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 1; ; attempt++) {
+      // A refused channel (sshd frees session slots a moment after the client sees them close)
+      // is retried on the same connection after a short pause; grant and revoke are idempotent.
+      if (attempt > 1) await delay(CHANNEL_RETRY_DELAY_MS * (attempt - 1));
       const connection = await this.#acquire(target);
       try {
         return await this.#exec(connection, command);
       } catch (error) {
+        if (error instanceof ChannelError && attempt < CHANNEL_ATTEMPTS && !connection.closed) continue;
         this.#discard(target, connection);
-        if (attempt === 0 && error instanceof ChannelError) continue;
         throw error instanceof BastionError ? error : new BastionError(target, error);
       } finally {
         this.#release(target, connection);
@@ -210,6 +215,11 @@ export class SshBastionClient implements BastionClient {
         });
         channel.on('close', () => {
           clearTimeout(timer);
+          if (exitCode === undefined && stdout === '' && stderr === '') {
+            // No exit status and no word: the session never ran (e.g. sshd's MaxSessions).
+            reject(new ChannelError('the bastion closed the channel without running the command'));
+            return;
+          }
           resolve({
             exitCode: exitCode ?? 255,
             stdout: stdout.slice(0, MAX_OUTPUT),
