@@ -14,8 +14,7 @@ if command -v pg_isready >/dev/null && ! pg_isready -h 127.0.0.1 -q; then
 fi
 
 echo "== type check"
-npx tsc -p tsconfig.json --noEmit
-npx tsc -p tsconfig.check.json
+npm run --silent typecheck
 echo "== lint"
 npm run --silent lint
 echo "== build"

@@ -29,37 +29,6 @@ if (!canRun)
     `console browser tests skipped: ${CHROMIUM} is missing (bash scripts/ensure-system-packages.sh)`,
   );
 
-/**
- * The token service's login page sends `form-action 'self'`, and browsers apply form-action to
- * the redirect that follows the POST too: Chromium blocks the way back to the console's
- * /auth/callback. Until the token service names the client's redirect origin in its policy,
- * this test widens exactly that directive of exactly that page, and says so.
- */
-async function allowLoginRedirect(page: Page, tokenServiceUrl: string, consoleUrl: string): Promise<void> {
-  let warned = false;
-  await page.route(
-    (url) => url.href.startsWith(`${tokenServiceUrl}/oauth2/authorize`),
-    async (route) => {
-      const response = await route.fetch({ maxRedirects: 0 });
-      const headers = response.headers();
-      const csp = headers['content-security-policy'];
-      if (csp && /form-action 'self'(;|$)/.test(csp)) {
-        if (!warned) {
-          warned = true;
-          console.warn(
-            "token service login page: form-action 'self' blocks the redirect to the console; widened in this test",
-          );
-        }
-        headers['content-security-policy'] = csp.replace(
-          "form-action 'self'",
-          `form-action 'self' ${consoleUrl}`,
-        );
-      }
-      await route.fulfill({ response, headers });
-    },
-  );
-}
-
 describe.skipIf(!canRun)('the console in a browser', () => {
   let dataDir: string;
   let profile: string;
@@ -103,7 +72,6 @@ describe.skipIf(!canRun)('the console in a browser', () => {
       ],
     });
     page = browser.pages()[0] ?? (await browser.newPage());
-    await allowLoginRedirect(page, platform.urls['token-service'], consoleUrl);
     page.setDefaultTimeout(15_000);
   }, 180_000);
 

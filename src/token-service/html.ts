@@ -15,6 +15,20 @@ export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
+/**
+ * The login page's headers. Browsers apply `form-action` to the redirect that follows the
+ * form POST too, so the client's (already validated) redirect URI origin must be allowed.
+ */
+export function loginPageHeaders(redirectUri: string): Record<string, string> {
+  return {
+    ...PAGE_HEADERS,
+    'content-security-policy': PAGE_HEADERS['content-security-policy'].replace(
+      "form-action 'self'",
+      `form-action 'self' ${new URL(redirectUri).origin}`,
+    ),
+  };
+}
+
 /** Headers of every page: no caching, no framing (clickjacking), no scripts at all. */
 export const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',

@@ -10,7 +10,7 @@ import { DEVICE_CODE_GRANT, GRANT_TYPES } from './contract.js';
 import type { TokenServiceCore } from './core.js';
 import { CSRF_COOKIE, type Csrf, readCookie } from './csrf.js';
 import { DEVICE_VERIFICATION_PATH, decideDevice, startDeviceAuthorization } from './device-flow.js';
-import { devicePage, errorPage, loginPage, PAGE_HEADERS } from './html.js';
+import { devicePage, errorPage, loginPage, loginPageHeaders, PAGE_HEADERS } from './html.js';
 import { OAuthError } from './oauth-error.js';
 import {
   clientCredentials,
@@ -331,6 +331,7 @@ export function tokenServiceRoutes(core: TokenServiceCore, csrf: Csrf) {
           username: params.username,
           error,
         }),
+        loginPageHeaders(validated.redirectUri),
       );
     }
 
@@ -346,8 +347,13 @@ export function tokenServiceRoutes(core: TokenServiceCore, csrf: Csrf) {
   };
 }
 
-function sendPage(reply: FastifyReply, status: number, html: string) {
-  return reply.status(status).headers(PAGE_HEADERS).send(html);
+function sendPage(
+  reply: FastifyReply,
+  status: number,
+  html: string,
+  headers: Record<string, string> = PAGE_HEADERS,
+) {
+  return reply.status(status).headers(headers).send(html);
 }
 
 function bearerOf(request: FastifyRequest): string {
