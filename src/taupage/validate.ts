@@ -11,12 +11,24 @@ function pathOf(base: string, path: readonly PropertyKey[]): string {
 }
 
 /** One `path: message` line per problem, every problem at once. */
-export function describeIssues(base: string, issues: readonly z.core.$ZodIssue[]): string[] {
+export function describeIssues(base: string, issues: readonly z.core.$ZodIssue[], input?: unknown): string[] {
+  const at = (path: readonly PropertyKey[]) =>
+    path.reduce<unknown>(
+      (node, key) =>
+        node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined,
+      input,
+    );
   const lines: string[] = [];
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) lines.push(`${pathOf(base, [...issue.path, key])}: unknown option`);
-    } else if (issue.code === 'invalid_type' && issue.input === undefined) {
+    } else if (issue.code === 'invalid_key') {
+      // A record key failed its own schema; its message says what a key must look like.
+      lines.push(`${pathOf(base, issue.path)}: ${issue.issues[0]?.message ?? 'invalid key'}`);
+    } else if (
+      (issue.code === 'invalid_type' || issue.code === 'invalid_union') &&
+      at(issue.path) === undefined
+    ) {
       lines.push(`${pathOf(base, issue.path)}: required`);
     } else {
       lines.push(`${pathOf(base, issue.path)}: ${issue.message}`);
@@ -31,7 +43,7 @@ export function describeIssues(base: string, issues: readonly z.core.$ZodIssue[]
  */
 export function validateTaupageConfig(config: unknown, base = 'TaupageConfig'): TaupageConfig {
   const result = taupageConfigSchema.safeParse(config);
-  const problems = result.success ? [] : describeIssues(base, result.error.issues);
+  const problems = result.success ? [] : describeIssues(base, result.error.issues, config);
   if (result.success) {
     const { application_id: id, application_version: version } = result.data;
     if (typeof id === 'string' && !APPLICATION_ID.test(id))

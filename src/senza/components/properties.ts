@@ -44,7 +44,7 @@ export function checkProperties<T extends z.ZodType>(
   const { Type: _type, ...rest } = properties;
   const result = schema.safeParse(rest);
   if (result.success) return result.data;
-  const lines = describeIssues(path, result.error.issues).map((line) =>
+  const lines = describeIssues(path, result.error.issues, rest).map((line) =>
     line.endsWith(': unknown option')
       ? line.replace(/: unknown option$/, `: unknown property of ${type}`)
       : line,
