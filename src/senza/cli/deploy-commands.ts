@@ -12,7 +12,6 @@ const VERSION = /^[a-zA-Z0-9]+$/;
 
 export interface TemplateOptions {
   parameterFile?: string;
-  force?: boolean;
 }
 
 /** Evaluates a definition file for a version: the shared first half of print, create and update. */

@@ -44,8 +44,7 @@ export function senzaProgram(deps: SenzaDeps): Command {
         .argument('<definition>', 'Senza definition YAML')
         .argument('<version>', 'stack version')
         .argument('[parameter...]', 'parameters: positional or Name=value')
-        .option('-o, --output <format>', 'json or yaml', 'json')
-        .option('-f, --force', 'ignore failing validation checks'),
+        .option('-o, --output <format>', 'json or yaml', 'json'),
     ),
   ).action(
     async (
@@ -66,7 +65,6 @@ export function senzaProgram(deps: SenzaDeps): Command {
         .argument('[parameter...]', 'parameters: positional or Name=value')
         .option('--disable-rollback', 'keep failed resources for debugging')
         .option('--dry-run', 'only show what would be created')
-        .option('-f, --force', 'ignore failing validation checks')
         .option('--update-if-exists', 'update the stack if it already exists')
         .option('-t, --tag <key=value>', 'tag for the stack', collect)
         .option('--wait', 'wait until the stack is created; fail on ROLLBACK/FAILED')
@@ -85,8 +83,7 @@ export function senzaProgram(deps: SenzaDeps): Command {
         .argument('<version>', 'stack version')
         .argument('[parameter...]', 'parameters: positional or Name=value')
         .option('--disable-rollback', 'keep failed resources for debugging')
-        .option('--dry-run', 'only show what would be updated')
-        .option('-f, --force', 'ignore failing validation checks'),
+        .option('--dry-run', 'only show what would be updated'),
     ),
   ).action(
     async (
