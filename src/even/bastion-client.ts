@@ -155,6 +155,7 @@ export class SshBastionClient implements BastionClient {
 
   #connect(target: BastionTarget): PooledConnection {
     const client = new Client();
+    let rejectedHostKey = false;
     const connection: PooledConnection = {
       client,
       busy: 0,
@@ -162,7 +163,15 @@ export class SshBastionClient implements BastionClient {
       idleTimer: undefined,
       ready: new Promise<void>((resolve, reject) => {
         client.once('ready', resolve);
-        client.once('error', reject);
+        client.once('error', (error: Error) =>
+          reject(
+            rejectedHostKey
+              ? new Error(
+                  `bastion ${target.address}:${target.port} presented a host key that is not in even's ssh.knownHostKeys`,
+                )
+              : error,
+          ),
+        );
       }),
     };
     connection.ready.catch(() => {});
@@ -179,7 +188,10 @@ export class SshBastionClient implements BastionClient {
       privateKey: this.options.privateKey,
       readyTimeout: this.options.connectTimeoutMs,
       keepaliveInterval: 15_000,
-      hostVerifier: (key: Buffer) => this.#trusted(key),
+      hostVerifier: (key: Buffer) => {
+        rejectedHostKey = !this.#trusted(key);
+        return !rejectedHostKey;
+      },
     };
     client.connect(config);
     return connection;

@@ -52,6 +52,13 @@ export const PlatformConfigSchema = z.strictObject({
       forcePathStyle: z.boolean().optional(),
     })
     .default({}),
+  /**
+   * even's settings as JSON (env `STUPS_EVEN_CONFIG`): bastion hostname templates, allowed hosts,
+   * lifetimes; see EvenConfigSchema in src/even/config.ts. Its SSH key comes from `evenSshKeyFile`.
+   */
+  even: z.record(z.string(), z.unknown()).default({}),
+  /** even's private SSH key (env `STUPS_EVEN_SSH_KEY_FILE`); generated into the data directory when absent. */
+  evenSshKeyFile: z.string().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** External OIDC issuers whose tokens every service accepts, as JSON (env `STUPS_EXTERNAL_ISSUERS`). */
   externalIssuers: z
@@ -89,6 +96,14 @@ export function parsePlatformConfig(input: Record<string, unknown>): PlatformCon
 
 /** Reads the platform's environment variables; only `main` passes `process.env` here. */
 export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  let even: unknown;
+  if (env.STUPS_EVEN_CONFIG) {
+    try {
+      even = JSON.parse(env.STUPS_EVEN_CONFIG);
+    } catch {
+      throw new ConfigError(['STUPS_EVEN_CONFIG: must be a JSON object (see EvenConfigSchema)']);
+    }
+  }
   let externalIssuers: unknown;
   if (env.STUPS_EXTERNAL_ISSUERS) {
     try {
@@ -106,6 +121,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   }
   const s3Endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL;
   return {
+    even,
+    evenSshKeyFile: env.STUPS_EVEN_SSH_KEY_FILE || undefined,
     urls,
     blobBucket: env.STUPS_BLOB_BUCKET || undefined,
     s3: {

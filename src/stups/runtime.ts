@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { AuditLog } from '../platform/audit/audit-log.js';
 import { auditMigrations } from '../platform/audit/migrations.js';
@@ -14,6 +15,7 @@ import { createMetrics } from '../platform/metrics.js';
 import { SERVICE_NAMES, type ServiceContext, type ServiceName } from '../platform/service-context.js';
 import { createConsoleService } from '../console/index.js';
 import { createEssentialsService, essentialsMigrations } from '../essentials/index.js';
+import { createEvenService, evenMigrations, generateEvenKeyPair } from '../even/index.js';
 import { createKioService, kioMigrations } from '../kio/index.js';
 import { createPierOneService, parsePierOneConfig, pieroneMigrations } from '../pierone/index.js';
 import {
@@ -29,7 +31,7 @@ import { freePorts } from './free-ports.js';
 import { runtimeMigrations } from './migrations.js';
 import { type LoadedOrg, loadOrgFile } from './org-file.js';
 import { type PlatformConfig, portOf, serviceUrls, usesTls } from './platform-config.js';
-import { dataDirSecret } from './secrets.js';
+import { dataDirKeyPair, dataDirSecret } from './secrets.js';
 import { seedOrg } from './seed-org.js';
 import { loadOrCreateCertificate } from './tls.js';
 
@@ -49,6 +51,7 @@ export const ALL_MIGRATIONS: ComponentMigrations[] = [
   { component: 'kio', migrations: kioMigrations },
   { component: 'essentials', migrations: essentialsMigrations },
   pieroneMigrations,
+  { component: 'even', migrations: evenMigrations },
 ];
 
 export interface RunningPlatform {
@@ -59,6 +62,8 @@ export interface RunningPlatform {
   org: LoadedOrg;
   /** Path of the certificate when serving HTTPS. */
   certFile: string | undefined;
+  /** even's public SSH key, for installing on odd bastions (when the platform made the key). */
+  evenPublicKeyFile: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -190,6 +195,21 @@ export async function startPlatform(
       cleanups.push(async () => clearInterval(purge));
     }
 
+    // even reaches bastions over SSH with a key of its own; bastions install the public half.
+    const evenKey = config.evenSshKeyFile
+      ? { privateKey: await readFile(config.evenSshKeyFile, 'utf8'), publicKeyFile: undefined }
+      : await dataDirKeyPair(config.dataDir, 'even-ssh-key', () => generateEvenKeyPair('even@stups'));
+    const evenSettings = config.even as { ssh?: Record<string, unknown> };
+    const even = createEvenService(ctx, {
+      teams: teams.store,
+      users: users.store,
+      config: { ...evenSettings, ssh: { ...evenSettings.ssh, privateKey: evenKey.privateKey } },
+    });
+    if (!options.only || options.only === 'even') {
+      even.start();
+      cleanups.push(() => even.stop());
+    }
+
     const consoleService = createConsoleService(ctx);
     const apps: Partial<Record<ServiceName, () => Promise<HttpApp>>> = {
       console: () => consoleService.createApp(),
@@ -203,6 +223,7 @@ export async function startPlatform(
       kio: () => kio.createApp(),
       essentials: () => essentials.createApp(),
       pierone: () => pierone.createApp(),
+      even: () => even.createApp(),
     };
 
     const selected = options.only ? [options.only] : SERVICE_NAMES.filter((name) => apps[name]);
@@ -233,7 +254,15 @@ export async function startPlatform(
       cleanups.push(() => app.close());
     }
     logger.info({ services: selected, database: database.kind }, 'platform started');
-    return { urls, listening: selected, database: database.kind, org, certFile, stop };
+    return {
+      urls,
+      listening: selected,
+      database: database.kind,
+      org,
+      certFile,
+      evenPublicKeyFile: evenKey.publicKeyFile,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

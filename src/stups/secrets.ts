@@ -18,3 +18,24 @@ export async function dataDirSecret(dataDir: string, name: string): Promise<stri
   await writePrivateFile(file, secret);
   return secret;
 }
+
+/**
+ * An SSH key pair kept in the data directory (private key owner-only), made on first use by
+ * `generate`. The public key sits beside it for operators to install (e.g. on odd bastions).
+ */
+export async function dataDirKeyPair(
+  dataDir: string,
+  name: string,
+  generate: () => { privateKey: string; publicKey: string },
+): Promise<{ privateKey: string; publicKeyFile: string }> {
+  const file = join(dataDir, 'secrets', name);
+  try {
+    return { privateKey: await readFile(file, 'utf8'), publicKeyFile: `${file}.pub` };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const pair = generate();
+  await writePrivateFile(`${file}.pub`, `${pair.publicKey}\n`);
+  await writePrivateFile(file, pair.privateKey);
+  return { privateKey: pair.privateKey, publicKeyFile: `${file}.pub` };
+}

@@ -46,6 +46,9 @@ export async function up(
   for (const name of platform.listening) out(`  ${name.padEnd(14)} ${platform.urls[name]}`);
   if (platform.certFile)
     out(`  certificate    ${platform.certFile} (trust it in clients, e.g. skopeo --cert-dir)`);
+  if (platform.listening.includes('even') && platform.evenPublicKeyFile) {
+    out(`  even SSH key   ${platform.evenPublicKeyFile} (install on bastions: docs/odd-bastion.md)`);
+  }
   if (!only) {
     const passwords = platform.org.org.users.filter((u) => u.password);
     if (passwords.length) {
