@@ -118,8 +118,15 @@ async function applicationLoadBalancer(
     });
   }
   listeners.forEach((listener, i) => (resources[`${name}Listener${i ? i + 1 : ''}`] = listener));
+  // Settings Senza itself never sets have one owning resource; the rest replace Senza's values.
+  const ownerOf: Partial<Record<(typeof OVERRIDABLE)[number], string>> = {
+    Matcher: targetGroup,
+    IpAddressType: name,
+  };
   for (const key of OVERRIDABLE) {
     if (props[key] === undefined) continue;
+    const owner = ownerOf[key];
+    if (owner) resources[owner]!.Properties![key] = props[key];
     for (const resource of Object.values(resources)) {
       if (resource.Properties && key in resource.Properties) resource.Properties[key] = props[key];
     }
