@@ -1,3 +1,4 @@
+import { lockedOutMessage } from './login-throttle.js';
 import type { OAuthClient } from './contract.js';
 import type { TokenServiceCore } from './core.js';
 import { OAuthError } from './oauth-error.js';
@@ -137,20 +138,38 @@ function redirectTo(uri: string, params: Record<string, string | undefined>): st
   return url.toString();
 }
 
-/** Checks an employee's password for the HTML pages, auditing failures. */
+const WRONG_LOGIN = 'Wrong user name or password.';
+
+/** Checks an employee's password for the HTML pages, auditing failures: the uid, or what to tell the person. */
 export async function loginEmployee(
   core: TokenServiceCore,
   username: string | undefined,
   password: string | undefined,
   page: string,
-): Promise<string | undefined> {
-  if (!username || !password) return undefined;
-  if (await core.users.verifyPassword(username, password)) return username;
+): Promise<{ uid: string } | { error: string }> {
+  if (!username || !password) return { error: WRONG_LOGIN };
+  const account = `employees/${username}`;
+  const wait = core.logins.retryAfter(account);
+  if (wait > 0) {
+    const message = lockedOutMessage(wait);
+    await core.audit({
+      action: 'login',
+      actor: { uid: username, realm: 'employees' },
+      outcome: 'failure',
+      details: { page, reason: message },
+    });
+    return { error: `${message[0]!.toUpperCase()}${message.slice(1)}.` };
+  }
+  if (await core.users.verifyPassword(username, password)) {
+    core.logins.recordSuccess(account);
+    return { uid: username };
+  }
+  core.logins.recordFailure(account);
   await core.audit({
     action: 'login',
     actor: { uid: username, realm: 'employees' },
     outcome: 'failure',
     details: { page, reason: 'wrong user name or password' },
   });
-  return undefined;
+  return { error: WRONG_LOGIN };
 }

@@ -34,6 +34,10 @@ export const TokenServiceConfigSchema = z.strictObject({
    * Without it private keys are stored as plain JWK in the database (a warning is logged at start).
    */
   keyEncryptionSecret: z.string().min(16).optional(),
+  /** Failed logins for one account before further attempts are refused for a while (default 10). */
+  maxFailedLogins: z.coerce.number().int().min(1).default(10),
+  /** The window failed logins are counted in, and the longest lock-out (default 900 s). */
+  failedLoginWindowSeconds: seconds(900),
   /** Secret for CSRF tokens of the HTML pages; a random one per process when absent (single replica). */
   csrfSecret: z.string().min(16).optional(),
   /** Scopes an employee may request (default uid openid email profile offline_access). */

@@ -1,3 +1,4 @@
+import type { LoginThrottle } from './login-throttle.js';
 import type { Logger } from '../platform/logger.js';
 import type { UserDirectory } from '../users/contract.js';
 import type { Audit } from './audit.js';
@@ -30,4 +31,6 @@ export interface TokenServiceCore {
   revocations: RevocationStore;
   minter: TokenMinter;
   inspector: TokenInspector;
+  /** Counts failed logins per account (`<realm>/<username>`). */
+  logins: LoginThrottle;
 }

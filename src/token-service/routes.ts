@@ -223,11 +223,11 @@ export function tokenServiceRoutes(core: TokenServiceCore, csrf: Csrf) {
       }
       const validated = await validateOrAnswer(params, reply);
       if (!validated) return reply;
-      const uid = await loginEmployee(core, params.username, params.password, 'authorize');
-      if (!uid) return renderLogin(request, reply, params, 'Wrong user name or password.', 401);
+      const login = await loginEmployee(core, params.username, params.password, 'authorize');
+      if ('error' in login) return renderLogin(request, reply, params, login.error, 401);
       return reply
         .status(303)
-        .header('location', await completeAuthorization(core, validated, uid))
+        .header('location', await completeAuthorization(core, validated, login.uid))
         .send();
     });
 
@@ -276,9 +276,14 @@ export function tokenServiceRoutes(core: TokenServiceCore, csrf: Csrf) {
       };
       if (params.decision !== 'approve' && params.decision !== 'deny')
         return again(400, 'Choose Approve or Deny.');
-      const uid = await loginEmployee(core, params.username, params.password, 'device');
-      if (!uid) return again(401, 'Wrong user name or password.');
-      const decided = await decideDevice(core, params.user_code ?? '', uid, params.decision === 'approve');
+      const login = await loginEmployee(core, params.username, params.password, 'device');
+      if ('error' in login) return again(401, login.error);
+      const decided = await decideDevice(
+        core,
+        params.user_code ?? '',
+        login.uid,
+        params.decision === 'approve',
+      );
       if (!decided) return again(400, 'This code is unknown or has expired.');
       const message =
         params.decision === 'approve'

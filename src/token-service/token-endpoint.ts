@@ -1,3 +1,4 @@
+import { lockedOutMessage } from './login-throttle.js';
 import { createHash } from 'node:crypto';
 import { parseRealm, type Realm } from '../platform/auth/principal.js';
 import {
@@ -157,18 +158,26 @@ async function passwordGrant(
   attempt.uid = username;
   const password = required(params, 'password');
   const requested = parseScope(params.scope);
+  const account = `${realm}/${username}`;
+  const wait = core.logins.retryAfter(account);
+  if (wait > 0) throw new OAuthError('invalid_grant', lockedOutMessage(wait));
   let realmScopes: Iterable<string>;
   if (realm === 'employees') {
     if (!(await core.users.verifyPassword(username, password))) {
+      core.logins.recordFailure(account);
       throw new OAuthError('invalid_grant', 'wrong user name or password');
     }
     realmScopes = core.config.employeeScopes;
   } else {
     const user = await core.serviceUsers.verifyPassword(username, password);
-    if (!user) throw new OAuthError('invalid_grant', 'wrong user name or password');
+    if (!user) {
+      core.logins.recordFailure(account);
+      throw new OAuthError('invalid_grant', 'wrong user name or password');
+    }
     // Every STUPS token carries `uid`; the service user's own scopes come from YOUR TURN / mint.
     realmScopes = ['uid', ...user.scopes];
   }
+  core.logins.recordSuccess(account);
   const scopes = grantScopes(requested, allowedScopes(realmScopes, client.scopes), core.config.defaultScopes);
   return core.minter.issue({
     uid: username,

@@ -25,6 +25,7 @@ import { tokenServiceRoutes } from './routes.js';
 import { ServiceUserStore } from './service-user-store.js';
 import type { TokenServiceTables as TablesOf } from './tables.js';
 import { TokenInspector } from './token-inspector.js';
+import { LoginThrottle } from './login-throttle.js';
 import { TokenMinter } from './token-minter.js';
 
 export interface TokenServiceDeps {
@@ -99,6 +100,7 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
     revocations,
     minter,
     inspector,
+    logins: new LoginThrottle(config.maxFailedLogins, config.failedLoginWindowSeconds * 1000, now),
   };
   const csrf = new Csrf(config.csrfSecret);
 
