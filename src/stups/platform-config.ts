@@ -19,8 +19,8 @@ export const PlatformConfigSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   /** Host name in the URLs the platform hands out (env `STUPS_PUBLIC_HOST`); defaults to `localhost` on loopback. */
   publicHost: z.string().min(1).optional(),
-  /** Services listen on consecutive ports from here, in the order of SERVICE_NAMES (flag `--base-port`, env `STUPS_BASE_PORT`). */
-  basePort: z.coerce.number().int().min(1).max(65_000).default(8090),
+  /** Services listen on consecutive ports from here, in the order of SERVICE_NAMES (flag `--base-port`, env `STUPS_BASE_PORT`); 0 picks a free block. */
+  basePort: z.coerce.number().int().min(0).max(65_000).default(8090),
   /** PEM certificate and key for HTTPS (flags `--tls-cert`/`--tls-key`). */
   tlsCert: z.string().optional(),
   tlsKey: z.string().optional(),

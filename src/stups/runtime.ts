@@ -27,7 +27,7 @@ import { createTeamService, teamMigrations } from '../teams/index.js';
 import { createTokenService, type TokenService, tokenServiceMigrations } from '../token-service/index.js';
 import { createUserService, userMigrations } from '../users/index.js';
 import { lockDataDir } from './data-dir-lock.js';
-import { freePorts } from './free-ports.js';
+import { freePortBlock } from './free-ports.js';
 import { runtimeMigrations } from './migrations.js';
 import { type LoadedOrg, loadOrgFile } from './org-file.js';
 import { type PlatformConfig, portOf, serviceUrls, usesTls } from './platform-config.js';
@@ -88,9 +88,7 @@ export async function startPlatform(
 
     let effective = config;
     if (config.basePort === 0) {
-      // Consecutive free ports are not guaranteed, so ask for a block and use its lowest when they are.
-      const [first] = await freePorts(1, config.host);
-      effective = { ...config, basePort: first! };
+      effective = { ...config, basePort: await freePortBlock(SERVICE_NAMES.length, config.host) };
     }
     const urls = serviceUrls(effective);
 
