@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 /**
  * Token service throughput, each figure beside a Fastify hello-world route measured in the same
  * run on the same machine. In-memory PGlite, loopback only, bounded request counts.
@@ -135,9 +136,45 @@ async function main(): Promise<void> {
   });
   line('GET /oauth2/tokeninfo over HTTP', tokeninfoRate, helloReference, 'req/s');
 
+  // The rows above share one process between load client and server, so the client limits them.
+  // wrk (C, its own process, the tool PERFORMANCE.md's ceilings come from) measures the server.
+  const helloWrk = await wrk(`${helloBase}/hello`);
+  const tokeninfoWrk = await wrk(`${base}/oauth2/tokeninfo?access_token=${hot}`);
+  if (helloWrk && tokeninfoWrk) {
+    console.log(
+      `\nServer-bound (wrk, 1 thread, ${WRK_CONNECTIONS} connections, ${WRK_SECONDS} s each); reference: Fastify hello world ${helloWrk.toFixed(0)} req/s`,
+    );
+    line('GET /oauth2/tokeninfo, one token (wrk)', tokeninfoWrk, helloWrk, 'req/s');
+  }
+
   await app.close();
   await hello.close();
   await database.destroy();
+}
+
+const WRK_CONNECTIONS = 32;
+const WRK_SECONDS = 5;
+
+/** Requests per second `wrk` reaches against `url`; undefined (and a note) when wrk is missing. */
+async function wrk(url: string): Promise<number | undefined> {
+  const args = ['-t1', `-c${WRK_CONNECTIONS}`, `-d${WRK_SECONDS}s`, url];
+  // Asynchronous on purpose: the servers under test run in this process's event loop.
+  const child = spawn('wrk', args);
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const started = await new Promise<boolean>((resolve) => {
+    child.once('error', () => resolve(false));
+    child.once('close', () => resolve(true));
+  });
+  if (!started) {
+    console.log('wrk is not installed (bash scripts/ensure-system-packages.sh): server-bound rows skipped');
+    return undefined;
+  }
+  const rate = Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1] ?? 0);
+  if (!rate || /Non-2xx or 3xx responses/.test(output))
+    throw new Error(`wrk against ${url} failed:\n${output}`);
+  return rate;
 }
 
 main().catch((error: unknown) => {

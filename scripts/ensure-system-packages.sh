@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages that the platform's tests talk to (real clients, real sshd,
-# real browser). Idempotent: does nothing when everything is present.
+# Installs the Debian packages that the platform's tests and benchmarks talk to (real clients,
+# real sshd, real browser, a load generator). Idempotent: does nothing when everything is present.
 set -euo pipefail
 
 # command → Debian package
@@ -11,6 +11,7 @@ declare -A NEEDED=(
   [sshd]=openssh-server
   [sudo]=sudo
   [chromium]=chromium
+  [wrk]=wrk
 )
 
 missing=()
