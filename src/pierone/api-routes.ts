@@ -11,7 +11,7 @@ import {
 import type { HttpApp } from '../platform/http/create-http-app.js';
 import type { ServiceContext } from '../platform/service-context.js';
 import type { PushAccess } from './access.js';
-import type { PierOneConfig } from './config.js';
+import { allowsAnonymousPull, type PierOneConfig } from './config.js';
 import {
   NameSchema,
   ProductionReadySchema,
@@ -48,9 +48,10 @@ const secured = [{ bearer: [] }];
 export function registerApiRoutes(app: HttpApp, deps: ApiDeps): void {
   const { ctx, store, access, config } = deps;
 
-  // Reading needs any valid token, like pulling; with anonymous pull it needs none.
+  // Reading needs any valid token, like pulling; a team open to anonymous pulls needs none.
   const readGuard = async (request: FastifyRequest) => {
-    if (config.anonymousPull && !request.headers.authorization) return;
+    const team = (request.params as { team?: string } | undefined)?.team;
+    if (!request.headers.authorization && allowsAnonymousPull(config, team)) return;
     request.principal = await authenticate(ctx.verifier, request);
   };
 

@@ -8,6 +8,8 @@ import { ConfigError } from '../platform/errors.js';
 export const PierOneConfigSchema = z.strictObject({
   /** Pulls (and the read-only STUPS API) without any token. Default `false`: any valid token. */
   anonymousPull: z.boolean().default(false),
+  /** Teams whose repositories anyone may pull (and read through the STUPS API) without a token. */
+  publicTeams: z.array(z.string().min(1)).default([]),
   /** Tags ending in `-SNAPSHOT` may be pushed again with other content. Default `true`. */
   snapshotTagsMutable: z.boolean().default(true),
   /** Largest manifest accepted, in bytes (the OCI spec asks for at least 4 MiB). Default 4 MiB. */
@@ -42,6 +44,11 @@ export const PierOneConfigSchema = z.strictObject({
   /** Manifests (and immutable tags) kept in memory for reads. Default 2,000. */
   manifestCacheEntries: z.number().int().nonnegative().default(2000),
 });
+
+/** Whether a pull from `team`'s namespace needs no token under this configuration. */
+export function allowsAnonymousPull(config: PierOneConfig, team: string | undefined): boolean {
+  return config.anonymousPull || (team !== undefined && config.publicTeams.includes(team));
+}
 
 export type PierOneConfig = z.infer<typeof PierOneConfigSchema>;
 

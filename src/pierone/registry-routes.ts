@@ -7,7 +7,7 @@ import { NotAuthenticatedError } from '../platform/errors.js';
 import type { ServiceContext } from '../platform/service-context.js';
 import type { PushAccess } from './access.js';
 import { SCOPES } from './access.js';
-import type { PierOneConfig } from './config.js';
+import { allowsAnonymousPull, type PierOneConfig } from './config.js';
 import { digestOfBytes } from './digest.js';
 import { MEDIA_TYPES, parseManifest } from './manifest.js';
 import { OciError, toOciError } from './oci-errors.js';
@@ -80,7 +80,7 @@ export function registryPlugin(deps: RegistryDeps) {
       throw error;
     }
     if (!principal) {
-      if (action === 'pull' && config.anonymousPull) return undefined;
+      if (action === 'pull' && allowsAnonymousPull(config, repo?.team)) return undefined;
       throw new OciError(
         401,
         'UNAUTHORIZED',

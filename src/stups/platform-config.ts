@@ -57,6 +57,8 @@ export const PlatformConfigSchema = z.strictObject({
    * lifetimes; see EvenConfigSchema in src/even/config.ts. Its SSH key comes from `evenSshKeyFile`.
    */
   even: z.record(z.string(), z.unknown()).default({}),
+  /** Teams whose Pier One images anyone may pull without a token (env `STUPS_PIERONE_PUBLIC_TEAMS`, comma-separated). */
+  pieronePublicTeams: z.array(z.string().min(1)).default([]),
   /** even's private SSH key (env `STUPS_EVEN_SSH_KEY_FILE`); generated into the data directory when absent. */
   evenSshKeyFile: z.string().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -123,6 +125,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   return {
     even,
     evenSshKeyFile: env.STUPS_EVEN_SSH_KEY_FILE || undefined,
+    pieronePublicTeams: env.STUPS_PIERONE_PUBLIC_TEAMS
+      ? env.STUPS_PIERONE_PUBLIC_TEAMS.split(',')
+          .map((t) => t.trim())
+          .filter(Boolean)
+      : undefined,
     urls,
     blobBucket: env.STUPS_BLOB_BUCKET || undefined,
     s3: {

@@ -180,7 +180,7 @@ export async function startPlatform(
       teams: teams.store,
       applications: kio.applications,
       blobs,
-      config: parsePierOneConfig({}),
+      config: parsePierOneConfig({ publicTeams: config.pieronePublicTeams }),
     });
     if (!options.only || options.only === 'pierone') {
       // Uploads abandoned by clients are removed after a day; nothing visible is ever deleted.
