@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
-import { createHttpApp, type HttpApp } from '../platform/http/create-http-app.js';
+import type { HttpApp } from '../platform/http/create-http-app.js';
+import { createServiceApp } from '../platform/http/create-service-app.js';
 import type { ServiceContext } from '../platform/service-context.js';
 import type { TeamDirectory } from '../teams/contract.js';
 import type { UserDirectory } from '../users/contract.js';
@@ -104,14 +104,11 @@ export function createEvenService(ctx: ServiceContext, deps: EvenServiceDeps): E
     granting,
     expireDue: (now) => granting.expireDue(now),
     async createApp() {
-      const app = await createHttpApp({
+      const app = await createServiceApp(ctx, {
+        service: 'even',
         title: 'even',
         description: 'STUPS SSH access granting service',
-        logger,
-        metrics: ctx.metrics,
-        tls: ctx.tls,
-        audit: { log: ctx.auditLog, service: 'even' },
-        healthCheck: async () => void (await sql`select 1`.execute(ctx.database.kysely())),
+        auditMutations: true,
       });
       registerEvenRoutes(app, { granting, verifier: ctx.verifier });
       return app;
