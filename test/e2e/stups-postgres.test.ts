@@ -1,53 +1,22 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVICE_NAMES } from '../../src/platform/service-context.js';
 import { isPostgresAvailable, TEST_POSTGRES_URL } from '../../src/platform/test-support/databases.js';
 import { freePortBlock, freePorts } from '../../src/stups/free-ports.js';
+import { ROOT, type RunningStups, startStups } from './support/start-stups.js';
 
 /*
  * The scale-out path: the platform on PostgreSQL behind HTTPS, and one service running alone
  * (`stups serve`) on the same database, accepting the same tokens.
  */
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const STUPS = join(ROOT, 'bin/stups.js');
 const ZIGN = join(ROOT, 'bin/zign.js');
-
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function start(args: string[], env: NodeJS.ProcessEnv): Promise<Running> {
-  const child = spawn(process.execPath, [STUPS, ...args, '--log-level', 'warn'], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<number | null>((r) => child.on('exit', r));
-  return new Promise((resolveStart, reject) => {
-    const timer = setInterval(() => {
-      if (out.includes('Stop with Ctrl-C.')) {
-        clearInterval(timer);
-        resolveStart({ child, output: () => out, exited });
-      }
-    }, 50);
-    exited.then((code) => {
-      clearInterval(timer);
-      reject(new Error(`stups exited with ${code}:\n${out}`));
-    });
-  });
-}
 
 /** GET/PUT over HTTPS trusting only the platform's own certificate. */
 function httpsJson(
@@ -94,8 +63,8 @@ describe('stups on PostgreSQL with HTTPS, and stups serve', async () => {
   let dataDir: string;
   let home: string;
   let basePort: number;
-  let platform: Running | undefined;
-  let alone: Running | undefined;
+  let platform: RunningStups | undefined;
+  let alone: RunningStups | undefined;
   let ca: string;
   const url = (service: (typeof SERVICE_NAMES)[number]) =>
     `https://localhost:${basePort + SERVICE_NAMES.indexOf(service)}`;
@@ -104,7 +73,7 @@ describe('stups on PostgreSQL with HTTPS, and stups serve', async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'stups-pg-data-'));
     home = await mkdtemp(join(tmpdir(), 'stups-pg-home-'));
     basePort = await freePortBlock(SERVICE_NAMES.length);
-    platform = await start(
+    platform = await startStups(
       ['up', '--self-signed', '--data-dir', dataDir, '--base-port', String(basePort)],
       env,
     );
@@ -157,7 +126,7 @@ describe('stups on PostgreSQL with HTTPS, and stups serve', async () => {
 
     // One service alone, on the same database, trusting the same issuer.
     const [port] = await freePorts(1);
-    alone = await start(['serve', 'kio', '--port', String(port), '--data-dir', dataDir], {
+    alone = await startStups(['serve', 'kio', '--port', String(port), '--data-dir', dataDir], {
       ...env,
       STUPS_URL_TOKEN_SERVICE: url('token-service'),
     });

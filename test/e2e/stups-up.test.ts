@@ -1,28 +1,21 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyArgs, ImageBuilder, skopeo } from '../../src/pierone/test-support/registry-harness.js';
 import { SERVICE_NAMES } from '../../src/platform/service-context.js';
 import { freePortBlock } from '../../src/stups/free-ports.js';
+import { ROOT, type RunningStups, STUPS, startStups } from './support/start-stups.js';
 
 /*
  * The walkthrough's first steps against the real programs: `stups up` as a child process,
  * `zign` as a child process, plain HTTP in between. Needs `npm run build` (npm test does it).
  */
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const STUPS = join(ROOT, 'bin/stups.js');
 const ZIGN = join(ROOT, 'bin/zign.js');
 const KIO = join(ROOT, 'bin/kio.js');
 const PIERONE = join(ROOT, 'bin/pierone.js');
-
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
 
 let dataDir: string;
 let home: string;
@@ -30,37 +23,8 @@ let basePort: number;
 const url = (service: (typeof SERVICE_NAMES)[number]) =>
   `http://localhost:${basePort + SERVICE_NAMES.indexOf(service)}`;
 
-async function startStups(): Promise<Running> {
-  const child = spawn(
-    process.execPath,
-    [STUPS, 'up', '--data-dir', dataDir, '--base-port', String(basePort), '--log-level', 'warn'],
-    {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => {
-    out += c.toString();
-  });
-  child.stderr!.on('data', (c: Buffer) => {
-    out += c.toString();
-  });
-  const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
-  await new Promise<void>((resolveStart, reject) => {
-    const timer = setInterval(() => {
-      if (out.includes('Stop with Ctrl-C.')) {
-        clearInterval(timer);
-        resolveStart();
-      }
-    }, 50);
-    exited.then((code) => {
-      clearInterval(timer);
-      reject(new Error(`stups up exited with ${code} before it was ready:\n${out}`));
-    });
-  });
-  return { child, output: () => out, exited };
+function startPlatform(): Promise<RunningStups> {
+  return startStups(['up', '--data-dir', dataDir, '--base-port', String(basePort)], { DATABASE_URL: '' });
 }
 
 /** A program as a developer runs it: own HOME, our credential helper on PATH, no service URLs in env. */
@@ -94,7 +58,7 @@ const zign = (args: string[], stdin = '') => run(ZIGN, args, stdin);
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 describe('stups up, end to end', () => {
-  let stups: Running | undefined;
+  let stups: RunningStups | undefined;
   let jdoeToken: string;
   let adminToken: string;
 
@@ -108,7 +72,7 @@ describe('stups up, end to end', () => {
       join(home, 'bin/docker-credential-pierone'),
     );
     basePort = await freePortBlock(SERVICE_NAMES.length);
-    stups = await startStups();
+    stups = await startPlatform();
   }, 120_000);
 
   afterAll(async () => {
@@ -243,7 +207,7 @@ describe('stups up, end to end', () => {
     expect(await stups!.exited).toBe(0);
     expect(stups!.output()).toContain('stups stopped.');
 
-    stups = await startStups();
+    stups = await startPlatform();
     const team = await fetch(`${url('teams')}/teams/persist-check`, { headers: bearer(jdoeToken) });
     expect(team.status).toBe(200);
     expect((await team.json()).members).toEqual(['jdoe']);
@@ -265,7 +229,7 @@ describe('stups up, end to end', () => {
     stups!.child.kill('SIGKILL');
     await stups!.exited;
 
-    stups = await startStups();
+    stups = await startPlatform();
     const team = await fetch(`${url('teams')}/teams/crash-check`, { headers: bearer(adminToken) });
     expect(team.status).toBe(200);
     const audit = await fetch(`${url('teams')}/audit-events?target_id=crash-check`, {
