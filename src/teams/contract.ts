@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lenientBoolean } from '../platform/http/lenient-schemas.js';
 
 /** Team ids as STUPS uses them: short lowercase slugs (`stups`, `team-a`). */
 export const TeamIdSchema = z
@@ -58,5 +59,5 @@ export const PutTeamSchema = z.strictObject({
 export const PutAwsAccountSchema = z.strictObject({
   owner: TeamIdSchema.nullable(),
   description: z.string().max(2000).optional(),
-  disabled: z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean()).optional(),
+  disabled: lenientBoolean.optional(),
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lenientBoolean } from '../platform/http/lenient-schemas.js';
 
 /** Employee user ids: lowercase, as used for SSH logins and in tokens. */
 export const UidSchema = z
@@ -29,7 +30,7 @@ export interface UserDirectory {
 export const PutUserSchema = z.strictObject({
   name: z.string().min(1).max(200),
   email: z.email().max(320),
-  disabled: z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean()).optional(),
+  disabled: lenientBoolean.optional(),
   password: z.string().min(8, 'must have at least 8 characters').max(1000).optional(),
 });
 
