@@ -6,7 +6,7 @@ import { auditMigrations } from '../platform/audit/migrations.js';
 import { registerAuditRoutes } from '../platform/audit/routes.js';
 import { ADMIN_SCOPE } from '../platform/auth/http-auth.js';
 import { externalIssuer, TokenVerifier } from '../platform/auth/token-verifier.js';
-import { type Database, openDatabase } from '../platform/db/database.js';
+import { type Database, databaseOptionsFrom, openDatabase } from '../platform/db/database.js';
 import { type ComponentMigrations, migrateToLatest } from '../platform/db/migrate.js';
 import { ConfigError } from '../platform/errors.js';
 import type { HttpApp } from '../platform/http/create-http-app.js';
@@ -92,17 +92,10 @@ export async function startPlatform(
     }
     const urls = serviceUrls(effective);
 
-    let database: Database;
-    if (config.databaseUrl) {
-      const url = new URL(config.databaseUrl);
-      const schema = url.searchParams.get('schema') ?? undefined;
-      url.searchParams.delete('schema');
-      database = await openDatabase({ kind: 'postgres', url: url.toString(), schema });
-    } else {
-      const unlock = await lockDataDir(config.dataDir);
-      cleanups.push(unlock);
-      database = await openDatabase({ kind: 'pglite', dataDir: `${config.dataDir}/db` });
-    }
+    const databaseOptions = databaseOptionsFrom(config.databaseUrl, `${config.dataDir}/db`);
+    // Only the embedded database lives in the data directory; PostgreSQL replicas share theirs.
+    if (databaseOptions.kind === 'pglite') cleanups.push(await lockDataDir(config.dataDir));
+    const database = await openDatabase(databaseOptions);
     cleanups.push(() => database.destroy());
     await migrateToLatest(database, ALL_MIGRATIONS);
 
