@@ -1,7 +1,7 @@
-import type { AuditLog } from '../platform/audit/audit-log.js';
-import type { AdminPolicy } from '../platform/auth/http-auth.js';
+import { type Audit, internalRequestId } from '../platform/audit/create-audit.js';
 import type { Principal } from '../platform/auth/principal.js';
-import { ConflictError, InputError, NotAllowedError, NotFoundError } from '../platform/errors.js';
+import type { TeamPolicy } from '../platform/authz/team-policy.js';
+import { ConflictError, InputError, NotFoundError } from '../platform/errors.js';
 import type { TeamDirectory } from '../teams/contract.js';
 import {
   type Application,
@@ -15,8 +15,14 @@ import {
   EDITABLE_FIELDS,
   type EditableField,
 } from './contract.js';
-import type { ApplicationRow, ApplicationStore, ApplicationValues, FieldChanges } from './store.js';
-import { checkWriteAccess } from './write-access.js';
+import type { KioEvent } from './events.js';
+import type {
+  ApplicationRow,
+  ApplicationStore,
+  ApplicationValues,
+  ApplicationWriteTransaction,
+  FieldChanges,
+} from './store.js';
 
 /** Who makes a change: a verified principal, or the platform itself (seeding, imports). */
 export type Actor = Pick<Principal, 'uid' | 'realm'> & { principal?: Principal | undefined };
@@ -66,8 +72,9 @@ export class ApplicationRegistry implements ApplicationDirectory {
     private readonly store: ApplicationStore,
     private readonly deps: {
       teams: TeamDirectory;
-      auditLog: AuditLog;
-      adminPolicy: AdminPolicy;
+      /** "May act for team X"; its application lookup is this registry. */
+      policy: TeamPolicy;
+      audit: Audit<KioEvent>;
       search?: Partial<SearchSettings>;
     },
   ) {}
@@ -118,15 +125,21 @@ export class ApplicationRegistry implements ApplicationDirectory {
 
   /**
    * `PUT /apps/{id}`: creates the application or merges the given fields into it. Absent
-   * and `null` fields keep their value. With a principal, the write is authorized (see
-   * `checkWriteAccess`); without one it is a trusted platform write (seeding).
+   * and `null` fields keep their value. With a principal, the write is authorized by the team
+   * policy (for the current team and, on a move, the new one); without one it is a trusted
+   * platform write (seeding). The audit event commits with the change, or neither does.
    *
    * Authorization needs the team directory, which may share the single PGlite connection,
    * so it runs before the transaction; the transaction then re-reads the row under a lock
    * and starts over if the team changed meanwhile. The merge itself always uses the locked
    * row, so concurrent writers of different fields never lose each other's changes.
    */
-  async put(actor: Actor, id: string, body: ApplicationPut, requestId?: string): Promise<PutResult> {
+  async put(
+    actor: Actor,
+    id: string,
+    body: ApplicationPut,
+    requestId: string = internalRequestId('kio'),
+  ): Promise<PutResult> {
     if (body.id != null && body.id !== id) {
       throw new InputError(`the body's id ${body.id} differs from the id ${id} in the path`, {
         code: 'ID_MISMATCH',
@@ -149,25 +162,10 @@ export class ApplicationRegistry implements ApplicationDirectory {
         throw new InputError(`team ${newTeam} does not exist`, { code: 'UNKNOWN_TEAM' });
       }
       if (actor.principal) {
-        try {
-          await checkWriteAccess(actor.principal, currentTeam ? [currentTeam, newTeam] : [newTeam], {
-            teams: this.deps.teams,
-            adminPolicy: this.deps.adminPolicy,
-            teamOfApplication: (appId) => this.store.teamOf(appId),
-          });
-        } catch (error) {
-          if (error instanceof NotAllowedError) {
-            await this.audit(
-              actor,
-              id,
-              currentTeam ? 'application.update' : 'application.create',
-              'failure',
-              { reason: error.code, message: error.message },
-              requestId,
-            );
-          }
-          throw error;
-        }
+        await this.deps.policy.assertMayActFor(
+          actor.principal,
+          currentTeam ? [currentTeam, newTeam] : [newTeam],
+        );
       }
       const outcome = await this.store.write(async (tx) => {
         const locked = await tx.lock(id);
@@ -193,6 +191,7 @@ export class ApplicationRegistry implements ApplicationDirectory {
             byRealm: actor.realm,
             changes,
           });
+          await this.#audit(tx, actor, id, true, changes, requestId);
           return { created: true, changes };
         }
         const changes = diff(locked, given);
@@ -207,19 +206,10 @@ export class ApplicationRegistry implements ApplicationDirectory {
           byRealm: actor.realm,
           changes,
         });
+        await this.#audit(tx, actor, id, false, changes, requestId);
         return { created: false, changes };
       });
       if (!outcome) continue;
-      if (Object.keys(outcome.changes).length > 0) {
-        await this.audit(
-          actor,
-          id,
-          outcome.created ? 'application.create' : 'application.update',
-          'success',
-          { changes: outcome.changes },
-          requestId,
-        );
-      }
       return { application: await this.get(id), ...outcome };
     }
     throw new ConflictError(`application ${id} changed too often while being written; try again`, {
@@ -227,22 +217,20 @@ export class ApplicationRegistry implements ApplicationDirectory {
     });
   }
 
-  private async audit(
+  #audit(
+    tx: ApplicationWriteTransaction,
     actor: Actor,
     id: string,
-    action: string,
-    outcome: 'success' | 'failure',
-    details: Record<string, unknown>,
-    requestId: string | undefined,
+    created: boolean,
+    changes: FieldChanges,
+    requestId: string,
   ): Promise<void> {
-    await this.deps.auditLog.record({
-      service: 'kio',
-      action,
-      actor: { uid: actor.uid, realm: actor.realm },
-      target: { type: 'application', id },
-      outcome,
-      details,
-      ...(requestId ? { requestId } : {}),
+    return this.deps.audit(tx.executor, {
+      event: 'kio.application.put',
+      actor,
+      targetId: id,
+      details: { created, changes },
+      requestId,
     });
   }
 }

@@ -1,9 +1,12 @@
+import { createAudit } from '../platform/audit/create-audit.js';
+import { TeamPolicy } from '../platform/authz/team-policy.js';
 import type { HttpApp } from '../platform/http/create-http-app.js';
 import { createServiceApp } from '../platform/http/create-service-app.js';
 import type { ServiceContext } from '../platform/service-context.js';
 import type { TeamDirectory } from '../teams/contract.js';
 import { ApplicationRegistry, type SearchSettings } from './application-registry.js';
 import type { ApplicationDirectory } from './contract.js';
+import { KIO_EVENTS } from './events.js';
 import { registerKioRoutes } from './routes.js';
 import { ApplicationStore } from './store.js';
 
@@ -14,7 +17,8 @@ export * from './contract.js';
 export { kioMigrations } from './migrations.js';
 export { registerKioRoutes } from './routes.js';
 export { ApplicationStore } from './store.js';
-export { APPLICATION_WRITE_SCOPE, checkWriteAccess } from './write-access.js';
+export { APPLICATION_WRITE_SCOPE } from '../platform/authz/team-policy.js';
+export { KIO_EVENTS, type KioEvent } from './events.js';
 
 export interface KioService {
   /** Builds Kio's HTTP app (not listening): `/apps…` plus health, metrics and OpenAPI. */
@@ -40,10 +44,17 @@ export function createKioService(
   deps: { teams: TeamDirectory; search?: Partial<SearchSettings> },
 ): KioService {
   const store = new ApplicationStore(ctx.database);
-  const registry = new ApplicationRegistry(store, {
+  const audit = createAudit(ctx.auditLog, 'kio', KIO_EVENTS);
+  // A service acts for the team of its own application, which this very registry knows.
+  const policy: TeamPolicy = new TeamPolicy({
     teams: deps.teams,
-    auditLog: ctx.auditLog,
+    applications: { getApplication: async (id) => registry.getApplication(id) },
     adminPolicy: ctx.adminPolicy,
+  });
+  const registry: ApplicationRegistry = new ApplicationRegistry(store, {
+    teams: deps.teams,
+    policy,
+    audit,
     ...(deps.search ? { search: deps.search } : {}),
   });
   return {
@@ -56,7 +67,7 @@ export function createKioService(
         title: 'Kio API',
         description: 'STUPS application registry',
       });
-      registerKioRoutes(app, { registry, verifier: ctx.verifier });
+      registerKioRoutes(app, { registry, verifier: ctx.verifier, audit });
       return app;
     },
   };

@@ -315,12 +315,18 @@ describeEachDatabase('kio', KIO_TEST_MIGRATIONS, (getDatabase) => {
       expect((await get('/apps/perm-a')).json().subtitle).toBe('by alice');
       // A denied attempt is audited too.
       const events = await h.ctx.auditLog.query({ targetId: 'perm-a', limit: 10 });
-      expect(events.map((e) => [e.action, e.actor, e.outcome])).toEqual([
-        ['application.update', 'mallory', 'failure'],
-        ['application.update', 'bob', 'failure'],
-        ['application.update', 'alice', 'success'],
-        ['application.create', 'jdoe', 'success'],
+      expect(
+        events.map((e) => [e.action, e.actor, e.outcome, (e.details as { created?: boolean }).created]),
+      ).toEqual([
+        ['kio.application.put', 'mallory', 'refused', undefined],
+        ['kio.application.put', 'bob', 'refused', undefined],
+        ['kio.application.put', 'alice', 'success', false],
+        ['kio.application.put', 'jdoe', 'success', true],
       ]);
+      expect(events[1]).toMatchObject({
+        details: { status: 403, code: 'NOT_TEAM_MEMBER' },
+        request_id: denied.headers['x-request-id'],
+      });
     });
 
     it('needs membership in both teams to move an application', async () => {

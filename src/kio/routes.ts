@@ -1,9 +1,12 @@
 import { z } from 'zod';
+import type { Audit } from '../platform/audit/create-audit.js';
+import { auditRefusals } from '../platform/audit/refusal-audit.js';
 import { principalOf, requireAuth } from '../platform/auth/http-auth.js';
 import type { TokenVerifier } from '../platform/auth/token-verifier.js';
 import { NotFoundError } from '../platform/errors.js';
 import type { HttpApp } from '../platform/http/create-http-app.js';
 import type { ApplicationRegistry } from './application-registry.js';
+import type { KioEvent } from './events.js';
 import {
   ApplicationChangeSchema,
   ApplicationDetailSchema,
@@ -21,9 +24,10 @@ const VersionParams = AnyIdParams.extend({ version: z.string().min(1).max(500) }
 /** Kio's HTTP API: `/apps`, `/apps/{id}`, its history and the deprecated version routes. */
 export function registerKioRoutes(
   app: HttpApp,
-  deps: { registry: ApplicationRegistry; verifier: TokenVerifier },
+  deps: { registry: ApplicationRegistry; verifier: TokenVerifier; audit: Audit<KioEvent> },
 ): void {
   const { registry } = deps;
+  auditRefusals(app, deps.audit);
   const authenticated = requireAuth(deps.verifier);
   const common = { tags: ['applications'], security: [{ bearer: [] }] };
 
@@ -62,6 +66,7 @@ export function registerKioRoutes(
     '/apps/:id',
     {
       preHandler: authenticated,
+      config: deps.audit.route('kio.application.put'),
       schema: {
         ...common,
         summary: 'Create an application or merge fields into it',

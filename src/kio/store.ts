@@ -93,6 +93,8 @@ export interface ChangeRecord {
 
 /** The read-modify-write primitives of one transaction. */
 export interface ApplicationWriteTransaction {
+  /** The transaction itself, for the audit event that must commit with the change. */
+  readonly executor: Kysely<unknown>;
   /** Reads the row and locks it until the transaction ends (`for update`). */
   lock(id: string): Promise<ApplicationRow | undefined>;
   /** Inserts unless the id exists (a concurrent creation); says whether it inserted. */
@@ -222,6 +224,7 @@ export class ApplicationStore {
 
 function writeTransaction(trx: Transaction<KioTables>): ApplicationWriteTransaction {
   return {
+    executor: trx as unknown as Kysely<unknown>,
     async lock(id) {
       return trx
         .selectFrom('kio_applications')

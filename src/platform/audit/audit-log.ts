@@ -1,4 +1,5 @@
 import type { Generated, Kysely } from 'kysely';
+import { auditSafeText, auditSafeValue } from './audit-safe.js';
 import type { Principal } from '../auth/principal.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
@@ -17,18 +18,28 @@ export interface AuditEventsTable {
   request_id: string | null;
 }
 
-interface AuditTables {
+// A type alias, not an interface: Kysely's `withTables` wants an index-signature-compatible type.
+export type AuditTables = {
   audit_events: AuditEventsTable;
-}
+};
+
+/**
+ * Where an event is written: the log's own connection, or the caller's transaction
+ * (`trx.withTables<AuditTables>()`), so that the event commits or rolls back with the change.
+ */
+export type AuditExecutor = Kysely<AuditTables>;
+
+/** `success`: done; `refused`: not allowed or in conflict (401/403/409); `failure`: tried and failed. */
+export type AuditOutcome = 'success' | 'refused' | 'failure';
 
 /** One mutating action: who did what to which thing, and how it ended. */
 export interface AuditEvent {
   service: string;
   /** Verb-first and stable, e.g. `team.update`, `token.issue`. */
   action: string;
-  actor: Pick<Principal, 'uid' | 'realm'> | { uid: string; realm?: undefined };
+  actor: { uid: Principal['uid']; realm?: string | undefined };
   target?: { type: string; id: string };
-  outcome: 'success' | 'failure';
+  outcome: AuditOutcome;
   /** Facts worth keeping; never secrets. */
   details?: Record<string, unknown>;
   requestId?: string;
@@ -72,25 +83,34 @@ export class AuditLog {
   }
 
   /**
-   * Records an event. Never throws: a failure to audit is logged loudly but must not turn
-   * a completed change into an error answer.
+   * Writes an event through `executor` (the caller's transaction) and throws when it cannot:
+   * the change it records must then roll back. Text is made storable first (`auditSafeText`).
+   */
+  async write(executor: AuditExecutor, event: AuditEvent): Promise<void> {
+    const text = (value: string | undefined) => (value === undefined ? null : auditSafeText(value));
+    await executor
+      .insertInto('audit_events')
+      .values({
+        service: auditSafeText(event.service),
+        action: auditSafeText(event.action),
+        actor: auditSafeText(event.actor.uid),
+        actor_realm: text(event.actor.realm),
+        target_type: text(event.target?.type),
+        target_id: text(event.target?.id),
+        outcome: event.outcome,
+        details: event.details ? JSON.stringify(auditSafeValue(event.details)) : null,
+        request_id: text(event.requestId),
+      })
+      .execute();
+  }
+
+  /**
+   * Records an event that has no change to commit with (a refusal, a background step whose
+   * effect happened elsewhere). Never throws: a failure to audit is logged loudly.
    */
   async record(event: AuditEvent): Promise<void> {
     try {
-      await this.#db
-        .insertInto('audit_events')
-        .values({
-          service: event.service,
-          action: event.action,
-          actor: event.actor.uid,
-          actor_realm: event.actor.realm ?? null,
-          target_type: event.target?.type ?? null,
-          target_id: event.target?.id ?? null,
-          outcome: event.outcome,
-          details: event.details ? JSON.stringify(event.details) : null,
-          request_id: event.requestId ?? null,
-        })
-        .execute();
+      await this.write(this.#db, event);
     } catch (error) {
       this.logger.error(
         { err: error, action: event.action, actor: event.actor.uid },

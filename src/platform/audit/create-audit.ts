@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { AuditExecutor, AuditLog, AuditOutcome, AuditTables } from './audit-log.js';
+
+/** An event name of a component's vocabulary: `<component>.<object>.<verb>`, e.g. `kio.application.put`. */
+export type AuditEventName<C extends string> = `${C}.${string}.${string}`;
+
+/** Who acted: a principal (uid and realm), or the platform itself (seeding, background jobs). */
+export interface AuditActor {
+  uid: string;
+  realm?: string | undefined;
+}
+
+/** One entry as a component writes it; `service` and the target type come from the factory. */
+export interface AuditEntry<E extends string> {
+  event: E;
+  actor: AuditActor;
+  /** The id of the thing acted on; its type is the `<object>` of the event name. */
+  targetId?: string | undefined;
+  /** Default `success`. */
+  outcome?: AuditOutcome;
+  /** Facts worth keeping; never secrets. Text is escaped where PostgreSQL would refuse it. */
+  details?: Record<string, unknown>;
+  /** The HTTP request id, or a generated one for work no request started (`internalRequestId`). */
+  requestId: string;
+}
+
+/**
+ * A component's audit helper. `audit(trx, entry)` writes inside the caller's transaction and
+ * throws when the event cannot be stored, so the change and its event commit together or not
+ * at all. `audit.standalone(entry)` is for events with no change of their own (refusals).
+ */
+export interface Audit<E extends string> {
+  <DB>(trx: Kysely<DB>, entry: AuditEntry<E>): Promise<void>;
+  /** Writes on its own; never throws (a refusal must stay a refusal even if the log is down). */
+  standalone(entry: AuditEntry<E>): Promise<void>;
+  /** Route config naming the route's event, checked against the vocabulary: `config: audit.route(…)`. */
+  route(event: E): { auditEvent: E };
+  readonly component: string;
+  readonly events: readonly E[];
+}
+
+/**
+ * The one way a component audits: `const audit = createAudit(ctx.auditLog, 'kio', KIO_EVENTS)`.
+ * The vocabulary is typed, so a misspelt event does not compile.
+ */
+export function createAudit<C extends string, const E extends AuditEventName<C>>(
+  log: AuditLog,
+  component: C,
+  events: readonly E[],
+): Audit<E> {
+  const toEvent = (entry: AuditEntry<E>) => ({
+    service: component,
+    action: entry.event,
+    actor: { uid: entry.actor.uid, realm: entry.actor.realm },
+    ...(entry.targetId === undefined ? {} : { target: { type: objectOf(entry.event), id: entry.targetId } }),
+    outcome: entry.outcome ?? 'success',
+    ...(entry.details ? { details: entry.details } : {}),
+    requestId: entry.requestId,
+  });
+  const audit = async <DB>(trx: Kysely<DB>, entry: AuditEntry<E>): Promise<void> => {
+    // The component's transaction, seen with the audit table: same connection, same commit.
+    const executor = trx.withTables<AuditTables>() as unknown as AuditExecutor;
+    await log.write(executor, toEvent(entry));
+  };
+  return Object.assign(audit, {
+    standalone: (entry: AuditEntry<E>) => log.record(toEvent(entry)),
+    route: (event: E) => ({ auditEvent: event }),
+    component,
+    events,
+  });
+}
+
+/** `kio.application.put` → `application`. */
+function objectOf(event: string): string {
+  return event.split('.')[1] ?? event;
+}
+
+/** A request id for work no HTTP request started (seeding, background jobs), e.g. `even-expiry-…`. */
+export function internalRequestId(origin: string): string {
+  return `${origin}-${randomUUID()}`;
+}
