@@ -1,9 +1,8 @@
 import { APPLICATION_ID_PATTERN, type ApplicationDirectory } from '../kio/contract.js';
-import type { AuditLog } from '../platform/audit/audit-log.js';
-import { type AdminPolicy, isAdmin } from '../platform/auth/http-auth.js';
+import { type Audit, internalRequestId } from '../platform/audit/create-audit.js';
 import type { Principal } from '../platform/auth/principal.js';
-import { InputError, NotAllowedError, NotFoundError } from '../platform/errors.js';
-import type { TeamDirectory } from '../teams/contract.js';
+import type { TeamPolicy } from '../platform/authz/team-policy.js';
+import { ConflictError, InputError, NotAllowedError, NotFoundError } from '../platform/errors.js';
 import type {
   ResourceType,
   ResourceTypePut,
@@ -13,21 +12,23 @@ import type {
   ScopeDefinition,
   ScopePut,
 } from './contract.js';
-import type { EssentialsStore } from './store.js';
+import type { EssentialsEvent } from './events.js';
+import type { EssentialsStore, EssentialsWriteTransaction, OwnedResourceType } from './store.js';
 
 /** Who makes a change: a verified principal, or the platform itself (seeding). */
 export type EssentialsActor = Pick<Principal, 'uid' | 'realm'> & { principal?: Principal | undefined };
 
 export interface EssentialsRegistryDeps {
-  auditLog: AuditLog;
-  adminPolicy: AdminPolicy;
+  audit: Audit<EssentialsEvent>;
+  /** "May act for team X"; also answers who is a platform administrator. */
+  policy: TeamPolicy;
   /**
-   * With both, members of the team owning the application a resource type is named after
-   * (`pierone` or `pierone.images` → application `pierone`) may write that type, as in the
-   * original essentials. Without them, only administrators write.
+   * With it, a resource type named after an application (`pierone` or `pierone.images` →
+   * application `pierone`) is owned by that application's team *when it is created*, and the
+   * team may write it from then on, as in the original essentials. Without it, only
+   * administrators write.
    */
   applications?: ApplicationDirectory | undefined;
-  teams?: TeamDirectory | undefined;
   /** Allowed resource owner names; undefined allows any lowercase name. */
   validResourceOwners?: readonly string[] | undefined;
 }
@@ -35,7 +36,11 @@ export interface EssentialsRegistryDeps {
 /**
  * Resource types and scopes with the rules of the STUPS access control model: a
  * resource-owner scope needs a type with resource owners, so owners cannot be removed
- * while such scopes exist. Knows nothing about HTTP.
+ * while such scopes exist. Every change commits with its audit event. Knows nothing about HTTP.
+ *
+ * Authorization reads the directories, which may share the single embedded database
+ * connection, so it runs before the transaction; the transaction then checks under a lock
+ * that the type's ownership is still what was authorized, and answers 409 if it changed.
  */
 export class EssentialsRegistry implements ScopeCatalog {
   constructor(
@@ -82,6 +87,7 @@ export class EssentialsRegistry implements ScopeCatalog {
     actor: EssentialsActor,
     id: string,
     body: ResourceTypePut,
+    requestId: string = internalRequestId('essentials'),
   ): Promise<{ type: ResourceType; created: boolean }> {
     if (body.id != null && body.id !== id) {
       throw new InputError(`the body's id ${body.id} differs from the id ${id} in the path`, {
@@ -97,14 +103,18 @@ export class EssentialsRegistry implements ScopeCatalog {
         { code: 'UNKNOWN_RESOURCE_OWNER' },
       );
     }
-    await this.authorize(actor, id, 'resource_type.put');
+    const existing = await this.store.getOwnedType(id);
+    // A new type is owned by the team of the application it is named after, as of now.
+    const owningTeam = existing ? existing.owning_team : await this.#teamOfNamesake(id);
+    await this.#authorize(actor, id, owningTeam);
     const result = await this.store.write(async (tx) => {
       const current = await tx.lockType(id);
+      assertUnchanged(id, existing, current);
       if (!current && body.name == null) {
         throw new InputError('a new resource type needs a name', { code: 'MISSING_FIELDS' });
       }
       const values = {
-        name: body.name ?? current!.name,
+        name: body.name ?? current?.name ?? '',
         description:
           body.description === undefined || body.description === null
             ? (current?.description ?? null)
@@ -125,20 +135,35 @@ export class EssentialsRegistry implements ScopeCatalog {
           );
         }
       }
-      await tx.putType(id, values, current !== undefined);
-      return { type: { id, ...values }, created: current === undefined, before: current };
+      await tx.putType(id, values, current ? { exists: true } : { exists: false, owningTeam });
+      const type = { id, ...values };
+      await this.#audit(tx, actor, 'essentials.resource_type.put', id, requestId, {
+        created: !current,
+        ...(current ? {} : { owning_team: owningTeam }),
+        before: current ? publicType(current) : null,
+        after: type,
+      });
+      return { type, created: !current };
     });
-    await this.audit(actor, result.created ? 'resource_type.create' : 'resource_type.update', id, {
-      before: result.before ?? null,
-      after: result.type,
-    });
-    return { type: result.type, created: result.created };
+    return result;
   }
 
-  async deleteType(actor: EssentialsActor, id: string): Promise<void> {
-    await this.authorize(actor, id, 'resource_type.delete');
-    if (!(await this.store.deleteType(id))) throw typeNotFound(id);
-    await this.audit(actor, 'resource_type.delete', id, {});
+  async deleteType(
+    actor: EssentialsActor,
+    id: string,
+    requestId: string = internalRequestId('essentials'),
+  ): Promise<void> {
+    const existing = await this.store.getOwnedType(id);
+    if (!existing) throw typeNotFound(id);
+    await this.#authorize(actor, id, existing.owning_team);
+    await this.store.write(async (tx) => {
+      const current = await tx.lockType(id);
+      assertUnchanged(id, existing, current);
+      await tx.deleteType(id);
+      await this.#audit(tx, actor, 'essentials.resource_type.delete', id, requestId, {
+        before: publicType(existing),
+      });
+    });
   }
 
   /** Creates a scope or merges fields into it; `summary` is needed on creation. */
@@ -147,6 +172,7 @@ export class EssentialsRegistry implements ScopeCatalog {
     typeId: string,
     scopeId: string,
     body: ScopePut,
+    requestId: string = internalRequestId('essentials'),
   ): Promise<{ scope: Scope; created: boolean }> {
     if (body.id != null && body.id !== scopeId) {
       throw new InputError(`the body's id ${body.id} differs from the scope id ${scopeId} in the path`, {
@@ -159,10 +185,13 @@ export class EssentialsRegistry implements ScopeCatalog {
         { code: 'ID_MISMATCH' },
       );
     }
-    await this.authorize(actor, typeId, 'scope.put');
-    const result = await this.store.write(async (tx) => {
+    const existing = await this.store.getOwnedType(typeId);
+    if (!existing) throw typeNotFound(typeId);
+    await this.#authorize(actor, typeId, existing.owning_team);
+    return this.store.write(async (tx) => {
       // Locking the type serializes this with a concurrent removal of its owners.
       const type = await tx.lockType(typeId);
+      assertUnchanged(typeId, existing, type);
       if (!type) throw typeNotFound(typeId);
       const current = (await tx.scopes(typeId)).find((s) => s.id === scopeId);
       if (!current && body.summary == null) {
@@ -191,67 +220,94 @@ export class EssentialsRegistry implements ScopeCatalog {
         );
       }
       await tx.putScope(typeId, scopeId, values, current !== undefined);
-      return {
-        scope: { id: scopeId, resource_type_id: typeId, ...values },
+      const scope = { id: scopeId, resource_type_id: typeId, ...values };
+      await this.#audit(tx, actor, 'essentials.scope.put', `${typeId}.${scopeId}`, requestId, {
         created: !current,
-        before: current,
-      };
+        before: current ?? null,
+        after: scope,
+      });
+      return { scope, created: !current };
     });
-    await this.audit(actor, result.created ? 'scope.create' : 'scope.update', `${typeId}.${scopeId}`, {
-      before: result.before ?? null,
-      after: result.scope,
-    });
-    return { scope: result.scope, created: result.created };
   }
 
-  async deleteScope(actor: EssentialsActor, typeId: string, scopeId: string): Promise<void> {
-    await this.authorize(actor, typeId, 'scope.delete');
-    if (!(await this.store.deleteScope(typeId, scopeId))) {
-      await this.getType(typeId);
-      throw new NotFoundError(`scope ${scopeId} of resource type ${typeId} does not exist`, {
-        code: 'SCOPE_NOT_FOUND',
-      });
-    }
-    await this.audit(actor, 'scope.delete', `${typeId}.${scopeId}`, {});
+  async deleteScope(
+    actor: EssentialsActor,
+    typeId: string,
+    scopeId: string,
+    requestId: string = internalRequestId('essentials'),
+  ): Promise<void> {
+    const existing = await this.store.getOwnedType(typeId);
+    if (!existing) throw typeNotFound(typeId);
+    await this.#authorize(actor, typeId, existing.owning_team);
+    await this.store.write(async (tx) => {
+      assertUnchanged(typeId, existing, await tx.lockType(typeId));
+      if (!(await tx.deleteScope(typeId, scopeId))) {
+        throw new NotFoundError(`scope ${scopeId} of resource type ${typeId} does not exist`, {
+          code: 'SCOPE_NOT_FOUND',
+        });
+      }
+      await this.#audit(tx, actor, 'essentials.scope.delete', `${typeId}.${scopeId}`, requestId, {});
+    });
+  }
+
+  /** The team owning the application a type is named after (`pierone.images` → `pierone`). */
+  async #teamOfNamesake(typeId: string): Promise<string | null> {
+    const appId = typeId.split('.')[0] ?? typeId;
+    if (!this.deps.applications || !APPLICATION_ID_PATTERN.test(appId)) return null;
+    return (await this.deps.applications.getApplication(appId))?.team_id ?? null;
   }
 
   /**
-   * Administrators write everything; members of the team owning the application a type is
-   * named after write that type. Runs before any transaction: the directories may share the
-   * single embedded database connection.
+   * Administrators write everything; whoever may act for the type's owning team (fixed when
+   * the type was created) writes that type. No principal: a trusted platform write.
    */
-  private async authorize(actor: EssentialsActor, typeId: string, action: string): Promise<void> {
+  async #authorize(actor: EssentialsActor, typeId: string, owningTeam: string | null): Promise<void> {
     const principal = actor.principal;
-    if (!principal || isAdmin(principal, this.deps.adminPolicy)) return;
-    const { applications, teams } = this.deps;
-    const appId = typeId.split('.')[0]!;
-    if (applications && teams && principal.realm === 'employees' && APPLICATION_ID_PATTERN.test(appId)) {
-      const app = await applications.getApplication(appId);
-      if (app && (await teams.isMember(app.team_id, principal.uid))) return;
-    }
-    const error = new NotAllowedError(
-      `only platform administrators${applications && teams ? ` or members of the team owning application ${appId}` : ''} may change resource type ${typeId}`,
+    if (!principal || this.deps.policy.isAdmin(principal)) return;
+    if (owningTeam !== null && (await this.deps.policy.mayActFor(principal, owningTeam))) return;
+    throw new NotAllowedError(
+      owningTeam === null
+        ? `only platform administrators may change resource type ${typeId}`
+        : `only platform administrators or members of team ${owningTeam}, which owns it, may change resource type ${typeId}`,
+      { code: 'NOT_TYPE_OWNER' },
     );
-    await this.audit(actor, action, typeId, { reason: error.code }, 'failure');
-    throw error;
   }
 
-  private async audit(
+  #audit(
+    tx: EssentialsWriteTransaction,
     actor: EssentialsActor,
-    action: string,
-    id: string,
+    event: EssentialsEvent,
+    targetId: string,
+    requestId: string,
     details: Record<string, unknown>,
-    outcome: 'success' | 'failure' = 'success',
   ): Promise<void> {
-    await this.deps.auditLog.record({
-      service: 'essentials',
-      action,
-      actor: { uid: actor.uid, realm: actor.realm },
-      target: { type: action.startsWith('scope') ? 'scope' : 'resource_type', id },
-      outcome,
-      details,
+    return this.deps.audit(tx.executor, { event, actor, targetId, details, requestId });
+  }
+}
+
+/** Refuses a write when the type appeared, vanished or changed owner since it was authorized. */
+function assertUnchanged(
+  id: string,
+  authorized: OwnedResourceType | undefined,
+  locked: OwnedResourceType | undefined,
+): void {
+  if (
+    authorized?.owning_team !== locked?.owning_team ||
+    (authorized === undefined) !== (locked === undefined)
+  ) {
+    throw new ConflictError(`resource type ${id} changed while being written; try again`, {
+      code: 'CONCURRENT_MODIFICATION',
     });
   }
+}
+
+function publicType(type: OwnedResourceType): ResourceType {
+  return {
+    id: type.id,
+    name: type.name,
+    description: type.description,
+    resource_owners: type.resource_owners,
+  };
 }
 
 function typeNotFound(id: string): NotFoundError {

@@ -30,6 +30,8 @@ describeEachDatabase('essentials', migrations, (getDatabase) => {
   let robotAdmin: Headers;
   let jdoe: Headers;
   let bob: Headers;
+  let kioApp: HttpApp;
+  let teams: TeamStore;
 
   const put = (url: string, payload: unknown, headers: Headers = admin) =>
     app.inject({ method: 'PUT', url, headers, payload: payload as object });
@@ -39,7 +41,7 @@ describeEachDatabase('essentials', migrations, (getDatabase) => {
   beforeAll(async () => {
     const issuer = await createTestIssuer();
     ctx = createTestContext(getDatabase(), issuer.verifier, { adminUids: ['admin'] });
-    const teams = new TeamStore(getDatabase());
+    teams = new TeamStore(getDatabase());
     await teams.putTeam('team-a', { name: 'Team A', members: ['jdoe'] });
     const kio = createKioService(ctx, { teams });
     await kio.registry.put({ uid: 'stups', realm: 'services' }, 'order-engine', {
@@ -47,6 +49,7 @@ describeEachDatabase('essentials', migrations, (getDatabase) => {
       active: true,
       name: 'Order Engine',
     });
+    kioApp = await kio.createApp();
     service = createEssentialsService(ctx, { applications: kio.applications, teams });
     app = await service.createApp();
     await app.ready();
@@ -59,6 +62,25 @@ describeEachDatabase('essentials', migrations, (getDatabase) => {
   });
 
   describe('resource types', () => {
+    it('stores a lone surrogate in a text field together with its audit event', async () => {
+      const response = await put('/resource-types/odd_text', { name: 'odd', description: 'a\ud800b' });
+      expect(response.statusCode).toBe(201);
+      const [event] = await ctx.auditLog.query({ service: 'essentials', targetId: 'odd_text', limit: 1 });
+      expect(event).toMatchObject({
+        action: 'essentials.resource_type.put',
+        outcome: 'success',
+        request_id: response.headers['x-request-id'],
+      });
+      expect((event?.details as { after: { description: string } }).after.description).toBe('a\\ud800b');
+      const updated = await put('/resource-types/odd_text', { description: '\udc00 again' });
+      expect(updated.statusCode).toBe(200);
+      const events = await ctx.auditLog.query({ service: 'essentials', targetId: 'odd_text', limit: 5 });
+      expect(events.map((e) => e.request_id)).toEqual([
+        updated.headers['x-request-id'],
+        response.headers['x-request-id'],
+      ]);
+    });
+
     it('creates, reads, lists, merges and deletes', async () => {
       const created = await put('/resource-types/sales_order', {
         name: 'sales order',
@@ -241,13 +263,64 @@ describeEachDatabase('essentials', migrations, (getDatabase) => {
   });
 
   describe('who may write', () => {
+    it('keeps a type with its owner: registering a Kio application of the same name gains nothing', async () => {
+      // An administrator creates a type no application is named after: nobody but admins owns it.
+      expect((await put('/resource-types/ledger', { name: 'ledger' })).statusCode).toBe(201);
+      expect((await put('/resource-types/ledger', { name: 'mine' }, jdoe)).statusCode).toBe(403);
+      // jdoe registers an application called "ledger" in their own team …
+      const registered = await kioApp.inject({
+        method: 'PUT',
+        url: '/apps/ledger',
+        headers: jdoe,
+        payload: { team_id: 'team-a', active: true, name: 'Ledger' },
+      });
+      expect(registered.statusCode).toBe(201);
+      // … and still may not rewrite the type, its scopes, or delete it.
+      expect((await put('/resource-types/ledger', { name: 'mine' }, jdoe)).statusCode).toBe(403);
+      expect((await put('/resource-types/ledger/scopes/all', { summary: 'x' }, jdoe)).statusCode).toBe(403);
+      expect((await del('/resource-types/ledger', jdoe)).statusCode).toBe(403);
+      expect((await get('/resource-types/ledger')).json().name).toBe('ledger');
+      // A type created once the application exists belongs to the application's team.
+      expect((await put('/resource-types/ledger.entries', { name: 'entries' }, jdoe)).statusCode).toBe(201);
+      expect((await put('/resource-types/ledger.entries', { name: 'e' }, bob)).statusCode).toBe(403);
+    });
+
+    it('takes a membership change into account on the next request', async () => {
+      expect((await put('/resource-types/order-engine.live', { name: 'live' }, jdoe)).statusCode).toBe(201);
+      await teams.removeMember('team-a', 'jdoe');
+      try {
+        expect((await put('/resource-types/order-engine.live', { name: 'x' }, jdoe)).statusCode).toBe(403);
+      } finally {
+        await teams.addMember('team-a', 'jdoe');
+      }
+      expect((await put('/resource-types/order-engine.live', { name: 'y' }, jdoe)).statusCode).toBe(200);
+    });
+
+    it('audits anonymous writes as refused', async () => {
+      const response = await app.inject({
+        method: 'PUT',
+        url: '/resource-types/anon',
+        payload: { name: 'a' },
+      });
+      expect(response.statusCode).toBe(401);
+      const [event] = await ctx.auditLog.query({ service: 'essentials', actor: 'anonymous', limit: 1 });
+      expect(event).toMatchObject({
+        action: 'essentials.resource_type.put',
+        outcome: 'refused',
+        target_id: 'anon',
+        request_id: response.headers['x-request-id'],
+        details: { status: 401 },
+      });
+    });
+
     it('lets administrators and the owning application’s team write, nobody else', async () => {
       expect((await put('/resource-types/by-robot', { name: 'r' }, robotAdmin)).statusCode).toBe(201);
       const denied = await put('/resource-types/by-jdoe', { name: 'j' }, jdoe);
       expect(denied.statusCode).toBe(403);
-      expect(denied.json().detail).toBe(
-        'only platform administrators or members of the team owning application by-jdoe may change resource type by-jdoe',
-      );
+      expect(denied.json()).toMatchObject({
+        code: 'NOT_TYPE_OWNER',
+        detail: 'only platform administrators may change resource type by-jdoe',
+      });
       expect((await get('/resource-types/by-jdoe')).statusCode).toBe(404);
       // jdoe is in team-a, which owns the application order-engine.
       expect((await put('/resource-types/order-engine.items', { name: 'items' }, jdoe)).statusCode).toBe(201);
@@ -260,15 +333,18 @@ describeEachDatabase('essentials', migrations, (getDatabase) => {
       expect((await get('/resource-types/order-engine.items')).json().name).toBe('items');
       expect((await app.inject('/resource-types')).statusCode).toBe(401);
 
-      const events = await ctx.auditLog.query({ service: 'essentials', actor: 'bob', limit: 10 });
-      expect(events.map((e) => [e.action, e.outcome])).toEqual([
-        ['resource_type.delete', 'failure'],
-        ['scope.delete', 'failure'],
-        ['resource_type.put', 'failure'],
+      const events = (await ctx.auditLog.query({ service: 'essentials', actor: 'bob', limit: 10 })).filter(
+        (e) => e.target_id?.startsWith('order-engine.items'),
+      );
+      expect(events.map((e) => [e.action, e.outcome, e.target_id])).toEqual([
+        ['essentials.resource_type.delete', 'refused', 'order-engine.items'],
+        ['essentials.scope.delete', 'refused', 'order-engine.items/read'],
+        ['essentials.resource_type.put', 'refused', 'order-engine.items'],
       ]);
+      expect(events[0]).toMatchObject({ details: { status: 403, code: 'NOT_TYPE_OWNER' } });
       const created = await ctx.auditLog.query({
         service: 'essentials',
-        action: 'scope.create',
+        action: 'essentials.scope.put',
         actor: 'jdoe',
         limit: 1,
       });
@@ -276,6 +352,7 @@ describeEachDatabase('essentials', migrations, (getDatabase) => {
         target_type: 'scope',
         target_id: 'order-engine.items.read',
         outcome: 'success',
+        details: { created: true },
       });
     });
   });

@@ -1,10 +1,13 @@
 import type { ApplicationDirectory } from '../kio/contract.js';
+import { createAudit } from '../platform/audit/create-audit.js';
+import { TeamPolicy } from '../platform/authz/team-policy.js';
 import type { HttpApp } from '../platform/http/create-http-app.js';
 import { createServiceApp } from '../platform/http/create-service-app.js';
 import type { ServiceContext } from '../platform/service-context.js';
 import type { TeamDirectory } from '../teams/contract.js';
 import type { ScopeCatalog } from './contract.js';
 import { EssentialsRegistry } from './essentials-registry.js';
+import { ESSENTIALS_EVENTS } from './events.js';
 import { registerEssentialsRoutes } from './routes.js';
 import { EssentialsStore } from './store.js';
 
@@ -16,6 +19,7 @@ export {
 } from './essentials-registry.js';
 /** essentials' tables: `migrateToLatest(db, [{ component: 'essentials', migrations: essentialsMigrations }])`. */
 export { essentialsMigrations } from './migrations.js';
+export { ESSENTIALS_EVENTS, type EssentialsEvent } from './events.js';
 export { registerEssentialsRoutes } from './routes.js';
 export { EssentialsStore } from './store.js';
 
@@ -36,8 +40,9 @@ export interface EssentialsService {
 /**
  * Creates the essentials service. Run `essentialsMigrations` first. Writes are for platform
  * administrators (`isAdmin`: listed employees, services with `stups.admin`); given
- * `applications` and `teams`, also for members of the team owning the application a
- * resource type is named after (`pierone.images` → application `pierone`), as in the original.
+ * `applications` and `teams`, also for whoever may act for the team that owned the application
+ * a resource type is named after (`pierone.images` → application `pierone`) when the type was
+ * created, as in the original essentials.
  */
 export function createEssentialsService(
   ctx: ServiceContext,
@@ -48,11 +53,18 @@ export function createEssentialsService(
   } = {},
 ): EssentialsService {
   const store = new EssentialsStore(ctx.database);
+  const audit = createAudit(ctx.auditLog, 'essentials', ESSENTIALS_EVENTS);
+  // Without both directories nobody owns a type, so only administrators write.
+  const directories =
+    deps.applications && deps.teams ? { applications: deps.applications, teams: deps.teams } : undefined;
   const registry = new EssentialsRegistry(store, {
-    auditLog: ctx.auditLog,
-    adminPolicy: ctx.adminPolicy,
-    applications: deps.applications,
-    teams: deps.teams,
+    audit,
+    policy: new TeamPolicy({
+      teams: directories?.teams ?? { isMember: async () => false },
+      applications: directories?.applications ?? { getApplication: async () => undefined },
+      adminPolicy: ctx.adminPolicy,
+    }),
+    applications: directories?.applications,
     validResourceOwners: deps.validResourceOwners,
   });
   return {
@@ -65,7 +77,7 @@ export function createEssentialsService(
         title: 'essentials API',
         description: 'STUPS resource types and scopes',
       });
-      registerEssentialsRoutes(app, { registry, verifier: ctx.verifier });
+      registerEssentialsRoutes(app, { registry, verifier: ctx.verifier, audit });
       return app;
     },
   };

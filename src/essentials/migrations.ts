@@ -29,4 +29,12 @@ export const essentialsMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '002-resource-type-owning-team': {
+    async up(db: Kysely<unknown>) {
+      // The team that owns a type, fixed when it is created. Authorising against whichever Kio
+      // application has the type's name *now* let anyone register that name and take the type
+      // over. Types created before this migration have no owner: only administrators write them.
+      await db.schema.alterTable('essentials_resource_types').addColumn('owning_team', 'text').execute();
+    },
+  },
 };

@@ -1,5 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { Audit } from '../platform/audit/create-audit.js';
+import { auditRefusals } from '../platform/audit/refusal-audit.js';
 import { principalOf, requireAuth } from '../platform/auth/http-auth.js';
 import type { TokenVerifier } from '../platform/auth/token-verifier.js';
 import type { HttpApp } from '../platform/http/create-http-app.js';
@@ -13,6 +15,7 @@ import {
   ScopeSchema,
 } from './contract.js';
 import type { EssentialsActor, EssentialsRegistry } from './essentials-registry.js';
+import type { EssentialsEvent } from './events.js';
 
 // Reads accept any short string: an id that cannot exist is simply not found.
 const TypeParams = z.object({ id: z.string().min(1).max(200) });
@@ -26,9 +29,10 @@ function actorOf(request: FastifyRequest): EssentialsActor {
 /** essentials' HTTP API: `/resource-types…` and their `/scopes…`. */
 export function registerEssentialsRoutes(
   app: HttpApp,
-  deps: { registry: EssentialsRegistry; verifier: TokenVerifier },
+  deps: { registry: EssentialsRegistry; verifier: TokenVerifier; audit: Audit<EssentialsEvent> },
 ): void {
-  const { registry } = deps;
+  const { registry, audit } = deps;
+  auditRefusals(app, audit);
   const authenticated = requireAuth(deps.verifier);
   const types = { tags: ['resource types'], security: [{ bearer: [] }] };
   const scopes = { tags: ['scopes'], security: [{ bearer: [] }] };
@@ -62,6 +66,7 @@ export function registerEssentialsRoutes(
     '/resource-types/:id',
     {
       preHandler: authenticated,
+      config: audit.route('essentials.resource_type.put'),
       schema: {
         ...types,
         summary: 'Create a resource type or merge fields into it',
@@ -71,7 +76,12 @@ export function registerEssentialsRoutes(
       },
     },
     async (request, reply) => {
-      const { type, created } = await registry.putType(actorOf(request), request.params.id, request.body);
+      const { type, created } = await registry.putType(
+        actorOf(request),
+        request.params.id,
+        request.body,
+        request.id,
+      );
       if (created) reply.status(201).header('location', `/resource-types/${type.id}`);
       return type;
     },
@@ -80,10 +90,11 @@ export function registerEssentialsRoutes(
     '/resource-types/:id',
     {
       preHandler: authenticated,
+      config: audit.route('essentials.resource_type.delete'),
       schema: { ...types, summary: 'Delete a resource type and its scopes', params: TypeParams },
     },
     async (request, reply) => {
-      await registry.deleteType(actorOf(request), request.params.id);
+      await registry.deleteType(actorOf(request), request.params.id, request.id);
       return reply.status(204).send();
     },
   );
@@ -113,6 +124,7 @@ export function registerEssentialsRoutes(
     '/resource-types/:id/scopes/:scope',
     {
       preHandler: authenticated,
+      config: audit.route('essentials.scope.put'),
       schema: {
         ...scopes,
         summary: 'Create a scope or merge fields into it',
@@ -123,16 +135,26 @@ export function registerEssentialsRoutes(
     },
     async (request, reply) => {
       const { id, scope: scopeId } = request.params;
-      const { scope, created } = await registry.putScope(actorOf(request), id, scopeId, request.body);
+      const { scope, created } = await registry.putScope(
+        actorOf(request),
+        id,
+        scopeId,
+        request.body,
+        request.id,
+      );
       if (created) reply.status(201).header('location', `/resource-types/${id}/scopes/${scope.id}`);
       return scope;
     },
   );
   app.delete(
     '/resource-types/:id/scopes/:scope',
-    { preHandler: authenticated, schema: { ...scopes, summary: 'Delete a scope', params: ScopeParams } },
+    {
+      preHandler: authenticated,
+      config: audit.route('essentials.scope.delete'),
+      schema: { ...scopes, summary: 'Delete a scope', params: ScopeParams },
+    },
     async (request, reply) => {
-      await registry.deleteScope(actorOf(request), request.params.id, request.params.scope);
+      await registry.deleteScope(actorOf(request), request.params.id, request.params.scope, request.id);
       return reply.status(204).send();
     },
   );

@@ -15,6 +15,8 @@ interface EssentialsTables {
     name: string;
     description: string | null;
     resource_owners: unknown;
+    /** The team whose members may write the type besides administrators; null: administrators only. */
+    owning_team: string | null;
     created: Generated<Date>;
     last_modified: Generated<Date>;
   };
@@ -32,14 +34,28 @@ interface EssentialsTables {
 }
 
 export type ResourceTypeValues = Omit<ResourceType, 'id'>;
+
+/** A resource type with the team that owns it (not part of the API: ownership is fixed at creation). */
+export type OwnedResourceType = ResourceType & { owning_team: string | null };
 export type ScopeValues = Omit<Scope, 'id' | 'resource_type_id'>;
 
 /** The read-modify-write primitives of one transaction; `lockType` serializes writers of a type. */
 export interface EssentialsWriteTransaction {
-  lockType(id: string): Promise<ResourceType | undefined>;
+  /** The transaction itself, for the audit event that must commit with the change. */
+  readonly executor: Kysely<unknown>;
+  lockType(id: string): Promise<OwnedResourceType | undefined>;
   scopes(typeId: string): Promise<Scope[]>;
-  putType(id: string, values: ResourceTypeValues, exists: boolean): Promise<void>;
+  /** Updates a type, or creates it owned by `owningTeam`. */
+  putType(
+    id: string,
+    values: ResourceTypeValues,
+    existing: { exists: true } | { exists: false; owningTeam: string | null },
+  ): Promise<void>;
   putScope(typeId: string, scopeId: string, values: ScopeValues, exists: boolean): Promise<void>;
+  /** Deletes a type and, by the foreign key, its scopes. */
+  deleteType(id: string): Promise<void>;
+  /** Says whether the scope existed. */
+  deleteScope(typeId: string, scopeId: string): Promise<boolean>;
 }
 
 const SCOPE_COLUMNS = [
@@ -65,6 +81,19 @@ export class EssentialsStore {
   }
 
   async getType(id: string): Promise<ResourceType | undefined> {
+    const type = await readType(this.#db, id, false);
+    return (
+      type && {
+        id: type.id,
+        name: type.name,
+        description: type.description,
+        resource_owners: type.resource_owners,
+      }
+    );
+  }
+
+  /** The type with its owning team, for authorization. */
+  async getOwnedType(id: string): Promise<OwnedResourceType | undefined> {
     return readType(this.#db, id, false);
   }
 
@@ -108,24 +137,6 @@ export class EssentialsStore {
     return type && scope ? { ...scope, name: fullName, resource_owners: type.resource_owners } : undefined;
   }
 
-  /** Deletes a type and, by the foreign key, its scopes; says whether it existed. */
-  async deleteType(id: string): Promise<boolean> {
-    const result = await this.#db
-      .deleteFrom('essentials_resource_types')
-      .where('id', '=', id)
-      .executeTakeFirst();
-    return result.numDeletedRows > 0n;
-  }
-
-  async deleteScope(typeId: string, scopeId: string): Promise<boolean> {
-    const result = await this.#db
-      .deleteFrom('essentials_scopes')
-      .where('resource_type_id', '=', typeId)
-      .where('id', '=', scopeId)
-      .executeTakeFirst();
-    return result.numDeletedRows > 0n;
-  }
-
   async write<T>(body: (tx: EssentialsWriteTransaction) => Promise<T>): Promise<T> {
     return this.#db.transaction().execute((trx) => body(writeTransaction(trx)));
   }
@@ -133,15 +144,16 @@ export class EssentialsStore {
 
 function writeTransaction(trx: Transaction<EssentialsTables>): EssentialsWriteTransaction {
   return {
+    executor: trx as unknown as Kysely<unknown>,
     lockType: (id) => readType(trx, id, true),
     scopes: (typeId) => readScopes(trx, typeId),
-    async putType(id, values, exists) {
+    async putType(id, values, existing) {
       const row = {
         name: values.name,
         description: values.description,
         resource_owners: JSON.stringify(values.resource_owners),
       };
-      if (exists) {
+      if (existing.exists) {
         await trx
           .updateTable('essentials_resource_types')
           .set({ ...row, last_modified: new Date() })
@@ -150,7 +162,7 @@ function writeTransaction(trx: Transaction<EssentialsTables>): EssentialsWriteTr
       } else {
         await trx
           .insertInto('essentials_resource_types')
-          .values({ id, ...row })
+          .values({ id, ...row, owning_team: existing.owningTeam })
           .execute();
       }
     },
@@ -169,6 +181,17 @@ function writeTransaction(trx: Transaction<EssentialsTables>): EssentialsWriteTr
           .execute();
       }
     },
+    async deleteType(id) {
+      await trx.deleteFrom('essentials_resource_types').where('id', '=', id).execute();
+    },
+    async deleteScope(typeId, scopeId) {
+      const result = await trx
+        .deleteFrom('essentials_scopes')
+        .where('resource_type_id', '=', typeId)
+        .where('id', '=', scopeId)
+        .executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    },
   };
 }
 
@@ -176,10 +199,10 @@ async function readType(
   db: Kysely<EssentialsTables>,
   id: string,
   lock: boolean,
-): Promise<ResourceType | undefined> {
+): Promise<OwnedResourceType | undefined> {
   let q = db
     .selectFrom('essentials_resource_types')
-    .select(['id', 'name', 'description', 'resource_owners'])
+    .select(['id', 'name', 'description', 'resource_owners', 'owning_team'])
     .where('id', '=', id);
   if (lock) q = q.forUpdate();
   const row = await q.executeTakeFirst();
