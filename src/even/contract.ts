@@ -40,7 +40,9 @@ export const AccessRequestBodySchema = z.strictObject({
     .string({ error: 'is required' })
     .trim()
     .min(1, 'is required: say why you need access')
-    .max(1000, 'must be at most 1000 characters'),
+    .max(1000, 'must be at most 1000 characters')
+    // PostgreSQL cannot store U+0000 in text: refused here rather than failing the insert.
+    .refine((v) => !v.includes('\u0000'), 'must not contain NUL characters'),
   remote_host: Hostname.optional().nullable(),
   lifetime_minutes: wholeNumber(
     z

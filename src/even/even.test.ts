@@ -73,6 +73,10 @@ describeEachDatabase('even', migrations, (getDatabase) => {
     for (const uid of ['jdoe', 'bob', 'nokey', 'loner', 'gone', 'alice', 'admin']) {
       auth[uid] = { authorization: `Bearer ${await issuer.token({ uid })}` };
     }
+    // A service whose name happens to be an employee's uid.
+    auth.serviceJdoe = {
+      authorization: `Bearer ${await issuer.token({ uid: 'jdoe', realm: 'services', scopes: ['uid'] })}`,
+    };
   });
 
   beforeEach(() => {
@@ -108,10 +112,12 @@ describeEachDatabase('even', migrations, (getDatabase) => {
       last_modified: '2026-03-01T10:00:00.000Z',
       last_modified_by: 'jdoe',
     });
-    const [event] = await auditLog.query({ service: 'even', action: 'POST /access-requests', limit: 1 });
-    expect(event).toMatchObject({ actor: 'jdoe', outcome: 'success' });
-    expect(event!.details).toMatchObject({
-      status: 200,
+    const events = await auditLog.query({ service: 'even', targetId: String(list.json()[0].id), limit: 5 });
+    expect(events.map((e) => [e.action, e.actor, e.actor_realm, e.outcome, e.request_id])).toEqual([
+      ['even.access_request.grant', 'jdoe', 'employees', 'success', response.headers['x-request-id']],
+      ['even.access_request.create', 'jdoe', 'employees', 'success', response.headers['x-request-id']],
+    ]);
+    expect(events[0]!.details).toMatchObject({
       request_status: 'GRANTED',
       hostname: HOST_A,
       username: 'jdoe',
@@ -272,9 +278,22 @@ describeEachDatabase('even', migrations, (getDatabase) => {
     });
     const [event] = await auditLog.query({ service: 'even', actor: 'bob', limit: 1 });
     expect(event).toMatchObject({
-      outcome: 'failure',
-      details: expect.objectContaining({ status: 403, hostname: HOST_A }),
+      action: 'even.access_request.create',
+      outcome: 'refused',
+      details: expect.objectContaining({
+        request_status: 'DENIED',
+        code: 'HOST_NOT_ALLOWED',
+        hostname: HOST_A,
+      }),
     });
+    // Refused once, not twice: the DENIED row's event is the refusal's record.
+    const bobs = await auditLog.query({
+      service: 'even',
+      actor: 'bob',
+      targetId: event!.target_id!,
+      limit: 5,
+    });
+    expect(bobs).toHaveLength(1);
   });
 
   it('lets an administrator request access for a team member', async () => {
@@ -374,8 +393,18 @@ describeEachDatabase('even', migrations, (getDatabase) => {
     expect((await app.inject({ url: '/access-requests?status=GRANTED', headers: auth.jdoe })).json()).toEqual(
       [],
     );
-    const [event] = await auditLog.query({ service: 'even', action: 'access.expire', limit: 1 });
-    expect(event).toMatchObject({ actor: 'even', outcome: 'success' });
+    const [event] = await auditLog.query({ service: 'even', action: 'even.access_request.expire', limit: 1 });
+    expect(event).toMatchObject({
+      actor: 'even',
+      outcome: 'success',
+      request_id: expect.stringMatching(/^even-expiry-/),
+    });
+    const [bastionEvent] = await auditLog.query({
+      service: 'even',
+      action: 'even.access_request.revoke_on_bastion',
+      limit: 1,
+    });
+    expect(bastionEvent).toMatchObject({ actor: 'even', outcome: 'success' });
     // A second run finds nothing: each grant is claimed once.
     expect((await service.expireDue(new Date(now.getTime() + 120 * 60_000))).expired).toEqual([]);
   });
@@ -414,6 +443,60 @@ describeEachDatabase('even', migrations, (getDatabase) => {
       (await app.inject({ method: 'DELETE', url: '/access-requests/999999', headers: auth.admin }))
         .statusCode,
     ).toBe(404);
+  });
+
+  it('does not take a service for the employee of the same name', async () => {
+    const before = bastion.calls.length;
+    const asService = await post('serviceJdoe', { hostname: HOST_A, reason: 'I am jdoe, honestly' });
+    expect(asService.statusCode).toBe(403);
+    expect(asService.json()).toMatchObject({ code: 'NOT_YOURSELF' });
+    const named = await post('serviceJdoe', { hostname: HOST_A, reason: 'x', username: 'jdoe' });
+    expect(named.statusCode).toBe(403);
+    expect(bastion.calls.length).toBe(before);
+
+    // Nor may it end the employee's grant.
+    await post('jdoe', { hostname: HOST_A, reason: 'mine' });
+    const [grant] = (await app.inject({ url: '/access-requests?status=GRANTED', headers: auth.jdoe })).json();
+    const revoke = await app.inject({
+      method: 'DELETE',
+      url: `/access-requests/${grant.id}`,
+      headers: auth.serviceJdoe,
+    });
+    expect(revoke.statusCode).toBe(403);
+    const [event] = await auditLog.query({ service: 'even', action: 'even.access_request.revoke', limit: 1 });
+    expect(event).toMatchObject({
+      actor: 'jdoe',
+      actor_realm: 'services',
+      outcome: 'refused',
+      target_id: String(grant.id),
+      request_id: revoke.headers['x-request-id'],
+    });
+  });
+
+  it('stores a grant and its audit events together, whatever text the reason holds', async () => {
+    for (const reason of ['lone \ud800 surrogate', 'nul \u0000 byte', '\udc00']) {
+      const calls = bastion.calls.length;
+      const response = await post('jdoe', { hostname: HOST_A, reason });
+      const rows = (
+        await app.inject({ url: '/access-requests?username=jdoe&limit=1000', headers: auth.jdoe })
+      ).json() as { id: number; reason: string }[];
+      const events = await auditLog.query({ service: 'even', actor: 'jdoe', limit: 1000 });
+      const audited = events.filter((e) => e.request_id === response.headers['x-request-id']);
+      if (response.statusCode === 200) {
+        // Granted: the bastion ran, so the request and both its events must be there.
+        expect(bastion.calls.length).toBe(calls + 1);
+        expect(audited.map((e) => e.action)).toEqual([
+          'even.access_request.grant',
+          'even.access_request.create',
+        ]);
+        expect(rows.some((r) => String(r.id) === audited[0]!.target_id)).toBe(true);
+      } else {
+        // Refused as bad input: nothing ran, nothing was stored.
+        expect([reason, response.statusCode]).toEqual([reason, 400]);
+        expect(bastion.calls.length).toBe(calls);
+        expect(audited).toEqual([]);
+      }
+    }
   });
 
   it('runs the expiry job in the background until stopped', async () => {

@@ -1,3 +1,5 @@
+import { createAudit } from '../platform/audit/create-audit.js';
+import { TeamPolicy } from '../platform/authz/team-policy.js';
 import type { HttpApp } from '../platform/http/create-http-app.js';
 import { createServiceApp } from '../platform/http/create-service-app.js';
 import type { ServiceContext } from '../platform/service-context.js';
@@ -6,6 +8,7 @@ import type { UserDirectory } from '../users/contract.js';
 import { AccessGranting, type ExpiryRun } from './access-granting.js';
 import { type BastionClient, SshBastionClient } from './bastion-client.js';
 import { type EvenConfig, type EvenConfigInput, parseEvenConfig } from './config.js';
+import { EVEN_EVENTS } from './events.js';
 import { HostPolicy } from './host-policy.js';
 import { registerEvenRoutes } from './routes.js';
 import { AccessRequestStore } from './store.js';
@@ -20,6 +23,7 @@ export {
   parseEvenConfig,
 } from './config.js';
 export * from './contract.js';
+export { EVEN_EVENTS, type EvenEvent } from './events.js';
 export { grantCommand, revokeCommand } from './forced-command.js';
 export { type BastionTarget, compileHostnameTemplate, HostPolicy } from './host-policy.js';
 export { generateEvenKeyPair } from './keys.js';
@@ -72,14 +76,20 @@ export function createEvenService(ctx: ServiceContext, deps: EvenServiceDeps): E
       idleTimeoutMs: config.ssh.idleTimeoutMs,
       maxConnectionsPerHost: config.ssh.maxConnectionsPerHost,
     });
+  const audit = createAudit(ctx.auditLog, 'even', EVEN_EVENTS);
   const granting = new AccessGranting({
     store,
     teams: deps.teams,
     users: deps.users,
     policy: new HostPolicy(config, config.ssh.port),
     bastion,
-    auditLog: ctx.auditLog,
-    adminPolicy: ctx.adminPolicy,
+    audit,
+    // even asks only who is an employee and who administers; services act for no team here.
+    teamPolicy: new TeamPolicy({
+      teams: deps.teams,
+      applications: { getApplication: async () => undefined },
+      adminPolicy: ctx.adminPolicy,
+    }),
     logger,
     defaultLifetimeMinutes: config.defaultLifetimeMinutes,
     maxLifetimeMinutes: config.maxLifetimeMinutes,
@@ -108,9 +118,8 @@ export function createEvenService(ctx: ServiceContext, deps: EvenServiceDeps): E
         service: 'even',
         title: 'even',
         description: 'STUPS SSH access granting service',
-        auditMutations: true,
       });
-      registerEvenRoutes(app, { granting, verifier: ctx.verifier });
+      registerEvenRoutes(app, { granting, verifier: ctx.verifier, audit });
       return app;
     },
     start() {

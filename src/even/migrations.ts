@@ -44,4 +44,10 @@ export const evenMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '002-created-by-realm': {
+    async up(db: Kysely<unknown>) {
+      // Who requested, with the realm: a service named like an employee is not that employee.
+      await db.schema.alterTable('even_access_requests').addColumn('created_by_realm', 'text').execute();
+    },
+  },
 };

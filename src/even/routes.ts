@@ -1,29 +1,33 @@
 import { z } from 'zod';
+import type { Audit } from '../platform/audit/create-audit.js';
+import { auditRefusals } from '../platform/audit/refusal-audit.js';
 import { principalOf, requireAuth } from '../platform/auth/http-auth.js';
 import type { TokenVerifier } from '../platform/auth/token-verifier.js';
-import { NotAllowedError, StupsError } from '../platform/errors.js';
 import type { HttpApp } from '../platform/http/create-http-app.js';
 import { UidSchema } from '../users/contract.js';
 import type { AccessGranting } from './access-granting.js';
 import { AccessRequestBodySchema, AccessRequestQuerySchema, AccessRequestSchema } from './contract.js';
+import type { EvenEvent } from './events.js';
 
 const bearer = [{ bearer: [] }];
 
 /**
  * even's HTTP API (STUPS contract): request access, list requests, serve public keys to the
- * bastions. Every POST and DELETE is recorded in the audit log by the HTTP kernel, with the
- * request's id, host, user and outcome added here.
+ * bastions. The domain audits every change in its transaction; refusals it did not record
+ * (no token, not allowed to revoke, not granted) are audited by the refusal hook.
  */
 export function registerEvenRoutes(
   app: HttpApp,
-  deps: { granting: AccessGranting; verifier: TokenVerifier },
+  deps: { granting: AccessGranting; verifier: TokenVerifier; audit: Audit<EvenEvent> },
 ): void {
   const authenticated = requireAuth(deps.verifier);
+  auditRefusals(app, deps.audit);
 
   app.post(
     '/access-requests',
     {
       preHandler: authenticated,
+      config: deps.audit.route('even.access_request.create'),
       schema: {
         summary: 'Request SSH access to a bastion (granted at once to members of the owning team)',
         tags: ['access-requests'],
@@ -33,34 +37,9 @@ export function registerEvenRoutes(
       },
     },
     async (request, reply) => {
-      const body = request.body;
-      const facts = {
-        hostname: body.hostname,
-        username: body.username ?? principalOf(request).uid,
-        remote_host: body.remote_host ?? null,
-        reason: body.reason,
-      };
-      request.auditDetails = facts;
-      try {
-        const { request: granted, message } = await deps.granting.request(principalOf(request), body);
-        request.auditDetails = {
-          ...facts,
-          id: granted.id,
-          request_status: granted.status,
-          expires_at: granted.expires_at,
-        };
-        reply.type('text/plain; charset=utf-8');
-        return message;
-      } catch (error) {
-        if (error instanceof StupsError) {
-          request.auditDetails = {
-            ...facts,
-            request_status: error instanceof NotAllowedError ? 'DENIED' : 'FAILED',
-            error: error.message,
-          };
-        }
-        throw error;
-      }
+      const { message } = await deps.granting.request(principalOf(request), request.body, request.id);
+      reply.type('text/plain; charset=utf-8');
+      return message;
     },
   );
 
@@ -83,6 +62,7 @@ export function registerEvenRoutes(
     '/access-requests/:id',
     {
       preHandler: authenticated,
+      config: deps.audit.route('even.access_request.revoke'),
       schema: {
         summary: 'Revoke a granted access before it runs out',
         tags: ['access-requests'],
@@ -91,16 +71,7 @@ export function registerEvenRoutes(
         response: { 200: AccessRequestSchema },
       },
     },
-    async (request) => {
-      const revoked = await deps.granting.revoke(principalOf(request), request.params.id);
-      request.auditDetails = {
-        username: revoked.username,
-        hostname: revoked.hostname,
-        request_status: revoked.status,
-        status_reason: revoked.status_reason,
-      };
-      return revoked;
-    },
+    async (request) => deps.granting.revoke(principalOf(request), request.params.id, request.id),
   );
 
   app.get(

@@ -1,4 +1,4 @@
-import { type Generated, type Kysely, type Selectable, sql } from 'kysely';
+import { type Generated, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../platform/db/database.js';
 import { formatTimestamp } from '../platform/db/timestamps.js';
 import type { AccessRequest, AccessRequestQuery, AccessRequestStatus } from './contract.js';
@@ -15,6 +15,8 @@ interface AccessRequestsTable {
   expires_at: Date | null;
   created: Date;
   created_by: string;
+  /** Null for requests stored before the realm was recorded. */
+  created_by_realm: string | null;
   last_modified: Date;
   last_modified_by: string;
 }
@@ -34,7 +36,28 @@ export interface NewAccessRequest {
   status: AccessRequestStatus;
   statusReason: string | null;
   actor: string;
+  actorRealm: string;
   now: Date;
+}
+
+export interface StatusChange {
+  from: readonly AccessRequestStatus[];
+  to: AccessRequestStatus;
+  reason: string | null;
+  actor: string;
+  now: Date;
+  expiresAt?: Date | null;
+}
+
+/** The writes of one transaction; its audit event goes through `executor` and commits with them. */
+export interface AccessRequestWriteTransaction {
+  readonly executor: Kysely<unknown>;
+  insert(request: NewAccessRequest): Promise<AccessRequest>;
+  /** Moves a request to a new status; `from` guards against racing transitions. */
+  transition(id: number, change: StatusChange): Promise<AccessRequest | undefined>;
+  /** Claims every grant that has run out by marking it EXPIRED in one statement. */
+  claimExpired(now: Date, actor: string): Promise<AccessRequest[]>;
+  setStatusReason(id: number, reason: string): Promise<void>;
 }
 
 /** Access requests and their status history; the only module that touches even's table. */
@@ -44,56 +67,6 @@ export class AccessRequestStore {
     this.#db = database.kysely<EvenTables>();
   }
 
-  async insert(request: NewAccessRequest): Promise<AccessRequest> {
-    const row = await this.#db
-      .insertInto('even_access_requests')
-      .values({
-        username: request.username,
-        hostname: request.hostname,
-        reason: request.reason,
-        remote_host: request.remoteHost,
-        status: request.status,
-        status_reason: request.statusReason,
-        lifetime_minutes: request.lifetimeMinutes,
-        expires_at: null,
-        created: request.now,
-        created_by: request.actor,
-        last_modified: request.now,
-        last_modified_by: request.actor,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return toAccessRequest(row);
-  }
-
-  /** Moves a request to a new status; `from` guards against racing transitions. */
-  async transition(
-    id: number,
-    change: {
-      from: readonly AccessRequestStatus[];
-      to: AccessRequestStatus;
-      reason: string | null;
-      actor: string;
-      now: Date;
-      expiresAt?: Date | null;
-    },
-  ): Promise<AccessRequest | undefined> {
-    const row = await this.#db
-      .updateTable('even_access_requests')
-      .set({
-        status: change.to,
-        status_reason: change.reason,
-        last_modified: change.now,
-        last_modified_by: change.actor,
-        ...(change.expiresAt === undefined ? {} : { expires_at: change.expiresAt }),
-      })
-      .where('id', '=', String(id))
-      .where('status', 'in', change.from)
-      .returningAll()
-      .executeTakeFirst();
-    return row && toAccessRequest(row);
-  }
-
   async get(id: number): Promise<AccessRequest | undefined> {
     const row = await this.#db
       .selectFrom('even_access_requests')
@@ -101,6 +74,16 @@ export class AccessRequestStore {
       .where('id', '=', String(id))
       .executeTakeFirst();
     return row && toAccessRequest(row);
+  }
+
+  /** Who created a request; `realm` is null for requests stored before it was recorded. */
+  async creatorOf(id: number): Promise<{ uid: string; realm: string | null } | undefined> {
+    const row = await this.#db
+      .selectFrom('even_access_requests')
+      .select(['created_by', 'created_by_realm'])
+      .where('id', '=', String(id))
+      .executeTakeFirst();
+    return row && { uid: row.created_by, realm: row.created_by_realm };
   }
 
   /** Newest first. */
@@ -120,26 +103,6 @@ export class AccessRequestStore {
     return rows.map(toAccessRequest);
   }
 
-  /**
-   * Claims every grant that has run out by marking it EXPIRED in one statement, so that of
-   * several replicas running the job exactly one handles each grant.
-   */
-  async claimExpired(now: Date, actor: string): Promise<AccessRequest[]> {
-    const rows = await this.#db
-      .updateTable('even_access_requests')
-      .set({
-        status: 'EXPIRED',
-        status_reason: 'the grant ran out',
-        last_modified: now,
-        last_modified_by: actor,
-      })
-      .where('status', '=', 'GRANTED')
-      .where('expires_at', '<=', now)
-      .returningAll()
-      .execute();
-    return rows.map(toAccessRequest);
-  }
-
   /** The latest expiry among live grants of a user on a bastion (another grant may outlast one). */
   async liveUntil(username: string, hostname: string, now: Date): Promise<Date | undefined> {
     const row = await this.#db
@@ -153,13 +116,76 @@ export class AccessRequestStore {
     return row?.until ? new Date(row.until) : undefined;
   }
 
-  async setStatusReason(id: number, reason: string): Promise<void> {
-    await this.#db
-      .updateTable('even_access_requests')
-      .set({ status_reason: reason })
-      .where('id', '=', String(id))
-      .execute();
+  async write<T>(body: (tx: AccessRequestWriteTransaction) => Promise<T>): Promise<T> {
+    return this.#db.transaction().execute((trx) => body(writeTransaction(trx)));
   }
+}
+
+function writeTransaction(trx: Transaction<EvenTables>): AccessRequestWriteTransaction {
+  return {
+    executor: trx as unknown as Kysely<unknown>,
+    async insert(request) {
+      const row = await trx
+        .insertInto('even_access_requests')
+        .values({
+          username: request.username,
+          hostname: request.hostname,
+          reason: request.reason,
+          remote_host: request.remoteHost,
+          status: request.status,
+          status_reason: request.statusReason,
+          lifetime_minutes: request.lifetimeMinutes,
+          expires_at: null,
+          created: request.now,
+          created_by: request.actor,
+          created_by_realm: request.actorRealm,
+          last_modified: request.now,
+          last_modified_by: request.actor,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toAccessRequest(row);
+    },
+    async transition(id, change) {
+      const row = await trx
+        .updateTable('even_access_requests')
+        .set({
+          status: change.to,
+          status_reason: change.reason,
+          last_modified: change.now,
+          last_modified_by: change.actor,
+          ...(change.expiresAt === undefined ? {} : { expires_at: change.expiresAt }),
+        })
+        .where('id', '=', String(id))
+        .where('status', 'in', change.from)
+        .returningAll()
+        .executeTakeFirst();
+      return row && toAccessRequest(row);
+    },
+    // One statement, so that of several replicas running the job exactly one handles each grant.
+    async claimExpired(now, actor) {
+      const rows = await trx
+        .updateTable('even_access_requests')
+        .set({
+          status: 'EXPIRED',
+          status_reason: 'the grant ran out',
+          last_modified: now,
+          last_modified_by: actor,
+        })
+        .where('status', '=', 'GRANTED')
+        .where('expires_at', '<=', now)
+        .returningAll()
+        .execute();
+      return rows.map(toAccessRequest);
+    },
+    async setStatusReason(id, reason) {
+      await trx
+        .updateTable('even_access_requests')
+        .set({ status_reason: reason })
+        .where('id', '=', String(id))
+        .execute();
+    },
+  };
 }
 
 function toAccessRequest(row: Row): AccessRequest {

@@ -80,3 +80,18 @@ function objectOf(event: string): string {
 export function internalRequestId(origin: string): string {
   return `${origin}-${randomUUID()}`;
 }
+
+const auditedErrors = new WeakSet<object>();
+
+/**
+ * Marks a refusal the domain has already audited in its own transaction (e.g. even stores a
+ * DENIED request with its event), so the route's refusal hook does not record it twice.
+ */
+export function markAudited<T extends object>(error: T): T {
+  auditedErrors.add(error);
+  return error;
+}
+
+export function isAudited(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && auditedErrors.has(error);
+}

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { StupsError } from '../errors.js';
 import type { HttpApp } from '../http/create-http-app.js';
-import type { Audit } from './create-audit.js';
+import { type Audit, isAudited } from './create-audit.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -30,6 +30,7 @@ export function auditRefusals<E extends string>(app: HttpApp, audit: Audit<E>): 
     const event = request.routeOptions.config.auditEvent;
     if (event === undefined || !known.has(event)) return payload;
     const error = errors.get(request);
+    if (isAudited(error)) return payload;
     const params = (request.params ?? {}) as Record<string, unknown>;
     await audit.standalone({
       event: event as E,
