@@ -4,6 +4,7 @@ import type { ServiceContext } from '../platform/service-context.js';
 import { registerTeamRoutes } from './routes.js';
 import { TeamStore } from './team-store.js';
 
+export { TEAMS_EVENTS, type TeamsEvent } from './events.js';
 export { teamMigrations } from './migrations.js';
 export { TeamStore } from './team-store.js';
 
@@ -21,7 +22,6 @@ export function createTeamService(ctx: ServiceContext): TeamService {
       const app = await createServiceApp(ctx, {
         service: 'teams',
         title: 'STUPS Team Service',
-        auditMutations: true,
       });
       registerTeamRoutes(app, ctx, store);
       return app;

@@ -1,7 +1,11 @@
 import type { FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { isAdmin, principalOf, requireAuth } from '../platform/auth/http-auth.js';
-import { NotAllowedError, NotFoundError } from '../platform/errors.js';
+import { createAudit } from '../platform/audit/create-audit.js';
+import { auditRefusals } from '../platform/audit/refusal-audit.js';
+import { principalOf, requireAuth } from '../platform/auth/http-auth.js';
+import { TeamPolicy } from '../platform/authz/team-policy.js';
+import { NotFoundError } from '../platform/errors.js';
 import type { HttpApp } from '../platform/http/create-http-app.js';
 import type { ServiceContext } from '../platform/service-context.js';
 import { UidSchema } from '../users/contract.js';
@@ -14,6 +18,7 @@ import {
   TeamSchema,
   TeamSummarySchema,
 } from './contract.js';
+import { TEAMS_EVENTS, type TeamsEvent } from './events.js';
 import type { TeamStore } from './team-store.js';
 
 const bearer = [{ bearer: [] }];
@@ -27,11 +32,26 @@ const MemberQuery = z.object({ member: UidSchema.optional() });
  */
 export function registerTeamRoutes(app: HttpApp, ctx: ServiceContext, teams: TeamStore): void {
   const authenticated = requireAuth(ctx.verifier);
-  const requireAdmin = (request: FastifyRequest) => {
-    if (!isAdmin(principalOf(request), ctx.adminPolicy)) {
-      throw new NotAllowedError('only platform administrators may change teams and accounts');
-    }
-  };
+  const audit = createAudit(ctx.auditLog, 'teams', TEAMS_EVENTS);
+  auditRefusals(app, audit);
+  const policy = new TeamPolicy({
+    teams,
+    applications: { getApplication: async () => undefined },
+    adminPolicy: ctx.adminPolicy,
+  });
+  const requireAdmin = (request: FastifyRequest) =>
+    policy.assertAdmin(principalOf(request), 'change teams and accounts');
+  /** The audit event of this request, for the store to write in its transaction. */
+  const auditIn =
+    (request: FastifyRequest, event: TeamsEvent, targetId: string, details?: Record<string, unknown>) =>
+    (trx: Kysely<unknown>) =>
+      audit(trx, {
+        event,
+        actor: principalOf(request),
+        targetId,
+        requestId: request.id,
+        ...(details ? { details } : {}),
+      });
   const mustExist = async (id: string) => {
     const team = await teams.getTeam(id);
     if (!team) throw new NotFoundError(`team ${id} does not exist`);
@@ -94,6 +114,7 @@ export function registerTeamRoutes(app: HttpApp, ctx: ServiceContext, teams: Tea
     '/api/teams/:id',
     {
       preHandler: authenticated,
+      config: audit.route('teams.team.put'),
       schema: {
         summary: 'Create or replace a team (administrators)',
         tags: ['teams'],
@@ -105,8 +126,14 @@ export function registerTeamRoutes(app: HttpApp, ctx: ServiceContext, teams: Tea
     },
     async (request, reply) => {
       requireAdmin(request);
-      const { created, team } = await teams.putTeam(request.params.id, request.body);
-      request.auditDetails = { created, members: team.members, aws_accounts: team.aws_accounts };
+      const { created, team } = await teams.putTeam(request.params.id, request.body, (trx, result) =>
+        auditIn(request, 'teams.team.put', request.params.id, {
+          created: result.created,
+          name: result.team.name,
+          members: result.team.members,
+          aws_accounts: result.team.aws_accounts,
+        })(trx),
+      );
       reply.status(created ? 201 : 200);
       return team;
     },
@@ -116,6 +143,7 @@ export function registerTeamRoutes(app: HttpApp, ctx: ServiceContext, teams: Tea
     '/api/teams/:id',
     {
       preHandler: authenticated,
+      config: audit.route('teams.team.delete'),
       schema: {
         summary: 'Delete a team (administrators)',
         tags: ['teams'],
@@ -125,7 +153,7 @@ export function registerTeamRoutes(app: HttpApp, ctx: ServiceContext, teams: Tea
     },
     async (request, reply) => {
       requireAdmin(request);
-      await teams.deleteTeam(request.params.id);
+      await teams.deleteTeam(request.params.id, auditIn(request, 'teams.team.delete', request.params.id));
       reply.status(204);
     },
   );
@@ -135,6 +163,7 @@ export function registerTeamRoutes(app: HttpApp, ctx: ServiceContext, teams: Tea
     '/api/teams/:id/members/:uid',
     {
       preHandler: authenticated,
+      config: audit.route('teams.member.add'),
       schema: {
         summary: 'Add a member (administrators)',
         tags: ['teams'],
@@ -144,7 +173,8 @@ export function registerTeamRoutes(app: HttpApp, ctx: ServiceContext, teams: Tea
     },
     async (request, reply) => {
       requireAdmin(request);
-      await teams.addMember(request.params.id, request.params.uid);
+      const { id, uid } = request.params;
+      await teams.addMember(id, uid, auditIn(request, 'teams.member.add', `${id}/${uid}`));
       reply.status(204);
     },
   );
@@ -152,6 +182,7 @@ export function registerTeamRoutes(app: HttpApp, ctx: ServiceContext, teams: Tea
     '/api/teams/:id/members/:uid',
     {
       preHandler: authenticated,
+      config: audit.route('teams.member.remove'),
       schema: {
         summary: 'Remove a member (administrators)',
         tags: ['teams'],
@@ -161,7 +192,8 @@ export function registerTeamRoutes(app: HttpApp, ctx: ServiceContext, teams: Tea
     },
     async (request, reply) => {
       requireAdmin(request);
-      await teams.removeMember(request.params.id, request.params.uid);
+      const { id, uid } = request.params;
+      await teams.removeMember(id, uid, auditIn(request, 'teams.member.remove', `${id}/${uid}`));
       reply.status(204);
     },
   );
@@ -185,6 +217,7 @@ export function registerTeamRoutes(app: HttpApp, ctx: ServiceContext, teams: Tea
     '/api/accounts/aws/:id',
     {
       preHandler: authenticated,
+      config: audit.route('teams.account.put'),
       schema: {
         summary: 'Create or update an AWS account record (administrators)',
         tags: ['accounts'],
@@ -196,7 +229,12 @@ export function registerTeamRoutes(app: HttpApp, ctx: ServiceContext, teams: Tea
     },
     async (request) => {
       requireAdmin(request);
-      return teams.putAccount(request.params.id, request.body);
+      const { id } = request.params;
+      return teams.putAccount(
+        id,
+        request.body,
+        auditIn(request, 'teams.account.put', id, { ...request.body }),
+      );
     },
   );
 }

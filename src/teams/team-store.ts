@@ -1,4 +1,5 @@
 import type { Generated, Kysely, Transaction } from 'kysely';
+import type { InTransaction } from '../platform/audit/create-audit.js';
 import type { Database } from '../platform/db/database.js';
 import { ConflictError, NotFoundError } from '../platform/errors.js';
 import type { AwsAccount, Team, TeamDirectory } from './contract.js';
@@ -93,8 +94,15 @@ export class TeamStore implements TeamDirectory {
     }));
   }
 
-  /** Creates or replaces a team in one transaction; returns whether it was created. */
-  async putTeam(id: string, changes: TeamChanges): Promise<{ created: boolean; team: Team }> {
+  /**
+   * Creates or replaces a team in one transaction; returns whether it was created. Each write
+   * method runs `inTransaction` (the audit event) before it commits.
+   */
+  async putTeam(
+    id: string,
+    changes: TeamChanges,
+    inTransaction?: InTransaction<{ created: boolean; team: Team }>,
+  ): Promise<{ created: boolean; team: Team }> {
     return this.#db.transaction().execute(async (tx) => {
       const existing = await tx
         .selectFrom('teams')
@@ -136,7 +144,9 @@ export class TeamStore implements TeamDirectory {
       }
       if (changes.aws_accounts) await this.#assignAccounts(tx, id, changes.aws_accounts);
       const [team] = await this.#load(tx, [id]);
-      return { created: !existing, team: team! };
+      const result = { created: !existing, team: team! };
+      await inTransaction?.(asExecutor(tx), result);
+      return result;
     });
   }
 
@@ -173,53 +183,73 @@ export class TeamStore implements TeamDirectory {
     }
   }
 
-  async deleteTeam(id: string): Promise<void> {
-    const result = await this.#db.deleteFrom('teams').where('id', '=', id).executeTakeFirst();
-    if (result.numDeletedRows === 0n) throw new NotFoundError(`team ${id} does not exist`);
+  async deleteTeam(id: string, inTransaction?: InTransaction<void>): Promise<void> {
+    await this.#db.transaction().execute(async (tx) => {
+      const result = await tx.deleteFrom('teams').where('id', '=', id).executeTakeFirst();
+      if (result.numDeletedRows === 0n) throw new NotFoundError(`team ${id} does not exist`);
+      await inTransaction?.(asExecutor(tx), undefined);
+    });
   }
 
-  async addMember(teamId: string, uid: string): Promise<void> {
-    if (!(await this.getTeam(teamId))) throw new NotFoundError(`team ${teamId} does not exist`);
-    await this.#db
-      .insertInto('team_members')
-      .values({ team_id: teamId, uid })
-      .onConflict((oc) => oc.doNothing())
-      .execute();
+  async addMember(teamId: string, uid: string, inTransaction?: InTransaction<void>): Promise<void> {
+    await this.#db.transaction().execute(async (tx) => {
+      const team = await tx.selectFrom('teams').select('id').where('id', '=', teamId).executeTakeFirst();
+      if (!team) throw new NotFoundError(`team ${teamId} does not exist`);
+      await tx
+        .insertInto('team_members')
+        .values({ team_id: teamId, uid })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+      await inTransaction?.(asExecutor(tx), undefined);
+    });
   }
 
-  async removeMember(teamId: string, uid: string): Promise<void> {
-    const result = await this.#db
-      .deleteFrom('team_members')
-      .where('team_id', '=', teamId)
-      .where('uid', '=', uid)
-      .executeTakeFirst();
-    if (result.numDeletedRows === 0n) throw new NotFoundError(`${uid} is not a member of team ${teamId}`);
+  async removeMember(teamId: string, uid: string, inTransaction?: InTransaction<void>): Promise<void> {
+    await this.#db.transaction().execute(async (tx) => {
+      const result = await tx
+        .deleteFrom('team_members')
+        .where('team_id', '=', teamId)
+        .where('uid', '=', uid)
+        .executeTakeFirst();
+      if (result.numDeletedRows === 0n) throw new NotFoundError(`${uid} is not a member of team ${teamId}`);
+      await inTransaction?.(asExecutor(tx), undefined);
+    });
   }
 
   /** Creates or updates an AWS account record; `owner` is the owning team (must exist) or null. */
   async putAccount(
     accountId: string,
     changes: { owner: string | null; description?: string | undefined; disabled?: boolean | undefined },
+    inTransaction?: InTransaction<void>,
   ): Promise<AwsAccount> {
-    if (changes.owner !== null && !(await this.getTeam(changes.owner))) {
-      throw new NotFoundError(`team ${changes.owner} does not exist`, { code: 'TEAM_NOT_FOUND' });
-    }
-    await this.#db
-      .insertInto('team_aws_accounts')
-      .values({
-        account_id: accountId,
-        team_id: changes.owner,
-        description: changes.description ?? '',
-        disabled: changes.disabled ?? false,
-      })
-      .onConflict((oc) =>
-        oc.column('account_id').doUpdateSet({
+    await this.#db.transaction().execute(async (tx) => {
+      if (changes.owner !== null) {
+        const team = await tx
+          .selectFrom('teams')
+          .select('id')
+          .where('id', '=', changes.owner)
+          .executeTakeFirst();
+        if (!team)
+          throw new NotFoundError(`team ${changes.owner} does not exist`, { code: 'TEAM_NOT_FOUND' });
+      }
+      await tx
+        .insertInto('team_aws_accounts')
+        .values({
+          account_id: accountId,
           team_id: changes.owner,
-          ...(changes.description === undefined ? {} : { description: changes.description }),
-          ...(changes.disabled === undefined ? {} : { disabled: changes.disabled }),
-        }),
-      )
-      .execute();
+          description: changes.description ?? '',
+          disabled: changes.disabled ?? false,
+        })
+        .onConflict((oc) =>
+          oc.column('account_id').doUpdateSet({
+            team_id: changes.owner,
+            ...(changes.description === undefined ? {} : { description: changes.description }),
+            ...(changes.disabled === undefined ? {} : { disabled: changes.disabled }),
+          }),
+        )
+        .execute();
+      await inTransaction?.(asExecutor(tx), undefined);
+    });
     const accounts = await this.listAccounts();
     return accounts.find((a) => a.id === accountId)!;
   }
@@ -252,4 +282,8 @@ export class TeamStore implements TeamDirectory {
       aws_accounts: accounts.filter((a) => a.team_id === t.id).map((a) => a.account_id),
     }));
   }
+}
+
+function asExecutor(tx: Transaction<TeamTables>): Kysely<unknown> {
+  return tx as unknown as Kysely<unknown>;
 }

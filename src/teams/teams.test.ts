@@ -1,4 +1,5 @@
 import { beforeAll, expect, it } from 'vitest';
+import type { AuditLog } from '../platform/audit/audit-log.js';
 import type { HttpApp } from '../platform/http/create-http-app.js';
 import { describeEachDatabase } from '../platform/test-support/databases.js';
 import { createTestContext, KERNEL_MIGRATIONS } from '../platform/test-support/service-context.js';
@@ -13,10 +14,13 @@ describeEachDatabase('team service', migrations, (getDatabase) => {
   let admin: Record<string, string>;
   let jdoe: Record<string, string>;
   let robot: Record<string, string>;
+  let auditLog: AuditLog;
 
   beforeAll(async () => {
     const issuer = await createTestIssuer();
-    service = createTeamService(createTestContext(getDatabase(), issuer.verifier, { adminUids: ['admin'] }));
+    const ctx = createTestContext(getDatabase(), issuer.verifier, { adminUids: ['admin'] });
+    auditLog = ctx.auditLog;
+    service = createTeamService(ctx);
     app = await service.createApp();
     admin = { authorization: `Bearer ${await issuer.token({ uid: 'admin' })}` };
     jdoe = { authorization: `Bearer ${await issuer.token({ uid: 'jdoe' })}` };
@@ -53,6 +57,28 @@ describeEachDatabase('team service', migrations, (getDatabase) => {
       payload: { name: 'Team B', members: ['bob'] },
     });
     expect(bySevice.statusCode).toBe(201);
+  });
+
+  it('audits each change with its request id, and each refused write', async () => {
+    const added = await app.inject({ method: 'PUT', url: '/api/teams/team-a/members/carol', headers: admin });
+    expect(added.statusCode).toBe(204);
+    const refused = await app.inject({
+      method: 'DELETE',
+      url: '/api/teams/team-a/members/carol',
+      headers: jdoe,
+    });
+    expect(refused.statusCode).toBe(403);
+    const anonymous = await app.inject({ method: 'DELETE', url: '/api/teams/team-a' });
+    expect(anonymous.statusCode).toBe(401);
+    const events = await auditLog.query({ service: 'teams', limit: 3 });
+    expect(events.map((e) => [e.action, e.actor, e.outcome, e.target_id, e.request_id])).toEqual([
+      ['teams.team.delete', 'anonymous', 'refused', 'team-a', anonymous.headers['x-request-id']],
+      ['teams.member.remove', 'jdoe', 'refused', 'team-a/carol', refused.headers['x-request-id']],
+      ['teams.member.add', 'admin', 'success', 'team-a/carol', added.headers['x-request-id']],
+    ]);
+    expect(events[1]!.details).toMatchObject({ status: 403, code: 'NOT_ADMIN' });
+    expect(await service.store.isMember('team-a', 'carol')).toBe(true);
+    await service.store.removeMember('team-a', 'carol');
   });
 
   it('answers the original and the /api routes', async () => {

@@ -2,6 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AuditExecutor, AuditLog, AuditOutcome, AuditTables } from './audit-log.js';
 
+/**
+ * Run by a store inside its write transaction, with the transaction and the write's result:
+ * how a route or domain service adds its audit event to a store method's transaction.
+ */
+export type InTransaction<R> = (trx: Kysely<unknown>, result: R) => Promise<void>;
+
 /** An event name of a component's vocabulary: `<component>.<object>.<verb>`, e.g. `kio.application.put`. */
 export type AuditEventName<C extends string> = `${C}.${string}.${string}`;
 
