@@ -4,6 +4,7 @@ import type { ServiceContext } from '../platform/service-context.js';
 import { registerUserRoutes } from './routes.js';
 import { UserStore } from './user-store.js';
 
+export { USERS_EVENTS, type UsersEvent } from './events.js';
 export { userMigrations } from './migrations.js';
 export { UserStore } from './user-store.js';
 
@@ -21,7 +22,6 @@ export function createUserService(ctx: ServiceContext): UserService {
       const app = await createServiceApp(ctx, {
         service: 'users',
         title: 'STUPS User Service',
-        auditMutations: true,
       });
       registerUserRoutes(app, ctx, store);
       return app;

@@ -1,7 +1,10 @@
 import type { FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { isAdmin, principalOf, requireAuth } from '../platform/auth/http-auth.js';
-import type { Principal } from '../platform/auth/principal.js';
+import { createAudit } from '../platform/audit/create-audit.js';
+import { auditRefusals } from '../platform/audit/refusal-audit.js';
+import { principalOf, requireAuth } from '../platform/auth/http-auth.js';
+import { TeamPolicy } from '../platform/authz/team-policy.js';
 import { InputError, NotAllowedError, NotFoundError } from '../platform/errors.js';
 import type { HttpApp } from '../platform/http/create-http-app.js';
 import type { ServiceContext } from '../platform/service-context.js';
@@ -13,6 +16,7 @@ import {
   UidSchema,
   UserSchema,
 } from './contract.js';
+import { USERS_EVENTS, type UsersEvent } from './events.js';
 import type { UserStore } from './user-store.js';
 
 const UidParams = z.object({ uid: UidSchema });
@@ -20,15 +24,30 @@ const bearer = [{ bearer: [] }];
 
 export function registerUserRoutes(app: HttpApp, ctx: ServiceContext, users: UserStore): void {
   const authenticated = requireAuth(ctx.verifier);
-  const isSelf = (principal: Principal, uid: string) =>
-    principal.realm === 'employees' && principal.uid === uid;
+  const audit = createAudit(ctx.auditLog, 'users', USERS_EVENTS);
+  auditRefusals(app, audit);
+  // Users belong to no team: the policy answers "is this the employee" and "is this an admin".
+  const policy = new TeamPolicy({
+    teams: { isMember: async () => false },
+    applications: { getApplication: async () => undefined },
+    adminPolicy: ctx.adminPolicy,
+  });
   const requireSelfOrAdmin = (request: FastifyRequest, uid: string) => {
     const principal = principalOf(request);
-    if (!isSelf(principal, uid) && !isAdmin(principal, ctx.adminPolicy)) {
-      throw new NotAllowedError(`only ${uid} or a platform administrator may change this`);
-    }
+    policy.assertSelfOrAdmin(principal, uid, 'change this');
     return principal;
   };
+  /** The audit event of this request, for the store to write in its transaction. */
+  const auditIn =
+    (request: FastifyRequest, event: UsersEvent, targetId: string, details?: Record<string, unknown>) =>
+    (trx: Kysely<unknown>) =>
+      audit(trx, {
+        event,
+        actor: principalOf(request),
+        targetId,
+        requestId: request.id,
+        ...(details ? { details } : {}),
+      });
   const mustExist = async (uid: string) => {
     const user = await users.getUser(uid);
     if (!user) throw new NotFoundError(`user ${uid} does not exist`);
@@ -68,6 +87,7 @@ export function registerUserRoutes(app: HttpApp, ctx: ServiceContext, users: Use
     '/employees/:uid',
     {
       preHandler: authenticated,
+      config: audit.route('users.user.put'),
       schema: {
         summary: 'Create or update an employee (administrators)',
         tags: ['users'],
@@ -78,11 +98,18 @@ export function registerUserRoutes(app: HttpApp, ctx: ServiceContext, users: Use
       },
     },
     async (request, reply) => {
-      if (!isAdmin(principalOf(request), ctx.adminPolicy)) {
-        throw new NotAllowedError('only platform administrators may create or change users');
-      }
-      const { created, user } = await users.putUser(request.params.uid, request.body);
-      request.auditDetails = { created, fields: Object.keys(request.body).filter((k) => k !== 'password') };
+      policy.assertAdmin(principalOf(request), 'create or change users');
+      // Which fields were sent, never the password itself.
+      const fields = Object.keys(request.body).filter((k) => k !== 'password');
+      const { uid } = request.params;
+      const { created, user } = await users.putUser(uid, request.body, (trx, result) =>
+        auditIn(request, 'users.user.put', uid, {
+          created: result.created,
+          fields,
+          password_set: request.body.password !== undefined,
+          disabled: result.user.disabled,
+        })(trx),
+      );
       reply.status(created ? 201 : 200);
       return user;
     },
@@ -92,6 +119,7 @@ export function registerUserRoutes(app: HttpApp, ctx: ServiceContext, users: Use
     '/employees/:uid/password',
     {
       preHandler: authenticated,
+      config: audit.route('users.password.change'),
       schema: {
         summary: 'Change a password (the user, with the current password, or an administrator)',
         tags: ['users'],
@@ -104,7 +132,7 @@ export function registerUserRoutes(app: HttpApp, ctx: ServiceContext, users: Use
       const { uid } = request.params;
       const principal = requireSelfOrAdmin(request, uid);
       await mustExist(uid);
-      if (!isAdmin(principal, ctx.adminPolicy)) {
+      if (!policy.isAdmin(principal)) {
         const current = request.body.current_password;
         if (current === undefined)
           throw new InputError('current_password is required to change your own password');
@@ -112,7 +140,7 @@ export function registerUserRoutes(app: HttpApp, ctx: ServiceContext, users: Use
           throw new NotAllowedError('the current password is wrong', { code: 'PASSWORD_WRONG' });
         }
       }
-      await users.setPassword(uid, request.body.password);
+      await users.setPassword(uid, request.body.password, auditIn(request, 'users.password.change', uid));
       reply.status(204);
     },
   );
@@ -158,6 +186,7 @@ export function registerUserRoutes(app: HttpApp, ctx: ServiceContext, users: Use
     '/employees/:uid/ssh-keys',
     {
       preHandler: authenticated,
+      config: audit.route('users.ssh_key.add'),
       schema: {
         summary: 'Add an SSH public key (the user or an administrator)',
         tags: ['users'],
@@ -168,9 +197,11 @@ export function registerUserRoutes(app: HttpApp, ctx: ServiceContext, users: Use
       },
     },
     async (request, reply) => {
-      requireSelfOrAdmin(request, request.params.uid);
-      const key = await users.addSshKey(request.params.uid, request.body.public_key);
-      request.auditDetails = { fingerprint: key.fingerprint };
+      const { uid } = request.params;
+      requireSelfOrAdmin(request, uid);
+      const key = await users.addSshKey(uid, request.body.public_key, (trx, added) =>
+        auditIn(request, 'users.ssh_key.add', uid, { fingerprint: added.fingerprint })(trx),
+      );
       reply.status(201);
       return key;
     },
@@ -180,6 +211,7 @@ export function registerUserRoutes(app: HttpApp, ctx: ServiceContext, users: Use
     '/employees/:uid/ssh-keys/:fingerprint',
     {
       preHandler: authenticated,
+      config: audit.route('users.ssh_key.remove'),
       schema: {
         summary: 'Remove an SSH public key by fingerprint',
         tags: ['users'],
@@ -188,8 +220,13 @@ export function registerUserRoutes(app: HttpApp, ctx: ServiceContext, users: Use
       },
     },
     async (request, reply) => {
-      requireSelfOrAdmin(request, request.params.uid);
-      await users.removeSshKey(request.params.uid, request.params.fingerprint);
+      const { uid, fingerprint } = request.params;
+      requireSelfOrAdmin(request, uid);
+      await users.removeSshKey(
+        uid,
+        fingerprint,
+        auditIn(request, 'users.ssh_key.remove', uid, { fingerprint }),
+      );
       reply.status(204);
     },
   );

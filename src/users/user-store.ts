@@ -1,4 +1,5 @@
-import type { Generated, Kysely } from 'kysely';
+import type { Generated, Kysely, Transaction } from 'kysely';
+import type { InTransaction } from '../platform/audit/create-audit.js';
 import type { Database } from '../platform/db/database.js';
 import { ConflictError, NotFoundError } from '../platform/errors.js';
 import { dummyPasswordHash, hashPassword, verifyPassword } from '../platform/passwords.js';
@@ -66,8 +67,15 @@ export class UserStore implements UserDirectory {
     return verifyPassword(password, row.password_hash);
   }
 
-  /** Creates or updates a user; returns whether it was created. */
-  async putUser(uid: string, changes: UserChanges): Promise<{ created: boolean; user: User }> {
+  /**
+   * Creates or updates a user; returns whether it was created. Each write method runs
+   * `inTransaction` (the audit event) before it commits.
+   */
+  async putUser(
+    uid: string,
+    changes: UserChanges,
+    inTransaction?: InTransaction<{ created: boolean; user: User }>,
+  ): Promise<{ created: boolean; user: User }> {
     const passwordHash = changes.password === undefined ? undefined : await hashPassword(changes.password);
     return this.#db.transaction().execute(async (tx) => {
       const existing = await tx
@@ -105,18 +113,23 @@ export class UserStore implements UserDirectory {
         .select(['uid', 'name', 'email', 'disabled'])
         .where('uid', '=', uid)
         .executeTakeFirstOrThrow();
-      return { created: !existing, user };
+      const result = { created: !existing, user };
+      await inTransaction?.(asExecutor(tx), result);
+      return result;
     });
   }
 
-  async setPassword(uid: string, password: string): Promise<void> {
+  async setPassword(uid: string, password: string, inTransaction?: InTransaction<void>): Promise<void> {
     const hash = await hashPassword(password);
-    const result = await this.#db
-      .updateTable('users')
-      .set({ password_hash: hash, last_modified: new Date() })
-      .where('uid', '=', uid)
-      .executeTakeFirst();
-    if (result.numUpdatedRows === 0n) throw new NotFoundError(`user ${uid} does not exist`);
+    await this.#db.transaction().execute(async (tx) => {
+      const result = await tx
+        .updateTable('users')
+        .set({ password_hash: hash, last_modified: new Date() })
+        .where('uid', '=', uid)
+        .executeTakeFirst();
+      if (result.numUpdatedRows === 0n) throw new NotFoundError(`user ${uid} does not exist`);
+      await inTransaction?.(asExecutor(tx), undefined);
+    });
   }
 
   async sshKeys(uid: string): Promise<string[]> {
@@ -135,29 +148,45 @@ export class UserStore implements UserDirectory {
   }
 
   /** Adds a key; an identical key already present is a conflict naming its fingerprint. */
-  async addSshKey(uid: string, publicKey: string): Promise<SshKeyRecord> {
+  async addSshKey(
+    uid: string,
+    publicKey: string,
+    inTransaction?: InTransaction<SshKeyRecord>,
+  ): Promise<SshKeyRecord> {
     const parsed = parseSshPublicKey(publicKey);
-    if (!(await this.getUser(uid))) throw new NotFoundError(`user ${uid} does not exist`);
-    const inserted = await this.#db
-      .insertInto('user_ssh_keys')
-      .values({ uid, fingerprint: parsed.fingerprint, public_key: parsed.line })
-      .onConflict((oc) => oc.doNothing())
-      .returning(['fingerprint', 'public_key', 'created'])
-      .executeTakeFirst();
-    if (!inserted) {
-      throw new ConflictError(`user ${uid} already has the key ${parsed.fingerprint}`, {
-        code: 'SSH_KEY_EXISTS',
-      });
-    }
-    return { ...inserted, created: new Date(inserted.created).toISOString() };
+    return this.#db.transaction().execute(async (tx) => {
+      const user = await tx.selectFrom('users').select('uid').where('uid', '=', uid).executeTakeFirst();
+      if (!user) throw new NotFoundError(`user ${uid} does not exist`);
+      const inserted = await tx
+        .insertInto('user_ssh_keys')
+        .values({ uid, fingerprint: parsed.fingerprint, public_key: parsed.line })
+        .onConflict((oc) => oc.doNothing())
+        .returning(['fingerprint', 'public_key', 'created'])
+        .executeTakeFirst();
+      if (!inserted) {
+        throw new ConflictError(`user ${uid} already has the key ${parsed.fingerprint}`, {
+          code: 'SSH_KEY_EXISTS',
+        });
+      }
+      const key = { ...inserted, created: new Date(inserted.created).toISOString() };
+      await inTransaction?.(asExecutor(tx), key);
+      return key;
+    });
   }
 
-  async removeSshKey(uid: string, fingerprint: string): Promise<void> {
-    const result = await this.#db
-      .deleteFrom('user_ssh_keys')
-      .where('uid', '=', uid)
-      .where('fingerprint', '=', fingerprint)
-      .executeTakeFirst();
-    if (result.numDeletedRows === 0n) throw new NotFoundError(`user ${uid} has no key ${fingerprint}`);
+  async removeSshKey(uid: string, fingerprint: string, inTransaction?: InTransaction<void>): Promise<void> {
+    await this.#db.transaction().execute(async (tx) => {
+      const result = await tx
+        .deleteFrom('user_ssh_keys')
+        .where('uid', '=', uid)
+        .where('fingerprint', '=', fingerprint)
+        .executeTakeFirst();
+      if (result.numDeletedRows === 0n) throw new NotFoundError(`user ${uid} has no key ${fingerprint}`);
+      await inTransaction?.(asExecutor(tx), undefined);
+    });
   }
+}
+
+function asExecutor(tx: Transaction<UserTables>): Kysely<unknown> {
+  return tx as unknown as Kysely<unknown>;
 }

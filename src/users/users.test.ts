@@ -98,6 +98,18 @@ describeEachDatabase('user service', migrations, (getDatabase) => {
     });
     expect(again.statusCode).toBe(409);
     expect(again.json().code).toBe('SSH_KEY_EXISTS');
+    const [conflict] = await createTestContext(getDatabase(), issuer.verifier).auditLog.query({
+      service: 'users',
+      action: 'users.ssh_key.add',
+      limit: 1,
+    });
+    expect(conflict).toMatchObject({
+      actor: 'jdoe',
+      outcome: 'refused',
+      target_id: 'jdoe',
+      request_id: again.headers['x-request-id'],
+      details: { status: 409, code: 'SSH_KEY_EXISTS' },
+    });
 
     const text = await app.inject('/employees/jdoe/ssh');
     expect(text.statusCode).toBe(200);
@@ -173,20 +185,23 @@ describeEachDatabase('user service', migrations, (getDatabase) => {
     const events = await ctx.auditLog.query({ service: 'users', limit: 100 });
     const created = events.find(
       (e) =>
-        e.action === 'PUT /employees/:uid' &&
+        e.action === 'users.user.put' &&
         e.actor === 'admin' &&
-        (e.details as { status: number }).status === 201,
+        e.target_id === 'jdoe' &&
+        (e.details as { created: boolean }).created,
     );
-    expect(created).toMatchObject({ target_id: 'jdoe', details: { status: 201, created: true } });
+    expect(created).toMatchObject({ outcome: 'success', request_id: expect.any(String) });
+    expect(events.every((e) => e.request_id !== null)).toBe(true);
     expect(
       events.some(
         (e) =>
           e.actor === 'jdoe' &&
-          e.outcome === 'failure' &&
+          e.outcome === 'refused' &&
           e.details &&
           (e.details as { status: number }).status === 403,
       ),
     ).toBe(true);
+    expect(events.some((e) => e.action === 'users.password.change' && e.outcome === 'success')).toBe(true);
     expect(JSON.stringify(events)).not.toMatch(/correct horse|new password/);
   });
 });
