@@ -238,7 +238,7 @@ describe('stups up, end to end', () => {
     expect(audit.status).toBe(200);
     expect((await audit.json())[0]).toMatchObject({
       actor: 'admin',
-      action: 'PUT /api/teams/:id',
+      action: 'teams.team.put',
       outcome: 'success',
     });
     const notAdmin = await fetch(`${url('teams')}/audit-events`, { headers: bearer(jdoeToken) });
