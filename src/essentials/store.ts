@@ -1,3 +1,4 @@
+import type { AuditTransaction } from '../platform/audit/create-audit.js';
 import type { Generated, Kysely, Transaction } from 'kysely';
 import type { Database } from '../platform/db/database.js';
 import {
@@ -42,7 +43,7 @@ export type ScopeValues = Omit<Scope, 'id' | 'resource_type_id'>;
 /** The read-modify-write primitives of one transaction; `lockType` serializes writers of a type. */
 export interface EssentialsWriteTransaction {
   /** The transaction itself, for the audit event that must commit with the change. */
-  readonly executor: Kysely<unknown>;
+  readonly executor: AuditTransaction;
   lockType(id: string): Promise<OwnedResourceType | undefined>;
   scopes(typeId: string): Promise<Scope[]>;
   /** Updates a type, or creates it owned by `owningTeam`. */
@@ -144,7 +145,7 @@ export class EssentialsStore {
 
 function writeTransaction(trx: Transaction<EssentialsTables>): EssentialsWriteTransaction {
   return {
-    executor: trx as unknown as Kysely<unknown>,
+    executor: trx,
     lockType: (id) => readType(trx, id, true),
     scopes: (typeId) => readScopes(trx, typeId),
     async putType(id, values, existing) {

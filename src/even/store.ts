@@ -1,3 +1,4 @@
+import type { AuditTransaction } from '../platform/audit/create-audit.js';
 import { type Generated, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../platform/db/database.js';
 import { formatTimestamp } from '../platform/db/timestamps.js';
@@ -51,7 +52,7 @@ export interface StatusChange {
 
 /** The writes of one transaction; its audit event goes through `executor` and commits with them. */
 export interface AccessRequestWriteTransaction {
-  readonly executor: Kysely<unknown>;
+  readonly executor: AuditTransaction;
   insert(request: NewAccessRequest): Promise<AccessRequest>;
   /** Moves a request to a new status; `from` guards against racing transitions. */
   transition(id: number, change: StatusChange): Promise<AccessRequest | undefined>;
@@ -123,7 +124,7 @@ export class AccessRequestStore {
 
 function writeTransaction(trx: Transaction<EvenTables>): AccessRequestWriteTransaction {
   return {
-    executor: trx as unknown as Kysely<unknown>,
+    executor: trx,
     async insert(request) {
       const row = await trx
         .insertInto('even_access_requests')

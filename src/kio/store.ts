@@ -1,3 +1,4 @@
+import type { AuditTransaction } from '../platform/audit/create-audit.js';
 import {
   type Expression,
   type ExpressionBuilder,
@@ -94,7 +95,7 @@ export interface ChangeRecord {
 /** The read-modify-write primitives of one transaction. */
 export interface ApplicationWriteTransaction {
   /** The transaction itself, for the audit event that must commit with the change. */
-  readonly executor: Kysely<unknown>;
+  readonly executor: AuditTransaction;
   /** Reads the row and locks it until the transaction ends (`for update`). */
   lock(id: string): Promise<ApplicationRow | undefined>;
   /** Inserts unless the id exists (a concurrent creation); says whether it inserted. */
@@ -224,7 +225,7 @@ export class ApplicationStore {
 
 function writeTransaction(trx: Transaction<KioTables>): ApplicationWriteTransaction {
   return {
-    executor: trx as unknown as Kysely<unknown>,
+    executor: trx,
     async lock(id) {
       return trx
         .selectFrom('kio_applications')

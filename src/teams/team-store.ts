@@ -145,7 +145,7 @@ export class TeamStore implements TeamDirectory {
       if (changes.aws_accounts) await this.#assignAccounts(tx, id, changes.aws_accounts);
       const [team] = await this.#load(tx, [id]);
       const result = { created: !existing, team: team! };
-      await inTransaction?.(asExecutor(tx), result);
+      await inTransaction?.(tx, result);
       return result;
     });
   }
@@ -187,7 +187,7 @@ export class TeamStore implements TeamDirectory {
     await this.#db.transaction().execute(async (tx) => {
       const result = await tx.deleteFrom('teams').where('id', '=', id).executeTakeFirst();
       if (result.numDeletedRows === 0n) throw new NotFoundError(`team ${id} does not exist`);
-      await inTransaction?.(asExecutor(tx), undefined);
+      await inTransaction?.(tx, undefined);
     });
   }
 
@@ -200,7 +200,7 @@ export class TeamStore implements TeamDirectory {
         .values({ team_id: teamId, uid })
         .onConflict((oc) => oc.doNothing())
         .execute();
-      await inTransaction?.(asExecutor(tx), undefined);
+      await inTransaction?.(tx, undefined);
     });
   }
 
@@ -212,7 +212,7 @@ export class TeamStore implements TeamDirectory {
         .where('uid', '=', uid)
         .executeTakeFirst();
       if (result.numDeletedRows === 0n) throw new NotFoundError(`${uid} is not a member of team ${teamId}`);
-      await inTransaction?.(asExecutor(tx), undefined);
+      await inTransaction?.(tx, undefined);
     });
   }
 
@@ -248,7 +248,7 @@ export class TeamStore implements TeamDirectory {
           }),
         )
         .execute();
-      await inTransaction?.(asExecutor(tx), undefined);
+      await inTransaction?.(tx, undefined);
     });
     const accounts = await this.listAccounts();
     return accounts.find((a) => a.id === accountId)!;
@@ -282,8 +282,4 @@ export class TeamStore implements TeamDirectory {
       aws_accounts: accounts.filter((a) => a.team_id === t.id).map((a) => a.account_id),
     }));
   }
-}
-
-function asExecutor(tx: Transaction<TeamTables>): Kysely<unknown> {
-  return tx as unknown as Kysely<unknown>;
 }

@@ -1,7 +1,6 @@
 import type { FastifyRequest } from 'fastify';
-import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { createAudit } from '../platform/audit/create-audit.js';
+import { type AuditTransaction, createAudit } from '../platform/audit/create-audit.js';
 import { auditRefusals } from '../platform/audit/refusal-audit.js';
 import { principalOf, requireAuth } from '../platform/auth/http-auth.js';
 import { TeamPolicy } from '../platform/authz/team-policy.js';
@@ -40,7 +39,7 @@ export function registerUserRoutes(app: HttpApp, ctx: ServiceContext, users: Use
   /** The audit event of this request, for the store to write in its transaction. */
   const auditIn =
     (request: FastifyRequest, event: UsersEvent, targetId: string, details?: Record<string, unknown>) =>
-    (trx: Kysely<unknown>) =>
+    (trx: AuditTransaction) =>
       audit(trx, {
         event,
         actor: principalOf(request),

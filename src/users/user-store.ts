@@ -1,4 +1,4 @@
-import type { Generated, Kysely, Transaction } from 'kysely';
+import type { Generated, Kysely } from 'kysely';
 import type { InTransaction } from '../platform/audit/create-audit.js';
 import type { Database } from '../platform/db/database.js';
 import { ConflictError, NotFoundError } from '../platform/errors.js';
@@ -114,7 +114,7 @@ export class UserStore implements UserDirectory {
         .where('uid', '=', uid)
         .executeTakeFirstOrThrow();
       const result = { created: !existing, user };
-      await inTransaction?.(asExecutor(tx), result);
+      await inTransaction?.(tx, result);
       return result;
     });
   }
@@ -128,7 +128,7 @@ export class UserStore implements UserDirectory {
         .where('uid', '=', uid)
         .executeTakeFirst();
       if (result.numUpdatedRows === 0n) throw new NotFoundError(`user ${uid} does not exist`);
-      await inTransaction?.(asExecutor(tx), undefined);
+      await inTransaction?.(tx, undefined);
     });
   }
 
@@ -169,7 +169,7 @@ export class UserStore implements UserDirectory {
         });
       }
       const key = { ...inserted, created: new Date(inserted.created).toISOString() };
-      await inTransaction?.(asExecutor(tx), key);
+      await inTransaction?.(tx, key);
       return key;
     });
   }
@@ -182,11 +182,7 @@ export class UserStore implements UserDirectory {
         .where('fingerprint', '=', fingerprint)
         .executeTakeFirst();
       if (result.numDeletedRows === 0n) throw new NotFoundError(`user ${uid} has no key ${fingerprint}`);
-      await inTransaction?.(asExecutor(tx), undefined);
+      await inTransaction?.(tx, undefined);
     });
   }
-}
-
-function asExecutor(tx: Transaction<UserTables>): Kysely<unknown> {
-  return tx as unknown as Kysely<unknown>;
 }

@@ -1,12 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
-import type { AuditExecutor, AuditLog, AuditOutcome, AuditTables } from './audit-log.js';
+import type { AuditExecutor, AuditLog, AuditOutcome } from './audit-log.js';
 
 /**
  * Run by a store inside its write transaction, with the transaction and the write's result:
  * how a route or domain service adds its audit event to a store method's transaction.
  */
-export type InTransaction<R> = (trx: Kysely<unknown>, result: R) => Promise<void>;
+export type InTransaction<R> = (trx: AuditTransaction, result: R) => Promise<void>;
+
+/**
+ * The caller's Kysely transaction, over whatever tables it declares (Kysely's generic types do
+ * not let a `Transaction<KioTables>` pass as a `Kysely<AuditTables>`). Checked at run time.
+ */
+export interface AuditTransaction {
+  readonly isTransaction: boolean;
+}
 
 /** An event name of a component's vocabulary: `<component>.<object>.<verb>`, e.g. `kio.application.put`. */
 export type AuditEventName<C extends string> = `${C}.${string}.${string}`;
@@ -37,7 +44,7 @@ export interface AuditEntry<E extends string> {
  * at all. `audit.standalone(entry)` is for events with no change of their own (refusals).
  */
 export interface Audit<E extends string> {
-  <DB>(trx: Kysely<DB>, entry: AuditEntry<E>): Promise<void>;
+  (trx: AuditTransaction, entry: AuditEntry<E>): Promise<void>;
   /** Writes on its own; never throws (a refusal must stay a refusal even if the log is down). */
   standalone(entry: AuditEntry<E>): Promise<void>;
   /** Route config naming the route's event, checked against the vocabulary: `config: audit.route(…)`. */
@@ -64,9 +71,12 @@ export function createAudit<C extends string, const E extends AuditEventName<C>>
     ...(entry.details ? { details: entry.details } : {}),
     requestId: entry.requestId,
   });
-  const audit = async <DB>(trx: Kysely<DB>, entry: AuditEntry<E>): Promise<void> => {
+  const audit = async (trx: AuditTransaction, entry: AuditEntry<E>): Promise<void> => {
+    if (!trx.isTransaction) {
+      throw new TypeError(`audit(trx, …) of ${entry.event} needs the transaction of the change it records`);
+    }
     // The component's transaction, seen with the audit table: same connection, same commit.
-    const executor = trx.withTables<AuditTables>() as unknown as AuditExecutor;
+    const executor = trx as unknown as AuditExecutor;
     await log.write(executor, toEvent(entry));
   };
   return Object.assign(audit, {
