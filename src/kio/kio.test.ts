@@ -329,6 +329,17 @@ describeEachDatabase('kio', KIO_TEST_MIGRATIONS, (getDatabase) => {
       });
     });
 
+    it('takes a membership change into account on the next request', async () => {
+      await put('perm-live', create('perm-live'), jdoe);
+      await h.teams.removeMember('team-a', 'alice');
+      try {
+        expect((await put('perm-live', { subtitle: 'gone' }, alice)).statusCode).toBe(403);
+      } finally {
+        await h.teams.addMember('team-a', 'alice');
+      }
+      expect((await put('perm-live', { subtitle: 'back' }, alice)).statusCode).toBe(200);
+    });
+
     it('needs membership in both teams to move an application', async () => {
       await put('perm-move', create('perm-move'), jdoe);
       const onlyOld = await put('perm-move', { team_id: 'team-b' }, jdoe);
