@@ -12,6 +12,8 @@ import type { RevocationStore } from './revocation-store.js';
 import type { ServiceUserStore } from './service-user-store.js';
 import type { TokenInspector } from './token-inspector.js';
 import type { TokenMinter } from './token-minter.js';
+import type { Kysely } from 'kysely';
+import type { TokenServiceTables } from './tables.js';
 
 /** Everything the protocol modules share; built once by `createTokenService`. */
 export interface TokenServiceCore {
@@ -21,6 +23,8 @@ export interface TokenServiceCore {
   now: () => number;
   logger: Logger;
   audit: Audit;
+  /** For transactions that span stores (spending a code or refresh token and storing the new one). */
+  db: Kysely<TokenServiceTables>;
   users: UserDirectory;
   clients: ClientStore;
   serviceUsers: ServiceUserStore;

@@ -221,7 +221,11 @@ async function clientCredentialsGrant(
 
 const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
 
-/** RFC 6749 §4.1.3 with RFC 7636 (PKCE S256 is mandatory for every client). */
+/**
+ * RFC 6749 §4.1.3 with RFC 7636 (PKCE S256 is mandatory for every client). The code is checked
+ * before it is spent, so a request with the wrong client or redirect_uri does not burn it; a wrong
+ * verifier does (whoever sends it holds a code without its verifier).
+ */
 async function authorizationCodeGrant(
   core: TokenServiceCore,
   params: OAuthParams,
@@ -231,16 +235,12 @@ async function authorizationCodeGrant(
   attempt.realm = 'employees';
   const code = required(params, 'code');
   const verifier = required(params, 'code_verifier');
-  const redemption = await core.codes.redeem(code);
-  if (redemption.status === 'unknown') throw new OAuthError('invalid_grant', 'unknown authorization code');
-  if (redemption.status === 'reused') {
-    // RFC 6749 §4.1.2: a code used twice may be stolen; what was issued for it is withdrawn.
-    if (redemption.familyId) await revokeFamily(core, redemption.familyId);
-    throw new OAuthError('invalid_grant', 'the authorization code was already used');
-  }
-  const { grant } = redemption;
+  const stored = await core.codes.find(code);
+  if (!stored) throw new OAuthError('invalid_grant', 'unknown authorization code');
+  const { grant, codeHash } = stored;
   attempt.uid = grant.uid;
-  if (redemption.expired) throw new OAuthError('invalid_grant', 'the authorization code has expired');
+  if (stored.used) return codeReused(core, codeHash);
+  if (stored.expired) throw new OAuthError('invalid_grant', 'the authorization code has expired');
   if (grant.clientId !== client.clientId) {
     throw new OAuthError('invalid_grant', 'the authorization code was issued to another client');
   }
@@ -249,10 +249,11 @@ async function authorizationCodeGrant(
   }
   const challenge = createHash('sha256').update(verifier).digest('base64url');
   if (!CODE_VERIFIER.test(verifier) || !safeEqual(challenge, grant.codeChallenge)) {
+    await core.codes.spend(codeHash, { familyId: null, accessJti: null, accessExpiresAt: null });
     throw new OAuthError('invalid_grant', 'PKCE verification failed: the code_verifier does not match');
   }
   await requireActiveEmployee(core, grant.uid);
-  const issued = await core.minter.issue({
+  const minted = await core.minter.mint({
     uid: grant.uid,
     realm: 'employees',
     scopes: grant.scopes,
@@ -262,11 +263,34 @@ async function authorizationCodeGrant(
     nonce: grant.nonce,
     authTime: grant.authTime,
   });
-  if (issued.familyId) await core.codes.setFamily(redemption.codeHash, issued.familyId);
-  return issued;
+  const won = await core.db.transaction().execute(async (trx) => {
+    const spent = await core.codes.spend(
+      codeHash,
+      { familyId: minted.familyId ?? null, accessJti: minted.jti, accessExpiresAt: minted.expiresAt },
+      trx,
+    );
+    if (spent) await core.minter.store(minted, trx);
+    return spent;
+  });
+  // Lost to a concurrent redemption of the same code: both holders lose what the code gave.
+  if (!won) return codeReused(core, codeHash);
+  return minted;
 }
 
-/** RFC 6749 §6 with rotation: the old refresh token is spent, a new one of the same family returned. */
+/** RFC 6749 §4.1.2: a code used twice may be stolen; what was issued for it is withdrawn. */
+async function codeReused(core: TokenServiceCore, codeHash: string): Promise<never> {
+  const issued = await core.codes.issuedFor(codeHash);
+  if (issued.familyId) await revokeFamily(core, issued.familyId);
+  if (issued.accessJti && issued.accessExpiresAt)
+    await core.revocations.revoke(issued.accessJti, issued.accessExpiresAt);
+  throw new OAuthError('invalid_grant', 'the authorization code was already used');
+}
+
+/**
+ * RFC 6749 §6 with rotation: the old refresh token is spent, a new one of the same family returned.
+ * Spending the old and storing the new happen in one transaction, so a concurrent second use of the
+ * old token finds the new one in the family it revokes.
+ */
 async function refreshTokenGrant(
   core: TokenServiceCore,
   params: OAuthParams,
@@ -279,35 +303,45 @@ async function refreshTokenGrant(
   // Checked before redeeming, so another client cannot spend someone else's token.
   if (!known || known.grant.clientId !== client.clientId)
     throw new OAuthError('invalid_grant', 'unknown refresh token');
-  attempt.uid = known.grant.uid;
-  attempt.realm = known.grant.realm;
-  const widened = (requested ?? []).filter((s) => !known.grant.scopes.includes(s));
+  const { grant } = known;
+  attempt.uid = grant.uid;
+  attempt.realm = grant.realm;
+  const widened = (requested ?? []).filter((s) => !grant.scopes.includes(s));
   if (widened.length > 0)
     throw new OAuthError('invalid_scope', `scope not in the original grant: ${widened.join(' ')}`);
-  const redemption = await core.refreshTokens.redeem(token);
-  if (redemption.status === 'unknown') throw new OAuthError('invalid_grant', 'unknown refresh token');
-  if (redemption.status === 'reused') {
-    await revokeFamily(core, redemption.grant.familyId);
-    throw new OAuthError('invalid_grant', 'the refresh token was already used; its grant is revoked');
-  }
-  if (redemption.status !== 'ok')
-    throw new OAuthError('invalid_grant', `the refresh token is ${redemption.status}`);
-  const { grant } = redemption;
-  const scopes = requested ?? grant.scopes;
+  if (known.status === 'reused') return refreshReused(core, grant.familyId);
+  if (known.status !== 'active')
+    throw new OAuthError('invalid_grant', `the refresh token is ${known.status}`);
   if (grant.realm === 'employees') await requireActiveEmployee(core, grant.uid);
   else {
     const user = await core.serviceUsers.getServiceUser(grant.uid);
     if (!user || user.disabled)
       throw new OAuthError('invalid_grant', `service user ${grant.uid} is disabled`);
   }
-  return core.minter.issue({
+  const minted = await core.minter.mint({
     uid: grant.uid,
     realm: grant.realm,
-    scopes,
+    scopes: requested ?? grant.scopes,
     clientId: client.clientId,
     grantType: 'refresh_token',
-    refresh: { familyId: grant.familyId, familyGrantType: grant.grantType },
+    // The new refresh token keeps the whole grant: narrowing applies to this access token only.
+    refresh: { familyId: grant.familyId, familyGrantType: grant.grantType, scopes: grant.scopes },
   });
+  const won = await core.db.transaction().execute(async (trx) => {
+    const spent = await core.refreshTokens.redeem(token, trx);
+    if (spent) await core.minter.store(minted, trx);
+    return spent !== undefined;
+  });
+  if (won) return minted;
+  const now = await core.refreshTokens.find(token);
+  if (now?.status === 'reused') return refreshReused(core, grant.familyId);
+  throw new OAuthError('invalid_grant', `the refresh token is ${now?.status ?? 'unknown'}`);
+}
+
+/** RFC 9700 §4.14.2: one of the two holders of a used refresh token is a thief; the grant ends. */
+async function refreshReused(core: TokenServiceCore, familyId: string): Promise<never> {
+  await revokeFamily(core, familyId);
+  throw new OAuthError('invalid_grant', 'the refresh token was already used; its grant is revoked');
 }
 
 /** RFC 8628 §3.4: the device polls until a person approved or denied its user code. */

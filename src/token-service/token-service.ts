@@ -90,6 +90,7 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
     now,
     logger,
     audit,
+    db,
     users: deps.users,
     clients,
     serviceUsers,
