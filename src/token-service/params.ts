@@ -109,3 +109,19 @@ export function clientCredentials(
   if (params.client_id === undefined) return undefined;
   return { clientId: params.client_id, secret: params.client_secret, basic: false };
 }
+
+/** Parameters that carry credentials; RFC 6749 §2.3.1 and §4.3.2 keep them out of URLs. */
+const CREDENTIAL_PARAMS = ['client_secret', 'password'] as const;
+
+/**
+ * Refuses credentials in the URL query: URLs end up in proxy logs, browser history and
+ * `Referer` headers. Only the parameter's name is named in the answer, never its value.
+ */
+export function refuseCredentialsInQuery(query: unknown): void {
+  if (typeof query !== 'object' || query === null) return;
+  for (const name of CREDENTIAL_PARAMS) {
+    if (Object.hasOwn(query, name)) {
+      throw new OAuthError('invalid_request', `parameter "${name}" must not be sent in the URL query`);
+    }
+  }
+}

@@ -18,6 +18,7 @@ import {
   type OAuthParams,
   parseBasic,
   parseForm,
+  refuseCredentialsInQuery,
   required,
 } from './params.js';
 import { handleTokenRequest, revokeFamily } from './token-endpoint.js';
@@ -77,6 +78,13 @@ export function tokenServiceRoutes(core: TokenServiceCore, csrf: Csrf) {
         error: 'server_error',
         error_description: 'the token service failed; the failure was logged',
       });
+    });
+
+    // Every endpoint that authenticates a client or a user: credentials in the URL are refused.
+    app.addHook('preHandler', async (request) => {
+      if (request.method !== 'GET' || request.routeOptions.url === '/oauth2/access_token') {
+        refuseCredentialsInQuery(request.query);
+      }
     });
 
     const tokenHandler = async (request: FastifyRequest, reply: FastifyReply) => {

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { TokenVerifier } from '../platform/auth/token-verifier.js';
 import type { Database } from '../platform/db/database.js';
 import type { ComponentMigrations } from '../platform/db/migrate.js';
+import type { Logger } from '../platform/logger.js';
 import type { HttpApp } from '../platform/http/create-http-app.js';
 import type { ServiceContext } from '../platform/service-context.js';
 import { createTestContext, KERNEL_MIGRATIONS } from '../platform/test-support/service-context.js';
@@ -61,10 +62,12 @@ export interface TokenServiceFixture {
 export async function createFixture(
   database: Database,
   config: TokenServiceConfig = {},
+  options: { logger?: Logger } = {},
 ): Promise<TokenServiceFixture> {
   const clock = testClock();
   const verifier = new TokenVerifier({ issuers: [], now: clock.now });
-  const ctx = createTestContext(database, verifier);
+  const testContext = createTestContext(database, verifier);
+  const ctx = options.logger ? { ...testContext, logger: options.logger } : testContext;
   const users = new UserStore(database);
   const service = createTokenService(ctx, {
     users,
