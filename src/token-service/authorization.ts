@@ -1,4 +1,3 @@
-import { lockedOutMessage } from './login-throttle.js';
 import type { OAuthClient } from './contract.js';
 import type { TokenServiceCore } from './core.js';
 import { OAuthError } from './oauth-error.js';
@@ -140,36 +139,31 @@ function redirectTo(uri: string, params: Record<string, string | undefined>): st
 
 const WRONG_LOGIN = 'Wrong user name or password.';
 
-/** Checks an employee's password for the HTML pages, auditing failures: the uid, or what to tell the person. */
+/**
+ * Checks an employee's password for the HTML pages, auditing failures: the uid, or what to tell
+ * the person. A throttled attempt reads exactly like a wrong password, after the same work.
+ */
 export async function loginEmployee(
   core: TokenServiceCore,
   username: string | undefined,
   password: string | undefined,
   page: string,
+  source: string,
 ): Promise<{ uid: string } | { error: string }> {
   if (!username || !password) return { error: WRONG_LOGIN };
   const account = `employees/${username}`;
-  const wait = core.logins.retryAfter(account);
-  if (wait > 0) {
-    const message = lockedOutMessage(wait);
-    await core.audit({
-      action: 'login',
-      actor: { uid: username, realm: 'employees' },
-      outcome: 'failure',
-      details: { page, reason: message },
-    });
-    return { error: `${message[0]!.toUpperCase()}${message.slice(1)}.` };
-  }
-  if (await core.users.verifyPassword(username, password)) {
-    core.logins.recordSuccess(account);
+  const throttled = core.logins.retryAfter(account, source) > 0;
+  const valid = await core.users.verifyPassword(username, password);
+  if (valid && !throttled) {
+    core.logins.recordSuccess(account, source);
     return { uid: username };
   }
-  core.logins.recordFailure(account);
+  if (!throttled) core.logins.recordFailure(account, source);
   await core.audit({
     action: 'login',
     actor: { uid: username, realm: 'employees' },
     outcome: 'failure',
-    details: { page, reason: 'wrong user name or password' },
+    details: { page, reason: throttled ? 'too many failed logins' : 'wrong user name or password' },
   });
   return { error: WRONG_LOGIN };
 }

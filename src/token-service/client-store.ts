@@ -8,6 +8,9 @@ import {
   OAuthClientInputSchema,
 } from './contract.js';
 import { OAuthError } from './oauth-error.js';
+import type { GuessThrottle } from '../platform/auth/guess-throttle.js';
+import { dummyPasswordHash } from '../platform/passwords.js';
+import type { ClientCredentials } from './params.js';
 import { digest, hashSecret, verifySecret } from './secrets.js';
 import type { ClientsTable, TokenServiceTables } from './tables.js';
 
@@ -25,6 +28,8 @@ export class ClientStore {
     private readonly db: Kysely<TokenServiceTables>,
     private readonly audit: Audit,
     private readonly now: () => number,
+    /** Failed authentications per client and source address: slows down secret guessing. */
+    private readonly guesses: GuessThrottle,
   ) {}
 
   async getClient(clientId: string): Promise<OAuthClient | undefined> {
@@ -99,24 +104,35 @@ export class ClientStore {
 
   /**
    * RFC 6749 §2.3: confidential clients prove their secret, public clients only name themselves.
-   * Every failure is the same `invalid_client`, so the answer does not tell which clients exist.
+   * Every failure is the same `invalid_client` in text and in time (a presented secret is always
+   * run through scrypt, against a dummy hash when there is nothing to compare it with), so the
+   * answer does not tell unknown clients from wrong secrets. The reason is kept for the audit trail.
    */
-  async authenticate(clientId: string, secret: string | undefined, basic: boolean): Promise<OAuthClient> {
-    const fail = (reason: string): never => {
-      throw new OAuthError('invalid_client', `client authentication failed: ${reason}`, {
-        headers: basic ? { 'www-authenticate': 'Basic realm="stups"' } : {},
+  async authenticate(credentials: ClientCredentials, source: string): Promise<OAuthClient> {
+    const { clientId, secret } = credentials;
+    const presented = secret !== undefined && secret !== '';
+    const fail = async (reason: string, hashed = false): Promise<never> => {
+      if (presented && !hashed) await verifySecret(secret, await dummyPasswordHash());
+      if (presented) this.guesses.recordFailure(clientId, source);
+      throw new OAuthError('invalid_client', 'client authentication failed', {
+        headers: credentials.basic ? { 'www-authenticate': 'Basic realm="stups"' } : {},
+        detail: reason,
       });
     };
+    if (presented && this.guesses.retryAfter(clientId, source) > 0) {
+      return fail('too many failed client authentications from this source');
+    }
     const row = await this.#row(clientId);
-    if (!row || row.disabled) return fail('unknown client');
+    if (!row || row.disabled) return fail(row ? 'disabled client' : 'unknown client');
     if (row.secret_hash === null) {
-      if (secret !== undefined && secret !== '') return fail('a public client must not send a secret');
+      if (presented) return fail('a public client must not send a secret');
       return toClient(row);
     }
-    if (secret === undefined || secret === '') return fail('the client secret is missing');
+    if (!presented) return fail('the client secret is missing');
     const key = `${row.secret_hash}\n${digest(secret)}`;
     if (this.#verified.get(clientId) === key) return toClient(row);
-    if (!(await verifySecret(secret, row.secret_hash))) return fail('wrong client secret');
+    if (!(await verifySecret(secret, row.secret_hash))) return fail('wrong client secret', true);
+    this.guesses.recordSuccess(clientId, source);
     if (this.#verified.size >= SECRET_CACHE_SIZE) this.#verified.clear();
     this.#verified.set(clientId, key);
     return toClient(row);

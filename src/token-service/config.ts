@@ -34,9 +34,24 @@ export const TokenServiceConfigSchema = z.strictObject({
    * Without it private keys are stored as plain JWK in the database (a warning is logged at start).
    */
   keyEncryptionSecret: z.string().min(16).optional(),
-  /** Failed logins for one account before further attempts are refused for a while (default 10). */
+  /**
+   * Failed logins for one account from one source address before that pair is refused for a while
+   * (default 10). A refusal is answered exactly like a wrong password.
+   */
   maxFailedLogins: z.coerce.number().int().min(1).default(10),
-  /** The window failed logins are counted in, and the longest lock-out (default 900 s). */
+  /** Failed logins from one source address, over all accounts, before the source is refused (default 100). */
+  maxFailedLoginsPerSource: z.coerce.number().int().min(1).default(100),
+  /**
+   * Failed logins for one account from all sources before the account is refused (default 100):
+   * high, so that locking a named user out takes many addresses.
+   */
+  maxFailedLoginsPerAccount: z.coerce.number().int().min(1).default(100),
+  /**
+   * Failed client authentications for one client from one source address before that pair is
+   * refused (default 10); the per-source and per-account limits of logins apply as well.
+   */
+  maxFailedClientAuthentications: z.coerce.number().int().min(1).default(10),
+  /** The window failed logins and client authentications are counted in, and the longest lock-out (default 900 s). */
   failedLoginWindowSeconds: seconds(900),
   /** Secret for CSRF tokens of the HTML pages; a random one per process when absent (single replica). */
   csrfSecret: z.string().min(16).optional(),

@@ -1,4 +1,4 @@
-import type { LoginThrottle } from './login-throttle.js';
+import type { GuessThrottle } from '../platform/auth/guess-throttle.js';
 import type { Logger } from '../platform/logger.js';
 import type { UserDirectory } from '../users/contract.js';
 import type { Audit } from './audit.js';
@@ -35,6 +35,6 @@ export interface TokenServiceCore {
   revocations: RevocationStore;
   minter: TokenMinter;
   inspector: TokenInspector;
-  /** Counts failed logins per account (`<realm>/<username>`). */
-  logins: LoginThrottle;
+  /** Counts failed logins per account (`<realm>/<username>`) and source address. */
+  logins: GuessThrottle;
 }

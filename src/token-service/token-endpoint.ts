@@ -1,4 +1,3 @@
-import { lockedOutMessage } from './login-throttle.js';
 import { createHash } from 'node:crypto';
 import { parseRealm, type Realm } from '../platform/auth/principal.js';
 import {
@@ -17,6 +16,8 @@ import type { Issued } from './token-minter.js';
 
 export interface RequestMeta {
   requestId?: string | undefined;
+  /** The caller's address, for throttling guesses per source. */
+  source: string;
 }
 
 /** Facts about a token request gathered while handling it, for the audit event. */
@@ -35,7 +36,7 @@ export async function handleTokenRequest(
   core: TokenServiceCore,
   params: OAuthParams,
   credentials: ClientCredentials | undefined,
-  meta: RequestMeta = {},
+  meta: RequestMeta,
 ): Promise<TokenResponse> {
   const attempt: Attempt = {
     grantType: params.grant_type,
@@ -51,18 +52,14 @@ export async function handleTokenRequest(
     if (!credentials) {
       throw new OAuthError('invalid_client', 'client authentication is required (Basic or client_id)');
     }
-    const client = await core.clients.authenticate(
-      credentials.clientId,
-      credentials.secret,
-      credentials.basic,
-    );
+    const client = await core.clients.authenticate(credentials, meta.source);
     if (!client.grantTypes.includes(grantType as GrantType)) {
       throw new OAuthError(
         'unauthorized_client',
         `client ${client.clientId} may not use the grant "${grantType}"`,
       );
     }
-    const issued = await runGrant(core, grantType as GrantType, params, client, attempt);
+    const issued = await runGrant(core, grantType as GrantType, params, client, attempt, meta);
     await core.audit({
       action: 'token.issue',
       actor: { uid: attempt.uid ?? client.clientId, ...(attempt.realm ? { realm: attempt.realm } : {}) },
@@ -92,7 +89,7 @@ export async function handleTokenRequest(
           grant_type: attempt.grantType,
           realm: attempt.realm,
           error: error.error,
-          reason: error.message,
+          reason: error.detail ?? error.message,
         },
         requestId: meta.requestId,
       });
@@ -107,10 +104,11 @@ function runGrant(
   params: OAuthParams,
   client: OAuthClient,
   attempt: Attempt,
+  meta: RequestMeta,
 ): Promise<Issued> {
   switch (grantType) {
     case 'password':
-      return passwordGrant(core, params, client, attempt);
+      return passwordGrant(core, params, client, attempt, meta.source);
     case 'client_credentials':
       return clientCredentialsGrant(core, params, client, attempt);
     case 'authorization_code':
@@ -144,12 +142,16 @@ function refreshFor(client: OAuthClient, familyGrantType: string): { familyGrant
   return client.grantTypes.includes('refresh_token') ? { familyGrantType } : false;
 }
 
-/** RFC 6749 §4.3: STUPS service users (mint's user.json) and employees (Zign). */
+/**
+ * RFC 6749 §4.3: STUPS service users (mint's user.json) and employees (Zign). A throttled guess
+ * is answered like a wrong password, after the same work, so it confirms nothing.
+ */
 async function passwordGrant(
   core: TokenServiceCore,
   params: OAuthParams,
   client: OAuthClient,
   attempt: Attempt,
+  source: string,
 ) {
   const realm = realmParam(params.realm);
   attempt.realm = realm;
@@ -159,25 +161,22 @@ async function passwordGrant(
   const password = required(params, 'password');
   const requested = parseScope(params.scope);
   const account = `${realm}/${username}`;
-  const wait = core.logins.retryAfter(account);
-  if (wait > 0) throw new OAuthError('invalid_grant', lockedOutMessage(wait));
-  let realmScopes: Iterable<string>;
+  const throttled = core.logins.retryAfter(account, source) > 0;
+  let realmScopes: Iterable<string> | undefined;
   if (realm === 'employees') {
-    if (!(await core.users.verifyPassword(username, password))) {
-      core.logins.recordFailure(account);
-      throw new OAuthError('invalid_grant', 'wrong user name or password');
-    }
-    realmScopes = core.config.employeeScopes;
+    if (await core.users.verifyPassword(username, password)) realmScopes = core.config.employeeScopes;
   } else {
     const user = await core.serviceUsers.verifyPassword(username, password);
-    if (!user) {
-      core.logins.recordFailure(account);
-      throw new OAuthError('invalid_grant', 'wrong user name or password');
-    }
     // Every STUPS token carries `uid`; the service user's own scopes come from YOUR TURN / mint.
-    realmScopes = ['uid', ...user.scopes];
+    if (user) realmScopes = ['uid', ...user.scopes];
   }
-  core.logins.recordSuccess(account);
+  if (throttled || !realmScopes) {
+    if (!throttled) core.logins.recordFailure(account, source);
+    throw new OAuthError('invalid_grant', 'wrong user name or password', {
+      detail: throttled ? 'too many failed logins' : 'wrong user name or password',
+    });
+  }
+  core.logins.recordSuccess(account, source);
   const scopes = grantScopes(requested, allowedScopes(realmScopes, client.scopes), core.config.defaultScopes);
   return core.minter.issue({
     uid: username,

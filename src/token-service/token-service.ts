@@ -25,7 +25,7 @@ import { tokenServiceRoutes } from './routes.js';
 import { ServiceUserStore } from './service-user-store.js';
 import type { TokenServiceTables as TablesOf } from './tables.js';
 import { TokenInspector } from './token-inspector.js';
-import { LoginThrottle } from './login-throttle.js';
+import { GuessThrottle } from '../platform/auth/guess-throttle.js';
 import { TokenMinter } from './token-minter.js';
 
 export interface TokenServiceDeps {
@@ -69,7 +69,17 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
   const db = ctx.database.kysely<TablesOf>();
   const audit = createAudit(ctx.auditLog);
 
-  const clients = new ClientStore(db, audit, now);
+  const guessLimits = {
+    perSource: config.maxFailedLoginsPerSource,
+    perAccount: config.maxFailedLoginsPerAccount,
+    windowMs: config.failedLoginWindowSeconds * 1000,
+  };
+  const clients = new ClientStore(
+    db,
+    audit,
+    now,
+    new GuessThrottle({ ...guessLimits, perAccountAndSource: config.maxFailedClientAuthentications }, now),
+  );
   const serviceUsers = new ServiceUserStore(db, audit, now);
   const keys = new KeyStore(db, config, audit, now, logger);
   const codes = new AuthorizationCodeStore(db, config.authorizationCodeLifetimeSeconds * 1000, now);
@@ -101,7 +111,7 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
     revocations,
     minter,
     inspector,
-    logins: new LoginThrottle(config.maxFailedLogins, config.failedLoginWindowSeconds * 1000, now),
+    logins: new GuessThrottle({ ...guessLimits, perAccountAndSource: config.maxFailedLogins }, now),
   };
   const csrf = new Csrf(config.csrfSecret);
 
