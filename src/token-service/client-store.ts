@@ -103,6 +103,35 @@ export class ClientStore {
   }
 
   /**
+   * Creates a built-in client on first start; an existing one keeps every change operators made,
+   * and only gains the redirect URIs the configuration requires now (the console's own URL moves
+   * with `--base-port`). Two replicas starting on a fresh database may both create it, identically.
+   */
+  async seedBuiltIn(input: OAuthClientInput): Promise<'created' | 'kept' | 'extended'> {
+    const existing = await this.#row(input.clientId);
+    if (!existing) {
+      await this.upsertClient(input, SYSTEM_ACTOR);
+      return 'created';
+    }
+    const stored = jsonList(existing.redirect_uris);
+    const added = (input.redirectUris ?? []).filter((uri) => !stored.includes(uri));
+    if (added.length === 0) return 'kept';
+    await this.db
+      .updateTable('token_clients')
+      .set({ redirect_uris: JSON.stringify([...stored, ...added]), updated_at: new Date(this.now()) })
+      .where('client_id', '=', input.clientId)
+      .execute();
+    await this.audit({
+      action: 'client.update',
+      actor: SYSTEM_ACTOR,
+      target: { type: 'oauth-client', id: input.clientId },
+      outcome: 'success',
+      details: { redirect_uris_added: added },
+    });
+    return 'extended';
+  }
+
+  /**
    * RFC 6749 §2.3: confidential clients prove their secret, public clients only name themselves.
    * Every failure is the same `invalid_client` in text and in time (a presented secret is always
    * run through scrypt, against a dummy hash when there is nothing to compare it with), so the

@@ -59,11 +59,15 @@ export const TokenServiceConfigSchema = z.strictObject({
   employeeScopes: z.array(ScopeName).default(['uid', 'openid', 'email', 'profile', 'offline_access']),
   /** Granted when a request names no scope (default uid). */
   defaultScopes: z.array(ScopeName).default(['uid']),
-  /** Create/refresh the built-in public clients `zign` and `console` on start (default true). */
+  /**
+   * Create the built-in public clients `zign` and `console` when they do not exist yet (default true).
+   * Existing ones are not overwritten at start, so operators' changes survive restarts; only
+   * configured redirect URIs they lack are added.
+   */
   seedBuiltInClients: z.boolean().default(true),
-  /** Redirect URIs of the built-in `zign` client (default http://localhost:8081, as Zign uses). */
+  /** Redirect URIs the built-in `zign` client is created with (default http://localhost:8081, as Zign uses). */
   zignRedirectUris: z.array(z.url()).default(['http://localhost:8081']),
-  /** Redirect URIs of the built-in `console` client (default none: the console's URL is deployment-specific). */
+  /** Redirect URIs the built-in `console` client is created with (default none: the console's URL is deployment-specific). */
   consoleRedirectUris: z.array(z.url()).default([]),
   /** Client used for the legacy Zign 1.0 `GET /oauth2/access_token` (default zign). */
   legacyClientId: z.string().min(1).default('zign'),

@@ -189,13 +189,17 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
   };
 }
 
-/** `zign` (the CLI) and `console` (the web UI) are public clients every installation has. */
+/**
+ * `zign` (the CLI) and `console` (the web UI) are public clients every installation has. They are
+ * created on first start only: later changes by operators (redirect URIs, scopes, disabling) survive
+ * restarts; the configured redirect URIs are added when missing.
+ */
 async function seedBuiltInClients(
   clients: ClientStore,
   zignRedirectUris: string[],
   consoleRedirectUris: string[],
 ): Promise<void> {
-  await clients.upsertClient({
+  await clients.seedBuiltIn({
     clientId: 'zign',
     name: 'Zign (command line)',
     type: 'public',
@@ -204,7 +208,7 @@ async function seedBuiltInClients(
     redirectUris: zignRedirectUris,
     scopes: null,
   });
-  await clients.upsertClient({
+  await clients.seedBuiltIn({
     clientId: 'console',
     name: 'STUPS console',
     type: 'public',
