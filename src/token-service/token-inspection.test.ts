@@ -231,6 +231,16 @@ describeEachDatabase(
       });
     });
 
+    it('never takes an ID token for an access token (typ at+jwt, RFC 9068 §4)', async () => {
+      const issued = await passwordToken(f.app, { scope: 'uid openid' });
+      const { id_token } = issued as typeof issued & { id_token: string };
+      expect((await tokeninfo(id_token)).json()).toEqual({
+        error: 'invalid_token',
+        error_description: 'the token is not an access token (wrong "typ" header)',
+      });
+      await expect(f.verifier.verify(id_token)).rejects.toThrow('wrong "typ" header');
+    });
+
     it('finds every token type whatever token_type_hint says (RFC 7009 §2.1, RFC 7662 §2.1)', async () => {
       const issued = await passwordToken(f.app);
       // A wrong hint neither hides an access token from introspection nor a refresh token.

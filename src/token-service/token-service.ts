@@ -91,7 +91,8 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
     now,
   );
   const revocations = new RevocationStore(db, config.revocationRefreshSeconds * 1000, now);
-  const trustedIssuer: TrustedIssuer = { issuer, keys: keys.getKey };
+  // RFC 9068 §4: only JWTs typed as access tokens are access tokens (not ID tokens, same keys).
+  const trustedIssuer: TrustedIssuer = { issuer, keys: keys.getKey, requiredType: 'at+jwt' };
   const minter = new TokenMinter(issuer, config, keys, refreshTokens, deps.users, now);
   const inspector = new TokenInspector(trustedIssuer, refreshTokens, revocations, deps.users, audit, now);
   const core: TokenServiceCore = {

@@ -1,12 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  createRemoteJWKSet,
-  decodeJwt,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-  errors as joseErrors,
-  jwtVerify,
-} from 'jose';
+import { decodeJwt, type JWTPayload, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose';
 import { NotAuthenticatedError } from '../errors.js';
 import { type Principal, parseRealm, type Realm } from './principal.js';
 
@@ -19,22 +12,17 @@ export interface TrustedIssuer {
   /** When set, the token's `aud` must contain it. */
   audience?: string | undefined;
   /**
-   * Realm for tokens that do not carry a `realm` claim (external IdPs): their users are
-   * employees unless configured otherwise.
+   * The realm of a verified token. Default: its `realm` claim, as this installation's token
+   * service writes it; external issuers map realms explicitly (see `externalIssuer`).
    */
-  defaultRealm?: Realm;
+  realmOf?: ((claims: JWTPayload) => Realm | undefined) | undefined;
   /** Claim holding the user id (default `sub`); e.g. `preferred_username` for some IdPs. */
   uidClaim?: string | undefined;
-}
-
-/** Configuration of an external OIDC issuer (e.g. the company's IdP). */
-export interface ExternalIssuerConfig {
-  issuer: string;
-  /** Defaults to the `jwks_uri` of the issuer's discovery document. */
-  jwksUri?: string | undefined;
-  audience?: string | undefined;
-  realm?: Realm | undefined;
-  uidClaim?: string | undefined;
+  /**
+   * Required JOSE `typ` header, e.g. `at+jwt` (RFC 9068 §4) for this installation's access tokens,
+   * so an ID token or any other JWT the same keys signed is never taken for an access token.
+   */
+  requiredType?: string | undefined;
 }
 
 export interface TokenVerifierOptions {
@@ -113,6 +101,7 @@ export class TokenVerifier {
         clockTolerance: this.#tolerance,
         currentDate: new Date(this.#now()),
         ...(trusted.audience ? { audience: trusted.audience } : {}),
+        ...(trusted.requiredType ? { typ: trusted.requiredType } : {}),
       }));
     } catch (error) {
       throw invalid(describeJoseError(error), error);
@@ -145,6 +134,9 @@ function describeJoseError(error: unknown): string {
   if (error instanceof joseErrors.JWSSignatureVerificationFailed)
     return 'the access token signature is invalid';
   if (error instanceof joseErrors.JWKSNoMatchingKey) return 'the access token was signed with an unknown key';
+  if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'typ') {
+    return 'the token is not an access token (wrong "typ" header)';
+  }
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
     return `the access token claim "${error.claim}" is invalid: ${error.reason}`;
   }
@@ -156,13 +148,16 @@ function describeJoseError(error: unknown): string {
   return 'the access token could not be verified';
 }
 
+function realmClaim(payload: JWTPayload): Realm | undefined {
+  return parseRealm(typeof payload.realm === 'string' ? payload.realm : undefined);
+}
+
 function toPrincipal(payload: JWTPayload, trusted: TrustedIssuer): Principal {
   const uidClaim = trusted.uidClaim ?? 'sub';
   const uid = payload[uidClaim];
   if (typeof uid !== 'string' || uid === '') throw invalid(`the access token has no "${uidClaim}" claim`);
-  const realm =
-    parseRealm(typeof payload.realm === 'string' ? payload.realm : undefined) ?? trusted.defaultRealm;
-  if (!realm) throw invalid('the access token has no realm');
+  const realm = (trusted.realmOf ?? realmClaim)(payload);
+  if (!realm) throw invalid('the access token has no realm this installation knows');
   if (payload.exp === undefined) throw invalid('the access token has no expiry');
   const rawScope = payload.scope ?? payload.scp;
   const scopes = Array.isArray(rawScope)
@@ -182,32 +177,4 @@ function toPrincipal(payload: JWTPayload, trusted: TrustedIssuer): Principal {
   };
 }
 
-/**
- * Trusts an external OIDC issuer: keys come from its JWKS, found through discovery unless
- * `jwksUri` is given. Discovery happens on first use, so start-up does not depend on the IdP.
- */
-export function externalIssuer(config: ExternalIssuerConfig, fetchImpl: typeof fetch = fetch): TrustedIssuer {
-  let keySet: JWTVerifyGetKey | undefined;
-  const keys: JWTVerifyGetKey = async (header, token) => {
-    if (!keySet) {
-      let jwksUri = config.jwksUri;
-      if (!jwksUri) {
-        const url = `${config.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
-        const response = await fetchImpl(url);
-        if (!response.ok) throw new Error(`OIDC discovery at ${url} answered ${response.status}`);
-        const discovery = (await response.json()) as { jwks_uri?: string };
-        if (!discovery.jwks_uri) throw new Error(`OIDC discovery at ${url} has no jwks_uri`);
-        jwksUri = discovery.jwks_uri;
-      }
-      keySet = createRemoteJWKSet(new URL(jwksUri));
-    }
-    return keySet(header, token);
-  };
-  return {
-    issuer: config.issuer,
-    keys,
-    audience: config.audience,
-    defaultRealm: config.realm ?? 'employees',
-    uidClaim: config.uidClaim,
-  };
-}
+export { type ExternalIssuerConfig, externalIssuer } from './external-issuer.js';
