@@ -76,6 +76,11 @@ export const TokenServiceConfigSchema = z.strictObject({
    * made through this process are visible at once.
    */
   revocationRefreshSeconds: seconds(5),
+  /**
+   * Tokens of a user disabled in the user service (or of a disabled service user) are refused by
+   * every verifier within this time (default 5 s): each process asks again after it.
+   */
+  principalStatusCacheSeconds: seconds(5),
 });
 
 /** What callers pass: every field optional. */

@@ -77,6 +77,7 @@ export async function createFixture(
   const realVerifier = new TokenVerifier({
     issuers: [service.trustedIssuer],
     isRevoked: (jti) => service.isRevoked(jti),
+    isDisabled: (principal) => service.isDisabled(principal),
     now: clock.now,
   });
   await seed(service, users);

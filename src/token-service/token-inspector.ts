@@ -1,5 +1,6 @@
 import { decodeJwt } from 'jose';
 import type { Principal } from '../platform/auth/principal.js';
+import type { PrincipalCheck } from '../platform/auth/principal-status.js';
 import { TokenVerifier, type TrustedIssuer } from '../platform/auth/token-verifier.js';
 import { NotAuthenticatedError } from '../platform/errors.js';
 import type { UserDirectory } from '../users/contract.js';
@@ -29,6 +30,7 @@ export class TokenInspector {
     trusted: TrustedIssuer,
     private readonly refreshTokens: RefreshTokenStore,
     private readonly revocations: RevocationStore,
+    isDisabled: PrincipalCheck,
     private readonly users: UserDirectory,
     private readonly audit: Audit,
     private readonly now: () => number,
@@ -36,6 +38,7 @@ export class TokenInspector {
     this.#verifier = new TokenVerifier({
       issuers: [trusted],
       isRevoked: (jti) => revocations.isRevoked(jti),
+      isDisabled,
       now,
     });
   }

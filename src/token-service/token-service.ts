@@ -1,3 +1,5 @@
+import type { Principal } from '../platform/auth/principal.js';
+import { cachedPrincipalCheck } from '../platform/auth/principal-status.js';
 import type { TrustedIssuer } from '../platform/auth/token-verifier.js';
 import type { HttpApp } from '../platform/http/create-http-app.js';
 import { createServiceApp } from '../platform/http/create-service-app.js';
@@ -43,6 +45,12 @@ export interface TokenService {
   readonly trustedIssuer: TrustedIssuer;
   /** For `TokenVerifier`'s `isRevoked` option: true for revoked access tokens. */
   isRevoked(jti: string): Promise<boolean>;
+  /**
+   * For `TokenVerifier`'s `isDisabled` option: true when the principal of a token is a disabled
+   * employee or service user (or an employee of our issuer who no longer exists). Cached for
+   * `principalStatusCacheSeconds`.
+   */
+  isDisabled(principal: Principal): Promise<boolean>;
   upsertClient(input: OAuthClientInput, actor?: TokenAuditEvent['actor']): Promise<OAuthClient>;
   getClient(clientId: string): Promise<OAuthClient | undefined>;
   upsertServiceUser(input: ServiceUserInput, actor?: TokenAuditEvent['actor']): Promise<ServiceUser>;
@@ -92,9 +100,29 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
   );
   const revocations = new RevocationStore(db, config.revocationRefreshSeconds * 1000, now);
   // RFC 9068 §4: only JWTs typed as access tokens are access tokens (not ID tokens, same keys).
+  const isDisabled = cachedPrincipalCheck(
+    async (principal) => {
+      if (principal.realm === 'employees') {
+        const user = await deps.users.getUser(principal.uid);
+        // Employees of external IdPs need not be in the directory; ours always are.
+        return user ? user.disabled : principal.issuer === issuer;
+      }
+      const serviceUser = await serviceUsers.getServiceUser(principal.uid);
+      return serviceUser?.disabled ?? false;
+    },
+    { ttlMs: config.principalStatusCacheSeconds * 1000, now },
+  );
   const trustedIssuer: TrustedIssuer = { issuer, keys: keys.getKey, requiredType: 'at+jwt' };
   const minter = new TokenMinter(issuer, config, keys, refreshTokens, deps.users, now);
-  const inspector = new TokenInspector(trustedIssuer, refreshTokens, revocations, deps.users, audit, now);
+  const inspector = new TokenInspector(
+    trustedIssuer,
+    refreshTokens,
+    revocations,
+    isDisabled,
+    deps.users,
+    audit,
+    now,
+  );
   const core: TokenServiceCore = {
     issuer,
     config,
@@ -149,6 +177,7 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
   return {
     trustedIssuer,
     isRevoked: (jti) => revocations.isRevoked(jti),
+    isDisabled,
     upsertClient: (input, actor) => clients.upsertClient(input, actor),
     getClient: (clientId) => clients.getClient(clientId),
     upsertServiceUser: (input, actor) => serviceUsers.upsertServiceUser(input, actor),

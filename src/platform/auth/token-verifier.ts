@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { decodeJwt, type JWTPayload, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose';
 import { NotAuthenticatedError } from '../errors.js';
 import { type Principal, parseRealm, type Realm } from './principal.js';
+import type { PrincipalCheck } from './principal-status.js';
 
 /** An issuer whose tokens this installation accepts. */
 export interface TrustedIssuer {
@@ -29,6 +30,12 @@ export interface TokenVerifierOptions {
   issuers: readonly TrustedIssuer[];
   /** Revocation check by `jti`; a revoked token is rejected even before it expires. */
   isRevoked?: (tokenId: string) => Promise<boolean>;
+  /**
+   * Whether the token's principal may no longer act (a disabled user): its tokens are then
+   * rejected before they expire. Asked on every verification, so it must answer from a cache
+   * (see `cachedPrincipalCheck`).
+   */
+  isDisabled?: PrincipalCheck;
   /** Verified tokens kept in memory (default 10,000). Verification is the cost of every request. */
   cacheSize?: number;
   clockToleranceSeconds?: number;
@@ -47,6 +54,7 @@ export class TokenVerifier {
   readonly #cache = new Map<string, Principal>();
   readonly #cacheSize: number;
   readonly #isRevoked: ((tokenId: string) => Promise<boolean>) | undefined;
+  readonly #isDisabled: PrincipalCheck | undefined;
   readonly #tolerance: number;
   readonly #now: () => number;
 
@@ -54,6 +62,7 @@ export class TokenVerifier {
     this.#issuers = new Map(options.issuers.map((i) => [i.issuer, i]));
     this.#cacheSize = options.cacheSize ?? 10_000;
     this.#isRevoked = options.isRevoked;
+    this.#isDisabled = options.isDisabled;
     this.#tolerance = options.clockToleranceSeconds ?? 5;
     this.#now = options.now ?? Date.now;
   }
@@ -80,6 +89,8 @@ export class TokenVerifier {
         this.#cache.delete(key);
         throw invalid('the access token was revoked');
       }
+      // Not removed from the cache: the user may be enabled again before the token expires.
+      if (this.#isDisabled && (await this.#isDisabled(cached))) throw disabled(cached);
       return cached;
     }
     if (cached) this.#cache.delete(key);
@@ -111,6 +122,7 @@ export class TokenVerifier {
     if (principal.tokenId && this.#isRevoked && (await this.#isRevoked(principal.tokenId))) {
       throw invalid('the access token was revoked');
     }
+    if (this.#isDisabled && (await this.#isDisabled(principal))) throw disabled(principal);
     if (this.#cache.size >= this.#cacheSize) {
       // Oldest entry first: Map iterates in insertion order.
       const oldest = this.#cache.keys().next().value;
@@ -127,6 +139,12 @@ function cacheKey(token: string): string {
 
 function invalid(message: string, cause?: unknown): NotAuthenticatedError {
   return new NotAuthenticatedError(message, { bearerError: 'invalid_token', code: 'TOKEN_INVALID', cause });
+}
+
+function disabled(principal: Principal): NotAuthenticatedError {
+  return invalid(
+    `the access token belongs to ${principal.realm === 'services' ? 'a service user' : 'a user'} who is disabled`,
+  );
 }
 
 function describeJoseError(error: unknown): string {
