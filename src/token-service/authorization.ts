@@ -38,7 +38,7 @@ export async function validateAuthorizationRequest(
   const requested = params.redirect_uri;
   let redirectUri: string;
   if (requested !== undefined) {
-    if (!client.redirectUris.includes(requested)) {
+    if (!client.redirectUris.some((registered) => redirectUriMatches(registered, requested))) {
       throw new UnredirectableError(`The redirect URI is not registered for client "${clientId}".`);
     }
     redirectUri = requested;
@@ -49,6 +49,9 @@ export async function validateAuthorizationRequest(
   }
   const partial = { redirectUri, state: params.state };
   try {
+    if (params.response_type === undefined) {
+      throw new OAuthError('invalid_request', 'parameter "response_type" is missing');
+    }
     if (params.response_type !== 'code') {
       throw new OAuthError('unsupported_response_type', 'only response_type=code is supported');
     }
@@ -88,6 +91,37 @@ export async function validateAuthorizationRequest(
       throw new RedirectableError(error, partial.redirectUri, partial.state, core.issuer);
     throw error;
   }
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Exact match, except for loopback redirects of native apps (RFC 8252 §7.3, §8.3): their port is
+ * chosen at run time, so any port is accepted, and `http://localhost:8081` and
+ * `http://localhost:8081/` are the same URI (the path `/` is implied). Scheme, host, path and query
+ * must still match.
+ */
+export function redirectUriMatches(registered: string, requested: string): boolean {
+  if (registered === requested) return true;
+  let want: URL;
+  let got: URL;
+  try {
+    want = new URL(registered);
+    got = new URL(requested);
+  } catch {
+    return false;
+  }
+  return (
+    want.protocol === 'http:' &&
+    got.protocol === 'http:' &&
+    LOOPBACK_HOSTS.has(want.hostname) &&
+    got.hostname === want.hostname &&
+    got.username === '' &&
+    got.password === '' &&
+    got.hash === '' &&
+    got.pathname === want.pathname &&
+    got.search === want.search
+  );
 }
 
 /** An OAuth error to send back to the client's redirect URI (RFC 6749 §4.1.2.1). */
