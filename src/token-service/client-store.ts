@@ -140,8 +140,13 @@ export class ClientStore {
   async authenticate(credentials: ClientCredentials, source: string): Promise<OAuthClient> {
     const { clientId, secret } = credentials;
     const presented = secret !== undefined && secret !== '';
+    // The form-decoded secret first, then the literal one of clients that do not form-encode.
+    const candidates = presented
+      ? [secret, ...(credentials.literalSecret ? [credentials.literalSecret] : [])]
+      : [];
     const fail = async (reason: string, hashed = false): Promise<never> => {
-      if (presented && !hashed) await verifySecret(secret, await dummyPasswordHash());
+      if (!hashed)
+        for (const candidate of candidates) await verifySecret(candidate, await dummyPasswordHash());
       if (presented) this.guesses.recordFailure(clientId, source);
       throw new OAuthError('invalid_client', 'client authentication failed', {
         headers: credentials.basic ? { 'www-authenticate': 'Basic realm="stups"' } : {},
@@ -158,13 +163,17 @@ export class ClientStore {
       return toClient(row);
     }
     if (!presented) return fail('the client secret is missing');
-    const key = `${row.secret_hash}\n${digest(secret)}`;
-    if (this.#verified.get(clientId) === key) return toClient(row);
-    if (!(await verifySecret(secret, row.secret_hash))) return fail('wrong client secret', true);
-    this.guesses.recordSuccess(clientId, source);
-    if (this.#verified.size >= SECRET_CACHE_SIZE) this.#verified.clear();
-    this.#verified.set(clientId, key);
-    return toClient(row);
+    const secretHash = row.secret_hash;
+    for (const candidate of candidates) {
+      const key = `${secretHash}\n${digest(candidate)}`;
+      if (this.#verified.get(clientId) === key || (await verifySecret(candidate, secretHash))) {
+        this.guesses.recordSuccess(clientId, source);
+        if (this.#verified.size >= SECRET_CACHE_SIZE) this.#verified.clear();
+        this.#verified.set(clientId, key);
+        return toClient(row);
+      }
+    }
+    return fail('wrong client secret', true);
   }
 
   #row(clientId: string): Promise<ClientRow | undefined> {
