@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../platform/errors.js';
 import { SERVICE_NAMES, type ServiceName } from '../platform/service-context.js';
+import { ExternalIssuerConfigSchema } from '../platform/auth/external-issuer.js';
 
 /**
  * Everything `stups up` and `stups serve` need, read once from flags and environment by
@@ -63,17 +64,7 @@ export const PlatformConfigSchema = z.strictObject({
   evenSshKeyFile: z.string().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** External OIDC issuers whose tokens every service accepts, as JSON (env `STUPS_EXTERNAL_ISSUERS`). */
-  externalIssuers: z
-    .array(
-      z.strictObject({
-        issuer: z.url(),
-        jwksUri: z.url().optional(),
-        audience: z.string().optional(),
-        realm: z.enum(['employees', 'services']).optional(),
-        uidClaim: z.string().optional(),
-      }),
-    )
-    .default([]),
+  externalIssuers: z.array(ExternalIssuerConfigSchema).default([]),
 });
 export type PlatformConfig = z.infer<typeof PlatformConfigSchema>;
 
@@ -112,7 +103,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
       externalIssuers = JSON.parse(env.STUPS_EXTERNAL_ISSUERS);
     } catch {
       throw new ConfigError([
-        'STUPS_EXTERNAL_ISSUERS: must be a JSON array of {issuer, jwksUri?, audience?, realm?, uidClaim?}',
+        'STUPS_EXTERNAL_ISSUERS: must be a JSON array of {issuer, audience, jwksUri?, realm?, realmClaim?, uidClaim?, timeoutMs?}',
       ]);
     }
   }

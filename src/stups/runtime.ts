@@ -119,6 +119,7 @@ export async function startPlatform(
     const verifier = new TokenVerifier({
       issuers: config.externalIssuers.map((i) => externalIssuer(i)),
       isRevoked: (jti) => revocation.service?.isRevoked(jti) ?? Promise.resolve(false),
+      isDisabled: (principal) => revocation.service?.isDisabled(principal) ?? Promise.resolve(false),
     });
     const ctx: ServiceContext = {
       logger,

@@ -13,10 +13,20 @@ export interface AuthorizationGrant {
   authTime: Date;
 }
 
-export type CodeRedemption =
-  | { status: 'ok'; grant: AuthorizationGrant; codeHash: string; expired: boolean }
-  | { status: 'reused'; familyId: string | null }
-  | { status: 'unknown' };
+/** A stored code as the token endpoint checks it before spending it. */
+export interface StoredCode {
+  grant: AuthorizationGrant;
+  codeHash: string;
+  expired: boolean;
+  used: boolean;
+}
+
+/** What was issued for a spent code; withdrawn when the code comes back (RFC 6749 §4.1.2). */
+export interface IssuedForCode {
+  familyId: string | null;
+  accessJti: string | null;
+  accessExpiresAt: Date | null;
+}
 
 /** Authorization codes (RFC 6749 §4.1), stored as digests, redeemable once. */
 export class AuthorizationCodeStore {
@@ -47,38 +57,60 @@ export class AuthorizationCodeStore {
     return code;
   }
 
-  /** Marks the code used in the same statement that reads it, so two redemptions cannot both win. */
-  async redeem(code: string): Promise<CodeRedemption> {
+  /** The code's grant and state, without spending it. */
+  async find(code: string): Promise<StoredCode | undefined> {
     const codeHash = digest(code);
     const row = await this.db
-      .updateTable('token_authorization_codes')
-      .set({ used_at: new Date(this.now()) })
-      .where('code_hash', '=', codeHash)
-      .where('used_at', 'is', null)
-      .returningAll()
-      .executeTakeFirst();
-    if (row) {
-      return {
-        status: 'ok',
-        grant: toGrant(row),
-        codeHash,
-        expired: new Date(row.expires_at).getTime() <= this.now(),
-      };
-    }
-    const used = await this.db
       .selectFrom('token_authorization_codes')
-      .select('family_id')
+      .selectAll()
       .where('code_hash', '=', codeHash)
       .executeTakeFirst();
-    return used ? { status: 'reused', familyId: used.family_id } : { status: 'unknown' };
+    if (!row) return undefined;
+    return {
+      grant: toGrant(row),
+      codeHash,
+      expired: new Date(row.expires_at).getTime() <= this.now(),
+      used: row.used_at !== null,
+    };
   }
 
-  async setFamily(codeHash: string, familyId: string): Promise<void> {
-    await this.db
+  /**
+   * Spends the code and records what was issued for it, in one conditional update: of two
+   * concurrent redemptions exactly one wins. Run in the transaction that stores the new refresh
+   * token; the row stays locked until it commits, so the loser then reads `issued` complete.
+   */
+  async spend(
+    codeHash: string,
+    issued: IssuedForCode,
+    db: Kysely<TokenServiceTables> = this.db,
+  ): Promise<boolean> {
+    const row = await db
       .updateTable('token_authorization_codes')
-      .set({ family_id: familyId })
+      .set({
+        used_at: new Date(this.now()),
+        family_id: issued.familyId,
+        access_jti: issued.accessJti,
+        access_expires_at: issued.accessExpiresAt,
+      })
       .where('code_hash', '=', codeHash)
-      .execute();
+      .where('used_at', 'is', null)
+      .returning('code_hash')
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** What was issued for a spent code (nothing when it was spent by a failed PKCE check). */
+  async issuedFor(codeHash: string): Promise<IssuedForCode> {
+    const row = await this.db
+      .selectFrom('token_authorization_codes')
+      .select(['family_id', 'access_jti', 'access_expires_at'])
+      .where('code_hash', '=', codeHash)
+      .executeTakeFirst();
+    return {
+      familyId: row?.family_id ?? null,
+      accessJti: row?.access_jti ?? null,
+      accessExpiresAt: row?.access_expires_at ? new Date(row.access_expires_at) : null,
+    };
   }
 
   /** Deletes codes that can no longer be redeemed; a day later, so reuse is still detected meanwhile. */

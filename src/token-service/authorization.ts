@@ -1,4 +1,3 @@
-import { lockedOutMessage } from './login-throttle.js';
 import type { OAuthClient } from './contract.js';
 import type { TokenServiceCore } from './core.js';
 import { OAuthError } from './oauth-error.js';
@@ -39,7 +38,7 @@ export async function validateAuthorizationRequest(
   const requested = params.redirect_uri;
   let redirectUri: string;
   if (requested !== undefined) {
-    if (!client.redirectUris.includes(requested)) {
+    if (!client.redirectUris.some((registered) => redirectUriMatches(registered, requested))) {
       throw new UnredirectableError(`The redirect URI is not registered for client "${clientId}".`);
     }
     redirectUri = requested;
@@ -50,6 +49,9 @@ export async function validateAuthorizationRequest(
   }
   const partial = { redirectUri, state: params.state };
   try {
+    if (params.response_type === undefined) {
+      throw new OAuthError('invalid_request', 'parameter "response_type" is missing');
+    }
     if (params.response_type !== 'code') {
       throw new OAuthError('unsupported_response_type', 'only response_type=code is supported');
     }
@@ -89,6 +91,37 @@ export async function validateAuthorizationRequest(
       throw new RedirectableError(error, partial.redirectUri, partial.state, core.issuer);
     throw error;
   }
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Exact match, except for loopback redirects of native apps (RFC 8252 §7.3, §8.3): their port is
+ * chosen at run time, so any port is accepted, and `http://localhost:8081` and
+ * `http://localhost:8081/` are the same URI (the path `/` is implied). Scheme, host, path and query
+ * must still match.
+ */
+export function redirectUriMatches(registered: string, requested: string): boolean {
+  if (registered === requested) return true;
+  let want: URL;
+  let got: URL;
+  try {
+    want = new URL(registered);
+    got = new URL(requested);
+  } catch {
+    return false;
+  }
+  return (
+    want.protocol === 'http:' &&
+    got.protocol === 'http:' &&
+    LOOPBACK_HOSTS.has(want.hostname) &&
+    got.hostname === want.hostname &&
+    got.username === '' &&
+    got.password === '' &&
+    got.hash === '' &&
+    got.pathname === want.pathname &&
+    got.search === want.search
+  );
 }
 
 /** An OAuth error to send back to the client's redirect URI (RFC 6749 §4.1.2.1). */
@@ -140,36 +173,31 @@ function redirectTo(uri: string, params: Record<string, string | undefined>): st
 
 const WRONG_LOGIN = 'Wrong user name or password.';
 
-/** Checks an employee's password for the HTML pages, auditing failures: the uid, or what to tell the person. */
+/**
+ * Checks an employee's password for the HTML pages, auditing failures: the uid, or what to tell
+ * the person. A throttled attempt reads exactly like a wrong password, after the same work.
+ */
 export async function loginEmployee(
   core: TokenServiceCore,
   username: string | undefined,
   password: string | undefined,
   page: string,
+  source: string,
 ): Promise<{ uid: string } | { error: string }> {
   if (!username || !password) return { error: WRONG_LOGIN };
   const account = `employees/${username}`;
-  const wait = core.logins.retryAfter(account);
-  if (wait > 0) {
-    const message = lockedOutMessage(wait);
-    await core.audit({
-      action: 'login',
-      actor: { uid: username, realm: 'employees' },
-      outcome: 'failure',
-      details: { page, reason: message },
-    });
-    return { error: `${message[0]!.toUpperCase()}${message.slice(1)}.` };
-  }
-  if (await core.users.verifyPassword(username, password)) {
-    core.logins.recordSuccess(account);
+  const throttled = core.logins.retryAfter(account, source) > 0;
+  const valid = await core.users.verifyPassword(username, password);
+  if (valid && !throttled) {
+    core.logins.recordSuccess(account, source);
     return { uid: username };
   }
-  core.logins.recordFailure(account);
+  if (!throttled) core.logins.recordFailure(account, source);
   await core.audit({
     action: 'login',
     actor: { uid: username, realm: 'employees' },
     outcome: 'failure',
-    details: { page, reason: 'wrong user name or password' },
+    details: { page, reason: throttled ? 'too many failed logins' : 'wrong user name or password' },
   });
   return { error: WRONG_LOGIN };
 }

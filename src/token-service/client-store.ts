@@ -8,6 +8,9 @@ import {
   OAuthClientInputSchema,
 } from './contract.js';
 import { OAuthError } from './oauth-error.js';
+import type { GuessThrottle } from '../platform/auth/guess-throttle.js';
+import { dummyPasswordHash } from '../platform/passwords.js';
+import type { ClientCredentials } from './params.js';
 import { digest, hashSecret, verifySecret } from './secrets.js';
 import type { ClientsTable, TokenServiceTables } from './tables.js';
 
@@ -25,6 +28,8 @@ export class ClientStore {
     private readonly db: Kysely<TokenServiceTables>,
     private readonly audit: Audit,
     private readonly now: () => number,
+    /** Failed authentications per client and source address: slows down secret guessing. */
+    private readonly guesses: GuessThrottle,
   ) {}
 
   async getClient(clientId: string): Promise<OAuthClient | undefined> {
@@ -98,28 +103,77 @@ export class ClientStore {
   }
 
   /**
-   * RFC 6749 §2.3: confidential clients prove their secret, public clients only name themselves.
-   * Every failure is the same `invalid_client`, so the answer does not tell which clients exist.
+   * Creates a built-in client on first start; an existing one keeps every change operators made,
+   * and only gains the redirect URIs the configuration requires now (the console's own URL moves
+   * with `--base-port`). Two replicas starting on a fresh database may both create it, identically.
    */
-  async authenticate(clientId: string, secret: string | undefined, basic: boolean): Promise<OAuthClient> {
-    const fail = (reason: string): never => {
-      throw new OAuthError('invalid_client', `client authentication failed: ${reason}`, {
-        headers: basic ? { 'www-authenticate': 'Basic realm="stups"' } : {},
+  async seedBuiltIn(input: OAuthClientInput): Promise<'created' | 'kept' | 'extended'> {
+    const existing = await this.#row(input.clientId);
+    if (!existing) {
+      await this.upsertClient(input, SYSTEM_ACTOR);
+      return 'created';
+    }
+    const stored = jsonList(existing.redirect_uris);
+    const added = (input.redirectUris ?? []).filter((uri) => !stored.includes(uri));
+    if (added.length === 0) return 'kept';
+    await this.db
+      .updateTable('token_clients')
+      .set({ redirect_uris: JSON.stringify([...stored, ...added]), updated_at: new Date(this.now()) })
+      .where('client_id', '=', input.clientId)
+      .execute();
+    await this.audit({
+      action: 'client.update',
+      actor: SYSTEM_ACTOR,
+      target: { type: 'oauth-client', id: input.clientId },
+      outcome: 'success',
+      details: { redirect_uris_added: added },
+    });
+    return 'extended';
+  }
+
+  /**
+   * RFC 6749 §2.3: confidential clients prove their secret, public clients only name themselves.
+   * Every failure is the same `invalid_client` in text and in time (a presented secret is always
+   * run through scrypt, against a dummy hash when there is nothing to compare it with), so the
+   * answer does not tell unknown clients from wrong secrets. The reason is kept for the audit trail.
+   */
+  async authenticate(credentials: ClientCredentials, source: string): Promise<OAuthClient> {
+    const { clientId, secret } = credentials;
+    const presented = secret !== undefined && secret !== '';
+    // The form-decoded secret first, then the literal one of clients that do not form-encode.
+    const candidates = presented
+      ? [secret, ...(credentials.literalSecret ? [credentials.literalSecret] : [])]
+      : [];
+    const fail = async (reason: string, hashed = false): Promise<never> => {
+      if (!hashed)
+        for (const candidate of candidates) await verifySecret(candidate, await dummyPasswordHash());
+      if (presented) this.guesses.recordFailure(clientId, source);
+      throw new OAuthError('invalid_client', 'client authentication failed', {
+        headers: credentials.basic ? { 'www-authenticate': 'Basic realm="stups"' } : {},
+        detail: reason,
       });
     };
+    if (presented && this.guesses.retryAfter(clientId, source) > 0) {
+      return fail('too many failed client authentications from this source');
+    }
     const row = await this.#row(clientId);
-    if (!row || row.disabled) return fail('unknown client');
+    if (!row || row.disabled) return fail(row ? 'disabled client' : 'unknown client');
     if (row.secret_hash === null) {
-      if (secret !== undefined && secret !== '') return fail('a public client must not send a secret');
+      if (presented) return fail('a public client must not send a secret');
       return toClient(row);
     }
-    if (secret === undefined || secret === '') return fail('the client secret is missing');
-    const key = `${row.secret_hash}\n${digest(secret)}`;
-    if (this.#verified.get(clientId) === key) return toClient(row);
-    if (!(await verifySecret(secret, row.secret_hash))) return fail('wrong client secret');
-    if (this.#verified.size >= SECRET_CACHE_SIZE) this.#verified.clear();
-    this.#verified.set(clientId, key);
-    return toClient(row);
+    if (!presented) return fail('the client secret is missing');
+    const secretHash = row.secret_hash;
+    for (const candidate of candidates) {
+      const key = `${secretHash}\n${digest(candidate)}`;
+      if (this.#verified.get(clientId) === key || (await verifySecret(candidate, secretHash))) {
+        this.guesses.recordSuccess(clientId, source);
+        if (this.#verified.size >= SECRET_CACHE_SIZE) this.#verified.clear();
+        this.#verified.set(clientId, key);
+        return toClient(row);
+      }
+    }
+    return fail('wrong client secret', true);
   }
 
   #row(clientId: string): Promise<ClientRow | undefined> {

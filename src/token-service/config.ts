@@ -34,9 +34,24 @@ export const TokenServiceConfigSchema = z.strictObject({
    * Without it private keys are stored as plain JWK in the database (a warning is logged at start).
    */
   keyEncryptionSecret: z.string().min(16).optional(),
-  /** Failed logins for one account before further attempts are refused for a while (default 10). */
+  /**
+   * Failed logins for one account from one source address before that pair is refused for a while
+   * (default 10). A refusal is answered exactly like a wrong password.
+   */
   maxFailedLogins: z.coerce.number().int().min(1).default(10),
-  /** The window failed logins are counted in, and the longest lock-out (default 900 s). */
+  /** Failed logins from one source address, over all accounts, before the source is refused (default 100). */
+  maxFailedLoginsPerSource: z.coerce.number().int().min(1).default(100),
+  /**
+   * Failed logins for one account from all sources before the account is refused (default 100):
+   * high, so that locking a named user out takes many addresses.
+   */
+  maxFailedLoginsPerAccount: z.coerce.number().int().min(1).default(100),
+  /**
+   * Failed client authentications for one client from one source address before that pair is
+   * refused (default 10); the per-source and per-account limits of logins apply as well.
+   */
+  maxFailedClientAuthentications: z.coerce.number().int().min(1).default(10),
+  /** The window failed logins and client authentications are counted in, and the longest lock-out (default 900 s). */
   failedLoginWindowSeconds: seconds(900),
   /** Secret for CSRF tokens of the HTML pages; a random one per process when absent (single replica). */
   csrfSecret: z.string().min(16).optional(),
@@ -44,11 +59,15 @@ export const TokenServiceConfigSchema = z.strictObject({
   employeeScopes: z.array(ScopeName).default(['uid', 'openid', 'email', 'profile', 'offline_access']),
   /** Granted when a request names no scope (default uid). */
   defaultScopes: z.array(ScopeName).default(['uid']),
-  /** Create/refresh the built-in public clients `zign` and `console` on start (default true). */
+  /**
+   * Create the built-in public clients `zign` and `console` when they do not exist yet (default true).
+   * Existing ones are not overwritten at start, so operators' changes survive restarts; only
+   * configured redirect URIs they lack are added.
+   */
   seedBuiltInClients: z.boolean().default(true),
-  /** Redirect URIs of the built-in `zign` client (default http://localhost:8081, as Zign uses). */
+  /** Redirect URIs the built-in `zign` client is created with (default http://localhost:8081, as Zign uses). */
   zignRedirectUris: z.array(z.url()).default(['http://localhost:8081']),
-  /** Redirect URIs of the built-in `console` client (default none: the console's URL is deployment-specific). */
+  /** Redirect URIs the built-in `console` client is created with (default none: the console's URL is deployment-specific). */
   consoleRedirectUris: z.array(z.url()).default([]),
   /** Client used for the legacy Zign 1.0 `GET /oauth2/access_token` (default zign). */
   legacyClientId: z.string().min(1).default('zign'),
@@ -57,6 +76,11 @@ export const TokenServiceConfigSchema = z.strictObject({
    * made through this process are visible at once.
    */
   revocationRefreshSeconds: seconds(5),
+  /**
+   * Tokens of a user disabled in the user service (or of a disabled service user) are refused by
+   * every verifier within this time (default 5 s): each process asks again after it.
+   */
+  principalStatusCacheSeconds: seconds(5),
 });
 
 /** What callers pass: every field optional. */

@@ -1,4 +1,4 @@
-import type { LoginThrottle } from './login-throttle.js';
+import type { GuessThrottle } from '../platform/auth/guess-throttle.js';
 import type { Logger } from '../platform/logger.js';
 import type { UserDirectory } from '../users/contract.js';
 import type { Audit } from './audit.js';
@@ -12,6 +12,8 @@ import type { RevocationStore } from './revocation-store.js';
 import type { ServiceUserStore } from './service-user-store.js';
 import type { TokenInspector } from './token-inspector.js';
 import type { TokenMinter } from './token-minter.js';
+import type { Kysely } from 'kysely';
+import type { TokenServiceTables } from './tables.js';
 
 /** Everything the protocol modules share; built once by `createTokenService`. */
 export interface TokenServiceCore {
@@ -21,6 +23,8 @@ export interface TokenServiceCore {
   now: () => number;
   logger: Logger;
   audit: Audit;
+  /** For transactions that span stores (spending a code or refresh token and storing the new one). */
+  db: Kysely<TokenServiceTables>;
   users: UserDirectory;
   clients: ClientStore;
   serviceUsers: ServiceUserStore;
@@ -31,6 +35,6 @@ export interface TokenServiceCore {
   revocations: RevocationStore;
   minter: TokenMinter;
   inspector: TokenInspector;
-  /** Counts failed logins per account (`<realm>/<username>`). */
-  logins: LoginThrottle;
+  /** Counts failed logins per account (`<realm>/<username>`) and source address. */
+  logins: GuessThrottle;
 }

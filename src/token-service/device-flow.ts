@@ -13,10 +13,11 @@ export async function startDeviceAuthorization(
   core: TokenServiceCore,
   params: OAuthParams,
   credentials: ClientCredentials | undefined,
+  source: string,
 ): Promise<DeviceAuthorizationResponse> {
   if (!credentials)
     throw new OAuthError('invalid_client', 'client authentication is required (Basic or client_id)');
-  const client = await core.clients.authenticate(credentials.clientId, credentials.secret, credentials.basic);
+  const client = await core.clients.authenticate(credentials, source);
   if (!client.grantTypes.includes(DEVICE_CODE_GRANT)) {
     throw new OAuthError('unauthorized_client', `client ${client.clientId} may not use the device flow`);
   }

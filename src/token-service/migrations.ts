@@ -103,4 +103,14 @@ export const tokenServiceMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '002-code-access-token': {
+    // A code redeemed twice withdraws the access token it produced even when no refresh family exists.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .alterTable('token_authorization_codes')
+        .addColumn('access_jti', 'text')
+        .addColumn('access_expires_at', 'timestamptz')
+        .execute();
+    },
+  },
 };

@@ -24,17 +24,20 @@ export class OAuthError extends Error {
   readonly error: OAuthErrorCode;
   readonly status: number;
   readonly headers: Record<string, string>;
+  /** The real reason when the description is kept vague on purpose; for the audit trail only. */
+  readonly detail: string | undefined;
 
   constructor(
     error: OAuthErrorCode,
     description: string,
-    options?: { status?: number; headers?: Record<string, string> },
+    options?: { status?: number; headers?: Record<string, string>; detail?: string },
   ) {
     super(description);
     this.name = 'OAuthError';
     this.error = error;
     this.status = options?.status ?? defaultStatus(error);
     this.headers = options?.headers ?? {};
+    this.detail = options?.detail;
   }
 
   toJSON(): { error: OAuthErrorCode; error_description: string } {

@@ -60,20 +60,22 @@ export interface BasicCredentials {
 }
 
 /**
- * `Authorization: Basic` as RFC 6749 §2.3.1 describes it. Percent-escapes are decoded, `+` is not:
- * STUPS clients send secrets without form-encoding them, and a base64 secret may contain `+`.
+ * `Authorization: Basic` user:password as Zign 1.0 sends an employee's password: percent-escapes
+ * are decoded, `+` is not (Zign does not form-encode, and a password may contain `+`).
  */
 export function parseBasic(header: string | undefined): BasicCredentials | undefined {
+  const raw = rawBasic(header);
+  return raw && { username: percentDecode(raw.username), password: percentDecode(raw.password) };
+}
+
+function rawBasic(header: string | undefined): BasicCredentials | undefined {
   if (!header) return undefined;
   const space = header.indexOf(' ');
   if (space < 0 || header.slice(0, space).toLowerCase() !== 'basic') return undefined;
   const decoded = Buffer.from(header.slice(space + 1).trim(), 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon <= 0) throw new OAuthError('invalid_request', 'malformed Basic credentials');
-  return {
-    username: percentDecode(decoded.slice(0, colon)),
-    password: percentDecode(decoded.slice(colon + 1)),
-  };
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
 function percentDecode(value: string): string {
@@ -84,11 +86,21 @@ function percentDecode(value: string): string {
   }
 }
 
+/** `application/x-www-form-urlencoded` decoding of one value: `+` is a space (RFC 6749 §2.3.1, Appendix B). */
+function formDecode(value: string): string {
+  return percentDecode(value.replace(/\+/g, ' '));
+}
+
 export interface ClientCredentials {
   clientId: string;
   secret: string | undefined;
   /** Sent as Basic; failures then carry a `WWW-Authenticate: Basic` challenge. */
   basic: boolean;
+  /**
+   * A Basic secret read literally (`+` kept), tried when `secret` (form-decoded as RFC 6749
+   * §2.3.1 says) is wrong: STUPS clients have always sent secrets without form-encoding them.
+   */
+  literalSecret?: string | undefined;
 }
 
 /** Client credentials from Basic or the body (`client_id`, `client_secret`); never both (RFC 6749 §2.3). */
@@ -96,16 +108,39 @@ export function clientCredentials(
   params: OAuthParams,
   authorization: string | undefined,
 ): ClientCredentials | undefined {
-  const basic = parseBasic(authorization);
-  if (basic) {
+  const raw = rawBasic(authorization);
+  if (raw) {
+    const basic = { username: formDecode(raw.username), password: formDecode(raw.password) };
+    const literal = percentDecode(raw.password);
     if (params.client_secret !== undefined) {
       throw new OAuthError('invalid_request', 'client credentials must be sent in one way only');
     }
     if (params.client_id !== undefined && params.client_id !== basic.username) {
       throw new OAuthError('invalid_request', 'client_id differs from the Basic credentials');
     }
-    return { clientId: basic.username, secret: basic.password, basic: true };
+    return {
+      clientId: basic.username,
+      secret: basic.password,
+      basic: true,
+      ...(literal !== basic.password ? { literalSecret: literal } : {}),
+    };
   }
   if (params.client_id === undefined) return undefined;
   return { clientId: params.client_id, secret: params.client_secret, basic: false };
+}
+
+/** Parameters that carry credentials; RFC 6749 §2.3.1 and §4.3.2 keep them out of URLs. */
+const CREDENTIAL_PARAMS = ['client_secret', 'password'] as const;
+
+/**
+ * Refuses credentials in the URL query: URLs end up in proxy logs, browser history and
+ * `Referer` headers. Only the parameter's name is named in the answer, never its value.
+ */
+export function refuseCredentialsInQuery(query: unknown): void {
+  if (typeof query !== 'object' || query === null) return;
+  for (const name of CREDENTIAL_PARAMS) {
+    if (Object.hasOwn(query, name)) {
+      throw new OAuthError('invalid_request', `parameter "${name}" must not be sent in the URL query`);
+    }
+  }
 }

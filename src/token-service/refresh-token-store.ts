@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Realm } from '../platform/auth/principal.js';
 import { jsonList } from './client-store.js';
-import { digest, randomToken } from './secrets.js';
+import { digest } from './secrets.js';
 import type { RefreshTokensTable, TokenServiceTables } from './tables.js';
 
 export interface RefreshGrant {
@@ -16,11 +16,6 @@ export interface RefreshGrant {
   accessExpiresAt: Date;
 }
 
-export type RefreshRedemption =
-  | { status: 'ok'; grant: RefreshGrant }
-  | { status: 'expired' | 'reused' | 'revoked'; grant: RefreshGrant }
-  | { status: 'unknown' };
-
 /**
  * Rotating refresh tokens (RFC 9700 §4.14.2): each use returns a new token of the same family;
  * presenting a used one again revokes the whole family, since one of the two holders is a thief.
@@ -32,10 +27,10 @@ export class RefreshTokenStore {
     private readonly now: () => number,
   ) {}
 
-  async create(grant: RefreshGrant): Promise<string> {
-    const token = randomToken();
+  /** Stores `token` (as its digest) for `grant`; `db` may be the transaction that spent the old one. */
+  async insert(token: string, grant: RefreshGrant, db: Kysely<TokenServiceTables> = this.db): Promise<void> {
     const now = this.now();
-    await this.db
+    await db
       .insertInto('token_refresh_tokens')
       .values({
         token_hash: digest(token),
@@ -53,26 +48,25 @@ export class RefreshTokenStore {
         created_at: new Date(now),
       })
       .execute();
-    return token;
   }
 
-  /** Marks the token used in the same statement that reads it. */
-  async redeem(token: string): Promise<RefreshRedemption> {
-    const hash = digest(token);
+  /**
+   * Spends an active token: a conditional update, so of two concurrent redemptions exactly one
+   * gets the grant. The row stays locked until `db`'s transaction ends, so the loser's next look
+   * (`find`) sees the winner's new token as well and revokes it with the family.
+   */
+  async redeem(token: string, db: Kysely<TokenServiceTables> = this.db): Promise<RefreshGrant | undefined> {
     const now = new Date(this.now());
-    const row = await this.db
+    const row = await db
       .updateTable('token_refresh_tokens')
       .set({ used_at: now })
-      .where('token_hash', '=', hash)
+      .where('token_hash', '=', digest(token))
       .where('used_at', 'is', null)
       .where('revoked_at', 'is', null)
       .where('expires_at', '>', now)
       .returningAll()
       .executeTakeFirst();
-    if (row) return { status: 'ok', grant: toGrant(row) };
-    const existing = await this.find(token);
-    if (!existing) return { status: 'unknown' };
-    return { status: existing.status === 'active' ? 'reused' : existing.status, grant: existing.grant };
+    return row ? toGrant(row) : undefined;
   }
 
   /** The token's state without using it (introspection, revocation). */

@@ -18,9 +18,10 @@ import {
   type OAuthParams,
   parseBasic,
   parseForm,
+  refuseCredentialsInQuery,
   required,
 } from './params.js';
-import { handleTokenRequest, revokeFamily } from './token-endpoint.js';
+import { handleTokenRequest, type RequestMeta, revokeFamily } from './token-endpoint.js';
 
 const TOKEN_PATHS = ['/oauth2/access_token', '/oauth2/token'];
 const AUTHORIZE_PATH = '/oauth2/authorize';
@@ -79,10 +80,17 @@ export function tokenServiceRoutes(core: TokenServiceCore, csrf: Csrf) {
       });
     });
 
+    // Every endpoint that authenticates a client or a user: credentials in the URL are refused.
+    app.addHook('preHandler', async (request) => {
+      if (request.method !== 'GET' || request.routeOptions.url === '/oauth2/access_token') {
+        refuseCredentialsInQuery(request.query);
+      }
+    });
+
     const tokenHandler = async (request: FastifyRequest, reply: FastifyReply) => {
       const params = collectParams(request.query, request.body);
       const credentials = clientCredentials(params, request.headers.authorization);
-      const response = await handleTokenRequest(core, params, credentials, { requestId: request.id });
+      const response = await handleTokenRequest(core, params, credentials, requestMeta(request));
       reply.headers(NO_STORE);
       return response;
     };
@@ -115,7 +123,7 @@ export function tokenServiceRoutes(core: TokenServiceCore, csrf: Csrf) {
           ...(query.realm !== undefined ? { realm: query.realm } : {}),
         };
         const credentials = { clientId: core.config.legacyClientId, secret: undefined, basic: false };
-        const response = await handleTokenRequest(core, params, credentials, { requestId: request.id });
+        const response = await handleTokenRequest(core, params, credentials, requestMeta(request));
         reply.headers(NO_STORE);
         return response;
       },
@@ -174,7 +182,7 @@ export function tokenServiceRoutes(core: TokenServiceCore, csrf: Csrf) {
         const params = collectParams(request.body);
         const credentials = clientCredentials(params, request.headers.authorization);
         reply.headers(NO_STORE);
-        return startDeviceAuthorization(core, params, credentials);
+        return startDeviceAuthorization(core, params, credentials, request.ip);
       },
     );
 
@@ -223,7 +231,7 @@ export function tokenServiceRoutes(core: TokenServiceCore, csrf: Csrf) {
       }
       const validated = await validateOrAnswer(params, reply);
       if (!validated) return reply;
-      const login = await loginEmployee(core, params.username, params.password, 'authorize');
+      const login = await loginEmployee(core, params.username, params.password, 'authorize', request.ip);
       if ('error' in login) return renderLogin(request, reply, params, login.error, 401);
       return reply
         .status(303)
@@ -276,7 +284,7 @@ export function tokenServiceRoutes(core: TokenServiceCore, csrf: Csrf) {
       };
       if (params.decision !== 'approve' && params.decision !== 'deny')
         return again(400, 'Choose Approve or Deny.');
-      const login = await loginEmployee(core, params.username, params.password, 'device');
+      const login = await loginEmployee(core, params.username, params.password, 'device', request.ip);
       if ('error' in login) return again(401, login.error);
       const decided = await decideDevice(
         core,
@@ -352,6 +360,10 @@ export function tokenServiceRoutes(core: TokenServiceCore, csrf: Csrf) {
   };
 }
 
+function requestMeta(request: FastifyRequest): RequestMeta {
+  return { requestId: request.id, source: request.ip };
+}
+
 function sendPage(
   reply: FastifyReply,
   status: number,
@@ -392,7 +404,7 @@ async function authenticatedClient(core: TokenServiceCore, params: OAuthParams, 
   const credentials = clientCredentials(params, request.headers.authorization);
   if (!credentials)
     throw new OAuthError('invalid_client', 'client authentication is required (Basic or client_id)');
-  return core.clients.authenticate(credentials.clientId, credentials.secret, credentials.basic);
+  return core.clients.authenticate(credentials, request.ip);
 }
 
 function discoveryDocument(core: TokenServiceCore) {

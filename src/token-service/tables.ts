@@ -55,6 +55,9 @@ export interface AuthorizationCodesTable {
   used_at: Date | null;
   /** Family of the tokens issued for this code, revoked if the code is presented twice. */
   family_id: string | null;
+  /** The access token issued for this code, revoked with the family (clients without refresh). */
+  access_jti: string | null;
+  access_expires_at: Date | null;
 }
 
 export interface DeviceCodesTable {

@@ -1,7 +1,9 @@
+import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { TokenVerifier } from '../platform/auth/token-verifier.js';
 import type { Database } from '../platform/db/database.js';
 import type { ComponentMigrations } from '../platform/db/migrate.js';
+import type { Logger } from '../platform/logger.js';
 import type { HttpApp } from '../platform/http/create-http-app.js';
 import type { ServiceContext } from '../platform/service-context.js';
 import { createTestContext, KERNEL_MIGRATIONS } from '../platform/test-support/service-context.js';
@@ -60,10 +62,12 @@ export interface TokenServiceFixture {
 export async function createFixture(
   database: Database,
   config: TokenServiceConfig = {},
+  options: { logger?: Logger } = {},
 ): Promise<TokenServiceFixture> {
   const clock = testClock();
   const verifier = new TokenVerifier({ issuers: [], now: clock.now });
-  const ctx = createTestContext(database, verifier);
+  const testContext = createTestContext(database, verifier);
+  const ctx = options.logger ? { ...testContext, logger: options.logger } : testContext;
   const users = new UserStore(database);
   const service = createTokenService(ctx, {
     users,
@@ -73,6 +77,7 @@ export async function createFixture(
   const realVerifier = new TokenVerifier({
     issuers: [service.trustedIssuer],
     isRevoked: (jti) => service.isRevoked(jti),
+    isDisabled: (principal) => service.isDisabled(principal),
     now: clock.now,
   });
   await seed(service, users);
@@ -186,4 +191,51 @@ export async function writtenRows(db: Kysely<TokenServiceTables>): Promise<Recor
     codes: await count('token_authorization_codes'),
     revocations: await count('token_revocations'),
   };
+}
+
+/** A PKCE verifier and its S256 challenge. */
+export function pkcePair(): { verifier: string; challenge: string } {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+}
+
+export const ZIGN_REDIRECT = 'http://localhost:8081';
+
+/**
+ * Runs the browser half of the code flow for the built-in `zign` client: opens the login page,
+ * posts the form with its CSRF cookie and returns the code from the redirect.
+ */
+export async function authorizationCode(
+  app: HttpApp,
+  challenge: string,
+  options: { scope?: string; redirectUri?: string } = {},
+): Promise<string> {
+  const query = form({
+    response_type: 'code',
+    client_id: 'zign',
+    redirect_uri: options.redirectUri ?? ZIGN_REDIRECT,
+    scope: options.scope ?? 'uid',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
+  const page = await app.inject({ url: `/oauth2/authorize?${query}` });
+  if (page.statusCode !== 200) throw new Error(`login page failed: ${page.statusCode} ${page.body}`);
+  const cookie = String(page.headers['set-cookie']).split(';')[0];
+  const csrf = /name="csrf_token" value="([^"]+)"/.exec(page.body)?.[1];
+  if (!cookie || !csrf) throw new Error('login page without CSRF token');
+  const posted = await app.inject({
+    method: 'POST',
+    url: '/oauth2/authorize',
+    headers: { ...FORM, cookie },
+    payload: form({
+      ...Object.fromEntries(new URLSearchParams(query)),
+      csrf_token: csrf,
+      username: EMPLOYEE.uid,
+      password: EMPLOYEE.password,
+    }),
+  });
+  const code = new URL(String(posted.headers.location)).searchParams.get('code');
+  if (posted.statusCode !== 303 || !code)
+    throw new Error(`login failed: ${posted.statusCode} ${posted.body}`);
+  return code;
 }

@@ -1,4 +1,3 @@
-import { lockedOutMessage } from './login-throttle.js';
 import { createHash } from 'node:crypto';
 import { parseRealm, type Realm } from '../platform/auth/principal.js';
 import {
@@ -17,6 +16,8 @@ import type { Issued } from './token-minter.js';
 
 export interface RequestMeta {
   requestId?: string | undefined;
+  /** The caller's address, for throttling guesses per source. */
+  source: string;
 }
 
 /** Facts about a token request gathered while handling it, for the audit event. */
@@ -35,7 +36,7 @@ export async function handleTokenRequest(
   core: TokenServiceCore,
   params: OAuthParams,
   credentials: ClientCredentials | undefined,
-  meta: RequestMeta = {},
+  meta: RequestMeta,
 ): Promise<TokenResponse> {
   const attempt: Attempt = {
     grantType: params.grant_type,
@@ -51,18 +52,14 @@ export async function handleTokenRequest(
     if (!credentials) {
       throw new OAuthError('invalid_client', 'client authentication is required (Basic or client_id)');
     }
-    const client = await core.clients.authenticate(
-      credentials.clientId,
-      credentials.secret,
-      credentials.basic,
-    );
+    const client = await core.clients.authenticate(credentials, meta.source);
     if (!client.grantTypes.includes(grantType as GrantType)) {
       throw new OAuthError(
         'unauthorized_client',
         `client ${client.clientId} may not use the grant "${grantType}"`,
       );
     }
-    const issued = await runGrant(core, grantType as GrantType, params, client, attempt);
+    const issued = await runGrant(core, grantType as GrantType, params, client, attempt, meta);
     await core.audit({
       action: 'token.issue',
       actor: { uid: attempt.uid ?? client.clientId, ...(attempt.realm ? { realm: attempt.realm } : {}) },
@@ -92,7 +89,7 @@ export async function handleTokenRequest(
           grant_type: attempt.grantType,
           realm: attempt.realm,
           error: error.error,
-          reason: error.message,
+          reason: error.detail ?? error.message,
         },
         requestId: meta.requestId,
       });
@@ -107,10 +104,11 @@ function runGrant(
   params: OAuthParams,
   client: OAuthClient,
   attempt: Attempt,
+  meta: RequestMeta,
 ): Promise<Issued> {
   switch (grantType) {
     case 'password':
-      return passwordGrant(core, params, client, attempt);
+      return passwordGrant(core, params, client, attempt, meta.source);
     case 'client_credentials':
       return clientCredentialsGrant(core, params, client, attempt);
     case 'authorization_code':
@@ -144,12 +142,16 @@ function refreshFor(client: OAuthClient, familyGrantType: string): { familyGrant
   return client.grantTypes.includes('refresh_token') ? { familyGrantType } : false;
 }
 
-/** RFC 6749 §4.3: STUPS service users (mint's user.json) and employees (Zign). */
+/**
+ * RFC 6749 §4.3: STUPS service users (mint's user.json) and employees (Zign). A throttled guess
+ * is answered like a wrong password, after the same work, so it confirms nothing.
+ */
 async function passwordGrant(
   core: TokenServiceCore,
   params: OAuthParams,
   client: OAuthClient,
   attempt: Attempt,
+  source: string,
 ) {
   const realm = realmParam(params.realm);
   attempt.realm = realm;
@@ -159,25 +161,22 @@ async function passwordGrant(
   const password = required(params, 'password');
   const requested = parseScope(params.scope);
   const account = `${realm}/${username}`;
-  const wait = core.logins.retryAfter(account);
-  if (wait > 0) throw new OAuthError('invalid_grant', lockedOutMessage(wait));
-  let realmScopes: Iterable<string>;
+  const throttled = core.logins.retryAfter(account, source) > 0;
+  let realmScopes: Iterable<string> | undefined;
   if (realm === 'employees') {
-    if (!(await core.users.verifyPassword(username, password))) {
-      core.logins.recordFailure(account);
-      throw new OAuthError('invalid_grant', 'wrong user name or password');
-    }
-    realmScopes = core.config.employeeScopes;
+    if (await core.users.verifyPassword(username, password)) realmScopes = core.config.employeeScopes;
   } else {
     const user = await core.serviceUsers.verifyPassword(username, password);
-    if (!user) {
-      core.logins.recordFailure(account);
-      throw new OAuthError('invalid_grant', 'wrong user name or password');
-    }
     // Every STUPS token carries `uid`; the service user's own scopes come from YOUR TURN / mint.
-    realmScopes = ['uid', ...user.scopes];
+    if (user) realmScopes = ['uid', ...user.scopes];
   }
-  core.logins.recordSuccess(account);
+  if (throttled || !realmScopes) {
+    if (!throttled) core.logins.recordFailure(account, source);
+    throw new OAuthError('invalid_grant', 'wrong user name or password', {
+      detail: throttled ? 'too many failed logins' : 'wrong user name or password',
+    });
+  }
+  core.logins.recordSuccess(account, source);
   const scopes = grantScopes(requested, allowedScopes(realmScopes, client.scopes), core.config.defaultScopes);
   return core.minter.issue({
     uid: username,
@@ -221,7 +220,11 @@ async function clientCredentialsGrant(
 
 const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
 
-/** RFC 6749 §4.1.3 with RFC 7636 (PKCE S256 is mandatory for every client). */
+/**
+ * RFC 6749 §4.1.3 with RFC 7636 (PKCE S256 is mandatory for every client). The code is checked
+ * before it is spent, so a request with the wrong client or redirect_uri does not burn it; a wrong
+ * verifier does (whoever sends it holds a code without its verifier).
+ */
 async function authorizationCodeGrant(
   core: TokenServiceCore,
   params: OAuthParams,
@@ -231,16 +234,12 @@ async function authorizationCodeGrant(
   attempt.realm = 'employees';
   const code = required(params, 'code');
   const verifier = required(params, 'code_verifier');
-  const redemption = await core.codes.redeem(code);
-  if (redemption.status === 'unknown') throw new OAuthError('invalid_grant', 'unknown authorization code');
-  if (redemption.status === 'reused') {
-    // RFC 6749 §4.1.2: a code used twice may be stolen; what was issued for it is withdrawn.
-    if (redemption.familyId) await revokeFamily(core, redemption.familyId);
-    throw new OAuthError('invalid_grant', 'the authorization code was already used');
-  }
-  const { grant } = redemption;
+  const stored = await core.codes.find(code);
+  if (!stored) throw new OAuthError('invalid_grant', 'unknown authorization code');
+  const { grant, codeHash } = stored;
   attempt.uid = grant.uid;
-  if (redemption.expired) throw new OAuthError('invalid_grant', 'the authorization code has expired');
+  if (stored.used) return codeReused(core, codeHash);
+  if (stored.expired) throw new OAuthError('invalid_grant', 'the authorization code has expired');
   if (grant.clientId !== client.clientId) {
     throw new OAuthError('invalid_grant', 'the authorization code was issued to another client');
   }
@@ -249,10 +248,11 @@ async function authorizationCodeGrant(
   }
   const challenge = createHash('sha256').update(verifier).digest('base64url');
   if (!CODE_VERIFIER.test(verifier) || !safeEqual(challenge, grant.codeChallenge)) {
+    await core.codes.spend(codeHash, { familyId: null, accessJti: null, accessExpiresAt: null });
     throw new OAuthError('invalid_grant', 'PKCE verification failed: the code_verifier does not match');
   }
   await requireActiveEmployee(core, grant.uid);
-  const issued = await core.minter.issue({
+  const minted = await core.minter.mint({
     uid: grant.uid,
     realm: 'employees',
     scopes: grant.scopes,
@@ -262,11 +262,34 @@ async function authorizationCodeGrant(
     nonce: grant.nonce,
     authTime: grant.authTime,
   });
-  if (issued.familyId) await core.codes.setFamily(redemption.codeHash, issued.familyId);
-  return issued;
+  const won = await core.db.transaction().execute(async (trx) => {
+    const spent = await core.codes.spend(
+      codeHash,
+      { familyId: minted.familyId ?? null, accessJti: minted.jti, accessExpiresAt: minted.expiresAt },
+      trx,
+    );
+    if (spent) await core.minter.store(minted, trx);
+    return spent;
+  });
+  // Lost to a concurrent redemption of the same code: both holders lose what the code gave.
+  if (!won) return codeReused(core, codeHash);
+  return minted;
 }
 
-/** RFC 6749 §6 with rotation: the old refresh token is spent, a new one of the same family returned. */
+/** RFC 6749 §4.1.2: a code used twice may be stolen; what was issued for it is withdrawn. */
+async function codeReused(core: TokenServiceCore, codeHash: string): Promise<never> {
+  const issued = await core.codes.issuedFor(codeHash);
+  if (issued.familyId) await revokeFamily(core, issued.familyId);
+  if (issued.accessJti && issued.accessExpiresAt)
+    await core.revocations.revoke(issued.accessJti, issued.accessExpiresAt);
+  throw new OAuthError('invalid_grant', 'the authorization code was already used');
+}
+
+/**
+ * RFC 6749 §6 with rotation: the old refresh token is spent, a new one of the same family returned.
+ * Spending the old and storing the new happen in one transaction, so a concurrent second use of the
+ * old token finds the new one in the family it revokes.
+ */
 async function refreshTokenGrant(
   core: TokenServiceCore,
   params: OAuthParams,
@@ -279,35 +302,45 @@ async function refreshTokenGrant(
   // Checked before redeeming, so another client cannot spend someone else's token.
   if (!known || known.grant.clientId !== client.clientId)
     throw new OAuthError('invalid_grant', 'unknown refresh token');
-  attempt.uid = known.grant.uid;
-  attempt.realm = known.grant.realm;
-  const widened = (requested ?? []).filter((s) => !known.grant.scopes.includes(s));
+  const { grant } = known;
+  attempt.uid = grant.uid;
+  attempt.realm = grant.realm;
+  const widened = (requested ?? []).filter((s) => !grant.scopes.includes(s));
   if (widened.length > 0)
     throw new OAuthError('invalid_scope', `scope not in the original grant: ${widened.join(' ')}`);
-  const redemption = await core.refreshTokens.redeem(token);
-  if (redemption.status === 'unknown') throw new OAuthError('invalid_grant', 'unknown refresh token');
-  if (redemption.status === 'reused') {
-    await revokeFamily(core, redemption.grant.familyId);
-    throw new OAuthError('invalid_grant', 'the refresh token was already used; its grant is revoked');
-  }
-  if (redemption.status !== 'ok')
-    throw new OAuthError('invalid_grant', `the refresh token is ${redemption.status}`);
-  const { grant } = redemption;
-  const scopes = requested ?? grant.scopes;
+  if (known.status === 'reused') return refreshReused(core, grant.familyId);
+  if (known.status !== 'active')
+    throw new OAuthError('invalid_grant', `the refresh token is ${known.status}`);
   if (grant.realm === 'employees') await requireActiveEmployee(core, grant.uid);
   else {
     const user = await core.serviceUsers.getServiceUser(grant.uid);
     if (!user || user.disabled)
       throw new OAuthError('invalid_grant', `service user ${grant.uid} is disabled`);
   }
-  return core.minter.issue({
+  const minted = await core.minter.mint({
     uid: grant.uid,
     realm: grant.realm,
-    scopes,
+    scopes: requested ?? grant.scopes,
     clientId: client.clientId,
     grantType: 'refresh_token',
-    refresh: { familyId: grant.familyId, familyGrantType: grant.grantType },
+    // The new refresh token keeps the whole grant: narrowing applies to this access token only.
+    refresh: { familyId: grant.familyId, familyGrantType: grant.grantType, scopes: grant.scopes },
   });
+  const won = await core.db.transaction().execute(async (trx) => {
+    const spent = await core.refreshTokens.redeem(token, trx);
+    if (spent) await core.minter.store(minted, trx);
+    return spent !== undefined;
+  });
+  if (won) return minted;
+  const now = await core.refreshTokens.find(token);
+  if (now?.status === 'reused') return refreshReused(core, grant.familyId);
+  throw new OAuthError('invalid_grant', `the refresh token is ${now?.status ?? 'unknown'}`);
+}
+
+/** RFC 9700 §4.14.2: one of the two holders of a used refresh token is a thief; the grant ends. */
+async function refreshReused(core: TokenServiceCore, familyId: string): Promise<never> {
+  await revokeFamily(core, familyId);
+  throw new OAuthError('invalid_grant', 'the refresh token was already used; its grant is revoked');
 }
 
 /** RFC 8628 §3.4: the device polls until a person approved or denied its user code. */

@@ -37,12 +37,12 @@ describeEachDatabase(
         headers: { ...FORM, authorization: basic(client.id, client.secret) },
         payload: form({ token, ...(hint ? { token_type_hint: hint } : {}) }),
       });
-    const revoke = (token: string, client = CLIENT) =>
+    const revoke = (token: string, client = CLIENT, hint?: string) =>
       f.app.inject({
         method: 'POST',
         url: '/oauth2/revoke',
         headers: { ...FORM, authorization: basic(client.id, client.secret) },
-        payload: form({ token }),
+        payload: form({ token, ...(hint ? { token_type_hint: hint } : {}) }),
       });
 
     it('answers tokeninfo in exactly the STUPS format, by parameter and by Bearer header', async () => {
@@ -229,6 +229,43 @@ describeEachDatabase(
         error: 'invalid_grant',
         error_description: 'the refresh token is revoked',
       });
+    });
+
+    it('never takes an ID token for an access token (typ at+jwt, RFC 9068 §4)', async () => {
+      const issued = await passwordToken(f.app, { scope: 'uid openid' });
+      const { id_token } = issued as typeof issued & { id_token: string };
+      expect((await tokeninfo(id_token)).json()).toEqual({
+        error: 'invalid_token',
+        error_description: 'the token is not an access token (wrong "typ" header)',
+      });
+      await expect(f.verifier.verify(id_token)).rejects.toThrow('wrong "typ" header');
+    });
+
+    it('finds every token type whatever token_type_hint says (RFC 7009 §2.1, RFC 7662 §2.1)', async () => {
+      const issued = await passwordToken(f.app);
+      // A wrong hint neither hides an access token from introspection nor a refresh token.
+      expect((await introspect(issued.access_token, RESOURCE_SERVER, 'refresh_token')).json()).toMatchObject({
+        active: true,
+        sub: 'jdoe',
+      });
+      expect((await introspect(issued.refresh_token!, CLIENT, 'access_token')).json()).toMatchObject({
+        active: true,
+        sub: 'jdoe',
+      });
+      expect((await introspect(issued.access_token, RESOURCE_SERVER, 'no_such_type')).json().active).toBe(
+        true,
+      );
+
+      // Revoking an access token sent with the refresh_token hint revokes it.
+      expect((await revoke(issued.access_token, CLIENT, 'refresh_token')).statusCode).toBe(200);
+      expect((await introspect(issued.access_token)).json()).toEqual({ active: false });
+      await expect(f.verifier.verify(issued.access_token)).rejects.toThrow('the access token was revoked');
+
+      // And a refresh token sent with the access_token hint revokes its family.
+      const other = await passwordToken(f.app);
+      expect((await revoke(other.refresh_token!, CLIENT, 'access_token')).statusCode).toBe(200);
+      expect((await introspect(other.refresh_token!, CLIENT)).json()).toEqual({ active: false });
+      await expect(f.verifier.verify(other.access_token)).rejects.toThrow('the access token was revoked');
     });
 
     it('answers userinfo for employee tokens with openid', async () => {

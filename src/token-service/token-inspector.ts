@@ -1,5 +1,6 @@
 import { decodeJwt } from 'jose';
 import type { Principal } from '../platform/auth/principal.js';
+import type { PrincipalCheck } from '../platform/auth/principal-status.js';
 import { TokenVerifier, type TrustedIssuer } from '../platform/auth/token-verifier.js';
 import { NotAuthenticatedError } from '../platform/errors.js';
 import type { UserDirectory } from '../users/contract.js';
@@ -29,6 +30,7 @@ export class TokenInspector {
     trusted: TrustedIssuer,
     private readonly refreshTokens: RefreshTokenStore,
     private readonly revocations: RevocationStore,
+    isDisabled: PrincipalCheck,
     private readonly users: UserDirectory,
     private readonly audit: Audit,
     private readonly now: () => number,
@@ -36,6 +38,7 @@ export class TokenInspector {
     this.#verifier = new TokenVerifier({
       issuers: [trusted],
       isRevoked: (jti) => revocations.isRevoked(jti),
+      isDisabled,
       now,
     });
   }
@@ -80,13 +83,15 @@ export class TokenInspector {
   /**
    * RFC 7662. Access tokens are answered to any authenticated client (resource servers);
    * refresh tokens only to the client holding them. Anything else is `{active: false}`.
+   * The token's form decides where it is looked up, never `token_type_hint` (RFC 7662 §2.1: a
+   * wrong hint must not hide a token): access tokens are JWTs, refresh tokens have no dots.
    */
   async introspect(
     token: string,
-    hint: string | undefined,
+    _hint: string | undefined,
     client: OAuthClient,
   ): Promise<IntrospectionResponse> {
-    if (hint !== 'refresh_token' && looksLikeJwt(token)) {
+    if (looksLikeJwt(token)) {
       try {
         const principal = await this.#verifier.verify(token);
         const { iat } = decodeJwt(token);
@@ -127,14 +132,15 @@ export class TokenInspector {
    * RFC 7009. Only the client a token was issued to may revoke it. Unknown and invalid tokens
    * are answered like success (§2.2), so the endpoint does not tell which tokens exist.
    * Revoking a refresh token revokes its whole family and the access tokens issued with it.
+   * As for introspection, `token_type_hint` is only a hint (RFC 7009 §2.1) and is not needed.
    */
   async revoke(
     token: string,
-    hint: string | undefined,
+    _hint: string | undefined,
     client: OAuthClient,
     revokeFamily: (familyId: string) => Promise<void>,
   ): Promise<void> {
-    if (hint !== 'refresh_token' && looksLikeJwt(token)) {
+    if (looksLikeJwt(token)) {
       let principal: Principal;
       try {
         principal = await this.#verifier.verify(token);

@@ -5,7 +5,10 @@ import type { UserDirectory } from '../users/contract.js';
 import type { ResolvedTokenServiceConfig } from './config.js';
 import type { TokenResponse } from './contract.js';
 import type { KeyStore } from './key-store.js';
-import type { RefreshTokenStore } from './refresh-token-store.js';
+import type { RefreshGrant, RefreshTokenStore } from './refresh-token-store.js';
+import { randomToken } from './secrets.js';
+import type { TokenServiceTables } from './tables.js';
+import type { Kysely } from 'kysely';
 
 export interface IssueRequest {
   uid: string;
@@ -14,8 +17,12 @@ export interface IssueRequest {
   clientId: string;
   /** The grant used now; it goes into the token as `grant_type`. */
   grantType: string;
-  /** Issue a refresh token, continuing `familyId` when given (rotation). */
-  refresh: false | { familyId?: string | undefined; familyGrantType: string };
+  /**
+   * Issue a refresh token, continuing `familyId` when given (rotation). `scopes` is the refresh
+   * token's own scope when it differs from the access token's (RFC 6749 §6: narrowing on refresh
+   * applies to the new access token only).
+   */
+  refresh: false | { familyId?: string | undefined; familyGrantType: string; scopes?: string[] | undefined };
   /** OIDC: an ID token is added when `openid` is granted to an employee. */
   nonce?: string | null | undefined;
   authTime?: Date | undefined;
@@ -28,7 +35,16 @@ export interface Issued {
   familyId: string | undefined;
 }
 
-/** Signs access (and ID) tokens and stores refresh tokens. */
+/** Signed tokens whose refresh token is not stored yet: `store` it in the redeeming transaction. */
+export interface Minted extends Issued {
+  refresh: { token: string; grant: RefreshGrant } | undefined;
+}
+
+/**
+ * Signs access (and ID) tokens and stores refresh tokens. Grants that spend something (a code, a
+ * refresh token) `mint` first, outside any transaction, and `store` in the transaction that spends
+ * it: a concurrent second redemption then sees the spent row and the new tokens together.
+ */
 export class TokenMinter {
   constructor(
     private readonly issuer: string,
@@ -39,7 +55,20 @@ export class TokenMinter {
     private readonly now: () => number,
   ) {}
 
+  /** Mints and stores at once, for grants that spend nothing. */
   async issue(request: IssueRequest): Promise<Issued> {
+    const minted = await this.mint(request);
+    await this.store(minted);
+    return minted;
+  }
+
+  /** Stores the refresh token of `minted` (if any) through `db`, e.g. a transaction. */
+  async store(minted: Minted, db?: Kysely<TokenServiceTables>): Promise<void> {
+    if (minted.refresh) await this.refreshTokens.insert(minted.refresh.token, minted.refresh.grant, db);
+  }
+
+  /** Signs the tokens; touches the database only to read the signing key and the user's profile. */
+  async mint(request: IssueRequest): Promise<Minted> {
     const key = await this.keys.signingKey();
     const iat = Math.floor(this.now() / 1000);
     const exp = iat + this.config.accessTokenLifetimeSeconds;
@@ -69,23 +98,28 @@ export class TokenMinter {
       scope,
     };
     let familyId: string | undefined;
+    let refresh: Minted['refresh'];
     if (request.refresh) {
       familyId = request.refresh.familyId ?? randomUUID();
-      response.refresh_token = await this.refreshTokens.create({
-        familyId,
-        clientId: request.clientId,
-        uid: request.uid,
-        realm: request.realm,
-        scopes: request.scopes,
-        grantType: request.refresh.familyGrantType,
-        accessJti: jti,
-        accessExpiresAt: expiresAt,
-      });
+      refresh = {
+        token: randomToken(),
+        grant: {
+          familyId,
+          clientId: request.clientId,
+          uid: request.uid,
+          realm: request.realm,
+          scopes: request.refresh.scopes ?? request.scopes,
+          grantType: request.refresh.familyGrantType,
+          accessJti: jti,
+          accessExpiresAt: expiresAt,
+        },
+      };
+      response.refresh_token = refresh.token;
     }
     if (request.realm === 'employees' && request.scopes.includes('openid')) {
       response.id_token = await this.#idToken(request, iat, exp, key);
     }
-    return { response, jti, expiresAt, familyId };
+    return { response, jti, expiresAt, familyId, refresh };
   }
 
   async #idToken(

@@ -1,3 +1,5 @@
+import type { Principal } from '../platform/auth/principal.js';
+import { cachedPrincipalCheck } from '../platform/auth/principal-status.js';
 import type { TrustedIssuer } from '../platform/auth/token-verifier.js';
 import type { HttpApp } from '../platform/http/create-http-app.js';
 import { createServiceApp } from '../platform/http/create-service-app.js';
@@ -25,7 +27,7 @@ import { tokenServiceRoutes } from './routes.js';
 import { ServiceUserStore } from './service-user-store.js';
 import type { TokenServiceTables as TablesOf } from './tables.js';
 import { TokenInspector } from './token-inspector.js';
-import { LoginThrottle } from './login-throttle.js';
+import { GuessThrottle } from '../platform/auth/guess-throttle.js';
 import { TokenMinter } from './token-minter.js';
 
 export interface TokenServiceDeps {
@@ -43,6 +45,12 @@ export interface TokenService {
   readonly trustedIssuer: TrustedIssuer;
   /** For `TokenVerifier`'s `isRevoked` option: true for revoked access tokens. */
   isRevoked(jti: string): Promise<boolean>;
+  /**
+   * For `TokenVerifier`'s `isDisabled` option: true when the principal of a token is a disabled
+   * employee or service user (or an employee of our issuer who no longer exists). Cached for
+   * `principalStatusCacheSeconds`.
+   */
+  isDisabled(principal: Principal): Promise<boolean>;
   upsertClient(input: OAuthClientInput, actor?: TokenAuditEvent['actor']): Promise<OAuthClient>;
   getClient(clientId: string): Promise<OAuthClient | undefined>;
   upsertServiceUser(input: ServiceUserInput, actor?: TokenAuditEvent['actor']): Promise<ServiceUser>;
@@ -69,7 +77,17 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
   const db = ctx.database.kysely<TablesOf>();
   const audit = createAudit(ctx.auditLog);
 
-  const clients = new ClientStore(db, audit, now);
+  const guessLimits = {
+    perSource: config.maxFailedLoginsPerSource,
+    perAccount: config.maxFailedLoginsPerAccount,
+    windowMs: config.failedLoginWindowSeconds * 1000,
+  };
+  const clients = new ClientStore(
+    db,
+    audit,
+    now,
+    new GuessThrottle({ ...guessLimits, perAccountAndSource: config.maxFailedClientAuthentications }, now),
+  );
   const serviceUsers = new ServiceUserStore(db, audit, now);
   const keys = new KeyStore(db, config, audit, now, logger);
   const codes = new AuthorizationCodeStore(db, config.authorizationCodeLifetimeSeconds * 1000, now);
@@ -81,15 +99,37 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
     now,
   );
   const revocations = new RevocationStore(db, config.revocationRefreshSeconds * 1000, now);
-  const trustedIssuer: TrustedIssuer = { issuer, keys: keys.getKey };
+  // RFC 9068 §4: only JWTs typed as access tokens are access tokens (not ID tokens, same keys).
+  const isDisabled = cachedPrincipalCheck(
+    async (principal) => {
+      if (principal.realm === 'employees') {
+        const user = await deps.users.getUser(principal.uid);
+        // Employees of external IdPs need not be in the directory; ours always are.
+        return user ? user.disabled : principal.issuer === issuer;
+      }
+      const serviceUser = await serviceUsers.getServiceUser(principal.uid);
+      return serviceUser?.disabled ?? false;
+    },
+    { ttlMs: config.principalStatusCacheSeconds * 1000, now },
+  );
+  const trustedIssuer: TrustedIssuer = { issuer, keys: keys.getKey, requiredType: 'at+jwt' };
   const minter = new TokenMinter(issuer, config, keys, refreshTokens, deps.users, now);
-  const inspector = new TokenInspector(trustedIssuer, refreshTokens, revocations, deps.users, audit, now);
+  const inspector = new TokenInspector(
+    trustedIssuer,
+    refreshTokens,
+    revocations,
+    isDisabled,
+    deps.users,
+    audit,
+    now,
+  );
   const core: TokenServiceCore = {
     issuer,
     config,
     now,
     logger,
     audit,
+    db,
     users: deps.users,
     clients,
     serviceUsers,
@@ -100,7 +140,7 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
     revocations,
     minter,
     inspector,
-    logins: new LoginThrottle(config.maxFailedLogins, config.failedLoginWindowSeconds * 1000, now),
+    logins: new GuessThrottle({ ...guessLimits, perAccountAndSource: config.maxFailedLogins }, now),
   };
   const csrf = new Csrf(config.csrfSecret);
 
@@ -137,6 +177,7 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
   return {
     trustedIssuer,
     isRevoked: (jti) => revocations.isRevoked(jti),
+    isDisabled,
     upsertClient: (input, actor) => clients.upsertClient(input, actor),
     getClient: (clientId) => clients.getClient(clientId),
     upsertServiceUser: (input, actor) => serviceUsers.upsertServiceUser(input, actor),
@@ -178,13 +219,17 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
   };
 }
 
-/** `zign` (the CLI) and `console` (the web UI) are public clients every installation has. */
+/**
+ * `zign` (the CLI) and `console` (the web UI) are public clients every installation has. They are
+ * created on first start only: later changes by operators (redirect URIs, scopes, disabling) survive
+ * restarts; the configured redirect URIs are added when missing.
+ */
 async function seedBuiltInClients(
   clients: ClientStore,
   zignRedirectUris: string[],
   consoleRedirectUris: string[],
 ): Promise<void> {
-  await clients.upsertClient({
+  await clients.seedBuiltIn({
     clientId: 'zign',
     name: 'Zign (command line)',
     type: 'public',
@@ -193,7 +238,7 @@ async function seedBuiltInClients(
     redirectUris: zignRedirectUris,
     scopes: null,
   });
-  await clients.upsertClient({
+  await clients.seedBuiltIn({
     clientId: 'console',
     name: 'STUPS console',
     type: 'public',

@@ -17,6 +17,18 @@ import {
 } from './contract.js';
 import { USERS_EVENTS, type UsersEvent } from './events.js';
 import type { UserStore } from './user-store.js';
+import { GuessThrottle } from '../platform/auth/guess-throttle.js';
+
+/**
+ * Limits on guessing the current password through the password change (issue 12 §6): per user
+ * and source address, per source, and per user overall (high, so nobody can lock a user out).
+ */
+const PASSWORD_CHANGE_GUESSES = {
+  perAccountAndSource: 5,
+  perSource: 50,
+  perAccount: 50,
+  windowMs: 15 * 60_000,
+};
 
 const UidParams = z.object({ uid: UidSchema });
 const bearer = [{ bearer: [] }];
@@ -31,6 +43,7 @@ export function registerUserRoutes(app: HttpApp, ctx: ServiceContext, users: Use
     applications: { getApplication: async () => undefined },
     adminPolicy: ctx.adminPolicy,
   });
+  const passwordGuesses = new GuessThrottle(PASSWORD_CHANGE_GUESSES);
   const requireSelfOrAdmin = (request: FastifyRequest, uid: string) => {
     const principal = principalOf(request);
     policy.assertSelfOrAdmin(principal, uid, 'change this');
@@ -135,9 +148,13 @@ export function registerUserRoutes(app: HttpApp, ctx: ServiceContext, users: Use
         const current = request.body.current_password;
         if (current === undefined)
           throw new InputError('current_password is required to change your own password');
-        if (!(await users.verifyPassword(uid, current))) {
+        // A throttled attempt is answered like a wrong password, after the same work.
+        const throttled = passwordGuesses.retryAfter(uid, request.ip) > 0;
+        if (!(await users.verifyPassword(uid, current)) || throttled) {
+          if (!throttled) passwordGuesses.recordFailure(uid, request.ip);
           throw new NotAllowedError('the current password is wrong', { code: 'PASSWORD_WRONG' });
         }
+        passwordGuesses.recordSuccess(uid, request.ip);
       }
       await users.setPassword(uid, request.body.password, auditIn(request, 'users.password.change', uid));
       reply.status(204);

@@ -1,14 +1,8 @@
 import { createHash } from 'node:crypto';
-import {
-  createRemoteJWKSet,
-  decodeJwt,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-  errors as joseErrors,
-  jwtVerify,
-} from 'jose';
+import { decodeJwt, type JWTPayload, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose';
 import { NotAuthenticatedError } from '../errors.js';
 import { type Principal, parseRealm, type Realm } from './principal.js';
+import type { PrincipalCheck } from './principal-status.js';
 
 /** An issuer whose tokens this installation accepts. */
 export interface TrustedIssuer {
@@ -19,28 +13,29 @@ export interface TrustedIssuer {
   /** When set, the token's `aud` must contain it. */
   audience?: string | undefined;
   /**
-   * Realm for tokens that do not carry a `realm` claim (external IdPs): their users are
-   * employees unless configured otherwise.
+   * The realm of a verified token. Default: its `realm` claim, as this installation's token
+   * service writes it; external issuers map realms explicitly (see `externalIssuer`).
    */
-  defaultRealm?: Realm;
+  realmOf?: ((claims: JWTPayload) => Realm | undefined) | undefined;
   /** Claim holding the user id (default `sub`); e.g. `preferred_username` for some IdPs. */
   uidClaim?: string | undefined;
-}
-
-/** Configuration of an external OIDC issuer (e.g. the company's IdP). */
-export interface ExternalIssuerConfig {
-  issuer: string;
-  /** Defaults to the `jwks_uri` of the issuer's discovery document. */
-  jwksUri?: string | undefined;
-  audience?: string | undefined;
-  realm?: Realm | undefined;
-  uidClaim?: string | undefined;
+  /**
+   * Required JOSE `typ` header, e.g. `at+jwt` (RFC 9068 §4) for this installation's access tokens,
+   * so an ID token or any other JWT the same keys signed is never taken for an access token.
+   */
+  requiredType?: string | undefined;
 }
 
 export interface TokenVerifierOptions {
   issuers: readonly TrustedIssuer[];
   /** Revocation check by `jti`; a revoked token is rejected even before it expires. */
   isRevoked?: (tokenId: string) => Promise<boolean>;
+  /**
+   * Whether the token's principal may no longer act (a disabled user): its tokens are then
+   * rejected before they expire. Asked on every verification, so it must answer from a cache
+   * (see `cachedPrincipalCheck`).
+   */
+  isDisabled?: PrincipalCheck;
   /** Verified tokens kept in memory (default 10,000). Verification is the cost of every request. */
   cacheSize?: number;
   clockToleranceSeconds?: number;
@@ -59,6 +54,7 @@ export class TokenVerifier {
   readonly #cache = new Map<string, Principal>();
   readonly #cacheSize: number;
   readonly #isRevoked: ((tokenId: string) => Promise<boolean>) | undefined;
+  readonly #isDisabled: PrincipalCheck | undefined;
   readonly #tolerance: number;
   readonly #now: () => number;
 
@@ -66,6 +62,7 @@ export class TokenVerifier {
     this.#issuers = new Map(options.issuers.map((i) => [i.issuer, i]));
     this.#cacheSize = options.cacheSize ?? 10_000;
     this.#isRevoked = options.isRevoked;
+    this.#isDisabled = options.isDisabled;
     this.#tolerance = options.clockToleranceSeconds ?? 5;
     this.#now = options.now ?? Date.now;
   }
@@ -92,6 +89,8 @@ export class TokenVerifier {
         this.#cache.delete(key);
         throw invalid('the access token was revoked');
       }
+      // Not removed from the cache: the user may be enabled again before the token expires.
+      if (this.#isDisabled && (await this.#isDisabled(cached))) throw disabled(cached);
       return cached;
     }
     if (cached) this.#cache.delete(key);
@@ -113,6 +112,7 @@ export class TokenVerifier {
         clockTolerance: this.#tolerance,
         currentDate: new Date(this.#now()),
         ...(trusted.audience ? { audience: trusted.audience } : {}),
+        ...(trusted.requiredType ? { typ: trusted.requiredType } : {}),
       }));
     } catch (error) {
       throw invalid(describeJoseError(error), error);
@@ -122,6 +122,7 @@ export class TokenVerifier {
     if (principal.tokenId && this.#isRevoked && (await this.#isRevoked(principal.tokenId))) {
       throw invalid('the access token was revoked');
     }
+    if (this.#isDisabled && (await this.#isDisabled(principal))) throw disabled(principal);
     if (this.#cache.size >= this.#cacheSize) {
       // Oldest entry first: Map iterates in insertion order.
       const oldest = this.#cache.keys().next().value;
@@ -140,11 +141,20 @@ function invalid(message: string, cause?: unknown): NotAuthenticatedError {
   return new NotAuthenticatedError(message, { bearerError: 'invalid_token', code: 'TOKEN_INVALID', cause });
 }
 
+function disabled(principal: Principal): NotAuthenticatedError {
+  return invalid(
+    `the access token belongs to ${principal.realm === 'services' ? 'a service user' : 'a user'} who is disabled`,
+  );
+}
+
 function describeJoseError(error: unknown): string {
   if (error instanceof joseErrors.JWTExpired) return 'the access token has expired';
   if (error instanceof joseErrors.JWSSignatureVerificationFailed)
     return 'the access token signature is invalid';
   if (error instanceof joseErrors.JWKSNoMatchingKey) return 'the access token was signed with an unknown key';
+  if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'typ') {
+    return 'the token is not an access token (wrong "typ" header)';
+  }
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
     return `the access token claim "${error.claim}" is invalid: ${error.reason}`;
   }
@@ -156,13 +166,16 @@ function describeJoseError(error: unknown): string {
   return 'the access token could not be verified';
 }
 
+function realmClaim(payload: JWTPayload): Realm | undefined {
+  return parseRealm(typeof payload.realm === 'string' ? payload.realm : undefined);
+}
+
 function toPrincipal(payload: JWTPayload, trusted: TrustedIssuer): Principal {
   const uidClaim = trusted.uidClaim ?? 'sub';
   const uid = payload[uidClaim];
   if (typeof uid !== 'string' || uid === '') throw invalid(`the access token has no "${uidClaim}" claim`);
-  const realm =
-    parseRealm(typeof payload.realm === 'string' ? payload.realm : undefined) ?? trusted.defaultRealm;
-  if (!realm) throw invalid('the access token has no realm');
+  const realm = (trusted.realmOf ?? realmClaim)(payload);
+  if (!realm) throw invalid('the access token has no realm this installation knows');
   if (payload.exp === undefined) throw invalid('the access token has no expiry');
   const rawScope = payload.scope ?? payload.scp;
   const scopes = Array.isArray(rawScope)
@@ -182,32 +195,4 @@ function toPrincipal(payload: JWTPayload, trusted: TrustedIssuer): Principal {
   };
 }
 
-/**
- * Trusts an external OIDC issuer: keys come from its JWKS, found through discovery unless
- * `jwksUri` is given. Discovery happens on first use, so start-up does not depend on the IdP.
- */
-export function externalIssuer(config: ExternalIssuerConfig, fetchImpl: typeof fetch = fetch): TrustedIssuer {
-  let keySet: JWTVerifyGetKey | undefined;
-  const keys: JWTVerifyGetKey = async (header, token) => {
-    if (!keySet) {
-      let jwksUri = config.jwksUri;
-      if (!jwksUri) {
-        const url = `${config.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
-        const response = await fetchImpl(url);
-        if (!response.ok) throw new Error(`OIDC discovery at ${url} answered ${response.status}`);
-        const discovery = (await response.json()) as { jwks_uri?: string };
-        if (!discovery.jwks_uri) throw new Error(`OIDC discovery at ${url} has no jwks_uri`);
-        jwksUri = discovery.jwks_uri;
-      }
-      keySet = createRemoteJWKSet(new URL(jwksUri));
-    }
-    return keySet(header, token);
-  };
-  return {
-    issuer: config.issuer,
-    keys,
-    audience: config.audience,
-    defaultRealm: config.realm ?? 'employees',
-    uidClaim: config.uidClaim,
-  };
-}
+export { type ExternalIssuerConfig, externalIssuer } from './external-issuer.js';
