@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { AwsClientConfig } from './aws/client-config.js';
+import type { AwsSettings } from './aws/client-config.js';
 import type { Contracts, ContractReader } from './contracts.js';
 import type { ComponentMigrations } from './db/migrate.js';
 import type { HttpApp } from './http/create-http-app.js';
@@ -15,8 +15,8 @@ export interface ModuleContext extends ServiceContext {
    * from it (HMAC with a purpose string) instead of asking operators for one secret each.
    */
   installationSecret: string;
-  /** Region, endpoint and credentials for every AWS SDK client a module creates. */
-  aws: AwsClientConfig;
+  /** Region, endpoint and profile; build SDK clients with `awsClientConfig(ctx.aws)` (src/platform/aws). */
+  aws: AwsSettings;
 }
 
 /** A created service: its HTTP app, its background jobs and what it must release on shutdown. */

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 
@@ -112,7 +112,7 @@ export class JobRunner {
 
   /** True when this runner took `tick`; false when it (or a later one) was taken already. */
   private async claim(
-    db: ReturnType<Database['kysely']>,
+    db: Kysely<JobTables>,
     name: string,
     tick: number,
   ): Promise<boolean> {
