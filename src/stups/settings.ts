@@ -143,7 +143,12 @@ export function parseSettingsTree(tree: Record<string, unknown>, problems: strin
     if (result.success) values[section.name] = result.data;
     else {
       for (const issue of result.error.issues) {
-        problems.push(`${[section.name, ...issue.path.map(String)].join('.')}: ${issue.message}`);
+        const path = [section.name, ...issue.path.map(String)];
+        if (issue.code === 'unrecognized_keys') {
+          for (const key of issue.keys) problems.push(`${[...path, key].join('.')}: unknown setting`);
+        } else {
+          problems.push(`${path.join('.')}: ${issue.message}`);
+        }
       }
     }
   }
