@@ -434,5 +434,4 @@ describeEachDatabase('even', migrations, (getDatabase) => {
       now = saved;
     }
   });
-
 });

@@ -93,7 +93,8 @@ export function createEvenService(ctx: ServiceContext, deps: EvenServiceDeps): E
 
   const expireRound = async () => {
     const run = await granting.expireDue();
-    if (run.expired.length) logger.info({ expired: run.expired.length, revoked: run.revoked }, 'grants expired');
+    if (run.expired.length)
+      logger.info({ expired: run.expired.length, revoked: run.revoked }, 'grants expired');
     for (const failure of run.failures) logger.warn({ failure }, 'revocation failed');
   };
 

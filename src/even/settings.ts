@@ -28,7 +28,12 @@ export const EvenSshSettingsSchema = z.strictObject({
     .describe('OpenSSH public keys bastions may present; empty refuses every host unless acceptAnyHostKey'),
   acceptAnyHostKey: z.boolean().default(false).describe('Trust any bastion host key (tests and demos only)'),
   connectTimeoutMs: z.number().int().positive().default(10_000).describe('SSH connect timeout, in ms'),
-  commandTimeoutMs: z.number().int().positive().default(30_000).describe('Timeout of one bastion command, in ms'),
+  commandTimeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .default(30_000)
+    .describe('Timeout of one bastion command, in ms'),
   idleTimeoutMs: z
     .number()
     .int()
@@ -49,7 +54,9 @@ export const EvenBaseSettingsSchema = z.strictObject({
   allowedHosts: z
     .array(AllowedHostSchema)
     .default([])
-    .describe('Bastions named explicitly ({hostname, teams?, address?, port?}), optionally restricted to teams'),
+    .describe(
+      'Bastions named explicitly ({hostname, teams?, address?, port?}), optionally restricted to teams',
+    ),
   defaultLifetimeMinutes: z
     .number()
     .int()
@@ -79,6 +86,8 @@ export const EvenSettingsSchema = EvenBaseSettingsSchema.extend({
     .string()
     .min(1)
     .optional()
-    .describe("even's private SSH key file (env STUPS_EVEN_SSH_KEY_FILE); generated into the data directory when unset"),
+    .describe(
+      "even's private SSH key file (env STUPS_EVEN_SSH_KEY_FILE); generated into the data directory when unset",
+    ),
 });
 export type EvenSettings = z.output<typeof EvenSettingsSchema>;

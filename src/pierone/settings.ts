@@ -67,7 +67,12 @@ export const PierOneSettingsSchema = PierOneConfigSchema.extend({
     ),
   uploadPurge: z
     .strictObject({
-      intervalSeconds: z.number().int().positive().default(3600).describe('How often abandoned uploads are looked for'),
+      intervalSeconds: z
+        .number()
+        .int()
+        .positive()
+        .default(3600)
+        .describe('How often abandoned uploads are looked for'),
       maxAgeSeconds: z
         .number()
         .int()

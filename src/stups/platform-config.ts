@@ -1,10 +1,6 @@
 import { z } from 'zod';
 import { AwsSettingsSchema } from '../platform/aws/client-config.js';
-import {
-  SERVICE_NAMES,
-  SERVICE_PORT_OFFSETS,
-  type ServiceName,
-} from '../platform/service-context.js';
+import { SERVICE_NAMES, SERVICE_PORT_OFFSETS, type ServiceName } from '../platform/service-context.js';
 import { secret } from '../platform/settings/schema-walk.js';
 
 /**
@@ -16,18 +12,26 @@ export const PlatformConfigSchema = z.strictObject({
     .string()
     .min(1)
     .default('./.stups')
-    .describe('Embedded database, blobs, generated keys and certificates (flag --data-dir, env STUPS_DATA_DIR)'),
+    .describe(
+      'Embedded database, blobs, generated keys and certificates (flag --data-dir, env STUPS_DATA_DIR)',
+    ),
   databaseUrl: secret(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'))
     .optional()
     .describe(
       'postgres:// URL switching from embedded PGlite to PostgreSQL (env DATABASE_URL); `?schema=` isolates installations',
     ),
-  host: z.string().min(1).default('127.0.0.1').describe('Interface to listen on (flag --host, env STUPS_HOST)'),
+  host: z
+    .string()
+    .min(1)
+    .default('127.0.0.1')
+    .describe('Interface to listen on (flag --host, env STUPS_HOST)'),
   publicHost: z
     .string()
     .min(1)
     .optional()
-    .describe('Host name in the URLs the platform hands out (env STUPS_PUBLIC_HOST); `localhost` on loopback'),
+    .describe(
+      'Host name in the URLs the platform hands out (env STUPS_PUBLIC_HOST); `localhost` on loopback',
+    ),
   basePort: z.coerce
     .number()
     .int()
@@ -42,11 +46,15 @@ export const PlatformConfigSchema = z.strictObject({
   selfSigned: z
     .boolean()
     .optional()
-    .describe('Serve HTTPS with a self-signed certificate kept in the data directory; the default off loopback'),
+    .describe(
+      'Serve HTTPS with a self-signed certificate kept in the data directory; the default off loopback',
+    ),
   orgFile: z
     .string()
     .optional()
-    .describe('Organisation to seed: teams, users, admins (flag --org, env STUPS_ORG_FILE); default the demo org'),
+    .describe(
+      'Organisation to seed: teams, users, admins (flag --org, env STUPS_ORG_FILE); default the demo org',
+    ),
   keyEncryptionSecret: secret(z.string().min(16))
     .optional()
     .describe(

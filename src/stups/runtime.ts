@@ -119,7 +119,8 @@ export async function startPlatform(
     // The token service module is created after the verifier; revocation checks reach it through its contract.
     const verifier = new TokenVerifier({
       issuers: config.externalIssuers.map((i) => externalIssuer(i)),
-      isRevoked: (jti) => contracts.readerFor('verifier').find('tokenRevocation')?.isRevoked(jti) ?? Promise.resolve(false),
+      isRevoked: (jti) =>
+        contracts.readerFor('verifier').find('tokenRevocation')?.isRevoked(jti) ?? Promise.resolve(false),
     });
     const ctx: ModuleContext = {
       logger,
@@ -132,7 +133,8 @@ export async function startPlatform(
       tls,
       dataDir: config.dataDir,
       // One installation secret; every replica derives the same keys from it, each for one purpose.
-      installationSecret: config.keyEncryptionSecret ?? (await dataDirSecret(config.dataDir, 'key-encryption')),
+      installationSecret:
+        config.keyEncryptionSecret ?? (await dataDirSecret(config.dataDir, 'key-encryption')),
       aws: config.aws,
     };
 

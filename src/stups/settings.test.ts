@@ -36,7 +36,10 @@ describe('the settings tree', () => {
     const settings = await loadSettings({ env: { HOME: dir } });
     expect(settings.platform).toMatchObject({ host: '127.0.0.1', basePort: 8090, logLevel: 'info' });
     expect(settings.modules['token-service']).toMatchObject({ accessTokenLifetimeSeconds: 3600 });
-    expect(settings.modules.pierone).toMatchObject({ accessCacheSeconds: 30, uploadPurge: { intervalSeconds: 3600 } });
+    expect(settings.modules.pierone).toMatchObject({
+      accessCacheSeconds: 30,
+      uploadPurge: { intervalSeconds: 3600 },
+    });
     expect(settings.modules.even).toMatchObject({ ssh: { port: 22 }, expiryCheckIntervalMs: 30_000 });
   });
 
@@ -76,7 +79,10 @@ describe('the settings tree', () => {
       urls: { kio: 'https://kio.example.org' },
       aws: { region: 'eu-central-1', endpoint: 'http://127.0.0.1:4566' },
     });
-    expect(settings.modules['token-service']).toMatchObject({ accessTokenLifetimeSeconds: 600, maxFailedLogins: 5 });
+    expect(settings.modules['token-service']).toMatchObject({
+      accessTokenLifetimeSeconds: 600,
+      maxFailedLogins: 5,
+    });
     expect(settings.modules.pierone).toMatchObject({ publicTeams: ['a', 'b'], anonymousPull: false });
     expect(settings.modules.even).toMatchObject({
       maxLifetimeMinutes: 120,
@@ -129,7 +135,10 @@ describe('the settings tree', () => {
 
   it('checks settings that depend on each other', async () => {
     const problems = await problemsOf(
-      loadSettings({ env: { HOME: dir, DATABASE_URL: 'postgres://db/stups' }, flags: { platform: { tlsKey: '/k' } } }),
+      loadSettings({
+        env: { HOME: dir, DATABASE_URL: 'postgres://db/stups' },
+        flags: { platform: { tlsKey: '/k' } },
+      }),
     );
     expect(problems).toEqual([
       'platform.tlsCert/tlsKey: give both a certificate and a key, or neither',
@@ -138,9 +147,9 @@ describe('the settings tree', () => {
   });
 
   it('reports a file that is missing or not a mapping', async () => {
-    expect(await problemsOf(loadSettings({ configFile: join(dir, 'missing.yaml'), env: { HOME: dir } }))).toEqual([
-      `${join(dir, 'missing.yaml')}: cannot be read (ENOENT)`,
-    ]);
+    expect(
+      await problemsOf(loadSettings({ configFile: join(dir, 'missing.yaml'), env: { HOME: dir } })),
+    ).toEqual([`${join(dir, 'missing.yaml')}: cannot be read (ENOENT)`]);
     const list = await yamlFile('list.yaml', '- a\n- b\n');
     expect(await problemsOf(loadSettings({ configFile: list, env: { HOME: dir } }))).toEqual([
       expect.stringMatching(/list\.yaml: must be a mapping of sections/),

@@ -102,7 +102,9 @@ export async function readSettingsFile(file: string, problems: string[]): Promis
   }
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
-    problems.push(`${file}: must be a mapping of sections (platform, ${MODULES.map((m) => m.name).join(', ')})`);
+    problems.push(
+      `${file}: must be a mapping of sections (platform, ${MODULES.map((m) => m.name).join(', ')})`,
+    );
     return {};
   }
   return parsed as Record<string, unknown>;
@@ -125,7 +127,12 @@ export async function loadSettings(input: {
   const sections = settingsSections();
   const generic = settingsFromEnv(sections, input.env);
   problems.push(...generic.problems);
-  const tree = mergeSettings(fromFile, legacyEnvSettings(input.env, problems), generic.tree, input.flags ?? {});
+  const tree = mergeSettings(
+    fromFile,
+    legacyEnvSettings(input.env, problems),
+    generic.tree,
+    input.flags ?? {},
+  );
   return parseSettingsTree(tree, problems);
 }
 

@@ -28,7 +28,11 @@ export const teamsModule = defineModule({
     return {
       async app() {
         const app = await teams.createApp();
-        registerAuditRoutes(app, { auditLog: ctx.auditLog, verifier: ctx.verifier, adminPolicy: ctx.adminPolicy });
+        registerAuditRoutes(app, {
+          auditLog: ctx.auditLog,
+          verifier: ctx.verifier,
+          adminPolicy: ctx.adminPolicy,
+        });
         return app;
       },
       provides: { teams: teams.store, teamStore: teams.store },

@@ -26,7 +26,9 @@ export const tokenServiceModule = defineModule({
         // The console's callback follows its URL, which only the runtime knows.
         consoleRedirectUris: [...settings.consoleRedirectUris, `${ctx.urls.console}/auth/callback`],
         keyEncryptionSecret: ctx.installationSecret,
-        csrfSecret: createHmac('sha256', ctx.installationSecret).update('token-service csrf').digest('base64url'),
+        csrfSecret: createHmac('sha256', ctx.installationSecret)
+          .update('token-service csrf')
+          .digest('base64url'),
       },
     });
     ctx.verifier.trust(tokens.trustedIssuer);

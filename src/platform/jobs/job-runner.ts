@@ -111,11 +111,7 @@ export class JobRunner {
   }
 
   /** True when this runner took `tick`; false when it (or a later one) was taken already. */
-  private async claim(
-    db: Kysely<JobTables>,
-    name: string,
-    tick: number,
-  ): Promise<boolean> {
+  private async claim(db: Kysely<JobTables>, name: string, tick: number): Promise<boolean> {
     const claimed = await sql<{ name: string }>`
       insert into platform_job_ticks (name, tick) values (${name}, ${tick})
       on conflict (name) do update set tick = excluded.tick

@@ -22,7 +22,11 @@ export function resolveAwsSettings(region: string | undefined, env: NodeJS.Proce
 }
 
 /** Client configuration shared by every SDK client Senza creates, from the kernel's factory. */
-export function clientConfig(settings: AwsSettings): { region: string; endpoint?: string; maxAttempts: number } {
+export function clientConfig(settings: AwsSettings): {
+  region: string;
+  endpoint?: string;
+  maxAttempts: number;
+} {
   const { region, endpoint, maxAttempts } = awsClientConfig(settings);
   return { region: region ?? settings.region, ...(endpoint ? { endpoint } : {}), maxAttempts };
 }

@@ -16,7 +16,10 @@ export function stupsProgram(io: CliIo): Command {
 
   const settingsOptions = (command: Command) =>
     command
-      .option('-c, --config <file>', 'settings file, YAML keyed by section (env STUPS_CONFIG; docs/configuration.md)')
+      .option(
+        '-c, --config <file>',
+        'settings file, YAML keyed by section (env STUPS_CONFIG; docs/configuration.md)',
+      )
       .option(
         '-d, --data-dir <dir>',
         'embedded database, blobs and certificates (default ./.stups, env STUPS_DATA_DIR)',

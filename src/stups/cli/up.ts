@@ -103,7 +103,10 @@ function printDemoLogins(platform: RunningPlatform, out: (line?: string) => void
   const admins = new Set(platform.org.org.admins);
   for (const user of passwords) {
     const teams = platform.org.org.teams.filter((t) => t.members.includes(user.uid)).map((t) => t.id);
-    const notes = [admins.has(user.uid) ? 'platform admin' : '', teams.length ? `teams: ${teams.join(', ')}` : '']
+    const notes = [
+      admins.has(user.uid) ? 'platform admin' : '',
+      teams.length ? `teams: ${teams.join(', ')}` : '',
+    ]
       .filter(Boolean)
       .join('; ');
     out(`  ${user.uid} / ${user.password}${notes ? `   (${notes})` : ''}`);
