@@ -51,8 +51,10 @@ export interface RunningPlatform {
   certFile: string | undefined;
   /** Lines each listening service wants shown beside its URL. */
   notes: Partial<Record<ServiceName, string[]>>;
-  /** Runs the background jobs of the listening services (tests fire ticks through it). */
+  /** Runs the background jobs of the listening services. */
   jobs: JobRunner;
+  /** Names of the jobs scheduled in this process (those of the listening services). */
+  jobNames: string[];
   stop(): Promise<void>;
 }
 
@@ -201,6 +203,7 @@ export async function startPlatform(
       certFile,
       notes: Object.fromEntries(selected.map(({ name, instance }) => [name, instance.notes ?? []])),
       jobs,
+      jobNames: jobList.map((j) => j.name),
       stop,
     };
   } catch (error) {

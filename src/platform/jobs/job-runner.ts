@@ -75,6 +75,11 @@ export class JobRunner {
     return run;
   }
 
+  /** Resolves once no run is in progress (tests, after firing a manual scheduler). */
+  async idle(): Promise<void> {
+    await Promise.all(this.running.values());
+  }
+
   /** Stops scheduling and waits for runs in progress. */
   async stop(): Promise<void> {
     for (const cancel of this.cancels.splice(0)) cancel();
