@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_LIFETIME_MINUTES, MAX_CONTRACT_LIFETIME_MINUTES } from './contract.js';
+import { compileHostnameTemplate } from './host-policy.js';
 
 /** A bastion named explicitly (e.g. the embedded demo's `localhost`), beside the templates. */
 export const AllowedHostSchema = z.strictObject({
@@ -79,7 +80,11 @@ export const EvenBaseSettingsSchema = z.strictObject({
     .describe('How often expired grants are marked and revoked, in ms'),
 });
 
-/** even's section of the settings tree (`STUPS_EVEN_CONFIG` JSON is merged into it). */
+/**
+ * even's section of the settings tree (`STUPS_EVEN_CONFIG` JSON is merged into it). The checks
+ * across fields run here too, so `stups up` reports them with every other problem before it
+ * starts anything.
+ */
 export const EvenSettingsSchema = EvenBaseSettingsSchema.extend({
   ssh: EvenSshSettingsSchema.prefault({}),
   sshKeyFile: z
@@ -89,5 +94,20 @@ export const EvenSettingsSchema = EvenBaseSettingsSchema.extend({
     .describe(
       "even's private SSH key file (env STUPS_EVEN_SSH_KEY_FILE); generated into the data directory when unset",
     ),
+}).superRefine((settings, context) => {
+  settings.hostnameTemplates.forEach((template, i) => {
+    try {
+      compileHostnameTemplate(template);
+    } catch (error) {
+      context.addIssue({ code: 'custom', path: ['hostnameTemplates', i], message: (error as Error).message });
+    }
+  });
+  if (settings.defaultLifetimeMinutes > settings.maxLifetimeMinutes) {
+    context.addIssue({
+      code: 'custom',
+      path: ['defaultLifetimeMinutes'],
+      message: 'must not exceed maxLifetimeMinutes',
+    });
+  }
 });
 export type EvenSettings = z.output<typeof EvenSettingsSchema>;

@@ -133,6 +133,22 @@ describe('the settings tree', () => {
     ]);
   });
 
+  it("reports a module's checks across fields before anything starts", async () => {
+    const problems = await problemsOf(
+      loadSettings({
+        env: {
+          HOME: dir,
+          STUPS_EVEN_CONFIG:
+            '{"hostnameTemplates": ["odd-{region}.example.org"], "defaultLifetimeMinutes": 90, "maxLifetimeMinutes": 60}',
+        },
+      }),
+    );
+    expect(problems).toEqual([
+      'even.hostnameTemplates.0: template "odd-{region}.example.org" needs a {team} placeholder',
+      'even.defaultLifetimeMinutes: must not exceed maxLifetimeMinutes',
+    ]);
+  });
+
   it('checks settings that depend on each other', async () => {
     const problems = await problemsOf(
       loadSettings({
