@@ -1,9 +1,9 @@
-import { z } from 'zod';
 import { registerAuditRoutes } from '../platform/audit/routes.js';
 import { defineModule } from '../platform/service-module.js';
 import type { TeamDirectory } from './contract.js';
 import { createTeamService } from './index.js';
 import { teamMigrations } from './migrations.js';
+import { TeamSettingsSchema } from './settings.js';
 import type { TeamStore } from './team-store.js';
 
 declare module '../platform/contracts.js' {
@@ -14,9 +14,6 @@ declare module '../platform/contracts.js' {
     teamStore: TeamStore;
   }
 }
-
-/** teams has no settings yet; the empty section keeps the settings tree uniform. */
-export const TeamSettingsSchema = z.strictObject({});
 
 /** The team service, which also serves the platform's admin audit log (`/audit-events`). */
 export const teamsModule = defineModule({

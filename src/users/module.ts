@@ -1,8 +1,8 @@
-import { z } from 'zod';
 import { defineModule } from '../platform/service-module.js';
 import type { UserDirectory } from './contract.js';
 import { createUserService } from './index.js';
 import { userMigrations } from './migrations.js';
+import { UserSettingsSchema } from './settings.js';
 import type { UserStore } from './user-store.js';
 
 declare module '../platform/contracts.js' {
@@ -13,9 +13,6 @@ declare module '../platform/contracts.js' {
     userStore: UserStore;
   }
 }
-
-/** users has no settings yet; the empty section keeps the settings tree uniform. */
-export const UserSettingsSchema = z.strictObject({});
 
 /** The user service: employees, passwords and SSH public keys. */
 export const usersModule = defineModule({
