@@ -37,7 +37,8 @@ export type ServiceName = keyof typeof SERVICE_PORT_OFFSETS;
 
 /**
  * What the shared kernel hands every service. Contracts of other components (team
- * directory, user directory, …) are passed to each service explicitly beside it.
+ * directory, user directory, …) come beside it: from the contract registry in a module's
+ * `create` (src/platform/contracts.ts), as explicit arguments to `create<X>Service` in tests.
  */
 export interface ServiceContext {
   logger: Logger;

@@ -119,10 +119,10 @@ export async function startPlatform(
 
     const contracts = new ContractRegistry();
     // The token service module is created after the verifier; revocation checks reach it through its contract.
+    const verifierContracts = contracts.readerFor('token verifier');
     const verifier = new TokenVerifier({
       issuers: config.externalIssuers.map((i) => externalIssuer(i)),
-      isRevoked: (jti) =>
-        contracts.readerFor('verifier').find('tokenRevocation')?.isRevoked(jti) ?? Promise.resolve(false),
+      isRevoked: (jti) => verifierContracts.find('tokenRevocation')?.isRevoked(jti) ?? Promise.resolve(false),
     });
     const ctx: ModuleContext = {
       logger,
