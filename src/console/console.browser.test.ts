@@ -6,10 +6,10 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyArgs, ImageBuilder, skopeo } from '../pierone/test-support/registry-harness.js';
 import { silentLogger } from '../platform/logger.js';
-import { SERVICE_NAMES } from '../platform/service-context.js';
+import { PORT_BLOCK_SIZE } from '../platform/service-context.js';
 import { freePortBlock } from '../stups/free-ports.js';
-import { parsePlatformConfig } from '../stups/platform-config.js';
 import { type RunningPlatform, startPlatform } from '../stups/runtime.js';
+import { parseSettingsTree } from '../stups/settings.js';
 import { buildWeb } from './test-support/build-web.js';
 
 /*
@@ -50,8 +50,8 @@ describe.skipIf(!canRun)('the console in a browser', () => {
     await mkdir(SHOTS, { recursive: true });
     dataDir = await mkdtemp(join(tmpdir(), 'console-e2e-data-'));
     profile = await mkdtemp(join(tmpdir(), 'console-e2e-chromium-'));
-    const basePort = await freePortBlock(SERVICE_NAMES.length);
-    platform = await startPlatform(parsePlatformConfig({ dataDir, basePort, logLevel: 'warn' }), {
+    const basePort = await freePortBlock(PORT_BLOCK_SIZE);
+    platform = await startPlatform(parseSettingsTree({ platform: { dataDir, basePort, logLevel: 'warn' } }), {
       logger: silentLogger(),
     });
     expect(platform.listening).toContain('console');

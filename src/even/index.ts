@@ -1,6 +1,7 @@
 import { createAudit } from '../platform/audit/create-audit.js';
 import { TeamPolicy } from '../platform/authz/team-policy.js';
 import type { HttpApp } from '../platform/http/create-http-app.js';
+import type { JobDefinition } from '../platform/jobs/job-runner.js';
 import { createServiceApp } from '../platform/http/create-service-app.js';
 import type { ServiceContext } from '../platform/service-context.js';
 import type { TeamDirectory } from '../teams/contract.js';
@@ -15,6 +16,7 @@ import { AccessRequestStore } from './store.js';
 
 export { AccessGranting, type ExpiryRun, SYSTEM_ACTOR } from './access-granting.js';
 export { type BastionClient, BastionError, type CommandResult, SshBastionClient } from './bastion-client.js';
+export { EvenSettingsSchema, type EvenSettings } from './settings.js';
 export {
   type AllowedHost,
   type EvenConfig,
@@ -47,9 +49,12 @@ export interface EvenService {
   granting: AccessGranting;
   /** Builds even's HTTP app (not listening). */
   createApp(): Promise<HttpApp>;
-  /** Starts the expiry job: every `expiryCheckIntervalMs`, grants that ran out are revoked. */
-  start(): void;
-  /** Stops the job, waits for a running round, closes SSH connections to bastions. */
+  /**
+   * Every `expiryCheckIntervalMs`, grants that ran out are marked and revoked on their bastion;
+   * run by the kernel's job runner (`stups up`), once per tick across replicas.
+   */
+  expiryJob: JobDefinition;
+  /** Closes SSH connections to bastions (after the job runner stopped). */
   stop(): Promise<void>;
   /** One round of the expiry job now (tests, operators). */
   expireDue(now?: Date): Promise<ExpiryRun>;
@@ -96,17 +101,11 @@ export function createEvenService(ctx: ServiceContext, deps: EvenServiceDeps): E
     clock: deps.clock ?? (() => new Date()),
   });
 
-  let timer: NodeJS.Timeout | undefined;
-  let round: Promise<unknown> = Promise.resolve();
-  const runRound = () => {
-    round = granting.expireDue().then(
-      (run) => {
-        if (run.expired.length)
-          logger.info({ expired: run.expired.length, revoked: run.revoked }, 'grants expired');
-        for (const failure of run.failures) logger.warn({ failure }, 'revocation failed');
-      },
-      (error: unknown) => logger.error({ err: error }, 'expiry job failed'),
-    );
+  const expireRound = async () => {
+    const run = await granting.expireDue();
+    if (run.expired.length)
+      logger.info({ expired: run.expired.length, revoked: run.revoked }, 'grants expired');
+    for (const failure of run.failures) logger.warn({ failure }, 'revocation failed');
   };
 
   return {
@@ -122,15 +121,8 @@ export function createEvenService(ctx: ServiceContext, deps: EvenServiceDeps): E
       registerEvenRoutes(app, { granting, verifier: ctx.verifier, audit });
       return app;
     },
-    start() {
-      if (timer) return;
-      timer = setInterval(runRound, config.expiryCheckIntervalMs);
-      timer.unref();
-    },
+    expiryJob: { name: 'even.grant-expiry', intervalMs: config.expiryCheckIntervalMs, run: expireRound },
     async stop() {
-      clearInterval(timer);
-      timer = undefined;
-      await round;
       await bastion.close();
     },
   };

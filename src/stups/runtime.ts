@@ -1,38 +1,28 @@
-import { createHmac } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AuditLog } from '../platform/audit/audit-log.js';
 import { auditMigrations } from '../platform/audit/migrations.js';
-import { registerAuditRoutes } from '../platform/audit/routes.js';
 import { ADMIN_SCOPE } from '../platform/auth/http-auth.js';
 import { externalIssuer, TokenVerifier } from '../platform/auth/token-verifier.js';
+import { ContractRegistry } from '../platform/contracts.js';
+import { dataDirSecret } from '../platform/data-dir-secrets.js';
 import { type Database, databaseOptionsFrom, openDatabase } from '../platform/db/database.js';
 import { type ComponentMigrations, migrateToLatest } from '../platform/db/migrate.js';
 import { ConfigError } from '../platform/errors.js';
-import type { HttpApp } from '../platform/http/create-http-app.js';
+import { type JobDefinition, JobRunner, type Scheduler } from '../platform/jobs/job-runner.js';
+import { jobMigrations } from '../platform/jobs/migrations.js';
 import type { Logger } from '../platform/logger.js';
 import { createMetrics } from '../platform/metrics.js';
-import { SERVICE_NAMES, type ServiceContext, type ServiceName } from '../platform/service-context.js';
-import { createConsoleService } from '../console/index.js';
-import { createEssentialsService, essentialsMigrations } from '../essentials/index.js';
-import { createEvenService, evenMigrations, generateEvenKeyPair } from '../even/index.js';
-import { createKioService, kioMigrations } from '../kio/index.js';
-import { createPierOneService, parsePierOneConfig, pieroneMigrations } from '../pierone/index.js';
-import {
-  type BlobStore,
-  createFilesystemBlobStore,
-  createS3BlobStore,
-} from '../platform/blob-store/index.js';
-import { createTeamService, teamMigrations } from '../teams/index.js';
-import { createTokenService, type TokenService, tokenServiceMigrations } from '../token-service/index.js';
-import { createUserService, userMigrations } from '../users/index.js';
+import type { ModuleContext, ServiceInstance } from '../platform/service-module.js';
+import { PORT_BLOCK_SIZE, type ServiceName } from '../platform/service-context.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { freePortBlock } from './free-ports.js';
 import { runtimeMigrations } from './migrations.js';
+import { MODULES } from './modules.js';
 import { type LoadedOrg, loadOrgFile } from './org-file.js';
-import { type PlatformConfig, portOf, serviceUrls, usesTls } from './platform-config.js';
-import { dataDirKeyPair, dataDirSecret } from './secrets.js';
+import { portOf, serviceUrls, usesTls } from './platform-config.js';
 import { seedOrg } from './seed-org.js';
+import type { StupsSettings } from './settings.js';
 import { loadOrCreateCertificate } from './tls.js';
 
 /** Where every service tells the CLIs the URLs of all services. */
@@ -41,17 +31,12 @@ export const STUPS_DISCOVERY_PATH = '/.well-known/stups-configuration';
 /** The demo organisation shipped with the platform. */
 export const DEMO_ORG_FILE = fileURLToPath(new URL('../../config/demo-org.yaml', import.meta.url));
 
-/** Every component's migrations; the same list on PGlite and PostgreSQL. */
+/** Every migration: the kernel's, then each module's; the same list on PGlite and PostgreSQL. */
 export const ALL_MIGRATIONS: ComponentMigrations[] = [
   { component: 'audit', migrations: auditMigrations },
+  { component: 'jobs', migrations: jobMigrations },
   { component: 'stups', migrations: runtimeMigrations },
-  { component: 'teams', migrations: teamMigrations },
-  { component: 'users', migrations: userMigrations },
-  { component: 'token-service', migrations: tokenServiceMigrations },
-  { component: 'kio', migrations: kioMigrations },
-  { component: 'essentials', migrations: essentialsMigrations },
-  pieroneMigrations,
-  { component: 'even', migrations: evenMigrations },
+  ...MODULES.flatMap((m) => m.migrations),
 ];
 
 export interface RunningPlatform {
@@ -60,22 +45,36 @@ export interface RunningPlatform {
   listening: ServiceName[];
   database: Database['kind'];
   org: LoadedOrg;
+  /** Whether `org` is the built-in demo organisation (its passwords are public anyway). */
+  isDemoOrg: boolean;
   /** Path of the certificate when serving HTTPS. */
   certFile: string | undefined;
-  /** even's public SSH key, for installing on odd bastions (when the platform made the key). */
-  evenPublicKeyFile: string | undefined;
+  /** Lines each listening service wants shown beside its URL. */
+  notes: Partial<Record<ServiceName, string[]>>;
+  /** Runs the background jobs of the listening services. */
+  jobs: JobRunner;
+  /** Names of the jobs scheduled in this process (those of the listening services). */
+  jobNames: string[];
   stop(): Promise<void>;
 }
 
 /**
- * Starts the platform: every service (`stups up`) or only one (`stups serve <service>`),
- * on the same database and the same migrations either way.
+ * Starts the platform: every module (`stups up`) or only one (`stups serve <service>`), on
+ * the same database and the same migrations either way. Every module is created (later ones
+ * read earlier ones' contracts); only the selected ones listen and run their jobs.
  */
 export async function startPlatform(
-  config: PlatformConfig,
-  options: { logger: Logger; only?: ServiceName | undefined; port?: number | undefined },
+  settings: StupsSettings,
+  options: {
+    logger: Logger;
+    only?: ServiceName | undefined;
+    port?: number | undefined;
+    /** Replaces the job runner's timers (tests). */
+    scheduler?: Scheduler;
+  },
 ): Promise<RunningPlatform> {
   const { logger } = options;
+  const config = settings.platform;
   const cleanups: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const cleanup of cleanups.reverse()) {
@@ -84,12 +83,18 @@ export async function startPlatform(
     cleanups.length = 0;
   };
   try {
-    const org = await loadOrgFile(config.orgFile ?? DEMO_ORG_FILE);
-
-    let effective = config;
-    if (config.basePort === 0) {
-      effective = { ...config, basePort: await freePortBlock(SERVICE_NAMES.length, config.host) };
+    if (options.only && !MODULES.some((m) => m.name === options.only)) {
+      throw new ConfigError([
+        `service ${options.only} is not available yet; available: ${MODULES.map((m) => m.name).join(', ')}`,
+      ]);
     }
+    const orgFile = config.orgFile ?? DEMO_ORG_FILE;
+    const org = await loadOrgFile(orgFile);
+
+    const effective =
+      config.basePort === 0
+        ? { ...config, basePort: await freePortBlock(PORT_BLOCK_SIZE, config.host) }
+        : config;
     const urls = serviceUrls(effective);
 
     const databaseOptions = databaseOptionsFrom(config.databaseUrl, `${config.dataDir}/db`);
@@ -112,123 +117,58 @@ export async function startPlatform(
       certFile = loaded.certFile;
     }
 
-    const metrics = createMetrics();
-    const auditLog = new AuditLog(database, logger);
-    // The token service exists only after the context does; revocation checks reach it through this slot.
-    const revocation: { service?: TokenService } = {};
+    const contracts = new ContractRegistry();
+    // The token service module is created after the verifier; revocation checks reach it through its contract.
+    const verifierContracts = contracts.readerFor('token verifier');
     const verifier = new TokenVerifier({
       issuers: config.externalIssuers.map((i) => externalIssuer(i)),
-      isRevoked: (jti) => revocation.service?.isRevoked(jti) ?? Promise.resolve(false),
-      isDisabled: (principal) => revocation.service?.isDisabled(principal) ?? Promise.resolve(false),
+      isRevoked: (jti) => verifierContracts.find('tokenRevocation')?.isRevoked(jti) ?? Promise.resolve(false),
+      isDisabled: (principal) =>
+        verifierContracts.find('tokenRevocation')?.isDisabled(principal) ?? Promise.resolve(false),
     });
-    const ctx: ServiceContext = {
+    const ctx: ModuleContext = {
       logger,
-      metrics,
+      metrics: createMetrics(),
       database,
       verifier,
-      auditLog,
+      auditLog: new AuditLog(database, logger),
       adminPolicy: { adminUids: new Set(org.org.admins), adminScope: ADMIN_SCOPE },
       urls,
       tls,
+      dataDir: config.dataDir,
+      // One installation secret; every replica derives the same keys from it, each for one purpose.
+      installationSecret:
+        config.keyEncryptionSecret ?? (await dataDirSecret(config.dataDir, 'key-encryption')),
+      aws: config.aws,
     };
 
-    const teams = createTeamService(ctx);
-    const users = createUserService(ctx);
-
-    // One installation secret; every replica derives the same keys from it, each for one purpose.
-    const installationSecret =
-      config.keyEncryptionSecret ?? (await dataDirSecret(config.dataDir, 'key-encryption'));
-    const tokens = createTokenService(ctx, {
-      users: users.store,
-      config: {
-        consoleRedirectUris: [`${urls.console}/auth/callback`],
-        keyEncryptionSecret: installationSecret,
-        csrfSecret: createHmac('sha256', installationSecret).update('token-service csrf').digest('base64url'),
-      },
-    });
-    revocation.service = tokens;
-    verifier.trust(tokens.trustedIssuer);
-    await tokens.ready();
-    if (!options.only || options.only === 'token-service') {
-      await tokens.start();
-      cleanups.push(() => tokens.stop());
+    const instances: Array<{ name: ServiceName; instance: ServiceInstance }> = [];
+    for (const module of MODULES) {
+      const instance = await module.create(ctx, {
+        settings: settings.modules[module.name],
+        contracts: contracts.readerFor(module.name),
+      });
+      if (instance.dispose) cleanups.push(instance.dispose);
+      if (instance.provides) contracts.publish(module.name, instance.provides);
+      instances.push({ name: module.name, instance });
     }
 
-    const kio = createKioService(ctx, { teams: teams.store });
+    const reader = contracts.readerFor('org seeding');
     await seedOrg(
       database,
       org,
-      { teams: teams.store, users: users.store, applications: kio.registry },
+      {
+        teams: reader.get('teamStore'),
+        users: reader.get('userStore'),
+        applications: reader.get('applicationRegistry'),
+      },
       logger,
     );
-    const essentials = createEssentialsService(ctx, { applications: kio.applications, teams: teams.store });
 
-    const blobs: BlobStore = config.blobBucket
-      ? await createS3BlobStore({
-          bucket: config.blobBucket,
-          stagingDir: `${config.dataDir}/staging`,
-          ...config.s3,
-        })
-      : await createFilesystemBlobStore({ root: `${config.dataDir}/blobs` });
-    const pierone = createPierOneService(ctx, {
-      teams: teams.store,
-      applications: kio.applications,
-      blobs,
-      config: parsePierOneConfig({ publicTeams: config.pieronePublicTeams }),
-    });
-    if (!options.only || options.only === 'pierone') {
-      // Uploads abandoned by clients are removed after a day; nothing visible is ever deleted.
-      const purge = setInterval(() => {
-        pierone
-          .purgeStaleUploads()
-          .catch((error: unknown) => logger.warn({ err: error }, 'upload purge failed'));
-      }, 3600_000);
-      purge.unref();
-      cleanups.push(async () => clearInterval(purge));
-    }
-
-    // even reaches bastions over SSH with a key of its own; bastions install the public half.
-    const evenKey = config.evenSshKeyFile
-      ? { privateKey: await readFile(config.evenSshKeyFile, 'utf8'), publicKeyFile: undefined }
-      : await dataDirKeyPair(config.dataDir, 'even-ssh-key', () => generateEvenKeyPair('even@stups'));
-    const evenSettings = config.even as { ssh?: Record<string, unknown> };
-    const even = createEvenService(ctx, {
-      teams: teams.store,
-      users: users.store,
-      config: { ...evenSettings, ssh: { ...evenSettings.ssh, privateKey: evenKey.privateKey } },
-    });
-    if (!options.only || options.only === 'even') {
-      even.start();
-      cleanups.push(() => even.stop());
-    }
-
-    const consoleService = createConsoleService(ctx);
-    const apps: Partial<Record<ServiceName, () => Promise<HttpApp>>> = {
-      console: () => consoleService.createApp(),
-      teams: async () => {
-        const app = await teams.createApp();
-        registerAuditRoutes(app, { auditLog, verifier, adminPolicy: ctx.adminPolicy });
-        return app;
-      },
-      users: () => users.createApp(),
-      'token-service': () => tokens.createApp(),
-      kio: () => kio.createApp(),
-      essentials: () => essentials.createApp(),
-      pierone: () => pierone.createApp(),
-      even: () => even.createApp(),
-    };
-
-    const selected = options.only ? [options.only] : SERVICE_NAMES.filter((name) => apps[name]);
-    if (options.only && !apps[options.only]) {
-      throw new ConfigError([
-        `service ${options.only} is not available yet; available: ${Object.keys(apps).join(', ')}`,
-      ]);
-    }
-    const discovery = {
-      services: Object.fromEntries(Object.keys(apps).map((n) => [n, urls[n as ServiceName]])),
-    };
-    for (const name of selected) {
-      const app = await apps[name]!();
+    const selected = instances.filter(({ name }) => !options.only || options.only === name);
+    const discovery = { services: Object.fromEntries(instances.map(({ name }) => [name, urls[name]])) };
+    for (const { name, instance } of selected) {
+      const app = await instance.app();
       // Any one service URL is enough for `stups configure` to find all the others.
       app.get(STUPS_DISCOVERY_PATH, { schema: { hide: true } }, async () => discovery);
       const port = options.only && options.port !== undefined ? options.port : portOf(effective, name);
@@ -245,14 +185,27 @@ export async function startPlatform(
       }
       cleanups.push(() => app.close());
     }
-    logger.info({ services: selected, database: database.kind }, 'platform started');
+
+    const jobs = new JobRunner(database, logger, options.scheduler ? { scheduler: options.scheduler } : {});
+    const jobList: JobDefinition[] = selected.flatMap(({ instance }) => instance.jobs ?? []);
+    jobs.start(jobList);
+    // Registered last, so it runs first: jobs stop before the services they use are disposed.
+    cleanups.push(() => jobs.stop());
+
+    logger.info(
+      { services: selected.map((s) => s.name), jobs: jobList.map((j) => j.name), database: database.kind },
+      'platform started',
+    );
     return {
       urls,
-      listening: selected,
+      listening: selected.map((s) => s.name),
       database: database.kind,
       org,
+      isDemoOrg: resolve(orgFile) === DEMO_ORG_FILE,
       certFile,
-      evenPublicKeyFile: evenKey.publicKeyFile,
+      notes: Object.fromEntries(selected.map(({ name, instance }) => [name, instance.notes ?? []])),
+      jobs,
+      jobNames: jobList.map((j) => j.name),
       stop,
     };
   } catch (error) {

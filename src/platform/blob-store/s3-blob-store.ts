@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { awsClientConfig } from '../aws/client-config.js';
 import {
   assertDigest,
   type BlobInfo,
@@ -39,18 +40,25 @@ export interface S3BlobStoreOptions {
 }
 
 /**
- * Options from the usual AWS environment: `AWS_ENDPOINT_URL` (+ `AWS_ENDPOINT_URL_S3`), `AWS_REGION`.
- * A custom endpoint turns on path-style addressing. Only `main` passes `process.env` here.
+ * Options from the usual AWS environment: `AWS_ENDPOINT_URL` (+ `AWS_ENDPOINT_URL_S3`), `AWS_REGION`,
+ * by the kernel's one AWS rule (src/platform/aws). Only `main` passes `process.env` here.
  */
 export function s3EndpointOptionsFromEnv(
   env: Readonly<Record<string, string | undefined>>,
 ): Pick<S3BlobStoreOptions, 'endpoint' | 'region' | 'forcePathStyle'> {
-  const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  const { endpoint, forcePathStyle } = awsClientConfig(
+    {
+      ...(region ? { region } : {}),
+      ...(env.AWS_ENDPOINT_URL ? { endpoint: env.AWS_ENDPOINT_URL } : {}),
+      ...(env.AWS_ENDPOINT_URL_S3 ? { s3Endpoint: env.AWS_ENDPOINT_URL_S3 } : {}),
+    },
+    's3',
+  );
   return {
-    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
-    ...((env.AWS_REGION ?? env.AWS_DEFAULT_REGION)
-      ? { region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION }
-      : {}),
+    ...(endpoint ? { endpoint } : {}),
+    ...(forcePathStyle ? { forcePathStyle } : {}),
+    ...(region ? { region } : {}),
   };
 }
 

@@ -1,8 +1,12 @@
 import { Command, Option } from 'commander';
 import { CliError } from '../../platform/cli/cli-error.js';
 import { type CliIo, processIo, runCli } from '../../platform/cli/run-cli.js';
-import { SERVICE_NAMES, type ServiceName } from '../../platform/service-context.js';
+import type { ServiceName } from '../../platform/service-context.js';
 import type { UpOptions } from './up.js';
+
+const BASE_PORT_FLAG = '-p, --base-port <port>';
+const BASE_PORT_HELP =
+  'first port of the block; each service listens at its offset in the port map (default 8090, env STUPS_BASE_PORT)';
 
 /** The `stups` command table; each command imports its implementation when it runs. */
 export function stupsProgram(io: CliIo): Command {
@@ -10,8 +14,12 @@ export function stupsProgram(io: CliIo): Command {
     .description('STUPS platform: run it, configure the command line tools, trace what runs')
     .version('0.1.0');
 
-  const runOptions = (command: Command) =>
+  const settingsOptions = (command: Command) =>
     command
+      .option(
+        '-c, --config <file>',
+        'settings file, YAML keyed by section (env STUPS_CONFIG; docs/configuration.md)',
+      )
       .option(
         '-d, --data-dir <dir>',
         'embedded database, blobs and certificates (default ./.stups, env STUPS_DATA_DIR)',
@@ -33,30 +41,29 @@ export function stupsProgram(io: CliIo): Command {
         ]),
       );
 
-  runOptions(
+  settingsOptions(
     program
       .command('up')
       .description(
         'run every platform service in this process on embedded defaults (DATABASE_URL switches to PostgreSQL)',
       )
-      .option(
-        '-p, --base-port <port>',
-        'first port; services use consecutive ports (default 8090, env STUPS_BASE_PORT)',
-      ),
+      .option(BASE_PORT_FLAG, BASE_PORT_HELP),
   ).action(async (options) => {
     const { up } = await import('./up.js');
     await up(options, io);
   });
 
-  runOptions(
+  settingsOptions(
     program
       .command('serve')
       .description('run one service alone (stateless; point DATABASE_URL at the shared PostgreSQL)')
-      .argument('<service>', `one of ${SERVICE_NAMES.join(', ')}`)
+      .argument('<service>', 'a service name, e.g. kio (see `stups up`)')
       .option('-p, --port <port>', 'port to listen on (default: its port in the stups up layout)'),
   ).action(async (service: string, options: UpOptions & { port?: string }) => {
-    if (!(SERVICE_NAMES as readonly string[]).includes(service)) {
-      throw new CliError(`unknown service "${service}"; choose one of ${SERVICE_NAMES.join(', ')}`, 2);
+    const { MODULES } = await import('../modules.js');
+    const names = MODULES.map((m) => m.name);
+    if (!(names as string[]).includes(service)) {
+      throw new CliError(`unknown service "${service}"; choose one of ${names.join(', ')}`, 2);
     }
     const port = options.port === undefined ? undefined : Number(options.port);
     if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) {
@@ -65,6 +72,18 @@ export function stupsProgram(io: CliIo): Command {
     const { up } = await import('./up.js');
     const { port: _port, ...rest } = options;
     await up(rest, io, { service: service as ServiceName, ...(port === undefined ? {} : { port }) });
+  });
+
+  settingsOptions(
+    program
+      .command('config')
+      .description('show the settings stups up would run with')
+      .command('print')
+      .description('print the effective settings tree as YAML, secrets redacted')
+      .option(BASE_PORT_FLAG, BASE_PORT_HELP),
+  ).action(async (options: UpOptions) => {
+    const { configPrint } = await import('./config-print.js');
+    await configPrint(options, io);
   });
 
   program

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writePrivateFile } from '../platform/cli/cli-config.js';
+import { writePrivateFile } from './cli/cli-config.js';
 
 /**
  * A random secret kept in the data directory (owner-only), created on first use. For the

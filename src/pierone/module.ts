@@ -1,0 +1,42 @@
+import { awsClientConfig } from '../platform/aws/client-config.js';
+import { createFilesystemBlobStore, createS3BlobStore } from '../platform/blob-store/index.js';
+import { defineModule } from '../platform/service-module.js';
+import { pieroneMigrations } from './migrations.js';
+import { createPierOneService } from './service.js';
+import { PierOneSettingsSchema } from './settings.js';
+
+/** Pier One, the OCI registry with immutable tags. */
+export const pieroneModule = defineModule({
+  name: 'pierone',
+  migrations: [pieroneMigrations],
+  settings: PierOneSettingsSchema,
+  async create(ctx, { settings, contracts }) {
+    const { blobBucket, uploadPurge, ...config } = settings;
+    const blobs = blobBucket
+      ? await createS3BlobStore({
+          bucket: blobBucket,
+          stagingDir: `${ctx.dataDir}/staging`,
+          ...awsClientConfig(ctx.aws, 's3'),
+        })
+      : await createFilesystemBlobStore({ root: `${ctx.dataDir}/blobs` });
+    const pierone = createPierOneService(ctx, {
+      teams: contracts.get('teams'),
+      applications: contracts.get('applications'),
+      blobs,
+      config,
+    });
+    return {
+      app: () => pierone.createApp(),
+      jobs: [
+        {
+          // Uploads abandoned by clients are removed; nothing visible is ever deleted.
+          name: 'pierone.upload-purge',
+          intervalMs: uploadPurge.intervalSeconds * 1000,
+          run: async () => {
+            await pierone.purgeStaleUploads(uploadPurge.maxAgeSeconds * 1000);
+          },
+        },
+      ],
+    };
+  },
+});

@@ -1,0 +1,137 @@
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../db/database.js';
+import type { Logger } from '../logger.js';
+
+/** A background job: run once per `intervalMs` tick by exactly one replica. */
+export interface JobDefinition {
+  /** Unique across the platform, `<component>.<job>` (e.g. `pierone.upload-purge`). */
+  name: string;
+  intervalMs: number;
+  run(): Promise<void>;
+}
+
+/** Calls `fn` every `ms`; returns how to stop. Tests pass a manual scheduler and fire ticks themselves. */
+export interface Scheduler {
+  every(ms: number, fn: () => void): () => void;
+}
+
+export const timerScheduler: Scheduler = {
+  every(ms, fn) {
+    const timer = setInterval(fn, ms);
+    // A pending tick must not keep a process alive that is otherwise done.
+    timer.unref();
+    return () => clearInterval(timer);
+  },
+};
+
+export type JobOutcome = 'ran' | 'skipped' | 'failed';
+
+interface JobTables {
+  platform_job_ticks: { name: string; tick: string };
+}
+
+/** Distinguishes this runner's advisory locks from any other application's on the same database. */
+const LOCK_CLASS = 0x5354_5550; // "STUP"
+
+/**
+ * Runs background jobs so that each tick of each job runs exactly once across all replicas
+ * sharing one database (ADR 0005):
+ * - a tick is `floor(clock() / intervalMs)`; a replica claims it with one conditional upsert on
+ *   `platform_job_ticks`, so a second replica that wakes for the same tick finds it taken;
+ * - on PostgreSQL the run also holds a session advisory lock per job name, so a run that
+ *   outlasts its interval is never overlapped by the next tick's run on another replica;
+ * - on PGlite (one process, data directory locked) an in-process guard does the lock's work,
+ *   since its single connection cannot be held for the run.
+ */
+export class JobRunner {
+  private readonly cancels: Array<() => void> = [];
+  private readonly running = new Map<string, Promise<JobOutcome>>();
+  private readonly clock: () => number;
+  private readonly scheduler: Scheduler;
+
+  constructor(
+    private readonly database: Database,
+    private readonly logger: Logger,
+    options: { clock?: () => number; scheduler?: Scheduler } = {},
+  ) {
+    this.clock = options.clock ?? Date.now;
+    this.scheduler = options.scheduler ?? timerScheduler;
+  }
+
+  /** Schedules every job; errors are logged, never thrown into the timer. */
+  start(jobs: readonly JobDefinition[]): void {
+    for (const job of jobs) {
+      this.cancels.push(this.scheduler.every(job.intervalMs, () => void this.runOnce(job)));
+    }
+  }
+
+  /** Runs `job` for the current tick unless another runner (or this one) already has. */
+  runOnce(job: JobDefinition): Promise<JobOutcome> {
+    // A tick that fires while the previous run is still going is skipped in this process.
+    const current = this.running.get(job.name);
+    if (current) return current.then(() => 'skipped');
+    const run = this.claimAndRun(job).finally(() => this.running.delete(job.name));
+    this.running.set(job.name, run);
+    return run;
+  }
+
+  /** Resolves once no run is in progress (tests, after firing a manual scheduler). */
+  async idle(): Promise<void> {
+    await Promise.all(this.running.values());
+  }
+
+  /** Stops scheduling and waits for runs in progress. */
+  async stop(): Promise<void> {
+    for (const cancel of this.cancels.splice(0)) cancel();
+    await Promise.all(this.running.values());
+  }
+
+  private async claimAndRun(job: JobDefinition): Promise<JobOutcome> {
+    const tick = Math.floor(this.clock() / job.intervalMs);
+    try {
+      if (this.database.kind === 'pglite') {
+        return (await this.claim(this.database.kysely<JobTables>(), job.name, tick))
+          ? await this.execute(job)
+          : 'skipped';
+      }
+      // Installations in other schemas of the same server keep locks of their own.
+      const lockKey = `${this.database.schema}:${job.name}`;
+      return await this.database
+        .kysely<JobTables>()
+        .connection()
+        .execute(async (connection) => {
+          const locked = await sql<{ locked: boolean }>`
+            select pg_try_advisory_lock(${LOCK_CLASS}, hashtext(${lockKey})) as locked`.execute(connection);
+          if (!locked.rows[0]?.locked) return 'skipped';
+          try {
+            return (await this.claim(connection, job.name, tick)) ? await this.execute(job) : 'skipped';
+          } finally {
+            await sql`select pg_advisory_unlock(${LOCK_CLASS}, hashtext(${lockKey}))`.execute(connection);
+          }
+        });
+    } catch (error) {
+      this.logger.error({ err: error, job: job.name }, 'background job could not be scheduled');
+      return 'failed';
+    }
+  }
+
+  /** True when this runner took `tick`; false when it (or a later one) was taken already. */
+  private async claim(db: Kysely<JobTables>, name: string, tick: number): Promise<boolean> {
+    const claimed = await sql<{ name: string }>`
+      insert into platform_job_ticks (name, tick) values (${name}, ${tick})
+      on conflict (name) do update set tick = excluded.tick
+        where platform_job_ticks.tick < excluded.tick
+      returning name`.execute(db);
+    return claimed.rows.length === 1;
+  }
+
+  private async execute(job: JobDefinition): Promise<JobOutcome> {
+    try {
+      await job.run();
+      return 'ran';
+    } catch (error) {
+      this.logger.error({ err: error, job: job.name }, 'background job failed');
+      return 'failed';
+    }
+  }
+}

@@ -1,0 +1,49 @@
+import { createHmac } from 'node:crypto';
+import { defineModule } from '../platform/service-module.js';
+import { tokenServiceMigrations } from './migrations.js';
+import { TokenServiceSettingsSchema } from './settings.js';
+import { createTokenService, type TokenService } from './token-service.js';
+
+declare module '../platform/contracts.js' {
+  interface Contracts {
+    /** Whether an access token was revoked; every service's token verifier asks it. */
+    tokenRevocation: Pick<TokenService, 'isRevoked' | 'isDisabled'>;
+    /** Clients and service users, for administration and seeding. */
+    tokenService: TokenService;
+  }
+}
+
+/** The OAuth2/OIDC authorization server; every other service trusts the issuer it publishes. */
+export const tokenServiceModule = defineModule({
+  name: 'token-service',
+  migrations: [{ component: 'token-service', migrations: tokenServiceMigrations }],
+  settings: TokenServiceSettingsSchema,
+  async create(ctx, { settings, contracts }) {
+    const tokens = createTokenService(ctx, {
+      users: contracts.get('users'),
+      config: {
+        ...settings,
+        // The console's callback follows its URL, which only the runtime knows.
+        consoleRedirectUris: [...settings.consoleRedirectUris, `${ctx.urls.console}/auth/callback`],
+        keyEncryptionSecret: ctx.installationSecret,
+        csrfSecret: createHmac('sha256', ctx.installationSecret)
+          .update('token-service csrf')
+          .digest('base64url'),
+      },
+    });
+    ctx.verifier.trust(tokens.trustedIssuer);
+    // Seeds the built-in clients and the first signing key before any service answers a request.
+    await tokens.ready();
+    return {
+      app: () => tokens.createApp(),
+      provides: { tokenRevocation: tokens, tokenService: tokens },
+      jobs: [
+        {
+          name: 'token-service.maintenance',
+          intervalMs: settings.maintenanceIntervalSeconds * 1000,
+          run: () => tokens.maintain(),
+        },
+      ],
+    };
+  },
+});
