@@ -124,7 +124,7 @@ describe('the settings tree', () => {
     expect(problems).toEqual([
       'STUPS_TOKEN_SERVICE__NO_SUCH: token-service has no setting no_such',
       expect.stringMatching(/^STUPS_NOPE__X: no such setting/),
-      'STUPS_EXTERNAL_ISSUERS: must be a JSON array of {issuer, jwksUri?, audience?, realm?, uidClaim?}',
+      'STUPS_EXTERNAL_ISSUERS: must be a JSON array of {issuer, audience, jwksUri?, realm?, realmClaim?, uidClaim?, timeoutMs?}',
       expect.stringMatching(/^mint: unknown section; sections are platform, teams, users, token-service/),
       'platform.basePort: Too big: expected number to be <=65000',
       'platform.bogus: unknown setting',
