@@ -18,11 +18,6 @@ export const PierOneConfigSchema = z.strictObject({
     .int()
     .positive()
     .default(4 * 1024 * 1024),
-  /**
-   * How long a push decision (team membership, application ownership) is remembered per token
-   * and team, in seconds. Chunked uploads ask on every request. Default 30; 0 disables.
-   */
-  accessCacheSeconds: z.number().int().nonnegative().default(30),
   /** The `service` of the Docker token flow. Default `pierone`. */
   service: z.string().min(1).default('pierone'),
   /**

@@ -141,7 +141,8 @@ export class UploadSessions {
 
   /**
    * Appends an optional last piece, checks the digest and publishes the blob. A wrong digest
-   * deletes the upload; nothing becomes visible.
+   * deletes the upload; nothing becomes visible. When publishing fails the upload stays as it
+   * is, complete, and may be committed again (without a last piece).
    */
   commit(
     id: string,
@@ -162,19 +163,24 @@ export class UploadSessions {
       this.#hashes.delete(id);
       try {
         verifyExpected({ digest }, info);
-        if (this.#fsync && !last) {
-          const handle = await open(path, 'r+');
-          try {
-            await handle.datasync();
-          } finally {
-            await handle.close();
-          }
-        }
-        await this.#store.publishFile(path, info);
-        return info;
-      } finally {
+      } catch (error) {
+        // A wrong digest ends the upload: no retry can make these bytes hash differently.
         await unlink(path).catch(() => {});
+        throw error;
       }
+      if (this.#fsync && !last) {
+        const handle = await open(path, 'r+');
+        try {
+          await handle.datasync();
+        } finally {
+          await handle.close();
+        }
+      }
+      // A failure to publish (the store unreachable, a full disk) keeps the upload: the data is
+      // complete and verified, so the client may simply finish it again. The store consumes the
+      // file only once it published it.
+      await this.#store.publishFile(path, info);
+      return info;
     });
   }
 
