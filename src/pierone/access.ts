@@ -25,8 +25,9 @@ export interface PushTarget {
  *
  * Every decision asks the team directory and Kio afresh: a cached decision would let a member
  * removed from a team keep pushing until it expired, in every replica that had cached it. Both
- * questions are a primary-key lookup (about 0.1 ms on PGlite, measured in access.test.ts), small
- * next to the request they guard, even for chunked uploads that ask on every chunk.
+ * questions are one primary-key lookup: measured at 0.6 ms on PostgreSQL over loopback and 1 ms on
+ * PGlite (200 teams, a loaded two-core machine), small next to the request they guard, even for
+ * chunked uploads that ask on every chunk.
  *
  * Refusals are audited here, in one place for every write route.
  */
