@@ -5,12 +5,12 @@ import { formatTimestamp } from '../platform/db/timestamps.js';
 import {
   InputError,
   MethodNotAllowedError,
+  NotAuthenticatedError,
   NotFoundError,
   PreconditionFailedError,
 } from '../platform/errors.js';
 import type { HttpApp } from '../platform/http/create-http-app.js';
 import type { ServiceContext } from '../platform/service-context.js';
-import type { PushAccess } from './access.js';
 import { allowsAnonymousPull, type PierOneConfig } from './config.js';
 import {
   NameSchema,
@@ -19,11 +19,14 @@ import {
   TagSchema,
   TagSearchResultSchema,
 } from './contract.js';
+import type { PushAccess } from './access.js';
+import type { Manifests } from './manifests.js';
 import type { PierOneStore, TagRecord } from './store.js';
 
 export interface ApiDeps {
   ctx: ServiceContext;
   store: PierOneStore;
+  manifests: Manifests;
   access: PushAccess;
   config: PierOneConfig;
 }
@@ -46,7 +49,7 @@ const secured = [{ bearer: [] }];
 
 /** The STUPS API that the `pierone` CLI, fullstop and deployment tooling read. */
 export function registerApiRoutes(app: HttpApp, deps: ApiDeps): void {
-  const { ctx, store, access, config } = deps;
+  const { ctx, store, manifests, access, config } = deps;
 
   // Reading needs any valid token, like pulling; a team open to anonymous pulls needs none.
   const readGuard = async (request: FastifyRequest) => {
@@ -159,7 +162,16 @@ export function registerApiRoutes(app: HttpApp, deps: ApiDeps): void {
     '/teams/:team/artifacts/:artifact/tags/:tag/production-ready',
     {
       preHandler: async (request) => {
-        request.principal = await authenticate(ctx.verifier, request);
+        try {
+          request.principal = await authenticate(ctx.verifier, request);
+        } catch (error) {
+          // A mark refused for want of credentials is a refused write too: audited.
+          const { team, artifact } = request.params as { team: string; artifact: string };
+          if (error instanceof NotAuthenticatedError) {
+            await access.refuseUnauthenticated(`${team}/${artifact}`, request.id, error.message);
+          }
+          throw error;
+        }
       },
       schema: {
         tags: ['tags'],
@@ -172,26 +184,10 @@ export function registerApiRoutes(app: HttpApp, deps: ApiDeps): void {
     },
     async (request) => {
       const { team, artifact, tag: name } = request.params;
-      const principal = principalOf(request);
-      await access.assertPush(principal, team);
-      const marked = await store.markProductionReady(
-        team,
-        artifact,
-        name,
-        request.body.incident_id,
-        principal.uid,
+      const actor = { principal: principalOf(request), requestId: request.id };
+      return toTag(
+        await manifests.markProductionReady(actor, { team, artifact }, name, request.body.incident_id),
       );
-      if (!marked) throw new NotFoundError(`tag ${team}/${artifact}:${name} does not exist`);
-      await ctx.auditLog.record({
-        service: 'pierone',
-        action: 'pierone.tag.production-ready',
-        actor: principal,
-        target: { type: 'tag', id: `${team}/${artifact}:${name}` },
-        outcome: 'success',
-        details: { incident_id: request.body.incident_id },
-        requestId: request.id,
-      });
-      return toTag((await store.tag(team, artifact, name))!);
     },
   );
 

@@ -1,4 +1,5 @@
 export { PushAccess, SCOPES } from './access.js';
+export type { Actor, PierOneAudit } from './audit.js';
 export {
   DEFAULT_PIERONE_CONFIG,
   type PierOneConfig,
@@ -6,6 +7,14 @@ export {
   parsePierOneConfig,
 } from './config.js';
 export * from './contract.js';
+export { PIERONE_EVENTS } from './events.js';
+export { Manifests } from './manifests.js';
 export { pieroneMigrations } from './migrations.js';
-export { createPierOneService, type PierOneDeps, type PierOneService } from './service.js';
+export {
+  ABANDONED_UPLOAD_MS,
+  createPierOneService,
+  type PierOneDeps,
+  type PierOneService,
+} from './service.js';
 export { PierOneStore } from './store.js';
+export { BlobUploads, type UploadPurgeResult } from './uploads.js';

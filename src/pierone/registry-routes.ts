@@ -6,29 +6,22 @@ import { type BlobStore, type ByteRange, isSha256Digest } from '../platform/blob
 import { NotAuthenticatedError } from '../platform/errors.js';
 import type { ServiceContext } from '../platform/service-context.js';
 import type { PushAccess } from './access.js';
-import { SCOPES } from './access.js';
+import type { Actor } from './audit.js';
 import { allowsAnonymousPull, type PierOneConfig } from './config.js';
-import { digestOfBytes } from './digest.js';
-import { MEDIA_TYPES, parseManifest } from './manifest.js';
+import { MEDIA_TYPES } from './manifest.js';
+import type { Manifests } from './manifests.js';
 import { OciError, toOciError } from './oci-errors.js';
-import {
-  isDigest,
-  isNameComponent,
-  isSnapshotTag,
-  isTag,
-  LATEST_TAG,
-  type RepositoryName,
-  repositoryOf,
-} from './reference.js';
-import { parseScmSource, type ScmSourceScanner } from './scm-source.js';
+import { isDigest, isNameComponent, type RepositoryName, repositoryOf } from './reference.js';
 import type { PierOneStore, StoredManifest } from './store.js';
+import type { BlobUploads } from './uploads.js';
 
 export interface RegistryDeps {
   ctx: ServiceContext;
   store: PierOneStore;
   blobs: BlobStore;
   access: PushAccess;
-  scanner: ScmSourceScanner;
+  manifests: Manifests;
+  uploads: BlobUploads;
   config: PierOneConfig;
 }
 
@@ -49,9 +42,11 @@ const UNSUPPORTED_DELETE =
 /**
  * The OCI distribution API under `/v2/`, as an encapsulated plugin: its own error shape, its own
  * body handling (request streams go straight to the blob store, never through a body parser).
+ * HTTP only: requests are parsed here, `Manifests` and `BlobUploads` decide and write, and
+ * `toOciError` maps what they throw.
  */
 export function registryPlugin(deps: RegistryDeps) {
-  const { ctx, store, blobs, access, scanner, config } = deps;
+  const { ctx, store, blobs, access, manifests, uploads, config } = deps;
 
   const realm = () => config.tokenRealm ?? `${ctx.urls.pierone}/v2/token`;
   const challenge = (repo?: RepositoryName, action?: Action) => {
@@ -66,33 +61,55 @@ export function registryPlugin(deps: RegistryDeps) {
     return token === undefined ? undefined : ctx.verifier.verify(token);
   }
 
-  /** The caller, checked for `action` on `repo`; undefined only for allowed anonymous pulls. */
-  async function authorize(request: FastifyRequest, repo: RepositoryName | undefined, action: Action) {
+  /** A 401 with the challenge Docker clients need; refused pushes are audited first. */
+  async function unauthorized(
+    request: FastifyRequest,
+    repo: RepositoryName | undefined,
+    action: Action,
+    message: string,
+  ): Promise<never> {
+    if (action === 'push' && repo)
+      await access.refuseUnauthenticated(repositoryOf(repo), request.id, message);
+    throw new OciError(401, 'UNAUTHORIZED', message, undefined, {
+      'www-authenticate': challenge(repo, action),
+    });
+  }
+
+  /** The caller of a pull; undefined only for allowed anonymous pulls. */
+  async function puller(
+    request: FastifyRequest,
+    repo: RepositoryName | undefined,
+  ): Promise<Principal | undefined> {
+    return identify(request, repo, 'pull');
+  }
+
+  /** The caller of a push, authenticated; push rights are the domain's to check. */
+  async function pusher(request: FastifyRequest, repo: RepositoryName): Promise<Actor> {
+    const principal = await identify(request, repo, 'push');
+    if (!principal) throw new Error('a push is never anonymous');
+    return { principal, requestId: request.id };
+  }
+
+  async function identify(
+    request: FastifyRequest,
+    repo: RepositoryName | undefined,
+    action: Action,
+  ): Promise<Principal | undefined> {
     let principal: Principal | undefined;
     try {
       principal = await authenticate(request);
     } catch (error) {
-      if (error instanceof NotAuthenticatedError) {
-        throw new OciError(401, 'UNAUTHORIZED', error.message, undefined, {
-          'www-authenticate': challenge(repo, action),
-        });
-      }
+      if (error instanceof NotAuthenticatedError) return unauthorized(request, repo, action, error.message);
       throw error;
     }
-    if (!principal) {
-      if (action === 'pull' && allowsAnonymousPull(config, repo?.team)) return undefined;
-      throw new OciError(
-        401,
-        'UNAUTHORIZED',
-        'authentication required: use a Bearer token or Basic oauth2:<token>',
-        undefined,
-        {
-          'www-authenticate': challenge(repo, action),
-        },
-      );
-    }
-    if (action === 'push' && repo) await access.assertPush(principal, repo.team);
-    return principal;
+    if (principal) return principal;
+    if (action === 'pull' && allowsAnonymousPull(config, repo?.team)) return undefined;
+    return unauthorized(
+      request,
+      repo,
+      action,
+      'authentication required: use a Bearer token or Basic oauth2:<token>',
+    );
   }
 
   function repoOf(params: RepoParams): RepositoryName {
@@ -110,25 +127,6 @@ export function registryPlugin(deps: RegistryDeps) {
       throw new OciError(400, 'DIGEST_INVALID', `only sha256 digests are supported, got "${value}"`);
     }
     return value;
-  }
-
-  async function audit(
-    request: FastifyRequest,
-    principal: Principal,
-    action: string,
-    target: { type: string; id: string },
-    outcome: 'success' | 'failure',
-    details?: Record<string, unknown>,
-  ): Promise<void> {
-    await ctx.auditLog.record({
-      service: 'pierone',
-      action,
-      actor: principal,
-      target,
-      outcome,
-      ...(details ? { details } : {}),
-      requestId: request.id,
-    });
   }
 
   const blobUrl = (repo: RepositoryName, digest: string) => `/v2/${repositoryOf(repo)}/blobs/${digest}`;
@@ -160,43 +158,17 @@ export function registryPlugin(deps: RegistryDeps) {
       .send();
   }
 
-  // Which repository an upload belongs to, remembered so that chunks do not each ask the database.
-  const uploadOwners = new Map<string, string>();
-  const forgetUpload = (request: FastifyRequest, id: string) => {
-    uploadOwners.delete(id);
-    store
-      .deleteUpload(id)
-      .catch((error: unknown) => request.log.warn({ err: error, id }, 'upload record not deleted'));
-  };
-
-  async function uploadOf(repo: RepositoryName, id: string): Promise<void> {
-    let owner = uploadOwners.get(id);
-    if (owner === undefined) {
-      owner = await store.uploadRepository(id);
-      if (owner !== undefined && uploadOwners.size < 100_000) uploadOwners.set(id, owner);
-    }
-    if (owner !== repositoryOf(repo)) {
-      throw new OciError(404, 'BLOB_UPLOAD_UNKNOWN', `upload ${id} is unknown in ${repositoryOf(repo)}`);
-    }
+  /** A manifest reference: a tag (the domain checks its syntax) or a sha256 digest. */
+  function referenceOf(reference: string): string {
+    if (reference.includes(':')) requireDigest(reference);
+    return reference;
   }
 
-  async function resolveManifest(repo: RepositoryName, reference: string): Promise<StoredManifest> {
-    const repository = repositoryOf(repo);
-    let digest: string | undefined;
-    if (reference.includes(':')) {
-      digest = requireDigest(reference);
-    } else {
-      if (!isTag(reference)) throw new OciError(400, 'TAG_INVALID', `"${reference}" is not a valid tag`);
-      digest = await store.tagDigest(repo.team, repo.artifact, reference);
-      if (digest === undefined && reference === LATEST_TAG) {
-        digest = await store.newestTagDigest(repo.team, repo.artifact);
-      }
+  /** `Link` header of a paged list, when there is a next page. */
+  function linkNext(reply: FastifyReply, path: string, n: number | undefined, next: string | undefined) {
+    if (n !== undefined && next !== undefined) {
+      reply.header('link', `<${path}?n=${n}&last=${encodeURIComponent(next)}>; rel="next"`);
     }
-    const manifest = digest === undefined ? undefined : await store.getManifest(repository, digest);
-    if (!manifest) {
-      throw new OciError(404, 'MANIFEST_UNKNOWN', `manifest ${reference} is unknown in ${repository}`);
-    }
-    return manifest;
   }
 
   return async function registry(app: FastifyInstance): Promise<void> {
@@ -232,7 +204,7 @@ export function registryPlugin(deps: RegistryDeps) {
     // --- base and token -----------------------------------------------------------------------
 
     app.get('/', hide, async (request) => {
-      await authorize(request, undefined, 'pull');
+      await puller(request, undefined);
       return {};
     });
 
@@ -265,24 +237,18 @@ export function registryPlugin(deps: RegistryDeps) {
     });
 
     app.get<{ Querystring: { n?: string; last?: string } }>('/_catalog', hide, async (request, reply) => {
-      await authorize(request, undefined, 'pull');
+      await puller(request, undefined);
       const n = parseN(request.query.n);
-      const last = request.query.last;
-      if (n === 0) return { repositories: [] };
-      const page = await store.catalog(n === undefined ? undefined : n + 1, last);
-      const repositories = n === undefined ? page : page.slice(0, n);
-      if (n !== undefined && page.length > n) {
-        const next = repositories[repositories.length - 1]!;
-        reply.header('link', `</v2/_catalog?n=${n}&last=${encodeURIComponent(next)}>; rel="next"`);
-      }
-      return { repositories };
+      const { names, next } = await manifests.catalog(n, request.query.last);
+      linkNext(reply, '/v2/_catalog', n, next);
+      return { repositories: names };
     });
 
     // --- blobs --------------------------------------------------------------------------------
 
     async function blobSize(request: FastifyRequest<{ Params: RepoParams & { digest: string } }>) {
       const repo = repoOf(request.params);
-      await authorize(request, repo, 'pull');
+      await puller(request, repo);
       const digest = requireDigest(request.params.digest);
       const size = await store.linkedBlobSize(repositoryOf(repo), digest);
       if (size === undefined) {
@@ -370,55 +336,22 @@ export function registryPlugin(deps: RegistryDeps) {
       hide,
       async (request, reply) => {
         const repo = repoOf(request.params);
-        const principal = (await authorize(request, repo, 'push'))!;
-        const repository = repositoryOf(repo);
+        const actor = await pusher(request, repo);
         const { mount, from, digest } = request.query;
 
         if (mount !== undefined) {
-          const mounted = requireDigest(mount, 'mount digest');
-          const source = from ?? '';
-          // Mounting reads the source repository: any valid token may (pull rights), and the
-          // content moves nowhere.
-          const size = await store.linkedBlobSize(source, mounted);
-          if (size !== undefined && (await blobs.exists(mounted))) {
-            await store.linkBlob(repository, mounted, size, principal.uid);
-            await audit(
-              request,
-              principal,
-              'pierone.blob.mount',
-              { type: 'blob', id: `${repository}@${mounted}` },
-              'success',
-              {
-                from: source,
-                size,
-              },
-            );
-            return blobCreated(reply, repo, mounted);
-          }
-          // Not mountable: fall back to an ordinary upload, as the spec allows.
+          const mounted = await uploads.mount(actor, repo, requireDigest(mount, 'mount digest'), from ?? '');
+          if (mounted) return blobCreated(reply, repo, mounted.digest);
         }
 
         if (digest !== undefined) {
-          const expected = requireDigest(digest);
-          const info = await blobs.put(request.raw, { digest: expected, size: declaredLength(request.raw) });
-          await store.linkBlob(repository, info.digest, info.size, principal.uid);
-          await audit(
-            request,
-            principal,
-            'pierone.blob.upload',
-            { type: 'blob', id: `${repository}@${info.digest}` },
-            'success',
-            {
-              size: info.size,
-            },
-          );
+          const expected = { digest: requireDigest(digest), size: declaredLength(request.raw) };
+          const info = await uploads.putWhole(actor, repo, request.raw, expected);
           return blobCreated(reply, repo, info.digest);
         }
 
         drain(request.raw);
-        const id = await blobs.uploads.create();
-        await store.createUpload(id, repository, principal.uid);
-        uploadOwners.set(id, repository);
+        const id = await uploads.start(actor, repo);
         return uploadAccepted(reply, repo, id, 0, 202);
       },
     );
@@ -428,11 +361,8 @@ export function registryPlugin(deps: RegistryDeps) {
       hide,
       async (request, reply) => {
         const repo = repoOf(request.params);
-        await authorize(request, repo, 'push');
-        await uploadOf(repo, request.params.id);
-        const size = await blobs.uploads.size(request.params.id);
-        if (size === undefined)
-          throw new OciError(404, 'BLOB_UPLOAD_UNKNOWN', `upload ${request.params.id} is unknown`);
+        const actor = await pusher(request, repo);
+        const size = await uploads.status(actor, repo, request.params.id);
         return uploadAccepted(reply, repo, request.params.id, size, 204);
       },
     );
@@ -442,11 +372,10 @@ export function registryPlugin(deps: RegistryDeps) {
       hide,
       async (request, reply) => {
         const repo = repoOf(request.params);
-        await authorize(request, repo, 'push');
+        const actor = await pusher(request, repo);
         const { id } = request.params;
-        await uploadOf(repo, id);
         const range = parseContentRange(request.headers['content-range'], declaredLength(request.raw));
-        const size = await blobs.uploads.append(id, request.raw, range?.start);
+        const size = await uploads.append(actor, repo, id, request.raw, range?.start);
         return uploadAccepted(reply, repo, id, size, 202);
       },
     );
@@ -456,45 +385,11 @@ export function registryPlugin(deps: RegistryDeps) {
       hide,
       async (request, reply) => {
         const repo = repoOf(request.params);
-        const principal = (await authorize(request, repo, 'push'))!;
-        const { id } = request.params;
-        await uploadOf(repo, id);
+        const actor = await pusher(request, repo);
         const digest = requireDigest(request.query.digest);
         const range = parseContentRange(request.headers['content-range'], declaredLength(request.raw));
         const last = hasBody(request.raw) ? { source: request.raw, offset: range?.start } : undefined;
-        const repository = repositoryOf(repo);
-        let info: Awaited<ReturnType<typeof blobs.uploads.commit>>;
-        try {
-          info = await blobs.uploads.commit(id, digest, last);
-        } catch (error) {
-          // A wrong digest ends the upload: the session's data is gone with it.
-          if ((error as { code?: string }).code === 'DIGEST_INVALID') {
-            forgetUpload(request, id);
-            await audit(
-              request,
-              principal,
-              'pierone.blob.upload',
-              { type: 'blob', id: `${repository}@${digest}` },
-              'failure',
-              {
-                reason: 'digest mismatch',
-              },
-            );
-          }
-          throw error;
-        }
-        await store.linkBlob(repository, info.digest, info.size, principal.uid);
-        forgetUpload(request, id);
-        await audit(
-          request,
-          principal,
-          'pierone.blob.upload',
-          { type: 'blob', id: `${repository}@${info.digest}` },
-          'success',
-          {
-            size: info.size,
-          },
-        );
+        const info = await uploads.finish(actor, repo, request.params.id, digest, last);
         return blobCreated(reply, repo, info.digest);
       },
     );
@@ -503,12 +398,9 @@ export function registryPlugin(deps: RegistryDeps) {
       '/:team/:artifact/blobs/uploads/:id',
       hide,
       async (request, reply) => {
-        // Cancelling an unfinished upload deletes nothing that was ever visible.
         const repo = repoOf(request.params);
-        await authorize(request, repo, 'push');
-        await uploadOf(repo, request.params.id);
-        await blobs.uploads.cancel(request.params.id).catch(() => {});
-        forgetUpload(request, request.params.id);
+        const actor = await pusher(request, repo);
+        await uploads.cancel(actor, repo, request.params.id);
         return reply.status(204).send();
       },
     );
@@ -529,8 +421,8 @@ export function registryPlugin(deps: RegistryDeps) {
       hide,
       async (request, reply) => {
         const repo = repoOf(request.params);
-        await authorize(request, repo, 'pull');
-        const manifest = await resolveManifest(repo, request.params.reference);
+        await puller(request, repo);
+        const manifest = await manifests.resolve(repo, referenceOf(request.params.reference));
         return manifestHeaders(reply, manifest).send();
       },
     );
@@ -540,8 +432,8 @@ export function registryPlugin(deps: RegistryDeps) {
       { ...hide, exposeHeadRoute: false },
       async (request, reply) => {
         const repo = repoOf(request.params);
-        await authorize(request, repo, 'pull');
-        const manifest = await resolveManifest(repo, request.params.reference);
+        await puller(request, repo);
+        const manifest = await manifests.resolve(repo, referenceOf(request.params.reference));
         return manifestHeaders(reply, manifest).send(manifest.content);
       },
     );
@@ -551,144 +443,26 @@ export function registryPlugin(deps: RegistryDeps) {
       hide,
       async (request, reply) => {
         const repo = repoOf(request.params);
-        const principal = (await authorize(request, repo, 'push'))!;
-        const repository = repositoryOf(repo);
-        const { reference } = request.params;
-        const byDigest = reference.includes(':');
-        if (byDigest) requireDigest(reference);
-        else if (!isTag(reference))
-          throw new OciError(400, 'TAG_INVALID', `"${reference}" is not a valid tag`);
-        if (reference === LATEST_TAG) {
-          throw new OciError(
-            409,
-            'TAG_INVALID',
-            'the tag "latest" cannot be pushed: Pier One tags are immutable, so "latest" would lie. ' +
-              'Push a version tag; reading "latest" gives the newest tag',
-          );
-        }
+        const actor = await pusher(request, repo);
         const scmHeader = request.headers['x-scm-source'];
-        if (scmHeader !== undefined && !principal.scopes.has(SCOPES.writeAllTrusted)) {
-          throw new OciError(
-            403,
-            'DENIED',
-            `the X-SCM-Source header needs the scope ${SCOPES.writeAllTrusted}`,
-          );
-        }
-
-        const content = await readBody(request.raw, config.maxManifestBytes);
-        const digest = digestOfBytes(content);
-        if (byDigest && reference !== digest) {
-          throw new OciError(400, 'DIGEST_INVALID', `the manifest's digest is ${digest}, not ${reference}`);
-        }
-        const parsed = parseManifest(content, request.headers['content-type']);
-
-        const mutable = !byDigest && config.snapshotTagsMutable && isSnapshotTag(reference);
-        if (!byDigest && !mutable) {
-          // Fail fast, before any layer is read; the transaction below decides races.
-          const existing = await store.tagDigest(repo.team, repo.artifact, reference);
-          if (existing !== undefined && existing !== digest) {
-            await tagConflict(request, principal, repo, reference, existing, digest);
-          }
-        }
-
-        const linked = await store.linkedBlobs(repository, parsed.blobs);
-        const missingBlobs = parsed.blobs.filter((d) => !linked.has(d));
-        const present = await store.existingManifests(repository, parsed.manifests);
-        const missingManifests = parsed.manifests.filter((d) => !present.has(d));
-        if (missingBlobs.length || missingManifests.length) {
-          throw new OciError(
-            400,
-            'MANIFEST_BLOB_UNKNOWN',
-            `the manifest refers to content that is not in ${repository}: ${[...missingBlobs, ...missingManifests].join(', ')}`,
-            { blobs: missingBlobs, manifests: missingManifests },
-          );
-        }
-
-        let scmSource: Record<string, unknown> | undefined;
-        if (typeof scmHeader === 'string') {
-          scmSource = parseScmSource(scmHeader);
-          if (!scmSource) {
-            throw new OciError(
-              400,
-              'MANIFEST_INVALID',
-              'the X-SCM-Source header is not a valid scm-source JSON object',
-            );
-          }
-        } else if (parsed.kind === 'image') {
-          scmSource = await scanner.find(parsed.layers);
-        }
-
-        const outcome = await store.putManifest(
-          {
-            repository,
-            digest,
-            mediaType: parsed.mediaType,
-            content,
-            subject: parsed.subject,
-            artifactType: parsed.artifactType,
-            annotations: parsed.annotations,
-            scmSource,
-            createdBy: principal.uid,
-          },
-          byDigest ? undefined : { team: repo.team, artifact: repo.artifact, name: reference, mutable },
-        );
-        if (outcome?.kind === 'conflict') {
-          await tagConflict(request, principal, repo, reference, outcome.existing, digest);
-        }
-        await audit(
-          request,
-          principal,
-          byDigest ? 'pierone.manifest.push' : 'pierone.tag.create',
-          byDigest
-            ? { type: 'manifest', id: `${repository}@${digest}` }
-            : { type: 'tag', id: `${repository}:${reference}` },
-          'success',
-          {
-            digest,
-            mediaType: parsed.mediaType,
-            scm_source_present: scmSource !== undefined,
-            ...(outcome ? { outcome: outcome.kind } : {}),
-            ...(outcome?.kind === 'replaced' ? { previous: outcome.previous } : {}),
-          },
-        );
+        const pushed = await manifests.push(actor, {
+          repo,
+          reference: referenceOf(request.params.reference),
+          contentType: request.headers['content-type'],
+          body: request.raw,
+          declaredLength: declaredLength(request.raw),
+          // A repeated header is no valid scm-source document: the domain refuses it as such.
+          scmSourceHeader: scmHeader === undefined ? undefined : String(scmHeader),
+        });
         reply.status(201).headers({
-          location: `/v2/${repository}/manifests/${digest}`,
-          'docker-content-digest': digest,
+          location: `/v2/${pushed.repository}/manifests/${pushed.digest}`,
+          'docker-content-digest': pushed.digest,
           'content-length': '0',
         });
-        if (parsed.subject) reply.header('oci-subject', parsed.subject);
+        if (pushed.subject) reply.header('oci-subject', pushed.subject);
         return reply.send();
       },
     );
-
-    async function tagConflict(
-      request: FastifyRequest,
-      principal: Principal,
-      repo: RepositoryName,
-      tag: string,
-      existing: string,
-      pushed: string,
-    ): Promise<never> {
-      const repository = repositoryOf(repo);
-      await audit(
-        request,
-        principal,
-        'pierone.tag.create',
-        { type: 'tag', id: `${repository}:${tag}` },
-        'failure',
-        {
-          reason: 'immutable tag',
-          existing,
-          pushed,
-        },
-      );
-      throw new OciError(
-        409,
-        'TAG_INVALID',
-        `tag ${tag} of ${repository} already points to ${existing}; tags are immutable, push a new tag`,
-        { tag, existing, pushed },
-      );
-    }
 
     app.delete('/:team/:artifact/manifests/:reference', hide, async () => {
       throw new OciError(405, 'UNSUPPORTED', UNSUPPORTED_DELETE);
@@ -701,26 +475,11 @@ export function registryPlugin(deps: RegistryDeps) {
       hide,
       async (request, reply) => {
         const repo = repoOf(request.params);
-        await authorize(request, repo, 'pull');
-        const repository = repositoryOf(repo);
+        await puller(request, repo);
         const n = parseN(request.query.n);
-        const { last } = request.query;
-        const names =
-          n === 0
-            ? []
-            : await store.tagNames(repo.team, repo.artifact, n === undefined ? undefined : n + 1, last);
-        if (names.length === 0 && !(await store.repositoryExists(repository))) {
-          throw new OciError(404, 'NAME_UNKNOWN', `repository ${repository} is unknown`);
-        }
-        const tags = n === undefined ? names : names.slice(0, n);
-        if (n !== undefined && names.length > n) {
-          const next = tags[tags.length - 1]!;
-          reply.header(
-            'link',
-            `</v2/${repository}/tags/list?n=${n}&last=${encodeURIComponent(next)}>; rel="next"`,
-          );
-        }
-        return { name: repository, tags };
+        const { names, next } = await manifests.tagNames(repo, n, request.query.last);
+        linkNext(reply, `/v2/${repositoryOf(repo)}/tags/list`, n, next);
+        return { name: repositoryOf(repo), tags: names };
       },
     );
 
@@ -729,28 +488,29 @@ export function registryPlugin(deps: RegistryDeps) {
       hide,
       async (request, reply) => {
         const repo = repoOf(request.params);
-        await authorize(request, repo, 'pull');
+        await puller(request, repo);
         const subject = request.params.digest;
         if (!isDigest(subject))
           throw new OciError(400, 'DIGEST_INVALID', `"${subject}" is not a valid digest`);
         const filter = request.query.artifactType;
-        const referrers = await store.referrers(repositoryOf(repo), subject);
-        const manifests = referrers
-          .filter((m) => filter === undefined || m.artifactType === filter)
-          .map((m) => ({
-            mediaType: m.mediaType,
-            digest: m.digest,
-            size: m.content.length,
-            ...(m.artifactType ? { artifactType: m.artifactType } : {}),
-            ...(m.annotations ? { annotations: m.annotations } : {}),
-          }));
+        const manifestsFound = (await manifests.referrers(repo, subject, filter)).map((m) => ({
+          mediaType: m.mediaType,
+          digest: m.digest,
+          size: m.content.length,
+          ...(m.artifactType ? { artifactType: m.artifactType } : {}),
+          ...(m.annotations ? { annotations: m.annotations } : {}),
+        }));
         if (filter !== undefined) reply.header('oci-filters-applied', 'artifactType');
         // A Buffer, so that the content type goes out exactly as the spec names it (no charset).
-        return reply
-          .type(MEDIA_TYPES.ociIndex)
-          .send(
-            Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests })),
-          );
+        return reply.type(MEDIA_TYPES.ociIndex).send(
+          Buffer.from(
+            JSON.stringify({
+              schemaVersion: 2,
+              mediaType: MEDIA_TYPES.ociIndex,
+              manifests: manifestsFound,
+            }),
+          ),
+        );
       },
     );
   };
@@ -816,28 +576,4 @@ function parseRange(value: string | undefined, size: number): ByteRange | 'unsat
   const end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
   if (start >= size || end < start) return 'unsatisfiable';
   return { start, end };
-}
-
-/** Reads a small body (a manifest) into memory, refusing more than `limit` bytes. */
-async function readBody(raw: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = declaredLength(raw);
-  if (declared !== undefined && declared > limit) {
-    raw.resume();
-    throw new OciError(
-      413,
-      'SIZE_INVALID',
-      `manifests may be at most ${limit} bytes, this one has ${declared}`,
-    );
-  }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of raw) {
-    total += (chunk as Buffer).length;
-    if (total > limit) {
-      raw.resume();
-      throw new OciError(413, 'SIZE_INVALID', `manifests may be at most ${limit} bytes`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }

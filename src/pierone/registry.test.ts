@@ -661,4 +661,52 @@ describeEachDatabase('Pier One registry', [...KERNEL_MIGRATIONS, pieroneMigratio
     expect(marked.status).toBe(200);
     expect(marked.json).toMatchObject({ name: '1.0', incident_id: 'INC-1' });
   });
+
+  it('lists a tag pushed a moment ago in the same process', async () => {
+    const before = await call(reg, 'GET', '/v2/stups/listed/tags/list', { token: reg.tokens.bob });
+    expect(before.status).toBe(404);
+    const first = await rawImage(reg, reg.tokens.alice, 'stups/listed', { annotations: { n: '1' } });
+    expect((await putManifest(reg, reg.tokens.alice, 'stups/listed', '1.0', first.manifest)).status).toBe(
+      201,
+    );
+    const one = await call(reg, 'GET', '/v2/stups/listed/tags/list', { token: reg.tokens.bob });
+    expect(one.json).toEqual({ name: 'stups/listed', tags: ['1.0'] });
+    const second = await rawImage(reg, reg.tokens.alice, 'stups/listed', { annotations: { n: '2' } });
+    expect((await putManifest(reg, reg.tokens.alice, 'stups/listed', '2.0', second.manifest)).status).toBe(
+      201,
+    );
+    const two = await call(reg, 'GET', '/v2/stups/listed/tags/list', { token: reg.tokens.bob });
+    expect(two.json).toEqual({ name: 'stups/listed', tags: ['1.0', '2.0'] });
+  });
+
+  it('audits refused pushes with the actor, anonymous ones too', async () => {
+    const denied = await call(reg, 'POST', '/v2/stups/guarded/blobs/uploads/', { token: reg.tokens.bob });
+    expect(denied.status).toBe(403);
+    expect(denied.json.errors[0]).toMatchObject({ code: 'DENIED' });
+    const anonymous = await call(reg, 'POST', '/v2/stups/guarded/blobs/uploads/');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toContain('scope="repository:stups/guarded:pull,push"');
+
+    const events = await reg.ctx.auditLog.query({
+      service: 'pierone',
+      action: 'pierone.repository.push',
+      targetId: 'stups/guarded',
+      limit: 10,
+    });
+    expect(events.map((e) => [e.actor, e.outcome, (e.details as { status: number }).status])).toEqual([
+      ['anonymous', 'failure', 401],
+      ['bob', 'failure', 403],
+    ]);
+    expect(events[1]?.request_id).toEqual(expect.any(String));
+  });
+
+  it('refuses the next push of a member removed from the team', async () => {
+    reg.teams.add('crew', ['carol']);
+    const carol = await reg.issuer.token({ uid: 'carol' });
+    expect((await call(reg, 'POST', '/v2/crew/app/blobs/uploads/', { token: carol })).status).toBe(202);
+    reg.teams.removeMember('crew', 'carol');
+    const refused = await call(reg, 'POST', '/v2/crew/app/blobs/uploads/', { token: carol });
+    expect(refused.status).toBe(403);
+    expect(refused.json.errors[0].message).toBe('user carol is not a member of team crew');
+  });
 });

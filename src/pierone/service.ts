@@ -6,11 +6,14 @@ import type { ServiceContext } from '../platform/service-context.js';
 import type { TeamDirectory } from '../teams/contract.js';
 import { PushAccess } from './access.js';
 import { registerApiRoutes } from './api-routes.js';
+import { pierOneAudit } from './audit.js';
 import type { PierOneConfig } from './config.js';
+import { Manifests } from './manifests.js';
 import { isSnapshotTag } from './reference.js';
 import { registryPlugin } from './registry-routes.js';
 import { ScmSourceScanner } from './scm-source.js';
 import { PierOneStore } from './store.js';
+import { BlobUploads, type UploadPurgeResult } from './uploads.js';
 
 export interface PierOneDeps {
   teams: TeamDirectory;
@@ -19,12 +22,20 @@ export interface PierOneDeps {
   config: PierOneConfig;
 }
 
+/** Uploads untouched for this long are abandoned: the purge removes them. */
+export const ABANDONED_UPLOAD_MS = 24 * 3600 * 1000;
+
 export interface PierOneService {
   /** Builds the HTTP app (STUPS API + `/v2/` registry) without listening. */
   createApp(): Promise<HttpApp>;
   store: PierOneStore;
-  /** Deletes unfinished uploads untouched for `olderThanMs` (default one day); returns how many. */
-  purgeStaleUploads(olderThanMs?: number): Promise<number>;
+  manifests: Manifests;
+  uploads: BlobUploads;
+  /**
+   * Deletes unfinished uploads untouched for `olderThanMs` (default one day) and the records of
+   * uploads whose data is gone. The background job: run it periodically, once at a time.
+   */
+  purgeStaleUploads(olderThanMs?: number): Promise<UploadPurgeResult>;
 }
 
 /**
@@ -39,22 +50,35 @@ export function createPierOneService(ctx: ServiceContext, deps: PierOneDeps): Pi
     tagListTtlMs: config.tagListCacheMs,
     isMutableTag: (name) => config.snapshotTagsMutable && isSnapshotTag(name),
   });
-  const access = new PushAccess(deps.teams, deps.applications, config.accessCacheSeconds * 1000);
+  const audit = pierOneAudit(ctx.auditLog);
+  const access = new PushAccess(deps.teams, deps.applications, audit);
   const scanner = new ScmSourceScanner(blobs, store, logger, config.maxScmSourceBytes);
+  const manifests = new Manifests({ store, access, scanner, audit, config });
+  const uploads = new BlobUploads({ store, blobs, access, audit });
   return {
     store,
-    purgeStaleUploads: (olderThanMs = 24 * 3600 * 1000) => blobs.uploads.purgeStale(olderThanMs),
+    manifests,
+    uploads,
+    purgeStaleUploads: (olderThanMs = ABANDONED_UPLOAD_MS) => uploads.purgeAbandoned(olderThanMs),
     async createApp() {
       const app = await createServiceApp(ctx, {
         service: 'pierone',
         title: 'Pier One API',
         description: 'Docker/OCI registry with immutable tags, team namespaces and scm-source traceability',
         healthCheck: async () => {
-          await store.teams();
+          try {
+            await store.probe();
+          } catch (error) {
+            // The cause goes to the log; /health answers strangers, so it says nothing internal.
+            logger.error({ err: error }, 'health check failed');
+            throw new Error('registry storage unavailable');
+          }
         },
       });
-      registerApiRoutes(app, { ctx, store, access, config });
-      await app.register(registryPlugin({ ctx, store, blobs, access, scanner, config }), { prefix: '/v2' });
+      registerApiRoutes(app, { ctx, store, manifests, access, config });
+      await app.register(registryPlugin({ ctx, store, blobs, access, manifests, uploads, config }), {
+        prefix: '/v2',
+      });
       return app;
     },
   };

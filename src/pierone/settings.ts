@@ -25,12 +25,6 @@ export const PierOneConfigSchema = z.strictObject({
     .positive()
     .default(4 * 1024 * 1024)
     .describe('Largest manifest accepted, in bytes (the OCI spec asks for at least 4 MiB)'),
-  accessCacheSeconds: z
-    .number()
-    .int()
-    .nonnegative()
-    .default(30)
-    .describe('How long a push decision is remembered per token and team, in seconds; 0 disables'),
   service: z.string().min(1).default('pierone').describe('The `service` of the Docker token flow'),
   tokenRealm: z
     .url()

@@ -165,6 +165,8 @@ export class PierOneStore {
   /** Sorted tag names per artifact, briefly: other replicas' pushes show up within the TTL. */
   readonly #tagLists = new Map<string, { names: string[]; until: number }>();
   readonly #tagListTtlMs: number;
+  /** Bumped by every tag write, so that a list read before the write is not cached after it. */
+  #tagWrites = 0;
   readonly #isMutableTag: (name: string) => boolean;
 
   constructor(
@@ -235,6 +237,21 @@ export class PierOneStore {
     await this.#db.deleteFrom('pierone_uploads').where('id', '=', id).execute();
   }
 
+  /** Ids of uploads created before `before`, in id order after `after`, at most `limit`. */
+  async uploadsCreatedBefore(before: Date, after: string | undefined, limit: number): Promise<string[]> {
+    let q = this.#db.selectFrom('pierone_uploads').select('id').where('created', '<', before);
+    if (after !== undefined) q = q.where('id', '>', after);
+    const rows = await q.orderBy('id').limit(limit).execute();
+    return rows.map((r) => r.id);
+  }
+
+  /** Deletes the given upload records; returns how many existed. */
+  async deleteUploads(ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const result = await this.#db.deleteFrom('pierone_uploads').where('id', 'in', ids).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   // --- manifests -----------------------------------------------------------------------------
 
   async getManifest(repository: string, digest: string): Promise<StoredManifest | undefined> {
@@ -279,6 +296,19 @@ export class PierOneStore {
    * tag cannot be written, the manifest is not kept either (unless it was there before).
    */
   async putManifest(
+    manifest: NewManifest,
+    tag: { team: string; artifact: string; name: string; mutable: boolean } | undefined,
+  ): Promise<TagWriteOutcome | undefined> {
+    const outcome = await this.#writeManifest(manifest, tag);
+    // This process's list must show the push at once; other replicas' lists expire with their TTL.
+    if (tag) {
+      this.#tagWrites++;
+      this.#tagLists.delete(`${tag.team}/${tag.artifact}`);
+    }
+    return outcome;
+  }
+
+  #writeManifest(
     manifest: NewManifest,
     tag: { team: string; artifact: string; name: string; mutable: boolean } | undefined,
   ): Promise<TagWriteOutcome | undefined> {
@@ -408,6 +438,7 @@ export class PierOneStore {
     const now = Date.now();
     let entry = this.#tagLists.get(key);
     if (!entry || entry.until <= now) {
+      const writes = this.#tagWrites;
       const rows = await this.#db
         .selectFrom('pierone_tags')
         .select('name')
@@ -416,7 +447,7 @@ export class PierOneStore {
         .orderBy(sql`name collate "C"`)
         .execute();
       entry = { names: rows.map((r) => r.name), until: now + this.#tagListTtlMs };
-      if (this.#tagListTtlMs > 0) {
+      if (this.#tagListTtlMs > 0 && writes === this.#tagWrites) {
         if (this.#tagLists.size >= 10_000) this.#tagLists.clear();
         this.#tagLists.set(key, entry);
       }
@@ -492,6 +523,15 @@ export class PierOneStore {
       .where('t.name', '=', name)
       .executeTakeFirst();
     return row ? PierOneStore.#toTag(row) : undefined;
+  }
+
+  /**
+   * Readiness: the tables answer. One indexed row at most, whatever the registry holds, so a
+   * health probe never grows with the number of tags.
+   */
+  async probe(): Promise<void> {
+    await this.#db.selectFrom('pierone_tags').select('name').limit(1).execute();
+    await this.#db.selectFrom('pierone_uploads').select('id').limit(1).execute();
   }
 
   async teams(): Promise<string[]> {

@@ -3,8 +3,9 @@ import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findRootFile } from './tar-scan.js';
+import { findRootFile, MAX_METADATA_BYTES } from './tar-scan.js';
 
 describe('findRootFile', () => {
   let dir: string;
@@ -67,5 +68,96 @@ describe('findRootFile', () => {
   it('refuses oversized files without reading them', async () => {
     const path = await archive('large', { 'scm-source.json': 'y'.repeat(100_000) });
     expect(await look(path, false, 1000)).toEqual({ kind: 'too-large', size: 100_000 });
+  });
+});
+
+/** One ustar header block. */
+function header(name: string, size: number, type: string): Buffer {
+  const block = Buffer.alloc(512);
+  block.write(name, 0, 100, 'utf8');
+  block.write('0000644\0', 100, 'latin1');
+  block.write('0000000\0', 108, 'latin1');
+  block.write('0000000\0', 116, 'latin1');
+  block.write(`${size.toString(8).padStart(11, '0')}\0`, 124, 'latin1');
+  block.write('00000000000\0', 136, 'latin1');
+  block.write(type, 156, 'latin1');
+  block.write('ustar\0', 257, 'latin1');
+  block.write('00', 263, 'latin1');
+  block.write('        ', 148, 'latin1');
+  let sum = 0;
+  for (const byte of block) sum += byte;
+  block.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  return block;
+}
+
+const pad = (size: number) => Buffer.alloc((512 - (size % 512)) % 512);
+
+/**
+ * A tar whose first entry carries a PAX header of `paxBytes` (one huge `comment` record),
+ * followed by `scm-source.json`; produced piece by piece, so the test itself holds little.
+ */
+async function* hostileTar(paxBytes: number, content: string): AsyncGenerator<Buffer> {
+  // "<len> comment=<value>\n" where <len> counts the whole record, its own digits included.
+  const fixed = ' comment=\n'.length;
+  let length = paxBytes;
+  const valueBytes = length - String(length).length - fixed;
+  yield header('PaxHeaders/big.bin', length, 'x');
+  yield Buffer.from(`${length} comment=`);
+  const piece = Buffer.alloc(64 * 1024, 0x61);
+  for (let left = valueBytes; left > 0; left -= piece.length)
+    yield piece.subarray(0, Math.min(left, piece.length));
+  yield Buffer.from('\n');
+  yield pad(length);
+  yield header('big.bin', 3, '0');
+  yield Buffer.concat([Buffer.from('abc'), pad(3)]);
+  length = Buffer.byteLength(content);
+  yield header('scm-source.json', length, '0');
+  yield Buffer.concat([Buffer.from(content), pad(length)]);
+  yield Buffer.alloc(1024);
+}
+
+describe('findRootFile against hostile layers', () => {
+  it('keeps at most a bounded number of bytes of a huge PAX header', async () => {
+    const stats = { peakBufferedBytes: 0 };
+    const found = await findRootFile(
+      Readable.from(hostileTar(32 * 1024 * 1024, '{"url":"u"}')),
+      'scm-source.json',
+      {
+        maxBytes: 65536,
+        gzip: false,
+        stats,
+      },
+    );
+    expect(found).toEqual({ kind: 'found', content: Buffer.from('{"url":"u"}') });
+    // The old scanner collected the whole 32 MiB record before looking at it.
+    expect(stats.peakBufferedBytes).toBeGreaterThan(0);
+    expect(stats.peakBufferedBytes).toBeLessThanOrEqual(MAX_METADATA_BYTES);
+  });
+
+  it('still reads PAX headers of ordinary size and counts what it held', async () => {
+    const stats = { peakBufferedBytes: 0 };
+    const found = await findRootFile(Readable.from(hostileTar(4096, '{"url":"v"}')), 'scm-source.json', {
+      maxBytes: 65536,
+      gzip: 'detect',
+      stats,
+    });
+    expect(found).toMatchObject({ kind: 'found' });
+    expect(stats.peakBufferedBytes).toBe(4096);
+  });
+
+  it('never takes the entry behind an unreadably large name record for the wanted file', async () => {
+    async function* tar(): AsyncGenerator<Buffer> {
+      const size = MAX_METADATA_BYTES + 1;
+      yield header('././@LongLink', size, 'L');
+      yield Buffer.concat([Buffer.alloc(size, 0x62), pad(size)]);
+      yield header('scm-source.json', 2, '0');
+      yield Buffer.concat([Buffer.from('{}'), pad(2)]);
+      yield Buffer.alloc(1024);
+    }
+    const found = await findRootFile(Readable.from(tar()), 'scm-source.json', {
+      maxBytes: 65536,
+      gzip: false,
+    });
+    expect(found).toEqual({ kind: 'absent' });
   });
 });

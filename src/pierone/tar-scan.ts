@@ -11,6 +11,22 @@ export type RootFileLookup =
 
 const BLOCK = 512;
 
+/**
+ * Largest PAX or GNU long-name record kept to learn the next entry's name. Real ones hold a path
+ * and a few attributes (a few KiB); anything larger is skipped unread, so that a hostile layer
+ * costs at most this much memory, whatever it declares.
+ */
+export const MAX_METADATA_BYTES = 64 * 1024;
+
+/** A name no root file can have: marks an entry whose real name was in a record too large to read. */
+const UNKNOWN_NAME = '\0unknown/';
+
+/** What the scanner held in memory, for callers (and tests) that check its bound. */
+export interface ScanStats {
+  /** Most bytes of the tar held at once (header block, metadata record or the wanted file). */
+  peakBufferedBytes: number;
+}
+
 function rootName(path: string): string | undefined {
   let name = path;
   while (name.startsWith('./')) name = name.slice(2);
@@ -59,8 +75,12 @@ function paxPath(records: Buffer): string | undefined {
 export async function findRootFile(
   layer: Readable,
   fileName: string,
-  options: { maxBytes: number; gzip: boolean | 'detect' },
+  options: { maxBytes: number; gzip: boolean | 'detect'; stats?: ScanStats },
 ): Promise<RootFileLookup> {
+  const stats = options.stats;
+  const buffered = (bytes: number) => {
+    if (stats && bytes > stats.peakBufferedBytes) stats.peakBufferedBytes = bytes;
+  };
   const whiteout = `.wh.${fileName}`;
   let source: AsyncIterable<Buffer> = layer;
   let gunzip: ReturnType<typeof createGunzip> | undefined;
@@ -130,9 +150,17 @@ export async function findRootFile(
     }
     padding = (BLOCK - (size % BLOCK)) % BLOCK;
     if (type === 'x' || type === 'L') {
+      if (size > MAX_METADATA_BYTES) {
+        // Skipped, not read: the entry it names is then of unknown name and never the wanted file.
+        nextPath = UNKNOWN_NAME;
+        skip = size + padding;
+        padding = 0;
+        return true;
+      }
       collect = { size, into: type === 'x' ? 'pax' : 'longname', parts: [], got: 0 };
       return true;
     }
+
     const name = rootName(path);
     if (name === '.wh..wh..opq') {
       result = { kind: 'deleted' };
@@ -178,8 +206,10 @@ export async function findRootFile(
         }
         if (collect) {
           const n = Math.min(collect.size - collect.got, chunk.length - offset);
-          collect.parts.push(chunk.subarray(offset, offset + n));
+          // A copy: a view would keep the whole decompressed chunk alive, not just these bytes.
+          collect.parts.push(Buffer.from(chunk.subarray(offset, offset + n)));
           collect.got += n;
+          buffered(collect.got);
           offset += n;
           if (collect.got === collect.size) {
             const done = collect;
@@ -192,8 +222,9 @@ export async function findRootFile(
         }
         const need = BLOCK - pendingBytes;
         const n = Math.min(need, chunk.length - offset);
-        pending.push(chunk.subarray(offset, offset + n));
+        pending.push(Buffer.from(chunk.subarray(offset, offset + n)));
         pendingBytes += n;
+        buffered(pendingBytes);
         offset += n;
         const header = take(BLOCK);
         if (header) {

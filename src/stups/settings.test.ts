@@ -37,7 +37,7 @@ describe('the settings tree', () => {
     expect(settings.platform).toMatchObject({ host: '127.0.0.1', basePort: 8090, logLevel: 'info' });
     expect(settings.modules['token-service']).toMatchObject({ accessTokenLifetimeSeconds: 3600 });
     expect(settings.modules.pierone).toMatchObject({
-      accessCacheSeconds: 30,
+      maxManifestBytes: 4 * 1024 * 1024,
       uploadPurge: { intervalSeconds: 3600 },
     });
     expect(settings.modules.even).toMatchObject({ ssh: { port: 22 }, expiryCheckIntervalMs: 30_000 });

@@ -13,6 +13,12 @@ export class MemoryTeamDirectory implements TeamDirectory {
     this.#teams.set(id, { id, name: id, type: 'official', description: '', members, aws_accounts: [] });
   }
 
+  /** Takes `uid` out of team `id`, as the team service does when a member leaves. */
+  removeMember(id: string, uid: string): void {
+    const team = this.#teams.get(id);
+    if (team) this.#teams.set(id, { ...team, members: team.members.filter((m) => m !== uid) });
+  }
+
   async getTeam(id: string): Promise<Team | undefined> {
     return this.#teams.get(id);
   }

@@ -26,6 +26,8 @@ export interface TestRegistry {
   service: PierOneService;
   blobs: FilesystemBlobStore;
   issuer: TestIssuer;
+  /** The team directory Pier One asks: `stups` = [alice], `other` = [bob]. */
+  teams: MemoryTeamDirectory;
   /** Tokens: `alice` is in team `stups`, `bob` in `other`; services as named. */
   tokens: {
     alice: string;
@@ -76,6 +78,7 @@ export async function startTestRegistry(
     service,
     blobs,
     issuer,
+    teams,
     tokens: {
       alice: await issuer.token({ uid: 'alice' }),
       bob: await issuer.token({ uid: 'bob' }),

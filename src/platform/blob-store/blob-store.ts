@@ -37,7 +37,8 @@ export interface BlobStore {
   put(source: Readable | AsyncIterable<Uint8Array>, expected?: ExpectedBlob): Promise<BlobInfo>;
   /**
    * Publishes a local file whose digest and size the caller has already verified (an upload
-   * session). The file is consumed: moved or deleted.
+   * session). The file is consumed (moved or deleted) once published; when publishing fails it
+   * is left in place, so that the caller may try again.
    */
   publishFile(path: string, info: BlobInfo): Promise<void>;
   /** The blob's content, or the inclusive `range` of it. Rejects with `BlobNotFoundError`. */

@@ -106,6 +106,21 @@ describe('S3BlobStore error paths (mocked S3)', () => {
     mock.restore();
   });
 
+  it('keeps a resumable upload whose publishing S3 refused, so that it can be finished later', async () => {
+    const client = new S3Client({ region: 'eu-central-1', credentials });
+    const mock = mockClient(client);
+    mock.on(PutObjectCommand).rejectsOnce(accessDenied()).resolves({});
+    const store = await createS3BlobStore({ bucket: 'b', client, stagingDir: dir });
+    const data = randomBytes(1000);
+    const id = await store.uploads.create();
+    await store.uploads.append(id, pieces(data, 100));
+    await expect(store.uploads.commit(id, sha256(data))).rejects.toThrow('Access Denied');
+    expect(await store.uploads.size(id)).toBe(1000);
+    expect(await store.uploads.commit(id, sha256(data))).toEqual({ digest: sha256(data), size: 1000 });
+    expect(await store.uploads.size(id)).toBeUndefined();
+    mock.restore();
+  });
+
   it('tells "forbidden" apart from "missing" on stat', async () => {
     const client = new S3Client({ region: 'eu-central-1', credentials });
     const mock = mockClient(client);

@@ -178,11 +178,9 @@ export class S3BlobStore implements BlobStore {
   }
 
   async publishFile(path: string, info: BlobInfo): Promise<void> {
-    try {
-      await this.#upload(this.keyOf(info.digest), createReadStream(path, { highWaterMark: 1024 * 1024 }));
-    } finally {
-      await unlink(path).catch(() => {});
-    }
+    await this.#upload(this.keyOf(info.digest), createReadStream(path, { highWaterMark: 1024 * 1024 }));
+    // Only once the object exists: a failed upload leaves the file for the caller to retry.
+    await unlink(path).catch(() => {});
   }
 
   async get(digest: string, range?: ByteRange): Promise<Readable> {

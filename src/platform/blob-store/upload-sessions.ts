@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ConflictError, NotFoundError } from '../errors.js';
@@ -141,7 +141,8 @@ export class UploadSessions {
 
   /**
    * Appends an optional last piece, checks the digest and publishes the blob. A wrong digest
-   * deletes the upload; nothing becomes visible.
+   * deletes the upload; nothing becomes visible. When publishing fails the upload stays as it
+   * was before the call, so the same commit may simply be repeated.
    */
   commit(
     id: string,
@@ -151,6 +152,7 @@ export class UploadSessions {
     assertDigest(digest);
     return this.#exclusive(id, async () => {
       const path = this.#path(id);
+      const before = await this.#requireSize(id);
       // The last piece is flushed to disk with its own write; otherwise flush separately below.
       if (last) await this.#append(id, last.source, last.offset, this.#fsync);
       const size = await this.#requireSize(id);
@@ -162,19 +164,29 @@ export class UploadSessions {
       this.#hashes.delete(id);
       try {
         verifyExpected({ digest }, info);
-        if (this.#fsync && !last) {
-          const handle = await open(path, 'r+');
-          try {
-            await handle.datasync();
-          } finally {
-            await handle.close();
-          }
-        }
-        await this.#store.publishFile(path, info);
-        return info;
-      } finally {
+      } catch (error) {
+        // A wrong digest ends the upload: no retry can make these bytes hash differently.
         await unlink(path).catch(() => {});
+        throw error;
       }
+      if (this.#fsync && !last) {
+        const handle = await open(path, 'r+');
+        try {
+          await handle.datasync();
+        } finally {
+          await handle.close();
+        }
+      }
+      // A failure to publish (the store unreachable, a full disk) keeps the upload as it was
+      // before this request, last piece taken off again: the client may repeat the very same
+      // request, or resume. The store consumes the file only once it published it.
+      try {
+        await this.#store.publishFile(path, info);
+      } catch (error) {
+        if (last) await truncate(path, before).catch(() => {});
+        throw error;
+      }
+      return info;
     });
   }
 

@@ -1,0 +1,308 @@
+import type { Readable } from 'node:stream';
+import { ConflictError, InputError, NotAllowedError, NotFoundError } from '../platform/errors.js';
+import { type PushAccess, SCOPES } from './access.js';
+import type { Actor, PierOneAudit } from './audit.js';
+import type { PierOneConfig } from './config.js';
+import { digestOfBytes } from './digest.js';
+import { PIERONE_EVENTS } from './events.js';
+import { parseManifest } from './manifest.js';
+import { OciError } from './oci-errors.js';
+import { isSnapshotTag, isTag, LATEST_TAG, type RepositoryName, repositoryOf } from './reference.js';
+import { parseScmSource, type ScmSourceScanner } from './scm-source.js';
+import type { PierOneStore, StoredManifest, TagRecord } from './store.js';
+
+export interface ManifestsDeps {
+  store: PierOneStore;
+  access: PushAccess;
+  scanner: ScmSourceScanner;
+  audit: PierOneAudit;
+  config: Pick<PierOneConfig, 'maxManifestBytes' | 'snapshotTagsMutable'>;
+}
+
+/** A manifest push as the registry received it; the body is read (bounded) here. */
+export interface ManifestPush {
+  repo: RepositoryName;
+  /** A tag or the manifest's own digest (callers check the digest's syntax). */
+  reference: string;
+  contentType: string | undefined;
+  body: Readable | AsyncIterable<Uint8Array>;
+  /** `Content-Length`, when the client declared one: refused early when too large. */
+  declaredLength: number | undefined;
+  /** `X-SCM-Source`, trusted only from tokens with `application.write_all_trusted`. */
+  scmSourceHeader: string | undefined;
+}
+
+export interface PushedManifest {
+  digest: string;
+  repository: string;
+  subject: string | undefined;
+}
+
+/** One page of names with the name to continue after, when there are more. */
+export interface NamePage {
+  names: string[];
+  next: string | undefined;
+}
+
+/**
+ * Manifests and tags: resolving references, pushing (immutable tags, scm-source found in the
+ * layers), listing, referrers and production-ready marks. No HTTP here; errors are the kernel's
+ * semantic errors carrying OCI codes, which the routes map once.
+ */
+export class Manifests {
+  readonly #store: PierOneStore;
+  readonly #access: PushAccess;
+  readonly #scanner: ScmSourceScanner;
+  readonly #audit: PierOneAudit;
+  readonly #config: ManifestsDeps['config'];
+
+  constructor(deps: ManifestsDeps) {
+    this.#store = deps.store;
+    this.#access = deps.access;
+    this.#scanner = deps.scanner;
+    this.#audit = deps.audit;
+    this.#config = deps.config;
+  }
+
+  /** The manifest a tag (`latest` = the newest tag) or digest names in `repo`. */
+  async resolve(repo: RepositoryName, reference: string): Promise<StoredManifest> {
+    const repository = repositoryOf(repo);
+    let digest: string | undefined;
+    if (reference.includes(':')) {
+      digest = reference;
+    } else {
+      if (!isTag(reference))
+        throw new InputError(`"${reference}" is not a valid tag`, { code: 'TAG_INVALID' });
+      digest = await this.#store.tagDigest(repo.team, repo.artifact, reference);
+      if (digest === undefined && reference === LATEST_TAG) {
+        digest = await this.#store.newestTagDigest(repo.team, repo.artifact);
+      }
+    }
+    const manifest = digest === undefined ? undefined : await this.#store.getManifest(repository, digest);
+    if (!manifest) {
+      throw new NotFoundError(`manifest ${reference} is unknown in ${repository}`, {
+        code: 'MANIFEST_UNKNOWN',
+      });
+    }
+    return manifest;
+  }
+
+  /**
+   * Stores a manifest and, for a tag reference, points the tag at it. Tags are immutable (except
+   * `-SNAPSHOT` tags when so configured): another manifest under an existing tag is a 409, and
+   * is audited like every refused write.
+   */
+  async push(actor: Actor, push: ManifestPush): Promise<PushedManifest> {
+    const { repo, reference } = push;
+    const repository = repositoryOf(repo);
+    const byDigest = reference.includes(':');
+    const target = byDigest
+      ? { type: 'manifest', id: `${repository}@${reference}` }
+      : { type: 'tag', id: `${repository}:${reference}` };
+    const action = byDigest ? PIERONE_EVENTS.manifestPush : PIERONE_EVENTS.tagCreate;
+    const refuse = async (error: Error & { code: string }, details: Record<string, unknown> = {}) => {
+      await this.#audit({
+        action,
+        actor: actor.principal,
+        target,
+        outcome: 'failure',
+        details: { reason: error.message, code: error.code, ...details },
+        requestId: actor.requestId,
+      });
+      return error;
+    };
+
+    await this.#access.assertPush(actor, repo.team, { action, target });
+    if (!byDigest && !isTag(reference)) {
+      throw new InputError(`"${reference}" is not a valid tag`, { code: 'TAG_INVALID' });
+    }
+    if (reference === LATEST_TAG) {
+      throw await refuse(
+        new ConflictError(
+          'the tag "latest" cannot be pushed: Pier One tags are immutable, so "latest" would lie. ' +
+            'Push a version tag; reading "latest" gives the newest tag',
+          { code: 'TAG_INVALID' },
+        ),
+      );
+    }
+    if (push.scmSourceHeader !== undefined && !actor.principal.scopes.has(SCOPES.writeAllTrusted)) {
+      throw await refuse(
+        new NotAllowedError(`the X-SCM-Source header needs the scope ${SCOPES.writeAllTrusted}`, {
+          code: 'DENIED',
+        }),
+      );
+    }
+
+    const content = await readBounded(push.body, push.declaredLength, this.#config.maxManifestBytes);
+    const digest = digestOfBytes(content);
+    if (byDigest && reference !== digest) {
+      throw new InputError(`the manifest's digest is ${digest}, not ${reference}`, {
+        code: 'DIGEST_INVALID',
+      });
+    }
+    const parsed = parseManifest(content, push.contentType);
+
+    const conflict = async (existing: string) => {
+      throw await refuse(
+        new ConflictError(
+          `tag ${reference} of ${repository} already points to ${existing}; tags are immutable, push a new tag`,
+          { code: 'TAG_INVALID', details: { tag: reference, existing, pushed: digest } },
+        ),
+        { reason: 'immutable tag', existing, pushed: digest },
+      );
+    };
+    const mutable = !byDigest && this.#config.snapshotTagsMutable && isSnapshotTag(reference);
+    if (!byDigest && !mutable) {
+      // Fail fast, before any layer is read; the transaction below decides races.
+      const existing = await this.#store.tagDigest(repo.team, repo.artifact, reference);
+      if (existing !== undefined && existing !== digest) await conflict(existing);
+    }
+
+    const linked = await this.#store.linkedBlobs(repository, parsed.blobs);
+    const missingBlobs = parsed.blobs.filter((d) => !linked.has(d));
+    const present = await this.#store.existingManifests(repository, parsed.manifests);
+    const missingManifests = parsed.manifests.filter((d) => !present.has(d));
+    if (missingBlobs.length || missingManifests.length) {
+      throw new InputError(
+        `the manifest refers to content that is not in ${repository}: ${[...missingBlobs, ...missingManifests].join(', ')}`,
+        { code: 'MANIFEST_BLOB_UNKNOWN', details: { blobs: missingBlobs, manifests: missingManifests } },
+      );
+    }
+
+    let scmSource: Record<string, unknown> | undefined;
+    if (push.scmSourceHeader !== undefined) {
+      scmSource = parseScmSource(push.scmSourceHeader);
+      if (!scmSource) {
+        throw new InputError('the X-SCM-Source header is not a valid scm-source JSON object', {
+          code: 'MANIFEST_INVALID',
+        });
+      }
+    } else if (parsed.kind === 'image') {
+      scmSource = await this.#scanner.find(parsed.layers);
+    }
+
+    const outcome = await this.#store.putManifest(
+      {
+        repository,
+        digest,
+        mediaType: parsed.mediaType,
+        content,
+        subject: parsed.subject,
+        artifactType: parsed.artifactType,
+        annotations: parsed.annotations,
+        scmSource,
+        createdBy: actor.principal.uid,
+      },
+      byDigest ? undefined : { team: repo.team, artifact: repo.artifact, name: reference, mutable },
+    );
+    if (outcome?.kind === 'conflict') await conflict(outcome.existing);
+    await this.#audit({
+      action,
+      actor: actor.principal,
+      target,
+      outcome: 'success',
+      details: {
+        digest,
+        mediaType: parsed.mediaType,
+        scm_source_present: scmSource !== undefined,
+        ...(outcome ? { outcome: outcome.kind } : {}),
+        ...(outcome?.kind === 'replaced' ? { previous: outcome.previous } : {}),
+      },
+      requestId: actor.requestId,
+    });
+    return { digest, repository, subject: parsed.subject };
+  }
+
+  /** Tag names of `repo` in byte order, after `last`, at most `n` (404 for an unknown repository). */
+  async tagNames(repo: RepositoryName, n: number | undefined, last: string | undefined): Promise<NamePage> {
+    const repository = repositoryOf(repo);
+    const names =
+      n === 0
+        ? []
+        : await this.#store.tagNames(repo.team, repo.artifact, n === undefined ? undefined : n + 1, last);
+    if (names.length === 0 && !(await this.#store.repositoryExists(repository))) {
+      throw new NotFoundError(`repository ${repository} is unknown`, { code: 'NAME_UNKNOWN' });
+    }
+    return page(names, n);
+  }
+
+  /** Repositories with content, in byte order, after `last`, at most `n`. */
+  async catalog(n: number | undefined, last: string | undefined): Promise<NamePage> {
+    if (n === 0) return { names: [], next: undefined };
+    return page(await this.#store.catalog(n === undefined ? undefined : n + 1, last), n);
+  }
+
+  /** Manifests in `repo` whose subject is `subject`, optionally of one artifact type. */
+  async referrers(repo: RepositoryName, subject: string, artifactType?: string): Promise<StoredManifest[]> {
+    const referrers = await this.#store.referrers(repositoryOf(repo), subject);
+    return referrers.filter((m) => artifactType === undefined || m.artifactType === artifactType);
+  }
+
+  /** Marks a tag production-ready for an incident/change id; needs push rights on the team. */
+  async markProductionReady(
+    actor: Actor,
+    repo: RepositoryName,
+    name: string,
+    incidentId: string,
+  ): Promise<TagRecord> {
+    const action = PIERONE_EVENTS.tagProductionReady;
+    const target = { type: 'tag', id: `${repositoryOf(repo)}:${name}` };
+    await this.#access.assertPush(actor, repo.team, { action, target });
+    const marked = await this.#store.markProductionReady(
+      repo.team,
+      repo.artifact,
+      name,
+      incidentId,
+      actor.principal.uid,
+    );
+    const tag = marked ? await this.#store.tag(repo.team, repo.artifact, name) : undefined;
+    if (!tag) throw new NotFoundError(`tag ${repositoryOf(repo)}:${name} does not exist`);
+    await this.#audit({
+      action,
+      actor: actor.principal,
+      target,
+      outcome: 'success',
+      details: { incident_id: incidentId },
+      requestId: actor.requestId,
+    });
+    return tag;
+  }
+}
+
+function page(names: string[], n: number | undefined): NamePage {
+  if (n === undefined || names.length <= n) return { names, next: undefined };
+  const shown = names.slice(0, n);
+  return { names: shown, next: shown[shown.length - 1] };
+}
+
+/** Reads a small body (a manifest) into memory, refusing more than `limit` bytes. */
+async function readBounded(
+  body: Readable | AsyncIterable<Uint8Array>,
+  declared: number | undefined,
+  limit: number,
+): Promise<Buffer> {
+  // What is left unread is discarded, so that the connection stays usable for the 413.
+  const discard = () => {
+    if ('resume' in body && typeof body.resume === 'function') body.resume();
+  };
+  if (declared !== undefined && declared > limit) {
+    discard();
+    throw tooLarge(`manifests may be at most ${limit} bytes, this one has ${declared}`);
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body) {
+    total += chunk.length;
+    if (total > limit) {
+      discard();
+      throw tooLarge(`manifests may be at most ${limit} bytes`);
+    }
+    chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  }
+  return Buffer.concat(chunks);
+}
+
+function tooLarge(message: string): OciError {
+  // No kernel error means 413; this is the registry's own answer for it.
+  return new OciError(413, 'SIZE_INVALID', message);
+}

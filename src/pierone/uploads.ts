@@ -1,0 +1,222 @@
+import type { Readable } from 'node:stream';
+import type { BlobInfo, BlobStore } from '../platform/blob-store/blob-store.js';
+import { NotFoundError } from '../platform/errors.js';
+import type { PushAccess } from './access.js';
+import type { Actor, PierOneAudit } from './audit.js';
+import { PIERONE_EVENTS } from './events.js';
+import { type RepositoryName, repositoryOf } from './reference.js';
+import type { PierOneStore } from './store.js';
+
+type Source = Readable | AsyncIterable<Uint8Array>;
+
+export interface BlobUploadsDeps {
+  store: PierOneStore;
+  blobs: BlobStore;
+  access: PushAccess;
+  audit: PierOneAudit;
+}
+
+/** What one purge run removed. */
+export interface UploadPurgeResult {
+  /** Unfinished upload data untouched for the whole period. */
+  sessions: number;
+  /** Upload records older than the period whose data is gone. */
+  records: number;
+}
+
+/**
+ * Getting blobs into a repository: mounts, whole uploads and resumable (chunked) uploads.
+ * No HTTP here: the routes parse the request, this decides and writes, every write checks push
+ * rights first and is audited.
+ */
+export class BlobUploads {
+  readonly #store: PierOneStore;
+  readonly #blobs: BlobStore;
+  readonly #access: PushAccess;
+  readonly #audit: PierOneAudit;
+  /**
+   * Which repository an upload belongs to, remembered so that chunks do not each ask the
+   * database. An upload never changes repository, so an entry can only be missing, never wrong.
+   */
+  readonly #owners = new Map<string, string>();
+
+  constructor(deps: BlobUploadsDeps) {
+    this.#store = deps.store;
+    this.#blobs = deps.blobs;
+    this.#access = deps.access;
+    this.#audit = deps.audit;
+  }
+
+  /**
+   * Links `digest` from repository `from` into `repo` without moving content. Mounting reads the
+   * source repository, which any valid token may; undefined when there is nothing to mount (the
+   * caller falls back to an ordinary upload, as the spec allows).
+   */
+  async mount(
+    actor: Actor,
+    repo: RepositoryName,
+    digest: string,
+    from: string,
+  ): Promise<BlobInfo | undefined> {
+    const repository = await this.#authorize(actor, repo);
+    const size = await this.#store.linkedBlobSize(from, digest);
+    if (size === undefined || !(await this.#blobs.exists(digest))) return undefined;
+    await this.#store.linkBlob(repository, digest, size, actor.principal.uid);
+    await this.#audited(actor, PIERONE_EVENTS.blobMount, repository, digest, 'success', { from, size });
+    return { digest, size };
+  }
+
+  /** Stores a whole blob sent in one request, checked against its announced digest (and size). */
+  async putWhole(
+    actor: Actor,
+    repo: RepositoryName,
+    source: Source,
+    expected: { digest: string; size?: number | undefined },
+  ): Promise<BlobInfo> {
+    const repository = await this.#authorize(actor, repo);
+    const info = await this.#blobs.put(source, expected);
+    await this.#store.linkBlob(repository, info.digest, info.size, actor.principal.uid);
+    await this.#audited(actor, PIERONE_EVENTS.blobUpload, repository, info.digest, 'success', {
+      size: info.size,
+    });
+    return info;
+  }
+
+  /** Opens a resumable upload and returns its id. */
+  async start(actor: Actor, repo: RepositoryName): Promise<string> {
+    const repository = await this.#authorize(actor, repo);
+    const id = await this.#blobs.uploads.create();
+    await this.#store.createUpload(id, repository, actor.principal.uid);
+    this.#owners.set(id, repository);
+    return id;
+  }
+
+  /** Bytes received so far. */
+  async status(actor: Actor, repo: RepositoryName, id: string): Promise<number> {
+    await this.#owned(actor, repo, id);
+    const size = await this.#blobs.uploads.size(id);
+    if (size === undefined) throw unknownUpload(id, repositoryOf(repo));
+    return size;
+  }
+
+  /** Appends a chunk; `offset`, when given, must be where the upload ends now. Returns the new size. */
+  async append(
+    actor: Actor,
+    repo: RepositoryName,
+    id: string,
+    source: Source,
+    offset?: number,
+  ): Promise<number> {
+    await this.#owned(actor, repo, id);
+    return this.#blobs.uploads.append(id, source, offset);
+  }
+
+  /**
+   * Adds an optional last chunk, checks the digest and publishes the blob into the repository.
+   * A wrong digest ends the upload (its data is gone); any other failure, such as the blob store
+   * being unreachable, leaves the upload as it was, so the client may retry or resume.
+   */
+  async finish(
+    actor: Actor,
+    repo: RepositoryName,
+    id: string,
+    digest: string,
+    last?: { source: Source; offset?: number | undefined },
+  ): Promise<BlobInfo> {
+    const repository = await this.#owned(actor, repo, id);
+    let info: BlobInfo;
+    try {
+      info = await this.#blobs.uploads.commit(id, digest, last);
+    } catch (error) {
+      if ((error as { code?: string }).code === 'DIGEST_INVALID') {
+        await this.#forget(id);
+        await this.#audited(actor, PIERONE_EVENTS.blobUpload, repository, digest, 'failure', {
+          reason: 'digest mismatch',
+        });
+      }
+      throw error;
+    }
+    await this.#store.linkBlob(repository, info.digest, info.size, actor.principal.uid);
+    await this.#forget(id);
+    await this.#audited(actor, PIERONE_EVENTS.blobUpload, repository, info.digest, 'success', {
+      size: info.size,
+    });
+    return info;
+  }
+
+  /** Cancels an unfinished upload; this deletes nothing that was ever visible. */
+  async cancel(actor: Actor, repo: RepositoryName, id: string): Promise<void> {
+    await this.#owned(actor, repo, id);
+    await this.#blobs.uploads.cancel(id).catch(() => {});
+    await this.#forget(id);
+  }
+
+  /**
+   * Removes uploads abandoned for `olderThanMs`: first their data (untouched for that long), then
+   * the records older than that whose data is gone. An old record whose data is still being
+   * written to stays. Meant to run as a background job, once at a time.
+   */
+  async purgeAbandoned(olderThanMs: number, now = Date.now()): Promise<UploadPurgeResult> {
+    const sessions = await this.#blobs.uploads.purgeStale(olderThanMs, now);
+    const before = new Date(now - olderThanMs);
+    let records = 0;
+    let after: string | undefined;
+    for (;;) {
+      const ids = await this.#store.uploadsCreatedBefore(before, after, 500);
+      if (ids.length === 0) break;
+      after = ids[ids.length - 1];
+      const gone: string[] = [];
+      for (const id of ids)
+        if ((await this.#blobs.uploads.size(id).catch(() => undefined)) === undefined) gone.push(id);
+      records += await this.#store.deleteUploads(gone);
+      for (const id of gone) this.#owners.delete(id);
+    }
+    return { sessions, records };
+  }
+
+  async #authorize(actor: Actor, repo: RepositoryName): Promise<string> {
+    const repository = repositoryOf(repo);
+    await this.#access.assertPush(actor, repo.team, repository);
+    return repository;
+  }
+
+  /** Checks push rights and that upload `id` belongs to `repo`. */
+  async #owned(actor: Actor, repo: RepositoryName, id: string): Promise<string> {
+    const repository = await this.#authorize(actor, repo);
+    let owner = this.#owners.get(id);
+    if (owner === undefined) {
+      owner = await this.#store.uploadRepository(id);
+      if (owner !== undefined && this.#owners.size < 100_000) this.#owners.set(id, owner);
+    }
+    if (owner !== repository) throw unknownUpload(id, repository);
+    return repository;
+  }
+
+  async #forget(id: string): Promise<void> {
+    this.#owners.delete(id);
+    // A record left behind has no data any more, so the purge removes it; not worth failing for.
+    await this.#store.deleteUpload(id).catch(() => {});
+  }
+
+  #audited(
+    actor: Actor,
+    action: typeof PIERONE_EVENTS.blobUpload | typeof PIERONE_EVENTS.blobMount,
+    repository: string,
+    digest: string,
+    outcome: 'success' | 'failure',
+    details: Record<string, unknown>,
+  ): Promise<void> {
+    return this.#audit({
+      action,
+      actor: actor.principal,
+      target: { type: 'blob', id: `${repository}@${digest}` },
+      outcome,
+      details,
+      requestId: actor.requestId,
+    });
+  }
+}
+
+function unknownUpload(id: string, repository: string): NotFoundError {
+  return new NotFoundError(`upload ${id} is unknown in ${repository}`, { code: 'BLOB_UPLOAD_UNKNOWN' });
+}
