@@ -164,11 +164,11 @@ describe('the edge guard', () => {
   const expectRefused = (response: {
     statusCode: number;
     headers: Record<string, unknown>;
-    json: () => any;
+    json: () => unknown;
   }) => {
     expect(response.statusCode).toBe(400);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-    return response.json();
+    return response.json() as { code: string; detail: string };
   };
 
   it('refuses NUL characters and lone surrogates in paths, queries and JSON bodies', async () => {
