@@ -19,6 +19,8 @@ const AuditEventSchema = z.object({
   request_id: z.string().nullable(),
 });
 
+const MAX_EVENT_ID = 2n ** 63n - 1n;
+
 const AuditQuerySchema = z.strictObject({
   service: z.string().max(100).optional(),
   action: z.string().max(100).optional(),
@@ -27,7 +29,13 @@ const AuditQuerySchema = z.strictObject({
   target_id: z.string().max(500).optional(),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
-  before: z.string().regex(/^\d+$/, 'must be an event id').optional(),
+  // Event ids are PostgreSQL bigints: a longer digit string is no event and would overflow the
+  // comparison in the database.
+  before: z
+    .string()
+    .regex(/^\d{1,19}$/, 'must be an event id')
+    .refine((id) => BigInt(id) <= MAX_EVENT_ID, 'must be an event id (at most 2^63 - 1)')
+    .optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
