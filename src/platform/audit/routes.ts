@@ -3,6 +3,7 @@ import { type AdminPolicy, isAdmin, principalOf, requireAuth } from '../auth/htt
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import { NotAllowedError } from '../errors.js';
 import type { HttpApp } from '../http/create-http-app.js';
+import { bigintCursor } from '../http/cursor-schemas.js';
 import type { AuditLog } from './audit-log.js';
 
 const AuditEventSchema = z.object({
@@ -19,8 +20,6 @@ const AuditEventSchema = z.object({
   request_id: z.string().nullable(),
 });
 
-const MAX_EVENT_ID = 2n ** 63n - 1n;
-
 const AuditQuerySchema = z.strictObject({
   service: z.string().max(100).optional(),
   action: z.string().max(100).optional(),
@@ -29,13 +28,7 @@ const AuditQuerySchema = z.strictObject({
   target_id: z.string().max(500).optional(),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
-  // Event ids are PostgreSQL bigints: a longer digit string is no event and would overflow the
-  // comparison in the database.
-  before: z
-    .string()
-    .regex(/^\d{1,19}$/, 'must be an event id')
-    .refine((id) => BigInt(id) <= MAX_EVENT_ID, 'must be an event id (at most 2^63 - 1)')
-    .optional(),
+  before: bigintCursor('an event id').optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
