@@ -1,5 +1,5 @@
-import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
+import { pipeline } from 'node:stream';
 import swagger from '@fastify/swagger';
 import Fastify, {
   type FastifyBaseLogger,
@@ -19,7 +19,14 @@ import {
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { assertDecodableQuery, assertSafeInput, storableText, UnsafeInputError } from './input-guard.js';
+import {
+  assertDecodableQuery,
+  assertSafeInput,
+  mediaTypeOf,
+  storableText,
+  UnsafeInputError,
+  utf8Checked,
+} from './input-guard.js';
 import { PROBLEM_CONTENT_TYPE, problemOf, toProblem } from './problem.js';
 
 export type HttpApp = FastifyInstance<
@@ -146,17 +153,17 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     }
   });
 
-  // JSON bodies are checked as bytes: decoding first would turn invalid UTF-8 into U+FFFD
-  // and store text the client never sent.
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
-    const bytes = body as Buffer;
-    if (!isUtf8(bytes)) {
-      done(new UnsafeInputError('the JSON body is not valid UTF-8'), undefined);
-      return;
-    }
-    parseJson(request, bytes.toString('utf8'), done);
+  // JSON bodies are checked as bytes, as they stream in: decoding first would turn invalid
+  // UTF-8 into U+FFFD and store text the client never sent. A hook rather than a parser of our
+  // own, because plugins (the console's proxy) add their own JSON parser in their scope, which
+  // Fastify allows only while the built-in one is in place.
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    if (mediaTypeOf(request.headers['content-type']) !== 'application/json') return payload;
+    const checked = utf8Checked(() => new UnsafeInputError('the JSON body is not valid UTF-8'));
+    pipeline(payload, checked, () => {
+      // An error reaches the body reader through `checked`, which pipeline destroys with it.
+    });
+    return checked;
   });
 
   // Audited before the answer leaves: a client that saw success can rely on the event being

@@ -1,3 +1,4 @@
+import { Transform } from 'node:stream';
 import { InputError } from '../errors.js';
 
 /**
@@ -107,4 +108,35 @@ const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF
  */
 export function storableText(text: string): string {
   return text.replace(UNSTORABLE, '\uFFFD');
+}
+
+/** The media type of a Content-Type header, lower case and without parameters. */
+export function mediaTypeOf(contentType: string | undefined): string | undefined {
+  return contentType?.split(';')[0]?.trim().toLowerCase();
+}
+
+/**
+ * A pass-through stream that fails with `error()` as soon as the bytes stop being UTF-8
+ * (a sequence split across chunks is fine). It keeps no more than one partial character.
+ */
+export function utf8Checked(error: () => Error): Transform {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      try {
+        decoder.decode(chunk, { stream: true });
+        callback(null, chunk);
+      } catch {
+        callback(error());
+      }
+    },
+    flush(callback) {
+      try {
+        decoder.decode();
+        callback();
+      } catch {
+        callback(error());
+      }
+    },
+  });
 }
