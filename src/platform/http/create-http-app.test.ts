@@ -7,6 +7,7 @@ import { silentLogger } from '../logger.js';
 import { createMetrics } from '../metrics.js';
 import { createTestIssuer } from '../test-support/test-issuer.js';
 import { createHttpApp } from './create-http-app.js';
+import { UnsafeInputError } from './input-guard.js';
 
 async function buildApp(options: { idleTimeoutMs?: number } = {}) {
   const issuer = await createTestIssuer();
@@ -24,6 +25,13 @@ async function buildApp(options: { idleTimeoutMs?: number } = {}) {
       q: request.query.q,
     }),
   );
+  app.get('/wrapped-client-fault', async () => {
+    throw new Error('upstream request failed', {
+      cause: new Error('body stream failed', {
+        cause: new UnsafeInputError('the JSON body is not valid UTF-8'),
+      }),
+    });
+  });
   app.get('/data-exception', async () => {
     throw Object.assign(new Error('value "12345678901234567890123456" is out of range for type bigint'), {
       code: '22003',
@@ -252,6 +260,14 @@ describe('the edge guard', () => {
     expect((await post('{"name":"a","size":9007199254740991}')).json()).toEqual({
       created: 'a',
       size: 9007199254740991,
+    });
+  });
+
+  it('answers a client fault that a library wrapped in its own error as that client fault', async () => {
+    const { app } = await buildApp();
+    expect(expectRefused(await app.inject('/wrapped-client-fault'))).toMatchObject({
+      code: 'INPUT_UNSAFE',
+      detail: 'the JSON body is not valid UTF-8',
     });
   });
 

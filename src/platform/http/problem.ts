@@ -68,6 +68,8 @@ export function toProblem(
   error: unknown,
   instance?: string,
 ): { status: number; problem: Problem; headers: Record<string, string> } {
+  const wrapped = clientFaultInside(error);
+  if (wrapped !== undefined) return toProblem(wrapped, instance);
   const headers: Record<string, string> = {};
   let status: number;
   let code: string;
@@ -105,6 +107,20 @@ export function toProblem(
     detail = 'The server failed to handle this request. The failure was logged.';
   }
   return { status, problem: problemOf(status, code, detail, instance, errors), headers };
+}
+
+/**
+ * A domain client error (4xx) that a library wrapped in a server error of its own, e.g. the
+ * console's proxy failing because the edge guard refused the body it was streaming on. The
+ * request was still the client's fault; answering 500 would blame the server.
+ */
+function clientFaultInside(error: unknown): StupsError | undefined {
+  if (error instanceof StupsError) return undefined;
+  let cause = error instanceof Error ? error.cause : undefined;
+  for (let depth = 0; depth < 5 && cause instanceof Error; depth += 1, cause = cause.cause) {
+    if (cause instanceof StupsError && statusOf(cause) < 500) return cause;
+  }
+  return undefined;
 }
 
 /** A problem body with `message` repeating `detail`. */
