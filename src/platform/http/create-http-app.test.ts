@@ -25,6 +25,16 @@ async function buildApp(options: { idleTimeoutMs?: number } = {}) {
       q: request.query.q,
     }),
   );
+  // Like Pier One's registry: a scope that reads the raw request itself.
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
+    scope.put('/raw', async (request) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of request.raw) chunks.push(chunk as Buffer);
+      return { bytes: Buffer.concat(chunks).length };
+    });
+  });
   app.get('/wrapped-client-fault', async () => {
     throw new Error('upstream request failed', {
       cause: new Error('body stream failed', {
@@ -261,6 +271,45 @@ describe('the edge guard', () => {
       created: 'a',
       size: 9007199254740991,
     });
+  });
+
+  it('leaves the body to routes that read the raw request themselves', async () => {
+    const { app } = await buildApp();
+    const payload = JSON.stringify({ text: 'é'.repeat(100_000) });
+    const response = await app.inject({
+      method: 'PUT',
+      url: '/raw',
+      headers: { 'content-type': 'application/json' },
+      payload,
+    });
+    expect(response.json()).toEqual({ bytes: Buffer.byteLength(payload) });
+  });
+
+  it('accepts a multi-byte character split across chunks of a streamed JSON body', async () => {
+    const { app } = await buildApp();
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const port = (app.server.address() as { port: number }).port;
+      const bytes = Buffer.from(JSON.stringify({ name: 'aé😀', size: 1 }));
+      const split = bytes.indexOf(0xf0) + 2; // inside the four bytes of 😀
+      const body = new ReadableStream<Uint8Array>({
+        async start(controller) {
+          controller.enqueue(bytes.subarray(0, split));
+          await new Promise((resolve) => setImmediate(resolve));
+          controller.enqueue(bytes.subarray(split));
+          controller.close();
+        },
+      });
+      const response = await fetch(`http://127.0.0.1:${port}/things`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        duplex: 'half',
+      } as RequestInit);
+      expect(await response.json()).toEqual({ created: 'aé😀', size: 1 });
+    } finally {
+      await app.close();
+    }
   });
 
   it('answers a client fault that a library wrapped in its own error as that client fault', async () => {

@@ -1,4 +1,4 @@
-import { Transform } from 'node:stream';
+import { pipeline, type Readable, Transform } from 'node:stream';
 import { InputError } from '../errors.js';
 
 /**
@@ -116,12 +116,16 @@ export function mediaTypeOf(contentType: string | undefined): string | undefined
 }
 
 /**
- * A pass-through stream that fails with `error()` as soon as the bytes stop being UTF-8
- * (a sequence split across chunks is fine). It keeps no more than one partial character.
+ * `source` as a stream that fails with `error()` as soon as the bytes stop being UTF-8 (a
+ * sequence split across chunks is fine); it keeps no more than one partial character.
+ *
+ * It starts pulling from `source` only once someone reads it. Routes that read the raw request
+ * themselves (Pier One's registry streams `request.raw` to the blob store) never read it, and
+ * must not find their body already drained into a stream nobody consumes.
  */
-export function utf8Checked(error: () => Error): Transform {
+export function utf8Checked(source: Readable, error: () => Error): Readable {
   const decoder = new TextDecoder('utf-8', { fatal: true });
-  return new Transform({
+  const checked = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       try {
         decoder.decode(chunk, { stream: true });
@@ -139,4 +143,15 @@ export function utf8Checked(error: () => Error): Transform {
       }
     },
   });
+  let started = false;
+  const start = (event: string | symbol) => {
+    if (started || (event !== 'data' && event !== 'readable')) return;
+    started = true;
+    checked.off('newListener', start);
+    pipeline(source, checked, () => {
+      // A failure reaches the reader through `checked`, which pipeline destroys with it.
+    });
+  };
+  checked.on('newListener', start);
+  return checked;
 }
