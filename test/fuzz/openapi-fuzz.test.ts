@@ -22,7 +22,7 @@ import {
  */
 
 const MAX_REQUESTS = 12_000;
-const SEND_BUDGET_MS = 40_000;
+const SEND_BUDGET_MS = 35_000;
 const CONCURRENCY = 8;
 
 /** Routes that answer in their protocol's error shape instead of problem+json. */
