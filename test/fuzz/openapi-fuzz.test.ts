@@ -125,6 +125,32 @@ describe('malformed input over every route of every service', () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
+  it('refuses unsafe input on OAuth and OCI routes in their own error shapes', async () => {
+    const oauth = platform.urls['token-service'];
+    const authorize = await fetch(`${oauth}/oauth2/authorize?client_id=%00`, { redirect: 'manual' });
+    expect(authorize.status).toBe(400);
+    expect(await authorize.json()).toEqual({
+      error: 'invalid_request',
+      error_description: 'query.client_id contains a NUL character (U+0000)',
+    });
+    const form = await fetch(`${oauth}/oauth2/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=password&username=a%00&password=x',
+    });
+    expect(form.status).toBe(400);
+    expect(((await form.json()) as { error: string }).error).toBe('invalid_request');
+
+    const registry = platform.urls.pierone;
+    const manifest = await fetch(`${registry}/v2/demo/app/manifests/a%00b`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(manifest.status).toBe(400);
+    expect(await manifest.json()).toEqual({
+      errors: [{ code: 'UNKNOWN', message: 'path.reference contains a NUL character (U+0000)' }],
+    });
+  });
+
   it('answers no 5xx, and problem+json for every 4xx outside OAuth and OCI', async () => {
     const requests: FuzzRequest[] = [];
     for (const [service, base] of Object.entries(platform.urls)) {
