@@ -62,15 +62,17 @@ export interface HttpAppOptions {
 }
 
 /**
- * A connection on which nothing moved for a minute is closed. An idle bound, not a total one:
- * a total bound on receiving the request (Node's `requestTimeout`) would also cut a slow but
+ * A connection on which nothing moved for 90 s is closed. An idle bound, not a total one: a
+ * total bound on receiving the request (Node's `requestTimeout`) would also cut a slow but
  * progressing multi-gigabyte Pier One upload, while a stalled body (a client that sent headers
- * and half a body, then nothing) is exactly a connection on which nothing moves. A minute is
- * far above the pauses of a working client (TCP retransmission gives up sooner) and far below
- * "forever". The trade-off: a client trickling one byte every 59 s keeps its connection, which
- * costs one socket and no buffered memory (bodies are limited by `bodyLimit` or streamed).
+ * and half a body, then nothing) is exactly a connection on which nothing moves. 90 s is far
+ * above the pauses of a working client and far below "forever"; it is longer than Fastify's
+ * keep-alive timeout (72 s), which must itself outlast a load balancer's idle timeout (AWS: 60 s)
+ * so that the balancer never reuses a connection the server is closing. The trade-off: a client
+ * trickling one byte every 89 s keeps its connection, which costs one socket and no buffered
+ * memory (bodies are limited by `bodyLimit` or streamed).
  */
-export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+export const DEFAULT_IDLE_TIMEOUT_MS = 90_000;
 
 declare module 'fastify' {
   interface FastifyRequest {
