@@ -1,5 +1,6 @@
 /**
  * Runs every benchmark in bench/ one after another (each prints its own table of ratios).
+ * bench/heavy/ holds slow tests instead (`npm run test:heavy`); they are not benchmarks.
  *   npm run bench             all of them
  *   npm run bench -- kio      only those whose file name contains "kio"
  */

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test run: system packages the tests need, a reachable PostgreSQL, type check,
-# lint, then every test. `npm test` runs this; so does CI through .ci/run.
+# lint, then every test. `npm test` runs this; so does CI through .ci/run, which sets
+# STUPS_REQUIRE so that no test skips for a missing part. The slow 2 GiB streaming test is not
+# part of it: `npm run test:heavy`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +13,14 @@ if command -v pg_isready >/dev/null && ! pg_isready -h 127.0.0.1 -q; then
   if command -v pg_ctlcluster >/dev/null; then
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
   fi
+fi
+
+# skopeo and umoci have no skip path (the registry tests simply fail without them); say why
+# up front instead of after the type check, lint and build.
+if [[ ",${STUPS_REQUIRE:-}," == *",skopeo,"* ]]; then
+  for tool in skopeo umoci; do
+    command -v "$tool" >/dev/null || { echo "STUPS_REQUIRE names skopeo but $tool is missing" >&2; exit 1; }
+  done
 fi
 
 echo "== type check"

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyArgs, ImageBuilder, skopeo } from '../pierone/test-support/registry-harness.js';
 import { silentLogger } from '../platform/logger.js';
 import { PORT_BLOCK_SIZE } from '../platform/service-context.js';
+import { skipWithout } from '../platform/test-support/required-parts.js';
 import { freePortBlock } from '../stups/free-ports.js';
 import { type RunningPlatform, startPlatform } from '../stups/runtime.js';
 import { parseSettingsTree } from '../stups/settings.js';
@@ -23,11 +25,11 @@ const SHOTS = fileURLToPath(new URL('../../test-artifacts/console/', import.meta
 const DESKTOP = { width: 1280, height: 860 };
 const NARROW = { width: 390, height: 844 };
 
-const canRun = await import('node:fs').then((fs) => fs.existsSync(CHROMIUM));
-if (!canRun)
-  console.warn(
-    `console browser tests skipped: ${CHROMIUM} is missing (bash scripts/ensure-system-packages.sh)`,
-  );
+// Fails instead of skipping when STUPS_REQUIRE names chromium.
+const canRun = !skipWithout(
+  'chromium',
+  existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing (bash scripts/ensure-system-packages.sh)`,
+);
 
 describe.skipIf(!canRun)('the console in a browser', () => {
   let dataDir: string;

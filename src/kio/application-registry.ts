@@ -116,11 +116,21 @@ export class ApplicationRegistry implements ApplicationDirectory {
     });
   }
 
-  async history(id: string): Promise<ApplicationChange[]> {
+  /**
+   * One page of an application's history, newest first, and the cursor of the next page
+   * (undefined on the last page). One more row than asked for is read to know whether a next
+   * page exists, so a client never gets an empty last page to find out.
+   */
+  async history(
+    id: string,
+    page: { limit: number; before?: string | undefined },
+  ): Promise<{ changes: ApplicationChange[]; next: string | undefined }> {
     if ((await this.store.teamOf(id)) === undefined) {
       throw new NotFoundError(`application ${id} does not exist`, { code: 'APPLICATION_NOT_FOUND' });
     }
-    return this.store.history(id);
+    const rows = await this.store.history(id, { limit: page.limit + 1, before: page.before });
+    const changes = rows.slice(0, page.limit);
+    return { changes, next: rows.length > page.limit ? changes.at(-1)?.id : undefined };
   }
 
   /**

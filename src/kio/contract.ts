@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bigintCursor } from '../platform/http/cursor-schemas.js';
 
 /**
  * How other components (Pier One, mint, fullstop, the console) ask Kio about applications.
@@ -196,3 +197,14 @@ export const ApplicationChangeSchema = z.object({
   changes: z.record(z.string(), z.object({ old: z.unknown(), new: z.unknown() })),
 });
 export type ApplicationChange = z.infer<typeof ApplicationChangeSchema>;
+
+/** The largest page of `GET /apps/{id}/history`; the default is `HISTORY_DEFAULT_LIMIT`. */
+export const HISTORY_MAX_LIMIT = 1000;
+export const HISTORY_DEFAULT_LIMIT = 100;
+
+/** Keyset paging of `GET /apps/{id}/history`: `before` is the `id` of the last entry already seen. */
+export const ApplicationHistoryQuerySchema = z.strictObject({
+  limit: lenientInt(1, HISTORY_MAX_LIMIT).default(HISTORY_DEFAULT_LIMIT),
+  before: bigintCursor('the id of a history entry').optional(),
+});
+export type ApplicationHistoryQuery = z.input<typeof ApplicationHistoryQuerySchema>;

@@ -10,11 +10,14 @@ import type { KioEvent } from './events.js';
 import {
   ApplicationChangeSchema,
   ApplicationDetailSchema,
+  ApplicationHistoryQuerySchema,
   ApplicationIdSchema,
   ApplicationListQuerySchema,
   ApplicationPutSchema,
   ApplicationSchema,
   ApplicationSearchHitSchema,
+  HISTORY_DEFAULT_LIMIT,
+  HISTORY_MAX_LIMIT,
 } from './contract.js';
 
 // Reads accept any id-shaped string: an id that cannot exist is simply not found.
@@ -97,12 +100,28 @@ export function registerKioRoutes(
       preHandler: authenticated,
       schema: {
         ...common,
-        summary: 'Change history of an application, newest first',
+        summary: 'Change history of an application, newest first, one page at a time',
+        description:
+          `Pages of \`limit\` entries (default ${HISTORY_DEFAULT_LIMIT}, at most ${HISTORY_MAX_LIMIT}). ` +
+          'The next page is asked for with `before` set to the `id` of the last entry received; ' +
+          'while there is one, the answer carries `Link: <…>; rel="next"` with that URL. A cursor ' +
+          'rather than an offset, because history grows at the front: with offsets, a change made ' +
+          'while a client pages would shift every later page by one and repeat an entry, and ' +
+          'deep offsets cost a scan of every skipped row.',
         params: AnyIdParams,
+        querystring: ApplicationHistoryQuerySchema,
         response: { 200: z.array(ApplicationChangeSchema) },
       },
     },
-    async (request) => registry.history(request.params.id),
+    async (request, reply) => {
+      const { limit, before } = request.query;
+      const page = await registry.history(request.params.id, { limit, before });
+      if (page.next !== undefined) {
+        const next = `/apps/${encodeURIComponent(request.params.id)}/history?limit=${limit}&before=${page.next}`;
+        reply.header('link', `<${next}>; rel="next"`);
+      }
+      return page.changes;
+    },
   );
 
   // Deprecated: versions and approvals moved out of Kio. Old clients get empty answers.

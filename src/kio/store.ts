@@ -197,15 +197,22 @@ export class ApplicationStore {
     }));
   }
 
-  /** Change history of one application, newest first. */
-  async history(id: string, limit = 1000): Promise<ApplicationChange[]> {
-    const rows = await this.#db
+  /**
+   * One page of the change history of one application, newest first: at most `limit` entries
+   * older than the entry `before` (all when absent). Served by the (application_id, id) index.
+   */
+  async history(
+    id: string,
+    page: { limit: number; before?: string | undefined },
+  ): Promise<ApplicationChange[]> {
+    let q = this.#db
       .selectFrom('kio_application_changes')
       .selectAll()
       .where('application_id', '=', id)
       .orderBy('id', 'desc')
-      .limit(limit)
-      .execute();
+      .limit(page.limit);
+    if (page.before !== undefined) q = q.where('id', '<', page.before);
+    const rows = await q.execute();
     return rows.map((r) => ({
       id: String(r.id),
       application_id: r.application_id,

@@ -13,7 +13,12 @@ import { processIo, runCli } from '../../platform/cli/run-cli.js';
 import { serviceClient } from '../../platform/cli/service-client.js';
 import type { ZignDeps } from '../../zign/get-token.js';
 import type { Application, ApplicationChange, ApplicationDetail } from '../contract.js';
-import { APPLICATION_ID_PATTERN, EDITABLE_FIELDS, type EditableField } from '../contract.js';
+import {
+  APPLICATION_ID_PATTERN,
+  EDITABLE_FIELDS,
+  type EditableField,
+  HISTORY_MAX_LIMIT,
+} from '../contract.js';
 
 type Hit = Application & { matched_rank?: number; matched_description?: string };
 
@@ -177,7 +182,18 @@ export function kioProgram(deps: ZignDeps): Command {
     .option('-o, --output <format>', 'text, json or tsv', 'text')
     .action(async (id: string, options: { output: string }) => {
       const format = parseOutputFormat(options.output);
-      const changes = await (await client()).json<ApplicationChange[]>('GET', `/apps/${checkId(id)}/history`);
+      const kio = await client();
+      // The whole history, page by page (the server answers at most HISTORY_MAX_LIMIT at once).
+      const changes: ApplicationChange[] = [];
+      for (let before: string | undefined, more = true; more; before = changes.at(-1)?.id) {
+        const cursor = before === undefined ? '' : `&before=${before}`;
+        const page = await kio.json<ApplicationChange[]>(
+          'GET',
+          `/apps/${checkId(id)}/history?limit=${HISTORY_MAX_LIMIT}${cursor}`,
+        );
+        changes.push(...page);
+        more = page.length === HISTORY_MAX_LIMIT;
+      }
       io.stdout.write(
         renderRows(
           changes,

@@ -6,13 +6,25 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { requiredParts } from '../../platform/test-support/required-parts.js';
 import { freePorts } from '../../stups/free-ports.js';
 import { oddSourceDir } from '../index.js';
 
 const run = promisify(execFile);
 
-/** Why a real bastion cannot run here, or undefined when it can (root, sshd, sudo, useradd). */
+/**
+ * Why a real bastion cannot run here, or undefined when it can (root, sshd, sudo, useradd).
+ * Throws instead when `STUPS_REQUIRE` names sshd, so CI cannot skip these tests.
+ */
 export function bastionUnavailableReason(): string | undefined {
+  const reason = missingBastionPart();
+  if (reason !== undefined && requiredParts().has('sshd')) {
+    throw new Error(`sshd is required (STUPS_REQUIRE) but a real bastion cannot run: ${reason}`);
+  }
+  return reason;
+}
+
+function missingBastionPart(): string | undefined {
   if (process.getuid?.() !== 0) return 'not running as root (useradd and sshd need it)';
   for (const tool of ['/usr/sbin/sshd', '/usr/bin/sudo', '/usr/sbin/useradd', '/usr/bin/ssh']) {
     if (!existsSync(tool)) return `${tool} is missing: run bash scripts/ensure-system-packages.sh`;

@@ -3,6 +3,7 @@ import { type AdminPolicy, isAdmin, principalOf, requireAuth } from '../auth/htt
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import { NotAllowedError } from '../errors.js';
 import type { HttpApp } from '../http/create-http-app.js';
+import { bigintCursor } from '../http/cursor-schemas.js';
 import type { AuditLog } from './audit-log.js';
 
 const AuditEventSchema = z.object({
@@ -27,7 +28,7 @@ const AuditQuerySchema = z.strictObject({
   target_id: z.string().max(500).optional(),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
-  before: z.string().regex(/^\d+$/, 'must be an event id').optional(),
+  before: bigintCursor('an event id').optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 

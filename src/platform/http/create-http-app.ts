@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyReply,
   LogController,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
@@ -17,7 +18,15 @@ import {
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
+import {
+  assertDecodableQuery,
+  assertSafeInput,
+  mediaTypeOf,
+  storableText,
+  UnsafeInputError,
+  utf8Checked,
+} from './input-guard.js';
+import { PROBLEM_CONTENT_TYPE, problemOf, toProblem } from './problem.js';
 
 export type HttpApp = FastifyInstance<
   RawServerDefault,
@@ -45,7 +54,25 @@ export interface HttpAppOptions {
   audit?: { log: AuditLog; service: string };
   /** Serve HTTPS with this PEM certificate and key. */
   tls?: { cert: string; key: string } | undefined;
+  /**
+   * Milliseconds a connection may go without receiving or sending a byte before it is closed
+   * (default `DEFAULT_IDLE_TIMEOUT_MS`). This bounds a request whose body never completes.
+   */
+  idleTimeoutMs?: number;
 }
+
+/**
+ * A connection on which nothing moved for 90 s is closed. An idle bound, not a total one: a
+ * total bound on receiving the request (Node's `requestTimeout`) would also cut a slow but
+ * progressing multi-gigabyte Pier One upload, while a stalled body (a client that sent headers
+ * and half a body, then nothing) is exactly a connection on which nothing moves. 90 s is far
+ * above the pauses of a working client and far below "forever"; it is longer than Fastify's
+ * keep-alive timeout (72 s), which must itself outlast a load balancer's idle timeout (AWS: 60 s)
+ * so that the balancer never reuses a connection the server is closing. The trade-off: a client
+ * trickling one byte every 89 s keeps its connection, which costs one socket and no buffered
+ * memory (bodies are limited by `bodyLimit` or streamed).
+ */
+export const DEFAULT_IDLE_TIMEOUT_MS = 90_000;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -66,6 +93,21 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    connectionTimeout: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+    // Malformed percent-encoding in the path and overlong path parameters are refused before
+    // routing; without this they get Fastify's own `{error, statusCode}` shape.
+    frameworkErrors: (error, request, reply) => {
+      const path = storableText(safePath(request.raw.url ?? '/'));
+      const status: 400 | 414 = error.statusCode === 414 ? 414 : 400;
+      const detail =
+        status === 414 ? 'a path parameter is too long' : 'the path is not valid percent-encoded UTF-8';
+      // The option's reply type is generic over a schema it never has; a plain reply it is.
+      (reply as FastifyReply)
+        .status(status)
+        .header('x-request-id', request.id)
+        .type(PROBLEM_CONTENT_TYPE)
+        .send(problemOf(status, error.code, detail, path));
+    },
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
@@ -95,6 +137,32 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     reply.header('x-request-id', request.id);
   });
 
+  // The edge guard: text that PostgreSQL cannot store (NUL, lone surrogates), undecodable
+  // percent-encoding and integers beyond 2^53 are refused here, once for every route of every
+  // service, before authentication and before any handler could write half of a change.
+  // Errors thrown here reach the error handler of the route's own scope, so OAuth and OCI
+  // routes answer in their protocol's shape.
+  app.addHook('onRequest', async (request) => {
+    const queryAt = request.url.indexOf('?');
+    if (queryAt >= 0) assertDecodableQuery(request.url.slice(queryAt + 1));
+    assertSafeInput(request.params, 'path');
+    assertSafeInput(request.query, 'query');
+  });
+  app.addHook('preValidation', async (request) => {
+    if (typeof request.body === 'object' || typeof request.body === 'string') {
+      if (!Buffer.isBuffer(request.body)) assertSafeInput(request.body, 'body');
+    }
+  });
+
+  // JSON bodies are checked as bytes, as they stream in: decoding first would turn invalid
+  // UTF-8 into U+FFFD and store text the client never sent. A hook rather than a parser of our
+  // own, because plugins (the console's proxy) add their own JSON parser in their scope, which
+  // Fastify allows only while the built-in one is in place.
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    if (mediaTypeOf(request.headers['content-type']) !== 'application/json') return payload;
+    return utf8Checked(payload, () => new UnsafeInputError('the JSON body is not valid UTF-8'));
+  });
+
   // Audited before the answer leaves: a client that saw success can rely on the event being
   // stored, even if the process dies a moment later.
   const audit = options.audit;
@@ -107,7 +175,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
           service: audit.service,
           action: `${request.method} ${route}`,
           actor: request.principal ?? { uid: 'anonymous' },
-          target: { type: route, id: Object.values(params).join('/') },
+          // Storable even for a request the edge refused, so that refusal is recorded too.
+          target: { type: route, id: storableText(Object.values(params).join('/')) },
           outcome: reply.statusCode < 400 ? 'success' : 'failure',
           details: { status: reply.statusCode, ...request.auditDetails },
           requestId: request.id,
@@ -133,6 +202,10 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   app.setErrorHandler((error, request, reply) => {
     const { status, problem, headers } = toProblem(error, request.url.split('?')[0]);
     if (status >= 500) request.log.error({ err: error, req: request }, 'unhandled error');
+    else if (problem.code === 'INPUT_OUT_OF_RANGE') {
+      // Visible, because it means a contract lets through what the database refuses.
+      request.log.warn({ err: error, req: request }, 'database refused a value of the request');
+    }
     reply.status(status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(problem);
   });
 
@@ -172,4 +245,10 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   app.get('/swagger.json', { schema: { hide: true } }, openapi);
 
   return app;
+}
+
+/** The path of a raw URL, for problem details; the query may hold secrets. */
+function safePath(url: string): string {
+  const path = url.split('?')[0] ?? '/';
+  return path.length > 200 ? `${path.slice(0, 200)}…` : path;
 }

@@ -13,6 +13,8 @@ export interface ServiceAppOptions {
   /** Readiness beyond the database ping. */
   healthCheck?: () => Promise<void>;
   bodyLimit?: number;
+  /** Idle bound of a connection in milliseconds; see `DEFAULT_IDLE_TIMEOUT_MS`. */
+  idleTimeoutMs?: number;
 }
 
 /**
@@ -28,6 +30,7 @@ export function createServiceApp(ctx: ServiceContext, options: ServiceAppOptions
     metrics: ctx.metrics,
     tls: ctx.tls,
     bodyLimit: options.bodyLimit,
+    idleTimeoutMs: options.idleTimeoutMs,
     ...(options.auditMutations ? { audit: { log: ctx.auditLog, service: options.service } } : {}),
     healthCheck: async () => {
       await sql`select 1`.execute(ctx.database.kysely());

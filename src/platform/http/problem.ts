@@ -48,6 +48,17 @@ interface FastifyLikeError {
   validationContext?: string;
 }
 
+/**
+ * PostgreSQL's "data exception" class (SQLSTATE 22xxx: value out of range, invalid text
+ * representation, character not in repertoire, …). The edge guard refuses such input before it
+ * reaches the database; this is the net for whatever a contract still lets through, so that a
+ * value the database cannot hold is the client's 400, not the server's 500.
+ */
+function isDataException(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof Error && typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
+}
+
 function isFastifyLikeError(error: unknown): error is FastifyLikeError {
   return error instanceof Error && typeof (error as FastifyLikeError).statusCode === 'number';
 }
@@ -57,6 +68,8 @@ export function toProblem(
   error: unknown,
   instance?: string,
 ): { status: number; problem: Problem; headers: Record<string, string> } {
+  const wrapped = clientFaultInside(error);
+  if (wrapped !== undefined) return toProblem(wrapped, instance);
   const headers: Record<string, string> = {};
   let status: number;
   let code: string;
@@ -83,12 +96,42 @@ export function toProblem(
     code = error.validation ? 'INPUT_INVALID' : (error.code ?? 'BAD_REQUEST');
     detail = error.message;
     errors = error.validation;
+  } else if (isDataException(error)) {
+    status = 400;
+    code = 'INPUT_OUT_OF_RANGE';
+    // The database's own message names internals (types, columns); this one does not.
+    detail = 'a value of this request cannot be stored (out of range or not representable)';
   } else {
     status = 500;
     code = 'INTERNAL';
     detail = 'The server failed to handle this request. The failure was logged.';
   }
-  const problem: Problem = {
+  return { status, problem: problemOf(status, code, detail, instance, errors), headers };
+}
+
+/**
+ * A domain client error (4xx) that a library wrapped in a server error of its own, e.g. the
+ * console's proxy failing because the edge guard refused the body it was streaming on. The
+ * request was still the client's fault; answering 500 would blame the server.
+ */
+function clientFaultInside(error: unknown): StupsError | undefined {
+  if (error instanceof StupsError) return undefined;
+  let cause = error instanceof Error ? error.cause : undefined;
+  for (let depth = 0; depth < 5 && cause instanceof Error; depth += 1, cause = cause.cause) {
+    if (cause instanceof StupsError && statusOf(cause) < 500) return cause;
+  }
+  return undefined;
+}
+
+/** A problem body with `message` repeating `detail`. */
+export function problemOf(
+  status: number,
+  code: string,
+  detail: string,
+  instance?: string,
+  errors?: unknown,
+): Problem {
+  return {
     type: 'about:blank',
     title: titleOf(status),
     status,
@@ -98,7 +141,6 @@ export function toProblem(
     ...(instance ? { instance } : {}),
     ...(errors !== undefined ? { errors } : {}),
   };
-  return { status, problem, headers };
 }
 
 function quote(value: string): string {
