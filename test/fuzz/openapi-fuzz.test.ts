@@ -161,7 +161,8 @@ describe('malformed input over every route of every service', () => {
 
   it('answers no 5xx, and problem+json for every 4xx outside OAuth and OCI', async () => {
     const requests: FuzzRequest[] = [];
-    for (const [service, base] of Object.entries(platform.urls)) {
+    for (const service of platform.listening) {
+      const base = platform.urls[service];
       const document = (await (await fetch(`${base}/openapi.json`)).json()) as {
         paths?: Record<string, Record<string, Operation>>;
       };
