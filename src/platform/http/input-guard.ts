@@ -65,6 +65,11 @@ export function assertSafeInput(value: unknown, root: string): void {
       const problem = numberProblem(current);
       if (problem) throw new UnsafeInputError(`${describe(path, root)} ${problem}`);
     } else if (typeof current === 'object' && current !== null) {
+      // Only decoded data is walked: a body a plugin left as a stream or request object (the
+      // console's proxy passes the raw request through) is not input yet, and its object graph
+      // is cyclic.
+      const prototype: unknown = Object.getPrototypeOf(current);
+      if (!Array.isArray(current) && prototype !== Object.prototype && prototype !== null) continue;
       if (path.length >= MAX_JSON_DEPTH) {
         throw new UnsafeInputError(`${describe(path, root)} nests deeper than ${MAX_JSON_DEPTH} levels`);
       }

@@ -1,0 +1,22 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { assertSafeInput, UnsafeInputError } from './input-guard.js';
+
+describe('assertSafeInput', () => {
+  it('leaves bodies that are not decoded data alone (the console proxy passes the raw request on)', () => {
+    // Before: the walker followed the stream's cyclic object graph and refused it as "nests deeper
+    // than 64 levels", so every form the console proxied to the token service answered 400.
+    const stream = new PassThrough() as PassThrough & { self?: unknown };
+    stream.self = stream;
+    expect(() => assertSafeInput(stream, 'body')).not.toThrow();
+    expect(() => assertSafeInput({ wrapped: stream }, 'body')).not.toThrow();
+  });
+
+  it('still walks plain objects, arrays and null-prototype objects', () => {
+    const bare = Object.assign(Object.create(null) as Record<string, unknown>, { text: 'a\u0000b' });
+    expect(() => assertSafeInput([{ nested: bare }], 'body')).toThrow(UnsafeInputError);
+    let deep: unknown = 'end';
+    for (let i = 0; i < 70; i++) deep = { deep };
+    expect(() => assertSafeInput(deep, 'body')).toThrow(/nests deeper than 64 levels/);
+  });
+});
