@@ -209,7 +209,7 @@ describeEachDatabase('Pier One registry', [...KERNEL_MIGRATIONS, pieroneMigratio
       targetId: 'stups/raw:1.0',
       limit: 10,
     });
-    expect(failures.map((e) => e.outcome).sort()).toEqual(['failure', 'success', 'success']);
+    expect(failures.map((e) => e.outcome).sort()).toEqual(['refused', 'success', 'success']);
   });
 
   it('rejects pushing "latest" and resolves reading it to the newest tag', async () => {
@@ -261,14 +261,14 @@ describeEachDatabase('Pier One registry', [...KERNEL_MIGRATIONS, pieroneMigratio
     expect(await attempt(reg.tokens.bob)).toEqual({
       status: 403,
       code: 'DENIED',
-      message: 'user bob is not a member of team stups',
+      message: 'bob is not a member of team stups',
     });
     expect((await attempt(reg.tokens.serviceWrite)).status).toBe(202);
     expect(await attempt(reg.tokens.serviceNoScope)).toMatchObject({ status: 403, code: 'DENIED' });
     expect(await attempt(reg.tokens.serviceOtherTeam)).toEqual({
       status: 403,
       code: 'DENIED',
-      message: 'application foreign-app belongs to team other, not to stups',
+      message: 'service foreign-app belongs to team other, not to stups',
     });
     expect((await attempt(reg.tokens.serviceWriteAll)).status).toBe(202);
     // skopeo as a non-member fails on the first blob.
@@ -694,8 +694,8 @@ describeEachDatabase('Pier One registry', [...KERNEL_MIGRATIONS, pieroneMigratio
       limit: 10,
     });
     expect(events.map((e) => [e.actor, e.outcome, (e.details as { status: number }).status])).toEqual([
-      ['anonymous', 'failure', 401],
-      ['bob', 'failure', 403],
+      ['anonymous', 'refused', 401],
+      ['bob', 'refused', 403],
     ]);
     expect(events[1]?.request_id).toEqual(expect.any(String));
   });
@@ -707,6 +707,6 @@ describeEachDatabase('Pier One registry', [...KERNEL_MIGRATIONS, pieroneMigratio
     reg.teams.removeMember('crew', 'carol');
     const refused = await call(reg, 'POST', '/v2/crew/app/blobs/uploads/', { token: carol });
     expect(refused.status).toBe(403);
-    expect(refused.json.errors[0].message).toBe('user carol is not a member of team crew');
+    expect(refused.json.errors[0].message).toBe('carol is not a member of team crew');
   });
 });
