@@ -1,7 +1,7 @@
 import { type Audit, type AuditActor, markAudited } from '../platform/audit/create-audit.js';
 import type { Principal } from '../platform/auth/principal.js';
 import type { TeamPolicy, TeamPolicyOptions } from '../platform/authz/team-policy.js';
-import { NotAllowedError, NotFoundError, StupsError, statusOf } from '../platform/errors.js';
+import { NotAllowedError, NotFoundError, type StupsError, statusOf } from '../platform/errors.js';
 import type { TeamDirectory } from '../teams/contract.js';
 import type { PierOneEvent } from './events.js';
 import { OciError } from './oci-errors.js';
