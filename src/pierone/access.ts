@@ -1,9 +1,10 @@
-import type { ApplicationDirectory } from '../kio/contract.js';
+import { type Audit, type AuditActor, markAudited } from '../platform/audit/create-audit.js';
 import type { Principal } from '../platform/auth/principal.js';
-import { NotAllowedError, NotFoundError } from '../platform/errors.js';
+import type { TeamPolicy, TeamPolicyOptions } from '../platform/authz/team-policy.js';
+import { NotAllowedError, NotFoundError, type StupsError, statusOf } from '../platform/errors.js';
 import type { TeamDirectory } from '../teams/contract.js';
-import type { Actor, PierOneAudit } from './audit.js';
-import { PIERONE_EVENTS, type PierOneEventName } from './events.js';
+import type { PierOneEvent } from './events.js';
+import { OciError } from './oci-errors.js';
 
 /** Scopes that matter to Pier One. */
 export const SCOPES = {
@@ -12,101 +13,101 @@ export const SCOPES = {
   writeAllTrusted: 'application.write_all_trusted',
 } as const;
 
-/** What a refused write was aimed at, for its audit event. */
-export interface PushTarget {
-  action: PierOneEventName;
-  target: { type: string; id: string };
+/** Pier One's audit helper: `createAudit(ctx.auditLog, 'pierone', PIERONE_EVENTS)`. */
+export type PierOneAudit = Audit<PierOneEvent>;
+
+/** Who acts in a request: the verified caller and the request id every audit event carries. */
+export interface Actor {
+  principal: Principal;
+  requestId: string;
+}
+
+/** What a write was aimed at: its event, and the id of the thing (`team/artifact:tag`, …). */
+export interface WriteTarget {
+  event: PierOneEvent;
+  targetId: string;
 }
 
 /**
- * Who may push to a team's namespace: its members; services whose token has
- * `application.write` and whose application (token uid = application id) belongs to the team;
- * services with `application.write_all`.
+ * Who may push to a team's namespace, in the words of the one team policy: its members;
+ * services with `application.write` whose application belongs to the team; services with
+ * `application.write_all`. Platform administrators get no push rights of their own: an image in
+ * a team's namespace is the team's word that it built it.
+ */
+export const PUSH_RULE: TeamPolicyOptions = { admins: false, anyTeamScope: SCOPES.writeAll };
+
+/**
+ * The push check of every Pier One write, and the record of every write it refuses.
  *
- * Every decision asks the team directory and Kio afresh: a cached decision would let a member
- * removed from a team keep pushing until it expired, in every replica that had cached it. Both
- * questions are one primary-key lookup: measured at 0.6 ms on PostgreSQL over loopback and 1 ms on
- * PGlite (200 teams, a loaded two-core machine), small next to the request they guard, even for
- * chunked uploads that ask on every chunk.
- *
- * Refusals are audited here, in one place for every write route.
+ * Every decision asks the team directory and Kio afresh (the policy caches nothing): a cached
+ * decision would let a member removed from a team keep pushing until it expired, in every
+ * replica that had cached it. Both questions are one primary-key lookup, small next to the
+ * request they guard, even for chunked uploads that ask on every chunk.
  */
 export class PushAccess {
   constructor(
-    private readonly teams: TeamDirectory,
-    private readonly applications: ApplicationDirectory,
-    private readonly audit: PierOneAudit,
+    private readonly deps: {
+      policy: TeamPolicy;
+      teams: Pick<TeamDirectory, 'getTeam'>;
+      audit: PierOneAudit;
+    },
   ) {}
 
   /**
-   * Throws a 403 (or 404 for a team that does not exist) unless the actor may push to `team`;
-   * a refusal leaves an audit event (by default `pierone.repository.push` on `repository`).
+   * Throws a 403 (or a 404 for a team that does not exist) unless the actor may push to `team`;
+   * the refusal is audited under the attempted event first.
    */
-  async assertPush(actor: Actor, team: string, attempted: PushTarget | string): Promise<void> {
-    let refusal: NotAllowedError | NotFoundError | undefined;
+  async assertPush(actor: Actor, team: string, attempted: WriteTarget): Promise<void> {
     try {
-      const decision = await this.decide(actor.principal, team);
-      if (!decision.allowed) refusal = new NotAllowedError(decision.reason, { code: 'DENIED' });
-    } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
-      refusal = error;
-    }
-    if (!refusal) return;
-    const { action, target } =
-      typeof attempted === 'string'
-        ? { action: PIERONE_EVENTS.repositoryPush, target: { type: 'repository', id: attempted } }
-        : attempted;
-    await this.audit({
-      action,
-      actor: actor.principal,
-      target,
-      outcome: 'failure',
-      details: { reason: refusal.message, status: refusal instanceof NotFoundError ? 404 : 403 },
-      requestId: actor.requestId,
-    });
-    throw refusal;
-  }
-
-  /** Records a write refused before anyone was identified (no or an invalid token: 401). */
-  async refuseUnauthenticated(repository: string, requestId: string, reason: string): Promise<void> {
-    await this.audit({
-      action: PIERONE_EVENTS.repositoryPush,
-      actor: { uid: 'anonymous' },
-      target: { type: 'repository', id: repository },
-      outcome: 'failure',
-      details: { reason, status: 401 },
-      requestId,
-    });
-  }
-
-  /** Whether `principal` may push to `team`, and why; throws NotFoundError for an unknown team. */
-  async decide(principal: Principal, team: string): Promise<{ allowed: boolean; reason: string }> {
-    if (principal.realm === 'employees') {
-      if (await this.teams.isMember(team, principal.uid)) return { allowed: true, reason: 'member' };
-      return { allowed: false, reason: `user ${principal.uid} is not a member of team ${team}` };
-    }
-    if (principal.scopes.has(SCOPES.writeAll)) {
-      if (!(await this.teams.getTeam(team))) {
+      const grant = await this.deps.policy.assertMayActFor(actor.principal, team, PUSH_RULE);
+      // Members and applications imply the team exists; a scope valid for every team does not,
+      // and pushing into a team nobody owns would make images nobody answers for.
+      if (grant === 'any-team-scope' && !(await this.deps.teams.getTeam(team))) {
         throw new NotFoundError(`team ${team} does not exist`, { code: 'NAME_UNKNOWN' });
       }
-      return { allowed: true, reason: SCOPES.writeAll };
+    } catch (error) {
+      if (error instanceof NotAllowedError || error instanceof NotFoundError) {
+        throw await this.refused(actor, attempted, error);
+      }
+      throw error;
     }
-    if (!principal.scopes.has(SCOPES.write)) {
-      return {
-        allowed: false,
-        reason: `service ${principal.uid} needs the scope ${SCOPES.write} (own team) or ${SCOPES.writeAll} to push`,
-      };
-    }
-    const application = await this.applications.getApplication(principal.uid);
-    if (!application) {
-      return { allowed: false, reason: `service ${principal.uid} is not an application registered in Kio` };
-    }
-    if (application.team_id !== team) {
-      return {
-        allowed: false,
-        reason: `application ${principal.uid} belongs to team ${application.team_id}, not to ${team}`,
-      };
-    }
-    return { allowed: true, reason: SCOPES.write };
   }
+
+  /** Records a refused write and returns the error, marked so that no route records it again. */
+  refused<T extends StupsError | OciError>(
+    actor: Actor,
+    attempted: WriteTarget,
+    error: T,
+    details: Record<string, unknown> = {},
+  ): Promise<T> {
+    return recordRefusal(this.deps.audit, actor.principal, actor.requestId, attempted, error, details);
+  }
+}
+
+/** The actor of a write refused before anyone was identified (no or an invalid token). */
+export const ANONYMOUS: AuditActor = { uid: 'anonymous' };
+
+/**
+ * Records a refused write on its own (a refusal has no change to commit with, and stays a
+ * refusal even when the log cannot be written), with the status, code and message the caller
+ * gets, then marks `error` as audited for the kernel's refusal hook.
+ */
+export async function recordRefusal<T extends StupsError | OciError>(
+  audit: PierOneAudit,
+  actor: AuditActor,
+  requestId: string,
+  attempted: WriteTarget,
+  error: T,
+  details: Record<string, unknown> = {},
+): Promise<T> {
+  const status = error instanceof OciError ? error.status : statusOf(error);
+  await audit.standalone({
+    event: attempted.event,
+    actor,
+    targetId: attempted.targetId,
+    outcome: 'refused',
+    details: { status, code: error.code, message: error.message, ...details },
+    requestId,
+  });
+  return markAudited(error);
 }

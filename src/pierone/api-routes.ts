@@ -19,7 +19,7 @@ import {
   TagSchema,
   TagSearchResultSchema,
 } from './contract.js';
-import type { PushAccess } from './access.js';
+import { ANONYMOUS, type PierOneAudit, recordRefusal } from './access.js';
 import type { Manifests } from './manifests.js';
 import type { PierOneStore, TagRecord } from './store.js';
 
@@ -27,7 +27,7 @@ export interface ApiDeps {
   ctx: ServiceContext;
   store: PierOneStore;
   manifests: Manifests;
-  access: PushAccess;
+  audit: PierOneAudit;
   config: PierOneConfig;
 }
 
@@ -49,7 +49,7 @@ const secured = [{ bearer: [] }];
 
 /** The STUPS API that the `pierone` CLI, fullstop and deployment tooling read. */
 export function registerApiRoutes(app: HttpApp, deps: ApiDeps): void {
-  const { ctx, store, manifests, access, config } = deps;
+  const { ctx, store, manifests, audit, config } = deps;
 
   // Reading needs any valid token, like pulling; a team open to anonymous pulls needs none.
   const readGuard = async (request: FastifyRequest) => {
@@ -165,14 +165,19 @@ export function registerApiRoutes(app: HttpApp, deps: ApiDeps): void {
         try {
           request.principal = await authenticate(ctx.verifier, request);
         } catch (error) {
-          // A mark refused for want of credentials is a refused write too: audited.
-          const { team, artifact } = request.params as { team: string; artifact: string };
-          if (error instanceof NotAuthenticatedError) {
-            await access.refuseUnauthenticated(`${team}/${artifact}`, request.id, error.message);
-          }
-          throw error;
+          if (!(error instanceof NotAuthenticatedError)) throw error;
+          // A mark refused for want of credentials is a refused write too, named like the mark.
+          const { team, artifact, tag } = request.params as { team: string; artifact: string; tag: string };
+          throw await recordRefusal(
+            audit,
+            ANONYMOUS,
+            request.id,
+            { event: 'pierone.tag.production-ready', targetId: `${team}/${artifact}:${tag}` },
+            error,
+          );
         }
       },
+      config: audit.route('pierone.tag.production-ready'),
       schema: {
         tags: ['tags'],
         summary: 'Marks a tag production-ready for an incident/change id (push rights needed)',

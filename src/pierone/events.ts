@@ -1,16 +1,21 @@
 /**
- * Pier One's audit vocabulary, `<component>.<object>.<verb>`. Refusals use the verb of what was
- * attempted with outcome `failure` and a `reason`, so one query finds both what happened and
- * what was tried.
+ * Pier One's audit vocabulary, `<component>.<object>.<verb>`; the target type is the `<object>`.
+ * A refusal is recorded under the name of what was attempted, with outcome `refused`, so one
+ * query finds both what happened and what was tried.
  */
-export const PIERONE_EVENTS = {
+export const PIERONE_EVENTS = [
   /** A write to a team's namespace was attempted (refusals only: successes have their own events). */
-  repositoryPush: 'pierone.repository.push',
-  blobUpload: 'pierone.blob.upload',
-  blobMount: 'pierone.blob.mount',
-  manifestPush: 'pierone.manifest.push',
-  tagCreate: 'pierone.tag.create',
-  tagProductionReady: 'pierone.tag.production-ready',
-} as const;
+  'pierone.repository.push',
+  /** A blob was linked into a repository by an upload (target `team/artifact@digest`). */
+  'pierone.blob.upload',
+  /** A blob was linked into a repository from another one without moving content. */
+  'pierone.blob.mount',
+  /** A manifest was pushed by digest (target `team/artifact@digest`). */
+  'pierone.manifest.push',
+  /** A tag was pushed (target `team/artifact:tag`); `details.outcome` says created, unchanged or replaced. */
+  'pierone.tag.create',
+  /** A tag was marked production-ready for an incident/change id. */
+  'pierone.tag.production-ready',
+] as const;
 
-export type PierOneEventName = (typeof PIERONE_EVENTS)[keyof typeof PIERONE_EVENTS];
+export type PierOneEvent = (typeof PIERONE_EVENTS)[number];

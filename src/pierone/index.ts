@@ -1,5 +1,4 @@
-export { PushAccess, SCOPES } from './access.js';
-export type { Actor, PierOneAudit } from './audit.js';
+export { type Actor, type PierOneAudit, PUSH_RULE, PushAccess, SCOPES } from './access.js';
 export {
   DEFAULT_PIERONE_CONFIG,
   type PierOneConfig,
@@ -7,7 +6,7 @@ export {
   parsePierOneConfig,
 } from './config.js';
 export * from './contract.js';
-export { PIERONE_EVENTS } from './events.js';
+export { PIERONE_EVENTS, type PierOneEvent } from './events.js';
 export { Manifests } from './manifests.js';
 export { pieroneMigrations } from './migrations.js';
 export {

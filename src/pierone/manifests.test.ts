@@ -2,12 +2,14 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ConflictError, NotAllowedError, NotFoundError } from '../platform/errors.js';
 import { describeEachDatabase } from '../platform/test-support/databases.js';
-import type { Actor } from './audit.js';
+import type { Actor } from './access.js';
 import {
   actorOf,
+  breakAuditFor,
   createTestDomain,
   DOMAIN_MIGRATIONS,
   type TestDomain,
+  UNAUDITABLE,
 } from './test-support/domain-harness.js';
 import { sha256 } from './test-support/http.js';
 
@@ -21,13 +23,14 @@ describeEachDatabase('Pier One manifests (no HTTP)', DOMAIN_MIGRATIONS, (getData
     domain = await createTestDomain(getDatabase());
     await domain.teams.putTeam('stups', { name: 'stups', members: ['alice', 'carol'] });
     await domain.teams.putTeam('other', { name: 'other', members: ['bob'] });
+    await breakAuditFor(getDatabase());
   });
   afterAll(() => domain?.close());
 
   /** An image manifest over a config blob that says `note`, uploaded first. */
-  async function image(actor: Actor, note: string): Promise<string> {
+  async function image(actor: Actor, note: string, to = repo): Promise<string> {
     const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', note }));
-    await domain.uploads.putWhole(actor, repo, Readable.from([config]), { digest: sha256(config) });
+    await domain.uploads.putWhole(actor, to, Readable.from([config]), { digest: sha256(config) });
     return JSON.stringify({
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
@@ -40,9 +43,9 @@ describeEachDatabase('Pier One manifests (no HTTP)', DOMAIN_MIGRATIONS, (getData
     });
   }
 
-  const push = (actor: Actor, reference: string, manifest: string) =>
+  const push = (actor: Actor, reference: string, manifest: string, to = repo) =>
     domain.manifests.push(actor, {
-      repo,
+      repo: to,
       reference,
       contentType: 'application/vnd.oci.image.manifest.v1+json',
       body: Readable.from([Buffer.from(manifest)]),
@@ -79,23 +82,27 @@ describeEachDatabase('Pier One manifests (no HTTP)', DOMAIN_MIGRATIONS, (getData
     expect(refused).toBeInstanceOf(ConflictError);
     expect(refused).toMatchObject({ code: 'TAG_INVALID', details: { tag: '1.0', pushed: sha256(other) } });
     const [event] = await domain.events('stups/app:1.0');
-    expect(event).toMatchObject({ action: 'pierone.tag.create', actor: 'alice', outcome: 'failure' });
-    expect(event?.details).toMatchObject({ reason: 'immutable tag', pushed: sha256(other) });
+    expect(event).toMatchObject({ action: 'pierone.tag.create', actor: 'alice', outcome: 'refused' });
+    expect(event?.details).toMatchObject({ status: 409, code: 'TAG_INVALID', pushed: sha256(other) });
   });
 
   it('refuses a push to a foreign team with 403 and audits it', async () => {
     const refused = await push(bob, '3.0', '{}').catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(NotAllowedError);
-    expect((refused as Error).message).toBe('user bob is not a member of team stups');
+    expect((refused as Error).message).toBe('bob is not a member of team stups');
     const [event] = await domain.events('stups/app:3.0');
     expect(event).toMatchObject({
       action: 'pierone.tag.create',
       actor: 'bob',
       actor_realm: 'employees',
-      outcome: 'failure',
+      outcome: 'refused',
       request_id: bob.requestId,
     });
-    expect(event?.details).toEqual({ reason: 'user bob is not a member of team stups', status: 403 });
+    expect(event?.details).toEqual({
+      status: 403,
+      code: 'NOT_TEAM_MEMBER',
+      message: 'bob is not a member of team stups',
+    });
   });
 
   it('takes a membership change into account on the very next push', async () => {
@@ -117,9 +124,87 @@ describeEachDatabase('Pier One manifests (no HTTP)', DOMAIN_MIGRATIONS, (getData
       .catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(NotAllowedError);
     const [event] = await domain.events('stups/app:2.0');
-    expect(event).toMatchObject({ action: 'pierone.tag.production-ready', actor: 'bob', outcome: 'failure' });
+    expect(event).toMatchObject({ action: 'pierone.tag.production-ready', actor: 'bob', outcome: 'refused' });
     await expect(domain.manifests.markProductionReady(alice, repo, '9.9', 'CHG-3')).rejects.toBeInstanceOf(
       NotFoundError,
     );
+  });
+
+  it('keeps no tag and no manifest of a push whose audit event cannot be written', async () => {
+    const manifest = await image(alice, 'unauditable');
+    await expect(push(alice, UNAUDITABLE, manifest)).rejects.toThrow(/cannot be written/);
+    expect(await domain.store.tagDigest('stups', 'app', UNAUDITABLE)).toBeUndefined();
+    expect((await domain.manifests.tagNames(repo, undefined, undefined)).names).not.toContain(UNAUDITABLE);
+    expect(await domain.store.getManifest('stups/app', sha256(manifest))).toBeUndefined();
+    expect(await domain.events(`stups/app:${UNAUDITABLE}`)).toEqual([]);
+    // The same manifest under an auditable tag is stored, with its event.
+    await push(alice, '5.0', manifest);
+    expect(await domain.store.tagDigest('stups', 'app', '5.0')).toBe(sha256(manifest));
+  });
+
+  it('keeps no blob link whose audit event cannot be written', async () => {
+    const target = { team: 'stups', artifact: UNAUDITABLE };
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux' }));
+    await expect(
+      domain.uploads.putWhole(alice, target, Readable.from([config]), { digest: sha256(config) }),
+    ).rejects.toThrow(/cannot be written/);
+    expect(await domain.store.linkedBlobSize(`stups/${UNAUDITABLE}`, sha256(config))).toBeUndefined();
+  });
+
+  it('commits a production-ready mark together with its event, or neither', async () => {
+    const marked = await domain.manifests.markProductionReady(alice, repo, '2.0', 'CHG-4');
+    expect(marked.incidentId).toBe('CHG-4');
+    const [event] = await domain.events('stups/app:2.0');
+    expect(event).toMatchObject({
+      action: 'pierone.tag.production-ready',
+      actor: 'alice',
+      outcome: 'success',
+      request_id: alice.requestId,
+      details: { incident_id: 'CHG-4' },
+    });
+
+    // The event of this mark cannot be written (its incident id is in its details).
+    await expect(
+      domain.manifests.markProductionReady(alice, repo, '5.0', `CHG-${UNAUDITABLE}`),
+    ).rejects.toThrow(/cannot be written/);
+    expect((await domain.store.tag('stups', 'app', '5.0'))?.incidentId).toBeNull();
+    expect(await domain.events('stups/app:5.0')).toMatchObject([{ action: 'pierone.tag.create' }]);
+  });
+
+  it('gives platform administrators no push rights of their own', async () => {
+    const refused = await push(actorOf('admin'), '1.0', '{}', { team: 'stups', artifact: 'admin' }).catch(
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(NotAllowedError);
+    const [event] = await domain.events('stups/admin:1.0');
+    expect(event).toMatchObject({ actor: 'admin', outcome: 'refused' });
+  });
+
+  it('lets write_all services push to every existing team, and answers 404 for an unknown one', async () => {
+    const ci = actorOf('ci', { realm: 'services', scopes: ['application.write_all'] });
+    const manifest = await image(ci, 'ci');
+    expect((await push(ci, '6.0', manifest)).digest).toBe(sha256(manifest));
+    const unknown = await domain.uploads
+      .start(ci, { team: 'nosuchteam', artifact: 'app' })
+      .catch((error: unknown) => error);
+    expect(unknown).toBeInstanceOf(NotFoundError);
+    expect(unknown).toMatchObject({ code: 'NAME_UNKNOWN' });
+    const [event] = await domain.events('nosuchteam/app');
+    expect(event).toMatchObject({ actor: 'ci', actor_realm: 'services', outcome: 'refused' });
+    expect(event?.details).toMatchObject({ status: 404, code: 'NAME_UNKNOWN' });
+  });
+
+  it('lets a service push for the team of its own application only', async () => {
+    const own = actorOf('kio-app', { realm: 'services', scopes: ['application.write'] });
+    expect(await domain.uploads.start(own, repo)).toEqual(expect.any(String));
+    const foreign = await domain.uploads
+      .start(own, { team: 'other', artifact: 'app' })
+      .catch((error: unknown) => error);
+    expect(foreign).toBeInstanceOf(NotAllowedError);
+    expect((foreign as Error).message).toBe('service kio-app belongs to team stups, not to other');
+    const unscoped = await domain.uploads
+      .start(actorOf('kio-app', { realm: 'services' }), repo)
+      .catch((error: unknown) => error);
+    expect(unscoped).toMatchObject({ code: 'INSUFFICIENT_SCOPE' });
   });
 });

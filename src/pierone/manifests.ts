@@ -1,10 +1,8 @@
 import type { Readable } from 'node:stream';
 import { ConflictError, InputError, NotAllowedError, NotFoundError } from '../platform/errors.js';
-import { type PushAccess, SCOPES } from './access.js';
-import type { Actor, PierOneAudit } from './audit.js';
+import { type Actor, type PierOneAudit, type PushAccess, SCOPES, type WriteTarget } from './access.js';
 import type { PierOneConfig } from './config.js';
 import { digestOfBytes } from './digest.js';
-import { PIERONE_EVENTS } from './events.js';
 import { parseManifest } from './manifest.js';
 import { OciError } from './oci-errors.js';
 import { isSnapshotTag, isTag, LATEST_TAG, type RepositoryName, repositoryOf } from './reference.js';
@@ -96,23 +94,13 @@ export class Manifests {
     const { repo, reference } = push;
     const repository = repositoryOf(repo);
     const byDigest = reference.includes(':');
-    const target = byDigest
-      ? { type: 'manifest', id: `${repository}@${reference}` }
-      : { type: 'tag', id: `${repository}:${reference}` };
-    const action = byDigest ? PIERONE_EVENTS.manifestPush : PIERONE_EVENTS.tagCreate;
-    const refuse = async (error: Error & { code: string }, details: Record<string, unknown> = {}) => {
-      await this.#audit({
-        action,
-        actor: actor.principal,
-        target,
-        outcome: 'failure',
-        details: { reason: error.message, code: error.code, ...details },
-        requestId: actor.requestId,
-      });
-      return error;
-    };
+    const attempted: WriteTarget = byDigest
+      ? { event: 'pierone.manifest.push', targetId: `${repository}@${reference}` }
+      : { event: 'pierone.tag.create', targetId: `${repository}:${reference}` };
+    const refuse = (error: ConflictError | NotAllowedError, details?: Record<string, unknown>) =>
+      this.#access.refused(actor, attempted, error, details);
 
-    await this.#access.assertPush(actor, repo.team, { action, target });
+    await this.#access.assertPush(actor, repo.team, attempted);
     if (!byDigest && !isTag(reference)) {
       throw new InputError(`"${reference}" is not a valid tag`, { code: 'TAG_INVALID' });
     }
@@ -148,7 +136,7 @@ export class Manifests {
           `tag ${reference} of ${repository} already points to ${existing}; tags are immutable, push a new tag`,
           { code: 'TAG_INVALID', details: { tag: reference, existing, pushed: digest } },
         ),
-        { reason: 'immutable tag', existing, pushed: digest },
+        { existing, pushed: digest },
       );
     };
     const mutable = !byDigest && this.#config.snapshotTagsMutable && isSnapshotTag(reference);
@@ -194,22 +182,23 @@ export class Manifests {
         createdBy: actor.principal.uid,
       },
       byDigest ? undefined : { team: repo.team, artifact: repo.artifact, name: reference, mutable },
+      // The push and its event commit together, or the push fails.
+      (trx, written) =>
+        this.#audit(trx, {
+          event: attempted.event,
+          actor: actor.principal,
+          targetId: attempted.targetId,
+          details: {
+            digest,
+            mediaType: parsed.mediaType,
+            scm_source_present: scmSource !== undefined,
+            ...(written ? { outcome: written.kind } : {}),
+            ...(written?.kind === 'replaced' ? { previous: written.previous } : {}),
+          },
+          requestId: actor.requestId,
+        }),
     );
     if (outcome?.kind === 'conflict') await conflict(outcome.existing);
-    await this.#audit({
-      action,
-      actor: actor.principal,
-      target,
-      outcome: 'success',
-      details: {
-        digest,
-        mediaType: parsed.mediaType,
-        scm_source_present: scmSource !== undefined,
-        ...(outcome ? { outcome: outcome.kind } : {}),
-        ...(outcome?.kind === 'replaced' ? { previous: outcome.previous } : {}),
-      },
-      requestId: actor.requestId,
-    });
     return { digest, repository, subject: parsed.subject };
   }
 
@@ -245,26 +234,28 @@ export class Manifests {
     name: string,
     incidentId: string,
   ): Promise<TagRecord> {
-    const action = PIERONE_EVENTS.tagProductionReady;
-    const target = { type: 'tag', id: `${repositoryOf(repo)}:${name}` };
-    await this.#access.assertPush(actor, repo.team, { action, target });
+    const attempted: WriteTarget = {
+      event: 'pierone.tag.production-ready',
+      targetId: `${repositoryOf(repo)}:${name}`,
+    };
+    await this.#access.assertPush(actor, repo.team, attempted);
     const marked = await this.#store.markProductionReady(
       repo.team,
       repo.artifact,
       name,
-      incidentId,
-      actor.principal.uid,
+      { incidentId, by: actor.principal.uid },
+      // The mark and its event commit together, or the mark fails.
+      (trx) =>
+        this.#audit(trx, {
+          event: attempted.event,
+          actor: actor.principal,
+          targetId: attempted.targetId,
+          details: { incident_id: incidentId },
+          requestId: actor.requestId,
+        }),
     );
     const tag = marked ? await this.#store.tag(repo.team, repo.artifact, name) : undefined;
-    if (!tag) throw new NotFoundError(`tag ${repositoryOf(repo)}:${name} does not exist`);
-    await this.#audit({
-      action,
-      actor: actor.principal,
-      target,
-      outcome: 'success',
-      details: { incident_id: incidentId },
-      requestId: actor.requestId,
-    });
+    if (!tag) throw new NotFoundError(`tag ${attempted.targetId} does not exist`);
     return tag;
   }
 }

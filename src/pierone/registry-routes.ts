@@ -5,8 +5,7 @@ import type { Principal } from '../platform/auth/principal.js';
 import { type BlobStore, type ByteRange, isSha256Digest } from '../platform/blob-store/blob-store.js';
 import { NotAuthenticatedError } from '../platform/errors.js';
 import type { ServiceContext } from '../platform/service-context.js';
-import type { PushAccess } from './access.js';
-import type { Actor } from './audit.js';
+import { ANONYMOUS, type Actor, type PierOneAudit, recordRefusal } from './access.js';
 import { allowsAnonymousPull, type PierOneConfig } from './config.js';
 import { MEDIA_TYPES } from './manifest.js';
 import type { Manifests } from './manifests.js';
@@ -19,7 +18,7 @@ export interface RegistryDeps {
   ctx: ServiceContext;
   store: PierOneStore;
   blobs: BlobStore;
-  access: PushAccess;
+  audit: PierOneAudit;
   manifests: Manifests;
   uploads: BlobUploads;
   config: PierOneConfig;
@@ -46,7 +45,7 @@ const UNSUPPORTED_DELETE =
  * `toOciError` maps what they throw.
  */
 export function registryPlugin(deps: RegistryDeps) {
-  const { ctx, store, blobs, access, manifests, uploads, config } = deps;
+  const { ctx, store, blobs, audit, manifests, uploads, config } = deps;
 
   const realm = () => config.tokenRealm ?? `${ctx.urls.pierone}/v2/token`;
   const challenge = (repo?: RepositoryName, action?: Action) => {
@@ -68,11 +67,14 @@ export function registryPlugin(deps: RegistryDeps) {
     action: Action,
     message: string,
   ): Promise<never> {
-    if (action === 'push' && repo)
-      await access.refuseUnauthenticated(repositoryOf(repo), request.id, message);
-    throw new OciError(401, 'UNAUTHORIZED', message, undefined, {
+    const error = new OciError(401, 'UNAUTHORIZED', message, undefined, {
       'www-authenticate': challenge(repo, action),
     });
+    if (action === 'push' && repo) {
+      const attempted = { event: 'pierone.repository.push', targetId: repositoryOf(repo) } as const;
+      throw await recordRefusal(audit, ANONYMOUS, request.id, attempted, error);
+    }
+    throw error;
   }
 
   /** The caller of a pull; undefined only for allowed anonymous pulls. */
@@ -102,7 +104,11 @@ export function registryPlugin(deps: RegistryDeps) {
       if (error instanceof NotAuthenticatedError) return unauthorized(request, repo, action, error.message);
       throw error;
     }
-    if (principal) return principal;
+    if (principal) {
+      // For the kernel's refusal hook, should a refusal reach it unrecorded.
+      request.principal = principal;
+      return principal;
+    }
     if (action === 'pull' && allowsAnonymousPull(config, repo?.team)) return undefined;
     return unauthorized(
       request,
@@ -200,6 +206,8 @@ export function registryPlugin(deps: RegistryDeps) {
     });
 
     const hide = { schema: { hide: true } };
+    /** Write routes: a refusal nobody recorded is recorded by the kernel's hook under this name. */
+    const write = { ...hide, config: audit.route('pierone.repository.push') };
 
     // --- base and token -----------------------------------------------------------------------
 
@@ -333,7 +341,7 @@ export function registryPlugin(deps: RegistryDeps) {
 
     app.post<{ Params: RepoParams; Querystring: { digest?: string; mount?: string; from?: string } }>(
       '/:team/:artifact/blobs/uploads/',
-      hide,
+      write,
       async (request, reply) => {
         const repo = repoOf(request.params);
         const actor = await pusher(request, repo);
@@ -369,7 +377,7 @@ export function registryPlugin(deps: RegistryDeps) {
 
     app.patch<{ Params: RepoParams & { id: string } }>(
       '/:team/:artifact/blobs/uploads/:id',
-      hide,
+      write,
       async (request, reply) => {
         const repo = repoOf(request.params);
         const actor = await pusher(request, repo);
@@ -382,7 +390,7 @@ export function registryPlugin(deps: RegistryDeps) {
 
     app.put<{ Params: RepoParams & { id: string }; Querystring: { digest?: string } }>(
       '/:team/:artifact/blobs/uploads/:id',
-      hide,
+      write,
       async (request, reply) => {
         const repo = repoOf(request.params);
         const actor = await pusher(request, repo);
@@ -396,7 +404,7 @@ export function registryPlugin(deps: RegistryDeps) {
 
     app.delete<{ Params: RepoParams & { id: string } }>(
       '/:team/:artifact/blobs/uploads/:id',
-      hide,
+      write,
       async (request, reply) => {
         const repo = repoOf(request.params);
         const actor = await pusher(request, repo);
@@ -440,7 +448,7 @@ export function registryPlugin(deps: RegistryDeps) {
 
     app.put<{ Params: RepoParams & { reference: string } }>(
       '/:team/:artifact/manifests/:reference',
-      hide,
+      write,
       async (request, reply) => {
         const repo = repoOf(request.params);
         const actor = await pusher(request, repo);

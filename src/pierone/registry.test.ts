@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDatabase } from '../platform/test-support/databases.js';
 import { KERNEL_MIGRATIONS } from '../platform/test-support/service-context.js';
 import { pieroneMigrations } from './migrations.js';
+import { breakAuditFor, UNAUDITABLE } from './test-support/domain-harness.js';
 import { call, pushBlob, putManifest, rawImage, sha256 } from './test-support/http.js';
 import {
   copyArgs,
@@ -209,7 +210,7 @@ describeEachDatabase('Pier One registry', [...KERNEL_MIGRATIONS, pieroneMigratio
       targetId: 'stups/raw:1.0',
       limit: 10,
     });
-    expect(failures.map((e) => e.outcome).sort()).toEqual(['failure', 'success', 'success']);
+    expect(failures.map((e) => e.outcome).sort()).toEqual(['refused', 'success', 'success']);
   });
 
   it('rejects pushing "latest" and resolves reading it to the newest tag', async () => {
@@ -261,14 +262,14 @@ describeEachDatabase('Pier One registry', [...KERNEL_MIGRATIONS, pieroneMigratio
     expect(await attempt(reg.tokens.bob)).toEqual({
       status: 403,
       code: 'DENIED',
-      message: 'user bob is not a member of team stups',
+      message: 'bob is not a member of team stups',
     });
     expect((await attempt(reg.tokens.serviceWrite)).status).toBe(202);
     expect(await attempt(reg.tokens.serviceNoScope)).toMatchObject({ status: 403, code: 'DENIED' });
     expect(await attempt(reg.tokens.serviceOtherTeam)).toEqual({
       status: 403,
       code: 'DENIED',
-      message: 'application foreign-app belongs to team other, not to stups',
+      message: 'service foreign-app belongs to team other, not to stups',
     });
     expect((await attempt(reg.tokens.serviceWriteAll)).status).toBe(202);
     // skopeo as a non-member fails on the first blob.
@@ -694,8 +695,8 @@ describeEachDatabase('Pier One registry', [...KERNEL_MIGRATIONS, pieroneMigratio
       limit: 10,
     });
     expect(events.map((e) => [e.actor, e.outcome, (e.details as { status: number }).status])).toEqual([
-      ['anonymous', 'failure', 401],
-      ['bob', 'failure', 403],
+      ['anonymous', 'refused', 401],
+      ['bob', 'refused', 403],
     ]);
     expect(events[1]?.request_id).toEqual(expect.any(String));
   });
@@ -707,6 +708,77 @@ describeEachDatabase('Pier One registry', [...KERNEL_MIGRATIONS, pieroneMigratio
     reg.teams.removeMember('crew', 'carol');
     const refused = await call(reg, 'POST', '/v2/crew/app/blobs/uploads/', { token: carol });
     expect(refused.status).toBe(403);
-    expect(refused.json.errors[0].message).toBe('user carol is not a member of team crew');
+    expect(refused.json.errors[0].message).toBe('carol is not a member of team crew');
+  });
+
+  it('records every refused write once, under the name of what was attempted', async () => {
+    const json = { 'content-type': 'application/json' };
+    const body = JSON.stringify({ incident_id: 'INC-2' });
+    const mark = '/teams/stups/artifacts/raw/tags/2.0/production-ready';
+    const anonymousMark = await call(reg, 'POST', mark, {
+      body,
+      headers: { ...json, 'x-request-id': 'mark-anonymous' },
+    });
+    expect(anonymousMark.status).toBe(401);
+    const foreignMark = await call(reg, 'POST', mark, {
+      token: reg.tokens.bob,
+      body,
+      headers: { ...json, 'x-request-id': 'mark-bob' },
+    });
+    expect(foreignMark.status).toBe(403);
+    const image = await rawImage(reg, reg.tokens.alice, 'stups/raw', { annotations: { n: 'refusals' } });
+    const conflict = await putManifest(reg, reg.tokens.alice, 'stups/raw', '1.0', image.manifest, {
+      'x-request-id': 'push-conflict',
+    });
+    expect(conflict.status).toBe(409);
+    const anonymousPush = await call(reg, 'PUT', '/v2/stups/raw/manifests/9.0', {
+      body: image.manifest,
+      headers: {
+        'content-type': 'application/vnd.oci.image.manifest.v1+json',
+        'x-request-id': 'push-anonymous',
+      },
+    });
+    expect(anonymousPush.status).toBe(401);
+
+    const events = await reg.ctx.auditLog.query({ service: 'pierone', limit: 1000 });
+    const of = (requestId: string) =>
+      events
+        .filter((e) => e.request_id === requestId)
+        .map((e) => [e.action, e.target_id, e.actor, e.outcome, (e.details as { status?: number }).status]);
+    expect(of('mark-anonymous')).toEqual([
+      ['pierone.tag.production-ready', 'stups/raw:2.0', 'anonymous', 'refused', 401],
+    ]);
+    expect(of('mark-bob')).toEqual([
+      ['pierone.tag.production-ready', 'stups/raw:2.0', 'bob', 'refused', 403],
+    ]);
+    expect(of('push-conflict')).toEqual([['pierone.tag.create', 'stups/raw:1.0', 'alice', 'refused', 409]]);
+    expect(of('push-anonymous')).toEqual([
+      ['pierone.repository.push', 'stups/raw', 'anonymous', 'refused', 401],
+    ]);
+  });
+
+  it('keeps no tag and no mark whose audit event cannot be written', async () => {
+    await breakAuditFor(getDatabase());
+    const image = await rawImage(reg, reg.tokens.alice, 'stups/audited', { annotations: { n: 'x' } });
+    const failed = await putManifest(reg, reg.tokens.alice, 'stups/audited', UNAUDITABLE, image.manifest);
+    expect(failed.status).toBe(500);
+    expect(failed.json.errors[0].code).toBe('UNKNOWN');
+    const bob = { token: reg.tokens.bob };
+    expect((await call(reg, 'HEAD', `/v2/stups/audited/manifests/${UNAUDITABLE}`, bob)).status).toBe(404);
+    expect((await call(reg, 'HEAD', `/v2/stups/audited/manifests/${image.digest}`, bob)).status).toBe(404);
+
+    expect((await putManifest(reg, reg.tokens.alice, 'stups/audited', '1.0', image.manifest)).status).toBe(
+      201,
+    );
+    const mark = await call(reg, 'POST', '/teams/stups/artifacts/audited/tags/1.0/production-ready', {
+      token: reg.tokens.alice,
+      body: JSON.stringify({ incident_id: `INC-${UNAUDITABLE}` }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(mark.status).toBe(500);
+    const tag = await call(reg, 'GET', '/teams/stups/artifacts/audited/tags/1.0', bob);
+    expect(tag.json).not.toHaveProperty('incident_id');
+    const list = await call(reg, 'GET', '/v2/stups/audited/tags/list', bob);
+    expect(list.json).toEqual({ name: 'stups/audited', tags: ['1.0'] });
   });
 });

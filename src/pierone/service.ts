@@ -1,4 +1,7 @@
 import type { ApplicationDirectory } from '../kio/contract.js';
+import { createAudit } from '../platform/audit/create-audit.js';
+import { auditRefusals } from '../platform/audit/refusal-audit.js';
+import { TeamPolicy } from '../platform/authz/team-policy.js';
 import type { BlobStore } from '../platform/blob-store/blob-store.js';
 import type { HttpApp } from '../platform/http/create-http-app.js';
 import { createServiceApp } from '../platform/http/create-service-app.js';
@@ -6,8 +9,8 @@ import type { ServiceContext } from '../platform/service-context.js';
 import type { TeamDirectory } from '../teams/contract.js';
 import { PushAccess } from './access.js';
 import { registerApiRoutes } from './api-routes.js';
-import { pierOneAudit } from './audit.js';
 import type { PierOneConfig } from './config.js';
+import { PIERONE_EVENTS } from './events.js';
 import { Manifests } from './manifests.js';
 import { isSnapshotTag } from './reference.js';
 import { registryPlugin } from './registry-routes.js';
@@ -50,8 +53,13 @@ export function createPierOneService(ctx: ServiceContext, deps: PierOneDeps): Pi
     tagListTtlMs: config.tagListCacheMs,
     isMutableTag: (name) => config.snapshotTagsMutable && isSnapshotTag(name),
   });
-  const audit = pierOneAudit(ctx.auditLog);
-  const access = new PushAccess(deps.teams, deps.applications, audit);
+  const audit = createAudit(ctx.auditLog, 'pierone', PIERONE_EVENTS);
+  const policy = new TeamPolicy({
+    teams: deps.teams,
+    applications: deps.applications,
+    adminPolicy: ctx.adminPolicy,
+  });
+  const access = new PushAccess({ policy, teams: deps.teams, audit });
   const scanner = new ScmSourceScanner(blobs, store, logger, config.maxScmSourceBytes);
   const manifests = new Manifests({ store, access, scanner, audit, config });
   const uploads = new BlobUploads({ store, blobs, access, audit });
@@ -75,8 +83,10 @@ export function createPierOneService(ctx: ServiceContext, deps: PierOneDeps): Pi
           }
         },
       });
-      registerApiRoutes(app, { ctx, store, manifests, access, config });
-      await app.register(registryPlugin({ ctx, store, blobs, access, manifests, uploads, config }), {
+      // Refusals the domain and the routes did not record themselves (they mark theirs).
+      auditRefusals(app, audit);
+      registerApiRoutes(app, { ctx, store, manifests, audit, config });
+      await app.register(registryPlugin({ ctx, store, blobs, audit, manifests, uploads, config }), {
         prefix: '/v2',
       });
       return app;

@@ -1,4 +1,5 @@
-import { type Generated, type Kysely, sql } from 'kysely';
+import { type Generated, type Kysely, sql, type Transaction } from 'kysely';
+import type { InTransaction } from '../platform/audit/create-audit.js';
 import type { Database } from '../platform/db/database.js';
 
 interface BlobLinksTable {
@@ -98,6 +99,9 @@ export type TagWriteOutcome =
   | { kind: 'replaced'; previous: string }
   | { kind: 'conflict'; existing: string };
 
+/** A tag write that happened: what a push's audit event records. */
+export type TagWritten = Exclude<TagWriteOutcome, { kind: 'conflict' }>;
+
 /** Outcome of reading a layer for `scm-source.json`. */
 export type LayerScmOutcome =
   { kind: 'found'; scmSource: Record<string, unknown> } | { kind: 'absent' } | { kind: 'deleted' };
@@ -187,12 +191,25 @@ export class PierOneStore {
 
   // --- blobs ---------------------------------------------------------------------------------
 
-  async linkBlob(repository: string, digest: string, size: number, createdBy: string): Promise<void> {
-    await this.#db
-      .insertInto('pierone_blob_links')
-      .values({ repository, digest, size, created_by: createdBy })
-      .onConflict((oc) => oc.columns(['repository', 'digest']).doNothing())
-      .execute();
+  /**
+   * Links a blob into `repository` and runs `inTransaction` (its audit event) in the same
+   * transaction: a link whose event cannot be written is not kept.
+   */
+  async linkBlob(
+    repository: string,
+    digest: string,
+    size: number,
+    createdBy: string,
+    inTransaction: InTransaction<void>,
+  ): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('pierone_blob_links')
+        .values({ repository, digest, size, created_by: createdBy })
+        .onConflict((oc) => oc.columns(['repository', 'digest']).doNothing())
+        .execute();
+      await inTransaction(trx, undefined);
+    });
   }
 
   /** The blob's size if `repository` may serve it. */
@@ -292,14 +309,17 @@ export class PierOneStore {
   }
 
   /**
-   * Stores a manifest and, when `tag` is given, points the tag at it, in one transaction: if the
-   * tag cannot be written, the manifest is not kept either (unless it was there before).
+   * Stores a manifest and, when `tag` is given, points the tag at it, in one transaction with
+   * `inTransaction` (the push's audit event): if the tag or the event cannot be written, nothing
+   * is kept (a manifest that was there before stays). A conflict with an immutable tag runs no
+   * `inTransaction` and writes nothing.
    */
   async putManifest(
     manifest: NewManifest,
     tag: { team: string; artifact: string; name: string; mutable: boolean } | undefined,
+    inTransaction: InTransaction<TagWritten | undefined>,
   ): Promise<TagWriteOutcome | undefined> {
-    const outcome = await this.#writeManifest(manifest, tag);
+    const outcome = await this.#writeManifest(manifest, tag, inTransaction);
     // This process's list must show the push at once; other replicas' lists expire with their TTL.
     if (tag) {
       this.#tagWrites++;
@@ -311,65 +331,76 @@ export class PierOneStore {
   #writeManifest(
     manifest: NewManifest,
     tag: { team: string; artifact: string; name: string; mutable: boolean } | undefined,
+    inTransaction: InTransaction<TagWritten | undefined>,
   ): Promise<TagWriteOutcome | undefined> {
     return this.#db
       .transaction()
       .execute(async (trx) => {
-        await trx
-          .insertInto('pierone_manifests')
-          .values({
-            repository: manifest.repository,
-            digest: manifest.digest,
-            media_type: manifest.mediaType,
-            content: manifest.content,
-            subject: manifest.subject ?? null,
-            artifact_type: manifest.artifactType ?? null,
-            annotations: manifest.annotations ? JSON.stringify(manifest.annotations) : null,
-            scm_source: manifest.scmSource ? JSON.stringify(manifest.scmSource) : null,
-            created_by: manifest.createdBy,
-          })
-          .onConflict((oc) => oc.columns(['repository', 'digest']).doNothing())
-          .execute();
-        if (!tag) return undefined;
-        const inserted = await trx
-          .insertInto('pierone_tags')
-          .values({
-            team: tag.team,
-            artifact: tag.artifact,
-            name: tag.name,
-            digest: manifest.digest,
-            created_by: manifest.createdBy,
-          })
-          .onConflict((oc) => oc.columns(['team', 'artifact', 'name']).doNothing())
-          .returning('name')
-          .executeTakeFirst();
-        if (inserted) return { kind: 'created' } as const;
-        const existing = await trx
-          .selectFrom('pierone_tags')
-          .select('digest')
-          .where('team', '=', tag.team)
-          .where('artifact', '=', tag.artifact)
-          .where('name', '=', tag.name)
-          .forUpdate()
-          .executeTakeFirstOrThrow();
-        if (existing.digest === manifest.digest) return { kind: 'unchanged' } as const;
-        if (!tag.mutable) {
-          // Undo the manifest insert too: the push failed as a whole.
-          throw new TagConflict(existing.digest);
-        }
-        await trx
-          .updateTable('pierone_tags')
-          .set({ digest: manifest.digest, created: sql<Date>`now()`, created_by: manifest.createdBy })
-          .where('team', '=', tag.team)
-          .where('artifact', '=', tag.artifact)
-          .where('name', '=', tag.name)
-          .execute();
-        return { kind: 'replaced', previous: existing.digest } as const;
+        const outcome = await this.#writeManifestIn(trx, manifest, tag);
+        await inTransaction(trx, outcome);
+        return outcome;
       })
       .catch((error: unknown) => {
         if (error instanceof TagConflict) return { kind: 'conflict', existing: error.existing } as const;
         throw error;
       });
+  }
+
+  async #writeManifestIn(
+    trx: Transaction<PierOneTables>,
+    manifest: NewManifest,
+    tag: { team: string; artifact: string; name: string; mutable: boolean } | undefined,
+  ): Promise<TagWritten | undefined> {
+    await trx
+      .insertInto('pierone_manifests')
+      .values({
+        repository: manifest.repository,
+        digest: manifest.digest,
+        media_type: manifest.mediaType,
+        content: manifest.content,
+        subject: manifest.subject ?? null,
+        artifact_type: manifest.artifactType ?? null,
+        annotations: manifest.annotations ? JSON.stringify(manifest.annotations) : null,
+        scm_source: manifest.scmSource ? JSON.stringify(manifest.scmSource) : null,
+        created_by: manifest.createdBy,
+      })
+      .onConflict((oc) => oc.columns(['repository', 'digest']).doNothing())
+      .execute();
+    if (!tag) return undefined;
+    const inserted = await trx
+      .insertInto('pierone_tags')
+      .values({
+        team: tag.team,
+        artifact: tag.artifact,
+        name: tag.name,
+        digest: manifest.digest,
+        created_by: manifest.createdBy,
+      })
+      .onConflict((oc) => oc.columns(['team', 'artifact', 'name']).doNothing())
+      .returning('name')
+      .executeTakeFirst();
+    if (inserted) return { kind: 'created' } as const;
+    const existing = await trx
+      .selectFrom('pierone_tags')
+      .select('digest')
+      .where('team', '=', tag.team)
+      .where('artifact', '=', tag.artifact)
+      .where('name', '=', tag.name)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    if (existing.digest === manifest.digest) return { kind: 'unchanged' } as const;
+    if (!tag.mutable) {
+      // Undo the manifest insert too: the push failed as a whole.
+      throw new TagConflict(existing.digest);
+    }
+    await trx
+      .updateTable('pierone_tags')
+      .set({ digest: manifest.digest, created: sql<Date>`now()`, created_by: manifest.createdBy })
+      .where('team', '=', tag.team)
+      .where('artifact', '=', tag.artifact)
+      .where('name', '=', tag.name)
+      .execute();
+    return { kind: 'replaced', previous: existing.digest } as const;
   }
 
   /** Referrers of `subject` in `repository`, oldest first. */
@@ -569,21 +600,33 @@ export class PierOneStore {
     return rows.map(PierOneStore.#toTag);
   }
 
+  /**
+   * Marks a tag production-ready and runs `inTransaction` (the mark's audit event) in the same
+   * transaction; false, with nothing written, when there is no such tag.
+   */
   async markProductionReady(
     team: string,
     artifact: string,
     name: string,
-    incidentId: string,
-    by: string,
+    mark: { incidentId: string; by: string },
+    inTransaction: InTransaction<void>,
   ): Promise<boolean> {
-    const result = await this.#db
-      .updateTable('pierone_tags')
-      .set({ incident_id: incidentId, production_ready_by: by, production_ready_at: sql<Date>`now()` })
-      .where('team', '=', team)
-      .where('artifact', '=', artifact)
-      .where('name', '=', name)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
+    return this.#db.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('pierone_tags')
+        .set({
+          incident_id: mark.incidentId,
+          production_ready_by: mark.by,
+          production_ready_at: sql<Date>`now()`,
+        })
+        .where('team', '=', team)
+        .where('artifact', '=', artifact)
+        .where('name', '=', name)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) return false;
+      await inTransaction(trx, undefined);
+      return true;
+    });
   }
 
   // --- scm-source scan cache -----------------------------------------------------------------

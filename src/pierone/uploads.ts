@@ -1,9 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { BlobInfo, BlobStore } from '../platform/blob-store/blob-store.js';
 import { NotFoundError } from '../platform/errors.js';
-import type { PushAccess } from './access.js';
-import type { Actor, PierOneAudit } from './audit.js';
-import { PIERONE_EVENTS } from './events.js';
+import type { Actor, PierOneAudit, PushAccess } from './access.js';
 import { type RepositoryName, repositoryOf } from './reference.js';
 import type { PierOneStore } from './store.js';
 
@@ -27,7 +25,8 @@ export interface UploadPurgeResult {
 /**
  * Getting blobs into a repository: mounts, whole uploads and resumable (chunked) uploads.
  * No HTTP here: the routes parse the request, this decides and writes, every write checks push
- * rights first and is audited.
+ * rights first, and every blob linked into a repository commits with its audit event. Upload
+ * sessions themselves are bookkeeping of unfinished work, not audited.
  */
 export class BlobUploads {
   readonly #store: PierOneStore;
@@ -61,8 +60,7 @@ export class BlobUploads {
     const repository = await this.#authorize(actor, repo);
     const size = await this.#store.linkedBlobSize(from, digest);
     if (size === undefined || !(await this.#blobs.exists(digest))) return undefined;
-    await this.#store.linkBlob(repository, digest, size, actor.principal.uid);
-    await this.#audited(actor, PIERONE_EVENTS.blobMount, repository, digest, 'success', { from, size });
+    await this.#link(actor, 'pierone.blob.mount', repository, { digest, size }, { from });
     return { digest, size };
   }
 
@@ -75,10 +73,7 @@ export class BlobUploads {
   ): Promise<BlobInfo> {
     const repository = await this.#authorize(actor, repo);
     const info = await this.#blobs.put(source, expected);
-    await this.#store.linkBlob(repository, info.digest, info.size, actor.principal.uid);
-    await this.#audited(actor, PIERONE_EVENTS.blobUpload, repository, info.digest, 'success', {
-      size: info.size,
-    });
+    await this.#link(actor, 'pierone.blob.upload', repository, info);
     return info;
   }
 
@@ -130,17 +125,20 @@ export class BlobUploads {
     } catch (error) {
       if ((error as { code?: string }).code === 'DIGEST_INVALID') {
         await this.#forget(id);
-        await this.#audited(actor, PIERONE_EVENTS.blobUpload, repository, digest, 'failure', {
-          reason: 'digest mismatch',
+        // Tried and failed, with nothing stored: an event of its own.
+        await this.#audit.standalone({
+          event: 'pierone.blob.upload',
+          actor: actor.principal,
+          targetId: `${repository}@${digest}`,
+          outcome: 'failure',
+          details: { reason: 'digest mismatch' },
+          requestId: actor.requestId,
         });
       }
       throw error;
     }
-    await this.#store.linkBlob(repository, info.digest, info.size, actor.principal.uid);
+    await this.#link(actor, 'pierone.blob.upload', repository, info);
     await this.#forget(id);
-    await this.#audited(actor, PIERONE_EVENTS.blobUpload, repository, info.digest, 'success', {
-      size: info.size,
-    });
     return info;
   }
 
@@ -176,7 +174,10 @@ export class BlobUploads {
 
   async #authorize(actor: Actor, repo: RepositoryName): Promise<string> {
     const repository = repositoryOf(repo);
-    await this.#access.assertPush(actor, repo.team, repository);
+    await this.#access.assertPush(actor, repo.team, {
+      event: 'pierone.repository.push',
+      targetId: repository,
+    });
     return repository;
   }
 
@@ -198,22 +199,23 @@ export class BlobUploads {
     await this.#store.deleteUpload(id).catch(() => {});
   }
 
-  #audited(
+  /** Links a blob into `repository` together with its audit event, or not at all. */
+  #link(
     actor: Actor,
-    action: typeof PIERONE_EVENTS.blobUpload | typeof PIERONE_EVENTS.blobMount,
+    event: 'pierone.blob.upload' | 'pierone.blob.mount',
     repository: string,
-    digest: string,
-    outcome: 'success' | 'failure',
-    details: Record<string, unknown>,
+    blob: BlobInfo,
+    details: Record<string, unknown> = {},
   ): Promise<void> {
-    return this.#audit({
-      action,
-      actor: actor.principal,
-      target: { type: 'blob', id: `${repository}@${digest}` },
-      outcome,
-      details,
-      requestId: actor.requestId,
-    });
+    return this.#store.linkBlob(repository, blob.digest, blob.size, actor.principal.uid, (trx) =>
+      this.#audit(trx, {
+        event,
+        actor: actor.principal,
+        targetId: `${repository}@${blob.digest}`,
+        details: { ...details, size: blob.size },
+        requestId: actor.requestId,
+      }),
+    );
   }
 }
 

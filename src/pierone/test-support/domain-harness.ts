@@ -1,7 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { AuditLog, type AuditRecord } from '../../platform/audit/audit-log.js';
+import { createAudit } from '../../platform/audit/create-audit.js';
+import { TeamPolicy } from '../../platform/authz/team-policy.js';
 import type { Principal, Realm } from '../../platform/auth/principal.js';
 import type { BlobStore } from '../../platform/blob-store/blob-store.js';
 import { createFilesystemBlobStore } from '../../platform/blob-store/filesystem-blob-store.js';
@@ -10,9 +13,9 @@ import type { ComponentMigrations } from '../../platform/db/migrate.js';
 import { silentLogger } from '../../platform/logger.js';
 import { KERNEL_MIGRATIONS } from '../../platform/test-support/service-context.js';
 import { teamMigrations, TeamStore } from '../../teams/index.js';
-import { PushAccess } from '../access.js';
-import { type Actor, pierOneAudit } from '../audit.js';
+import { type Actor, PushAccess } from '../access.js';
 import { parsePierOneConfig } from '../config.js';
+import { PIERONE_EVENTS } from '../events.js';
 import { Manifests } from '../manifests.js';
 import { pieroneMigrations } from '../migrations.js';
 import { ScmSourceScanner } from '../scm-source.js';
@@ -57,8 +60,14 @@ export async function createTestDomain(
   const teams = new TeamStore(database);
   const store = new PierOneStore(database, { tagListTtlMs: 60_000 });
   const auditLog = new AuditLog(database, silentLogger());
-  const audit = pierOneAudit(auditLog);
-  const access = new PushAccess(teams, new MemoryApplicationDirectory({ 'kio-app': 'stups' }), audit);
+  const audit = createAudit(auditLog, 'pierone', PIERONE_EVENTS);
+  const policy = new TeamPolicy({
+    teams,
+    applications: new MemoryApplicationDirectory({ 'kio-app': 'stups' }),
+    // `admin` is a platform administrator, who has no push rights of their own in Pier One.
+    adminPolicy: { adminUids: new Set(['admin']), adminScope: 'stups.admin' },
+  });
+  const access = new PushAccess({ policy, teams, audit });
   const scanner = new ScmSourceScanner(blobs, store, silentLogger(), 64 * 1024);
   const config = parsePierOneConfig({});
   return {
@@ -89,4 +98,29 @@ export function actorOf(uid: string, options: { realm?: Realm; scopes?: string[]
     expiresAt: new Date(Date.now() + 3600_000),
   };
   return { principal, requestId: `req-${++requests}` };
+}
+
+/** Audit events whose target id or details contain this cannot be written once `breakAuditFor` ran. */
+export const UNAUDITABLE = 'unauditable';
+
+/**
+ * Makes the audit table refuse every event whose target id or details contain `UNAUDITABLE`, the way a
+ * real insert fails (a database error inside the write's own transaction): a change that must
+ * commit with its event then cannot commit at all. Other events are written as usual.
+ */
+export async function breakAuditFor(database: Database): Promise<void> {
+  const db = database.kysely();
+  await sql`
+    create or replace function refuse_unauditable_events() returns trigger language plpgsql as $$
+    begin
+      if coalesce(new.target_id, '') || coalesce(new.details::text, '') like ${sql.lit(`%${UNAUDITABLE}%`)} then
+        raise exception 'audit event for % cannot be written', new.target_id;
+      end if;
+      return new;
+    end
+    $$`.execute(db);
+  await sql`drop trigger if exists refuse_unauditable_events on audit_events`.execute(db);
+  await sql`
+    create trigger refuse_unauditable_events before insert on audit_events
+    for each row execute function refuse_unauditable_events()`.execute(db);
 }
