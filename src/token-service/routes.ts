@@ -21,7 +21,7 @@ import {
   refuseCredentialsInQuery,
   required,
 } from './params.js';
-import { handleTokenRequest, type RequestMeta, revokeFamily } from './token-endpoint.js';
+import { handleTokenRequest, type RequestMeta } from './token-endpoint.js';
 
 const TOKEN_PATHS = ['/oauth2/access_token', '/oauth2/token'];
 const AUTHORIZE_PATH = '/oauth2/authorize';
@@ -161,9 +161,7 @@ export function tokenServiceRoutes(core: TokenServiceCore, csrf: Csrf) {
         const params = collectParams(request.body);
         const client = await authenticatedClient(core, params, request);
         const token = required(params, 'token');
-        await core.inspector.revoke(token, params.token_type_hint, client, (familyId) =>
-          revokeFamily(core, familyId),
-        );
+        await core.inspector.revoke(token, params.token_type_hint, client, request.id);
         reply.headers(NO_STORE).status(200).send();
       },
     );
@@ -182,7 +180,7 @@ export function tokenServiceRoutes(core: TokenServiceCore, csrf: Csrf) {
         const params = collectParams(request.body);
         const credentials = clientCredentials(params, request.headers.authorization);
         reply.headers(NO_STORE);
-        return startDeviceAuthorization(core, params, credentials, request.ip);
+        return startDeviceAuthorization(core, params, credentials, requestMeta(request));
       },
     );
 
@@ -231,11 +229,17 @@ export function tokenServiceRoutes(core: TokenServiceCore, csrf: Csrf) {
       }
       const validated = await validateOrAnswer(params, reply);
       if (!validated) return reply;
-      const login = await loginEmployee(core, params.username, params.password, 'authorize', request.ip);
+      const login = await loginEmployee(
+        core,
+        params.username,
+        params.password,
+        'authorize',
+        requestMeta(request),
+      );
       if ('error' in login) return renderLogin(request, reply, params, login.error, 401);
       return reply
         .status(303)
-        .header('location', await completeAuthorization(core, validated, login.uid))
+        .header('location', await completeAuthorization(core, validated, login.uid, request.id))
         .send();
     });
 
@@ -284,13 +288,14 @@ export function tokenServiceRoutes(core: TokenServiceCore, csrf: Csrf) {
       };
       if (params.decision !== 'approve' && params.decision !== 'deny')
         return again(400, 'Choose Approve or Deny.');
-      const login = await loginEmployee(core, params.username, params.password, 'device', request.ip);
+      const login = await loginEmployee(core, params.username, params.password, 'device', requestMeta(request));
       if ('error' in login) return again(401, login.error);
       const decided = await decideDevice(
         core,
         params.user_code ?? '',
         login.uid,
         params.decision === 'approve',
+        request.id,
       );
       if (!decided) return again(400, 'This code is unknown or has expired.');
       const message =
