@@ -1,5 +1,10 @@
 import type { AuditLog } from '../platform/audit/audit-log.js';
-import { type Audit, type AuditActor, createAudit, internalRequestId } from '../platform/audit/create-audit.js';
+import {
+  type Audit,
+  type AuditActor,
+  createAudit,
+  internalRequestId,
+} from '../platform/audit/create-audit.js';
 import { TOKEN_SERVICE_EVENTS, type TokenServiceEvent } from './events.js';
 
 /** The token service's audit helper: `audit(trx, entry)` in the change's transaction. */

@@ -72,6 +72,11 @@ export async function decideDevice(
     return true;
   });
   // Decided elsewhere (or expired) between reading and deciding: nothing changed here.
-  if (!decided) await core.audit.standalone({ ...entry, outcome: 'failure', details: { ...entry.details, reason: 'no longer pending' } });
+  if (!decided)
+    await core.audit.standalone({
+      ...entry,
+      outcome: 'failure',
+      details: { ...entry.details, reason: 'no longer pending' },
+    });
   return decided;
 }

@@ -47,7 +47,10 @@ export const tokenServiceModule = defineModule({
  * Key rotation and clean-up, run by the kernel's job runner (one replica per tick); the token
  * service has no timer of its own. Tests call `run()` themselves with a moved clock.
  */
-export function maintenanceJob(tokens: Pick<TokenService, 'maintain'>, intervalSeconds: number): JobDefinition {
+export function maintenanceJob(
+  tokens: Pick<TokenService, 'maintain'>,
+  intervalSeconds: number,
+): JobDefinition {
   return {
     name: 'token-service.maintenance',
     intervalMs: intervalSeconds * 1000,

@@ -288,7 +288,13 @@ export function tokenServiceRoutes(core: TokenServiceCore, csrf: Csrf) {
       };
       if (params.decision !== 'approve' && params.decision !== 'deny')
         return again(400, 'Choose Approve or Deny.');
-      const login = await loginEmployee(core, params.username, params.password, 'device', requestMeta(request));
+      const login = await loginEmployee(
+        core,
+        params.username,
+        params.password,
+        'device',
+        requestMeta(request),
+      );
       if ('error' in login) return again(401, login.error);
       const decided = await decideDevice(
         core,

@@ -230,14 +230,18 @@ async function passwordGrant(
   }
   core.logins.recordSuccess(account, source);
   const scopes = grantScopes(requested, allowedScopes(realmScopes, client.scopes), core.config.defaultScopes);
-  return issue(core, {
-    uid: username,
-    realm,
-    scopes,
-    clientId: client.clientId,
-    grantType: 'password',
-    refresh: refreshFor(client, 'password'),
-  }, attempt);
+  return issue(
+    core,
+    {
+      uid: username,
+      realm,
+      scopes,
+      clientId: client.clientId,
+      grantType: 'password',
+      refresh: refreshFor(client, 'password'),
+    },
+    attempt,
+  );
 }
 
 /** RFC 6749 §4.4: the client acts as itself, a member of the `/services` realm. */
@@ -260,14 +264,18 @@ async function clientCredentialsGrant(
     core.config.defaultScopes,
   );
   // RFC 6749 §4.4.3: no refresh token; the client can always ask again.
-  return issue(core, {
-    uid: client.clientId,
-    realm: 'services',
-    scopes,
-    clientId: client.clientId,
-    grantType: 'client_credentials',
-    refresh: false,
-  }, attempt);
+  return issue(
+    core,
+    {
+      uid: client.clientId,
+      realm: 'services',
+      scopes,
+      clientId: client.clientId,
+      grantType: 'client_credentials',
+      refresh: false,
+    },
+    attempt,
+  );
 }
 
 const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;

@@ -216,7 +216,6 @@ export class TokenInspector {
     if (principal.scopes.has('email') && user) info.email = user.email;
     return info;
   }
-
 }
 
 function looksLikeJwt(token: string): boolean {
