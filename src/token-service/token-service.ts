@@ -23,6 +23,7 @@ import { DeviceCodeStore } from './device-code-store.js';
 import { KeyStore } from './key-store.js';
 import { RefreshTokenStore } from './refresh-token-store.js';
 import { RevocationStore } from './revocation-store.js';
+import { createOAuthServer } from './oauth-server.js';
 import { tokenServiceRoutes } from './routes.js';
 import { ServiceUserStore } from './service-user-store.js';
 import type { TokenServiceTables as TablesOf } from './tables.js';
@@ -193,7 +194,7 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
           await keys.publicJwks();
         },
       });
-      await app.register(tokenServiceRoutes(core, csrf));
+      await app.register(tokenServiceRoutes(createOAuthServer(core), csrf));
       return app;
     },
   };
