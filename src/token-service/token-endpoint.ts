@@ -17,7 +17,7 @@ import { type ClientCredentials, type OAuthParams, required } from './params.js'
 import { allowedScopes, grantScopes, parseScope } from './scopes.js';
 import { safeEqual } from './secrets.js';
 import type { TokenServiceTables } from './tables.js';
-import type { Issued, Minted } from './token-minter.js';
+import type { IssueRequest, Issued, Minted } from './token-minter.js';
 
 export interface RequestMeta {
   /** The HTTP request id, carried by every audit event of the request. */
@@ -140,11 +140,7 @@ async function commit(
 }
 
 /** Mints and commits, for grants that spend nothing. */
-async function issue(
-  core: TokenServiceCore,
-  request: Parameters<TokenServiceCore['minter']['mint']>[0],
-  attempt: Attempt,
-): Promise<Issued> {
+async function issue(core: TokenServiceCore, request: IssueRequest, attempt: Attempt): Promise<Issued> {
   const minted = await core.minter.mint(request);
   await commit(core, minted, attempt);
   return minted;
@@ -479,7 +475,7 @@ async function requireActiveEmployee(core: TokenServiceCore, uid: string): Promi
 }
 
 /** Revokes a refresh token family and the access tokens issued with it, with its audit event. */
-export async function revokeFamily(
+async function revokeFamily(
   core: TokenServiceCore,
   familyId: string,
   requestId: string,
