@@ -1,13 +1,23 @@
-import type { AuditEvent, AuditLog } from '../platform/audit/audit-log.js';
+import type { AuditLog } from '../platform/audit/audit-log.js';
+import {
+  type Audit,
+  type AuditActor,
+  createAudit,
+  internalRequestId,
+} from '../platform/audit/create-audit.js';
+import { TOKEN_SERVICE_EVENTS, type TokenServiceEvent } from './events.js';
 
-export type TokenAuditEvent = Omit<AuditEvent, 'service'>;
-/** Records one token-service event; never throws (the audit log logs its own failures). */
-export type Audit = (event: TokenAuditEvent) => Promise<void>;
+/** The token service's audit helper: `audit(trx, entry)` in the change's transaction. */
+export type TokenServiceAudit = Audit<TokenServiceEvent>;
 
-/** Everything the token service audits goes through here, so `service` is always the same. */
-export function createAudit(auditLog: AuditLog): Audit {
-  return (event) => auditLog.record({ service: 'token-service', ...event });
+export function createTokenServiceAudit(auditLog: AuditLog): TokenServiceAudit {
+  return createAudit(auditLog, 'token-service', TOKEN_SERVICE_EVENTS);
 }
 
 /** Who performed an administrative change when the caller did not say (e.g. seeding at start). */
-export const SYSTEM_ACTOR = { uid: 'token-service' } as const;
+export const SYSTEM_ACTOR: AuditActor = { uid: 'token-service' };
+
+/** A request id for changes no HTTP request started: seeding at start, the maintenance job, admin calls. */
+export function systemRequestId(): string {
+  return internalRequestId('token-service');
+}

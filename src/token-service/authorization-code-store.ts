@@ -36,9 +36,10 @@ export class AuthorizationCodeStore {
     private readonly now: () => number,
   ) {}
 
-  async create(grant: AuthorizationGrant): Promise<string> {
+  /** Stores a new code through `db`: the transaction that also writes its audit event. */
+  async create(grant: AuthorizationGrant, db: Kysely<TokenServiceTables> = this.db): Promise<string> {
     const code = randomToken();
-    await this.db
+    await db
       .insertInto('token_authorization_codes')
       .values({
         code_hash: digest(code),

@@ -168,7 +168,11 @@ describeEachDatabase('authorization code flow with PKCE', TOKEN_SERVICE_TEST_MIG
     expect(response.statusCode).toBe(401);
     expect(response.body).toContain('Wrong user name or password.');
     expect(response.body).not.toContain('wrong-password');
-    const [event] = await f.ctx.auditLog.query({ service: 'token-service', action: 'login', limit: 1 });
+    const [event] = await f.ctx.auditLog.query({
+      service: 'token-service',
+      action: 'token-service.login.fail',
+      limit: 1,
+    });
     expect(event).toMatchObject({ actor: 'jdoe', outcome: 'failure' });
   });
 

@@ -3,7 +3,7 @@ import type { TokenServiceCore } from './core.js';
 import { OAuthError } from './oauth-error.js';
 import type { OAuthParams } from './params.js';
 import { allowedScopes, grantScopes, parseScope } from './scopes.js';
-import { requireRealm } from './token-endpoint.js';
+import { type RequestMeta, requireRealm } from './token-endpoint.js';
 
 /** An authorization request that may not be redirected back: the client or its redirect URI is unknown. */
 export class UnredirectableError extends Error {}
@@ -143,22 +143,29 @@ export async function completeAuthorization(
   core: TokenServiceCore,
   request: AuthorizationRequest,
   uid: string,
+  requestId: string,
 ): Promise<string> {
-  const code = await core.codes.create({
-    clientId: request.client.clientId,
-    redirectUri: request.requestedRedirectUri,
-    uid,
-    scopes: request.scopes,
-    codeChallenge: request.codeChallenge,
-    nonce: request.nonce ?? null,
-    authTime: new Date(core.now()),
-  });
-  await core.audit({
-    action: 'authorization.grant',
-    actor: { uid, realm: 'employees' },
-    target: { type: 'oauth-client', id: request.client.clientId },
-    outcome: 'success',
-    details: { scope: request.scopes.join(' ') },
+  const code = await core.db.transaction().execute(async (trx) => {
+    const created = await core.codes.create(
+      {
+        clientId: request.client.clientId,
+        redirectUri: request.requestedRedirectUri,
+        uid,
+        scopes: request.scopes,
+        codeChallenge: request.codeChallenge,
+        nonce: request.nonce ?? null,
+        authTime: new Date(core.now()),
+      },
+      trx,
+    );
+    await core.audit(trx, {
+      event: 'token-service.authorization_code.issue',
+      actor: { uid, realm: 'employees' },
+      targetId: request.client.clientId,
+      details: { client_id: request.client.clientId, scope: request.scopes.join(' ') },
+      requestId,
+    });
+    return created;
   });
   // RFC 9207 `iss`, so a client talking to several servers knows who answered.
   return redirectTo(request.redirectUri, { code, state: request.state, iss: core.issuer });
@@ -182,8 +189,9 @@ export async function loginEmployee(
   username: string | undefined,
   password: string | undefined,
   page: string,
-  source: string,
+  meta: RequestMeta,
 ): Promise<{ uid: string } | { error: string }> {
+  const { source } = meta;
   if (!username || !password) return { error: WRONG_LOGIN };
   const account = `employees/${username}`;
   const throttled = core.logins.retryAfter(account, source) > 0;
@@ -193,11 +201,13 @@ export async function loginEmployee(
     return { uid: username };
   }
   if (!throttled) core.logins.recordFailure(account, source);
-  await core.audit({
-    action: 'login',
+  // Nothing changed, so the failure stands alone; only the audit trail tells throttling apart.
+  await core.audit.standalone({
+    event: 'token-service.login.fail',
     actor: { uid: username, realm: 'employees' },
     outcome: 'failure',
     details: { page, reason: throttled ? 'too many failed logins' : 'wrong user name or password' },
+    requestId: meta.requestId,
   });
   return { error: WRONG_LOGIN };
 }

@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { InputError } from '../platform/errors.js';
-import { type Audit, SYSTEM_ACTOR, type TokenAuditEvent } from './audit.js';
+import type { AuditActor } from '../platform/audit/create-audit.js';
+import { SYSTEM_ACTOR, systemRequestId, type TokenServiceAudit } from './audit.js';
 import {
   type GrantType,
   type OAuthClient,
@@ -26,7 +27,7 @@ export class ClientStore {
 
   constructor(
     private readonly db: Kysely<TokenServiceTables>,
-    private readonly audit: Audit,
+    private readonly audit: TokenServiceAudit,
     private readonly now: () => number,
     /** Failed authentications per client and source address: slows down secret guessing. */
     private readonly guesses: GuessThrottle,
@@ -48,7 +49,8 @@ export class ClientStore {
    */
   async upsertClient(
     input: OAuthClientInput,
-    actor: TokenAuditEvent['actor'] = SYSTEM_ACTOR,
+    actor: AuditActor = SYSTEM_ACTOR,
+    requestId: string = systemRequestId(),
   ): Promise<OAuthClient> {
     const parsed = OAuthClientInputSchema.safeParse(input);
     if (!parsed.success) {
@@ -79,25 +81,27 @@ export class ClientStore {
       disabled: value.disabled ?? false,
       updated_at: new Date(this.now()),
     };
-    await this.db
-      .insertInto('token_clients')
-      .values(row)
-      .onConflict((oc) => oc.column('client_id').doUpdateSet(row))
-      .execute();
-    this.#verified.delete(value.clientId);
-    await this.audit({
-      action: existing ? 'client.update' : 'client.create',
-      actor,
-      target: { type: 'oauth-client', id: value.clientId },
-      outcome: 'success',
-      details: {
-        type: value.type,
-        realms: value.realms,
-        grant_types: value.grantTypes,
-        secret_changed: value.secret !== undefined,
-        disabled: row.disabled,
-      },
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('token_clients')
+        .values(row)
+        .onConflict((oc) => oc.column('client_id').doUpdateSet(row))
+        .execute();
+      await this.audit(trx, {
+        event: existing ? 'token-service.client.update' : 'token-service.client.create',
+        actor,
+        targetId: value.clientId,
+        details: {
+          type: value.type,
+          realms: value.realms,
+          grant_types: value.grantTypes,
+          secret_changed: value.secret !== undefined,
+          disabled: row.disabled,
+        },
+        requestId,
+      });
     });
+    this.#verified.delete(value.clientId);
     const stored = await this.#row(value.clientId);
     return toClient(stored!);
   }
@@ -116,17 +120,19 @@ export class ClientStore {
     const stored = jsonList(existing.redirect_uris);
     const added = (input.redirectUris ?? []).filter((uri) => !stored.includes(uri));
     if (added.length === 0) return 'kept';
-    await this.db
-      .updateTable('token_clients')
-      .set({ redirect_uris: JSON.stringify([...stored, ...added]), updated_at: new Date(this.now()) })
-      .where('client_id', '=', input.clientId)
-      .execute();
-    await this.audit({
-      action: 'client.update',
-      actor: SYSTEM_ACTOR,
-      target: { type: 'oauth-client', id: input.clientId },
-      outcome: 'success',
-      details: { redirect_uris_added: added },
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('token_clients')
+        .set({ redirect_uris: JSON.stringify([...stored, ...added]), updated_at: new Date(this.now()) })
+        .where('client_id', '=', input.clientId)
+        .execute();
+      await this.audit(trx, {
+        event: 'token-service.client.update',
+        actor: SYSTEM_ACTOR,
+        targetId: input.clientId,
+        details: { redirect_uris_added: added },
+        requestId: systemRequestId(),
+      });
     });
     return 'extended';
   }

@@ -1,7 +1,7 @@
 import type { GuessThrottle } from '../platform/auth/guess-throttle.js';
 import type { Logger } from '../platform/logger.js';
 import type { UserDirectory } from '../users/contract.js';
-import type { Audit } from './audit.js';
+import type { TokenServiceAudit } from './audit.js';
 import type { AuthorizationCodeStore } from './authorization-code-store.js';
 import type { ClientStore } from './client-store.js';
 import type { ResolvedTokenServiceConfig } from './config.js';
@@ -22,7 +22,8 @@ export interface TokenServiceCore {
   config: ResolvedTokenServiceConfig;
   now: () => number;
   logger: Logger;
-  audit: Audit;
+  /** `audit(trx, …)` inside the transaction of a change; `audit.standalone` for refusals. */
+  audit: TokenServiceAudit;
   /** For transactions that span stores (spending a code or refresh token and storing the new one). */
   db: Kysely<TokenServiceTables>;
   users: UserDirectory;

@@ -25,12 +25,16 @@ export class DeviceCodeStore {
     private readonly now: () => number,
   ) {}
 
-  async create(clientId: string, scopes: string[]): Promise<{ deviceCode: string; userCode: string }> {
+  async create(
+    clientId: string,
+    scopes: string[],
+    db: Kysely<TokenServiceTables> = this.db,
+  ): Promise<{ deviceCode: string; userCode: string }> {
     const deviceCode = randomToken();
     // User codes are short, so a collision with a live one is possible, if rare: try again.
     for (let attempt = 0; ; attempt++) {
       const userCode = randomUserCode();
-      const inserted = await this.db
+      const inserted = await db
         .insertInto('token_device_codes')
         .values({
           device_code_hash: digest(deviceCode),
@@ -65,8 +69,12 @@ export class DeviceCodeStore {
   }
 
   /** Approves (uid given) or denies a pending request; false when it is no longer pending. */
-  async decide(userCode: string, decision: { approve: boolean; uid: string }): Promise<boolean> {
-    const result = await this.db
+  async decide(
+    userCode: string,
+    decision: { approve: boolean; uid: string },
+    db: Kysely<TokenServiceTables> = this.db,
+  ): Promise<boolean> {
+    const result = await db
       .updateTable('token_device_codes')
       .set({ status: decision.approve ? 'approved' : 'denied', uid: decision.uid })
       .where('user_code', '=', normalizeUserCode(userCode))
@@ -78,7 +86,7 @@ export class DeviceCodeStore {
 
   /**
    * One poll of the device (RFC 8628 §3.5). Polling faster than the interval answers `slow_down`
-   * and adds 5 seconds to the interval; an approved code is handed out exactly once.
+   * and adds 5 seconds to the interval. An approved code is only reported: `claim` hands it out, once.
    */
   async poll(deviceCode: string, clientId: string): Promise<DevicePoll> {
     const hash = digest(deviceCode);
@@ -102,14 +110,22 @@ export class DeviceCodeStore {
     if (tooFast) return { status: 'slow_down' };
     if (row.status === 'denied') return { status: 'access_denied' };
     if (row.status === 'pending') return { status: 'authorization_pending' };
-    const claimed = await this.db
+    if (row.uid === null) return { status: 'consumed' };
+    return { status: 'approved', clientId: row.client_id, uid: row.uid, scopes: jsonList(row.scopes) };
+  }
+
+  /**
+   * Hands out an approved code: true for exactly one of concurrent claims. Run in the transaction
+   * that stores the issued tokens and their audit event.
+   */
+  async claim(deviceCode: string, db: Kysely<TokenServiceTables> = this.db): Promise<boolean> {
+    const claimed = await db
       .updateTable('token_device_codes')
       .set({ status: 'consumed' })
-      .where('device_code_hash', '=', hash)
+      .where('device_code_hash', '=', digest(deviceCode))
       .where('status', '=', 'approved')
       .executeTakeFirst();
-    if (claimed.numUpdatedRows !== 1n || row.uid === null) return { status: 'consumed' };
-    return { status: 'approved', clientId: row.client_id, uid: row.uid, scopes: jsonList(row.scopes) };
+    return claimed.numUpdatedRows === 1n;
   }
 
   async deleteExpired(): Promise<number> {

@@ -3,7 +3,7 @@ import type { TokenServiceCore } from './core.js';
 import { OAuthError } from './oauth-error.js';
 import type { ClientCredentials, OAuthParams } from './params.js';
 import { allowedScopes, grantScopes, parseScope } from './scopes.js';
-import { requireRealm } from './token-endpoint.js';
+import { type RequestMeta, requireRealm } from './token-endpoint.js';
 
 /** The page where a person enters the user code. */
 export const DEVICE_VERIFICATION_PATH = '/oauth2/device';
@@ -13,11 +13,11 @@ export async function startDeviceAuthorization(
   core: TokenServiceCore,
   params: OAuthParams,
   credentials: ClientCredentials | undefined,
-  source: string,
+  meta: RequestMeta,
 ): Promise<DeviceAuthorizationResponse> {
   if (!credentials)
     throw new OAuthError('invalid_client', 'client authentication is required (Basic or client_id)');
-  const client = await core.clients.authenticate(credentials, source);
+  const client = await core.clients.authenticate(credentials, meta.source);
   if (!client.grantTypes.includes(DEVICE_CODE_GRANT)) {
     throw new OAuthError('unauthorized_client', `client ${client.clientId} may not use the device flow`);
   }
@@ -27,7 +27,17 @@ export async function startDeviceAuthorization(
     allowedScopes(core.config.employeeScopes, client.scopes),
     core.config.defaultScopes,
   );
-  const { deviceCode, userCode } = await core.devices.create(client.clientId, scopes);
+  const { deviceCode, userCode } = await core.db.transaction().execute(async (trx) => {
+    const created = await core.devices.create(client.clientId, scopes, trx);
+    await core.audit(trx, {
+      event: 'token-service.device_code.issue',
+      actor: { uid: client.clientId },
+      targetId: client.clientId,
+      details: { client_id: client.clientId, scope: scopes.join(' ') },
+      requestId: meta.requestId,
+    });
+    return created;
+  });
   const verificationUri = `${core.issuer}${DEVICE_VERIFICATION_PATH}`;
   return {
     device_code: deviceCode,
@@ -45,16 +55,28 @@ export async function decideDevice(
   userCode: string,
   uid: string,
   approve: boolean,
+  requestId: string,
 ): Promise<boolean> {
   const pending = await core.devices.findPending(userCode);
   if (!pending) return false;
-  const decided = await core.devices.decide(userCode, { approve, uid });
-  await core.audit({
-    action: approve ? 'device.approve' : 'device.deny',
+  const entry = {
+    event: approve ? 'token-service.device_code.approve' : 'token-service.device_code.deny',
     actor: { uid, realm: 'employees' },
-    target: { type: 'oauth-client', id: pending.clientId },
-    outcome: decided ? 'success' : 'failure',
-    details: { scope: pending.scopes.join(' ') },
+    targetId: pending.clientId,
+    details: { client_id: pending.clientId, scope: pending.scopes.join(' ') },
+    requestId,
+  } as const;
+  const decided = await core.db.transaction().execute(async (trx) => {
+    if (!(await core.devices.decide(userCode, { approve, uid }, trx))) return false;
+    await core.audit(trx, entry);
+    return true;
   });
+  // Decided elsewhere (or expired) between reading and deciding: nothing changed here.
+  if (!decided)
+    await core.audit.standalone({
+      ...entry,
+      outcome: 'failure',
+      details: { ...entry.details, reason: 'no longer pending' },
+    });
   return decided;
 }

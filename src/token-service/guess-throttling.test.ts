@@ -121,7 +121,11 @@ describeEachDatabase('guess throttling', TOKEN_SERVICE_TEST_MIGRATIONS, (getData
     expect(locked.statusCode).toBe(401);
     expect(locked.body).toContain('Wrong user name or password.');
     expect(locked.body).not.toMatch(/too many/i);
-    const [event] = await f.ctx.auditLog.query({ service: 'token-service', action: 'login', limit: 1 });
+    const [event] = await f.ctx.auditLog.query({
+      service: 'token-service',
+      action: 'token-service.login.fail',
+      limit: 1,
+    });
     expect(event).toMatchObject({ outcome: 'failure', details: { reason: 'too many failed logins' } });
   });
 
@@ -158,7 +162,11 @@ describeEachDatabase('guess throttling', TOKEN_SERVICE_TEST_MIGRATIONS, (getData
     expect(wrongRuns).toBeGreaterThan(0);
     expect(unknownRuns).toBe(wrongRuns);
     // The audit trail keeps the real reason.
-    const events = await f.ctx.auditLog.query({ service: 'token-service', action: 'token.issue', limit: 50 });
+    const events = await f.ctx.auditLog.query({
+      service: 'token-service',
+      action: 'token-service.token.issue',
+      limit: 50,
+    });
     const reasons = new Set(events.map((e) => (e.details as { reason?: string }).reason));
     expect(reasons).toContain('unknown client');
     expect(reasons).toContain('wrong client secret');

@@ -1,10 +1,7 @@
 /**
- * The token service (OAuth2/OIDC authorization server). Wiring in `stups up`:
- *
- *   await migrateToLatest(db, [..., { component: 'token-service', migrations: tokenServiceMigrations }]);
- *   const tokens = createTokenService(ctx, { users, config });
- *   ctx.verifier.trust(tokens.trustedIssuer);   // + isRevoked: tokens.isRevoked for the verifier
- *   const app = await tokens.createApp(); await tokens.start(); … await tokens.stop();
+ * The token service (OAuth2/OIDC authorization server). `stups up` wires it through
+ * `tokenServiceModule` (module.ts): the app, the issuer every verifier trusts, and the
+ * `token-service.maintenance` job the kernel's job runner runs.
  */
 export {
   type ResolvedTokenServiceConfig,

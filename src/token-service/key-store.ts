@@ -13,7 +13,7 @@ import {
 } from 'jose';
 import { type Kysely, sql } from 'kysely';
 import type { Logger } from '../platform/logger.js';
-import { type Audit, SYSTEM_ACTOR } from './audit.js';
+import { SYSTEM_ACTOR, systemRequestId, type TokenServiceAudit } from './audit.js';
 import type { ResolvedTokenServiceConfig, SigningAlgorithm } from './config.js';
 import type { SigningKeysTable, TokenServiceTables } from './tables.js';
 
@@ -55,7 +55,7 @@ export class KeyStore {
   constructor(
     private readonly db: Kysely<TokenServiceTables>,
     private readonly config: ResolvedTokenServiceConfig,
-    private readonly audit: Audit,
+    private readonly audit: TokenServiceAudit,
     private readonly now: () => number,
     private readonly logger: Logger,
   ) {
@@ -120,17 +120,15 @@ export class KeyStore {
         .where('retired_at', 'is', null)
         .execute();
       await trx.insertInto('token_signing_keys').values(row).execute();
+      await this.audit(trx, {
+        event: 'token-service.signing_key.create',
+        actor: SYSTEM_ACTOR,
+        targetId: row.kid,
+        details: { alg: this.config.signingAlgorithm, encrypted_at_rest: this.encryptsAtRest },
+        requestId: systemRequestId(),
+      });
       return row.kid;
     });
-    if (created) {
-      await this.audit({
-        action: 'signing-key.create',
-        actor: SYSTEM_ACTOR,
-        target: { type: 'signing-key', id: created },
-        outcome: 'success',
-        details: { alg: this.config.signingAlgorithm, encrypted_at_rest: this.encryptsAtRest },
-      });
-    }
     await this.#reload();
     return created;
   }
@@ -138,21 +136,24 @@ export class KeyStore {
   /** Deletes keys whose every token has expired; returns how many. */
   async deleteExpiredKeys(): Promise<number> {
     const cutoff = new Date(this.now() - this.#retentionMs());
-    const result = await this.db
-      .deleteFrom('token_signing_keys')
-      .where('retired_at', 'is not', null)
-      .where('retired_at', '<', cutoff)
-      .executeTakeFirst();
-    const deleted = Number(result.numDeletedRows);
-    if (deleted > 0) {
-      await this.audit({
-        action: 'signing-key.delete',
-        actor: SYSTEM_ACTOR,
-        outcome: 'success',
-        details: { count: deleted },
-      });
-      await this.#reload();
-    }
+    const deleted = await this.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .deleteFrom('token_signing_keys')
+        .where('retired_at', 'is not', null)
+        .where('retired_at', '<', cutoff)
+        .executeTakeFirst();
+      const count = Number(result.numDeletedRows);
+      if (count > 0) {
+        await this.audit(trx, {
+          event: 'token-service.signing_key.delete',
+          actor: SYSTEM_ACTOR,
+          details: { count },
+          requestId: systemRequestId(),
+        });
+      }
+      return count;
+    });
+    if (deleted > 0) await this.#reload();
     return deleted;
   }
 

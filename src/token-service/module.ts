@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import type { JobDefinition } from '../platform/jobs/index.js';
 import { defineModule } from '../platform/service-module.js';
 import { tokenServiceMigrations } from './migrations.js';
 import { TokenServiceSettingsSchema } from './settings.js';
@@ -37,13 +38,22 @@ export const tokenServiceModule = defineModule({
     return {
       app: () => tokens.createApp(),
       provides: { tokenRevocation: tokens, tokenService: tokens },
-      jobs: [
-        {
-          name: 'token-service.maintenance',
-          intervalMs: settings.maintenanceIntervalSeconds * 1000,
-          run: () => tokens.maintain(),
-        },
-      ],
+      jobs: [maintenanceJob(tokens, settings.maintenanceIntervalSeconds)],
     };
   },
 });
+
+/**
+ * Key rotation and clean-up, run by the kernel's job runner (one replica per tick); the token
+ * service has no timer of its own. Tests call `run()` themselves with a moved clock.
+ */
+export function maintenanceJob(
+  tokens: Pick<TokenService, 'maintain'>,
+  intervalSeconds: number,
+): JobDefinition {
+  return {
+    name: 'token-service.maintenance',
+    intervalMs: intervalSeconds * 1000,
+    run: () => tokens.maintain(),
+  };
+}

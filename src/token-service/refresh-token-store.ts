@@ -98,8 +98,11 @@ export class RefreshTokenStore {
   }
 
   /** Revokes every token of the family; returns the access tokens issued with them, to revoke those too. */
-  async revokeFamily(familyId: string): Promise<Array<{ jti: string; expiresAt: Date }>> {
-    const rows = await this.db
+  async revokeFamily(
+    familyId: string,
+    db: Kysely<TokenServiceTables> = this.db,
+  ): Promise<Array<{ jti: string; expiresAt: Date }>> {
+    const rows = await db
       .updateTable('token_refresh_tokens')
       .set({ revoked_at: new Date(this.now()) })
       .where('family_id', '=', familyId)

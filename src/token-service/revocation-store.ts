@@ -17,15 +17,23 @@ export class RevocationStore {
     private readonly now: () => number,
   ) {}
 
-  async revoke(jti: string, expiresAt: Date): Promise<void> {
-    await this.revokeMany([{ jti, expiresAt }]);
+  async revoke(jti: string, expiresAt: Date, db: Kysely<TokenServiceTables> = this.db): Promise<void> {
+    await this.revokeMany([{ jti, expiresAt }], db);
   }
 
-  async revokeMany(tokens: ReadonlyArray<{ jti: string; expiresAt: Date }>): Promise<void> {
+  /**
+   * Stores the revocations through `db` (the transaction that audits them). They count here at
+   * once: should that transaction roll back, this replica refuses the tokens until its next
+   * refresh, which errs on the safe side.
+   */
+  async revokeMany(
+    tokens: ReadonlyArray<{ jti: string; expiresAt: Date }>,
+    db: Kysely<TokenServiceTables> = this.db,
+  ): Promise<void> {
     const live = tokens.filter((t) => t.expiresAt.getTime() > this.now());
     if (live.length === 0) return;
     const revokedAt = new Date(this.now());
-    await this.db
+    await db
       .insertInto('token_revocations')
       .values(live.map((t) => ({ jti: t.jti, expires_at: t.expiresAt, revoked_at: revokedAt })))
       .onConflict((oc) => oc.column('jti').doNothing())

@@ -1,17 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import {
-  completeAuthorization,
-  loginEmployee,
-  RedirectableError,
-  UnredirectableError,
-  validateAuthorizationRequest,
-} from './authorization.js';
+import { RedirectableError, UnredirectableError } from './authorization.js';
 import { DEVICE_CODE_GRANT, GRANT_TYPES } from './contract.js';
-import type { TokenServiceCore } from './core.js';
 import { CSRF_COOKIE, type Csrf, readCookie } from './csrf.js';
-import { DEVICE_VERIFICATION_PATH, decideDevice, startDeviceAuthorization } from './device-flow.js';
+import { DEVICE_VERIFICATION_PATH } from './device-flow.js';
 import { devicePage, errorPage, loginPage, loginPageHeaders, PAGE_HEADERS } from './html.js';
 import { OAuthError } from './oauth-error.js';
+import type { OAuthServer } from './oauth-server.js';
 import {
   clientCredentials,
   collectParams,
@@ -21,7 +15,7 @@ import {
   refuseCredentialsInQuery,
   required,
 } from './params.js';
-import { handleTokenRequest, type RequestMeta, revokeFamily } from './token-endpoint.js';
+import type { RequestMeta } from './token-endpoint.js';
 
 const TOKEN_PATHS = ['/oauth2/access_token', '/oauth2/token'];
 const AUTHORIZE_PATH = '/oauth2/authorize';
@@ -43,7 +37,7 @@ const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
  * The token service's HTTP surface. Registered as an encapsulated plugin, so its error handler
  * answers protocol errors in the OAuth shape `{error, error_description}` instead of problem+json.
  */
-export function tokenServiceRoutes(core: TokenServiceCore, csrf: Csrf) {
+export function tokenServiceRoutes(server: OAuthServer, csrf: Csrf) {
   return async function routes(app: FastifyInstance): Promise<void> {
     app.addContentTypeParser(
       'application/x-www-form-urlencoded',
@@ -90,7 +84,7 @@ export function tokenServiceRoutes(core: TokenServiceCore, csrf: Csrf) {
     const tokenHandler = async (request: FastifyRequest, reply: FastifyReply) => {
       const params = collectParams(request.query, request.body);
       const credentials = clientCredentials(params, request.headers.authorization);
-      const response = await handleTokenRequest(core, params, credentials, requestMeta(request));
+      const response = await server.token(params, credentials, requestMeta(request));
       reply.headers(NO_STORE);
       return response;
     };
@@ -122,8 +116,8 @@ export function tokenServiceRoutes(core: TokenServiceCore, csrf: Csrf) {
           ...(query.scope !== undefined ? { scope: query.scope } : {}),
           ...(query.realm !== undefined ? { realm: query.realm } : {}),
         };
-        const credentials = { clientId: core.config.legacyClientId, secret: undefined, basic: false };
-        const response = await handleTokenRequest(core, params, credentials, requestMeta(request));
+        const credentials = { clientId: server.legacyClientId, secret: undefined, basic: false };
+        const response = await server.token(params, credentials, requestMeta(request));
         reply.headers(NO_STORE);
         return response;
       },
@@ -135,7 +129,7 @@ export function tokenServiceRoutes(core: TokenServiceCore, csrf: Csrf) {
       async (request, reply) => {
         const token = accessTokenOf(request);
         reply.headers(NO_STORE);
-        return core.inspector.tokenInfo(token);
+        return server.tokenInfo(token);
       },
     );
 
@@ -144,13 +138,13 @@ export function tokenServiceRoutes(core: TokenServiceCore, csrf: Csrf) {
       { schema: { tags: ['oauth2'], summary: 'Token introspection (RFC 7662)' } },
       async (request, reply) => {
         const params = collectParams(request.body);
-        const client = await authenticatedClient(core, params, request);
+        const client = await authenticatedClient(server, params, request);
         if (client.type !== 'confidential') {
           throw new OAuthError('invalid_client', 'introspection needs a confidential client');
         }
         const token = required(params, 'token');
         reply.headers(NO_STORE);
-        return core.inspector.introspect(token, params.token_type_hint, client);
+        return server.introspect(token, params.token_type_hint, client);
       },
     );
 
@@ -159,18 +153,16 @@ export function tokenServiceRoutes(core: TokenServiceCore, csrf: Csrf) {
       { schema: { tags: ['oauth2'], summary: 'Token revocation (RFC 7009)' } },
       async (request, reply) => {
         const params = collectParams(request.body);
-        const client = await authenticatedClient(core, params, request);
+        const client = await authenticatedClient(server, params, request);
         const token = required(params, 'token');
-        await core.inspector.revoke(token, params.token_type_hint, client, (familyId) =>
-          revokeFamily(core, familyId),
-        );
+        await server.revoke(token, params.token_type_hint, client, request.id);
         reply.headers(NO_STORE).status(200).send();
       },
     );
 
     const userInfo = async (request: FastifyRequest, reply: FastifyReply) => {
       reply.headers(NO_STORE);
-      return core.inspector.userInfo(bearerOf(request));
+      return server.userInfo(bearerOf(request));
     };
     app.get('/oauth2/userinfo', { schema: { tags: ['oidc'], summary: 'OIDC userinfo' } }, userInfo);
     app.post('/oauth2/userinfo', { schema: { hide: true } }, userInfo);
@@ -182,13 +174,13 @@ export function tokenServiceRoutes(core: TokenServiceCore, csrf: Csrf) {
         const params = collectParams(request.body);
         const credentials = clientCredentials(params, request.headers.authorization);
         reply.headers(NO_STORE);
-        return startDeviceAuthorization(core, params, credentials, request.ip);
+        return server.startDeviceAuthorization(params, credentials, requestMeta(request));
       },
     );
 
     const jwks = async (_request: FastifyRequest, reply: FastifyReply) => {
       reply.header('cache-control', 'public, max-age=300');
-      return core.keys.publicJwks();
+      return server.jwks();
     };
     app.get('/.well-known/jwks.json', { schema: { tags: ['oidc'], summary: 'Public signing keys' } }, jwks);
     app.get('/oauth2/connect/keys', { schema: { hide: true } }, jwks);
@@ -196,7 +188,7 @@ export function tokenServiceRoutes(core: TokenServiceCore, csrf: Csrf) {
     app.get(
       '/.well-known/openid-configuration',
       { schema: { tags: ['oidc'], summary: 'OIDC discovery' } },
-      async () => discoveryDocument(core),
+      async () => discoveryDocument(server),
     );
 
     // --- HTML pages: errors are pages, not JSON ---
@@ -231,11 +223,16 @@ export function tokenServiceRoutes(core: TokenServiceCore, csrf: Csrf) {
       }
       const validated = await validateOrAnswer(params, reply);
       if (!validated) return reply;
-      const login = await loginEmployee(core, params.username, params.password, 'authorize', request.ip);
+      const login = await server.loginEmployee(
+        params.username,
+        params.password,
+        'authorize',
+        requestMeta(request),
+      );
       if ('error' in login) return renderLogin(request, reply, params, login.error, 401);
       return reply
         .status(303)
-        .header('location', await completeAuthorization(core, validated, login.uid))
+        .header('location', await server.completeAuthorization(validated, login.uid, request.id))
         .send();
     });
 
@@ -284,13 +281,18 @@ export function tokenServiceRoutes(core: TokenServiceCore, csrf: Csrf) {
       };
       if (params.decision !== 'approve' && params.decision !== 'deny')
         return again(400, 'Choose Approve or Deny.');
-      const login = await loginEmployee(core, params.username, params.password, 'device', request.ip);
+      const login = await server.loginEmployee(
+        params.username,
+        params.password,
+        'device',
+        requestMeta(request),
+      );
       if ('error' in login) return again(401, login.error);
-      const decided = await decideDevice(
-        core,
+      const decided = await server.decideDevice(
         params.user_code ?? '',
         login.uid,
         params.decision === 'approve',
+        request.id,
       );
       if (!decided) return again(400, 'This code is unknown or has expired.');
       const message =
@@ -307,7 +309,7 @@ export function tokenServiceRoutes(core: TokenServiceCore, csrf: Csrf) {
 
     async function validateOrAnswer(params: OAuthParams, reply: FastifyReply) {
       try {
-        return await validateAuthorizationRequest(core, params);
+        return await server.validateAuthorization(params);
       } catch (error) {
         if (error instanceof UnredirectableError) {
           sendPage(reply, 400, errorPage(error.message));
@@ -350,7 +352,7 @@ export function tokenServiceRoutes(core: TokenServiceCore, csrf: Csrf) {
 
     function issueCsrf(request: FastifyRequest, reply: FastifyReply) {
       const issued = csrf.issue(readCookie(request.headers.cookie, CSRF_COOKIE));
-      const secure = core.issuer.startsWith('https:') ? '; Secure' : '';
+      const secure = server.issuer.startsWith('https:') ? '; Secure' : '';
       reply.header(
         'set-cookie',
         `${CSRF_COOKIE}=${issued.cookie}; Path=/oauth2; HttpOnly; SameSite=Lax${secure}`,
@@ -400,15 +402,15 @@ function accessTokenOf(request: FastifyRequest): string {
   return bearerOf(request);
 }
 
-async function authenticatedClient(core: TokenServiceCore, params: OAuthParams, request: FastifyRequest) {
+async function authenticatedClient(server: OAuthServer, params: OAuthParams, request: FastifyRequest) {
   const credentials = clientCredentials(params, request.headers.authorization);
   if (!credentials)
     throw new OAuthError('invalid_client', 'client authentication is required (Basic or client_id)');
-  return core.clients.authenticate(credentials, request.ip);
+  return server.authenticateClient(credentials, request.ip);
 }
 
-function discoveryDocument(core: TokenServiceCore) {
-  const base = core.issuer;
+function discoveryDocument(server: OAuthServer) {
+  const base = server.issuer;
   return {
     issuer: base,
     authorization_endpoint: `${base}${AUTHORIZE_PATH}`,
@@ -423,12 +425,12 @@ function discoveryDocument(core: TokenServiceCore) {
     response_modes_supported: ['query'],
     grant_types_supported: [...GRANT_TYPES],
     subject_types_supported: ['public'],
-    id_token_signing_alg_values_supported: [core.config.signingAlgorithm],
+    id_token_signing_alg_values_supported: [server.signingAlgorithm],
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     code_challenge_methods_supported: ['S256'],
-    scopes_supported: core.config.employeeScopes,
+    scopes_supported: server.employeeScopes,
     claims_supported: [
       'sub',
       'iss',

@@ -1,7 +1,8 @@
 import type { Kysely, Selectable } from 'kysely';
 import { InputError, NotFoundError } from '../platform/errors.js';
 import { dummyPasswordHash } from '../platform/passwords.js';
-import { type Audit, SYSTEM_ACTOR, type TokenAuditEvent } from './audit.js';
+import type { AuditActor } from '../platform/audit/create-audit.js';
+import { SYSTEM_ACTOR, systemRequestId, type TokenServiceAudit } from './audit.js';
 import { jsonList } from './client-store.js';
 import { type ServiceUser, type ServiceUserInput, ServiceUserInputSchema } from './contract.js';
 import { hashSecret, verifySecret } from './secrets.js';
@@ -13,7 +14,7 @@ type ServiceUserRow = Selectable<ServiceUsersTable>;
 export class ServiceUserStore {
   constructor(
     private readonly db: Kysely<TokenServiceTables>,
-    private readonly audit: Audit,
+    private readonly audit: TokenServiceAudit,
     private readonly now: () => number,
   ) {}
 
@@ -25,7 +26,8 @@ export class ServiceUserStore {
   /** Creates or updates a service user; the password is required on create and kept when omitted. */
   async upsertServiceUser(
     input: ServiceUserInput,
-    actor: TokenAuditEvent['actor'] = SYSTEM_ACTOR,
+    actor: AuditActor = SYSTEM_ACTOR,
+    requestId: string = systemRequestId(),
   ): Promise<ServiceUser> {
     const parsed = ServiceUserInputSchema.safeParse(input);
     if (!parsed.success) {
@@ -47,40 +49,48 @@ export class ServiceUserStore {
       disabled: value.disabled ?? false,
       updated_at: new Date(this.now()),
     };
-    await this.db
-      .insertInto('token_service_users')
-      .values(row)
-      .onConflict((oc) => oc.column('username').doUpdateSet(row))
-      .execute();
-    await this.audit({
-      action: existing ? 'service-user.update' : 'service-user.create',
-      actor,
-      target: { type: 'service-user', id: value.username },
-      outcome: 'success',
-      details: {
-        scopes: value.scopes,
-        application_id: row.application_id,
-        team_id: row.team_id,
-        password_changed: value.password !== undefined,
-        disabled: row.disabled,
-      },
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('token_service_users')
+        .values(row)
+        .onConflict((oc) => oc.column('username').doUpdateSet(row))
+        .execute();
+      await this.audit(trx, {
+        event: existing ? 'token-service.service_user.update' : 'token-service.service_user.create',
+        actor,
+        targetId: value.username,
+        details: {
+          scopes: value.scopes,
+          application_id: row.application_id,
+          team_id: row.team_id,
+          password_changed: value.password !== undefined,
+          disabled: row.disabled,
+        },
+        requestId,
+      });
     });
     return toServiceUser({ ...row, scopes: value.scopes });
   }
 
   /** Disables a service user: its password stops working; tokens already issued run out. */
-  async disableServiceUser(username: string, actor: TokenAuditEvent['actor'] = SYSTEM_ACTOR): Promise<void> {
-    const result = await this.db
-      .updateTable('token_service_users')
-      .set({ disabled: true, updated_at: new Date(this.now()) })
-      .where('username', '=', username)
-      .executeTakeFirst();
-    if (result.numUpdatedRows === 0n) throw new NotFoundError(`service user ${username} does not exist`);
-    await this.audit({
-      action: 'service-user.disable',
-      actor,
-      target: { type: 'service-user', id: username },
-      outcome: 'success',
+  async disableServiceUser(
+    username: string,
+    actor: AuditActor = SYSTEM_ACTOR,
+    requestId: string = systemRequestId(),
+  ): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('token_service_users')
+        .set({ disabled: true, updated_at: new Date(this.now()) })
+        .where('username', '=', username)
+        .executeTakeFirst();
+      if (result.numUpdatedRows === 0n) throw new NotFoundError(`service user ${username} does not exist`);
+      await this.audit(trx, {
+        event: 'token-service.service_user.disable',
+        actor,
+        targetId: username,
+        requestId,
+      });
     });
   }
 

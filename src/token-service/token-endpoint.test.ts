@@ -96,7 +96,11 @@ describeEachDatabase('token endpoint', TOKEN_SERVICE_TEST_MIGRATIONS, (getDataba
       clientId: CLIENT.id,
       grantType: 'password',
     });
-    const events = await f.ctx.auditLog.query({ service: 'token-service', action: 'token.issue', limit: 1 });
+    const events = await f.ctx.auditLog.query({
+      service: 'token-service',
+      action: 'token-service.token.issue',
+      limit: 1,
+    });
     expect(events[0]).toMatchObject({
       actor: 'jdoe',
       actor_realm: 'employees',
@@ -414,7 +418,11 @@ describeEachDatabase('token endpoint', TOKEN_SERVICE_TEST_MIGRATIONS, (getDataba
     async (_name, params, client, query, status, error) => {
       const before = await writtenRows(f.db);
       const issuedBefore = (
-        await f.ctx.auditLog.query({ service: 'token-service', action: 'token.issue', limit: 1000 })
+        await f.ctx.auditLog.query({
+          service: 'token-service',
+          action: 'token-service.token.issue',
+          limit: 1000,
+        })
       ).filter((e) => e.outcome === 'success').length;
       const response = await post(form(params as Record<string, string>), {
         url: `/oauth2/access_token${query}`,
@@ -426,7 +434,7 @@ describeEachDatabase('token endpoint', TOKEN_SERVICE_TEST_MIGRATIONS, (getDataba
       expect(await writtenRows(f.db)).toEqual(before);
       const events = await f.ctx.auditLog.query({
         service: 'token-service',
-        action: 'token.issue',
+        action: 'token-service.token.issue',
         limit: 1000,
       });
       expect(events.filter((e) => e.outcome === 'success').length).toBe(issuedBefore);

@@ -7,15 +7,21 @@ import {
   type OAuthClient,
   type TokenResponse,
 } from './contract.js';
+import type { Kysely } from 'kysely';
+import type { AuditActor, AuditEntry } from '../platform/audit/create-audit.js';
+import { SYSTEM_ACTOR } from './audit.js';
 import type { TokenServiceCore } from './core.js';
+import type { TokenServiceEvent } from './events.js';
 import { OAuthError } from './oauth-error.js';
 import { type ClientCredentials, type OAuthParams, required } from './params.js';
 import { allowedScopes, grantScopes, parseScope } from './scopes.js';
 import { safeEqual } from './secrets.js';
-import type { Issued } from './token-minter.js';
+import type { TokenServiceTables } from './tables.js';
+import type { IssueRequest, Issued, Minted } from './token-minter.js';
 
 export interface RequestMeta {
-  requestId?: string | undefined;
+  /** The HTTP request id, carried by every audit event of the request. */
+  requestId: string;
   /** The caller's address, for throttling guesses per source. */
   source: string;
 }
@@ -26,6 +32,7 @@ interface Attempt {
   clientId: string | undefined;
   realm: Realm | undefined;
   uid: string | undefined;
+  requestId: string;
 }
 
 /**
@@ -43,6 +50,7 @@ export async function handleTokenRequest(
     clientId: credentials?.clientId,
     realm: undefined,
     uid: undefined,
+    requestId: meta.requestId,
   };
   try {
     const grantType = required(params, 'grant_type');
@@ -53,36 +61,22 @@ export async function handleTokenRequest(
       throw new OAuthError('invalid_client', 'client authentication is required (Basic or client_id)');
     }
     const client = await core.clients.authenticate(credentials, meta.source);
+    attempt.clientId = client.clientId;
     if (!client.grantTypes.includes(grantType as GrantType)) {
       throw new OAuthError(
         'unauthorized_client',
         `client ${client.clientId} may not use the grant "${grantType}"`,
       );
     }
+    // Each grant commits its tokens together with their `token.issue` event (see `commit`).
     const issued = await runGrant(core, grantType as GrantType, params, client, attempt, meta);
-    await core.audit({
-      action: 'token.issue',
-      actor: { uid: attempt.uid ?? client.clientId, ...(attempt.realm ? { realm: attempt.realm } : {}) },
-      target: { type: 'access-token', id: issued.jti },
-      outcome: 'success',
-      details: {
-        client_id: client.clientId,
-        grant_type: grantType,
-        realm: attempt.realm,
-        scope: issued.response.scope,
-        refresh_token: issued.response.refresh_token !== undefined,
-      },
-      requestId: meta.requestId,
-    });
     return issued.response;
   } catch (error) {
     if (error instanceof OAuthError && !['authorization_pending', 'slow_down'].includes(error.error)) {
-      await core.audit({
-        action: 'token.issue',
-        actor: {
-          uid: attempt.uid ?? attempt.clientId ?? 'anonymous',
-          ...(attempt.realm ? { realm: attempt.realm } : {}),
-        },
+      // A refusal changes nothing, so it is recorded on its own; the real reason stays here.
+      await core.audit.standalone({
+        event: 'token-service.token.issue',
+        actor: actorOf(attempt),
         outcome: 'failure',
         details: {
           client_id: attempt.clientId,
@@ -91,11 +85,65 @@ export async function handleTokenRequest(
           error: error.error,
           reason: error.detail ?? error.message,
         },
-        requestId: meta.requestId,
+        requestId: attempt.requestId,
       });
     }
     throw error;
   }
+}
+
+function actorOf(attempt: Attempt): { uid: string; realm?: Realm } {
+  return {
+    uid: attempt.uid ?? attempt.clientId ?? 'anonymous',
+    ...(attempt.realm ? { realm: attempt.realm } : {}),
+  };
+}
+
+function issueEvent(attempt: Attempt, minted: Minted): AuditEntry<TokenServiceEvent> {
+  return {
+    event: 'token-service.token.issue',
+    actor: actorOf(attempt),
+    targetId: minted.jti,
+    details: {
+      client_id: attempt.clientId,
+      grant_type: attempt.grantType,
+      realm: attempt.realm,
+      scope: minted.response.scope,
+      refresh_token: minted.response.refresh_token !== undefined,
+    },
+    requestId: attempt.requestId,
+  };
+}
+
+/**
+ * Stores what `minted` needs (its refresh token) and its `token.issue` event in one transaction,
+ * after `spend` (spending the code or refresh token it was minted for) succeeded in the same one.
+ * False when `spend` lost to a concurrent redemption: then nothing is stored. A token with
+ * nothing to store (no refresh token, nothing spent) is stateless: its event stands alone.
+ */
+async function commit(
+  core: TokenServiceCore,
+  minted: Minted,
+  attempt: Attempt,
+  spend?: (trx: Kysely<TokenServiceTables>) => Promise<boolean>,
+): Promise<boolean> {
+  if (!minted.refresh && !spend) {
+    await core.audit.standalone(issueEvent(attempt, minted));
+    return true;
+  }
+  return core.db.transaction().execute(async (trx) => {
+    if (spend && !(await spend(trx))) return false;
+    await core.minter.store(minted, trx);
+    await core.audit(trx, issueEvent(attempt, minted));
+    return true;
+  });
+}
+
+/** Mints and commits, for grants that spend nothing. */
+async function issue(core: TokenServiceCore, request: IssueRequest, attempt: Attempt): Promise<Issued> {
+  const minted = await core.minter.mint(request);
+  await commit(core, minted, attempt);
+  return minted;
 }
 
 function runGrant(
@@ -178,14 +226,18 @@ async function passwordGrant(
   }
   core.logins.recordSuccess(account, source);
   const scopes = grantScopes(requested, allowedScopes(realmScopes, client.scopes), core.config.defaultScopes);
-  return core.minter.issue({
-    uid: username,
-    realm,
-    scopes,
-    clientId: client.clientId,
-    grantType: 'password',
-    refresh: refreshFor(client, 'password'),
-  });
+  return issue(
+    core,
+    {
+      uid: username,
+      realm,
+      scopes,
+      clientId: client.clientId,
+      grantType: 'password',
+      refresh: refreshFor(client, 'password'),
+    },
+    attempt,
+  );
 }
 
 /** RFC 6749 §4.4: the client acts as itself, a member of the `/services` realm. */
@@ -208,14 +260,18 @@ async function clientCredentialsGrant(
     core.config.defaultScopes,
   );
   // RFC 6749 §4.4.3: no refresh token; the client can always ask again.
-  return core.minter.issue({
-    uid: client.clientId,
-    realm: 'services',
-    scopes,
-    clientId: client.clientId,
-    grantType: 'client_credentials',
-    refresh: false,
-  });
+  return issue(
+    core,
+    {
+      uid: client.clientId,
+      realm: 'services',
+      scopes,
+      clientId: client.clientId,
+      grantType: 'client_credentials',
+      refresh: false,
+    },
+    attempt,
+  );
 }
 
 const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
@@ -238,7 +294,7 @@ async function authorizationCodeGrant(
   if (!stored) throw new OAuthError('invalid_grant', 'unknown authorization code');
   const { grant, codeHash } = stored;
   attempt.uid = grant.uid;
-  if (stored.used) return codeReused(core, codeHash);
+  if (stored.used) return codeReused(core, codeHash, attempt.requestId);
   if (stored.expired) throw new OAuthError('invalid_grant', 'the authorization code has expired');
   if (grant.clientId !== client.clientId) {
     throw new OAuthError('invalid_grant', 'the authorization code was issued to another client');
@@ -248,7 +304,22 @@ async function authorizationCodeGrant(
   }
   const challenge = createHash('sha256').update(verifier).digest('base64url');
   if (!CODE_VERIFIER.test(verifier) || !safeEqual(challenge, grant.codeChallenge)) {
-    await core.codes.spend(codeHash, { familyId: null, accessJti: null, accessExpiresAt: null });
+    await core.db.transaction().execute(async (trx) => {
+      const spent = await core.codes.spend(
+        codeHash,
+        { familyId: null, accessJti: null, accessExpiresAt: null },
+        trx,
+      );
+      if (spent) {
+        await core.audit(trx, {
+          event: 'token-service.authorization_code.spend',
+          actor: actorOf(attempt),
+          targetId: client.clientId,
+          details: { reason: 'PKCE verification failed' },
+          requestId: attempt.requestId,
+        });
+      }
+    });
     throw new OAuthError('invalid_grant', 'PKCE verification failed: the code_verifier does not match');
   }
   await requireActiveEmployee(core, grant.uid);
@@ -262,26 +333,38 @@ async function authorizationCodeGrant(
     nonce: grant.nonce,
     authTime: grant.authTime,
   });
-  const won = await core.db.transaction().execute(async (trx) => {
-    const spent = await core.codes.spend(
+  const won = await commit(core, minted, attempt, (trx) =>
+    core.codes.spend(
       codeHash,
       { familyId: minted.familyId ?? null, accessJti: minted.jti, accessExpiresAt: minted.expiresAt },
       trx,
-    );
-    if (spent) await core.minter.store(minted, trx);
-    return spent;
-  });
+    ),
+  );
   // Lost to a concurrent redemption of the same code: both holders lose what the code gave.
-  if (!won) return codeReused(core, codeHash);
+  if (!won) return codeReused(core, codeHash, attempt.requestId);
   return minted;
 }
 
 /** RFC 6749 §4.1.2: a code used twice may be stolen; what was issued for it is withdrawn. */
-async function codeReused(core: TokenServiceCore, codeHash: string): Promise<never> {
+async function codeReused(core: TokenServiceCore, codeHash: string, requestId: string): Promise<never> {
   const issued = await core.codes.issuedFor(codeHash);
-  if (issued.familyId) await revokeFamily(core, issued.familyId);
-  if (issued.accessJti && issued.accessExpiresAt)
-    await core.revocations.revoke(issued.accessJti, issued.accessExpiresAt);
+  const { accessJti, accessExpiresAt } = issued;
+  if (issued.familyId || (accessJti && accessExpiresAt)) {
+    await core.db.transaction().execute(async (trx) => {
+      const accessTokens =
+        accessJti && accessExpiresAt ? [{ jti: accessJti, expiresAt: accessExpiresAt }] : [];
+      if (issued.familyId)
+        accessTokens.push(...(await core.refreshTokens.revokeFamily(issued.familyId, trx)));
+      await core.revocations.revokeMany(accessTokens, trx);
+      await core.audit(trx, {
+        event: 'token-service.token_family.revoke',
+        actor: SYSTEM_ACTOR,
+        targetId: issued.familyId ?? accessJti ?? undefined,
+        details: { reason: 'authorization code used twice', access_tokens: accessTokens.length },
+        requestId,
+      });
+    });
+  }
   throw new OAuthError('invalid_grant', 'the authorization code was already used');
 }
 
@@ -308,7 +391,7 @@ async function refreshTokenGrant(
   const widened = (requested ?? []).filter((s) => !grant.scopes.includes(s));
   if (widened.length > 0)
     throw new OAuthError('invalid_scope', `scope not in the original grant: ${widened.join(' ')}`);
-  if (known.status === 'reused') return refreshReused(core, grant.familyId);
+  if (known.status === 'reused') return refreshReused(core, grant.familyId, attempt.requestId);
   if (known.status !== 'active')
     throw new OAuthError('invalid_grant', `the refresh token is ${known.status}`);
   if (grant.realm === 'employees') await requireActiveEmployee(core, grant.uid);
@@ -326,20 +409,21 @@ async function refreshTokenGrant(
     // The new refresh token keeps the whole grant: narrowing applies to this access token only.
     refresh: { familyId: grant.familyId, familyGrantType: grant.grantType, scopes: grant.scopes },
   });
-  const won = await core.db.transaction().execute(async (trx) => {
-    const spent = await core.refreshTokens.redeem(token, trx);
-    if (spent) await core.minter.store(minted, trx);
-    return spent !== undefined;
-  });
+  const won = await commit(
+    core,
+    minted,
+    attempt,
+    async (trx) => (await core.refreshTokens.redeem(token, trx)) !== undefined,
+  );
   if (won) return minted;
   const now = await core.refreshTokens.find(token);
-  if (now?.status === 'reused') return refreshReused(core, grant.familyId);
+  if (now?.status === 'reused') return refreshReused(core, grant.familyId, attempt.requestId);
   throw new OAuthError('invalid_grant', `the refresh token is ${now?.status ?? 'unknown'}`);
 }
 
 /** RFC 9700 §4.14.2: one of the two holders of a used refresh token is a thief; the grant ends. */
-async function refreshReused(core: TokenServiceCore, familyId: string): Promise<never> {
-  await revokeFamily(core, familyId);
+async function refreshReused(core: TokenServiceCore, familyId: string, requestId: string): Promise<never> {
+  await revokeFamily(core, familyId, requestId, 'refresh token used twice');
   throw new OAuthError('invalid_grant', 'the refresh token was already used; its grant is revoked');
 }
 
@@ -369,7 +453,7 @@ async function deviceCodeGrant(
     case 'approved': {
       attempt.uid = poll.uid;
       await requireActiveEmployee(core, poll.uid);
-      return core.minter.issue({
+      const minted = await core.minter.mint({
         uid: poll.uid,
         realm: 'employees',
         scopes: poll.scopes,
@@ -377,6 +461,10 @@ async function deviceCodeGrant(
         grantType: DEVICE_CODE_GRANT,
         refresh: refreshFor(client, DEVICE_CODE_GRANT),
       });
+      // Handed out once: of two concurrent polls, one gets the tokens, the other `consumed`.
+      if (!(await commit(core, minted, attempt, (trx) => core.devices.claim(deviceCode, trx))))
+        throw new OAuthError('invalid_grant', 'the device code was already used');
+      return minted;
     }
   }
 }
@@ -386,15 +474,23 @@ async function requireActiveEmployee(core: TokenServiceCore, uid: string): Promi
   if (!user || user.disabled) throw new OAuthError('invalid_grant', `user ${uid} is disabled or unknown`);
 }
 
-/** Revokes a refresh token family and the access tokens issued with it. */
-export async function revokeFamily(core: TokenServiceCore, familyId: string): Promise<void> {
-  const accessTokens = await core.refreshTokens.revokeFamily(familyId);
-  await core.revocations.revokeMany(accessTokens);
-  await core.audit({
-    action: 'token.revoke-family',
-    actor: { uid: 'token-service' },
-    target: { type: 'token-family', id: familyId },
-    outcome: 'success',
-    details: { access_tokens: accessTokens.length },
+/** Revokes a refresh token family and the access tokens issued with it, with its audit event. */
+async function revokeFamily(
+  core: TokenServiceCore,
+  familyId: string,
+  requestId: string,
+  reason: string,
+  actor: AuditActor = SYSTEM_ACTOR,
+): Promise<void> {
+  await core.db.transaction().execute(async (trx) => {
+    const accessTokens = await core.refreshTokens.revokeFamily(familyId, trx);
+    await core.revocations.revokeMany(accessTokens, trx);
+    await core.audit(trx, {
+      event: 'token-service.token_family.revoke',
+      actor,
+      targetId: familyId,
+      details: { reason, access_tokens: accessTokens.length },
+      requestId,
+    });
   });
 }

@@ -197,7 +197,7 @@ describeEachDatabase(
       expect(await f.service.isRevoked(decodeJwt(access_token).jti!)).toBe(true);
       const events = await f.ctx.auditLog.query({
         service: 'token-service',
-        action: 'token.revoke',
+        action: 'token-service.token.revoke',
         limit: 2,
       });
       expect(events.map((e) => e.outcome)).toEqual(['success', 'failure']);

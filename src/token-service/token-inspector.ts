@@ -4,11 +4,13 @@ import type { PrincipalCheck } from '../platform/auth/principal-status.js';
 import { TokenVerifier, type TrustedIssuer } from '../platform/auth/token-verifier.js';
 import { NotAuthenticatedError } from '../platform/errors.js';
 import type { UserDirectory } from '../users/contract.js';
-import type { Audit } from './audit.js';
+import type { Kysely } from 'kysely';
+import type { TokenServiceAudit } from './audit.js';
 import type { IntrospectionResponse, OAuthClient, TokenInfo } from './contract.js';
 import { OAuthError } from './oauth-error.js';
 import type { RefreshTokenStore } from './refresh-token-store.js';
 import type { RevocationStore } from './revocation-store.js';
+import type { TokenServiceTables } from './tables.js';
 
 /** Fields of the STUPS tokeninfo answer that a scope of the same name must not overwrite. */
 const TOKENINFO_FIELDS = new Set([
@@ -32,7 +34,8 @@ export class TokenInspector {
     private readonly revocations: RevocationStore,
     isDisabled: PrincipalCheck,
     private readonly users: UserDirectory,
-    private readonly audit: Audit,
+    private readonly audit: TokenServiceAudit,
+    private readonly db: Kysely<TokenServiceTables>,
     private readonly now: () => number,
   ) {
     this.#verifier = new TokenVerifier({
@@ -138,8 +141,18 @@ export class TokenInspector {
     token: string,
     _hint: string | undefined,
     client: OAuthClient,
-    revokeFamily: (familyId: string) => Promise<void>,
+    requestId: string,
   ): Promise<void> {
+    const actor = { uid: client.clientId };
+    const refused = (id: string, reason: string) =>
+      this.audit.standalone({
+        event: 'token-service.token.revoke',
+        actor,
+        targetId: id,
+        outcome: 'failure',
+        details: { reason, client_id: client.clientId },
+        requestId,
+      });
     if (looksLikeJwt(token)) {
       let principal: Principal;
       try {
@@ -148,22 +161,42 @@ export class TokenInspector {
         return;
       }
       if (principal.clientId !== client.clientId || !principal.tokenId) {
-        await this.#auditRevoke(client, principal.tokenId ?? 'unknown', 'failure', 'token of another client');
+        await refused(principal.tokenId ?? 'unknown', 'access token of another client');
         return;
       }
-      await this.revocations.revoke(principal.tokenId, principal.expiresAt);
+      const { tokenId, expiresAt } = principal;
+      await this.db.transaction().execute(async (trx) => {
+        await this.revocations.revoke(tokenId, expiresAt, trx);
+        await this.audit(trx, {
+          event: 'token-service.token.revoke',
+          actor,
+          targetId: tokenId,
+          details: { kind: 'access token', client_id: client.clientId },
+          requestId,
+        });
+      });
       this.#verifier.forget(token);
-      await this.#auditRevoke(client, principal.tokenId, 'success', 'access token');
       return;
     }
     const refresh = await this.refreshTokens.find(token);
     if (!refresh) return;
+    const { familyId } = refresh.grant;
     if (refresh.grant.clientId !== client.clientId) {
-      await this.#auditRevoke(client, refresh.grant.familyId, 'failure', 'refresh token of another client');
+      await refused(familyId, 'refresh token of another client');
       return;
     }
-    await revokeFamily(refresh.grant.familyId);
-    await this.#auditRevoke(client, refresh.grant.familyId, 'success', 'refresh token');
+    // The whole family goes, with the access tokens issued with it.
+    await this.db.transaction().execute(async (trx) => {
+      const accessTokens = await this.refreshTokens.revokeFamily(familyId, trx);
+      await this.revocations.revokeMany(accessTokens, trx);
+      await this.audit(trx, {
+        event: 'token-service.token.revoke',
+        actor,
+        targetId: familyId,
+        details: { kind: 'refresh token', client_id: client.clientId, access_tokens: accessTokens.length },
+        requestId,
+      });
+    });
   }
 
   /** OIDC userinfo for an employee token holding `openid`. */
@@ -182,16 +215,6 @@ export class TokenInspector {
     }
     if (principal.scopes.has('email') && user) info.email = user.email;
     return info;
-  }
-
-  #auditRevoke(client: OAuthClient, id: string, outcome: 'success' | 'failure', kind: string): Promise<void> {
-    return this.audit({
-      action: 'token.revoke',
-      actor: { uid: client.clientId },
-      target: { type: 'token', id },
-      outcome,
-      details: { kind, client_id: client.clientId },
-    });
   }
 }
 

@@ -41,9 +41,10 @@ export interface Minted extends Issued {
 }
 
 /**
- * Signs access (and ID) tokens and stores refresh tokens. Grants that spend something (a code, a
- * refresh token) `mint` first, outside any transaction, and `store` in the transaction that spends
- * it: a concurrent second redemption then sees the spent row and the new tokens together.
+ * Signs access (and ID) tokens and stores refresh tokens. Grants `mint` first, outside any
+ * transaction, and `store` in the transaction that spends what they redeem (a code, a refresh
+ * token) and writes the `token.issue` event: a concurrent second redemption then sees the spent
+ * row and the new tokens together, and no token is stored without its event.
  */
 export class TokenMinter {
   constructor(
@@ -54,13 +55,6 @@ export class TokenMinter {
     private readonly users: UserDirectory,
     private readonly now: () => number,
   ) {}
-
-  /** Mints and stores at once, for grants that spend nothing. */
-  async issue(request: IssueRequest): Promise<Issued> {
-    const minted = await this.mint(request);
-    await this.store(minted);
-    return minted;
-  }
 
   /** Stores the refresh token of `minted` (if any) through `db`, e.g. a transaction. */
   async store(minted: Minted, db?: Kysely<TokenServiceTables>): Promise<void> {

@@ -5,8 +5,8 @@ import type { HttpApp } from '../platform/http/create-http-app.js';
 import { createServiceApp } from '../platform/http/create-service-app.js';
 import type { ServiceContext } from '../platform/service-context.js';
 import type { UserDirectory } from '../users/contract.js';
-import type { TokenAuditEvent } from './audit.js';
-import { createAudit } from './audit.js';
+import type { AuditActor } from '../platform/audit/create-audit.js';
+import { createTokenServiceAudit } from './audit.js';
 import { AuthorizationCodeStore } from './authorization-code-store.js';
 import { ClientStore } from './client-store.js';
 import { resolveTokenServiceConfig, type TokenServiceConfig } from './config.js';
@@ -23,6 +23,7 @@ import { DeviceCodeStore } from './device-code-store.js';
 import { KeyStore } from './key-store.js';
 import { RefreshTokenStore } from './refresh-token-store.js';
 import { RevocationStore } from './revocation-store.js';
+import { createOAuthServer } from './oauth-server.js';
 import { tokenServiceRoutes } from './routes.js';
 import { ServiceUserStore } from './service-user-store.js';
 import type { TokenServiceTables as TablesOf } from './tables.js';
@@ -51,18 +52,18 @@ export interface TokenService {
    * `principalStatusCacheSeconds`.
    */
   isDisabled(principal: Principal): Promise<boolean>;
-  upsertClient(input: OAuthClientInput, actor?: TokenAuditEvent['actor']): Promise<OAuthClient>;
+  upsertClient(input: OAuthClientInput, actor?: AuditActor): Promise<OAuthClient>;
   getClient(clientId: string): Promise<OAuthClient | undefined>;
-  upsertServiceUser(input: ServiceUserInput, actor?: TokenAuditEvent['actor']): Promise<ServiceUser>;
-  disableServiceUser(username: string, actor?: TokenAuditEvent['actor']): Promise<void>;
+  upsertServiceUser(input: ServiceUserInput, actor?: AuditActor): Promise<ServiceUser>;
+  disableServiceUser(username: string, actor?: AuditActor): Promise<void>;
   getServiceUser(username: string): Promise<ServiceUser | undefined>;
-  /** Seeds built-in clients and makes sure a signing key exists; idempotent, run by createApp/start. */
+  /** Seeds built-in clients and makes sure a signing key exists; idempotent, run by createApp. */
   ready(): Promise<void>;
-  /** Rotates the signing key when due and deletes expired keys, codes and tokens. */
+  /**
+   * Rotates the signing key when due and deletes expired keys, codes and tokens. The kernel's job
+   * runner calls it (the `token-service.maintenance` job of `module.ts`), one replica at a time.
+   */
   maintain(): Promise<void>;
-  /** Runs `ready()` and then `maintain()` every `maintenanceIntervalSeconds`. */
-  start(): Promise<void>;
-  stop(): Promise<void>;
 }
 
 /**
@@ -75,7 +76,7 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
   const issuer = ctx.urls['token-service'];
   const logger = ctx.logger.child({ component: 'token-service' });
   const db = ctx.database.kysely<TablesOf>();
-  const audit = createAudit(ctx.auditLog);
+  const audit = createTokenServiceAudit(ctx.auditLog);
 
   const guessLimits = {
     perSource: config.maxFailedLoginsPerSource,
@@ -121,6 +122,7 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
     isDisabled,
     deps.users,
     audit,
+    db,
     now,
   );
   const core: TokenServiceCore = {
@@ -171,9 +173,6 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
     await revocations.deleteExpired();
   };
 
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-
   return {
     trustedIssuer,
     isRevoked: (jti) => revocations.isRevoked(jti),
@@ -195,26 +194,8 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
           await keys.publicJwks();
         },
       });
-      await app.register(tokenServiceRoutes(core, csrf));
+      await app.register(tokenServiceRoutes(createOAuthServer(core), csrf));
       return app;
-    },
-    async start() {
-      await ready();
-      if (timer) return;
-      timer = setInterval(() => {
-        if (running) return;
-        running = maintain()
-          .catch((error: unknown) => logger.error({ err: error }, 'token service maintenance failed'))
-          .finally(() => {
-            running = undefined;
-          });
-      }, config.maintenanceIntervalSeconds * 1000);
-      timer.unref();
-    },
-    async stop() {
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      await running;
     },
   };
 }

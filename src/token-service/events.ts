@@ -1,0 +1,31 @@
+/**
+ * The token service's audit vocabulary. Every event that records a stored change is written in
+ * the transaction of that change; refusals and failures (`outcome: 'failure'`) are written on
+ * their own and keep the real reason in `details.reason`, never a secret, password or token.
+ */
+export const TOKEN_SERVICE_EVENTS = [
+  /** An access token was issued (with its refresh token, when one was stored), or refused. */
+  'token-service.token.issue',
+  /** An access token or refresh token family was revoked by the client it was issued to. */
+  'token-service.token.revoke',
+  /** A refresh token family was withdrawn because a code or refresh token was used twice. */
+  'token-service.token_family.revoke',
+  /** An authorization code was issued after an employee logged in and consented. */
+  'token-service.authorization_code.issue',
+  /** An authorization code was spent without issuing tokens (a wrong PKCE verifier). */
+  'token-service.authorization_code.spend',
+  /** A device asked for a device code and a user code (RFC 8628). */
+  'token-service.device_code.issue',
+  'token-service.device_code.approve',
+  'token-service.device_code.deny',
+  /** A wrong or throttled password on the login pages (no change; recorded on its own). */
+  'token-service.login.fail',
+  'token-service.client.create',
+  'token-service.client.update',
+  'token-service.service_user.create',
+  'token-service.service_user.update',
+  'token-service.service_user.disable',
+  'token-service.signing_key.create',
+  'token-service.signing_key.delete',
+] as const;
+export type TokenServiceEvent = (typeof TOKEN_SERVICE_EVENTS)[number];

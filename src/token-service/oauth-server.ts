@@ -1,0 +1,79 @@
+import type { JWK } from 'jose';
+import {
+  type AuthorizationRequest,
+  completeAuthorization,
+  loginEmployee,
+  validateAuthorizationRequest,
+} from './authorization.js';
+import type {
+  DeviceAuthorizationResponse,
+  IntrospectionResponse,
+  OAuthClient,
+  TokenInfo,
+  TokenResponse,
+} from './contract.js';
+import type { TokenServiceCore } from './core.js';
+import { decideDevice, startDeviceAuthorization } from './device-flow.js';
+import type { ClientCredentials, OAuthParams } from './params.js';
+import { handleTokenRequest, type RequestMeta } from './token-endpoint.js';
+
+/**
+ * The token service's domain as its routes see it: one operation per protocol step, no stores,
+ * no HTTP types. `core` (the stores and settings the protocol modules share) stays behind it.
+ */
+export interface OAuthServer {
+  /** `iss` of every token: the service's public base URL. */
+  readonly issuer: string;
+  /** The client Zign 1.0's GET token request is made for. */
+  readonly legacyClientId: string;
+  readonly signingAlgorithm: string;
+  readonly employeeScopes: readonly string[];
+  token(
+    params: OAuthParams,
+    credentials: ClientCredentials | undefined,
+    meta: RequestMeta,
+  ): Promise<TokenResponse>;
+  authenticateClient(credentials: ClientCredentials, source: string): Promise<OAuthClient>;
+  tokenInfo(token: string): Promise<TokenInfo>;
+  introspect(token: string, hint: string | undefined, client: OAuthClient): Promise<IntrospectionResponse>;
+  revoke(token: string, hint: string | undefined, client: OAuthClient, requestId: string): Promise<void>;
+  userInfo(token: string): Promise<Record<string, string>>;
+  jwks(): Promise<{ keys: JWK[] }>;
+  validateAuthorization(params: OAuthParams): Promise<AuthorizationRequest>;
+  loginEmployee(
+    username: string | undefined,
+    password: string | undefined,
+    page: string,
+    meta: RequestMeta,
+  ): Promise<{ uid: string } | { error: string }>;
+  completeAuthorization(request: AuthorizationRequest, uid: string, requestId: string): Promise<string>;
+  startDeviceAuthorization(
+    params: OAuthParams,
+    credentials: ClientCredentials | undefined,
+    meta: RequestMeta,
+  ): Promise<DeviceAuthorizationResponse>;
+  decideDevice(userCode: string, uid: string, approve: boolean, requestId: string): Promise<boolean>;
+}
+
+export function createOAuthServer(core: TokenServiceCore): OAuthServer {
+  return {
+    issuer: core.issuer,
+    legacyClientId: core.config.legacyClientId,
+    signingAlgorithm: core.config.signingAlgorithm,
+    employeeScopes: core.config.employeeScopes,
+    token: (params, credentials, meta) => handleTokenRequest(core, params, credentials, meta),
+    authenticateClient: (credentials, source) => core.clients.authenticate(credentials, source),
+    tokenInfo: (token) => core.inspector.tokenInfo(token),
+    introspect: (token, hint, client) => core.inspector.introspect(token, hint, client),
+    revoke: (token, hint, client, requestId) => core.inspector.revoke(token, hint, client, requestId),
+    userInfo: (token) => core.inspector.userInfo(token),
+    jwks: () => core.keys.publicJwks(),
+    validateAuthorization: (params) => validateAuthorizationRequest(core, params),
+    loginEmployee: (username, password, page, meta) => loginEmployee(core, username, password, page, meta),
+    completeAuthorization: (request, uid, requestId) => completeAuthorization(core, request, uid, requestId),
+    startDeviceAuthorization: (params, credentials, meta) =>
+      startDeviceAuthorization(core, params, credentials, meta),
+    decideDevice: (userCode, uid, approve, requestId) =>
+      decideDevice(core, userCode, uid, approve, requestId),
+  };
+}
