@@ -11,7 +11,7 @@ import { createTestContext } from '../platform/test-support/service-context.js';
 import { freePorts } from '../stups/free-ports.js';
 import { createTokenService, type TokenService } from '../token-service/index.js';
 import { TOKEN_SERVICE_TEST_MIGRATIONS } from '../token-service/test-support.js';
-import { UserStore } from '../users/user-store.js';
+import { UserStore } from '../users/store.js';
 import { zignProgram } from './cli/main.js';
 import { readTokenCache, writeTokenCache } from './token-cache.js';
 
