@@ -23,9 +23,9 @@ import { sshKeygen } from '../src/platform/test-support/ssh-keygen.js';
 import { createTestIssuer } from '../src/platform/test-support/test-issuer.js';
 import { freePorts } from '../src/stups/free-ports.js';
 import { teamMigrations } from '../src/teams/migrations.js';
-import { TeamStore } from '../src/teams/team-store.js';
+import { TeamStore } from '../src/teams/store.js';
 import { userMigrations } from '../src/users/migrations.js';
-import { UserStore } from '../src/users/user-store.js';
+import { UserStore } from '../src/users/store.js';
 
 const USERS = 8;
 const LATENCY_SAMPLES = 40;

@@ -12,7 +12,7 @@ import { migrateToLatest } from '../src/platform/db/migrate.js';
 import { createTestContext, KERNEL_MIGRATIONS } from '../src/platform/test-support/service-context.js';
 import { createTokenService, tokenServiceMigrations } from '../src/token-service/index.js';
 import { userMigrations } from '../src/users/migrations.js';
-import { UserStore } from '../src/users/user-store.js';
+import { UserStore } from '../src/users/store.js';
 
 const CONCURRENCY = 16;
 

@@ -6,9 +6,9 @@ import { createTestContext, KERNEL_MIGRATIONS } from '../platform/test-support/s
 import { sshKeygen } from '../platform/test-support/ssh-keygen.js';
 import { createTestIssuer } from '../platform/test-support/test-issuer.js';
 import { teamMigrations } from '../teams/migrations.js';
-import { TeamStore } from '../teams/team-store.js';
+import { TeamStore } from '../teams/store.js';
 import { userMigrations } from '../users/migrations.js';
-import { UserStore } from '../users/user-store.js';
+import { UserStore } from '../users/store.js';
 import { createEvenService, type EvenService, evenMigrations } from './index.js';
 import { RecordingBastion } from './test-support.js';
 

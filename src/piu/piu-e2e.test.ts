@@ -20,9 +20,9 @@ import { sshKeygen } from '../platform/test-support/ssh-keygen.js';
 import { createTestIssuer } from '../platform/test-support/test-issuer.js';
 import { freePorts } from '../stups/free-ports.js';
 import { teamMigrations } from '../teams/migrations.js';
-import { TeamStore } from '../teams/team-store.js';
+import { TeamStore } from '../teams/store.js';
 import { userMigrations } from '../users/migrations.js';
-import { UserStore } from '../users/user-store.js';
+import { UserStore } from '../users/store.js';
 import { runPiu } from './cli/main.js';
 
 const execFileAsync = promisify(execFile);

@@ -12,9 +12,9 @@ import { createTestContext, KERNEL_MIGRATIONS } from '../platform/test-support/s
 import { createTestIssuer } from '../platform/test-support/test-issuer.js';
 import { freePorts } from '../stups/free-ports.js';
 import { teamMigrations } from '../teams/migrations.js';
-import { TeamStore } from '../teams/team-store.js';
+import { TeamStore } from '../teams/store.js';
 import { userMigrations } from '../users/migrations.js';
-import { UserStore } from '../users/user-store.js';
+import { UserStore } from '../users/store.js';
 import { findClipboard } from './clipboard.js';
 import { runPiu, splitHostAndReason, withDefaultCommand } from './cli/main.js';
 

@@ -51,4 +51,9 @@ export interface ServiceContext {
   urls: Readonly<Record<ServiceName, string>>;
   /** When set, every service serves HTTPS with this certificate (pass it to createHttpApp). */
   tls?: { cert: string; key: string } | undefined;
+  /**
+   * How long a connection may stay silent before it is closed (`platform.idleTimeoutSeconds`);
+   * unset means `DEFAULT_IDLE_TIMEOUT_MS`. createServiceApp applies it; pass it to createHttpApp.
+   */
+  idleTimeoutMs?: number | undefined;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ExternalIssuerConfigSchema } from '../platform/auth/external-issuer.js';
 import { AwsSettingsSchema } from '../platform/aws/client-config.js';
+import { DEFAULT_IDLE_TIMEOUT_MS } from '../platform/http/create-http-app.js';
 import { SERVICE_NAMES, SERVICE_PORT_OFFSETS, type ServiceName } from '../platform/service-context.js';
 import { secret } from '../platform/settings/schema-walk.js';
 
@@ -76,6 +77,15 @@ export const PlatformConfigSchema = z.strictObject({
     .default([])
     .describe(
       "External OIDC issuers whose tokens every service accepts: {issuer, audience, jwksUri?, realm?, realmClaim?, uidClaim?, timeoutMs?} (env STUPS_EXTERNAL_ISSUERS, JSON); audience is required, and a token's own realm claim is believed only through realmClaim",
+    ),
+  idleTimeoutSeconds: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .default(DEFAULT_IDLE_TIMEOUT_MS / 1000)
+    .describe(
+      'Seconds a connection of any service may go without a byte in either direction before it is closed; bounds a request whose body never completes without cutting a slow but progressing upload. Keep it above the idle timeout of a load balancer in front (AWS: 60)',
     ),
   aws: AwsSettingsSchema.prefault({}),
 });

@@ -135,6 +135,7 @@ export async function startPlatform(
       adminPolicy: { adminUids: new Set(org.org.admins), adminScope: ADMIN_SCOPE },
       urls,
       tls,
+      idleTimeoutMs: config.idleTimeoutSeconds * 1000,
       dataDir: config.dataDir,
       // One installation secret; every replica derives the same keys from it, each for one purpose.
       installationSecret:

@@ -3,8 +3,8 @@ import type { ApplicationRegistry } from '../kio/application-registry.js';
 import type { Database } from '../platform/db/database.js';
 import { NotFoundError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
-import type { TeamStore } from '../teams/team-store.js';
-import type { UserStore } from '../users/user-store.js';
+import type { TeamStore } from '../teams/store.js';
+import type { UserStore } from '../users/store.js';
 import type { LoadedOrg } from './org-file.js';
 
 interface StateTables {

@@ -4,7 +4,7 @@ import type { TeamDirectory } from './contract.js';
 import { createTeamService } from './index.js';
 import { teamMigrations } from './migrations.js';
 import { TeamSettingsSchema } from './settings.js';
-import type { TeamStore } from './team-store.js';
+import type { TeamStore } from './store.js';
 
 declare module '../platform/contracts.js' {
   interface Contracts {

@@ -18,7 +18,7 @@ import {
   TeamSummarySchema,
 } from './contract.js';
 import { TEAMS_EVENTS, type TeamsEvent } from './events.js';
-import type { TeamStore } from './team-store.js';
+import type { TeamStore } from './store.js';
 
 const bearer = [{ bearer: [] }];
 const TeamParams = z.object({ id: TeamIdSchema });

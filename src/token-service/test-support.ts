@@ -8,7 +8,7 @@ import type { HttpApp } from '../platform/http/create-http-app.js';
 import type { ServiceContext } from '../platform/service-context.js';
 import { createTestContext, KERNEL_MIGRATIONS } from '../platform/test-support/service-context.js';
 import { userMigrations } from '../users/migrations.js';
-import { UserStore } from '../users/user-store.js';
+import { UserStore } from '../users/store.js';
 import type { TokenServiceConfig } from './config.js';
 import { tokenServiceMigrations } from './migrations.js';
 import type { TokenServiceTables } from './tables.js';

@@ -2,11 +2,11 @@ import type { HttpApp } from '../platform/http/create-http-app.js';
 import { createServiceApp } from '../platform/http/create-service-app.js';
 import type { ServiceContext } from '../platform/service-context.js';
 import { registerUserRoutes } from './routes.js';
-import { UserStore } from './user-store.js';
+import { UserStore } from './store.js';
 
 export { USERS_EVENTS, type UsersEvent } from './events.js';
 export { userMigrations } from './migrations.js';
-export { UserStore } from './user-store.js';
+export { UserStore } from './store.js';
 
 /** The user service: employees, passwords and SSH public keys. */
 export interface UserService {

@@ -3,7 +3,7 @@ import type { UserDirectory } from './contract.js';
 import { createUserService } from './index.js';
 import { userMigrations } from './migrations.js';
 import { UserSettingsSchema } from './settings.js';
-import type { UserStore } from './user-store.js';
+import type { UserStore } from './store.js';
 
 declare module '../platform/contracts.js' {
   interface Contracts {

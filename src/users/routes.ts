@@ -4,7 +4,7 @@ import { type AuditTransaction, createAudit } from '../platform/audit/create-aud
 import { auditRefusals } from '../platform/audit/refusal-audit.js';
 import { principalOf, requireAuth } from '../platform/auth/http-auth.js';
 import { TeamPolicy } from '../platform/authz/team-policy.js';
-import { InputError, NotAllowedError, NotFoundError } from '../platform/errors.js';
+import { NotFoundError } from '../platform/errors.js';
 import type { HttpApp } from '../platform/http/create-http-app.js';
 import type { ServiceContext } from '../platform/service-context.js';
 import {
@@ -16,19 +16,8 @@ import {
   UserSchema,
 } from './contract.js';
 import { USERS_EVENTS, type UsersEvent } from './events.js';
-import type { UserStore } from './user-store.js';
-import { GuessThrottle } from '../platform/auth/guess-throttle.js';
-
-/**
- * Limits on guessing the current password through the password change (issue 12 §6): per user
- * and source address, per source, and per user overall (high, so nobody can lock a user out).
- */
-const PASSWORD_CHANGE_GUESSES = {
-  perAccountAndSource: 5,
-  perSource: 50,
-  perAccount: 50,
-  windowMs: 15 * 60_000,
-};
+import { PasswordChange } from './password-change.js';
+import type { UserStore } from './store.js';
 
 const UidParams = z.object({ uid: UidSchema });
 const bearer = [{ bearer: [] }];
@@ -43,7 +32,7 @@ export function registerUserRoutes(app: HttpApp, ctx: ServiceContext, users: Use
     applications: { getApplication: async () => undefined },
     adminPolicy: ctx.adminPolicy,
   });
-  const passwordGuesses = new GuessThrottle(PASSWORD_CHANGE_GUESSES);
+  const passwordChange = new PasswordChange(users, policy);
   const requireSelfOrAdmin = (request: FastifyRequest, uid: string) => {
     const principal = principalOf(request);
     policy.assertSelfOrAdmin(principal, uid, 'change this');
@@ -142,21 +131,16 @@ export function registerUserRoutes(app: HttpApp, ctx: ServiceContext, users: Use
     },
     async (request, reply) => {
       const { uid } = request.params;
-      const principal = requireSelfOrAdmin(request, uid);
-      await mustExist(uid);
-      if (!policy.isAdmin(principal)) {
-        const current = request.body.current_password;
-        if (current === undefined)
-          throw new InputError('current_password is required to change your own password');
-        // A throttled attempt is answered like a wrong password, after the same work.
-        const throttled = passwordGuesses.retryAfter(uid, request.ip) > 0;
-        if (!(await users.verifyPassword(uid, current)) || throttled) {
-          if (!throttled) passwordGuesses.recordFailure(uid, request.ip);
-          throw new NotAllowedError('the current password is wrong', { code: 'PASSWORD_WRONG' });
-        }
-        passwordGuesses.recordSuccess(uid, request.ip);
-      }
-      await users.setPassword(uid, request.body.password, auditIn(request, 'users.password.change', uid));
+      await passwordChange.change(
+        {
+          principal: principalOf(request),
+          uid,
+          password: request.body.password,
+          currentPassword: request.body.current_password,
+          source: request.ip,
+        },
+        auditIn(request, 'users.password.change', uid),
+      );
       reply.status(204);
     },
   );

@@ -11,9 +11,39 @@ import { createTestContext } from '../platform/test-support/service-context.js';
 import { freePorts } from '../stups/free-ports.js';
 import { createTokenService, type TokenService } from '../token-service/index.js';
 import { TOKEN_SERVICE_TEST_MIGRATIONS } from '../token-service/test-support.js';
-import { UserStore } from '../users/user-store.js';
+import { UserStore } from '../users/store.js';
 import { zignProgram } from './cli/main.js';
 import { readTokenCache, writeTokenCache } from './token-cache.js';
+
+/**
+ * The first match of `pattern` in what the CLI writes to stderr, as soon as it is written:
+ * the stream is read as it arrives, so the test waits exactly as long as the CLI takes. Fails
+ * when the command ends without writing it.
+ */
+function lineOf(io: CapturedIo, pattern: RegExp, command: Promise<number>): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const match = pattern.exec(io.err());
+      if (!match) return;
+      io.stderr.off('data', onData);
+      resolve(match);
+    };
+    // captureIo's own listener runs first (it was added first), so io.err() already holds the chunk.
+    const onData = () => check();
+    io.stderr.on('data', onData);
+    check();
+    command.then(
+      (code) => {
+        io.stderr.off('data', onData);
+        reject(new Error(`the command ended (exit ${code}) without writing ${pattern}: ${io.err()}`));
+      },
+      (error: unknown) => {
+        io.stderr.off('data', onData);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
 
 /** Zign against a real token service listening on loopback. */
 describe('zign', () => {
@@ -91,11 +121,7 @@ describe('zign', () => {
     const io = await captureIo({ env: { ZIGN_URL: baseUrl } });
     try {
       const done = zign(['login', '--device'], io);
-      let code: string | undefined;
-      for (let i = 0; i < 100 && !code; i++) {
-        await new Promise((r) => setTimeout(r, 50));
-        code = /confirm the code (\S+)/.exec(io.err())?.[1];
-      }
+      const code = (await lineOf(io, /confirm the code (\S+)/, done))[1];
       expect(code).toBeDefined();
       const pageUrl = /open (\S+)/.exec(io.err())![1]!;
       expect(pageUrl.startsWith(`${baseUrl}/oauth2/device`)).toBe(true);

@@ -26,6 +26,7 @@ export async function createConsoleApp(ctx: ServiceContext, config: ConsoleConfi
     logger: ctx.logger.child({ service: 'console' }),
     metrics: ctx.metrics,
     tls: ctx.tls,
+    idleTimeoutMs: ctx.idleTimeoutMs,
   });
   const files = await loadStaticFiles(config.staticDir ?? DEFAULT_STATIC_DIR);
   if (!files) ctx.logger.warn('console: the web app is not built (npm run build:console)');

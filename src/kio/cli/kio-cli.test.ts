@@ -7,7 +7,7 @@ import { type CapturedIo, captureIo } from '../../platform/test-support/cli-io.j
 import { createTestContext, KERNEL_MIGRATIONS } from '../../platform/test-support/service-context.js';
 import { createTestIssuer } from '../../platform/test-support/test-issuer.js';
 import { teamMigrations } from '../../teams/migrations.js';
-import { TeamStore } from '../../teams/team-store.js';
+import { TeamStore } from '../../teams/store.js';
 import { createKioService, kioMigrations } from '../index.js';
 import { kioProgram, parseAssignments } from './main.js';
 

@@ -1,10 +1,9 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, watch } from 'node:fs';
 import { appendFile, chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { requiredParts } from '../../platform/test-support/required-parts.js';
 import { freePorts } from '../../stups/free-ports.js';
@@ -44,6 +43,8 @@ export interface LoopbackBastion {
   stateDir: string;
   /** sshd's log (LogLevel VERBOSE). */
   sshdLog(): Promise<string>;
+  /** sshd's log, once it holds `count` matches of `pattern` (for what sshd does after answering). */
+  untilSshdLogged(pattern: RegExp, count: number): Promise<string>;
   /** odd's own audit trail on the bastion. */
   oddLog(): Promise<string>;
   /** Runs an installed odd program as root, as the bastion's timer would. */
@@ -63,23 +64,56 @@ export interface LoopbackBastion {
   stop(): Promise<void>;
 }
 
-async function waitForPort(port: number, child: ChildProcess, log: string): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    if (child.exitCode !== null) {
-      throw new Error(`sshd exited with ${child.exitCode}: ${await readFile(log, 'utf8').catch(() => '')}`);
-    }
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`sshd did not listen on port ${port}`);
+/**
+ * Resolves with the log once `file` holds `count` matches of `pattern`. The log is read again
+ * whenever the kernel reports a change in its directory (inotify), so this waits exactly as
+ * long as sshd takes to write the line, without a timer; it fails as soon as sshd exits.
+ */
+function untilLogged(file: string, pattern: RegExp, count: number, sshd: ChildProcess): Promise<string> {
+  const global = new RegExp(
+    pattern.source,
+    pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`,
+  );
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    let reading = false;
+    let changedWhileReading = false;
+    const finish = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      watcher.close();
+      sshd.off('exit', onExit);
+      outcome();
+    };
+    const check = async (): Promise<void> => {
+      if (reading) {
+        changedWhileReading = true;
+        return;
+      }
+      reading = true;
+      try {
+        do {
+          changedWhileReading = false;
+          const text = await readFile(file, 'utf8').catch(() => '');
+          if ((text.match(global)?.length ?? 0) >= count) return finish(() => resolve(text));
+        } while (changedWhileReading && !settled);
+      } finally {
+        reading = false;
+      }
+    };
+    const onExit = (code: number | null) => {
+      void readFile(file, 'utf8')
+        .catch(() => '')
+        .then((text) =>
+          finish(() => reject(new Error(`sshd exited with ${code} before logging ${pattern}: ${text}`))),
+        );
+    };
+    // The directory, not the file: sshd creates the file when it starts.
+    const watcher = watch(dirname(file), () => void check());
+    sshd.once('exit', onExit);
+    if (sshd.exitCode !== null) onExit(sshd.exitCode);
+    void check();
+  });
 }
 
 async function runCode(
@@ -194,7 +228,9 @@ export async function startLoopbackBastion(options: {
     );
     await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
     sshd = spawn('/usr/sbin/sshd', ['-D', '-f', config, '-E', log], { stdio: 'ignore' });
-    await waitForPort(port!, sshd, log);
+    // sshd logs this line right after listen() succeeded: from then on connections are accepted.
+    await untilLogged(log, new RegExp(`Server listening on 127\\.0\\.0\\.1 port ${port}\\.`), 1, sshd);
+    const running = sshd;
 
     const keyDir = join(root, 'client-keys');
     await mkdir(keyDir, { mode: 0o700 });
@@ -208,6 +244,7 @@ export async function startLoopbackBastion(options: {
       prefix,
       stateDir,
       sshdLog: () => readFile(log, 'utf8').catch(() => ''),
+      untilSshdLogged: (pattern, count) => untilLogged(log, pattern, count, running),
       oddLog: () => readFile(join(stateDir, 'audit.log'), 'utf8').catch(() => ''),
       runOdd: (program, args = [], env = {}) =>
         runCode(join(prefix, 'bin', program), args, { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...env }),

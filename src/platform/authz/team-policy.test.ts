@@ -1,5 +1,5 @@
 import { beforeAll, expect, it } from 'vitest';
-import { TeamStore } from '../../teams/team-store.js';
+import { TeamStore } from '../../teams/store.js';
 import { teamMigrations } from '../../teams/migrations.js';
 import type { Principal, Realm } from '../auth/principal.js';
 import { NotAllowedError } from '../errors.js';

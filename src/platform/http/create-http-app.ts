@@ -58,7 +58,7 @@ export interface HttpAppOptions {
    * Milliseconds a connection may go without receiving or sending a byte before it is closed
    * (default `DEFAULT_IDLE_TIMEOUT_MS`). This bounds a request whose body never completes.
    */
-  idleTimeoutMs?: number;
+  idleTimeoutMs?: number | undefined;
 }
 
 /**
@@ -82,6 +82,9 @@ declare module 'fastify' {
 }
 
 const MUTATING_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** The one answer of a failing `/health`, whatever failed; the reason is in the log. */
+export const HEALTH_DOWN = { status: 'DOWN', detail: 'a dependency of this service is unavailable' } as const;
 
 /**
  * Builds the Fastify app every service starts from: Zod validation, OpenAPI from the
@@ -225,13 +228,16 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       });
   });
 
-  app.get('/health', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/health', { schema: { hide: true } }, async (request, reply) => {
     try {
       await options.healthCheck?.();
       return { status: 'UP' };
     } catch (error) {
+      // /health answers anyone (load balancers, strangers): a database error names hosts,
+      // schemas and users. The cause goes to the log; the answer is the same for every failure.
+      request.log.error({ err: error }, 'health check failed');
       reply.status(503);
-      return { status: 'DOWN', detail: error instanceof Error ? error.message : String(error) };
+      return HEALTH_DOWN;
     }
   });
 

@@ -13,14 +13,14 @@ export interface ServiceAppOptions {
   /** Readiness beyond the database ping. */
   healthCheck?: () => Promise<void>;
   bodyLimit?: number;
-  /** Idle bound of a connection in milliseconds; see `DEFAULT_IDLE_TIMEOUT_MS`. */
+  /** Idle bound of a connection in milliseconds, overriding the platform's `ctx.idleTimeoutMs`. */
   idleTimeoutMs?: number;
 }
 
 /**
  * The HTTP app of one platform service, with everything the context decides filled in:
- * a logger named after the service, the process metrics, TLS, and a health check that
- * pings the database.
+ * a logger named after the service, the process metrics, TLS, the idle bound of connections,
+ * and a health check that pings the database.
  */
 export function createServiceApp(ctx: ServiceContext, options: ServiceAppOptions): Promise<HttpApp> {
   return createHttpApp({
@@ -30,7 +30,7 @@ export function createServiceApp(ctx: ServiceContext, options: ServiceAppOptions
     metrics: ctx.metrics,
     tls: ctx.tls,
     bodyLimit: options.bodyLimit,
-    idleTimeoutMs: options.idleTimeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs ?? ctx.idleTimeoutMs,
     ...(options.auditMutations ? { audit: { log: ctx.auditLog, service: options.service } } : {}),
     healthCheck: async () => {
       await sql`select 1`.execute(ctx.database.kysely());
