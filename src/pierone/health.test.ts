@@ -1,3 +1,4 @@
+import { HEALTH_DOWN } from '../platform/http/create-http-app.js';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDatabase } from '../platform/test-support/databases.js';
@@ -24,6 +25,6 @@ describeEachDatabase('Pier One health', [...KERNEL_MIGRATIONS, pieroneMigrations
     await sql`drop table pierone_tags`.execute(getDatabase().kysely());
     const health = await call(reg, 'GET', '/health');
     expect(health.status).toBe(503);
-    expect(health.json).toEqual({ status: 'DOWN', detail: 'registry storage unavailable' });
+    expect(health.json).toEqual(HEALTH_DOWN);
   });
 });

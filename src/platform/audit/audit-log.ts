@@ -35,7 +35,7 @@ export type AuditOutcome = 'success' | 'refused' | 'failure';
 /** One mutating action: who did what to which thing, and how it ended. */
 export interface AuditEvent {
   service: string;
-  /** Verb-first and stable, e.g. `team.update`, `token.issue`. */
+  /** `<component>.<object>.<verb>`, e.g. `teams.team.put`, `token-service.token.issue` (listed in each component's events.ts). */
   action: string;
   actor: { uid: Principal['uid']; realm?: string | undefined };
   target?: { type: string; id: string };
