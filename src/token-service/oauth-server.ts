@@ -13,6 +13,7 @@ import type {
   TokenResponse,
 } from './contract.js';
 import type { TokenServiceCore } from './core.js';
+import type { OAuthError } from './oauth-error.js';
 import { decideDevice, startDeviceAuthorization } from './device-flow.js';
 import type { ClientCredentials, OAuthParams } from './params.js';
 import { handleTokenRequest, type RequestMeta } from './token-endpoint.js';
@@ -37,6 +38,8 @@ export interface OAuthServer {
   tokenInfo(token: string): Promise<TokenInfo>;
   introspect(token: string, hint: string | undefined, client: OAuthClient): Promise<IntrospectionResponse>;
   revoke(token: string, hint: string | undefined, client: OAuthClient, requestId: string): Promise<void>;
+  /** Records a revocation refused before anything changed (e.g. the client failed to authenticate). */
+  recordRefusedRevocation(clientId: string | undefined, error: OAuthError, requestId: string): Promise<void>;
   userInfo(token: string): Promise<Record<string, string>>;
   jwks(): Promise<{ keys: JWK[] }>;
   validateAuthorization(params: OAuthParams): Promise<AuthorizationRequest>;
@@ -66,6 +69,14 @@ export function createOAuthServer(core: TokenServiceCore): OAuthServer {
     tokenInfo: (token) => core.inspector.tokenInfo(token),
     introspect: (token, hint, client) => core.inspector.introspect(token, hint, client),
     revoke: (token, hint, client, requestId) => core.inspector.revoke(token, hint, client, requestId),
+    recordRefusedRevocation: (clientId, error, requestId) =>
+      core.audit.standalone({
+        event: 'token-service.token.revoke',
+        actor: { uid: clientId ?? 'anonymous' },
+        outcome: 'refused',
+        details: { client_id: clientId, error: error.error, reason: error.detail ?? error.message },
+        requestId,
+      }),
     userInfo: (token) => core.inspector.userInfo(token),
     jwks: () => core.keys.publicJwks(),
     validateAuthorization: (params) => validateAuthorizationRequest(core, params),

@@ -153,7 +153,17 @@ export function tokenServiceRoutes(server: OAuthServer, csrf: Csrf) {
       { schema: { tags: ['oauth2'], summary: 'Token revocation (RFC 7009)' } },
       async (request, reply) => {
         const params = collectParams(request.body);
-        const client = await authenticatedClient(server, params, request);
+        let client: Awaited<ReturnType<typeof authenticatedClient>>;
+        try {
+          client = await authenticatedClient(server, params, request);
+        } catch (error) {
+          // A refused revocation is a refused write: it leaves a trace like every other one.
+          if (error instanceof OAuthError) {
+            const clientId = clientCredentials(params, request.headers.authorization)?.clientId;
+            await server.recordRefusedRevocation(clientId, error, request.id);
+          }
+          throw error;
+        }
         const token = required(params, 'token');
         await server.revoke(token, params.token_type_hint, client, request.id);
         reply.headers(NO_STORE).status(200).send();

@@ -215,6 +215,26 @@ describeEachDatabase(
       });
     });
 
+    it('audits a revocation refused because the client failed to authenticate', async () => {
+      const { access_token } = await passwordToken(f.app);
+      const refused = await revoke(access_token, { ...CLIENT, secret: 'not-the-secret-0123' });
+      expect(refused.statusCode).toBe(401);
+      expect(refused.json()).toMatchObject({ error: 'invalid_client' });
+      const [event] = await f.ctx.auditLog.query({
+        service: 'token-service',
+        action: 'token-service.token.revoke',
+        limit: 1,
+      });
+      expect(event).toMatchObject({
+        actor: CLIENT.id,
+        outcome: 'refused',
+        request_id: refused.headers['x-request-id'],
+      });
+      expect(JSON.stringify(event?.details)).not.toContain('not-the-secret-0123');
+      // Nothing was revoked.
+      expect((await tokeninfo(access_token)).statusCode).toBe(200);
+    });
+
     it('revokes a refresh token together with the access tokens issued with it', async () => {
       const issued = await passwordToken(f.app);
       expect((await revoke(issued.refresh_token!)).statusCode).toBe(200);
