@@ -12,9 +12,12 @@ describe('assertSafeInput', () => {
     expect(() => assertSafeInput({ wrapped: stream }, 'body')).not.toThrow();
   });
 
-  it('still walks plain objects, arrays and null-prototype objects', () => {
+  it('still walks plain objects, arrays and objects of other prototypes (parsed queries)', () => {
     const bare = Object.assign(Object.create(null) as Record<string, unknown>, { text: 'a\u0000b' });
     expect(() => assertSafeInput([{ nested: bare }], 'body')).toThrow(UnsafeInputError);
+    const ownPrototype = Object.create(Object.create(null) as object) as Record<string, unknown>;
+    ownPrototype.client_id = 'a\u0000';
+    expect(() => assertSafeInput(ownPrototype, 'query')).toThrow(UnsafeInputError);
     let deep: unknown = 'end';
     for (let i = 0; i < 70; i++) deep = { deep };
     expect(() => assertSafeInput(deep, 'body')).toThrow(/nests deeper than 64 levels/);

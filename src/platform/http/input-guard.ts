@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { pipeline, type Readable, Transform } from 'node:stream';
 import { InputError } from '../errors.js';
 
@@ -68,8 +69,8 @@ export function assertSafeInput(value: unknown, root: string): void {
       // Only decoded data is walked: a body a plugin left as a stream or request object (the
       // console's proxy passes the raw request through) is not input yet, and its object graph
       // is cyclic.
-      const prototype: unknown = Object.getPrototypeOf(current);
-      if (!Array.isArray(current) && prototype !== Object.prototype && prototype !== null) continue;
+      // (Query objects have a prototype of their own, so the test is for what is not data.)
+      if (current instanceof EventEmitter || ArrayBuffer.isView(current)) continue;
       if (path.length >= MAX_JSON_DEPTH) {
         throw new UnsafeInputError(`${describe(path, root)} nests deeper than ${MAX_JSON_DEPTH} levels`);
       }
