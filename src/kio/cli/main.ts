@@ -123,8 +123,16 @@ export function kioProgram(deps: ZignDeps): Command {
         ];
         if (options.search) {
           columns.push(
-            { title: 'Rank', key: 'matched_rank', value: (a) => a.matched_rank?.toFixed(3) },
-            { title: 'Match', key: 'matched_description', value: (a) => plain(a.matched_description) },
+            {
+              title: 'Rank',
+              key: 'matched_rank',
+              value: (a) => ('matched_rank' in a ? a.matched_rank.toFixed(3) : ''),
+            },
+            {
+              title: 'Match',
+              key: 'matched_description',
+              value: (a) => ('matched_description' in a ? plain(a.matched_description) : ''),
+            },
           );
         }
         io.stdout.write(renderRows(shown, columns, format));

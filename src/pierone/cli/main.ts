@@ -7,7 +7,7 @@ import { parseOutputFormat, relativeTime, renderRows } from '../../platform/cli/
 import { processIo, runCli } from '../../platform/cli/run-cli.js';
 import { serviceClient } from '../../platform/cli/service-client.js';
 import { getToken, type ZignDeps } from '../../zign/get-token.js';
-import { ScmSourceSchema, type Tag, TagSchema } from '../contract.js';
+import { type ScmSource, ScmSourceSchema, type Tag, TagSchema } from '../contract.js';
 import { installCredentialHelper } from './docker-config.js';
 
 const NAME = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
