@@ -1,4 +1,6 @@
 // Lint rules for the whole repository. Formatting is Prettier's job (see .prettierrc.json).
+// TypeScript under src/, test/ and bench/ is linted with type information (projectService finds the
+// nearest tsconfig.json: the root one for src/, src/console/web's for the page, test/ and bench/ their own).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -18,6 +20,130 @@ export default tseslint.config(
       ],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       'no-constant-condition': ['error', { checkLoops: false }],
+    },
+  },
+  {
+    files: ['src/**/*.ts', 'src/**/*.tsx', 'test/**/*.ts', 'bench/**/*.ts'],
+    extends: [tseslint.configs.recommendedTypeCheckedOnly],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/no-unnecessary-type-assertion': 'error',
+      // A `default:` branch is an explicit decision about every other value (usage errors, unknown kinds).
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true },
+      ],
+      '@typescript-eslint/no-unnecessary-condition': 'error',
+      // Fastify handlers and the service/store interfaces are async by contract even where one
+      // implementation has nothing to await; requiring an await there would only add noise.
+      '@typescript-eslint/require-await': 'off',
+    },
+  },
+  {
+    // afterAll hooks close what beforeAll may not have created (`app?.close()`), which the declared
+    // types cannot express; no-unnecessary-condition would push those hooks to crash on setup failure.
+    // Tests read untyped JSON answers (`res.json()`) on purpose to assert on the wire shape; the
+    // no-unsafe-* family would force a cast on every assertion without checking anything more.
+    files: ['**/*.test.ts', '**/*.test.tsx', '**/test-support/**', 'test/**', 'bench/**'],
+    rules: {
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      '@typescript-eslint/no-unnecessary-condition': 'off',
+      // expect(mock.method).toHaveBeenCalled() reads a method without calling it, on purpose.
+      '@typescript-eslint/unbound-method': 'off',
+    },
+  },
+  // Findings in files this change did not fix; each override names only the files with findings.
+  {
+    // to fix (Pier One rewrite in flight): tar-scan.ts floating stream promise and redundant casts,
+    // manifests.ts reads an untyped Buffer (`any`) from the request body.
+    files: ['src/pierone/tar-scan.ts', 'src/pierone/manifests.ts'],
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'off',
+      '@typescript-eslint/no-unnecessary-type-assertion': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+    },
+  },
+  {
+    // to fix (token-service rewrite in flight): untyped form bodies (`any`) in params.ts and
+    // client-store.ts, a redundant cast in token-inspector.ts.
+    files: [
+      'src/token-service/params.ts',
+      'src/token-service/client-store.ts',
+      'src/token-service/token-inspector.ts',
+      'src/token-service/device-flow.test.ts',
+      'src/token-service/token-endpoint.test.ts',
+    ],
+    rules: {
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unnecessary-type-assertion': 'off',
+    },
+  },
+  {
+    // to fix: methods declared with method syntax and destructured (unbound-method), async event
+    // handlers passed to onSubmit (no-misused-promises), string rejections, and the `cancelled` flag
+    // set in a cleanup closure that narrowing cannot see.
+    files: [
+      'src/console/web/src/app.tsx',
+      'src/console/web/src/router.tsx',
+      'src/console/web/src/session.tsx',
+      'src/console/web/src/pages/application-form.tsx',
+      'src/console/web/src/pages/artifact.tsx',
+      'src/console/web/src/pages/resource-type-form.tsx',
+      'src/console/web/src/pages/scope-form.tsx',
+      'src/console/web/src/pages/search.tsx',
+      'src/console/web/src/pages/sign-in.tsx',
+    ],
+    rules: {
+      '@typescript-eslint/unbound-method': 'off',
+      '@typescript-eslint/no-misused-promises': 'off',
+      '@typescript-eslint/no-floating-promises': 'off',
+      '@typescript-eslint/prefer-promise-reject-errors': 'off',
+      '@typescript-eslint/no-unnecessary-condition': 'off',
+    },
+  },
+  {
+    // to fix: `error as {…}` casts read with optional chains (replace by type guards), untyped
+    // JSON/SDK values (`any`), template literals and String() over unknown values.
+    files: [
+      'src/even/bastion-client.ts',
+      'src/even/host-policy.ts',
+      'src/essentials/store.ts',
+      'src/platform/blob-store/s3-blob-store.ts',
+      'src/platform/db/migrate.ts',
+      'src/senza/aws/aws-error.ts',
+      'src/senza/aws/iam.ts',
+      'src/senza/components/auto-scaling.ts',
+      'src/senza/components/configuration.ts',
+      'src/senza/components/taupage-auto-scaling-group.ts',
+      'src/senza/definition.ts',
+      'src/senza/evaluate.ts',
+      'src/senza/parameters.ts',
+      'src/stups/runtime.ts',
+      'bench/pierone.ts',
+      'bench/senza.ts',
+      'test/e2e/support/start-stups.ts',
+    ],
+    rules: {
+      '@typescript-eslint/no-unnecessary-condition': 'off',
+      '@typescript-eslint/no-unnecessary-type-assertion': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/only-throw-error': 'off',
+      '@typescript-eslint/no-base-to-string': 'off',
+      '@typescript-eslint/restrict-template-expressions': 'off',
+      '@typescript-eslint/unbound-method': 'off',
+      '@typescript-eslint/await-thenable': 'off',
+      '@typescript-eslint/no-misused-promises': 'off',
+      '@typescript-eslint/no-floating-promises': 'off',
     },
   },
 );

@@ -255,7 +255,7 @@ async function startPierOne(dir: string): Promise<{ process: ChildProcess; url: 
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const first = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: child.stdout });
     lines.once('line', resolve);
     child.once('exit', (code) => reject(new Error(`Pier One exited with ${code}`)));
   });

@@ -479,7 +479,7 @@ describeEachDatabase('even', migrations, (getDatabase) => {
       const response = await post('jdoe', { hostname: HOST_A, reason });
       const rows = (
         await app.inject({ url: '/access-requests?username=jdoe&limit=1000', headers: auth.jdoe })
-      ).json() as { id: number; reason: string }[];
+      ).json<{ id: number; reason: string }[]>();
       const events = await auditLog.query({ service: 'even', actor: 'jdoe', limit: 1000 });
       const audited = events.filter((e) => e.request_id === response.headers['x-request-id']);
       if (response.statusCode === 200) {

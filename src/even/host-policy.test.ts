@@ -96,7 +96,7 @@ describe('even configuration', () => {
     );
     // Without known host keys even still starts: grants fail at the bastion, naming the key.
     expect(parseEvenConfig({ ssh: { privateKey: 'k' } }).ssh.knownHostKeys).toEqual([]);
-    expect(() => parseEvenConfig({ ssh: { privateKey: '' }, maxLifetimeMinutes: 0 } as never)).toThrow(
+    expect(() => parseEvenConfig({ ssh: { privateKey: '' }, maxLifetimeMinutes: 0 })).toThrow(
       /even\.maxLifetimeMinutes: .*\n {2}even\.ssh\.privateKey: even needs its own SSH private key/,
     );
   });

@@ -36,7 +36,7 @@ describeEachDatabase('kio history paging', KIO_TEST_MIGRATIONS, (getDatabase) =>
     while (url !== undefined) {
       const response = await get(url);
       expect(response.statusCode).toBe(200);
-      const page = response.json() as { id: string; action: string }[];
+      const page = response.json<{ id: string; action: string }[]>();
       seen.push(...page);
       pages += 1;
       const link = response.headers.link as string | undefined;

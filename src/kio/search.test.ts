@@ -39,7 +39,7 @@ describeEachDatabase('kio search', KIO_TEST_MIGRATIONS, (getDatabase) => {
   const search = async (query: string) => {
     const response = await h.app.inject({ url: `/apps?${query}`, headers: jdoe });
     expect(response.statusCode).toBe(200);
-    return response.json() as { id: string; matched_rank: number; matched_description: string }[];
+    return response.json<{ id: string; matched_rank: number; matched_description: string }[]>();
   };
 
   beforeAll(async () => {

@@ -167,7 +167,7 @@ export function registerApiRoutes(app: HttpApp, deps: ApiDeps): void {
         } catch (error) {
           if (!(error instanceof NotAuthenticatedError)) throw error;
           // A mark refused for want of credentials is a refused write too, named like the mark.
-          const { team, artifact, tag } = request.params as { team: string; artifact: string; tag: string };
+          const { team, artifact, tag } = request.params;
           throw await recordRefusal(
             audit,
             ANONYMOUS,

@@ -72,7 +72,7 @@ describe.skipIf(unavailable !== undefined)('Più → even → odd on a real sshd
     for (const uid of [member, outsider]) {
       await users.putUser(uid, { name: uid, email: `${uid}@example.org` });
       keys[uid] = await sshKeygen('ed25519', { comment: uid });
-      await users.addSshKey(uid, keys[uid]!.publicKey);
+      await users.addSshKey(uid, keys[uid].publicKey);
       tokens[uid] = await issuer.token({ uid });
     }
     service = createEvenService(createTestContext(database, issuer.verifier), {

@@ -35,7 +35,7 @@ export function namedValue(item: unknown, path: string): [string, Record<string,
   const [name, value] = Object.entries(item)[0]!;
   if (value !== null && value !== undefined && !isMap(value))
     throw new InputError(`${path}.${name}: expected a map`);
-  return [name, (value ?? {}) as Record<string, unknown>];
+  return [name, value ?? {}];
 }
 
 /** Checks the shape Senza relies on; every problem names its YAML path. */

@@ -176,7 +176,9 @@ export async function passwordToken(
 }
 
 /** Rows that a successful grant writes; bad requests must leave them unchanged. */
-export async function writtenRows(db: Kysely<TokenServiceTables>): Promise<Record<string, number>> {
+export async function writtenRows(
+  db: Kysely<TokenServiceTables>,
+): Promise<{ refresh: number; codes: number; revocations: number }> {
   const count = async (table: 'token_refresh_tokens' | 'token_authorization_codes' | 'token_revocations') =>
     Number(
       (

@@ -11,6 +11,20 @@ import { TeamStore } from '../../teams/store.js';
 import { createKioService, kioMigrations } from '../index.js';
 import { kioProgram, parseAssignments } from './main.js';
 
+describe('kio CLI against a malformed answer', () => {
+  it('names what it expected in one line and exits 1', async () => {
+    // A "Kio" that answers 200 with something that is not an application list.
+    const fetchStub: typeof fetch = async () =>
+      new Response(JSON.stringify([{ id: 42 }]), { headers: { 'content-type': 'application/json' } });
+    const io = await captureIo({ env: { KIO_URL: 'http://kio.invalid', OAUTH2_ACCESS_TOKENS: 'default=t' } });
+    const code = await runCli(kioProgram({ io, fetch: fetchStub }), ['app', 'list'], io);
+    await io.cleanup();
+    expect(code).toBe(1);
+    expect(io.err()).toMatch(/^kio: Kio answered something that is not an application list: 0: .+\n$/);
+    expect(io.out()).toBe('');
+  });
+});
+
 describe('kio CLI against a running Kio', () => {
   let database: Database;
   let app: HttpApp;

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { z } from 'zod';
 import { normaliseUrl, saveToolConfig } from '../../platform/cli/cli-config.js';
 import { CliError } from '../../platform/cli/cli-error.js';
 import { HttpError } from '../../platform/cli/http-client.js';
@@ -12,15 +13,21 @@ import {
 import { processIo, runCli } from '../../platform/cli/run-cli.js';
 import { serviceClient } from '../../platform/cli/service-client.js';
 import type { ZignDeps } from '../../zign/get-token.js';
-import type { Application, ApplicationChange, ApplicationDetail } from '../contract.js';
 import {
+  type ApplicationChange,
+  ApplicationChangeSchema,
+  ApplicationDetailSchema,
+  ApplicationSchema,
+  ApplicationSearchHitSchema,
   APPLICATION_ID_PATTERN,
   EDITABLE_FIELDS,
   type EditableField,
   HISTORY_MAX_LIMIT,
 } from '../contract.js';
 
-type Hit = Application & { matched_rank?: number; matched_description?: string };
+/** `GET /apps` answers search hits when searching, plain applications otherwise. */
+const AppListSchema = z.array(z.union([ApplicationSearchHitSchema, ApplicationSchema]));
+type Hit = z.output<typeof AppListSchema>[number];
 
 const BOOLEAN_FIELDS = new Set<EditableField>(['active', 'publicly_accessible']);
 const NUMBER_FIELDS = new Set<EditableField>(['criticality_level', 'required_approvers']);
@@ -99,7 +106,9 @@ export function kioProgram(deps: ZignDeps): Command {
         if (options.team) query.set('team_id', options.team);
         if (options.search) query.set('search', options.search);
         if (options.since) query.set('modified_after', new Date(options.since).toISOString());
-        const apps = await (await client()).json<Hit[]>('GET', `/apps${query.size ? `?${query}` : ''}`);
+        const apps = await (
+          await client()
+        ).parsed(AppListSchema, 'an application list', 'GET', `/apps${query.size ? `?${query}` : ''}`);
         const shown = options.all ? apps : apps.filter((a) => a.active);
         const columns: Column<Hit>[] = [
           { title: 'Id', key: 'id', value: (a) => a.id },
@@ -114,8 +123,16 @@ export function kioProgram(deps: ZignDeps): Command {
         ];
         if (options.search) {
           columns.push(
-            { title: 'Rank', key: 'matched_rank', value: (a) => a.matched_rank?.toFixed(3) },
-            { title: 'Match', key: 'matched_description', value: (a) => plain(a.matched_description) },
+            {
+              title: 'Rank',
+              key: 'matched_rank',
+              value: (a) => ('matched_rank' in a ? a.matched_rank.toFixed(3) : ''),
+            },
+            {
+              title: 'Match',
+              key: 'matched_description',
+              value: (a) => ('matched_description' in a ? plain(a.matched_description) : ''),
+            },
           );
         }
         io.stdout.write(renderRows(shown, columns, format));
@@ -129,8 +146,10 @@ export function kioProgram(deps: ZignDeps): Command {
     .option('-o, --output <format>', 'text, json or tsv', 'text')
     .action(async (id: string, options: { output: string }) => {
       const format = parseOutputFormat(options.output);
-      const detail = await (await client()).json<ApplicationDetail>('GET', `/apps/${checkId(id)}`);
-      io.stdout.write(renderObject(detail as unknown as Record<string, unknown>, format));
+      const detail = await (
+        await client()
+      ).parsed(ApplicationDetailSchema, 'an application', 'GET', `/apps/${checkId(id)}`);
+      io.stdout.write(renderObject(detail, format));
     });
 
   app
@@ -187,7 +206,9 @@ export function kioProgram(deps: ZignDeps): Command {
       const changes: ApplicationChange[] = [];
       for (let before: string | undefined, more = true; more; before = changes.at(-1)?.id) {
         const cursor = before === undefined ? '' : `&before=${before}`;
-        const page = await kio.json<ApplicationChange[]>(
+        const page = await kio.parsed(
+          ApplicationChangeSchema.array(),
+          'an application history',
           'GET',
           `/apps/${checkId(id)}/history?limit=${HISTORY_MAX_LIMIT}${cursor}`,
         );

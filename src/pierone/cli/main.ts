@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { z } from 'zod';
 import { loadToolConfig, normaliseUrl, saveToolConfig } from '../../platform/cli/cli-config.js';
 import { CliError } from '../../platform/cli/cli-error.js';
 import { HttpError } from '../../platform/cli/http-client.js';
@@ -6,7 +7,7 @@ import { parseOutputFormat, relativeTime, renderRows } from '../../platform/cli/
 import { processIo, runCli } from '../../platform/cli/run-cli.js';
 import { serviceClient } from '../../platform/cli/service-client.js';
 import { getToken, type ZignDeps } from '../../zign/get-token.js';
-import type { ScmSource, Tag } from '../contract.js';
+import { type ScmSource, ScmSourceSchema, type Tag, TagSchema } from '../contract.js';
 import { installCredentialHelper } from './docker-config.js';
 
 const NAME = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
@@ -33,7 +34,9 @@ export function pieroneProgram(deps: ZignDeps): Command {
   /** Tags of an artifact; Pier One answers 404 when there are none, which is an empty list here. */
   const tagsOf = async (team: string, artifact: string): Promise<Tag[]> => {
     try {
-      return await (await client()).json<Tag[]>('GET', `/teams/${team}/artifacts/${artifact}/tags`);
+      return await (
+        await client()
+      ).parsed(z.array(TagSchema), 'a tag list', 'GET', `/teams/${team}/artifacts/${artifact}/tags`);
     } catch (error) {
       if (error instanceof HttpError && error.status === 404) return [];
       throw error;
@@ -61,7 +64,7 @@ export function pieroneProgram(deps: ZignDeps): Command {
   outputOption(program.command('teams').description('teams with artifacts')).action(
     async (options: { output: string }) => {
       const format = parseOutputFormat(options.output);
-      const teams = await (await client()).json<string[]>('GET', '/teams');
+      const teams = await (await client()).parsed(z.array(z.string()), 'a team list', 'GET', '/teams');
       io.stdout.write(renderRows(teams, [{ title: 'Team', key: 'team', value: (t) => t }], format));
     },
   );
@@ -71,7 +74,7 @@ export function pieroneProgram(deps: ZignDeps): Command {
       const format = parseOutputFormat(options.output);
       const artifacts = await (
         await client()
-      ).json<string[]>('GET', `/teams/${checkName('team', team)}/artifacts`);
+      ).parsed(z.array(z.string()), 'an artifact list', 'GET', `/teams/${checkName('team', team)}/artifacts`);
       io.stdout.write(
         renderRows(
           artifacts,
@@ -96,7 +99,9 @@ export function pieroneProgram(deps: ZignDeps): Command {
     checkName('team', team);
     const names = artifacts.length
       ? artifacts.map((a) => checkName('artifact', a))
-      : await (await client()).json<string[]>('GET', `/teams/${team}/artifacts`);
+      : await (
+          await client()
+        ).parsed(z.array(z.string()), 'an artifact list', 'GET', `/teams/${team}/artifacts`);
     const rows: Array<Tag & { artifact: string }> = [];
     for (const artifact of names)
       for (const tag of await tagsOf(team, artifact)) rows.push({ ...tag, artifact });
@@ -159,7 +164,9 @@ export function pieroneProgram(deps: ZignDeps): Command {
       try {
         rows.push({
           tag,
-          source: await pierone.json<ScmSource>(
+          source: await pierone.parsed(
+            ScmSourceSchema,
+            'an scm-source',
             'GET',
             `/teams/${team}/artifacts/${artifact}/tags/${tag}/scm-source`,
           ),

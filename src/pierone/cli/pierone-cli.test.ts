@@ -23,6 +23,22 @@ import { describeCheckout } from './scm-source-file.js';
 
 const exec = promisify(execFile);
 
+describe('pierone CLI against a malformed answer', () => {
+  it('names what it expected in one line and exits 1', async () => {
+    // A "Pier One" that answers 200 with team names that are not strings.
+    const fetchStub: typeof fetch = async () =>
+      new Response(JSON.stringify({ teams: ['a'] }), { headers: { 'content-type': 'application/json' } });
+    const io = await captureIo({
+      env: { PIERONE_URL: 'http://pierone.invalid', OAUTH2_ACCESS_TOKENS: 'default=t' },
+    });
+    const code = await runCli(pieroneProgram({ io, fetch: fetchStub }), ['teams'], io);
+    await io.cleanup();
+    expect(code).toBe(1);
+    expect(io.err()).toMatch(/^pierone: Pier One answered something that is not a team list: .+\n$/);
+    expect(io.out()).toBe('');
+  });
+});
+
 describe('pierone CLI against a running Pier One', () => {
   let database: Database;
   let registry: TestRegistry;

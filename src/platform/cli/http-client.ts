@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { CliError } from './cli-error.js';
 
 export interface HttpClientOptions {
@@ -36,10 +37,12 @@ function describeBody(body: unknown, fallback: string): string {
   if (body && typeof body === 'object') {
     const b = body as Record<string, unknown>;
     for (const key of ['detail', 'message', 'error_description', 'error', 'title']) {
-      if (typeof b[key] === 'string' && b[key]) return b[key] as string;
+      if (typeof b[key] === 'string' && b[key]) return b[key];
     }
-    const errors = b.errors;
-    if (Array.isArray(errors) && errors[0] && typeof errors[0].message === 'string') return errors[0].message;
+    const first: unknown = Array.isArray(b.errors) ? b.errors[0] : undefined;
+    if (first && typeof first === 'object' && 'message' in first && typeof first.message === 'string') {
+      return first.message;
+    }
   }
   if (typeof body === 'string' && body.trim()) return body.trim().split('\n')[0]!.slice(0, 300);
   return fallback;
@@ -104,5 +107,28 @@ export class HttpClient {
       );
     }
     return parsed as T;
+  }
+
+  /**
+   * Sends a request and checks the JSON answer against the contract's schema: a malformed answer
+   * is one clear line and exit 1 rather than a crash somewhere in the rendering.
+   */
+  async parsed<S extends z.ZodType>(
+    schema: S,
+    what: string,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<z.output<S>> {
+    const answer = await this.json<unknown>(method, path, body);
+    const result = schema.safeParse(answer);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      const where = issue && issue.path.length ? `${issue.path.join('.')}: ` : '';
+      throw new CliError(
+        `${this.options.service} answered something that is not ${what}: ${where}${issue?.message ?? 'invalid'}`,
+      );
+    }
+    return result.data;
   }
 }

@@ -23,7 +23,10 @@ function cell(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (Array.isArray(value)) return value.join(',');
   if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
+  return typeof value; // functions and symbols have no useful cell text
 }
 
 /** Renders rows as an aligned table (text), JSON objects, or tab-separated values with a header. */

@@ -57,7 +57,7 @@ describeEachDatabase('JobRunner', MIGRATIONS, (db) => {
     let now = 100 * MINUTE;
     const logged: unknown[] = [];
     const logger = silentLogger();
-    logger.error = ((obj: unknown) => void logged.push(obj)) as typeof logger.error;
+    logger.error = (obj: unknown) => void logged.push(obj);
     const runner = new JobRunner(db(), logger, { clock: () => now, scheduler: new ManualScheduler() });
     let calls = 0;
     const failing: JobDefinition = {

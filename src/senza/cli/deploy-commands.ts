@@ -115,6 +115,7 @@ export async function createCommand(
     },
     options.dryRun ? 'DRY-RUN' : 'OK',
   );
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- assigned inside the callback above; narrowing cannot see that
   if (exists) await updateStack(ctx, data, false);
   if (options.wait && !options.dryRun)
     await waitForStacks(ctx, [data.StackName], { timeout: options.timeout });

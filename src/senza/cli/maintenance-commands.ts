@@ -154,6 +154,7 @@ export async function patchCommand(
       },
       'OK',
     );
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- assigned inside the callback above; narrowing cannot see that
     if (!changed) ctx.info(`${name}: NO CHANGES`);
   }
 }

@@ -230,5 +230,6 @@ async function applyWeights(
     },
     'OK',
   );
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- assigned inside the callback above; narrowing cannot see that
   if (!changed) ctx.info('Weights not changed.');
 }

@@ -48,7 +48,7 @@ export function stupsProgram(io: CliIo): Command {
         'run every platform service in this process on embedded defaults (DATABASE_URL switches to PostgreSQL)',
       )
       .option(BASE_PORT_FLAG, BASE_PORT_HELP),
-  ).action(async (options) => {
+  ).action(async (options: UpOptions) => {
     const { up } = await import('./up.js');
     await up(options, io);
   });

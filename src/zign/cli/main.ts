@@ -6,6 +6,13 @@ import { processIo, runCli } from '../../platform/cli/run-cli.js';
 import { DEFAULT_TOKEN_NAME, getToken, type ZignDeps } from '../get-token.js';
 import { readTokenCache, writeTokenCache } from '../token-cache.js';
 
+/** The flags `loginOptions` adds; commander hands them over untyped. */
+interface LoginFlags {
+  user?: string;
+  passwordStdin?: boolean;
+  device?: boolean;
+}
+
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 async function readStdin(stream: NodeJS.ReadableStream): Promise<string> {
@@ -48,14 +55,14 @@ export function zignProgram(deps: ZignDeps): Command {
       .option('--password-stdin', 'read the password from standard input')
       .option('--device', 'log in through the browser with a device code instead of a password');
 
-  const resolveLogin = async (options: { user?: string; passwordStdin?: boolean; device?: boolean }) => ({
+  const resolveLogin = async (options: LoginFlags) => ({
     user: options.user,
     device: options.device,
     password: options.passwordStdin ? await readStdin(io.stdin) : undefined,
   });
 
   loginOptions(program.command('login').description('log in and keep a refreshable token')).action(
-    async (options) => {
+    async (options: LoginFlags) => {
       await getToken(DEFAULT_TOKEN_NAME, ['uid'], { ...(await resolveLogin(options)), refresh: true }, deps);
       io.stdout.write('Logged in.\n');
     },
@@ -68,7 +75,7 @@ export function zignProgram(deps: ZignDeps): Command {
       .argument('[scopes...]', 'scopes to request', ['uid'])
       .option('-n, --name <name>', 'keep the token under this name')
       .option('--refresh', 'get a new token even if the cached one is still valid'),
-  ).action(async (scopes: string[], options) => {
+  ).action(async (scopes: string[], options: LoginFlags & { name?: string; refresh?: boolean }) => {
     const name = checkName(options.name ?? DEFAULT_TOKEN_NAME);
     const token = await getToken(
       name,

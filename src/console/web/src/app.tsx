@@ -24,15 +24,15 @@ const ROUTES: Route[] = [
   ['/applications', () => <ApplicationListPage />],
   ['/applications/new', () => <ApplicationFormPage />],
   ['/applications/:id', (p) => <ApplicationDetailPage id={p.id!} />],
-  ['/applications/:id/edit', (p) => <ApplicationFormPage id={p.id!} />],
+  ['/applications/:id/edit', (p) => <ApplicationFormPage id={p.id} />],
   ['/artifacts/:team/:artifact', (p) => <ArtifactPage team={p.team!} artifact={p.artifact!} />],
   ['/resource-types', () => <ResourceTypeListPage />],
   ['/resource-types/new', () => <ResourceTypeFormPage />],
   ['/resource-types/:id', (p) => <ResourceTypeDetailPage id={p.id!} />],
-  ['/resource-types/:id/edit', (p) => <ResourceTypeFormPage id={p.id!} />],
+  ['/resource-types/:id/edit', (p) => <ResourceTypeFormPage id={p.id} />],
   ['/resource-types/:id/scopes/new', (p) => <ScopeFormPage typeId={p.id!} />],
   ['/resource-types/:id/scopes/:scope', (p) => <ScopeDetailPage typeId={p.id!} scopeId={p.scope!} />],
-  ['/resource-types/:id/scopes/:scope/edit', (p) => <ScopeFormPage typeId={p.id!} scopeId={p.scope!} />],
+  ['/resource-types/:id/scopes/:scope/edit', (p) => <ScopeFormPage typeId={p.id!} scopeId={p.scope} />],
 ];
 
 function routeFor(pathname: string): { key: string; element: ReactNode } {
