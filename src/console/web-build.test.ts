@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -36,6 +36,15 @@ describe('the built console', () => {
       `console first-load JavaScript: ${(total / 1024).toFixed(1)} KB gzip in ${scripts.length} file(s)`,
     );
     expect(total).toBeLessThan(FIRST_LOAD_JS_BUDGET);
+  });
+
+  it("carries no zod: the page imports the services' contracts as types only", async () => {
+    const assets = (await readdir(join(out, 'assets'))).filter((name) => name.endsWith('.js'));
+    expect(assets.length).toBeGreaterThan(0);
+    for (const name of assets) {
+      // zod's runtime names its errors ZodError; a value import of a contract would bring it in.
+      expect(await readFile(join(out, 'assets', name), 'utf8')).not.toContain('ZodError');
+    }
   });
 
   it('has no inline script or style, so the strict CSP holds', () => {
