@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { CliError } from '../platform/cli/cli-error.js';
 import { networkErrorCode } from '../platform/cli/http-client.js';
 
@@ -9,6 +10,19 @@ export interface TokenResponse {
   scope?: string;
   refresh_token?: string;
 }
+
+/**
+ * How Zign reads a token answer: lenient where RFC 6749 §5.1 is (any `token_type` spelling, extra
+ * fields, `expires_in` only RECOMMENDED — an hour then, the lifetime STUPS tokens always had), strict
+ * where a wrong value would be used as a token.
+ */
+const TokenAnswerSchema = z.looseObject({
+  access_token: z.string().min(1),
+  token_type: z.string().min(1),
+  expires_in: z.number().int().positive().optional().default(3600),
+  scope: z.string().optional(),
+  refresh_token: z.string().min(1).optional(),
+});
 
 export interface DeviceAuthorization {
   device_code: string;
@@ -115,7 +129,14 @@ export async function requestToken(
       typeof body.error === 'string' ? body.error : undefined,
     );
   }
-  return body as unknown as TokenResponse;
+  const answer = TokenAnswerSchema.safeParse(body);
+  if (!answer.success) {
+    const [issue] = answer.error.issues;
+    throw new CliError(
+      `the token service at ${new URL(tokenUrl).origin} answered something that is not a token response: ${issue?.path.join('.') || 'answer'}: ${issue?.message ?? 'invalid'}`,
+    );
+  }
+  return answer.data;
 }
 
 export class OAuthError extends CliError {
