@@ -15,7 +15,6 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import type { AuditLog } from '../audit/audit-log.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import {
@@ -47,11 +46,6 @@ export interface HttpAppOptions {
   bodyLimit?: number;
   /** Extra readiness check for `/health`, e.g. a database ping. */
   healthCheck?: () => Promise<void>;
-  /**
-   * Records every mutating call (POST, PUT, PATCH, DELETE) to a matched route: who, which
-   * route and target, when, and the resulting status. Handlers add facts with `auditDetails`.
-   */
-  audit?: { log: AuditLog; service: string };
   /** Serve HTTPS with this PEM certificate and key. */
   tls?: { cert: string; key: string } | undefined;
   /**
@@ -73,15 +67,6 @@ export interface HttpAppOptions {
  * memory (bodies are limited by `bodyLimit` or streamed).
  */
 export const DEFAULT_IDLE_TIMEOUT_MS = 90_000;
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** Facts a handler wants in this call's audit event; never secrets. */
-    auditDetails?: Record<string, unknown>;
-  }
-}
-
-const MUTATING_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** The one answer of a failing `/health`, whatever failed; the reason is in the log. */
 export const HEALTH_DOWN = { status: 'DOWN', detail: 'a dependency of this service is unavailable' } as const;
@@ -165,29 +150,6 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     if (mediaTypeOf(request.headers['content-type']) !== 'application/json') return payload;
     return utf8Checked(payload, () => new UnsafeInputError('the JSON body is not valid UTF-8'));
   });
-
-  // Audited before the answer leaves: a client that saw success can rely on the event being
-  // stored, even if the process dies a moment later.
-  const audit = options.audit;
-  if (audit) {
-    app.addHook('onSend', async (request, reply, payload) => {
-      if (MUTATING_METHODS.has(request.method) && request.routeOptions.url) {
-        const route = request.routeOptions.url;
-        const params = (request.params ?? {}) as Record<string, string>;
-        await audit.log.record({
-          service: audit.service,
-          action: `${request.method} ${route}`,
-          actor: request.principal ?? { uid: 'anonymous' },
-          // Storable even for a request the edge refused, so that refusal is recorded too.
-          target: { type: route, id: storableText(Object.values(params).join('/')) },
-          outcome: reply.statusCode < 400 ? 'success' : 'failure',
-          details: { status: reply.statusCode, ...request.auditDetails },
-          requestId: request.id,
-        });
-      }
-      return payload;
-    });
-  }
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';

@@ -3,13 +3,11 @@ import type { ServiceContext } from '../service-context.js';
 import { createHttpApp, type HttpApp } from './create-http-app.js';
 
 export interface ServiceAppOptions {
-  /** Short name for logs and audit events, e.g. `kio`. */
+  /** Short name for logs, e.g. `kio`. */
   service: string;
   /** OpenAPI title; clients may check it (Pier One's must contain "Pier One API"). */
   title: string;
   description?: string;
-  /** Audit every mutating call automatically (services that audit richer events themselves say no). */
-  auditMutations?: boolean;
   /** Readiness beyond the database ping. */
   healthCheck?: () => Promise<void>;
   bodyLimit?: number;
@@ -31,7 +29,6 @@ export function createServiceApp(ctx: ServiceContext, options: ServiceAppOptions
     tls: ctx.tls,
     bodyLimit: options.bodyLimit,
     idleTimeoutMs: options.idleTimeoutMs ?? ctx.idleTimeoutMs,
-    ...(options.auditMutations ? { audit: { log: ctx.auditLog, service: options.service } } : {}),
     healthCheck: async () => {
       await sql`select 1`.execute(ctx.database.kysely());
       await options.healthCheck?.();
