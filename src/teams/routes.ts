@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { type AuditTransaction, createAudit } from '../platform/audit/create-audit.js';
+import { createAudit } from '../platform/audit/create-audit.js';
+import { requestAudit } from '../platform/audit/request-audit.js';
 import { auditRefusals } from '../platform/audit/refusal-audit.js';
 import { principalOf, requireAuth } from '../platform/auth/http-auth.js';
 import { TeamPolicy } from '../platform/authz/team-policy.js';
@@ -17,7 +18,7 @@ import {
   TeamSchema,
   TeamSummarySchema,
 } from './contract.js';
-import { TEAMS_EVENTS, type TeamsEvent } from './events.js';
+import { TEAMS_EVENTS } from './events.js';
 import type { TeamStore } from './store.js';
 
 const bearer = [{ bearer: [] }];
@@ -40,17 +41,7 @@ export function registerTeamRoutes(app: HttpApp, ctx: ServiceContext, teams: Tea
   });
   const requireAdmin = (request: FastifyRequest) =>
     policy.assertAdmin(principalOf(request), 'change teams and accounts');
-  /** The audit event of this request, for the store to write in its transaction. */
-  const auditIn =
-    (request: FastifyRequest, event: TeamsEvent, targetId: string, details?: Record<string, unknown>) =>
-    (trx: AuditTransaction) =>
-      audit(trx, {
-        event,
-        actor: principalOf(request),
-        targetId,
-        requestId: request.id,
-        ...(details ? { details } : {}),
-      });
+  const auditIn = requestAudit(audit);
   const mustExist = async (id: string) => {
     const team = await teams.getTeam(id);
     if (!team) throw new NotFoundError(`team ${id} does not exist`);

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { type AuditTransaction, createAudit } from '../platform/audit/create-audit.js';
+import { createAudit } from '../platform/audit/create-audit.js';
+import { requestAudit } from '../platform/audit/request-audit.js';
 import { auditRefusals } from '../platform/audit/refusal-audit.js';
 import { principalOf, requireAuth } from '../platform/auth/http-auth.js';
 import { TeamPolicy } from '../platform/authz/team-policy.js';
@@ -15,7 +16,7 @@ import {
   UidSchema,
   UserSchema,
 } from './contract.js';
-import { USERS_EVENTS, type UsersEvent } from './events.js';
+import { USERS_EVENTS } from './events.js';
 import { PasswordChange } from './password-change.js';
 import type { UserStore } from './store.js';
 
@@ -38,17 +39,7 @@ export function registerUserRoutes(app: HttpApp, ctx: ServiceContext, users: Use
     policy.assertSelfOrAdmin(principal, uid, 'change this');
     return principal;
   };
-  /** The audit event of this request, for the store to write in its transaction. */
-  const auditIn =
-    (request: FastifyRequest, event: UsersEvent, targetId: string, details?: Record<string, unknown>) =>
-    (trx: AuditTransaction) =>
-      audit(trx, {
-        event,
-        actor: principalOf(request),
-        targetId,
-        requestId: request.id,
-        ...(details ? { details } : {}),
-      });
+  const auditIn = requestAudit(audit);
   const mustExist = async (uid: string) => {
     const user = await users.getUser(uid);
     if (!user) throw new NotFoundError(`user ${uid} does not exist`);
