@@ -56,4 +56,9 @@ export interface ServiceContext {
    * unset means `DEFAULT_IDLE_TIMEOUT_MS`. createServiceApp applies it; pass it to createHttpApp.
    */
   idleTimeoutMs?: number | undefined;
+  /**
+   * How long requests in flight may take to finish when the service stops
+   * (`platform.shutdownGraceSeconds`); unset means `DEFAULT_SHUTDOWN_GRACE_MS`.
+   */
+  shutdownGraceMs?: number | undefined;
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ExternalIssuerConfigSchema } from '../platform/auth/external-issuer.js';
 import { AwsSettingsSchema } from '../platform/aws/client-config.js';
 import { DEFAULT_IDLE_TIMEOUT_MS } from '../platform/http/create-http-app.js';
+import { DEFAULT_SHUTDOWN_GRACE_MS } from '../platform/http/connection-drain.js';
 import { SERVICE_NAMES, SERVICE_PORT_OFFSETS, type ServiceName } from '../platform/service-context.js';
 import { secret } from '../platform/settings/schema-walk.js';
 
@@ -86,6 +87,14 @@ export const PlatformConfigSchema = z.strictObject({
     .default(DEFAULT_IDLE_TIMEOUT_MS / 1000)
     .describe(
       'Seconds a connection of any service may go without a byte in either direction before it is closed; bounds a request whose body never completes without cutting a slow but progressing upload. Keep it above the idle timeout of a load balancer in front (AWS: 60)',
+    ),
+  shutdownGraceSeconds: z.coerce
+    .number()
+    .min(0)
+    .max(600)
+    .default(DEFAULT_SHUTDOWN_GRACE_MS / 1000)
+    .describe(
+      "Seconds requests in flight get to finish when a service stops, before their connections are cut; idle connections (and ones that never sent a request) are closed at once. Keep it below the orchestrator's own kill deadline (Kubernetes: 30)",
     ),
   aws: AwsSettingsSchema.prefault({}),
 });

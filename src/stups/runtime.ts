@@ -136,6 +136,7 @@ export async function startPlatform(
       urls,
       tls,
       idleTimeoutMs: config.idleTimeoutSeconds * 1000,
+      shutdownGraceMs: config.shutdownGraceSeconds * 1000,
       dataDir: config.dataDir,
       // One installation secret; every replica derives the same keys from it, each for one purpose.
       installationSecret:

@@ -27,6 +27,7 @@ export async function createConsoleApp(ctx: ServiceContext, config: ConsoleConfi
     metrics: ctx.metrics,
     tls: ctx.tls,
     idleTimeoutMs: ctx.idleTimeoutMs,
+    shutdownGraceMs: ctx.shutdownGraceMs,
   });
   const files = await loadStaticFiles(config.staticDir ?? DEFAULT_STATIC_DIR);
   if (!files) ctx.logger.warn('console: the web app is not built (npm run build:console)');

@@ -17,6 +17,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { connectionDrain, DEFAULT_SHUTDOWN_GRACE_MS } from './connection-drain.js';
 import {
   assertDecodableQuery,
   assertSafeInput,
@@ -53,6 +54,11 @@ export interface HttpAppOptions {
    * (default `DEFAULT_IDLE_TIMEOUT_MS`). This bounds a request whose body never completes.
    */
   idleTimeoutMs?: number | undefined;
+  /**
+   * Milliseconds requests in flight get to finish when the app closes, before their connections
+   * are cut (default `DEFAULT_SHUTDOWN_GRACE_MS`). Idle connections are closed at once.
+   */
+  shutdownGraceMs?: number | undefined;
 }
 
 /**
@@ -105,6 +111,16 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     ajv: { customOptions: { removeAdditional: false } },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
   }).withTypeProvider<ZodTypeProvider>() as unknown as HttpApp;
+
+  const drain = connectionDrain(app.server, {
+    tls: options.tls !== undefined,
+    graceMs: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
+  });
+  app.addHook('preClose', async () => drain.beginDrain());
+  app.addHook('onSend', async (_request, reply) => {
+    // The connection is destroyed once this answer is out; the client must not reuse it.
+    if (drain.draining) reply.header('connection', 'close');
+  });
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

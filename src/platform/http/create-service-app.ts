@@ -17,7 +17,8 @@ export interface ServiceAppOptions {
 
 /**
  * The HTTP app of one platform service, with everything the context decides filled in:
- * a logger named after the service, the process metrics, TLS, the idle bound of connections,
+ * a logger named after the service, the process metrics, TLS, the idle bound of connections, the
+ * shutdown grace,
  * and a health check that pings the database.
  */
 export function createServiceApp(ctx: ServiceContext, options: ServiceAppOptions): Promise<HttpApp> {
@@ -29,6 +30,7 @@ export function createServiceApp(ctx: ServiceContext, options: ServiceAppOptions
     tls: ctx.tls,
     bodyLimit: options.bodyLimit,
     idleTimeoutMs: options.idleTimeoutMs ?? ctx.idleTimeoutMs,
+    shutdownGraceMs: ctx.shutdownGraceMs,
     healthCheck: async () => {
       await sql`select 1`.execute(ctx.database.kysely());
       await options.healthCheck?.();
