@@ -89,37 +89,9 @@ export default tseslint.config(
     },
   },
   {
-    // to fix: methods declared with method syntax and destructured (unbound-method), async event
-    // handlers passed to onSubmit (no-misused-promises), string rejections, and the `cancelled` flag
-    // set in a cleanup closure that narrowing cannot see.
-    files: [
-      'src/console/web/src/app.tsx',
-      'src/console/web/src/router.tsx',
-      'src/console/web/src/session.tsx',
-      'src/console/web/src/pages/application-form.tsx',
-      'src/console/web/src/pages/artifact.tsx',
-      'src/console/web/src/pages/resource-type-form.tsx',
-      'src/console/web/src/pages/scope-form.tsx',
-      'src/console/web/src/pages/search.tsx',
-      'src/console/web/src/pages/sign-in.tsx',
-    ],
-    rules: {
-      '@typescript-eslint/unbound-method': 'off',
-      '@typescript-eslint/no-misused-promises': 'off',
-      '@typescript-eslint/no-floating-promises': 'off',
-      '@typescript-eslint/prefer-promise-reject-errors': 'off',
-      '@typescript-eslint/no-unnecessary-condition': 'off',
-    },
-  },
-  {
     // to fix: `error as {…}` casts read with optional chains (replace by type guards), untyped
     // JSON/SDK values (`any`), template literals and String() over unknown values.
     files: [
-      'src/even/bastion-client.ts',
-      'src/even/host-policy.ts',
-      'src/essentials/store.ts',
-      'src/platform/blob-store/s3-blob-store.ts',
-      'src/platform/db/migrate.ts',
       'src/senza/aws/aws-error.ts',
       'src/senza/aws/iam.ts',
       'src/senza/components/auto-scaling.ts',
@@ -128,10 +100,6 @@ export default tseslint.config(
       'src/senza/definition.ts',
       'src/senza/evaluate.ts',
       'src/senza/parameters.ts',
-      'src/stups/runtime.ts',
-      'bench/pierone.ts',
-      'bench/senza.ts',
-      'test/e2e/support/start-stups.ts',
     ],
     rules: {
       '@typescript-eslint/no-unnecessary-condition': 'off',

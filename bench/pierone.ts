@@ -462,7 +462,7 @@ async function main(): Promise<void> {
     }
     await Promise.all(
       children.map((c) =>
-        c.exitCode !== null ? undefined : new Promise((resolve) => c.once('exit', resolve)),
+        c.exitCode !== null ? Promise.resolve() : new Promise((resolve) => c.once('exit', resolve)),
       ),
     );
     await rm(dir, { recursive: true, force: true });

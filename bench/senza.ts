@@ -133,14 +133,15 @@ async function run(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (err += c.toString()));
   let peakKiB = 0;
-  const sampler = setInterval(async () => {
+  const sample = async () => {
     try {
       const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
       peakKiB = Math.max(peakKiB, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
     } catch {
       // The process has exited between samples.
     }
-  }, 2);
+  };
+  const sampler = setInterval(() => void sample(), 2);
   const code = await new Promise<number | null>((ok) => child.on('exit', ok));
   const ms = performance.now() - started;
   clearInterval(sampler);

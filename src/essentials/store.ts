@@ -221,7 +221,7 @@ async function readScopes(db: Kysely<EssentialsTables>, typeId: string): Promise
 }
 
 function owners(value: unknown): string[] {
-  const parsed = typeof value === 'string' ? JSON.parse(value) : value;
+  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
   return Array.isArray(parsed) ? parsed.filter((v): v is string => typeof v === 'string') : [];
 }
 

@@ -20,7 +20,12 @@ export interface BastionClient {
 /** The bastion could not be reached, refused even's key, or did not answer in time. */
 export class BastionError extends Error {
   constructor(target: BastionTarget, cause: unknown) {
-    const detail = (cause as { code?: string })?.code ?? (cause as Error)?.message ?? String(cause);
+    const detail =
+      cause instanceof Error
+        ? 'code' in cause && typeof cause.code === 'string'
+          ? cause.code
+          : cause.message
+        : String(cause);
     super(`bastion ${target.hostname} (${target.address}:${target.port}): ${detail}`, { cause });
     this.name = 'BastionError';
   }

@@ -13,7 +13,8 @@ export function compileHostnameTemplate(template: string): RegExp {
       `template "${template}" may only use lowercase letters, digits, ".", "-" and {placeholders}`,
     );
   }
-  let sawTeam = false;
+  // Counted in an object: a flag set inside the callback is invisible to narrowing after it.
+  const seen = { team: 0 };
   const source = template.split(/(\{[a-z]+\})/).map((part) => {
     const name = /^\{([a-z]+)\}$/.exec(part)?.[1];
     if (name === undefined) {
@@ -23,12 +24,12 @@ export function compileHostnameTemplate(template: string): RegExp {
     const pattern = PLACEHOLDERS[name];
     if (!pattern) throw new Error(`template "${template}" uses the unknown placeholder {${name}}`);
     if (name === 'team') {
-      if (sawTeam) throw new Error(`template "${template}" uses {team} twice`);
-      sawTeam = true;
+      seen.team += 1;
+      if (seen.team > 1) throw new Error(`template "${template}" uses {team} twice`);
     }
     return pattern;
   });
-  if (!sawTeam) throw new Error(`template "${template}" needs a {team} placeholder`);
+  if (seen.team === 0) throw new Error(`template "${template}" needs a {team} placeholder`);
   return new RegExp(`^${source.join('')}$`);
 }
 

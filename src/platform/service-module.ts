@@ -29,7 +29,7 @@ export interface ServiceInstance {
   provides?: Partial<Contracts>;
   /** Lines `stups up` prints under the service's URL (e.g. where a generated key lives). */
   notes?: string[];
-  dispose?(): Promise<void>;
+  dispose?: () => Promise<void>;
 }
 
 /**

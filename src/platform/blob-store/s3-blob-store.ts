@@ -64,8 +64,9 @@ export function s3EndpointOptionsFromEnv(
 
 /** Whether an S3 error means "no such object". */
 function isNotFound(error: unknown): boolean {
-  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.$metadata?.httpStatusCode === 404;
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { name?: unknown; $metadata?: { httpStatusCode?: number } };
+  return e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404;
 }
 
 /**
@@ -150,7 +151,7 @@ export class S3BlobStore implements BlobStore {
       queueSize: this.#queueSize,
       leavePartsOnError: false,
     });
-    let bodyError: unknown;
+    let bodyError: Error | undefined;
     body.on('error', (error) => {
       bodyError = error;
     });

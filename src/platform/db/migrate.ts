@@ -39,7 +39,7 @@ export async function migrateToLatest(
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(
-      `database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`,
+      `database migration ${failed} failed: ${error instanceof Error ? error.message : JSON.stringify(error)}`,
       {
         cause: error,
       },

@@ -33,7 +33,7 @@ export function startStups(args: string[], env: NodeJS.ProcessEnv = {}): Promise
         resolveStart({ child, output: () => out, exited });
       }
     }, 50);
-    exited.then((code) => {
+    void exited.then((code) => {
       clearInterval(timer);
       reject(new Error(`stups ${args[0]} exited with ${code} before it was ready:\n${out}`));
     });

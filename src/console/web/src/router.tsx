@@ -17,7 +17,7 @@ export interface Location {
 
 interface Router {
   location: Location;
-  navigate(to: string, options?: { replace?: boolean }): void;
+  navigate: (to: string, options?: { replace?: boolean }) => void;
 }
 
 const RouterContext = createContext<Router | undefined>(undefined);

@@ -34,8 +34,8 @@ export type SessionState =
 interface Session {
   state: SessionState;
   api: Api;
-  signIn(): Promise<void>;
-  signOut(): Promise<void>;
+  signIn: () => Promise<void>;
+  signOut: () => Promise<void>;
 }
 
 const SessionContext = createContext<Session | undefined>(undefined);
@@ -102,8 +102,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   );
 
   useEffect(() => {
-    let cancelled = false;
-    (async () => {
+    // An object, so that the cleanup's write is visible to the checks in the async body.
+    const effect = { cancelled: false };
+    void (async () => {
       let cfg: ClientConfig;
       try {
         cfg = await loadConfig();
@@ -124,13 +125,13 @@ export function SessionProvider({ children }: { children: ReactNode }) {
           tokens.current = loadTokens();
           if (!tokens.current) return signedOut();
         }
-        if (!cancelled) await enter(cfg);
+        if (!effect.cancelled) await enter(cfg);
       } catch (error) {
         if (error instanceof LoginError) {
           if (window.location.pathname === cfg.redirectPath) navigate('/', { replace: true });
           // A reloaded or revisited callback page while still signed in: carry on with the session.
           const existing = loadTokens();
-          if (existing && !cancelled) {
+          if (existing && !effect.cancelled) {
             tokens.current = existing;
             await enter(cfg).catch(() => signedOut(error.message));
             return undefined;
@@ -143,7 +144,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       return undefined;
     })();
     return () => {
-      cancelled = true;
+      effect.cancelled = true;
     };
     // Runs once per page load: the callback URL is only read at start.
   }, []);

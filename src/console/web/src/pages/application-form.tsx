@@ -155,7 +155,7 @@ function ApplicationForm({ app }: { app?: Application }) {
   };
 
   return (
-    <form className="form" onSubmit={submit} noValidate>
+    <form className="form" onSubmit={(event) => void submit(event)} noValidate>
       {creating ? (
         <Field
           id="id"

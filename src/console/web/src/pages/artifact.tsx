@@ -9,9 +9,10 @@ export function ArtifactPage({ team, artifact }: { team: string; artifact: strin
   // An artifact usually carries its application's id; link there when Kio knows it.
   const app = useLoad(
     () =>
-      api
-        .getApplication(artifact)
-        .catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error))),
+      api.getApplication(artifact).catch((error: unknown) => {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }),
     [artifact],
   );
   return (

@@ -79,7 +79,7 @@ function ResourceTypeForm({ type }: { type?: ResourceType }) {
   };
 
   return (
-    <form className="form" onSubmit={submit} noValidate>
+    <form className="form" onSubmit={(event) => void submit(event)} noValidate>
       {creating ? (
         <Field
           id="rt-id"

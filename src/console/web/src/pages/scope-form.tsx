@@ -72,7 +72,10 @@ function ScopeForm({ type, scope }: { type: ResourceType; scope?: Scope }) {
   const availability = useAvailability(creating ? id : '', scopeIdProblem, (candidate) =>
     api.scope(type.id, candidate).then(
       () => true,
-      (error: unknown) => (isNotFound(error) ? false : Promise.reject(error)),
+      (error: unknown) => {
+        if (isNotFound(error)) return false;
+        throw error;
+      },
     ),
   );
   const idProblem = creating ? scopeIdProblem(id) : undefined;
@@ -125,7 +128,7 @@ function ScopeForm({ type, scope }: { type: ResourceType; scope?: Scope }) {
     );
 
   return (
-    <form className="form" onSubmit={submit} noValidate>
+    <form className="form" onSubmit={(event) => void submit(event)} noValidate>
       {creating ? (
         <Field id="scope-id" label="Scope id" required problem={problems.id} status={idStatus}>
           {(describedBy, invalid) => (
