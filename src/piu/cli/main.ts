@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import { loadToolConfig, normaliseUrl, saveToolConfig } from '../../platform/cli/cli-config.js';
 import { CliError } from '../../platform/cli/cli-error.js';
-import { HttpClient, HttpError } from '../../platform/cli/http-client.js';
+import { HttpClient, HttpError, timeoutMsFrom } from '../../platform/cli/http-client.js';
 import { processIo, runCli } from '../../platform/cli/run-cli.js';
 import { getToken, type ZignDeps } from '../../zign/get-token.js';
 import { copyToClipboard, findClipboard } from '../clipboard.js';
@@ -139,6 +139,8 @@ export function piuProgram(deps: PiuDeps): Command {
         baseUrl,
         service: 'even',
         fetch: deps.fetch,
+        timeoutMs: timeoutMsFrom(config.timeout, 'PIU_TIMEOUT'),
+        timeoutSetting: 'PIU_TIMEOUT',
         token: () => getToken('default', ['uid'], {}, deps),
       });
       const response = await even.request('POST', '/access-requests', {
@@ -148,7 +150,7 @@ export function piuProgram(deps: PiuDeps): Command {
         ...(remoteHost ? { remote_host: remoteHost } : {}),
         ...(lifetime ? { lifetime_minutes: lifetime } : {}),
       });
-      const text = await response.text();
+      const text = await even.readText(response);
       if (!response.ok) throw describeFailure(response.status, text, oddHost, baseUrl);
       io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
       await saveToolConfig('piu', io.env, { even_url: baseUrl, odd_host: oddHost });

@@ -8,6 +8,27 @@ export interface HttpClientOptions {
   fetch?: typeof fetch;
   /** Name of the service for messages, e.g. "Kio". */
   service: string;
+  /**
+   * Milliseconds a call may take, from connecting to the last byte of the answer (default
+   * `DEFAULT_CLI_TIMEOUT_MS`). Without a bound, a service that accepts the connection and never
+   * answers holds the CLI (and the script running it) forever.
+   */
+  timeoutMs?: number;
+  /** How the user raises the bound, named in the timeout message, e.g. `KIO_TIMEOUT`. */
+  timeoutSetting?: string;
+}
+
+/** Seconds a CLI call may take before it gives up (30 s: well above a loaded service's slowest answer). */
+export const DEFAULT_CLI_TIMEOUT_MS = 30_000;
+
+/** Reads a timeout in seconds from a tool's config value (`timeout: 10`), or the default. */
+export function timeoutMsFrom(value: string | undefined, setting: string): number {
+  if (value === undefined || value === '') return DEFAULT_CLI_TIMEOUT_MS;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 86_400) {
+    throw new CliError(`${setting} must be a number of seconds between 0 and 86400, not "${value}"`);
+  }
+  return seconds * 1000;
 }
 
 /**
@@ -31,6 +52,11 @@ export class HttpError extends CliError {
   ) {
     super(message);
   }
+}
+
+/** Whether a fetch or body read failed because its AbortSignal.timeout ran out. */
+function isTimeout(error: unknown): boolean {
+  return error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError');
 }
 
 function describeBody(body: unknown, fallback: string): string {
@@ -59,6 +85,23 @@ export class HttpClient {
     return this.options.baseUrl;
   }
 
+  get #timeoutMs(): number {
+    return this.options.timeoutMs ?? DEFAULT_CLI_TIMEOUT_MS;
+  }
+
+  /** The one line for a call that ran out of time: which service, how long, how to wait longer. */
+  #timedOut(): CliError {
+    const seconds = this.#timeoutMs / 1000;
+    const hint = this.options.timeoutSetting ? ` (set ${this.options.timeoutSetting} to wait longer)` : '';
+    return new CliError(
+      `${this.options.service} at ${this.options.baseUrl} did not answer within ${seconds} s${hint}`,
+    );
+  }
+
+  /**
+   * Sends a request. The time bound covers the answer's body too: read it with `text()` or
+   * `arrayBuffer()` here, or through `json`/`parsed`, which turn a timeout into one line.
+   */
   async request(
     method: string,
     path: string,
@@ -70,6 +113,7 @@ export class HttpClient {
     let response: Response;
     try {
       response = await this.#fetch(url, {
+        signal: AbortSignal.timeout(this.#timeoutMs),
         method,
         headers: {
           accept: 'application/json',
@@ -80,6 +124,7 @@ export class HttpClient {
         ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
       });
     } catch (error) {
+      if (isTimeout(error)) throw this.#timedOut();
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       throw new CliError(
         `cannot reach ${this.options.service} at ${this.options.baseUrl}: ${cause?.code ?? cause?.message ?? (error as Error).message}`,
@@ -88,10 +133,20 @@ export class HttpClient {
     return response;
   }
 
+  /** The body of an answer of `request`, with a timeout or a broken-off answer as one line. */
+  async readText(response: Response): Promise<string> {
+    try {
+      return await response.text();
+    } catch (error) {
+      if (isTimeout(error)) throw this.#timedOut();
+      throw new CliError(`${this.options.service} broke off its answer: ${networkErrorCode(error)}`);
+    }
+  }
+
   /** Sends a request and parses JSON; non-2xx becomes an HttpError with the server's message. */
   async json<T>(method: string, path: string, body?: unknown): Promise<T> {
     const response = await this.request(method, path, body);
-    const text = await response.text();
+    const text = await this.readText(response);
     let parsed: unknown = text;
     try {
       parsed = text ? JSON.parse(text) : undefined;
