@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -19,7 +19,7 @@ import {
 } from '../test-support/registry-harness.js';
 import { installCredentialHelper } from './docker-config.js';
 import { latestTag, pieroneProgram } from './main.js';
-import { describeCheckout } from './scm-source-file.js';
+import { describeCheckout, writeScmSourceFile } from './scm-source-file.js';
 
 const exec = promisify(execFile);
 
@@ -194,6 +194,35 @@ describe('stups scm-source', () => {
     expect(dirty.revision).toBe(`${head} (locally modified)`);
     expect(dirty.status).toBe(' M README');
     expect(dirty.author).toBe('Jane Doe');
+  });
+
+  it('does not count its own earlier output as a local modification', async () => {
+    const { stdout } = await exec('git', ['rev-parse', 'HEAD'], { cwd: repo });
+    await writeFile(join(repo, 'README'), 'hello\n');
+    await mkdir(join(repo, 'sub'), { recursive: true });
+    for (const [cwd, output] of [
+      [repo, undefined],
+      [repo, undefined],
+      [join(repo, 'sub'), '../build/scm.json'],
+      [join(repo, 'sub'), '../build/scm.json'],
+    ] as const) {
+      if (output) {
+        // Only the file being written is ignored: the one written to the root before must go.
+        await rm(join(repo, 'scm-source.json'), { force: true });
+        await mkdir(join(cwd, '..', 'build'), { recursive: true });
+      }
+      const file = await writeScmSourceFile(cwd, { USER: 'jdoe' }, output);
+      const written = JSON.parse(await readFile(file, 'utf8')) as { revision: string; status: string };
+      expect(written).toMatchObject({ revision: stdout.trim(), status: '' });
+    }
+    // Anything else untracked still counts.
+    await rm(join(repo, 'build'), { recursive: true });
+    await writeFile(join(repo, 'notes.txt'), 'x\n');
+    const file = await writeScmSourceFile(repo, {});
+    const written = JSON.parse(await readFile(file, 'utf8')) as { revision: string; status: string };
+    expect(written.status).toBe('?? notes.txt');
+    expect(written.revision).toMatch(/ \(locally modified\)$/);
+    await rm(join(repo, 'notes.txt'));
   });
 
   it('refuses directories that are no git checkout', async () => {

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { realpath, writeFile } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { CliError } from '../../platform/cli/cli-error.js';
 
@@ -28,13 +28,30 @@ async function git(cwd: string, args: string[]): Promise<string> {
 /**
  * Describes the checkout in `cwd`: remote URL, HEAD revision, author, and — when files
  * differ from HEAD — the porcelain status, with "(locally modified)" after the revision so
- * nobody mistakes the image for a build of that commit.
+ * nobody mistakes the image for a build of that commit. `ownFile`, the scm-source.json being
+ * written, does not count: an earlier run's output would otherwise mark every later build.
  */
-export async function describeCheckout(cwd: string, env: NodeJS.ProcessEnv): Promise<ScmSourceFile> {
+export async function describeCheckout(
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  ownFile?: string,
+): Promise<ScmSourceFile> {
   const revision = await git(cwd, ['rev-parse', 'HEAD']);
   const url = await git(cwd, ['config', '--get', 'remote.origin.url']).catch(() => '');
   if (!url) throw new CliError(`${cwd} has no remote "origin": Pier One needs the repository URL`);
-  const status = await git(cwd, ['status', '--porcelain']);
+  const top = await git(cwd, ['rev-parse', '--show-toplevel']);
+  // git names the top level by its real path; so must we (a symlinked /tmp, a checkout in ~/link).
+  const own =
+    ownFile === undefined
+      ? undefined
+      : relative(top, join(await realDir(dirname(resolve(cwd, ownFile))), basename(ownFile)));
+  // The whole checkout (`:/`), as a plain `git status` would, minus our own output file; untracked
+  // files one by one, or a new directory holding only that file would still count.
+  const pathspec =
+    own !== undefined && !own.startsWith('..') && !isAbsolute(own)
+      ? ['--untracked-files=all', '--', ':/', `:(top,exclude,literal)${own}`]
+      : [];
+  const status = await git(cwd, ['status', '--porcelain', ...pathspec]);
   const author =
     env.USER || env.LOGNAME || (await git(cwd, ['config', '--get', 'user.name']).catch(() => ''));
   return {
@@ -45,12 +62,16 @@ export async function describeCheckout(cwd: string, env: NodeJS.ProcessEnv): Pro
   };
 }
 
+async function realDir(dir: string): Promise<string> {
+  return realpath(dir).catch(() => dir);
+}
+
 export async function writeScmSourceFile(
   cwd: string,
   env: NodeJS.ProcessEnv,
   output?: string,
 ): Promise<string> {
-  const file = output ?? join(cwd, 'scm-source.json');
-  await writeFile(file, `${JSON.stringify(await describeCheckout(cwd, env), null, 2)}\n`);
+  const file = resolve(cwd, output ?? join(cwd, 'scm-source.json'));
+  await writeFile(file, `${JSON.stringify(await describeCheckout(cwd, env, file), null, 2)}\n`);
   return file;
 }
