@@ -1,3 +1,4 @@
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -71,6 +72,11 @@ function contextWith(urls: Partial<Record<ServiceName, string>>, logs: string[])
   };
 }
 
+const BIG_SCRIPT = Array.from(
+  { length: 400 },
+  (_, i) => `export const value${i} = "${'x'.repeat(i % 40)}";`,
+).join('\n');
+
 describe('console server', () => {
   let dir: string;
   let upstream: Awaited<ReturnType<typeof startEchoUpstream>>;
@@ -85,6 +91,7 @@ describe('console server', () => {
       '<!doctype html><title>STUPS console</title><div id="root"></div>',
     );
     await writeFile(join(dir, 'assets', 'index-AbC123.js'), 'console.log("app")');
+    await writeFile(join(dir, 'assets', 'big-XyZ789.js'), BIG_SCRIPT);
     upstream = await startEchoUpstream();
     const ctx = contextWith(
       {
@@ -156,6 +163,33 @@ describe('console server', () => {
     // Files are served from memory by exact path: a dot-dot path can only ever reach the app page.
     expect((await app.inject({ url: '/assets/../../../etc/passwd' })).body).not.toContain('root:');
     expect((await app.inject({ url: '/index.html' })).headers['cache-control']).toBe('no-cache');
+  });
+
+  it('serves text files brotli- or gzip-compressed to clients that accept it', async () => {
+    const cases: Array<[string | undefined, string | undefined]> = [
+      ['gzip, deflate, br, zstd', 'br'],
+      ['gzip', 'gzip'],
+      ['br;q=0.5, gzip', 'gzip'],
+      ['identity', undefined],
+      [undefined, undefined],
+    ];
+    for (const [accept, expected] of cases) {
+      const response = await app.inject({
+        url: '/assets/big-XyZ789.js',
+        headers: accept === undefined ? {} : { 'accept-encoding': accept },
+      });
+      expect(response.statusCode, accept).toBe(200);
+      expect(response.headers['content-encoding'], accept).toBe(expected);
+      expect(response.headers.vary, accept).toBe('Accept-Encoding');
+      const bytes = response.rawPayload;
+      const decoded =
+        expected === 'br' ? brotliDecompressSync(bytes) : expected === 'gzip' ? gunzipSync(bytes) : bytes;
+      expect(decoded.toString(), accept).toBe(BIG_SCRIPT);
+      if (expected) expect(bytes.length, accept).toBeLessThan(BIG_SCRIPT.length / 4);
+    }
+    // Too small to gain anything: sent as it is.
+    const small = await app.inject({ url: '/assets/index-AbC123.js', headers: { 'accept-encoding': 'br' } });
+    expect(small.headers['content-encoding']).toBeUndefined();
   });
 
   it('proxies /api/<service>/* to the service with the bearer token and without cookies', async () => {

@@ -1,4 +1,5 @@
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import Negotiator from 'negotiator';
 import { createHttpApp, type HttpApp } from '../../platform/http/create-http-app.js';
 import type { ServiceContext } from '../../platform/service-context.js';
 import { registerApiProxy } from './api-proxy.js';
@@ -54,12 +55,22 @@ export async function createConsoleApp(ctx: ServiceContext, config: ConsoleConfi
 
   await registerApiProxy(app, ctx);
 
-  const send = (reply: FastifyReply, file: StaticFile) =>
+  const send = (request: FastifyRequest, reply: FastifyReply, file: StaticFile) => {
     reply
       .headers(SECURITY_HEADERS)
       .header('cache-control', file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache')
-      .type(file.contentType)
-      .send(file.body);
+      .type(file.contentType);
+    if (!file.compressed) return reply.send(file.body);
+    // Caches must keep one copy per encoding; brotli is smaller, gzip what every client takes.
+    reply.header('vary', 'Accept-Encoding');
+    const encoding = new Negotiator(request.raw).encoding(['br', 'gzip', 'identity'], {
+      preferred: ['br', 'gzip', 'identity'],
+    });
+    if (encoding === 'br' || encoding === 'gzip') {
+      return reply.header('content-encoding', encoding).send(file.compressed[encoding]);
+    }
+    return reply.send(file.body);
+  };
 
   // Every other GET is either a built file or a deep link into the app, answered with index.html.
   app.get('/*', { schema: { hide: true } }, async (request, reply) => {
@@ -72,12 +83,12 @@ export async function createConsoleApp(ctx: ServiceContext, config: ConsoleConfi
         .send(NOT_BUILT_PAGE);
     }
     const file = files.get(path);
-    if (file) return send(reply, file);
+    if (file) return send(request, reply, file);
     // A missing hashed asset or API path is a real 404: an HTML page there would hide the mistake.
     if (path.startsWith('/assets/') || path.startsWith('/api/') || /\.[a-z0-9]{1,5}$/i.test(path)) {
       return reply.callNotFound();
     }
-    return send(reply, files.get('/index.html')!);
+    return send(request, reply, files.get('/index.html')!);
   });
 
   return app;

@@ -1,11 +1,37 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
+import { promisify } from 'node:util';
+import { brotliCompress, constants as zlib, gzip } from 'node:zlib';
 
 export interface StaticFile {
   body: Buffer;
   contentType: string;
   /** Hashed file names never change content: cache them for a year. */
   immutable: boolean;
+  /** The body compressed once at start, for clients that accept it (text types only). */
+  compressed?: { br: Buffer; gzip: Buffer };
+}
+
+/** Text below this size gains less from compression than the headers it costs. */
+const COMPRESS_FROM_BYTES = 1024;
+const COMPRESSIBLE = new Set(['.html', '.js', '.css', '.svg', '.json', '.txt', '.map']);
+
+const brotli = promisify(brotliCompress);
+const gzipped = promisify(gzip);
+
+async function compress(body: Buffer): Promise<{ br: Buffer; gzip: Buffer }> {
+  // Once per file at start, so the strongest settings cost nothing per request (~0.5 s in all).
+  const [br, gz] = await Promise.all([
+    brotli(body, {
+      params: {
+        [zlib.BROTLI_PARAM_QUALITY]: zlib.BROTLI_MAX_QUALITY,
+        [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT,
+        [zlib.BROTLI_PARAM_SIZE_HINT]: body.length,
+      },
+    }),
+    gzipped(body, { level: zlib.Z_BEST_COMPRESSION }),
+  ]);
+  return { br, gzip: gz };
 }
 
 const TYPES: Record<string, string> = {
@@ -22,7 +48,7 @@ const TYPES: Record<string, string> = {
 };
 
 /**
- * The built app, read into memory once: a few hundred kilobytes, and serving from memory
+ * The built app, read into memory once, text files also brotli- and gzip-compressed: a few hundred kilobytes, and serving from memory
  * means no path from a URL ever reaches the file system.
  */
 export async function loadStaticFiles(dir: string): Promise<Map<string, StaticFile> | undefined> {
@@ -38,10 +64,13 @@ export async function loadStaticFiles(dir: string): Promise<Map<string, StaticFi
   const files = new Map<string, StaticFile>();
   for (const file of names) {
     const path = `/${relative(dir, file).split(sep).join('/')}`;
+    const body = await readFile(file);
+    const compressible = COMPRESSIBLE.has(extname(file)) && body.length >= COMPRESS_FROM_BYTES;
     files.set(path, {
-      body: await readFile(file),
+      body,
       contentType: TYPES[extname(file)] ?? 'application/octet-stream',
       immutable: path.startsWith('/assets/'),
+      ...(compressible ? { compressed: await compress(body) } : {}),
     });
   }
   return files.has('/index.html') ? files : undefined;
