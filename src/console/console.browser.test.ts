@@ -248,6 +248,8 @@ describe.skipIf(!canRun)('the console in a browser', () => {
     await page.waitForURL(`${consoleUrl}/applications`);
     // Focus moves to the new page's heading, as a page load would put it.
     await expect.poll(() => page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
+    // Each page names itself in the title, which screen readers announce on navigation.
+    expect(await page.title()).toBe('Applications · STUPS console');
   });
 
   it('works on a narrow screen', async () => {
@@ -261,15 +263,29 @@ describe.skipIf(!canRun)('the console in a browser', () => {
     await page.getByRole('button', { name: 'Menu' }).click();
     expect(await page.getByRole('navigation', { name: 'Main' }).isVisible()).toBe(true);
     await shot('09-narrow-menu');
+    // Escape closes the menu and gives focus back to the button that opened it.
+    await page.keyboard.press('Escape');
+    expect(await page.getByRole('navigation', { name: 'Main' }).isVisible()).toBe(false);
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Menu');
+    await page.getByRole('button', { name: 'Menu' }).click();
     await page.getByRole('link', { name: 'Search' }).click();
     await page.waitForURL(`${consoleUrl}/search`);
     expect(await page.getByRole('navigation', { name: 'Main' }).isVisible()).toBe(false);
+    // A short page starts right under the top bar (the empty sidebar row once pushed it ~490 px down).
+    const gap = await page.evaluate(() => {
+      const top = document.querySelector('.topbar')!.getBoundingClientRect().bottom;
+      return document.querySelector('main')!.getBoundingClientRect().top - top;
+    });
+    expect(gap).toBeLessThan(2);
     await page.setViewportSize(DESKTOP);
   });
 
   it('signs out', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await expect.poll(() => heading().textContent()).toBe('Sign in to the STUPS console');
+    expect(await page.title()).toBe('Sign in · STUPS console');
+    // Focus follows to the sign-in page instead of falling to <body>.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
     expect(await page.evaluate(() => sessionStorage.getItem('stups.console.session'))).toBeNull();
   });
 });

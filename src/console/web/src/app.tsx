@@ -15,32 +15,67 @@ import { SignInPage } from './pages/sign-in';
 import { Link, matchPath, useRouter } from './router';
 import { useSession } from './session';
 
-type Route = [pattern: string, render: (params: Record<string, string>) => ReactNode];
+type Route = [
+  pattern: string,
+  render: (params: Record<string, string>) => ReactNode,
+  /** The page's part of the document title, most specific first (screen readers announce it). */
+  title: (params: Record<string, string>) => string,
+];
 
 // Order matters: fixed segments (`new`) before parameters.
 const ROUTES: Route[] = [
-  ['/', () => <SearchPage />],
-  ['/search', () => <SearchPage />],
-  ['/applications', () => <ApplicationListPage />],
-  ['/applications/new', () => <ApplicationFormPage />],
-  ['/applications/:id', (p) => <ApplicationDetailPage id={p.id!} />],
-  ['/applications/:id/edit', (p) => <ApplicationFormPage id={p.id} />],
-  ['/artifacts/:team/:artifact', (p) => <ArtifactPage team={p.team!} artifact={p.artifact!} />],
-  ['/resource-types', () => <ResourceTypeListPage />],
-  ['/resource-types/new', () => <ResourceTypeFormPage />],
-  ['/resource-types/:id', (p) => <ResourceTypeDetailPage id={p.id!} />],
-  ['/resource-types/:id/edit', (p) => <ResourceTypeFormPage id={p.id} />],
-  ['/resource-types/:id/scopes/new', (p) => <ScopeFormPage typeId={p.id!} />],
-  ['/resource-types/:id/scopes/:scope', (p) => <ScopeDetailPage typeId={p.id!} scopeId={p.scope!} />],
-  ['/resource-types/:id/scopes/:scope/edit', (p) => <ScopeFormPage typeId={p.id!} scopeId={p.scope} />],
+  ['/', () => <SearchPage />, () => 'Search'],
+  ['/search', () => <SearchPage />, () => 'Search'],
+  ['/applications', () => <ApplicationListPage />, () => 'Applications'],
+  ['/applications/new', () => <ApplicationFormPage />, () => 'New application'],
+  ['/applications/:id', (p) => <ApplicationDetailPage id={p.id!} />, (p) => `${p.id} · Applications`],
+  ['/applications/:id/edit', (p) => <ApplicationFormPage id={p.id} />, (p) => `Edit ${p.id} · Applications`],
+  [
+    '/artifacts/:team/:artifact',
+    (p) => <ArtifactPage team={p.team!} artifact={p.artifact!} />,
+    (p) => `${p.team}/${p.artifact} · Images`,
+  ],
+  ['/resource-types', () => <ResourceTypeListPage />, () => 'Resource types'],
+  ['/resource-types/new', () => <ResourceTypeFormPage />, () => 'New resource type'],
+  ['/resource-types/:id', (p) => <ResourceTypeDetailPage id={p.id!} />, (p) => `${p.id} · Resource types`],
+  [
+    '/resource-types/:id/edit',
+    (p) => <ResourceTypeFormPage id={p.id} />,
+    (p) => `Edit ${p.id} · Resource types`,
+  ],
+  [
+    '/resource-types/:id/scopes/new',
+    (p) => <ScopeFormPage typeId={p.id!} />,
+    (p) => `New scope · ${p.id} · Resource types`,
+  ],
+  [
+    '/resource-types/:id/scopes/:scope',
+    (p) => <ScopeDetailPage typeId={p.id!} scopeId={p.scope!} />,
+    (p) => `${p.id}.${p.scope} · Resource types`,
+  ],
+  [
+    '/resource-types/:id/scopes/:scope/edit',
+    (p) => <ScopeFormPage typeId={p.id!} scopeId={p.scope} />,
+    (p) => `Edit ${p.id}.${p.scope} · Resource types`,
+  ],
 ];
 
-function routeFor(pathname: string): { key: string; element: ReactNode } {
-  for (const [pattern, render] of ROUTES) {
+const APP_TITLE = 'STUPS console';
+
+function routeFor(pathname: string): { key: string; element: ReactNode; title: string } {
+  for (const [pattern, render, title] of ROUTES) {
     const params = matchPath(pattern, pathname);
-    if (params) return { key: pattern, element: render(params) };
+    if (params) return { key: pattern, element: render(params), title: title(params) };
   }
-  return { key: 'not-found', element: <NotFoundPage /> };
+  return { key: 'not-found', element: <NotFoundPage />, title: 'Not found' };
+}
+
+/** Moves focus to the page's heading, or to the main region while the heading is still loading. */
+function focusPage(main: HTMLElement | null): void {
+  const target = main?.querySelector('h1') ?? main;
+  if (!target) return;
+  if (target.tagName === 'H1') target.setAttribute('tabindex', '-1');
+  target.focus();
 }
 
 const NAV = [
@@ -104,29 +139,57 @@ export function App() {
   const main = useRef<HTMLElement>(null);
   const first = useRef(true);
 
-  // After in-app navigation, move focus to the new page's heading, as a page load would.
+  const menuButton = useRef<HTMLButtonElement>(null);
+
+  // After in-app navigation, move focus to the new page as a page load would: to its heading,
+  // never left on <body>, where a screen reader user would start over.
   useEffect(() => {
     if (first.current) {
       first.current = false;
       return;
     }
     setMenuOpen(false);
-    const heading = main.current?.querySelector('h1');
-    if (heading) {
-      heading.setAttribute('tabindex', '-1');
-      heading.focus();
-    }
+    focusPage(main.current);
   }, [location.path]);
 
+  // Signing out replaces the page without a navigation: focus follows to the sign-in page.
+  const previousStatus = useRef(state.status);
+  useEffect(() => {
+    const before = previousStatus.current;
+    previousStatus.current = state.status;
+    if (before === 'signed-in' && state.status === 'signed-out') focusPage(main.current);
+  }, [state.status]);
+
+  // Escape closes the phone menu and hands focus back to the button that opened it.
+  useEffect(() => {
+    if (!menuOpen) return undefined;
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key !== 'Escape') return;
+      setMenuOpen(false);
+      menuButton.current?.focus();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [menuOpen]);
+
   let content: ReactNode;
+  let title: string | undefined;
   if (state.status === 'starting') content = <Loading label="Starting the console…" />;
-  else if (state.status === 'failed')
+  else if (state.status === 'failed') {
     content = <ErrorNotice error={state.message} retry={() => window.location.reload()} />;
-  else if (state.status === 'signed-out') content = <SignInPage message={state.message} />;
-  else {
+    title = 'Unavailable';
+  } else if (state.status === 'signed-out') {
+    content = <SignInPage message={state.message} />;
+    title = 'Sign in';
+  } else {
     const route = routeFor(location.path);
     content = <div key={`${route.key}:${location.path}`}>{route.element}</div>;
+    title = route.title;
   }
+  const documentTitle = title ? `${title} · ${APP_TITLE}` : APP_TITLE;
+  useEffect(() => {
+    document.title = documentTitle;
+  }, [documentTitle]);
 
   return (
     <div className="layout">
@@ -139,6 +202,7 @@ export function App() {
         </Link>
         {state.status === 'signed-in' && (
           <button
+            ref={menuButton}
             type="button"
             className="menu-button"
             aria-expanded={menuOpen}
