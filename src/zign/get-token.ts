@@ -130,12 +130,15 @@ async function login(
   }
   const config = await loadToolConfig('zign', deps.io.env);
   const user = options.user ?? config.user ?? deps.io.env.USER;
-  if (!user) throw new CliError('no user name: pass --user or set it with "zign configure --user NAME"');
+  // Every CLI that needs a token ends up here (kio, pierone, piu, …): hints name zign's own
+  // commands, which exist whichever tool printed them, not options of the tool at hand.
+  if (!user)
+    throw new CliError('no user name: run "zign login --user NAME" (or "zign configure --user NAME")');
   let password = options.password;
   if (password === undefined) {
     if (!deps.io.stdin.isTTY || !deps.promptPassword) {
       throw new CliError(
-        'not logged in: run "zign login" on a terminal, or pass the password with --password-stdin',
+        'not logged in: run "zign login" on a terminal (in scripts: "zign login --password-stdin")',
       );
     }
     password = await deps.promptPassword(`Password for ${user}:`);

@@ -198,7 +198,9 @@ describe('zign', () => {
 
     const noTty = await captureIo({ env: { ZIGN_URL: baseUrl, USER: 'jdoe' } });
     expect(await zign(['token'], noTty)).toBe(1);
-    expect(noTty.err()).toContain('not logged in');
+    expect(noTty.err()).toBe(
+      'zign: not logged in: run "zign login" on a terminal (in scripts: "zign login --password-stdin")\n',
+    );
     await noTty.cleanup();
 
     const [closed] = await freePorts(1);
