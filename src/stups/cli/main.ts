@@ -1,3 +1,4 @@
+import { registerSshKeyCommands } from '../../users/cli/ssh-key-command.js';
 import { Command, Option } from 'commander';
 import { CliError } from '../../platform/cli/cli-error.js';
 import { type CliIo, processIo, runCli } from '../../platform/cli/run-cli.js';
@@ -104,6 +105,8 @@ export function stupsProgram(io: CliIo): Command {
       const { writeScmSourceFile } = await import('../../pierone/cli/scm-source-file.js');
       io.stdout.write(`Wrote ${await writeScmSourceFile(io.cwd, io.env, options.file)}\n`);
     });
+
+  registerSshKeyCommands(program, { io });
 
   return program;
 }
