@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachDatabase } from '../platform/test-support/databases.js';
 import { redirectUriMatches } from './authorization.js';
@@ -6,12 +7,16 @@ import {
   basic,
   CLIENT,
   createFixture,
+  EMPLOYEE,
   FORM,
   form,
   passwordToken,
   pkcePair,
+  submitLoginPage,
   TOKEN_SERVICE_TEST_MIGRATIONS,
   type TokenServiceFixture,
+  writtenRows,
+  ZIGN_REDIRECT,
 } from './test-support.js';
 
 describe('redirectUriMatches (RFC 8252 §7.3)', () => {
@@ -117,3 +122,147 @@ describeEachDatabase(
     });
   },
 );
+
+/** Issue 14 items 6, 7 and 8: prompt and max_age, requests by POST, request objects. */
+describeEachDatabase('authorization endpoint parameters', TOKEN_SERVICE_TEST_MIGRATIONS, (getDatabase) => {
+  let f: TokenServiceFixture;
+  beforeAll(async () => {
+    f = await createFixture(getDatabase());
+  });
+  afterAll(async () => {
+    await f?.close();
+  });
+
+  const codeRequest = (extra: Record<string, string> = {}) => {
+    const { verifier, challenge } = pkcePair();
+    const params = {
+      response_type: 'code',
+      client_id: 'zign',
+      redirect_uri: ZIGN_REDIRECT,
+      scope: 'uid openid',
+      state: 'st',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      ...extra,
+    };
+    return { verifier, params };
+  };
+  const get = (params: Record<string, string>) => f.app.inject({ url: `/oauth2/authorize?${form(params)}` });
+  const redirectedTo = (response: { statusCode: number; headers: Record<string, unknown> }) => {
+    expect(response.statusCode).toBe(303);
+    return Object.fromEntries(new URL(String(response.headers.location)).searchParams);
+  };
+  const redeem = async (code: string, verifier: string) => {
+    const response = await f.app.inject({
+      method: 'POST',
+      url: '/oauth2/access_token',
+      headers: FORM,
+      payload: form({
+        grant_type: 'authorization_code',
+        code,
+        code_verifier: verifier,
+        client_id: 'zign',
+        redirect_uri: ZIGN_REDIRECT,
+      }),
+    });
+    expect(response.statusCode).toBe(200);
+    return response.json<{ access_token: string; id_token?: string }>();
+  };
+
+  it('answers prompt=none with login_required instead of the login page (there is no sign-in session)', async () => {
+    const response = await get(codeRequest({ prompt: 'none' }).params);
+    expect(response.headers['set-cookie']).toBeUndefined();
+    expect(redirectedTo(response)).toEqual({
+      error: 'login_required',
+      error_description: 'there is no sign-in session; the user must log in',
+      state: 'st',
+      iss: f.ctx.urls['token-service'],
+    });
+    // The implicit flow gets it in the fragment.
+    const implicit = await get({
+      response_type: 'token',
+      client_id: 'zign',
+      redirect_uri: ZIGN_REDIRECT,
+      prompt: 'none',
+    });
+    expect(new URL(String(implicit.headers.location)).hash).toContain('error=login_required');
+    // `none` with anything else is malformed (OIDC Core §3.1.2.1).
+    expect(redirectedTo(await get(codeRequest({ prompt: 'none login' }).params))).toMatchObject({
+      error: 'invalid_request',
+      error_description: 'prompt=none cannot be combined with other values',
+    });
+  });
+
+  it('shows the login page for prompt=login and max_age, and puts auth_time of that login in the ID token', async () => {
+    expect(redirectedTo(await get(codeRequest({ max_age: 'an hour' }).params))).toMatchObject({
+      error: 'invalid_request',
+      error_description: 'max_age must be a number of seconds',
+    });
+    const { verifier, params } = codeRequest({ prompt: 'login consent', max_age: '0' });
+    const page = await get(params);
+    expect(page.statusCode).toBe(200);
+    f.clock.advance(30);
+    const login = await submitLoginPage(f.app, page);
+    const code = redirectedTo(login).code!;
+    const { id_token } = await redeem(code, verifier);
+    expect(decodeJwt(id_token!).auth_time).toBe(Math.floor(f.clock.now() / 1000));
+  });
+
+  it('accepts the authorization request as a form POST like GET, and logs in only through the form', async () => {
+    const { verifier, params } = codeRequest();
+    const page = await f.app.inject({
+      method: 'POST',
+      url: '/oauth2/authorize',
+      headers: FORM,
+      payload: form(params),
+    });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('name="csrf_token"');
+    const code = redirectedTo(await submitLoginPage(f.app, page)).code!;
+    expect((await redeem(code, verifier)).access_token).toBeTruthy();
+
+    // Credentials posted without the form's CSRF token log no one in: the page is shown again.
+    const before = await writtenRows(f.db);
+    const forged = await f.app.inject({
+      method: 'POST',
+      url: '/oauth2/authorize',
+      headers: FORM,
+      payload: form({ ...params, username: EMPLOYEE.uid, password: EMPLOYEE.password }),
+    });
+    expect(forged.statusCode).toBe(200);
+    expect(forged.headers.location).toBeUndefined();
+    expect(forged.body).not.toContain(EMPLOYEE.password);
+    expect(await writtenRows(f.db)).toEqual(before);
+
+    // A POST request is checked like a GET one.
+    const none = await f.app.inject({
+      method: 'POST',
+      url: '/oauth2/authorize',
+      headers: FORM,
+      payload: form({ ...params, prompt: 'none' }),
+    });
+    expect(redirectedTo(none).error).toBe('login_required');
+  });
+
+  it('refuses request objects: redirected when the redirect URI is known, a 400 page otherwise', async () => {
+    const requestObject = 'eyJhbGciOiJub25lIn0.eyJzY29wZSI6InVpZCJ9.';
+    expect(redirectedTo(await get(codeRequest({ request: requestObject }).params))).toEqual({
+      error: 'request_not_supported',
+      error_description: 'request objects ("request") are not supported',
+      state: 'st',
+      iss: f.ctx.urls['token-service'],
+    });
+    expect(
+      redirectedTo(await get(codeRequest({ request_uri: 'https://client.example.org/request.jwt' }).params)),
+    ).toMatchObject({ error: 'request_uri_not_supported', state: 'st' });
+    const onlyObject = await f.app.inject({ url: `/oauth2/authorize?${form({ request: requestObject })}` });
+    expect(onlyObject.statusCode).toBe(400);
+    expect(onlyObject.headers.location).toBeUndefined();
+    expect(onlyObject.body).toContain('Request objects (request, request_uri) are not supported');
+    const unknownRedirect = await get(
+      codeRequest({ request: requestObject, redirect_uri: 'https://evil.example.org/' }).params,
+    );
+    expect(unknownRedirect.statusCode).toBe(400);
+    expect(unknownRedirect.headers.location).toBeUndefined();
+  });
+});

@@ -1,4 +1,4 @@
-import type { OAuthClient } from './contract.js';
+import { IMPLICIT_GRANT, type OAuthClient } from './contract.js';
 import type { TokenServiceCore } from './core.js';
 import { OAuthError } from './oauth-error.js';
 import type { OAuthParams } from './params.js';
@@ -8,31 +8,46 @@ import { type RequestMeta, requireRealm } from './token-endpoint.js';
 /** An authorization request that may not be redirected back: the client or its redirect URI is unknown. */
 export class UnredirectableError extends Error {}
 
-/** A validated authorization request (RFC 6749 §4.1.1 + RFC 7636 + OIDC nonce). */
-export interface AuthorizationRequest {
+/** What every validated authorization request has (RFC 6749 §4.1.1, §4.2.1 + OIDC nonce). */
+interface AuthorizationRequestBase {
   client: OAuthClient;
   /** As given in the request, or null when the client's only URI was used. */
   requestedRedirectUri: string | null;
   redirectUri: string;
   state: string | undefined;
   scopes: string[];
-  codeChallenge: string;
   nonce: string | undefined;
 }
 
+/**
+ * A validated authorization request: the code flow with PKCE (RFC 7636), or the legacy implicit
+ * flow of STUPS-era clients (RFC 6749 §4.2), which answers with an access token in the fragment.
+ */
+export type AuthorizationRequest = AuthorizationRequestBase & Flow;
+type Flow = { responseType: 'code'; codeChallenge: string } | { responseType: 'token' };
+
 const CODE_CHALLENGE = /^[A-Za-z0-9\-._~]{43,128}$/;
+const MAX_AGE = /^\d{1,10}$/;
 
 /**
  * Checks an authorization request. Problems with the client or redirect URI throw
- * `UnredirectableError` (shown on a page); all others throw `OAuthError` with the request's
- * redirect target attached, to be sent back to the client.
+ * `UnredirectableError` (shown on a page); all others throw `RedirectableError` with the
+ * request's redirect target attached, to be sent back to the client.
  */
 export async function validateAuthorizationRequest(
   core: TokenServiceCore,
   params: OAuthParams,
 ): Promise<AuthorizationRequest> {
   const clientId = params.client_id;
-  if (!clientId) throw new UnredirectableError('The request names no client (client_id is missing).');
+  if (!clientId) {
+    // Signed request objects may carry client_id inside; we do not read them (OIDC Core §6).
+    if (params.request !== undefined || params.request_uri !== undefined) {
+      throw new UnredirectableError(
+        'Request objects (request, request_uri) are not supported: send the parameters in the URL or form.',
+      );
+    }
+    throw new UnredirectableError('The request names no client (client_id is missing).');
+  }
   const client = await core.clients.getClient(clientId);
   if (!client || client.disabled) throw new UnredirectableError(`Unknown client "${clientId}".`);
   const requested = params.redirect_uri;
@@ -47,30 +62,14 @@ export async function validateAuthorizationRequest(
   } else {
     throw new UnredirectableError(`The request must name one of the client's redirect URIs.`);
   }
-  const partial = { redirectUri, state: params.state };
+  // RFC 6749 §4.2.2.1: the implicit flow answers in the fragment, errors included.
+  const inFragment = params.response_type === 'token';
   try {
-    if (params.response_type === undefined) {
-      throw new OAuthError('invalid_request', 'parameter "response_type" is missing');
-    }
-    if (params.response_type !== 'code') {
-      throw new OAuthError('unsupported_response_type', 'only response_type=code is supported');
-    }
-    if (!client.grantTypes.includes('authorization_code')) {
-      throw new OAuthError(
-        'unauthorized_client',
-        `client ${clientId} may not use the authorization code grant`,
-      );
-    }
+    const flow = checkResponseType(client, params, redirectUri);
     requireRealm(client, 'employees');
-    const codeChallenge = params.code_challenge;
-    if (codeChallenge === undefined || !CODE_CHALLENGE.test(codeChallenge)) {
-      throw new OAuthError(
-        'invalid_request',
-        'PKCE is required: send code_challenge with code_challenge_method=S256',
-      );
-    }
-    if (params.code_challenge_method !== 'S256') {
-      throw new OAuthError('invalid_request', 'code_challenge_method must be S256');
+    checkPrompt(params.prompt);
+    if (params.max_age !== undefined && !MAX_AGE.test(params.max_age)) {
+      throw new OAuthError('invalid_request', 'max_age must be a number of seconds');
     }
     const scopes = grantScopes(
       parseScope(params.scope),
@@ -83,13 +82,100 @@ export async function validateAuthorizationRequest(
       redirectUri,
       state: params.state,
       scopes,
-      codeChallenge,
       nonce: params.nonce,
+      ...flow,
     };
   } catch (error) {
     if (error instanceof OAuthError)
-      throw new RedirectableError(error, partial.redirectUri, partial.state, core.issuer);
+      throw new RedirectableError(error, redirectUri, params.state, core.issuer, inFragment);
     throw error;
+  }
+}
+
+/** The request's response type, checked against what the client and its redirect URI allow. */
+function checkResponseType(client: OAuthClient, params: OAuthParams, redirectUri: string): Flow {
+  // OIDC Core §6.1, §6.2: refused, not silently ignored, so the client does not assume its
+  // signed parameters were honoured.
+  if (params.request !== undefined) {
+    throw new OAuthError('request_not_supported', 'request objects ("request") are not supported');
+  }
+  if (params.request_uri !== undefined) {
+    throw new OAuthError('request_uri_not_supported', '"request_uri" is not supported');
+  }
+  if (params.response_type === undefined) {
+    throw new OAuthError('invalid_request', 'parameter "response_type" is missing');
+  }
+  if (params.response_type === 'token') {
+    checkImplicit(client, redirectUri);
+    return { responseType: 'token' };
+  }
+  if (params.response_type !== 'code') {
+    throw new OAuthError('unsupported_response_type', 'only response_type=code is supported');
+  }
+  if (!client.grantTypes.includes('authorization_code')) {
+    throw new OAuthError(
+      'unauthorized_client',
+      `client ${client.clientId} may not use the authorization code grant`,
+    );
+  }
+  const codeChallenge = params.code_challenge;
+  if (codeChallenge === undefined || !CODE_CHALLENGE.test(codeChallenge)) {
+    throw new OAuthError(
+      'invalid_request',
+      'PKCE is required: send code_challenge with code_challenge_method=S256',
+    );
+  }
+  if (params.code_challenge_method !== 'S256') {
+    throw new OAuthError('invalid_request', 'code_challenge_method must be S256');
+  }
+  return { responseType: 'code', codeChallenge };
+}
+
+/**
+ * OIDC Core §3.1.2.1 `prompt`. The token service keeps no sign-in session: every authorization
+ * asks for the password on the login page. So `prompt=none` can never be answered without the
+ * page and is `login_required`; `login`, `consent` and `select_account` are what the page does
+ * anyway, and `max_age` is always met (the login is fresh and `auth_time` in the ID token is its
+ * time). Unknown values are ignored, as for any extension parameter.
+ */
+function checkPrompt(prompt: string | undefined): void {
+  if (prompt === undefined) return;
+  const values = prompt.split(' ').filter((value) => value !== '');
+  if (values.includes('none')) {
+    if (values.length > 1)
+      throw new OAuthError('invalid_request', 'prompt=none cannot be combined with other values');
+    throw new OAuthError('login_required', 'there is no sign-in session; the user must log in');
+  }
+}
+
+/**
+ * The legacy implicit flow (RFC 6749 §4.2) of STUPS-era clients: only for clients that have the
+ * `implicit` grant (the built-in `zign` by default), and only to loopback redirect URIs, where the
+ * token never leaves the user's machine (RFC 8252 §7.3). RFC 9700 §2.1.2 advises against it
+ * everywhere else; those clients use the code flow with PKCE.
+ */
+function checkImplicit(client: OAuthClient, redirectUri: string): void {
+  if (!client.grantTypes.includes(IMPLICIT_GRANT)) {
+    throw new OAuthError(
+      'unauthorized_client',
+      `client ${client.clientId} may not use response_type=token; use response_type=code with PKCE`,
+    );
+  }
+  if (!isLoopbackRedirect(redirectUri)) {
+    throw new OAuthError(
+      'unsupported_response_type',
+      'response_type=token is only supported for loopback redirect URIs; use response_type=code with PKCE',
+    );
+  }
+}
+
+/** `http://localhost`, `http://127.0.0.1` or `http://[::1]`, any port and path (RFC 8252 §7.3). */
+export function isLoopbackRedirect(uri: string): boolean {
+  try {
+    const url = new URL(uri);
+    return url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
+  } catch {
+    return false;
   }
 }
 
@@ -124,27 +210,31 @@ export function redirectUriMatches(registered: string, requested: string): boole
   );
 }
 
-/** An OAuth error to send back to the client's redirect URI (RFC 6749 §4.1.2.1). */
+/** An OAuth error to send back to the client's redirect URI (RFC 6749 §4.1.2.1, §4.2.2.1). */
 export class RedirectableError extends Error {
   readonly location: string;
-  constructor(error: OAuthError, redirectUri: string, state: string | undefined, issuer: string) {
+  constructor(
+    error: OAuthError,
+    redirectUri: string,
+    state: string | undefined,
+    issuer: string,
+    inFragment = false,
+  ) {
     super(error.message);
-    this.location = redirectTo(redirectUri, {
-      error: error.error,
-      error_description: error.message,
-      state,
-      iss: issuer,
-    });
+    const answer = { error: error.error, error_description: error.message, state, iss: issuer };
+    this.location = inFragment ? redirectWithFragment(redirectUri, answer) : redirectTo(redirectUri, answer);
   }
 }
 
-/** Issues the code after the employee logged in; returns where to send the browser. */
+/** Issues the code (or, in the implicit flow, the access token) after the employee logged in; returns where to send the browser. */
 export async function completeAuthorization(
   core: TokenServiceCore,
   request: AuthorizationRequest,
   uid: string,
   requestId: string,
 ): Promise<string> {
+  if (request.responseType === 'token') return completeImplicit(core, request, uid, requestId);
+  const { codeChallenge } = request;
   const code = await core.db.transaction().execute(async (trx) => {
     const created = await core.codes.create(
       {
@@ -152,7 +242,7 @@ export async function completeAuthorization(
         redirectUri: request.requestedRedirectUri,
         uid,
         scopes: request.scopes,
-        codeChallenge: request.codeChallenge,
+        codeChallenge,
         nonce: request.nonce ?? null,
         authTime: new Date(core.now()),
       },
@@ -171,10 +261,65 @@ export async function completeAuthorization(
   return redirectTo(request.redirectUri, { code, state: request.state, iss: core.issuer });
 }
 
+/**
+ * RFC 6749 §4.2.2: the access token in the redirect's fragment, which the browser hands to the
+ * loopback page but never sends over the network. No refresh token (§4.2.2 forbids one) and no
+ * ID token (that needs `response_type=id_token token`). Nothing is stored, so the issuance is
+ * audited on its own, as the token endpoint does for stateless tokens.
+ */
+async function completeImplicit(
+  core: TokenServiceCore,
+  request: AuthorizationRequest,
+  uid: string,
+  requestId: string,
+): Promise<string> {
+  const clientId = request.client.clientId;
+  const minted = await core.minter.mint({
+    uid,
+    realm: 'employees',
+    scopes: request.scopes,
+    clientId,
+    grantType: IMPLICIT_GRANT,
+    refresh: false,
+  });
+  await core.audit.standalone({
+    event: 'token-service.token.issue',
+    actor: { uid, realm: 'employees' },
+    targetId: minted.jti,
+    details: {
+      client_id: clientId,
+      grant_type: IMPLICIT_GRANT,
+      realm: 'employees',
+      scope: minted.response.scope,
+      refresh_token: false,
+    },
+    requestId,
+  });
+  // Only the access token: an ID token the minter signed for `openid` is not part of this answer.
+  const { response } = minted;
+  return redirectWithFragment(request.redirectUri, {
+    access_token: response.access_token,
+    token_type: response.token_type,
+    expires_in: String(response.expires_in),
+    scope: response.scope,
+    state: request.state,
+    iss: core.issuer,
+  });
+}
+
 function redirectTo(uri: string, params: Record<string, string | undefined>): string {
   const url = new URL(uri);
   for (const [name, value] of Object.entries(params))
     if (value !== undefined) url.searchParams.set(name, value);
+  return url.toString();
+}
+
+/** The parameters form-encoded into the fragment (RFC 6749 §4.2.2, Appendix B). */
+function redirectWithFragment(uri: string, params: Record<string, string | undefined>): string {
+  const url = new URL(uri);
+  const fragment = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) if (value !== undefined) fragment.set(name, value);
+  url.hash = fragment.toString();
   return url.toString();
 }
 

@@ -16,6 +16,17 @@ export const GRANT_TYPES = [
 ] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 
+/**
+ * RFC 7591 §2 `implicit`: a client with it may ask the authorization endpoint for an access token
+ * directly (`response_type=token`), as the browser login of STUPS-era clients does. Legacy: only
+ * towards loopback redirect URIs, and never a grant of the token endpoint.
+ */
+export const IMPLICIT_GRANT = 'implicit';
+
+/** What a client may be allowed: the token endpoint's grants and the legacy implicit flow. */
+export const CLIENT_GRANT_TYPES = [...GRANT_TYPES, IMPLICIT_GRANT] as const;
+export type ClientGrantType = (typeof CLIENT_GRANT_TYPES)[number];
+
 export const RealmNameSchema = z.enum(['employees', 'services']);
 
 /** RFC 6749 §3.3 scope-token. */
@@ -49,7 +60,7 @@ export const OAuthClientInputSchema = z.strictObject({
   /** Required when a confidential client is created; omitted on update keeps the current secret. */
   secret: z.string().min(16).optional(),
   realms: z.array(RealmNameSchema).min(1),
-  grantTypes: z.array(z.enum(GRANT_TYPES)).min(1),
+  grantTypes: z.array(z.enum(CLIENT_GRANT_TYPES)).min(1),
   redirectUris: z.array(z.url()).default([]),
   /** Scopes the client may request; null: whatever the realm allows the user. */
   scopes: z.array(ScopeSchema).nullable().default(null),
@@ -62,7 +73,7 @@ export interface OAuthClient {
   name: string;
   type: 'public' | 'confidential';
   realms: Array<'employees' | 'services'>;
-  grantTypes: GrantType[];
+  grantTypes: ClientGrantType[];
   redirectUris: string[];
   scopes: string[] | null;
   disabled: boolean;

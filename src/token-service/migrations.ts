@@ -113,4 +113,16 @@ export const tokenServiceMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '003-zign-implicit-grant': {
+    // The built-in zign client is now created with the legacy implicit flow STUPS-era clients log in
+    // with; one created by an earlier version gains it once (an operator may remove it afterwards).
+    async up(db: Kysely<unknown>) {
+      await sql`
+        update token_clients
+           set grant_types = grant_types || '["implicit"]'::jsonb
+         where client_id = 'zign'
+           and secret_hash is null
+           and not (grant_types @> '["implicit"]'::jsonb)`.execute(db);
+    },
+  },
 };

@@ -26,6 +26,7 @@ export const tokenServiceModule = defineModule({
         ...settings,
         // The console's callback follows its URL, which only the runtime knows.
         consoleRedirectUris: [...settings.consoleRedirectUris, `${ctx.urls.console}/auth/callback`],
+        corsAllowedOrigins: [...settings.corsAllowedOrigins, new URL(ctx.urls.console).origin],
         keyEncryptionSecret: ctx.installationSecret,
         csrfSecret: createHmac('sha256', ctx.installationSecret)
           .update('token-service csrf')

@@ -1,4 +1,7 @@
-/** Error codes of RFC 6749 §5.2, RFC 8628 §3.5, RFC 6750 §3.1 and RFC 7009 §2.2.1. */
+/**
+ * Error codes of RFC 6749 §5.2, RFC 8628 §3.5, RFC 6750 §3.1, RFC 7009 §2.2.1 and, for the
+ * authorization endpoint, OIDC Core §3.1.2.6.
+ */
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_client'
@@ -14,7 +17,10 @@ export type OAuthErrorCode =
   | 'expired_token'
   | 'invalid_token'
   | 'insufficient_scope'
-  | 'unsupported_token_type';
+  | 'unsupported_token_type'
+  | 'login_required'
+  | 'request_not_supported'
+  | 'request_uri_not_supported';
 
 /**
  * A protocol error. Protocol endpoints answer it as `{error, error_description}` (not problem+json),

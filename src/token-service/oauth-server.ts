@@ -5,12 +5,13 @@ import {
   loginEmployee,
   validateAuthorizationRequest,
 } from './authorization.js';
-import type {
-  DeviceAuthorizationResponse,
-  IntrospectionResponse,
-  OAuthClient,
-  TokenInfo,
-  TokenResponse,
+import {
+  type DeviceAuthorizationResponse,
+  IMPLICIT_GRANT,
+  type IntrospectionResponse,
+  type OAuthClient,
+  type TokenInfo,
+  type TokenResponse,
 } from './contract.js';
 import type { TokenServiceCore } from './core.js';
 import type { OAuthError } from './oauth-error.js';
@@ -29,6 +30,10 @@ export interface OAuthServer {
   readonly legacyClientId: string;
   readonly signingAlgorithm: string;
   readonly employeeScopes: readonly string[];
+  /** Origins whose browser apps may call the endpoints (`*`: the public documents only). */
+  readonly corsAllowedOrigins: readonly string[];
+  /** Whether some enabled client may use the legacy implicit flow (`response_type=token`). */
+  offersImplicitFlow(): Promise<boolean>;
   token(
     params: OAuthParams,
     credentials: ClientCredentials | undefined,
@@ -64,6 +69,11 @@ export function createOAuthServer(core: TokenServiceCore): OAuthServer {
     legacyClientId: core.config.legacyClientId,
     signingAlgorithm: core.config.signingAlgorithm,
     employeeScopes: core.config.employeeScopes,
+    corsAllowedOrigins: core.config.corsAllowedOrigins,
+    offersImplicitFlow: async () =>
+      (await core.clients.listClients()).some(
+        (client) => !client.disabled && client.grantTypes.includes(IMPLICIT_GRANT),
+      ),
     token: (params, credentials, meta) => handleTokenRequest(core, params, credentials, meta),
     authenticateClient: (credentials, source) => core.clients.authenticate(credentials, source),
     tokenInfo: (token) => core.inspector.tokenInfo(token),

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RedirectableError, UnredirectableError } from './authorization.js';
-import { DEVICE_CODE_GRANT, GRANT_TYPES } from './contract.js';
+import { DEVICE_CODE_GRANT, GRANT_TYPES, IMPLICIT_GRANT } from './contract.js';
+import { type CorsRoute, registerCors } from './cors.js';
 import { CSRF_COOKIE, type Csrf, readCookie } from './csrf.js';
 import { DEVICE_VERIFICATION_PATH } from './device-flow.js';
 import { devicePage, errorPage, loginPage, loginPageHeaders, PAGE_HEADERS } from './html.js';
@@ -19,6 +20,24 @@ import type { RequestMeta } from './token-endpoint.js';
 
 const TOKEN_PATHS = ['/oauth2/access_token', '/oauth2/token'];
 const AUTHORIZE_PATH = '/oauth2/authorize';
+const JWKS_PATHS = ['/.well-known/jwks.json', '/oauth2/connect/keys'];
+/** OIDC Discovery 1.0 and RFC 8414: one document, at both well-known names. */
+const DISCOVERY_PATHS = ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server'];
+
+/** Endpoints browser apps of other origins may call (see `corsAllowedOrigins`). */
+const CORS_ROUTES: CorsRoute[] = [
+  ...[...DISCOVERY_PATHS, ...JWKS_PATHS].map((url) => ({
+    url,
+    methods: ['GET'],
+    audience: 'public' as const,
+  })),
+  ...[...TOKEN_PATHS, '/oauth2/introspect', '/oauth2/revoke'].map((url) => ({
+    url,
+    methods: ['POST'],
+    audience: 'listed' as const,
+  })),
+  { url: '/oauth2/userinfo', methods: ['GET', 'POST'], audience: 'listed' },
+];
 const AUTHORIZATION_PARAMS = [
   'response_type',
   'client_id',
@@ -73,6 +92,8 @@ export function tokenServiceRoutes(server: OAuthServer, csrf: Csrf) {
         error_description: 'the token service failed; the failure was logged',
       });
     });
+
+    registerCors(app, server.corsAllowedOrigins, CORS_ROUTES);
 
     // Every endpoint that authenticates a client or a user: credentials in the URL are refused.
     app.addHook('preHandler', async (request) => {
@@ -192,13 +213,15 @@ export function tokenServiceRoutes(server: OAuthServer, csrf: Csrf) {
       reply.header('cache-control', 'public, max-age=300');
       return server.jwks();
     };
-    app.get('/.well-known/jwks.json', { schema: { tags: ['oidc'], summary: 'Public signing keys' } }, jwks);
-    app.get('/oauth2/connect/keys', { schema: { hide: true } }, jwks);
+    app.get(JWKS_PATHS[0]!, { schema: { tags: ['oidc'], summary: 'Public signing keys' } }, jwks);
+    app.get(JWKS_PATHS[1]!, { schema: { hide: true } }, jwks);
 
+    const discovery = async () => discoveryDocument(server);
+    app.get(DISCOVERY_PATHS[0]!, { schema: { tags: ['oidc'], summary: 'OIDC discovery' } }, discovery);
     app.get(
-      '/.well-known/openid-configuration',
-      { schema: { tags: ['oidc'], summary: 'OIDC discovery' } },
-      async () => discoveryDocument(server),
+      DISCOVERY_PATHS[1]!,
+      { schema: { tags: ['oauth2'], summary: 'Authorization server metadata (RFC 8414)' } },
+      discovery,
     );
 
     // --- HTML pages: errors are pages, not JSON ---
@@ -224,6 +247,9 @@ export function tokenServiceRoutes(server: OAuthServer, csrf: Csrf) {
       } catch (error) {
         return sendPage(reply, 400, errorPage((error as Error).message));
       }
+      // Only our login form carries a CSRF token. Without one this is an authorization request
+      // sent as a form (OIDC Core §3.1.2.1), answered like GET: it never logs anyone in.
+      if (params.csrf_token === undefined) return renderLogin(request, reply, params, undefined, 200);
       if (!csrf.verify(readCookie(request.headers.cookie, CSRF_COOKIE), params.csrf_token)) {
         return sendPage(
           reply,
@@ -419,8 +445,10 @@ async function authenticatedClient(server: OAuthServer, params: OAuthParams, req
   return server.authenticateClient(credentials, request.ip);
 }
 
-function discoveryDocument(server: OAuthServer) {
+async function discoveryDocument(server: OAuthServer) {
   const base = server.issuer;
+  // The legacy implicit flow is advertised only while some client may use it.
+  const implicit = await server.offersImplicitFlow();
   return {
     issuer: base,
     authorization_endpoint: `${base}${AUTHORIZE_PATH}`,
@@ -431,9 +459,9 @@ function discoveryDocument(server: OAuthServer) {
     introspection_endpoint: `${base}/oauth2/introspect`,
     revocation_endpoint: `${base}/oauth2/revoke`,
     tokeninfo_endpoint: `${base}/oauth2/tokeninfo`,
-    response_types_supported: ['code'],
-    response_modes_supported: ['query'],
-    grant_types_supported: [...GRANT_TYPES],
+    response_types_supported: implicit ? ['code', 'token'] : ['code'],
+    response_modes_supported: implicit ? ['query', 'fragment'] : ['query'],
+    grant_types_supported: implicit ? [...GRANT_TYPES, IMPLICIT_GRANT] : [...GRANT_TYPES],
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: [server.signingAlgorithm],
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
@@ -455,6 +483,8 @@ function discoveryDocument(server: OAuthServer) {
       'realm',
     ],
     authorization_response_iss_parameter_supported: true,
+    request_parameter_supported: false,
+    request_uri_parameter_supported: false,
     realms_supported: ['/employees', '/services'],
     device_code_grant_type: DEVICE_CODE_GRANT,
   };

@@ -6,6 +6,15 @@ export const SIGNING_ALGORITHMS = ['ES256', 'RS256', 'EdDSA'] as const;
 export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+/** `*`, or an origin: scheme, host and port only (what a browser sends in `Origin`). */
+const CorsOrigin = z.string().refine((value) => {
+  if (value === '*') return true;
+  try {
+    return new URL(value).origin === value;
+  } catch {
+    return false;
+  }
+}, 'must be "*" or an origin such as https://app.example.org (no path, no trailing slash)');
 const ScopeName = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'must be an OAuth scope token');
 
 /**
@@ -90,6 +99,12 @@ export const TokenServiceConfigSchema = z.strictObject({
     .array(z.url())
     .default([])
     .describe("Redirect URIs of the built-in `console` client besides the console's own callback"),
+  corsAllowedOrigins: z
+    .array(CorsOrigin)
+    .default([])
+    .describe(
+      "Origins of browser apps that may call the token endpoint, introspection, revocation and userinfo from other sites (CORS), besides the console's own; `*` opens only the public discovery documents and JWKS to every origin",
+    ),
   legacyClientId: z
     .string()
     .min(1)

@@ -241,3 +241,33 @@ export async function authorizationCode(
     throw new Error(`login failed: ${posted.statusCode} ${posted.body}`);
   return code;
 }
+
+const HTML_ENTITIES: Record<string, string> = {
+  '&amp;': '&',
+  '&lt;': '<',
+  '&gt;': '>',
+  '&quot;': '"',
+  '&#39;': "'",
+};
+
+/**
+ * Submits a login page as a browser does: every hidden field of its form as the page has it, the
+ * CSRF cookie it set, and the user name and password typed in.
+ */
+export function submitLoginPage(
+  app: HttpApp,
+  page: { headers: Record<string, unknown>; body: string },
+  credentials: { uid: string; password: string } = EMPLOYEE,
+) {
+  const cookie = String(page.headers['set-cookie']).split(';')[0]!;
+  const unescape = (value: string) => value.replace(/&(amp|lt|gt|quot|#39);/g, (e) => HTML_ENTITIES[e]!);
+  const fields: Record<string, string> = {};
+  for (const [, name, value] of page.body.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g))
+    fields[unescape(name!)] = unescape(value!);
+  return app.inject({
+    method: 'POST',
+    url: '/oauth2/authorize',
+    headers: { ...FORM, cookie },
+    payload: form({ ...fields, username: credentials.uid, password: credentials.password }),
+  });
+}

@@ -12,6 +12,7 @@ import { ClientStore } from './client-store.js';
 import { resolveTokenServiceConfig, type TokenServiceConfig } from './config.js';
 import {
   DEVICE_CODE_GRANT,
+  IMPLICIT_GRANT,
   type OAuthClient,
   type OAuthClientInput,
   type ServiceUser,
@@ -215,7 +216,8 @@ async function seedBuiltInClients(
     name: 'Zign (command line)',
     type: 'public',
     realms: ['employees'],
-    grantTypes: ['authorization_code', 'password', 'refresh_token', DEVICE_CODE_GRANT],
+    // `implicit`: the browser login of STUPS-era clients (legacy; loopback redirects only).
+    grantTypes: ['authorization_code', 'password', 'refresh_token', DEVICE_CODE_GRANT, IMPLICIT_GRANT],
     redirectUris: zignRedirectUris,
     scopes: null,
   });
