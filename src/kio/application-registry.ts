@@ -136,7 +136,7 @@ export class ApplicationRegistry implements ApplicationDirectory {
   /**
    * `PUT /apps/{id}`: creates the application or merges the given fields into it. Absent
    * and `null` fields keep their value. With a principal, the write is authorized by the team
-   * policy (for the current team and, on a move, the new one); without one it is a trusted
+   * policy for the current team (a move to another team included); without one it is a trusted
    * platform write (seeding). The audit event commits with the change, or neither does.
    *
    * Authorization needs the team directory, which may share the single PGlite connection,
@@ -172,10 +172,10 @@ export class ApplicationRegistry implements ApplicationDirectory {
         throw new InputError(`team ${newTeam} does not exist`, { code: 'UNKNOWN_TEAM' });
       }
       if (actor.principal) {
-        await this.deps.policy.assertMayActFor(
-          actor.principal,
-          currentTeam ? [currentTeam, newTeam] : [newTeam],
-        );
+        // Whoever may act for the current team may also hand the application to another team,
+        // as in STUPS: the new team gains an application, it loses nothing, so its consent is
+        // not asked. A new application needs the right to act for the team it is created in.
+        await this.deps.policy.assertMayActFor(actor.principal, currentTeam ?? newTeam);
       }
       const outcome = await this.store.write(async (tx) => {
         const locked = await tx.lock(id);
@@ -224,6 +224,30 @@ export class ApplicationRegistry implements ApplicationDirectory {
     }
     throw new ConflictError(`application ${id} changed too often while being written; try again`, {
       code: 'CONCURRENT_MODIFICATION',
+    });
+  }
+
+  /**
+   * A write to the deprecated version routes (`PUT /apps/{id}/versions/{v}`, `POST …/approvals`),
+   * which old deploy scripts still make: authorized like a write of the application, then
+   * ignored, since versions and approvals are no longer kept. Nothing changes, so there is no
+   * transaction to audit in; the accepted call is recorded on its own.
+   */
+  async ignoreDeprecatedWrite(
+    principal: Principal,
+    id: string,
+    version: string,
+    event: Extract<KioEvent, 'kio.version.put' | 'kio.version.approve'>,
+    requestId: string,
+  ): Promise<void> {
+    const app = await this.get(id);
+    await this.deps.policy.assertMayActFor(principal, app.team_id);
+    await this.deps.audit.standalone({
+      event,
+      actor: principal,
+      targetId: `${id}/${version}`,
+      details: { ignored: true, reason: 'versions and approvals are no longer kept by Kio' },
+      requestId,
     });
   }
 

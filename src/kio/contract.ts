@@ -208,3 +208,36 @@ export const ApplicationHistoryQuerySchema = z.strictObject({
   before: bigintCursor('the id of a history entry').optional(),
 });
 export type ApplicationHistoryQuery = z.input<typeof ApplicationHistoryQuerySchema>;
+
+/** A text field of the original Kio's version and approval bodies: read, bounded, never stored. */
+const deprecatedText = z.string().max(LIMITS.url).nullish();
+
+/**
+ * Body of the deprecated `PUT /apps/{id}/versions/{version}`: the original Kio's version
+ * (`artifact`, `notes`, and whatever a GET of it returned). Accepted and ignored; it is still
+ * checked, as the original did, so a script sending something else learns it.
+ */
+export const DeprecatedVersionPutSchema = z
+  .strictObject({
+    id: deprecatedText,
+    application_id: deprecatedText,
+    artifact: deprecatedText,
+    notes: deprecatedText,
+    created: deprecatedText,
+    created_by: deprecatedText,
+    last_modified: deprecatedText,
+    last_modified_by: deprecatedText,
+  })
+  .nullish();
+
+/** Body of the deprecated `POST /apps/{id}/versions/{version}/approvals`; accepted and ignored. */
+export const DeprecatedApprovalPostSchema = z
+  .strictObject({
+    application_id: deprecatedText,
+    version_id: deprecatedText,
+    approval_type: deprecatedText,
+    user_id: deprecatedText,
+    approved_at: deprecatedText,
+    notes: deprecatedText,
+  })
+  .nullish();

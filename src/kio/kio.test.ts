@@ -28,6 +28,12 @@ const FULL = {
   required_approvers: 1,
 };
 
+const VERSION = {
+  artifact: 'docker://pierone.example.org/team-a/order-engine:1.0',
+  notes: 'release 1.0',
+};
+const APPROVAL = { approval_type: 'DEPLOY', notes: 'deployed by CI' };
+
 describeEachDatabase('kio', KIO_TEST_MIGRATIONS, (getDatabase) => {
   let h: KioHarness;
   let app: HttpApp;
@@ -139,6 +145,74 @@ describeEachDatabase('kio', KIO_TEST_MIGRATIONS, (getDatabase) => {
       expect((await get('/apps/order-engine/approvals')).json()).toEqual([]);
       expect((await get('/apps/order-engine/versions/1.0')).statusCode).toBe(404);
       expect((await get('/apps/no-such-app/versions')).statusCode).toBe(404);
+      const approvals = await get('/apps/order-engine/versions/1.0/approvals');
+      expect(approvals.statusCode).toBe(200);
+      expect(approvals.headers['content-type']).toMatch(/^application\/json/);
+      expect(approvals.body).toBe('[]');
+      expect((await get('/apps/no-such-app/versions/1.0/approvals')).statusCode).toBe(404);
+      expect((await app.inject('/apps/order-engine/versions/1.0/approvals')).statusCode).toBe(401);
+    });
+
+    // What old deploy scripts send (`kio versions create` and `kio versions approve` of STUPS).
+    const versionPut = (id: string, headers: Headers, payload: object = VERSION) =>
+      app.inject({ method: 'PUT', url: `/apps/${id}/versions/1.0`, headers, payload });
+    const approvalPost = (id: string, headers: Headers, payload: object = APPROVAL) =>
+      app.inject({ method: 'POST', url: `/apps/${id}/versions/1.0/approvals`, headers, payload });
+
+    it('accepts the deprecated version and approval writes of old deploy scripts and ignores them', async () => {
+      const version = await versionPut('order-engine', jdoe);
+      expect(version.statusCode).toBe(200);
+      expect(version.body).toBe('');
+      const approval = await approvalPost('order-engine', alice);
+      expect(approval.statusCode).toBe(200);
+      expect(approval.body).toBe('');
+      // A body-less call is accepted too; nothing was stored either way.
+      expect(
+        (await app.inject({ method: 'PUT', url: '/apps/order-engine/versions/2.0', headers: jdoe }))
+          .statusCode,
+      ).toBe(200);
+      expect((await get('/apps/order-engine/versions')).json()).toEqual([]);
+      expect((await get('/apps/order-engine/versions/1.0/approvals')).json()).toEqual([]);
+      const events = await h.ctx.auditLog.query({ service: 'kio', targetId: 'order-engine/1.0', limit: 10 });
+      expect(events.map((e) => [e.action, e.actor, e.outcome, e.details])).toEqual([
+        ['kio.version.approve', 'alice', 'success', expect.objectContaining({ ignored: true })],
+        ['kio.version.put', 'jdoe', 'success', expect.objectContaining({ ignored: true })],
+      ]);
+      expect(events[0]!.request_id).toBe(approval.headers['x-request-id']);
+    });
+
+    it('authorizes the deprecated writes like writes of the application, and audits refusals', async () => {
+      expect(
+        (await app.inject({ method: 'PUT', url: '/apps/order-engine/versions/1.0', payload: VERSION }))
+          .statusCode,
+      ).toBe(401);
+      const denied = await versionPut('order-engine', bob);
+      expect(denied.statusCode).toBe(403);
+      expect(denied.json()).toMatchObject({ code: 'NOT_TEAM_MEMBER' });
+      expect((await approvalPost('order-engine', mallory)).statusCode).toBe(403);
+      expect((await versionPut('order-engine', ciA)).statusCode).toBe(200);
+      expect((await versionPut('no-such-app', admin)).statusCode).toBe(404);
+      const refused = await h.ctx.auditLog.query({
+        service: 'kio',
+        actor: 'bob',
+        targetId: 'order-engine/1.0',
+        limit: 10,
+      });
+      expect(refused.map((e) => [e.action, e.outcome])).toEqual([['kio.version.put', 'refused']]);
+      // The body is the original's: unknown attributes are refused, as there.
+      const unknown = await versionPut('order-engine', jdoe, { artifact: 'x', colour: 'blue' });
+      expect(unknown.statusCode).toBe(400);
+      expect(unknown.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect((await approvalPost('order-engine', jdoe, { approval_type: 42 })).statusCode).toBe(400);
+    });
+
+    it('marks the version routes deprecated in the OpenAPI document', async () => {
+      const paths = (await app.inject('/openapi.json')).json().paths;
+      expect(paths['/apps/{id}/versions/{version}'].put.deprecated).toBe(true);
+      expect(paths['/apps/{id}/versions/{version}/approvals'].post.deprecated).toBe(true);
+      expect(paths['/apps/{id}/versions/{version}/approvals'].get.deprecated).toBe(true);
+      expect(paths['/apps/{id}/versions'].get.deprecated).toBe(true);
+      expect(paths['/apps/{id}'].put.deprecated).toBeUndefined();
     });
   });
 
@@ -340,21 +414,37 @@ describeEachDatabase('kio', KIO_TEST_MIGRATIONS, (getDatabase) => {
       expect((await put('perm-live', { subtitle: 'back' }, alice)).statusCode).toBe(200);
     });
 
-    it('needs membership in both teams to move an application', async () => {
+    it('lets a member of the current team move an application to another team, as STUPS did', async () => {
       await put('perm-move', create('perm-move'), jdoe);
-      const onlyOld = await put('perm-move', { team_id: 'team-b' }, jdoe);
-      expect(onlyOld.statusCode).toBe(403);
-      expect(onlyOld.json().detail).toBe('jdoe is not a member of team team-b');
+      // bob is only in the new team: the application is not his to give away.
       const onlyNew = await put('perm-move', { team_id: 'team-b' }, bob);
       expect(onlyNew.statusCode).toBe(403);
       expect(onlyNew.json().detail).toBe('bob is not a member of team team-a');
       expect((await get('/apps/perm-move')).json().team_id).toBe('team-a');
-      const both = await put('perm-move', { team_id: 'team-b' }, alice);
-      expect(both.statusCode).toBe(200);
-      expect(both.json().team_id).toBe('team-b');
+      // jdoe is only in the current team: that is enough.
+      const moved = await put('perm-move', { team_id: 'team-b' }, jdoe);
+      expect(moved.statusCode).toBe(200);
+      expect(moved.json().team_id).toBe('team-b');
       // Now bob owns it and jdoe no longer does.
       expect((await put('perm-move', { subtitle: 'bob' }, bob)).statusCode).toBe(200);
       expect((await put('perm-move', { subtitle: 'jdoe' }, jdoe)).statusCode).toBe(403);
+      // The move is audited with the team change, the refusals too.
+      const events = await h.ctx.auditLog.query({ targetId: 'perm-move', limit: 10 });
+      expect(events.map((e) => [e.action, e.actor, e.outcome])).toEqual([
+        ['kio.application.put', 'jdoe', 'refused'],
+        ['kio.application.put', 'bob', 'success'],
+        ['kio.application.put', 'jdoe', 'success'],
+        ['kio.application.put', 'bob', 'refused'],
+        ['kio.application.put', 'jdoe', 'success'],
+      ]);
+      expect(events[2]!.details).toEqual({
+        created: false,
+        changes: { team_id: { old: 'team-a', new: 'team-b' } },
+      });
+      // Moving to a team that does not exist is still bad input.
+      const nowhere = await put('perm-move', { team_id: 'no-such-team' }, bob);
+      expect(nowhere.statusCode).toBe(400);
+      expect(nowhere.json().code).toBe('UNKNOWN_TEAM');
     });
 
     it('lets a service with application.write write its own team’s applications', async () => {
@@ -367,9 +457,11 @@ describeEachDatabase('kio', KIO_TEST_MIGRATIONS, (getDatabase) => {
       const otherTeam = await put('perm-svc-b', create('perm-svc-b', 'team-b'), ciA);
       expect(otherTeam.statusCode).toBe(403);
       expect(otherTeam.json().code).toBe('NOT_TEAM_MEMBER');
-      const move = await put('perm-svc', { team_id: 'team-b' }, ciA);
-      expect(move.statusCode).toBe(403);
       expect(await h.kio.store.get('perm-svc-b')).toBeUndefined();
+      // Acting for the current team includes handing an application over, for services too.
+      const move = await put('perm-svc', { team_id: 'team-b' }, ciA);
+      expect(move.statusCode).toBe(200);
+      expect((await put('perm-svc', { subtitle: 'gone' }, ciA)).statusCode).toBe(403);
     });
 
     it('refuses services without application.write or without an application', async () => {

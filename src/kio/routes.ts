@@ -16,6 +16,8 @@ import {
   ApplicationPutSchema,
   ApplicationSchema,
   ApplicationSearchHitSchema,
+  DeprecatedApprovalPostSchema,
+  DeprecatedVersionPutSchema,
   HISTORY_DEFAULT_LIMIT,
   HISTORY_MAX_LIMIT,
 } from './contract.js';
@@ -124,11 +126,29 @@ export function registerKioRoutes(
     },
   );
 
-  // Deprecated: versions and approvals moved out of Kio. Old clients get empty answers.
+  /*
+   * Deprecated: Kio no longer keeps versions and approvals. Old deploy scripts still register
+   * versions and approve them, so those writes are accepted and ignored (200, nothing stored),
+   * and the lists are empty. As in the original Kio they need a token, the application must
+   * exist (404 otherwise: a typo in a script shows), and a write needs the right to write the
+   * application, so that an ignored call never answers better than a real one would.
+   */
   const deprecated = { ...common, deprecated: true };
+  const ignoredNote =
+    'Deprecated: Kio no longer keeps versions and approvals. Accepted for old deploy scripts and ' +
+    'ignored: answers 200 with an empty body and stores nothing. Needs the right to write the ' +
+    'application (as PUT /apps/{id}); 404 for an unknown application.';
   app.get(
     '/apps/:id/versions',
-    { preHandler: authenticated, schema: { ...deprecated, params: AnyIdParams } },
+    {
+      preHandler: authenticated,
+      schema: {
+        ...deprecated,
+        summary: 'Versions of an application: always empty (deprecated)',
+        params: AnyIdParams,
+        response: { 200: z.array(z.never()) },
+      },
+    },
     async (request) => {
       await registry.get(request.params.id);
       return [];
@@ -136,7 +156,15 @@ export function registerKioRoutes(
   );
   app.get(
     '/apps/:id/approvals',
-    { preHandler: authenticated, schema: { ...deprecated, params: AnyIdParams } },
+    {
+      preHandler: authenticated,
+      schema: {
+        ...deprecated,
+        summary: 'Approvals of an application: always empty (deprecated)',
+        params: AnyIdParams,
+        response: { 200: z.array(z.never()) },
+      },
+    },
     async (request) => {
       await registry.get(request.params.id);
       return [];
@@ -144,7 +172,14 @@ export function registerKioRoutes(
   );
   app.get(
     '/apps/:id/versions/:version',
-    { preHandler: authenticated, schema: { ...deprecated, params: VersionParams } },
+    {
+      preHandler: authenticated,
+      schema: {
+        ...deprecated,
+        summary: 'One version of an application: never found (deprecated)',
+        params: VersionParams,
+      },
+    },
     async (request) => {
       await registry.get(request.params.id);
       throw new NotFoundError(`version ${request.params.version} of ${request.params.id} does not exist`, {
@@ -152,14 +187,58 @@ export function registerKioRoutes(
       });
     },
   );
+  app.put(
+    '/apps/:id/versions/:version',
+    {
+      preHandler: authenticated,
+      config: deps.audit.route('kio.version.put'),
+      schema: {
+        ...deprecated,
+        summary: 'Register a version: accepted and ignored (deprecated)',
+        description: ignoredNote,
+        params: VersionParams,
+        body: DeprecatedVersionPutSchema,
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const { id, version } = request.params;
+      await registry.ignoreDeprecatedWrite(principal, id, version, 'kio.version.put', request.id);
+    },
+  );
   app.get(
     '/apps/:id/versions/:version/approvals',
-    { preHandler: authenticated, schema: { ...deprecated, params: VersionParams } },
+    {
+      preHandler: authenticated,
+      schema: {
+        ...deprecated,
+        summary: 'Approvals of a version: always empty (deprecated)',
+        params: VersionParams,
+        response: { 200: z.array(z.never()) },
+      },
+    },
     async (request) => {
       await registry.get(request.params.id);
-      throw new NotFoundError(`version ${request.params.version} of ${request.params.id} does not exist`, {
-        code: 'VERSION_NOT_FOUND',
-      });
+      return [];
+    },
+  );
+  app.post(
+    '/apps/:id/versions/:version/approvals',
+    {
+      preHandler: authenticated,
+      config: deps.audit.route('kio.version.approve'),
+      schema: {
+        ...deprecated,
+        summary: 'Approve a version: accepted and ignored (deprecated)',
+        description: ignoredNote,
+        params: VersionParams,
+        body: DeprecatedApprovalPostSchema,
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const { id, version } = request.params;
+      await registry.ignoreDeprecatedWrite(principal, id, version, 'kio.version.approve', request.id);
     },
   );
 }

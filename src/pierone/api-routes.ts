@@ -36,7 +36,7 @@ function toTag(tag: TagRecord): z.infer<typeof TagSchema> {
     name: tag.name,
     created: formatTimestamp(tag.created),
     created_by: tag.createdBy,
-    image: tag.digest,
+    image: tag.imageId,
     scm_source_present: tag.scmSource !== null,
     ...(tag.incidentId ? { incident_id: tag.incidentId } : {}),
   };
@@ -202,7 +202,12 @@ export function registerApiRoutes(app: HttpApp, deps: ApiDeps): void {
       preHandler: readGuard,
       schema: {
         tags: ['tags'],
-        summary: 'Tags of the image whose digest starts with the given prefix (412 if ambiguous)',
+        summary: 'Tags of the image whose id starts with the given prefix (412 if ambiguous)',
+        description:
+          "An image's id is its config digest, as `docker images` shows it (an index has no " +
+          'single config: its id is its own digest). A prefix of the manifest digest finds the ' +
+          'image too. 404 when nothing starts with the prefix, 412 when it fits several images; ' +
+          'the empty prefix (`sha256:`) fits every image and is always 412.',
         security: secured,
         params: z.object({ image: z.string().min(1).max(80) }),
         response: { 200: z.array(TagSearchResultSchema) },
@@ -211,12 +216,17 @@ export function registerApiRoutes(app: HttpApp, deps: ApiDeps): void {
     async (request) => {
       const raw = request.params.image;
       const hex = raw.startsWith('sha256:') ? raw.slice('sha256:'.length) : raw;
-      if (!/^[a-f0-9]{1,64}$/.test(hex)) {
+      if (!/^[a-f0-9]{0,64}$/.test(hex)) {
         throw new InputError(`"${raw}" is not an image digest or a prefix of one (hex, optionally sha256:)`);
       }
+      if (hex === '') {
+        throw new PreconditionFailedError(`the empty prefix ${raw} matches every image; give digits`);
+      }
       const found = await store.tagsByDigestPrefix(`sha256:${hex}`, 1000);
-      if (found.length === 0) throw new NotFoundError(`no image digest starts with ${raw}`);
-      const images = new Set(found.map((t) => t.digest));
+      if (found.length === 0) throw new NotFoundError(`no image id or digest starts with ${raw}`);
+      // One image may be tagged many times, in many repositories, and through several manifests
+      // (Docker and OCI, other compression) of one config: those are still one image.
+      const images = new Set(found.map((t) => t.imageId));
       if (images.size > 1) {
         throw new PreconditionFailedError(
           `the prefix ${raw} matches ${images.size} images; give more digits`,
@@ -232,7 +242,7 @@ export function registerApiRoutes(app: HttpApp, deps: ApiDeps): void {
       preHandler: readGuard,
       schema: {
         tags: ['legacy'],
-        summary: 'Legacy v1 tag map {tag: image}',
+        summary: 'Legacy v1 tag map {tag: image id}',
         security: secured,
         params: ArtifactParams,
         response: { 200: z.record(z.string(), z.string()) },
@@ -240,7 +250,7 @@ export function registerApiRoutes(app: HttpApp, deps: ApiDeps): void {
     },
     async (request) => {
       const tags = await tagsOrNotFound(request.params.team, request.params.artifact);
-      return Object.fromEntries(tags.map((t) => [t.name, t.digest]));
+      return Object.fromEntries(tags.map((t) => [t.name, t.imageId]));
     },
   );
 

@@ -6,7 +6,10 @@ export const TagSchema = z.object({
   /** `2015-04-25T16:25:00.000Z` */
   created: z.string(),
   created_by: z.string(),
-  /** Digest of the image manifest the tag points to. */
+  /**
+   * The image id, as in STUPS and `docker images`: the digest of the image's config blob; for
+   * an index (manifest list), which has no single config, the index's own digest.
+   */
   image: z.string(),
   /** Whether the image carries `scm-source.json` (fullstop flags images without). */
   scm_source_present: z.boolean(),

@@ -51,6 +51,11 @@ export interface ParsedManifest {
   manifests: string[];
   /** Filesystem layers, bottom first. */
   layers: Descriptor[];
+  /**
+   * The config blob's digest: the image id `docker images` shows. None for an index, which
+   * has no single config (one per platform).
+   */
+  config: string | undefined;
   subject: string | undefined;
   /** As the referrers API reports it: the manifest's, else (for images) the config's media type. */
   artifactType: string | undefined;
@@ -106,6 +111,7 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined): P
       blobs: [...new Set([m.config.digest, ...local.map((l) => l.digest)])],
       manifests: [],
       layers: m.layers,
+      config: m.config.digest,
       subject: m.subject?.digest,
       artifactType: m.artifactType || m.config.mediaType,
       annotations: m.annotations,
@@ -120,6 +126,7 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined): P
     blobs: [],
     manifests: [...new Set(index.manifests.map((d) => d.digest))],
     layers: [],
+    config: undefined,
     subject: index.subject?.digest,
     artifactType: index.artifactType || undefined,
     annotations: index.annotations,

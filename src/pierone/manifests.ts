@@ -175,6 +175,7 @@ export class Manifests {
         digest,
         mediaType: parsed.mediaType,
         content,
+        configDigest: parsed.config,
         subject: parsed.subject,
         artifactType: parsed.artifactType,
         annotations: parsed.annotations,

@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, sql } from 'kysely';
 import type { ComponentMigrations } from '../platform/db/migrate.js';
+import { isDigest } from './reference.js';
 
 const migrations: Record<string, Migration> = {
   '001-registry': {
@@ -66,7 +67,62 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '002-config-digest': {
+    async up(db: Kysely<unknown>) {
+      // The image id STUPS clients and `docker images` show is the config blob's digest, not the
+      // manifest's; kept per manifest so that `GET /tags/{prefix}` can search it by prefix.
+      await db.schema.alterTable('pierone_manifests').addColumn('config_digest', 'text').execute();
+      await sql`create index pierone_manifests_config_digest on pierone_manifests (config_digest text_pattern_ops) where config_digest is not null`.execute(
+        db,
+      );
+      await backfillConfigDigests(db);
+    },
+  },
 };
+
+/** Manifests read per round of the backfill: bounded memory whatever the registry holds. */
+const BACKFILL_BATCH = 500;
+
+/**
+ * Fills `config_digest` of the manifests stored before the column existed, from their stored
+ * bytes, here rather than lazily: the search by prefix needs every row filled, and reading
+ * each manifest once at upgrade is cheap next to checking on every search. Parsed in
+ * TypeScript, not with PostgreSQL's JSON functions, which refuse some JSON (`\u0000`) that the
+ * push accepted: one odd manifest must not stop the upgrade. An index has no config and stays null.
+ */
+async function backfillConfigDigests(db: Kysely<unknown>): Promise<void> {
+  let after: { repository: string; digest: string } | undefined;
+  for (;;) {
+    const { rows } = await sql<{ repository: string; digest: string; content: Uint8Array }>`
+      select repository, digest, content from pierone_manifests
+      where ${after ? sql`(repository, digest) > (${after.repository}, ${after.digest})` : sql`true`}
+      order by repository, digest
+      limit ${BACKFILL_BATCH}`.execute(db);
+    const filled = rows.flatMap((row) => {
+      const config = configDigestOf(row.content);
+      return config === undefined ? [] : [sql`(${row.repository}, ${row.digest}, ${config})`];
+    });
+    if (filled.length > 0) {
+      await sql`update pierone_manifests m set config_digest = v.config
+        from (values ${sql.join(filled)}) as v(repository, digest, config)
+        where m.repository = v.repository and m.digest = v.digest`.execute(db);
+    }
+    if (rows.length < BACKFILL_BATCH) return;
+    const last = rows[rows.length - 1]!;
+    after = { repository: last.repository, digest: last.digest };
+  }
+}
+
+/** `config.digest` of a stored image manifest; undefined for an index or anything unreadable. */
+function configDigestOf(content: Uint8Array): string | undefined {
+  try {
+    const manifest = JSON.parse(Buffer.from(content).toString('utf8')) as { config?: { digest?: unknown } };
+    const digest = manifest.config?.digest;
+    return typeof digest === 'string' && isDigest(digest) ? digest : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Pier One's tables, for `migrateToLatest`. */
 export const pieroneMigrations: ComponentMigrations = { component: 'pierone', migrations };

@@ -171,6 +171,95 @@ describeEachDatabase('Pier One registry', [...KERNEL_MIGRATIONS, pieroneMigratio
     expect(fallback.headers.get('docker-upload-uuid')).toBeTruthy();
   });
 
+  it('names images by their config digest, as STUPS and `docker images` do, and finds them by its prefix', async () => {
+    const auth = { token: reg.tokens.bob };
+    // stups/app:1.0 (OCI, pushed by skopeo) and its copy in stups/app-copy are one image.
+    const manifest = (await call(reg, 'GET', '/v2/stups/app/manifests/1.0', auth)).json;
+    const config = manifest.config.digest as string;
+    const manifestDigest = (await call(reg, 'GET', '/v2/stups/app/manifests/1.0', auth)).headers.get(
+      'docker-content-digest',
+    )!;
+    expect(config).not.toBe(manifestDigest);
+    const tags = await call(reg, 'GET', '/teams/stups/artifacts/app/tags', auth);
+    expect(tags.json.map((t: { image: string }) => t.image)).toEqual([config]);
+    expect((await call(reg, 'GET', '/teams/stups/artifacts/app/tags/1.0', auth)).json.image).toBe(config);
+    expect((await call(reg, 'GET', '/v1/repositories/stups/app/tags', auth)).json).toEqual({ '1.0': config });
+
+    // What `docker images` prints: sha256: and the first 12 hex digits of the config digest.
+    const shortId = config.slice(0, 'sha256:'.length + 12);
+    const found = await call(reg, 'GET', `/tags/${shortId}`, auth);
+    expect(found.status).toBe(200);
+    expect(found.json).toEqual([
+      { name: '1.0', team: 'stups', artifact: 'app' },
+      { name: '1.0', team: 'stups', artifact: 'app-copy' },
+    ]);
+    expect((await call(reg, 'GET', `/tags/${config.slice('sha256:'.length, 19)}`, auth)).json).toEqual(
+      found.json,
+    );
+    // A prefix of the manifest digest still finds the same tags.
+    const byManifest = await call(reg, 'GET', `/tags/${manifestDigest.slice(0, 19)}`, auth);
+    expect(byManifest.json).toEqual(found.json);
+
+    // A Docker schema 2 manifest's config is Docker's image config: the same rule.
+    const docker = (await call(reg, 'GET', '/v2/stups/docker-app/manifests/1.0', auth)).json;
+    expect(docker.config.mediaType).toBe('application/vnd.docker.container.image.v1+json');
+    const dockerTags = await call(reg, 'GET', '/teams/stups/artifacts/docker-app/tags', auth);
+    expect(dockerTags.json[0].image).toBe(docker.config.digest);
+    expect((await call(reg, 'GET', `/tags/${docker.config.digest.slice(0, 19)}`, auth)).json).toEqual([
+      { name: '1.0', team: 'stups', artifact: 'docker-app' },
+    ]);
+
+    // The empty prefix fits every image: ambiguous, like any prefix that fits several.
+    for (const empty of ['sha256:', 'sha256%3A']) {
+      const all = await call(reg, 'GET', `/tags/${empty}`, auth);
+      expect(all.status).toBe(412);
+      expect(all.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    }
+  });
+
+  it('counts two manifests over one config as one image, and an index by its own digest', async () => {
+    const auth = { token: reg.tokens.bob };
+    const config = JSON.stringify({
+      architecture: 'arm64',
+      os: 'linux',
+      rootfs: { type: 'layers', diff_ids: [] },
+    });
+    const a = await rawImage(reg, reg.tokens.alice, 'stups/twins', { config, annotations: { n: 'a' } });
+    const b = await rawImage(reg, reg.tokens.alice, 'stups/twins', { config, annotations: { n: 'b' } });
+    expect(a.config).toBe(b.config);
+    expect((await putManifest(reg, reg.tokens.alice, 'stups/twins', 'a', a.manifest)).status).toBe(201);
+    expect((await putManifest(reg, reg.tokens.alice, 'stups/twins', 'b', b.manifest)).status).toBe(201);
+    const twins = await call(reg, 'GET', `/tags/${a.config.slice(0, 19)}`, auth);
+    expect(twins.status).toBe(200);
+    expect(twins.json).toEqual([
+      { name: 'a', team: 'stups', artifact: 'twins' },
+      { name: 'b', team: 'stups', artifact: 'twins' },
+    ]);
+
+    // An index has no single config (one per platform): its id is its own digest.
+    const index = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: a.digest,
+          size: a.size,
+          platform: { architecture: 'arm64', os: 'linux' },
+        },
+      ],
+    });
+    const pushed = await putManifest(reg, reg.tokens.alice, 'stups/twins', 'multi', index, {
+      'content-type': 'application/vnd.oci.image.index.v1+json',
+    });
+    expect(pushed.status).toBe(201);
+    const multi = await call(reg, 'GET', '/teams/stups/artifacts/twins/tags/multi', auth);
+    expect(multi.json.image).toBe(sha256(index));
+    expect((await call(reg, 'GET', `/tags/${sha256(index).slice(0, 19)}`, auth)).json).toEqual([
+      { name: 'multi', team: 'stups', artifact: 'twins' },
+    ]);
+  });
+
   it('keeps tags immutable: identical re-push is fine, other content is 409 TAG_INVALID', async () => {
     const again = await skopeo([
       ...copyArgs({ destToken: reg.tokens.alice }),

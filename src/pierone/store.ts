@@ -15,6 +15,8 @@ interface ManifestsTable {
   digest: string;
   media_type: string;
   content: Uint8Array;
+  /** The config blob's digest (the image id); null for an index. */
+  config_digest: string | null;
   subject: string | null;
   artifact_type: string | null;
   annotations: unknown;
@@ -61,6 +63,7 @@ export interface StoredManifest {
   digest: string;
   mediaType: string;
   content: Buffer;
+  configDigest: string | null;
   subject: string | null;
   artifactType: string | null;
   annotations: Record<string, string> | null;
@@ -74,6 +77,7 @@ export interface NewManifest {
   digest: string;
   mediaType: string;
   content: Buffer;
+  configDigest: string | undefined;
   subject: string | undefined;
   artifactType: string | undefined;
   annotations: Record<string, string> | undefined;
@@ -85,7 +89,13 @@ export interface TagRecord {
   team: string;
   artifact: string;
   name: string;
+  /** The manifest's digest: what the tag points to. */
   digest: string;
+  /**
+   * The image id, as in STUPS and `docker images`: the config blob's digest, or for an index
+   * (no single config) the index's own digest.
+   */
+  imageId: string;
   created: Date;
   createdBy: string;
   scmSource: Record<string, unknown> | null;
@@ -116,6 +126,7 @@ function toManifest(row: {
   digest: string;
   media_type: string;
   content: Uint8Array;
+  config_digest: string | null;
   subject: string | null;
   artifact_type: string | null;
   annotations: unknown;
@@ -130,6 +141,7 @@ function toManifest(row: {
     content: Buffer.isBuffer(row.content)
       ? row.content
       : Buffer.from(row.content.buffer, row.content.byteOffset, row.content.byteLength),
+    configDigest: row.config_digest,
     subject: row.subject,
     artifactType: row.artifact_type,
     annotations: parseJson(row.annotations),
@@ -358,6 +370,7 @@ export class PierOneStore {
         digest: manifest.digest,
         media_type: manifest.mediaType,
         content: manifest.content,
+        config_digest: manifest.configDigest ?? null,
         subject: manifest.subject ?? null,
         artifact_type: manifest.artifactType ?? null,
         annotations: manifest.annotations ? JSON.stringify(manifest.annotations) : null,
@@ -507,6 +520,7 @@ export class PierOneStore {
         't.created',
         't.created_by',
         't.incident_id',
+        'm.config_digest',
         'm.scm_source',
         'm.created as manifest_created',
       ]);
@@ -520,6 +534,7 @@ export class PierOneStore {
     created: Date;
     created_by: string;
     incident_id: string | null;
+    config_digest: string | null;
     scm_source: unknown;
     manifest_created: Date | null;
   }): TagRecord {
@@ -528,6 +543,7 @@ export class PierOneStore {
       artifact: row.artifact,
       name: row.name,
       digest: row.digest,
+      imageId: row.config_digest ?? row.digest,
       created: new Date(row.created),
       createdBy: row.created_by,
       scmSource: parseJson(row.scm_source),
@@ -586,18 +602,38 @@ export class PierOneStore {
     return rows.map((r) => r.artifact);
   }
 
-  /** Tags whose image digest starts with `prefix` (`sha256:…`), at most `limit`. */
+  /**
+   * Tags whose image id (config digest) or manifest digest starts with `prefix` (`sha256:…`),
+   * at most `limit` of each kind. Two indexed prefix scans rather than one `or`, which could
+   * use neither index.
+   */
   async tagsByDigestPrefix(prefix: string, limit: number): Promise<TagRecord[]> {
-    const escaped = prefix.replace(/[\\%_]/g, (c) => `\\${c}`);
-    const rows = await this.#tagQuery()
-      .where('t.digest', 'like', `${escaped}%`)
+    const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const byManifest = await this.#tagQuery()
+      .where('t.digest', 'like', pattern)
       .orderBy('t.digest')
       .orderBy('t.team')
       .orderBy('t.artifact')
       .orderBy('t.name')
       .limit(limit)
       .execute();
-    return rows.map(PierOneStore.#toTag);
+    const byConfig = await this.#tagQuery()
+      .where('m.config_digest', 'like', pattern)
+      .orderBy('m.config_digest')
+      .orderBy('t.team')
+      .orderBy('t.artifact')
+      .orderBy('t.name')
+      .limit(limit)
+      .execute();
+    const seen = new Set<string>();
+    const tags: TagRecord[] = [];
+    for (const row of [...byManifest, ...byConfig]) {
+      const key = `${row.team}/${row.artifact}:${row.name}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      tags.push(PierOneStore.#toTag(row));
+    }
+    return tags;
   }
 
   /**

@@ -11,6 +11,7 @@ import {
   startDeviceAuthorization,
   type TokenResponse,
 } from './oauth-client.js';
+import { copyToTokenCli } from './token-cli-files.js';
 import { type CachedToken, isFresh, readTokenCache, writeTokenCache } from './token-cache.js';
 
 /** The public OAuth client Zign logs employees in with. */
@@ -193,7 +194,35 @@ export async function getToken(
   }
   response ??= await login(endpoints.token, endpoints.deviceAuthorization, scopes, options, deps);
   const fresh = await readTokenCache(env);
-  fresh[name] = toCached(response, endpoints.token, scopes, usable ? cached : undefined);
+  const stored = toCached(response, endpoints.token, scopes, usable ? cached : undefined);
+  fresh[name] = stored;
   await writeTokenCache(env, fresh);
+  await copyForTokenCli(deps, name, response, stored);
   return response.access_token;
+}
+
+/**
+ * Keeps a copy of the token where tools of the original Zign look (`zalando-token-cli/tokens.yaml`,
+ * their format; no refresh token, which stays in our own cache only). The token was obtained, so
+ * a copy that cannot be written costs a warning, never the command.
+ */
+async function copyForTokenCli(
+  deps: ZignDeps,
+  name: string,
+  response: TokenResponse,
+  stored: CachedToken,
+): Promise<void> {
+  try {
+    await copyToTokenCli(deps.io.env, name, {
+      access_token: response.access_token,
+      creation_time: Math.floor(new Date(stored.created).getTime() / 1000),
+      expires_in: response.expires_in,
+      token_type: response.token_type,
+      scope: stored.scope.join(' '),
+    });
+  } catch (error) {
+    const reason =
+      error instanceof CliError ? error.message : ((error as NodeJS.ErrnoException).code ?? 'error');
+    deps.io.stderr.write(`zign: warning: the copy for zalando-token-cli was not written: ${reason}\n`);
+  }
 }

@@ -35,6 +35,8 @@ export interface DeviceAuthorization {
 
 export interface Endpoints {
   token: string;
+  /** Where a browser logs in (the implicit and code flows); clients of the STUPS era open it. */
+  authorization: string | undefined;
   deviceAuthorization: string | undefined;
 }
 
@@ -81,6 +83,7 @@ export async function discover(baseUrl: string, fetchImpl: typeof fetch = fetch)
   }
   return {
     token: body.token_endpoint,
+    authorization: typeof body.authorization_endpoint === 'string' ? body.authorization_endpoint : undefined,
     deviceAuthorization:
       typeof body.device_authorization_endpoint === 'string' ? body.device_authorization_endpoint : undefined,
   };

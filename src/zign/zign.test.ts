@@ -1,6 +1,7 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { TokenVerifier } from '../platform/auth/token-verifier.js';
 import { runCli } from '../platform/cli/run-cli.js';
 import { type Database, openDatabase } from '../platform/db/database.js';
@@ -112,6 +113,67 @@ describe('zign', () => {
       expect(second).not.toBe(first);
       expect((await tokeninfo(second)).body.uid).toBe('jdoe');
       await again.cleanup();
+    } finally {
+      await io.cleanup();
+    }
+  });
+
+  it('keeps a copy of each named token where the original Zign reads it, in its format', async () => {
+    const io = await captureIo({ env: { ZIGN_URL: baseUrl }, stdin: 'jdoe-password\n' });
+    try {
+      const tokensFile = join(io.home, '.config/zalando-token-cli/tokens.yaml');
+      await mkdir(join(io.home, '.config/zalando-token-cli'), { recursive: true });
+      // A token another tool put there stays.
+      const other = {
+        access_token: 'other.tool.token',
+        creation_time: 1700000000,
+        expires_in: 3600,
+        token_type: 'Bearer',
+        scope: '',
+      };
+      await writeFile(tokensFile, stringify({ other }));
+      const before = Math.floor(Date.now() / 1000);
+      expect(await zign(['token', '-n', 'deploy', '-U', 'jdoe', '--password-stdin', 'uid'], io)).toBe(0);
+      const after = Math.ceil(Date.now() / 1000);
+      expect(io.err()).toBe('');
+      const token = io.out().trim();
+      const copied = parse(await readFile(tokensFile, 'utf8')) as Record<string, Record<string, unknown>>;
+      expect(Object.keys(copied).sort()).toEqual(['deploy', 'other']);
+      expect(copied.other).toEqual(other);
+      expect(copied.deploy).toEqual({
+        access_token: token,
+        creation_time: expect.any(Number),
+        expires_in: expect.any(Number),
+        token_type: 'Bearer',
+        scope: 'uid',
+      });
+      const { creation_time: created, expires_in: lifetime } = copied.deploy as {
+        creation_time: number;
+        expires_in: number;
+      };
+      expect(created).toBeGreaterThanOrEqual(before);
+      expect(created).toBeLessThanOrEqual(after);
+      // The lifetime the token service answered, which tokeninfo counts down from.
+      expect(lifetime).toBeGreaterThan(0);
+      expect(lifetime).toBeGreaterThanOrEqual((await tokeninfo(token)).body.expires_in as number);
+      expect((await stat(tokensFile)).mode & 0o777).toBe(0o600);
+
+      // Forgetting the token forgets the copy; the other tool's entry stays.
+      const forget = await captureIo({ env: io.env });
+      expect(await zign(['delete', 'deploy'], forget)).toBe(0);
+      expect(parse(await readFile(tokensFile, 'utf8'))).toEqual({ other });
+      await forget.cleanup();
+
+      // A file that is not theirs to rewrite (not a mapping) stays as it is: a warning, and the token.
+      await writeFile(tokensFile, '- not\n- a mapping\n');
+      const warned = await captureIo({ env: io.env, stdin: 'jdoe-password\n' });
+      expect(await zign(['token', '-n', 'ci', '-U', 'jdoe', '--password-stdin'], warned)).toBe(0);
+      expect(warned.out().trim().split('.')).toHaveLength(3);
+      expect(warned.err()).toBe(
+        `zign: warning: the copy for zalando-token-cli was not written: ${tokensFile}: expected a mapping of keys to values\n`,
+      );
+      expect(await readFile(tokensFile, 'utf8')).toBe('- not\n- a mapping\n');
+      await warned.cleanup();
     } finally {
       await io.cleanup();
     }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { TestRegistry } from './registry-harness.js';
 
 export function sha256(data: Uint8Array | string): string {
@@ -57,7 +57,11 @@ export async function pushBlob(reg: TestRegistry, token: string, repo: string, d
   return { digest, size: Buffer.byteLength(data) };
 }
 
-/** An OCI image manifest over a config blob (uploaded here) and no layers. */
+/**
+ * An OCI image manifest over a config blob (uploaded here) and no layers. Each call makes an
+ * image of its own (its config, hence its image id, differs) unless `config` is given: two
+ * manifests over one config are one image, as `docker images` counts them.
+ */
 export async function rawImage(
   reg: TestRegistry,
   token: string,
@@ -66,13 +70,21 @@ export async function rawImage(
     annotations?: Record<string, string>;
     subject?: { digest: string; size: number };
     artifactType?: string;
+    /** The config blob's JSON; default: a fresh one. */
+    config?: string;
   } = {},
 ) {
   const config = await pushBlob(
     reg,
     token,
     repo,
-    JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }),
+    options.config ??
+      JSON.stringify({
+        architecture: 'amd64',
+        os: 'linux',
+        config: { Labels: { 'test.image': randomUUID() } },
+        rootfs: { type: 'layers', diff_ids: [] },
+      }),
   );
   const manifest = JSON.stringify({
     schemaVersion: 2,
@@ -89,7 +101,7 @@ export async function rawImage(
       : {}),
     ...(options.annotations ? { annotations: options.annotations } : {}),
   });
-  return { manifest, digest: sha256(manifest), size: Buffer.byteLength(manifest) };
+  return { manifest, digest: sha256(manifest), size: Buffer.byteLength(manifest), config: config.digest };
 }
 
 export function putManifest(

@@ -4,6 +4,7 @@ import { CliError } from '../../platform/cli/cli-error.js';
 import { parseOutputFormat, relativeTime, renderRows } from '../../platform/cli/output.js';
 import { processIo, runCli } from '../../platform/cli/run-cli.js';
 import { DEFAULT_TOKEN_NAME, getToken, type ZignDeps } from '../get-token.js';
+import { removeFromTokenCli } from '../token-cli-files.js';
 import { readTokenCache, writeTokenCache } from '../token-cache.js';
 
 /** The flags `loginOptions` adds; commander hands them over untyped. */
@@ -125,6 +126,8 @@ export function zignProgram(deps: ZignDeps): Command {
       if (!cache[checkName(name)]) throw new CliError(`no token named "${name}"`);
       delete cache[name];
       await writeTokenCache(io.env, cache);
+      // The copy tools of the original Zign read goes too, or they would keep using it.
+      await removeFromTokenCli(io.env, name);
     });
 
   return program;
