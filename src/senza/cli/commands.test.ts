@@ -41,12 +41,13 @@ import {
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { runCli } from '../../platform/cli/run-cli.js';
 import { captureIo } from '../../platform/test-support/cli-io.js';
 import { SenzaAws } from '../aws/senza-aws.js';
 import { mockAws, stupsAccount } from '../test-support/aws-mocks.js';
+import { cfnLintErrors } from '../test-support/cfn-lint.js';
 import { senzaProgram } from './main.js';
 
 const aws = mockAws();
@@ -61,6 +62,12 @@ beforeEach(() => {
 });
 
 const TESTDATA = join(import.meta.dirname, '..', 'testdata');
+
+/** Every template Senza produced in these tests, by test name; cfn-lint checks them in one run. */
+const produced = new Map<string, unknown>();
+afterAll(async () => {
+  expect(await cfnLintErrors(produced)).toEqual([]);
+}, 120_000);
 
 async function senza(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
   const io = await captureIo({ env: { AWS_REGION: 'eu-west-1', ...options.env } });
@@ -95,6 +102,13 @@ function sent<T>(mock: { commandCalls: (c: T) => { args: [{ input: unknown }] }[
 }
 
 describe('create, update, delete and wait', () => {
+  afterEach(() => {
+    const bodies = [...sent(aws.cf, CreateStackCommand), ...sent(aws.cf, UpdateStackCommand)].map(
+      (i) => (i as { TemplateBody: string }).TemplateBody,
+    );
+    bodies.forEach((body, n) => produced.set(`${expect.getState().currentTestName} #${n}`, JSON.parse(body)));
+  });
+
   it('creates a stack with parameters from the command line and a parameter file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'senza-'));
     await writeFile(join(dir, 'params.yaml'), 'MintBucket: file-bucket\nGreetingText: "a=b"\n');
@@ -978,6 +992,7 @@ describe('init', () => {
     // The generated definition prints.
     const printed = await senza(['print', 'app.yaml', '1', '0.1'], { cwd: dir });
     expect(printed.code).toBe(0);
+    produced.set('init -t webapp', JSON.parse(printed.out));
     for (const t of ['bgapp', 'postgresapp']) {
       const out = await senza(['init', `${t}.yaml`, '-t', t], { cwd: dir });
       expect(out.code).toBe(0);
@@ -987,7 +1002,9 @@ describe('init', () => {
       sent(aws.ec2, CreateSecurityGroupCommand).map((i) => (i as { GroupName: string }).GroupName),
     ).toEqual(['app-spilo']);
     expect(sent(aws.ec2, AuthorizeSecurityGroupIngressCommand)).toHaveLength(1);
-    expect((await senza(['print', 'bgapp.yaml', '1', '0.1'], { cwd: dir })).code).toBe(0);
+    const bgapp = await senza(['print', 'bgapp.yaml', '1', '0.1'], { cwd: dir });
+    expect(bgapp.code).toBe(0);
+    produced.set('init -t bgapp', JSON.parse(bgapp.out));
     expect((await senza(['init', 'x.yaml'], { cwd: dir })).err).toBe(
       'senza: choose a template with -t (bgapp, postgresapp, webapp)\n',
     );
