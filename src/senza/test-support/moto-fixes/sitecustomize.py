@@ -1,13 +1,16 @@
 """
 Loaded by every Python started with this directory on PYTHONPATH: moto_server for the Senza end
-to end test (src/senza/test-support/moto.ts). Fixes the one moto 5 behaviour that makes weighted
-DNS and `senza patch` impossible to test, instead of bending the product to them:
+to end test (src/senza/test-support/moto.ts). Fixes the moto 5.2 behaviours that make weighted
+DNS, `senza patch` and `respawn-instances` impossible to test, instead of bending the product to
+them. Each fix asserts that the moto code it replaces still exists: after a moto upgrade that
+changes it, Python reports "Error in sitecustomize" and startMoto fails the test instead of
+silently testing less.
 
 1. moto removes Route53 record sets created by CloudFormation by name alone (update, removal from
-a template) or by name and type (stack deletion), ignoring SetIdentifier. Weighted records of
-several stack versions share name and type, so updating the weight in stack 1 or deleting
-stack 1 also removed stack 2's record. AWS touches only the stack's own record (same name, type
-and set identifier).
+   a template) or by name and type (stack deletion), ignoring SetIdentifier. Weighted records of
+   several stack versions share name and type, so updating the weight in stack 1 or deleting
+   stack 1 also removed stack 2's record. AWS touches only the stack's own record (same name,
+   type and set identifier).
 2. An auto scaling group created by CloudFormation from a launch configuration is described with
    an empty `MixedInstancesPolicy` element (moto passes `{}` when the template has none), so it
    looks like a mixed-instances group. AWS describes such a group without the element.
