@@ -360,6 +360,12 @@ describe.skipIf(skip)('senza against moto_server', { timeout: 120_000 }, () => {
     expect(patched!.LaunchTemplateData!.ImageId).toBe(old!.LaunchTemplateData!.ImageId);
   });
 
+  it('init -t postgresapp and the launch-template worker print templates (for cfn-lint)', async () => {
+    await ok(['init', 'spilo.yaml', '-t', 'postgresapp']);
+    templates.set('print spilo 1', JSON.parse((await ok(['print', 'spilo.yaml', '1'])).stdout));
+    templates.set('print worker 2', JSON.parse((await ok(['print', 'worker.yaml', '2', '2.0'])).stdout));
+  });
+
   it('delete refuses a version with traffic and removes the others', async () => {
     const refused = await senza(['delete', 'hello', '2']);
     expect(refused.code).toBe(1);
@@ -375,7 +381,7 @@ describe.skipIf(skip)('senza against moto_server', { timeout: 120_000 }, () => {
   });
 
   it('every template printed or stored in the emulator passes cfn-lint', async () => {
-    expect([...templates.keys()].length).toBeGreaterThanOrEqual(6);
+    expect([...templates.keys()].length).toBeGreaterThanOrEqual(8);
     expect(await cfnLintErrors(templates)).toEqual([]);
   }, 120_000);
 });
