@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -59,7 +60,38 @@ const skip = skipWithoutMoto();
 let moto: RunningMoto;
 let account: StupsAccount;
 let work: string;
+let registryServer: Server;
+/** `127.0.0.1:<port>`: the Docker registry the definitions' images come from. */
+let registry: string;
 const templates = new Map<string, unknown>();
+
+/** Tags of the images the definitions run, served the way any registry does (`/v2/<name>/tags/list`). */
+const IMAGE_TAGS: Record<string, string[]> = {
+  'myteam/hello': ['1.0', '1.1', '2.0'],
+  'myteam/worker': ['1.0', '1.1', '2.0'],
+  'acid/spilo': ['3.0-p1'],
+};
+
+/**
+ * A loopback Docker registry that only lists tags: Senza checks that a definition's image
+ * exists before it prints or creates a stack; the images themselves are never pulled here.
+ */
+async function startRegistry(): Promise<void> {
+  registryServer = createServer((req, res) => {
+    const name = /^\/v2\/(.+)\/tags\/list$/.exec(req.url ?? '')?.[1];
+    const tags = name ? IMAGE_TAGS[name] : undefined;
+    if (req.method !== 'GET' || !tags) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ errors: [{ code: 'NAME_UNKNOWN', message: 'repository name not known' }] }));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ name, tags }));
+  });
+  await new Promise<void>((resolve) => registryServer.listen(0, '127.0.0.1', resolve));
+  const address = registryServer.address();
+  registry = `127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+}
 
 async function senza(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [SENZA, ...args], {
@@ -149,12 +181,14 @@ describe.skipIf(skip)('senza against moto_server', { timeout: 120_000 }, () => {
     if (!existsSync(join(ROOT, 'dist/senza/cli/main.js')))
       throw new Error('the end to end tests run the built senza: npm run build first');
     work = await mkdtemp(join(tmpdir(), 'senza-moto-work-'));
+    await startRegistry();
     moto = await startMoto();
     account = await seedStupsAccount(moto.endpoint);
   }, 120_000);
 
   afterAll(async () => {
     await moto?.stop();
+    registryServer?.close();
     if (work) await rm(work, { recursive: true, force: true });
   });
 
@@ -167,7 +201,7 @@ describe.skipIf(skip)('senza against moto_server', { timeout: 120_000 }, () => {
       '-v',
       'application_id=hello',
       '-v',
-      'docker_image=pierone.example.org/myteam/hello',
+      `docker_image=${registry}/myteam/hello`,
       '-v',
       'http_port=8080',
       '-v',
@@ -220,7 +254,7 @@ describe.skipIf(skip)('senza against moto_server', { timeout: 120_000 }, () => {
       const lc = await launchConfiguration(group.LaunchConfigurationName!);
       expect(lc.ImageId).toBe(TAUPAGE_IMAGES.latest.id);
       expect(taupageConfig(lc.UserData!)).toMatchObject({
-        source: `pierone.example.org/myteam/hello:${image}`,
+        source: `${registry}/myteam/hello:${image}`,
         application_id: 'hello',
         application_version: image,
         runtime: 'Docker',
@@ -279,14 +313,14 @@ describe.skipIf(skip)('senza against moto_server', { timeout: 120_000 }, () => {
       '--image',
       'staging',
       '--user-data',
-      'source: pierone.example.org/myteam/hello:1.1',
+      `source: ${registry}/myteam/hello:1.1`,
     ]);
     const after = await autoScalingGroup('hello-1');
     expect(after.LaunchConfigurationName).not.toBe(before.LaunchConfigurationName);
     const lc = await launchConfiguration(after.LaunchConfigurationName!);
     expect(lc.ImageId).toBe(TAUPAGE_IMAGES.staging.id);
     const old = taupageConfig((await launchConfiguration(before.LaunchConfigurationName!)).UserData!);
-    expect(taupageConfig(lc.UserData!)).toEqual({ ...old, source: 'pierone.example.org/myteam/hello:1.1' });
+    expect(taupageConfig(lc.UserData!)).toEqual({ ...old, source: `${registry}/myteam/hello:1.1` });
     // The other version is untouched.
     const other = await autoScalingGroup('hello-2');
     expect((await launchConfiguration(other.LaunchConfigurationName!)).ImageId).toBe(
@@ -327,7 +361,7 @@ describe.skipIf(skip)('senza against moto_server', { timeout: 120_000 }, () => {
       '-v',
       'application_id=worker',
       '-v',
-      'docker_image=pierone.example.org/myteam/worker',
+      `docker_image=${registry}/myteam/worker`,
     ];
     await ok(bgapp);
     const file = join(work, 'worker.yaml');
@@ -340,7 +374,7 @@ describe.skipIf(skip)('senza against moto_server', { timeout: 120_000 }, () => {
     await storedTemplate('worker-1', 'stack worker-1');
     const before = await autoScalingGroup('worker-1');
     const spec = before.LaunchTemplate!;
-    await ok(['patch', 'worker', '1', '--user-data', 'source: pierone.example.org/myteam/worker:1.1']);
+    await ok(['patch', 'worker', '1', '--user-data', `source: ${registry}/myteam/worker:1.1`]);
     const after = await autoScalingGroup('worker-1');
     expect(after.LaunchTemplate!.LaunchTemplateId).toBe(spec.LaunchTemplateId);
     expect(after.LaunchTemplate!.Version).not.toBe(spec.Version);
@@ -355,13 +389,13 @@ describe.skipIf(skip)('senza against moto_server', { timeout: 120_000 }, () => {
     );
     expect(taupageConfig(patched!.LaunchTemplateData!.UserData!)).toEqual({
       ...taupageConfig(old!.LaunchTemplateData!.UserData!),
-      source: 'pierone.example.org/myteam/worker:1.1',
+      source: `${registry}/myteam/worker:1.1`,
     });
     expect(patched!.LaunchTemplateData!.ImageId).toBe(old!.LaunchTemplateData!.ImageId);
   });
 
   it('init -t postgresapp and the launch-template worker print templates (for cfn-lint)', async () => {
-    await ok(['init', 'spilo.yaml', '-t', 'postgresapp']);
+    await ok(['init', 'spilo.yaml', '-t', 'postgresapp', '-v', `docker_image=${registry}/acid/spilo`]);
     templates.set('print spilo 1', JSON.parse((await ok(['print', 'spilo.yaml', '1'])).stdout));
     templates.set('print worker 2', JSON.parse((await ok(['print', 'worker.yaml', '2', '2.0'])).stdout));
   });
