@@ -8,6 +8,7 @@ import { runCli } from '../platform/cli/run-cli.js';
 import { captureIo } from '../platform/test-support/cli-io.js';
 import { senzaProgram } from './cli/main.js';
 import { mockAws, stupsAccount } from './test-support/aws-mocks.js';
+import { cfnLintErrors } from './test-support/cfn-lint.js';
 import { checkTemplate } from './test-support/cfn-spec.js';
 
 const aws = mockAws();
@@ -82,6 +83,16 @@ describe('senza print: golden templates', () => {
     await golden(name, r.out);
     const template = JSON.parse(r.out);
     expect(checkTemplate(template)).toEqual([]);
+  });
+
+  it('every golden template passes cfn-lint (errors fail; warnings are listed)', async () => {
+    const templates = new Map<string, unknown>();
+    for (const [name, args] of cases) {
+      const r = await senza(['print', `${name}.yaml`, ...args]);
+      expect(r.code).toBe(0);
+      templates.set(name, JSON.parse(r.out));
+    }
+    expect(await cfnLintErrors(templates)).toEqual([]);
   });
 
   it('lists the account alias first (credential check), then evaluates', async () => {

@@ -25,10 +25,12 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import {
   AuthorizeSecurityGroupIngressCommand,
+  CreateLaunchTemplateVersionCommand,
   CreateSecurityGroupCommand,
   CreateTagsCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
+  DescribeLaunchTemplateVersionsCommand,
   GetConsoleOutputCommand,
 } from '@aws-sdk/client-ec2';
 import { DescribeInstanceHealthCommand } from '@aws-sdk/client-elastic-load-balancing';
@@ -39,12 +41,13 @@ import {
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { runCli } from '../../platform/cli/run-cli.js';
 import { captureIo } from '../../platform/test-support/cli-io.js';
 import { SenzaAws } from '../aws/senza-aws.js';
 import { mockAws, stupsAccount } from '../test-support/aws-mocks.js';
+import { cfnLintErrors } from '../test-support/cfn-lint.js';
 import { senzaProgram } from './main.js';
 
 const aws = mockAws();
@@ -59,6 +62,12 @@ beforeEach(() => {
 });
 
 const TESTDATA = join(import.meta.dirname, '..', 'testdata');
+
+/** Every template Senza produced in these tests, by test name; cfn-lint checks them in one run. */
+const produced = new Map<string, unknown>();
+afterAll(async () => {
+  expect(await cfnLintErrors(produced)).toEqual([]);
+}, 120_000);
 
 async function senza(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
   const io = await captureIo({ env: { AWS_REGION: 'eu-west-1', ...options.env } });
@@ -93,6 +102,13 @@ function sent<T>(mock: { commandCalls: (c: T) => { args: [{ input: unknown }] }[
 }
 
 describe('create, update, delete and wait', () => {
+  afterEach(() => {
+    const bodies = [...sent(aws.cf, CreateStackCommand), ...sent(aws.cf, UpdateStackCommand)].map(
+      (i) => (i as { TemplateBody: string }).TemplateBody,
+    );
+    bodies.forEach((body, n) => produced.set(`${expect.getState().currentTestName} #${n}`, JSON.parse(body)));
+  });
+
   it('creates a stack with parameters from the command line and a parameter file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'senza-'));
     await writeFile(join(dir, 'params.yaml'), 'MintBucket: file-bucket\nGreetingText: "a=b"\n');
@@ -743,8 +759,11 @@ describe('patch and respawn-instances', () => {
     expect(created.LaunchConfigurationName).toBe('lc-new-20260301T120000');
     expect(created.ImageId).toBe('ami-taupage');
     expect(created.SecurityGroups).toEqual(['sg-1']);
-    expect(created.UserData.split('\n')[0]).toBe('#taupage-ami-config');
-    expect(parse(created.UserData)).toEqual({
+    // The API takes base64 (plain text is refused with InvalidUserData.Malformed).
+    const userData = Buffer.from(created.UserData, 'base64').toString('utf8');
+    expect(Buffer.from(userData, 'utf8').toString('base64')).toBe(created.UserData);
+    expect(userData.split('\n')[0]).toBe('#taupage-ami-config');
+    expect(parse(userData)).toEqual({
       source: 'pierone.example.org/myteam/myart:1.2',
       runtime: 'Docker',
     });
@@ -754,6 +773,89 @@ describe('patch and respawn-instances', () => {
     expect((await senza(['patch', 'myapp', '1'])).err).toBe(
       'senza: Nothing to patch. Please specify at least one patch option (e.g. "--image").\n',
     );
+  });
+
+  it('patches a launch template: decodes the current user data, writes base64 into a new version', async () => {
+    const templated = { ...group([]), LaunchConfigurationName: undefined };
+    const mixed = {
+      ...templated,
+      AutoScalingGroupName: 'myapp-1-Worker-XYZ',
+      MixedInstancesPolicy: {
+        LaunchTemplate: { LaunchTemplateSpecification: { LaunchTemplateId: 'lt-2', Version: '1' } },
+      },
+    };
+    aws.cf.on(DescribeStackResourcesCommand).resolves({
+      StackResources: ['AppServer', 'Worker'].map((name) => ({
+        LogicalResourceId: name,
+        ResourceType: 'AWS::AutoScaling::AutoScalingGroup',
+        PhysicalResourceId: `myapp-1-${name}-XYZ`,
+        ResourceStatus: 'CREATE_COMPLETE',
+        Timestamp: NOW,
+      })),
+    });
+    aws.asg.on(DescribeAutoScalingGroupsCommand).callsFake((input: { AutoScalingGroupNames: string[] }) => ({
+      AutoScalingGroups: [
+        input.AutoScalingGroupNames[0] === 'myapp-1-Worker-XYZ'
+          ? mixed
+          : { ...templated, LaunchTemplate: { LaunchTemplateId: 'lt-1', Version: '3' } },
+      ],
+    }));
+    const current = '#taupage-ami-config\nsource: pierone.example.org/myteam/myart:1.1\nruntime: Docker\n';
+    aws.ec2
+      .on(DescribeLaunchTemplateVersionsCommand)
+      .callsFake((input: { LaunchTemplateId: string; Versions: string[] }) => ({
+        LaunchTemplateVersions: [
+          {
+            LaunchTemplateId: input.LaunchTemplateId,
+            VersionNumber: Number(input.Versions[0]),
+            LaunchTemplateData: {
+              ImageId: 'ami-old',
+              InstanceType: 't2.micro',
+              UserData: Buffer.from(current).toString('base64'),
+            },
+          },
+        ],
+      }));
+    aws.ec2.on(CreateLaunchTemplateVersionCommand).callsFake((input: { SourceVersion: string }) => ({
+      LaunchTemplateVersion: { VersionNumber: Number(input.SourceVersion) + 1 },
+    }));
+    const r = await senza([
+      'patch',
+      'myapp',
+      '1',
+      '--user-data',
+      'source: pierone.example.org/myteam/myart:1.2',
+    ]);
+    expect(r.code).toBe(0);
+    const created = sent(aws.ec2, CreateLaunchTemplateVersionCommand) as {
+      LaunchTemplateId: string;
+      SourceVersion: string;
+      LaunchTemplateData: { UserData: string };
+    }[];
+    expect(created.map((c) => [c.LaunchTemplateId, c.SourceVersion])).toEqual([
+      ['lt-1', '3'],
+      ['lt-2', '1'],
+    ]);
+    for (const c of created) {
+      expect(Object.keys(c.LaunchTemplateData)).toEqual(['UserData']);
+      expect(parse(Buffer.from(c.LaunchTemplateData.UserData, 'base64').toString('utf8'))).toEqual({
+        source: 'pierone.example.org/myteam/myart:1.2',
+        runtime: 'Docker',
+      });
+    }
+    // The mixed-instances group gets the new version inside its policy, the other one directly.
+    expect(sent(aws.asg, UpdateAutoScalingGroupCommand)).toEqual([
+      {
+        AutoScalingGroupName: 'myapp-1-AppServer-XYZ',
+        LaunchTemplate: { LaunchTemplateId: 'lt-1', Version: '4' },
+      },
+      {
+        AutoScalingGroupName: 'myapp-1-Worker-XYZ',
+        MixedInstancesPolicy: {
+          LaunchTemplate: { LaunchTemplateSpecification: { LaunchTemplateId: 'lt-2', Version: '2' } },
+        },
+      },
+    ]);
   });
 
   it('respawns instances one by one: suspend, n+1, wait healthy, terminate, reset, resume', async () => {
@@ -890,6 +992,7 @@ describe('init', () => {
     // The generated definition prints.
     const printed = await senza(['print', 'app.yaml', '1', '0.1'], { cwd: dir });
     expect(printed.code).toBe(0);
+    produced.set('init -t webapp', JSON.parse(printed.out));
     for (const t of ['bgapp', 'postgresapp']) {
       const out = await senza(['init', `${t}.yaml`, '-t', t], { cwd: dir });
       expect(out.code).toBe(0);
@@ -899,7 +1002,9 @@ describe('init', () => {
       sent(aws.ec2, CreateSecurityGroupCommand).map((i) => (i as { GroupName: string }).GroupName),
     ).toEqual(['app-spilo']);
     expect(sent(aws.ec2, AuthorizeSecurityGroupIngressCommand)).toHaveLength(1);
-    expect((await senza(['print', 'bgapp.yaml', '1', '0.1'], { cwd: dir })).code).toBe(0);
+    const bgapp = await senza(['print', 'bgapp.yaml', '1', '0.1'], { cwd: dir });
+    expect(bgapp.code).toBe(0);
+    produced.set('init -t bgapp', JSON.parse(bgapp.out));
     expect((await senza(['init', 'x.yaml'], { cwd: dir })).err).toBe(
       'senza: choose a template with -t (bgapp, postgresapp, webapp)\n',
     );

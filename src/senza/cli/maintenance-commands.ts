@@ -67,10 +67,17 @@ async function patchGroup(aws: SenzaAws, group: AutoScalingGroup, patch: Patch, 
       String(current?.VersionNumber ?? '$Default'),
       changes,
     );
-    await asg.updateGroup({
-      AutoScalingGroupName: group.AutoScalingGroupName,
-      LaunchTemplate: { LaunchTemplateId: spec.LaunchTemplateId, Version: String(version) },
-    });
+    const next = { LaunchTemplateId: spec.LaunchTemplateId, Version: String(version) };
+    // A mixed-instances group names its template inside the policy; setting LaunchTemplate next
+    // to it is refused, so the new version goes where the group keeps it.
+    await asg.updateGroup(
+      group.MixedInstancesPolicy
+        ? {
+            AutoScalingGroupName: group.AutoScalingGroupName,
+            MixedInstancesPolicy: { LaunchTemplate: { LaunchTemplateSpecification: next } },
+          }
+        : { AutoScalingGroupName: group.AutoScalingGroupName, LaunchTemplate: next },
+    );
     return true;
   }
   const lc = await asg.describeLaunchConfiguration(group.LaunchConfigurationName!);
@@ -90,7 +97,9 @@ async function patchGroup(aws: SenzaAws, group: AutoScalingGroup, patch: Patch, 
     LaunchConfigurationName: name,
     ImageId: imageId,
     InstanceType: instanceType,
-    UserData: userData,
+    // The API takes user data base64-encoded (plain text is refused with InvalidUserData.Malformed);
+    // unlike boto3, the JavaScript SDK does not encode it for us.
+    UserData: Buffer.from(userData, 'utf8').toString('base64'),
     ...(lc.AssociatePublicIpAddress !== undefined
       ? { AssociatePublicIpAddress: lc.AssociatePublicIpAddress }
       : {}),

@@ -65,7 +65,8 @@ export function stupsAccount(m: AwsMocks): void {
     Marker: '',
     MaxItems: 100,
   });
-  m.ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: 'vpc-1', IsDefault: true }] });
+  // Ids that reach a load balancer or target group have AWS's format: cfn-lint checks it there.
+  m.ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: 'vpc-0123456789abcdef0', IsDefault: true }] });
   m.ec2.on(DescribeSubnetsCommand).resolves({
     Subnets: [
       {
@@ -127,7 +128,7 @@ export function stupsAccount(m: AwsMocks): void {
       'app-hello-world': 'sg-app',
       'app-hello-world-lb': 'sg-lb',
       'app-myapp': 'sg-myapp',
-      'app-myapp-lb': 'sg-myapp-lb',
+      'app-myapp-lb': 'sg-0123456789abcdef0',
     };
     return { SecurityGroups: ids[name] ? [{ GroupId: ids[name], GroupName: name }] : [] };
   });
