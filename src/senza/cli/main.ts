@@ -23,7 +23,9 @@ export function senzaProgram(deps: SenzaDeps): Command {
       .option('-W', 'refresh the display every 2 seconds')
       .option('-w, --watch <seconds>', 'refresh every SECONDS');
   const parameterFile = (c: Command) =>
-    c.option('--parameter-file <file>', 'YAML file with parameter values');
+    c
+      .option('--parameter-file <file>', 'YAML file with parameter values')
+      .option('--force', 'skip the check that the Taupage source image exists');
 
   region(
     program
@@ -51,7 +53,7 @@ export function senzaProgram(deps: SenzaDeps): Command {
       file: string,
       version: string,
       params: string[],
-      o: { region?: string; output?: string; parameterFile?: string },
+      o: { region?: string; output?: string; parameterFile?: string; force?: boolean },
     ) => (await import('./deploy-commands.js')).printCommand(ctx(o), file, version, params, o),
   );
 
@@ -90,7 +92,7 @@ export function senzaProgram(deps: SenzaDeps): Command {
       file: string,
       version: string,
       params: string[],
-      o: { region?: string; dryRun?: boolean; parameterFile?: string },
+      o: { region?: string; dryRun?: boolean; parameterFile?: string; force?: boolean },
     ) => (await import('./deploy-commands.js')).updateCommand(ctx(o), file, version, params, o),
   );
 

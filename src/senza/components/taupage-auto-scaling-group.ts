@@ -153,7 +153,9 @@ export const taupageAutoScalingGroup: Component = async (properties, context) =>
   taupage.application_id ??= info.StackName;
   taupage.application_version ??= info.StackVersion;
   if (!taupage.source) throw new InputError(`${path}.TaupageConfig.source: required (the Docker image)`);
-  validateTaupageConfig(taupage, `${path}.TaupageConfig`);
+  validateTaupageConfig(taupage, `${path}.TaupageConfig`, context.warn);
+  // A wrong tag would otherwise only show when the stack times out waiting for its instances.
+  if (typeof taupage.source === 'string') await context.checkImage?.(taupage.source);
   const userData = renderUserData(taupage);
 
   const launch = await addLaunchSpecification(props, context, userData);
