@@ -36,7 +36,7 @@ export interface ImageCheckDeps {
 
 /** How long one registry call may take before the registry counts as unreachable. */
 const REGISTRY_TIMEOUT_MS = 10_000;
-const SKIP = 'or use --force to skip this check';
+const SKIP = 'use --force to skip this check';
 
 /**
  * Checks that the image a Taupage config runs exists, as `senza create` of STUPS did: Pier One
@@ -52,15 +52,21 @@ export async function checkDockerImage(source: string, deps: ImageCheckDeps): Pr
   const pierone = await loadToolConfig('pierone', deps.io.env);
   const configured = pierone.url ? new URL(normaliseUrl(pierone.url)) : undefined;
   const isPierOne = configured?.host === image.registry || image.registry.includes('pierone');
-  const base = configured?.host === image.registry ? configured.origin : `https://${image.registry}`;
+  // Docker talks plain HTTP to loopback registries only; every other registry is HTTPS.
+  const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(image.registry);
+  const base =
+    configured?.host === image.registry
+      ? configured.origin
+      : `${loopback ? 'http' : 'https'}://${image.registry}`;
 
   const get = async (url: string, headers: Record<string, string> = {}): Promise<Response> => {
     try {
       return await fetcher(url, { headers, signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS) });
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
+      const { cause } = error as { cause?: { code?: string; message?: string } };
+      const reason = cause?.code ?? cause?.message ?? (error as Error).message;
       throw new CliError(
-        `Cannot check whether Docker image "${source}" exists: registry ${image.registry} is unreachable (${cause}); ${SKIP}`,
+        `Cannot check whether Docker image "${source}" exists: registry ${image.registry} is unreachable (${reason}); ${SKIP}`,
       );
     }
   };
@@ -76,7 +82,7 @@ export async function checkDockerImage(source: string, deps: ImageCheckDeps): Pr
       token = await getToken('pierone', ['uid'], {}, { io: deps.io, fetch: fetcher });
     } catch (error) {
       throw new CliError(
-        `Unauthorized: cannot check whether Docker image "${source}" exists in Pier One: ${(error as Error).message}; log in ("zign token -n pierone") ${SKIP}`,
+        `Unauthorized: cannot check whether Docker image "${source}" exists in Pier One: ${(error as Error).message}; log in ("zign token -n pierone") or ${SKIP}`,
       );
     }
     const [team, ...artifact] = image.name.split('/');
