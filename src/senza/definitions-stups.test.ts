@@ -151,3 +151,19 @@ SenzaComponents:
     expect(r.err).not.toContain('Invalid input');
   });
 });
+
+describe('command line checks come before AWS', () => {
+  it.each([
+    ['list', '-o', 'xml'],
+    ['status', '-o', 'yaml', 'myapp'],
+    ['print', '-o', 'text', 'minimal-sqs.yaml', '1'],
+  ])('rejects an invalid -o (%s) with a usage error and no AWS call', async (...args) => {
+    const r = await senza(args);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(
+      /^senza: --output must be (one of text, json, tsv|json or yaml for print) \(got "\w+"\)\n$/,
+    );
+    expect(aws.iam.calls()).toHaveLength(0);
+    expect(aws.cf.calls()).toHaveLength(0);
+  });
+});

@@ -1,9 +1,17 @@
 import { Command } from 'commander';
+import { CliError } from '../../platform/cli/cli-error.js';
+import { parseOutputFormat } from '../../platform/cli/output.js';
 import { processIo, runCli } from '../../platform/cli/run-cli.js';
 import { type CommonOptions, SenzaContext, type SenzaDeps } from './context.js';
 import type { CreateOptions } from './deploy-commands.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function printFormat(value: string): string {
+  if (value !== 'json' && value !== 'yaml')
+    throw new CliError(`--output must be json or yaml for print (got "${value}")`, 2);
+  return value;
+}
 
 /**
  * `senza`: deploy immutable application stacks. One command per entry; each action builds a
@@ -17,7 +25,9 @@ export function senzaProgram(deps: SenzaDeps): Command {
 
   const region = (c: Command) =>
     c.option('--region <region>', 'AWS region (default: AWS_REGION or ~/.aws/config)');
-  const output = (c: Command) => c.option('-o, --output <format>', 'text, json or tsv', 'text');
+  // Checked while the command line is parsed, so a wrong format never costs an AWS call.
+  const output = (c: Command) =>
+    c.option('-o, --output <format>', 'text, json or tsv', (v: string) => parseOutputFormat(v), 'text');
   const watch = (c: Command) =>
     c
       .option('-W', 'refresh the display every 2 seconds')
@@ -46,7 +56,7 @@ export function senzaProgram(deps: SenzaDeps): Command {
         .argument('<definition>', 'Senza definition YAML')
         .argument('<version>', 'stack version')
         .argument('[parameter...]', 'parameters: positional or Name=value')
-        .option('-o, --output <format>', 'json or yaml', 'json'),
+        .option('-o, --output <format>', 'json or yaml', printFormat, 'json'),
     ),
   ).action(
     async (
