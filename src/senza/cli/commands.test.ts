@@ -70,6 +70,10 @@ async function senza(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: s
       sleeps++;
     },
     watchLimit: 2,
+    // `status` GETs version domains; the example domains of these tests are not reachable.
+    fetch: async () => {
+      throw new TypeError('fetch failed');
+    },
   };
   const code = await runCli(senzaProgram(deps), args, io);
   await io.cleanup();
@@ -420,6 +424,7 @@ describe('stack information', () => {
         { InstanceId: 'i-2', State: 'OutOfService' },
       ],
     });
+    aws.r53.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: [] });
     const status = await senza(['status', 'myapp', '1', '-o', 'json']);
     expect(JSON.parse(status.out)).toEqual([
       {
@@ -430,6 +435,8 @@ describe('stack information', () => {
         running_instances: 1,
         healthy_instances: 1,
         lb_status: 'InService,OutOfService',
+        http_status: 'ERROR',
+        main_dns: false,
       },
     ]);
     aws.r53.on(ListResourceRecordSetsCommand).resolves({
