@@ -81,7 +81,8 @@ describe('definitions STUPS accepted', () => {
     expect(config).toMatchObject({
       logentries_account_key: 'aws:kms:v5V2bMGRgg2yTHXm5Fn...',
       scalyr_account_key: 'aws:kms:v5V2bMGRgg2yTHXm5Fn...',
-      ssh_gateway_ports: false,
+      // `no` is false in YAML 1.1; Taupage copies the value into sshd_config, which wants the word.
+      ssh_gateway_ports: 'no',
       sysctl: { 'net.core.somaxconn': 1024, 'vm.swappiness': 0 },
       some_future_option: true,
       ports: { 80: 80, 8600: '8600/upd' },
