@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { parse } from 'yaml';
+import { isMap as isYamlMap, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import { InputError } from '../platform/errors.js';
 
 /** A Senza definition as read from YAML: `SenzaInfo`, `SenzaComponents` and plain CloudFormation. */
@@ -64,22 +64,68 @@ export function checkDefinition(data: unknown, source: string): Definition {
   return data as Definition;
 }
 
-export function parseDefinition(text: string, source: string): Definition {
-  let data: unknown;
-  try {
-    data = parse(text);
-  } catch (error) {
-    throw new InputError(`${source}: invalid YAML: ${(error as Error).message.split('\n')[0]}`);
+/**
+ * How STUPS read definitions: PyYAML, i.e. YAML 1.1 (`yes`/`no`/`on`/`off` are booleans, merge
+ * keys work) with duplicate keys allowed, the last one winning. Dates stay text: they have no
+ * JSON form for the template.
+ */
+const DEFINITION_YAML = {
+  version: '1.1',
+  uniqueKeys: false,
+  customTags: (tags) => tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp'),
+} as const satisfies Parameters<typeof parseDocument>[1];
+
+/**
+ * Reads a definition. `warnings` gets one line per duplicate key (the original accepted them
+ * silently; the last one still wins). An unquoted `{{…}}` is refused with what to write instead:
+ * YAML reads it as a map inside a map, which no Senza property can mean.
+ */
+export function parseDefinition(text: string, source: string, warnings: string[] = []): Definition {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { ...DEFINITION_YAML, lineCounter });
+  const lineOf = (offset: number | undefined) => lineCounter.linePos(offset ?? 0).line;
+  if (doc.errors.length) {
+    throw new InputError(`${source}: invalid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
   }
-  return checkDefinition(data, source);
+  const problems: string[] = [];
+  visit(doc, {
+    Map(_key, map) {
+      const start = map.range?.[0];
+      if (map.flow && start !== undefined && text.startsWith('{{', start)) {
+        const written = text.slice(start, map.range![1]).trim();
+        problems.push(
+          `${source}:${lineOf(start)}: ${written} is read by YAML as a map; quote the value: "${written}"`,
+        );
+        return visit.SKIP;
+      }
+      const seen = new Map<string, number>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key) && !isYamlMap(pair.key)) continue;
+        const name = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        const line = lineOf(pair.key.range?.[0]);
+        const first = seen.get(name);
+        if (first !== undefined) {
+          warnings.push(
+            `${source}:${line}: duplicate key "${name}" (first on line ${first}); the last one is used`,
+          );
+        } else seen.set(name, line);
+      }
+      return undefined;
+    },
+  });
+  if (problems.length) throw new InputError(problems.join('\n'), { details: { problems } });
+  return checkDefinition(doc.toJS({ maxAliasCount: -1 }), source);
 }
 
-export async function loadDefinition(file: string): Promise<{ definition: Definition; text: string }> {
+export async function loadDefinition(
+  file: string,
+): Promise<{ definition: Definition; text: string; warnings: string[] }> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
     throw new InputError(`cannot read definition ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`);
   }
-  return { definition: parseDefinition(text, file), text };
+  const warnings: string[] = [];
+  return { definition: parseDefinition(text, file, warnings), text, warnings };
 }

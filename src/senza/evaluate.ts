@@ -18,6 +18,8 @@ export interface EvaluateOptions {
   parameters: readonly string[];
   aws: SenzaAws;
   warn?: (message: string) => void;
+  /** Checks that a Taupage `source` image exists (skipped with `--force`). */
+  checkImage?: (source: string) => Promise<void>;
 }
 
 /** What `create`/`update` send to CloudFormation and `print` prints. */
@@ -86,6 +88,7 @@ export async function evaluateDefinition(
       template,
       componentNames,
       warn: options.warn ?? (() => {}),
+      checkImage: options.checkImage,
     };
     await component(properties, context);
   }

@@ -77,7 +77,7 @@ const cases: [string, string[]][] = [
 
 describe('senza print: golden templates', () => {
   it.each(cases)('%s matches its golden file and the resource specification', async (name, args) => {
-    const r = await senza(['print', `${name}.yaml`, ...args]);
+    const r = await senza(['print', '--force', `${name}.yaml`, ...args]);
     expect(r.err).not.toContain('FAILED');
     expect(r.code).toBe(0);
     await golden(name, r.out);
@@ -96,7 +96,7 @@ describe('senza print: golden templates', () => {
   });
 
   it('lists the account alias first (credential check), then evaluates', async () => {
-    await senza(['print', 'minimal-sqs.yaml', '1']);
+    await senza(['print', '--force', 'minimal-sqs.yaml', '1']);
     expect(aws.iam.calls()[0]!.args[0].constructor.name).toBe('ListAccountAliasesCommand');
     // Nothing in the minimal definition uses AccountInfo or components: no other AWS call.
     expect(aws.sts.calls()).toHaveLength(0);
@@ -105,7 +105,7 @@ describe('senza print: golden templates', () => {
   });
 
   it('renders every documented feature into the all-components template', async () => {
-    const t = JSON.parse((await senza(['print', 'all-components.yaml', '42', '1.0'])).out);
+    const t = JSON.parse((await senza(['print', '--force', 'all-components.yaml', '42', '1.0'])).out);
     const r = t.Resources;
     expect(r.ShopServer.CreationPolicy).toEqual({ ResourceSignal: { Count: '4', Timeout: 'PT1H20M30S' } });
     expect(r.ShopServerConfig.Properties.SecurityGroups).toEqual(['sg-myapp', 'sg-0123', 'sg-base']);
@@ -165,7 +165,7 @@ describe('senza print: golden templates', () => {
   });
 
   it('keeps aws:kms: values as they are in the user data', async () => {
-    const t = JSON.parse((await senza(['print', 'webapp.yaml', '1', '0.1'])).out);
+    const t = JSON.parse((await senza(['print', '--force', 'webapp.yaml', '1', '0.1'])).out);
     const userData = t.Resources.AppServerConfig.Properties.UserData['Fn::Base64'] as string;
     expect(userData.startsWith('#taupage-ami-config\n')).toBe(true);
     const config = parse(userData);
@@ -175,7 +175,7 @@ describe('senza print: golden templates', () => {
   });
 
   it('prints YAML with -o yaml', async () => {
-    const r = await senza(['print', 'minimal-sqs.yaml', '1', '-o', 'yaml']);
+    const r = await senza(['print', '--force', 'minimal-sqs.yaml', '1', '-o', 'yaml']);
     expect(parse(r.out).Resources.MyQueue.Type).toBe('AWS::SQS::Queue');
   });
 });

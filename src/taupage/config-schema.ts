@@ -169,6 +169,26 @@ export const taupageConfigSchema = z.strictObject({
   rsyslog_aws_metadata: bool.optional(),
   rsyslog_max_message_size: size.optional(),
   xray_enabled: bool.optional(),
+  // Options the Taupage AMI reads (its init.d scripts and Docker runtime) beyond the reference page.
+  /** Kernel parameters written to /etc/sysctl.d: `net.core.somaxconn: 1024`. */
+  sysctl: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  /** Values for Taupage's allow-listed /sys paths. */
+  sysfs: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+  /** `healthcheck: {type: elb, loadbalancer_name: …}`, read by Taupage's health check scripts. */
+  healthcheck: z.record(z.string(), z.unknown()).optional(),
+  instance_logs_url: text.optional(),
+  logsink_username: text.optional(),
+  logsink_password: text.optional(),
+  local_planb_tokeninfo: bool.optional(),
+  tokeninfo_url: text.optional(),
+  opa_enabled: bool.optional(),
+  nodejs_disable_snapshots: bool.optional(),
+  application_logrotate_disable_compress: bool.optional(),
+  appdynamics_account_name: text.optional(),
+  appdynamics_account_globalname: text.optional(),
+  appdynamics_account_access_key: text.optional(),
+  appdynamics_enable_logging: bool.optional(),
+  appdynamics_include_scala_classes: bool.optional(),
   /** Set by Senza: subnet id → NAT gateway private IP, for instances in DMZ subnets without public IP. */
   nat_gateways: z.record(z.string(), z.string()).optional(),
 });

@@ -32,22 +32,27 @@ describe('Taupage config', () => {
     expect(TAUPAGE_OPTIONS).toContain('appdynamics_application');
   });
 
-  it('reports every problem as path: message', () => {
+  it('reports every problem as path: message, unknown options as warnings', () => {
     let error: unknown;
+    const warnings: string[] = [];
     try {
-      validateTaupageConfig({
-        ...base,
-        application_id: 'My_App',
-        runtime: 'Rkt',
-        root: 'yes',
-        mounts: {
-          data: { partition: '/dev/xvdb' },
-          '/ok': { partition: '/dev/xvdc', erase_on_boot: 'sometimes' },
+      validateTaupageConfig(
+        {
+          ...base,
+          application_id: 'My_App',
+          runtime: 'Rkt',
+          root: 'yes',
+          mounts: {
+            data: { partition: '/dev/xvdb' },
+            '/ok': { partition: '/dev/xvdc', erase_on_boot: 'sometimes' },
+          },
+          volumes: { raid: { '/dev/md/r': { level: 3, devices: ['/dev/xvdf'] } } },
+          logging: { log_destination: 'kafka' },
+          typo_option: 1,
         },
-        volumes: { raid: { '/dev/md/r': { level: 3, devices: ['/dev/xvdf'] } } },
-        logging: { log_destination: 'kafka' },
-        typo_option: 1,
-      });
+        'TaupageConfig',
+        (w) => warnings.push(w),
+      );
     } catch (e) {
       error = e;
     }
@@ -61,9 +66,11 @@ describe('Taupage config', () => {
         'TaupageConfig.mounts.data: expected an absolute mount point',
         'TaupageConfig.mounts./ok.erase_on_boot: expected true or false',
         'TaupageConfig.logging.log_destination: expected one of s3, rsyslog, scalyr, scalyr_s3, none',
-        'TaupageConfig.typo_option: unknown option',
+        // Checked together with the schema, not only when everything else is right.
+        'TaupageConfig.application_id: must match ^[a-z][a-z0-9-]*[a-z0-9]$',
       ].sort(),
     );
+    expect(warnings).toEqual(['TaupageConfig.typo_option: unknown option: passed to Taupage unchanged']);
     expect(() => validateTaupageConfig({ ...base, application_id: 'My_App' })).toThrow(
       'TaupageConfig.application_id: must match ^[a-z][a-z0-9-]*[a-z0-9]$',
     );

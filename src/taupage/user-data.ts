@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { Document, type DocumentOptions, isPair, isScalar, type SchemaOptions, visit } from 'yaml';
 
 /** The first line Taupage's cloud-init looks for; any other user data is ignored by Taupage. */
 export const TAUPAGE_HEADER = '#taupage-ami-config';
@@ -12,6 +12,50 @@ const isCfnFunction = (node: unknown): node is Record<string, unknown> => {
 };
 
 /**
+ * Plain strings that PyYAML (Taupage reads user data with it) resolves to something other than a
+ * string although the `yaml` package's YAML 1.1 schema keeps them plain: `=` is PyYAML's `value`
+ * tag (which its safe loader cannot construct) and `<<` its merge key. `0o17` is an integer in
+ * YAML 1.2: quoted as well, so a 1.2 reader of the same user data agrees.
+ */
+const PYYAML_ONLY = /^(?:=|<<|[-+]?0o[0-7_]+)$/;
+
+/** YAML 1.1 as Taupage's parser reads it; `<<` is a plain string here, never a merge key. */
+const YAML_1_1: DocumentOptions & SchemaOptions = {
+  version: '1.1',
+  customTags: (tags) => tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:merge'),
+};
+
+/**
+ * The config as YAML 1.1 text. Taupage parses user data with a YAML 1.1 parser, where `yes`,
+ * `off`, `1_000`, `12:30`, `2001-12-14`, `~` and the like are booleans, numbers, dates or null:
+ * every string that would read back as anything else is quoted, keys included.
+ */
+export function taupageYaml(config: unknown): string {
+  const doc = new Document(config, YAML_1_1);
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && PYYAML_ONLY.test(node.value)) node.type = 'QUOTE_DOUBLE';
+    },
+    // Port maps keep numeric keys numeric (`8080: 8080`), as Taupage reads them.
+    Pair(_key, pair, path) {
+      const owner = path.at(-2);
+      if (
+        path.length === 4 &&
+        isPair(owner) &&
+        isScalar(owner.key) &&
+        owner.key.value === 'ports' &&
+        isScalar(pair.key) &&
+        typeof pair.key.value === 'string' &&
+        /^\d+$/.test(pair.key.value)
+      ) {
+        pair.key.value = Number(pair.key.value);
+      }
+    },
+  });
+  return doc.toString({ lineWidth: 0 });
+}
+
+/**
  * Renders a Taupage config as user data. Values that are CloudFormation functions (`Ref`,
  * `Fn::GetAtt`, …) cannot be YAML text yet, so the result is then an `Fn::Join` of text parts
  * and those functions, resolved by CloudFormation at stack creation. `aws:kms:` values are kept
@@ -20,22 +64,18 @@ const isCfnFunction = (node: unknown): node is Record<string, unknown> => {
 export function renderUserData(config: Record<string, unknown>): CfnValue {
   const functions: unknown[] = [];
   const token = (i: number) => `__senza_cfn_function_${i}__`;
-  const transform = (node: unknown, key?: string): unknown => {
+  const transform = (node: unknown): unknown => {
     if (isCfnFunction(node)) {
       functions.push(node);
       return token(functions.length - 1);
     }
-    if (Array.isArray(node)) return node.map((n) => transform(n));
+    if (Array.isArray(node)) return node.map(transform);
     if (typeof node === 'object' && node !== null) {
-      // Port maps keep numeric keys numeric (`8080: 8080`), as Taupage reads them.
-      if (key === 'ports') {
-        return new Map(Object.entries(node).map(([k, v]) => [/^\d+$/.test(k) ? Number(k) : k, transform(v)]));
-      }
-      return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, transform(v, k)]));
+      return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, transform(v)]));
     }
     return node;
   };
-  const text = `${TAUPAGE_HEADER}\n${stringify(transform(config), { lineWidth: 0 })}`;
+  const text = `${TAUPAGE_HEADER}\n${taupageYaml(transform(config))}`;
   if (!functions.length) return text;
   const parts: unknown[] = [];
   let rest = text;

@@ -39,20 +39,32 @@ export function describeIssues(base: string, issues: readonly z.core.$ZodIssue[]
 
 /**
  * Checks a Taupage config against the documented options. Throws an `InputError` whose
- * message lists every problem as `TaupageConfig.path: message`.
+ * message lists every problem as `TaupageConfig.path: message`. Options Taupage does not know
+ * are reported through `warn` and kept: an AMI newer than this list may know them, and STUPS
+ * passed them on unchanged.
  */
-export function validateTaupageConfig(config: unknown, base = 'TaupageConfig'): TaupageConfig {
+export function validateTaupageConfig(
+  config: unknown,
+  base = 'TaupageConfig',
+  warn: (message: string) => void = () => {},
+): TaupageConfig {
   const result = taupageConfigSchema.safeParse(config);
-  const problems = result.success ? [] : describeIssues(base, result.error.issues, config);
-  if (result.success) {
-    const { application_id: id, application_version: version } = result.data;
-    if (typeof id === 'string' && !APPLICATION_ID.test(id))
-      problems.push(`${base}.application_id: must match ${APPLICATION_ID.source}`);
-    if (typeof version === 'string' && !APPLICATION_VERSION.test(version))
-      problems.push(`${base}.application_version: must match ${APPLICATION_VERSION.source}`);
-  }
+  const issues = result.success ? [] : result.error.issues;
+  const unknown = issues.filter((issue) => issue.code === 'unrecognized_keys');
+  for (const line of describeIssues(base, unknown, config)) warn(`${line}: passed to Taupage unchanged`);
+  const problems = describeIssues(
+    base,
+    issues.filter((issue) => issue.code !== 'unrecognized_keys'),
+    config,
+  );
+  // Checked next to the schema's problems, so one run reports everything.
+  const { application_id: id, application_version: version } = (config ?? {}) as Record<string, unknown>;
+  if (typeof id === 'string' && !APPLICATION_ID.test(id))
+    problems.push(`${base}.application_id: must match ${APPLICATION_ID.source}`);
+  if (typeof version === 'string' && !APPLICATION_VERSION.test(version))
+    problems.push(`${base}.application_version: must match ${APPLICATION_VERSION.source}`);
   if (problems.length) {
     throw new InputError(problems.join('\n'), { code: 'TAUPAGE_CONFIG_INVALID', details: { problems } });
   }
-  return result.data as TaupageConfig;
+  return (result.success ? result.data : config) as TaupageConfig;
 }

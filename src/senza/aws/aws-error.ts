@@ -6,6 +6,8 @@ interface SdkError {
   message?: string;
   Code?: string;
   $metadata?: unknown;
+  /** The raw HTTP response, kept by the SDK when it could not read the body. */
+  $response?: { statusCode?: number; headers?: Record<string, string | undefined> };
 }
 
 /**
@@ -16,6 +18,13 @@ export function awsErrorLine(service: string, operation: string, error: unknown)
   const e = (error ?? {}) as SdkError;
   if (e.name === 'CredentialsProviderError' || /Could not load credentials/i.test(e.message ?? '')) {
     return 'no AWS credentials found: log in (e.g. "mai login") or set AWS_PROFILE / AWS_ACCESS_KEY_ID';
+  }
+  // A proxy or emulator error page is HTML, which the SDK reports as an XML parse error.
+  const contentType = Object.entries(e.$response?.headers ?? {}).find(
+    ([name]) => name.toLowerCase() === 'content-type',
+  )?.[1];
+  if (contentType?.includes('html')) {
+    return `AWS ${service} ${operation} failed: endpoint answered HTTP ${e.$response?.statusCode ?? '?'} with HTML`;
   }
   const code = e.Code ?? e.name ?? 'Error';
   const message = (e.message ?? String(error)).split('\n')[0]!.trim();

@@ -13,6 +13,8 @@ export interface SenzaDeps {
   now?: () => Date;
   /** Stops `--watch` after this many refreshes (tests); unlimited by default. */
   watchLimit?: number;
+  /** HTTP client for `status`'s HTTP column; the global fetch by default. */
+  fetch?: typeof fetch;
 }
 
 export interface CommonOptions {
@@ -27,6 +29,7 @@ export class SenzaContext {
   readonly io: CliIo;
   readonly sleep: (ms: number) => Promise<void>;
   readonly now: () => Date;
+  readonly fetch: typeof fetch;
   private awsInstance: SenzaAws | undefined;
 
   constructor(
@@ -36,6 +39,7 @@ export class SenzaContext {
     this.io = deps.io;
     this.sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.now = deps.now ?? (() => new Date());
+    this.fetch = deps.fetch ?? fetch;
   }
 
   get settings(): AwsSettings {

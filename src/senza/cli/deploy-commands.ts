@@ -5,6 +5,7 @@ import { CliError } from '../../platform/cli/cli-error.js';
 import { AwsCallError } from '../aws/aws-error.js';
 import { loadDefinition } from '../definition.js';
 import { createStackTemplate, sortedJson, type StackTemplate } from '../evaluate.js';
+import { checkDockerImage } from '../image-check.js';
 import { readParameterFile } from '../parameters.js';
 import type { SenzaContext } from './context.js';
 
@@ -12,6 +13,8 @@ const VERSION = /^[a-zA-Z0-9]+$/;
 
 export interface TemplateOptions {
   parameterFile?: string;
+  /** Skip the checks that need other services (the Docker image's existence). */
+  force?: boolean;
 }
 
 /** Evaluates a definition file for a version: the shared first half of print, create and update. */
@@ -24,7 +27,8 @@ export async function buildTemplate(
 ): Promise<StackTemplate> {
   if (!VERSION.test(version))
     throw new CliError(`Version "${version}" must satisfy regular expression pattern "[a-zA-Z0-9]+"`, 2);
-  const { definition, text } = await loadDefinition(resolve(ctx.io.cwd, file));
+  const { definition, text, warnings } = await loadDefinition(resolve(ctx.io.cwd, file));
+  for (const warning of warnings) ctx.info(warning);
   const fromFile = options.parameterFile
     ? await readParameterFile(resolve(ctx.io.cwd, options.parameterFile))
     : [];
@@ -46,6 +50,7 @@ export async function buildTemplate(
       parameters: [...parameters, ...fromFile],
       aws: ctx.aws,
       warn: (m) => ctx.info(m),
+      ...(options.force ? {} : { checkImage: (source: string) => checkDockerImage(source, { io: ctx.io }) }),
     }),
   );
 }

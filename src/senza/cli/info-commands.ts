@@ -199,6 +199,59 @@ async function instanceHealth(ctx: SenzaContext, stackName: string): Promise<Map
   return health;
 }
 
+/** How long `status` waits for the version domain to answer, as documented (1 s). */
+const HTTP_STATUS_TIMEOUT_MS = 1000;
+
+/** `GET https://<version domain>/`: the status code, or `ERROR` when nothing answers in time. */
+async function httpStatus(ctx: SenzaContext, domain: string): Promise<number | 'ERROR'> {
+  try {
+    const response = await ctx.fetch(`https://${domain}/`, {
+      redirect: 'manual',
+      signal: AbortSignal.timeout(HTTP_STATUS_TIMEOUT_MS),
+    });
+    await response.body?.cancel();
+    return response.status;
+  } catch {
+    return 'ERROR';
+  }
+}
+
+/**
+ * The HTTP and Main DNS columns: the stack's Route53 records, looked up in their zones. A
+ * weighted record (one with a set identifier) is the main domain, which resolves to this version
+ * when this stack's record has a weight above 0, as `senza traffic` sets it; any other record is
+ * the version domain, which gets one HTTP GET.
+ */
+async function domainStatus(
+  ctx: SenzaContext,
+  stackName: string,
+): Promise<{ http: number | 'ERROR' | null; mainDns: boolean }> {
+  const recordSets = (await (await ctx.aws.cloudFormation()).describeStackResources(stackName)).filter(
+    (r) => r.ResourceType === 'AWS::Route53::RecordSet' && r.PhysicalResourceId,
+  );
+  let http: number | 'ERROR' | null = null;
+  let mainDns = false;
+  if (!recordSets.length) return { http, mainDns };
+  const r53 = await ctx.aws.route53();
+  const zones = await r53.hostedZones();
+  const recordsByZone = new Map<string, Awaited<ReturnType<typeof r53.recordSets>>>();
+  for (const resource of recordSets) {
+    const fqdn = `${resource.PhysicalResourceId!.replace(/\.$/, '')}.`;
+    const zone = zones
+      .filter((z) => fqdn.endsWith(`.${z.Name}`))
+      .sort((a, b) => b.Name!.length - a.Name!.length)[0];
+    if (zone && !recordsByZone.has(zone.Id!)) recordsByZone.set(zone.Id!, await r53.recordSets(zone.Id!));
+    const records = (zone ? recordsByZone.get(zone.Id!)! : []).filter((r) => r.Name === fqdn);
+    // Senza names the records `<LB>MainDomain` and `<LB>VersionDomain`.
+    if (records.some((r) => r.SetIdentifier) || resource.LogicalResourceId?.endsWith('MainDomain')) {
+      if (records.some((r) => r.SetIdentifier === stackName && (r.Weight ?? 0) > 0)) mainDns = true;
+    } else if (http === null || http === 'ERROR') {
+      http = await httpStatus(ctx, fqdn.slice(0, -1));
+    }
+  }
+  return { http, mainDns };
+}
+
 export async function statusCommand(
   ctx: SenzaContext,
   refArgs: string[],
@@ -214,8 +267,10 @@ export async function statusCommand(
       const health = await instanceHealth(ctx, stack.stackName);
       const instances = await ec2.describeInstances([{ Name: 'tag:Name', Values: [stack.stackName] }]);
       const live = instances.filter((i) => i.State?.Name !== 'terminated');
+      const domains = await domainStatus(ctx, stack.stackName);
       rows.push({
         stack,
+        ...domains,
         total: live.length,
         running: live.filter((i) => i.State?.Name === 'running').length,
         healthy: [...health.values()].filter((s) => s === 'InService').length,
@@ -233,6 +288,12 @@ export async function statusCommand(
           { title: 'Running', key: 'running_instances', value: (x) => x.running },
           { title: 'Healthy', key: 'healthy_instances', value: (x) => x.healthy },
           { title: 'LB Status', key: 'lb_status', value: (x) => x.lb },
+          { title: 'HTTP', key: 'http_status', value: (x) => x.http },
+          {
+            title: 'Main DNS',
+            key: 'main_dns',
+            value: (x) => (format === 'json' ? x.mainDns : x.mainDns ? 'yes' : 'no'),
+          },
         ],
         format,
       ),

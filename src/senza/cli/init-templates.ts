@@ -112,10 +112,14 @@ SenzaComponents:
         Minimum: 3
         Maximum: 3
         SuccessRequires: "3 within 20m"
+      # One new EBS volume per instance, created and deleted with it (as the original template):
+      # Spilo replicates the data itself, so no volume outlives or is shared between instances.
       BlockDeviceMappings:
         - DeviceName: /dev/xvdk
           Ebs:
             VolumeSize: {{volume_size}}
+            VolumeType: gp3
+            DeleteOnTermination: true
       TaupageConfig:
         application_version: "{{=<% %>=}}{{Arguments.ImageVersion}}<%={{ }}=%>"
         runtime: Docker
@@ -124,22 +128,25 @@ SenzaComponents:
           5432: 5432
           8008: 8008
         root: true
+        # Patroni finds its peers through etcd's DNS discovery.
+        etcd_discovery_domain: "{{discovery_domain}}"
         environment:
-          SCOPE: "{{application_id}}"
+          # Each stack version is a cluster of its own, with its own WAL archive path.
+          SCOPE: "{{application_id}}-{{=<% %>=}}{{Arguments.version}}<%={{ }}=%>"
+          ETCD_DISCOVERY_DOMAIN: "{{discovery_domain}}"
           WAL_S3_BUCKET: "{{wal_s3_bucket}}"
-        volumes:
-          ebs:
-            /dev/xvdk: "{{application_id}}-data"
         mounts:
           /home/postgres/pgdata:
             partition: /dev/xvdk
             filesystem: ext4
             erase_on_boot: true
+            options: noatime,nodiratime
 
   - PostgresLoadBalancer:
       Type: Senza::ElasticLoadBalancer
       HTTPPort: 8008
-      HealthCheckPath: /
+      # Patroni answers 200 on /master only on the leader: the load balancer sends to the primary.
+      HealthCheckPath: /master
       HealthCheckProtocol: HTTP
       SecurityGroups:
         - app-{{application_id}}
@@ -185,6 +192,11 @@ export const INIT_TEMPLATES: Record<string, InitTemplate> = {
       { name: 'volume_size', prompt: 'EBS volume size in GB', default: '10', pattern: /^\d+$/ },
       { name: 'wal_s3_bucket', prompt: 'S3 bucket for WAL files', default: 'my-wal-bucket' },
       { name: 'hosted_zone', prompt: 'Route53 hosted zone for the database domain', default: 'example.org' },
+      {
+        name: 'discovery_domain',
+        prompt: 'etcd discovery domain (DNS SRV records of the etcd cluster)',
+        default: 'postgres.example.org',
+      },
     ],
     securityGroups: (v) => [{ name: `app-${v.application_id}`, ports: [22, 5432, 8008], fromSelf: true }],
     yaml: POSTGRESAPP,

@@ -1,9 +1,17 @@
 import { Command } from 'commander';
+import { CliError } from '../../platform/cli/cli-error.js';
+import { parseOutputFormat } from '../../platform/cli/output.js';
 import { processIo, runCli } from '../../platform/cli/run-cli.js';
 import { type CommonOptions, SenzaContext, type SenzaDeps } from './context.js';
 import type { CreateOptions } from './deploy-commands.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function printFormat(value: string): string {
+  if (value !== 'json' && value !== 'yaml')
+    throw new CliError(`--output must be json or yaml for print (got "${value}")`, 2);
+  return value;
+}
 
 /**
  * `senza`: deploy immutable application stacks. One command per entry; each action builds a
@@ -17,13 +25,17 @@ export function senzaProgram(deps: SenzaDeps): Command {
 
   const region = (c: Command) =>
     c.option('--region <region>', 'AWS region (default: AWS_REGION or ~/.aws/config)');
-  const output = (c: Command) => c.option('-o, --output <format>', 'text, json or tsv', 'text');
+  // Checked while the command line is parsed, so a wrong format never costs an AWS call.
+  const output = (c: Command) =>
+    c.option('-o, --output <format>', 'text, json or tsv', (v: string) => parseOutputFormat(v), 'text');
   const watch = (c: Command) =>
     c
       .option('-W', 'refresh the display every 2 seconds')
       .option('-w, --watch <seconds>', 'refresh every SECONDS');
   const parameterFile = (c: Command) =>
-    c.option('--parameter-file <file>', 'YAML file with parameter values');
+    c
+      .option('--parameter-file <file>', 'YAML file with parameter values')
+      .option('--force', 'skip the check that the Taupage source image exists');
 
   region(
     program
@@ -44,14 +56,14 @@ export function senzaProgram(deps: SenzaDeps): Command {
         .argument('<definition>', 'Senza definition YAML')
         .argument('<version>', 'stack version')
         .argument('[parameter...]', 'parameters: positional or Name=value')
-        .option('-o, --output <format>', 'json or yaml', 'json'),
+        .option('-o, --output <format>', 'json or yaml', printFormat, 'json'),
     ),
   ).action(
     async (
       file: string,
       version: string,
       params: string[],
-      o: { region?: string; output?: string; parameterFile?: string },
+      o: { region?: string; output?: string; parameterFile?: string; force?: boolean },
     ) => (await import('./deploy-commands.js')).printCommand(ctx(o), file, version, params, o),
   );
 
@@ -90,7 +102,7 @@ export function senzaProgram(deps: SenzaDeps): Command {
       file: string,
       version: string,
       params: string[],
-      o: { region?: string; dryRun?: boolean; parameterFile?: string },
+      o: { region?: string; dryRun?: boolean; parameterFile?: string; force?: boolean },
     ) => (await import('./deploy-commands.js')).updateCommand(ctx(o), file, version, params, o),
   );
 

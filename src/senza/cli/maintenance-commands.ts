@@ -1,6 +1,7 @@
 import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
 import { CliError } from '../../platform/cli/cli-error.js';
+import { taupageYaml } from '../../taupage/user-data.js';
 import type { SenzaAws } from '../aws/senza-aws.js';
 import {
   findTaupageImage,
@@ -25,15 +26,18 @@ async function autoScalingGroups(ctx: SenzaContext, refArgs: string[]): Promise<
   return names;
 }
 
-/** Merges new top-level keys into `#taupage-ami-config` user data. */
+/**
+ * Merges new top-level keys into `#taupage-ami-config` user data. Both are read and written as
+ * YAML 1.1, the way Taupage reads them: a kept `"yes"` stays a string, a bare `yes` a boolean.
+ */
 export function patchUserData(current: string, patch: Record<string, unknown>): string {
   const nl = current.indexOf('\n');
   const [first, body] = nl < 0 ? [current, ''] : [current.slice(0, nl), current.slice(nl + 1)];
-  const data: unknown = parse(body);
+  const data: unknown = parse(body, { version: '1.1' });
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new CliError('Instance user data has invalid YAML: must be key/value pairs');
   }
-  return `${first}\n${stringify({ ...data, ...patch }, { lineWidth: 0 })}`;
+  return `${first}\n${taupageYaml({ ...data, ...patch })}`;
 }
 
 interface Patch {
@@ -141,7 +145,8 @@ export async function patchCommand(
   if (options.userData) {
     let data: unknown;
     try {
-      data = parse(options.userData);
+      // The original read --user-data with PyYAML (YAML 1.1): `read_only: yes` is true.
+      data = parse(options.userData, { version: '1.1' });
     } catch (error) {
       throw new CliError(`--user-data is not valid YAML: ${(error as Error).message.split('\n')[0]}`, 2);
     }

@@ -44,6 +44,8 @@ export interface ComponentContext {
   componentNames: readonly string[];
   /** Warnings for the user (stderr), e.g. an internet-facing load balancer. */
   warn(message: string): void;
+  /** Checks that a Taupage `source` image exists; absent with `--force`. */
+  checkImage?: ((source: string) => Promise<void>) | undefined;
 }
 
 /** A component adds resources, mappings or parameters to the template. */

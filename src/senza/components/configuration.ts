@@ -19,7 +19,7 @@ export type ConfigurationProperties = {
   LoadBalancerSubnets?: Record<string, string[]>;
   LoadBalancerInternalSubnets?: Record<string, string[]>;
   Images?: Record<string, Record<string, string>>;
-  DefineParameters?: boolean | 'true' | 'false';
+  DefineParameters?: boolean;
 };
 
 /** Applies network mappings, images and parameters: shared by both configuration components. */

@@ -27,9 +27,16 @@ export const integerLike = z.union(
     error: 'expected a whole number',
   },
 );
-export const booleanLike = z.union([z.boolean(), z.enum(['true', 'false'])], {
-  error: 'expected true or false',
-});
+/**
+ * STUPS read definitions with PyYAML (YAML 1.1), where `yes`, `no`, `on` and `off` are booleans;
+ * the same words are accepted when they arrive as text (e.g. from a `{{Arguments.…}}` value).
+ */
+const YAML_1_1_BOOLEAN = /^(?:true|false|yes|no|on|off)$/i;
+export const booleanLike = z
+  .union([z.boolean(), z.string().regex(YAML_1_1_BOOLEAN)], {
+    error: 'expected true or false',
+  })
+  .transform((v) => v === true || (typeof v === 'string' && /^(?:true|yes|on)$/i.test(v)));
 
 /**
  * Checks a component's properties against its schema; throws one `InputError` listing every

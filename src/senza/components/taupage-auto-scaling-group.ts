@@ -152,8 +152,14 @@ export const taupageAutoScalingGroup: Component = async (properties, context) =>
   taupage.notify_cfn ??= { stack: `${info.StackName}-${info.StackVersion}`, resource: name };
   taupage.application_id ??= info.StackName;
   taupage.application_version ??= info.StackVersion;
+  // YAML 1.1 reads `ssh_gateway_ports: yes` as true, and Taupage writes the value into sshd_config
+  // as it is: `GatewayPorts True` is not an sshd value. Written as the word sshd knows.
+  if (typeof taupage.ssh_gateway_ports === 'boolean')
+    taupage.ssh_gateway_ports = taupage.ssh_gateway_ports ? 'yes' : 'no';
   if (!taupage.source) throw new InputError(`${path}.TaupageConfig.source: required (the Docker image)`);
-  validateTaupageConfig(taupage, `${path}.TaupageConfig`);
+  validateTaupageConfig(taupage, `${path}.TaupageConfig`, context.warn);
+  // A wrong tag would otherwise only show when the stack times out waiting for its instances.
+  if (typeof taupage.source === 'string') await context.checkImage?.(taupage.source);
   const userData = renderUserData(taupage);
 
   const launch = await addLaunchSpecification(props, context, userData);
