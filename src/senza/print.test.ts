@@ -88,7 +88,7 @@ describe('senza print: golden templates', () => {
   it('every golden template passes cfn-lint (errors fail; warnings are listed)', async () => {
     const templates = new Map<string, unknown>();
     for (const [name, args] of cases) {
-      const r = await senza(['print', `${name}.yaml`, ...args]);
+      const r = await senza(['print', '--force', `${name}.yaml`, ...args]);
       expect(r.code).toBe(0);
       templates.set(name, JSON.parse(r.out));
     }
