@@ -225,7 +225,12 @@ async function passwordGrant(
     });
   }
   core.logins.recordSuccess(account, source);
-  const scopes = grantScopes(requested, allowedScopes(realmScopes, client.scopes), core.config.defaultScopes);
+  const scopes = grantScopes(
+    requested,
+    allowedScopes(realmScopes, client.scopes),
+    core.config.defaultScopes,
+    core.config.unallowedScopes,
+  );
   return issue(
     core,
     {
@@ -258,6 +263,7 @@ async function clientCredentialsGrant(
     parseScope(params.scope),
     new Set(['uid', ...(client.scopes ?? [])]),
     core.config.defaultScopes,
+    core.config.unallowedScopes,
   );
   // RFC 6749 §4.4.3: no refresh token; the client can always ask again.
   return issue(
