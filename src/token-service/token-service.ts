@@ -26,6 +26,7 @@ import { RefreshTokenStore } from './refresh-token-store.js';
 import { RevocationStore } from './revocation-store.js';
 import { createOAuthServer } from './oauth-server.js';
 import { tokenServiceRoutes } from './routes.js';
+import { registerAdminRoutes } from './admin-routes.js';
 import { ServiceUserStore } from './service-user-store.js';
 import type { TokenServiceTables as TablesOf } from './tables.js';
 import { TokenInspector } from './token-inspector.js';
@@ -220,6 +221,13 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
         },
       });
       await app.register(tokenServiceRoutes(createOAuthServer(core), csrf));
+      registerAdminRoutes(app, {
+        verifier: ctx.verifier,
+        adminPolicy: ctx.adminPolicy,
+        audit,
+        serviceUsers,
+        clients,
+      });
       return app;
     },
   };
