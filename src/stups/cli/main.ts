@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { CliError } from '../../platform/cli/cli-error.js';
 import { type CliIo, processIo, runCli } from '../../platform/cli/run-cli.js';
 import type { ServiceName } from '../../platform/service-context.js';
+import { adminCommands } from './admin.js';
 import type { UpOptions } from './up.js';
 
 const BASE_PORT_FLAG = '-p, --base-port <port>';
@@ -104,6 +105,8 @@ export function stupsProgram(io: CliIo): Command {
       const { writeScmSourceFile } = await import('../../pierone/cli/scm-source-file.js');
       io.stdout.write(`Wrote ${await writeScmSourceFile(io.cwd, io.env, options.file)}\n`);
     });
+
+  adminCommands(program, { io });
 
   return program;
 }
