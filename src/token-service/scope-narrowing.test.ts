@@ -76,6 +76,13 @@ describeEachDatabase(
       );
       expect(clientCredentials.statusCode).toBe(200);
       expect(clientCredentials.json().scope).toBe('uid');
+      // The audit trail keeps what was asked for beside what was granted.
+      const [issued] = await f.ctx.auditLog.query({
+        service: 'token-service',
+        action: 'token-service.token.issue',
+        limit: 1,
+      });
+      expect(issued?.details).toMatchObject({ scope: 'uid', requested_scope: 'uid application.write' });
 
       // Nothing allowed left: a token without any scope is refused, narrowing or not.
       const nothing = await token(f, '/employees', { ...employee, scope: 'stups.admin' }, CLIENT);
