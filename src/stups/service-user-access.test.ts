@@ -229,5 +229,35 @@ describe('a service user acts for its stored application', () => {
     });
     const usage = await stups(['su', 'update', 'stups_shop-frontend']);
     expect(usage.code).toBe(2);
+
+    const updated = await stups(['oauth-client', 'up', 'shop-frontend-client', '-s', 'uid', '-o', 'json']);
+    expect(JSON.parse(updated.out)).toMatchObject({ scopes: ['uid'], grant_types: ['password'] });
+    const rotatedSecret = await stups(['client', 'rot', 'shop-frontend-client', '--write-credentials', dir]);
+    expect(rotatedSecret).toMatchObject({ code: 0, out: expect.not.stringMatching(/client_secret/) });
+    // The password printed above replaced the one in user.json: write the next one there.
+    expect(await stups(['su', 'rotate', 'stups_shop-frontend', '--write-credentials', dir])).toMatchObject({
+      code: 0,
+    });
+    // The client now allows only uid: narrowing leaves application.write out, so Kio refuses.
+    const narrowed = await serviceToken(dir, 'uid application.write');
+    expect((await kioPut(narrowed, 'shop-frontend', 'shop')).status).toBe(403);
+
+    expect(await stups(['su', 'disable', 'stups_shop-frontend'])).toMatchObject({
+      code: 0,
+      out: 'Disabled service user stups_shop-frontend.\n',
+    });
+    expect(await stups(['su', 'delete', 'stups_shop-frontend'])).toMatchObject({
+      code: 0,
+      out: 'Deleted service user stups_shop-frontend.\n',
+    });
+    expect(await stups(['client', 'disable', 'shop-frontend-client'])).toMatchObject({ code: 0 });
+    expect(await stups(['client', 'delete', 'shop-frontend-client'])).toMatchObject({
+      code: 0,
+      out: 'Deleted client shop-frontend-client.\n',
+    });
+    const clients = await stups(['client', 'list', '-o', 'json']);
+    expect((JSON.parse(clients.out) as Array<{ client_id: string }>).map((c) => c.client_id)).not.toContain(
+      'shop-frontend-client',
+    );
   });
 });
