@@ -8,6 +8,7 @@ import { silentLogger } from '../platform/logger.js';
 import { PORT_BLOCK_SIZE } from '../platform/service-context.js';
 import { captureIo } from '../platform/test-support/cli-io.js';
 import { stupsProgram } from './cli/main.js';
+import { loadOrgFile } from './org-file.js';
 import { freePortBlock } from './free-ports.js';
 import { type RunningPlatform, startPlatform } from './runtime.js';
 import { parseSettingsTree } from './settings.js';
@@ -259,5 +260,48 @@ describe('a service user acts for its stored application', () => {
     expect((JSON.parse(clients.out) as Array<{ client_id: string }>).map((c) => c.client_id)).not.toContain(
       'shop-frontend-client',
     );
+  });
+  it('follows a changed org file: application and team change, the password in user.json stays', async () => {
+    const before = await readFile(join(credentials, 'user.json'), 'utf8');
+    await platform.stop();
+    const orgFile = join(dataDir, 'org.yaml');
+    await writeFile(
+      orgFile,
+      ORG.replace('application: hello-world', 'application: shop-frontend').replace(
+        'team: demo',
+        'team: shop',
+      ),
+    );
+    const basePort = await freePortBlock(PORT_BLOCK_SIZE);
+    platform = await startPlatform(
+      parseSettingsTree({
+        platform: { dataDir: join(dataDir, 'data'), basePort, orgFile, logLevel: 'silent' },
+      }),
+      { logger: silentLogger() },
+    );
+    expect(await readFile(join(credentials, 'user.json'), 'utf8')).toBe(before);
+    const token = await serviceToken(credentials, 'uid application.write');
+    expect((await kioPut(token, 'shop-frontend', 'shop')).status).toBe(200);
+    expect((await kioPut(token, 'hello-world', 'demo')).status).toBe(403);
+  }, 60_000);
+});
+
+describe('service_users in the org file', () => {
+  it('rejects a name given twice and unknown keys, naming each problem', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stups-org-'));
+    try {
+      const file = join(dir, 'org.yaml');
+      await writeFile(
+        file,
+        'service_users:\n  - { name: stups_a, application: a }\n  - { name: stups_a, application: b }\n',
+      );
+      await expect(loadOrgFile(file)).rejects.toThrow(
+        `${file}: service_users.1.name: service user stups_a appears twice`,
+      );
+      await writeFile(file, 'service_users:\n  - { name: stups_a, application: a, password: secret }\n');
+      await expect(loadOrgFile(file)).rejects.toThrow(/service_users\.0: Unrecognized key: "password"/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
