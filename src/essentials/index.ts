@@ -1,6 +1,6 @@
 import type { ApplicationDirectory } from '../kio/contract.js';
 import { createAudit } from '../platform/audit/create-audit.js';
-import { TeamPolicy } from '../platform/authz/team-policy.js';
+import { type ServiceApplications, TeamPolicy } from '../platform/authz/team-policy.js';
 import type { HttpApp } from '../platform/http/create-http-app.js';
 import { createServiceApp } from '../platform/http/create-service-app.js';
 import type { ServiceContext } from '../platform/service-context.js';
@@ -50,6 +50,8 @@ export function createEssentialsService(
     applications?: ApplicationDirectory;
     teams?: TeamDirectory;
     validResourceOwners?: readonly string[];
+    /** The token service's stored applications of service users (`serviceUserDirectory`). */
+    serviceApplications?: ServiceApplications | undefined;
   } = {},
 ): EssentialsService {
   const store = new EssentialsStore(ctx.database);
@@ -63,6 +65,7 @@ export function createEssentialsService(
       teams: directories?.teams ?? { isMember: async () => false },
       applications: directories?.applications ?? { getApplication: async () => undefined },
       adminPolicy: ctx.adminPolicy,
+      serviceApplications: deps.serviceApplications,
     }),
     applications: directories?.applications,
     validResourceOwners: deps.validResourceOwners,

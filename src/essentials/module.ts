@@ -20,6 +20,7 @@ export const essentialsModule = defineModule({
     const essentials = createEssentialsService(ctx, {
       applications: contracts.get('applications'),
       teams: contracts.get('teams'),
+      serviceApplications: contracts.find('serviceUserDirectory'),
       ...(settings.validResourceOwners ? { validResourceOwners: settings.validResourceOwners } : {}),
     });
     return { app: () => essentials.createApp(), provides: { scopes: essentials.scopes } };

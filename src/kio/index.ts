@@ -1,5 +1,5 @@
 import { createAudit } from '../platform/audit/create-audit.js';
-import { TeamPolicy } from '../platform/authz/team-policy.js';
+import { type ServiceApplications, TeamPolicy } from '../platform/authz/team-policy.js';
 import type { HttpApp } from '../platform/http/create-http-app.js';
 import { createServiceApp } from '../platform/http/create-service-app.js';
 import type { ServiceContext } from '../platform/service-context.js';
@@ -41,7 +41,12 @@ export interface KioService {
  */
 export function createKioService(
   ctx: ServiceContext,
-  deps: { teams: TeamDirectory; search?: Partial<SearchSettings> },
+  deps: {
+    teams: TeamDirectory;
+    search?: Partial<SearchSettings>;
+    /** The token service's stored applications of service users (`serviceUserDirectory`). */
+    serviceApplications?: ServiceApplications | undefined;
+  },
 ): KioService {
   const store = new ApplicationStore(ctx.database);
   const audit = createAudit(ctx.auditLog, 'kio', KIO_EVENTS);
@@ -50,6 +55,7 @@ export function createKioService(
     teams: deps.teams,
     applications: { getApplication: async (id) => registry.getApplication(id) },
     adminPolicy: ctx.adminPolicy,
+    serviceApplications: deps.serviceApplications,
   });
   const registry: ApplicationRegistry = new ApplicationRegistry(store, {
     teams: deps.teams,

@@ -20,7 +20,11 @@ export const kioModule = defineModule({
   migrations: [{ component: 'kio', migrations: kioMigrations }],
   settings: KioSettingsSchema,
   async create(ctx, { settings, contracts }) {
-    const kio = createKioService(ctx, { teams: contracts.get('teams'), search: settings.search });
+    const kio = createKioService(ctx, {
+      teams: contracts.get('teams'),
+      search: settings.search,
+      serviceApplications: contracts.find('serviceUserDirectory'),
+    });
     return {
       app: () => kio.createApp(),
       provides: { applications: kio.applications, applicationRegistry: kio.registry },

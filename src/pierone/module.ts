@@ -22,6 +22,7 @@ export const pieroneModule = defineModule({
     const pierone = createPierOneService(ctx, {
       teams: contracts.get('teams'),
       applications: contracts.get('applications'),
+      serviceApplications: contracts.find('serviceUserDirectory'),
       blobs,
       config,
     });

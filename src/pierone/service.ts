@@ -1,7 +1,7 @@
 import type { ApplicationDirectory } from '../kio/contract.js';
 import { createAudit } from '../platform/audit/create-audit.js';
 import { auditRefusals } from '../platform/audit/refusal-audit.js';
-import { TeamPolicy } from '../platform/authz/team-policy.js';
+import { type ServiceApplications, TeamPolicy } from '../platform/authz/team-policy.js';
 import type { BlobStore } from '../platform/blob-store/blob-store.js';
 import type { HttpApp } from '../platform/http/create-http-app.js';
 import { createServiceApp } from '../platform/http/create-service-app.js';
@@ -21,6 +21,8 @@ import { BlobUploads, type UploadPurgeResult } from './uploads.js';
 export interface PierOneDeps {
   teams: TeamDirectory;
   applications: ApplicationDirectory;
+  /** The token service's stored applications of service users (`serviceUserDirectory`). */
+  serviceApplications?: ServiceApplications | undefined;
   blobs: BlobStore;
   config: PierOneConfig;
 }
@@ -58,6 +60,7 @@ export function createPierOneService(ctx: ServiceContext, deps: PierOneDeps): Pi
     teams: deps.teams,
     applications: deps.applications,
     adminPolicy: ctx.adminPolicy,
+    serviceApplications: deps.serviceApplications,
   });
   const access = new PushAccess({ policy, teams: deps.teams, audit });
   const scanner = new ScmSourceScanner(blobs, store, logger, config.maxScmSourceBytes);

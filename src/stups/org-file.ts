@@ -4,6 +4,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../platform/errors.js';
 import { ApplicationPutSchema } from '../kio/contract.js';
+import { ScopeSchema, ServiceUserInputSchema } from '../token-service/contract.js';
 import { AwsAccountIdSchema, TeamIdSchema } from '../teams/contract.js';
 import { UidSchema } from '../users/contract.js';
 
@@ -36,6 +37,21 @@ export const OrgFileSchema = z.strictObject({
     .default([]),
   /** Applications registered in Kio on first seeding (Kio's PUT body plus `id`); later edits win. */
   applications: z.array(ApplicationPutSchema.extend({ id: z.string() })).default([]),
+  /**
+   * Service users of the token service, each with an OAuth client of the same name: created when
+   * missing with generated secrets written to `<data dir>/credentials/<name>/` (mint's
+   * CREDENTIALS_DIR files); application, team and scopes follow the file when it changes.
+   */
+  service_users: z
+    .array(
+      z.strictObject({
+        name: ServiceUserInputSchema.shape.username,
+        application: z.string().min(1),
+        team: TeamIdSchema.optional(),
+        scopes: z.array(ScopeSchema).default([]),
+      }),
+    )
+    .default([]),
 });
 export type OrgFile = z.infer<typeof OrgFileSchema>;
 
@@ -81,6 +97,12 @@ export async function loadOrgFile(path: string): Promise<LoadedOrg> {
         problems.push(`${path}: teams.${i}.aws_accounts: ${account} already belongs to team ${owner}`);
       accountOwner.set(account, team.id);
     }
+  }
+  const seenServiceUsers = new Set<string>();
+  for (const [i, user] of org.service_users.entries()) {
+    if (seenServiceUsers.has(user.name))
+      problems.push(`${path}: service_users.${i}.name: service user ${user.name} appears twice`);
+    seenServiceUsers.add(user.name);
   }
   if (problems.length) throw new ConfigError(problems);
   return { org, hash: createHash('sha256').update(text).digest('hex'), path };

@@ -163,8 +163,10 @@ export async function startPlatform(
         teams: reader.get('teamStore'),
         users: reader.get('userStore'),
         applications: reader.get('applicationRegistry'),
+        tokenService: reader.find('tokenService'),
       },
       logger,
+      `${config.dataDir}/credentials`,
     );
 
     const selected = instances.filter(({ name }) => !options.only || options.only === name);

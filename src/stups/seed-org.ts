@@ -1,17 +1,24 @@
+import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { ApplicationRegistry } from '../kio/application-registry.js';
 import type { Database } from '../platform/db/database.js';
-import { NotFoundError } from '../platform/errors.js';
+import { ConfigError, NotFoundError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import type { TeamStore } from '../teams/store.js';
 import type { UserStore } from '../users/store.js';
-import type { LoadedOrg } from './org-file.js';
+import type { LoadedOrg, OrgFile } from './org-file.js';
+import type { TokenService } from '../token-service/token-service.js';
+import { systemRequestId } from '../token-service/audit.js';
+import { writeClientCredentials, writeUserCredentials } from './credentials-dir.js';
 
 interface StateTables {
   platform_state: { key: string; value: string };
 }
 
 const SEEDED_KEY = 'org-file-sha256';
+
+/** Who the token service's audit trail names for what the org file created. */
+const ACTOR = { uid: 'stups' };
 
 /**
  * Applies the org file when it differs from the one applied last: users and teams are
@@ -21,8 +28,15 @@ const SEEDED_KEY = 'org-file-sha256';
 export async function seedOrg(
   database: Database,
   loaded: LoadedOrg,
-  stores: { teams: TeamStore; users: UserStore; applications: ApplicationRegistry },
+  stores: {
+    teams: TeamStore;
+    users: UserStore;
+    applications: ApplicationRegistry;
+    tokenService?: Pick<TokenService, 'serviceUserStore' | 'clientStore'> | undefined;
+  },
   logger: Logger,
+  /** Where new service users' credentials are written, one folder per user (mint's files). */
+  credentialsDir?: string,
 ): Promise<boolean> {
   const db: Kysely<StateTables> = database.kysely<StateTables>();
   const last = await db
@@ -59,6 +73,12 @@ export async function seedOrg(
       await stores.applications.put({ uid: 'stups', realm: 'services' }, id, { active: true, ...app });
     }
   }
+  if (loaded.org.service_users.length > 0) {
+    if (!stores.tokenService || credentialsDir === undefined) {
+      throw new ConfigError([`${loaded.path}: service_users needs the token service and a data directory`]);
+    }
+    await seedServiceUsers(loaded.org.service_users, stores.tokenService, credentialsDir, logger);
+  }
   await db
     .insertInto('platform_state')
     .values({ key: SEEDED_KEY, value: loaded.hash })
@@ -69,4 +89,49 @@ export async function seedOrg(
     'organisation seeded',
   );
   return true;
+}
+
+/**
+ * Service users of the file: a missing one is created with a generated password, together with
+ * a confidential client of the same name (password grant, /services realm) unless that exists,
+ * and the secrets go only to `<credentialsDir>/<name>/user.json` and `client.json` (0600) — never
+ * to the log. An existing one keeps its password and follows the file's application, team, scopes.
+ */
+async function seedServiceUsers(
+  entries: OrgFile['service_users'],
+  tokens: Pick<TokenService, 'serviceUserStore' | 'clientStore'>,
+  credentialsDir: string,
+  logger: Logger,
+): Promise<void> {
+  for (const entry of entries) {
+    const requestId = systemRequestId();
+    const wanted = { applicationId: entry.application, teamId: entry.team ?? null, scopes: entry.scopes };
+    if (await tokens.serviceUserStore.getServiceUser(entry.name)) {
+      await tokens.serviceUserStore.updateServiceUser(entry.name, wanted, ACTOR, requestId);
+      continue;
+    }
+    const dir = join(credentialsDir, entry.name);
+    const { password } = await tokens.serviceUserStore.createServiceUser(
+      { username: entry.name, ...wanted },
+      ACTOR,
+      requestId,
+    );
+    await writeUserCredentials(dir, entry.name, password);
+    if (!(await tokens.clientStore.getClient(entry.name))) {
+      const { secret } = await tokens.clientStore.createClient(
+        {
+          clientId: entry.name,
+          name: `${entry.application} (service user ${entry.name})`,
+          type: 'confidential',
+          realms: ['services'],
+          grantTypes: ['password'],
+          scopes: null,
+        },
+        ACTOR,
+        requestId,
+      );
+      if (secret !== undefined) await writeClientCredentials(dir, entry.name, secret);
+    }
+    logger.info({ service_user: entry.name, credentials: dir }, 'service user created');
+  }
 }

@@ -1,10 +1,11 @@
 import type { Kysely, Selectable } from 'kysely';
-import { InputError } from '../platform/errors.js';
+import { ConflictError, InputError, NotFoundError } from '../platform/errors.js';
 import type { AuditActor } from '../platform/audit/create-audit.js';
 import { SYSTEM_ACTOR, systemRequestId, type TokenServiceAudit } from './audit.js';
 import {
   type GrantType,
   type OAuthClient,
+  type OAuthClientChange,
   type OAuthClientInput,
   OAuthClientInputSchema,
 } from './contract.js';
@@ -12,7 +13,7 @@ import { OAuthError } from './oauth-error.js';
 import type { GuessThrottle } from '../platform/auth/guess-throttle.js';
 import { dummyPasswordHash } from '../platform/passwords.js';
 import type { ClientCredentials } from './params.js';
-import { digest, hashSecret, verifySecret } from './secrets.js';
+import { digest, hashSecret, randomToken, verifySecret } from './secrets.js';
 import type { ClientsTable, TokenServiceTables } from './tables.js';
 
 type ClientRow = Selectable<ClientsTable>;
@@ -107,6 +108,123 @@ export class ClientStore {
   }
 
   /**
+   * Creates a client; a confidential one gets a generated secret, returned here only (stored as a
+   * hash, never shown again). An existing id is a conflict.
+   */
+  async createClient(
+    input: Omit<OAuthClientInput, 'secret' | 'disabled'>,
+    actor: AuditActor,
+    requestId: string,
+  ): Promise<{ client: OAuthClient; secret: string | undefined }> {
+    const value = validClient(input);
+    const secret = value.type === 'confidential' ? randomToken() : undefined;
+    const row = clientRow(value, secret === undefined ? null : await hashSecret(secret), this.now());
+    await this.db.transaction().execute(async (trx) => {
+      const inserted = await trx
+        .insertInto('token_clients')
+        .values(row)
+        .onConflict((oc) => oc.column('client_id').doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
+        throw new ConflictError(`client ${value.clientId} already exists`, { code: 'EXISTS' });
+      }
+      await this.audit(trx, {
+        event: 'token-service.client.create',
+        actor,
+        targetId: value.clientId,
+        details: clientDetails(value),
+        requestId,
+      });
+    });
+    return { client: toClient(row), secret };
+  }
+
+  /** Changes what `change` names (the type and the secret stay); a disabled client is refused at once. */
+  async updateClient(
+    clientId: string,
+    change: OAuthClientChange,
+    actor: AuditActor,
+    requestId: string,
+  ): Promise<OAuthClient> {
+    const client = await this.db.transaction().execute(async (trx) => {
+      const existing = await trx
+        .selectFrom('token_clients')
+        .selectAll()
+        .where('client_id', '=', clientId)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!existing) throw new NotFoundError(`client ${clientId} does not exist`);
+      const current = toClient(existing);
+      const value = validClient({
+        clientId,
+        name: change.name ?? current.name,
+        type: current.type,
+        realms: change.realms ?? current.realms,
+        grantTypes: change.grantTypes ?? current.grantTypes,
+        redirectUris: change.redirectUris ?? current.redirectUris,
+        scopes: change.scopes !== undefined ? change.scopes : current.scopes,
+        disabled: change.disabled ?? current.disabled,
+      });
+      const row = clientRow(value, existing.secret_hash, this.now());
+      await trx.updateTable('token_clients').set(row).where('client_id', '=', clientId).execute();
+      await this.audit(trx, {
+        event: change.disabled === true ? 'token-service.client.disable' : 'token-service.client.update',
+        actor,
+        targetId: clientId,
+        details: { ...clientDetails(value), changed: Object.keys(change).sort() },
+        requestId,
+      });
+      return toClient(row);
+    });
+    this.#verified.delete(clientId);
+    return client;
+  }
+
+  /** A new generated secret for a confidential client, returned here only; the old one stops working. */
+  async rotateSecret(
+    clientId: string,
+    actor: AuditActor,
+    requestId: string,
+  ): Promise<{ client: OAuthClient; secret: string }> {
+    const secret = randomToken();
+    const secretHash = await hashSecret(secret);
+    const client = await this.db.transaction().execute(async (trx) => {
+      const existing = await trx
+        .selectFrom('token_clients')
+        .selectAll()
+        .where('client_id', '=', clientId)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!existing) throw new NotFoundError(`client ${clientId} does not exist`);
+      if (existing.secret_hash === null)
+        throw new InputError(`client ${clientId} is public: it has no secret`);
+      const updated = { ...existing, secret_hash: secretHash, updated_at: new Date(this.now()) };
+      await trx
+        .updateTable('token_clients')
+        .set({ secret_hash: secretHash, updated_at: updated.updated_at })
+        .where('client_id', '=', clientId)
+        .execute();
+      await this.audit(trx, { event: 'token-service.client.rotate', actor, targetId: clientId, requestId });
+      return toClient(updated);
+    });
+    this.#verified.delete(clientId);
+    return { client, secret };
+  }
+
+  /** Deletes a client: it can no longer authenticate; tokens already issued to it run out. */
+  async deleteClient(clientId: string, actor: AuditActor, requestId: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .deleteFrom('token_clients')
+        .where('client_id', '=', clientId)
+        .executeTakeFirst();
+      if (result.numDeletedRows === 0n) throw new NotFoundError(`client ${clientId} does not exist`);
+      await this.audit(trx, { event: 'token-service.client.delete', actor, targetId: clientId, requestId });
+    });
+    this.#verified.delete(clientId);
+  }
+
+  /**
    * Creates a built-in client on first start; an existing one keeps every change operators made,
    * and only gains the redirect URIs the configuration requires now (the console's own URL moves
    * with `--base-port`). Two replicas starting on a fresh database may both create it, identically.
@@ -191,7 +309,53 @@ export class ClientStore {
   }
 }
 
-function toClient(row: ClientRow): OAuthClient {
+type ValidClient = ReturnType<typeof OAuthClientInputSchema.parse>;
+
+/** The schema plus the rules across fields; every violation is a 400. */
+function validClient(input: OAuthClientInput): ValidClient {
+  const parsed = OAuthClientInputSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new InputError('invalid OAuth client', { details: { errors: parsed.error.issues } });
+  }
+  const value = parsed.data;
+  if (value.type === 'public' && value.grantTypes.includes('client_credentials')) {
+    throw new InputError('client_credentials needs a confidential client');
+  }
+  return value;
+}
+
+function clientRow(value: ValidClient, secretHash: string | null, now: number) {
+  return {
+    client_id: value.clientId,
+    name: value.name ?? value.clientId,
+    secret_hash: secretHash,
+    realms: JSON.stringify([...new Set(value.realms)]),
+    grant_types: JSON.stringify([...new Set(value.grantTypes)]),
+    redirect_uris: JSON.stringify(value.redirectUris),
+    scopes: value.scopes === null ? null : JSON.stringify(value.scopes),
+    disabled: value.disabled ?? false,
+    updated_at: new Date(now),
+  };
+}
+
+/** What the audit trail keeps of a client: everything but its secret. */
+function clientDetails(value: ValidClient): Record<string, unknown> {
+  return {
+    type: value.type,
+    realms: value.realms,
+    grant_types: value.grantTypes,
+    redirect_uris: value.redirectUris,
+    scopes: value.scopes,
+    disabled: value.disabled ?? false,
+  };
+}
+
+function toClient(
+  row: Pick<
+    ClientRow,
+    'client_id' | 'name' | 'secret_hash' | 'realms' | 'grant_types' | 'redirect_uris' | 'scopes' | 'disabled'
+  >,
+): OAuthClient {
   return {
     clientId: row.client_id,
     name: row.name,

@@ -44,6 +44,15 @@ export const ServiceUserInputSchema = z.strictObject({
 });
 export type ServiceUserInput = z.input<typeof ServiceUserInputSchema>;
 
+/** What an administrator may change on a service user; omitted fields stay. */
+export const ServiceUserChangeSchema = z.strictObject({
+  scopes: z.array(ScopeSchema).optional(),
+  applicationId: z.string().min(1).nullable().optional(),
+  teamId: z.string().min(1).nullable().optional(),
+  disabled: z.boolean().optional(),
+});
+export type ServiceUserChange = z.input<typeof ServiceUserChangeSchema>;
+
 export interface ServiceUser {
   username: string;
   scopes: string[];
@@ -67,6 +76,17 @@ export const OAuthClientInputSchema = z.strictObject({
   disabled: z.boolean().optional(),
 });
 export type OAuthClientInput = z.input<typeof OAuthClientInputSchema>;
+
+/** What an administrator may change on a client; its type and secret stay (rotate for a new secret). */
+export const OAuthClientChangeSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  realms: z.array(RealmNameSchema).min(1).optional(),
+  grantTypes: z.array(z.enum(GRANT_TYPES)).min(1).optional(),
+  redirectUris: z.array(z.url()).optional(),
+  scopes: z.array(ScopeSchema).nullable().optional(),
+  disabled: z.boolean().optional(),
+});
+export type OAuthClientChange = z.input<typeof OAuthClientChangeSchema>;
 
 export interface OAuthClient {
   clientId: string;

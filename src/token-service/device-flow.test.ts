@@ -157,6 +157,7 @@ describeEachDatabase('device authorization flow (RFC 8628)', TOKEN_SERVICE_TEST_
       method: 'POST',
       url: '/oauth2/device_authorization',
       headers: FORM,
+      // Nothing allowed is left, so even the default `narrow` refuses.
       payload: form({ client_id: 'zign', scope: 'stups.admin' }),
     });
     expect(scope.json()).toEqual({

@@ -26,6 +26,7 @@ export async function startDeviceAuthorization(
     parseScope(params.scope),
     allowedScopes(core.config.employeeScopes, client.scopes),
     core.config.defaultScopes,
+    core.config.unallowedScopes,
   );
   const { deviceCode, userCode } = await core.db.transaction().execute(async (trx) => {
     const created = await core.devices.create(client.clientId, scopes, trx);

@@ -22,9 +22,16 @@ export const TOKEN_SERVICE_EVENTS = [
   'token-service.login.fail',
   'token-service.client.create',
   'token-service.client.update',
+  /** A confidential client got a new generated secret (never recorded). */
+  'token-service.client.rotate',
+  'token-service.client.disable',
+  'token-service.client.delete',
   'token-service.service_user.create',
   'token-service.service_user.update',
+  /** A service user got a new generated password (never recorded). */
+  'token-service.service_user.rotate',
   'token-service.service_user.disable',
+  'token-service.service_user.delete',
   'token-service.signing_key.create',
   'token-service.signing_key.delete',
 ] as const;

@@ -11,6 +11,8 @@ declare module '../platform/contracts.js' {
     tokenRevocation: Pick<TokenService, 'isRevoked' | 'isDisabled'>;
     /** Clients and service users, for administration and seeding. */
     tokenService: TokenService;
+    /** Which application a service user of this issuer belongs to, for TeamPolicy (Kio, Pier One, …). */
+    serviceUserDirectory: TokenService['serviceApplications'];
   }
 }
 
@@ -38,7 +40,11 @@ export const tokenServiceModule = defineModule({
     await tokens.ready();
     return {
       app: () => tokens.createApp(),
-      provides: { tokenRevocation: tokens, tokenService: tokens },
+      provides: {
+        tokenRevocation: tokens,
+        tokenService: tokens,
+        serviceUserDirectory: tokens.serviceApplications,
+      },
       jobs: [maintenanceJob(tokens, settings.maintenanceIntervalSeconds)],
     };
   },

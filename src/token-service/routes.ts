@@ -138,7 +138,20 @@ export function tokenServiceRoutes(server: OAuthServer, csrf: Csrf) {
           ...(query.realm !== undefined ? { realm: query.realm } : {}),
         };
         const credentials = { clientId: server.legacyClientId, secret: undefined, basic: false };
-        const response = await server.token(params, credentials, requestMeta(request));
+        let response;
+        try {
+          response = await server.token(params, credentials, requestMeta(request));
+        } catch (error) {
+          // Clients of this flow ask for the password again only on 401 (a throttled guess, answered
+          // like a wrong password, too): the credentials were the user's, so it is an HTTP auth failure.
+          if (error instanceof OAuthError && error.error === 'invalid_grant') {
+            throw new OAuthError('invalid_grant', error.message, {
+              status: 401,
+              headers: { 'www-authenticate': 'Basic realm="stups"' },
+            });
+          }
+          throw error;
+        }
         reply.headers(NO_STORE);
         return response;
       },

@@ -13,13 +13,23 @@ export function parseScope(value: string | undefined): string[] | undefined {
 }
 
 /**
- * The scopes to grant: the requested ones if every one is allowed, the defaults (those allowed)
- * when none were requested. Anything not allowed is an `invalid_scope` naming it.
+ * What a request naming scopes it may not have gets (RFC 6749 §3.3 leaves the choice to the
+ * server): `narrow` grants the allowed ones and says so in the answer's `scope`; `refuse` answers
+ * `invalid_scope`. Either way nothing outside the allowance is ever granted.
+ */
+export type UnallowedScopes = 'narrow' | 'refuse';
+
+/**
+ * The scopes to grant: the requested ones that are allowed, the defaults (those allowed) when
+ * none were requested. With `refuse` (the default here; the endpoints pass the setting) anything
+ * not allowed is an `invalid_scope` naming it; with `narrow` it is left out, and only a request
+ * with nothing allowed left is refused.
  */
 export function grantScopes(
   requested: string[] | undefined,
   allowed: ReadonlySet<string>,
   defaults: readonly string[],
+  unallowed: UnallowedScopes = 'refuse',
 ): string[] {
   if (requested === undefined) {
     const granted = defaults.filter((s) => allowed.has(s));
@@ -28,10 +38,10 @@ export function grantScopes(
     return granted;
   }
   const denied = requested.filter((s) => !allowed.has(s));
-  if (denied.length > 0) {
+  if (denied.length > 0 && (unallowed === 'refuse' || denied.length === requested.length)) {
     throw new OAuthError('invalid_scope', `scope not allowed: ${denied.join(' ')}`);
   }
-  return requested;
+  return requested.filter((s) => allowed.has(s));
 }
 
 /**

@@ -1,11 +1,16 @@
 import type { Kysely, Selectable } from 'kysely';
-import { InputError, NotFoundError } from '../platform/errors.js';
+import { ConflictError, InputError, NotFoundError } from '../platform/errors.js';
 import { dummyPasswordHash } from '../platform/passwords.js';
 import type { AuditActor } from '../platform/audit/create-audit.js';
 import { SYSTEM_ACTOR, systemRequestId, type TokenServiceAudit } from './audit.js';
 import { jsonList } from './client-store.js';
-import { type ServiceUser, type ServiceUserInput, ServiceUserInputSchema } from './contract.js';
-import { hashSecret, verifySecret } from './secrets.js';
+import {
+  type ServiceUser,
+  type ServiceUserChange,
+  type ServiceUserInput,
+  ServiceUserInputSchema,
+} from './contract.js';
+import { hashSecret, randomToken, verifySecret } from './secrets.js';
 import type { ServiceUsersTable, TokenServiceTables } from './tables.js';
 
 type ServiceUserRow = Selectable<ServiceUsersTable>;
@@ -70,6 +75,148 @@ export class ServiceUserStore {
       });
     });
     return toServiceUser({ ...row, scopes: value.scopes });
+  }
+
+  async listServiceUsers(): Promise<ServiceUser[]> {
+    const rows = await this.db.selectFrom('token_service_users').selectAll().orderBy('username').execute();
+    return rows.map(toServiceUser);
+  }
+
+  /**
+   * Creates a service user with a generated password, returned here only: it is stored as a
+   * hash and never shown again (rotate for a new one). An existing name is a conflict.
+   */
+  async createServiceUser(
+    input: Omit<ServiceUserInput, 'password' | 'disabled'>,
+    actor: AuditActor,
+    requestId: string,
+  ): Promise<{ serviceUser: ServiceUser; password: string }> {
+    const parsed = ServiceUserInputSchema.omit({ password: true, disabled: true }).safeParse(input);
+    if (!parsed.success) {
+      throw new InputError('invalid service user', { details: { errors: parsed.error.issues } });
+    }
+    const value = parsed.data;
+    const password = randomToken();
+    const row = {
+      username: value.username,
+      password_hash: await hashSecret(password),
+      scopes: JSON.stringify([...new Set(value.scopes)]),
+      application_id: value.applicationId ?? null,
+      team_id: value.teamId ?? null,
+      disabled: false,
+      updated_at: new Date(this.now()),
+    };
+    await this.db.transaction().execute(async (trx) => {
+      const inserted = await trx
+        .insertInto('token_service_users')
+        .values(row)
+        .onConflict((oc) => oc.column('username').doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
+        throw new ConflictError(`service user ${value.username} already exists`, { code: 'EXISTS' });
+      }
+      await this.audit(trx, {
+        event: 'token-service.service_user.create',
+        actor,
+        targetId: value.username,
+        details: {
+          scopes: [...new Set(value.scopes)],
+          application_id: row.application_id,
+          team_id: row.team_id,
+        },
+        requestId,
+      });
+    });
+    return { serviceUser: toServiceUser({ ...row, scopes: [...new Set(value.scopes)] }), password };
+  }
+
+  /** Changes scopes, application, team or the disabled flag; what `change` omits stays. */
+  async updateServiceUser(
+    username: string,
+    change: ServiceUserChange,
+    actor: AuditActor,
+    requestId: string,
+  ): Promise<ServiceUser> {
+    return this.db.transaction().execute(async (trx) => {
+      const existing = await trx
+        .selectFrom('token_service_users')
+        .selectAll()
+        .where('username', '=', username)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!existing) throw new NotFoundError(`service user ${username} does not exist`);
+      const set = {
+        ...(change.scopes !== undefined ? { scopes: JSON.stringify([...new Set(change.scopes)]) } : {}),
+        ...(change.applicationId !== undefined ? { application_id: change.applicationId } : {}),
+        ...(change.teamId !== undefined ? { team_id: change.teamId } : {}),
+        ...(change.disabled !== undefined ? { disabled: change.disabled } : {}),
+        updated_at: new Date(this.now()),
+      };
+      await trx.updateTable('token_service_users').set(set).where('username', '=', username).execute();
+      await this.audit(trx, {
+        event:
+          change.disabled === true
+            ? 'token-service.service_user.disable'
+            : 'token-service.service_user.update',
+        actor,
+        targetId: username,
+        details: {
+          ...(change.scopes !== undefined ? { scopes: [...new Set(change.scopes)] } : {}),
+          ...(change.applicationId !== undefined ? { application_id: change.applicationId } : {}),
+          ...(change.teamId !== undefined ? { team_id: change.teamId } : {}),
+          ...(change.disabled !== undefined ? { disabled: change.disabled } : {}),
+        },
+        requestId,
+      });
+      return toServiceUser({ ...existing, ...set });
+    });
+  }
+
+  /** A new generated password, returned here only; the old one stops working at once. */
+  async rotatePassword(
+    username: string,
+    actor: AuditActor,
+    requestId: string,
+  ): Promise<{ serviceUser: ServiceUser; password: string }> {
+    const password = randomToken();
+    const passwordHash = await hashSecret(password);
+    const serviceUser = await this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('token_service_users')
+        .set({ password_hash: passwordHash, updated_at: new Date(this.now()) })
+        .where('username', '=', username)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) throw new NotFoundError(`service user ${username} does not exist`);
+      await this.audit(trx, {
+        event: 'token-service.service_user.rotate',
+        actor,
+        targetId: username,
+        requestId,
+      });
+      return toServiceUser(row);
+    });
+    return { serviceUser, password };
+  }
+
+  /**
+   * Deletes a service user: its password stops working, its refresh tokens are refused, and
+   * verifiers refuse its access tokens like those of a disabled one (`isDisabled`).
+   */
+  async deleteServiceUser(username: string, actor: AuditActor, requestId: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .deleteFrom('token_service_users')
+        .where('username', '=', username)
+        .executeTakeFirst();
+      if (result.numDeletedRows === 0n) throw new NotFoundError(`service user ${username} does not exist`);
+      await this.audit(trx, {
+        event: 'token-service.service_user.delete',
+        actor,
+        targetId: username,
+        requestId,
+      });
+    });
   }
 
   /** Disables a service user: its password stops working; tokens already issued run out. */

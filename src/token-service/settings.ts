@@ -85,6 +85,12 @@ export const TokenServiceConfigSchema = z.strictObject({
     .default(['uid', 'openid', 'email', 'profile', 'offline_access'])
     .describe('Scopes an employee may request'),
   defaultScopes: z.array(ScopeName).default(['uid']).describe('Granted when a request names no scope'),
+  unallowedScopes: z
+    .enum(['narrow', 'refuse'])
+    .default('narrow')
+    .describe(
+      'A token request naming scopes the user or client may not have (RFC 6749 §3.3): `narrow` grants the allowed ones and answers with the granted `scope` (STUPS CLIs send fixed scope lists), `refuse` answers `invalid_scope`; a request with no allowed scope at all is always refused',
+    ),
   seedBuiltInClients: z
     .boolean()
     .default(true)

@@ -74,6 +74,8 @@ export async function createFixture(
     config: { consoleRedirectUris: ['https://console.example.org/callback'], ...config },
     now: clock.now,
   });
+  // As `stups up` does: the context's verifier (the admin API's) trusts the token service.
+  verifier.trust(service.trustedIssuer);
   const realVerifier = new TokenVerifier({
     issuers: [service.trustedIssuer],
     isRevoked: (jti) => service.isRevoked(jti),

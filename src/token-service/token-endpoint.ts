@@ -32,6 +32,8 @@ interface Attempt {
   clientId: string | undefined;
   realm: Realm | undefined;
   uid: string | undefined;
+  /** The scopes asked for, kept in the event when narrowing granted fewer (`unallowedScopes`). */
+  requestedScope?: string[] | undefined;
   requestId: string;
 }
 
@@ -109,6 +111,9 @@ function issueEvent(attempt: Attempt, minted: Minted): AuditEntry<TokenServiceEv
       grant_type: attempt.grantType,
       realm: attempt.realm,
       scope: minted.response.scope,
+      ...(attempt.requestedScope && attempt.requestedScope.join(' ') !== minted.response.scope
+        ? { requested_scope: attempt.requestedScope.join(' ') }
+        : {}),
       refresh_token: minted.response.refresh_token !== undefined,
     },
     requestId: attempt.requestId,
@@ -208,6 +213,7 @@ async function passwordGrant(
   attempt.uid = username;
   const password = required(params, 'password');
   const requested = parseScope(params.scope);
+  attempt.requestedScope = requested;
   const account = `${realm}/${username}`;
   const throttled = core.logins.retryAfter(account, source) > 0;
   let realmScopes: Iterable<string> | undefined;
@@ -225,7 +231,12 @@ async function passwordGrant(
     });
   }
   core.logins.recordSuccess(account, source);
-  const scopes = grantScopes(requested, allowedScopes(realmScopes, client.scopes), core.config.defaultScopes);
+  const scopes = grantScopes(
+    requested,
+    allowedScopes(realmScopes, client.scopes),
+    core.config.defaultScopes,
+    core.config.unallowedScopes,
+  );
   return issue(
     core,
     {
@@ -254,10 +265,12 @@ async function clientCredentialsGrant(
     throw new OAuthError('invalid_request', 'client_credentials tokens belong to the /services realm');
   }
   requireRealm(client, 'services');
+  attempt.requestedScope = parseScope(params.scope);
   const scopes = grantScopes(
-    parseScope(params.scope),
+    attempt.requestedScope,
     new Set(['uid', ...(client.scopes ?? [])]),
     core.config.defaultScopes,
+    core.config.unallowedScopes,
   );
   // RFC 6749 §4.4.3: no refresh token; the client can always ask again.
   return issue(

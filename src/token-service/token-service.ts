@@ -1,4 +1,5 @@
 import type { Principal } from '../platform/auth/principal.js';
+import type { ServiceApplications } from '../platform/authz/team-policy.js';
 import { cachedPrincipalCheck } from '../platform/auth/principal-status.js';
 import type { TrustedIssuer } from '../platform/auth/token-verifier.js';
 import type { HttpApp } from '../platform/http/create-http-app.js';
@@ -26,6 +27,7 @@ import { RefreshTokenStore } from './refresh-token-store.js';
 import { RevocationStore } from './revocation-store.js';
 import { createOAuthServer } from './oauth-server.js';
 import { tokenServiceRoutes } from './routes.js';
+import { registerAdminRoutes } from './admin-routes.js';
 import { ServiceUserStore } from './service-user-store.js';
 import type { TokenServiceTables as TablesOf } from './tables.js';
 import { TokenInspector } from './token-inspector.js';
@@ -58,6 +60,16 @@ export interface TokenService {
   upsertServiceUser(input: ServiceUserInput, actor?: AuditActor): Promise<ServiceUser>;
   disableServiceUser(username: string, actor?: AuditActor): Promise<void>;
   getServiceUser(username: string): Promise<ServiceUser | undefined>;
+  /**
+   * The `serviceUserDirectory` contract TeamPolicy reads: the stored application of a service
+   * user of this issuer; undefined for principals of other issuers and for OAuth clients acting
+   * as themselves (client_credentials), which keep the STUPS rule uid = application id.
+   */
+  readonly serviceApplications: ServiceApplications;
+  /** Administration of service users (org file seeding, admin API). */
+  readonly serviceUserStore: ServiceUserStore;
+  /** Administration of OAuth clients (admin API). */
+  readonly clientStore: ClientStore;
   /** Seeds built-in clients and makes sure a signing key exists; idempotent, run by createApp. */
   ready(): Promise<void>;
   /**
@@ -110,7 +122,10 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
         return user ? user.disabled : principal.issuer === issuer;
       }
       const serviceUser = await serviceUsers.getServiceUser(principal.uid);
-      return serviceUser?.disabled ?? false;
+      if (serviceUser) return serviceUser.disabled;
+      // A deleted service user of ours is refused like a disabled one; a client acting as itself
+      // (client_credentials) never was a service user, and other issuers' services are not ours.
+      return principal.issuer === issuer && principal.grantType !== 'client_credentials';
     },
     { ttlMs: config.principalStatusCacheSeconds * 1000, now },
   );
@@ -174,8 +189,19 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
     await revocations.deleteExpired();
   };
 
+  const serviceApplications: ServiceApplications = {
+    async applicationOf(principal) {
+      if (principal.realm !== 'services' || principal.issuer !== issuer) return undefined;
+      const serviceUser = await serviceUsers.getServiceUser(principal.uid);
+      return serviceUser ? { applicationId: serviceUser.applicationId } : undefined;
+    },
+  };
+
   return {
     trustedIssuer,
+    serviceApplications,
+    serviceUserStore: serviceUsers,
+    clientStore: clients,
     isRevoked: (jti) => revocations.isRevoked(jti),
     isDisabled,
     upsertClient: (input, actor) => clients.upsertClient(input, actor),
@@ -196,6 +222,13 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
         },
       });
       await app.register(tokenServiceRoutes(createOAuthServer(core), csrf));
+      registerAdminRoutes(app, {
+        verifier: ctx.verifier,
+        adminPolicy: ctx.adminPolicy,
+        audit,
+        serviceUsers,
+        clients,
+      });
       return app;
     },
   };

@@ -97,6 +97,49 @@ describeEachDatabase('TeamPolicy', [{ component: 'teams', migrations: teamMigrat
     expect(await policy.mayActFor(service, 'team-a')).toBe(true);
   });
 
+  it('takes a service user’s stored application, never its name, when its issuer records it', async () => {
+    // The token service's records: issuer https://issuer.test keeps these service users.
+    const stored = new Map<string, string | null>([
+      ['stups_order-engine', 'order-engine'],
+      ['order-engine', 'ghost-app'],
+      ['stups_orphan', null],
+    ]);
+    const withDirectory = new TeamPolicy({
+      teams,
+      applications: { getApplication: async (id) => applications.get(id) },
+      adminPolicy: { adminUids: new Set(['admin']), adminScope: 'stups.admin' },
+      serviceApplications: {
+        applicationOf: async (p) =>
+          p.issuer === 'https://issuer.test' && stored.has(p.uid)
+            ? { applicationId: stored.get(p.uid) ?? null }
+            : undefined,
+      },
+    });
+    const service = (uid: string) => principal(uid, 'services', ['application.write']);
+    expect(await withDirectory.assertMayActFor(service('stups_order-engine'), 'team-a')).toBe('application');
+    expect(await refusal(withDirectory.assertMayActFor(service('stups_order-engine'), 'team-b'))).toEqual({
+      code: 'NOT_TEAM_MEMBER',
+      message: 'service stups_order-engine belongs to team team-a, not to team-b',
+    });
+    // Named like the application, stored for another: the stored one counts.
+    expect(await refusal(withDirectory.assertMayActFor(service('order-engine'), 'team-a'))).toEqual({
+      code: 'NOT_TEAM_MEMBER',
+      message: 'the application ghost-app of service user order-engine is not registered',
+    });
+    expect(await refusal(withDirectory.assertMayActFor(service('stups_orphan'), 'team-a'))).toEqual({
+      code: 'NOT_TEAM_MEMBER',
+      message: 'service user stups_orphan belongs to no application',
+    });
+    // Another issuer keeps no record: the STUPS rule uid = application id.
+    const external = { ...service('order-engine'), issuer: 'https://idp.example.org' };
+    expect(await withDirectory.assertMayActFor(external, 'team-a')).toBe('application');
+    // Without the directory, a stups_ name is just an unknown application.
+    expect(await refusal(policy.assertMayActFor(service('stups_order-engine'), 'team-a'))).toEqual({
+      code: 'NOT_TEAM_MEMBER',
+      message: 'service stups_order-engine is not a registered application',
+    });
+  });
+
   it('takes options for services that grant more or less (Pier One)', async () => {
     const writeAll = principal('ci', 'services', ['application.write_all']);
     expect(await policy.assertMayActFor(writeAll, 'team-b', { anyTeamScope: 'application.write_all' })).toBe(

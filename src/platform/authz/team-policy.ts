@@ -15,6 +15,19 @@ export interface ApplicationOwnership {
   getApplication(id: string): Promise<{ team_id: string } | undefined>;
 }
 
+/**
+ * The part of the token service's contract (`serviceUserDirectory`) the policy reads: which
+ * application a service principal belongs to, as recorded by the issuer that knows it.
+ */
+export interface ServiceApplications {
+  /**
+   * `{ applicationId }` for a service user the issuer keeps (null: it belongs to no application);
+   * undefined when the principal's issuer keeps no record of it (another issuer, or an OAuth
+   * client acting as itself), and the STUPS convention uid = application id applies.
+   */
+  applicationOf(principal: Principal): Promise<{ applicationId: string | null } | undefined>;
+}
+
 /** Why a principal may act for a team. */
 export type TeamGrant = 'admin' | 'member' | 'application' | 'any-team-scope';
 
@@ -30,7 +43,10 @@ export interface TeamPolicyOptions {
  * - platform administrators (listed employees, services holding the admin scope);
  * - employees who are members of the team — checked by uid *in the employees realm only*,
  *   so a service whose name equals an employee's uid is never taken for that employee;
- * - services holding `application.write` whose own Kio application belongs to the team.
+ * - services holding `application.write` whose own Kio application belongs to the team. A service
+ *   user of our token service (e.g. `stups_hello-world`) has its application stored there, and only
+ *   that counts; a service principal no issuer records (tokens of an external issuer, an OAuth
+ *   client's client_credentials token) is the application whose id equals its uid, as in STUPS.
  *
  * Nothing is cached: every decision reads the directories, so a membership change holds
  * from the next request on, in every replica.
@@ -41,6 +57,8 @@ export class TeamPolicy {
       teams: TeamMembership;
       applications: ApplicationOwnership;
       adminPolicy: AdminPolicy;
+      /** Stored applications of service users; without it every service is its uid's application. */
+      serviceApplications?: ServiceApplications | undefined;
     },
   ) {}
 
@@ -99,12 +117,7 @@ export class TeamPolicy {
         requiredScopes: [APPLICATION_WRITE_SCOPE],
       });
     }
-    const own = await this.deps.applications.getApplication(principal.uid);
-    if (own === undefined) {
-      throw new NotAllowedError(`service ${principal.uid} is not a registered application`, {
-        code: 'NOT_TEAM_MEMBER',
-      });
-    }
+    const own = await this.#ownApplication(principal);
     for (const team of teams) {
       if (team !== own.team_id) {
         throw new NotAllowedError(`service ${principal.uid} belongs to team ${own.team_id}, not to ${team}`, {
@@ -113,6 +126,33 @@ export class TeamPolicy {
       }
     }
     return 'application';
+  }
+
+  /** The Kio application a service acts for: the stored one of a service user, else its uid's. */
+  async #ownApplication(principal: Principal): Promise<{ team_id: string }> {
+    const recorded = await this.deps.serviceApplications?.applicationOf(principal);
+    if (recorded === undefined) {
+      const own = await this.deps.applications.getApplication(principal.uid);
+      if (own === undefined) {
+        throw new NotAllowedError(`service ${principal.uid} is not a registered application`, {
+          code: 'NOT_TEAM_MEMBER',
+        });
+      }
+      return own;
+    }
+    if (recorded.applicationId === null) {
+      throw new NotAllowedError(`service user ${principal.uid} belongs to no application`, {
+        code: 'NOT_TEAM_MEMBER',
+      });
+    }
+    const own = await this.deps.applications.getApplication(recorded.applicationId);
+    if (own === undefined) {
+      throw new NotAllowedError(
+        `the application ${recorded.applicationId} of service user ${principal.uid} is not registered`,
+        { code: 'NOT_TEAM_MEMBER' },
+      );
+    }
+    return own;
   }
 
   /** The same decision as a boolean, for callers that choose between answers rather than refuse. */

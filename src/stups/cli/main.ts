@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { CliError } from '../../platform/cli/cli-error.js';
 import { type CliIo, processIo, runCli } from '../../platform/cli/run-cli.js';
 import type { ServiceName } from '../../platform/service-context.js';
+import { adminCommands } from './admin.js';
 import type { UpOptions } from './up.js';
 
 const BASE_PORT_FLAG = '-p, --base-port <port>';
@@ -107,6 +108,7 @@ export function stupsProgram(io: CliIo): Command {
     });
 
   registerSshKeyCommands(program, { io });
+  adminCommands(program, { io });
 
   return program;
 }
