@@ -169,6 +169,17 @@ describeEachDatabase('authorization endpoint parameters', TOKEN_SERVICE_TEST_MIG
     return response.json<{ access_token: string; id_token?: string }>();
   };
 
+  it('narrows scopes zign may not have at the authorization endpoint too (unallowedScopes: narrow)', async () => {
+    // Zign's browser login asks for a fixed list; the login page comes, not invalid_scope.
+    const narrowed = await get(codeRequest({ scope: 'uid openid no-such.scope' }).params);
+    expect(narrowed.statusCode).toBe(200);
+    expect(narrowed.headers['content-type']).toContain('text/html');
+    // Nothing allowed at all is still refused.
+    expect(redirectedTo(await get(codeRequest({ scope: 'no-such.scope' }).params))).toMatchObject({
+      error: 'invalid_scope',
+    });
+  });
+
   it('answers prompt=none with login_required instead of the login page (there is no sign-in session)', async () => {
     const response = await get(codeRequest({ prompt: 'none' }).params);
     expect(response.headers['set-cookie']).toBeUndefined();

@@ -75,6 +75,7 @@ export async function validateAuthorizationRequest(
       parseScope(params.scope),
       allowedScopes(core.config.employeeScopes, client.scopes),
       core.config.defaultScopes,
+      core.config.unallowedScopes,
     );
     return {
       client,
