@@ -79,6 +79,7 @@ export class ClientStore {
       redirect_uris: JSON.stringify(value.redirectUris),
       scopes: value.scopes === null ? null : JSON.stringify(value.scopes),
       disabled: value.disabled ?? false,
+      id_token_signed_response_alg: value.idTokenSignedResponseAlg,
       updated_at: new Date(this.now()),
     };
     await this.db.transaction().execute(async (trx) => {
@@ -97,6 +98,7 @@ export class ClientStore {
           grant_types: value.grantTypes,
           secret_changed: value.secret !== undefined,
           disabled: row.disabled,
+          id_token_signed_response_alg: value.idTokenSignedResponseAlg,
         },
         requestId,
       });
@@ -201,6 +203,7 @@ function toClient(row: ClientRow): OAuthClient {
     redirectUris: jsonList(row.redirect_uris),
     scopes: row.scopes === null ? null : jsonList(row.scopes),
     disabled: row.disabled,
+    idTokenSignedResponseAlg: row.id_token_signed_response_alg === 'ES256' ? 'ES256' : 'RS256',
   };
 }
 

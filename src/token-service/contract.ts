@@ -16,6 +16,14 @@ export const GRANT_TYPES = [
 ] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 
+/**
+ * Algorithms a client may have its ID tokens signed with (OIDC Registration
+ * `id_token_signed_response_alg`). RS256 is the default there and the one OIDC Discovery
+ * requires every provider to offer; ES256 is this token service's own (access-token) default.
+ */
+export const ID_TOKEN_SIGNING_ALGORITHMS = ['RS256', 'ES256'] as const;
+export type IdTokenSigningAlgorithm = (typeof ID_TOKEN_SIGNING_ALGORITHMS)[number];
+
 export const RealmNameSchema = z.enum(['employees', 'services']);
 
 /** RFC 6749 §3.3 scope-token. */
@@ -54,6 +62,8 @@ export const OAuthClientInputSchema = z.strictObject({
   /** Scopes the client may request; null: whatever the realm allows the user. */
   scopes: z.array(ScopeSchema).nullable().default(null),
   disabled: z.boolean().optional(),
+  /** Algorithm of its ID tokens; RS256 when not named, as OIDC Registration §2 says. */
+  idTokenSignedResponseAlg: z.enum(ID_TOKEN_SIGNING_ALGORITHMS).default('RS256'),
 });
 export type OAuthClientInput = z.input<typeof OAuthClientInputSchema>;
 
@@ -66,6 +76,7 @@ export interface OAuthClient {
   redirectUris: string[];
   scopes: string[] | null;
   disabled: boolean;
+  idTokenSignedResponseAlg: IdTokenSigningAlgorithm;
 }
 
 /** RFC 6749 §5.1 answer of the token endpoint. */
@@ -108,6 +119,7 @@ export interface IntrospectionResponse {
   exp?: number;
   iat?: number;
   iss?: string;
+  aud?: string | string[];
   jti?: string;
   realm?: string;
   grant_type?: string;

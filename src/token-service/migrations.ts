@@ -113,4 +113,13 @@ export const tokenServiceMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '003-id-token-alg': {
+    // Per client ID token algorithm; RS256 is OIDC's default for clients that name none.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .alterTable('token_clients')
+        .addColumn('id_token_signed_response_alg', 'text', (c) => c.notNull().defaultTo('RS256'))
+        .execute();
+    },
+  },
 };

@@ -1,4 +1,4 @@
-/** Error codes of RFC 6749 §5.2, RFC 8628 §3.5, RFC 6750 §3.1 and RFC 7009 §2.2.1. */
+/** Error codes of RFC 6749 §5.2, RFC 8628 §3.5, RFC 6750 §3.1, RFC 7009 §2.2.1 and RFC 8707 §2. */
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_client'
@@ -14,7 +14,8 @@ export type OAuthErrorCode =
   | 'expired_token'
   | 'invalid_token'
   | 'insufficient_scope'
-  | 'unsupported_token_type';
+  | 'unsupported_token_type'
+  | 'invalid_target';
 
 /**
  * A protocol error. Protocol endpoints answer it as `{error, error_description}` (not problem+json),

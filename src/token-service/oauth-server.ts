@@ -5,12 +5,13 @@ import {
   loginEmployee,
   validateAuthorizationRequest,
 } from './authorization.js';
-import type {
-  DeviceAuthorizationResponse,
-  IntrospectionResponse,
-  OAuthClient,
-  TokenInfo,
-  TokenResponse,
+import {
+  type DeviceAuthorizationResponse,
+  ID_TOKEN_SIGNING_ALGORITHMS,
+  type IntrospectionResponse,
+  type OAuthClient,
+  type TokenInfo,
+  type TokenResponse,
 } from './contract.js';
 import type { TokenServiceCore } from './core.js';
 import type { OAuthError } from './oauth-error.js';
@@ -27,7 +28,10 @@ export interface OAuthServer {
   readonly issuer: string;
   /** The client Zign 1.0's GET token request is made for. */
   readonly legacyClientId: string;
-  readonly signingAlgorithm: string;
+  /** Every algorithm a client may choose for its ID tokens, RS256 first (OIDC Discovery requires it). */
+  readonly idTokenSigningAlgorithms: readonly string[];
+  /** Cache-Control max-age of the JWKS; new keys are pre-published at least this long. */
+  readonly jwksCacheSeconds: number;
   readonly employeeScopes: readonly string[];
   token(
     params: OAuthParams,
@@ -62,7 +66,8 @@ export function createOAuthServer(core: TokenServiceCore): OAuthServer {
   return {
     issuer: core.issuer,
     legacyClientId: core.config.legacyClientId,
-    signingAlgorithm: core.config.signingAlgorithm,
+    idTokenSigningAlgorithms: ID_TOKEN_SIGNING_ALGORITHMS,
+    jwksCacheSeconds: core.config.jwksCacheSeconds,
     employeeScopes: core.config.employeeScopes,
     token: (params, credentials, meta) => handleTokenRequest(core, params, credentials, meta),
     authenticateClient: (credentials, source) => core.clients.authenticate(credentials, source),

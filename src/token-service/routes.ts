@@ -189,7 +189,7 @@ export function tokenServiceRoutes(server: OAuthServer, csrf: Csrf) {
     );
 
     const jwks = async (_request: FastifyRequest, reply: FastifyReply) => {
-      reply.header('cache-control', 'public, max-age=300');
+      reply.header('cache-control', `public, max-age=${server.jwksCacheSeconds}`);
       return server.jwks();
     };
     app.get('/.well-known/jwks.json', { schema: { tags: ['oidc'], summary: 'Public signing keys' } }, jwks);
@@ -435,7 +435,7 @@ function discoveryDocument(server: OAuthServer) {
     response_modes_supported: ['query'],
     grant_types_supported: [...GRANT_TYPES],
     subject_types_supported: ['public'],
-    id_token_signing_alg_values_supported: [server.signingAlgorithm],
+    id_token_signing_alg_values_supported: [...server.idTokenSigningAlgorithms],
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],

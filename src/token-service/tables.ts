@@ -27,6 +27,8 @@ export interface ClientsTable {
   /** Scopes the client may request; null means whatever the realm allows. */
   scopes: unknown;
   disabled: boolean;
+  /** OIDC `id_token_signed_response_alg` (RS256 or ES256). */
+  id_token_signed_response_alg: Generated<string>;
   created_at: Generated<Date>;
   updated_at: Date;
 }

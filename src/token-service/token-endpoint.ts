@@ -14,6 +14,7 @@ import type { TokenServiceCore } from './core.js';
 import type { TokenServiceEvent } from './events.js';
 import { OAuthError } from './oauth-error.js';
 import { type ClientCredentials, type OAuthParams, required } from './params.js';
+import { requestedAudience } from './resources.js';
 import { allowedScopes, grantScopes, parseScope } from './scopes.js';
 import { safeEqual } from './secrets.js';
 import type { TokenServiceTables } from './tables.js';
@@ -204,6 +205,7 @@ async function passwordGrant(
   const realm = realmParam(params.realm);
   attempt.realm = realm;
   requireRealm(client, realm);
+  const audience = requestedAudience(core, params);
   const username = required(params, 'username');
   attempt.uid = username;
   const password = required(params, 'password');
@@ -235,6 +237,8 @@ async function passwordGrant(
       clientId: client.clientId,
       grantType: 'password',
       refresh: refreshFor(client, 'password'),
+      audience,
+      idTokenAlg: client.idTokenSignedResponseAlg,
     },
     attempt,
   );
@@ -254,6 +258,7 @@ async function clientCredentialsGrant(
     throw new OAuthError('invalid_request', 'client_credentials tokens belong to the /services realm');
   }
   requireRealm(client, 'services');
+  const audience = requestedAudience(core, params);
   const scopes = grantScopes(
     parseScope(params.scope),
     new Set(['uid', ...(client.scopes ?? [])]),
@@ -269,6 +274,7 @@ async function clientCredentialsGrant(
       clientId: client.clientId,
       grantType: 'client_credentials',
       refresh: false,
+      audience,
     },
     attempt,
   );
@@ -288,6 +294,7 @@ async function authorizationCodeGrant(
   attempt: Attempt,
 ) {
   attempt.realm = 'employees';
+  const audience = requestedAudience(core, params);
   const code = required(params, 'code');
   const verifier = required(params, 'code_verifier');
   const stored = await core.codes.find(code);
@@ -332,6 +339,8 @@ async function authorizationCodeGrant(
     refresh: refreshFor(client, 'authorization_code'),
     nonce: grant.nonce,
     authTime: grant.authTime,
+    audience,
+    idTokenAlg: client.idTokenSignedResponseAlg,
   });
   const won = await commit(core, minted, attempt, (trx) =>
     core.codes.spend(
@@ -381,6 +390,7 @@ async function refreshTokenGrant(
 ) {
   const token = required(params, 'refresh_token');
   const requested = parseScope(params.scope);
+  const audience = requestedAudience(core, params);
   const known = await core.refreshTokens.find(token);
   // Checked before redeeming, so another client cannot spend someone else's token.
   if (!known || known.grant.clientId !== client.clientId)
@@ -408,6 +418,8 @@ async function refreshTokenGrant(
     grantType: 'refresh_token',
     // The new refresh token keeps the whole grant: narrowing applies to this access token only.
     refresh: { familyId: grant.familyId, familyGrantType: grant.grantType, scopes: grant.scopes },
+    audience,
+    idTokenAlg: client.idTokenSignedResponseAlg,
   });
   const won = await commit(
     core,
@@ -435,6 +447,7 @@ async function deviceCodeGrant(
   attempt: Attempt,
 ) {
   attempt.realm = 'employees';
+  const audience = requestedAudience(core, params);
   const deviceCode = required(params, 'device_code');
   const poll = await core.devices.poll(deviceCode, client.clientId);
   switch (poll.status) {
@@ -460,6 +473,8 @@ async function deviceCodeGrant(
         clientId: client.clientId,
         grantType: DEVICE_CODE_GRANT,
         refresh: refreshFor(client, DEVICE_CODE_GRANT),
+        audience,
+        idTokenAlg: client.idTokenSignedResponseAlg,
       });
       // Handed out once: of two concurrent polls, one gets the tokens, the other `consumed`.
       if (!(await commit(core, minted, attempt, (trx) => core.devices.claim(deviceCode, trx))))

@@ -97,7 +97,7 @@ export class TokenInspector {
     if (looksLikeJwt(token)) {
       try {
         const principal = await this.#verifier.verify(token);
-        const { iat } = decodeJwt(token);
+        const { iat, aud } = decodeJwt(token);
         return {
           active: true,
           scope: [...principal.scopes].join(' '),
@@ -108,6 +108,8 @@ export class TokenInspector {
           exp: Math.floor(principal.expiresAt.getTime() / 1000),
           ...(iat !== undefined ? { iat } : {}),
           iss: principal.issuer,
+          // RFC 7662 §2.2: the resource server checks that it is among the token's audiences.
+          ...(aud !== undefined ? { aud } : {}),
           jti: principal.tokenId,
           realm: `/${principal.realm}`,
           grant_type: principal.grantType,
