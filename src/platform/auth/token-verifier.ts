@@ -146,11 +146,11 @@ export class TokenVerifier {
 function checkAudience(payload: JWTPayload, audience: string, before: Date): void {
   if (payload.aud === undefined) {
     if (typeof payload.iat === 'number' && payload.iat * 1000 < before.getTime()) return;
-    throw invalid('the access token claim "aud" is invalid: missing required "aud" claim');
+    throw invalid('the access token claim "aud" is invalid: missing');
   }
   const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
   if (!audiences.includes(audience)) {
-    throw invalid('the access token claim "aud" is invalid: unexpected "aud" claim value');
+    throw invalid('the access token claim "aud" is invalid: check_failed');
   }
 }
 
