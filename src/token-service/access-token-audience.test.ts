@@ -2,16 +2,19 @@ import { decodeJwt, importJWK, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDatabase } from '../platform/test-support/databases.js';
 import {
+  authorizationCode,
   basic,
   CLIENT,
   createFixture,
   FORM,
   form,
   passwordToken,
+  pkcePair,
   RESOURCE_SERVER,
   TOKEN_SERVICE_TEST_MIGRATIONS,
   type TokenServiceFixture,
   writtenRows,
+  ZIGN_REDIRECT,
 } from './test-support.js';
 
 const PETS_API = 'https://pets.example.org/api';
@@ -125,6 +128,32 @@ describeEachDatabase(
         refresh_token: refreshed.json().refresh_token,
       });
       expect(decodeJwt(again.json().access_token).aud).toBe(issuer());
+    });
+
+    it('keeps the resources of the authorization request with the code; the token request may name only those', async () => {
+      const { verifier, challenge } = pkcePair();
+      const code = await authorizationCode(f.app, challenge, { resource: PETS_API });
+      const redeem = (resource?: string) =>
+        f.app.inject({
+          method: 'POST',
+          url: '/oauth2/access_token',
+          headers: FORM,
+          payload: form({
+            grant_type: 'authorization_code',
+            client_id: 'zign',
+            code,
+            code_verifier: verifier,
+            redirect_uri: ZIGN_REDIRECT,
+            ...(resource ? { resource } : {}),
+          }),
+        });
+      const outside = await redeem(ORDERS_API);
+      expect(outside.statusCode).toBe(400);
+      expect(outside.json().error).toBe('invalid_target');
+      // The refusal did not spend the code.
+      const redeemed = await redeem();
+      expect(redeemed.statusCode).toBe(200);
+      expect(decodeJwt(redeemed.json().access_token).aud).toBe(PETS_API);
     });
 
     it('accepts tokens without aud (older tokens) only under the transition setting and only if issued before it', async () => {

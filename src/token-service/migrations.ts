@@ -122,4 +122,10 @@ export const tokenServiceMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '004-code-resources': {
+    // RFC 8707 resources named at the authorization endpoint travel with the code.
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('token_authorization_codes').addColumn('resources', 'jsonb').execute();
+    },
+  },
 };

@@ -16,6 +16,7 @@ const REDIRECT_URI = 'https://rp.example.org/callback';
 /** A relying party that takes the OIDC default (RS256 ID tokens), and one that asks for ES256. */
 const RP_RS256 = { id: 'rp-rs256', secret: 'rp-rs256-secret-0123456789' };
 const RP_ES256 = { id: 'rp-es256', secret: 'rp-es256-secret-0123456789 +' };
+const PETS_API = 'https://pets.example.org/api';
 
 /**
  * The token service driven by `openid-client` (a certified OpenID relying party, on oauth4webapi)
@@ -45,7 +46,7 @@ describeEachDatabase(
       // The real clock: the library checks iat/exp and waits the device flow's interval for real.
       service = createTokenService(
         { ...base, urls: { ...base.urls, 'token-service': issuer } },
-        { users, config: { devicePollIntervalSeconds: 1 } },
+        { users, config: { devicePollIntervalSeconds: 1, resourceIndicators: [PETS_API] } },
       );
       for (const [rp, alg] of [
         [RP_RS256, undefined],
@@ -107,7 +108,7 @@ describeEachDatabase(
     }
 
     /** Authorization code + PKCE: the URL the library builds, the login as a browser, the callback back to it. */
-    async function codeFlow(config: oidc.Configuration, scope: string) {
+    async function codeFlow(config: oidc.Configuration, scope: string, extra: Record<string, string> = {}) {
       const pkceCodeVerifier = oidc.randomPKCECodeVerifier();
       const state = oidc.randomState();
       const nonce = oidc.randomNonce();
@@ -118,6 +119,7 @@ describeEachDatabase(
         code_challenge_method: 'S256',
         state,
         nonce,
+        ...extra,
       });
       const login = await openForm(url.toString());
       const answer = await submit(login, { username: USER.uid, password: USER.password });
@@ -194,7 +196,32 @@ describeEachDatabase(
       expect((await oidc.tokenIntrospection(config, tokens.access_token)).active).toBe(false);
     });
 
-    it('asks for a resource (RFC 8707) and gets invalid_target for an unknown one', async () => {
+    it('asks for a resource (RFC 8707) at the authorization endpoint; an unknown one comes back as invalid_target', async () => {
+      const config = await configure(RP_RS256);
+      const tokens = await codeFlow(config, 'openid offline_access', { resource: PETS_API });
+      expect(decodeJwt(tokens.access_token).aud).toBe(PETS_API);
+      // Refused before any login: the browser is sent straight back with the error.
+      const state = oidc.randomState();
+      const url = oidc.buildAuthorizationUrl(config, {
+        redirect_uri: REDIRECT_URI,
+        scope: 'openid',
+        code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+        code_challenge_method: 'S256',
+        state,
+        nonce: oidc.randomNonce(),
+        resource: 'https://unknown.example.org',
+      });
+      const refused = await fetch(url, { redirect: 'manual' });
+      expect(refused.status).toBe(303);
+      await expect(
+        oidc.authorizationCodeGrant(config, new URL(refused.headers.get('location')!), {
+          pkceCodeVerifier: oidc.randomPKCECodeVerifier(),
+          expectedState: state,
+        }),
+      ).rejects.toMatchObject({ error: 'invalid_target' });
+    });
+
+    it('asks for a resource (RFC 8707) at the token endpoint and gets invalid_target for an unknown one', async () => {
       const config = await configure(RP_RS256);
       const tokens = await codeFlow(config, 'openid offline_access');
       await expect(

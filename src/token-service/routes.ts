@@ -28,6 +28,7 @@ const AUTHORIZATION_PARAMS = [
   'code_challenge',
   'code_challenge_method',
   'nonce',
+  'resource',
 ] as const;
 
 /** RFC 6749 §5.1: token answers must never be cached. */

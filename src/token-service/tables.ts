@@ -60,6 +60,8 @@ export interface AuthorizationCodesTable {
   /** The access token issued for this code, revoked with the family (clients without refresh). */
   access_jti: string | null;
   access_expires_at: Date | null;
+  /** RFC 8707 resources of the authorization request (JSON list), null when none were named. */
+  resources: unknown;
 }
 
 export interface DeviceCodesTable {

@@ -294,7 +294,7 @@ async function authorizationCodeGrant(
   attempt: Attempt,
 ) {
   attempt.realm = 'employees';
-  const audience = requestedAudience(core, params);
+  const requestedAtToken = requestedAudience(core, params);
   const code = required(params, 'code');
   const verifier = required(params, 'code_verifier');
   const stored = await core.codes.find(code);
@@ -330,6 +330,12 @@ async function authorizationCodeGrant(
     throw new OAuthError('invalid_grant', 'PKCE verification failed: the code_verifier does not match');
   }
   await requireActiveEmployee(core, grant.uid);
+  // RFC 8707 §2.2: resources named at the authorization endpoint bound what the token request may name.
+  const outside = grant.resources ? (requestedAtToken ?? []).filter((r) => !grant.resources!.includes(r)) : [];
+  if (outside.length > 0) {
+    throw new OAuthError('invalid_target', `resource not in the authorization request: ${outside.join(' ')}`);
+  }
+  const audience = requestedAtToken ?? grant.resources ?? undefined;
   const minted = await core.minter.mint({
     uid: grant.uid,
     realm: 'employees',
