@@ -331,7 +331,9 @@ async function authorizationCodeGrant(
   }
   await requireActiveEmployee(core, grant.uid);
   // RFC 8707 §2.2: resources named at the authorization endpoint bound what the token request may name.
-  const outside = grant.resources ? (requestedAtToken ?? []).filter((r) => !grant.resources!.includes(r)) : [];
+  const outside = grant.resources
+    ? (requestedAtToken ?? []).filter((r) => !grant.resources!.includes(r))
+    : [];
   if (outside.length > 0) {
     throw new OAuthError('invalid_target', `resource not in the authorization request: ${outside.join(' ')}`);
   }
