@@ -76,6 +76,28 @@ describeEachDatabase(
       expect(introspected.json()).toMatchObject({ active: true, aud: PETS_API });
     });
 
+    it('answers tokeninfo for any audience, userinfo only for the platform audience', async () => {
+      const forPets = await token({
+        grant_type: 'password',
+        username: 'jdoe',
+        password: 'jdoe-password-1',
+        scope: 'uid openid',
+        resource: PETS_API,
+      });
+      const petsToken = forPets.json().access_token as string;
+      const platformToken = (await passwordToken(f.app, { scope: 'uid openid' })).access_token;
+      const tokeninfo = (t: string) =>
+        f.app.inject({ url: '/oauth2/tokeninfo', headers: { authorization: `Bearer ${t}` } });
+      const userinfo = (t: string) =>
+        f.app.inject({ url: '/oauth2/userinfo', headers: { authorization: `Bearer ${t}` } });
+      // STUPS resource servers ask tokeninfo about every token; it is not a resource of its own.
+      expect((await tokeninfo(petsToken)).statusCode).toBe(200);
+      expect((await userinfo(platformToken)).json()).toEqual({ sub: 'jdoe' });
+      const refused = await userinfo(petsToken);
+      expect(refused.statusCode).toBe(401);
+      expect(refused.json().error).toBe('invalid_token');
+    });
+
     it('takes repeated resource parameters as several audiences', async () => {
       const both = await clientCredentials([PETS_API, ORDERS_API]);
       expect(both.statusCode).toBe(200);

@@ -127,8 +127,7 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
   };
   const minter = new TokenMinter(issuer, audience, config, keys, refreshTokens, deps.users, now);
   const inspector = new TokenInspector(
-    // Introspection and tokeninfo answer for every resource server, whatever the token's audience.
-    { ...trustedIssuer, audience: undefined, acceptMissingAudienceIssuedBefore: undefined },
+    trustedIssuer,
     refreshTokens,
     revocations,
     isDisabled,
