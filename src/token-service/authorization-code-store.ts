@@ -11,6 +11,8 @@ export interface AuthorizationGrant {
   codeChallenge: string;
   nonce: string | null;
   authTime: Date;
+  /** RFC 8707 resources named in the authorization request; null: none. */
+  resources: string[] | null;
 }
 
 /** A stored code as the token endpoint checks it before spending it. */
@@ -53,6 +55,7 @@ export class AuthorizationCodeStore {
         expires_at: new Date(this.now() + this.lifetimeMs),
         used_at: null,
         family_id: null,
+        resources: grant.resources === null ? null : JSON.stringify(grant.resources),
       })
       .execute();
     return code;
@@ -133,5 +136,6 @@ function toGrant(row: AuthorizationCodesTable): AuthorizationGrant {
     codeChallenge: row.code_challenge,
     nonce: row.nonce,
     authTime: new Date(row.auth_time),
+    resources: row.resources === null || row.resources === undefined ? null : jsonList(row.resources),
   };
 }

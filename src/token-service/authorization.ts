@@ -2,6 +2,7 @@ import { IMPLICIT_GRANT, type OAuthClient } from './contract.js';
 import type { TokenServiceCore } from './core.js';
 import { OAuthError } from './oauth-error.js';
 import type { OAuthParams } from './params.js';
+import { requestedAudience } from './resources.js';
 import { allowedScopes, grantScopes, parseScope } from './scopes.js';
 import { type RequestMeta, requireRealm } from './token-endpoint.js';
 
@@ -17,6 +18,8 @@ interface AuthorizationRequestBase {
   state: string | undefined;
   scopes: string[];
   nonce: string | undefined;
+  /** RFC 8707 resources the tokens for this code are meant for; undefined: the platform's services. */
+  resources: string[] | undefined;
 }
 
 /**
@@ -77,8 +80,11 @@ export async function validateAuthorizationRequest(
       core.config.defaultScopes,
       core.config.unallowedScopes,
     );
+    // RFC 8707 §2: an unknown resource goes back to the client as invalid_target.
+    const resources = requestedAudience(core, params);
     return {
       client,
+      resources,
       requestedRedirectUri: requested ?? null,
       redirectUri,
       state: params.state,
@@ -246,6 +252,7 @@ export async function completeAuthorization(
         codeChallenge,
         nonce: request.nonce ?? null,
         authTime: new Date(core.now()),
+        resources: request.resources ?? null,
       },
       trx,
     );

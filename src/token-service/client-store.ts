@@ -80,6 +80,7 @@ export class ClientStore {
       redirect_uris: JSON.stringify(value.redirectUris),
       scopes: value.scopes === null ? null : JSON.stringify(value.scopes),
       disabled: value.disabled ?? false,
+      id_token_signed_response_alg: value.idTokenSignedResponseAlg,
       updated_at: new Date(this.now()),
     };
     await this.db.transaction().execute(async (trx) => {
@@ -98,6 +99,7 @@ export class ClientStore {
           grant_types: value.grantTypes,
           secret_changed: value.secret !== undefined,
           disabled: row.disabled,
+          id_token_signed_response_alg: value.idTokenSignedResponseAlg,
         },
         requestId,
       });
@@ -164,6 +166,7 @@ export class ClientStore {
         redirectUris: change.redirectUris ?? current.redirectUris,
         scopes: change.scopes !== undefined ? change.scopes : current.scopes,
         disabled: change.disabled ?? current.disabled,
+        idTokenSignedResponseAlg: change.idTokenSignedResponseAlg ?? current.idTokenSignedResponseAlg,
       });
       const row = clientRow(value, existing.secret_hash, this.now());
       await trx.updateTable('token_clients').set(row).where('client_id', '=', clientId).execute();
@@ -334,6 +337,7 @@ function clientRow(value: ValidClient, secretHash: string | null, now: number) {
     redirect_uris: JSON.stringify(value.redirectUris),
     scopes: value.scopes === null ? null : JSON.stringify(value.scopes),
     disabled: value.disabled ?? false,
+    id_token_signed_response_alg: value.idTokenSignedResponseAlg,
     updated_at: new Date(now),
   };
 }
@@ -347,13 +351,22 @@ function clientDetails(value: ValidClient): Record<string, unknown> {
     redirect_uris: value.redirectUris,
     scopes: value.scopes,
     disabled: value.disabled ?? false,
+    id_token_signed_response_alg: value.idTokenSignedResponseAlg,
   };
 }
 
 function toClient(
   row: Pick<
     ClientRow,
-    'client_id' | 'name' | 'secret_hash' | 'realms' | 'grant_types' | 'redirect_uris' | 'scopes' | 'disabled'
+    | 'client_id'
+    | 'name'
+    | 'secret_hash'
+    | 'realms'
+    | 'grant_types'
+    | 'redirect_uris'
+    | 'scopes'
+    | 'disabled'
+    | 'id_token_signed_response_alg'
   >,
 ): OAuthClient {
   return {
@@ -365,6 +378,7 @@ function toClient(
     redirectUris: jsonList(row.redirect_uris),
     scopes: row.scopes === null ? null : jsonList(row.scopes),
     disabled: row.disabled,
+    idTokenSignedResponseAlg: row.id_token_signed_response_alg === 'ES256' ? 'ES256' : 'RS256',
   };
 }
 

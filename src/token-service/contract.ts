@@ -27,6 +27,14 @@ export const IMPLICIT_GRANT = 'implicit';
 export const CLIENT_GRANT_TYPES = [...GRANT_TYPES, IMPLICIT_GRANT] as const;
 export type ClientGrantType = (typeof CLIENT_GRANT_TYPES)[number];
 
+/**
+ * Algorithms a client may have its ID tokens signed with (OIDC Registration
+ * `id_token_signed_response_alg`). RS256 is the default there and the one OIDC Discovery
+ * requires every provider to offer; ES256 is this token service's own (access-token) default.
+ */
+export const ID_TOKEN_SIGNING_ALGORITHMS = ['RS256', 'ES256'] as const;
+export type IdTokenSigningAlgorithm = (typeof ID_TOKEN_SIGNING_ALGORITHMS)[number];
+
 export const RealmNameSchema = z.enum(['employees', 'services']);
 
 /** RFC 6749 §3.3 scope-token. */
@@ -74,6 +82,8 @@ export const OAuthClientInputSchema = z.strictObject({
   /** Scopes the client may request; null: whatever the realm allows the user. */
   scopes: z.array(ScopeSchema).nullable().default(null),
   disabled: z.boolean().optional(),
+  /** Algorithm of its ID tokens; RS256 when not named, as OIDC Registration §2 says. */
+  idTokenSignedResponseAlg: z.enum(ID_TOKEN_SIGNING_ALGORITHMS).default('RS256'),
 });
 export type OAuthClientInput = z.input<typeof OAuthClientInputSchema>;
 
@@ -81,10 +91,11 @@ export type OAuthClientInput = z.input<typeof OAuthClientInputSchema>;
 export const OAuthClientChangeSchema = z.strictObject({
   name: z.string().min(1).optional(),
   realms: z.array(RealmNameSchema).min(1).optional(),
-  grantTypes: z.array(z.enum(GRANT_TYPES)).min(1).optional(),
+  grantTypes: z.array(z.enum(CLIENT_GRANT_TYPES)).min(1).optional(),
   redirectUris: z.array(z.url()).optional(),
   scopes: z.array(ScopeSchema).nullable().optional(),
   disabled: z.boolean().optional(),
+  idTokenSignedResponseAlg: z.enum(ID_TOKEN_SIGNING_ALGORITHMS).optional(),
 });
 export type OAuthClientChange = z.input<typeof OAuthClientChangeSchema>;
 
@@ -97,6 +108,7 @@ export interface OAuthClient {
   redirectUris: string[];
   scopes: string[] | null;
   disabled: boolean;
+  idTokenSignedResponseAlg: IdTokenSigningAlgorithm;
 }
 
 /** RFC 6749 §5.1 answer of the token endpoint. */
@@ -139,6 +151,7 @@ export interface IntrospectionResponse {
   exp?: number;
   iat?: number;
   iss?: string;
+  aud?: string | string[];
   jti?: string;
   realm?: string;
   grant_type?: string;

@@ -19,6 +19,8 @@ import type { TokenServiceTables } from './tables.js';
 export interface TokenServiceCore {
   /** `iss` of every token: the service's public base URL. */
   issuer: string;
+  /** `aud` of access tokens for this installation's own services (`accessTokenAudience` or the issuer). */
+  audience: string;
   config: ResolvedTokenServiceConfig;
   now: () => number;
   logger: Logger;

@@ -15,6 +15,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Logger } from '../platform/logger.js';
 import { SYSTEM_ACTOR, systemRequestId, type TokenServiceAudit } from './audit.js';
 import type { ResolvedTokenServiceConfig, SigningAlgorithm } from './config.js';
+import { ID_TOKEN_SIGNING_ALGORITHMS } from './contract.js';
 import type { SigningKeysTable, TokenServiceTables } from './tables.js';
 
 /** How long the in-memory key list is trusted before it is read again (other replicas rotate too). */
@@ -30,6 +31,7 @@ interface LoadedKey {
   publicJwk: JWK;
   publicKey: CryptoKey;
   createdAt: Date;
+  /** When its successor starts signing (may lie ahead: the successor is pre-published first). */
   retiredAt: Date | null;
   privateJwk: string;
 }
@@ -41,16 +43,21 @@ export interface SigningKey {
 }
 
 /**
- * Signing keys in the database. The newest key signs; once it is older than the rotation age a
- * new one takes over, and older public keys stay published until every token they signed expired.
- * Private keys are encrypted at rest when a key encryption secret is configured.
+ * Signing keys in the database, one current key per algorithm: the access-token algorithm and
+ * the ID-token algorithms clients may choose (RS256, which OIDC requires, and ES256). Once the
+ * newest key of an algorithm is older than the rotation age a successor is created, published
+ * in the JWKS at once, and signs only after `prePublicationMs` (the JWKS cache lifetime plus one
+ * reload of every replica's key list), so no verifier holding a cached JWKS meets an unknown
+ * `kid`. Older public keys stay published until every token they signed expired. Private keys
+ * are encrypted at rest when a key encryption secret is configured.
  */
 export class KeyStore {
   #keys: LoadedKey[] = [];
   #loadedAt = Number.NEGATIVE_INFINITY;
   #loading: Promise<void> | undefined;
-  #signing: SigningKey | undefined;
+  readonly #signing = new Map<string, SigningKey>();
   readonly #encryptionKey: Uint8Array | undefined;
+  readonly #algorithms: readonly SigningAlgorithm[];
 
   constructor(
     private readonly db: Kysely<TokenServiceTables>,
@@ -70,64 +77,93 @@ export class KeyStore {
           ),
         )
       : undefined;
+    this.#algorithms = [...new Set([config.signingAlgorithm, ...ID_TOKEN_SIGNING_ALGORITHMS])];
   }
 
   get encryptsAtRest(): boolean {
     return this.#encryptionKey !== undefined;
   }
 
-  /** The key to sign with now; creates the first key, or a successor when the current one is due. */
-  async signingKey(): Promise<SigningKey> {
-    await this.#loadIfStale();
-    let current = this.#keys[0];
-    if (!current || this.#isDue(current)) {
-      await this.rotateIfDue();
-      current = this.#keys[0];
-      if (!current) throw new Error('no signing key after rotation');
-    }
-    if (this.#signing?.kid !== current.kid) {
-      const jwk = await this.#decryptPrivate(current.privateJwk);
-      this.#signing = {
-        kid: current.kid,
-        alg: current.alg,
-        privateKey: (await importJWK(jwk, current.alg)) as CryptoKey,
-      };
-    }
-    return this.#signing;
+  /** Algorithms that have a signing key. */
+  get algorithms(): readonly SigningAlgorithm[] {
+    return this.#algorithms;
   }
 
   /**
-   * Creates a new signing key when none exists or the newest is older than the rotation age.
-   * Replicas serialize on an advisory lock, so a rotation creates exactly one key.
-   * Returns the kid of the new key, or undefined when no rotation was due.
+   * How long a new key is published before it signs: the JWKS cache lifetime plus the time
+   * another replica may serve a JWKS read before the key existed.
    */
-  async rotateIfDue(): Promise<string | undefined> {
+  get prePublicationMs(): number {
+    return this.config.jwksCacheSeconds * 1000 + RELOAD_AFTER_MS;
+  }
+
+  /**
+   * The key to sign with now (default: the access-token algorithm); creates the first key of an
+   * algorithm, or a successor when the newest one is due.
+   */
+  async signingKey(alg: SigningAlgorithm = this.config.signingAlgorithm): Promise<SigningKey> {
+    if (!this.#algorithms.includes(alg)) throw new Error(`no signing keys are kept for ${alg}`);
+    await this.#loadIfStale();
+    const newest = this.#keys.find((k) => k.alg === alg);
+    if (!newest || this.#isDue(newest)) await this.rotateIfDue();
+    const current = this.#currentKey(alg);
+    if (!current) throw new Error(`no ${alg} signing key after rotation`);
+    let signing = this.#signing.get(alg);
+    if (signing?.kid !== current.kid) {
+      const jwk = await this.#decryptPrivate(current.privateJwk);
+      signing = { kid: current.kid, alg, privateKey: (await importJWK(jwk, alg)) as CryptoKey };
+      this.#signing.set(alg, signing);
+    }
+    return signing;
+  }
+
+  /**
+   * Creates a key for every algorithm that has none or whose newest key is older than the
+   * rotation age. Replicas serialize on an advisory lock, so a rotation creates exactly one key
+   * per algorithm. The key it replaces keeps signing until the new one is pre-published.
+   * Returns the kids of the new keys.
+   */
+  async rotateIfDue(): Promise<string[]> {
     const created = await this.db.transaction().execute(async (trx) => {
       await sql`select pg_advisory_xact_lock(hashtext('token_signing_keys'))`.execute(trx);
-      const newest = await trx
-        .selectFrom('token_signing_keys')
-        .select(['kid', 'created_at'])
-        .orderBy('created_at', 'desc')
-        .limit(1)
-        .executeTakeFirst();
-      if (newest && new Date(newest.created_at).getTime() + this.#rotationAgeMs() > this.now()) {
-        return undefined;
+      const kids: string[] = [];
+      for (const alg of this.#algorithms) {
+        const newest = await trx
+          .selectFrom('token_signing_keys')
+          .select(['kid', 'created_at'])
+          .where('alg', '=', alg)
+          .orderBy('created_at', 'desc')
+          .limit(1)
+          .executeTakeFirst();
+        if (newest && new Date(newest.created_at).getTime() + this.#rotationAgeMs() > this.now()) continue;
+        const row = await this.#newKeyRow(alg);
+        // The first key of an algorithm signs at once (no verifier can have cached a JWKS without
+        // it that matters); a successor only after pre-publication, and its predecessor until then.
+        if (newest) {
+          await trx
+            .updateTable('token_signing_keys')
+            .set({ retired_at: new Date(this.now() + this.prePublicationMs) })
+            .where('alg', '=', alg)
+            .where('retired_at', 'is', null)
+            .execute();
+        }
+        await trx.insertInto('token_signing_keys').values(row).execute();
+        await this.audit(trx, {
+          event: 'token-service.signing_key.create',
+          actor: SYSTEM_ACTOR,
+          targetId: row.kid,
+          details: {
+            alg,
+            encrypted_at_rest: this.encryptsAtRest,
+            signs_from: new Date(
+              newest ? row.created_at.getTime() + this.prePublicationMs : row.created_at.getTime(),
+            ).toISOString(),
+          },
+          requestId: systemRequestId(),
+        });
+        kids.push(row.kid);
       }
-      const row = await this.#newKeyRow();
-      await trx
-        .updateTable('token_signing_keys')
-        .set({ retired_at: row.created_at })
-        .where('retired_at', 'is', null)
-        .execute();
-      await trx.insertInto('token_signing_keys').values(row).execute();
-      await this.audit(trx, {
-        event: 'token-service.signing_key.create',
-        actor: SYSTEM_ACTOR,
-        targetId: row.kid,
-        details: { alg: this.config.signingAlgorithm, encrypted_at_rest: this.encryptsAtRest },
-        requestId: systemRequestId(),
-      });
-      return row.kid;
+      return kids;
     });
     await this.#reload();
     return created;
@@ -179,6 +215,16 @@ export class KeyStore {
     if (!key || key.alg !== header.alg) throw new joseErrors.JWKSNoMatchingKey();
     return key.publicKey;
   };
+
+  /**
+   * The newest key of `alg` that is published long enough; while a successor is being
+   * pre-published, its predecessor. The only key of an algorithm signs from its creation.
+   */
+  #currentKey(alg: SigningAlgorithm): LoadedKey | undefined {
+    const ofAlg = this.#keys.filter((k) => k.alg === alg);
+    const published = ofAlg.find((k) => k.createdAt.getTime() + this.prePublicationMs <= this.now());
+    return published ?? ofAlg.at(-1);
+  }
 
   #find(kid: string | undefined): LoadedKey | undefined {
     const cutoff = this.now() - this.#retentionMs();
@@ -234,8 +280,7 @@ export class KeyStore {
     };
   }
 
-  async #newKeyRow(): Promise<SigningKeysTable> {
-    const alg = this.config.signingAlgorithm;
+  async #newKeyRow(alg: SigningAlgorithm): Promise<SigningKeysTable> {
     const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
     const publicJwk = await exportJWK(publicKey);
     const kid = await calculateJwkThumbprint(publicJwk);

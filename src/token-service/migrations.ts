@@ -125,4 +125,19 @@ export const tokenServiceMigrations: Record<string, Migration> = {
            and not (grant_types @> '["implicit"]'::jsonb)`.execute(db);
     },
   },
+  '004-id-token-alg': {
+    // Per client ID token algorithm; RS256 is OIDC's default for clients that name none.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .alterTable('token_clients')
+        .addColumn('id_token_signed_response_alg', 'text', (c) => c.notNull().defaultTo('RS256'))
+        .execute();
+    },
+  },
+  '005-code-resources': {
+    // RFC 8707 resources named at the authorization endpoint travel with the code.
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('token_authorization_codes').addColumn('resources', 'jsonb').execute();
+    },
+  },
 };

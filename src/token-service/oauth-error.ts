@@ -1,6 +1,6 @@
 /**
- * Error codes of RFC 6749 §5.2, RFC 8628 §3.5, RFC 6750 §3.1, RFC 7009 §2.2.1 and, for the
- * authorization endpoint, OIDC Core §3.1.2.6.
+ * Error codes of RFC 6749 §5.2, RFC 8628 §3.5, RFC 6750 §3.1, RFC 7009 §2.2.1, RFC 8707 §2 and, for
+ * the authorization endpoint, OIDC Core §3.1.2.6.
  */
 export type OAuthErrorCode =
   | 'invalid_request'
@@ -20,7 +20,8 @@ export type OAuthErrorCode =
   | 'unsupported_token_type'
   | 'login_required'
   | 'request_not_supported'
-  | 'request_uri_not_supported';
+  | 'request_uri_not_supported'
+  | 'invalid_target';
 
 /**
  * A protocol error. Protocol endpoints answer it as `{error, error_description}` (not problem+json),

@@ -7,6 +7,7 @@ import {
 } from './authorization.js';
 import {
   type DeviceAuthorizationResponse,
+  ID_TOKEN_SIGNING_ALGORITHMS,
   IMPLICIT_GRANT,
   type IntrospectionResponse,
   type OAuthClient,
@@ -28,7 +29,10 @@ export interface OAuthServer {
   readonly issuer: string;
   /** The client Zign 1.0's GET token request is made for. */
   readonly legacyClientId: string;
-  readonly signingAlgorithm: string;
+  /** Every algorithm a client may choose for its ID tokens, RS256 first (OIDC Discovery requires it). */
+  readonly idTokenSigningAlgorithms: readonly string[];
+  /** Cache-Control max-age of the JWKS; new keys are pre-published at least this long. */
+  readonly jwksCacheSeconds: number;
   readonly employeeScopes: readonly string[];
   /** Origins whose browser apps may call the endpoints (`*`: the public documents only). */
   readonly corsAllowedOrigins: readonly string[];
@@ -67,7 +71,8 @@ export function createOAuthServer(core: TokenServiceCore): OAuthServer {
   return {
     issuer: core.issuer,
     legacyClientId: core.config.legacyClientId,
-    signingAlgorithm: core.config.signingAlgorithm,
+    idTokenSigningAlgorithms: ID_TOKEN_SIGNING_ALGORITHMS,
+    jwksCacheSeconds: core.config.jwksCacheSeconds,
     employeeScopes: core.config.employeeScopes,
     corsAllowedOrigins: core.config.corsAllowedOrigins,
     offersImplicitFlow: async () =>

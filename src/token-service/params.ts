@@ -4,8 +4,15 @@ import { OAuthError } from './oauth-error.js';
 export type OAuthParams = Readonly<Record<string, string>>;
 
 /**
+ * Parameters that may be given more than once: RFC 8707 §2 names one target per `resource`.
+ * Their values are joined by spaces, which no URI contains.
+ */
+const REPEATABLE = new Set(['resource']);
+
+/**
  * Merges query and body parameters. A parameter given twice (also once in the query and once
- * in the body) is an `invalid_request`; empty values count as absent, as RFC 6749 §3.1 says.
+ * in the body) is an `invalid_request`, except the `REPEATABLE` ones; empty values count as
+ * absent, as RFC 6749 §3.1 says.
  */
 export function collectParams(...sources: unknown[]): OAuthParams {
   const params: Record<string, string> = Object.create(null);
@@ -16,11 +23,20 @@ export function collectParams(...sources: unknown[]): OAuthParams {
     }
     for (const [name, raw] of Object.entries(source)) {
       if (raw === undefined || raw === null) continue;
+      if (Array.isArray(raw) && REPEATABLE.has(name) && raw.every((v) => typeof v === 'string')) {
+        const joined = raw.filter(Boolean).join(' ');
+        if (joined !== '') params[name] = name in params ? `${params[name]} ${joined}` : joined;
+        continue;
+      }
       if (Array.isArray(raw)) throw new OAuthError('invalid_request', `parameter "${name}" is repeated`);
       if (typeof raw === 'object')
         throw new OAuthError('invalid_request', `parameter "${name}" must be a string`);
       const value = String(raw);
       if (value === '') continue;
+      if (name in params && REPEATABLE.has(name)) {
+        params[name] = `${params[name]} ${value}`;
+        continue;
+      }
       if (name in params) throw new OAuthError('invalid_request', `parameter "${name}" is repeated`);
       params[name] = value;
     }

@@ -47,6 +47,7 @@ const AUTHORIZATION_PARAMS = [
   'code_challenge',
   'code_challenge_method',
   'nonce',
+  'resource',
 ] as const;
 
 /** RFC 6749 §5.1: token answers must never be cached. */
@@ -223,7 +224,7 @@ export function tokenServiceRoutes(server: OAuthServer, csrf: Csrf) {
     );
 
     const jwks = async (_request: FastifyRequest, reply: FastifyReply) => {
-      reply.header('cache-control', 'public, max-age=300');
+      reply.header('cache-control', `public, max-age=${server.jwksCacheSeconds}`);
       return server.jwks();
     };
     app.get(JWKS_PATHS[0]!, { schema: { tags: ['oidc'], summary: 'Public signing keys' } }, jwks);
@@ -476,7 +477,7 @@ async function discoveryDocument(server: OAuthServer) {
     response_modes_supported: implicit ? ['query', 'fragment'] : ['query'],
     grant_types_supported: implicit ? [...GRANT_TYPES, IMPLICIT_GRANT] : [...GRANT_TYPES],
     subject_types_supported: ['public'],
-    id_token_signing_alg_values_supported: [server.signingAlgorithm],
+    id_token_signing_alg_values_supported: [...server.idTokenSigningAlgorithms],
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],

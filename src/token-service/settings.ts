@@ -32,10 +32,37 @@ export const TokenServiceConfigSchema = z.strictObject({
   ),
   deviceCodeLifetimeSeconds: seconds(600).describe('Lifetime of a device code / user code pair'),
   devicePollIntervalSeconds: seconds(5).describe('Minimum polling interval of the device flow (RFC 8628)'),
-  signingAlgorithm: z.enum(SIGNING_ALGORITHMS).default('ES256').describe('Algorithm of new signing keys'),
+  signingAlgorithm: z
+    .enum(SIGNING_ALGORITHMS)
+    .default('ES256')
+    .describe(
+      'Algorithm of access tokens; the key store also keeps an RS256 and an ES256 key for ID tokens (per client `idTokenSignedResponseAlg`)',
+    ),
   keyRotationAgeSeconds: seconds(7 * 24 * 3600).describe(
     'A new signing key is created once the current one is older than this',
   ),
+  jwksCacheSeconds: seconds(300).describe(
+    'Cache-Control max-age of the JWKS; a new signing key is published this long (plus one key reload, 60 s) before it signs anything',
+  ),
+  accessTokenAudience: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "`aud` of access tokens for this installation's own services, which every service's verifier requires (RFC 9068 §2.2); default: the token service's URL (the issuer)",
+    ),
+  resourceIndicators: z
+    .array(z.url().refine((u) => !u.includes('#'), 'must not have a fragment (RFC 8707 §2)'))
+    .default([])
+    .describe(
+      'Other resource servers a client may name in `resource` (RFC 8707): the token then carries that `aud` instead and is refused by the platform services; anything else is `invalid_target`',
+    ),
+  tokensWithoutAudienceIssuedBefore: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe(
+      'Access tokens of this issuer without `aud` (issued before the upgrade that added it) are still accepted when issued before this instant; set it to the upgrade time while rolling out, remove it an access-token lifetime later',
+    ),
   maintenanceIntervalSeconds: seconds(300).describe(
     'How often keys are rotated when due and expired keys, codes and tokens deleted',
   ),

@@ -27,6 +27,8 @@ export interface ClientsTable {
   /** Scopes the client may request; null means whatever the realm allows. */
   scopes: unknown;
   disabled: boolean;
+  /** OIDC `id_token_signed_response_alg` (RS256 or ES256). */
+  id_token_signed_response_alg: Generated<string>;
   created_at: Generated<Date>;
   updated_at: Date;
 }
@@ -58,6 +60,8 @@ export interface AuthorizationCodesTable {
   /** The access token issued for this code, revoked with the family (clients without refresh). */
   access_jti: string | null;
   access_expires_at: Date | null;
+  /** RFC 8707 resources of the authorization request (JSON list), null when none were named. */
+  resources: unknown;
 }
 
 export interface DeviceCodesTable {

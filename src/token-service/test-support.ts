@@ -212,7 +212,7 @@ export const ZIGN_REDIRECT = 'http://localhost:8081';
 export async function authorizationCode(
   app: HttpApp,
   challenge: string,
-  options: { scope?: string; redirectUri?: string } = {},
+  options: { scope?: string; redirectUri?: string; resource?: string } = {},
 ): Promise<string> {
   const query = form({
     response_type: 'code',
@@ -221,6 +221,7 @@ export async function authorizationCode(
     scope: options.scope ?? 'uid',
     code_challenge: challenge,
     code_challenge_method: 'S256',
+    ...(options.resource !== undefined ? { resource: options.resource } : {}),
   });
   const page = await app.inject({ url: `/oauth2/authorize?${query}` });
   if (page.statusCode !== 200) throw new Error(`login page failed: ${page.statusCode} ${page.body}`);

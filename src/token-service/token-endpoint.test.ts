@@ -64,6 +64,7 @@ describeEachDatabase('token endpoint', TOKEN_SERVICE_TEST_MIGRATIONS, (getDataba
     expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 3600, scope: 'uid openid' });
     const claims = decodeJwt(body.access_token);
     expect(Object.keys(claims).sort()).toEqual([
+      'aud',
       'client_id',
       'exp',
       'grant_type',
@@ -76,6 +77,8 @@ describeEachDatabase('token endpoint', TOKEN_SERVICE_TEST_MIGRATIONS, (getDataba
     ]);
     expect(claims).toMatchObject({
       iss: f.ctx.urls['token-service'],
+      // RFC 9068 §2.2; without accessTokenAudience the platform audience is the issuer URL.
+      aud: f.ctx.urls['token-service'],
       sub: 'jdoe',
       realm: '/employees',
       scope: 'uid openid',

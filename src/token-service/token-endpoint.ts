@@ -14,6 +14,7 @@ import type { TokenServiceCore } from './core.js';
 import type { TokenServiceEvent } from './events.js';
 import { OAuthError } from './oauth-error.js';
 import { type ClientCredentials, type OAuthParams, required } from './params.js';
+import { requestedAudience } from './resources.js';
 import { allowedScopes, grantScopes, parseScope } from './scopes.js';
 import { safeEqual } from './secrets.js';
 import type { TokenServiceTables } from './tables.js';
@@ -209,6 +210,7 @@ async function passwordGrant(
   const realm = realmParam(params.realm);
   attempt.realm = realm;
   requireRealm(client, realm);
+  const audience = requestedAudience(core, params);
   const username = required(params, 'username');
   attempt.uid = username;
   const password = required(params, 'password');
@@ -246,6 +248,8 @@ async function passwordGrant(
       clientId: client.clientId,
       grantType: 'password',
       refresh: refreshFor(client, 'password'),
+      audience,
+      idTokenAlg: client.idTokenSignedResponseAlg,
     },
     attempt,
   );
@@ -266,6 +270,7 @@ async function clientCredentialsGrant(
   }
   requireRealm(client, 'services');
   attempt.requestedScope = parseScope(params.scope);
+  const audience = requestedAudience(core, params);
   const scopes = grantScopes(
     attempt.requestedScope,
     new Set(['uid', ...(client.scopes ?? [])]),
@@ -282,6 +287,7 @@ async function clientCredentialsGrant(
       clientId: client.clientId,
       grantType: 'client_credentials',
       refresh: false,
+      audience,
     },
     attempt,
   );
@@ -301,6 +307,7 @@ async function authorizationCodeGrant(
   attempt: Attempt,
 ) {
   attempt.realm = 'employees';
+  const requestedAtToken = requestedAudience(core, params);
   const code = required(params, 'code');
   const verifier = required(params, 'code_verifier');
   const stored = await core.codes.find(code);
@@ -336,6 +343,14 @@ async function authorizationCodeGrant(
     throw new OAuthError('invalid_grant', 'PKCE verification failed: the code_verifier does not match');
   }
   await requireActiveEmployee(core, grant.uid);
+  // RFC 8707 §2.2: resources named at the authorization endpoint bound what the token request may name.
+  const outside = grant.resources
+    ? (requestedAtToken ?? []).filter((r) => !grant.resources!.includes(r))
+    : [];
+  if (outside.length > 0) {
+    throw new OAuthError('invalid_target', `resource not in the authorization request: ${outside.join(' ')}`);
+  }
+  const audience = requestedAtToken ?? grant.resources ?? undefined;
   const minted = await core.minter.mint({
     uid: grant.uid,
     realm: 'employees',
@@ -345,6 +360,8 @@ async function authorizationCodeGrant(
     refresh: refreshFor(client, 'authorization_code'),
     nonce: grant.nonce,
     authTime: grant.authTime,
+    audience,
+    idTokenAlg: client.idTokenSignedResponseAlg,
   });
   const won = await commit(core, minted, attempt, (trx) =>
     core.codes.spend(
@@ -394,6 +411,7 @@ async function refreshTokenGrant(
 ) {
   const token = required(params, 'refresh_token');
   const requested = parseScope(params.scope);
+  const audience = requestedAudience(core, params);
   const known = await core.refreshTokens.find(token);
   // Checked before redeeming, so another client cannot spend someone else's token.
   if (!known || known.grant.clientId !== client.clientId)
@@ -421,6 +439,8 @@ async function refreshTokenGrant(
     grantType: 'refresh_token',
     // The new refresh token keeps the whole grant: narrowing applies to this access token only.
     refresh: { familyId: grant.familyId, familyGrantType: grant.grantType, scopes: grant.scopes },
+    audience,
+    idTokenAlg: client.idTokenSignedResponseAlg,
   });
   const won = await commit(
     core,
@@ -448,6 +468,7 @@ async function deviceCodeGrant(
   attempt: Attempt,
 ) {
   attempt.realm = 'employees';
+  const audience = requestedAudience(core, params);
   const deviceCode = required(params, 'device_code');
   const poll = await core.devices.poll(deviceCode, client.clientId);
   switch (poll.status) {
@@ -473,6 +494,8 @@ async function deviceCodeGrant(
         clientId: client.clientId,
         grantType: DEVICE_CODE_GRANT,
         refresh: refreshFor(client, DEVICE_CODE_GRANT),
+        audience,
+        idTokenAlg: client.idTokenSignedResponseAlg,
       });
       // Handed out once: of two concurrent polls, one gets the tokens, the other `consumed`.
       if (!(await commit(core, minted, attempt, (trx) => core.devices.claim(deviceCode, trx))))

@@ -140,6 +140,7 @@ describeEachDatabase(
         exp: claims.exp,
         iat: claims.iat,
         iss: f.ctx.urls['token-service'],
+        aud: f.ctx.urls['token-service'],
         jti: claims.jti,
         realm: '/employees',
         grant_type: 'password',

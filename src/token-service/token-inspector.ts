@@ -26,7 +26,10 @@ const TOKENINFO_FIELDS = new Set([
 
 /** Reads tokens this service issued: tokeninfo, introspection, revocation, userinfo. */
 export class TokenInspector {
+  /** Tokens for any audience: tokeninfo and introspection serve every resource server. */
   readonly #verifier: TokenVerifier;
+  /** Tokens for this installation's services only (the `aud` rule of `trusted`): userinfo is one. */
+  readonly #platformVerifier: TokenVerifier;
 
   constructor(
     trusted: TrustedIssuer,
@@ -38,18 +41,22 @@ export class TokenInspector {
     private readonly db: Kysely<TokenServiceTables>,
     private readonly now: () => number,
   ) {
+    const checks = { isRevoked: (jti: string) => revocations.isRevoked(jti), isDisabled, now };
     this.#verifier = new TokenVerifier({
-      issuers: [trusted],
-      isRevoked: (jti) => revocations.isRevoked(jti),
-      isDisabled,
-      now,
+      issuers: [{ ...trusted, audience: undefined, acceptMissingAudienceIssuedBefore: undefined }],
+      ...checks,
     });
+    this.#platformVerifier = new TokenVerifier({ issuers: [trusted], ...checks });
   }
 
-  /** A valid, unrevoked access token of ours, or `invalid_token` saying why not. */
+  /** A valid, unrevoked access token of ours (for any audience), or `invalid_token` saying why not. */
   async verify(token: string): Promise<Principal> {
+    return this.#verifyWith(this.#verifier, token);
+  }
+
+  async #verifyWith(verifier: TokenVerifier, token: string): Promise<Principal> {
     try {
-      return await this.#verifier.verify(token);
+      return await verifier.verify(token);
     } catch (error) {
       if (error instanceof NotAuthenticatedError) {
         throw new OAuthError('invalid_token', error.message, {
@@ -97,7 +104,7 @@ export class TokenInspector {
     if (looksLikeJwt(token)) {
       try {
         const principal = await this.#verifier.verify(token);
-        const { iat } = decodeJwt(token);
+        const { iat, aud } = decodeJwt(token);
         return {
           active: true,
           scope: [...principal.scopes].join(' '),
@@ -108,6 +115,8 @@ export class TokenInspector {
           exp: Math.floor(principal.expiresAt.getTime() / 1000),
           ...(iat !== undefined ? { iat } : {}),
           iss: principal.issuer,
+          // RFC 7662 §2.2: the resource server checks that it is among the token's audiences.
+          ...(aud !== undefined ? { aud } : {}),
           jti: principal.tokenId,
           realm: `/${principal.realm}`,
           grant_type: principal.grantType,
@@ -176,6 +185,7 @@ export class TokenInspector {
         });
       });
       this.#verifier.forget(token);
+      this.#platformVerifier.forget(token);
       return;
     }
     const refresh = await this.refreshTokens.find(token);
@@ -201,7 +211,7 @@ export class TokenInspector {
 
   /** OIDC userinfo for an employee token holding `openid`. */
   async userInfo(token: string): Promise<Record<string, string>> {
-    const principal = await this.verify(token);
+    const principal = await this.#verifyWith(this.#platformVerifier, token);
     if (principal.realm !== 'employees' || !principal.scopes.has('openid')) {
       throw new OAuthError('insufficient_scope', 'userinfo needs an employee token with the openid scope', {
         headers: { 'www-authenticate': 'Bearer realm="stups", error="insufficient_scope", scope="openid"' },

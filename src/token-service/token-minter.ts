@@ -3,8 +3,8 @@ import { SignJWT } from 'jose';
 import type { Realm, StupsAccessTokenClaims } from '../platform/auth/principal.js';
 import type { UserDirectory } from '../users/contract.js';
 import type { ResolvedTokenServiceConfig } from './config.js';
-import type { TokenResponse } from './contract.js';
-import type { KeyStore } from './key-store.js';
+import type { IdTokenSigningAlgorithm, TokenResponse } from './contract.js';
+import type { KeyStore, SigningKey } from './key-store.js';
 import type { RefreshGrant, RefreshTokenStore } from './refresh-token-store.js';
 import { randomToken } from './secrets.js';
 import type { TokenServiceTables } from './tables.js';
@@ -23,6 +23,13 @@ export interface IssueRequest {
    * applies to the new access token only).
    */
   refresh: false | { familyId?: string | undefined; familyGrantType: string; scopes?: string[] | undefined };
+  /**
+   * `aud` of the access token: the resources the client named (RFC 8707), already checked
+   * against the allowed ones; absent or empty: this installation's own services.
+   */
+  audience?: readonly string[] | undefined;
+  /** The client's `id_token_signed_response_alg` (default RS256). */
+  idTokenAlg?: IdTokenSigningAlgorithm | undefined;
   /** OIDC: an ID token is added when `openid` is granted to an employee. */
   nonce?: string | null | undefined;
   authTime?: Date | undefined;
@@ -49,6 +56,8 @@ export interface Minted extends Issued {
 export class TokenMinter {
   constructor(
     private readonly issuer: string,
+    /** `aud` of access tokens for this installation's own services. */
+    private readonly platformAudience: string,
     private readonly config: ResolvedTokenServiceConfig,
     private readonly keys: KeyStore,
     private readonly refreshTokens: RefreshTokenStore,
@@ -68,9 +77,12 @@ export class TokenMinter {
     const exp = iat + this.config.accessTokenLifetimeSeconds;
     const jti = randomUUID();
     const scope = request.scopes.join(' ');
+    const audience = request.audience?.length ? request.audience : [this.platformAudience];
     const claims: StupsAccessTokenClaims = {
       iss: this.issuer,
       sub: request.uid,
+      // RFC 9068 §2.2: who may accept it; every platform service requires the platform audience.
+      aud: audience.length === 1 ? audience[0]! : [...audience],
       realm: `/${request.realm}`,
       scope,
       client_id: request.clientId,
@@ -111,17 +123,17 @@ export class TokenMinter {
       response.refresh_token = refresh.token;
     }
     if (request.realm === 'employees' && request.scopes.includes('openid')) {
-      response.id_token = await this.#idToken(request, iat, exp, key);
+      response.id_token = await this.#idToken(
+        request,
+        iat,
+        exp,
+        await this.keys.signingKey(request.idTokenAlg ?? 'RS256'),
+      );
     }
     return { response, jti, expiresAt, familyId, refresh };
   }
 
-  async #idToken(
-    request: IssueRequest,
-    iat: number,
-    exp: number,
-    key: Awaited<ReturnType<KeyStore['signingKey']>>,
-  ): Promise<string> {
+  async #idToken(request: IssueRequest, iat: number, exp: number, key: SigningKey): Promise<string> {
     const user = await this.users.getUser(request.uid);
     const claims: Record<string, unknown> = {};
     if (request.scopes.includes('profile') && user) claims.name = user.name;

@@ -129,8 +129,19 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
     },
     { ttlMs: config.principalStatusCacheSeconds * 1000, now },
   );
-  const trustedIssuer: TrustedIssuer = { issuer, keys: keys.getKey, requiredType: 'at+jwt' };
-  const minter = new TokenMinter(issuer, config, keys, refreshTokens, deps.users, now);
+  const audience = config.accessTokenAudience ?? issuer;
+  // Every service's verifier requires the platform audience: a token issued for another resource
+  // server (RFC 8707) is not valid here. See ADR 0008.
+  const trustedIssuer: TrustedIssuer = {
+    issuer,
+    keys: keys.getKey,
+    requiredType: 'at+jwt',
+    audience,
+    acceptMissingAudienceIssuedBefore: config.tokensWithoutAudienceIssuedBefore
+      ? new Date(config.tokensWithoutAudienceIssuedBefore)
+      : undefined,
+  };
+  const minter = new TokenMinter(issuer, audience, config, keys, refreshTokens, deps.users, now);
   const inspector = new TokenInspector(
     trustedIssuer,
     refreshTokens,
@@ -143,6 +154,7 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
   );
   const core: TokenServiceCore = {
     issuer,
+    audience,
     config,
     now,
     logger,
@@ -167,6 +179,8 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
     readiness ??= (async () => {
       if (config.seedBuiltInClients)
         await seedBuiltInClients(clients, config.zignRedirectUris, config.consoleRedirectUris);
+      // Every algorithm gets its first key now (an upgrade adds the RS256 key next to the ES256 one).
+      await keys.rotateIfDue();
       await keys.signingKey();
       if (!keys.encryptsAtRest) {
         logger.warn(

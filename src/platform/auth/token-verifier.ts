@@ -13,6 +13,12 @@ export interface TrustedIssuer {
   /** When set, the token's `aud` must contain it. */
   audience?: string | undefined;
   /**
+   * Transition for an issuer that starts writing `aud`: a token with no `aud` claim at all is
+   * still accepted when its `iat` is before this instant (tokens issued before the upgrade). A
+   * token that names another audience is refused regardless.
+   */
+  acceptMissingAudienceIssuedBefore?: Date | undefined;
+  /**
    * The realm of a verified token. Default: its `realm` claim, as this installation's token
    * service writes it; external issuers map realms explicitly (see `externalIssuer`).
    */
@@ -105,18 +111,21 @@ export class TokenVerifier {
     if (!trusted) throw invalid(`tokens of issuer ${JSON.stringify(unverified.iss ?? '')} are not accepted`);
 
     let payload: JWTPayload;
+    // A token without `aud` may pass only under the transition rule, which jose cannot express.
+    const legacy = trusted.audience !== undefined && trusted.acceptMissingAudienceIssuedBefore !== undefined;
     try {
       ({ payload } = await jwtVerify(token, trusted.keys, {
         issuer: trusted.issuer,
         algorithms: ALGORITHMS,
         clockTolerance: this.#tolerance,
         currentDate: new Date(this.#now()),
-        ...(trusted.audience ? { audience: trusted.audience } : {}),
+        ...(trusted.audience && !legacy ? { audience: trusted.audience } : {}),
         ...(trusted.requiredType ? { typ: trusted.requiredType } : {}),
       }));
     } catch (error) {
       throw invalid(describeJoseError(error), error);
     }
+    if (legacy) checkAudience(payload, trusted.audience!, trusted.acceptMissingAudienceIssuedBefore!);
 
     const principal = toPrincipal(payload, trusted);
     if (principal.tokenId && this.#isRevoked && (await this.#isRevoked(principal.tokenId))) {
@@ -130,6 +139,18 @@ export class TokenVerifier {
     }
     this.#cache.set(key, principal);
     return principal;
+  }
+}
+
+/** The audience check of the transition: no `aud` passes only for tokens issued before `before`. */
+function checkAudience(payload: JWTPayload, audience: string, before: Date): void {
+  if (payload.aud === undefined) {
+    if (typeof payload.iat === 'number' && payload.iat * 1000 < before.getTime()) return;
+    throw invalid('the access token claim "aud" is invalid: missing');
+  }
+  const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  if (!audiences.includes(audience)) {
+    throw invalid('the access token claim "aud" is invalid: check_failed');
   }
 }
 

@@ -5,7 +5,9 @@ import { TokenVerifier, type TrustedIssuer } from '../auth/token-verifier.js';
 
 /**
  * A real signing issuer for tests of services other than the token service: real keys,
- * real signatures, so the verifier under test runs exactly as in production.
+ * real signatures, and tokens shaped like the token service's (`typ: at+jwt`, `aud` naming
+ * the platform, here the issuer URL), trusted under the same rules, so the verifier under test
+ * runs exactly as in production.
  */
 export interface TestIssuer {
   issuer: string;
@@ -25,7 +27,12 @@ export interface TestIssuer {
 export async function createTestIssuer(issuer = 'https://issuer.test'): Promise<TestIssuer> {
   const { privateKey, publicKey } = await generateKeyPair('ES256');
   const publicJwk = { ...(await exportJWK(publicKey)), kid: 'test-key', alg: 'ES256' };
-  const trusted: TrustedIssuer = { issuer, keys: async () => publicKey };
+  const trusted: TrustedIssuer = {
+    issuer,
+    keys: async () => publicKey,
+    audience: issuer,
+    requiredType: 'at+jwt',
+  };
   return {
     issuer,
     trusted,
@@ -40,13 +47,14 @@ export async function createTestIssuer(issuer = 'https://issuer.test'): Promise<
       extraClaims,
     }) {
       return new SignJWT({
+        aud: issuer,
         realm: `/${realm}`,
         scope: scopes.join(' '),
         ...(clientId ? { client_id: clientId } : {}),
         grant_type: 'password',
         ...extraClaims,
       })
-        .setProtectedHeader({ alg: 'ES256', kid: 'test-key' })
+        .setProtectedHeader({ alg: 'ES256', kid: 'test-key', typ: 'at+jwt' })
         .setIssuer(issuer)
         .setSubject(uid)
         .setJti(randomUUID())
