@@ -123,6 +123,30 @@ describe('validation says what is wrong, all at once', () => {
     );
   });
 
+  it('reports the problems of every component in one run, not only of the first wrong one', async () => {
+    const r = await printDefinition(
+      definition('', '      NoSuchProperty: 1\n').concat(`  - Mystery:
+      Type: Senza::Nonexistent
+  - Balancer:
+      Type: Senza::WeightedDnsElasticLoadBalancer
+      HTTPPort: lots
+`),
+    );
+    expect(r.code).toBe(1);
+    const lines = r.err
+      .split('\n')
+      .filter((l) => l.includes('SenzaComponents'))
+      .map((l) => l.replace(/^.*?senza: /, ''));
+    expect(lines).toEqual([
+      'SenzaComponents[1].WebServer.NoSuchProperty: unknown property of Senza::TaupageAutoScalingGroup',
+      expect.stringMatching(
+        /^SenzaComponents\[2\]\.Mystery\.Type: Component "Senza::Nonexistent" does not exist/,
+      ),
+      'SenzaComponents[3].Balancer.HTTPPort: expected a whole number',
+      'SenzaComponents[3].Balancer.SecurityGroups: required',
+    ]);
+  });
+
   it('says to quote an unquoted {{…}}, which YAML reads as a map, naming the line', async () => {
     const r = await printDefinition(
       `SenzaInfo:

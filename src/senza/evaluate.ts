@@ -1,5 +1,6 @@
 import type { Capability, Parameter, Tag } from '@aws-sdk/client-cloudformation';
 import { CliError } from '../platform/cli/cli-error.js';
+import { InputError } from '../platform/errors.js';
 import { AccountInfo } from './account-info.js';
 import type { SenzaAws } from './aws/senza-aws.js';
 import type { CfTemplate, ComponentContext, StackInfo } from './components/component.js';
@@ -74,9 +75,11 @@ export async function evaluateDefinition(
 
   const named = (components ?? []).map((c, i) => namedValue(c, `SenzaComponents[${i}]`));
   const componentNames = named.map(([name]) => name);
+  // Every component is checked even after one is found wrong, so that one run names every
+  // problem of the definition (as schema problems within one component already are).
+  const problems: string[] = [];
   for (const [i, [name, properties]] of named.entries()) {
     const path = `SenzaComponents[${i}].${name}`;
-    const component = componentOf(properties.Type, path);
     const context: ComponentContext = {
       name,
       path,
@@ -90,7 +93,20 @@ export async function evaluateDefinition(
       warn: options.warn ?? (() => {}),
       checkImage: options.checkImage,
     };
-    await component(properties, context);
+    try {
+      await componentOf(properties.Type, path)(properties, context);
+    } catch (error) {
+      if (error instanceof InputError) {
+        problems.push(...problemLines(error));
+        continue;
+      }
+      // An AWS failure after a definition problem is likely its consequence: the cause goes first.
+      if (problems.length > 0) break;
+      throw error;
+    }
+  }
+  if (problems.length > 0) {
+    throw new InputError(problems.join('\n'), { code: 'DEFINITION_INVALID', details: { problems } });
   }
 
   if (template.Description === undefined) {
@@ -101,6 +117,13 @@ export async function evaluateDefinition(
     template.Description = `${titleCase(info.StackName)} (${params})`.slice(0, 1024);
   }
   return { template, args, info };
+}
+
+/** The problems an InputError lists (schema errors carry them one per line in `details`). */
+function problemLines(error: InputError): string[] {
+  const listed = error.details?.problems;
+  if (Array.isArray(listed) && listed.every((p): p is string => typeof p === 'string')) return listed;
+  return error.message.split('\n');
 }
 
 /** IAM resources need CAPABILITY_IAM, named ones CAPABILITY_NAMED_IAM. */
