@@ -1,8 +1,19 @@
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
+import type TableType from 'cli-table3';
 import { CliError } from './cli-error.js';
 
 export const OUTPUT_FORMATS = ['text', 'json', 'tsv'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/**
+ * cli-table3 (CommonJS) is loaded on the first text table, not when a CLI starts: `--help`, JSON
+ * output and errors never need it, and it is a fifth of a CLI's start-up.
+ */
+let loadedTable: typeof TableType | undefined;
+function tableClass(): typeof TableType {
+  loadedTable ??= createRequire(import.meta.url)('cli-table3') as typeof TableType;
+  return loadedTable;
+}
 
 export function parseOutputFormat(value: string | undefined): OutputFormat {
   const format = value ?? 'text';
@@ -49,7 +60,7 @@ export function renderRows<Row>(
     ];
     return `${lines.map((l) => l.join('\t')).join('\n')}\n`;
   }
-  const table = new Table({
+  const table = new (tableClass())({
     head: columns.map((c) => c.title),
     chars: {
       top: '',

@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
 import { CliError } from '../../platform/cli/cli-error.js';
 import type { HttpClient } from '../../platform/cli/http-client.js';
 import { type Column, parseOutputFormat, renderObject, renderRows } from '../../platform/cli/output.js';
-import { serviceClient } from '../../platform/cli/service-client.js';
 import type { ZignDeps } from '../../zign/get-token.js';
-import { writeClientCredentials, writeUserCredentials } from '../credentials-dir.js';
+import type { ClientView, ServiceUserView } from './admin-schemas.js';
 
 /*
  * `stups service-user …` and `stups oauth-client …`: the token service's admin API (for platform
@@ -13,29 +11,6 @@ import { writeClientCredentials, writeUserCredentials } from '../credentials-dir
  * `ZIGN_URL`), the token the one zign gives. A generated password or secret is printed once, or
  * with `--write-credentials DIR` written to mint's CREDENTIALS_DIR files instead (mode 0600).
  */
-
-const ServiceUserSchema = z.object({
-  username: z.string(),
-  application_id: z.string().nullable(),
-  team_id: z.string().nullable(),
-  scopes: z.array(z.string()),
-  disabled: z.boolean(),
-  password: z.string().optional(),
-});
-type ServiceUserView = z.output<typeof ServiceUserSchema>;
-
-const ClientSchema = z.object({
-  client_id: z.string(),
-  name: z.string(),
-  type: z.enum(['public', 'confidential']),
-  realms: z.array(z.string()),
-  grant_types: z.array(z.string()),
-  redirect_uris: z.array(z.string()),
-  scopes: z.array(z.string()).nullable(),
-  disabled: z.boolean(),
-  client_secret: z.string().optional(),
-});
-type ClientView = z.output<typeof ClientSchema>;
 
 const OUTPUT = ['-o, --output <format>', 'text, json or tsv', 'text'] as const;
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
@@ -60,7 +35,12 @@ const CLIENT_COLUMNS: Column<ClientView>[] = [
 
 export function adminCommands(program: Command, deps: ZignDeps): void {
   const { io } = deps;
-  const client = (): Promise<HttpClient> => serviceClient('zign', 'the token service', deps);
+  // Loaded when a command runs, not when `stups` starts: zod, jose and the HTTP client cost more
+  // start-up time than every other stups command together.
+  const client = async (): Promise<HttpClient> =>
+    (await import('../../platform/cli/service-client.js')).serviceClient('zign', 'the token service', deps);
+  const schemas = () => import('./admin-schemas.js');
+  const credentials = () => import('../credentials-dir.js');
   const path = (base: string, id: string, suffix = '') => `${base}/${encodeURIComponent(id)}${suffix}`;
 
   /** Prints the object; a secret either goes into DIR (and not to the terminal) or is printed once. */
@@ -95,11 +75,14 @@ export function adminCommands(program: Command, deps: ZignDeps): void {
     answer(
       user,
       format,
-      { key: 'password', write: (d, password) => writeUserCredentials(d, user.username, password) },
+      {
+        key: 'password',
+        write: async (d, password) => (await credentials()).writeUserCredentials(d, user.username, password),
+      },
       dir,
     );
   const fetchUser = async (method: string, url: string, body?: unknown) =>
-    (await client()).parsed(ServiceUserSchema, 'a service user', method, url, body);
+    (await client()).parsed((await schemas()).ServiceUserSchema, 'a service user', method, url, body);
 
   users
     .command('list')
@@ -109,7 +92,7 @@ export function adminCommands(program: Command, deps: ZignDeps): void {
       const format = parseOutputFormat(options.output);
       const list = await (
         await client()
-      ).parsed(z.array(ServiceUserSchema), 'a list of service users', 'GET', usersPath);
+      ).parsed((await schemas()).ServiceUserSchema.array(), 'a list of service users', 'GET', usersPath);
       io.stdout.write(renderRows(list, USER_COLUMNS, format));
     });
 
@@ -227,11 +210,14 @@ export function adminCommands(program: Command, deps: ZignDeps): void {
     answer(
       value,
       format,
-      { key: 'client_secret', write: (d, secret) => writeClientCredentials(d, value.client_id, secret) },
+      {
+        key: 'client_secret',
+        write: async (d, secret) => (await credentials()).writeClientCredentials(d, value.client_id, secret),
+      },
       dir,
     );
   const fetchClient = async (method: string, url: string, body?: unknown) =>
-    (await client()).parsed(ClientSchema, 'an OAuth client', method, url, body);
+    (await client()).parsed((await schemas()).ClientSchema, 'an OAuth client', method, url, body);
 
   clients
     .command('list')
@@ -241,7 +227,7 @@ export function adminCommands(program: Command, deps: ZignDeps): void {
       const format = parseOutputFormat(options.output);
       const list = await (
         await client()
-      ).parsed(z.array(ClientSchema), 'a list of OAuth clients', 'GET', clientsPath);
+      ).parsed((await schemas()).ClientSchema.array(), 'a list of OAuth clients', 'GET', clientsPath);
       io.stdout.write(renderRows(list, CLIENT_COLUMNS, format));
     });
 

@@ -1,77 +1,12 @@
-import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { decodeJwt } from 'jose';
-import { z } from 'zod';
-import { loadToolConfig } from '../../platform/cli/cli-config.js';
-import { CliError } from '../../platform/cli/cli-error.js';
-import { type Column, parseOutputFormat, renderRows } from '../../platform/cli/output.js';
-import { serviceClient } from '../../platform/cli/service-client.js';
-import { getToken, type ZignDeps } from '../../zign/get-token.js';
-import { SshKeySchema } from '../contract.js';
+import type { ZignDeps } from '../../zign/get-token.js';
 
-type SshKey = z.infer<typeof SshKeySchema>;
-
-/** Where `ssh-keygen` puts public keys by default, in the order OpenSSH itself offers them. */
-const DEFAULT_PUBLIC_KEYS = ['id_ed25519.pub', 'id_ecdsa.pub', 'id_rsa.pub'];
-
-const COLUMNS: Column<SshKey>[] = [
-  { title: 'Fingerprint', key: 'fingerprint', value: (k) => k.fingerprint },
-  { title: 'Type', key: 'type', value: (k) => k.public_key.split(' ')[0] },
-  { title: 'Comment', key: 'comment', value: (k) => k.public_key.split(' ').slice(2).join(' ') },
-  { title: 'Added', key: 'created', value: (k) => k.created },
-];
-
-/**
- * Whose keys: `--user`, else the user the token was issued to (the token service's own tokens
- * name it in `sub`), else zign's configured user. The server decides what the caller may touch.
- */
-async function whoseKeys(given: string | undefined, deps: ZignDeps): Promise<string> {
-  if (given !== undefined) return given;
-  const token = await getToken('default', ['uid'], {}, deps);
-  try {
-    const { sub } = decodeJwt(token);
-    if (sub) return sub;
-  } catch {
-    // Not a JWT (a pinned opaque token): fall back to the configured user.
-  }
-  const user = (await loadToolConfig('zign', deps.io.env)).user ?? deps.io.env.USER;
-  if (!user) throw new CliError('cannot tell whose keys: pass --user UID', 2);
-  return user;
-}
-
-async function readPublicKey(
-  file: string | undefined,
-  deps: ZignDeps,
-): Promise<{ key: string; from: string }> {
-  if (file === '-') {
-    const chunks: Buffer[] = [];
-    for await (const chunk of deps.io.stdin) chunks.push(Buffer.from(chunk as Buffer));
-    return { key: Buffer.concat(chunks).toString('utf8').trim(), from: 'standard input' };
-  }
-  const candidates =
-    file !== undefined
-      ? [resolve(deps.io.cwd, file)]
-      : DEFAULT_PUBLIC_KEYS.map((name) => join(deps.io.env.HOME || homedir(), '.ssh', name));
-  for (const candidate of candidates) {
-    try {
-      return { key: (await readFile(candidate, 'utf8')).trim(), from: candidate };
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' && file === undefined) continue;
-      throw new CliError(`cannot read ${candidate}: ${code ?? (error as Error).message}`);
-    }
-  }
-  throw new CliError(
-    'no public key in ~/.ssh (id_ed25519.pub, id_ecdsa.pub, id_rsa.pub): create one with "ssh-keygen -t ed25519" or name the file',
-  );
-}
+// The work is loaded when a command runs: jose, zod and the HTTP client would otherwise be paid
+// for by every `stups` start, `stups --help` included.
+const actions = () => import('./ssh-key-actions.js');
 
 /** `stups ssh-key add|list|remove`: the SSH public keys the bastion (odd) lets in. */
 export function registerSshKeyCommands(program: Command, deps: ZignDeps): void {
-  const { io } = deps;
-  const users = () => serviceClient('stups', 'the user directory', deps, { urlKey: 'users_url' });
   const keys = program
     .command('ssh-key')
     .description('your SSH public keys, which odd (the bastion) accepts after piu grants access');
@@ -81,19 +16,7 @@ export function registerSshKeyCommands(program: Command, deps: ZignDeps): void {
     .description('list the SSH public keys of a user (default: you)')
     .option('-U, --user <uid>', 'whose keys (default: the user of your token)')
     .option('-o, --output <format>', 'text, json or tsv', 'text')
-    .action(async (options: { user?: string; output: string }) => {
-      const format = parseOutputFormat(options.output);
-      const uid = await whoseKeys(options.user, deps);
-      const list = await (
-        await users()
-      ).parsed(
-        z.array(SshKeySchema),
-        'a list of SSH keys',
-        'GET',
-        `/employees/${encodeURIComponent(uid)}/ssh-keys`,
-      );
-      io.stdout.write(renderRows(list, COLUMNS, format));
-    });
+    .action(async (options: { user?: string; output: string }) => (await actions()).listKeys(deps, options));
 
   keys
     .command('add')
@@ -103,21 +26,9 @@ export function registerSshKeyCommands(program: Command, deps: ZignDeps): void {
     .argument('[file]', 'the .pub file to register')
     .option('-U, --user <uid>', 'whose key (default: the user of your token; others need an administrator)')
     .option('-o, --output <format>', 'text, json or tsv', 'text')
-    .action(async (file: string | undefined, options: { user?: string; output: string }) => {
-      const format = parseOutputFormat(options.output);
-      const { key, from } = await readPublicKey(file, deps);
-      if (/PRIVATE KEY/.test(key)) {
-        throw new CliError(`${from} holds a private key: register the public key (.pub) only`, 2);
-      }
-      const uid = await whoseKeys(options.user, deps);
-      const added = await (
-        await users()
-      ).parsed(SshKeySchema, 'an SSH key', 'POST', `/employees/${encodeURIComponent(uid)}/ssh-keys`, {
-        public_key: key,
-      });
-      if (format === 'text') io.stdout.write(`Added ${added.fingerprint} for ${uid} (from ${from})\n`);
-      else io.stdout.write(renderRows([added], COLUMNS, format));
-    });
+    .action(async (file: string | undefined, options: { user?: string; output: string }) =>
+      (await actions()).addKey(deps, file, options),
+    );
 
   keys
     .command('remove')
@@ -125,12 +36,7 @@ export function registerSshKeyCommands(program: Command, deps: ZignDeps): void {
     .description('remove a key by its fingerprint (as "stups ssh-key list" shows it)')
     .argument('<fingerprint>', 'e.g. SHA256:…')
     .option('-U, --user <uid>', 'whose key (default: the user of your token)')
-    .action(async (fingerprint: string, options: { user?: string }) => {
-      const uid = await whoseKeys(options.user, deps);
-      // 204 on success; a 404 (no such key) or 403 becomes one line with the server's message.
-      await (
-        await users()
-      ).json('DELETE', `/employees/${encodeURIComponent(uid)}/ssh-keys/${encodeURIComponent(fingerprint)}`);
-      io.stdout.write(`Removed ${fingerprint} from ${uid}\n`);
-    });
+    .action(async (fingerprint: string, options: { user?: string }) =>
+      (await actions()).removeKey(deps, fingerprint, options),
+    );
 }
