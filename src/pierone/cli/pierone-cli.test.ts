@@ -107,7 +107,35 @@ describe('pierone CLI against a running Pier One', () => {
     });
     expect(rows[1].scm_source_present).toBe(false);
     expect((await pierone(['tags', 'stups'])).out()).toContain('MISSING');
-    expect((await pierone(['tags', 'stups', 'nothing', '-o', 'json'])).out()).toBe('[]\n');
+  });
+
+  it('fails in one line for an unknown artifact or tag, and still shows images without scm-source', async () => {
+    const tags = await pierone(['tags', 'stups', 'nothing', '-o', 'json']);
+    expect(tags.code).toBe(1);
+    expect(tags.out()).toBe('');
+    expect(tags.err()).toBe(
+      'pierone: Pier One has no artifact stups/nothing (nothing was pushed under that name)\n',
+    );
+    const some = await pierone(['tags', 'stups', 'kio', 'nothing', 'nada']);
+    expect(some.code).toBe(1);
+    expect(some.err()).toMatch(/^pierone: Pier One has no artifact stups\/nothing, stups\/nada \(.*\)\n$/);
+
+    const scmArtifact = await pierone(['scm-source', 'stups', 'nothing']);
+    expect(scmArtifact.code).toBe(1);
+    expect(scmArtifact.err()).toMatch(/^pierone: Pier One has no artifact stups\/nothing .*\n$/);
+    const scmArtifactTag = await pierone(['scm-source', 'stups', 'nothing', '1.0']);
+    expect(scmArtifactTag.code).toBe(1);
+    expect(scmArtifactTag.err()).toMatch(/^pierone: Pier One has no artifact stups\/nothing .*\n$/);
+    const scmTag = await pierone(['scm-source', 'stups', 'kio', '1.0', '9.9']);
+    expect(scmTag.code).toBe(1);
+    expect(scmTag.out()).toBe('');
+    expect(scmTag.err()).toBe('pierone: Pier One has no tag 9.9 of stups/kio\n');
+    expect((await pierone(['scm-source', 'stups', 'kio', 'not/a-tag'])).code).toBe(2);
+
+    // An existing image without scm-source.json is a finding, not an error.
+    const missing = await pierone(['scm-source', 'stups', 'kio', '2.0']);
+    expect(missing.code).toBe(0);
+    expect(missing.out()).toContain('MISSING');
   });
 
   it('finds the latest tag, scm sources and images by digest', async () => {
