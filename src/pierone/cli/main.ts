@@ -9,6 +9,7 @@ import { serviceClient } from '../../platform/cli/service-client.js';
 import { getToken, type ZignDeps } from '../../zign/get-token.js';
 import { type ScmSource, ScmSourceSchema, type Tag, TagSchema } from '../contract.js';
 import { installCredentialHelper } from './docker-config.js';
+import { CREDENTIAL_HELPER, findOnPath, helperMissingMessage, packageRoot } from './helper-on-path.js';
 
 const NAME = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
 /** A Docker tag: what a registry accepts after the colon. */
@@ -80,7 +81,13 @@ export function pieroneProgram(deps: ZignDeps): Command {
       if (!swagger.info?.title?.includes('Pier One API'))
         throw new CliError(`${url} is not a Pier One registry`);
       const file = await installCredentialHelper(io.env, new URL(url).host);
-      io.stdout.write(`Logged in to ${new URL(url).host}: ${file} uses docker-credential-pierone.\n`);
+      // Without the helper on PATH every docker or skopeo call for this host fails later with a
+      // message that does not mention pierone, so the login is not done: exit 1 and say what to
+      // do. The config is still written, since it is right as it is: once the helper is on PATH,
+      // pushing works without logging in again.
+      if (!(await findOnPath(CREDENTIAL_HELPER, io.env)))
+        throw new CliError(helperMissingMessage(packageRoot()));
+      io.stdout.write(`Logged in to ${new URL(url).host}: ${file} uses ${CREDENTIAL_HELPER}.\n`);
     });
 
   outputOption(program.command('teams').description('teams with artifacts')).action(

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../platform/cli/run-cli.js';
@@ -18,6 +18,7 @@ import {
   type TestRegistry,
 } from '../test-support/registry-harness.js';
 import { installCredentialHelper } from './docker-config.js';
+import { packageRoot } from './helper-on-path.js';
 import { latestTag, pieroneProgram } from './main.js';
 import { describeCheckout, writeScmSourceFile } from './scm-source-file.js';
 
@@ -78,7 +79,10 @@ describe('pierone CLI against a running Pier One', () => {
     digest = (await tags.json())[0].image;
   }, 120_000);
 
+  const pathDirs: string[] = [];
+
   afterAll(async () => {
+    for (const dir of pathDirs) await rm(dir, { recursive: true, force: true });
     await builder?.dispose();
     await registry?.close();
     await database?.destroy();
@@ -166,16 +170,55 @@ describe('pierone CLI against a running Pier One', () => {
     expect(none.err()).toBe('pierone: no image sha256:0000000000\n');
   });
 
+  /** A PATH of two fresh directories; the helper goes into the second when `helper` says so. */
+  async function pathWith(helper: 'executable' | 'not executable' | 'none'): Promise<string> {
+    const first = await mkdtemp(join(tmpdir(), 'path-a-'));
+    const second = await mkdtemp(join(tmpdir(), 'path-b-'));
+    pathDirs.push(first, second);
+    if (helper !== 'none') {
+      await writeFile(join(second, 'docker-credential-pierone'), '#!/bin/sh\n', {
+        mode: helper === 'executable' ? 0o755 : 0o644,
+      });
+    }
+    // A directory of that name is no helper either.
+    await mkdir(join(first, 'docker-credential-pierone'));
+    return `${first}${delimiter}${second}`;
+  }
+
   it('logs in: checks the registry and installs the credential helper, keeping other entries', async () => {
-    const io = await captureIo({ env: { OAUTH2_ACCESS_TOKENS: `default=${registry.tokens.alice}` } });
+    const io = await captureIo({
+      env: { OAUTH2_ACCESS_TOKENS: `default=${registry.tokens.alice}`, PATH: await pathWith('executable') },
+    });
     const dockerConfig = join(io.home, '.docker', 'config.json');
     await installCredentialHelper(io.env, 'other.example.org');
     expect(await runCli(pieroneProgram({ io }), ['login', '--url', registry.url], io)).toBe(0);
     expect(io.out()).toBe(`Logged in to ${registry.host}: ${dockerConfig} uses docker-credential-pierone.\n`);
+    expect(io.err()).toBe('');
     expect(JSON.parse(await readFile(dockerConfig, 'utf8'))).toEqual({
       credHelpers: { 'other.example.org': 'pierone', [registry.host]: 'pierone' },
     });
     await io.cleanup();
+  });
+
+  it('fails the login in one line naming the fix when docker-credential-pierone is not on PATH', async () => {
+    for (const helper of ['none', 'not executable'] as const) {
+      const io = await captureIo({
+        env: { OAUTH2_ACCESS_TOKENS: `default=${registry.tokens.alice}`, PATH: await pathWith(helper) },
+      });
+      expect(await runCli(pieroneProgram({ io }), ['login', '--url', registry.url], io)).toBe(1);
+      expect(io.out()).toBe('');
+      expect(io.err()).toBe(
+        `pierone: docker-credential-pierone is not on PATH, so docker and skopeo cannot use this login: run "npm run build && npm link" in ${packageRoot()} (puts it and the other STUPS CLIs on PATH), then check with "command -v docker-credential-pierone"\n`,
+      );
+      // The configuration is right as it is: once the helper is on PATH, pushing works.
+      expect(JSON.parse(await readFile(join(io.home, '.docker', 'config.json'), 'utf8'))).toEqual({
+        credHelpers: { [registry.host]: 'pierone' },
+      });
+      await io.cleanup();
+    }
+    // The root named is this checkout: the one whose package.json maps the helper to bin/.
+    const pkg = JSON.parse(await readFile(join(packageRoot(), 'package.json'), 'utf8'));
+    expect(pkg.bin['docker-credential-pierone']).toBe('./bin/docker-credential-pierone.js');
   });
 
   it('picks the newest tag by creation time', () => {
