@@ -79,7 +79,10 @@ export function piuProgram(deps: PiuDeps): Command {
     .description('request access to HOST (or the odd bastion itself) for REASON')
     .argument('[words...]', '[HOST] REASON')
     .option('-U, --user <username>', 'login name to grant (default: your user id)')
-    .option('-O, --odd-host <host>', 'odd bastion host (remembered in ~/.config/piu/piu.yaml)')
+    .option(
+      '-O, --odd-host <host>',
+      'odd bastion host (remembered in ~/.config/piu/piu.yaml; unset: HOST itself)',
+    )
     .option('-E, --even-url <url>', 'even URL (remembered in ~/.config/piu/piu.yaml)')
     .option('-l, --lifetime <minutes>', 'how long the access lasts (even caps it)')
     .option('-c, --connect', 'connect with ssh as soon as access is granted (or PIU_CONNECT=true)')
