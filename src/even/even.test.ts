@@ -62,7 +62,9 @@ describeEachDatabase('even', migrations, (getDatabase) => {
           maxLifetimeMinutes: 480,
           ssh: {
             privateKey: 'unused by the recording bastion',
-            knownHostKeys: ['ssh-ed25519 AAAAC3Nz bastion'],
+            knownHostKeys: [
+              'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl bastion',
+            ],
           },
           expiryCheckIntervalMs,
         },

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../platform/errors.js';
+import { loadSettings } from '../stups/settings.js';
 import { parseEvenConfig } from './config.js';
 import { grantCommand, revokeCommand } from './forced-command.js';
 import { compileHostnameTemplate, HostPolicy } from './host-policy.js';
+import { hostKeyLineProblem } from './settings.js';
 
 describe('hostname templates', () => {
   const policy = new HostPolicy(
@@ -70,7 +73,14 @@ describe('hostname templates', () => {
 
 describe('even configuration', () => {
   it('fills defaults', () => {
-    const config = parseEvenConfig({ ssh: { privateKey: 'k', knownHostKeys: ['ssh-ed25519 AAAA host'] } });
+    const config = parseEvenConfig({
+      ssh: {
+        privateKey: 'k',
+        knownHostKeys: [
+          'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl host',
+        ],
+      },
+    });
     expect(config).toMatchObject({
       hostnameTemplates: ['odd-{region}.{team}.example.org'],
       allowedHosts: [],
@@ -99,6 +109,44 @@ describe('even configuration', () => {
     expect(() => parseEvenConfig({ ssh: { privateKey: '' }, maxLifetimeMinutes: 0 })).toThrow(
       /even\.maxLifetimeMinutes: .*\n {2}even\.ssh\.privateKey: even needs its own SSH private key/,
     );
+  });
+});
+
+describe('bastion host keys in the settings', () => {
+  const real = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl root@odd';
+
+  it('refuses the walkthrough placeholder in one line naming the setting and what a host key looks like', async () => {
+    // Exactly as docs/walkthrough.md shows it, before the placeholder is replaced.
+    const env = {
+      STUPS_EVEN_CONFIG:
+        '{"hostnameTemplates":["odd-{region}.{team}.example.org"],"ssh":{"knownHostKeys":["ssh-ed25519 AAAA… bastion"]}}',
+    };
+    const error = await loadSettings({ env }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      `even.ssh.knownHostKeys.0: "ssh-ed25519 AAAA… bastion" is not an OpenSSH public key: give the bastion's host key line "TYPE BASE64 [COMMENT]", e.g. the contents of /etc/ssh/ssh_host_ed25519_key.pub on the bastion ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA… root@odd")`,
+    ]);
+    const loaded = await loadSettings({
+      env: { STUPS_EVEN_CONFIG: JSON.stringify({ ssh: { knownHostKeys: [real] } }) },
+    });
+    expect((loaded.modules.even as { ssh: { knownHostKeys: string[] } }).ssh.knownHostKeys).toEqual([real]);
+  });
+
+  it('accepts a key line whose blob names its type, and nothing else', () => {
+    expect(hostKeyLineProblem(real)).toBeUndefined();
+    expect(hostKeyLineProblem(real.split(' ').slice(0, 2).join(' '))).toBeUndefined();
+    for (const wrong of [
+      'ssh-ed25519 AAAA bastion', // base64, but no key in it
+      'ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl', // blob says ed25519
+      'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJ', // cut short
+      'AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',
+      '',
+    ]) {
+      expect(hostKeyLineProblem(wrong), wrong).toMatch(/is not an OpenSSH public key/);
+    }
   });
 });
 

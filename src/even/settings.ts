@@ -15,6 +15,32 @@ export const AllowedHostSchema = z.strictObject({
 });
 export type AllowedHost = z.infer<typeof AllowedHostSchema>;
 
+/**
+ * Why `line` is not an OpenSSH public key line, or undefined when it is one. The key blob must
+ * decode and name the same type as the line, so a placeholder copied from the docs
+ * (`ssh-ed25519 AAAA… bastion`) is refused here, in words, rather than by a pattern.
+ */
+export function hostKeyLineProblem(line: string): string | undefined {
+  const [type = '', base64 = ''] = line.split(' ');
+  let named = '';
+  if (/^[a-z0-9@.-]+$/.test(type) && /^[A-Za-z0-9+/]+={0,2}$/.test(base64) && base64.length % 4 === 0) {
+    const blob = Buffer.from(base64, 'base64');
+    // The blob starts with the key type as an SSH string: a 4-byte length, then the name.
+    if (blob.length >= 4) named = blob.subarray(4, 4 + blob.readUInt32BE(0)).toString('latin1');
+  }
+  if (named && named === type) return undefined;
+  const shown = line.length > 48 ? `${line.slice(0, 48)}…` : line;
+  return (
+    `"${shown}" is not an OpenSSH public key: give the bastion's host key line "TYPE BASE64 [COMMENT]", ` +
+    'e.g. the contents of /etc/ssh/ssh_host_ed25519_key.pub on the bastion ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA… root@odd")'
+  );
+}
+
+function checkHostKeyLine(line: string, context: z.RefinementCtx): void {
+  const problem = hostKeyLineProblem(line);
+  if (problem) context.addIssue({ code: 'custom', message: problem });
+}
+
 /** How even reaches bastions over SSH; the private key is added by whoever creates the service. */
 export const EvenSshSettingsSchema = z.strictObject({
   user: z
@@ -24,7 +50,7 @@ export const EvenSshSettingsSchema = z.strictObject({
     .describe('User even logs in as on bastions'),
   port: z.number().int().min(1).max(65535).default(22).describe('SSH port of bastions'),
   knownHostKeys: z
-    .array(z.string().regex(/^[a-z0-9@.-]+ [A-Za-z0-9+/]+=*( .*)?$/))
+    .array(z.string().superRefine(checkHostKeyLine))
     .default([])
     .describe('OpenSSH public keys bastions may present; empty refuses every host unless acceptAnyHostKey'),
   acceptAnyHostKey: z.boolean().default(false).describe('Trust any bastion host key (tests and demos only)'),

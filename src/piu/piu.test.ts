@@ -101,6 +101,35 @@ describe('piu against a running even', () => {
     expect(bastion.calls.at(-1)!.command).toBe('grant-ssh-access --lifetime-minutes=15 jdoe');
   });
 
+  it('takes HOST as the bastion when no odd host is known, as docs/walkthrough.md runs it', async () => {
+    const calls = bastion.calls.length;
+    const result = await piu([ODD, 'Investigating the 5xx alert'], { PIU_EVEN_URL: evenUrl });
+    expect(result.err).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.out).toBe(
+      `Access to host ${ODD} for user jdoe was granted.\n` +
+        'You can now access your server with the following command:\n' +
+        `ssh -tA jdoe@${ODD}\n`,
+    );
+    expect(bastion.calls.slice(calls).map((c) => c.command)).toEqual([
+      'grant-ssh-access --lifetime-minutes=60 jdoe',
+    ]);
+    expect(result.config).toBe(`even_url: ${evenUrl}\nodd_host: ${ODD}\n`);
+
+    // even, which knows the hostname templates, says when the name is no bastion.
+    const notBastion = await piu(['web-1.example.org', 'reason'], { PIU_EVEN_URL: evenUrl });
+    expect(notBastion.code).toBe(1);
+    expect(notBastion.err).toMatch(
+      /^piu: Access to host web-1\.example\.org was denied: access denied: host web-1\.example\.org is not a known bastion/,
+    );
+    // An address is an instance behind a bastion: which bastion must be said.
+    expect(await piu(['10.0.0.1', 'reason'], { PIU_EVEN_URL: evenUrl })).toMatchObject({
+      code: 2,
+      err: 'piu: no odd host to reach 10.0.0.1 through: use -O odd-<region>.<team>.example.org, set odd_host in ~/.config/piu/piu.yaml or PIU_ODD_HOST\n',
+    });
+    expect(bastion.calls.length).toBe(calls + 1);
+  });
+
   it('asks for everything in interactive mode (PIU_INTERACTIVE)', async () => {
     const result = await piu([], { PIU_INTERACTIVE: 'true' }, `${evenUrl}\n${ODD}\n10.0.0.7\nlook at logs\n`);
     expect(result.code).toBe(0);

@@ -9,11 +9,14 @@ import { serviceClient } from '../../platform/cli/service-client.js';
 import { getToken, type ZignDeps } from '../../zign/get-token.js';
 import { type ScmSource, ScmSourceSchema, type Tag, TagSchema } from '../contract.js';
 import { installCredentialHelper } from './docker-config.js';
+import { CREDENTIAL_HELPER, findOnPath, helperMissingMessage, packageRoot } from './helper-on-path.js';
 
 const NAME = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
+/** A Docker tag: what a registry accepts after the colon. */
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 function checkName(kind: string, value: string): string {
-  if (!NAME.test(value)) throw new CliError(`invalid ${kind} "${value}"`, 2);
+  if (!(kind === 'tag' ? TAG : NAME).test(value)) throw new CliError(`invalid ${kind} "${value}"`, 2);
   return value;
 }
 
@@ -31,14 +34,34 @@ export function pieroneProgram(deps: ZignDeps): Command {
   const outputOption = (c: Command) => c.option('-o, --output <format>', 'text, json or tsv', 'text');
   const program = new Command('pierone').description('Pier One Docker registry').version('0.1.0');
 
-  /** Tags of an artifact; Pier One answers 404 when there are none, which is an empty list here. */
-  const tagsOf = async (team: string, artifact: string): Promise<Tag[]> => {
+  /**
+   * Tags of an artifact, or undefined when Pier One answers 404. An artifact exists only through
+   * its tags (tags are never deleted, and `/artifacts` lists names from the tags), so 404 here
+   * means the artifact is unknown: there is no "known artifact without tags" to tell apart.
+   */
+  const tagsOf = async (team: string, artifact: string): Promise<Tag[] | undefined> => {
     try {
       return await (
         await client()
       ).parsed(z.array(TagSchema), 'a tag list', 'GET', `/teams/${team}/artifacts/${artifact}/tags`);
     } catch (error) {
-      if (error instanceof HttpError && error.status === 404) return [];
+      if (error instanceof HttpError && error.status === 404) return undefined;
+      throw error;
+    }
+  };
+  const unknownArtifacts = (team: string, artifacts: readonly string[]) =>
+    new CliError(
+      `Pier One has no artifact ${artifacts.map((a) => `${team}/${a}`).join(', ')} (nothing was pushed under that name)`,
+    );
+
+  const tagExists = async (team: string, artifact: string, tag: string): Promise<boolean> => {
+    try {
+      await (
+        await client()
+      ).parsed(TagSchema, 'a tag', 'GET', `/teams/${team}/artifacts/${artifact}/tags/${tag}`);
+      return true;
+    } catch (error) {
+      if (error instanceof HttpError && error.status === 404) return false;
       throw error;
     }
   };
@@ -58,7 +81,13 @@ export function pieroneProgram(deps: ZignDeps): Command {
       if (!swagger.info?.title?.includes('Pier One API'))
         throw new CliError(`${url} is not a Pier One registry`);
       const file = await installCredentialHelper(io.env, new URL(url).host);
-      io.stdout.write(`Logged in to ${new URL(url).host}: ${file} uses docker-credential-pierone.\n`);
+      // Without the helper on PATH every docker or skopeo call for this host fails later with a
+      // message that does not mention pierone, so the login is not done: exit 1 and say what to
+      // do. The config is still written, since it is right as it is: once the helper is on PATH,
+      // pushing works without logging in again.
+      if (!(await findOnPath(CREDENTIAL_HELPER, io.env)))
+        throw new CliError(helperMissingMessage(packageRoot()));
+      io.stdout.write(`Logged in to ${new URL(url).host}: ${file} uses ${CREDENTIAL_HELPER}.\n`);
     });
 
   outputOption(program.command('teams').description('teams with artifacts')).action(
@@ -103,8 +132,14 @@ export function pieroneProgram(deps: ZignDeps): Command {
           await client()
         ).parsed(z.array(z.string()), 'an artifact list', 'GET', `/teams/${team}/artifacts`);
     const rows: Array<Tag & { artifact: string }> = [];
-    for (const artifact of names)
-      for (const tag of await tagsOf(team, artifact)) rows.push({ ...tag, artifact });
+    const unknown: string[] = [];
+    for (const artifact of names) {
+      const tags = await tagsOf(team, artifact);
+      if (tags === undefined) unknown.push(artifact);
+      for (const tag of tags ?? []) rows.push({ ...tag, artifact });
+    }
+    // A misspelt name must not look like an artifact with nothing in it (an empty table, exit 0).
+    if (unknown.length) throw unknownArtifacts(team, unknown);
     io.stdout.write(
       renderRows(
         rows,
@@ -141,7 +176,9 @@ export function pieroneProgram(deps: ZignDeps): Command {
     .argument('<team>')
     .argument('<artifact>')
     .action(async (team: string, artifact: string) => {
-      const latest = latestTag(await tagsOf(checkName('team', team), checkName('artifact', artifact)));
+      const latest = latestTag(
+        (await tagsOf(checkName('team', team), checkName('artifact', artifact))) ?? [],
+      );
       if (!latest) throw new CliError(`${team}/${artifact} has no tags`);
       io.stdout.write(`${latest.name}\n`);
     });
@@ -157,9 +194,15 @@ export function pieroneProgram(deps: ZignDeps): Command {
     const format = parseOutputFormat(options.output);
     checkName('team', team);
     checkName('artifact', artifact);
-    const names = tags.length ? tags : (await tagsOf(team, artifact)).map((t) => t.name);
+    let names = tags.map((t) => checkName('tag', t));
+    if (!names.length) {
+      const all = await tagsOf(team, artifact);
+      if (all === undefined) throw unknownArtifacts(team, [artifact]);
+      names = all.map((t) => t.name);
+    }
     const pierone = await client();
     const rows: Array<{ tag: string; source: ScmSource | undefined }> = [];
+    const unknownTags: string[] = [];
     for (const tag of names) {
       try {
         rows.push({
@@ -173,8 +216,15 @@ export function pieroneProgram(deps: ZignDeps): Command {
         });
       } catch (error) {
         if (!(error instanceof HttpError && error.status === 404)) throw error;
-        rows.push({ tag, source: undefined });
+        // 404 means either "no such tag" or "an image without scm-source.json" (shown as MISSING):
+        // the tag itself answers which.
+        if (await tagExists(team, artifact, tag)) rows.push({ tag, source: undefined });
+        else unknownTags.push(tag);
       }
+    }
+    if (unknownTags.length) {
+      if ((await tagsOf(team, artifact)) === undefined) throw unknownArtifacts(team, [artifact]);
+      throw new CliError(`Pier One has no tag ${unknownTags.join(', ')} of ${team}/${artifact}`);
     }
     io.stdout.write(
       renderRows(

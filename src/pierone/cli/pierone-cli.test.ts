@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../platform/cli/run-cli.js';
@@ -18,6 +18,7 @@ import {
   type TestRegistry,
 } from '../test-support/registry-harness.js';
 import { installCredentialHelper } from './docker-config.js';
+import { packageRoot } from './helper-on-path.js';
 import { latestTag, pieroneProgram } from './main.js';
 import { describeCheckout, writeScmSourceFile } from './scm-source-file.js';
 
@@ -78,7 +79,10 @@ describe('pierone CLI against a running Pier One', () => {
     digest = (await tags.json())[0].image;
   }, 120_000);
 
+  const pathDirs: string[] = [];
+
   afterAll(async () => {
+    for (const dir of pathDirs) await rm(dir, { recursive: true, force: true });
     await builder?.dispose();
     await registry?.close();
     await database?.destroy();
@@ -107,7 +111,35 @@ describe('pierone CLI against a running Pier One', () => {
     });
     expect(rows[1].scm_source_present).toBe(false);
     expect((await pierone(['tags', 'stups'])).out()).toContain('MISSING');
-    expect((await pierone(['tags', 'stups', 'nothing', '-o', 'json'])).out()).toBe('[]\n');
+  });
+
+  it('fails in one line for an unknown artifact or tag, and still shows images without scm-source', async () => {
+    const tags = await pierone(['tags', 'stups', 'nothing', '-o', 'json']);
+    expect(tags.code).toBe(1);
+    expect(tags.out()).toBe('');
+    expect(tags.err()).toBe(
+      'pierone: Pier One has no artifact stups/nothing (nothing was pushed under that name)\n',
+    );
+    const some = await pierone(['tags', 'stups', 'kio', 'nothing', 'nada']);
+    expect(some.code).toBe(1);
+    expect(some.err()).toMatch(/^pierone: Pier One has no artifact stups\/nothing, stups\/nada \(.*\)\n$/);
+
+    const scmArtifact = await pierone(['scm-source', 'stups', 'nothing']);
+    expect(scmArtifact.code).toBe(1);
+    expect(scmArtifact.err()).toMatch(/^pierone: Pier One has no artifact stups\/nothing .*\n$/);
+    const scmArtifactTag = await pierone(['scm-source', 'stups', 'nothing', '1.0']);
+    expect(scmArtifactTag.code).toBe(1);
+    expect(scmArtifactTag.err()).toMatch(/^pierone: Pier One has no artifact stups\/nothing .*\n$/);
+    const scmTag = await pierone(['scm-source', 'stups', 'kio', '1.0', '9.9']);
+    expect(scmTag.code).toBe(1);
+    expect(scmTag.out()).toBe('');
+    expect(scmTag.err()).toBe('pierone: Pier One has no tag 9.9 of stups/kio\n');
+    expect((await pierone(['scm-source', 'stups', 'kio', 'not/a-tag'])).code).toBe(2);
+
+    // An existing image without scm-source.json is a finding, not an error.
+    const missing = await pierone(['scm-source', 'stups', 'kio', '2.0']);
+    expect(missing.code).toBe(0);
+    expect(missing.out()).toContain('MISSING');
   });
 
   it('finds the latest tag, scm sources and images by digest', async () => {
@@ -138,16 +170,55 @@ describe('pierone CLI against a running Pier One', () => {
     expect(none.err()).toBe('pierone: no image sha256:0000000000\n');
   });
 
+  /** A PATH of two fresh directories; the helper goes into the second when `helper` says so. */
+  async function pathWith(helper: 'executable' | 'not executable' | 'none'): Promise<string> {
+    const first = await mkdtemp(join(tmpdir(), 'path-a-'));
+    const second = await mkdtemp(join(tmpdir(), 'path-b-'));
+    pathDirs.push(first, second);
+    if (helper !== 'none') {
+      await writeFile(join(second, 'docker-credential-pierone'), '#!/bin/sh\n', {
+        mode: helper === 'executable' ? 0o755 : 0o644,
+      });
+    }
+    // A directory of that name is no helper either.
+    await mkdir(join(first, 'docker-credential-pierone'));
+    return `${first}${delimiter}${second}`;
+  }
+
   it('logs in: checks the registry and installs the credential helper, keeping other entries', async () => {
-    const io = await captureIo({ env: { OAUTH2_ACCESS_TOKENS: `default=${registry.tokens.alice}` } });
+    const io = await captureIo({
+      env: { OAUTH2_ACCESS_TOKENS: `default=${registry.tokens.alice}`, PATH: await pathWith('executable') },
+    });
     const dockerConfig = join(io.home, '.docker', 'config.json');
     await installCredentialHelper(io.env, 'other.example.org');
     expect(await runCli(pieroneProgram({ io }), ['login', '--url', registry.url], io)).toBe(0);
     expect(io.out()).toBe(`Logged in to ${registry.host}: ${dockerConfig} uses docker-credential-pierone.\n`);
+    expect(io.err()).toBe('');
     expect(JSON.parse(await readFile(dockerConfig, 'utf8'))).toEqual({
       credHelpers: { 'other.example.org': 'pierone', [registry.host]: 'pierone' },
     });
     await io.cleanup();
+  });
+
+  it('fails the login in one line naming the fix when docker-credential-pierone is not on PATH', async () => {
+    for (const helper of ['none', 'not executable'] as const) {
+      const io = await captureIo({
+        env: { OAUTH2_ACCESS_TOKENS: `default=${registry.tokens.alice}`, PATH: await pathWith(helper) },
+      });
+      expect(await runCli(pieroneProgram({ io }), ['login', '--url', registry.url], io)).toBe(1);
+      expect(io.out()).toBe('');
+      expect(io.err()).toBe(
+        `pierone: docker-credential-pierone is not on PATH, so docker and skopeo cannot use this login: run "npm run build && npm link" in ${packageRoot()} (puts it and the other STUPS CLIs on PATH), then check with "command -v docker-credential-pierone"\n`,
+      );
+      // The configuration is right as it is: once the helper is on PATH, pushing works.
+      expect(JSON.parse(await readFile(join(io.home, '.docker', 'config.json'), 'utf8'))).toEqual({
+        credHelpers: { [registry.host]: 'pierone' },
+      });
+      await io.cleanup();
+    }
+    // The root named is this checkout: the one whose package.json maps the helper to bin/.
+    const pkg = JSON.parse(await readFile(join(packageRoot(), 'package.json'), 'utf8'));
+    expect(pkg.bin['docker-credential-pierone']).toBe('./bin/docker-credential-pierone.js');
   });
 
   it('picks the newest tag by creation time', () => {

@@ -10,6 +10,7 @@ import { copyToClipboard, findClipboard } from '../clipboard.js';
 
 const HOST = /^[a-z0-9.-]{1,255}$/;
 const USER = /^[a-z][a-z0-9-]{0,31}$/;
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 const TRUE = new Set(['1', 'true', 'yes', 'on']);
 
 export interface PiuDeps extends ZignDeps {
@@ -78,7 +79,10 @@ export function piuProgram(deps: PiuDeps): Command {
     .description('request access to HOST (or the odd bastion itself) for REASON')
     .argument('[words...]', '[HOST] REASON')
     .option('-U, --user <username>', 'login name to grant (default: your user id)')
-    .option('-O, --odd-host <host>', 'odd bastion host (remembered in ~/.config/piu/piu.yaml)')
+    .option(
+      '-O, --odd-host <host>',
+      'odd bastion host (remembered in ~/.config/piu/piu.yaml; unset: HOST itself)',
+    )
     .option('-E, --even-url <url>', 'even URL (remembered in ~/.config/piu/piu.yaml)')
     .option('-l, --lifetime <minutes>', 'how long the access lasts (even caps it)')
     .option('-c, --connect', 'connect with ssh as soon as access is granted (or PIU_CONNECT=true)')
@@ -111,9 +115,14 @@ export function piuProgram(deps: PiuDeps): Command {
           2,
         );
       }
+      // `piu odd-eu-central-1.demo.example.org REASON` with no odd host known asks for the bastion
+      // itself (docs/walkthrough.md). Only even knows its hostname templates and allow-list, so it
+      // decides whether the name is a bastion and refuses in words if not ("not a known bastion").
+      // An IP address is an instance behind a bastion, never one of even's bastion names.
+      if (!oddHost && host !== undefined && !IPV4.test(host)) oddHost = host;
       if (!oddHost) {
         throw new CliError(
-          'no odd host: use -O odd-<region>.<team>.example.org, set odd_host in ~/.config/piu/piu.yaml or PIU_ODD_HOST',
+          `no odd host${host ? ` to reach ${host} through` : ''}: use -O odd-<region>.<team>.example.org, set odd_host in ~/.config/piu/piu.yaml or PIU_ODD_HOST`,
           2,
         );
       }
