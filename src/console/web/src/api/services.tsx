@@ -26,6 +26,7 @@ export function createApi(http: HttpClient) {
     team: (id: string) => http.get<TeamDetail>('teams', `/api/teams/${seg(id)}`),
     awsAccounts: () => http.get<AwsAccount[]>('teams', '/api/accounts/aws'),
 
+    employees: () => http.get<User[]>('users', '/employees'),
     employee: (uid: string) => http.get<User>('users', `/employees/${seg(uid)}`),
     sshKeys: (uid: string) => http.get<SshKey[]>('users', `/employees/${seg(uid)}/ssh-keys`),
     addSshKey: (uid: string, publicKey: string) =>

@@ -62,7 +62,7 @@ export function TeamListPage() {
   );
 }
 
-function Members({ team }: { team: TeamDetail }) {
+function Members({ team, names }: { team: TeamDetail; names: Map<string, string> }) {
   return team.members.length === 0 ? (
     <Empty title="This team has no members." />
   ) : (
@@ -70,8 +70,11 @@ function Members({ team }: { team: TeamDetail }) {
       {team.members.map((uid) => (
         <li key={uid}>
           <Link to={path('people', uid)} className="result-title">
-            {uid}
+            {names.get(uid) ?? uid}
           </Link>
+          <span className="muted block">
+            <code>{uid}</code>
+          </span>
         </li>
       ))}
     </ul>
@@ -136,15 +139,18 @@ export function TeamDetailPage({ id }: { id: string }) {
   const { api } = useSignedIn();
   const state = useLoad(async () => {
     const team = await api.team(id);
-    // Account names are a nicety: the ids from the team are shown when the list cannot be read.
-    const accounts = await api.awsAccounts().catch(() => undefined);
-    return { team, accounts };
+    // Names of people and accounts are a nicety: the ids from the team are shown when a list cannot be read.
+    const [accounts, people] = await Promise.all([
+      api.awsAccounts().catch(() => undefined),
+      api.employees().catch(() => []),
+    ]);
+    return { team, accounts, names: new Map(people.map((p) => [p.uid, p.name])) };
   }, [id]);
   return (
     <article>
       <h1>{state.status === 'ready' ? state.data.team.name : `Team ${id}`}</h1>
       <Loaded state={state} label={`Loading team ${id}…`}>
-        {({ team, accounts }) => (
+        {({ team, accounts, names }) => (
           <>
             <p className="muted">
               <code>{team.id}</code>
@@ -153,7 +159,7 @@ export function TeamDetailPage({ id }: { id: string }) {
             {team.description && <p>{team.description}</p>}
             <section aria-labelledby="members-heading">
               <h2 id="members-heading">Members ({team.members.length})</h2>
-              <Members team={team} />
+              <Members team={team} names={names} />
             </section>
             <section aria-labelledby="team-apps-heading">
               <h2 id="team-apps-heading">Applications</h2>
