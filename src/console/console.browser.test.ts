@@ -314,6 +314,10 @@ describe.skipIf(!canRun)('the console in a browser', () => {
     expect(await page.locator('#person-teams-heading + ul a').allTextContents()).toEqual(['Demo team']);
     expect(await page.locator('#person-keys-heading + ul code').allTextContents()).toEqual([sshFingerprint]);
     await shot('13-person');
+    // The signed-in person's teams in the sidebar lead to the team pages.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'demo' }).click();
+    await page.waitForURL(`${consoleUrl}/teams/demo`);
+    await expect.poll(() => heading().textContent()).toBe('Demo team');
   });
 
   it('removes an SSH key after confirming', async () => {
@@ -329,6 +333,8 @@ describe.skipIf(!canRun)('the console in a browser', () => {
     await expect
       .poll(() => page.locator('.state-empty').textContent())
       .toBe('You have no SSH key registered yet.');
+    // The removed key's button is gone: focus is on the list's heading, not on <body>.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('keys-heading');
     // The person page reads the same directory: the key is gone there too.
     await page.goto(`${consoleUrl}/people/jdoe`);
     await expect

@@ -14,7 +14,7 @@ import { SearchPage } from './pages/search';
 import { SignInPage } from './pages/sign-in';
 import { SshKeysPage } from './pages/ssh-keys';
 import { PersonPage, TeamDetailPage, TeamListPage } from './pages/teams';
-import { Link, matchPath, useRouter } from './router';
+import { Link, matchPath, path, useRouter } from './router';
 import { useSession } from './session';
 
 type Route = [
@@ -124,8 +124,10 @@ function Sidebar({ open, onNavigate }: { open: boolean; onNavigate: () => void }
         ) : teams.length ? (
           <ul className="who-teams">
             {teams.map((t) => (
-              <li key={t.id} title={t.name}>
-                {t.id}
+              <li key={t.id}>
+                <Link to={path('teams', t.id)} title={t.name} onClick={onNavigate}>
+                  {t.id}
+                </Link>
               </li>
             ))}
           </ul>

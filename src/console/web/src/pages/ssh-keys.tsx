@@ -149,6 +149,7 @@ export function SshKeysPage() {
   const uid = user.sub;
   const state = useLoad(() => api.sshKeys(uid), [uid]);
   const [added, setAdded] = useState<string | undefined>();
+  const keysHeading = useRef<HTMLHeadingElement>(null);
   return (
     <section>
       <h1>SSH keys</h1>
@@ -157,7 +158,9 @@ export function SshKeysPage() {
         keys. You can also manage them from a terminal with <code>stups ssh-key add</code>.
       </p>
       <section aria-labelledby="keys-heading">
-        <h2 id="keys-heading">Your keys</h2>
+        <h2 id="keys-heading" ref={keysHeading} tabIndex={-1}>
+          Your keys
+        </h2>
         <p className="visually-hidden" role="status" aria-live="polite">
           {added ? `Key ${added} added.` : ''}
         </p>
@@ -169,6 +172,8 @@ export function SshKeysPage() {
               onRemoved={() => {
                 setAdded(undefined);
                 reload();
+                // The button that had focus is gone with its key: focus goes to the list, not to <body>.
+                keysHeading.current?.focus();
               }}
             />
           )}
