@@ -340,6 +340,15 @@ describe.skipIf(!canRun)('the console in a browser', () => {
     await expect
       .poll(() => page.locator('#person-keys-heading + .state-empty').textContent())
       .toBe('Jane Doe has registered no SSH key.');
+    // Unknown teams and people are said so in words, under a heading that names what was asked for.
+    await page.goto(`${consoleUrl}/teams/no-such-team`);
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toContain('team no-such-team does not exist');
+    expect(await heading().textContent()).toBe('Team no-such-team');
+    await page.goto(`${consoleUrl}/people/nobody`);
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('user nobody does not exist');
+    expect(await heading().textContent()).toBe('nobody');
   });
 
   it('shows teams, a team, a person and SSH keys on a narrow screen without sideways scrolling', async () => {
