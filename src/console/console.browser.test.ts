@@ -307,6 +307,13 @@ describe.skipIf(!canRun)('the console in a browser', () => {
     expect(await page.locator('#accounts-heading + ul code').allTextContents()).toEqual(['222222222222']);
     await shot('12-team');
 
+    // The application page leads back to its team.
+    await app.click();
+    await page.waitForURL(`${consoleUrl}/applications/${appId}`);
+    await page.locator('.facts').getByRole('link', { name: 'demo', exact: true }).click();
+    await page.waitForURL(`${consoleUrl}/teams/demo`);
+    await expect.poll(() => heading().textContent()).toBe('Demo team');
+
     await page.locator('#members-heading + ul a', { hasText: 'Jane Doe' }).click();
     await page.waitForURL(`${consoleUrl}/people/jdoe`);
     await expect.poll(() => heading().textContent()).toBe('Jane Doe');
@@ -315,7 +322,10 @@ describe.skipIf(!canRun)('the console in a browser', () => {
     expect(await page.locator('#person-keys-heading + ul code').allTextContents()).toEqual([sshFingerprint]);
     await shot('13-person');
     // The signed-in person's teams in the sidebar lead to the team pages.
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'demo' }).click();
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'demo', exact: true })
+      .click();
     await page.waitForURL(`${consoleUrl}/teams/demo`);
     await expect.poll(() => heading().textContent()).toBe('Demo team');
   });
