@@ -377,6 +377,13 @@ describe.skipIf(!canRun)('the console in a browser', () => {
         expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
           NARROW.width,
         );
+        // Ids are not broken mid-word: each short id in a code element is on one line.
+        const brokenIds = await page.evaluate(() =>
+          Array.from(document.querySelectorAll('main code'))
+            .filter((c) => (c.textContent ?? '').length <= 20 && c.getClientRects().length > 1)
+            .map((c) => c.textContent),
+        );
+        expect(brokenIds).toEqual([]);
         await shot(name);
       }
     } finally {
