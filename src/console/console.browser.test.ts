@@ -9,6 +9,7 @@ import { copyArgs, ImageBuilder, skopeo } from '../pierone/test-support/registry
 import { silentLogger } from '../platform/logger.js';
 import { PORT_BLOCK_SIZE } from '../platform/service-context.js';
 import { skipWithout } from '../platform/test-support/required-parts.js';
+import { sshKeygen } from '../platform/test-support/ssh-keygen.js';
 import { freePortBlock } from '../stups/free-ports.js';
 import { type RunningPlatform, startPlatform } from '../stups/runtime.js';
 import { parseSettingsTree } from '../stups/settings.js';
@@ -40,6 +41,7 @@ describe.skipIf(!canRun)('the console in a browser', () => {
   let consoleUrl: string;
   const appId = 'hello-console';
   const revision = '4f2a9c1e0b7d3a5c6e8f9012a3b4c5d6e7f80912';
+  let sshFingerprint = '';
 
   const shot = async (name: string) => {
     await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
@@ -250,6 +252,149 @@ describe.skipIf(!canRun)('the console in a browser', () => {
     await expect.poll(() => page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
     // Each page names itself in the title, which screen readers announce on navigation.
     expect(await page.title()).toBe('Applications · STUPS console');
+  });
+
+  it('adds an SSH key on "SSH keys", refusing a private key with the service\'s reason', async () => {
+    // A fingerprint with "/" (base64) must survive the trip through the page's URL and the console's proxy
+    // when the key is removed: keys are made until one has it (about every second key does).
+    let key = await sshKeygen('ed25519', { comment: 'jdoe@console-test' });
+    for (let i = 0; i < 40 && !key.fingerprint.includes('/'); i++) {
+      key = await sshKeygen('ed25519', { comment: 'jdoe@console-test' });
+    }
+    expect(key.fingerprint).toContain('/');
+    sshFingerprint = key.fingerprint;
+    await page.getByRole('link', { name: 'SSH keys' }).click();
+    await page.waitForURL(`${consoleUrl}/ssh-keys`);
+    await expect.poll(() => heading().textContent()).toBe('SSH keys');
+    expect(await page.title()).toBe('SSH keys · STUPS console');
+    await expect
+      .poll(() => page.locator('.state-empty').textContent())
+      .toBe('You have no SSH key registered yet.');
+
+    const input = page.getByLabel('Public key');
+    await input.fill(key.privateKey);
+    await page.getByRole('button', { name: 'Add key' }).click();
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toBe('The key was not added: this is a private key: upload the public key (.pub) only');
+
+    await input.fill(key.publicKey);
+    await page.getByRole('button', { name: 'Add key' }).click();
+    const listed = page.locator('.key-list .fingerprint');
+    await expect.poll(() => listed.allTextContents()).toEqual([key.fingerprint]);
+    expect(await page.locator('.key-list .muted').textContent()).toContain('ssh-ed25519 … jdoe@console-test');
+    expect(await input.inputValue()).toBe('');
+    expect(await page.getByRole('alert').count()).toBe(0);
+    await shot('10-ssh-keys');
+  });
+
+  it('shows a team with its members, applications and AWS accounts, and a member with teams and keys', async () => {
+    await page.getByRole('link', { name: 'Teams' }).click();
+    await page.waitForURL(`${consoleUrl}/teams`);
+    await expect.poll(() => heading().textContent()).toBe('Teams');
+    const demoRow = page.locator('tr', { has: page.getByRole('link', { name: 'Demo team' }) });
+    await expect
+      .poll(() => demoRow.locator('td').allTextContents())
+      .toEqual(['Demo teamyour team', 'demo', '2']);
+    await shot('11-teams');
+
+    await page.getByRole('link', { name: 'Demo team' }).click();
+    await page.waitForURL(`${consoleUrl}/teams/demo`);
+    await expect.poll(() => heading().textContent()).toBe('Demo team');
+    expect(await page.title()).toBe('demo · Teams · STUPS console');
+    await expect
+      .poll(() => page.locator('#members-heading + ul a').allTextContents())
+      .toEqual(['Alice Example', 'Jane Doe']);
+    expect(await page.locator('#members-heading + ul code').allTextContents()).toEqual(['alice', 'jdoe']);
+    const app = page.locator('#team-apps-heading + ul a', { hasText: 'Hello Console' });
+    await expect.poll(() => app.getAttribute('href')).toBe(`/applications/${appId}`);
+    // Only the team's own applications: Kio of the stups team is not among them.
+    expect(await page.locator('#team-apps-heading + ul a', { hasText: 'Kio' }).count()).toBe(0);
+    expect(await page.locator('#accounts-heading + ul code').allTextContents()).toEqual(['222222222222']);
+    await shot('12-team');
+
+    // The application page leads back to its team.
+    await app.click();
+    await page.waitForURL(`${consoleUrl}/applications/${appId}`);
+    await page.locator('.facts').getByRole('link', { name: 'demo', exact: true }).click();
+    await page.waitForURL(`${consoleUrl}/teams/demo`);
+    await expect.poll(() => heading().textContent()).toBe('Demo team');
+
+    await page.locator('#members-heading + ul a', { hasText: 'Jane Doe' }).click();
+    await page.waitForURL(`${consoleUrl}/people/jdoe`);
+    await expect.poll(() => heading().textContent()).toBe('Jane Doe');
+    expect(await page.getByRole('link', { name: 'jane.doe@example.org' }).count()).toBe(1);
+    expect(await page.locator('#person-teams-heading + ul a').allTextContents()).toEqual(['Demo team']);
+    expect(await page.locator('#person-keys-heading + ul code').allTextContents()).toEqual([sshFingerprint]);
+    await shot('13-person');
+    // The signed-in person's teams in the sidebar lead to the team pages.
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'demo', exact: true })
+      .click();
+    await page.waitForURL(`${consoleUrl}/teams/demo`);
+    await expect.poll(() => heading().textContent()).toBe('Demo team');
+  });
+
+  it('removes an SSH key after confirming', async () => {
+    await page.goto(`${consoleUrl}/ssh-keys`);
+    const listed = page.locator('.key-list .fingerprint');
+    await expect.poll(() => listed.allTextContents()).toEqual([sshFingerprint]);
+    // Declining the confirmation keeps the key.
+    page.once('dialog', (dialog) => void dialog.dismiss());
+    await page.getByRole('button', { name: `Remove key ${sshFingerprint}` }).click();
+    expect(await listed.allTextContents()).toEqual([sshFingerprint]);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: `Remove key ${sshFingerprint}` }).click();
+    await expect
+      .poll(() => page.locator('.state-empty').textContent())
+      .toBe('You have no SSH key registered yet.');
+    // The removed key's button is gone: focus is on the list's heading, not on <body>.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('keys-heading');
+    // The person page reads the same directory: the key is gone there too.
+    await page.goto(`${consoleUrl}/people/jdoe`);
+    await expect
+      .poll(() => page.locator('#person-keys-heading + .state-empty').textContent())
+      .toBe('Jane Doe has registered no SSH key.');
+    // Unknown teams and people are said so in words, under a heading that names what was asked for.
+    await page.goto(`${consoleUrl}/teams/no-such-team`);
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toContain('team no-such-team does not exist');
+    expect(await heading().textContent()).toBe('Team no-such-team');
+    await page.goto(`${consoleUrl}/people/nobody`);
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('user nobody does not exist');
+    expect(await heading().textContent()).toBe('nobody');
+  });
+
+  it('shows teams, a team, a person and SSH keys on a narrow screen without sideways scrolling', async () => {
+    await page.setViewportSize(NARROW);
+    try {
+      const pages = [
+        ['/teams', 'Teams', '14-narrow-teams'],
+        ['/teams/demo', 'Demo team', '15-narrow-team'],
+        ['/people/jdoe', 'Jane Doe', '16-narrow-person'],
+        ['/ssh-keys', 'SSH keys', '17-narrow-ssh-keys'],
+      ] as const;
+      for (const [where, title, name] of pages) {
+        await page.goto(`${consoleUrl}${where}`);
+        await expect.poll(() => heading().textContent()).toBe(title);
+        await expect.poll(() => page.locator('[role="status"].state-loading').count()).toBe(0);
+        expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+          NARROW.width,
+        );
+        // Ids are not broken mid-word: each short id in a code element is on one line.
+        const brokenIds = await page.evaluate(() =>
+          Array.from(document.querySelectorAll('main code'))
+            .filter((c) => (c.textContent ?? '').length <= 20 && c.getClientRects().length > 1)
+            .map((c) => c.textContent),
+        );
+        expect(brokenIds).toEqual([]);
+        await shot(name);
+      }
+    } finally {
+      await page.setViewportSize(DESKTOP);
+    }
   });
 
   it('works on a narrow screen', async () => {

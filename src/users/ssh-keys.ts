@@ -16,9 +16,10 @@ const MIN_RSA_BITS = 2048;
 /** Parses one OpenSSH public key line, refusing anything else (private keys, options, weak keys). */
 export function parseSshPublicKey(input: string): ParsedSshKey {
   const text = input.trim();
-  if (text.includes('\n')) throw new InputError('give exactly one SSH public key per request');
+  // A pasted private key spans lines too: it is named as what it is, the most useful thing to hear.
   if (/PRIVATE KEY/.test(text))
     throw new InputError('this is a private key: upload the public key (.pub) only');
+  if (text.includes('\n')) throw new InputError('give exactly one SSH public key per request');
   let key: sshpk.Key;
   try {
     key = sshpk.parseKey(text, 'ssh');

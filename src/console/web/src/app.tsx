@@ -12,7 +12,9 @@ import { ScopeDetailPage } from './pages/scope-detail';
 import { ScopeFormPage } from './pages/scope-form';
 import { SearchPage } from './pages/search';
 import { SignInPage } from './pages/sign-in';
-import { Link, matchPath, useRouter } from './router';
+import { SshKeysPage } from './pages/ssh-keys';
+import { PersonPage, TeamDetailPage, TeamListPage } from './pages/teams';
+import { Link, matchPath, path, useRouter } from './router';
 import { useSession } from './session';
 
 type Route = [
@@ -58,6 +60,10 @@ const ROUTES: Route[] = [
     (p) => <ScopeFormPage typeId={p.id!} scopeId={p.scope} />,
     (p) => `Edit ${p.id}.${p.scope} · Resource types`,
   ],
+  ['/teams', () => <TeamListPage />, () => 'Teams'],
+  ['/teams/:id', (p) => <TeamDetailPage id={p.id!} />, (p) => `${p.id} · Teams`],
+  ['/people/:uid', (p) => <PersonPage uid={p.uid!} />, (p) => `${p.uid} · People`],
+  ['/ssh-keys', () => <SshKeysPage />, () => 'SSH keys'],
 ];
 
 const APP_TITLE = 'STUPS console';
@@ -82,6 +88,8 @@ const NAV = [
   { to: '/search', label: 'Search', section: ['/', '/search'] },
   { to: '/applications', label: 'Applications', section: ['/applications', '/artifacts'] },
   { to: '/resource-types', label: 'Resource types', section: ['/resource-types'] },
+  { to: '/teams', label: 'Teams', section: ['/teams', '/people'] },
+  { to: '/ssh-keys', label: 'SSH keys', section: ['/ssh-keys'] },
 ];
 
 function Sidebar({ open, onNavigate }: { open: boolean; onNavigate: () => void }) {
@@ -116,8 +124,10 @@ function Sidebar({ open, onNavigate }: { open: boolean; onNavigate: () => void }
         ) : teams.length ? (
           <ul className="who-teams">
             {teams.map((t) => (
-              <li key={t.id} title={t.name}>
-                {t.id}
+              <li key={t.id}>
+                <Link to={path('teams', t.id)} title={t.name} onClick={onNavigate}>
+                  {t.id}
+                </Link>
               </li>
             ))}
           </ul>

@@ -41,6 +41,14 @@ export class HttpClient {
     return this.request<T>(service, path, { method: 'PUT', body });
   }
 
+  post<T>(service: ServiceName, path: string, body: unknown) {
+    return this.request<T>(service, path, { method: 'POST', body });
+  }
+
+  delete(service: ServiceName, path: string) {
+    return this.request<undefined>(service, path, { method: 'DELETE' });
+  }
+
   private async send(service: ServiceName, path: string, options: RequestOptions): Promise<Response> {
     const url = new URL(`${this.baseOf(service)}${path}`, location.origin);
     for (const [key, value] of Object.entries(options.query ?? {})) {

@@ -2,12 +2,16 @@ import { type HttpClient, isNotFound } from './http-client';
 import type {
   Application,
   ApplicationChange,
+  AwsAccount,
   ResourceType,
   ResourceTypeSummary,
   ScmSource,
   Scope,
+  SshKey,
   Tag,
   Team,
+  TeamDetail,
+  User,
   UserInfo,
 } from './types';
 
@@ -19,6 +23,16 @@ export function createApi(http: HttpClient) {
     userInfo: () => http.get<UserInfo>('token-service', '/oauth2/userinfo'),
     teamsOf: (uid: string) => http.get<Team[]>('teams', '/api/teams', { query: { member: uid } }),
     allTeams: () => http.get<Team[]>('teams', '/api/teams'),
+    team: (id: string) => http.get<TeamDetail>('teams', `/api/teams/${seg(id)}`),
+    awsAccounts: () => http.get<AwsAccount[]>('teams', '/api/accounts/aws'),
+
+    employees: () => http.get<User[]>('users', '/employees'),
+    employee: (uid: string) => http.get<User>('users', `/employees/${seg(uid)}`),
+    sshKeys: (uid: string) => http.get<SshKey[]>('users', `/employees/${seg(uid)}/ssh-keys`),
+    addSshKey: (uid: string, publicKey: string) =>
+      http.post<SshKey>('users', `/employees/${seg(uid)}/ssh-keys`, { public_key: publicKey }),
+    removeSshKey: (uid: string, fingerprint: string) =>
+      http.delete('users', `/employees/${seg(uid)}/ssh-keys/${seg(fingerprint)}`),
 
     listApplications: (query: { team_id?: string; limit?: number; offset?: number }, signal?: AbortSignal) =>
       http.get<Application[]>('kio', '/apps', { query, ...(signal ? { signal } : {}) }),

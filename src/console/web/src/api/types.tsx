@@ -11,8 +11,28 @@ import type {
   ApplicationSearchHit,
 } from '../../../../kio/contract.js';
 import type { ScmSource, Tag } from '../../../../pierone/contract.js';
+import type { AwsAccount, Team as TeamDetail } from '../../../../teams/contract.js';
+import type { User } from '../../../../users/contract.js';
 
-export type { ApplicationChange, ResourceType, ResourceTypeSummary, Scope, ScmSource, Tag };
+export type {
+  ApplicationChange,
+  AwsAccount,
+  ResourceType,
+  ResourceTypeSummary,
+  Scope,
+  ScmSource,
+  Tag,
+  TeamDetail,
+  User,
+};
+
+/** One registered SSH public key of an employee (`GET /employees/{uid}/ssh-keys`). */
+export interface SshKey {
+  /** `SHA256:…`, as `ssh-keygen -l` prints it. */
+  fingerprint: string;
+  public_key: string;
+  created: string;
+}
 
 /** An application as listed, shown (with `required_approvers`) or found (with rank and snippet). */
 export type Application = KioApplication &

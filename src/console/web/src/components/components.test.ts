@@ -5,6 +5,7 @@ import type { Application } from '../api/types';
 import { bodyOf, draftOf, draftProblems } from '../pages/application-form';
 import { ScopeKindChoice } from '../pages/scope-form';
 import { ScopeUsage } from '../pages/scope-detail';
+import { keySummary } from '../pages/ssh-keys';
 import { render, text } from '../test-support/render';
 import { type Availability, useAvailability } from '../use-availability';
 import type { Load } from '../use-load';
@@ -185,5 +186,14 @@ describe('application form', () => {
       criticality_level: 3,
       description: '',
     });
+  });
+});
+
+describe('SSH key summary', () => {
+  it('names a key by its type and comment, leaving out the long key data', () => {
+    expect(keySummary('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ jane@laptop work')).toBe(
+      'ssh-ed25519 … jane@laptop work',
+    );
+    expect(keySummary('  ecdsa-sha2-nistp256 AAAAE2VjZHNh  ')).toBe('ecdsa-sha2-nistp256');
   });
 });

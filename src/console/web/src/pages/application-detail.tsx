@@ -30,7 +30,9 @@ function Facts({ app }: { app: Application }) {
       <Row label="Id">
         <code>{app.id}</code>
       </Row>
-      <Row label="Team">{app.team_id}</Row>
+      <Row label="Team">
+        <Link to={path('teams', app.team_id)}>{app.team_id}</Link>
+      </Row>
       <Row label="Status">{app.active ? 'active' : 'inactive'}</Row>
       <Row label="Subtitle">{app.subtitle || none}</Row>
       <Row label="Description">{app.description ? <p className="pre">{app.description}</p> : none}</Row>
