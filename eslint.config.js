@@ -61,46 +61,4 @@ export default tseslint.config(
       '@typescript-eslint/unbound-method': 'off',
     },
   },
-  // Findings in files this change did not fix; each override names only the files with findings.
-  {
-    // to fix (token-service rewrite in flight): untyped form bodies (`any`) in params.ts and
-    // client-store.ts, a redundant cast in token-inspector.ts.
-    files: [
-      'src/token-service/params.ts',
-      'src/token-service/client-store.ts',
-      'src/token-service/token-inspector.ts',
-      'src/token-service/device-flow.test.ts',
-      'src/token-service/token-endpoint.test.ts',
-    ],
-    rules: {
-      '@typescript-eslint/no-unsafe-assignment': 'off',
-      '@typescript-eslint/no-unnecessary-type-assertion': 'off',
-    },
-  },
-  {
-    // to fix: `error as {…}` casts read with optional chains (replace by type guards), untyped
-    // JSON/SDK values (`any`), template literals and String() over unknown values.
-    files: [
-      'src/senza/aws/aws-error.ts',
-      'src/senza/aws/iam.ts',
-      'src/senza/components/auto-scaling.ts',
-      'src/senza/components/configuration.ts',
-      'src/senza/components/taupage-auto-scaling-group.ts',
-      'src/senza/definition.ts',
-      'src/senza/evaluate.ts',
-      'src/senza/parameters.ts',
-    ],
-    rules: {
-      '@typescript-eslint/no-unnecessary-condition': 'off',
-      '@typescript-eslint/no-unnecessary-type-assertion': 'off',
-      '@typescript-eslint/no-unsafe-assignment': 'off',
-      '@typescript-eslint/only-throw-error': 'off',
-      '@typescript-eslint/no-base-to-string': 'off',
-      '@typescript-eslint/restrict-template-expressions': 'off',
-      '@typescript-eslint/unbound-method': 'off',
-      '@typescript-eslint/await-thenable': 'off',
-      '@typescript-eslint/no-misused-promises': 'off',
-      '@typescript-eslint/no-floating-promises': 'off',
-    },
-  },
 );
