@@ -76,7 +76,7 @@ export async function evaluateDefinition(
   );
   const { SenzaComponents: components, ...sections } = rendered;
   // The definition may leave out (or leave empty) the sections the components fill in.
-  const written: WrittenSections = { AWSTemplateFormatVersion: '2010-09-09', ...sections };
+  const written: WrittenSections = sections;
   const template: CfTemplate = {
     AWSTemplateFormatVersion: '2010-09-09',
     ...written,
