@@ -283,15 +283,25 @@ async function readBounded(
   }
   const chunks: Buffer[] = [];
   let total = 0;
-  for await (const chunk of body) {
-    total += chunk.length;
+  // A Readable's iterator is typed `any`; what a raw request body yields is bytes (strings only in
+  // an encoding mode nobody sets on it, read as UTF-8 all the same).
+  const source: AsyncIterable<unknown> = body;
+  for await (const chunk of source) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : asBytes(chunk);
+    total += bytes.length;
     if (total > limit) {
       discard();
       throw tooLarge(`manifests may be at most ${limit} bytes`);
     }
-    chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    chunks.push(bytes);
   }
   return Buffer.concat(chunks);
+}
+
+function asBytes(chunk: unknown): Buffer {
+  if (!(chunk instanceof Uint8Array))
+    throw new TypeError('a request body yielded something other than bytes');
+  return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
 function tooLarge(message: string): OciError {

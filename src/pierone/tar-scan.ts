@@ -104,17 +104,20 @@ export async function findRootFile(
   })();
   source = replay;
   if (gzip) {
-    gunzip = createGunzip();
+    const inflater = createGunzip();
+    gunzip = inflater;
     const input = replay;
-    (async () => {
+    // The pump ends in the inflater either way: a read failure destroys it with that error, which the
+    // loop below then sees as the inflater's error; so nothing is left to reject here.
+    void (async () => {
       try {
-        for await (const chunk of input) if (!gunzip!.write(chunk)) await onceDrain(gunzip!);
-        gunzip!.end();
+        for await (const chunk of input) if (!inflater.write(chunk)) await onceDrain(inflater);
+        inflater.end();
       } catch (error) {
-        gunzip!.destroy(error as Error);
+        inflater.destroy(error instanceof Error ? error : new Error(String(error)));
       }
     })();
-    source = gunzip;
+    source = inflater;
   }
 
   // Parser state.

@@ -124,7 +124,10 @@ export async function loadDefinition(
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new InputError(`cannot read definition ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+    const code = error instanceof Error && 'code' in error ? error.code : undefined;
+    throw new InputError(
+      `cannot read definition ${file}: ${typeof code === 'string' ? code : String(error)}`,
+    );
   }
   const warnings: string[] = [];
   return { definition: parseDefinition(text, file, warnings), text, warnings };

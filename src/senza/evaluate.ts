@@ -44,6 +44,13 @@ async function decryptInfo(info: StackInfo, aws: SenzaAws): Promise<void> {
   }
 }
 
+/** The plain CloudFormation sections of a definition, as written (YAML `Resources:` alone is null). */
+interface WrittenSections {
+  Resources?: CfTemplate['Resources'] | null;
+  Mappings?: CfTemplate['Mappings'] | null;
+  [section: string]: unknown;
+}
+
 /**
  * Evaluates a definition into a CloudFormation template: parameters, mustache templating of
  * SenzaInfo and then of the rest, and every component in order.
@@ -68,12 +75,16 @@ export async function evaluateDefinition(
     { SenzaInfo: info, Arguments: templateArgs, AccountInfo: accountValues },
   );
   const { SenzaComponents: components, ...sections } = rendered;
-  const template = { AWSTemplateFormatVersion: '2010-09-09', ...sections } as CfTemplate;
-  template.Resources ??= {};
-  template.Mappings ??= {};
-  template.Mappings.Senza = { Info: info };
+  // The definition may leave out (or leave empty) the sections the components fill in.
+  const written: WrittenSections = sections;
+  const template: CfTemplate = {
+    AWSTemplateFormatVersion: '2010-09-09',
+    ...written,
+    Resources: written.Resources ?? {},
+    Mappings: { ...written.Mappings, Senza: { Info: info } },
+  };
 
-  const named = (components ?? []).map((c, i) => namedValue(c, `SenzaComponents[${i}]`));
+  const named = components.map((c, i) => namedValue(c, `SenzaComponents[${i}]`));
   const componentNames = named.map(([name]) => name);
   // Every component is checked even after one is found wrong, so that one run names every
   // problem of the definition (as schema problems within one component already are).

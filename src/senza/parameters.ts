@@ -31,9 +31,16 @@ export async function readParameterFile(file: string): Promise<string[]> {
   if (typeof data !== 'object' || Array.isArray(data)) {
     throw new CliError(`Parameter file "${file}" must be a map of parameter names to values`, 2);
   }
-  return Object.entries(data).map(
-    ([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`,
-  );
+  return Object.entries(data).map(([k, v]) => `${k}=${parameterText(v)}`);
+}
+
+/** A YAML value as a parameter's text: scalars as written, lists and maps as JSON. */
+function parameterText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
+  // null, lists and maps (YAML has no other values).
+  return JSON.stringify(value);
 }
 
 /**
@@ -71,7 +78,7 @@ export function parseArguments(
   for (const [name, config] of declared) {
     let value = values.get(name);
     if (value === undefined && config.Default !== undefined && config.Default !== null) {
-      value = renderString(String(config.Default), { AccountInfo: accountInfo });
+      value = renderString(parameterText(config.Default), { AccountInfo: accountInfo });
     }
     if (value === undefined) throw new CliError(`Missing parameter "${name}". Need: "${names.join(' ')}"`, 2);
     args[name] = value;

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeStackResourceCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { parse } from 'yaml';
@@ -172,6 +173,34 @@ describe('senza print: golden templates', () => {
     expect(config.environment.MY_DB_PASSWORD).toBe('aws:kms:v5V2bMGRgg2yTHXm5Fn');
     expect(config.ports).toEqual({ 8080: 8080 });
     expect(config.notify_cfn).toEqual({ stack: 'myapp-1', resource: 'AppServer' });
+  });
+
+  it('reads a list or map Default as JSON text, as parameter files are read', async () => {
+    // String() made "[object Object]" of a map default, which no template can mean.
+    const dir = await mkdtemp(join(tmpdir(), 'senza-default-'));
+    try {
+      const file = join(dir, 'defaults.yaml');
+      await writeFile(
+        file,
+        [
+          'SenzaInfo:',
+          '  StackName: example',
+          '  Parameters:',
+          '    - Zones: {Default: [a, b]}',
+          '    - Limits: {Default: {cpu: 2}}',
+          'Resources:',
+          '  MyQueue:',
+          '    Type: AWS::SQS::Queue',
+          '    Properties: {QueueName: "{{{Arguments.Zones}}} {{{Arguments.Limits}}}"}',
+          '',
+        ].join('\n'),
+      );
+      const r = await senza(['print', '--force', file, '1']);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.out).Resources.MyQueue.Properties.QueueName).toBe('["a","b"] {"cpu":2}');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('prints YAML with -o yaml', async () => {

@@ -384,6 +384,6 @@ function toClient(
 
 /** jsonb comes back parsed from both drivers; a string means a driver handed out raw JSON. */
 export function jsonList(value: unknown): string[] {
-  const parsed = typeof value === 'string' ? JSON.parse(value) : value;
+  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
   return Array.isArray(parsed) ? parsed.filter((v): v is string => typeof v === 'string') : [];
 }

@@ -29,14 +29,14 @@ describeEachDatabase('device authorization flow (RFC 8628)', TOKEN_SERVICE_TEST_
       payload: form({ client_id: 'zign', scope }),
     });
     expect(response.statusCode).toBe(200);
-    return response.json() as {
+    return response.json<{
       device_code: string;
       user_code: string;
       verification_uri: string;
       verification_uri_complete: string;
       expires_in: number;
       interval: number;
-    };
+    }>();
   }
 
   const poll = (deviceCode: string) =>

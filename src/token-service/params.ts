@@ -15,7 +15,9 @@ const REPEATABLE = new Set(['resource']);
  * absent, as RFC 6749 §3.1 says.
  */
 export function collectParams(...sources: unknown[]): OAuthParams {
-  const params: Record<string, string> = Object.create(null);
+  // No prototype: a parameter named `__proto__` or `constructor` is plain data, and `in` sees own names only.
+  const params: Record<string, string> = {};
+  Object.setPrototypeOf(params, null);
   for (const source of sources) {
     if (source === undefined || source === null || source === '') continue;
     if (typeof source !== 'object' || Array.isArray(source)) {
@@ -44,18 +46,23 @@ export function collectParams(...sources: unknown[]): OAuthParams {
   return params;
 }
 
-/** Parses `application/x-www-form-urlencoded`; repeated names become arrays (rejected later). */
-export function parseForm(body: string): Record<string, string | string[]> {
+/**
+ * Parses `application/x-www-form-urlencoded`; repeated names become arrays (rejected later). A JSON
+ * body is returned as parsed, whatever its shape: `collectParams` checks it like any other source.
+ */
+export function parseForm(body: string): unknown {
   // A JSON document sent with the form content type, as `curl -d @request.json` does in the STUPS docs.
   const trimmed = body.trimStart();
   if (trimmed.startsWith('{')) {
     try {
-      return JSON.parse(trimmed) as Record<string, string | string[]>;
+      const document: unknown = JSON.parse(trimmed);
+      return document;
     } catch {
       throw new OAuthError('invalid_request', 'the request body is neither a form nor valid JSON');
     }
   }
-  const result: Record<string, string | string[]> = Object.create(null);
+  const result: Record<string, string | string[]> = {};
+  Object.setPrototypeOf(result, null);
   for (const [name, value] of new URLSearchParams(body)) {
     const seen = result[name];
     result[name] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];

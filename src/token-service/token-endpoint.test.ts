@@ -402,7 +402,7 @@ describeEachDatabase('token endpoint', TOKEN_SERVICE_TEST_MIGRATIONS, (getDataba
           limit: 1000,
         })
       ).filter((e) => e.outcome === 'success').length;
-      const response = await post(form(params as Record<string, string>), {
+      const response = await post(form(params), {
         url: `/oauth2/access_token${query}`,
         headers: { authorization: basic(client.id, client.secret) },
       });

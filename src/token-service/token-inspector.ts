@@ -87,7 +87,7 @@ export class TokenInspector {
       access_token: token,
       client_id: principal.clientId ?? '',
     };
-    return info as TokenInfo;
+    return info;
   }
 
   /**

@@ -23,6 +23,27 @@ describe('kio CLI against a malformed answer', () => {
     expect(io.err()).toMatch(/^kio: Kio answered something that is not an application list: 0: .+\n$/);
     expect(io.out()).toBe('');
   });
+
+  it('does not send back an application it could not read (update)', async () => {
+    // A "Kio" whose application is a list: writing it back would replace the application with junk.
+    const methods: string[] = [];
+    const fetchStub: typeof fetch = async (_url, init) => {
+      methods.push(init?.method ?? 'GET');
+      return new Response(JSON.stringify(['hello-world']), {
+        headers: { 'content-type': 'application/json' },
+      });
+    };
+    const io = await captureIo({ env: { KIO_URL: 'http://kio.invalid', OAUTH2_ACCESS_TOKENS: 'default=t' } });
+    const code = await runCli(
+      kioProgram({ io, fetch: fetchStub }),
+      ['app', 'update', 'hello-world', 'active=false'],
+      io,
+    );
+    await io.cleanup();
+    expect(code).toBe(1);
+    expect(io.err()).toMatch(/^kio: Kio answered something that is not an application: .+\n$/);
+    expect(methods).toEqual(['GET']);
+  });
 });
 
 describe('kio CLI against a running Kio', () => {

@@ -32,6 +32,11 @@ type Hit = z.output<typeof AppListSchema>[number];
 const BOOLEAN_FIELDS = new Set<EditableField>(['active', 'publicly_accessible']);
 const NUMBER_FIELDS = new Set<EditableField>(['criticality_level', 'required_approvers']);
 const SERVER_FIELDS = ['id', 'created', 'created_by', 'last_modified', 'last_modified_by'];
+/**
+ * An application as `update` reads it: any JSON object. Fields this client does not know are sent
+ * back as they came (the original client does the same), so they are not checked one by one.
+ */
+const StoredApplicationSchema = z.record(z.string(), z.unknown());
 
 /** `key=value` pairs for `create`/`update`, typed by field; unknown keys are usage errors. */
 export function parseAssignments(pairs: readonly string[]): Partial<Record<EditableField, unknown>> {
@@ -187,7 +192,12 @@ export function kioProgram(deps: ZignDeps): Command {
     .action(async (id: string, fields: string[]) => {
       const changes = parseAssignments(fields);
       const kio = await client();
-      const current = await kio.json<Record<string, unknown>>('GET', `/apps/${checkId(id)}`);
+      const current = await kio.parsed(
+        StoredApplicationSchema,
+        'an application',
+        'GET',
+        `/apps/${checkId(id)}`,
+      );
       // Send the whole object back, as the original client does, minus what the server sets.
       const body = Object.fromEntries(Object.entries(current).filter(([k]) => !SERVER_FIELDS.includes(k)));
       await kio.json('PUT', `/apps/${id}`, { ...body, ...changes });

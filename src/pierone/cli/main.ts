@@ -7,7 +7,7 @@ import { parseOutputFormat, relativeTime, renderRows } from '../../platform/cli/
 import { processIo, runCli } from '../../platform/cli/run-cli.js';
 import { serviceClient } from '../../platform/cli/service-client.js';
 import { getToken, type ZignDeps } from '../../zign/get-token.js';
-import { type ScmSource, ScmSourceSchema, type Tag, TagSchema } from '../contract.js';
+import { type ScmSource, ScmSourceSchema, type Tag, TagSchema, TagSearchResultSchema } from '../contract.js';
 import { installCredentialHelper } from './docker-config.js';
 import { CREDENTIAL_HELPER, findOnPath, helperMissingMessage, packageRoot } from './helper-on-path.js';
 
@@ -28,6 +28,11 @@ export function latestTag(tags: readonly Tag[]): Tag | undefined {
 }
 
 /** `pierone`: the Pier One registry's STUPS API on the command line. */
+const TagSearchResultListSchema = z.array(TagSearchResultSchema);
+
+/** What `login` reads of `/swagger.json`: the API's title says whether the URL is a Pier One. */
+const SwaggerSchema = z.object({ info: z.object({ title: z.string().optional() }).optional() });
+
 export function pieroneProgram(deps: ZignDeps): Command {
   const { io } = deps;
   const client = () => serviceClient('pierone', 'Pier One', deps);
@@ -77,7 +82,9 @@ export function pieroneProgram(deps: ZignDeps): Command {
       const url = normaliseUrl(config.url);
       // Proves the login works before anything is written.
       await getToken('default', ['uid'], {}, deps);
-      const swagger = await (await client()).json<{ info?: { title?: string } }>('GET', '/swagger.json');
+      const swagger = await (
+        await client()
+      ).parsed(SwaggerSchema, 'a Swagger document', 'GET', '/swagger.json');
       if (!swagger.info?.title?.includes('Pier One API'))
         throw new CliError(`${url} is not a Pier One registry`);
       const file = await installCredentialHelper(io.env, new URL(url).host);
@@ -255,9 +262,11 @@ export function pieroneProgram(deps: ZignDeps): Command {
   ).action(async (digest: string, options: { output: string }) => {
     const format = parseOutputFormat(options.output);
     if (!/^(sha256:)?[0-9a-f]{4,64}$/.test(digest)) throw new CliError(`invalid image digest "${digest}"`, 2);
-    let found: Array<{ name: string; team: string; artifact: string }>;
+    let found: z.output<typeof TagSearchResultListSchema>;
     try {
-      found = await (await client()).json('GET', `/tags/${digest}`);
+      found = await (
+        await client()
+      ).parsed(TagSearchResultListSchema, 'a list of tags', 'GET', `/tags/${digest}`);
     } catch (error) {
       if (error instanceof HttpError && error.status === 404) throw new CliError(`no image ${digest}`);
       if (error instanceof HttpError && error.status === 412) {

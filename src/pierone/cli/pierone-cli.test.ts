@@ -38,6 +38,28 @@ describe('pierone CLI against a malformed answer', () => {
     expect(io.err()).toMatch(/^pierone: Pier One answered something that is not a team list: .+\n$/);
     expect(io.out()).toBe('');
   });
+
+  it('login: a Swagger document of the wrong shape is one line, and no credential helper is installed', async () => {
+    // `info.title` as a number used to reach `.includes` and crash.
+    const fetchStub: typeof fetch = async () =>
+      new Response(JSON.stringify({ info: { title: 42 } }), {
+        headers: { 'content-type': 'application/json' },
+      });
+    const io = await captureIo({ env: { OAUTH2_ACCESS_TOKENS: 'default=t' } });
+    const code = await runCli(
+      pieroneProgram({ io, fetch: fetchStub }),
+      ['login', '--url', 'https://pierone.invalid'],
+      io,
+    );
+    const dockerConfig = join(io.home, '.docker', 'config.json');
+    const written = await readFile(dockerConfig, 'utf8').catch(() => undefined);
+    await io.cleanup();
+    expect(code).toBe(1);
+    expect(io.err()).toMatch(
+      /^pierone: Pier One answered something that is not a Swagger document: info\.title: .+\n$/,
+    );
+    expect(written).toBeUndefined();
+  });
 });
 
 describe('pierone CLI against a running Pier One', () => {

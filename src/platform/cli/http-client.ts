@@ -143,8 +143,11 @@ export class HttpClient {
     }
   }
 
-  /** Sends a request and parses JSON; non-2xx becomes an HttpError with the server's message. */
-  async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /**
+   * Sends a request and parses JSON; non-2xx becomes an HttpError with the server's message. The
+   * answer is `unknown`: read it through `parsed` (a schema), not by asserting a type onto it.
+   */
+  async json(method: string, path: string, body?: unknown): Promise<unknown> {
     const response = await this.request(method, path, body);
     const text = await this.readText(response);
     let parsed: unknown = text;
@@ -161,7 +164,7 @@ export class HttpClient {
         parsed,
       );
     }
-    return parsed as T;
+    return parsed;
   }
 
   /**
@@ -175,7 +178,7 @@ export class HttpClient {
     path: string,
     body?: unknown,
   ): Promise<z.output<S>> {
-    const answer = await this.json<unknown>(method, path, body);
+    const answer = await this.json(method, path, body);
     const result = schema.safeParse(answer);
     if (!result.success) {
       const issue = result.error.issues[0];

@@ -2,12 +2,40 @@ import { CliError } from '../../platform/cli/cli-error.js';
 
 /** What the SDK throws: a service exception (`name` is the AWS error code) or a client-side error. */
 interface SdkError {
-  name?: string;
-  message?: string;
-  Code?: string;
-  $metadata?: unknown;
+  name?: string | undefined;
+  message?: string | undefined;
+  Code?: string | undefined;
   /** The raw HTTP response, kept by the SDK when it could not read the body. */
-  $response?: { statusCode?: number; headers?: Record<string, string | undefined> };
+  $response?: { statusCode?: number; headers?: Record<string, string> } | undefined;
+}
+
+/** The fields of a thrown value that Senza reads, each checked for its type (the SDK throws anything). */
+function sdkError(error: unknown): SdkError {
+  if (typeof error !== 'object' || error === null) return {};
+  const text = (field: string): string | undefined => {
+    const value: unknown = Reflect.get(error, field);
+    return typeof value === 'string' ? value : undefined;
+  };
+  return { name: text('name'), message: text('message'), Code: text('Code'), $response: httpResponse(error) };
+}
+
+function httpResponse(error: object): SdkError['$response'] {
+  const response: unknown = Reflect.get(error, '$response');
+  if (typeof response !== 'object' || response === null) return undefined;
+  const statusCode: unknown = Reflect.get(response, 'statusCode');
+  const headers: unknown = Reflect.get(response, 'headers');
+  return {
+    ...(typeof statusCode === 'number' ? { statusCode } : {}),
+    ...(typeof headers === 'object' && headers !== null
+      ? {
+          headers: Object.fromEntries(
+            Object.entries(headers).filter(
+              (entry): entry is [string, string] => typeof entry[1] === 'string',
+            ),
+          ),
+        }
+      : {}),
+  };
 }
 
 /**
@@ -15,7 +43,7 @@ interface SdkError {
  * Template error: …`. Stack traces never reach the user.
  */
 export function awsErrorLine(service: string, operation: string, error: unknown): string {
-  const e = (error ?? {}) as SdkError;
+  const e = sdkError(error);
   if (e.name === 'CredentialsProviderError' || /Could not load credentials/i.test(e.message ?? '')) {
     return 'no AWS credentials found: log in (e.g. "mai login") or set AWS_PROFILE / AWS_ACCESS_KEY_ID';
   }
@@ -33,7 +61,7 @@ export function awsErrorLine(service: string, operation: string, error: unknown)
 
 /** The AWS error code of a failure, for the few codes Senza handles (`AlreadyExistsException`, …). */
 export function awsErrorCode(error: unknown): string | undefined {
-  const e = (error ?? {}) as SdkError;
+  const e = sdkError(error);
   return e.Code ?? e.name;
 }
 
@@ -57,7 +85,7 @@ export async function awsCall<T>(service: string, operation: string, call: () =>
     throw new AwsCallError(
       awsErrorLine(service, operation, error),
       awsErrorCode(error),
-      ((error as SdkError)?.message ?? '').split('\n')[0]!,
+      (sdkError(error).message ?? '').split('\n')[0]!,
     );
   }
 }

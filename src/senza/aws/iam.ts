@@ -68,15 +68,13 @@ export class IamAdapter {
     const names = await awsCall(S, 'ListRolePolicies', () =>
       this.client.send(new ListRolePoliciesCommand({ RoleName: role })),
     );
-    const policies = [];
+    const policies: { PolicyName: string; PolicyDocument: unknown }[] = [];
     for (const name of names.PolicyNames ?? []) {
       const p = await awsCall(S, 'GetRolePolicy', () =>
         this.client.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: name })),
       );
-      policies.push({
-        PolicyName: name,
-        PolicyDocument: JSON.parse(decodeURIComponent(p.PolicyDocument ?? '{}')),
-      });
+      const document: unknown = JSON.parse(decodeURIComponent(p.PolicyDocument ?? '{}'));
+      policies.push({ PolicyName: name, PolicyDocument: document });
     }
     return policies;
   }

@@ -25,7 +25,7 @@ export type AutoScalingConfig = z.infer<typeof autoScalingSchema>;
 
 /** `"4 within 1h20m30s"` → `['4', 'PT1H20M30S']`; `"2"` → 2 instances within the default 15 minutes. */
 export function parseSuccessRequires(value: string | number | undefined, path: string): [string, string] {
-  if (value === undefined || value === null) return ['1', 'PT15M'];
+  if (value === undefined) return ['1', 'PT15M'];
   const text = String(value).trim();
   if (/^\d+$/.test(text)) return [text, 'PT15M'];
   const match = /^(\d+)\s+within\s+(\S+)$/.exec(text);

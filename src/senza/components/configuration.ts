@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { namedValue } from '../definition.js';
 import { type Component, type ComponentContext, mapping } from './component.js';
 import { booleanLike, checkProperties } from './properties.js';
 
@@ -27,9 +28,10 @@ export function applyConfiguration(config: ConfigurationProperties, context: Com
   const { template, info } = context;
   if (info.Parameters && String(config.DefineParameters ?? true) !== 'false') {
     template.Parameters ??= {};
-    for (const parameter of info.Parameters) {
-      const [name, value] = Object.entries(parameter)[0]!;
-      template.Parameters[name] = { Type: 'String', ...(value ?? {}) };
+    for (const [i, parameter] of info.Parameters.entries()) {
+      // `- Name:` without properties is a parameter too; namedValue reads it as an empty map.
+      const [name, value] = namedValue(parameter, `SenzaInfo.Parameters[${i}]`);
+      template.Parameters[name] = { Type: 'String', ...value };
     }
   }
   for (const section of ['ServerSubnets', 'LoadBalancerSubnets', 'LoadBalancerInternalSubnets'] as const) {
@@ -47,11 +49,11 @@ export function applyConfiguration(config: ConfigurationProperties, context: Com
 
 /** `Senza::Configuration`: explicit subnets and images for accounts without the STUPS conventions. */
 export const configuration: Component = async (properties, context) => {
-  const config = checkProperties(
+  const config: ConfigurationProperties = checkProperties(
     z.strictObject(configurationProperties),
     properties,
     context.path,
     'Senza::Configuration',
-  ) as ConfigurationProperties;
+  );
   applyConfiguration(config, context);
 };

@@ -157,7 +157,7 @@ export const taupageAutoScalingGroup: Component = async (properties, context) =>
   if (typeof taupage.ssh_gateway_ports === 'boolean')
     taupage.ssh_gateway_ports = taupage.ssh_gateway_ports ? 'yes' : 'no';
   if (!taupage.source) throw new InputError(`${path}.TaupageConfig.source: required (the Docker image)`);
-  validateTaupageConfig(taupage, `${path}.TaupageConfig`, context.warn);
+  validateTaupageConfig(taupage, `${path}.TaupageConfig`, (message) => context.warn(message));
   // A wrong tag would otherwise only show when the stack times out waiting for its instances.
   if (typeof taupage.source === 'string') await context.checkImage?.(taupage.source);
   const userData = renderUserData(taupage);
@@ -214,10 +214,9 @@ export const taupageAutoScalingGroup: Component = async (properties, context) =>
   ] as const) {
     if (props[key] !== undefined) asg[key] = props[key];
   }
-  if (Number(asg.MinSize) > Number(asg.MaxSize)) {
-    throw new CliError(
-      `${path}.AutoScaling: Minimum (${asg.MinSize}) is greater than Maximum (${asg.MaxSize})`,
-    );
+  const [minimum, maximum] = [Number(asg.MinSize), Number(asg.MaxSize)];
+  if (minimum > maximum) {
+    throw new CliError(`${path}.AutoScaling: Minimum (${minimum}) is greater than Maximum (${maximum})`);
   }
   template.Resources[name] = {
     Type: 'AWS::AutoScaling::AutoScalingGroup',

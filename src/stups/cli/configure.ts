@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { normaliseUrl, saveToolConfig } from '../../platform/cli/cli-config.js';
 import { CliError } from '../../platform/cli/cli-error.js';
 import { HttpClient } from '../../platform/cli/http-client.js';
@@ -17,6 +18,9 @@ const TOOL_KEYS: Partial<Record<ServiceName, Array<[tool: string, key: string]>>
   console: [['stups', 'console_url']],
 };
 
+/** `/.well-known/stups-configuration`: the URL of each service, by service name. */
+const DiscoverySchema = z.object({ services: z.record(z.string(), z.string()).optional() });
+
 /**
  * `stups configure URL`: asks any service of a running platform for the URLs of all of
  * them and writes each CLI's config, so that zign, kio, pierone and piu work at once. The
@@ -26,9 +30,14 @@ const TOOL_KEYS: Partial<Record<ServiceName, Array<[tool: string, key: string]>>
 export async function configure(url: string, options: { user?: string }, io: CliIo): Promise<void> {
   const base = normaliseUrl(url);
   const client = new HttpClient({ baseUrl: base, service: 'the STUPS platform' });
-  let discovery: { services?: Record<string, string> };
+  let discovery: z.output<typeof DiscoverySchema>;
   try {
-    discovery = await client.json('GET', STUPS_DISCOVERY_PATH);
+    discovery = await client.parsed(
+      DiscoverySchema,
+      'a STUPS discovery document',
+      'GET',
+      STUPS_DISCOVERY_PATH,
+    );
   } catch (error) {
     if (error instanceof CliError && /answered 404/.test(error.message)) {
       throw new CliError(`${base} is not a STUPS platform service (no ${STUPS_DISCOVERY_PATH})`);
