@@ -71,18 +71,7 @@ export class ClientStore {
       else if (existing?.secret_hash) secretHash = existing.secret_hash;
       else throw new InputError('a confidential client needs a secret');
     }
-    const row = {
-      client_id: value.clientId,
-      name: value.name ?? value.clientId,
-      secret_hash: secretHash,
-      realms: JSON.stringify([...new Set(value.realms)]),
-      grant_types: JSON.stringify([...new Set(value.grantTypes)]),
-      redirect_uris: JSON.stringify(value.redirectUris),
-      scopes: value.scopes === null ? null : JSON.stringify(value.scopes),
-      disabled: value.disabled ?? false,
-      id_token_signed_response_alg: value.idTokenSignedResponseAlg,
-      updated_at: new Date(this.now()),
-    };
+    const row = clientRow(value, secretHash, this.now());
     await this.db.transaction().execute(async (trx) => {
       await trx
         .insertInto('token_clients')
