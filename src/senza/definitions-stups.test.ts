@@ -8,6 +8,7 @@ import { captureIo } from '../platform/test-support/cli-io.js';
 import { senzaProgram } from './cli/main.js';
 import { mockAws, stupsAccount } from './test-support/aws-mocks.js';
 import { checkTemplate } from './test-support/cfn-spec.js';
+import { cfnLintErrors } from './test-support/cfn-lint.js';
 
 const aws = mockAws();
 afterAll(() => aws.restore());
@@ -23,8 +24,16 @@ async function senza(args: string[], cwd = TESTDATA) {
   io.cwd = cwd;
   const code = await runCli(senzaProgram({ io }), args, io);
   await io.cleanup();
+  if (args[0] === 'print' && code === 0)
+    produced.set(`${produced.size}-${args.join(' ')}`, JSON.parse(io.out()));
   return { code, out: io.out(), err: io.err() };
 }
+
+/** Every template printed here; cfn-lint checks them in one run at the end. */
+const produced = new Map<string, unknown>();
+afterAll(async () => {
+  expect(await cfnLintErrors(produced)).toEqual([]);
+}, 120_000);
 
 /** Writes a definition into a fresh directory and runs `senza print` on it. */
 async function printDefinition(yaml: string, ...args: string[]) {

@@ -15,9 +15,16 @@ import { KERNEL_MIGRATIONS } from '../platform/test-support/service-context.js';
 import { senzaProgram } from './cli/main.js';
 import { parseDockerImage } from './image-check.js';
 import { mockAws, stupsAccount } from './test-support/aws-mocks.js';
+import { cfnLintErrors } from './test-support/cfn-lint.js';
 
 const aws = mockAws();
 afterAll(() => aws.restore());
+
+/** Every template printed here; cfn-lint checks them in one run at the end. */
+const produced = new Map<string, unknown>();
+afterAll(async () => {
+  expect(await cfnLintErrors(produced)).toEqual([]);
+}, 120_000);
 beforeEach(() => {
   aws.reset();
   stupsAccount(aws);
@@ -45,6 +52,7 @@ async function senza(source: string, args: string[], env: NodeJS.ProcessEnv = {}
   try {
     await writeFile(join(dir, 'hello.yaml'), definition(source));
     const code = await runCli(senzaProgram({ io, sleep: async () => {} }), args, io);
+    if (args[0] === 'print' && code === 0) produced.set(`${produced.size}-${source}`, JSON.parse(io.out()));
     return { code, out: io.out(), err: io.err() };
   } finally {
     await io.cleanup();
