@@ -18,6 +18,15 @@ class ComponentMigrationProvider implements MigrationProvider {
   }
 }
 
+/** Whether a migration run failed because some *other* schema vanished while Kysely scanned the catalog. */
+function droppedElsewhere(error: unknown, ownSchema: string): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (code !== '3F000' || typeof message !== 'string') return false;
+  const named = /^schema "([^"]+)" does not exist$/.exec(message)?.[1];
+  return named !== undefined && named !== ownSchema;
+}
+
 /**
  * Brings the schema up to date. Safe to run from many replicas at once: Kysely takes an
  * advisory lock on PostgreSQL. Components are independent, so a component added later may
@@ -35,7 +44,20 @@ export async function migrateToLatest(
     // (and test suites) that share one PostgreSQL from seeing each other's migration state.
     migrationTableSchema: database.schema,
   });
-  const { error, results } = await migrator.migrateToLatest();
+  let outcome = await migrator.migrateToLatest();
+  // Kysely checks for its own tables by introspecting every schema of the database, through
+  // pg_get_serial_sequence, which fails with "schema … does not exist" when another installation
+  // sharing the server (or another test suite) drops its schema during that scan. Nothing of ours
+  // was touched: the check is simply asked again.
+  for (
+    let attempt = 1;
+    attempt < 10 && outcome.error && droppedElsewhere(outcome.error, database.schema);
+    attempt++
+  ) {
+    await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+    outcome = await migrator.migrateToLatest();
+  }
+  const { error, results } = outcome;
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(
