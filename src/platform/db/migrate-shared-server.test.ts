@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { isPostgresAvailable, TEST_POSTGRES_URL } from '../test-support/databases.js';
@@ -34,7 +35,7 @@ describe('migrations on a server other installations change at the same time', a
           component: 'probe',
           migrations: {
             '001-probe': {
-              async up(db: import('kysely').Kysely<unknown>) {
+              async up(db: Kysely<unknown>) {
                 await db.schema
                   .createTable('probe')
                   .addColumn('id', 'serial', (c) => c.primaryKey())
