@@ -1,5 +1,4 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -15,7 +14,7 @@ import {
   startMoto,
 } from '../senza/test-support/moto.js';
 import { berryProgram } from './cli/main.js';
-import { clientJson, startBerryProcess, userJson } from './test-support/berry-fixtures.js';
+import { clientJson, closedPort, startBerryProcess, userJson } from './test-support/berry-fixtures.js';
 
 const APP = 'myapp';
 const BUCKET = 'mint-example-bucket';
@@ -145,13 +144,7 @@ describe('berry against S3 (s3rver)', () => {
   });
 
   it('says when the bucket cannot be reached', async () => {
-    // A port that was free a moment ago: nothing listens there.
-    const port = await new Promise<number>((resolve) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const address = probe.address();
-        probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-      });
-    });
+    const port = await closedPort();
     const result = await berry(join(root, 'unreachable'), [], {
       AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`,
     });
