@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { loadToolConfig, normaliseUrl, saveToolConfig } from '../platform/cli/cli-config.js';
 import { CliError } from '../platform/cli/cli-error.js';
 import type { CliIo } from '../platform/cli/run-cli.js';
+import { ServiceTokenError, ServiceTokens } from '../platform/service-tokens/service-tokens.js';
 import {
   type ClientCredentials,
   discover,
@@ -45,45 +44,28 @@ function pinnedToken(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return undefined;
 }
 
-async function readJson(file: string): Promise<Record<string, unknown>> {
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-  } catch (error) {
-    throw new CliError(
-      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
-  }
-}
-
 /**
- * A service token from mint's credentials: `CREDENTIALS_DIR/user.json` and `client.json`,
- * password grant against `OAUTH2_ACCESS_TOKEN_URL` with Basic client authentication.
+ * A service token from mint's credentials (`CREDENTIALS_DIR/user.json` and `client.json`, password
+ * grant against `OAUTH2_ACCESS_TOKEN_URL`), through the kernel's service-token library, so zign and
+ * services get them the same way (files re-read, one retry after a refusal during a rotation).
  */
 async function serviceToken(
   env: NodeJS.ProcessEnv,
+  name: string,
   scopes: readonly string[],
   deps: ZignDeps,
-): Promise<TokenResponse> {
-  const dir = env.CREDENTIALS_DIR!;
-  const user = await readJson(join(dir, 'user.json'));
-  const client = await readJson(join(dir, 'client.json'));
-  if (typeof user.application_username !== 'string' || typeof user.application_password !== 'string') {
-    throw new CliError(`${join(dir, 'user.json')} needs application_username and application_password`);
+): Promise<string> {
+  const tokens = new ServiceTokens({
+    credentialsDir: env.CREDENTIALS_DIR,
+    tokenUrl: env.OAUTH2_ACCESS_TOKEN_URL,
+    fetch: deps.fetch,
+  }).manage(name, scopes);
+  try {
+    return await tokens.get(name);
+  } catch (error) {
+    if (error instanceof ServiceTokenError) throw new CliError(error.message);
+    throw error;
   }
-  if (typeof client.client_id !== 'string' || typeof client.client_secret !== 'string') {
-    throw new CliError(`${join(dir, 'client.json')} needs client_id and client_secret`);
-  }
-  return requestToken(
-    env.OAUTH2_ACCESS_TOKEN_URL!,
-    {
-      grant_type: 'password',
-      username: user.application_username,
-      password: user.application_password,
-      scope: scopes.join(' '),
-    },
-    { client_id: client.client_id, client_secret: client.client_secret },
-    { fetch: deps.fetch },
-  );
 }
 
 export async function tokenServiceUrl(env: NodeJS.ProcessEnv): Promise<string> {
@@ -168,8 +150,7 @@ export async function getToken(
   const env = deps.io.env;
   const pinned = pinnedToken(env, name);
   if (pinned) return pinned;
-  if (env.CREDENTIALS_DIR && env.OAUTH2_ACCESS_TOKEN_URL)
-    return (await serviceToken(env, scopes, deps)).access_token;
+  if (env.CREDENTIALS_DIR && env.OAUTH2_ACCESS_TOKEN_URL) return serviceToken(env, name, scopes, deps);
 
   const baseUrl = await tokenServiceUrl(env);
   const endpoints = await discover(baseUrl, deps.fetch);

@@ -167,7 +167,8 @@ export async function requestServiceToken(
       oauth.success && oauth.data.error_description ? `: ${oauth.data.error_description}` : '';
     throw new ServiceTokenError(
       'rejected',
-      `the token service refused a token for ${credentials.username}: ${error}${description}`,
+      // The OAuth error first, as zign prints refusals; then whose grant it was (never the secret).
+      `${error}${description} (password grant for ${credentials.username}, client ${credentials.clientId})`,
       oauth.success ? oauth.data.error : undefined,
     );
   }
