@@ -202,6 +202,8 @@ export function berryProgram(deps: BerryDeps): Command {
 }
 
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
+  // As senza: the SDK's Node 22 notice would be seven lines in every log (docs/adr/0003).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const io = processIo();
   const controller = new AbortController();
   const stop = () => controller.abort();
