@@ -16,7 +16,7 @@ import { isSnapshotTag } from './reference.js';
 import { registryPlugin } from './registry-routes.js';
 import { ScmSourceScanner } from './scm-source.js';
 import { PierOneStore } from './store.js';
-import { BlobUploads, type UploadPurgeResult } from './uploads.js';
+import { BlobUploads, type UploadPurgeOptions, type UploadPurgeResult } from './uploads.js';
 
 export interface PierOneDeps {
   teams: TeamDirectory;
@@ -29,6 +29,8 @@ export interface PierOneDeps {
 
 /** Uploads untouched for this long are abandoned: the purge removes them. */
 export const ABANDONED_UPLOAD_MS = 24 * 3600 * 1000;
+/** Records of uploads staged by another replica are deleted by any replica once this old. */
+export const FOREIGN_UPLOAD_MS = 7 * 24 * 3600 * 1000;
 
 export interface PierOneService {
   /** Builds the HTTP app (STUPS API + `/v2/` registry) without listening. */
@@ -37,10 +39,14 @@ export interface PierOneService {
   manifests: Manifests;
   uploads: BlobUploads;
   /**
-   * Deletes unfinished uploads untouched for `olderThanMs` (default one day) and the records of
-   * uploads whose data is gone. The background job: run it periodically, once at a time.
+   * Deletes unfinished uploads of this replica's staging directory untouched for `olderThanMs`
+   * (default one day) and the records of uploads whose data is gone (see
+   * `BlobUploads.purgeAbandoned`). The background job `uploadPurgeJobName()`: run it
+   * periodically, once at a time per staging directory.
    */
-  purgeStaleUploads(olderThanMs?: number): Promise<UploadPurgeResult>;
+  purgeStaleUploads(options?: Partial<UploadPurgeOptions>): Promise<UploadPurgeResult>;
+  /** `pierone.upload-purge:<staging id>`: one job per staging directory, however many replicas share it. */
+  uploadPurgeJobName(): Promise<string>;
 }
 
 /**
@@ -70,7 +76,13 @@ export function createPierOneService(ctx: ServiceContext, deps: PierOneDeps): Pi
     store,
     manifests,
     uploads,
-    purgeStaleUploads: (olderThanMs = ABANDONED_UPLOAD_MS) => uploads.purgeAbandoned(olderThanMs),
+    purgeStaleUploads: (options = {}) =>
+      uploads.purgeAbandoned({
+        olderThanMs: ABANDONED_UPLOAD_MS,
+        othersOlderThanMs: FOREIGN_UPLOAD_MS,
+        ...options,
+      }),
+    uploadPurgeJobName: async () => `pierone.upload-purge:${await blobs.uploads.stagingId()}`,
     async createApp() {
       const app = await createServiceApp(ctx, {
         service: 'pierone',

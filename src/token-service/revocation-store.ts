@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { Cache, type CacheLookups } from '../platform/cache/index.js';
+import { auditPurge, type TokenServiceAudit } from './audit.js';
 import type { TokenServiceTables } from './tables.js';
 
 /**
@@ -58,12 +59,21 @@ export class RevocationStore {
   }
 
   /** Deletes revocations of tokens that have expired anyway. */
-  async deleteExpired(): Promise<number> {
-    const result = await this.db
-      .deleteFrom('token_revocations')
-      .where('expires_at', '<', new Date(this.now()))
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
+  async deleteExpired(audit: TokenServiceAudit): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .deleteFrom('token_revocations')
+        .where('expires_at', '<', new Date(this.now()))
+        .returning('jti')
+        .execute();
+      await auditPurge(
+        audit,
+        trx,
+        'token-service.revocation.purge',
+        rows.map((r) => r.jti),
+      );
+      return rows.length;
+    });
   }
 
   async #load(): Promise<Map<string, number>> {

@@ -202,10 +202,10 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
   const maintain = async () => {
     await keys.rotateIfDue();
     await keys.deleteExpiredKeys();
-    await codes.deleteExpired();
-    await devices.deleteExpired();
-    await refreshTokens.deleteExpired();
-    await revocations.deleteExpired();
+    await codes.deleteExpired(audit);
+    await devices.deleteExpired(audit);
+    await refreshTokens.deleteExpired(audit);
+    await revocations.deleteExpired(audit);
   };
 
   const serviceApplications: ServiceApplications = {
