@@ -13,6 +13,7 @@ import type { PierOneConfig } from './config.js';
 import { PIERONE_EVENTS } from './events.js';
 import { Manifests } from './manifests.js';
 import { isSnapshotTag } from './reference.js';
+import { registryUrlError, toOciError } from './oci-errors.js';
 import { registryPlugin } from './registry-routes.js';
 import { ScmSourceScanner } from './scm-source.js';
 import { PierOneStore } from './store.js';
@@ -90,6 +91,21 @@ export function createPierOneService(ctx: ServiceContext, deps: PierOneDeps): Pi
         description: 'Docker/OCI registry with immutable tags, team namespaces and scm-source traceability',
         // One cheap row; the kernel logs a failure's cause and answers strangers a fixed DOWN.
         healthCheck: () => store.probe(),
+        // Malformed `/v2` URLs are refused before routing: in the OCI shape, not problem+json.
+        urlErrors: [
+          {
+            prefix: '/v2',
+            answer: (rawPath, status) => {
+              const answer = toOciError(registryUrlError(rawPath, status));
+              return {
+                status: answer.status,
+                body: answer.body,
+                contentType: 'application/json',
+                headers: { 'docker-distribution-api-version': 'registry/2.0' },
+              };
+            },
+          },
+        ],
       });
       // Refusals the domain and the routes did not record themselves (they mark theirs).
       auditRefusals(app, audit);
