@@ -16,6 +16,11 @@ export const PIERONE_EVENTS = [
   'pierone.tag.create',
   /** A tag was marked production-ready for an incident/change id. */
   'pierone.tag.production-ready',
+  /**
+   * The purge job deleted records of abandoned uploads (one event per run: `count`, the first
+   * upload `ids`, the `staging` directory it purged and how many unfinished `sessions`' data went).
+   */
+  'pierone.upload.purge',
 ] as const;
 
 export type PierOneEvent = (typeof PIERONE_EVENTS)[number];

@@ -78,6 +78,14 @@ const migrations: Record<string, Migration> = {
       await backfillConfigDigests(db);
     },
   },
+  '003-upload-staging': {
+    async up(db: Kysely<unknown>) {
+      // Which staging directory holds an upload's data (its id, see UploadSessions.stagingId):
+      // replicas with directories of their own purge only their own uploads. Null for uploads
+      // started before: any replica may purge those, as a single replica did.
+      await db.schema.alterTable('pierone_uploads').addColumn('staging', 'text').execute();
+    },
+  },
 };
 
 /** Manifests read per round of the backfill: bounded memory whatever the registry holds. */

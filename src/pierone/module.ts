@@ -30,11 +30,16 @@ export const pieroneModule = defineModule({
       app: () => pierone.createApp(),
       jobs: [
         {
-          // Uploads abandoned by clients are removed; nothing visible is ever deleted.
-          name: 'pierone.upload-purge',
+          // Uploads abandoned by clients are removed; nothing visible is ever deleted. Named
+          // after the staging directory: replicas sharing one run it once per tick, a replica
+          // with its own runs its own (see BlobUploads.purgeAbandoned).
+          name: await pierone.uploadPurgeJobName(),
           intervalMs: uploadPurge.intervalSeconds * 1000,
           run: async () => {
-            await pierone.purgeStaleUploads(uploadPurge.maxAgeSeconds * 1000);
+            await pierone.purgeStaleUploads({
+              olderThanMs: uploadPurge.maxAgeSeconds * 1000,
+              othersOlderThanMs: uploadPurge.othersMaxAgeSeconds * 1000,
+            });
           },
         },
       ],

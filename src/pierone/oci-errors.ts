@@ -103,3 +103,95 @@ export function toOciError(error: unknown): {
   }
   return answer(500, 'UNKNOWN', 'The registry failed to handle this request. The failure was logged.');
 }
+
+/** What a `/v2/<team>/<artifact>/…` path segment is, by its position and the segments before it. */
+type SegmentRole = 'name' | 'reference' | 'digest' | 'upload' | 'other';
+
+function roleOf(segments: readonly string[], index: number): SegmentRole {
+  if (index < 2) return 'name';
+  const kind = segments[2];
+  if (kind === 'manifests' && index === 3) return 'reference';
+  if (kind === 'blobs' && index === 3) return segments[3] === 'uploads' ? 'other' : 'digest';
+  if (kind === 'blobs' && segments[3] === 'uploads' && index === 4) return 'upload';
+  return 'other';
+}
+
+/** The OCI error for a path segment that cannot be taken as what its position says it is. */
+function segmentError(role: SegmentRole, looksLikeDigest: boolean, message: string): OciError {
+  switch (role) {
+    case 'name':
+      return new OciError(400, 'NAME_INVALID', `invalid repository name: ${message}`);
+    case 'digest':
+      return new OciError(400, 'DIGEST_INVALID', `invalid digest: ${message}`);
+    case 'reference':
+      // As the route answers a bad reference: a digest-shaped one is a digest, else a tag.
+      return looksLikeDigest
+        ? new OciError(400, 'DIGEST_INVALID', `invalid digest: ${message}`)
+        : new OciError(400, 'TAG_INVALID', `invalid tag: ${message}`);
+    case 'upload':
+      return new OciError(404, 'BLOB_UPLOAD_UNKNOWN', `unknown upload: ${message}`);
+    case 'other':
+      return new OciError(404, 'NAME_UNKNOWN', `no registry endpoint for this path: ${message}`);
+  }
+}
+
+function decodes(segment: string): boolean {
+  try {
+    decodeURIComponent(segment);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The answer to a `/v2` URL refused before routing (`rawPath` undecoded): malformed
+ * percent-encoding (400) or an overlong segment (414), named by the segment it is in.
+ */
+export function registryUrlError(rawPath: string, status: 400 | 414): OciError {
+  const segments = rawPath.replace(/^\/v2\/?/, '').split('/');
+  const index =
+    status === 414
+      ? segments.reduce((longest, s, i) => (s.length > (segments[longest]?.length ?? 0) ? i : longest), 0)
+      : Math.max(
+          0,
+          segments.findIndex((s) => !decodes(s)),
+        );
+  const segment = segments[index] ?? '';
+  const problem =
+    status === 414
+      ? `a path segment is too long (${segment.length} characters)`
+      : 'not valid percent-encoded UTF-8';
+  const error = segmentError(roleOf(segments, index), /:|%3a/i.test(segment), problem);
+  // An overlong segment keeps its 414 (the spec leaves the status to HTTP), with the code of its role.
+  return status === 414 ? new OciError(414, error.code, error.message) : error;
+}
+
+/**
+ * The OCI error for a path parameter the kernel's edge guard refused (`field` = `path.<name>`,
+ * e.g. a NUL character), named by the parameter; undefined for anything else (query, body).
+ */
+export function pathParamError(
+  field: string | undefined,
+  params: unknown,
+  message: string,
+): OciError | undefined {
+  const name = field?.startsWith('path.') ? field.slice('path.'.length) : undefined;
+  if (name === undefined) return undefined;
+  const value =
+    typeof params === 'object' && params !== null
+      ? new Map<string, unknown>(Object.entries(params)).get(name)
+      : undefined;
+  const looksLikeDigest = typeof value === 'string' && value.includes(':');
+  const role: SegmentRole =
+    name === 'team' || name === 'artifact'
+      ? 'name'
+      : name === 'digest'
+        ? 'digest'
+        : name === 'reference'
+          ? 'reference'
+          : name === 'id'
+            ? 'upload'
+            : 'other';
+  return segmentError(role, looksLikeDigest, message);
+}

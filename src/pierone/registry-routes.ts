@@ -4,12 +4,13 @@ import { tokenFromAuthorization } from '../platform/auth/bearer.js';
 import type { Principal } from '../platform/auth/principal.js';
 import { type BlobStore, type ByteRange, isSha256Digest } from '../platform/blob-store/blob-store.js';
 import { NotAuthenticatedError } from '../platform/errors.js';
+import { UnsafeInputError } from '../platform/http/input-guard.js';
 import type { ServiceContext } from '../platform/service-context.js';
 import { ANONYMOUS, type Actor, type PierOneAudit, recordRefusal } from './access.js';
 import { allowsAnonymousPull, type PierOneConfig } from './config.js';
 import { MEDIA_TYPES } from './manifest.js';
 import type { Manifests } from './manifests.js';
-import { OciError, toOciError } from './oci-errors.js';
+import { OciError, pathParamError, toOciError } from './oci-errors.js';
 import { isDigest, isNameComponent, type RepositoryName, repositoryOf } from './reference.js';
 import type { PierOneStore, StoredManifest } from './store.js';
 import type { BlobUploads } from './uploads.js';
@@ -187,9 +188,16 @@ export function registryPlugin(deps: RegistryDeps) {
     });
 
     app.setErrorHandler((error, request, reply) => {
-      const { status, body, headers } = toOciError(error);
+      // A path parameter the edge guard refused (e.g. `%00`) is named by what the parameter is.
+      const named =
+        error instanceof UnsafeInputError
+          ? pathParamError(error.field, request.params, error.message)
+          : undefined;
+      const { status, body, headers } = toOciError(named ?? error);
       if (status >= 500) request.log.error({ err: error, req: request }, 'registry request failed');
       if (status === 401 && !headers['www-authenticate']) headers['www-authenticate'] = challenge();
+      // Also for requests the kernel's edge guard refused before this plugin's own hooks ran.
+      headers['docker-distribution-api-version'] = 'registry/2.0';
       reply.status(status).headers(headers).type('application/json').send(body);
     });
 

@@ -13,10 +13,11 @@ import type { PierOneConfig } from './config.js';
 import { PIERONE_EVENTS } from './events.js';
 import { Manifests } from './manifests.js';
 import { isSnapshotTag } from './reference.js';
+import { registryUrlError, toOciError } from './oci-errors.js';
 import { registryPlugin } from './registry-routes.js';
 import { ScmSourceScanner } from './scm-source.js';
 import { PierOneStore } from './store.js';
-import { BlobUploads, type UploadPurgeResult } from './uploads.js';
+import { BlobUploads, type UploadPurgeOptions, type UploadPurgeResult } from './uploads.js';
 
 export interface PierOneDeps {
   teams: TeamDirectory;
@@ -29,6 +30,8 @@ export interface PierOneDeps {
 
 /** Uploads untouched for this long are abandoned: the purge removes them. */
 export const ABANDONED_UPLOAD_MS = 24 * 3600 * 1000;
+/** Records of uploads staged by another replica are deleted by any replica once this old. */
+export const FOREIGN_UPLOAD_MS = 7 * 24 * 3600 * 1000;
 
 export interface PierOneService {
   /** Builds the HTTP app (STUPS API + `/v2/` registry) without listening. */
@@ -37,10 +40,14 @@ export interface PierOneService {
   manifests: Manifests;
   uploads: BlobUploads;
   /**
-   * Deletes unfinished uploads untouched for `olderThanMs` (default one day) and the records of
-   * uploads whose data is gone. The background job: run it periodically, once at a time.
+   * Deletes unfinished uploads of this replica's staging directory untouched for `olderThanMs`
+   * (default one day) and the records of uploads whose data is gone (see
+   * `BlobUploads.purgeAbandoned`). The background job `uploadPurgeJobName()`: run it
+   * periodically, once at a time per staging directory.
    */
-  purgeStaleUploads(olderThanMs?: number): Promise<UploadPurgeResult>;
+  purgeStaleUploads(options?: Partial<UploadPurgeOptions>): Promise<UploadPurgeResult>;
+  /** `pierone.upload-purge:<staging id>`: one job per staging directory, however many replicas share it. */
+  uploadPurgeJobName(): Promise<string>;
 }
 
 /**
@@ -70,7 +77,13 @@ export function createPierOneService(ctx: ServiceContext, deps: PierOneDeps): Pi
     store,
     manifests,
     uploads,
-    purgeStaleUploads: (olderThanMs = ABANDONED_UPLOAD_MS) => uploads.purgeAbandoned(olderThanMs),
+    purgeStaleUploads: (options = {}) =>
+      uploads.purgeAbandoned({
+        olderThanMs: ABANDONED_UPLOAD_MS,
+        othersOlderThanMs: FOREIGN_UPLOAD_MS,
+        ...options,
+      }),
+    uploadPurgeJobName: async () => `pierone.upload-purge:${await blobs.uploads.stagingId()}`,
     async createApp() {
       const app = await createServiceApp(ctx, {
         service: 'pierone',
@@ -78,6 +91,21 @@ export function createPierOneService(ctx: ServiceContext, deps: PierOneDeps): Pi
         description: 'Docker/OCI registry with immutable tags, team namespaces and scm-source traceability',
         // One cheap row; the kernel logs a failure's cause and answers strangers a fixed DOWN.
         healthCheck: () => store.probe(),
+        // Malformed `/v2` URLs are refused before routing: in the OCI shape, not problem+json.
+        urlErrors: [
+          {
+            prefix: '/v2',
+            answer: (rawPath, status) => {
+              const answer = toOciError(registryUrlError(rawPath, status));
+              return {
+                status: answer.status,
+                body: answer.body,
+                contentType: 'application/json',
+                headers: { 'docker-distribution-api-version': 'registry/2.0' },
+              };
+            },
+          },
+        ],
       });
       // Refusals the domain and the routes did not record themselves (they mark theirs).
       auditRefusals(app, audit);

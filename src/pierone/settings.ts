@@ -73,6 +73,14 @@ export const PierOneSettingsSchema = PierOneConfigSchema.extend({
         .positive()
         .default(24 * 3600)
         .describe('Unfinished uploads untouched this long are deleted'),
+      othersMaxAgeSeconds: z
+        .number()
+        .int()
+        .positive()
+        .default(7 * 24 * 3600)
+        .describe(
+          'Records of uploads staged by another replica (one with a staging directory of its own) are deleted by any replica once this old: that replica is gone, or the upload was abandoned long ago',
+        ),
     })
     .prefault({}),
 });

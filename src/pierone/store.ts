@@ -42,6 +42,8 @@ interface UploadsTable {
   repository: string;
   created: Generated<Date>;
   created_by: string;
+  /** The staging directory holding the upload's data; null for uploads started before it was kept. */
+  staging: string | null;
 }
 
 interface LayerScmTable {
@@ -249,8 +251,11 @@ export class PierOneStore {
 
   // --- uploads -------------------------------------------------------------------------------
 
-  async createUpload(id: string, repository: string, createdBy: string): Promise<void> {
-    await this.#db.insertInto('pierone_uploads').values({ id, repository, created_by: createdBy }).execute();
+  async createUpload(id: string, repository: string, createdBy: string, staging: string): Promise<void> {
+    await this.#db
+      .insertInto('pierone_uploads')
+      .values({ id, repository, created_by: createdBy, staging })
+      .execute();
   }
 
   async uploadRepository(id: string): Promise<string | undefined> {
@@ -266,19 +271,50 @@ export class PierOneStore {
     await this.#db.deleteFrom('pierone_uploads').where('id', '=', id).execute();
   }
 
-  /** Ids of uploads created before `before`, in id order after `after`, at most `limit`. */
-  async uploadsCreatedBefore(before: Date, after: string | undefined, limit: number): Promise<string[]> {
-    let q = this.#db.selectFrom('pierone_uploads').select('id').where('created', '<', before);
+  /**
+   * Uploads created before `before`, in id order after `after`, at most `limit`: those of staging
+   * directory `staging` (or of none recorded), and those of any other one created before
+   * `othersBefore`.
+   */
+  async uploadsCreatedBefore(
+    query: { before: Date; staging: string; othersBefore: Date },
+    after: string | undefined,
+    limit: number,
+  ): Promise<Array<{ id: string; staging: string | null }>> {
+    let q = this.#db
+      .selectFrom('pierone_uploads')
+      .select(['id', 'staging'])
+      .where('created', '<', query.before)
+      .where((eb) =>
+        eb.or([
+          eb('staging', '=', query.staging),
+          eb('staging', 'is', null),
+          eb('created', '<', query.othersBefore),
+        ]),
+      );
     if (after !== undefined) q = q.where('id', '>', after);
-    const rows = await q.orderBy('id').limit(limit).execute();
-    return rows.map((r) => r.id);
+    return q.orderBy('id').limit(limit).execute();
   }
 
-  /** Deletes the given upload records; returns how many existed. */
-  async deleteUploads(ids: readonly string[]): Promise<number> {
-    if (ids.length === 0) return 0;
-    const result = await this.#db.deleteFrom('pierone_uploads').where('id', 'in', ids).executeTakeFirst();
-    return Number(result.numDeletedRows);
+  /**
+   * Deletes the given upload records together with what `inTransaction` writes (the purge's
+   * audit event, given the ids that existed); returns those ids.
+   */
+  async deleteUploads(ids: readonly string[], inTransaction: InTransaction<string[]>): Promise<string[]> {
+    if (ids.length === 0) return [];
+    return this.#db.transaction().execute(async (trx) => {
+      const deleted: string[] = [];
+      for (let i = 0; i < ids.length; i += 500) {
+        const rows = await trx
+          .deleteFrom('pierone_uploads')
+          .where('id', 'in', ids.slice(i, i + 500))
+          .returning('id')
+          .execute();
+        deleted.push(...rows.map((r) => r.id));
+      }
+      if (deleted.length > 0) await inTransaction(trx, deleted);
+      return deleted;
+    });
   }
 
   // --- manifests -----------------------------------------------------------------------------

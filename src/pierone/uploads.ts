@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { internalRequestId, purgeDetails } from '../platform/audit/create-audit.js';
 import type { BlobInfo, BlobStore } from '../platform/blob-store/blob-store.js';
 import { NotFoundError } from '../platform/errors.js';
 import type { Actor, PierOneAudit, PushAccess } from './access.js';
@@ -20,6 +21,19 @@ export interface UploadPurgeResult {
   sessions: number;
   /** Upload records older than the period whose data is gone. */
   records: number;
+}
+
+/** How a purge run decides, see `BlobUploads.purgeAbandoned`. */
+export interface UploadPurgeOptions {
+  /** Unfinished uploads untouched this long are abandoned. */
+  olderThanMs: number;
+  /**
+   * Records of uploads staged in another directory (another replica's) are deleted once they
+   * are this old, whatever that replica still has: it is gone, or the upload was abandoned long
+   * ago. Its own data is that replica's to purge.
+   */
+  othersOlderThanMs: number;
+  now?: number;
 }
 
 /**
@@ -81,7 +95,12 @@ export class BlobUploads {
   async start(actor: Actor, repo: RepositoryName): Promise<string> {
     const repository = await this.#authorize(actor, repo);
     const id = await this.#blobs.uploads.create();
-    await this.#store.createUpload(id, repository, actor.principal.uid);
+    await this.#store.createUpload(
+      id,
+      repository,
+      actor.principal.uid,
+      await this.#blobs.uploads.stagingId(),
+    );
     this.#owners.set(id, repository);
     return id;
   }
@@ -150,26 +169,46 @@ export class BlobUploads {
   }
 
   /**
-   * Removes uploads abandoned for `olderThanMs`: first their data (untouched for that long), then
-   * the records older than that whose data is gone. An old record whose data is still being
-   * written to stays. Meant to run as a background job, once at a time.
+   * Removes uploads abandoned for `olderThanMs` from this replica's staging directory: first
+   * their data (untouched for that long), then the records older than that whose data is gone.
+   * An old record whose data is still being written to stays. Records of other staging
+   * directories (replicas that each have their own) are left to their replica, unless older than
+   * `othersOlderThanMs`. Replicas sharing one directory share its id, so the job named after it
+   * runs once for all of them; one with its own directory runs its own job. The deleted records
+   * commit with one `pierone.upload.purge` event.
    */
-  async purgeAbandoned(olderThanMs: number, now = Date.now()): Promise<UploadPurgeResult> {
-    const sessions = await this.#blobs.uploads.purgeStale(olderThanMs, now);
-    const before = new Date(now - olderThanMs);
-    let records = 0;
+  async purgeAbandoned(options: UploadPurgeOptions): Promise<UploadPurgeResult> {
+    const now = options.now ?? Date.now();
+    const staging = await this.#blobs.uploads.stagingId();
+    const sessions = await this.#blobs.uploads.purgeStale(options.olderThanMs, now);
+    const query = {
+      before: new Date(now - options.olderThanMs),
+      staging,
+      othersBefore: new Date(now - options.othersOlderThanMs),
+    };
+    const gone: string[] = [];
     let after: string | undefined;
     for (;;) {
-      const ids = await this.#store.uploadsCreatedBefore(before, after, 500);
-      if (ids.length === 0) break;
-      after = ids[ids.length - 1];
-      const gone: string[] = [];
-      for (const id of ids)
-        if ((await this.#blobs.uploads.size(id).catch(() => undefined)) === undefined) gone.push(id);
-      records += await this.#store.deleteUploads(gone);
-      for (const id of gone) this.#owners.delete(id);
+      const rows = await this.#store.uploadsCreatedBefore(query, after, 500);
+      const last = rows.at(-1);
+      if (!last) break;
+      after = last.id;
+      for (const row of rows) {
+        const foreign = row.staging !== null && row.staging !== staging;
+        if (foreign || (await this.#blobs.uploads.size(row.id).catch(() => undefined)) === undefined)
+          gone.push(row.id);
+      }
     }
-    return { sessions, records };
+    const deleted = await this.#store.deleteUploads(gone, (trx, ids) =>
+      this.#audit(trx, {
+        event: 'pierone.upload.purge',
+        actor: { uid: 'pierone' },
+        details: purgeDetails(ids, { staging, sessions }),
+        requestId: internalRequestId('pierone-upload-purge'),
+      }),
+    );
+    for (const id of deleted) this.#owners.delete(id);
+    return { sessions, records: deleted.length };
   }
 
   async #authorize(actor: Actor, repo: RepositoryName): Promise<string> {

@@ -1,9 +1,11 @@
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 /** Metrics of one process; every HTTP app in the process reports into it. */
 export interface Metrics {
   registry: Registry;
   httpDuration: Histogram<'service' | 'method' | 'route' | 'status'>;
+  /** Lookups of the in-memory caches (src/platform/cache) by cache name and hit/miss. */
+  cacheLookups: Counter<'cache' | 'result'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -16,5 +18,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
     registers: [registry],
   });
-  return { registry, httpDuration };
+  const cacheLookups = new Counter({
+    name: 'cache_lookups_total',
+    help: 'Lookups of in-memory caches by cache name and result (hit or miss)',
+    labelNames: ['cache', 'result'] as const,
+    registers: [registry],
+  });
+  return { registry, httpDuration, cacheLookups };
 }

@@ -120,7 +120,9 @@ export async function startPlatform(
     const contracts = new ContractRegistry();
     // The token service module is created after the verifier; revocation checks reach it through its contract.
     const verifierContracts = contracts.readerFor('token verifier');
+    const metrics = createMetrics();
     const verifier = new TokenVerifier({
+      cacheLookups: metrics.cacheLookups,
       issuers: config.externalIssuers.map((i) => externalIssuer(i)),
       isRevoked: (jti) => verifierContracts.find('tokenRevocation')?.isRevoked(jti) ?? Promise.resolve(false),
       isDisabled: (principal) =>
@@ -128,7 +130,7 @@ export async function startPlatform(
     });
     const ctx: ModuleContext = {
       logger,
-      metrics: createMetrics(),
+      metrics,
       database,
       verifier,
       auditLog: new AuditLog(database, logger),

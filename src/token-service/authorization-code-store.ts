@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { auditPurge, type TokenServiceAudit } from './audit.js';
 import { jsonList } from './client-store.js';
 import { digest, randomToken } from './secrets.js';
 import type { AuthorizationCodesTable, TokenServiceTables } from './tables.js';
@@ -118,12 +119,21 @@ export class AuthorizationCodeStore {
   }
 
   /** Deletes codes that can no longer be redeemed; a day later, so reuse is still detected meanwhile. */
-  async deleteExpired(): Promise<number> {
-    const result = await this.db
-      .deleteFrom('token_authorization_codes')
-      .where('expires_at', '<', new Date(this.now() - 24 * 3600_000))
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
+  async deleteExpired(audit: TokenServiceAudit): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .deleteFrom('token_authorization_codes')
+        .where('expires_at', '<', new Date(this.now() - 24 * 3600_000))
+        .returning(['client_id', 'uid'])
+        .execute();
+      await auditPurge(
+        audit,
+        trx,
+        'token-service.authorization_code.purge',
+        rows.map((r) => `${r.client_id}/${r.uid}`),
+      );
+      return rows.length;
+    });
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { auditPurge, type TokenServiceAudit } from './audit.js';
 import { jsonList } from './client-store.js';
 import { digest, normalizeUserCode, randomToken, randomUserCode } from './secrets.js';
 import type { TokenServiceTables } from './tables.js';
@@ -128,11 +129,17 @@ export class DeviceCodeStore {
     return claimed.numUpdatedRows === 1n;
   }
 
-  async deleteExpired(): Promise<number> {
-    const result = await this.db
-      .deleteFrom('token_device_codes')
-      .where('expires_at', '<', new Date(this.now()))
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
+  async deleteExpired(audit: TokenServiceAudit): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .deleteFrom('token_device_codes')
+        .where('expires_at', '<', new Date(this.now()))
+        .returning(['client_id', 'uid'])
+        .execute();
+      // A code nobody approved has no user: it is named by its client alone.
+      const ids = rows.map((r) => (r.uid === null ? r.client_id : `${r.client_id}/${r.uid}`));
+      await auditPurge(audit, trx, 'token-service.device_code.purge', ids);
+      return rows.length;
+    });
   }
 }

@@ -33,6 +33,16 @@ export const TOKEN_SERVICE_EVENTS = [
   'token-service.service_user.disable',
   'token-service.service_user.delete',
   'token-service.signing_key.create',
+  /** Retired keys whose every token has expired were deleted by the maintenance job (`details.ids`: kids). */
   'token-service.signing_key.delete',
+  /**
+   * The maintenance job deleted expired rows: one event per run and kind, with the exact `count`
+   * and the first ids (`purgeDetails`). Codes are named by `client/uid` (their own key is a code
+   * hash), refresh tokens by family, revocations by the revoked token's `jti`.
+   */
+  'token-service.authorization_code.purge',
+  'token-service.device_code.purge',
+  'token-service.refresh_token.purge',
+  'token-service.revocation.purge',
 ] as const;
 export type TokenServiceEvent = (typeof TOKEN_SERVICE_EVENTS)[number];

@@ -117,7 +117,8 @@ describeEachDatabase('signing keys, JWKS and discovery', TOKEN_SERVICE_TEST_MIGR
       action: 'token-service.signing_key.delete',
       limit: 5,
     });
-    expect(deleted[0]).toMatchObject({ outcome: 'success', details: { count: 2 } });
+    expect(deleted[0]).toMatchObject({ outcome: 'success', details: { count: 2, idsOmitted: 0 } });
+    expect((deleted[0]?.details as { ids: string[] }).ids).toContain(oldKid);
   });
 
   it('rotates nothing while no key is due', async () => {

@@ -12,6 +12,7 @@ import {
   errors as joseErrors,
 } from 'jose';
 import { type Kysely, sql } from 'kysely';
+import { purgeDetails } from '../platform/audit/create-audit.js';
 import type { Logger } from '../platform/logger.js';
 import { SYSTEM_ACTOR, systemRequestId, type TokenServiceAudit } from './audit.js';
 import type { ResolvedTokenServiceConfig, SigningAlgorithm } from './config.js';
@@ -173,21 +174,21 @@ export class KeyStore {
   async deleteExpiredKeys(): Promise<number> {
     const cutoff = new Date(this.now() - this.#retentionMs());
     const deleted = await this.db.transaction().execute(async (trx) => {
-      const result = await trx
+      const rows = await trx
         .deleteFrom('token_signing_keys')
         .where('retired_at', 'is not', null)
         .where('retired_at', '<', cutoff)
-        .executeTakeFirst();
-      const count = Number(result.numDeletedRows);
-      if (count > 0) {
+        .returning('kid')
+        .execute();
+      if (rows.length > 0) {
         await this.audit(trx, {
           event: 'token-service.signing_key.delete',
           actor: SYSTEM_ACTOR,
-          details: { count },
+          details: purgeDetails(rows.map((r) => r.kid)),
           requestId: systemRequestId(),
         });
       }
-      return count;
+      return rows.length;
     });
     if (deleted > 0) await this.#reload();
     return deleted;

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Realm } from '../platform/auth/principal.js';
+import { auditPurge, type TokenServiceAudit } from './audit.js';
 import { jsonList } from './client-store.js';
 import { digest } from './secrets.js';
 import type { RefreshTokensTable, TokenServiceTables } from './tables.js';
@@ -111,12 +112,18 @@ export class RefreshTokenStore {
     return rows.map((r) => ({ jti: r.access_jti, expiresAt: new Date(r.access_expires_at) }));
   }
 
-  async deleteExpired(): Promise<number> {
-    const result = await this.db
-      .deleteFrom('token_refresh_tokens')
-      .where('expires_at', '<', new Date(this.now()))
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
+  async deleteExpired(audit: TokenServiceAudit): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .deleteFrom('token_refresh_tokens')
+        .where('expires_at', '<', new Date(this.now()))
+        .returning('family_id')
+        .execute();
+      // Named by family (the token's own key is a hash of it); `count` counts families, `tokens` rows.
+      const families = [...new Set(rows.map((r) => r.family_id))];
+      await auditPurge(audit, trx, 'token-service.refresh_token.purge', families, { tokens: rows.length });
+      return rows.length;
+    });
   }
 }
 

@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import { Cache, type CacheLookups } from '../platform/cache/index.js';
+import { auditPurge, type TokenServiceAudit } from './audit.js';
 import type { TokenServiceTables } from './tables.js';
 
 /**
@@ -7,15 +9,24 @@ import type { TokenServiceTables } from './tables.js';
  * A revocation is kept only until the token would have expired anyway.
  */
 export class RevocationStore {
-  #revoked = new Map<string, number>();
-  #refreshedAt = Number.NEGATIVE_INFINITY;
-  #refreshing: Promise<void> | undefined;
+  /** One entry: every live revocation (jti → expiry), read again once it is `refreshMs` old. */
+  readonly #snapshot: Cache<'revoked', Map<string, number>>;
 
   constructor(
     private readonly db: Kysely<TokenServiceTables>,
-    private readonly refreshMs: number,
+    refreshMs: number,
     private readonly now: () => number,
-  ) {}
+    lookups?: CacheLookups,
+  ) {
+    this.#snapshot = new Cache({
+      name: 'token-revocations',
+      max: 1,
+      ttlMs: refreshMs,
+      now,
+      lookups,
+      load: () => this.#load(),
+    });
+  }
 
   async revoke(jti: string, expiresAt: Date, db: Kysely<TokenServiceTables> = this.db): Promise<void> {
     await this.revokeMany([{ jti, expiresAt }], db);
@@ -38,38 +49,39 @@ export class RevocationStore {
       .values(live.map((t) => ({ jti: t.jti, expires_at: t.expiresAt, revoked_at: revokedAt })))
       .onConflict((oc) => oc.column('jti').doNothing())
       .execute();
-    for (const t of live) this.#revoked.set(t.jti, t.expiresAt.getTime());
+    // Without a snapshot yet, the first check reads these from the database anyway.
+    const revoked = this.#snapshot.peek('revoked');
+    for (const t of live) revoked?.set(t.jti, t.expiresAt.getTime());
   }
 
   async isRevoked(jti: string): Promise<boolean> {
-    const now = this.now();
-    if (now - this.#refreshedAt > this.refreshMs || this.#refreshedAt > now) await this.#refresh();
-    return this.#revoked.has(jti);
+    return (await this.#snapshot.fetch('revoked', undefined)).has(jti);
   }
 
   /** Deletes revocations of tokens that have expired anyway. */
-  async deleteExpired(): Promise<number> {
-    const result = await this.db
-      .deleteFrom('token_revocations')
-      .where('expires_at', '<', new Date(this.now()))
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
+  async deleteExpired(audit: TokenServiceAudit): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .deleteFrom('token_revocations')
+        .where('expires_at', '<', new Date(this.now()))
+        .returning('jti')
+        .execute();
+      await auditPurge(
+        audit,
+        trx,
+        'token-service.revocation.purge',
+        rows.map((r) => r.jti),
+      );
+      return rows.length;
+    });
   }
 
-  #refresh(): Promise<void> {
-    this.#refreshing ??= (async () => {
-      try {
-        const rows = await this.db
-          .selectFrom('token_revocations')
-          .select(['jti', 'expires_at'])
-          .where('expires_at', '>', new Date(this.now()))
-          .execute();
-        this.#revoked = new Map(rows.map((r) => [r.jti, new Date(r.expires_at).getTime()]));
-        this.#refreshedAt = this.now();
-      } finally {
-        this.#refreshing = undefined;
-      }
-    })();
-    return this.#refreshing;
+  async #load(): Promise<Map<string, number>> {
+    const rows = await this.db
+      .selectFrom('token_revocations')
+      .select(['jti', 'expires_at'])
+      .where('expires_at', '>', new Date(this.now()))
+      .execute();
+    return new Map(rows.map((r) => [r.jti, new Date(r.expires_at).getTime()]));
   }
 }

@@ -112,7 +112,12 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
     config.devicePollIntervalSeconds,
     now,
   );
-  const revocations = new RevocationStore(db, config.revocationRefreshSeconds * 1000, now);
+  const revocations = new RevocationStore(
+    db,
+    config.revocationRefreshSeconds * 1000,
+    now,
+    ctx.metrics.cacheLookups,
+  );
   // RFC 9068 §4: only JWTs typed as access tokens are access tokens (not ID tokens, same keys).
   const isDisabled = cachedPrincipalCheck(
     async (principal) => {
@@ -127,7 +132,7 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
       // (client_credentials) never was a service user, and other issuers' services are not ours.
       return principal.issuer === issuer && principal.grantType !== 'client_credentials';
     },
-    { ttlMs: config.principalStatusCacheSeconds * 1000, now },
+    { ttlMs: config.principalStatusCacheSeconds * 1000, now, lookups: ctx.metrics.cacheLookups },
   );
   const audience = config.accessTokenAudience ?? issuer;
   // Every service's verifier requires the platform audience: a token issued for another resource
@@ -197,10 +202,10 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
   const maintain = async () => {
     await keys.rotateIfDue();
     await keys.deleteExpiredKeys();
-    await codes.deleteExpired();
-    await devices.deleteExpired();
-    await refreshTokens.deleteExpired();
-    await revocations.deleteExpired();
+    await codes.deleteExpired(audit);
+    await devices.deleteExpired(audit);
+    await refreshTokens.deleteExpired(audit);
+    await revocations.deleteExpired(audit);
   };
 
   const serviceApplications: ServiceApplications = {

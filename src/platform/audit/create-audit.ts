@@ -111,3 +111,19 @@ export function markAudited<T extends object>(error: T): T {
 export function isAudited(error: unknown): boolean {
   return typeof error === 'object' && error !== null && auditedErrors.has(error);
 }
+
+/** How many ids a purge event lists at most; the count is always exact. */
+export const PURGE_SAMPLE_SIZE = 20;
+
+/**
+ * The details of one summarising event for rows a background job deleted because they expired
+ * (`<component>.<object>.purge`): the exact count and the first ids, bounded so that a purge of a
+ * million rows still writes one small event. Ids must not be secrets (no code or token hashes).
+ */
+export function purgeDetails(
+  ids: readonly string[],
+  extra: Record<string, unknown> = {},
+): { count: number; ids: string[]; idsOmitted: number } & Record<string, unknown> {
+  const sample = ids.slice(0, PURGE_SAMPLE_SIZE);
+  return { ...extra, count: ids.length, ids: sample, idsOmitted: ids.length - sample.length };
+}

@@ -1,3 +1,4 @@
+import { Cache, type CacheLookups } from '../cache/index.js';
 import type { Principal } from './principal.js';
 
 /** Answers whether a principal may no longer act, e.g. because its user was disabled. */
@@ -10,31 +11,18 @@ export type PrincipalCheck = (principal: Principal) => Promise<boolean>;
  */
 export function cachedPrincipalCheck(
   check: PrincipalCheck,
-  options: { ttlMs: number; now?: () => number; capacity?: number },
+  options: { ttlMs: number; now?: () => number; capacity?: number; lookups?: CacheLookups },
 ): PrincipalCheck {
-  const now = options.now ?? Date.now;
-  const capacity = options.capacity ?? 10_000;
-  const answers = new Map<string, { refused: boolean; at: number }>();
-  const pending = new Map<string, Promise<boolean>>();
+  const answers = new Cache<string, { refused: boolean }, Principal>({
+    name: 'principal-status',
+    max: options.capacity ?? 10_000,
+    ttlMs: options.ttlMs,
+    now: options.now,
+    lookups: options.lookups,
+    load: async (_key, principal) => ({ refused: await check(principal) }),
+  });
   return async (principal) => {
     const key = `${principal.issuer}\n${principal.realm}\n${principal.uid}`;
-    const known = answers.get(key);
-    const t = now();
-    if (known && t - known.at < options.ttlMs && known.at <= t) return known.refused;
-    const inFlight = pending.get(key);
-    if (inFlight) return inFlight;
-    const asking = check(principal)
-      .then((refused) => {
-        answers.delete(key);
-        if (answers.size >= capacity) {
-          const oldest = answers.keys().next().value;
-          if (oldest !== undefined) answers.delete(oldest);
-        }
-        answers.set(key, { refused, at: t });
-        return refused;
-      })
-      .finally(() => pending.delete(key));
-    pending.set(key, asking);
-    return asking;
+    return (await answers.fetch(key, principal)).refused;
   };
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { decodeJwt, type JWTPayload, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose';
+import { Cache, type CacheLookups } from '../cache/index.js';
 import { NotAuthenticatedError } from '../errors.js';
 import { type Principal, parseRealm, type Realm } from './principal.js';
 import type { PrincipalCheck } from './principal-status.js';
@@ -44,6 +45,8 @@ export interface TokenVerifierOptions {
   isDisabled?: PrincipalCheck;
   /** Verified tokens kept in memory (default 10,000). Verification is the cost of every request. */
   cacheSize?: number;
+  /** Hits and misses of the verified-token cache are counted here when set. */
+  cacheLookups?: CacheLookups;
   clockToleranceSeconds?: number;
   now?: () => number;
 }
@@ -57,8 +60,7 @@ const ALGORITHMS = ['ES256', 'RS256', 'EdDSA', 'PS256', 'ES384', 'RS384', 'RS512
  */
 export class TokenVerifier {
   readonly #issuers: Map<string, TrustedIssuer>;
-  readonly #cache = new Map<string, Principal>();
-  readonly #cacheSize: number;
+  readonly #cache: Cache<string, Principal>;
   readonly #isRevoked: ((tokenId: string) => Promise<boolean>) | undefined;
   readonly #isDisabled: PrincipalCheck | undefined;
   readonly #tolerance: number;
@@ -66,7 +68,12 @@ export class TokenVerifier {
 
   constructor(options: TokenVerifierOptions) {
     this.#issuers = new Map(options.issuers.map((i) => [i.issuer, i]));
-    this.#cacheSize = options.cacheSize ?? 10_000;
+    // No TTL: an entry is good until its token expires, checked against `now` on every hit.
+    this.#cache = new Cache({
+      name: 'token-verifier',
+      max: options.cacheSize ?? 10_000,
+      lookups: options.cacheLookups,
+    });
     this.#isRevoked = options.isRevoked;
     this.#isDisabled = options.isDisabled;
     this.#tolerance = options.clockToleranceSeconds ?? 5;
@@ -132,11 +139,6 @@ export class TokenVerifier {
       throw invalid('the access token was revoked');
     }
     if (this.#isDisabled && (await this.#isDisabled(principal))) throw disabled(principal);
-    if (this.#cache.size >= this.#cacheSize) {
-      // Oldest entry first: Map iterates in insertion order.
-      const oldest = this.#cache.keys().next().value;
-      if (oldest !== undefined) this.#cache.delete(oldest);
-    }
     this.#cache.set(key, principal);
     return principal;
   }

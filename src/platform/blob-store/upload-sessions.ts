@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, stat, truncate, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ConflictError, NotFoundError } from '../errors.js';
@@ -47,6 +47,7 @@ export class UploadSessions {
   readonly #fsync: boolean;
   readonly #hashes = new Map<string, HashState>();
   readonly #busy = new Set<string>();
+  #stagingId: Promise<string> | undefined;
 
   constructor(options: UploadSessionsOptions) {
     this.#dir = options.dir;
@@ -54,8 +55,42 @@ export class UploadSessions {
     this.#fsync = options.fsync ?? true;
   }
 
+  /** The staging directory (tests set its files' times). */
+  get directory(): string {
+    return this.#dir;
+  }
+
   async init(): Promise<void> {
     await mkdir(this.#dir, { recursive: true });
+  }
+
+  /**
+   * The id of this staging directory, kept in it (`.staging-id`, created by whoever comes first):
+   * replicas that share the directory share the id, replicas with a directory of their own each
+   * have one. Upload records name it, so a purge touches only records whose data it can see.
+   */
+  stagingId(): Promise<string> {
+    this.#stagingId ??= (async () => {
+      const file = join(this.#dir, '.staging-id');
+      await mkdir(this.#dir, { recursive: true });
+      // Written aside and linked into place: of two replicas starting at once on a shared
+      // directory, one link wins, and neither can read a half-written file.
+      const candidate = `${file}.${randomUUID()}`;
+      await writeFile(candidate, `${randomUUID()}\n`);
+      await link(candidate, file)
+        .catch((error: unknown) => {
+          if (!(error instanceof Error && 'code' in error && error.code === 'EEXIST')) throw error;
+        })
+        .finally(() => unlink(candidate).catch(() => {}));
+      const id = (await readFile(file, 'utf8')).trim();
+      if (!SESSION_ID.test(id))
+        throw new Error(`${file} does not hold a staging id: remove it to make a new one`);
+      return id;
+    })().catch((error: unknown) => {
+      this.#stagingId = undefined;
+      throw error;
+    });
+    return this.#stagingId;
   }
 
   #path(id: string): string {

@@ -59,6 +59,21 @@ export interface HttpAppOptions {
    * are cut (default `DEFAULT_SHUTDOWN_GRACE_MS`). Idle connections are closed at once.
    */
   shutdownGraceMs?: number | undefined;
+  /**
+   * Protocols under a path prefix with an error shape of their own (Pier One's `/v2`): a URL
+   * refused before routing (malformed percent-encoding, an overlong segment) under `prefix` is
+   * answered by `answer` instead of problem+json. `rawPath` is the path as sent, undecoded.
+   */
+  urlErrors?: ReadonlyArray<UrlErrorShape> | undefined;
+}
+
+/** How a protocol answers a URL refused before routing, see `HttpAppOptions.urlErrors`. */
+export interface UrlErrorShape {
+  prefix: string;
+  answer(
+    rawPath: string,
+    status: 400 | 414,
+  ): { status: number; body: unknown; contentType: string; headers?: Record<string, string> };
 }
 
 /**
@@ -91,8 +106,22 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     // Malformed percent-encoding in the path and overlong path parameters are refused before
     // routing; without this they get Fastify's own `{error, statusCode}` shape.
     frameworkErrors: (error, request, reply) => {
-      const path = storableText(safePath(request.raw.url ?? '/'));
+      const rawPath = (request.raw.url ?? '/').split('?')[0] ?? '/';
       const status: 400 | 414 = error.statusCode === 414 ? 414 : 400;
+      const shape = options.urlErrors?.find(
+        (s) => rawPath === s.prefix || rawPath.startsWith(`${s.prefix}/`),
+      );
+      if (shape) {
+        const answer = shape.answer(rawPath, status);
+        (reply as FastifyReply)
+          .status(answer.status)
+          .headers(answer.headers ?? {})
+          .header('x-request-id', request.id)
+          .type(answer.contentType)
+          .send(answer.body);
+        return;
+      }
+      const path = storableText(safePath(request.raw.url ?? '/'));
       const detail =
         status === 414 ? 'a path parameter is too long' : 'the path is not valid percent-encoded UTF-8';
       // The option's reply type is generic over a schema it never has; a plain reply it is.

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { ServiceContext } from '../service-context.js';
-import { createHttpApp, type HttpApp } from './create-http-app.js';
+import { createHttpApp, type HttpApp, type UrlErrorShape } from './create-http-app.js';
 
 export interface ServiceAppOptions {
   /** Short name for logs, e.g. `kio`. */
@@ -13,6 +13,8 @@ export interface ServiceAppOptions {
   bodyLimit?: number;
   /** Idle bound of a connection in milliseconds, overriding the platform's `ctx.idleTimeoutMs`. */
   idleTimeoutMs?: number;
+  /** Path prefixes answering malformed URLs in their protocol's shape (see `createHttpApp`). */
+  urlErrors?: ReadonlyArray<UrlErrorShape>;
 }
 
 /**
@@ -31,6 +33,7 @@ export function createServiceApp(ctx: ServiceContext, options: ServiceAppOptions
     bodyLimit: options.bodyLimit,
     idleTimeoutMs: options.idleTimeoutMs ?? ctx.idleTimeoutMs,
     shutdownGraceMs: ctx.shutdownGraceMs,
+    urlErrors: options.urlErrors,
     healthCheck: async () => {
       await sql`select 1`.execute(ctx.database.kysely());
       await options.healthCheck?.();

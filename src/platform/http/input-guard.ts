@@ -9,7 +9,14 @@ import { InputError } from '../errors.js';
  */
 export class UnsafeInputError extends InputError {
   readonly statusCode = 400;
-  constructor(message: string) {
+  /**
+   * @param field where the input was refused, e.g. `path.digest`, so that a protocol can name
+   *   the problem in its own terms (Pier One: `DIGEST_INVALID`); undefined for whole bodies.
+   */
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
     super(message, { code: 'INPUT_UNSAFE' });
   }
 }
@@ -61,10 +68,10 @@ export function assertSafeInput(value: unknown, root: string): void {
     const { value: current, path } = next;
     if (typeof current === 'string') {
       const problem = textProblem(current);
-      if (problem) throw new UnsafeInputError(`${describe(path, root)} ${problem}`);
+      if (problem) throw new UnsafeInputError(`${describe(path, root)} ${problem}`, describe(path, root));
     } else if (typeof current === 'number') {
       const problem = numberProblem(current);
-      if (problem) throw new UnsafeInputError(`${describe(path, root)} ${problem}`);
+      if (problem) throw new UnsafeInputError(`${describe(path, root)} ${problem}`, describe(path, root));
     } else if (typeof current === 'object' && current !== null) {
       // Only decoded data is walked: a body a plugin left as a stream or request object (the
       // console's proxy passes the raw request through) is not input yet, and its object graph

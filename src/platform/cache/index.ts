@@ -1,0 +1,1 @@
+export { Cache, type CacheLookups, type CacheOptions } from './cache.js';
