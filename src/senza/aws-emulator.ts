@@ -76,6 +76,7 @@ const ALIAS = /^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$/;
 async function startMotoServer(
   port: number,
   dir: string,
+  env: NodeJS.ProcessEnv,
 ): Promise<{ child: ChildProcess; output: () => string }> {
   const amis = join(dir, 'amis.json');
   await writeFile(
@@ -99,7 +100,7 @@ async function startMotoServer(
   );
   const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
     cwd: dir,
-    env: { ...process.env, MOTO_AMIS_PATH: amis },
+    env: { ...env, MOTO_AMIS_PATH: amis },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -229,7 +230,7 @@ export async function awsEmulator(options: AwsEmulatorOptions, io: CliIo): Promi
   const endpoint = `http://127.0.0.1:${port}`;
   let account: SeededAccount;
   try {
-    moto = await startMotoServer(port, dir);
+    moto = await startMotoServer(port, dir, io.env);
     account = await seedAccount(endpoint, domain, alias);
   } catch (error) {
     await stop();

@@ -250,15 +250,23 @@ describe.skipIf(skip)('docs/walkthrough.md, run as written', () => {
   it('runs every sh block in order from a fresh home, with the tools the page installs', async () => {
     const blocks = walkthroughBlocks(await readFile(DOC, 'utf8'));
     const session = new Session();
+    // Where the time goes, printed with the result (the run is long; this says which step grew).
+    const timings: string[] = [];
+    const timed = async <T>(block: Block, run: () => Promise<T>): Promise<T> => {
+      const started = performance.now();
+      const result = await run();
+      timings.push(`${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s  line ${block.line}`);
+      return result;
+    };
     try {
       for (const [n, block] of blocks.entries()) {
         if (block.mode.kind === 'not run') continue;
         if (block.mode.kind === 'background') {
           const b = { ...block, mode: block.mode };
-          outputs.push({ block, output: await startBackground(b) });
+          outputs.push({ block, output: await timed(block, () => startBackground(b)) });
           continue;
         }
-        outputs.push({ block, output: await session.run(block, n) });
+        outputs.push({ block, output: await timed(block, () => session.run(block, n)) });
         if (block.text.includes('npm install -g .')) {
           // The tools come from ~/.local, linked to this checkout, not from anywhere else.
           for (const tool of ['stups', 'zign', 'kio', 'pierone', 'senza', 'piu', 'docker-credential-pierone'])
@@ -269,6 +277,7 @@ describe.skipIf(skip)('docs/walkthrough.md, run as written', () => {
       }
     } finally {
       session.close();
+      console.log(`docs/walkthrough.md blocks:\n${timings.join('\n')}`);
     }
 
     const outputOf = (command: string) => {
