@@ -131,6 +131,20 @@ describeEachDatabase(
       expect(aws.cf.commandCalls(CreateStackCommand)).toHaveLength(1);
     });
 
+    it("uses zign's default token when there is no pierone token (after a plain zign login)", async () => {
+      const r = await senza(`${reg.host}/stups/hello:1.0`, ['print', 'hello.yaml', '1'], {
+        PIERONE_URL: reg.url,
+        OAUTH2_ACCESS_TOKENS: `default=${reg.tokens.alice}`,
+      });
+      expect(r.err).toBe('Generating Cloud Formation template.. OK\n');
+      expect(r.code).toBe(0);
+      const refused = await senza(`${reg.host}/stups/hello:1.0`, ['print', 'hello.yaml', '1'], {
+        PIERONE_URL: reg.url,
+        OAUTH2_ACCESS_TOKENS: 'default=not-a-token',
+      });
+      expect(refused.code).toBe(1);
+    });
+
     it('says how to get a token when there is none', async () => {
       const r = await senza(`${reg.host}/stups/hello:1.0`, ['print', 'hello.yaml', '1'], {
         PIERONE_URL: reg.url,

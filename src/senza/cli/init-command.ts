@@ -10,7 +10,8 @@ import { INIT_TEMPLATES, renderInitTemplate } from './init-templates.js';
 
 /**
  * `senza init FILE`: asks for the template and its values (or takes them from `-t` and `-v
- * name=value`; without a terminal the defaults are used), creates the security groups and the
+ * name=value`; without a terminal the defaults are used; the image defaults to the application's
+ * in Pier One when the tools are configured and logged in), creates the security groups and the
  * IAM role the template needs, and writes the definition.
  */
 export async function initCommand(
@@ -46,7 +47,14 @@ export async function initCommand(
     if (!template)
       throw new CliError(`unknown template "${templateName}"; templates: ${names.join(', ')}`, 2);
     for (const q of template.questions) {
-      const value = vars[q.name] ?? (await ask(q.prompt, q.default));
+      let fallback = q.default;
+      if (q.fromPierOne && vars[q.name] === undefined && vars.application_id) {
+        const { proposeImage } = await import('./init-image.js');
+        const proposed = await proposeImage(ctx.io, vars.application_id, q.default);
+        ctx.info(proposed.note);
+        fallback = proposed.image;
+      }
+      const value = vars[q.name] ?? (await ask(q.prompt, fallback));
       if (q.pattern && !q.pattern.test(value))
         throw new CliError(`${q.prompt}: "${value}" does not match ${q.pattern.source}`, 2);
       vars[q.name] = value;

@@ -3,7 +3,14 @@ import Mustache from 'mustache';
 /** A `senza init` template: its questions (name, prompt, default) and the definition it renders. */
 export interface InitTemplate {
   description: string;
-  questions: { name: string; prompt: string; default: string; pattern?: RegExp }[];
+  questions: {
+    name: string;
+    prompt: string;
+    default: string;
+    pattern?: RegExp;
+    /** The default is the application's image in Pier One when there is one (see init-image.ts). */
+    fromPierOne?: true;
+  }[];
   /** Security groups to check or create: name suffix and TCP ports open to the world. */
   securityGroups: (vars: Record<string, string>) => { name: string; ports: number[]; fromSelf?: boolean }[];
   yaml: string;
@@ -171,6 +178,7 @@ export const INIT_TEMPLATES: Record<string, InitTemplate> = {
         name: 'docker_image',
         prompt: 'Docker image without tag/version (e.g. "pierone.example.org/myteam/myapp")',
         default: 'stups/hello-world',
+        fromPierOne: true,
       },
       { name: 'instance_type', prompt: 'EC2 instance type', default: 't2.micro' },
       { name: 'mint_bucket', prompt: 'Mint S3 bucket name (empty: none)', default: '' },
@@ -209,6 +217,7 @@ export const INIT_TEMPLATES: Record<string, InitTemplate> = {
         name: 'docker_image',
         prompt: 'Docker image without tag/version (e.g. "pierone.example.org/myteam/myapp")',
         default: 'stups/hello-world',
+        fromPierOne: true,
       },
       { name: 'http_port', prompt: 'HTTP port', default: '8080', pattern: /^\d+$/ },
       { name: 'http_health_check_path', prompt: 'HTTP health check path', default: '/' },

@@ -107,6 +107,17 @@ export function stupsProgram(io: CliIo): Command {
       io.stdout.write(`Wrote ${await writeScmSourceFile(io.cwd, io.env, options.file)}\n`);
     });
 
+  program
+    .command('aws-emulator')
+    .description('run moto_server on loopback as a STUPS AWS account for trying senza (needs moto[server])')
+    .option('-p, --port <port>', 'port on 127.0.0.1 (default 5000)')
+    .option('--domain <domain>', 'hosted zone and certificate domain (default example.org)')
+    .option('--account-alias <alias>', 'the account alias (default myorg-myteam)')
+    .action(async (options: { port?: string; domain?: string; accountAlias?: string }) => {
+      const { awsEmulator } = await import('../../senza/aws-emulator.js');
+      await awsEmulator(options, io);
+    });
+
   registerSshKeyCommands(program, { io });
   adminCommands(program, { io });
 

@@ -1,0 +1,318 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { lstat, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skipWithout } from '../../src/platform/test-support/required-parts.js';
+import { SERVICE_NAMES } from '../../src/platform/service-context.js';
+import { freePortBlock, freePorts } from '../../src/stups/free-ports.js';
+import { ROOT } from './support/start-stups.js';
+
+/*
+ * docs/walkthrough.md as a newcomer follows it: every ```sh block, exactly as the page shows it,
+ * run with bash in order, from a fresh HOME outside the repository, with the tools installed the
+ * way the page says (`npm install -g .` into `~/.local`). Foreground blocks share one bash session,
+ * like one terminal (cd and export carry over); a block marked `walkthrough: background until
+ * "TEXT"` gets a bash of its own, like a second terminal, and the run goes on once it printed
+ * TEXT. Blocks marked `walkthrough: not run (REASON)` are the only ones left out, and the list of
+ * them is checked below, so a new block that cannot run here fails this test instead of being
+ * skipped. The one change to the text: the page's ports (8090–8097 for the platform, 5000 for the
+ * AWS emulator) are moved to free ones. Needs `npm run build` (npm test does it).
+ */
+
+const DOC = join(ROOT, 'docs/walkthrough.md');
+/** Printed by the session after each block; never part of a command's output. */
+const DONE = '__walkthrough_block_done__';
+
+interface Block {
+  /** Line of the opening fence in the document, for messages. */
+  line: number;
+  text: string;
+  mode: { kind: 'run' } | { kind: 'background'; ready: string } | { kind: 'not run'; reason: string };
+}
+
+/** The ```sh blocks of the page with the marker comment above each (blank lines between allowed). */
+export function walkthroughBlocks(markdown: string): Block[] {
+  const lines = markdown.split('\n');
+  const blocks: Block[] = [];
+  let marker: Block['mode'] | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    if (line.startsWith('<!-- walkthrough:')) {
+      const background = /^<!-- walkthrough: background until "(.+)" -->$/.exec(line);
+      const notRun = /^<!-- walkthrough: not run \((.+)\) -->$/.exec(line);
+      if (background?.[1]) marker = { kind: 'background', ready: background[1] };
+      else if (notRun?.[1]) marker = { kind: 'not run', reason: notRun[1] };
+      else throw new Error(`docs/walkthrough.md:${i + 1}: unknown walkthrough marker: ${line}`);
+      continue;
+    }
+    if (line.startsWith('```')) {
+      const start = i;
+      const body: string[] = [];
+      for (i++; i < lines.length && !(lines[i] ?? '').startsWith('```'); i++) body.push(lines[i] ?? '');
+      if (line.trim() === '```sh')
+        blocks.push({ line: start + 1, text: body.join('\n'), mode: marker ?? { kind: 'run' } });
+      else if (marker)
+        throw new Error(`docs/walkthrough.md:${start + 1}: a walkthrough marker above a non-sh block`);
+      marker = undefined;
+      continue;
+    }
+    if (marker && line.trim() !== '')
+      throw new Error(`docs/walkthrough.md:${i + 1}: text between a walkthrough marker and its sh block`);
+  }
+  return blocks;
+}
+
+const moto = spawnSync('moto_server', ['--help'], { encoding: 'utf8' });
+const skopeoProbe = spawnSync('skopeo', ['--version'], { encoding: 'utf8' });
+const umociProbe = spawnSync('umoci', ['--version'], { encoding: 'utf8' });
+const skip =
+  skipWithout(
+    'moto_server',
+    moto.status === 0
+      ? undefined
+      : `the walkthrough's Senza step runs stups aws-emulator: ${moto.error?.message ?? moto.stderr}`,
+  ) ||
+  skipWithout(
+    'skopeo',
+    skopeoProbe.status === 0 && umociProbe.status === 0
+      ? undefined
+      : `the walkthrough's image step runs umoci and skopeo: ${(skopeoProbe.error ?? umociProbe.error)?.message ?? 'not found'}`,
+  );
+
+let home: string;
+let basePort: number;
+let motoPort: number;
+let env: NodeJS.ProcessEnv;
+const background: ChildProcess[] = [];
+
+/** The page's ports moved to the free ones of this run; nothing else of a block changes. */
+function localise(text: string): string {
+  return text
+    .replace(/\b(localhost|127\.0\.0\.1):(809[0-7])\b/g, (_m, host: string, port: string) => {
+      return `${host}:${basePort + Number(port) - 8090}`;
+    })
+    .replace(/\b(localhost|127\.0\.0\.1):5000\b/g, `$1:${motoPort}`)
+    .replace(/--port 5000\b/g, `--port ${motoPort}`);
+}
+
+/** Starts a background block in a bash of its own and resolves once it printed `ready`. */
+function startBackground(block: Block & { mode: { kind: 'background' } }): Promise<string> {
+  const child = spawn('bash', ['--noprofile', '--norc', '-c', `set -euo pipefail\n${localise(block.text)}`], {
+    cwd: home,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  background.push(child);
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (out.includes(block.mode.ready)) {
+        clearInterval(timer);
+        resolve(out);
+      }
+    }, 100);
+    child.on('exit', (code) => {
+      clearInterval(timer);
+      reject(
+        new Error(
+          `docs/walkthrough.md:${block.line}: background block exited with ${code}:\n${block.text}\n${out}`,
+        ),
+      );
+    });
+  });
+}
+
+/** One bash session, like a terminal: blocks are written to its stdin one at a time. */
+class Session {
+  readonly child: ChildProcess & { stdin: NodeJS.WritableStream };
+  private out = '';
+  private readonly exited: Promise<number | null>;
+
+  constructor() {
+    const child = spawn('bash', ['--noprofile', '--norc'], {
+      cwd: ROOT,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    child.stdout.on('data', (c: Buffer) => (this.out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (this.out += c.toString()));
+    this.exited = new Promise((resolve) => child.on('exit', resolve));
+    child.stdin.write('set -euo pipefail\n');
+  }
+
+  /** Runs a block (its stdin is /dev/null, so no command can eat the rest of the script); its output. */
+  async run(block: Block, n: number): Promise<string> {
+    const start = this.out.length;
+    const marker = `${DONE} ${n}`;
+    this.child.stdin.write(`{\n${localise(block.text)}\n} </dev/null 2>&1\nprintf '\\n%s\\n' '${marker}'\n`);
+    for (;;) {
+      const done = await Promise.race([
+        this.exited.then((code) => ({ code })),
+        new Promise<undefined>((resolve) => setTimeout(resolve, 100)),
+      ]);
+      const output = this.out.slice(start);
+      if (output.includes(marker)) return output.slice(0, output.indexOf(marker));
+      if (done)
+        throw new Error(
+          `docs/walkthrough.md:${block.line}: the block failed (bash exit ${done.code}):\n${block.text}\n--- output:\n${output}`,
+        );
+    }
+  }
+
+  close(): void {
+    this.child.stdin.end();
+  }
+}
+
+const gitStatus = () =>
+  spawnSync('git', ['status', '--porcelain', '--ignored', '--untracked-files=all'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  }).stdout;
+
+describe('docs/walkthrough.md', () => {
+  it('marks exactly the blocks it cannot run, each with its reason', async () => {
+    const blocks = walkthroughBlocks(await readFile(DOC, 'utf8'));
+    expect(blocks.filter((b) => b.mode.kind === 'run').length).toBeGreaterThanOrEqual(9);
+    expect(blocks.filter((b) => b.mode.kind === 'background').map((b) => b.text)).toEqual([
+      'mkdir -p ~/hello-stups && cd ~/hello-stups\nstups up',
+      'stups aws-emulator --port 5000',
+    ]);
+    // What the test leaves out, and why: a block added to this list needs a reason a reviewer accepts.
+    expect(blocks.flatMap((b) => (b.mode.kind === 'not run' ? [b.text.split('\n')[0]] : []))).toEqual([
+      'npm ci && npm run build',
+      'cd ~/hello-stups',
+      'piu odd-eu-central-1.demo.example.org "Investigating the 5xx alert"   # reason is required',
+    ]);
+    const all = blocks.map((b) => b.text).join('\n');
+    expect(all).not.toMatch(/\bnpx\b/);
+    expect(all).toMatch(/localhost:8091/);
+  });
+});
+
+describe.skipIf(skip)('docs/walkthrough.md, run as written', () => {
+  let statusBefore: string;
+  const outputs: { block: Block; output: string }[] = [];
+
+  beforeAll(async () => {
+    for (const built of ['dist/stups/cli/main.js', 'dist/console']) {
+      if (!existsSync(join(ROOT, built)))
+        throw new Error(
+          `the walkthrough installs the built checkout (${built} is missing): npm run build first`,
+        );
+    }
+    statusBefore = gitStatus();
+    home = await mkdtemp(join(tmpdir(), 'walkthrough-home-'));
+    basePort = await freePortBlock(SERVICE_NAMES.length);
+    [motoPort] = (await freePorts(1)) as [number];
+    // A newcomer's git knows who they are.
+    await writeFile(join(home, '.gitconfig'), '[user]\n\tname = Jane Doe\n\temail = jdoe@example.org\n');
+    const passThrough = ['LANG', 'LC_ALL', 'TZ', 'PYENV_ROOT', 'PYENV_VERSION', 'STUPS_REQUIRE'];
+    env = {
+      ...Object.fromEntries(passThrough.flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : []))),
+      // No npm_* variables of the npm that started the tests (its userconfig is the real ~/.npmrc).
+      HOME: home,
+      USER: 'jdoe',
+      // Terminals opened after the install have ~/.local/bin on PATH (the page says: in your profile);
+      // the first session gets it from the page's own `export`.
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      // `stups up` on this run's free ports; the page's URLs are moved to match (localise).
+      STUPS_BASE_PORT: String(basePort),
+      // Installing a checkout needs no registry; never ask one, nor print notices.
+      npm_config_offline: 'true',
+      npm_config_update_notifier: 'false',
+      npm_config_audit: 'false',
+      npm_config_fund: 'false',
+    };
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const child of background) {
+      if (child.exitCode !== null || child.pid === undefined) continue;
+      const exited = new Promise((resolve) => child.on('exit', resolve));
+      // The whole terminal: bash, stups and the moto_server it started; Ctrl-C's clean stop
+      // first, then the hard one, so that a hung shutdown cannot outlive the test.
+      process.kill(-child.pid, 'SIGTERM');
+      const pid = child.pid;
+      const hard = setTimeout(() => process.kill(-pid, 'SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(hard);
+    }
+    if (home) await rm(home, { recursive: true, force: true });
+  }, 60_000);
+
+  it('runs every sh block in order from a fresh home, with the tools the page installs', async () => {
+    const blocks = walkthroughBlocks(await readFile(DOC, 'utf8'));
+    const session = new Session();
+    // Where the time goes, printed with the result (the run is long; this says which step grew).
+    const timings: string[] = [];
+    const timed = async <T>(block: Block, run: () => Promise<T>): Promise<T> => {
+      const started = performance.now();
+      const result = await run();
+      timings.push(`${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s  line ${block.line}`);
+      return result;
+    };
+    try {
+      for (const [n, block] of blocks.entries()) {
+        if (block.mode.kind === 'not run') continue;
+        if (block.mode.kind === 'background') {
+          const b = { ...block, mode: block.mode };
+          outputs.push({ block, output: await timed(block, () => startBackground(b)) });
+          continue;
+        }
+        outputs.push({ block, output: await timed(block, () => session.run(block, n)) });
+        if (block.text.includes('npm install -g .')) {
+          // The tools come from ~/.local, linked to this checkout, not from anywhere else.
+          for (const tool of ['stups', 'zign', 'kio', 'pierone', 'senza', 'piu', 'docker-credential-pierone'])
+            expect((await lstat(join(home, '.local/bin', tool))).isSymbolicLink(), tool).toBe(true);
+          expect(await realpath(join(home, '.local/lib/node_modules/stups'))).toBe(await realpath(ROOT));
+          env.PATH = `${join(home, '.local/bin')}:${env.PATH ?? ''}`;
+        }
+      }
+    } finally {
+      session.close();
+      console.log(`docs/walkthrough.md blocks:\n${timings.join('\n')}`);
+    }
+
+    const outputOf = (command: string) => {
+      const found = outputs.find((o) => o.block.text.includes(command));
+      if (!found) throw new Error(`no block runs ${command}`);
+      return found.output;
+    };
+    expect(outputOf('stups --version')).toMatch(/^0\.1\.0$/m);
+    expect(outputOf('kio app show hello-world')).toContain('Hello World');
+    // The image carries scm-source.json from the checkout: Pier One shows its origin and revision.
+    const revision = spawnSync('git', ['rev-parse', 'HEAD'], {
+      cwd: join(home, 'hello-stups/hello-world'),
+      encoding: 'utf8',
+    }).stdout.trim();
+    expect(revision).toMatch(/^[0-9a-f]{40}$/);
+    const scm = outputOf('pierone scm-source demo hello-world 1.0');
+    expect(scm).toContain('git:https://git.example.org/demo/hello-world.git');
+    expect(scm).toContain(revision);
+    // senza init proposed the image just pushed, and the definition runs it.
+    const pierone = `localhost:${basePort + SERVICE_NAMES.indexOf('pierone')}`;
+    expect(outputOf('senza init')).toContain(
+      `Docker image ${pierone}/demo/hello-world from Pier One (latest tag: 1.0)`,
+    );
+    const definition = await readFile(join(home, 'hello-stups/hello-world.yaml'), 'utf8');
+    expect(definition).toContain(`source: "${pierone}/demo/hello-world:{{Arguments.ImageVersion}}"`);
+    expect(outputOf('senza create')).toContain('OK: Stack(s) hello-world-1 created successfully.');
+    expect(outputOf('senza list hello-world')).toMatch(/hello-world 1\s+CREATE_COMPLETE/);
+    expect(outputOf('senza traffic hello-world 1 100')).toMatch(
+      /hello-world 1\s+hello-world-1\s+0\s+100\s+100/,
+    );
+  }, 300_000);
+
+  it('wrote nothing into the repository; the platform keeps its data in ~/hello-stups', async () => {
+    expect(outputs.length).toBeGreaterThan(0);
+    expect(gitStatus()).toBe(statusBefore);
+    expect(existsSync(join(home, 'hello-stups/.stups'))).toBe(true);
+  });
+});
