@@ -158,7 +158,8 @@ export class ViolationService {
       await this.deps.audit(tx.executor, {
         event: 'fullstop.violation.resolve',
         actor: principal,
-        targetId: existing.id,
+        // bigint columns come back as numbers on PGlite, as strings on PostgreSQL
+        targetId: String(existing.id),
         details: { account_id: row.account_id, type: row.type_id, previous_comment: locked.comment },
         requestId,
       });
