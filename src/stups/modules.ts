@@ -1,6 +1,7 @@
 import { consoleModule } from '../console/module.js';
 import { essentialsModule } from '../essentials/module.js';
 import { evenModule } from '../even/module.js';
+import { fullstopModule } from '../fullstop/module.js';
 import { kioModule } from '../kio/module.js';
 import { pieroneModule } from '../pierone/module.js';
 import type { ServiceModule } from '../platform/service-module.js';
@@ -21,5 +22,6 @@ export const MODULES: readonly ServiceModule[] = [
   essentialsModule,
   pieroneModule,
   evenModule,
+  fullstopModule,
   consoleModule,
 ];

@@ -45,6 +45,7 @@ describe('the runtime loop over MODULES', () => {
       'token-service.maintenance',
       expect.stringMatching(PURGE_JOB),
       'even.grant-expiry',
+      'fullstop.ingest-folder',
     ]);
 
     scheduler.fire();
@@ -61,6 +62,7 @@ describe('the runtime loop over MODULES', () => {
         .execute();
       expect(ticks.map((t) => t.name)).toEqual([
         'even.grant-expiry',
+        'fullstop.ingest-folder',
         expect.stringMatching(PURGE_JOB),
         'token-service.maintenance',
       ]);

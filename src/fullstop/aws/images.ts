@@ -1,0 +1,89 @@
+import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { type AwsSettings, awsClientConfig } from '../../platform/aws/client-config.js';
+
+export interface ImageInfo {
+  imageId: string;
+  name: string;
+  ownerId: string;
+}
+
+/** Which AMI an instance was launched from: name and owner, as the AMI rules need them. */
+export interface ImageCatalog {
+  /** The image, or undefined when the account cannot see it (deregistered, not shared). */
+  describe(account: string, region: string, imageId: string): Promise<ImageInfo | undefined>;
+}
+
+/**
+ * Looks images up with EC2 DescribeImages in the event's account and region. With
+ * `assumeRoleName` it first assumes `arn:aws:iam::<account>:role/<name>` (STUPS: `fullstop`),
+ * whose credentials the SDK refreshes. Answers are cached per run by the caller, not here:
+ * images are immutable but may be deregistered.
+ */
+export class Ec2ImageCatalog implements ImageCatalog {
+  readonly #clients = new Map<string, EC2Client>();
+
+  constructor(
+    private readonly aws: AwsSettings,
+    private readonly options: { assumeRoleName?: string | undefined } = {},
+  ) {}
+
+  async describe(account: string, region: string, imageId: string): Promise<ImageInfo | undefined> {
+    const result = await this.#client(account, region).send(
+      new DescribeImagesCommand({ ImageIds: [imageId] }),
+    );
+    const image = result.Images?.[0];
+    if (!image?.ImageId || image.OwnerId === undefined) return undefined;
+    return { imageId: image.ImageId, name: image.Name ?? '', ownerId: image.OwnerId };
+  }
+
+  #client(account: string, region: string): EC2Client {
+    const key = `${account}/${region}`;
+    let client = this.#clients.get(key);
+    if (!client) {
+      const roleName = this.options.assumeRoleName;
+      client = new EC2Client({
+        ...awsClientConfig(this.aws),
+        region,
+        ...(roleName
+          ? { credentials: assumedRole(this.aws, `arn:aws:iam::${account}:role/${roleName}`) }
+          : {}),
+      });
+      this.#clients.set(key, client);
+    }
+    return client;
+  }
+
+  dispose(): void {
+    for (const client of this.#clients.values()) client.destroy();
+    this.#clients.clear();
+  }
+}
+
+interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}
+
+/** Credentials of an assumed role, renewed five minutes before they expire. */
+function assumedRole(aws: AwsSettings, roleArn: string): () => Promise<Credentials> {
+  const sts = new STSClient(awsClientConfig(aws));
+  let current: Credentials | undefined;
+  return async () => {
+    if (current?.expiration && current.expiration.getTime() - Date.now() > 5 * 60_000) return current;
+    const { Credentials: c } = await sts.send(
+      new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'fullstop' }),
+    );
+    if (!c?.AccessKeyId || !c.SecretAccessKey)
+      throw new Error(`AssumeRole ${roleArn} returned no credentials`);
+    current = {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
+      ...(c.Expiration ? { expiration: c.Expiration } : {}),
+    };
+    return current;
+  };
+}

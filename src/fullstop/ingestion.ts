@@ -1,0 +1,218 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { promisify } from 'node:util';
+import { gunzip as gunzipCallback } from 'node:zlib';
+import { type Audit, internalRequestId } from '../platform/audit/create-audit.js';
+import type { Logger } from '../platform/logger.js';
+import type { TeamDirectory } from '../teams/contract.js';
+import type { ImageCatalog, ImageInfo } from './aws/images.js';
+import {
+  CloudTrailFileSchema,
+  type CloudTrailRecord,
+  CloudTrailRecordSchema,
+  parseCloudTrailKey,
+  usernameOf,
+} from './cloudtrail.js';
+import type { FullstopEvent } from './events.js';
+import { EVENT_RULES, type EventRule, type RuleContext } from './rules/index.js';
+import type { FullstopStore, NewViolationRow } from './store.js';
+import { FULLSTOP_ACTOR, findingRow } from './violations.js';
+
+const gunzip = promisify(gunzipCallback);
+
+/** Where CloudTrail log files come from: a folder, an S3 bucket. Keys are relative, `/`-separated. */
+export interface CloudTrailSource {
+  /** Names the source in the cursor: files are "done" per source. */
+  readonly name: string;
+  listKeys(): Promise<string[]>;
+  read(key: string): Promise<Buffer>;
+}
+
+/** A folder laid out as CloudTrail writes to S3 (`AWSLogs/<account>/CloudTrail/<region>/…`). */
+export class FolderSource implements CloudTrailSource {
+  readonly name: string;
+  constructor(private readonly root: string) {
+    this.name = `folder:${root}`;
+  }
+
+  async listKeys(): Promise<string[]> {
+    let entries;
+    try {
+      entries = await readdir(this.root, { recursive: true, withFileTypes: true });
+    } catch (error) {
+      if (isNotFound(error)) return []; // nothing delivered yet
+      throw error;
+    }
+    return entries
+      .filter((e) => e.isFile() && e.name.endsWith('.json.gz'))
+      .map((e) => relative(this.root, join(e.parentPath, e.name)).split(sep).join('/'));
+  }
+
+  async read(key: string): Promise<Buffer> {
+    return readFile(join(this.root, ...key.split('/')));
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof Error && 'code' in error && error.code === 'ENOENT';
+}
+
+export interface FileOutcome {
+  key: string;
+  /** False when the file had been ingested already (a replay, another replica). */
+  ingested: boolean;
+  events: number;
+  violations: number;
+  /** Records that do not follow the CloudTrail record format, skipped. */
+  malformed: number;
+}
+
+export interface RunOutcome {
+  files: FileOutcome[];
+  /** Files that failed (unreadable, a look-up failed); they are retried on the next run. */
+  failed: Array<{ key: string; error: string }>;
+}
+
+/**
+ * Runs the rules over CloudTrail log files. A file is ingested in one transaction: its
+ * violations (idempotent on account, region, event, instance and type), the cursor row that
+ * marks it done, and its audit event. Rules run before the transaction (they may call AWS),
+ * and a file whose rules fail is not marked, so it is retried rather than silently skipped.
+ */
+export class CloudTrailIngestion {
+  constructor(
+    private readonly store: FullstopStore,
+    private readonly deps: {
+      teams: Pick<TeamDirectory, 'teamOfAccount'>;
+      rules: RuleContext;
+      audit: Audit<FullstopEvent>;
+      logger: Logger;
+      eventRules?: readonly EventRule[];
+    },
+  ) {}
+
+  /** Ingests up to `limit` files of `source` not done yet, oldest key first. */
+  async ingestPending(source: CloudTrailSource, limit: number): Promise<RunOutcome> {
+    const keys = (await source.listKeys()).filter((k) => parseCloudTrailKey(k)).sort();
+    const done = await this.store.ingestedAmong(source.name, keys);
+    const pending = keys.filter((k) => !done.has(k)).slice(0, limit);
+    const outcome: RunOutcome = { files: [], failed: [] };
+    const ctx = cachedContext(this.deps.rules);
+    const teams = new Map<string, Promise<string | null>>();
+    for (const key of pending) {
+      try {
+        outcome.files.push(await this.#ingest(source, key, ctx, teams));
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        this.deps.logger.error(
+          { source: source.name, key, err: message },
+          'fullstop: CloudTrail file not ingested',
+        );
+        outcome.failed.push({ key, error: message });
+      }
+    }
+    return outcome;
+  }
+
+  /** Ingests one file (again: a file already done adds nothing). */
+  async ingestFile(source: CloudTrailSource, key: string): Promise<FileOutcome> {
+    return this.#ingest(source, key, cachedContext(this.deps.rules), new Map());
+  }
+
+  async #ingest(
+    source: CloudTrailSource,
+    key: string,
+    ctx: RuleContext,
+    teams: Map<string, Promise<string | null>>,
+  ): Promise<FileOutcome> {
+    const where = parseCloudTrailKey(key);
+    if (!where)
+      throw new Error(`${key} is not a CloudTrail log file key (AWSLogs/<account>/CloudTrail/<region>/…)`);
+    const records = await readRecords(await source.read(key));
+    const teamOf = (account: string) => {
+      let team = teams.get(account);
+      if (!team) {
+        team = this.deps.teams.teamOfAccount(account).then((t) => t?.id ?? null);
+        teams.set(account, team);
+      }
+      return team;
+    };
+    const rows: NewViolationRow[] = [];
+    for (const record of records.valid) {
+      const account = record.recipientAccountId ?? where.account;
+      for (const rule of this.deps.eventRules ?? EVENT_RULES) {
+        const findings = await rule.check(record, account, ctx);
+        if (!findings.length) continue;
+        const base = {
+          account,
+          region: record.awsRegion,
+          eventId: record.eventID,
+          team: await teamOf(account),
+          username: usernameOf(record),
+        };
+        for (const finding of findings) rows.push(findingRow(finding, base));
+      }
+    }
+    return this.store.write(async (tx) => {
+      const claimed = await tx.claimFile(source.name, key, records.valid.length, rows.length);
+      if (!claimed)
+        return { key, ingested: false, events: records.valid.length, violations: 0, malformed: 0 };
+      const inserted = await tx.insertViolations(rows);
+      await this.deps.audit(tx.executor, {
+        event: 'fullstop.cloudtrail_file.ingest',
+        actor: { uid: FULLSTOP_ACTOR, realm: 'services' },
+        targetId: `${source.name}/${key}`,
+        details: {
+          account_id: where.account,
+          region: where.region,
+          events: records.valid.length,
+          malformed: records.malformed,
+          violations: inserted.length,
+        },
+        requestId: internalRequestId('fullstop-ingest'),
+      });
+      return {
+        key,
+        ingested: true,
+        events: records.valid.length,
+        violations: inserted.length,
+        malformed: records.malformed,
+      };
+    });
+  }
+}
+
+/** The records of a gzip CloudTrail file; throws when it is not gzip JSON `{"Records": […]}`. */
+export async function readRecords(
+  content: Buffer,
+): Promise<{ valid: CloudTrailRecord[]; malformed: number }> {
+  const json: unknown = JSON.parse((await gunzip(content)).toString('utf8'));
+  const file = CloudTrailFileSchema.safeParse(json);
+  if (!file.success) throw new Error('not a CloudTrail log file: no "Records" array');
+  const valid: CloudTrailRecord[] = [];
+  let malformed = 0;
+  for (const raw of file.data.Records) {
+    const parsed = CloudTrailRecordSchema.safeParse(raw);
+    if (parsed.success) valid.push(parsed.data);
+    else malformed++;
+  }
+  return { valid, malformed };
+}
+
+/** The rule context with image look-ups cached for one run: a file launches many instances of one AMI. */
+function cachedContext(ctx: RuleContext): RuleContext {
+  const cache = new Map<string, Promise<ImageInfo | undefined>>();
+  const images: ImageCatalog = {
+    describe(account, region, imageId) {
+      const key = `${account}/${region}/${imageId}`;
+      let hit = cache.get(key);
+      if (!hit) {
+        hit = ctx.images.describe(account, region, imageId);
+        hit.catch(() => cache.delete(key));
+        cache.set(key, hit);
+      }
+      return hit;
+    },
+  };
+  return { ...ctx, images };
+}

@@ -1,0 +1,83 @@
+import { type Kysely, type Migration, sql } from 'kysely';
+
+export const fullstopMigrations: Record<string, Migration> = {
+  '001-violations': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('fullstop_violations')
+        .addColumn('id', 'bigserial', (c) => c.primaryKey())
+        .addColumn('version', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('event_id', 'text', (c) => c.notNull())
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('region', 'text', (c) => c.notNull())
+        // '' when the violation concerns no instance: the unique key must treat "none" as one value.
+        .addColumn('instance_id', 'text', (c) => c.notNull().defaultTo(''))
+        .addColumn('type_id', 'text', (c) => c.notNull())
+        .addColumn('meta_info', 'jsonb')
+        .addColumn('comment', 'text')
+        // Recorded when the violation is stored (ADR 0006: ownership is never re-derived later).
+        .addColumn('team_id', 'text')
+        .addColumn('username', 'text')
+        .addColumn('rule_id', 'bigint')
+        .addColumn('application_id', 'text')
+        .addColumn('application_version_id', 'text')
+        .addColumn('created', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('last_modified', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('last_modified_by', 'text', (c) => c.notNull())
+        .addUniqueConstraint('fullstop_violations_dedup', [
+          'account_id',
+          'region',
+          'event_id',
+          'instance_id',
+          'type_id',
+        ])
+        .execute();
+      await db.schema
+        .createIndex('fullstop_violations_account_created')
+        .on('fullstop_violations')
+        .columns(['account_id', 'created'])
+        .execute();
+      await db.schema
+        .createIndex('fullstop_violations_created')
+        .on('fullstop_violations')
+        .column('created')
+        .execute();
+      await db.schema
+        .createIndex('fullstop_violations_team')
+        .on('fullstop_violations')
+        .column('team_id')
+        .execute();
+
+      // The ingestion cursor: one row per CloudTrail file done, written in the transaction that
+      // stores the file's violations, so a file is done exactly when its violations are.
+      await db.schema
+        .createTable('fullstop_ingested_files')
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('events', 'integer', (c) => c.notNull())
+        .addColumn('violations', 'integer', (c) => c.notNull())
+        .addColumn('ingested_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addPrimaryKeyConstraint('fullstop_ingested_files_pk', ['source', 'key'])
+        .execute();
+
+      await db.schema
+        .createTable('fullstop_instance_logs')
+        .addColumn('id', 'bigserial', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('region', 'text', (c) => c.notNull())
+        .addColumn('instance_id', 'text', (c) => c.notNull())
+        .addColumn('instance_boot_time', 'text', (c) => c.notNull())
+        .addColumn('log_type', 'text', (c) => c.notNull())
+        .addColumn('log_data', 'text', (c) => c.notNull())
+        .addColumn('created', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('fullstop_instance_logs_instance')
+        .on('fullstop_instance_logs')
+        .columns(['account_id', 'region', 'instance_id', 'id'])
+        .execute();
+    },
+  },
+};

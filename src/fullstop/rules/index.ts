@@ -1,0 +1,41 @@
+import { applicationNotPresentInKio } from './application-not-present-in-kio.js';
+import { cloudtrailLoggingStopped } from './cloudtrail-logging-stopped.js';
+import { ec2WithASnapshotImage } from './ec2-with-a-snapshot-image.js';
+import { ec2WithKeypair } from './ec2-with-keypair.js';
+import { missingApplicationIdInUserData } from './missing-application-id-in-user-data.js';
+import { missingSourceInUserData } from './missing-source-in-user-data.js';
+import { missingUserData } from './missing-user-data.js';
+import { modifiedRoleOrService } from './modified-role-or-service.js';
+import { passwordUsed } from './password-used.js';
+import type { EventRule, Rule, UserDataRule, ViolationTypeDefinition } from './rule.js';
+import { securityGroupOpenToTheWorld } from './security-group-open-to-the-world.js';
+import { wrongAmi } from './wrong-ami.js';
+import { wrongRegion } from './wrong-region.js';
+
+export type { EventRule, Finding, Rule, RuleContext, UserDataRule, ViolationTypeDefinition } from './rule.js';
+
+/** Every rule fullstop runs. A new rule is one file and one line here. */
+export const RULES: readonly Rule[] = [
+  wrongRegion,
+  ec2WithKeypair,
+  wrongAmi,
+  missingUserData,
+  missingApplicationIdInUserData,
+  missingSourceInUserData,
+  applicationNotPresentInKio,
+  ec2WithASnapshotImage,
+  modifiedRoleOrService,
+  passwordUsed,
+  cloudtrailLoggingStopped,
+  securityGroupOpenToTheWorld,
+];
+
+export const EVENT_RULES: readonly EventRule[] = RULES.filter((r): r is EventRule => r.kind === 'event');
+export const USER_DATA_RULES: readonly UserDataRule[] = RULES.filter(
+  (r): r is UserDataRule => r.kind === 'user-data',
+);
+
+/** Every violation type fullstop knows, by id: those its rules emit. */
+export const VIOLATION_TYPES: ReadonlyMap<string, ViolationTypeDefinition> = new Map(
+  RULES.map((r) => [r.type.id, r.type]),
+);

@@ -1,0 +1,59 @@
+import type { ApplicationDirectory } from '../../kio/contract.js';
+import type { CloudTrailRecord } from '../cloudtrail.js';
+import type { ViolationType } from '../contract.js';
+import type { RuleSettings } from '../settings.js';
+import type { ImageCatalog } from '../aws/images.js';
+import type { TaupageUserData } from '../user-data.js';
+
+/** A violation type and what its `meta_info` holds. */
+export interface ViolationTypeDefinition extends ViolationType {
+  meta_info_keys: readonly string[];
+}
+
+/** What a rule found; the pipeline adds account, region, event id and owner. */
+export interface Finding {
+  type: string;
+  instanceId?: string | null | undefined;
+  metaInfo?: Record<string, unknown> | undefined;
+  applicationId?: string | null | undefined;
+  applicationVersionId?: string | null | undefined;
+}
+
+/** What rules may read besides the event: settings and the look-ups the platform offers. */
+export interface RuleContext {
+  settings: RuleSettings;
+  /** AMIs of the account the event happened in. */
+  images: ImageCatalog;
+  /** Kio. */
+  applications: Pick<ApplicationDirectory, 'getApplication'>;
+}
+
+/** A rule over one CloudTrail record. */
+export interface EventRule {
+  kind: 'event';
+  type: ViolationTypeDefinition;
+  check(record: CloudTrailRecord, account: string, ctx: RuleContext): Promise<Finding[]>;
+}
+
+/** The instance a Taupage user data document describes. */
+export interface InstanceRef {
+  account: string;
+  region: string;
+  instanceId: string;
+}
+
+/** A rule over the user data an instance reported (`POST /api/instance-logs`, USER_DATA). */
+export interface UserDataRule {
+  kind: 'user-data';
+  type: ViolationTypeDefinition;
+  check(userData: TaupageUserData, instance: InstanceRef, ctx: RuleContext): Promise<Finding[]>;
+}
+
+export type Rule = EventRule | UserDataRule;
+
+/** A type definition, with STUPS' defaults: not audit relevant. */
+export function violationType(
+  t: Omit<ViolationTypeDefinition, 'audit_relevant'> & { audit_relevant?: boolean },
+): ViolationTypeDefinition {
+  return { audit_relevant: false, ...t };
+}

@@ -1,0 +1,305 @@
+import {
+  type Expression,
+  type ExpressionBuilder,
+  type Generated,
+  type Kysely,
+  type Selectable,
+  type SqlBool,
+  sql,
+  type Transaction,
+} from 'kysely';
+import type { AuditTransaction } from '../platform/audit/create-audit.js';
+import type { Database } from '../platform/db/database.js';
+
+export interface FullstopViolationsTable {
+  id: Generated<string>;
+  version: Generated<number>;
+  event_id: string;
+  account_id: string;
+  region: string;
+  instance_id: string;
+  type_id: string;
+  meta_info: string | null;
+  comment: string | null;
+  team_id: string | null;
+  username: string | null;
+  rule_id: string | null;
+  application_id: string | null;
+  application_version_id: string | null;
+  created: Generated<Date>;
+  created_by: string;
+  last_modified: Generated<Date>;
+  last_modified_by: string;
+}
+
+interface FullstopTables {
+  fullstop_violations: FullstopViolationsTable;
+  fullstop_ingested_files: {
+    source: string;
+    key: string;
+    events: number;
+    violations: number;
+    ingested_at: Generated<Date>;
+  };
+  fullstop_instance_logs: {
+    id: Generated<string>;
+    account_id: string;
+    region: string;
+    instance_id: string;
+    instance_boot_time: string;
+    log_type: string;
+    log_data: string;
+    created: Generated<Date>;
+    created_by: string;
+  };
+}
+
+export type ViolationRow = Selectable<FullstopViolationsTable>;
+
+/** A violation to store; `instance_id` '' when it concerns no instance. */
+export interface NewViolationRow {
+  event_id: string;
+  account_id: string;
+  region: string;
+  instance_id: string;
+  type_id: string;
+  meta_info: unknown;
+  team_id: string | null;
+  username: string | null;
+  application_id: string | null;
+  application_version_id: string | null;
+  created_by: string;
+  /** When the event happened; violations sort and filter by it. */
+  created?: Date | undefined;
+}
+
+export interface ViolationFilter {
+  accounts?: readonly string[] | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+  afterId?: number | undefined;
+  checked?: boolean | undefined;
+  typeIds?: readonly string[] | undefined;
+  applicationIds?: readonly string[] | undefined;
+  applicationVersionIds?: readonly string[] | undefined;
+  whitelisted?: boolean | undefined;
+  teams?: readonly string[] | undefined;
+}
+
+export interface PageRequest {
+  offset: number;
+  limit: number;
+  sort: { property: 'id' | 'created' | 'last_modified' | 'account_id' | 'region'; direction: 'ASC' | 'DESC' };
+}
+
+/** The writes of one transaction; `executor` is for the audit event that commits with them. */
+export interface FullstopWriteTransaction {
+  readonly executor: AuditTransaction;
+  /** Stores the violations not stored yet (unique key: account, region, event, instance, type); returns the new ids. */
+  insertViolations(rows: readonly NewViolationRow[]): Promise<string[]>;
+  /** Marks a file done; false when it already was (another replica, a replay). */
+  claimFile(source: string, key: string, events: number, violations: number): Promise<boolean>;
+  lockViolation(id: string): Promise<ViolationRow | undefined>;
+  setComment(id: string, comment: string, by: string): Promise<ViolationRow>;
+  insertInstanceLog(log: {
+    account_id: string;
+    region: string;
+    instance_id: string;
+    instance_boot_time: string;
+    log_type: string;
+    log_data: string;
+    created_by: string;
+  }): Promise<string>;
+}
+
+/** Persistence of violations, the ingestion cursor and instance logs. Knows SQL, not who may do what. */
+export class FullstopStore {
+  readonly #db: Kysely<FullstopTables>;
+
+  constructor(database: Database) {
+    this.#db = database.kysely<FullstopTables>();
+  }
+
+  async write<T>(body: (tx: FullstopWriteTransaction) => Promise<T>): Promise<T> {
+    return this.#db.transaction().execute((trx) => body(writeTransaction(trx)));
+  }
+
+  /** The files of `source` already ingested, among `keys`. */
+  async ingestedAmong(source: string, keys: readonly string[]): Promise<Set<string>> {
+    const done = new Set<string>();
+    // Chunks keep the parameter count well below PostgreSQL's limit of 65,535.
+    for (let i = 0; i < keys.length; i += 1000) {
+      const rows = await this.#db
+        .selectFrom('fullstop_ingested_files')
+        .select('key')
+        .where('source', '=', source)
+        .where('key', 'in', keys.slice(i, i + 1000))
+        .execute();
+      for (const r of rows) done.add(r.key);
+    }
+    return done;
+  }
+
+  async get(id: string): Promise<ViolationRow | undefined> {
+    if (!/^\d{1,18}$/.test(id)) return undefined;
+    return this.#db.selectFrom('fullstop_violations').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** The violation stored under a unique key. */
+  async findByKey(
+    key: Pick<NewViolationRow, 'account_id' | 'region' | 'event_id' | 'instance_id' | 'type_id'>,
+  ): Promise<ViolationRow | undefined> {
+    return this.#db
+      .selectFrom('fullstop_violations')
+      .selectAll()
+      .where('account_id', '=', key.account_id)
+      .where('region', '=', key.region)
+      .where('event_id', '=', key.event_id)
+      .where('instance_id', '=', key.instance_id)
+      .where('type_id', '=', key.type_id)
+      .executeTakeFirst();
+  }
+
+  async list(filter: ViolationFilter, page: PageRequest): Promise<{ rows: ViolationRow[]; total: number }> {
+    const where = (eb: Eb) => eb.and(conditions(eb, filter));
+    const [rows, count] = await Promise.all([
+      this.#db
+        .selectFrom('fullstop_violations')
+        .selectAll()
+        .where(where)
+        .orderBy(page.sort.property, page.sort.direction === 'ASC' ? 'asc' : 'desc')
+        .orderBy('id', page.sort.direction === 'ASC' ? 'asc' : 'desc')
+        .limit(page.limit)
+        .offset(page.offset)
+        .execute(),
+      this.#db
+        .selectFrom('fullstop_violations')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where(where)
+        .executeTakeFirstOrThrow(),
+    ]);
+    return { rows, total: Number(count.n) };
+  }
+
+  /** Open violations counted by account and type (or, within one account, by application, version and type). */
+  async countByAccountAndType(
+    filter: ViolationFilter,
+  ): Promise<Array<{ account: string; type: string; quantity: number }>> {
+    const rows = await this.#db
+      .selectFrom('fullstop_violations')
+      .select((eb) => ['account_id', 'type_id', eb.fn.countAll<string>().as('n')])
+      .where((eb) => eb.and(conditions(eb, filter)))
+      .groupBy(['account_id', 'type_id'])
+      .orderBy('account_id')
+      .orderBy('type_id')
+      .execute();
+    return rows.map((r) => ({ account: r.account_id, type: r.type_id, quantity: Number(r.n) }));
+  }
+
+  async countByApplicationAndType(
+    filter: ViolationFilter,
+  ): Promise<Array<{ application: string | null; version: string | null; type: string; quantity: number }>> {
+    const rows = await this.#db
+      .selectFrom('fullstop_violations')
+      .select((eb) => [
+        'application_id',
+        'application_version_id',
+        'type_id',
+        eb.fn.countAll<string>().as('n'),
+      ])
+      .where((eb) => eb.and(conditions(eb, filter)))
+      .groupBy(['application_id', 'application_version_id', 'type_id'])
+      .orderBy('application_id')
+      .orderBy('application_version_id')
+      .orderBy('type_id')
+      .execute();
+    return rows.map((r) => ({
+      application: r.application_id,
+      version: r.application_version_id,
+      type: r.type_id,
+      quantity: Number(r.n),
+    }));
+  }
+}
+
+type Eb = ExpressionBuilder<FullstopTables, 'fullstop_violations'>;
+
+function conditions(eb: Eb, f: ViolationFilter): Expression<SqlBool>[] {
+  const c: Expression<SqlBool>[] = [];
+  const inList = (
+    column: 'account_id' | 'type_id' | 'application_id' | 'application_version_id' | 'team_id',
+    values: readonly string[],
+  ) => (values.length ? eb(column, 'in', [...values]) : sql<boolean>`false`);
+  if (f.accounts) c.push(inList('account_id', f.accounts));
+  if (f.teams) c.push(inList('team_id', f.teams));
+  if (f.typeIds) c.push(inList('type_id', f.typeIds));
+  if (f.applicationIds) c.push(inList('application_id', f.applicationIds));
+  if (f.applicationVersionIds) c.push(inList('application_version_id', f.applicationVersionIds));
+  if (f.from) c.push(eb('created', '>=', f.from));
+  if (f.to) c.push(eb('created', '<=', f.to));
+  if (f.afterId !== undefined) c.push(eb('id', '>', String(f.afterId)));
+  if (f.checked !== undefined) c.push(f.checked ? eb('comment', 'is not', null) : eb('comment', 'is', null));
+  if (f.whitelisted !== undefined)
+    c.push(f.whitelisted ? eb('rule_id', 'is not', null) : eb('rule_id', 'is', null));
+  return c;
+}
+
+function writeTransaction(trx: Transaction<FullstopTables>): FullstopWriteTransaction {
+  return {
+    executor: trx,
+    async insertViolations(rows) {
+      if (!rows.length) return [];
+      const ids: string[] = [];
+      for (let i = 0; i < rows.length; i += 500) {
+        const inserted = await trx
+          .insertInto('fullstop_violations')
+          .values(
+            rows.slice(i, i + 500).map((r) => ({
+              ...r,
+              meta_info: r.meta_info === undefined ? null : JSON.stringify(r.meta_info),
+              last_modified_by: r.created_by,
+              ...(r.created ? { created: r.created, last_modified: r.created } : {}),
+            })),
+          )
+          .onConflict((oc) => oc.constraint('fullstop_violations_dedup').doNothing())
+          .returning('id')
+          .execute();
+        ids.push(...inserted.map((r) => String(r.id)));
+      }
+      return ids;
+    },
+    async claimFile(source, key, events, violations) {
+      const row = await trx
+        .insertInto('fullstop_ingested_files')
+        .values({ source, key, events, violations })
+        .onConflict((oc) => oc.columns(['source', 'key']).doNothing())
+        .returning('key')
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+    async lockViolation(id) {
+      return trx
+        .selectFrom('fullstop_violations')
+        .selectAll()
+        .where('id', '=', id)
+        .forUpdate()
+        .executeTakeFirst();
+    },
+    async setComment(id, comment, by) {
+      return trx
+        .updateTable('fullstop_violations')
+        .set({ comment, last_modified: new Date(), last_modified_by: by, version: sql`version + 1` })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    },
+    async insertInstanceLog(log) {
+      const row = await trx
+        .insertInto('fullstop_instance_logs')
+        .values(log)
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return String(row.id);
+    },
+  };
+}
