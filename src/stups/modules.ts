@@ -2,6 +2,7 @@ import { consoleModule } from '../console/module.js';
 import { essentialsModule } from '../essentials/module.js';
 import { evenModule } from '../even/module.js';
 import { kioModule } from '../kio/module.js';
+import { mintModule } from '../mint/module.js';
 import { pieroneModule } from '../pierone/module.js';
 import type { ServiceModule } from '../platform/service-module.js';
 import { teamsModule } from '../teams/module.js';
@@ -22,4 +23,5 @@ export const MODULES: readonly ServiceModule[] = [
   pieroneModule,
   evenModule,
   consoleModule,
+  mintModule,
 ];
