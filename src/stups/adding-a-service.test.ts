@@ -25,16 +25,16 @@ const probe = await vi.hoisted(async () => {
   const { createServiceApp } = await import('../platform/http/create-service-app.js');
   const seen = { jobRuns: 0, disposed: 0, teamsContract: false, server: undefined as unknown };
   const module = defineModule({
-    // A name the port map already reserves (mint, fullstop, sevenseconds, mai, sandbox, trace).
-    name: 'mint',
+    // A name the port map already reserves (fullstop, sevenseconds, mai, sandbox, trace; mint is built now).
+    name: 'trace',
     migrations: [
       {
-        component: 'mint',
+        component: 'trace',
         migrations: {
-          '001-mint-probe': {
+          '001-trace-probe': {
             async up(db) {
               await db.schema
-                .createTable('mint_probe')
+                .createTable('trace_probe')
                 .addColumn('id', 'text', (c) => c.primaryKey())
                 .execute();
             },
@@ -50,7 +50,7 @@ const probe = await vi.hoisted(async () => {
       seen.teamsContract = typeof contracts.get('teams').isMember === 'function';
       return {
         async app() {
-          const app = await createServiceApp(ctx, { service: 'mint', title: 'Mint probe API' });
+          const app = await createServiceApp(ctx, { service: 'trace', title: 'Trace probe API' });
           app.get(
             '/greeting',
             { schema: { response: { 200: z.object({ greeting: z.string() }) } } },
@@ -61,7 +61,7 @@ const probe = await vi.hoisted(async () => {
         },
         jobs: [
           {
-            name: 'mint.probe',
+            name: 'trace.probe',
             intervalMs: 60_000,
             run: async () => {
               seen.jobRuns++;
@@ -94,18 +94,18 @@ afterEach(async () => {
 describe('adding a service', () => {
   it('is one more entry in MODULES', () => {
     expect(MODULES.at(-1)).toBe(probe.module);
-    expect(MODULES.filter((m) => m.name === 'mint')).toHaveLength(1);
+    expect(MODULES.filter((m) => m.name === 'trace')).toHaveLength(1);
   });
 
   it('gives the module its section in the settings tree, its env variables and its docs', async () => {
-    expect(settingsSections().map((s) => s.name)).toContain('mint');
-    expect(parseSettingsTree({}).modules.mint).toEqual({ greeting: 'hello' });
-    expect(parseSettingsTree({ mint: { greeting: 'hi' } }).modules.mint).toEqual({ greeting: 'hi' });
-    expect(() => parseSettingsTree({ mint: { greting: 'hi' } })).toThrow(/mint\.greting: unknown setting/);
-    const fromEnv = await loadSettings({ env: { STUPS_MINT__GREETING: 'from env' } });
-    expect(fromEnv.modules.mint).toEqual({ greeting: 'from env' });
+    expect(settingsSections().map((s) => s.name)).toContain('trace');
+    expect(parseSettingsTree({}).modules.trace).toEqual({ greeting: 'hello' });
+    expect(parseSettingsTree({ trace: { greeting: 'hi' } }).modules.trace).toEqual({ greeting: 'hi' });
+    expect(() => parseSettingsTree({ trace: { greting: 'hi' } })).toThrow(/trace\.greting: unknown setting/);
+    const fromEnv = await loadSettings({ env: { STUPS_TRACE__GREETING: 'from env' } });
+    expect(fromEnv.modules.trace).toEqual({ greeting: 'from env' });
     expect(configurationDoc()).toMatch(
-      /## `mint`[\s\S]*\| `greeting` \| string \| `"hello"` \| `STUPS_MINT__GREETING` \| What GET \/greeting answers \|/,
+      /## `trace`[\s\S]*\| `greeting` \| string \| `"hello"` \| `STUPS_TRACE__GREETING` \| What GET \/greeting answers \|/,
     );
   });
 
@@ -116,13 +116,13 @@ describe('adding a service', () => {
     platform = await startPlatform(
       parseSettingsTree({
         platform: { dataDir, basePort, logLevel: 'silent', idleTimeoutSeconds: 30 },
-        mint: { greeting: 'hi' },
+        trace: { greeting: 'hi' },
       }),
-      { logger: silentLogger(), only: 'mint', scheduler },
+      { logger: silentLogger(), only: 'trace', scheduler },
     );
-    const url = platform.urls.mint;
-    expect(platform.listening).toEqual(['mint']);
-    expect(url).toBe(`http://localhost:${basePort + SERVICE_PORT_OFFSETS.mint}`);
+    const url = platform.urls.trace;
+    expect(platform.listening).toEqual(['trace']);
+    expect(url).toBe(`http://localhost:${basePort + SERVICE_PORT_OFFSETS.trace}`);
     expect(probe.seen.teamsContract).toBe(true);
 
     const health = await fetch(`${url}/health`);
@@ -131,22 +131,22 @@ describe('adding a service', () => {
     expect(await (await fetch(`${url}/greeting`)).json()).toEqual({ greeting: 'hi' });
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toContain(
-      'http_request_duration_seconds_count{service="Mint probe API",method="GET",route="/greeting",status="200"} 1',
+      'http_request_duration_seconds_count{service="Trace probe API",method="GET",route="/greeting",status="200"} 1',
     );
     const openapi = (await (await fetch(`${url}/openapi.json`)).json()) as {
       info: { title: string };
       paths: Record<string, unknown>;
     };
-    expect(openapi.info.title).toBe('Mint probe API');
+    expect(openapi.info.title).toBe('Trace probe API');
     expect(Object.keys(openapi.paths)).toEqual(['/greeting']);
     const discovery = (await (await fetch(`${url}${STUPS_DISCOVERY_PATH}`)).json()) as {
       services: Record<string, string>;
     };
-    expect(discovery.services.mint).toBe(url);
+    expect(discovery.services.trace).toBe(url);
     // The platform's idle bound reached the new service's app through the runtime.
     expect((probe.seen.server as { timeout: number }).timeout).toBe(30_000);
 
-    expect(platform.jobNames).toEqual(['mint.probe']);
+    expect(platform.jobNames).toEqual(['trace.probe']);
     scheduler.fire();
     await platform.jobs.idle();
     expect(probe.seen.jobRuns).toBe(1);
@@ -156,10 +156,10 @@ describe('adding a service', () => {
     expect(probe.seen.disposed).toBe(1);
     const database = await openDatabase({ kind: 'pglite', dataDir: join(dataDir, 'db') });
     try {
-      const db = database.kysely<{ mint_probe: { id: string }; platform_job_ticks: { name: string } }>();
-      expect(await db.selectFrom('mint_probe').selectAll().execute()).toEqual([]);
+      const db = database.kysely<{ trace_probe: { id: string }; platform_job_ticks: { name: string } }>();
+      expect(await db.selectFrom('trace_probe').selectAll().execute()).toEqual([]);
       const ticks = await db.selectFrom('platform_job_ticks').select('name').execute();
-      expect(ticks.map((t) => t.name)).toEqual(['mint.probe']);
+      expect(ticks.map((t) => t.name)).toEqual(['trace.probe']);
     } finally {
       await database.destroy();
     }

@@ -3,6 +3,7 @@ import { essentialsModule } from '../essentials/module.js';
 import { evenModule } from '../even/module.js';
 import { fullstopModule } from '../fullstop/module.js';
 import { kioModule } from '../kio/module.js';
+import { mintModule } from '../mint/module.js';
 import { pieroneModule } from '../pierone/module.js';
 import type { ServiceModule } from '../platform/service-module.js';
 import { teamsModule } from '../teams/module.js';
@@ -24,4 +25,5 @@ export const MODULES: readonly ServiceModule[] = [
   evenModule,
   fullstopModule,
   consoleModule,
+  mintModule,
 ];

@@ -13,7 +13,7 @@ import { OAuthError } from './oauth-error.js';
 import type { GuessThrottle } from '../platform/auth/guess-throttle.js';
 import { dummyPasswordHash } from '../platform/passwords.js';
 import type { ClientCredentials } from './params.js';
-import { digest, hashSecret, randomToken, verifySecret } from './secrets.js';
+import { digest, hashSecret, randomToken, validPrevious, verifySecret } from './secrets.js';
 import type { ClientsTable, TokenServiceTables } from './tables.js';
 
 type ClientRow = Selectable<ClientsTable>;
@@ -23,7 +23,9 @@ const SECRET_CACHE_SIZE = 1000;
 /** OAuth clients: who may ask for tokens, by which grants, for which realms and redirect URIs. */
 export class ClientStore {
   // Client secrets are random and long (mint makes them), so a digest of a secret already verified
-  // against the current hash may stand in for another scrypt run: the token endpoint's hot path.
+  // may stand in for another scrypt run: the token endpoint's hot path. Keyed by client and digest,
+  // the value is the hash it matched; an entry counts only while that hash is the current one or
+  // a previous one still valid, so a retired or replaced secret is never let in from the cache.
   readonly #verified = new Map<string, string>();
 
   constructor(
@@ -71,7 +73,11 @@ export class ClientStore {
       else if (existing?.secret_hash) secretHash = existing.secret_hash;
       else throw new InputError('a confidential client needs a secret');
     }
-    const row = clientRow(value, secretHash, this.now());
+    // A secret set by hand replaces every generation: no previous one stays valid.
+    const row = {
+      ...clientRow(value, secretHash, this.now()),
+      ...(value.secret !== undefined || secretHash === null ? NO_PREVIOUS_SECRET : {}),
+    };
     await this.db.transaction().execute(async (trx) => {
       await trx
         .insertInto('token_clients')
@@ -93,7 +99,7 @@ export class ClientStore {
         requestId,
       });
     });
-    this.#verified.delete(value.clientId);
+    this.#forget(value.clientId);
     const stored = await this.#row(value.clientId);
     return toClient(stored!);
   }
@@ -168,11 +174,11 @@ export class ClientStore {
       });
       return toClient(row);
     });
-    this.#verified.delete(clientId);
+    this.#forget(clientId);
     return client;
   }
 
-  /** A new generated secret for a confidential client, returned here only; the old one stops working. */
+  /** A new generated secret for a confidential client, returned here only; the old (and any previous) one stops working. */
   async rotateSecret(
     clientId: string,
     actor: AuditActor,
@@ -193,14 +199,99 @@ export class ClientStore {
       const updated = { ...existing, secret_hash: secretHash, updated_at: new Date(this.now()) };
       await trx
         .updateTable('token_clients')
-        .set({ secret_hash: secretHash, updated_at: updated.updated_at })
+        .set({ secret_hash: secretHash, updated_at: updated.updated_at, ...NO_PREVIOUS_SECRET })
         .where('client_id', '=', clientId)
         .execute();
       await this.audit(trx, { event: 'token-service.client.rotate', actor, targetId: clientId, requestId });
       return toClient(updated);
     });
-    this.#verified.delete(clientId);
+    this.#forget(clientId);
     return { client, secret };
+  }
+
+  /**
+   * Rotation with overlap (mint): `secret` becomes the current secret and the current one stays
+   * valid beside it as the previous generation, until `keepPreviousUntil` or, when null, until
+   * `retirePreviousSecret`. When a previous generation is still held without an end (a rotation
+   * never finished), only the current secret is replaced: the previous one is what consumers hold.
+   */
+  async rotateSecretWithOverlap(
+    clientId: string,
+    secret: string,
+    keepPreviousUntil: Date | null,
+    actor: AuditActor = SYSTEM_ACTOR,
+    requestId: string = systemRequestId(),
+  ): Promise<void> {
+    if (!OAuthClientInputSchema.shape.secret.safeParse(secret).success) {
+      throw new InputError('a client secret needs at least 16 characters');
+    }
+    const secretHash = await hashSecret(secret);
+    await this.db.transaction().execute(async (trx) => {
+      const existing = await trx
+        .selectFrom('token_clients')
+        .selectAll()
+        .where('client_id', '=', clientId)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!existing) throw new NotFoundError(`client ${clientId} does not exist`);
+      if (existing.secret_hash === null)
+        throw new InputError(`client ${clientId} is public: it has no secret`);
+      const unfinished =
+        existing.previous_secret_hash !== null && existing.previous_secret_valid_until === null;
+      await trx
+        .updateTable('token_clients')
+        .set({
+          secret_hash: secretHash,
+          ...(unfinished
+            ? {}
+            : { previous_secret_hash: existing.secret_hash, previous_secret_valid_until: keepPreviousUntil }),
+          updated_at: new Date(this.now()),
+        })
+        .where('client_id', '=', clientId)
+        .execute();
+      await this.audit(trx, {
+        event: 'token-service.client.rotate',
+        actor,
+        targetId: clientId,
+        details: {
+          overlap: true,
+          previous_kept: unfinished ? 'unchanged (unfinished rotation)' : 'current',
+          previous_valid_until: unfinished ? null : (keepPreviousUntil?.toISOString() ?? null),
+        },
+        requestId,
+      });
+    });
+    this.#forget(clientId);
+  }
+
+  /**
+   * Ends the overlap: the previous secret stays valid until `at` (at once when `at` is not in the
+   * future). Nothing to do without a previous generation.
+   */
+  async retirePreviousSecret(
+    clientId: string,
+    at: Date,
+    actor: AuditActor = SYSTEM_ACTOR,
+    requestId: string = systemRequestId(),
+  ): Promise<void> {
+    const immediately = at.getTime() <= this.now();
+    await this.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('token_clients')
+        .set(immediately ? NO_PREVIOUS_SECRET : { previous_secret_valid_until: at })
+        .where('client_id', '=', clientId)
+        .where('previous_secret_hash', 'is not', null)
+        .executeTakeFirst();
+      if (result.numUpdatedRows === 0n) return;
+      await this.audit(trx, {
+        event: 'token-service.client.retire_previous',
+        actor,
+        targetId: clientId,
+        details: { previous_valid_until: at.toISOString() },
+        requestId,
+      });
+    });
+    this.#forget(clientId);
   }
 
   /** Deletes a client: it can no longer authenticate; tokens already issued to it run out. */
@@ -213,7 +304,7 @@ export class ClientStore {
       if (result.numDeletedRows === 0n) throw new NotFoundError(`client ${clientId} does not exist`);
       await this.audit(trx, { event: 'token-service.client.delete', actor, targetId: clientId, requestId });
     });
-    this.#verified.delete(clientId);
+    this.#forget(clientId);
   }
 
   /**
@@ -260,9 +351,14 @@ export class ClientStore {
     const candidates = presented
       ? [secret, ...(credentials.literalSecret ? [credentials.literalSecret] : [])]
       : [];
+    // Every failure costs two scrypt runs per candidate, as a wrong secret does (current, then the
+    // previous generation or a dummy), whatever the client and its generations are.
     const fail = async (reason: string, hashed = false): Promise<never> => {
       if (!hashed)
-        for (const candidate of candidates) await verifySecret(candidate, await dummyPasswordHash());
+        for (const candidate of candidates) {
+          await verifySecret(candidate, await dummyPasswordHash());
+          await verifySecret(candidate, await dummyPasswordHash());
+        }
       if (presented) this.guesses.recordFailure(clientId, source);
       throw new OAuthError('invalid_client', 'client authentication failed', {
         headers: credentials.basic ? { 'www-authenticate': 'Basic realm="stups"' } : {},
@@ -279,17 +375,34 @@ export class ClientStore {
       return toClient(row);
     }
     if (!presented) return fail('the client secret is missing');
-    const secretHash = row.secret_hash;
+    const current = row.secret_hash;
+    const previous = validPrevious(row.previous_secret_hash, row.previous_secret_valid_until, this.now());
+    const accepted = (hash: string | undefined) =>
+      hash !== undefined && (hash === current || hash === previous);
+    const dummy = await dummyPasswordHash();
     for (const candidate of candidates) {
-      const key = `${secretHash}\n${digest(candidate)}`;
-      if (this.#verified.get(clientId) === key || (await verifySecret(candidate, secretHash))) {
+      const key = `${clientId}\n${digest(candidate)}`;
+      let matched = this.#verified.get(key);
+      if (!accepted(matched)) {
+        matched = undefined;
+        if (await verifySecret(candidate, current)) matched = current;
+        else if ((await verifySecret(candidate, previous ?? dummy)) && previous !== undefined)
+          matched = previous;
+      }
+      if (matched !== undefined) {
         this.guesses.recordSuccess(clientId, source);
         if (this.#verified.size >= SECRET_CACHE_SIZE) this.#verified.clear();
-        this.#verified.set(clientId, key);
+        this.#verified.set(key, matched);
         return toClient(row);
       }
     }
     return fail('wrong client secret', true);
+  }
+
+  /** Drops the cached verifications of a client whose secrets changed. */
+  #forget(clientId: string): void {
+    const prefix = `${clientId}\n`;
+    for (const key of this.#verified.keys()) if (key.startsWith(prefix)) this.#verified.delete(key);
   }
 
   #row(clientId: string): Promise<ClientRow | undefined> {
@@ -300,6 +413,8 @@ export class ClientStore {
       .executeTakeFirst();
   }
 }
+
+const NO_PREVIOUS_SECRET = { previous_secret_hash: null, previous_secret_valid_until: null };
 
 type ValidClient = ReturnType<typeof OAuthClientInputSchema.parse>;
 

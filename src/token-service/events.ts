@@ -24,12 +24,16 @@ export const TOKEN_SERVICE_EVENTS = [
   'token-service.client.update',
   /** A confidential client got a new generated secret (never recorded). */
   'token-service.client.rotate',
+  /** The previous secret of an overlapping rotation is retired (at once or at a given time). */
+  'token-service.client.retire_previous',
   'token-service.client.disable',
   'token-service.client.delete',
   'token-service.service_user.create',
   'token-service.service_user.update',
   /** A service user got a new generated password (never recorded). */
   'token-service.service_user.rotate',
+  /** The previous password of an overlapping rotation is retired (at once or at a given time). */
+  'token-service.service_user.retire_previous',
   'token-service.service_user.disable',
   'token-service.service_user.delete',
   'token-service.signing_key.create',

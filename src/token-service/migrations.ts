@@ -140,4 +140,20 @@ export const tokenServiceMigrations: Record<string, Migration> = {
       await db.schema.alterTable('token_authorization_codes').addColumn('resources', 'jsonb').execute();
     },
   },
+  '006-previous-credentials': {
+    // Rotation with overlap (mint): the previous password or secret stays valid beside the current
+    // one until `*_valid_until` (null while the rotation is not finished: valid until retired).
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .alterTable('token_service_users')
+        .addColumn('previous_password_hash', 'text')
+        .addColumn('previous_password_valid_until', 'timestamptz')
+        .execute();
+      await db.schema
+        .alterTable('token_clients')
+        .addColumn('previous_secret_hash', 'text')
+        .addColumn('previous_secret_valid_until', 'timestamptz')
+        .execute();
+    },
+  },
 };

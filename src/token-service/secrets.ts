@@ -35,3 +35,9 @@ export function safeEqual(a: string, b: string): boolean {
   const right = Buffer.from(b);
   return left.length === right.length && timingSafeEqual(left, right);
 }
+
+/** The previous generation's hash while it is valid: without an end, or until a time still ahead. */
+export function validPrevious(hash: string | null, validUntil: Date | null, now: number): string | undefined {
+  if (hash === null) return undefined;
+  return validUntil === null || validUntil.getTime() > now ? hash : undefined;
+}

@@ -10,7 +10,7 @@ import {
   type ServiceUserInput,
   ServiceUserInputSchema,
 } from './contract.js';
-import { hashSecret, randomToken, verifySecret } from './secrets.js';
+import { hashSecret, randomToken, validPrevious, verifySecret } from './secrets.js';
 import type { ServiceUsersTable, TokenServiceTables } from './tables.js';
 
 type ServiceUserRow = Selectable<ServiceUsersTable>;
@@ -53,6 +53,8 @@ export class ServiceUserStore {
       team_id: value.teamId !== undefined ? value.teamId : (existing?.team_id ?? null),
       disabled: value.disabled ?? false,
       updated_at: new Date(this.now()),
+      // A password set by hand replaces every generation: no previous one stays valid.
+      ...(value.password !== undefined ? NO_PREVIOUS_PASSWORD : {}),
     };
     await this.db.transaction().execute(async (trx) => {
       await trx
@@ -172,7 +174,7 @@ export class ServiceUserStore {
     });
   }
 
-  /** A new generated password, returned here only; the old one stops working at once. */
+  /** A new generated password, returned here only; the old one (and any previous one) stops working at once. */
   async rotatePassword(
     username: string,
     actor: AuditActor,
@@ -183,7 +185,7 @@ export class ServiceUserStore {
     const serviceUser = await this.db.transaction().execute(async (trx) => {
       const row = await trx
         .updateTable('token_service_users')
-        .set({ password_hash: passwordHash, updated_at: new Date(this.now()) })
+        .set({ password_hash: passwordHash, updated_at: new Date(this.now()), ...NO_PREVIOUS_PASSWORD })
         .where('username', '=', username)
         .returningAll()
         .executeTakeFirst();
@@ -197,6 +199,91 @@ export class ServiceUserStore {
       return toServiceUser(row);
     });
     return { serviceUser, password };
+  }
+
+  /**
+   * Rotation with overlap (mint): `password` becomes the current password and the current one
+   * stays valid beside it as the previous generation, until `keepPreviousUntil` or, when null,
+   * until `retirePreviousPassword`. When a previous generation is still held without an end (a
+   * rotation that was never finished: the new password may not have reached its consumers), only
+   * the current password is replaced: the previous generation is the one consumers hold.
+   */
+  async rotatePasswordWithOverlap(
+    username: string,
+    password: string,
+    keepPreviousUntil: Date | null,
+    actor: AuditActor = SYSTEM_ACTOR,
+    requestId: string = systemRequestId(),
+  ): Promise<void> {
+    const parsed = ServiceUserInputSchema.shape.password.safeParse(password);
+    if (!parsed.success || parsed.data === undefined) {
+      throw new InputError('invalid password', { details: { errors: parsed.error?.issues ?? [] } });
+    }
+    const passwordHash = await hashSecret(password);
+    await this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .selectFrom('token_service_users')
+        .selectAll()
+        .where('username', '=', username)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!row) throw new NotFoundError(`service user ${username} does not exist`);
+      const unfinished = row.previous_password_hash !== null && row.previous_password_valid_until === null;
+      await trx
+        .updateTable('token_service_users')
+        .set({
+          password_hash: passwordHash,
+          ...(unfinished
+            ? {}
+            : {
+                previous_password_hash: row.password_hash,
+                previous_password_valid_until: keepPreviousUntil,
+              }),
+          updated_at: new Date(this.now()),
+        })
+        .where('username', '=', username)
+        .execute();
+      await this.audit(trx, {
+        event: 'token-service.service_user.rotate',
+        actor,
+        targetId: username,
+        details: {
+          overlap: true,
+          previous_kept: unfinished ? 'unchanged (unfinished rotation)' : 'current',
+          previous_valid_until: unfinished ? null : (keepPreviousUntil?.toISOString() ?? null),
+        },
+        requestId,
+      });
+    });
+  }
+
+  /**
+   * Ends the overlap: the previous password stays valid until `at` (at once when `at` is not in
+   * the future). Nothing to do without a previous generation.
+   */
+  async retirePreviousPassword(
+    username: string,
+    at: Date,
+    actor: AuditActor = SYSTEM_ACTOR,
+    requestId: string = systemRequestId(),
+  ): Promise<void> {
+    const immediately = at.getTime() <= this.now();
+    await this.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('token_service_users')
+        .set(immediately ? NO_PREVIOUS_PASSWORD : { previous_password_valid_until: at })
+        .where('username', '=', username)
+        .where('previous_password_hash', 'is not', null)
+        .executeTakeFirst();
+      if (result.numUpdatedRows === 0n) return;
+      await this.audit(trx, {
+        event: 'token-service.service_user.retire_previous',
+        actor,
+        targetId: username,
+        details: { previous_valid_until: at.toISOString() },
+        requestId,
+      });
+    });
   }
 
   /**
@@ -241,10 +328,22 @@ export class ServiceUserStore {
     });
   }
 
-  /** The enabled service user with exactly this password, or undefined. */
+  /**
+   * The enabled service user with exactly this password (the current one, or the previous one
+   * while it is valid), or undefined. A password that is not the current one is always compared a
+   * second time, with the previous generation or a dummy hash, so a failure takes the same time
+   * whether or not the user exists or has a previous generation.
+   */
   async verifyPassword(username: string, password: string): Promise<ServiceUser | undefined> {
     const row = await this.#row(username);
-    const ok = await verifySecret(password, row?.password_hash ?? (await dummyPasswordHash()));
+    const dummy = await dummyPasswordHash();
+    let ok = await verifySecret(password, row?.password_hash ?? dummy);
+    if (!ok) {
+      const previous = row
+        ? validPrevious(row.previous_password_hash, row.previous_password_valid_until, this.now())
+        : undefined;
+      ok = (await verifySecret(password, previous ?? dummy)) && previous !== undefined;
+    }
     return row && ok && !row.disabled ? toServiceUser(row) : undefined;
   }
 
@@ -256,6 +355,8 @@ export class ServiceUserStore {
       .executeTakeFirst();
   }
 }
+
+const NO_PREVIOUS_PASSWORD = { previous_password_hash: null, previous_password_valid_until: null };
 
 function toServiceUser(
   row: Pick<ServiceUserRow, 'username' | 'scopes' | 'application_id' | 'team_id' | 'disabled'>,

@@ -29,6 +29,10 @@ export interface ClientsTable {
   disabled: boolean;
   /** OIDC `id_token_signed_response_alg` (RS256 or ES256). */
   id_token_signed_response_alg: Generated<string>;
+  /** The secret before the last overlapping rotation; accepted until `previous_secret_valid_until`. */
+  previous_secret_hash: Generated<string | null>;
+  /** Null with a previous hash: valid until the rotation retires it. */
+  previous_secret_valid_until: Generated<Date | null>;
   created_at: Generated<Date>;
   updated_at: Date;
 }
@@ -40,6 +44,10 @@ export interface ServiceUsersTable {
   application_id: string | null;
   team_id: string | null;
   disabled: boolean;
+  /** The password before the last overlapping rotation; accepted until `previous_password_valid_until`. */
+  previous_password_hash: Generated<string | null>;
+  /** Null with a previous hash: valid until the rotation retires it. */
+  previous_password_valid_until: Generated<Date | null>;
   created_at: Generated<Date>;
   updated_at: Date;
 }

@@ -61,6 +61,28 @@ export interface TokenService {
   disableServiceUser(username: string, actor?: AuditActor): Promise<void>;
   getServiceUser(username: string): Promise<ServiceUser | undefined>;
   /**
+   * Rotation with overlap (mint): the new password becomes current, the current one stays valid
+   * until `keepPreviousUntil` (null: until `retirePreviousServiceUserPassword`). Repeating an
+   * unfinished rotation (previous generation without an end) replaces only the current password.
+   */
+  rotateServiceUserPassword(
+    username: string,
+    newPassword: string,
+    keepPreviousUntil: Date | null,
+    actor?: AuditActor,
+  ): Promise<void>;
+  /** The previous password stays valid until `at` (at once when `at` is not ahead). */
+  retirePreviousServiceUserPassword(username: string, at: Date, actor?: AuditActor): Promise<void>;
+  /** As `rotateServiceUserPassword`, for a confidential client's secret. */
+  rotateClientSecret(
+    clientId: string,
+    newSecret: string,
+    keepPreviousUntil: Date | null,
+    actor?: AuditActor,
+  ): Promise<void>;
+  /** The previous client secret stays valid until `at` (at once when `at` is not ahead). */
+  retirePreviousClientSecret(clientId: string, at: Date, actor?: AuditActor): Promise<void>;
+  /**
    * The `serviceUserDirectory` contract TeamPolicy reads: the stored application of a service
    * user of this issuer; undefined for principals of other issuers and for OAuth clients acting
    * as themselves (client_credentials), which keep the STUPS rule uid = application id.
@@ -228,6 +250,13 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
     upsertServiceUser: (input, actor) => serviceUsers.upsertServiceUser(input, actor),
     disableServiceUser: (username, actor) => serviceUsers.disableServiceUser(username, actor),
     getServiceUser: (username) => serviceUsers.getServiceUser(username),
+    rotateServiceUserPassword: (username, newPassword, keepPreviousUntil, actor) =>
+      serviceUsers.rotatePasswordWithOverlap(username, newPassword, keepPreviousUntil, actor),
+    retirePreviousServiceUserPassword: (username, at, actor) =>
+      serviceUsers.retirePreviousPassword(username, at, actor),
+    rotateClientSecret: (clientId, newSecret, keepPreviousUntil, actor) =>
+      clients.rotateSecretWithOverlap(clientId, newSecret, keepPreviousUntil, actor),
+    retirePreviousClientSecret: (clientId, at, actor) => clients.retirePreviousSecret(clientId, at, actor),
     ready,
     maintain,
     async createApp() {
