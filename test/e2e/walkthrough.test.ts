@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { lstat, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -170,11 +170,20 @@ class Session {
   }
 }
 
+/*
+ * Ignored files are left out: other test files running beside this one may write some (e.g.
+ * browser screenshots). What the walkthrough itself would write, ignored or not, is checked by
+ * name below.
+ */
 const gitStatus = () =>
-  spawnSync('git', ['status', '--porcelain', '--ignored', '--untracked-files=all'], {
+  spawnSync('git', ['status', '--porcelain', '--untracked-files=all'], {
     cwd: ROOT,
     encoding: 'utf8',
   }).stdout;
+
+/** Names the walkthrough creates in its own directory (`.stups`, the checkout, `image`, …). */
+const WALKTHROUGH_NAMES = ['.stups', 'hello-world', 'hello-world.yaml', 'image', 'bundle', 'scm-source.json'];
+const presentInRepository = () => WALKTHROUGH_NAMES.filter((name) => existsSync(join(ROOT, name)));
 
 describe('docs/walkthrough.md', () => {
   it('marks exactly the blocks it cannot run, each with its reason', async () => {
@@ -198,6 +207,7 @@ describe('docs/walkthrough.md', () => {
 
 describe.skipIf(skip)('docs/walkthrough.md, run as written', () => {
   let statusBefore: string;
+  let presentBefore: string[];
   const outputs: { block: Block; output: string }[] = [];
 
   beforeAll(async () => {
@@ -208,6 +218,7 @@ describe.skipIf(skip)('docs/walkthrough.md, run as written', () => {
         );
     }
     statusBefore = gitStatus();
+    presentBefore = presentInRepository();
     home = await mkdtemp(join(tmpdir(), 'walkthrough-home-'));
     basePort = await freePortBlock(SERVICE_NAMES.length);
     [motoPort] = (await freePorts(1)) as [number];
@@ -313,6 +324,11 @@ describe.skipIf(skip)('docs/walkthrough.md, run as written', () => {
   it('wrote nothing into the repository; the platform keeps its data in ~/hello-stups', async () => {
     expect(outputs.length).toBeGreaterThan(0);
     expect(gitStatus()).toBe(statusBefore);
-    expect(existsSync(join(home, 'hello-stups/.stups'))).toBe(true);
+    expect(presentInRepository()).toEqual(presentBefore);
+    const own = await readdir(join(home, 'hello-stups'));
+    expect(own).toEqual(
+      expect.arrayContaining(['.stups', 'hello-world', 'hello-world.yaml', 'image', 'bundle']),
+    );
+    expect(existsSync(join(home, 'hello-stups/hello-world/scm-source.json'))).toBe(true);
   });
 });
