@@ -12,6 +12,7 @@ import {
   TOKEN_SERVICE_TEST_MIGRATIONS,
   type TokenServiceFixture,
   writtenRows,
+  redeemZignCode,
 } from './test-support.js';
 
 const REDIRECT = 'http://localhost:8081';
@@ -70,19 +71,7 @@ describeEachDatabase('authorization code flow with PKCE', TOKEN_SERVICE_TEST_MIG
   }
 
   const exchange = (code: string, verifier: string, extra: Record<string, string> = {}) =>
-    f.app.inject({
-      method: 'POST',
-      url: '/oauth2/access_token',
-      headers: FORM,
-      payload: form({
-        grant_type: 'authorization_code',
-        code,
-        code_verifier: verifier,
-        client_id: 'zign',
-        redirect_uri: REDIRECT,
-        ...extra,
-      }),
-    });
+    redeemZignCode(f.app, code, verifier, { redirectUri: REDIRECT, extra });
 
   it('logs in, redirects with code, state and iss, and exchanges the code with the right verifier', async () => {
     const { verifier, challenge } = pkce();

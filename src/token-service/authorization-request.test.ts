@@ -17,6 +17,7 @@ import {
   type TokenServiceFixture,
   writtenRows,
   ZIGN_REDIRECT,
+  redeemZignCode,
 } from './test-support.js';
 
 describe('redirectUriMatches (RFC 8252 §7.3)', () => {
@@ -59,18 +60,7 @@ describeEachDatabase(
     });
 
     const exchange = (code: string, verifier: string, redirectUri: string) =>
-      f.app.inject({
-        method: 'POST',
-        url: '/oauth2/access_token',
-        headers: FORM,
-        payload: form({
-          grant_type: 'authorization_code',
-          code,
-          code_verifier: verifier,
-          client_id: 'zign',
-          redirect_uri: redirectUri,
-        }),
-      });
+      redeemZignCode(f.app, code, verifier, { redirectUri });
 
     it('answers a missing response_type with invalid_request', async () => {
       const query = form({
@@ -153,18 +143,7 @@ describeEachDatabase('authorization endpoint parameters', TOKEN_SERVICE_TEST_MIG
     return Object.fromEntries(new URL(String(response.headers.location)).searchParams);
   };
   const redeem = async (code: string, verifier: string) => {
-    const response = await f.app.inject({
-      method: 'POST',
-      url: '/oauth2/access_token',
-      headers: FORM,
-      payload: form({
-        grant_type: 'authorization_code',
-        code,
-        code_verifier: verifier,
-        client_id: 'zign',
-        redirect_uri: ZIGN_REDIRECT,
-      }),
-    });
+    const response = await redeemZignCode(f.app, code, verifier);
     expect(response.statusCode).toBe(200);
     return response.json<{ access_token: string; id_token?: string }>();
   };

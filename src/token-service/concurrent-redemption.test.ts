@@ -11,7 +11,7 @@ import {
   pkcePair,
   TOKEN_SERVICE_TEST_MIGRATIONS,
   type TokenServiceFixture,
-  ZIGN_REDIRECT,
+  redeemZignCode,
 } from './test-support.js';
 
 const TRIALS = 10;
@@ -38,19 +38,7 @@ describeEachDatabase('concurrent redemption', TOKEN_SERVICE_TEST_MIGRATIONS, (ge
       payload: form({ grant_type: 'refresh_token', refresh_token: token }),
     });
 
-  const exchange = (code: string, verifier: string) =>
-    f.app.inject({
-      method: 'POST',
-      url: '/oauth2/access_token',
-      headers: FORM,
-      payload: form({
-        grant_type: 'authorization_code',
-        code,
-        code_verifier: verifier,
-        client_id: 'zign',
-        redirect_uri: ZIGN_REDIRECT,
-      }),
-    });
+  const exchange = (code: string, verifier: string) => redeemZignCode(f.app, code, verifier);
 
   it('revokes the winner’s new tokens when a refresh token is used twice at once', async () => {
     for (let trial = 0; trial < TRIALS; trial++) {

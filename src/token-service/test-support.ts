@@ -245,6 +245,32 @@ export async function authorizationCode(
   return code;
 }
 
+/**
+ * Redeems an authorization code as zign does: the token endpoint with the code, the PKCE
+ * verifier and the redirect URI (default `ZIGN_REDIRECT`), no client secret. Returns the answer
+ * as it is, for tests of refusals too.
+ */
+export function redeemZignCode(
+  app: HttpApp,
+  code: string,
+  verifier: string,
+  options: { redirectUri?: string; extra?: Record<string, string> } = {},
+) {
+  return app.inject({
+    method: 'POST',
+    url: '/oauth2/access_token',
+    headers: FORM,
+    payload: form({
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      client_id: 'zign',
+      redirect_uri: options.redirectUri ?? ZIGN_REDIRECT,
+      ...options.extra,
+    }),
+  });
+}
+
 const HTML_ENTITIES: Record<string, string> = {
   '&amp;': '&',
   '&lt;': '<',

@@ -29,6 +29,34 @@ describe('the CLIs’ HTTP client', () => {
     );
   });
 
+  it('names the socket error of an unreachable service, also when every address of a name failed', async () => {
+    const closed = createServer();
+    const baseUrl = await listen(closed);
+    await new Promise((resolve) => closed.close(resolve));
+    servers.splice(servers.indexOf(closed), 1);
+    const one = new HttpClient({ baseUrl, service: 'Kio', timeoutSetting: 'KIO_TIMEOUT' });
+    await expect(one.json('GET', '/apps')).rejects.toThrow(`cannot reach Kio at ${baseUrl}: ECONNREFUSED`);
+
+    // What Node's fetch throws when a name has several addresses and each refused (happy
+    // eyeballs): the codes are inside an AggregateError, which has neither code nor message.
+    const refused = (address: string) =>
+      Object.assign(new Error(`connect ECONNREFUSED ${address}`), { code: 'ECONNREFUSED' });
+    const several = new HttpClient({
+      baseUrl: 'http://localhost:1',
+      service: 'Kio',
+      timeoutSetting: 'KIO_TIMEOUT',
+      fetch: () =>
+        Promise.reject(
+          new TypeError('fetch failed', {
+            cause: new AggregateError([refused('::1:1'), refused('127.0.0.1:1')]),
+          }),
+        ),
+    });
+    await expect(several.json('GET', '/apps')).rejects.toThrow(
+      'cannot reach Kio at http://localhost:1: ECONNREFUSED',
+    );
+  });
+
   it('gives up on an answer whose body stalls after the headers', async () => {
     const stalling = createHttpServer((_request, response) => {
       response.writeHead(200, { 'content-type': 'application/json' });

@@ -36,11 +36,26 @@ export function timeoutMsFrom(value: string | undefined, setting: string): numbe
  * socket error in `cause`, and for several addresses in an AggregateError inside it.
  */
 export function networkErrorCode(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string; errors?: Array<{ code?: string }> } })
-    .cause;
+  const cause = property(error, 'cause');
+  const errors = property(cause, 'errors');
+  const firstCode = Array.isArray(errors)
+    ? errors.map((e) => text(property(e, 'code'))).find((code) => code !== undefined)
+    : undefined;
   return (
-    cause?.code ?? cause?.errors?.find((e) => e.code)?.code ?? cause?.message ?? (error as Error).message
+    text(property(cause, 'code')) ??
+    firstCode ??
+    text(property(cause, 'message')) ??
+    (error instanceof Error ? error.message : String(error))
   );
+}
+
+/** A property of an object (own or not, enumerable or not, as Error's `cause` is), else undefined. */
+function property(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null && key in value ? Reflect.get(value, key) : undefined;
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** A failed call, with what the server said in one line. */
@@ -125,9 +140,8 @@ export class HttpClient {
       });
     } catch (error) {
       if (isTimeout(error)) throw this.#timedOut();
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       throw new CliError(
-        `cannot reach ${this.options.service} at ${this.options.baseUrl}: ${cause?.code ?? cause?.message ?? (error as Error).message}`,
+        `cannot reach ${this.options.service} at ${this.options.baseUrl}: ${networkErrorCode(error)}`,
       );
     }
     return response;

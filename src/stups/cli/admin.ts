@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { CliError } from '../../platform/cli/cli-error.js';
+import { lazy } from '../../platform/cli/lazy.js';
 import type { HttpClient } from '../../platform/cli/http-client.js';
 import { type Column, parseOutputFormat, renderObject, renderRows } from '../../platform/cli/output.js';
 import type { ZignDeps } from '../../zign/get-token.js';
@@ -37,10 +38,11 @@ export function adminCommands(program: Command, deps: ZignDeps): void {
   const { io } = deps;
   // Loaded when a command runs, not when `stups` starts: zod, jose and the HTTP client cost more
   // start-up time than every other stups command together.
+  const serviceClient = lazy(() => import('../../platform/cli/service-client.js'));
   const client = async (): Promise<HttpClient> =>
-    (await import('../../platform/cli/service-client.js')).serviceClient('zign', 'the token service', deps);
-  const schemas = () => import('./admin-schemas.js');
-  const credentials = () => import('../credentials-dir.js');
+    (await serviceClient()).serviceClient('zign', 'the token service', deps);
+  const schemas = lazy(() => import('./admin-schemas.js'));
+  const credentials = lazy(() => import('../credentials-dir.js'));
   const path = (base: string, id: string, suffix = '') => `${base}/${encodeURIComponent(id)}${suffix}`;
 
   /** Prints the object; a secret either goes into DIR (and not to the terminal) or is printed once. */

@@ -5,6 +5,14 @@ import { type CliIo, processIo, runCli } from '../../platform/cli/run-cli.js';
 import type { ServiceName } from '../../platform/service-context.js';
 import { adminCommands } from './admin.js';
 import type { UpOptions } from './up.js';
+import { lazy } from '../../platform/cli/lazy.js';
+
+// Loaded when their command runs: `stups --help` and light commands never pay for the runtime.
+const upModule = lazy(() => import('./up.js'));
+const modules = lazy(() => import('../modules.js'));
+const configPrintModule = lazy(() => import('./config-print.js'));
+const configureModule = lazy(() => import('./configure.js'));
+const scmSourceModule = lazy(() => import('../../pierone/cli/scm-source-file.js'));
 
 const BASE_PORT_FLAG = '-p, --base-port <port>';
 const BASE_PORT_HELP =
@@ -51,8 +59,7 @@ export function stupsProgram(io: CliIo): Command {
       )
       .option(BASE_PORT_FLAG, BASE_PORT_HELP),
   ).action(async (options: UpOptions) => {
-    const { up } = await import('./up.js');
-    await up(options, io);
+    await (await upModule()).up(options, io);
   });
 
   settingsOptions(
@@ -62,7 +69,7 @@ export function stupsProgram(io: CliIo): Command {
       .argument('<service>', 'a service name, e.g. kio (see `stups up`)')
       .option('-p, --port <port>', 'port to listen on (default: its port in the stups up layout)'),
   ).action(async (service: string, options: UpOptions & { port?: string }) => {
-    const { MODULES } = await import('../modules.js');
+    const { MODULES } = await modules();
     const names = MODULES.map((m) => m.name);
     if (!(names as string[]).includes(service)) {
       throw new CliError(`unknown service "${service}"; choose one of ${names.join(', ')}`, 2);
@@ -71,7 +78,7 @@ export function stupsProgram(io: CliIo): Command {
     if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) {
       throw new CliError(`--port must be a port number (got "${options.port}")`, 2);
     }
-    const { up } = await import('./up.js');
+    const { up } = await upModule();
     const { port: _port, ...rest } = options;
     await up(rest, io, { service: service as ServiceName, ...(port === undefined ? {} : { port }) });
   });
@@ -84,7 +91,7 @@ export function stupsProgram(io: CliIo): Command {
       .description('print the effective settings tree as YAML, secrets redacted')
       .option(BASE_PORT_FLAG, BASE_PORT_HELP),
   ).action(async (options: UpOptions) => {
-    const { configPrint } = await import('./config-print.js');
+    const { configPrint } = await configPrintModule();
     await configPrint(options, io);
   });
 
@@ -94,7 +101,7 @@ export function stupsProgram(io: CliIo): Command {
     .argument('<url>', 'URL of any platform service, e.g. http://localhost:8091')
     .option('-U, --user <user>', 'your user name for zign')
     .action(async (url: string, options: { user?: string }) => {
-      const { configure } = await import('./configure.js');
+      const { configure } = await configureModule();
       await configure(url, options, io);
     });
 
@@ -103,7 +110,7 @@ export function stupsProgram(io: CliIo): Command {
     .description('write scm-source.json for the git checkout here, for Pier One traceability')
     .option('-f, --file <file>', 'where to write it (default ./scm-source.json)')
     .action(async (options: { file?: string }) => {
-      const { writeScmSourceFile } = await import('../../pierone/cli/scm-source-file.js');
+      const { writeScmSourceFile } = await scmSourceModule();
       io.stdout.write(`Wrote ${await writeScmSourceFile(io.cwd, io.env, options.file)}\n`);
     });
 

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
+import { lazy } from '../../platform/cli/lazy.js';
 import type { ZignDeps } from '../../zign/get-token.js';
 
 // The work is loaded when a command runs: jose, zod and the HTTP client would otherwise be paid
 // for by every `stups` start, `stups --help` included.
-const actions = () => import('./ssh-key-actions.js');
+const actions = lazy(() => import('./ssh-key-actions.js'));
 
 /** `stups ssh-key add|list|remove`: the SSH public keys the bastion (odd) lets in. */
 export function registerSshKeyCommands(program: Command, deps: ZignDeps): void {

@@ -6,6 +6,10 @@ import { processIo, runCli } from '../../platform/cli/run-cli.js';
 import { DEFAULT_TOKEN_NAME, getToken, type ZignDeps } from '../get-token.js';
 import { removeFromTokenCli } from '../token-cli-files.js';
 import { readTokenCache, writeTokenCache } from '../token-cache.js';
+import { lazy } from '../../platform/cli/lazy.js';
+
+/** The prompt library is loaded only when a password is asked for. */
+const passwordPrompt = lazy(() => import('@inquirer/password'));
 
 /** The flags `loginOptions` adds; commander hands them over untyped. */
 interface LoginFlags {
@@ -138,7 +142,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   const deps: ZignDeps = {
     io,
     promptPassword: async (message) => {
-      const { default: password } = await import('@inquirer/password');
+      const { default: password } = await passwordPrompt();
       return password({ message, mask: false });
     },
   };
