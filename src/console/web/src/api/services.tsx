@@ -1,7 +1,10 @@
 import { type HttpClient, isNotFound } from './http-client';
 import type {
+  AccessRequest,
   Application,
   ApplicationChange,
+  AuditEvent,
+  AuditQuery,
   AwsAccount,
   ResourceType,
   ResourceTypeSummary,
@@ -25,6 +28,9 @@ export function createApi(http: HttpClient) {
     allTeams: () => http.get<Team[]>('teams', '/api/teams'),
     team: (id: string) => http.get<TeamDetail>('teams', `/api/teams/${seg(id)}`),
     awsAccounts: () => http.get<AwsAccount[]>('teams', '/api/accounts/aws'),
+    /** Accounts owned by the teams `uid` is a member of. */
+    awsAccountsOf: (uid: string) =>
+      http.get<AwsAccount[]>('teams', '/api/accounts/aws', { query: { member: uid } }),
 
     employees: () => http.get<User[]>('users', '/employees'),
     employee: (uid: string) => http.get<User>('users', `/employees/${seg(uid)}`),
@@ -52,6 +58,19 @@ export function createApi(http: HttpClient) {
     putApplication: (id: string, body: Record<string, unknown>) =>
       http.put<Application>('kio', `/apps/${seg(id)}`, body),
     applicationHistory: (id: string) => http.get<ApplicationChange[]>('kio', `/apps/${seg(id)}/history`),
+
+    accessRequests: (query: { username?: string; limit?: number }, signal?: AbortSignal) =>
+      http.get<AccessRequest[]>('even', '/access-requests', { query, ...(signal ? { signal } : {}) }),
+    /** even answers a plain sentence ("Access to host … was granted."); refusals are problems. */
+    requestAccess: (body: { hostname: string; reason: string; lifetime_minutes?: number }) =>
+      http.post<unknown>('even', '/access-requests', body),
+    revokeAccess: (id: number) => http.delete('even', `/access-requests/${id}`),
+
+    auditEvents: (query: AuditQuery, signal?: AbortSignal) =>
+      http.get<AuditEvent[]>('teams', '/audit-events', {
+        query: { ...query },
+        ...(signal ? { signal } : {}),
+      }),
 
     pieroneTeams: () => http.get<string[]>('pierone', '/teams'),
     artifacts: (team: string) => http.get<string[]>('pierone', `/teams/${seg(team)}/artifacts`),

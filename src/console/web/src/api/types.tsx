@@ -10,11 +10,14 @@ import type {
   ApplicationDetail,
   ApplicationSearchHit,
 } from '../../../../kio/contract.js';
+import type { AccessRequest, AccessRequestStatus } from '../../../../even/contract.js';
 import type { ScmSource, Tag } from '../../../../pierone/contract.js';
 import type { AwsAccount, Team as TeamDetail } from '../../../../teams/contract.js';
 import type { User } from '../../../../users/contract.js';
 
 export type {
+  AccessRequest,
+  AccessRequestStatus,
   ApplicationChange,
   AwsAccount,
   ResourceType,
@@ -52,4 +55,30 @@ export interface UserInfo {
   name?: string;
   email?: string;
   preferred_username?: string;
+}
+
+/** One event of the platform's audit log (`GET /audit-events` of the team service, administrators only). */
+export interface AuditEvent {
+  id: string;
+  occurred_at: string;
+  service: string;
+  action: string;
+  actor: string;
+  actor_realm: string | null;
+  target_type: string | null;
+  target_id: string | null;
+  outcome: string;
+  details: unknown;
+  request_id: string | null;
+}
+
+/** The filters of the audit log; `before` is the id of the last event of the previous page. */
+export interface AuditQuery {
+  actor?: string;
+  service?: string;
+  action?: string;
+  from?: string;
+  to?: string;
+  before?: string;
+  limit?: number;
 }

@@ -1,4 +1,6 @@
+import { ListTable } from '../components/list-table';
 import { Empty, Loaded } from '../components/states';
+import { plural } from '../lib/format';
 import { Link, path } from '../router';
 import { useSignedIn } from '../session';
 import { useLoad } from '../use-load';
@@ -24,18 +26,18 @@ export function ResourceTypeListPage() {
               </Link>
             </Empty>
           ) : (
-            <ul className="cards">
-              {types.map((t) => (
-                <li key={t.id}>
-                  <Link to={path('resource-types', t.id)} className="result-title">
-                    {t.name}
-                  </Link>
-                  <span className="muted block">
-                    <code>{t.id}</code>
-                  </span>
-                </li>
-              ))}
-            </ul>
+            <ListTable
+              caption={`Resource types, ${plural(types.length, 'resource type')}`}
+              rows={types}
+              rowKey={(t) => t.id}
+              columns={[
+                {
+                  header: 'Resource type',
+                  cell: (t) => <Link to={path('resource-types', t.id)}>{t.name}</Link>,
+                },
+                { header: 'Id', cell: (t) => <code>{t.id}</code> },
+              ]}
+            />
           )
         }
       </Loaded>
