@@ -13,6 +13,7 @@ import { sshKeygen } from '../platform/test-support/ssh-keygen.js';
 import { freePortBlock } from '../stups/free-ports.js';
 import { type RunningPlatform, startPlatform } from '../stups/runtime.js';
 import { parseSettingsTree } from '../stups/settings.js';
+import { axeViolations, contrastRatio } from './test-support/axe.js';
 import { buildWeb } from './test-support/build-web.js';
 
 /*
@@ -425,6 +426,74 @@ describe.skipIf(!canRun)('the console in a browser', () => {
     await page.setViewportSize(DESKTOP);
   });
 
+  it('passes axe-core (WCAG 2.1 A/AA) on every page, wide and narrow, light and dark', async () => {
+    const pages = [
+      '/search?q=hello',
+      '/applications',
+      '/applications/new',
+      `/applications/${appId}`,
+      `/applications/${appId}/edit`,
+      `/artifacts/demo/${appId}`,
+      '/resource-types',
+      '/resource-types/new',
+      `/resource-types/${appId}.greeting`,
+      `/resource-types/${appId}.greeting/scopes/new`,
+      `/resource-types/${appId}.greeting/scopes/read`,
+      '/teams',
+      '/teams/demo',
+      '/people/jdoe',
+      '/ssh-keys',
+      '/access-requests',
+      '/aws-accounts',
+      '/audit',
+      '/no/such/page',
+    ];
+    const found: string[] = [];
+    try {
+      for (const colorScheme of ['light', 'dark'] as const) {
+        await page.emulateMedia({ colorScheme });
+        for (const viewport of [DESKTOP, NARROW]) {
+          await page.setViewportSize(viewport);
+          for (const where of pages) {
+            await page.goto(`${consoleUrl}${where}`);
+            await expect.poll(() => heading().count()).toBe(1);
+            await expect.poll(() => page.locator('[role="status"].state-loading').count()).toBe(0);
+            for (const line of await axeViolations(page))
+              found.push(`${colorScheme} ${viewport.width} ${where}: ${line}`);
+          }
+        }
+        await page.setViewportSize(DESKTOP);
+        await page.goto(`${consoleUrl}/applications/new`);
+        await expect.poll(() => heading().textContent()).toBe('New application');
+        await shot(`18-${colorScheme}-form`);
+        // Non-text contrast (WCAG 1.4.11): a field's border and the focus ring stand out ≥ 3:1.
+        const field = page.getByLabel('Application id');
+        await field.focus();
+        await page.keyboard.press('Shift+Tab');
+        await page.keyboard.press('Tab');
+        const colours = await field.evaluate((el) => {
+          const style = getComputedStyle(el);
+          const main = getComputedStyle(document.querySelector('main')?.parentElement ?? document.body);
+          return {
+            border: style.borderTopColor,
+            field: style.backgroundColor,
+            ring: style.outlineColor,
+            ringStyle: style.outlineStyle,
+            ground: main.backgroundColor,
+          };
+        });
+        expect(colours.ringStyle).toBe('solid');
+        expect(contrastRatio(colours.border, colours.field)).toBeGreaterThanOrEqual(3);
+        expect(contrastRatio(colours.border, colours.ground)).toBeGreaterThanOrEqual(3);
+        expect(contrastRatio(colours.ring, colours.ground)).toBeGreaterThanOrEqual(3);
+      }
+    } finally {
+      await page.emulateMedia({ colorScheme: 'light' });
+      await page.setViewportSize(DESKTOP);
+    }
+    expect(found).toEqual([]);
+  }, 300_000);
+
   it('signs out', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await expect.poll(() => heading().textContent()).toBe('Sign in to the STUPS console');
@@ -432,5 +501,11 @@ describe.skipIf(!canRun)('the console in a browser', () => {
     // Focus follows to the sign-in page instead of falling to <body>.
     await expect.poll(() => page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
     expect(await page.evaluate(() => sessionStorage.getItem('stups.console.session'))).toBeNull();
+    // The sign-in page passes axe too, in both colour schemes.
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme });
+      expect(await axeViolations(page)).toEqual([]);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
   });
 });
