@@ -280,6 +280,22 @@ describe.skipIf(noChromium || noBastion !== undefined)('access requests, AWS acc
       .toBe('Only platform administrators may read the audit log.');
   });
 
+  it('offers no "New resource type" to a team without applications', async () => {
+    await page.goto(`${consoleUrl}/resource-types`);
+    await expect.poll(() => heading().textContent()).toBe('Resource types');
+    await settled(page);
+    expect(await page.locator('.state-empty').textContent()).toContain('No resource type exists yet.');
+    expect(await page.getByRole('link', { name: /New resource type|Create the first one/ }).count()).toBe(0);
+    // Following a link to the form anyway: the id check says who may create it, before anything is sent.
+    await page.goto(`${consoleUrl}/resource-types/new`);
+    await page.getByLabel('Resource type id').fill('ledger');
+    await expect
+      .poll(() => page.locator('#rt-id-status').textContent())
+      .toBe(
+        'Only administrators may create ledger: name it after an application of your team, e.g. my-app.ledger.',
+      );
+  });
+
   it('lets an administrator filter, page and export the audit log', async () => {
     await matePage.getByRole('button', { name: 'Sign out' }).click();
     await signIn(matePage, 'admin', 'admin-pass-1', '/audit');
@@ -289,6 +305,11 @@ describe.skipIf(noChromium || noBastion !== undefined)('access requests, AWS acc
     expect(
       await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit log' }).count(),
     ).toBe(1);
+    // An administrator may create any resource type.
+    await admin.goto(`${consoleUrl}/resource-types`);
+    await expect.poll(() => admin.getByRole('link', { name: 'New resource type' }).count()).toBe(1);
+    await admin.goto(`${consoleUrl}/audit`);
+    await expect.poll(() => heading(admin).textContent()).toBe('Audit log');
     await settled(admin);
 
     await admin.getByLabel('Actor').fill(member);

@@ -167,8 +167,31 @@ describe.skipIf(!canRun)('the console in a browser', () => {
 
     await imageHit.click();
     await page.waitForURL(`${consoleUrl}/artifacts/demo/${appId}`);
+    // The newest image in detail: how to pull it, who pushed it, its size and layers (from the registry's manifest).
+    const facts = page.locator('#latest-heading + .facts');
+    await expect
+      .poll(() => facts.locator('.pull').textContent())
+      .toBe(`docker pull ${new URL(platform.urls.pierone).host}/demo/${appId}:1.0`);
+    expect(await facts.locator('.dl-row', { hasText: 'Pushed' }).getByRole('link').textContent()).toBe(
+      'jdoe',
+    );
+    expect(await facts.locator('.dl-row', { hasText: 'Layers' }).locator('dd').textContent()).toMatch(
+      /^1 layer/,
+    );
+    expect(await facts.locator('.layers li').count()).toBe(1);
+    expect(await facts.locator('.dl-row', { hasText: 'Size' }).locator('dd').textContent()).toMatch(
+      /^\d+(\.\d)? (B|KiB) compressed$/,
+    );
+    await shot('04b-image');
     await page.getByRole('link', { name: 'Hello Console' }).click();
     await page.waitForURL(`${consoleUrl}/applications/${appId}`);
+    // The application page leads to its image page.
+    expect(
+      await page
+        .locator('#images-heading + p')
+        .getByRole('link', { name: `demo/${appId}` })
+        .getAttribute('href'),
+    ).toBe(`/artifacts/demo/${appId}`);
     const commit = page.getByRole('link', { name: revision.slice(0, 12) });
     await expect
       .poll(() => commit.getAttribute('href'))
@@ -224,6 +247,32 @@ describe.skipIf(!canRun)('the console in a browser', () => {
       'No application uses this scope yet.',
     );
     await shot('07-scope-detail');
+  });
+
+  it('offers "Edit" and "New resource type" only to those the services would let write', async () => {
+    // Kio of the stups team: jdoe may read it, not change it; the page says why instead of an Edit button.
+    await page.goto(`${consoleUrl}/applications/kio`);
+    await expect.poll(() => heading().textContent()).toBe('Kio');
+    expect(await page.getByRole('link', { name: 'Edit' }).count()).toBe(0);
+    expect(await page.locator('.notice').textContent()).toContain('only its members can change it');
+    await page.goto(`${consoleUrl}/applications/${appId}`);
+    await expect.poll(() => heading().textContent()).toBe('Hello Console');
+    expect(await page.getByRole('link', { name: 'Edit' }).count()).toBe(1);
+    // jdoe's team owns an application, so jdoe may name new resource types after it.
+    await page.goto(`${consoleUrl}/resource-types`);
+    await expect.poll(() => page.getByRole('link', { name: 'New resource type' }).count()).toBe(1);
+    await page.getByRole('link', { name: 'New resource type' }).click();
+    // A type named after another team's application is refused while typing, before the form is filled.
+    await page.getByLabel('Resource type id').fill('kio.secrets');
+    await expect
+      .poll(() => page.locator('#rt-id-status').textContent())
+      .toBe(
+        'Only members of team stups, which owns the application kio, or administrators may create kio.secrets.',
+      );
+    // The type jdoe's team owns shows Edit and New scope.
+    await page.goto(`${consoleUrl}/resource-types/${appId}.greeting`);
+    await expect.poll(() => page.getByRole('link', { name: 'New scope' }).count()).toBe(1);
+    expect(await page.getByRole('link', { name: 'Edit' }).count()).toBe(1);
   });
 
   it('explains failures in plain words', async () => {

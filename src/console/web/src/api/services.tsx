@@ -6,7 +6,9 @@ import type {
   AuditEvent,
   AuditQuery,
   AwsAccount,
+  ImageManifest,
   ResourceType,
+  ResourceTypePermission,
   ResourceTypeSummary,
   ScmSource,
   Scope,
@@ -83,6 +85,16 @@ export function createApi(http: HttpClient) {
         throw error;
       }
     },
+    /** The image's manifest from Pier One's registry API (the console's token is a registry token too). */
+    manifest: (team: string, artifact: string, tag: string) =>
+      http.get<ImageManifest>('pierone', `/v2/${seg(team)}/${seg(artifact)}/manifests/${seg(tag)}`, {
+        accept: [
+          'application/vnd.oci.image.manifest.v1+json',
+          'application/vnd.docker.distribution.manifest.v2+json',
+          'application/vnd.oci.image.index.v1+json',
+          'application/vnd.docker.distribution.manifest.list.v2+json',
+        ].join(', '),
+      }),
     scmSource: async (team: string, artifact: string, tag: string) => {
       try {
         return await http.get<ScmSource>(
@@ -97,6 +109,13 @@ export function createApi(http: HttpClient) {
 
     resourceTypes: () => http.get<ResourceTypeSummary[]>('essentials', '/resource-types'),
     resourceType: (id: string) => http.get<ResourceType>('essentials', `/resource-types/${seg(id)}`),
+    /** Whether the signed-in person may create (or change) the type `id`: essentials' own rule. */
+    resourceTypePermission: (id: string, signal?: AbortSignal) =>
+      http.get<ResourceTypePermission>(
+        'essentials',
+        `/resource-types/${seg(id)}/permission`,
+        signal ? { signal } : {},
+      ),
     resourceTypeExists: async (id: string) => {
       try {
         await http.get<ResourceType>('essentials', `/resource-types/${seg(id)}`);

@@ -3,7 +3,12 @@
  * imported as types only: they vanish from the bundle, so no zod reaches the page, and a change
  * to a contract breaks the console's type check instead of its users.
  */
-import type { ResourceType, ResourceTypeSummary, Scope } from '../../../../essentials/contract.js';
+import type {
+  ResourceType,
+  ResourceTypePermission,
+  ResourceTypeSummary,
+  Scope,
+} from '../../../../essentials/contract.js';
 import type {
   Application as KioApplication,
   ApplicationChange,
@@ -21,6 +26,7 @@ export type {
   ApplicationChange,
   AwsAccount,
   ResourceType,
+  ResourceTypePermission,
   ResourceTypeSummary,
   Scope,
   ScmSource,
@@ -55,6 +61,15 @@ export interface UserInfo {
   name?: string;
   email?: string;
   preferred_username?: string;
+}
+
+/** The parts of an OCI/Docker image manifest (or index) the image page shows. */
+export interface ImageManifest {
+  mediaType?: string;
+  config?: { size: number; digest: string };
+  layers?: { size: number; digest: string; mediaType?: string }[];
+  /** An index (several platforms) lists manifests instead of layers. */
+  manifests?: { digest: string; size: number; platform?: { os?: string; architecture?: string } }[];
 }
 
 /** One event of the platform's audit log (`GET /audit-events` of the team service, administrators only). */

@@ -228,3 +228,12 @@ describe('audit log CSV', () => {
     );
   });
 });
+
+describe('image sizes', () => {
+  it('counts in binary units as docker does', async () => {
+    const { formatBytes } = await import('../lib/format');
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(2048)).toBe('2.0 KiB');
+    expect(formatBytes(73_400_320)).toBe('70.0 MiB');
+  });
+});

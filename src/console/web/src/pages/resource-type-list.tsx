@@ -6,24 +6,41 @@ import { useSignedIn } from '../session';
 import { useLoad } from '../use-load';
 
 export function ResourceTypeListPage() {
-  const { api } = useSignedIn();
+  const { api, admin, teams } = useSignedIn();
   const state = useLoad(() => api.resourceTypes(), []);
+  // A new type is named after an application of one's team (or made by an administrator): the
+  // button shows only when Kio lists an application of one of the person's teams.
+  const mayCreate = useLoad(
+    async (signal) => {
+      if (admin) return true;
+      const owned = await Promise.all(
+        teams.map((t) => api.listApplications({ team_id: t.id, limit: 1 }, signal)),
+      );
+      return owned.some((apps) => apps.length > 0);
+    },
+    [admin, teams],
+  );
+  const canCreate = mayCreate.status === 'ready' && mayCreate.data;
   return (
     <section>
       <div className="page-header">
         <h1>Resource types</h1>
-        <Link to="/resource-types/new" className="button">
-          New resource type
-        </Link>
+        {canCreate && (
+          <Link to="/resource-types/new" className="button">
+            New resource type
+          </Link>
+        )}
       </div>
       <p>Resource types and their scopes define what OAuth tokens may allow (they live in essentials).</p>
       <Loaded state={state} label="Loading resource types…">
         {(types) =>
           types.length === 0 ? (
             <Empty title="No resource type exists yet.">
-              <Link to="/resource-types/new" className="button">
-                Create the first one
-              </Link>
+              {canCreate && (
+                <Link to="/resource-types/new" className="button">
+                  Create the first one
+                </Link>
+              )}
             </Empty>
           ) : (
             <ListTable
