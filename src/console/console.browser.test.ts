@@ -13,6 +13,7 @@ import { sshKeygen } from '../platform/test-support/ssh-keygen.js';
 import { freePortBlock } from '../stups/free-ports.js';
 import { type RunningPlatform, startPlatform } from '../stups/runtime.js';
 import { parseSettingsTree } from '../stups/settings.js';
+import { axeViolations, contrastRatio } from './test-support/axe.js';
 import { buildWeb } from './test-support/build-web.js';
 
 /*
@@ -166,8 +167,31 @@ describe.skipIf(!canRun)('the console in a browser', () => {
 
     await imageHit.click();
     await page.waitForURL(`${consoleUrl}/artifacts/demo/${appId}`);
+    // The newest image in detail: how to pull it, who pushed it, its size and layers (from the registry's manifest).
+    const facts = page.locator('#latest-heading + .facts');
+    await expect
+      .poll(() => facts.locator('.pull').textContent())
+      .toBe(`docker pull ${new URL(platform.urls.pierone).host}/demo/${appId}:1.0`);
+    expect(await facts.locator('.dl-row', { hasText: 'Pushed' }).getByRole('link').textContent()).toBe(
+      'jdoe',
+    );
+    expect(await facts.locator('.dl-row', { hasText: 'Layers' }).locator('dd').textContent()).toMatch(
+      /^1 layer/,
+    );
+    expect(await facts.locator('.layers li').count()).toBe(1);
+    expect(await facts.locator('.dl-row', { hasText: 'Size' }).locator('dd').textContent()).toMatch(
+      /^\d+(\.\d)? (B|KiB) compressed$/,
+    );
+    await shot('04b-image');
     await page.getByRole('link', { name: 'Hello Console' }).click();
     await page.waitForURL(`${consoleUrl}/applications/${appId}`);
+    // The application page leads to its image page.
+    expect(
+      await page
+        .locator('#images-heading + p')
+        .getByRole('link', { name: `demo/${appId}` })
+        .getAttribute('href'),
+    ).toBe(`/artifacts/demo/${appId}`);
     const commit = page.getByRole('link', { name: revision.slice(0, 12) });
     await expect
       .poll(() => commit.getAttribute('href'))
@@ -223,6 +247,32 @@ describe.skipIf(!canRun)('the console in a browser', () => {
       'No application uses this scope yet.',
     );
     await shot('07-scope-detail');
+  });
+
+  it('offers "Edit" and "New resource type" only to those the services would let write', async () => {
+    // Kio of the stups team: jdoe may read it, not change it; the page says why instead of an Edit button.
+    await page.goto(`${consoleUrl}/applications/kio`);
+    await expect.poll(() => heading().textContent()).toBe('Kio');
+    expect(await page.getByRole('link', { name: 'Edit' }).count()).toBe(0);
+    expect(await page.locator('.notice').textContent()).toContain('only its members can change it');
+    await page.goto(`${consoleUrl}/applications/${appId}`);
+    await expect.poll(() => heading().textContent()).toBe('Hello Console');
+    expect(await page.getByRole('link', { name: 'Edit' }).count()).toBe(1);
+    // jdoe's team owns an application, so jdoe may name new resource types after it.
+    await page.goto(`${consoleUrl}/resource-types`);
+    await expect.poll(() => page.getByRole('link', { name: 'New resource type' }).count()).toBe(1);
+    await page.getByRole('link', { name: 'New resource type' }).click();
+    // A type named after another team's application is refused while typing, before the form is filled.
+    await page.getByLabel('Resource type id').fill('kio.secrets');
+    await expect
+      .poll(() => page.locator('#rt-id-status').textContent())
+      .toBe(
+        'Only members of team stups, which owns the application kio, or administrators may create kio.secrets.',
+      );
+    // The type jdoe's team owns shows Edit and New scope.
+    await page.goto(`${consoleUrl}/resource-types/${appId}.greeting`);
+    await expect.poll(() => page.getByRole('link', { name: 'New scope' }).count()).toBe(1);
+    expect(await page.getByRole('link', { name: 'Edit' }).count()).toBe(1);
   });
 
   it('explains failures in plain words', async () => {
@@ -425,6 +475,74 @@ describe.skipIf(!canRun)('the console in a browser', () => {
     await page.setViewportSize(DESKTOP);
   });
 
+  it('passes axe-core (WCAG 2.1 A/AA) on every page, wide and narrow, light and dark', async () => {
+    const pages = [
+      '/search?q=hello',
+      '/applications',
+      '/applications/new',
+      `/applications/${appId}`,
+      `/applications/${appId}/edit`,
+      `/artifacts/demo/${appId}`,
+      '/resource-types',
+      '/resource-types/new',
+      `/resource-types/${appId}.greeting`,
+      `/resource-types/${appId}.greeting/scopes/new`,
+      `/resource-types/${appId}.greeting/scopes/read`,
+      '/teams',
+      '/teams/demo',
+      '/people/jdoe',
+      '/ssh-keys',
+      '/access-requests',
+      '/aws-accounts',
+      '/audit',
+      '/no/such/page',
+    ];
+    const found: string[] = [];
+    try {
+      for (const colorScheme of ['light', 'dark'] as const) {
+        await page.emulateMedia({ colorScheme });
+        for (const viewport of [DESKTOP, NARROW]) {
+          await page.setViewportSize(viewport);
+          for (const where of pages) {
+            await page.goto(`${consoleUrl}${where}`);
+            await expect.poll(() => heading().count()).toBe(1);
+            await expect.poll(() => page.locator('[role="status"].state-loading').count()).toBe(0);
+            for (const line of await axeViolations(page))
+              found.push(`${colorScheme} ${viewport.width} ${where}: ${line}`);
+          }
+        }
+        await page.setViewportSize(DESKTOP);
+        await page.goto(`${consoleUrl}/applications/new`);
+        await expect.poll(() => heading().textContent()).toBe('New application');
+        await shot(`18-${colorScheme}-form`);
+        // Non-text contrast (WCAG 1.4.11): a field's border and the focus ring stand out ≥ 3:1.
+        const field = page.getByLabel('Application id');
+        await field.focus();
+        await page.keyboard.press('Shift+Tab');
+        await page.keyboard.press('Tab');
+        const colours = await field.evaluate((el) => {
+          const style = getComputedStyle(el);
+          const main = getComputedStyle(document.querySelector('main')?.parentElement ?? document.body);
+          return {
+            border: style.borderTopColor,
+            field: style.backgroundColor,
+            ring: style.outlineColor,
+            ringStyle: style.outlineStyle,
+            ground: main.backgroundColor,
+          };
+        });
+        expect(colours.ringStyle).toBe('solid');
+        expect(contrastRatio(colours.border, colours.field)).toBeGreaterThanOrEqual(3);
+        expect(contrastRatio(colours.border, colours.ground)).toBeGreaterThanOrEqual(3);
+        expect(contrastRatio(colours.ring, colours.ground)).toBeGreaterThanOrEqual(3);
+      }
+    } finally {
+      await page.emulateMedia({ colorScheme: 'light' });
+      await page.setViewportSize(DESKTOP);
+    }
+    expect(found).toEqual([]);
+  }, 300_000);
+
   it('signs out', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await expect.poll(() => heading().textContent()).toBe('Sign in to the STUPS console');
@@ -432,5 +550,11 @@ describe.skipIf(!canRun)('the console in a browser', () => {
     // Focus follows to the sign-in page instead of falling to <body>.
     await expect.poll(() => page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
     expect(await page.evaluate(() => sessionStorage.getItem('stups.console.session'))).toBeNull();
+    // The sign-in page passes axe too, in both colour schemes.
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme });
+      expect(await axeViolations(page)).toEqual([]);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
   });
 });

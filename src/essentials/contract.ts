@@ -49,6 +49,19 @@ export const ResourceTypeSchema = z.object({
 export type ResourceType = z.infer<typeof ResourceTypeSchema>;
 
 /**
+ * `GET /resource-types/{id}/permission`: whether the caller may create or change the type (and
+ * its scopes), so that a page offers "Edit" or "New scope" only to those the write would accept.
+ * For a type that does not exist yet, the answer is about creating it under that id.
+ */
+export const ResourceTypePermissionSchema = z.object({
+  may_write: z.boolean(),
+  exists: z.boolean(),
+  /** The team whose members may write it: fixed at creation, else the namesake application's team. */
+  owning_team: z.string().nullable(),
+});
+export type ResourceTypePermission = z.infer<typeof ResourceTypePermissionSchema>;
+
+/**
  * Body of `PUT /resource-types/{id}`: `name` is needed on creation; absent or `null` fields
  * keep their value. `id` is accepted back (it must match the path).
  */

@@ -5,6 +5,7 @@ import type { TeamPolicy } from '../platform/authz/team-policy.js';
 import { ConflictError, InputError, NotAllowedError, NotFoundError } from '../platform/errors.js';
 import type {
   ResourceType,
+  ResourceTypePermission,
   ResourceTypePut,
   ResourceTypeSummary,
   Scope,
@@ -248,6 +249,20 @@ export class EssentialsRegistry implements ScopeCatalog {
       }
       await this.#audit(tx, actor, 'essentials.scope.delete', `${typeId}.${scopeId}`, requestId, {});
     });
+  }
+
+  /** Whether `principal` may write the type `id` (create it, when it does not exist): the write's own rule. */
+  async permission(principal: Principal, id: string): Promise<ResourceTypePermission> {
+    const existing = await this.store.getOwnedType(id);
+    const owningTeam = existing ? existing.owning_team : await this.#teamOfNamesake(id);
+    let mayWrite = true;
+    try {
+      await this.#authorize({ uid: principal.uid, realm: principal.realm, principal }, id, owningTeam);
+    } catch (error) {
+      if (!(error instanceof NotAllowedError)) throw error;
+      mayWrite = false;
+    }
+    return { may_write: mayWrite, exists: existing !== undefined, owning_team: owningTeam };
   }
 
   /** The team owning the application a type is named after (`pierone.images` → `pierone`). */

@@ -278,6 +278,44 @@ describeEachDatabase('essentials', migrations, (getDatabase) => {
       expect((await put('/resource-types/ledger.entries', { name: 'e' }, bob)).statusCode).toBe(403);
     });
 
+    it('tells a caller beforehand whether a write would be allowed', async () => {
+      const permission = async (id: string, headers: Headers) => {
+        const response = await get(`/resource-types/${id}/permission`, headers);
+        expect(response.statusCode).toBe(200);
+        return response.json();
+      };
+      // Not yet existing: creating under the namesake application's team.
+      expect(await permission('order-engine.perm', jdoe)).toEqual({
+        may_write: true,
+        exists: false,
+        owning_team: 'team-a',
+      });
+      expect(await permission('order-engine.perm', bob)).toMatchObject({ may_write: false, exists: false });
+      expect(await permission('nobody-owns-this', jdoe)).toEqual({
+        may_write: false,
+        exists: false,
+        owning_team: null,
+      });
+      expect(await permission('nobody-owns-this', admin)).toMatchObject({ may_write: true });
+      // Existing: the owning team fixed at creation decides, as for the write itself.
+      expect((await put('/resource-types/order-engine.perm', { name: 'p' }, jdoe)).statusCode).toBe(201);
+      expect(await permission('order-engine.perm', jdoe)).toEqual({
+        may_write: true,
+        exists: true,
+        owning_team: 'team-a',
+      });
+      expect(await permission('order-engine.perm', bob)).toMatchObject({ may_write: false, exists: true });
+      expect((await put('/resource-types/order-engine.perm', { name: 'x' }, bob)).statusCode).toBe(403);
+      // Asking is a read: nothing is audited, and it needs a token like every read.
+      const events = () =>
+        ctx.auditLog.query({ service: 'essentials', targetId: 'order-engine.perm', limit: 50 });
+      const before = (await events()).length;
+      await permission('order-engine.perm', bob);
+      await permission('order-engine.perm', jdoe);
+      expect((await events()).length).toBe(before);
+      expect((await app.inject('/resource-types/order-engine.perm/permission')).statusCode).toBe(401);
+    });
+
     it('takes a membership change into account on the next request', async () => {
       expect((await put('/resource-types/order-engine.live', { name: 'live' }, jdoe)).statusCode).toBe(201);
       await teams.removeMember('team-a', 'jdoe');

@@ -6,6 +6,7 @@ import { principalOf, requireAuth } from '../platform/auth/http-auth.js';
 import type { TokenVerifier } from '../platform/auth/token-verifier.js';
 import type { HttpApp } from '../platform/http/create-http-app.js';
 import {
+  ResourceTypePermissionSchema,
   ResourceTypeIdSchema,
   ResourceTypePutSchema,
   ResourceTypeSchema,
@@ -61,6 +62,19 @@ export function registerEssentialsRoutes(
       },
     },
     async (request) => registry.getType(request.params.id),
+  );
+  app.get(
+    '/resource-types/:id/permission',
+    {
+      preHandler: authenticated,
+      schema: {
+        ...types,
+        summary: 'Whether the caller may create or change this resource type and its scopes',
+        params: TypeParams,
+        response: { 200: ResourceTypePermissionSchema },
+      },
+    },
+    async (request) => registry.permission(principalOf(request), request.params.id),
   );
   app.put(
     '/resource-types/:id',

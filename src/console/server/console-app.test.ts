@@ -126,6 +126,7 @@ describe('console server', () => {
         kio: '/api/kio',
         essentials: '/api/essentials',
         pierone: '/api/pierone',
+        even: '/api/even',
       },
       serviceUrls: expect.objectContaining({ kio: upstream.url, pierone: upstream.url }),
     });

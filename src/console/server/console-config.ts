@@ -1,7 +1,15 @@
 import { fileURLToPath } from 'node:url';
 
 /** The services the console reaches through its same-origin proxy (`/api/<service>/…`). */
-export const PROXIED_SERVICES = ['token-service', 'teams', 'users', 'kio', 'essentials', 'pierone'] as const;
+export const PROXIED_SERVICES = [
+  'token-service',
+  'teams',
+  'users',
+  'kio',
+  'essentials',
+  'pierone',
+  'even',
+] as const;
 export type ProxiedService = (typeof PROXIED_SERVICES)[number];
 
 /** The OAuth client every installation has for the console (see the token service's built-in clients). */

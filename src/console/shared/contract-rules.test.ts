@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { RESOURCE_TYPE_ID_PATTERN, SCOPE_ID_PATTERN } from '../../essentials/contract.js';
+import {
+  AccessRequestBodySchema,
+  HOSTNAME_PATTERN,
+  MAX_CONTRACT_LIFETIME_MINUTES,
+} from '../../even/contract.js';
 import { APPLICATION_ID_PATTERN, HttpUrlSchema } from '../../kio/contract.js';
 import * as rules from './rules.js';
 
@@ -20,6 +25,35 @@ describe('the console validates as the services do', () => {
       'x',
     ]) {
       expect(rules.urlProblem(value) === undefined, value).toBe(HttpUrlSchema.safeParse(value).success);
+    }
+  });
+
+  it('checks access requests as even does', () => {
+    expect(rules.ACCESS_HOSTNAME_PATTERN.source).toBe(HOSTNAME_PATTERN.source);
+    expect(rules.ACCESS_LIFETIME_MAX_MINUTES).toBe(MAX_CONTRACT_LIFETIME_MINUTES);
+    const cases = [
+      { hostname: 'odd-eu.demo.example.org', reason: 'incident 42', lifetime: '' },
+      { hostname: 'odd-eu.demo.example.org', reason: 'x', lifetime: '30' },
+      { hostname: '-odd', reason: 'x', lifetime: '' },
+      { hostname: '.odd', reason: 'x', lifetime: '' },
+      { hostname: 'Odd', reason: 'x', lifetime: '' },
+      { hostname: '', reason: 'x', lifetime: '' },
+      { hostname: 'odd', reason: '   ', lifetime: '' },
+      { hostname: 'odd', reason: 'r'.repeat(1001), lifetime: '' },
+      { hostname: 'odd', reason: 'x', lifetime: '0' },
+      { hostname: 'odd', reason: 'x', lifetime: '1.5' },
+      { hostname: 'odd', reason: 'x', lifetime: '525601' },
+    ];
+    for (const c of cases) {
+      const body = {
+        hostname: c.hostname.trim(),
+        reason: c.reason,
+        ...(c.lifetime ? { lifetime_minutes: c.lifetime } : {}),
+      };
+      const problems = rules.accessRequestProblems(c);
+      expect(Object.keys(problems).length === 0, JSON.stringify(c)).toBe(
+        AccessRequestBodySchema.safeParse(body).success,
+      );
     }
   });
 });

@@ -93,3 +93,37 @@ export const SCOPE_KIND_HELP: Record<ScopeKind, string> = {
   'resource-owner': 'Requested on behalf of a resource owner, who has to grant it.',
   application: 'Assigned to applications in their access control; they just get it.',
 };
+
+/** even's host names (STUPS contract): lowercase letters, digits, "." and "-". */
+export const ACCESS_HOSTNAME_PATTERN = /^[a-z0-9.-]{0,255}$/;
+/** even's own limits of a reason and of a lifetime (the deployment may allow less). */
+export const ACCESS_REASON_MAX = 1000;
+export const ACCESS_LIFETIME_MAX_MINUTES = 525_600;
+
+/** Problems of an access request by field (`hostname`, `reason`, `lifetime`); empty when none. */
+export function accessRequestProblems(input: {
+  hostname: string;
+  reason: string;
+  lifetime: string;
+}): Record<string, string> {
+  const problems: Record<string, string> = {};
+  const host = input.hostname.trim();
+  if (host === '') problems.hostname = 'Enter the host name of the bastion.';
+  else if (!ACCESS_HOSTNAME_PATTERN.test(host) || /^[-.]/.test(host)) {
+    problems.hostname = 'Use lowercase letters, digits, dots and dashes; start with a letter or digit.';
+  }
+  const reason = input.reason.trim();
+  if (reason === '') problems.reason = 'Say why you need access.';
+  else if (reason.length > ACCESS_REASON_MAX) {
+    problems.reason = `A reason has at most ${ACCESS_REASON_MAX} characters.`;
+  }
+  const lifetime = input.lifetime.trim();
+  if (lifetime !== '') {
+    const minutes = Number(lifetime);
+    if (!/^\d+$/.test(lifetime) || minutes < 1) problems.lifetime = 'Enter whole minutes, at least 1.';
+    else if (minutes > ACCESS_LIFETIME_MAX_MINUTES) {
+      problems.lifetime = `At most ${ACCESS_LIFETIME_MAX_MINUTES} minutes.`;
+    }
+  }
+  return problems;
+}

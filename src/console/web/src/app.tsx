@@ -1,9 +1,12 @@
 import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { ErrorNotice, Loading } from './components/states';
+import { AccessRequestsPage } from './pages/access-requests';
 import { ApplicationDetailPage } from './pages/application-detail';
 import { ApplicationFormPage } from './pages/application-form';
 import { ApplicationListPage } from './pages/application-list';
 import { ArtifactPage } from './pages/artifact';
+import { AuditLogPage } from './pages/audit-log';
+import { AwsAccountsPage } from './pages/aws-accounts';
 import { NotFoundPage } from './pages/not-found';
 import { ResourceTypeDetailPage } from './pages/resource-type-detail';
 import { ResourceTypeFormPage } from './pages/resource-type-form';
@@ -64,6 +67,9 @@ const ROUTES: Route[] = [
   ['/teams/:id', (p) => <TeamDetailPage id={p.id!} />, (p) => `${p.id} · Teams`],
   ['/people/:uid', (p) => <PersonPage uid={p.uid!} />, (p) => `${p.uid} · People`],
   ['/ssh-keys', () => <SshKeysPage />, () => 'SSH keys'],
+  ['/access-requests', () => <AccessRequestsPage />, () => 'Access requests'],
+  ['/aws-accounts', () => <AwsAccountsPage />, () => 'AWS accounts'],
+  ['/audit', () => <AuditLogPage />, () => 'Audit log'],
 ];
 
 const APP_TITLE = 'STUPS console';
@@ -90,6 +96,10 @@ const NAV = [
   { to: '/resource-types', label: 'Resource types', section: ['/resource-types'] },
   { to: '/teams', label: 'Teams', section: ['/teams', '/people'] },
   { to: '/ssh-keys', label: 'SSH keys', section: ['/ssh-keys'] },
+  { to: '/access-requests', label: 'Access requests', section: ['/access-requests'] },
+  { to: '/aws-accounts', label: 'AWS accounts', section: ['/aws-accounts'] },
+  // Only administrators may read it: the others do not see the entry.
+  { to: '/audit', label: 'Audit log', section: ['/audit'], admin: true },
 ];
 
 function Sidebar({ open, onNavigate }: { open: boolean; onNavigate: () => void }) {
@@ -102,7 +112,7 @@ function Sidebar({ open, onNavigate }: { open: boolean; onNavigate: () => void }
   return (
     <nav id="sidebar" className={`sidebar${open ? ' open' : ''}`} aria-label="Main">
       <ul className="nav">
-        {NAV.map((item) => (
+        {NAV.filter((item) => !item.admin || state.admin).map((item) => (
           <li key={item.to}>
             <Link
               to={item.to}

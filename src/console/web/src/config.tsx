@@ -1,4 +1,4 @@
-export type ServiceName = 'token-service' | 'teams' | 'users' | 'kio' | 'essentials' | 'pierone';
+export type ServiceName = 'token-service' | 'teams' | 'users' | 'kio' | 'essentials' | 'pierone' | 'even';
 
 /** What the console's server hands the app at `/config.json`. */
 export interface ClientConfig {
@@ -23,4 +23,5 @@ export const SERVICE_LABELS: Record<ServiceName, string> = {
   kio: 'Kio',
   essentials: 'essentials',
   pierone: 'Pier One',
+  even: 'even (SSH access)',
 };

@@ -29,7 +29,15 @@ export type SessionState =
   | { status: 'starting' }
   | { status: 'failed'; message: string }
   | { status: 'signed-out'; config: ClientConfig; message?: string }
-  | { status: 'signed-in'; config: ClientConfig; user: UserInfo; teams: Team[]; teamsError?: string };
+  | {
+      status: 'signed-in';
+      config: ClientConfig;
+      user: UserInfo;
+      teams: Team[];
+      teamsError?: string;
+      /** A platform administrator: the team service lets them read the audit log. */
+      admin: boolean;
+    };
 
 interface Session {
   state: SessionState;
@@ -91,12 +99,27 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       const user = await api.userInfo();
       let teams: Team[] = [];
       let teamsError: string | undefined;
-      try {
-        teams = await api.teamsOf(user.sub);
-      } catch (error) {
-        teamsError = error instanceof Error ? error.message : String(error);
-      }
-      setState({ status: 'signed-in', config: cfg, user, teams, ...(teamsError ? { teamsError } : {}) });
+      // The server decides who is an administrator: one audit event read answers it (403 for others).
+      const [teamsAnswer, admin] = await Promise.all([
+        api.teamsOf(user.sub).then(
+          (list) => ({ list }),
+          (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
+        ),
+        api.auditEvents({ limit: 1 }).then(
+          () => true,
+          () => false,
+        ),
+      ]);
+      if ('list' in teamsAnswer) teams = teamsAnswer.list;
+      else teamsError = teamsAnswer.error;
+      setState({
+        status: 'signed-in',
+        config: cfg,
+        user,
+        teams,
+        admin,
+        ...(teamsError ? { teamsError } : {}),
+      });
     },
     [api],
   );
@@ -175,5 +198,11 @@ export function useSession(): Session {
 export function useSignedIn() {
   const session = useSession();
   if (session.state.status !== 'signed-in') throw new TypeError('useSignedIn outside the signed-in app');
-  return { ...session, user: session.state.user, teams: session.state.teams, config: session.state.config };
+  return {
+    ...session,
+    user: session.state.user,
+    teams: session.state.teams,
+    config: session.state.config,
+    admin: session.state.admin,
+  };
 }

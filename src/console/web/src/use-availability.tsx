@@ -6,6 +6,8 @@ export type Availability =
   | { kind: 'checking' }
   | { kind: 'free' }
   | { kind: 'taken' }
+  /** Free, but the service would refuse this person's write: why, in words. */
+  | { kind: 'refused'; message: string }
   | { kind: 'unknown'; message: string };
 
 /**
@@ -15,7 +17,7 @@ export type Availability =
 export function useAvailability(
   id: string,
   problemOf: (id: string) => string | undefined,
-  exists: (id: string, signal: AbortSignal) => Promise<boolean>,
+  exists: (id: string, signal: AbortSignal) => Promise<boolean | { refused: string }>,
   delayMs = 300,
 ): Availability {
   const [state, setState] = useState<Availability>({ kind: 'empty' });
@@ -34,7 +36,9 @@ export function useAvailability(
     const timer = window.setTimeout(() => {
       exists(id, controller.signal).then(
         (taken) => {
-          if (!controller.signal.aborted) setState({ kind: taken ? 'taken' : 'free' });
+          if (controller.signal.aborted) return;
+          if (typeof taken === 'object') setState({ kind: 'refused', message: taken.refused });
+          else setState({ kind: taken ? 'taken' : 'free' });
         },
         (error: unknown) => {
           if (!controller.signal.aborted) {

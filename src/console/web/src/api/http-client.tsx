@@ -15,6 +15,8 @@ export interface RequestOptions {
   body?: unknown;
   query?: Record<string, string | number | boolean | undefined>;
   signal?: AbortSignal;
+  /** Media types asked for (default JSON), e.g. the registry's manifest types. */
+  accept?: string;
 }
 
 /** Calls the services through the console's same-origin proxy (`/api/<service>/…`). */
@@ -55,7 +57,7 @@ export class HttpClient {
       if (value !== undefined && value !== '') url.searchParams.set(key, String(value));
     }
     const token = await this.tokens.accessToken();
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: options.accept ?? 'application/json' };
     if (token) headers.authorization = `Bearer ${token}`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     try {

@@ -1,9 +1,14 @@
 import { type HttpClient, isNotFound } from './http-client';
 import type {
+  AccessRequest,
   Application,
   ApplicationChange,
+  AuditEvent,
+  AuditQuery,
   AwsAccount,
+  ImageManifest,
   ResourceType,
+  ResourceTypePermission,
   ResourceTypeSummary,
   ScmSource,
   Scope,
@@ -25,6 +30,9 @@ export function createApi(http: HttpClient) {
     allTeams: () => http.get<Team[]>('teams', '/api/teams'),
     team: (id: string) => http.get<TeamDetail>('teams', `/api/teams/${seg(id)}`),
     awsAccounts: () => http.get<AwsAccount[]>('teams', '/api/accounts/aws'),
+    /** Accounts owned by the teams `uid` is a member of. */
+    awsAccountsOf: (uid: string) =>
+      http.get<AwsAccount[]>('teams', '/api/accounts/aws', { query: { member: uid } }),
 
     employees: () => http.get<User[]>('users', '/employees'),
     employee: (uid: string) => http.get<User>('users', `/employees/${seg(uid)}`),
@@ -53,6 +61,19 @@ export function createApi(http: HttpClient) {
       http.put<Application>('kio', `/apps/${seg(id)}`, body),
     applicationHistory: (id: string) => http.get<ApplicationChange[]>('kio', `/apps/${seg(id)}/history`),
 
+    accessRequests: (query: { username?: string; limit?: number }, signal?: AbortSignal) =>
+      http.get<AccessRequest[]>('even', '/access-requests', { query, ...(signal ? { signal } : {}) }),
+    /** even answers a plain sentence ("Access to host … was granted."); refusals are problems. */
+    requestAccess: (body: { hostname: string; reason: string; lifetime_minutes?: number }) =>
+      http.post<unknown>('even', '/access-requests', body),
+    revokeAccess: (id: number) => http.delete('even', `/access-requests/${id}`),
+
+    auditEvents: (query: AuditQuery, signal?: AbortSignal) =>
+      http.get<AuditEvent[]>('teams', '/audit-events', {
+        query: { ...query },
+        ...(signal ? { signal } : {}),
+      }),
+
     pieroneTeams: () => http.get<string[]>('pierone', '/teams'),
     artifacts: (team: string) => http.get<string[]>('pierone', `/teams/${seg(team)}/artifacts`),
     /** Tags oldest first; an empty list when the artifact has none (Pier One answers 404). */
@@ -64,6 +85,16 @@ export function createApi(http: HttpClient) {
         throw error;
       }
     },
+    /** The image's manifest from Pier One's registry API (the console's token is a registry token too). */
+    manifest: (team: string, artifact: string, tag: string) =>
+      http.get<ImageManifest>('pierone', `/v2/${seg(team)}/${seg(artifact)}/manifests/${seg(tag)}`, {
+        accept: [
+          'application/vnd.oci.image.manifest.v1+json',
+          'application/vnd.docker.distribution.manifest.v2+json',
+          'application/vnd.oci.image.index.v1+json',
+          'application/vnd.docker.distribution.manifest.list.v2+json',
+        ].join(', '),
+      }),
     scmSource: async (team: string, artifact: string, tag: string) => {
       try {
         return await http.get<ScmSource>(
@@ -78,6 +109,13 @@ export function createApi(http: HttpClient) {
 
     resourceTypes: () => http.get<ResourceTypeSummary[]>('essentials', '/resource-types'),
     resourceType: (id: string) => http.get<ResourceType>('essentials', `/resource-types/${seg(id)}`),
+    /** Whether the signed-in person may create (or change) the type `id`: essentials' own rule. */
+    resourceTypePermission: (id: string, signal?: AbortSignal) =>
+      http.get<ResourceTypePermission>(
+        'essentials',
+        `/resource-types/${seg(id)}/permission`,
+        signal ? { signal } : {},
+      ),
     resourceTypeExists: async (id: string) => {
       try {
         await http.get<ResourceType>('essentials', `/resource-types/${seg(id)}`);

@@ -3,21 +3,30 @@
  * imported as types only: they vanish from the bundle, so no zod reaches the page, and a change
  * to a contract breaks the console's type check instead of its users.
  */
-import type { ResourceType, ResourceTypeSummary, Scope } from '../../../../essentials/contract.js';
+import type {
+  ResourceType,
+  ResourceTypePermission,
+  ResourceTypeSummary,
+  Scope,
+} from '../../../../essentials/contract.js';
 import type {
   Application as KioApplication,
   ApplicationChange,
   ApplicationDetail,
   ApplicationSearchHit,
 } from '../../../../kio/contract.js';
+import type { AccessRequest, AccessRequestStatus } from '../../../../even/contract.js';
 import type { ScmSource, Tag } from '../../../../pierone/contract.js';
 import type { AwsAccount, Team as TeamDetail } from '../../../../teams/contract.js';
 import type { User } from '../../../../users/contract.js';
 
 export type {
+  AccessRequest,
+  AccessRequestStatus,
   ApplicationChange,
   AwsAccount,
   ResourceType,
+  ResourceTypePermission,
   ResourceTypeSummary,
   Scope,
   ScmSource,
@@ -52,4 +61,39 @@ export interface UserInfo {
   name?: string;
   email?: string;
   preferred_username?: string;
+}
+
+/** The parts of an OCI/Docker image manifest (or index) the image page shows. */
+export interface ImageManifest {
+  mediaType?: string;
+  config?: { size: number; digest: string };
+  layers?: { size: number; digest: string; mediaType?: string }[];
+  /** An index (several platforms) lists manifests instead of layers. */
+  manifests?: { digest: string; size: number; platform?: { os?: string; architecture?: string } }[];
+}
+
+/** One event of the platform's audit log (`GET /audit-events` of the team service, administrators only). */
+export interface AuditEvent {
+  id: string;
+  occurred_at: string;
+  service: string;
+  action: string;
+  actor: string;
+  actor_realm: string | null;
+  target_type: string | null;
+  target_id: string | null;
+  outcome: string;
+  details: unknown;
+  request_id: string | null;
+}
+
+/** The filters of the audit log; `before` is the id of the last event of the previous page. */
+export interface AuditQuery {
+  actor?: string;
+  service?: string;
+  action?: string;
+  from?: string;
+  to?: string;
+  before?: string;
+  limit?: number;
 }

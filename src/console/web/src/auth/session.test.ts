@@ -16,6 +16,7 @@ const config: ClientConfig = {
     kio: '/api/kio',
     essentials: '/api/essentials',
     pierone: '/api/pierone',
+    even: '/api/even',
   },
   serviceUrls: {} as ClientConfig['serviceUrls'],
 };

@@ -197,3 +197,43 @@ describe('SSH key summary', () => {
     expect(keySummary('  ecdsa-sha2-nistp256 AAAAE2VjZHNh  ')).toBe('ecdsa-sha2-nistp256');
   });
 });
+
+describe('audit log CSV', () => {
+  it('quotes what needs quoting and defuses spreadsheet formulas', async () => {
+    const { auditCsv, csvField } = await import('../lib/csv');
+    expect(csvField('plain')).toBe('plain');
+    expect(csvField('a,b')).toBe('"a,b"');
+    expect(csvField('say "hi"\nbye')).toBe('"say ""hi""\nbye"');
+    expect(csvField('=HYPERLINK("x")')).toBe(`"'=HYPERLINK(""x"")"`);
+    expect(csvField('-1+2')).toBe("'-1+2");
+    const csv = auditCsv([
+      {
+        id: '7',
+        occurred_at: '2026-01-31T10:00:00.000Z',
+        service: 'kio',
+        action: 'kio.application.put',
+        actor: 'jdoe',
+        actor_realm: 'employees',
+        target_type: 'application',
+        target_id: 'hello',
+        outcome: 'success',
+        details: { team: 'demo', changed: ['name', 'url'] },
+        request_id: null,
+      },
+    ]);
+    expect(csv).toBe(
+      'id,occurred_at,component,action,actor,actor_realm,target_type,target_id,outcome,request_id,details\r\n' +
+        '7,2026-01-31T10:00:00.000Z,kio,kio.application.put,jdoe,employees,application,hello,success,,' +
+        '"{""team"":""demo"",""changed"":[""name"",""url""]}"\r\n',
+    );
+  });
+});
+
+describe('image sizes', () => {
+  it('counts in binary units as docker does', async () => {
+    const { formatBytes } = await import('../lib/format');
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(2048)).toBe('2.0 KiB');
+    expect(formatBytes(73_400_320)).toBe('70.0 MiB');
+  });
+});

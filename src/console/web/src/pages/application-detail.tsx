@@ -106,8 +106,9 @@ function History({ id }: { id: string }) {
 }
 
 export function ApplicationDetailPage({ id }: { id: string }) {
-  const { api, teams } = useSignedIn();
+  const { api, teams, admin } = useSignedIn();
   const state = useLoad(() => api.getApplication(id), [id]);
+  // Kio's rule for people: administrators and the members of the owning team (both as the servers said at sign-in).
   return (
     <Loaded state={state} label={`Loading ${id}…`}>
       {(app) => (
@@ -117,11 +118,13 @@ export function ApplicationDetailPage({ id }: { id: string }) {
               <h1>{app.name}</h1>
               {app.subtitle && <p className="subtitle">{app.subtitle}</p>}
             </div>
-            <Link to={path('applications', app.id, 'edit')} className="button">
-              Edit
-            </Link>
+            {(admin || teams.some((t) => t.id === app.team_id)) && (
+              <Link to={path('applications', app.id, 'edit')} className="button">
+                Edit
+              </Link>
+            )}
           </div>
-          {!teams.some((t) => t.id === app.team_id) && (
+          {!admin && !teams.some((t) => t.id === app.team_id) && (
             <p className="notice">
               This application belongs to team {app.team_id}; only its members can change it.
             </p>
@@ -131,9 +134,11 @@ export function ApplicationDetailPage({ id }: { id: string }) {
             <h2 id="images-heading">Docker images</h2>
             <p className="muted">
               Pier One artifact{' '}
-              <code>
-                {app.team_id}/{app.id}
-              </code>
+              <Link to={path('artifacts', app.team_id, app.id)}>
+                <code>
+                  {app.team_id}/{app.id}
+                </code>
+              </Link>
             </p>
             <ArtifactTags team={app.team_id} artifact={app.id} />
           </section>

@@ -107,6 +107,8 @@ function IdStatus({ id }: { id: string }) {
           {id} is taken. See <Link to={path('applications', id)}>the existing application</Link>.
         </span>
       );
+    case 'refused':
+      return <span className="bad">{availability.message}</span>;
     case 'unknown':
       return <span className="bad">Could not check the id: {availability.message}</span>;
   }

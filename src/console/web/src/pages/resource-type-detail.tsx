@@ -7,12 +7,16 @@ import { useLoad } from '../use-load';
 export function ResourceTypeDetailPage({ id }: { id: string }) {
   const { api } = useSignedIn();
   const state = useLoad(async () => {
-    const [type, scopes] = await Promise.all([api.resourceType(id), api.scopes(id)]);
-    return { type, scopes };
+    const [type, scopes, permission] = await Promise.all([
+      api.resourceType(id),
+      api.scopes(id),
+      api.resourceTypePermission(id),
+    ]);
+    return { type, scopes, mayWrite: permission.may_write, owner: permission.owning_team };
   }, [id]);
   return (
     <Loaded state={state} label={`Loading resource type ${id}…`}>
-      {({ type, scopes }) => (
+      {({ type, scopes, mayWrite, owner }) => (
         <article>
           <div className="page-header">
             <div>
@@ -21,10 +25,19 @@ export function ResourceTypeDetailPage({ id }: { id: string }) {
                 <code>{type.id}</code>
               </p>
             </div>
-            <Link to={path('resource-types', type.id, 'edit')} className="button secondary">
-              Edit
-            </Link>
+            {mayWrite && (
+              <Link to={path('resource-types', type.id, 'edit')} className="button secondary">
+                Edit
+              </Link>
+            )}
           </div>
+          {!mayWrite && (
+            <p className="notice">
+              {owner
+                ? `Only members of team ${owner}, which owns this resource type, and administrators can change it.`
+                : 'Only administrators can change this resource type.'}
+            </p>
+          )}
           {type.description && <p className="pre">{type.description}</p>}
           <dl className="facts">
             <div className="dl-row">
@@ -41,9 +54,11 @@ export function ResourceTypeDetailPage({ id }: { id: string }) {
           <section aria-labelledby="scopes-heading">
             <div className="page-header">
               <h2 id="scopes-heading">Scopes</h2>
-              <Link to={path('resource-types', type.id, 'scopes', 'new')} className="button">
-                New scope
-              </Link>
+              {mayWrite && (
+                <Link to={path('resource-types', type.id, 'scopes', 'new')} className="button">
+                  New scope
+                </Link>
+              )}
             </div>
             {scopes.length === 0 ? (
               <Empty title="This resource type has no scope yet." />

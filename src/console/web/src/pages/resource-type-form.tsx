@@ -10,12 +10,23 @@ import { useLoad } from '../use-load';
 
 function TypeIdStatus({ id }: { id: string }) {
   const { api } = useSignedIn();
-  const a = useAvailability(id, resourceTypeIdProblem, (candidate) => api.resourceTypeExists(candidate));
+  // One question answers both: is the id taken, and would essentials let this person create it.
+  const a = useAvailability(id, resourceTypeIdProblem, async (candidate, signal) => {
+    const permission = await api.resourceTypePermission(candidate, signal);
+    if (permission.exists) return true;
+    if (permission.may_write) return false;
+    return {
+      refused: permission.owning_team
+        ? `Only members of team ${permission.owning_team}, which owns the application ${candidate.split('.')[0]}, or administrators may create ${candidate}.`
+        : `Only administrators may create ${candidate}: name it after an application of your team, e.g. my-app.${candidate}.`,
+    };
+  });
   if (a.kind === 'empty')
     return <>e.g. sales_order, or hello-world.orders for your application hello-world.</>;
   if (a.kind === 'invalid') return <span className="bad">{a.message}</span>;
   if (a.kind === 'checking') return <>Checking whether {id} is free…</>;
   if (a.kind === 'free') return <span className="good">✓ {id} is free.</span>;
+  if (a.kind === 'refused') return <span className="bad">{a.message}</span>;
   if (a.kind === 'taken') {
     return (
       <span className="bad">
@@ -61,9 +72,16 @@ function ResourceTypeForm({ type }: { type?: ResourceType }) {
     }
     setSaving(true);
     try {
-      if (creating && (await api.resourceTypeExists(id))) {
-        setFailure(`The id ${id} was taken meanwhile. Choose another.`);
-        return;
+      if (creating) {
+        const permission = await api.resourceTypePermission(id);
+        if (permission.exists) {
+          setFailure(`The id ${id} was taken meanwhile. Choose another.`);
+          return;
+        }
+        if (!permission.may_write) {
+          setFailure(`You may not create ${id}; see the note under the id.`);
+          return;
+        }
       }
       const saved = await api.putResourceType(creating ? id : type.id, {
         name: name.trim(),

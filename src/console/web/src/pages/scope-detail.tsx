@@ -18,10 +18,16 @@ export function ScopeUsage() {
 
 export function ScopeDetailPage({ typeId, scopeId }: { typeId: string; scopeId: string }) {
   const { api } = useSignedIn();
-  const state = useLoad(() => api.scope(typeId, scopeId), [typeId, scopeId]);
+  const state = useLoad(async () => {
+    const [scope, permission] = await Promise.all([
+      api.scope(typeId, scopeId),
+      api.resourceTypePermission(typeId),
+    ]);
+    return { scope, mayWrite: permission.may_write };
+  }, [typeId, scopeId]);
   return (
     <Loaded state={state} label={`Loading scope ${typeId}.${scopeId}…`}>
-      {(scope) => {
+      {({ scope, mayWrite }) => {
         const kind = scopeKindOf(scope);
         return (
           <article>
@@ -32,12 +38,14 @@ export function ScopeDetailPage({ typeId, scopeId }: { typeId: string; scopeId: 
                 </h1>
                 <p className="subtitle">{scope.summary}</p>
               </div>
-              <Link
-                to={path('resource-types', typeId, 'scopes', scope.id, 'edit')}
-                className="button secondary"
-              >
-                Edit
-              </Link>
+              {mayWrite && (
+                <Link
+                  to={path('resource-types', typeId, 'scopes', scope.id, 'edit')}
+                  className="button secondary"
+                >
+                  Edit
+                </Link>
+              )}
             </div>
             <p>
               <Link to={path('resource-types', typeId)}>← Resource type {typeId}</Link>

@@ -1,4 +1,5 @@
 import type { Application, AwsAccount, TeamDetail } from '../api/types';
+import { ListTable } from '../components/list-table';
 import { Empty, Loaded } from '../components/states';
 import { plural } from '../lib/format';
 import { Link, path } from '../router';
@@ -29,32 +30,24 @@ export function TeamListPage() {
           teams.length === 0 ? (
             <Empty title="No team exists yet." />
           ) : (
-            <div className="table-wrap">
-              <table>
-                <caption className="visually-hidden">Teams, {plural(teams.length, 'team')}</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Team</th>
-                    <th scope="col">Id</th>
-                    <th scope="col">Members</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {teams.map((team) => (
-                    <tr key={team.id}>
-                      <td>
-                        <Link to={path('teams', team.id)}>{team.name}</Link>
-                        {mine.some((t) => t.id === team.id) && <span className="badge">your team</span>}
-                      </td>
-                      <td>
-                        <code>{team.id}</code>
-                      </td>
-                      <td>{team.members.length}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <ListTable
+              caption={`Teams, ${plural(teams.length, 'team')}`}
+              rows={teams}
+              rowKey={(team) => team.id}
+              columns={[
+                {
+                  header: 'Team',
+                  cell: (team) => (
+                    <>
+                      <Link to={path('teams', team.id)}>{team.name}</Link>
+                      {mine.some((t) => t.id === team.id) && <span className="badge">your team</span>}
+                    </>
+                  ),
+                },
+                { header: 'Id', cell: (team) => <code>{team.id}</code> },
+                { header: 'Members', cell: (team) => team.members.length },
+              ]}
+            />
           )
         }
       </Loaded>
