@@ -42,6 +42,7 @@ describe('the runtime loop over MODULES', () => {
       'token-service.maintenance',
       'pierone.upload-purge',
       'even.grant-expiry',
+      'mint.rotation',
     ]);
 
     scheduler.fire();
@@ -58,6 +59,7 @@ describe('the runtime loop over MODULES', () => {
         .execute();
       expect(ticks.map((t) => t.name)).toEqual([
         'even.grant-expiry',
+        'mint.rotation',
         'pierone.upload-purge',
         'token-service.maintenance',
       ]);
