@@ -23,7 +23,7 @@ export const MODULES: readonly ServiceModule[] = [
   essentialsModule,
   pieroneModule,
   evenModule,
+  mintModule,
   fullstopModule,
   consoleModule,
-  mintModule,
 ];

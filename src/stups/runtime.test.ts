@@ -45,6 +45,7 @@ describe('the runtime loop over MODULES', () => {
       'token-service.maintenance',
       expect.stringMatching(PURGE_JOB),
       'even.grant-expiry',
+      'mint.rotation',
       'fullstop.ingest-folder',
     ]);
 
@@ -63,6 +64,7 @@ describe('the runtime loop over MODULES', () => {
       expect(ticks.map((t) => t.name)).toEqual([
         'even.grant-expiry',
         'fullstop.ingest-folder',
+        'mint.rotation',
         expect.stringMatching(PURGE_JOB),
         'token-service.maintenance',
       ]);

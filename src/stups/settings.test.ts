@@ -106,7 +106,7 @@ describe('the settings tree', () => {
         'platform: { basePort: 70000, tlsCert: /c.pem, bogus: 1 }',
         'kio: { search: { defaultLimit: 0 } }',
         'even: { defaultLifetimeMinutes: x }',
-        'mint: {}',
+        'trace: {}',
       ].join('\n'),
     );
     const problems = await problemsOf(
@@ -125,7 +125,7 @@ describe('the settings tree', () => {
       'STUPS_TOKEN_SERVICE__NO_SUCH: token-service has no setting no_such',
       expect.stringMatching(/^STUPS_NOPE__X: no such setting/),
       'STUPS_EXTERNAL_ISSUERS: must be a JSON array of {issuer, audience, jwksUri?, realm?, realmClaim?, uidClaim?, timeoutMs?}',
-      expect.stringMatching(/^mint: unknown section; sections are platform, teams, users, token-service/),
+      expect.stringMatching(/^trace: unknown section; sections are platform, teams, users, token-service/),
       'platform.basePort: Too big: expected number to be <=65000',
       'platform.bogus: unknown setting',
       'kio.search.defaultLimit: Too small: expected number to be >=1',

@@ -16,6 +16,7 @@ const TOOL_KEYS: Partial<Record<ServiceName, Array<[tool: string, key: string]>>
   pierone: [['pierone', 'url']],
   even: [['piu', 'even_url']],
   console: [['stups', 'console_url']],
+  mint: [['stups', 'mint_url']],
 };
 
 /** `/.well-known/stups-configuration`: the URL of each service, by service name. */

@@ -4,6 +4,7 @@ import { CliError } from '../../platform/cli/cli-error.js';
 import { type CliIo, processIo, runCli } from '../../platform/cli/run-cli.js';
 import type { ServiceName } from '../../platform/service-context.js';
 import { adminCommands } from './admin.js';
+import { mintCommands } from './mint.js';
 import type { UpOptions } from './up.js';
 import { lazy } from '../../platform/cli/lazy.js';
 
@@ -127,6 +128,7 @@ export function stupsProgram(io: CliIo): Command {
 
   registerSshKeyCommands(program, { io });
   adminCommands(program, { io });
+  mintCommands(program, { io });
 
   return program;
 }
