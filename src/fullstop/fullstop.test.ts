@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EC2Client, RegisterImageCommand } from '@aws-sdk/client-ec2';
@@ -172,6 +172,30 @@ describe.skipIf(skipWithoutMoto())('fullstop', () => {
         expect((await list(`size=1&accounts=${ACCOUNT_A},${ACCOUNT_B},${ACCOUNT_C}`)).totalElements).toBe(
           before,
         );
+      });
+
+      it('marks a file that is no CloudTrail log done, audited as a failure, and does not retry it', async () => {
+        const key =
+          'AWSLogs/123456789012/CloudTrail/eu-west-1/2026/11/28/123456789012_CloudTrail_eu-west-1_20261128T0100Z_bad.json.gz';
+        await mkdir(join(root, 'AWSLogs/123456789012/CloudTrail/eu-west-1/2026/11/28'), { recursive: true });
+        await writeFile(join(root, ...key.split('/')), 'this is not gzip');
+        const run = await h.fullstop.ingestion.ingestPending(source, 100);
+        expect(run.failed).toEqual([]);
+        expect(run.files).toEqual([
+          expect.objectContaining({
+            key,
+            ingested: true,
+            events: 0,
+            unreadable: expect.stringMatching(/^not gzip JSON/),
+          }),
+        ]);
+        expect((await h.fullstop.ingestion.ingestPending(source, 100)).files).toEqual([]);
+        const events = await h.ctx.auditLog.query({
+          service: 'fullstop',
+          targetId: `${source.name}/${key}`,
+          limit: 5,
+        });
+        expect(events.map((e) => e.outcome)).toEqual(['failure']);
       });
 
       it('ingests a file once when two runs race for it', async () => {

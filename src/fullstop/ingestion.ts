@@ -65,6 +65,8 @@ export interface FileOutcome {
   violations: number;
   /** Records that do not follow the CloudTrail record format, skipped. */
   malformed: number;
+  /** Why the content is no CloudTrail log file (not gzip JSON with `Records`); it is not retried. */
+  unreadable?: string;
 }
 
 export interface RunOutcome {
@@ -128,7 +130,33 @@ export class CloudTrailIngestion {
     const where = parseCloudTrailKey(key);
     if (!where)
       throw new Error(`${key} is not a CloudTrail log file key (AWSLogs/<account>/CloudTrail/<region>/…)`);
-    const records = await readRecords(await source.read(key));
+    // Reading may fail for a while (network, permissions): then the file is retried. Content
+    // that is no CloudTrail file never becomes one: it is marked done, with a failure audited.
+    const content = await source.read(key);
+    let records: { valid: CloudTrailRecord[]; malformed: number };
+    try {
+      records = await readRecords(content);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.deps.logger.error(
+        { source: source.name, key, err: reason },
+        'fullstop: not a CloudTrail log file',
+      );
+      return this.store.write(async (tx) => {
+        const claimed = await tx.claimFile(source.name, key, 0, 0);
+        if (claimed) {
+          await this.deps.audit(tx.executor, {
+            event: 'fullstop.cloudtrail_file.ingest',
+            actor: { uid: FULLSTOP_ACTOR, realm: 'services' },
+            targetId: `${source.name}/${key}`,
+            outcome: 'failure',
+            details: { account_id: where.account, region: where.region, error: reason },
+            requestId: internalRequestId('fullstop-ingest'),
+          });
+        }
+        return { key, ingested: claimed, events: 0, violations: 0, malformed: 0, unreadable: reason };
+      });
+    }
     const teamOf = (account: string) => {
       let team = teams.get(account);
       if (!team) {
@@ -186,7 +214,12 @@ export class CloudTrailIngestion {
 export async function readRecords(
   content: Buffer,
 ): Promise<{ valid: CloudTrailRecord[]; malformed: number }> {
-  const json: unknown = JSON.parse((await gunzip(content)).toString('utf8'));
+  let json: unknown;
+  try {
+    json = JSON.parse((await gunzip(content)).toString('utf8'));
+  } catch (error) {
+    throw new Error(`not gzip JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
   const file = CloudTrailFileSchema.safeParse(json);
   if (!file.success) throw new Error('not a CloudTrail log file: no "Records" array');
   const valid: CloudTrailRecord[] = [];

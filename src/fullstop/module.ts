@@ -1,6 +1,11 @@
 import { join } from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { awsClientConfig } from '../platform/aws/client-config.js';
+import type { JobDefinition } from '../platform/jobs/job-runner.js';
 import { defineModule } from '../platform/service-module.js';
 import { Ec2ImageCatalog } from './aws/images.js';
+import { SqsIngestion } from './aws/sqs-ingestion.js';
 import { createFullstopService } from './index.js';
 import { FolderSource } from './ingestion.js';
 import { fullstopMigrations } from './migrations.js';
@@ -21,19 +26,53 @@ export const fullstopModule = defineModule({
       rules: settings.rules,
     });
     const folder = new FolderSource(settings.ingestion.folder ?? join(ctx.dataDir, 'fullstop', 'cloudtrail'));
+    const intervalMs = settings.ingestion.intervalSeconds * 1000;
+    const jobs: JobDefinition[] = [
+      {
+        name: 'fullstop.ingest-folder',
+        intervalMs,
+        run: async () => {
+          await fullstop.ingestion.ingestPending(folder, settings.ingestion.filesPerRun);
+        },
+      },
+    ];
+    const notes = [`CloudTrail files are read from ${folder.name.slice('folder:'.length)}`];
+    let clients: { s3: S3Client; sqs: SQSClient } | undefined;
+    const queueUrl = settings.ingestion.sqsQueueUrl;
+    if (queueUrl) {
+      clients = {
+        s3: new S3Client(awsClientConfig(ctx.aws, 's3')),
+        sqs: new SQSClient(awsClientConfig(ctx.aws)),
+      };
+      const sqs = new SqsIngestion({
+        ...clients,
+        queueUrl,
+        ingestion: fullstop.ingestion,
+        logger: ctx.logger,
+      });
+      notes.push(`and from the S3 notifications in ${queueUrl}`);
+      jobs.push({
+        name: 'fullstop.ingest-sqs',
+        intervalMs,
+        // Drains what is waiting (up to filesPerRun messages), then waits for the next tick.
+        run: async () => {
+          for (let n = 0; n < settings.ingestion.filesPerRun;) {
+            const outcome = await sqs.poll();
+            if (outcome.messages === 0) break;
+            n += outcome.messages;
+          }
+        },
+      });
+    }
     return {
       app: () => fullstop.createApp(),
-      notes: [`CloudTrail files are read from ${folder.name.slice('folder:'.length)}`],
-      jobs: [
-        {
-          name: 'fullstop.ingest-folder',
-          intervalMs: settings.ingestion.intervalSeconds * 1000,
-          run: async () => {
-            await fullstop.ingestion.ingestPending(folder, settings.ingestion.filesPerRun);
-          },
-        },
-      ],
-      dispose: async () => images.dispose(),
+      notes,
+      jobs,
+      dispose: async () => {
+        images.dispose();
+        clients?.s3.destroy();
+        clients?.sqs.destroy();
+      },
     };
   },
 });

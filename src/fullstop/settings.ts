@@ -58,6 +58,12 @@ export const FullstopSettingsSchema = z.strictObject({
         .min(1)
         .default(60)
         .describe('How often new CloudTrail files are ingested'),
+      sqsQueueUrl: z
+        .url()
+        .optional()
+        .describe(
+          'SQS queue receiving the S3 notifications of the CloudTrail bucket; unset: no S3 ingestion (the folder only)',
+        ),
       filesPerRun: z
         .number()
         .int()
