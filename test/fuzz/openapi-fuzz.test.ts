@@ -155,7 +155,9 @@ describe('malformed input over every route of every service', () => {
     });
     expect(manifest.status).toBe(400);
     expect(await manifest.json()).toEqual({
-      errors: [{ code: 'UNKNOWN', message: 'path.reference contains a NUL character (U+0000)' }],
+      errors: [
+        { code: 'TAG_INVALID', message: 'invalid tag: path.reference contains a NUL character (U+0000)' },
+      ],
     });
   });
 
