@@ -7,6 +7,7 @@ import { runCli } from '../platform/cli/run-cli.js';
 import { captureIo } from '../platform/test-support/cli-io.js';
 import { berryProgram, parseSignalTarget } from './cli/main.js';
 import {
+  ENTRY,
   clientJson,
   eventually,
   putBucketFile,
@@ -54,6 +55,39 @@ const once = (extra: string[] = []) =>
     ...extra,
     dir,
   ]);
+
+/** `once()` as a separate process of the unprivileged user `nobody` (uid/gid 65534). */
+async function onceAsNobody() {
+  await chmod(root, 0o777);
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      ENTRY,
+      '--once',
+      '-f',
+      join(root, 'none.yaml'),
+      '-a',
+      APP,
+      '-m',
+      BUCKET,
+      '--buckets-dir',
+      buckets,
+      dir,
+    ],
+    {
+      env: { PATH: process.env.PATH, HOME: root },
+      uid: 65534,
+      gid: 65534,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let err = '';
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { code, err };
+}
 
 const local = async (name: string) => readFile(join(dir, `${name}.json`), 'utf8');
 
@@ -124,13 +158,16 @@ describe('berry --once on folder buckets', () => {
     expect(await local('client')).toBe(clientJson('myapp-client', 'secret-1'));
   });
 
-  // root reads any folder, so the refusal cannot be set up there.
-  it.skipIf(process.getuid?.() === 0)('says so when the bucket folder is not readable', async () => {
+  it('says so when the bucket folder is not readable', async () => {
     await chmod(join(buckets, BUCKET, APP), 0o000);
-    const result = await once();
-    await chmod(join(buckets, BUCKET, APP), 0o755);
-    expect(result.code).toBe(1);
-    expect(result.err).toMatch(/^berry: Access denied while trying to read "myapp\/user.json"/);
+    try {
+      // root reads any folder, so as root berry runs as its own process under `nobody`.
+      const result = process.getuid?.() === 0 ? await onceAsNobody() : await once();
+      expect(result.code).toBe(1);
+      expect(result.err).toMatch(/^berry: Access denied while trying to read "myapp\/user.json"/m);
+    } finally {
+      await chmod(join(buckets, BUCKET, APP), 0o755);
+    }
   });
 
   it('accepts a public client (null secret)', async () => {
