@@ -19,6 +19,7 @@ import type { AccessRequest, AccessRequestStatus } from '../../../../even/contra
 import type { ScmSource, Tag } from '../../../../pierone/contract.js';
 import type { AwsAccount, Team as TeamDetail } from '../../../../teams/contract.js';
 import type { User } from '../../../../users/contract.js';
+import type { AuditRecord } from '../../../../platform/audit/audit-log.js';
 
 export type {
   AccessRequest,
@@ -73,19 +74,7 @@ export interface ImageManifest {
 }
 
 /** One event of the platform's audit log (`GET /audit-events` of the team service, administrators only). */
-export interface AuditEvent {
-  id: string;
-  occurred_at: string;
-  service: string;
-  action: string;
-  actor: string;
-  actor_realm: string | null;
-  target_type: string | null;
-  target_id: string | null;
-  outcome: string;
-  details: unknown;
-  request_id: string | null;
-}
+export type AuditEvent = AuditRecord;
 
 /** The filters of the audit log; `before` is the id of the last event of the previous page. */
 export interface AuditQuery {
