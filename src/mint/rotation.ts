@@ -279,7 +279,8 @@ export class MintWorker {
         has_problems: false,
         message: '',
         s3_errors: 0,
-        renewal_requested: false,
+        // Only the renewal this run answered: one requested while it ran must still rotate next cycle.
+        ...(app.renewal_requested ? { renewal_requested: false } : {}),
         password_distributed: true,
         client_distributed: true,
         last_password_rotation: at,

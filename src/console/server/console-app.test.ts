@@ -127,6 +127,7 @@ describe('console server', () => {
         essentials: '/api/essentials',
         pierone: '/api/pierone',
         even: '/api/even',
+        mint: '/api/mint',
       },
       serviceUrls: expect.objectContaining({ kio: upstream.url, pierone: upstream.url }),
     });

@@ -9,6 +9,7 @@ export const PROXIED_SERVICES = [
   'essentials',
   'pierone',
   'even',
+  'mint',
 ] as const;
 export type ProxiedService = (typeof PROXIED_SERVICES)[number];
 

@@ -1,4 +1,5 @@
-export type ServiceName = 'token-service' | 'teams' | 'users' | 'kio' | 'essentials' | 'pierone' | 'even';
+export type ServiceName =
+  'token-service' | 'teams' | 'users' | 'kio' | 'essentials' | 'pierone' | 'even' | 'mint';
 
 /** What the console's server hands the app at `/config.json`. */
 export interface ClientConfig {
@@ -24,4 +25,5 @@ export const SERVICE_LABELS: Record<ServiceName, string> = {
   essentials: 'essentials',
   pierone: 'Pier One',
   even: 'even (SSH access)',
+  mint: 'mint',
 };

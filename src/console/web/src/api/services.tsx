@@ -7,6 +7,9 @@ import type {
   AuditQuery,
   AwsAccount,
   ImageManifest,
+  MintApp,
+  MintAppPut,
+  MintAppSummary,
   ResourceType,
   ResourceTypePermission,
   ResourceTypeSummary,
@@ -106,6 +109,25 @@ export function createApi(http: HttpClient) {
         throw error;
       }
     },
+
+    /** The application's mint configuration and status; undefined when mint has none for it. */
+    mintApp: async (id: string, signal?: AbortSignal) => {
+      try {
+        return await http.get<MintApp>('mint', `/apps/${seg(id)}`, signal ? { signal } : {});
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    },
+    putMintApp: (id: string, body: MintAppPut) => http.put<MintApp>('mint', `/apps/${seg(id)}`, body),
+    /** Both credentials turn over on the worker's next run. */
+    renewMintApp: (id: string) => http.post<unknown>('mint', `/apps/${seg(id)}/renewal`, {}),
+    /** Applications whose mint configuration grants a scope of the resource type. */
+    mintAppsUsing: (resourceTypeId: string, signal?: AbortSignal) =>
+      http.get<MintAppSummary[]>('mint', '/apps', {
+        query: { resource_type_id: resourceTypeId },
+        ...(signal ? { signal } : {}),
+      }),
 
     resourceTypes: () => http.get<ResourceTypeSummary[]>('essentials', '/resource-types'),
     resourceType: (id: string) => http.get<ResourceType>('essentials', `/resource-types/${seg(id)}`),

@@ -20,12 +20,17 @@ import type { ScmSource, Tag } from '../../../../pierone/contract.js';
 import type { AwsAccount, Team as TeamDetail } from '../../../../teams/contract.js';
 import type { User } from '../../../../users/contract.js';
 import type { AuditRecord } from '../../../../platform/audit/audit-log.js';
+import type { MintApp, MintAppPut, MintAppSummary, ScopeRef } from '../../../../mint/contract.js';
 
 export type {
   AccessRequest,
   AccessRequestStatus,
   ApplicationChange,
   AwsAccount,
+  MintApp,
+  MintAppPut,
+  MintAppSummary,
+  ScopeRef,
   ResourceType,
   ResourceTypePermission,
   ResourceTypeSummary,

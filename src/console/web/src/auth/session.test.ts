@@ -17,6 +17,7 @@ const config: ClientConfig = {
     essentials: '/api/essentials',
     pierone: '/api/pierone',
     even: '/api/even',
+    mint: '/api/mint',
   },
   serviceUrls: {} as ClientConfig['serviceUrls'],
 };

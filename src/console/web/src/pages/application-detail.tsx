@@ -3,6 +3,7 @@ import type { Application, ApplicationChange } from '../api/types';
 import { ArtifactTags } from '../components/artifact-tags';
 import { MaybeLink } from '../components/field';
 import { Empty, Loaded } from '../components/states';
+import { MintPanel } from './mint-panel';
 import { formatTimestamp } from '../lib/format';
 import { safeHref } from '../../../shared/scm';
 import { Link, path } from '../router';
@@ -130,6 +131,7 @@ export function ApplicationDetailPage({ id }: { id: string }) {
             </p>
           )}
           <Facts app={app} />
+          <MintPanel app={app} mayChange={admin || teams.some((t) => t.id === app.team_id)} />
           <section aria-labelledby="images-heading">
             <h2 id="images-heading">Docker images</h2>
             <p className="muted">

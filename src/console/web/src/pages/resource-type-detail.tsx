@@ -4,6 +4,32 @@ import { Link, path } from '../router';
 import { useSignedIn } from '../session';
 import { useLoad } from '../use-load';
 
+/** Applications whose mint configuration grants one of the type's scopes (mint's own filter). */
+function UsedBy({ id }: { id: string }) {
+  const { api } = useSignedIn();
+  const state = useLoad((signal) => api.mintAppsUsing(id, signal), [id]);
+  return (
+    <section aria-labelledby="used-by-heading">
+      <h2 id="used-by-heading">Used by</h2>
+      <Loaded state={state} label="Loading the applications using it…">
+        {(apps) =>
+          apps.length === 0 ? (
+            <Empty title="No application's access control uses a scope of this type." />
+          ) : (
+            <ul className="used-by">
+              {apps.map((app) => (
+                <li key={app.id}>
+                  <Link to={path('applications', app.id)}>{app.id}</Link>
+                </li>
+              ))}
+            </ul>
+          )
+        }
+      </Loaded>
+    </section>
+  );
+}
+
 export function ResourceTypeDetailPage({ id }: { id: string }) {
   const { api } = useSignedIn();
   const state = useLoad(async () => {
@@ -94,6 +120,7 @@ export function ResourceTypeDetailPage({ id }: { id: string }) {
               </div>
             )}
           </section>
+          <UsedBy id={type.id} />
         </article>
       )}
     </Loaded>

@@ -1,0 +1,217 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../platform/logger.js';
+import { PORT_BLOCK_SIZE } from '../platform/service-context.js';
+import { skipWithout } from '../platform/test-support/required-parts.js';
+import { freePortBlock } from '../stups/free-ports.js';
+import { type RunningPlatform, startPlatform } from '../stups/runtime.js';
+import { parseSettingsTree } from '../stups/settings.js';
+import { axeViolations } from './test-support/axe.js';
+import { buildWeb } from './test-support/build-web.js';
+
+/*
+ * mint in the console, in Debian's Chromium against the real platform (mint's worker running
+ * every second, buckets on disk): configure an application's OAuth client with scopes chosen
+ * from essentials, change its access control, rotate now and see the rotation time move, and
+ * find the application under the resource type's "Used by".
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = fileURLToPath(new URL('../../test-artifacts/console/', import.meta.url));
+const DESKTOP = { width: 1280, height: 900 };
+const NARROW = { width: 390, height: 844 };
+
+const canRun = !skipWithout(
+  'chromium',
+  existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing (bash scripts/ensure-system-packages.sh)`,
+);
+
+describe.skipIf(!canRun)('mint in the console', { timeout: 60_000 }, () => {
+  let dataDir: string;
+  let profile: string;
+  let platform: RunningPlatform;
+  let browser: BrowserContext;
+  let page: Page;
+  let consoleUrl: string;
+  const appId = 'mint-console-app';
+  // Essentials gives a type named after an application to that application's team.
+  const typeId = `${appId}.orders`;
+  let rotationBeforeSave: string | null = null;
+
+  const shot = async (name: string) => {
+    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  };
+  const heading = () => page.locator('main h1');
+  const fact = (label: string) => page.locator('dl[aria-label="OAuth client"] .dl-row', { hasText: label });
+  const passwordRotation = () => fact('Last password rotation').locator('time').getAttribute('datetime');
+
+  /** Sets things up the way a team would with the CLI, with the signed-in person's own token. */
+  async function put(service: 'kio' | 'essentials', path: string, body: unknown): Promise<void> {
+    const token = await page.evaluate(
+      () =>
+        (JSON.parse(sessionStorage.getItem('stups.console.session') ?? '{}') as { accessToken?: string })
+          .accessToken,
+    );
+    const response = await fetch(`${platform.urls[service]}${path}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(response.status, `${path}: ${await response.clone().text()}`).toBeLessThan(300);
+  }
+
+  beforeAll(async () => {
+    await buildWeb();
+    await mkdir(SHOTS, { recursive: true });
+    dataDir = await mkdtemp(join(tmpdir(), 'console-mint-data-'));
+    profile = await mkdtemp(join(tmpdir(), 'console-mint-chromium-'));
+    const basePort = await freePortBlock(PORT_BLOCK_SIZE);
+    platform = await startPlatform(
+      parseSettingsTree({
+        platform: { dataDir, basePort, logLevel: 'warn' },
+        mint: { rotationIntervalSeconds: 1 },
+      }),
+      { logger: silentLogger() },
+    );
+    expect(platform.listening).toEqual(expect.arrayContaining(['console', 'mint']));
+    consoleUrl = platform.urls.console;
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      viewport: DESKTOP,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-sync'],
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    page.setDefaultTimeout(15_000);
+
+    await page.goto(`${consoleUrl}/applications`);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('User name').fill('jdoe');
+    await page.getByLabel('Password').fill('jdoe-demo');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${consoleUrl}/applications`);
+    await put('kio', `/apps/${appId}`, { team_id: 'demo', name: 'Mint Console App', active: true });
+    await put('essentials', `/resource-types/${typeId}`, {
+      name: 'Console orders',
+      resource_owners: ['employees'],
+    });
+    await put('essentials', `/resource-types/${typeId}/scopes/read`, {
+      summary: 'Read orders',
+      is_resource_owner_scope: false,
+    });
+    await put('essentials', `/resource-types/${typeId}/scopes/write`, {
+      summary: 'Change orders',
+      is_resource_owner_scope: false,
+    });
+    await put('essentials', `/resource-types/${typeId}/scopes/own`, {
+      summary: 'Read the orders of the signed-in person',
+      is_resource_owner_scope: true,
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await platform?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    if (profile) await rm(profile, { recursive: true, force: true });
+  });
+
+  it('configures mint for an application with scopes chosen from essentials', async () => {
+    await page.goto(`${consoleUrl}/applications/${appId}`);
+    await expect.poll(() => heading().textContent()).toBe('Mint Console App');
+    await expect
+      .poll(() => page.locator('.state-empty', { hasText: 'mint has no configuration' }).count())
+      .toBe(1);
+    const form = page.getByRole('form', { name: 'Configure mint' });
+    // Grouped by resource type; the kinds are explained once.
+    const group = form.locator('fieldset', { hasText: 'Console orders' });
+    await expect.poll(() => group.locator('input[type="checkbox"]').count()).toBe(3);
+    expect(await form.textContent()).toContain('Resource owner scopes');
+    await form.getByLabel('Bucket').fill('demo-mint-console');
+    await group.getByLabel(`${typeId}.read`).check();
+    await shot('mint-01-configure');
+    await form.getByRole('button', { name: 'Configure mint' }).click();
+
+    await expect.poll(() => fact('Client id').locator('dd').textContent()).toBe(`stups_${appId}`);
+    expect(await fact('Client type').locator('dd').textContent()).toBe('confidential');
+    // The worker's first run rotates both credentials.
+    await expect.poll(passwordRotation, { timeout: 15_000 }).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(await fact('Status').locator('dd').textContent()).toBe('no problems');
+  });
+
+  it('changes the access control, keeping the rest of the configuration', async () => {
+    const access = page.getByRole('form', { name: 'Access control' });
+    await expect.poll(() => access.getByLabel(`${typeId}.read`).isChecked()).toBe(true);
+    await access.getByLabel(`${typeId}.write`).check();
+    await access.getByLabel(`${typeId}.own`).check();
+    rotationBeforeSave = await passwordRotation();
+    await access.getByRole('button', { name: 'Save scopes' }).click();
+    await expect.poll(() => access.getByRole('status').textContent()).toContain('Saved');
+
+    await page.reload();
+    await expect
+      .poll(() =>
+        page.getByRole('form', { name: 'Access control' }).getByLabel(`${typeId}.write`).isChecked(),
+      )
+      .toBe(true);
+    expect(
+      await page.getByRole('form', { name: 'Access control' }).getByLabel(`${typeId}.own`).isChecked(),
+    ).toBe(true);
+    expect(await fact('Buckets').locator('dd').textContent()).toBe('demo-mint-console');
+    expect(await fact('Client type').locator('dd').textContent()).toBe('confidential');
+  });
+
+  it('rotates now and shows the new rotation time', async () => {
+    // The scope change made the application due: let the worker finish that rotation first, so
+    // that the time compared below is the one the button's rotation replaces.
+    await expect.poll(passwordRotation, { timeout: 15_000 }).not.toBe(rotationBeforeSave);
+    const before = await passwordRotation();
+    // Same machine, same clock: the rotation the button asks for happens after the click.
+    const clicked = Date.now();
+    await page.getByRole('button', { name: 'Rotate now' }).click();
+    await expect
+      .poll(() => page.locator('.notice[role="status"]').textContent())
+      .toContain('Rotation requested');
+    await expect
+      .poll(async () => Date.parse((await passwordRotation()) ?? '') >= clicked, { timeout: 15_000 })
+      .toBe(true);
+    expect(await passwordRotation()).not.toBe(before);
+    expect(await fact('Last client rotation').locator('time').getAttribute('datetime')).not.toBeNull();
+    await shot('mint-02-rotated');
+  });
+
+  it('lists the application under the resource type it uses', async () => {
+    await page.goto(`${consoleUrl}/resource-types/${typeId}`);
+    await expect.poll(() => heading().textContent()).toBe('Console orders');
+    const usedBy = page.locator('section[aria-labelledby="used-by-heading"]');
+    await expect.poll(() => usedBy.getByRole('link').allTextContents()).toEqual([appId]);
+    expect(await usedBy.getByRole('link').getAttribute('href')).toBe(`/applications/${appId}`);
+    await shot('mint-03-used-by');
+  });
+
+  it('passes axe at 1280 and 390 pixels', async () => {
+    const found: string[] = [];
+    for (const where of [`/applications/${appId}`, `/resource-types/${typeId}`]) {
+      for (const viewport of [DESKTOP, NARROW]) {
+        await page.setViewportSize(viewport);
+        await page.goto(`${consoleUrl}${where}`);
+        await expect.poll(() => page.locator('[role="status"].state-loading').count()).toBe(0);
+        await expect.poll(() => heading().count()).toBe(1);
+        if (where.startsWith('/applications')) {
+          await expect.poll(() => page.getByRole('form', { name: 'Access control' }).count()).toBe(1);
+        }
+        for (const line of await axeViolations(page)) found.push(`${viewport.width} ${where}: ${line}`);
+        expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+          viewport.width,
+        );
+      }
+    }
+    await page.setViewportSize(DESKTOP);
+    expect(found).toEqual([]);
+  });
+});
