@@ -6,7 +6,7 @@ import { silentLogger } from '../platform/logger.js';
 import { JobRunner } from '../platform/jobs/job-runner.js';
 import { ManualScheduler } from '../platform/jobs/manual-scheduler.js';
 import { describeEachDatabase } from '../platform/test-support/databases.js';
-import { diskBucketStore } from './buckets.js';
+import { type BucketStore, diskBucketStore } from './buckets.js';
 import { ClientFileSchema, UserFileSchema } from './contract.js';
 import { createMintHarness, grantFromFiles, type MintHarness, MINT_TEST_MIGRATIONS } from './test-support.js';
 
@@ -218,6 +218,35 @@ describeEachDatabase('mint worker (disk buckets)', MINT_TEST_MIGRATIONS, (getDat
     const added = after.slice(0, after.length - before.length);
     expect(added.map((e) => e.target_id).sort()).toEqual(['billing', 'order-engine']);
     for (const runner of runners) await runner.stop();
+  });
+
+  it('a renewal requested while a rotation runs is kept for the next run, not swallowed by it', async () => {
+    await h.mint.rotateDue(); // nothing due left over from earlier tests
+    const disk = diskBucketStore(dir);
+    let requested = false;
+    // A bucket that lets a team member click "Rotate now" in the middle of the worker's writes.
+    const clicking: BucketStore = {
+      kind: 'disk',
+      async put(bucket, key, body) {
+        if (!requested && key === 'billing/user.json') {
+          requested = true;
+          const renewal = await h.app.inject({
+            method: 'POST',
+            url: '/apps/billing/renewal',
+            headers: h.headers.jdoe,
+          });
+          expect(renewal.statusCode).toBeLessThan(300);
+        }
+        await disk.put(bucket, key, body);
+      },
+    };
+    // Due by age (the run starts without a renewal request); the click comes during its writes.
+    h.tokens.clock.advance(2 * 3600);
+    expect(await h.replica(clicking).rotateDue()).toMatchObject({ failed: 0 });
+    expect(requested).toBe(true);
+    // The request came after the run had read the application: it still rotates.
+    expect(await h.mint.rotateDue()).toMatchObject({ passwordRotations: 1, failed: 0 });
+    expect(await h.mint.rotateDue()).toMatchObject({ passwordRotations: 0 });
   });
 
   it('an application deactivated in Kio loses its service user and client within one run', async () => {
