@@ -39,13 +39,13 @@ export function packageRoot(from: string = fileURLToPath(import.meta.url)): stri
 
 /**
  * What to do when the helper is not on PATH, in one line. `package.json` maps every CLI of the
- * checkout to `bin/*.js` (which run the compiled `dist/`), so `npm link` puts them all on PATH
+ * checkout to `bin/*.js` (which run the compiled `dist/`), so `npm install -g .` puts them all on PATH
  * at once; adding the checkout's own bin directory works too but needs the `.js` names, which
  * docker does not look for, so it is not offered.
  */
 export function helperMissingMessage(root: string): string {
   return (
     `${CREDENTIAL_HELPER} is not on PATH, so docker and skopeo cannot use this login: ` +
-    `run "npm run build && npm link" in ${root} (puts it and the other STUPS CLIs on PATH), then check with "command -v ${CREDENTIAL_HELPER}"`
+    `run "npm run build && npm install -g ." in ${root} (puts it and the other STUPS CLIs on PATH, as docs/walkthrough.md shows), then check with "command -v ${CREDENTIAL_HELPER}"`
   );
 }

@@ -230,7 +230,7 @@ describe('pierone CLI against a running Pier One', () => {
       expect(await runCli(pieroneProgram({ io }), ['login', '--url', registry.url], io)).toBe(1);
       expect(io.out()).toBe('');
       expect(io.err()).toBe(
-        `pierone: docker-credential-pierone is not on PATH, so docker and skopeo cannot use this login: run "npm run build && npm link" in ${packageRoot()} (puts it and the other STUPS CLIs on PATH), then check with "command -v docker-credential-pierone"\n`,
+        `pierone: docker-credential-pierone is not on PATH, so docker and skopeo cannot use this login: run "npm run build && npm install -g ." in ${packageRoot()} (puts it and the other STUPS CLIs on PATH, as docs/walkthrough.md shows), then check with "command -v docker-credential-pierone"\n`,
       );
       // The configuration is right as it is: once the helper is on PATH, pushing works.
       expect(JSON.parse(await readFile(join(io.home, '.docker', 'config.json'), 'utf8'))).toEqual({
@@ -287,6 +287,8 @@ describe('stups scm-source', () => {
     expect(dirty.revision).toBe(`${head} (locally modified)`);
     expect(dirty.status).toBe(' M README');
     expect(dirty.author).toBe('Jane Doe');
+    // Without USER, the name git would sign a commit with, from the environment too.
+    expect((await describeCheckout(repo, { GIT_AUTHOR_NAME: 'Ann Env' })).author).toBe('Ann Env');
   });
 
   it('does not count its own earlier output as a local modification', async () => {

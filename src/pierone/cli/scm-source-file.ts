@@ -52,14 +52,30 @@ export async function describeCheckout(
       ? ['--untracked-files=all', '--', ':/', `:(top,exclude,literal)${own}`]
       : [];
   const status = await git(cwd, ['status', '--porcelain', ...pathspec]);
-  const author =
-    env.USER || env.LOGNAME || (await git(cwd, ['config', '--get', 'user.name']).catch(() => ''));
+  const author = env.USER || env.LOGNAME || (await gitAuthorName(cwd, env));
   return {
     url: `git:${url.replace(/^git:/, '')}`,
     revision: status ? `${revision} (locally modified)` : revision,
     author,
     status,
   };
+}
+
+/**
+ * The name git itself would put on a commit here: `git var GIT_AUTHOR_IDENT` honours
+ * GIT_AUTHOR_NAME, the repository's and the global `user.name`, where `git config --get
+ * user.name` sees only the configuration. Empty when git knows no name.
+ */
+async function gitAuthorName(cwd: string, env: NodeJS.ProcessEnv): Promise<string> {
+  try {
+    const { stdout } = await exec('git', ['var', 'GIT_AUTHOR_IDENT'], {
+      cwd,
+      env: { ...process.env, ...env },
+    });
+    return stdout.replace(/\s*<[^>]*>.*$/s, '').trim();
+  } catch {
+    return '';
+  }
 }
 
 async function realDir(dir: string): Promise<string> {
