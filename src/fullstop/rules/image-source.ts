@@ -48,7 +48,18 @@ export type ImageLookup =
  * registry host other than our Pier One's is "not found": fullstop cannot trace what it cannot
  * read, so Docker Hub or another team's registry is IMAGE_IN_PIERONE_NOT_FOUND.
  */
-export async function lookUpImage(userData: TaupageUserData, ctx: RuleContext): Promise<ImageLookup> {
+export function lookUpImage(userData: TaupageUserData, ctx: RuleContext): Promise<ImageLookup> {
+  // Eight rules read the same image of one user data document: Pier One is asked once.
+  let byUserData = lookups.get(ctx);
+  if (!byUserData) lookups.set(ctx, (byUserData = new WeakMap()));
+  let lookup = byUserData.get(userData);
+  if (!lookup) byUserData.set(userData, (lookup = lookUp(userData, ctx)));
+  return lookup;
+}
+
+const lookups = new WeakMap<RuleContext, WeakMap<TaupageUserData, Promise<ImageLookup>>>();
+
+async function lookUp(userData: TaupageUserData, ctx: RuleContext): Promise<ImageLookup> {
   const source = userData.source?.trim();
   if (!source || !isDockerRuntime(userData)) return { kind: 'skip' };
   const reference = parseImageReference(source);
