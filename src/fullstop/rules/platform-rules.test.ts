@@ -158,6 +158,37 @@ describeEachDatabase('fullstop platform rules', FULLSTOP_TEST_MIGRATIONS, (getDa
       (await putManifest(reg, reg.tokens.alice, 'stups/app', attestation.digest, attestation.manifest))
         .status,
     ).toBe(201);
+    // 3.0 is a buildx index: one platform image and the attestation manifest buildx adds for it.
+    const platformImage = await rawImage(reg, reg.tokens.alice, 'stups/app');
+    await putManifest(reg, reg.tokens.alice, 'stups/app', platformImage.digest, platformImage.manifest);
+    const statement = await rawImage(reg, reg.tokens.alice, 'stups/app');
+    await putManifest(reg, reg.tokens.alice, 'stups/app', statement.digest, statement.manifest);
+    const index = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: platformImage.digest,
+          size: platformImage.size,
+          platform: { architecture: 'amd64', os: 'linux' },
+        },
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: statement.digest,
+          size: statement.size,
+          platform: { architecture: 'unknown', os: 'unknown' },
+          annotations: {
+            'vnd.docker.reference.type': 'attestation-manifest',
+            'vnd.docker.reference.digest': platformImage.digest,
+          },
+        },
+      ],
+    });
+    const indexPush = await putManifest(reg, reg.tokens.alice, 'stups/app', '3.0', index, {
+      'content-type': 'application/vnd.oci.image.index.v1+json',
+    });
+    expect(indexPush.status, indexPush.text).toBe(201);
 
     h = await createFullstopHarness(database, noAmis, {
       pieroneHosts: [reg.host],
@@ -308,6 +339,7 @@ describeEachDatabase('fullstop platform rules', FULLSTOP_TEST_MIGRATIONS, (getDa
       'IMAGE_WITHOUT_PROVENANCE',
     ]);
     expect(await check('IMAGE_WITHOUT_PROVENANCE', { source: source('2.0') })).toEqual([]);
+    expect(await check('IMAGE_WITHOUT_PROVENANCE', { source: source('3.0') })).toEqual([]);
     expect((await h.imageTags.getTag('stups', 'app', '2.0'))?.provenance).toEqual([
       expect.objectContaining({ artifact_type: 'application/vnd.in-toto+json', created_by: 'alice' }),
     ]);
@@ -404,6 +436,48 @@ describeEachDatabase('fullstop platform rules', FULLSTOP_TEST_MIGRATIONS, (getDa
       ['alice', '2026-11-28T03:20:00.000Z'],
       ['jdoe', '2026-11-28T05:30:00.000Z'],
     ]);
+    // A grant revoked before the login does not cover it.
+    const revocable = await evenApp.inject({
+      method: 'POST',
+      url: '/access-requests',
+      headers: await h.as('alice'),
+      payload: { hostname: BASTION, remote_host: '172.31.1.9', reason: 'debugging', lifetime_minutes: 60 },
+    });
+    expect(revocable.statusCode, revocable.body).toBeLessThan(300);
+    // even answers the STUPS sentence; the request's id comes from the listing.
+    const listed = await evenApp.inject({
+      url: '/access-requests?username=alice&hostname=' + BASTION,
+      headers: await h.as('alice'),
+    });
+    const grantId = listed
+      .json<{ id: number; remote_host: string }[]>()
+      .find((g) => g.remote_host === '172.31.1.9')?.id;
+    expect(grantId).toBeDefined();
+    now = new Date('2026-11-28T03:05:00.000Z');
+    const revoked = await evenApp.inject({
+      method: 'DELETE',
+      url: `/access-requests/${grantId}`,
+      headers: await h.as('alice'),
+    });
+    expect(revoked.statusCode, revoked.body).toBe(200);
+    const afterRevocation = [
+      'Nov 28 03:04:00 ip-172-31-1-9 sshd[1]: Accepted publickey for alice from 172.31.0.5 port 40000 ssh2',
+      'Nov 28 03:30:00 ip-172-31-1-9 sshd[2]: Accepted publickey for alice from 172.31.0.5 port 40001 ssh2',
+    ].join('\n');
+    const other = await h.app.inject({
+      method: 'POST',
+      url: '/api/instance-logs',
+      headers: await h.as('taupage', { realm: 'services' }),
+      payload: {
+        account_id: ACCOUNT_A,
+        region: 'eu-west-1',
+        instance_boot_time: '2026-11-28T02:00:00Z',
+        instance_id: 'i-0bbbbbbbbbbbbbbb4',
+        log_type: 'AUDIT_LOG',
+        log_data: Buffer.from(afterRevocation).toString('base64'),
+      },
+    });
+    expect(other.json()).toEqual({ violations: 1 });
     // The same log again (Taupage retries) adds nothing.
     expect((await send(Buffer.from(lines))).json()).toEqual({ violations: 0 });
     // A log that is no text is refused, not read as "no logins".
