@@ -95,3 +95,29 @@ export type AccessRequestQuery = z.infer<typeof AccessRequestQuerySchema>;
 export function grantedMessage(hostname: string, username: string): string {
   return `Access to host ${hostname} for user ${username} was granted.`;
 }
+
+/** A grant as other components (fullstop) read it: who could log in where, and when. */
+export interface AccessGrant {
+  id: number;
+  username: string;
+  /** The bastion the grant was made on. */
+  hostname: string;
+  /** The host behind the bastion the user was let onto; null: the bastion itself. */
+  remote_host: string | null;
+  /** When the grant started and ended (ISO); a revoked grant ends when it was revoked. */
+  granted_at: string;
+  ends_at: string;
+  status: AccessRequestStatus;
+}
+
+/**
+ * How other components read even's grants, the way `ApplicationDirectory` reads Kio:
+ * read-only, no access control (the caller is the platform itself).
+ */
+export interface AccessGrantDirectory {
+  /**
+   * Grants of `username` whose live time overlaps [from, to] and that cover one of `hosts`:
+   * the grant's bastion and its remote host (odd lets the user onto both).
+   */
+  grantsBetween(username: string, hosts: readonly string[], from: Date, to: Date): Promise<AccessGrant[]>;
+}

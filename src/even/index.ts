@@ -9,6 +9,7 @@ import type { UserDirectory } from '../users/contract.js';
 import { AccessGranting, type ExpiryRun } from './access-granting.js';
 import { type BastionClient, SshBastionClient } from './bastion-client.js';
 import { type EvenConfig, type EvenConfigInput, parseEvenConfig } from './config.js';
+import type { AccessGrantDirectory } from './contract.js';
 import { EVEN_EVENTS } from './events.js';
 import { HostPolicy } from './host-policy.js';
 import { registerEvenRoutes } from './routes.js';
@@ -47,6 +48,8 @@ export interface EvenServiceDeps {
 export interface EvenService {
   config: EvenConfig;
   granting: AccessGranting;
+  /** The `accessGrants` contract: grants as other components read them. */
+  grants: AccessGrantDirectory;
   /** Builds even's HTTP app (not listening). */
   createApp(): Promise<HttpApp>;
   /**
@@ -111,6 +114,7 @@ export function createEvenService(ctx: ServiceContext, deps: EvenServiceDeps): E
   return {
     config,
     granting,
+    grants: { grantsBetween: (...args) => store.grantsBetween(...args) },
     expireDue: (now) => granting.expireDue(now),
     async createApp() {
       const app = await createServiceApp(ctx, {

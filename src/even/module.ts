@@ -1,10 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { defineModule } from '../platform/service-module.js';
 import { dataDirKeyPair } from '../platform/data-dir-secrets.js';
+import type { AccessGrantDirectory } from './contract.js';
 import { createEvenService } from './index.js';
 import { generateEvenKeyPair } from './keys.js';
 import { evenMigrations } from './migrations.js';
 import { EvenSettingsSchema } from './settings.js';
+
+declare module '../platform/contracts.js' {
+  interface Contracts {
+    /** Who was granted SSH access to which host and when, for fullstop. */
+    accessGrants: AccessGrantDirectory;
+  }
+}
 
 /** even, the SSH access granting service; bastions install the public half of its key. */
 export const evenModule = defineModule({
@@ -23,6 +31,7 @@ export const evenModule = defineModule({
     });
     return {
       app: () => even.createApp(),
+      provides: { accessGrants: even.grants },
       jobs: [even.expiryJob],
       notes: key.publicKeyFile
         ? [`even SSH key   ${key.publicKeyFile} (install on bastions: docs/odd-bastion.md)`]

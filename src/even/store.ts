@@ -2,7 +2,7 @@ import type { AuditTransaction } from '../platform/audit/create-audit.js';
 import { type Generated, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../platform/db/database.js';
 import { formatTimestamp } from '../platform/db/timestamps.js';
-import type { AccessRequest, AccessRequestQuery, AccessRequestStatus } from './contract.js';
+import type { AccessGrant, AccessRequest, AccessRequestQuery, AccessRequestStatus } from './contract.js';
 
 interface AccessRequestsTable {
   id: Generated<string>;
@@ -115,6 +115,50 @@ export class AccessRequestStore {
       .where('expires_at', '>', now)
       .executeTakeFirst();
     return row?.until ? new Date(row.until) : undefined;
+  }
+
+  /**
+   * Grants (live, expired or revoked) of a user covering one of `hosts` and overlapping
+   * [from, to]. A grant starts `lifetime_minutes` before its expiry (granting sets both at once)
+   * and a revoked one ends when it was revoked.
+   */
+  async grantsBetween(
+    username: string,
+    hosts: readonly string[],
+    from: Date,
+    to: Date,
+  ): Promise<AccessGrant[]> {
+    if (hosts.length === 0) return [];
+    const rows = await this.#db
+      .selectFrom('even_access_requests')
+      .selectAll()
+      .where('username', '=', username)
+      .where('status', 'in', ['GRANTED', 'EXPIRED', 'REVOKED'])
+      .where('expires_at', 'is not', null)
+      // A grant lets the user onto the bastion and, with a remote host, onto that host too.
+      .where((eb) => eb.or([eb('remote_host', 'in', [...hosts]), eb('hostname', 'in', [...hosts])]))
+      // Cheap bound first: grants that expired before `from` cannot overlap.
+      .where('expires_at', '>=', from)
+      .orderBy('id')
+      .execute();
+    return rows.flatMap((row) => {
+      const expires = new Date(row.expires_at as Date);
+      const start = new Date(expires.getTime() - row.lifetime_minutes * 60_000);
+      const revoked = row.status === 'REVOKED' ? new Date(row.last_modified) : undefined;
+      const end = revoked && revoked < expires ? revoked : expires;
+      if (start > to || end < from) return [];
+      return [
+        {
+          id: Number(row.id),
+          username: row.username,
+          hostname: row.hostname,
+          remote_host: row.remote_host,
+          granted_at: formatTimestamp(start),
+          ends_at: formatTimestamp(end),
+          status: row.status,
+        },
+      ];
+    });
   }
 
   async write<T>(body: (tx: AccessRequestWriteTransaction) => Promise<T>): Promise<T> {

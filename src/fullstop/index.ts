@@ -3,7 +3,9 @@ import { type ServiceApplications, TeamPolicy } from '../platform/authz/team-pol
 import type { HttpApp } from '../platform/http/create-http-app.js';
 import { createServiceApp } from '../platform/http/create-service-app.js';
 import type { ServiceContext } from '../platform/service-context.js';
+import type { AccessGrantDirectory } from '../even/contract.js';
 import type { ApplicationDirectory } from '../kio/contract.js';
+import type { ImageTagDirectory } from '../pierone/contract.js';
 import type { TeamDirectory } from '../teams/contract.js';
 import type { ImageCatalog } from './aws/images.js';
 import { FULLSTOP_EVENTS } from './events.js';
@@ -36,6 +38,10 @@ export function createFullstopService(
     teams: TeamDirectory;
     applications: ApplicationDirectory;
     images: ImageCatalog;
+    /** Pier One's tags (the platform rules over Taupage's `source`). */
+    imageTags: ImageTagDirectory;
+    /** even's grants (SSH logins in instance audit logs). */
+    accessGrants: AccessGrantDirectory;
     rules: RuleSettings;
     serviceApplications?: ServiceApplications | undefined;
   },
@@ -48,7 +54,18 @@ export function createFullstopService(
     adminPolicy: ctx.adminPolicy,
     serviceApplications: deps.serviceApplications,
   });
-  const rules = { settings: deps.rules, images: deps.images, applications: deps.applications };
+  const settings: RuleSettings = {
+    ...deps.rules,
+    // Unset: the registry host is the one Pier One runs at on this platform.
+    pieroneHosts: deps.rules.pieroneHosts.length ? deps.rules.pieroneHosts : [new URL(ctx.urls.pierone).host],
+  };
+  const rules = {
+    settings,
+    images: deps.images,
+    applications: deps.applications,
+    imageTags: deps.imageTags,
+    accessGrants: deps.accessGrants,
+  };
   const violations = new ViolationService(store, { teams: deps.teams, policy, audit, rules });
   const ingestion = new CloudTrailIngestion(store, { teams: deps.teams, rules, audit, logger: ctx.logger });
   return {

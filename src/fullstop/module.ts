@@ -21,6 +21,8 @@ export const fullstopModule = defineModule({
     const fullstop = createFullstopService(ctx, {
       teams: contracts.get('teams'),
       applications: contracts.get('applications'),
+      imageTags: contracts.get('imageTags'),
+      accessGrants: contracts.get('accessGrants'),
       serviceApplications: contracts.find('serviceUserDirectory'),
       images,
       rules: settings.rules,

@@ -28,6 +28,37 @@ export const RuleSettingsSchema = z
       .array(z.string().min(1))
       .default(['Shibboleth-Administrator'])
       .describe('Roles whose sessions may change managed roles without a violation'),
+    pieroneHosts: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        "Registry hosts (host[:port]) that are this platform's Pier One; images from any other registry are IMAGE_IN_PIERONE_NOT_FOUND. Empty: the host of Pier One's URL",
+      ),
+    scmHosts: z
+      .record(
+        z.string().min(1),
+        z.string().refine((pattern) => {
+          try {
+            new RegExp(pattern);
+            return true;
+          } catch {
+            return false;
+          }
+        }, 'must be a regular expression'),
+      )
+      .default({})
+      .describe(
+        'Allowed SCM hosts, each with a regular expression its repository owners must match (ILLEGAL_SCM_REPOSITORY); empty: not checked',
+      ),
+    sshGrantClockSkewSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(3600)
+      .default(120)
+      .describe(
+        'How far an SSH login may lie outside its even grant (clocks differ) before it is SSH_LOGIN_WITHOUT_GRANT',
+      ),
     accessKeyMaxAgeDays: z
       .number()
       .int()

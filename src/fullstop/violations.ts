@@ -14,9 +14,10 @@ import type {
 } from './contract.js';
 import type { FullstopEvent } from './events.js';
 import type { Finding, RuleContext } from './rules/index.js';
-import { USER_DATA_RULES, VIOLATION_TYPES } from './rules/index.js';
+import { AUDIT_LOG_RULES, USER_DATA_RULES, VIOLATION_TYPES } from './rules/index.js';
 import type { FullstopStore, NewViolationRow, ViolationFilter, ViolationRow } from './store.js';
 import { parseUserData } from './user-data.js';
+import { parseAuditLog } from './audit-log.js';
 
 /** Who stores violations found by fullstop itself (ingestion, instance logs). */
 export const FULLSTOP_ACTOR = 'fullstop';
@@ -68,7 +69,7 @@ export function findingRow(
   where: { account: string; region: string; eventId: string; team: string | null; username: string | null },
 ): NewViolationRow {
   return {
-    event_id: where.eventId,
+    event_id: finding.eventId ?? where.eventId,
     account_id: where.account,
     region: where.region,
     instance_id: finding.instanceId ?? '',
@@ -248,6 +249,28 @@ export class ViolationService {
           eventId: `user-data:${log.instance_id}:${log.instance_boot_time}`,
           team,
           username: null,
+        }),
+      );
+    }
+    if (log.log_type === 'AUDIT_LOG') {
+      const logins = parseAuditLog(log.log_data, log.instance_boot_time);
+      if (!logins) {
+        throw new InputError('log_data is not base64 of a (gzip-compressed) text log', {
+          code: 'AUDIT_LOG_INVALID',
+        });
+      }
+      const instance = { account: log.account_id, region: log.region, instanceId: log.instance_id };
+      const findings: Finding[] = [];
+      for (const rule of AUDIT_LOG_RULES)
+        findings.push(...(await rule.check(logins, instance, this.deps.rules)));
+      const team = (await this.deps.teams.teamOfAccount(log.account_id))?.id ?? null;
+      rows = findings.map((f) =>
+        findingRow(f, {
+          account: log.account_id,
+          region: log.region,
+          eventId: `audit-log:${log.instance_id}:${log.instance_boot_time}`,
+          team,
+          username: typeof f.metaInfo?.username === 'string' ? f.metaInfo.username : null,
         }),
       );
     }

@@ -85,7 +85,9 @@ export class ApplicationRegistry implements ApplicationDirectory {
 
   async getApplication(id: string): Promise<ApplicationSummary | undefined> {
     const app = await this.store.get(id);
-    return app && { id: app.id, team_id: app.team_id, active: app.active, name: app.name };
+    return (
+      app && { id: app.id, team_id: app.team_id, active: app.active, name: app.name, scm_url: app.scm_url }
+    );
   }
 
   async get(id: string): Promise<ApplicationDetail> {

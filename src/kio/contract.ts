@@ -10,6 +10,8 @@ export interface ApplicationSummary {
   team_id: string;
   active: boolean;
   name: string;
+  /** Where the source lives (fullstop compares it with the images' scm-source.json). */
+  scm_url?: string | null;
 }
 
 export interface ApplicationDirectory {

@@ -131,6 +131,7 @@ describeEachDatabase('kio', KIO_TEST_MIGRATIONS, (getDatabase) => {
         team_id: 'team-a',
         active: true,
         name: 'Order Engine',
+        scm_url: 'https://github.example.org/team-a/order-engine',
       });
       expect(await h.kio.applications.getApplication('nope')).toBeUndefined();
       const openapi = (await app.inject('/openapi.json')).json();

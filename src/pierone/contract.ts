@@ -38,3 +38,60 @@ export const ProductionReadySchema = z.strictObject({
 });
 
 export const NameSchema = z.string().regex(/^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/, 'invalid name');
+
+/**
+ * An attestation or signature attached to an image: an OCI referrer of its manifest (cosign,
+ * notation, `oras attach`) or an attestation manifest of its index (`docker buildx --provenance`).
+ * Pier One stores these as pushed; it does not verify their signatures.
+ */
+export interface ImageProvenance {
+  /** The attestation's own manifest digest. */
+  digest: string;
+  artifact_type: string;
+  /** When it was pushed (ISO); for an index's attestation, when the index was. */
+  created: string;
+  created_by: string;
+}
+
+/** One tag as other modules (fullstop) read it: what Pier One recorded when it was pushed. */
+export interface ImageTagRecord {
+  team: string;
+  artifact: string;
+  tag: string;
+  /** The manifest the tag points to. */
+  digest: string;
+  /** The image id (config digest; for an index the index's digest). */
+  image: string;
+  /** When the tag was pushed (ISO) and by whom. */
+  created: string;
+  created_by: string;
+  /** `scm-source.json` found in the image (or sent by a trusted pusher), null when none. */
+  scm_source: Record<string, unknown> | null;
+  provenance: ImageProvenance[];
+}
+
+/**
+ * How other components read Pier One's images, the way `ApplicationDirectory` reads Kio:
+ * read-only, no access control (the caller is the platform itself).
+ */
+export interface ImageTagDirectory {
+  /** The tag, or undefined when Pier One has no such tag (or the names are not valid). */
+  getTag(team: string, artifact: string, tag: string): Promise<ImageTagRecord | undefined>;
+  /** Every tag of the artifact pointing to the manifest `digest` (an image pinned by digest). */
+  tagsOfDigest(team: string, artifact: string, digest: string): Promise<ImageTagRecord[]>;
+}
+
+/**
+ * Referrer artifact types that count as provenance: in-toto/SLSA attestations, sigstore
+ * bundles, cosign and notation signatures.
+ */
+export const PROVENANCE_ARTIFACT_TYPES: readonly string[] = [
+  'application/vnd.in-toto+json',
+  'application/vnd.dev.sigstore.bundle.v0.3+json',
+  'application/vnd.dev.sigstore.bundle+json;version=0.3',
+  'application/vnd.dev.cosign.artifact.sig.v1+json',
+  'application/vnd.cncf.notary.signature',
+];
+
+/** How buildx marks an index entry that attests another entry of the same index. */
+export const BUILDX_ATTESTATION_ANNOTATION = 'vnd.docker.reference.type';

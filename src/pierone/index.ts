@@ -7,6 +7,7 @@ export {
 } from './config.js';
 export * from './contract.js';
 export { PIERONE_EVENTS, type PierOneEvent } from './events.js';
+export { PierOneImageTags } from './image-tags.js';
 export { Manifests } from './manifests.js';
 export { pieroneMigrations } from './migrations.js';
 export {

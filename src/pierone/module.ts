@@ -1,9 +1,18 @@
 import { awsClientConfig } from '../platform/aws/client-config.js';
 import { createFilesystemBlobStore, createS3BlobStore } from '../platform/blob-store/index.js';
 import { defineModule } from '../platform/service-module.js';
+import type { ImageTagDirectory } from './contract.js';
+import { PierOneImageTags } from './image-tags.js';
 import { pieroneMigrations } from './migrations.js';
 import { createPierOneService } from './service.js';
 import { PierOneSettingsSchema } from './settings.js';
+
+declare module '../platform/contracts.js' {
+  interface Contracts {
+    /** Which image tags exist, their scm-source and provenance, for fullstop. */
+    imageTags: ImageTagDirectory;
+  }
+}
 
 /** Pier One, the OCI registry with immutable tags. */
 export const pieroneModule = defineModule({
@@ -28,6 +37,7 @@ export const pieroneModule = defineModule({
     });
     return {
       app: () => pierone.createApp(),
+      provides: { imageTags: new PierOneImageTags(pierone.store) },
       jobs: [
         {
           // Uploads abandoned by clients are removed; nothing visible is ever deleted. Named

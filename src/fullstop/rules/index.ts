@@ -1,18 +1,37 @@
+import { applicationInactiveInKio } from './application-inactive-in-kio.js';
 import { applicationNotPresentInKio } from './application-not-present-in-kio.js';
+import { applicationVersionDoesNotMatchImageTag } from './application-version-does-not-match-image-tag.js';
+import { artifactBuiltFromDirtyRepository } from './artifact-built-from-dirty-repository.js';
 import { cloudtrailLoggingStopped } from './cloudtrail-logging-stopped.js';
 import { ec2WithASnapshotImage } from './ec2-with-a-snapshot-image.js';
 import { ec2WithKeypair } from './ec2-with-keypair.js';
+import { illegalScmRepository } from './illegal-scm-repository.js';
+import { imageInPieroneNotFound } from './image-in-pierone-not-found.js';
+import { imageWithoutProvenance } from './image-without-provenance.js';
 import { missingApplicationIdInUserData } from './missing-application-id-in-user-data.js';
 import { missingSourceInUserData } from './missing-source-in-user-data.js';
 import { missingUserData } from './missing-user-data.js';
 import { modifiedRoleOrService } from './modified-role-or-service.js';
 import { passwordUsed } from './password-used.js';
-import type { EventRule, Rule, UserDataRule, ViolationTypeDefinition } from './rule.js';
+import type { AuditLogRule, EventRule, Rule, UserDataRule, ViolationTypeDefinition } from './rule.js';
+import { scmSourceJsonMissing } from './scm-source-json-missing.js';
+import { scmUrlIsMissingInKio } from './scm-url-is-missing-in-kio.js';
+import { scmUrlIsMissingInScmSourceJson } from './scm-url-is-missing-in-scm-source-json.js';
+import { scmUrlNotMatchWithKio } from './scm-url-not-match-with-kio.js';
 import { securityGroupOpenToTheWorld } from './security-group-open-to-the-world.js';
+import { sshLoginWithoutGrant } from './ssh-login-without-grant.js';
 import { wrongAmi } from './wrong-ami.js';
 import { wrongRegion } from './wrong-region.js';
 
-export type { EventRule, Finding, Rule, RuleContext, UserDataRule, ViolationTypeDefinition } from './rule.js';
+export type {
+  AuditLogRule,
+  EventRule,
+  Finding,
+  Rule,
+  RuleContext,
+  UserDataRule,
+  ViolationTypeDefinition,
+} from './rule.js';
 
 /** Every rule fullstop runs. A new rule is one file and one line here. */
 export const RULES: readonly Rule[] = [
@@ -28,11 +47,26 @@ export const RULES: readonly Rule[] = [
   passwordUsed,
   cloudtrailLoggingStopped,
   securityGroupOpenToTheWorld,
+  // The platform's own data: Pier One, Kio, even.
+  imageInPieroneNotFound,
+  scmSourceJsonMissing,
+  scmUrlIsMissingInScmSourceJson,
+  artifactBuiltFromDirtyRepository,
+  illegalScmRepository,
+  scmUrlIsMissingInKio,
+  scmUrlNotMatchWithKio,
+  imageWithoutProvenance,
+  applicationInactiveInKio,
+  applicationVersionDoesNotMatchImageTag,
+  sshLoginWithoutGrant,
 ];
 
 export const EVENT_RULES: readonly EventRule[] = RULES.filter((r): r is EventRule => r.kind === 'event');
 export const USER_DATA_RULES: readonly UserDataRule[] = RULES.filter(
   (r): r is UserDataRule => r.kind === 'user-data',
+);
+export const AUDIT_LOG_RULES: readonly AuditLogRule[] = RULES.filter(
+  (r): r is AuditLogRule => r.kind === 'audit-log',
 );
 
 /** Every violation type fullstop knows, by id: those its rules emit. */

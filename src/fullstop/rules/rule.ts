@@ -1,4 +1,7 @@
+import type { AccessGrantDirectory } from '../../even/contract.js';
 import type { ApplicationDirectory } from '../../kio/contract.js';
+import type { ImageTagDirectory } from '../../pierone/contract.js';
+import type { SshLogin } from '../audit-log.js';
 import type { CloudTrailRecord } from '../cloudtrail.js';
 import type { ViolationType } from '../contract.js';
 import type { RuleSettings } from '../settings.js';
@@ -17,6 +20,8 @@ export interface Finding {
   metaInfo?: Record<string, unknown> | undefined;
   applicationId?: string | null | undefined;
   applicationVersionId?: string | null | undefined;
+  /** Replaces the pipeline's event id when one input holds several events (SSH logins of a log). */
+  eventId?: string | undefined;
 }
 
 /** What rules may read besides the event: settings and the look-ups the platform offers. */
@@ -26,6 +31,10 @@ export interface RuleContext {
   images: ImageCatalog;
   /** Kio. */
   applications: Pick<ApplicationDirectory, 'getApplication'>;
+  /** Pier One: the tags instances run, their scm-source and provenance. */
+  imageTags: ImageTagDirectory;
+  /** even: who was granted SSH access where and when. */
+  accessGrants: AccessGrantDirectory;
 }
 
 /** A rule over one CloudTrail record. */
@@ -49,7 +58,14 @@ export interface UserDataRule {
   check(userData: TaupageUserData, instance: InstanceRef, ctx: RuleContext): Promise<Finding[]>;
 }
 
-export type Rule = EventRule | UserDataRule;
+/** A rule over the SSH logins of an instance's audit log (`POST /api/instance-logs`, AUDIT_LOG). */
+export interface AuditLogRule {
+  kind: 'audit-log';
+  type: ViolationTypeDefinition;
+  check(logins: readonly SshLogin[], instance: InstanceRef, ctx: RuleContext): Promise<Finding[]>;
+}
+
+export type Rule = EventRule | UserDataRule | AuditLogRule;
 
 /** A type definition, with STUPS' defaults: not audit relevant. */
 export function violationType(

@@ -81,7 +81,13 @@ describe.skipIf(skipWithoutMoto())('fullstop rules', () => {
 
     beforeAll(async () => {
       h = await createFullstopHarness(getDatabase(), images);
-      ctx = { settings: RuleSettingsSchema.parse({}), images, applications: h.kio.applications };
+      ctx = {
+        settings: RuleSettingsSchema.parse({}),
+        images,
+        applications: h.kio.applications,
+        imageTags: h.imageTags,
+        accessGrants: h.accessGrants,
+      };
     });
 
     it('WRONG_REGION: an instance outside the allowed regions', async () => {

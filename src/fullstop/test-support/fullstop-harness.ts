@@ -4,7 +4,12 @@ import type { HttpApp } from '../../platform/http/create-http-app.js';
 import type { ServiceContext } from '../../platform/service-context.js';
 import { createTestContext, KERNEL_MIGRATIONS } from '../../platform/test-support/service-context.js';
 import { createTestIssuer, type TestIssuer } from '../../platform/test-support/test-issuer.js';
+import type { AccessGrantDirectory } from '../../even/contract.js';
+import { AccessRequestStore, evenMigrations } from '../../even/index.js';
 import { createKioService, type KioService, kioMigrations } from '../../kio/index.js';
+import type { ImageTagDirectory } from '../../pierone/contract.js';
+import { PierOneImageTags, PierOneStore, pieroneMigrations } from '../../pierone/index.js';
+import { userMigrations } from '../../users/migrations.js';
 import { TeamStore, teamMigrations } from '../../teams/index.js';
 import type { ImageCatalog } from '../aws/images.js';
 import { createFullstopService, type FullstopService, fullstopMigrations } from '../index.js';
@@ -14,6 +19,9 @@ export const FULLSTOP_TEST_MIGRATIONS: ComponentMigrations[] = [
   ...KERNEL_MIGRATIONS,
   { component: 'teams', migrations: teamMigrations },
   { component: 'kio', migrations: kioMigrations },
+  { component: 'users', migrations: userMigrations },
+  pieroneMigrations,
+  { component: 'even', migrations: evenMigrations },
   { component: 'fullstop', migrations: fullstopMigrations },
 ];
 
@@ -29,6 +37,9 @@ export interface FullstopHarness {
   issuer: TestIssuer;
   teams: TeamStore;
   kio: KioService;
+  /** Pier One's and even's contracts over the same database (push and grant through their services). */
+  imageTags: ImageTagDirectory;
+  accessGrants: AccessGrantDirectory;
   fullstop: FullstopService;
   app: HttpApp;
   as(uid: string, options?: { realm?: 'employees' | 'services'; scopes?: string[] }): Promise<Headers>;
@@ -54,10 +65,15 @@ export async function createFullstopHarness(
     active: true,
     name: 'Order Engine',
   });
+  // No tag-list cache: a test's push is visible to the next rule run at once.
+  const imageTags = new PierOneImageTags(new PierOneStore(database, { tagListTtlMs: 0 }));
+  const accessGrants = new AccessRequestStore(database);
   const fullstop = createFullstopService(ctx, {
     teams,
     applications: kio.applications,
     images,
+    imageTags,
+    accessGrants,
     rules: RuleSettingsSchema.parse(rules),
   });
   const app = await fullstop.createApp();
@@ -67,6 +83,8 @@ export async function createFullstopHarness(
     issuer,
     teams,
     kio,
+    imageTags,
+    accessGrants,
     fullstop,
     app,
     async as(uid, { realm = 'employees', scopes = ['uid'] } = {}) {
