@@ -4,10 +4,12 @@ import type { HttpApp } from '../platform/http/create-http-app.js';
 import { createServiceApp } from '../platform/http/create-service-app.js';
 import type { ServiceContext } from '../platform/service-context.js';
 import type { ApplicationDirectory } from '../kio/contract.js';
-import type { TeamDirectory } from '../teams/contract.js';
+import type { AwsAccount, TeamDirectory } from '../teams/contract.js';
+import type { AccountAwsClients, SubnetCatalog } from './aws/account-clients.js';
 import type { ImageCatalog } from './aws/images.js';
 import { FULLSTOP_EVENTS } from './events.js';
 import { CloudTrailIngestion } from './ingestion.js';
+import { PeriodicChecks } from './periodic/runner.js';
 import { registerFullstopRoutes } from './routes.js';
 import type { RuleSettings } from './settings.js';
 import { FullstopStore } from './store.js';
@@ -17,13 +19,21 @@ export * from './contract.js';
 export { fullstopMigrations } from './migrations.js';
 export { FULLSTOP_EVENTS, type FullstopEvent } from './events.js';
 export { CloudTrailIngestion, FolderSource, type CloudTrailSource } from './ingestion.js';
-export { RULES, VIOLATION_TYPES } from './rules/index.js';
+export { PERIODIC_CHECKS, RULES, VIOLATION_TYPES } from './rules/index.js';
+export { PeriodicChecks, type PeriodicOutcome } from './periodic/runner.js';
 
 export interface FullstopService {
   createApp(): Promise<HttpApp>;
   violations: ViolationService;
   ingestion: CloudTrailIngestion;
   store: FullstopStore;
+  /** The periodic checks over the accounts `accounts` lists, read through `clients`, in `regions`. */
+  periodicChecks(deps: {
+    accounts: { listAccounts(): Promise<AwsAccount[]> };
+    clients: { for(account: string, region: string): AccountAwsClients };
+    regions: readonly string[];
+    clock?: () => Date;
+  }): PeriodicChecks;
 }
 
 /**
@@ -37,6 +47,8 @@ export function createFullstopService(
     applications: ApplicationDirectory;
     images: ImageCatalog;
     rules: RuleSettings;
+    /** Subnet look-ups (EC2_IN_INTERNAL_SUBNET_WITH_PUBLIC_IP); without them that rule fails when it needs one. */
+    subnets?: SubnetCatalog | undefined;
     serviceApplications?: ServiceApplications | undefined;
   },
 ): FullstopService {
@@ -48,13 +60,24 @@ export function createFullstopService(
     adminPolicy: ctx.adminPolicy,
     serviceApplications: deps.serviceApplications,
   });
-  const rules = { settings: deps.rules, images: deps.images, applications: deps.applications };
+  const rules = {
+    settings: deps.rules,
+    images: deps.images,
+    applications: deps.applications,
+    subnets: deps.subnets,
+    // The platform's accounts are those a team owns (CROSS_ACCOUNT_ROLE).
+    accounts: {
+      isPlatformAccount: async (account: string) => (await deps.teams.teamOfAccount(account)) !== undefined,
+    },
+  };
   const violations = new ViolationService(store, { teams: deps.teams, policy, audit, rules });
   const ingestion = new CloudTrailIngestion(store, { teams: deps.teams, rules, audit, logger: ctx.logger });
   return {
     violations,
     ingestion,
     store,
+    periodicChecks: (periodic) =>
+      new PeriodicChecks(store, { ...periodic, settings: deps.rules, audit, logger: ctx.logger }),
     async createApp() {
       const app = await createServiceApp(ctx, {
         service: 'fullstop',

@@ -1,18 +1,30 @@
+import { PERIODIC_RULES } from '../periodic/index.js';
 import { applicationNotPresentInKio } from './application-not-present-in-kio.js';
 import { cloudtrailLoggingStopped } from './cloudtrail-logging-stopped.js';
+import { crossAccountRole } from './cross-account-role.js';
+import { ec2InInternalSubnetWithPublicIp } from './ec2-in-internal-subnet-with-public-ip.js';
 import { ec2WithASnapshotImage } from './ec2-with-a-snapshot-image.js';
 import { ec2WithKeypair } from './ec2-with-keypair.js';
+import { lambdaFunctionCreatedFromUntrustedLocation } from './lambda-function-created-from-untrusted-location.js';
 import { missingApplicationIdInUserData } from './missing-application-id-in-user-data.js';
 import { missingSourceInUserData } from './missing-source-in-user-data.js';
 import { missingUserData } from './missing-user-data.js';
 import { modifiedRoleOrService } from './modified-role-or-service.js';
 import { passwordUsed } from './password-used.js';
-import type { EventRule, Rule, UserDataRule, ViolationTypeDefinition } from './rule.js';
+import type { EventRule, PeriodicRule, Rule, UserDataRule, ViolationTypeDefinition } from './rule.js';
 import { securityGroupOpenToTheWorld } from './security-group-open-to-the-world.js';
 import { wrongAmi } from './wrong-ami.js';
 import { wrongRegion } from './wrong-region.js';
 
-export type { EventRule, Finding, Rule, RuleContext, UserDataRule, ViolationTypeDefinition } from './rule.js';
+export type {
+  EventRule,
+  Finding,
+  PeriodicRule,
+  Rule,
+  RuleContext,
+  UserDataRule,
+  ViolationTypeDefinition,
+} from './rule.js';
 
 /** Every rule fullstop runs. A new rule is one file and one line here. */
 export const RULES: readonly Rule[] = [
@@ -28,11 +40,19 @@ export const RULES: readonly Rule[] = [
   passwordUsed,
   cloudtrailLoggingStopped,
   securityGroupOpenToTheWorld,
+  lambdaFunctionCreatedFromUntrustedLocation,
+  ec2InInternalSubnetWithPublicIp,
+  crossAccountRole,
+  ...PERIODIC_RULES,
 ];
 
 export const EVENT_RULES: readonly EventRule[] = RULES.filter((r): r is EventRule => r.kind === 'event');
 export const USER_DATA_RULES: readonly UserDataRule[] = RULES.filter(
   (r): r is UserDataRule => r.kind === 'user-data',
+);
+
+export const PERIODIC_CHECKS: readonly PeriodicRule[] = RULES.filter(
+  (r): r is PeriodicRule => r.kind === 'periodic',
 );
 
 /** Every violation type fullstop knows, by id: those its rules emit. */
