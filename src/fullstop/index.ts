@@ -33,6 +33,7 @@ export interface FullstopService {
     clients: { for(account: string, region: string): AccountAwsClients };
     regions: readonly string[];
     clock?: () => Date;
+    concurrency?: number | undefined;
   }): PeriodicChecks;
 }
 

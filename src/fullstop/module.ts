@@ -46,6 +46,7 @@ export const fullstopModule = defineModule({
       accounts: contracts.get('teamStore'),
       clients: accountClients,
       regions: settings.periodic.regions ?? settings.rules.allowedRegions,
+      concurrency: settings.periodic.concurrency,
     });
     for (const check of PERIODIC_CHECKS) {
       const interval = settings.periodic[PERIODIC_SETTING[check.name]].intervalSeconds;

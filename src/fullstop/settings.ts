@@ -100,6 +100,13 @@ export const PeriodicSettingsSchema = z
       .array(z.string().min(1))
       .optional()
       .describe('Regions the periodic checks look at (default: rules.allowedRegions)'),
+    concurrency: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(4)
+      .describe('Accounts (and regions) a periodic check reads at the same time'),
     outdatedTaupage: checkSchedule('OUTDATED_TAUPAGE'),
     unsecuredPublicEndpoint: checkSchedule('UNSECURED_PUBLIC_ENDPOINT'),
     activeKeyTooOld: checkSchedule('ACTIVE_KEY_TOO_OLD'),

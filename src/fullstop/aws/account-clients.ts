@@ -3,6 +3,7 @@ import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balanci
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { type AwsSettings, awsClientConfig } from '../../platform/aws/client-config.js';
+import { Cache } from '../../platform/cache/cache.js';
 import { accountCredentials } from './assume-role.js';
 
 /** What fullstop. needs to know about a subnet: its Name tag and whether it gives instances a public IP. */
@@ -34,6 +35,12 @@ export interface AccountAwsClients {
 export class AccountClients implements SubnetCatalog {
   readonly #clients = new Map<string, AccountAwsClients>();
   readonly #credentials = new Map<string, ReturnType<typeof accountCredentials>>();
+  // A CloudTrail file launches many instances into few subnets; subnets' names rarely change.
+  readonly #subnets = new Cache<string, { subnet?: SubnetInfo }>({
+    name: 'fullstop-subnets',
+    max: 10_000,
+    ttlMs: 10 * 60_000,
+  });
 
   constructor(
     private readonly aws: AwsSettings,
@@ -62,6 +69,15 @@ export class AccountClients implements SubnetCatalog {
   }
 
   async describe(account: string, region: string, subnetId: string): Promise<SubnetInfo | undefined> {
+    const key = `${account}/${region}/${subnetId}`;
+    const cached = this.#subnets.get(key);
+    if (cached) return cached.subnet;
+    const subnet = await this.#describeSubnet(account, region, subnetId);
+    this.#subnets.set(key, subnet ? { subnet } : {});
+    return subnet;
+  }
+
+  async #describeSubnet(account: string, region: string, subnetId: string): Promise<SubnetInfo | undefined> {
     try {
       const { Subnets } = await this.for(account, region).ec2.send(
         new DescribeSubnetsCommand({ SubnetIds: [subnetId] }),

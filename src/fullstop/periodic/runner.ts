@@ -41,6 +41,8 @@ export class PeriodicChecks {
       audit: Audit<FullstopEvent>;
       logger: Logger;
       clock?: () => Date;
+      /** Accounts (and regions) checked at the same time. */
+      concurrency?: number | undefined;
     },
   ) {}
 
@@ -51,40 +53,47 @@ export class PeriodicChecks {
     if (!accounts.length) return outcome;
     const now = (this.deps.clock ?? (() => new Date()))();
     const regions = rule.global ? [GLOBAL_REGION] : this.deps.regions;
+    const scopes = accounts.flatMap((account) => regions.map((region) => ({ account, region })));
     const rows: NewViolationRow[] = [];
-    for (const account of accounts) {
-      for (const region of regions) {
-        // IAM answers in any region; its clients take the first configured one.
-        const clientRegion = region === GLOBAL_REGION ? (this.deps.regions[0] ?? 'us-east-1') : region;
-        try {
-          const findings = await rule.check({
-            account: account.id,
-            region,
-            clients: this.deps.clients.for(account.id, clientRegion),
-            settings: this.deps.settings,
-            now,
-          });
-          for (const finding of findings) {
-            rows.push(
-              findingRow(finding, {
-                account: account.id,
-                region,
-                eventId: periodicEventId(rule.type.id, finding.resource),
-                team: account.owner || null,
-                username: null,
-              }),
-            );
-          }
-        } catch (error) {
-          const message = error instanceof Error ? error.message : String(error);
-          this.deps.logger.error(
-            { check: rule.type.id, account: account.id, region, err: message },
-            'fullstop: periodic check failed for an account',
+    const checkOne = async ({ account, region }: (typeof scopes)[number]) => {
+      // IAM answers in any region; its clients take the first configured one.
+      const clientRegion = region === GLOBAL_REGION ? (this.deps.regions[0] ?? 'us-east-1') : region;
+      try {
+        const findings = await rule.check({
+          account: account.id,
+          region,
+          clients: this.deps.clients.for(account.id, clientRegion),
+          settings: this.deps.settings,
+          now,
+        });
+        for (const finding of findings) {
+          rows.push(
+            findingRow(finding, {
+              account: account.id,
+              region,
+              eventId: periodicEventId(rule.type.id, finding.resource),
+              team: account.owner || null,
+              username: null,
+            }),
           );
-          outcome.failed.push({ account: account.id, region, error: message });
         }
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        this.deps.logger.error(
+          { check: rule.type.id, account: account.id, region, err: message },
+          'fullstop: periodic check failed for an account',
+        );
+        outcome.failed.push({ account: account.id, region, error: message });
       }
-    }
+    };
+    // Accounts are independent and mostly wait on AWS: a few at a time keeps a run of hundreds
+    // of accounts within its interval without tripping the API rate limits.
+    let next = 0;
+    const worker = async () => {
+      while (next < scopes.length) await checkOne(scopes[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(this.deps.concurrency ?? 4, scopes.length) }, worker));
+    outcome.failed.sort((a, b) => a.account.localeCompare(b.account) || a.region.localeCompare(b.region));
     outcome.found = rows.length;
     return this.store.write(async (tx) => {
       outcome.stored = (await tx.insertViolations(rows)).length;
