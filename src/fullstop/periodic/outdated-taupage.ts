@@ -45,7 +45,7 @@ export const outdatedTaupage: PeriodicRule = {
     }
     if (!instances.length) return [];
     const imageIds = [...new Set(instances.map((i) => i.imageId))];
-    const { Images = [] } = await clients.ec2.send(new DescribeImagesCommand({ ImageIds: imageIds }));
+    const Images = await describeImages(clients.ec2, imageIds);
     const latestOf = new Map<string, Promise<Image | undefined>>();
     const findings: PeriodicFinding[] = [];
     for (const image of Images) {
@@ -91,11 +91,38 @@ export const outdatedTaupage: PeriodicRule = {
   },
 };
 
-async function newestOfChannel(
-  ec2: Parameters<PeriodicRule['check']>[0]['clients']['ec2'],
-  channel: string,
-  owners: string[],
-): Promise<Image | undefined> {
+type Ec2 = Parameters<PeriodicRule['check']>[0]['clients']['ec2'];
+
+/**
+ * The images among `imageIds` the account can still see. A deregistered image is left out of the
+ * answer, but an id EC2 does not know at all fails the whole call (`InvalidAMIID.NotFound`), and
+ * instances outlive their AMIs: such a batch is asked again image by image.
+ */
+async function describeImages(ec2: Ec2, imageIds: readonly string[]): Promise<Image[]> {
+  const images: Image[] = [];
+  for (let i = 0; i < imageIds.length; i += 100) {
+    const batch = imageIds.slice(i, i + 100);
+    try {
+      images.push(...((await ec2.send(new DescribeImagesCommand({ ImageIds: batch }))).Images ?? []));
+    } catch (error) {
+      if (!isMissingImage(error)) throw error;
+      for (const id of batch) {
+        try {
+          images.push(...((await ec2.send(new DescribeImagesCommand({ ImageIds: [id] }))).Images ?? []));
+        } catch (single) {
+          if (!isMissingImage(single)) throw single;
+        }
+      }
+    }
+  }
+  return images;
+}
+
+function isMissingImage(error: unknown): boolean {
+  return error instanceof Error && error.name.startsWith('InvalidAMIID.');
+}
+
+async function newestOfChannel(ec2: Ec2, channel: string, owners: string[]): Promise<Image | undefined> {
   const { Images = [] } = await ec2.send(
     new DescribeImagesCommand({
       Owners: owners,

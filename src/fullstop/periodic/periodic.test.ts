@@ -1,8 +1,10 @@
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
+  DeregisterImageCommand,
   DescribeSubnetsCommand,
   EC2Client,
+  RegisterImageCommand,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import {
@@ -141,6 +143,14 @@ describe.skipIf(skipWithoutMoto())('fullstop periodic checks on moto', () => {
     launched.old = await run(TAUPAGE_IMAGES.old.id, web);
     launched.latest = await run(TAUPAGE_IMAGES.latest.id, web);
     launched.open = await run(TAUPAGE_IMAGES.latest.id, ssh);
+    // An instance outliving its AMI: DescribeImages leaves the image out, the instance is not judged.
+    const gone = (
+      await ec2.send(
+        new RegisterImageCommand({ Name: 'Taupage-AMI-20240101-000000', RootDeviceName: '/dev/xvda' }),
+      )
+    ).ImageId;
+    await run(gone ?? '', web);
+    await ec2.send(new DeregisterImageCommand({ ImageId: gone }));
 
     const elbv2 = new ElasticLoadBalancingV2Client(config);
     const vpcId = Subnets[0]?.VpcId;
