@@ -6,10 +6,12 @@ import type { ServiceContext } from '../platform/service-context.js';
 import type { AccessGrantDirectory } from '../even/contract.js';
 import type { ApplicationDirectory } from '../kio/contract.js';
 import type { ImageTagDirectory } from '../pierone/contract.js';
-import type { TeamDirectory } from '../teams/contract.js';
+import type { AwsAccount, TeamDirectory } from '../teams/contract.js';
+import type { AccountAwsClients, SubnetCatalog } from './aws/account-clients.js';
 import type { ImageCatalog } from './aws/images.js';
 import { FULLSTOP_EVENTS } from './events.js';
 import { CloudTrailIngestion } from './ingestion.js';
+import { PeriodicChecks } from './periodic/runner.js';
 import { registerFullstopRoutes } from './routes.js';
 import type { RuleSettings } from './settings.js';
 import { FullstopStore } from './store.js';
@@ -19,13 +21,22 @@ export * from './contract.js';
 export { fullstopMigrations } from './migrations.js';
 export { FULLSTOP_EVENTS, type FullstopEvent } from './events.js';
 export { CloudTrailIngestion, FolderSource, type CloudTrailSource } from './ingestion.js';
-export { RULES, VIOLATION_TYPES } from './rules/index.js';
+export { PERIODIC_CHECKS, RULES, VIOLATION_TYPES } from './rules/index.js';
+export { PeriodicChecks, type PeriodicOutcome } from './periodic/runner.js';
 
 export interface FullstopService {
   createApp(): Promise<HttpApp>;
   violations: ViolationService;
   ingestion: CloudTrailIngestion;
   store: FullstopStore;
+  /** The periodic checks over the accounts `accounts` lists, read through `clients`, in `regions`. */
+  periodicChecks(deps: {
+    accounts: { listAccounts(): Promise<AwsAccount[]> };
+    clients: { for(account: string, region: string): AccountAwsClients };
+    regions: readonly string[];
+    clock?: () => Date;
+    concurrency?: number | undefined;
+  }): PeriodicChecks;
 }
 
 /**
@@ -43,6 +54,8 @@ export function createFullstopService(
     /** even's grants (SSH logins in instance audit logs). */
     accessGrants: AccessGrantDirectory;
     rules: RuleSettings;
+    /** Subnet look-ups (EC2_IN_INTERNAL_SUBNET_WITH_PUBLIC_IP); without them that rule fails when it needs one. */
+    subnets?: SubnetCatalog | undefined;
     serviceApplications?: ServiceApplications | undefined;
   },
 ): FullstopService {
@@ -65,6 +78,11 @@ export function createFullstopService(
     applications: deps.applications,
     imageTags: deps.imageTags,
     accessGrants: deps.accessGrants,
+    subnets: deps.subnets,
+    // The platform's accounts are those a team owns (CROSS_ACCOUNT_ROLE).
+    accounts: {
+      isPlatformAccount: async (account: string) => (await deps.teams.teamOfAccount(account)) !== undefined,
+    },
   };
   const violations = new ViolationService(store, { teams: deps.teams, policy, audit, rules });
   const ingestion = new CloudTrailIngestion(store, { teams: deps.teams, rules, audit, logger: ctx.logger });
@@ -72,6 +90,8 @@ export function createFullstopService(
     violations,
     ingestion,
     store,
+    periodicChecks: (periodic) =>
+      new PeriodicChecks(store, { ...periodic, settings, audit, logger: ctx.logger }),
     async createApp() {
       const app = await createServiceApp(ctx, {
         service: 'fullstop',

@@ -4,12 +4,14 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { awsClientConfig } from '../platform/aws/client-config.js';
 import type { JobDefinition } from '../platform/jobs/job-runner.js';
 import { defineModule } from '../platform/service-module.js';
+import { AccountClients } from './aws/account-clients.js';
 import { Ec2ImageCatalog } from './aws/images.js';
 import { SqsIngestion } from './aws/sqs-ingestion.js';
 import { createFullstopService } from './index.js';
 import { FolderSource } from './ingestion.js';
 import { fullstopMigrations } from './migrations.js';
-import { FullstopSettingsSchema } from './settings.js';
+import { PERIODIC_CHECKS } from './rules/index.js';
+import { FullstopSettingsSchema, type PeriodicSettings } from './settings.js';
 
 /** fullstop., the audit of every team account against the platform's rules. */
 export const fullstopModule = defineModule({
@@ -18,7 +20,9 @@ export const fullstopModule = defineModule({
   settings: FullstopSettingsSchema,
   async create(ctx, { settings, contracts }) {
     const images = new Ec2ImageCatalog(ctx.aws, { assumeRoleName: settings.aws.assumeRoleName });
+    const accountClients = new AccountClients(ctx.aws, { assumeRoleName: settings.aws.assumeRoleName });
     const fullstop = createFullstopService(ctx, {
+      subnets: accountClients,
       teams: contracts.get('teams'),
       applications: contracts.get('applications'),
       imageTags: contracts.get('imageTags'),
@@ -38,6 +42,25 @@ export const fullstopModule = defineModule({
         },
       },
     ];
+    // Periodic checks go over the accounts of the team service: with none (the embedded
+    // default) a run looks at nothing and calls no AWS.
+    const periodic = fullstop.periodicChecks({
+      accounts: contracts.get('teamStore'),
+      clients: accountClients,
+      regions: settings.periodic.regions ?? settings.rules.allowedRegions,
+      concurrency: settings.periodic.concurrency,
+    });
+    for (const check of PERIODIC_CHECKS) {
+      const interval = settings.periodic[PERIODIC_SETTING[check.name]].intervalSeconds;
+      if (interval === 0) continue;
+      jobs.push({
+        name: `fullstop.periodic.${check.name}`,
+        intervalMs: interval * 1000,
+        run: async () => {
+          await periodic.run(check);
+        },
+      });
+    }
     const notes = [`CloudTrail files are read from ${folder.name.slice('folder:'.length)}`];
     let clients: { s3: S3Client; sqs: SQSClient } | undefined;
     const queueUrl = settings.ingestion.sqsQueueUrl;
@@ -72,9 +95,18 @@ export const fullstopModule = defineModule({
       jobs,
       dispose: async () => {
         images.dispose();
+        accountClients.dispose();
         clients?.s3.destroy();
         clients?.sqs.destroy();
       },
     };
   },
 });
+
+/** Which settings schedule a periodic check. */
+const PERIODIC_SETTING = {
+  'outdated-taupage': 'outdatedTaupage',
+  'unsecured-public-endpoint': 'unsecuredPublicEndpoint',
+  'active-key-too-old': 'activeKeyTooOld',
+  'unsecured-root-user': 'unsecuredRootUser',
+} as const satisfies Record<(typeof PERIODIC_CHECKS)[number]['name'], keyof PeriodicSettings>;

@@ -64,12 +64,87 @@ export const RuleSettingsSchema = z
       .int()
       .min(1)
       .default(30)
+      .describe('Age after which an active IAM access key is ACTIVE_KEY_TOO_OLD (periodic check)'),
+    lambdaCodeBuckets: z
+      .array(z.string().min(1))
+      .default([])
       .describe(
-        'Age after which an active IAM access key is ACTIVE_KEY_TOO_OLD (periodic check, not built yet)',
+        'S3 buckets Lambda function code may come from; any other source is LAMBDA_FUNCTION_CREATED_FROM_UNTRUSTED_LOCATION',
+      ),
+    cloudtrailBuckets: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        'Buckets a trail may write to; UpdateTrail to any other bucket is CLOUDTRAIL_LOGGING_STOPPED (empty: every bucket change)',
+      ),
+    internalSubnetNamePrefix: z
+      .string()
+      .min(1)
+      .default('internal-')
+      .describe(
+        'Name tag prefix of internal subnets, as the account set-up names them (EC2_IN_INTERNAL_SUBNET_WITH_PUBLIC_IP)',
+      ),
+    trustedAccounts: z
+      .array(z.string().regex(/^\d{12}$/))
+      .default([])
+      .describe(
+        'Accounts outside the team service that role trust policies may name, e.g. the management account (CROSS_ACCOUNT_ROLE)',
+      ),
+    taupageMaxAgeDays: z
+      .number()
+      .int()
+      .min(1)
+      .default(90)
+      .describe('Age of its Taupage AMI after which a running instance is OUTDATED_TAUPAGE'),
+    taupageRequireLatest: z
+      .boolean()
+      .default(true)
+      .describe(
+        'A running instance whose Taupage AMI has a newer one of the same channel is OUTDATED_TAUPAGE',
+      ),
+    publicEndpointPorts: z
+      .array(z.number().int().min(0).max(65535))
+      .default([80, 443])
+      .describe(
+        'Ports a running instance with a public IP may open to the world (UNSECURED_PUBLIC_ENDPOINT; STUPS also allowed 22)',
       ),
   })
   .prefault({});
 export type RuleSettings = z.output<typeof RuleSettingsSchema>;
+
+const checkSchedule = (what: string) =>
+  z
+    .strictObject({
+      intervalSeconds: z
+        .number()
+        .int()
+        .min(0)
+        .default(3600)
+        .describe(`How often ${what} runs over every account of the team service; 0 turns it off`),
+    })
+    .prefault({});
+
+/** The periodic checks: jobs over every account the team service knows (issue 17). */
+export const PeriodicSettingsSchema = z
+  .strictObject({
+    regions: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('Regions the periodic checks look at (default: rules.allowedRegions)'),
+    concurrency: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(4)
+      .describe('Accounts (and regions) a periodic check reads at the same time'),
+    outdatedTaupage: checkSchedule('OUTDATED_TAUPAGE'),
+    unsecuredPublicEndpoint: checkSchedule('UNSECURED_PUBLIC_ENDPOINT'),
+    activeKeyTooOld: checkSchedule('ACTIVE_KEY_TOO_OLD'),
+    unsecuredRootUser: checkSchedule('UNSECURED_ROOT_USER'),
+  })
+  .prefault({});
+export type PeriodicSettings = z.output<typeof PeriodicSettingsSchema>;
 
 /** fullstop.'s section of the settings tree. */
 export const FullstopSettingsSchema = z.strictObject({
@@ -103,6 +178,7 @@ export const FullstopSettingsSchema = z.strictObject({
         .describe('Files ingested at most per run; the rest wait for the next tick'),
     })
     .prefault({}),
+  periodic: PeriodicSettingsSchema,
   aws: z
     .strictObject({
       assumeRoleName: z

@@ -47,6 +47,10 @@ describe('the runtime loop over MODULES', () => {
       'even.grant-expiry',
       'mint.rotation',
       'fullstop.ingest-folder',
+      'fullstop.periodic.outdated-taupage',
+      'fullstop.periodic.unsecured-public-endpoint',
+      'fullstop.periodic.active-key-too-old',
+      'fullstop.periodic.unsecured-root-user',
     ]);
 
     scheduler.fire();
@@ -64,6 +68,10 @@ describe('the runtime loop over MODULES', () => {
       expect(ticks.map((t) => t.name)).toEqual([
         'even.grant-expiry',
         'fullstop.ingest-folder',
+        'fullstop.periodic.active-key-too-old',
+        'fullstop.periodic.outdated-taupage',
+        'fullstop.periodic.unsecured-public-endpoint',
+        'fullstop.periodic.unsecured-root-user',
         'mint.rotation',
         expect.stringMatching(PURGE_JOB),
         'token-service.maintenance',

@@ -1,6 +1,6 @@
 import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { type AwsSettings, awsClientConfig } from '../../platform/aws/client-config.js';
+import { accountCredentials } from './assume-role.js';
 
 export interface ImageInfo {
   imageId: string;
@@ -41,13 +41,10 @@ export class Ec2ImageCatalog implements ImageCatalog {
     const key = `${account}/${region}`;
     let client = this.#clients.get(key);
     if (!client) {
-      const roleName = this.options.assumeRoleName;
       client = new EC2Client({
         ...awsClientConfig(this.aws),
         region,
-        ...(roleName
-          ? { credentials: assumedRole(this.aws, `arn:aws:iam::${account}:role/${roleName}`) }
-          : {}),
+        ...accountCredentials(this.aws, account, this.options.assumeRoleName),
       });
       this.#clients.set(key, client);
     }
@@ -58,32 +55,4 @@ export class Ec2ImageCatalog implements ImageCatalog {
     for (const client of this.#clients.values()) client.destroy();
     this.#clients.clear();
   }
-}
-
-interface Credentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-  expiration?: Date;
-}
-
-/** Credentials of an assumed role, renewed five minutes before they expire. */
-function assumedRole(aws: AwsSettings, roleArn: string): () => Promise<Credentials> {
-  const sts = new STSClient(awsClientConfig(aws));
-  let current: Credentials | undefined;
-  return async () => {
-    if (current?.expiration && current.expiration.getTime() - Date.now() > 5 * 60_000) return current;
-    const { Credentials: c } = await sts.send(
-      new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'fullstop' }),
-    );
-    if (!c?.AccessKeyId || !c.SecretAccessKey)
-      throw new Error(`AssumeRole ${roleArn} returned no credentials`);
-    current = {
-      accessKeyId: c.AccessKeyId,
-      secretAccessKey: c.SecretAccessKey,
-      ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
-      ...(c.Expiration ? { expiration: c.Expiration } : {}),
-    };
-    return current;
-  };
 }

@@ -5,7 +5,8 @@ const TrailRequest = z.looseObject({ name: z.string().optional(), s3BucketName: 
 
 /**
  * CloudTrail switched off (StopLogging, DeleteTrail) or pointed at another bucket
- * (UpdateTrail with `s3BucketName`): from then on nothing in the account is audited.
+ * (UpdateTrail with an `s3BucketName` not in `rules.cloudtrailBuckets`): from then on nothing in
+ * the account is audited where the platform reads it.
  */
 export const cloudtrailLoggingStopped: EventRule = {
   kind: 'event',
@@ -19,12 +20,16 @@ export const cloudtrailLoggingStopped: EventRule = {
     audit_relevant: true,
     meta_info_keys: ['trail_name', 'event_name', 's3_bucket_name'],
   }),
-  async check(record) {
+  async check(record, _account, ctx) {
     if (record.eventSource !== 'cloudtrail.amazonaws.com' || record.errorCode) return [];
     const request = TrailRequest.safeParse(record.requestParameters);
     const params = request.success ? request.data : {};
     const stops = record.eventName === 'StopLogging' || record.eventName === 'DeleteTrail';
-    const moves = record.eventName === 'UpdateTrail' && params.s3BucketName !== undefined;
+    // A move to one of the platform's trail buckets (rules.cloudtrailBuckets) keeps the audit.
+    const moves =
+      record.eventName === 'UpdateTrail' &&
+      params.s3BucketName !== undefined &&
+      !ctx.settings.cloudtrailBuckets.includes(params.s3BucketName);
     if (!stops && !moves) return [];
     return [
       {

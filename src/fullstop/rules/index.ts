@@ -1,19 +1,30 @@
+import { PERIODIC_RULES } from '../periodic/index.js';
 import { applicationInactiveInKio } from './application-inactive-in-kio.js';
 import { applicationNotPresentInKio } from './application-not-present-in-kio.js';
 import { applicationVersionDoesNotMatchImageTag } from './application-version-does-not-match-image-tag.js';
 import { artifactBuiltFromDirtyRepository } from './artifact-built-from-dirty-repository.js';
 import { cloudtrailLoggingStopped } from './cloudtrail-logging-stopped.js';
+import { crossAccountRole } from './cross-account-role.js';
+import { ec2InInternalSubnetWithPublicIp } from './ec2-in-internal-subnet-with-public-ip.js';
 import { ec2WithASnapshotImage } from './ec2-with-a-snapshot-image.js';
 import { ec2WithKeypair } from './ec2-with-keypair.js';
 import { illegalScmRepository } from './illegal-scm-repository.js';
 import { imageInPieroneNotFound } from './image-in-pierone-not-found.js';
 import { imageWithoutProvenance } from './image-without-provenance.js';
+import { lambdaFunctionCreatedFromUntrustedLocation } from './lambda-function-created-from-untrusted-location.js';
 import { missingApplicationIdInUserData } from './missing-application-id-in-user-data.js';
 import { missingSourceInUserData } from './missing-source-in-user-data.js';
 import { missingUserData } from './missing-user-data.js';
 import { modifiedRoleOrService } from './modified-role-or-service.js';
 import { passwordUsed } from './password-used.js';
-import type { AuditLogRule, EventRule, Rule, UserDataRule, ViolationTypeDefinition } from './rule.js';
+import type {
+  AuditLogRule,
+  EventRule,
+  PeriodicRule,
+  Rule,
+  UserDataRule,
+  ViolationTypeDefinition,
+} from './rule.js';
 import { scmSourceJsonMissing } from './scm-source-json-missing.js';
 import { scmUrlIsMissingInKio } from './scm-url-is-missing-in-kio.js';
 import { scmUrlIsMissingInScmSourceJson } from './scm-url-is-missing-in-scm-source-json.js';
@@ -27,6 +38,7 @@ export type {
   AuditLogRule,
   EventRule,
   Finding,
+  PeriodicRule,
   Rule,
   RuleContext,
   UserDataRule,
@@ -59,6 +71,10 @@ export const RULES: readonly Rule[] = [
   applicationInactiveInKio,
   applicationVersionDoesNotMatchImageTag,
   sshLoginWithoutGrant,
+  lambdaFunctionCreatedFromUntrustedLocation,
+  ec2InInternalSubnetWithPublicIp,
+  crossAccountRole,
+  ...PERIODIC_RULES,
 ];
 
 export const EVENT_RULES: readonly EventRule[] = RULES.filter((r): r is EventRule => r.kind === 'event');
@@ -67,6 +83,10 @@ export const USER_DATA_RULES: readonly UserDataRule[] = RULES.filter(
 );
 export const AUDIT_LOG_RULES: readonly AuditLogRule[] = RULES.filter(
   (r): r is AuditLogRule => r.kind === 'audit-log',
+);
+
+export const PERIODIC_CHECKS: readonly PeriodicRule[] = RULES.filter(
+  (r): r is PeriodicRule => r.kind === 'periodic',
 );
 
 /** Every violation type fullstop knows, by id: those its rules emit. */

@@ -5,6 +5,7 @@ import type { SshLogin } from '../audit-log.js';
 import type { CloudTrailRecord } from '../cloudtrail.js';
 import type { ViolationType } from '../contract.js';
 import type { RuleSettings } from '../settings.js';
+import type { AccountAwsClients, SubnetCatalog } from '../aws/account-clients.js';
 import type { ImageCatalog } from '../aws/images.js';
 import type { TaupageUserData } from '../user-data.js';
 
@@ -35,6 +36,17 @@ export interface RuleContext {
   imageTags: ImageTagDirectory;
   /** even: who was granted SSH access where and when. */
   accessGrants: AccessGrantDirectory;
+  /**
+   * Subnets of the event's account (EC2_IN_INTERNAL_SUBNET_WITH_PUBLIC_IP). Optional so that a
+   * context built for other rules needs no AWS; the rule fails when it needs it and it is missing.
+   */
+  subnets?: SubnetCatalog | undefined;
+  /** Whether an account is one of the platform's: owned by a team (CROSS_ACCOUNT_ROLE). Same as `subnets`. */
+  accounts?: PlatformAccounts | undefined;
+}
+
+export interface PlatformAccounts {
+  isPlatformAccount(account: string): Promise<boolean>;
 }
 
 /** A rule over one CloudTrail record. */
@@ -65,7 +77,36 @@ export interface AuditLogRule {
   check(logins: readonly SshLogin[], instance: InstanceRef, ctx: RuleContext): Promise<Finding[]>;
 }
 
-export type Rule = EventRule | UserDataRule | AuditLogRule;
+/** What a periodic check found; `resource` names what it is about, for its stable event id. */
+export interface PeriodicFinding extends Finding {
+  resource: string;
+}
+
+/** Where a periodic check looks: one account in one region, read through that account's clients. */
+export interface PeriodicScope {
+  account: string;
+  /** The region; IAM checks (`global`) run once per account with `GLOBAL_REGION`. */
+  region: string;
+  clients: AccountAwsClients;
+  settings: RuleSettings;
+  now: Date;
+}
+
+/** The region STUPS stores account-wide (IAM) findings under. */
+export const GLOBAL_REGION = 'no-region';
+
+/** A check run as a job over every platform account (and region), not over an event. */
+export interface PeriodicRule {
+  kind: 'periodic';
+  type: ViolationTypeDefinition;
+  /** Names the job (`fullstop.periodic.<name>`) and its settings (`fullstop.periodic.checks`). */
+  name: 'outdated-taupage' | 'unsecured-public-endpoint' | 'active-key-too-old' | 'unsecured-root-user';
+  /** Account-wide (IAM): run once per account instead of once per region. */
+  global: boolean;
+  check(scope: PeriodicScope): Promise<PeriodicFinding[]>;
+}
+
+export type Rule = EventRule | UserDataRule | AuditLogRule | PeriodicRule;
 
 /** A type definition, with STUPS' defaults: not audit relevant. */
 export function violationType(

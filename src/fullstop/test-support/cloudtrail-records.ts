@@ -12,14 +12,14 @@ const gzip = promisify(gzipCallback);
  */
 export type Record = { [key: string]: unknown };
 
-interface Common {
+export interface Common {
   account?: string;
   region?: string;
   eventId?: string;
   time?: string;
 }
 
-function envelope(o: Common, source: string, name: string, identity: Record, rest: Record): Record {
+export function envelope(o: Common, source: string, name: string, identity: Record, rest: Record): Record {
   const account = o.account ?? '123456789012';
   return {
     eventVersion: '1.08',

@@ -1,0 +1,393 @@
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  DeregisterImageCommand,
+  DescribeSubnetsCommand,
+  EC2Client,
+  RegisterImageCommand,
+  RunInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import {
+  CreateLoadBalancerCommand as CreateClassicLoadBalancerCommand,
+  ElasticLoadBalancingClient,
+} from '@aws-sdk/client-elastic-load-balancing';
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  CreateAccessKeyCommand,
+  CreateUserCommand,
+  IAMClient,
+  UpdateAccessKeyCommand,
+} from '@aws-sdk/client-iam';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describeEachDatabase } from '../../platform/test-support/databases.js';
+import {
+  MOTO_ACCOUNT,
+  MOTO_REGION,
+  motoClientConfig,
+  type RunningMoto,
+  skipWithoutMoto,
+  startMoto,
+  TAUPAGE_IMAGES,
+} from '../../senza/test-support/moto.js';
+import { AccountClients } from '../aws/account-clients.js';
+import { Ec2ImageCatalog } from '../aws/images.js';
+import type { PeriodicRule } from '../rules/rule.js';
+import { RuleSettingsSchema } from '../settings.js';
+import {
+  ACCOUNT_B,
+  createFullstopHarness,
+  FULLSTOP_TEST_MIGRATIONS,
+  type FullstopHarness,
+} from '../test-support/fullstop-harness.js';
+import { PERIODIC_RULES } from './index.js';
+import type { PeriodicChecks } from './runner.js';
+import { openToTheWorld } from './unsecured-public-endpoint.js';
+import { rootUserProblems } from './unsecured-root-user.js';
+
+const DAY_MS = 86_400_000;
+const ruleNamed = (id: string): PeriodicRule => {
+  const rule = PERIODIC_RULES.find((r) => r.type.id === id);
+  if (!rule) throw new Error(`no periodic rule ${id}`);
+  return rule;
+};
+
+describe('periodic check logic', () => {
+  it('UNSECURED_ROOT_USER: root without MFA or with keys', () => {
+    // moto's account summary always reports AccountMFAEnabled 0 (moto cannot enable root MFA),
+    // so the secured root user, the non-triggering case, is checked on the summary itself.
+    expect(rootUserProblems({ AccountMFAEnabled: 1, AccountAccessKeysPresent: 0 })).toEqual([]);
+    expect(rootUserProblems({ AccountMFAEnabled: 1, AccountAccessKeysPresent: 1 })).toEqual([
+      'has access keys',
+    ]);
+    expect(rootUserProblems({ AccountMFAEnabled: 0 })).toEqual(['no MFA device']);
+  });
+
+  it('openToTheWorld: non-public ports open to 0.0.0.0/0 or ::/0', () => {
+    const world = [{ CidrIp: '0.0.0.0/0' }];
+    expect(
+      openToTheWorld([{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: world }], [80, 443]),
+    ).toEqual([]);
+    expect(
+      openToTheWorld([{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: world }], [80, 443]),
+    ).toEqual([{ protocol: 'tcp', from_port: 22, to_port: 22 }]);
+    expect(openToTheWorld([{ IpProtocol: '-1', Ipv6Ranges: [{ CidrIpv6: '::/0' }] }], [80, 443])).toEqual([
+      { protocol: '-1', from_port: 0, to_port: 65535 },
+    ]);
+    expect(
+      openToTheWorld(
+        [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '10.0.0.0/8' }] }],
+        [80, 443],
+      ),
+    ).toEqual([]);
+  });
+});
+
+describe.skipIf(skipWithoutMoto())('fullstop periodic checks on moto', () => {
+  let moto: RunningMoto;
+  let images: Ec2ImageCatalog;
+  let clients: AccountClients;
+  const launched = { old: '', latest: '', open: '' };
+  let webAlbListener = '';
+  let keyId = '';
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'testing');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'testing');
+    vi.stubEnv('AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'true');
+    const aws = { region: MOTO_REGION, endpoint: moto.endpoint };
+    images = new Ec2ImageCatalog(aws);
+    // Every account is read through its `fullstop` role, as in production; moto's STS hands
+    // out credentials for the named account, so ACCOUNT_B is a second, empty moto account.
+    clients = new AccountClients(aws, { assumeRoleName: 'fullstop' });
+    const config = motoClientConfig(moto.endpoint);
+    const ec2 = new EC2Client(config);
+    const group = async (name: string, port: number) => {
+      const id =
+        (await ec2.send(new CreateSecurityGroupCommand({ GroupName: name, Description: name }))).GroupId ??
+        '';
+      await ec2.send(
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId: id,
+          IpPermissions: [
+            { IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: [{ CidrIp: '0.0.0.0/0' }] },
+          ],
+        }),
+      );
+      return id;
+    };
+    const web = await group('web', 443);
+    const ssh = await group('ssh-open', 22);
+    // moto's default VPC: its default subnets map public IPs on launch.
+    const { Subnets = [] } = await ec2.send(
+      new DescribeSubnetsCommand({ Filters: [{ Name: 'default-for-az', Values: ['true'] }] }),
+    );
+    const subnet = Subnets[0]?.SubnetId;
+    const run = async (imageId: string, groupId: string) =>
+      (
+        await ec2.send(
+          new RunInstancesCommand({
+            ImageId: imageId,
+            MinCount: 1,
+            MaxCount: 1,
+            SubnetId: subnet,
+            SecurityGroupIds: [groupId],
+          }),
+        )
+      ).Instances?.[0]?.InstanceId ?? '';
+    launched.old = await run(TAUPAGE_IMAGES.old.id, web);
+    launched.latest = await run(TAUPAGE_IMAGES.latest.id, web);
+    launched.open = await run(TAUPAGE_IMAGES.latest.id, ssh);
+    // An instance outliving its AMI: DescribeImages leaves the image out, the instance is not judged.
+    const gone = (
+      await ec2.send(
+        new RegisterImageCommand({ Name: 'Taupage-AMI-20240101-000000', RootDeviceName: '/dev/xvda' }),
+      )
+    ).ImageId;
+    await run(gone ?? '', web);
+    await ec2.send(new DeregisterImageCommand({ ImageId: gone }));
+
+    const elbv2 = new ElasticLoadBalancingV2Client(config);
+    const vpcId = Subnets[0]?.VpcId;
+    const alb = async (name: string) =>
+      (
+        await elbv2.send(
+          new CreateLoadBalancerCommand({
+            Name: name,
+            Scheme: 'internet-facing',
+            Type: 'application',
+            Subnets: Subnets.slice(0, 2).map((s) => s.SubnetId ?? ''),
+            SecurityGroups: [web],
+          }),
+        )
+      ).LoadBalancers?.[0]?.LoadBalancerArn ?? '';
+    const targets = (
+      await elbv2.send(
+        new CreateTargetGroupCommand({ Name: 'app', Protocol: 'HTTP', Port: 8080, VpcId: vpcId }),
+      )
+    ).TargetGroups?.[0]?.TargetGroupArn;
+    webAlbListener =
+      (
+        await elbv2.send(
+          new CreateListenerCommand({
+            LoadBalancerArn: await alb('plain-http'),
+            Protocol: 'HTTP',
+            Port: 80,
+            DefaultActions: [{ Type: 'forward', TargetGroupArn: targets }],
+          }),
+        )
+      ).Listeners?.[0]?.ListenerArn ?? '';
+    await elbv2.send(
+      new CreateListenerCommand({
+        LoadBalancerArn: await alb('redirecting'),
+        Protocol: 'HTTP',
+        Port: 80,
+        DefaultActions: [
+          { Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } },
+        ],
+      }),
+    );
+    const elb = new ElasticLoadBalancingClient(config);
+    await elb.send(
+      new CreateClassicLoadBalancerCommand({
+        LoadBalancerName: 'classic-http',
+        Listeners: [{ Protocol: 'HTTP', LoadBalancerPort: 80, InstanceProtocol: 'HTTP', InstancePort: 8080 }],
+        AvailabilityZones: [`${MOTO_REGION}a`],
+      }),
+    );
+    await elb.send(
+      new CreateClassicLoadBalancerCommand({
+        LoadBalancerName: 'classic-tcp',
+        Listeners: [{ Protocol: 'TCP', LoadBalancerPort: 443, InstanceProtocol: 'TCP', InstancePort: 8443 }],
+        AvailabilityZones: [`${MOTO_REGION}a`],
+      }),
+    );
+    const iam = new IAMClient(config);
+    await iam.send(new CreateUserCommand({ UserName: 'legacy-deployer' }));
+    keyId =
+      (await iam.send(new CreateAccessKeyCommand({ UserName: 'legacy-deployer' }))).AccessKey?.AccessKeyId ??
+      '';
+    const inactive = (await iam.send(new CreateAccessKeyCommand({ UserName: 'legacy-deployer' }))).AccessKey;
+    await iam.send(
+      new UpdateAccessKeyCommand({
+        UserName: 'legacy-deployer',
+        AccessKeyId: inactive?.AccessKeyId,
+        Status: 'Inactive',
+      }),
+    );
+    for (const c of [ec2, elbv2, elb, iam]) c.destroy();
+  }, 120_000);
+  afterAll(async () => {
+    images.dispose();
+    clients.dispose();
+    vi.unstubAllEnvs();
+    await moto.stop();
+  });
+
+  describeEachDatabase('with the team service', FULLSTOP_TEST_MIGRATIONS, (getDatabase) => {
+    let h: FullstopHarness;
+    let offsetDays = 0;
+    let periodic: PeriodicChecks;
+    const check = async (id: string, settings = {}, days = 0) =>
+      ruleNamed(id).check({
+        account: MOTO_ACCOUNT,
+        region: MOTO_REGION,
+        clients: clients.for(MOTO_ACCOUNT, MOTO_REGION),
+        settings: RuleSettingsSchema.parse(settings),
+        now: new Date(Date.now() + days * DAY_MS),
+      });
+
+    beforeAll(async () => {
+      h = await createFullstopHarness(getDatabase(), images);
+      periodic = h.fullstop.periodicChecks({
+        accounts: h.teams,
+        clients,
+        regions: [MOTO_REGION],
+        clock: () => new Date(Date.now() + offsetDays * DAY_MS),
+      });
+    });
+
+    it('OUTDATED_TAUPAGE: running instances on a Taupage AMI that is not the latest or too old', async () => {
+      const found = await check('OUTDATED_TAUPAGE');
+      expect(found).toEqual([
+        {
+          type: 'OUTDATED_TAUPAGE',
+          resource: launched.old,
+          instanceId: launched.old,
+          metaInfo: expect.objectContaining({
+            ami_id: TAUPAGE_IMAGES.old.id,
+            ami_name: TAUPAGE_IMAGES.old.name,
+            latest_ami_id: TAUPAGE_IMAGES.latest.id,
+            reasons: ['a newer Taupage AMI exists'],
+          }),
+        },
+      ]);
+      // Not triggering: the latest image, young enough, when only age counts.
+      expect(await check('OUTDATED_TAUPAGE', { taupageRequireLatest: false })).toEqual([]);
+      // 100 days later every Taupage AMI in use is past the 90 days.
+      const later = await check('OUTDATED_TAUPAGE', { taupageRequireLatest: false }, 100);
+      expect(later.map((f) => f.instanceId).sort()).toEqual(
+        [launched.old, launched.latest, launched.open].sort(),
+      );
+    });
+
+    it('UNSECURED_PUBLIC_ENDPOINT: plain HTTP load balancers and instances open on non-public ports', async () => {
+      const found = await check('UNSECURED_PUBLIC_ENDPOINT');
+      expect(found.map((f) => f.resource).sort()).toEqual(
+        [webAlbListener, 'elb/classic-http/80', launched.open].sort(),
+      );
+      expect(found.find((f) => f.resource === launched.open)?.metaInfo).toEqual({
+        public_ip: expect.any(String),
+        open: [{ group_id: expect.stringMatching(/^sg-/), protocol: 'tcp', from_port: 22, to_port: 22 }],
+      });
+      // Port 22 allowed (STUPS' EC2 setting): the instance is fine, the load balancers are not.
+      const with22 = await check('UNSECURED_PUBLIC_ENDPOINT', { publicEndpointPorts: [22, 80, 443] });
+      expect(with22.map((f) => f.resource)).not.toContain(launched.open);
+      expect(with22).toHaveLength(2);
+    });
+
+    it('ACTIVE_KEY_TOO_OLD: active keys past the allowed age', async () => {
+      expect(await check('ACTIVE_KEY_TOO_OLD')).toEqual([]);
+      const later = await check('ACTIVE_KEY_TOO_OLD', { accessKeyMaxAgeDays: 30 }, 40);
+      // The inactive key is not reported.
+      expect(later).toEqual([
+        {
+          type: 'ACTIVE_KEY_TOO_OLD',
+          resource: keyId,
+          metaInfo: {
+            access_key_id: keyId,
+            user_name: 'legacy-deployer',
+            access_key_created: expect.any(String),
+          },
+        },
+      ]);
+    });
+
+    it('UNSECURED_ROOT_USER: from IAM GetAccountSummary', async () => {
+      expect(await check('UNSECURED_ROOT_USER')).toEqual([
+        { type: 'UNSECURED_ROOT_USER', resource: 'root', metaInfo: { problems: ['no MFA device'] } },
+      ]);
+    });
+
+    it('a run covers every account of the team service through its role, stores once, audits', async () => {
+      offsetDays = 40;
+      const first = await periodic.run(ruleNamed('ACTIVE_KEY_TOO_OLD'));
+      // team-a owns the moto account, team-b ACCOUNT_B: an account without users.
+      expect(first).toEqual({ accounts: 2, found: 1, stored: 1, failed: [] });
+      const again = await periodic.run(ruleNamed('ACTIVE_KEY_TOO_OLD'));
+      expect(again).toEqual({ accounts: 2, found: 1, stored: 0, failed: [] });
+      const page = (
+        await h.app.inject({ url: `/api/violations?type=ACTIVE_KEY_TOO_OLD`, headers: await h.as('admin') })
+      ).json();
+      expect(page.content).toEqual([
+        expect.objectContaining({
+          account_id: MOTO_ACCOUNT,
+          region: 'no-region',
+          event_id: `periodic:ACTIVE_KEY_TOO_OLD:${keyId}`,
+          created_by: 'fullstop',
+        }),
+      ]);
+      const runs = await h.ctx.auditLog.query({
+        service: 'fullstop',
+        action: 'fullstop.periodic_check.run',
+        limit: 10,
+      });
+      expect(runs.map((r) => [r.target_id, r.outcome, r.details])).toEqual([
+        ['ACTIVE_KEY_TOO_OLD', 'success', { accounts: 2, found: 1, stored: 0, failed: [] }],
+        ['ACTIVE_KEY_TOO_OLD', 'success', { accounts: 2, found: 1, stored: 1, failed: [] }],
+      ]);
+
+      // The runner's clock decides the age: 100 days on, every Taupage AMI in use is too old.
+      offsetDays = 100;
+      const outdated = await periodic.run(ruleNamed('OUTDATED_TAUPAGE'));
+      expect(outdated.failed).toEqual([]);
+      expect(outdated.stored).toBe(3);
+      const forB = (
+        await h.app.inject({ url: `/api/violations?accounts=${ACCOUNT_B}`, headers: await h.as('bob') })
+      ).json();
+      expect(forB.totalElements).toBe(0);
+    });
+
+    it('reports an account it cannot read, audited as a failure, and stores the others', async () => {
+      const UNREACHABLE = '999999999999';
+      // An account whose API cannot be reached (an endpoint nobody listens on).
+      const broken = new AccountClients({ region: MOTO_REGION, endpoint: 'http://127.0.0.1:9' });
+      try {
+        const outcome = await h.fullstop
+          .periodicChecks({
+            accounts: {
+              listAccounts: async () => [
+                ...(await h.teams.listAccounts()),
+                { id: UNREACHABLE, name: '', type: 'aws', description: '', owner: '', disabled: false },
+              ],
+            },
+            clients: {
+              for: (account, region) =>
+                account === UNREACHABLE ? broken.for(account, region) : clients.for(account, region),
+            },
+            regions: [MOTO_REGION],
+          })
+          .run(ruleNamed('UNSECURED_ROOT_USER'));
+        expect(outcome.failed).toEqual([
+          { account: UNREACHABLE, region: 'no-region', error: expect.any(String) },
+        ]);
+        // moto's two accounts (team-a's, team-b's) both have a root user without MFA.
+        expect(outcome).toEqual(expect.objectContaining({ accounts: 3, found: 2, stored: 2 }));
+        const [run] = await h.ctx.auditLog.query({
+          service: 'fullstop',
+          action: 'fullstop.periodic_check.run',
+          targetId: 'UNSECURED_ROOT_USER',
+          limit: 1,
+        });
+        expect(run?.outcome).toBe('failure');
+      } finally {
+        broken.dispose();
+      }
+    });
+  });
+});

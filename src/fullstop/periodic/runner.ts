@@ -1,0 +1,116 @@
+import { type Audit, internalRequestId } from '../../platform/audit/create-audit.js';
+import type { Logger } from '../../platform/logger.js';
+import type { AwsAccount } from '../../teams/contract.js';
+import type { AccountAwsClients } from '../aws/account-clients.js';
+import type { FullstopEvent } from '../events.js';
+import { GLOBAL_REGION, type PeriodicRule } from '../rules/rule.js';
+import type { RuleSettings } from '../settings.js';
+import type { FullstopStore, NewViolationRow } from '../store.js';
+import { FULLSTOP_ACTOR, findingRow } from '../violations.js';
+
+export interface PeriodicOutcome {
+  accounts: number;
+  /** Violations found this run, new or stored before. */
+  found: number;
+  /** Violations stored by this run (the rest were found by an earlier run). */
+  stored: number;
+  /** Accounts (and regions) whose check failed; the others' findings are stored regardless. */
+  failed: Array<{ account: string; region: string; error: string }>;
+}
+
+/** The stable event id of a periodic finding: a second run finds the same violation, not a new one. */
+export function periodicEventId(type: string, resource: string): string {
+  return `periodic:${type}:${resource}`;
+}
+
+/**
+ * Runs periodic checks over every enabled account of the team service, in each region (IAM
+ * checks once per account). Findings of one run are stored in one transaction with the run's
+ * audit event; each is stored once per account, region, resource and type (the violations'
+ * unique key over the stable event id), so a run finding what an earlier run found adds nothing.
+ * A failing account (role not assumable, throttled) is logged and reported, the others go on.
+ */
+export class PeriodicChecks {
+  constructor(
+    private readonly store: FullstopStore,
+    private readonly deps: {
+      accounts: { listAccounts(): Promise<AwsAccount[]> };
+      clients: { for(account: string, region: string): AccountAwsClients };
+      settings: RuleSettings;
+      regions: readonly string[];
+      audit: Audit<FullstopEvent>;
+      logger: Logger;
+      clock?: () => Date;
+      /** Accounts (and regions) checked at the same time. */
+      concurrency?: number | undefined;
+    },
+  ) {}
+
+  async run(rule: PeriodicRule): Promise<PeriodicOutcome> {
+    const accounts = (await this.deps.accounts.listAccounts()).filter((a) => !a.disabled);
+    const outcome: PeriodicOutcome = { accounts: accounts.length, found: 0, stored: 0, failed: [] };
+    // No accounts (the embedded default): nothing to look at, nothing to record.
+    if (!accounts.length) return outcome;
+    const now = (this.deps.clock ?? (() => new Date()))();
+    const regions = rule.global ? [GLOBAL_REGION] : this.deps.regions;
+    const scopes = accounts.flatMap((account) => regions.map((region) => ({ account, region })));
+    const rows: NewViolationRow[] = [];
+    const checkOne = async ({ account, region }: (typeof scopes)[number]) => {
+      // IAM answers in any region; its clients take the first configured one.
+      const clientRegion = region === GLOBAL_REGION ? (this.deps.regions[0] ?? 'us-east-1') : region;
+      try {
+        const findings = await rule.check({
+          account: account.id,
+          region,
+          clients: this.deps.clients.for(account.id, clientRegion),
+          settings: this.deps.settings,
+          now,
+        });
+        for (const finding of findings) {
+          rows.push(
+            findingRow(finding, {
+              account: account.id,
+              region,
+              eventId: periodicEventId(rule.type.id, finding.resource),
+              team: account.owner || null,
+              username: null,
+            }),
+          );
+        }
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        this.deps.logger.error(
+          { check: rule.type.id, account: account.id, region, err: message },
+          'fullstop: periodic check failed for an account',
+        );
+        outcome.failed.push({ account: account.id, region, error: message });
+      }
+    };
+    // Accounts are independent and mostly wait on AWS: a few at a time keeps a run of hundreds
+    // of accounts within its interval without tripping the API rate limits.
+    let next = 0;
+    const worker = async () => {
+      while (next < scopes.length) await checkOne(scopes[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(this.deps.concurrency ?? 4, scopes.length) }, worker));
+    outcome.failed.sort((a, b) => a.account.localeCompare(b.account) || a.region.localeCompare(b.region));
+    outcome.found = rows.length;
+    return this.store.write(async (tx) => {
+      outcome.stored = (await tx.insertViolations(rows)).length;
+      await this.deps.audit(tx.executor, {
+        event: 'fullstop.periodic_check.run',
+        actor: { uid: FULLSTOP_ACTOR, realm: 'services' },
+        targetId: rule.type.id,
+        outcome: outcome.failed.length ? 'failure' : 'success',
+        details: {
+          accounts: outcome.accounts,
+          found: outcome.found,
+          stored: outcome.stored,
+          failed: outcome.failed,
+        },
+        requestId: internalRequestId('fullstop-periodic'),
+      });
+      return outcome;
+    });
+  }
+}
