@@ -8,6 +8,13 @@ export interface ImageInfo {
   ownerId: string;
 }
 
+/** EC2's answers for an image id it does not know or that is not an AMI id at all. */
+const IMAGE_UNKNOWN = new Set([
+  'InvalidAMIID.NotFound',
+  'InvalidAMIID.Unavailable',
+  'InvalidAMIID.Malformed',
+]);
+
 /** Which AMI an instance was launched from: name and owner, as the AMI rules need them. */
 export interface ImageCatalog {
   /** The image, or undefined when the account cannot see it (deregistered, not shared). */
@@ -29,9 +36,16 @@ export class Ec2ImageCatalog implements ImageCatalog {
   ) {}
 
   async describe(account: string, region: string, imageId: string): Promise<ImageInfo | undefined> {
-    const result = await this.#client(account, region).send(
-      new DescribeImagesCommand({ ImageIds: [imageId] }),
-    );
+    let result;
+    try {
+      result = await this.#client(account, region).send(new DescribeImagesCommand({ ImageIds: [imageId] }));
+    } catch (error) {
+      // EC2 refuses ids it does not know (deregistered, never shared) instead of answering an
+      // empty list; that is "cannot see it", which the rules judge. Thrown on, it would fail the
+      // CloudTrail file, and the file would be retried for ever.
+      if (IMAGE_UNKNOWN.has((error as { name?: string }).name ?? '')) return undefined;
+      throw error;
+    }
     const image = result.Images?.[0];
     if (!image?.ImageId || image.OwnerId === undefined) return undefined;
     return { imageId: image.ImageId, name: image.Name ?? '', ownerId: image.OwnerId };

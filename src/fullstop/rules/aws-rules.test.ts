@@ -9,6 +9,7 @@ import { describeEachDatabase } from '../../platform/test-support/databases.js';
 import {
   MOTO_ACCOUNT,
   MOTO_REGION,
+  TAUPAGE_IMAGES,
   motoClientConfig,
   type RunningMoto,
   skipWithoutMoto,
@@ -136,6 +137,13 @@ describe.skipIf(skipWithoutMoto())('fullstop AWS event rules', () => {
         subnets: clients,
         accounts: { isPlatformAccount: async (a) => (await h.teams.teamOfAccount(a)) !== undefined },
       };
+    });
+
+    it('an AMI EC2 does not know is "cannot see it", not an error that would stop its CloudTrail file', async () => {
+      expect(await images.describe(MOTO_ACCOUNT, MOTO_REGION, 'ami-0123456789abcdef0')).toBeUndefined();
+      expect(await images.describe(MOTO_ACCOUNT, MOTO_REGION, TAUPAGE_IMAGES.latest.id)).toMatchObject({
+        imageId: TAUPAGE_IMAGES.latest.id,
+      });
     });
 
     it('LAMBDA_FUNCTION_CREATED_FROM_UNTRUSTED_LOCATION: code not from a trusted bucket', async () => {
