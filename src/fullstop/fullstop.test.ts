@@ -198,6 +198,42 @@ describe.skipIf(skipWithoutMoto())('fullstop', () => {
         expect(events.map((e) => e.outcome)).toEqual(['failure']);
       });
 
+      it('a file that keeps failing waits its back-off instead of blocking the newer ones', async () => {
+        const failing = await records.writeCloudTrailFile(
+          root,
+          { account: ACCOUNT_B, region: 'eu-west-1', day: '2026-11-29', name: '20261129T0000Z_fails' },
+          [], // no records: the later tests count this account's violations
+        );
+        const newer = await records.writeCloudTrailFile(
+          root,
+          { account: ACCOUNT_B, region: 'eu-west-1', day: '2026-11-29', name: '20261129T0100Z_newer' },
+          [],
+        );
+        // The source cannot read the older file (as when the bucket refuses one object).
+        const flaky = {
+          name: source.name,
+          listKeys: () => source.listKeys(),
+          read: async (key: string) => {
+            if (key === failing) throw new Error('AccessDenied: the bucket refused this object');
+            return source.read(key);
+          },
+        };
+        const first = await h.fullstop.ingestion.ingestPending(flaky, 1);
+        expect(first.failed).toEqual([
+          { key: failing, error: 'AccessDenied: the bucket refused this object' },
+        ]);
+        const second = await h.fullstop.ingestion.ingestPending(flaky, 1);
+        expect(second.files.map((f) => f.key)).toEqual([newer]);
+        expect(second.deferred).toBe(1);
+        // Still waiting: nothing to do, and the failed file is not marked done.
+        expect(await h.fullstop.ingestion.ingestPending(flaky, 1)).toEqual({
+          files: [],
+          failed: [],
+          deferred: 1,
+        });
+        expect((await h.fullstop.ingestion.ingestFile(source, failing)).ingested).toBe(true);
+      });
+
       it('ingests a file once when two runs race for it', async () => {
         const key = await records.writeCloudTrailFile(
           root,

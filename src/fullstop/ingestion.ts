@@ -71,8 +71,40 @@ export interface FileOutcome {
 
 export interface RunOutcome {
   files: FileOutcome[];
-  /** Files that failed (unreadable, a look-up failed); they are retried on the next run. */
+  /** Files that failed (unreadable, a look-up failed); they are retried after a back-off. */
   failed: Array<{ key: string; error: string }>;
+  /** Files left for later because they failed recently (see `RetryBackoff`). */
+  deferred: number;
+}
+
+/** First and longest wait before a failed file is tried again. */
+export const RETRY_BACKOFF_MS = { first: 60_000, max: 3_600_000 } as const;
+
+/**
+ * Which failed files wait before their next try. Without it a file that keeps failing (an
+ * account whose role is gone, a look-up that always errs) would stay first among the pending
+ * keys and, with `filesPerRun` of them, block every newer file. A failed file is never marked
+ * done: it is tried again after 1, 2, 4 … minutes, at most hourly, for as long as it fails.
+ * Kept in memory: a restarted or another replica tries it once more, which costs one attempt.
+ */
+export class RetryBackoff {
+  readonly #failures = new Map<string, { count: number; retryAt: number }>();
+  constructor(private readonly now: () => number = Date.now) {}
+
+  waiting(key: string): boolean {
+    const entry = this.#failures.get(key);
+    return entry !== undefined && entry.retryAt > this.now();
+  }
+
+  failed(key: string): void {
+    const count = (this.#failures.get(key)?.count ?? 0) + 1;
+    const wait = Math.min(RETRY_BACKOFF_MS.first * 2 ** (count - 1), RETRY_BACKOFF_MS.max);
+    this.#failures.set(key, { count, retryAt: this.now() + wait });
+  }
+
+  succeeded(key: string): void {
+    this.#failures.delete(key);
+  }
 }
 
 /**
@@ -90,21 +122,31 @@ export class CloudTrailIngestion {
       audit: Audit<FullstopEvent>;
       logger: Logger;
       eventRules?: readonly EventRule[];
+      /** The clock of the retry back-off (tests move it). */
+      now?: () => number;
     },
-  ) {}
+  ) {
+    this.#backoff = new RetryBackoff(deps.now);
+  }
+
+  readonly #backoff: RetryBackoff;
 
   /** Ingests up to `limit` files of `source` not done yet, oldest key first. */
   async ingestPending(source: CloudTrailSource, limit: number): Promise<RunOutcome> {
     const keys = (await source.listKeys()).filter((k) => parseCloudTrailKey(k)).sort();
     const done = await this.store.ingestedAmong(source.name, keys);
-    const pending = keys.filter((k) => !done.has(k)).slice(0, limit);
-    const outcome: RunOutcome = { files: [], failed: [] };
+    const notDone = keys.filter((k) => !done.has(k));
+    const ready = notDone.filter((k) => !this.#backoff.waiting(k));
+    const pending = ready.slice(0, limit);
+    const outcome: RunOutcome = { files: [], failed: [], deferred: notDone.length - ready.length };
     const ctx = cachedContext(this.deps.rules);
     const teams = new Map<string, Promise<string | null>>();
     for (const key of pending) {
       try {
         outcome.files.push(await this.#ingest(source, key, ctx, teams));
+        this.#backoff.succeeded(key);
       } catch (error) {
+        this.#backoff.failed(key);
         const message = error instanceof Error ? error.message : String(error);
         this.deps.logger.error(
           { source: source.name, key, err: message },
