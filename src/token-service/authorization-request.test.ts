@@ -159,12 +159,12 @@ describeEachDatabase('authorization endpoint parameters', TOKEN_SERVICE_TEST_MIG
     });
   });
 
-  it('answers prompt=none with login_required instead of the login page (there is no sign-in session)', async () => {
+  it('answers prompt=none with login_required instead of the login page without a sign-in session', async () => {
     const response = await get(codeRequest({ prompt: 'none' }).params);
     expect(response.headers['set-cookie']).toBeUndefined();
     expect(redirectedTo(response)).toEqual({
       error: 'login_required',
-      error_description: 'there is no sign-in session; the user must log in',
+      error_description: 'the user is not signed in',
       state: 'st',
       iss: f.ctx.urls['token-service'],
     });

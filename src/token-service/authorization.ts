@@ -4,6 +4,7 @@ import { OAuthError } from './oauth-error.js';
 import type { OAuthParams } from './params.js';
 import { requestedAudience } from './resources.js';
 import { allowedScopes, grantScopes, parseScope } from './scopes.js';
+import type { SignInSession } from './session-store.js';
 import { type RequestMeta, requireRealm } from './token-endpoint.js';
 
 /** An authorization request that may not be redirected back: the client or its redirect URI is unknown. */
@@ -20,6 +21,10 @@ interface AuthorizationRequestBase {
   nonce: string | undefined;
   /** RFC 8707 resources the tokens for this code are meant for; undefined: the platform's services. */
   resources: string[] | undefined;
+  /** OIDC `prompt`: `none` never shows a page, `login` always asks for the password. */
+  prompt: 'none' | 'login' | undefined;
+  /** OIDC `max_age` in seconds: an older sign-in asks for the password again. */
+  maxAge: number | undefined;
 }
 
 /**
@@ -70,7 +75,7 @@ export async function validateAuthorizationRequest(
   try {
     const flow = checkResponseType(client, params, redirectUri);
     requireRealm(client, 'employees');
-    checkPrompt(params.prompt);
+    const prompt = checkPrompt(params.prompt);
     if (params.max_age !== undefined && !MAX_AGE.test(params.max_age)) {
       throw new OAuthError('invalid_request', 'max_age must be a number of seconds');
     }
@@ -90,6 +95,8 @@ export async function validateAuthorizationRequest(
       state: params.state,
       scopes,
       nonce: params.nonce,
+      prompt,
+      maxAge: params.max_age === undefined ? undefined : Number(params.max_age),
       ...flow,
     };
   } catch (error) {
@@ -139,20 +146,54 @@ function checkResponseType(client: OAuthClient, params: OAuthParams, redirectUri
 }
 
 /**
- * OIDC Core §3.1.2.1 `prompt`. The token service keeps no sign-in session: every authorization
- * asks for the password on the login page. So `prompt=none` can never be answered without the
- * page and is `login_required`; `login`, `consent` and `select_account` are what the page does
- * anyway, and `max_age` is always met (the login is fresh and `auth_time` in the ID token is its
- * time). Unknown values are ignored, as for any extension parameter.
+ * OIDC Core §3.1.2.1 `prompt`: `none` must be answered without any page (with the sign-in
+ * session, or `login_required`); `login`, `consent` and `select_account` all show the login page,
+ * which names the client and its scopes and asks for the password, even with a session. Unknown
+ * values are ignored, as for any extension parameter.
  */
-function checkPrompt(prompt: string | undefined): void {
-  if (prompt === undefined) return;
+function checkPrompt(prompt: string | undefined): 'none' | 'login' | undefined {
+  if (prompt === undefined) return undefined;
   const values = prompt.split(' ').filter((value) => value !== '');
   if (values.includes('none')) {
     if (values.length > 1)
       throw new OAuthError('invalid_request', 'prompt=none cannot be combined with other values');
-    throw new OAuthError('login_required', 'there is no sign-in session; the user must log in');
+    return 'none';
   }
+  return values.some((value) => INTERACTIVE_PROMPTS.has(value)) ? 'login' : undefined;
+}
+
+const INTERACTIVE_PROMPTS = new Set(['login', 'consent', 'select_account']);
+
+/**
+ * Answers an authorization request with the sign-in session when the request allows it: the
+ * browser's next stop, or undefined when the login page must ask for the password. `prompt=none`
+ * never gets the page: without a usable session it goes back as `login_required`.
+ */
+export async function authorizeWithSession(
+  core: TokenServiceCore,
+  request: AuthorizationRequest,
+  session: SignInSession | undefined,
+  requestId: string,
+): Promise<string | undefined> {
+  const fresh =
+    session !== undefined &&
+    (request.maxAge === undefined || core.now() - session.authTime.getTime() <= request.maxAge * 1000);
+  if (request.prompt === 'none') {
+    if (!session || !fresh) {
+      const error = new OAuthError(
+        'login_required',
+        session ? 'the sign-in is older than max_age; the user must log in' : 'the user is not signed in',
+      );
+      throw new RedirectableError(
+        error,
+        request.redirectUri,
+        request.state,
+        core.issuer,
+        request.responseType === 'token',
+      );
+    }
+  } else if (!session || !fresh || request.prompt === 'login') return undefined;
+  return completeAuthorization(core, request, session.uid, requestId, session.authTime);
 }
 
 /**
@@ -239,6 +280,8 @@ export async function completeAuthorization(
   request: AuthorizationRequest,
   uid: string,
   requestId: string,
+  /** When the password was checked (the sign-in session's start): `auth_time` of the ID token. */
+  authTime: Date,
 ): Promise<string> {
   if (request.responseType === 'token') return completeImplicit(core, request, uid, requestId);
   const { codeChallenge } = request;
@@ -251,7 +294,7 @@ export async function completeAuthorization(
         scopes: request.scopes,
         codeChallenge,
         nonce: request.nonce ?? null,
-        authTime: new Date(core.now()),
+        authTime,
         resources: request.resources ?? null,
       },
       trx,

@@ -10,6 +10,7 @@ import type { KeyStore } from './key-store.js';
 import type { RefreshTokenStore } from './refresh-token-store.js';
 import type { RevocationStore } from './revocation-store.js';
 import type { ServiceUserStore } from './service-user-store.js';
+import type { SessionStore } from './session-store.js';
 import type { TokenInspector } from './token-inspector.js';
 import type { TokenMinter } from './token-minter.js';
 import type { Kysely } from 'kysely';
@@ -36,6 +37,8 @@ export interface TokenServiceCore {
   refreshTokens: RefreshTokenStore;
   devices: DeviceCodeStore;
   revocations: RevocationStore;
+  /** Sign-in sessions of employees (single sign-on at the authorization endpoint). */
+  sessions: SessionStore;
   minter: TokenMinter;
   inspector: TokenInspector;
   /** Counts failed logins per account (`<realm>/<username>`) and source address. */

@@ -18,6 +18,10 @@ export const TOKEN_SERVICE_EVENTS = [
   'token-service.device_code.issue',
   'token-service.device_code.approve',
   'token-service.device_code.deny',
+  /** An employee signed in with the password at the authorization endpoint: a sign-in session began. */
+  'token-service.session.start',
+  /** A sign-in session ended: signed out at the end-session endpoint (or refused there). */
+  'token-service.session.end',
   /** A wrong or throttled password on the login pages (no change; recorded on its own). */
   'token-service.login.fail',
   'token-service.client.create',
@@ -48,5 +52,7 @@ export const TOKEN_SERVICE_EVENTS = [
   'token-service.device_code.purge',
   'token-service.refresh_token.purge',
   'token-service.revocation.purge',
+  /** Expired or idle sign-in sessions, named by user. */
+  'token-service.session.purge',
 ] as const;
 export type TokenServiceEvent = (typeof TOKEN_SERVICE_EVENTS)[number];

@@ -156,4 +156,19 @@ export const tokenServiceMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '007-sign-in-sessions': {
+    // Single sign-on: an employee's sign-in at the token service, found again by the digest of the
+    // random id in the browser's cookie.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('token_sessions')
+        .addColumn('id_hash', 'text', (c) => c.primaryKey())
+        .addColumn('uid', 'text', (c) => c.notNull())
+        .addColumn('auth_time', 'timestamptz', (c) => c.notNull())
+        .addColumn('last_used_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('token_sessions_uid').on('token_sessions').column('uid').execute();
+    },
+  },
 };

@@ -1,6 +1,7 @@
 import type { JWK } from 'jose';
 import {
   type AuthorizationRequest,
+  authorizeWithSession,
   completeAuthorization,
   loginEmployee,
   validateAuthorizationRequest,
@@ -19,6 +20,15 @@ import type { OAuthError } from './oauth-error.js';
 import { decideDevice, startDeviceAuthorization } from './device-flow.js';
 import type { ClientCredentials, OAuthParams } from './params.js';
 import { handleTokenRequest, type RequestMeta } from './token-endpoint.js';
+import {
+  endSession,
+  type LogoutRequest,
+  logoutRedirect,
+  recordRefusedLogout,
+  validateLogoutRequest,
+} from './end-session.js';
+import type { SignInSession } from './session-store.js';
+import { currentSession, signIn } from './sign-in-session.js';
 
 /**
  * The token service's domain as its routes see it: one operation per protocol step, no stores,
@@ -58,7 +68,35 @@ export interface OAuthServer {
     page: string,
     meta: RequestMeta,
   ): Promise<{ uid: string } | { error: string }>;
-  completeAuthorization(request: AuthorizationRequest, uid: string, requestId: string): Promise<string>;
+  completeAuthorization(
+    request: AuthorizationRequest,
+    uid: string,
+    requestId: string,
+    authTime: Date,
+  ): Promise<string>;
+  /** The browser's sign-in session by the id in its cookie, if it still counts. */
+  currentSession(sessionId: string | undefined): Promise<SignInSession | undefined>;
+  /** Where the session alone sends the browser (a code), or undefined: the login page must ask. */
+  authorizeWithSession(
+    request: AuthorizationRequest,
+    session: SignInSession | undefined,
+    requestId: string,
+  ): Promise<string | undefined>;
+  /** A new session after a password sign-in (the previous id is deleted, never reused). */
+  signIn(
+    uid: string,
+    previousId: string | undefined,
+    meta: { requestId: string; clientId: string },
+  ): Promise<{ id: string; session: SignInSession; maxAgeSeconds: number }>;
+  validateLogout(params: OAuthParams): Promise<LogoutRequest>;
+  /** Ends the session; returns the user it belonged to. */
+  endSession(
+    request: LogoutRequest,
+    sessionId: string | undefined,
+    requestId: string,
+  ): Promise<string | undefined>;
+  recordRefusedLogout(reason: string, requestId: string): Promise<void>;
+  logoutRedirect(request: LogoutRequest): string | undefined;
   startDeviceAuthorization(
     params: OAuthParams,
     credentials: ClientCredentials | undefined,
@@ -96,7 +134,16 @@ export function createOAuthServer(core: TokenServiceCore): OAuthServer {
     jwks: () => core.keys.publicJwks(),
     validateAuthorization: (params) => validateAuthorizationRequest(core, params),
     loginEmployee: (username, password, page, meta) => loginEmployee(core, username, password, page, meta),
-    completeAuthorization: (request, uid, requestId) => completeAuthorization(core, request, uid, requestId),
+    completeAuthorization: (request, uid, requestId, authTime) =>
+      completeAuthorization(core, request, uid, requestId, authTime),
+    currentSession: (sessionId) => currentSession(core, sessionId),
+    authorizeWithSession: (request, session, requestId) =>
+      authorizeWithSession(core, request, session, requestId),
+    signIn: (uid, previousId, meta) => signIn(core, uid, previousId, meta),
+    validateLogout: (params) => validateLogoutRequest(core, params),
+    endSession: (request, sessionId, requestId) => endSession(core, request, sessionId, requestId),
+    recordRefusedLogout: (reason, requestId) => recordRefusedLogout(core, reason, requestId),
+    logoutRedirect,
     startDeviceAuthorization: (params, credentials, meta) =>
       startDeviceAuthorization(core, params, credentials, meta),
     decideDevice: (userCode, uid, approve, requestId) =>

@@ -4,7 +4,17 @@ import { DEVICE_CODE_GRANT, GRANT_TYPES, IMPLICIT_GRANT } from './contract.js';
 import { type CorsRoute, registerCors } from './cors.js';
 import { CSRF_COOKIE, type Csrf, readCookie } from './csrf.js';
 import { DEVICE_VERIFICATION_PATH } from './device-flow.js';
-import { devicePage, errorPage, loginPage, loginPageHeaders, PAGE_HEADERS } from './html.js';
+import { END_SESSION_PATH, type LogoutRequest, LogoutRefusedError } from './end-session.js';
+import {
+  devicePage,
+  errorPage,
+  loginPage,
+  loginPageHeaders,
+  logoutConfirmPage,
+  logoutErrorPage,
+  PAGE_HEADERS,
+  signedOutPage,
+} from './html.js';
 import { OAuthError } from './oauth-error.js';
 import type { OAuthServer } from './oauth-server.js';
 import {
@@ -16,6 +26,7 @@ import {
   refuseCredentialsInQuery,
   required,
 } from './params.js';
+import { clearedSessionCookie, SESSION_COOKIE, sessionCookie } from './sign-in-session.js';
 import type { RequestMeta } from './token-endpoint.js';
 
 const TOKEN_PATHS = ['/oauth2/access_token', '/oauth2/token'];
@@ -250,7 +261,7 @@ export function tokenServiceRoutes(server: OAuthServer, csrf: Csrf) {
         } catch (error) {
           return sendPage(reply, 400, errorPage((error as Error).message));
         }
-        return renderLogin(request, reply, params, undefined, 200);
+        return authorize(request, reply, params);
       },
     );
 
@@ -263,7 +274,7 @@ export function tokenServiceRoutes(server: OAuthServer, csrf: Csrf) {
       }
       // Only our login form carries a CSRF token. Without one this is an authorization request
       // sent as a form (OIDC Core §3.1.2.1), answered like GET: it never logs anyone in.
-      if (params.csrf_token === undefined) return renderLogin(request, reply, params, undefined, 200);
+      if (params.csrf_token === undefined) return authorize(request, reply, params);
       if (!csrf.verify(readCookie(request.headers.cookie, CSRF_COOKIE), params.csrf_token)) {
         return sendPage(
           reply,
@@ -280,10 +291,44 @@ export function tokenServiceRoutes(server: OAuthServer, csrf: Csrf) {
         requestMeta(request),
       );
       if ('error' in login) return renderLogin(request, reply, params, login.error, 401);
+      // A new session id on every sign-in: the browser's old one (perhaps planted) ends here.
+      const started = await server.signIn(login.uid, readCookie(request.headers.cookie, SESSION_COOKIE), {
+        requestId: request.id,
+        clientId: validated.client.clientId,
+      });
+      reply.header('set-cookie', sessionCookie(started.id, started.maxAgeSeconds, isSecure(request)));
       return reply
         .status(303)
-        .header('location', await server.completeAuthorization(validated, login.uid, request.id))
+        .header(
+          'location',
+          await server.completeAuthorization(validated, login.uid, request.id, started.session.authTime),
+        )
         .send();
+    });
+
+    // OIDC RP-Initiated Logout 1.0: GET, or POST as a form (§2); our confirmation form carries a CSRF token.
+    app.get(
+      END_SESSION_PATH,
+      { schema: { tags: ['oidc'], summary: 'End-session endpoint (OIDC RP-Initiated Logout)' } },
+      async (request, reply) => endSessionRequest(request, reply, request.query, false),
+    );
+    app.post(END_SESSION_PATH, { schema: { hide: true } }, async (request, reply) => {
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      if (body.csrf_token === undefined) return endSessionRequest(request, reply, body, false);
+      if (
+        !csrf.verify(
+          readCookie(request.headers.cookie, CSRF_COOKIE),
+          typeof body.csrf_token === 'string' ? body.csrf_token : undefined,
+        )
+      ) {
+        return sendPage(
+          reply,
+          403,
+          logoutErrorPage('The form expired or was not sent from this site. Please start again.'),
+        );
+      }
+      const { csrf_token: _confirmed, ...rest } = body;
+      return endSessionRequest(request, reply, rest, true);
     });
 
     app.get(
@@ -356,6 +401,74 @@ export function tokenServiceRoutes(server: OAuthServer, csrf: Csrf) {
         devicePage({ action: DEVICE_VERIFICATION_PATH, csrfToken: token, message }),
       );
     });
+
+    /**
+     * An authorization request (GET, or POST without our form's token): answered by the sign-in
+     * session when it may be, else the login page.
+     */
+    async function authorize(request: FastifyRequest, reply: FastifyReply, params: OAuthParams) {
+      const validated = await validateOrAnswer(params, reply);
+      if (!validated) return reply;
+      const session = await server.currentSession(readCookie(request.headers.cookie, SESSION_COOKIE));
+      let location: string | undefined;
+      try {
+        location = await server.authorizeWithSession(validated, session, request.id);
+      } catch (error) {
+        if (error instanceof RedirectableError)
+          return reply.status(303).header('location', error.location).send();
+        throw error;
+      }
+      if (location !== undefined) return reply.status(303).header('location', location).send();
+      return renderLogin(request, reply, params, undefined, 200);
+    }
+
+    /**
+     * Signs out when the request is vouched for (an ID token of ours naming the session's user, or
+     * our confirmation form); otherwise asks the person first, so a link on another site cannot
+     * sign anyone out. Nothing but a registered URI of the client is ever redirected to.
+     */
+    async function endSessionRequest(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      source: unknown,
+      confirmed: boolean,
+    ) {
+      let params: OAuthParams;
+      let logout: LogoutRequest;
+      try {
+        params = collectParams(source);
+        logout = await server.validateLogout(params);
+      } catch (error) {
+        if (!(error instanceof LogoutRefusedError) && !(error instanceof OAuthError)) throw error;
+        await server.recordRefusedLogout(error.message, request.id);
+        return sendPage(reply, 400, logoutErrorPage(error.message));
+      }
+      const sessionId = readCookie(request.headers.cookie, SESSION_COOKIE);
+      const session = await server.currentSession(sessionId);
+      const redirect = server.logoutRedirect(logout);
+      const headers = redirect ? loginPageHeaders(redirect) : PAGE_HEADERS;
+      const vouched = confirmed || !session || logout.hintedUid === session.uid;
+      if (!vouched) {
+        const { token } = issueCsrf(request, reply);
+        const carried = Object.fromEntries(
+          ['client_id', 'post_logout_redirect_uri', 'state'].map((name) => [name, params[name]]),
+        );
+        return sendPage(
+          reply,
+          200,
+          logoutConfirmPage({ action: END_SESSION_PATH, csrfToken: token, params: carried }),
+          headers,
+        );
+      }
+      await server.endSession(logout, sessionId, request.id);
+      reply.header('set-cookie', clearedSessionCookie(isSecure(request)));
+      if (redirect) return reply.status(303).headers(NO_STORE).header('location', redirect).send();
+      return sendPage(reply, 200, signedOutPage(), headers);
+    }
+
+    function isSecure(request: FastifyRequest): boolean {
+      return request.protocol === 'https' || server.issuer.startsWith('https:');
+    }
 
     async function validateOrAnswer(params: OAuthParams, reply: FastifyReply) {
       try {
@@ -469,6 +582,7 @@ async function discoveryDocument(server: OAuthServer) {
     token_endpoint: `${base}/oauth2/access_token`,
     device_authorization_endpoint: `${base}/oauth2/device_authorization`,
     userinfo_endpoint: `${base}/oauth2/userinfo`,
+    end_session_endpoint: `${base}${END_SESSION_PATH}`,
     jwks_uri: `${base}/.well-known/jwks.json`,
     introspection_endpoint: `${base}/oauth2/introspect`,
     revocation_endpoint: `${base}/oauth2/revoke`,

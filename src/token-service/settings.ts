@@ -30,6 +30,12 @@ export const TokenServiceConfigSchema = z.strictObject({
   authorizationCodeLifetimeSeconds: seconds(60).describe(
     'Lifetime of an authorization code (RFC 6749 recommends at most 10 minutes)',
   ),
+  sessionLifetimeSeconds: seconds(12 * 3600).describe(
+    "Longest life of an employee's sign-in session at the token service (single sign-on for the console and other clients); after it the password is asked again",
+  ),
+  sessionIdleTimeoutSeconds: seconds(2 * 3600).describe(
+    'A sign-in session not used by any authorization request for this long ends',
+  ),
   deviceCodeLifetimeSeconds: seconds(600).describe('Lifetime of a device code / user code pair'),
   devicePollIntervalSeconds: seconds(5).describe('Minimum polling interval of the device flow (RFC 8628)'),
   signingAlgorithm: z

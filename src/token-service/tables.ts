@@ -109,6 +109,18 @@ export interface RevokedTokensTable {
   revoked_at: Date;
 }
 
+export interface SessionsTable {
+  /** Digest of the random id in the browser's cookie; the id itself is never stored. */
+  id_hash: string;
+  uid: string;
+  /** When the password was checked (`auth_time`). */
+  auth_time: Date;
+  /** For the idle timeout; updated at most once a minute. */
+  last_used_at: Date;
+  /** Absolute end, whatever the use. */
+  expires_at: Date;
+}
+
 export interface TokenServiceTables {
   token_signing_keys: SigningKeysTable;
   token_clients: ClientsTable;
@@ -117,4 +129,5 @@ export interface TokenServiceTables {
   token_device_codes: DeviceCodesTable;
   token_refresh_tokens: RefreshTokensTable;
   token_revocations: RevokedTokensTable;
+  token_sessions: SessionsTable;
 }

@@ -29,6 +29,7 @@ import { createOAuthServer } from './oauth-server.js';
 import { tokenServiceRoutes } from './routes.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { ServiceUserStore } from './service-user-store.js';
+import { SessionStore } from './session-store.js';
 import type { TokenServiceTables as TablesOf } from './tables.js';
 import { TokenInspector } from './token-inspector.js';
 import { GuessThrottle } from '../platform/auth/guess-throttle.js';
@@ -134,6 +135,11 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
     config.devicePollIntervalSeconds,
     now,
   );
+  const sessions = new SessionStore(
+    db,
+    { lifetimeMs: config.sessionLifetimeSeconds * 1000, idleMs: config.sessionIdleTimeoutSeconds * 1000 },
+    now,
+  );
   const revocations = new RevocationStore(
     db,
     config.revocationRefreshSeconds * 1000,
@@ -195,6 +201,7 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
     refreshTokens,
     devices,
     revocations,
+    sessions,
     minter,
     inspector,
     logins: new GuessThrottle({ ...guessLimits, perAccountAndSource: config.maxFailedLogins }, now),
@@ -228,6 +235,7 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
     await devices.deleteExpired(audit);
     await refreshTokens.deleteExpired(audit);
     await revocations.deleteExpired(audit);
+    await sessions.deleteExpired(audit);
   };
 
   const serviceApplications: ServiceApplications = {

@@ -14,12 +14,18 @@ import { type Api, createApi } from './api/services';
 import type { Team, UserInfo } from './api/types';
 import {
   beginLogin,
+  beginLogout,
   completeLogin,
+  isLogoutReturn,
   LoginError,
   loadTokens,
+  NoSingleSignOn,
   refreshTokens,
   revokeTokens,
   saveTokens,
+  shouldTrySilentLogin,
+  type SignOutChannel,
+  signOutChannel,
   type Tokens,
 } from './auth/session';
 import { type ClientConfig, loadConfig } from './config';
@@ -140,16 +146,32 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       }
       config.current = cfg;
       try {
+        if (window.location.pathname === cfg.redirectPath && isLogoutReturn(window.location.href)) {
+          navigate('/', { replace: true });
+          return signedOut('You are signed out.');
+        }
         if (window.location.pathname === cfg.redirectPath) {
           const done = await completeLogin(cfg, window.location.href);
           tokens.current = done.tokens;
           navigate(done.returnTo, { replace: true });
         } else {
           tokens.current = loadTokens();
+          if (!tokens.current && shouldTrySilentLogin()) {
+            // Signed in at the token service already (another tab)? Then no password is asked.
+            const here = `${window.location.pathname}${window.location.search}`;
+            window.location.assign(
+              await beginLogin(cfg, here, sessionStorage, window.location.origin, { silent: true }),
+            );
+            return undefined;
+          }
           if (!tokens.current) return signedOut();
         }
         if (!effect.cancelled) await enter(cfg);
       } catch (error) {
+        if (error instanceof NoSingleSignOn) {
+          navigate(error.returnTo, { replace: true });
+          return signedOut();
+        }
         if (error instanceof LoginError) {
           if (window.location.pathname === cfg.redirectPath) navigate('/', { replace: true });
           // A reloaded or revisited callback page while still signed in: carry on with the session.
@@ -178,11 +200,31 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     window.location.assign(await beginLogin(config.current, here));
   }, [location]);
 
+  // Another tab signed out: the token service's session is gone, so this tab's tokens go too.
+  const channel = useRef<SignOutChannel | undefined>(undefined);
+  useEffect(() => {
+    const opened = signOutChannel(() => {
+      const old = tokens.current;
+      signedOut('You signed out in another tab.');
+      if (old && config.current) void revokeTokens(config.current, old);
+    });
+    channel.current = opened;
+    return () => opened.close();
+  }, [signedOut]);
+
+  /**
+   * Revokes this tab's refresh token, tells the other tabs, and ends the token service's sign-in
+   * session through its end-session endpoint, which sends the browser back signed out.
+   */
   const signOut = useCallback(async () => {
     const old = tokens.current;
-    signedOut('You are signed out.');
-    if (old && config.current) await revokeTokens(config.current, old);
-  }, [signedOut]);
+    tokens.current = undefined;
+    saveTokens(undefined);
+    channel.current?.announce();
+    if (!config.current) return;
+    if (old) await revokeTokens(config.current, old);
+    window.location.assign(beginLogout(config.current, old));
+  }, []);
 
   const session = useMemo(() => ({ state, api, signIn, signOut }), [state, api, signIn, signOut]);
   return <SessionContext.Provider value={session}>{children}</SessionContext.Provider>;

@@ -2,7 +2,16 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ClientConfig } from '../config';
-import { beginLogin, completeLogin, LoginError, loadTokens } from './session';
+import {
+  beginLogin,
+  beginLogout,
+  completeLogin,
+  isLogoutReturn,
+  LoginError,
+  loadTokens,
+  NoSingleSignOn,
+  shouldTrySilentLogin,
+} from './session';
 
 const config: ClientConfig = {
   clientId: 'console',
@@ -133,5 +142,60 @@ describe('sign-in with authorization code and PKCE', () => {
     await expect(
       completeLogin(config, `${ORIGIN}/auth/callback?code=c&state=${state}`, sessionStorage),
     ).rejects.toThrow('The token service refused the sign-in: the code has expired');
+  });
+});
+
+describe('single sign-on and sign-out', () => {
+  beforeEach(() => sessionStorage.clear());
+
+  it('asks silently (prompt=none) once per tab; a refusal is no error but the sign-in page', async () => {
+    expect(shouldTrySilentLogin(sessionStorage)).toBe(true);
+    const url = new URL(await beginLogin(config, '/teams', sessionStorage, ORIGIN, { silent: true }));
+    expect(url.searchParams.get('prompt')).toBe('none');
+    expect(shouldTrySilentLogin(sessionStorage)).toBe(false);
+    const state = url.searchParams.get('state')!;
+    const refused = completeLogin(
+      config,
+      `${ORIGIN}/auth/callback?error=login_required&state=${state}`,
+      sessionStorage,
+    );
+    await expect(refused).rejects.toBeInstanceOf(NoSingleSignOn);
+    await expect(refused).rejects.toMatchObject({ returnTo: '/teams' });
+    // An ordinary sign-in does not ask silently, and its refusals stay errors.
+    const plain = new URL(await beginLogin(config, '/', sessionStorage, ORIGIN));
+    expect(plain.searchParams.has('prompt')).toBe(false);
+    const error = await completeLogin(
+      config,
+      `${ORIGIN}/auth/callback?error=access_denied&state=${plain.searchParams.get('state')}`,
+      sessionStorage,
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LoginError);
+    expect(error).not.toBeInstanceOf(NoSingleSignOn);
+  });
+
+  it('signs out at the end-session endpoint with the ID token, back to the callback with a remembered state', () => {
+    const url = new URL(
+      beginLogout(
+        config,
+        { accessToken: 'at', idToken: 'id.token.jwt', expiresAt: 0 },
+        sessionStorage,
+        ORIGIN,
+      ),
+    );
+    expect(`${url.origin}${url.pathname}`).toBe('http://localhost:8091/oauth2/logout');
+    const params = Object.fromEntries(url.searchParams);
+    expect(params).toMatchObject({
+      client_id: 'console',
+      id_token_hint: 'id.token.jwt',
+      post_logout_redirect_uri: 'http://localhost:8090/auth/callback',
+    });
+    expect(isLogoutReturn(`${ORIGIN}/auth/callback?state=forged`, sessionStorage)).toBe(false);
+    beginLogout(config, undefined, sessionStorage, ORIGIN);
+    const again = new URL(beginLogout(config, undefined, sessionStorage, ORIGIN));
+    expect(again.searchParams.has('id_token_hint')).toBe(false);
+    const state = again.searchParams.get('state')!;
+    expect(isLogoutReturn(`${ORIGIN}/auth/callback?state=${state}`, sessionStorage)).toBe(true);
+    // Used up: the same URL later is no sign-out return.
+    expect(isLogoutReturn(`${ORIGIN}/auth/callback?state=${state}`, sessionStorage)).toBe(false);
   });
 });

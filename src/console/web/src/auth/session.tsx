@@ -5,27 +5,44 @@ import { codeChallengeS256, randomToken } from './pkce';
 export interface Tokens {
   accessToken: string;
   refreshToken?: string;
+  /** The ID token: the hint that lets sign-out end the token service's session without asking. */
+  idToken?: string;
   /** Epoch milliseconds. */
   expiresAt: number;
 }
 
 const SESSION_KEY = 'stups.console.session';
 const PENDING_KEY = 'stups.console.login';
+/** Set once this tab asked the token service silently (`prompt=none`), so a failed try is not repeated. */
+const SILENT_KEY = 'stups.console.silent-login';
+const LOGOUT_KEY = 'stups.console.logout';
+/** Tabs of this console tell each other about a sign-out on this channel. */
+const SIGN_OUT_CHANNEL = 'stups.console.session';
 
 interface PendingLogin {
   state: string;
   verifier: string;
   returnTo: string;
+  /** Asked with `prompt=none`: a refusal means "not signed in at the token service", no error. */
+  silent?: boolean;
 }
 
 interface TokenAnswer {
   access_token: string;
   refresh_token?: string;
+  id_token?: string;
   expires_in?: number;
 }
 
 /** A failure of the login itself, in words a person can act on. */
 export class LoginError extends Error {}
+
+/** The silent sign-in found no session at the token service: show the sign-in page, quietly. */
+export class NoSingleSignOn extends LoginError {
+  constructor(readonly returnTo: string) {
+    super('There is no sign-in session at the token service.');
+  }
+}
 
 export function loadTokens(storage: Storage = sessionStorage): Tokens | undefined {
   const raw = storage.getItem(SESSION_KEY);
@@ -55,9 +72,16 @@ export async function beginLogin(
   returnTo: string,
   storage: Storage = sessionStorage,
   origin = location.origin,
+  options: { silent?: boolean } = {},
 ): Promise<string> {
-  const pending: PendingLogin = { state: randomToken(16), verifier: randomToken(32), returnTo };
+  const pending: PendingLogin = {
+    state: randomToken(16),
+    verifier: randomToken(32),
+    returnTo,
+    ...(options.silent ? { silent: true } : {}),
+  };
   storage.setItem(PENDING_KEY, JSON.stringify(pending));
+  if (options.silent) storage.setItem(SILENT_KEY, '1');
   const url = new URL('/oauth2/authorize', config.tokenServiceUrl);
   url.search = new URLSearchParams({
     response_type: 'code',
@@ -67,14 +91,25 @@ export async function beginLogin(
     state: pending.state,
     code_challenge: await codeChallengeS256(pending.verifier),
     code_challenge_method: 'S256',
+    // Single sign-on: the token service answers at once, with a code or with login_required.
+    ...(options.silent ? { prompt: 'none' } : {}),
   }).toString();
   return url.toString();
+}
+
+/**
+ * Whether this tab should first ask the token service silently: a new tab of a person signed in
+ * elsewhere then needs no password. Once per tab until it signs in, so a refusal is not repeated.
+ */
+export function shouldTrySilentLogin(storage: Storage = sessionStorage): boolean {
+  return storage.getItem(SILENT_KEY) === null;
 }
 
 function toTokens(answer: TokenAnswer, now: number): Tokens {
   return {
     accessToken: answer.access_token,
     ...(answer.refresh_token ? { refreshToken: answer.refresh_token } : {}),
+    ...(answer.id_token ? { idToken: answer.id_token } : {}),
     expiresAt: now + (answer.expires_in ?? 3600) * 1000,
   };
 }
@@ -118,6 +153,9 @@ export async function completeLogin(
   storage.removeItem(PENDING_KEY);
   const pending = raw ? (JSON.parse(raw) as PendingLogin) : undefined;
   const error = params.get('error');
+  if (error && pending?.silent && params.get('state') === pending.state) {
+    throw new NoSingleSignOn(safeReturnPath(pending.returnTo));
+  }
   if (error) {
     const description = params.get('error_description');
     throw new LoginError(`The sign-in did not complete${description ? `: ${description}` : ` (${error})`}.`);
@@ -141,6 +179,8 @@ export async function completeLogin(
   });
   const tokens = toTokens(answer, now);
   saveTokens(tokens, storage);
+  // Signed in: after a later sign-out, the next page load may ask silently once more.
+  storage.removeItem(SILENT_KEY);
   return { tokens, returnTo: safeReturnPath(pending.returnTo) };
 }
 
@@ -152,7 +192,14 @@ export async function refreshTokens(config: ClientConfig, tokens: Tokens): Promi
       grant_type: 'refresh_token',
       refresh_token: tokens.refreshToken,
     });
-    return toTokens({ refresh_token: tokens.refreshToken, ...answer }, Date.now());
+    return toTokens(
+      {
+        refresh_token: tokens.refreshToken,
+        ...(tokens.idToken ? { id_token: tokens.idToken } : {}),
+        ...answer,
+      },
+      Date.now(),
+    );
   } catch {
     return undefined;
   }
@@ -170,6 +217,53 @@ export async function revokeTokens(config: ClientConfig, tokens: Tokens): Promis
       token_type_hint: 'refresh_token',
     }).toString(),
   }).catch(() => undefined);
+}
+
+/**
+ * The token service's end-session URL (OIDC RP-Initiated Logout): it ends the sign-in session, so
+ * no tab or application gets in without the password, and sends the browser back to the callback
+ * with a state this tab remembers. The ID token lets it do so without asking.
+ */
+export function beginLogout(
+  config: ClientConfig,
+  tokens: Tokens | undefined,
+  storage: Storage = sessionStorage,
+  origin = location.origin,
+): string {
+  const state = randomToken(16);
+  storage.setItem(LOGOUT_KEY, state);
+  const url = new URL('/oauth2/logout', config.tokenServiceUrl);
+  url.search = new URLSearchParams({
+    client_id: config.clientId,
+    post_logout_redirect_uri: redirectUri(config, origin),
+    state,
+    ...(tokens?.idToken ? { id_token_hint: tokens.idToken } : {}),
+  }).toString();
+  return url.toString();
+}
+
+/** Whether the callback URL is the token service sending this tab back after its sign-out. */
+export function isLogoutReturn(callbackUrl: string, storage: Storage = sessionStorage): boolean {
+  const params = new URL(callbackUrl).searchParams;
+  const expected = storage.getItem(LOGOUT_KEY);
+  storage.removeItem(LOGOUT_KEY);
+  return expected !== null && !params.has('code') && params.get('state') === expected;
+}
+
+/** The console's tabs telling each other about a sign-out (BroadcastChannel, same origin only). */
+export interface SignOutChannel {
+  /** Tells the other tabs; this tab's own listener does not hear it. */
+  announce(): void;
+  close(): void;
+}
+
+export function signOutChannel(onSignedOutElsewhere: () => void): SignOutChannel {
+  if (typeof BroadcastChannel === 'undefined') return { announce: () => undefined, close: () => undefined };
+  const channel = new BroadcastChannel(SIGN_OUT_CHANNEL);
+  channel.onmessage = (event: MessageEvent) => {
+    if (event.data === 'signed-out') onSignedOutElsewhere();
+  };
+  return { announce: () => channel.postMessage('signed-out'), close: () => channel.close() };
 }
 
 /** Only paths of this app: a crafted state must not send people to another site. */
