@@ -11,6 +11,7 @@ import { CloudTrailIngestion } from './ingestion.js';
 import { registerFullstopRoutes } from './routes.js';
 import type { RuleSettings } from './settings.js';
 import { FullstopStore } from './store.js';
+import { ViolationTrend } from './trend.js';
 import { ViolationService } from './violations.js';
 
 export * from './contract.js';
@@ -50,6 +51,7 @@ export function createFullstopService(
   });
   const rules = { settings: deps.rules, images: deps.images, applications: deps.applications };
   const violations = new ViolationService(store, { teams: deps.teams, policy, audit, rules });
+  const trend = new ViolationTrend(ctx.database, deps.teams);
   const ingestion = new CloudTrailIngestion(store, { teams: deps.teams, rules, audit, logger: ctx.logger });
   return {
     violations,
@@ -61,7 +63,7 @@ export function createFullstopService(
         title: 'fullstop. API',
         description: 'Violations of the platform rules, found in CloudTrail and Taupage logs',
       });
-      registerFullstopRoutes(app, { violations, verifier: ctx.verifier, audit });
+      registerFullstopRoutes(app, { violations, trend, verifier: ctx.verifier, audit });
       return app;
     },
   };
