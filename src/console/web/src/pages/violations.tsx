@@ -85,6 +85,8 @@ const COLUMNS: Column<Violation>[] = [
   },
   { header: 'Severity', cell: (v) => <SeverityBadge severity={v.violation_type.violation_severity} /> },
   { header: 'Priority', cell: (v) => <PriorityLabel priority={v.violation_type.priority} /> },
+  // Before the wide columns: on a narrow screen the table scrolls sideways, the status should not.
+  { header: 'Status', cell: (v) => <StatusBadge violation={v} /> },
   {
     header: 'Account',
     cell: (v) => (
@@ -96,7 +98,6 @@ const COLUMNS: Column<Violation>[] = [
   },
   { header: 'Application', cell: (v) => <ApplicationLink id={v.application_id} /> },
   { header: 'Found (UTC)', cell: (v) => formatTimestamp(v.created), className: 'nowrap' },
-  { header: 'Status', cell: (v) => <StatusBadge violation={v} /> },
 ];
 
 function FilterForm({
