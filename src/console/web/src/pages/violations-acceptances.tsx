@@ -209,7 +209,8 @@ function CreateForm({
   const [busy, setBusy] = useState(false);
   const set = (key: keyof Draft) => (e: { target: { value: string } }) => {
     setDraft((d) => ({ ...d, [key]: e.target.value }));
-    setPreview(undefined);
+    // The preview shows what the criteria cover: the reason and the date do not change that.
+    if (key !== 'reason' && key !== 'expires') setPreview(undefined);
   };
   const toggle = (key: 'accounts' | 'types', value: string) => (e: { target: { checked: boolean } }) => {
     setDraft((d) => ({
