@@ -270,7 +270,7 @@ describe.skipIf(!canRun)('fullstop in the console', { timeout: 60_000 }, () => {
     await page.setViewportSize(DESKTOP);
   });
 
-  it('passes axe at 1280 and 390 pixels, without sideways scrolling', async () => {
+  it('passes axe at 1280 and 390 pixels, light and dark, without sideways scrolling', async () => {
     await page.goto(`${consoleUrl}/violations`);
     await page.getByRole('link', { name: 'Security group open to the world' }).click();
     await expect.poll(() => heading().textContent()).toMatch(/#\d+$/);
@@ -283,19 +283,26 @@ describe.skipIf(!canRun)('fullstop in the console', { timeout: 60_000 }, () => {
       '/violations/risk-acceptances',
     ]) {
       for (const viewport of [DESKTOP, NARROW]) {
-        await page.setViewportSize(viewport);
-        await page.goto(`${consoleUrl}${where}`);
-        await settled();
-        await expect.poll(() => heading().count()).toBe(1);
-        if (where.startsWith('/violations?') || where === '/violations') {
-          await expect.poll(() => page.locator('[data-testid="trend-chart"] canvas').count()).toBe(1);
+        for (const colorScheme of ['light', 'dark'] as const) {
+          await page.emulateMedia({ colorScheme });
+          await page.setViewportSize(viewport);
+          await page.goto(`${consoleUrl}${where}`);
+          await settled();
+          await expect.poll(() => heading().count()).toBe(1);
+          if (where.startsWith('/violations?') || where === '/violations') {
+            await expect.poll(() => page.locator('[data-testid="trend-chart"] canvas').count()).toBe(1);
+          }
+          for (const line of await axeViolations(page)) {
+            found.push(`${colorScheme} ${viewport.width} ${where}: ${line}`);
+          }
+          expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+            viewport.width,
+          );
         }
-        for (const line of await axeViolations(page)) found.push(`${viewport.width} ${where}: ${line}`);
-        expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
-          viewport.width,
-        );
       }
     }
+    await shot('violations-05-dark-narrow');
+    await page.emulateMedia({ colorScheme: 'light' });
     await page.setViewportSize(DESKTOP);
     expect(found).toEqual([]);
   });
@@ -315,7 +322,7 @@ describe.skipIf(!canRun)('fullstop in the console', { timeout: 60_000 }, () => {
     await form.getByLabel('Reason').fill('SSH open for the migration, closed by the end of the quarter');
     // The reason does not change what is covered: the preview stays.
     expect(await form.locator('#preview-heading').textContent()).toBe('Would cover 1 violation');
-    await shot('violations-05-acceptance-preview');
+    await shot('violations-06-acceptance-preview');
     await form.getByRole('button', { name: 'Accept the risk' }).click();
     await expect
       .poll(() => page.locator('main .notice[role="status"]').first().textContent())
@@ -337,7 +344,7 @@ describe.skipIf(!canRun)('fullstop in the console', { timeout: 60_000 }, () => {
     await expect.poll(() => listed.count()).toBe(0);
     await page.goto(`${consoleUrl}/violations/risk-acceptances?team=demo&status=expired`);
     await expect.poll(() => listed.locator('.status').textContent()).toBe('expired');
-    await shot('violations-06-acceptance-expired');
+    await shot('violations-07-acceptance-expired');
 
     await page.goto(`${consoleUrl}/violations`);
     await expect.poll(() => rows().count()).toBe(3);
