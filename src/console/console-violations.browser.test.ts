@@ -29,6 +29,9 @@ const NARROW = { width: 390, height: 844 };
 /** From config/demo-org.yaml: jdoe is in demo, bob in shop. */
 const DEMO_ACCOUNT = '222222222222';
 const SHOP_ACCOUNT = '333333333333';
+/** The stups team's (admin's): enough violations for two pages of 25. */
+const STUPS_ACCOUNT = '111111111111';
+const STUPS_VIOLATIONS = 27;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 const canRun = !skipWithout(
@@ -85,6 +88,14 @@ describe.skipIf(!canRun)('fullstop in the console', { timeout: 60_000 }, () => {
       records.consoleLogin({ account: DEMO_ACCOUNT, time: at(1), type: 'IAMUser' }),
       records.iamRoleEvent('PutRolePolicy', { account: DEMO_ACCOUNT, time: at(1), roleName: 'fullstop' }),
     ]);
+    await trail(
+      cloudtrail,
+      STUPS_ACCOUNT,
+      1,
+      Array.from({ length: STUPS_VIOLATIONS }, () =>
+        records.cloudTrailEvent('StopLogging', { account: STUPS_ACCOUNT, time: at(1) }),
+      ),
+    );
     await trail(cloudtrail, SHOP_ACCOUNT, 1, [
       records.consoleLogin({ account: SHOP_ACCOUNT, time: at(1), type: 'Root' }),
     ]);
@@ -190,6 +201,26 @@ describe.skipIf(!canRun)('fullstop in the console', { timeout: 60_000 }, () => {
     await expect.poll(() => rows().allTextContents()).toEqual([expect.stringContaining(SHOP_ACCOUNT)]);
     expect(page.url()).toContain('team=shop');
     await page.locator('#violations-team').selectOption('');
+    await expect.poll(() => rows().count()).toBe(4);
+  });
+
+  it('pages through a team’s violations, 25 at a time', async () => {
+    await page.goto(`${consoleUrl}/violations?team=stups`);
+    await expect.poll(() => rows().count()).toBe(25);
+    const count = list().locator('p[role="status"]');
+    expect(await count.textContent()).toBe(`${STUPS_VIOLATIONS} violations, page 1 of 2`);
+    const pager = page.getByRole('navigation', { name: 'Pages of violations' });
+    expect(await pager.getByRole('button').allTextContents()).toEqual(['Older']);
+    const firstPage = await types().allTextContents();
+    await pager.getByRole('button', { name: 'Older' }).click();
+    await expect.poll(() => rows().count()).toBe(STUPS_VIOLATIONS - 25);
+    expect(page.url()).toContain('page=1');
+    expect(await count.textContent()).toBe(`${STUPS_VIOLATIONS} violations, page 2 of 2`);
+    expect(await pager.getByRole('button').allTextContents()).toEqual(['Newer']);
+    await pager.getByRole('button', { name: 'Newer' }).click();
+    await expect.poll(() => rows().count()).toBe(25);
+    expect(await types().allTextContents()).toEqual(firstPage);
+    await page.goto(`${consoleUrl}/violations`);
     await expect.poll(() => rows().count()).toBe(4);
   });
 
