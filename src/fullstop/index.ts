@@ -15,6 +15,7 @@ import { PeriodicChecks } from './periodic/runner.js';
 import { registerFullstopRoutes } from './routes.js';
 import type { RuleSettings } from './settings.js';
 import { FullstopStore } from './store.js';
+import { ViolationTrend } from './trend.js';
 import { ViolationService } from './violations.js';
 
 export * from './contract.js';
@@ -85,6 +86,7 @@ export function createFullstopService(
     },
   };
   const violations = new ViolationService(store, { teams: deps.teams, policy, audit, rules });
+  const trend = new ViolationTrend(ctx.database, deps.teams);
   const ingestion = new CloudTrailIngestion(store, { teams: deps.teams, rules, audit, logger: ctx.logger });
   return {
     violations,
@@ -98,7 +100,7 @@ export function createFullstopService(
         title: 'fullstop. API',
         description: 'Violations of the platform rules, found in CloudTrail and Taupage logs',
       });
-      registerFullstopRoutes(app, { violations, verifier: ctx.verifier, audit });
+      registerFullstopRoutes(app, { violations, trend, verifier: ctx.verifier, audit });
       return app;
     },
   };

@@ -80,4 +80,20 @@ export const fullstopMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // When a violation was resolved (its first comment), for the trend: last_modified moves with
+  // every later change (a risk acceptance, a new comment), so it cannot tell.
+  '002-violation-resolved-at': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('fullstop_violations').addColumn('resolved_at', 'timestamptz').execute();
+      // Before this column, resolving was the only change after storing: last_modified is the time.
+      await sql`update fullstop_violations set resolved_at = last_modified where comment is not null`.execute(
+        db,
+      );
+      await db.schema
+        .createIndex('fullstop_violations_resolved_at')
+        .on('fullstop_violations')
+        .column('resolved_at')
+        .execute();
+    },
+  },
 };

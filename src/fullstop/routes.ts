@@ -16,6 +16,7 @@ import {
   ViolationTypeSchema,
 } from './contract.js';
 import type { FullstopEvent } from './events.js';
+import { TrendDaySchema, TrendQuerySchema, type ViolationTrend } from './trend.js';
 import type { ViolationService } from './violations.js';
 
 const IdParams = z.object({ id: z.string().min(1).max(40) });
@@ -25,7 +26,12 @@ const MAX_COMMENT_BYTES = 64 * 1024;
 /** fullstop.'s HTTP API, wire-compatible with the STUPS clients. */
 export function registerFullstopRoutes(
   app: HttpApp,
-  deps: { violations: ViolationService; verifier: TokenVerifier; audit: Audit<FullstopEvent> },
+  deps: {
+    violations: ViolationService;
+    trend: ViolationTrend;
+    verifier: TokenVerifier;
+    audit: Audit<FullstopEvent>;
+  },
 ): void {
   const { violations } = deps;
   auditRefusals(app, deps.audit);
@@ -157,6 +163,24 @@ export function registerFullstopRoutes(
       },
     },
     async (request) => violations.countByApplication(request.params.account, request.query),
+  );
+
+  app.get(
+    '/api/violation-trend',
+    {
+      preHandler: authenticated,
+      schema: {
+        ...common,
+        summary: 'Violations found, resolved and open per day (UTC), oldest day first',
+        description:
+          '`team`: the team whose accounts count (default: the accounts of every team of the caller); ' +
+          '`days` (1–366, default 30) ending today. `open` is open at the end of the day; resolved means ' +
+          'resolved with a comment.',
+        querystring: TrendQuerySchema,
+        response: { 200: z.array(TrendDaySchema) },
+      },
+    },
+    async (request) => deps.trend.trend(principalOf(request), request.query),
   );
 
   app.post(

@@ -30,6 +30,8 @@ export interface FullstopViolationsTable {
   created_by: string;
   last_modified: Generated<Date>;
   last_modified_by: string;
+  /** When the first comment was set; null while unresolved. */
+  resolved_at: Date | null;
 }
 
 interface FullstopTables {
@@ -286,9 +288,17 @@ function writeTransaction(trx: Transaction<FullstopTables>): FullstopWriteTransa
         .executeTakeFirst();
     },
     async setComment(id, comment, by) {
+      const now = new Date();
       return trx
         .updateTable('fullstop_violations')
-        .set({ comment, last_modified: new Date(), last_modified_by: by, version: sql`version + 1` })
+        .set({
+          comment,
+          last_modified: now,
+          last_modified_by: by,
+          version: sql`version + 1`,
+          // A later comment rewords the resolution; the violation was resolved the first time.
+          resolved_at: sql<Date>`coalesce(resolved_at, ${now})`,
+        })
         .where('id', '=', id)
         .returningAll()
         .executeTakeFirstOrThrow();

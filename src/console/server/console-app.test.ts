@@ -128,6 +128,7 @@ describe('console server', () => {
         pierone: '/api/pierone',
         even: '/api/even',
         mint: '/api/mint',
+        fullstop: '/api/fullstop',
       },
       serviceUrls: expect.objectContaining({ kio: upstream.url, pierone: upstream.url }),
     });

@@ -10,6 +10,7 @@ export const PROXIED_SERVICES = [
   'pierone',
   'even',
   'mint',
+  'fullstop',
 ] as const;
 export type ProxiedService = (typeof PROXIED_SERVICES)[number];
 

@@ -1,4 +1,4 @@
-import { type ReactNode, useEffect, useRef, useState } from 'react';
+import { lazy, type ReactNode, Suspense, useEffect, useRef, useState } from 'react';
 import { ErrorNotice, Loading } from './components/states';
 import { AccessRequestsPage } from './pages/access-requests';
 import { ApplicationDetailPage } from './pages/application-detail';
@@ -19,6 +19,20 @@ import { SshKeysPage } from './pages/ssh-keys';
 import { PersonPage, TeamDetailPage, TeamListPage } from './pages/teams';
 import { Link, matchPath, path, useRouter } from './router';
 import { useSession } from './session';
+
+// fullstop's pages (and uPlot, which only they use) load on first visit: nothing on the first load.
+const ViolationsPage = lazy(() => import('./pages/violations').then((m) => ({ default: m.ViolationsPage })));
+const ViolationDetailPage = lazy(() =>
+  import('./pages/violations-detail').then((m) => ({ default: m.ViolationDetailPage })),
+);
+const RiskAcceptancesPage = lazy(() =>
+  import('./pages/violations-acceptances').then((m) => ({ default: m.RiskAcceptancesPage })),
+);
+
+/** A lazy page with the loading placeholder the pages show for their data. */
+function lazily(page: ReactNode): ReactNode {
+  return <Suspense fallback={<Loading label="Loading the page…" />}>{page}</Suspense>;
+}
 
 type Route = [
   pattern: string,
@@ -70,6 +84,13 @@ const ROUTES: Route[] = [
   ['/access-requests', () => <AccessRequestsPage />, () => 'Access requests'],
   ['/aws-accounts', () => <AwsAccountsPage />, () => 'AWS accounts'],
   ['/audit', () => <AuditLogPage />, () => 'Audit log'],
+  ['/violations', () => lazily(<ViolationsPage />), () => 'Violations'],
+  [
+    '/violations/risk-acceptances',
+    () => lazily(<RiskAcceptancesPage />),
+    () => 'Risk acceptances · Violations',
+  ],
+  ['/violations/:id', (p) => lazily(<ViolationDetailPage id={p.id!} />), (p) => `${p.id} · Violations`],
 ];
 
 const APP_TITLE = 'STUPS console';
@@ -98,6 +119,7 @@ const NAV = [
   { to: '/ssh-keys', label: 'SSH keys', section: ['/ssh-keys'] },
   { to: '/access-requests', label: 'Access requests', section: ['/access-requests'] },
   { to: '/aws-accounts', label: 'AWS accounts', section: ['/aws-accounts'] },
+  { to: '/violations', label: 'Violations', section: ['/violations'] },
   // Only administrators may read it: the others do not see the entry.
   { to: '/audit', label: 'Audit log', section: ['/audit'], admin: true },
 ];

@@ -1,5 +1,5 @@
 export type ServiceName =
-  'token-service' | 'teams' | 'users' | 'kio' | 'essentials' | 'pierone' | 'even' | 'mint';
+  'token-service' | 'teams' | 'users' | 'kio' | 'essentials' | 'pierone' | 'even' | 'mint' | 'fullstop';
 
 /** What the console's server hands the app at `/config.json`. */
 export interface ClientConfig {
@@ -26,4 +26,5 @@ export const SERVICE_LABELS: Record<ServiceName, string> = {
   pierone: 'Pier One',
   even: 'even (SSH access)',
   mint: 'mint',
+  fullstop: 'fullstop.',
 };

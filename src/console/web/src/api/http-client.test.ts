@@ -54,6 +54,16 @@ describe('calls to the services', () => {
     expect(tokens.expired).not.toHaveBeenCalled();
   });
 
+  it('sends a plain-text body as it is, not as a JSON string', async () => {
+    fetchMock.mockResolvedValue(json(200, { id: 7 }));
+    await client.postText('fullstop', '/api/violations/7/resolution', 'Known, see "INC-7"');
+    const [url, init] = fetchMock.mock.calls[0]! as [URL, RequestInit];
+    expect(url.pathname).toBe('/api/fullstop/api/violations/7/resolution');
+    expect(init.method).toBe('POST');
+    expect(init.headers).toMatchObject({ 'content-type': 'text/plain; charset=utf-8' });
+    expect(init.body).toBe('Known, see "INC-7"');
+  });
+
   it('ends the session when a refresh does not help', async () => {
     tokens.refresh.mockResolvedValue(false);
     fetchMock.mockResolvedValue(json(401, { detail: 'token revoked' }));

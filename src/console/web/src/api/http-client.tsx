@@ -13,6 +13,8 @@ export interface TokenSource {
 export interface RequestOptions {
   method?: 'GET' | 'PUT' | 'POST' | 'DELETE';
   body?: unknown;
+  /** A plain-text body instead of JSON (fullstop reads a resolution comment as raw text). */
+  text?: string;
   query?: Record<string, string | number | boolean | undefined>;
   signal?: AbortSignal;
   /** Media types asked for (default JSON), e.g. the registry's manifest types. */
@@ -47,6 +49,10 @@ export class HttpClient {
     return this.request<T>(service, path, { method: 'POST', body });
   }
 
+  postText<T>(service: ServiceName, path: string, text: string) {
+    return this.request<T>(service, path, { method: 'POST', text });
+  }
+
   delete(service: ServiceName, path: string) {
     return this.request<undefined>(service, path, { method: 'DELETE' });
   }
@@ -59,12 +65,19 @@ export class HttpClient {
     const token = await this.tokens.accessToken();
     const headers: Record<string, string> = { accept: options.accept ?? 'application/json' };
     if (token) headers.authorization = `Bearer ${token}`;
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    let body: string | undefined;
+    if (options.text !== undefined) {
+      headers['content-type'] = 'text/plain; charset=utf-8';
+      body = options.text;
+    } else if (options.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(options.body);
+    }
     try {
       return await fetch(url, {
         method: options.method ?? 'GET',
         headers,
-        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+        ...(body !== undefined ? { body } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       });
     } catch (error) {

@@ -10,6 +10,10 @@ import type {
   MintApp,
   MintAppPut,
   MintAppSummary,
+  NewRiskAcceptance,
+  RiskAcceptance,
+  RiskAcceptanceCriteria,
+  RiskAcceptanceDryRun,
   ResourceType,
   ResourceTypePermission,
   ResourceTypeSummary,
@@ -19,8 +23,13 @@ import type {
   Tag,
   Team,
   TeamDetail,
+  TrendDay,
   User,
   UserInfo,
+  Violation,
+  ViolationPage,
+  ViolationQuery,
+  ViolationType,
 } from './types';
 
 const seg = encodeURIComponent;
@@ -128,6 +137,41 @@ export function createApi(http: HttpClient) {
         query: { resource_type_id: resourceTypeId },
         ...(signal ? { signal } : {}),
       }),
+
+    violations: (query: ViolationQuery, signal?: AbortSignal) =>
+      http.get<ViolationPage>('fullstop', '/api/violations', {
+        query: { ...query },
+        ...(signal ? { signal } : {}),
+      }),
+    violation: (id: string, signal?: AbortSignal) =>
+      http.get<Violation>('fullstop', `/api/violations/${seg(id)}`, signal ? { signal } : {}),
+    violationTypes: () => http.get<ViolationType[]>('fullstop', '/api/violation-types'),
+    /** The comment is the raw request body, as the STUPS clients send it. */
+    resolveViolation: (id: number, comment: string) =>
+      http.postText<Violation>('fullstop', `/api/violations/${id}/resolution`, comment),
+    /** Found, resolved and open per day; `team` unset: all the caller's teams. */
+    violationTrend: (query: { team?: string; days?: number }, signal?: AbortSignal) =>
+      http.get<TrendDay[]>('fullstop', '/api/violation-trend', {
+        query: { ...query },
+        ...(signal ? { signal } : {}),
+      }),
+    riskAcceptances: (
+      query: { team?: string; status?: 'active' | 'expired' | 'all' },
+      signal?: AbortSignal,
+    ) =>
+      http.get<RiskAcceptance[]>('fullstop', '/api/risk-acceptances', {
+        query: { ...query },
+        ...(signal ? { signal } : {}),
+      }),
+    riskAcceptance: (id: string, signal?: AbortSignal) =>
+      http.get<RiskAcceptance>('fullstop', `/api/risk-acceptances/${seg(id)}`, signal ? { signal } : {}),
+    createRiskAcceptance: (body: NewRiskAcceptance) =>
+      http.post<RiskAcceptance>('fullstop', '/api/risk-acceptances', body),
+    /** What an acceptance would cover, without storing anything. */
+    dryRunRiskAcceptance: (body: { criteria: RiskAcceptanceCriteria; team: string }) =>
+      http.post<RiskAcceptanceDryRun>('fullstop', '/api/risk-acceptances/dry-run', body),
+    expireRiskAcceptance: (id: number, reason?: string) =>
+      http.post<RiskAcceptance>('fullstop', `/api/risk-acceptances/${id}/expire`, reason ? { reason } : {}),
 
     resourceTypes: () => http.get<ResourceTypeSummary[]>('essentials', '/resource-types'),
     resourceType: (id: string) => http.get<ResourceType>('essentials', `/resource-types/${seg(id)}`),

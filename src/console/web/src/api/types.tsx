@@ -21,6 +21,8 @@ import type { AwsAccount, Team as TeamDetail } from '../../../../teams/contract.
 import type { User } from '../../../../users/contract.js';
 import type { AuditRecord } from '../../../../platform/audit/audit-log.js';
 import type { MintApp, MintAppPut, MintAppSummary, ScopeRef } from '../../../../mint/contract.js';
+import type { Violation, ViolationPage, ViolationType } from '../../../../fullstop/contract.js';
+import type { TrendDay } from '../../../../fullstop/trend.js';
 
 export type {
   AccessRequest,
@@ -38,7 +40,11 @@ export type {
   ScmSource,
   Tag,
   TeamDetail,
+  TrendDay,
   User,
+  Violation,
+  ViolationPage,
+  ViolationType,
 };
 
 /** One registered SSH public key of an employee (`GET /employees/{uid}/ssh-keys`). */
@@ -90,4 +96,63 @@ export interface AuditQuery {
   to?: string;
   before?: string;
   limit?: number;
+}
+
+/** `GET /api/violations` filters as the console sends them (lists comma-separated). */
+export interface ViolationQuery {
+  accounts?: string;
+  type?: string;
+  severity?: string;
+  checked?: boolean;
+  from?: string;
+  to?: string;
+  page?: number;
+  size?: number;
+  sort?: string;
+}
+
+/*
+ * fullstop's risk acceptances, as the contract in the fullstop briefs describes them (the API is
+ * built in parallel; no published contract type yet).
+ */
+export interface RiskAcceptanceCriteria {
+  accounts?: string[];
+  regions?: string[];
+  /** Violation type ids. */
+  types?: string[];
+  /** A regular expression over the image name. */
+  image_name?: string;
+  /** The AMI owner's account. */
+  image_owner?: string;
+  application_id?: string;
+  application_version?: string;
+  /** A JSONPath filter that must match the violation's meta_info, e.g. `$[?(@.port == 443)]`. */
+  meta_info?: string;
+}
+
+export interface RiskAcceptance {
+  id: number;
+  criteria: RiskAcceptanceCriteria;
+  reason: string;
+  team: string;
+  created: string;
+  created_by: string;
+  expires: string;
+  expired_at: string | null;
+  expired_by: string | null;
+  status: 'active' | 'expired';
+  covered_violations: number;
+}
+
+export interface NewRiskAcceptance {
+  criteria: RiskAcceptanceCriteria;
+  reason: string;
+  team: string;
+  expires: string;
+}
+
+export interface RiskAcceptanceDryRun {
+  matching: number;
+  /** Up to 20 of the matching violations. */
+  sample: Violation[];
 }

@@ -27,6 +27,7 @@ const config: ClientConfig = {
     pierone: '/api/pierone',
     even: '/api/even',
     mint: '/api/mint',
+    fullstop: '/api/fullstop',
   },
   serviceUrls: {} as ClientConfig['serviceUrls'],
 };
