@@ -1,24 +1,77 @@
-import { type ReactNode, useEffect, useRef, useState } from 'react';
+import {
+  Component,
+  type ComponentType,
+  lazy,
+  type ReactNode,
+  Suspense,
+  useEffect,
+  useRef,
+  useState,
+} from 'react';
 import { ErrorNotice, Loading } from './components/states';
-import { AccessRequestsPage } from './pages/access-requests';
-import { ApplicationDetailPage } from './pages/application-detail';
-import { ApplicationFormPage } from './pages/application-form';
-import { ApplicationListPage } from './pages/application-list';
-import { ArtifactPage } from './pages/artifact';
-import { AuditLogPage } from './pages/audit-log';
-import { AwsAccountsPage } from './pages/aws-accounts';
+// The two pages the shell shows without a route (signed out, unknown path): small, so not split off.
 import { NotFoundPage } from './pages/not-found';
-import { ResourceTypeDetailPage } from './pages/resource-type-detail';
-import { ResourceTypeFormPage } from './pages/resource-type-form';
-import { ResourceTypeListPage } from './pages/resource-type-list';
-import { ScopeDetailPage } from './pages/scope-detail';
-import { ScopeFormPage } from './pages/scope-form';
-import { SearchPage } from './pages/search';
 import { SignInPage } from './pages/sign-in';
-import { SshKeysPage } from './pages/ssh-keys';
-import { PersonPage, TeamDetailPage, TeamListPage } from './pages/teams';
 import { Link, matchPath, path, useRouter } from './router';
 import { useSession } from './session';
+
+/**
+ * A page loaded on first use, as a chunk of its own: the first load carries only the shell (router,
+ * session, sidebar), whatever page it opens. Add a page the same way, never with a static import
+ * (src/console/web-build.test.ts fails when app.tsx imports a page module statically).
+ */
+function lazyPage<P extends object>(load: () => Promise<ComponentType<P>>) {
+  return lazy(async () => ({ default: await load() }));
+}
+
+/** A page chunk that fails to load (offline, or the console was updated meanwhile) says so instead of a blank page. */
+class PageChunkBoundary extends Component<{ children: ReactNode }, { failed: boolean }> {
+  override state = { failed: false };
+  static getDerivedStateFromError() {
+    return { failed: true };
+  }
+  override render() {
+    if (!this.state.failed) return this.props.children;
+    return (
+      <ErrorNotice
+        error="This page could not be loaded from the console's server. Reload to try again."
+        retry={() => window.location.reload()}
+      />
+    );
+  }
+}
+
+const AccessRequestsPage = lazyPage(() =>
+  import('./pages/access-requests').then((m) => m.AccessRequestsPage),
+);
+const ApplicationDetailPage = lazyPage(() =>
+  import('./pages/application-detail').then((m) => m.ApplicationDetailPage),
+);
+const ApplicationFormPage = lazyPage(() =>
+  import('./pages/application-form').then((m) => m.ApplicationFormPage),
+);
+const ApplicationListPage = lazyPage(() =>
+  import('./pages/application-list').then((m) => m.ApplicationListPage),
+);
+const ArtifactPage = lazyPage(() => import('./pages/artifact').then((m) => m.ArtifactPage));
+const AuditLogPage = lazyPage(() => import('./pages/audit-log').then((m) => m.AuditLogPage));
+const AwsAccountsPage = lazyPage(() => import('./pages/aws-accounts').then((m) => m.AwsAccountsPage));
+const ResourceTypeDetailPage = lazyPage(() =>
+  import('./pages/resource-type-detail').then((m) => m.ResourceTypeDetailPage),
+);
+const ResourceTypeFormPage = lazyPage(() =>
+  import('./pages/resource-type-form').then((m) => m.ResourceTypeFormPage),
+);
+const ResourceTypeListPage = lazyPage(() =>
+  import('./pages/resource-type-list').then((m) => m.ResourceTypeListPage),
+);
+const ScopeDetailPage = lazyPage(() => import('./pages/scope-detail').then((m) => m.ScopeDetailPage));
+const ScopeFormPage = lazyPage(() => import('./pages/scope-form').then((m) => m.ScopeFormPage));
+const SearchPage = lazyPage(() => import('./pages/search').then((m) => m.SearchPage));
+const SshKeysPage = lazyPage(() => import('./pages/ssh-keys').then((m) => m.SshKeysPage));
+const PersonPage = lazyPage(() => import('./pages/teams').then((m) => m.PersonPage));
+const TeamDetailPage = lazyPage(() => import('./pages/teams').then((m) => m.TeamDetailPage));
+const TeamListPage = lazyPage(() => import('./pages/teams').then((m) => m.TeamListPage));
 
 type Route = [
   pattern: string,
@@ -203,7 +256,14 @@ export function App() {
     title = 'Sign in';
   } else {
     const route = routeFor(location.path);
-    content = <div key={`${route.key}:${location.path}`}>{route.element}</div>;
+    // While a page's chunk loads, the same placeholder its data load shows: nothing moves when either arrives.
+    content = (
+      <div key={`${route.key}:${location.path}`}>
+        <PageChunkBoundary>
+          <Suspense fallback={<Loading label="Loading the page…" />}>{route.element}</Suspense>
+        </PageChunkBoundary>
+      </div>
+    );
     title = route.title;
   }
   const documentTitle = title ? `${title} · ${APP_TITLE}` : APP_TITLE;
