@@ -21,7 +21,20 @@ import { useSession } from './session';
  * (src/console/web-build.test.ts fails when app.tsx imports a page module statically).
  */
 function lazyPage<P extends object>(load: () => Promise<ComponentType<P>>) {
-  return lazy(async () => ({ default: await load() }));
+  let loading: Promise<ComponentType<P>> | undefined;
+  const preload = () => (loading ??= load());
+  return Object.assign(
+    lazy(async () => ({ default: await preload() })),
+    { preload },
+  );
+}
+
+/** Starts loading the chunk of the page at `pathname`, so that it arrives while the session starts. */
+function preloadRoute(pathname: string): void {
+  const { element } = routeFor(pathname);
+  const type = (element as { type?: { preload?: () => Promise<unknown> } } | null)?.type;
+  // A failed preload is reported where it matters: when the page renders, by its chunk boundary.
+  type?.preload?.().catch(() => undefined);
 }
 
 /** A page chunk that fails to load (offline, or the console was updated meanwhile) says so instead of a blank page. */
@@ -206,6 +219,7 @@ function Sidebar({ open, onNavigate }: { open: boolean; onNavigate: () => void }
 }
 
 export function App() {
+  useState(() => preloadRoute(window.location.pathname));
   const { state } = useSession();
   const { location } = useRouter();
   const [menuOpen, setMenuOpen] = useState(false);
