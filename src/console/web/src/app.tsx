@@ -148,12 +148,27 @@ function routeFor(pathname: string): { key: string; element: ReactNode; title: s
   return { key: 'not-found', element: <NotFoundPage />, title: 'Not found' };
 }
 
-/** Moves focus to the page's heading, or to the main region while the heading is still loading. */
-function focusPage(main: HTMLElement | null): void {
-  const target = main?.querySelector('h1') ?? main;
-  if (!target) return;
-  if (target.tagName === 'H1') target.setAttribute('tabindex', '-1');
-  target.focus();
+/**
+ * Moves focus to the page's heading. A heading still loading (the page's chunk or its data) gets it
+ * when it appears; until then the main region holds it, never <body>. Answers a function that stops
+ * waiting (the next navigation). Focus someone moved meanwhile stays where they put it.
+ */
+function focusPage(main: HTMLElement | null): () => void {
+  if (!main) return () => undefined;
+  const focusHeading = () => {
+    const heading = main.querySelector('h1');
+    if (!heading) return false;
+    heading.setAttribute('tabindex', '-1');
+    heading.focus();
+    return true;
+  };
+  if (focusHeading()) return () => undefined;
+  main.focus();
+  const observer = new MutationObserver(() => {
+    if (document.activeElement !== main || focusHeading()) observer.disconnect();
+  });
+  observer.observe(main, { childList: true, subtree: true });
+  return () => observer.disconnect();
 }
 
 const NAV = [
@@ -233,10 +248,10 @@ export function App() {
   useEffect(() => {
     if (first.current) {
       first.current = false;
-      return;
+      return undefined;
     }
     setMenuOpen(false);
-    focusPage(main.current);
+    return focusPage(main.current);
   }, [location.path]);
 
   // Signing out replaces the page without a navigation: focus follows to the sign-in page.
@@ -244,7 +259,8 @@ export function App() {
   useEffect(() => {
     const before = previousStatus.current;
     previousStatus.current = state.status;
-    if (before === 'signed-in' && state.status === 'signed-out') focusPage(main.current);
+    if (before === 'signed-in' && state.status === 'signed-out') return focusPage(main.current);
+    return undefined;
   }, [state.status]);
 
   // Escape closes the phone menu and hands focus back to the button that opened it.
