@@ -151,6 +151,9 @@ describe.skipIf(noChromium)('the console under Lighthouse (mobile)', () => {
     if (!result) throw new Error(`Lighthouse returned nothing for ${path}`);
     const { lhr } = result;
     expect(lhr.runtimeError, JSON.stringify(lhr.runtimeError)).toBeUndefined();
+    // The default settings are the mobile preset: phone screen, simulated slow 4G, 4x slower CPU.
+    expect(lhr.configSettings.formFactor).toBe('mobile');
+    expect(lhr.configSettings.throttlingMethod).toBe('simulate');
     const audits = lhr.audits;
     const numeric = (id: string) => {
       const value = audits[id]?.numericValue;
