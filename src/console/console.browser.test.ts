@@ -230,7 +230,7 @@ describe.skipIf(!canRun)('the console in a browser', () => {
     await page.getByRole('button', { name: 'Create resource type' }).click();
     await page.waitForURL(`${consoleUrl}/resource-types/${appId}.greeting`);
     await expect
-      .poll(() => page.locator('.state-empty').textContent())
+      .poll(() => page.locator('section[aria-labelledby="scopes-heading"] .state-empty').textContent())
       .toBe('This resource type has no scope yet.');
 
     await page.getByRole('link', { name: 'New scope' }).click();

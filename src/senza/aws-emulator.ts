@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ACMClient, ImportCertificateCommand } from '@aws-sdk/client-acm';
 import {
   CreateSubnetCommand,
@@ -20,10 +21,17 @@ import type { CliIo } from '../platform/cli/run-cli.js';
 
 /*
  * `stups aws-emulator`: moto_server on loopback, seeded with what Senza needs from a STUPS
- * account, for trying Senza without an AWS account. What it seeds mirrors the Senza end to end
- * test's account (src/senza/test-support/moto.ts), written here again because product code does
- * not load test code.
+ * account, for trying Senza without an AWS account. The Senza end to end tests
+ * (src/senza/test-support/moto.ts) use the same fixes and seed their account with `seedAccount`.
  */
+
+/**
+ * Python fixes for moto bugs Senza's flows run into (weighted Route53 records of two stack versions,
+ * `senza patch`, `respawn-instances`; each is described in its sitecustomize.py), loaded by putting
+ * this folder on moto_server's PYTHONPATH. Resolved from the checkout's root: the same path from
+ * src/senza/ (tsx) and dist/senza/ (the installed commands).
+ */
+export const MOTO_FIXES_DIR = fileURLToPath(new URL('../../src/senza/moto-fixes/', import.meta.url));
 
 /** moto's fixed account id: every ARN and image owner in the emulator uses it. */
 export const EMULATOR_ACCOUNT = '123456789012';
@@ -70,8 +78,8 @@ const ALIAS = /^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$/;
 
 /**
  * Starts moto_server with the Taupage image (moto's `MOTO_AMIS_PATH`: images created through its
- * API always have root device type `standard`, which Senza's lookup for `ebs` never finds).
- * Resolves once it answers HTTP.
+ * API always have root device type `standard`, which Senza's lookup for `ebs` never finds) and
+ * the fixes of MOTO_FIXES_DIR. Resolves once it answers HTTP.
  */
 async function startMotoServer(
   port: number,
@@ -100,7 +108,13 @@ async function startMotoServer(
   );
   const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
     cwd: dir,
-    env: { ...env, MOTO_AMIS_PATH: amis },
+    env: {
+      ...env,
+      MOTO_AMIS_PATH: amis,
+      PYTHONPATH: [MOTO_FIXES_DIR, env.PYTHONPATH].filter(Boolean).join(':'),
+      // No __pycache__ written into the checkout the commands are installed from.
+      PYTHONDONTWRITEBYTECODE: '1',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -141,6 +155,14 @@ async function startMotoServer(
   }
   // Later exits are reported by the caller; keep the rejection from going unhandled.
   failed.catch(() => undefined);
+  // Python reports a fix that no longer fits moto and carries on without it: emulating less
+  // than this command promises, so it stops instead.
+  if (/Error in sitecustomize/.test(out)) {
+    child.kill('SIGTERM');
+    throw new CliError(
+      `moto_server cannot load the fixes in ${MOTO_FIXES_DIR}: ${out.trim().split('\n').slice(-3).join(' ')}`,
+    );
+  }
   return { child, output: () => out };
 }
 
@@ -149,7 +171,12 @@ async function startMotoServer(
  * their own) with `dmz-*` subnets for internet-facing load balancers and `internal-*` ones for
  * servers in two availability zones, a hosted zone and an ACM certificate for `*.<domain>`.
  */
-export async function seedAccount(endpoint: string, domain: string, alias: string): Promise<SeededAccount> {
+export async function seedAccount(
+  endpoint: string,
+  domain: string,
+  alias: string,
+  callerReference = `stups-aws-emulator-${Date.now()}`,
+): Promise<SeededAccount> {
   const config = { region: EMULATOR_REGION, endpoint, credentials: KEYS };
   const ec2 = new EC2Client(config);
   for (const s of (await ec2.send(new DescribeSubnetsCommand({}))).Subnets ?? [])
@@ -175,7 +202,7 @@ export async function seedAccount(endpoint: string, domain: string, alias: strin
     }
   }
   const zone = await new Route53Client(config).send(
-    new CreateHostedZoneCommand({ Name: domain, CallerReference: `stups-aws-emulator-${Date.now()}` }),
+    new CreateHostedZoneCommand({ Name: domain, CallerReference: callerReference }),
   );
   const pems = await selfsigned.generate([{ name: 'commonName', value: `*.${domain}` }], {
     keySize: 2048,

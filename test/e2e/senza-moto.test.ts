@@ -51,7 +51,7 @@ import { ROOT } from './support/start-stups.js';
  *   `respawn-instances` never polls for a new instance to become healthy;
  * - DNS: the version and main domains do not resolve (no HTTP or Main DNS check against them).
  * moto bugs the flows run into are fixed in the emulator, never in the product: see
- * src/senza/test-support/moto-fixes/sitecustomize.py and TAUPAGE_IMAGES in moto.ts.
+ * src/senza/moto-fixes/sitecustomize.py and TAUPAGE_IMAGES in moto.ts.
  */
 
 const SENZA = join(ROOT, 'bin/senza.js');

@@ -319,6 +319,18 @@ describe.skipIf(skip)('docs/walkthrough.md, run as written', () => {
     expect(outputOf('senza traffic hello-world 1 100')).toMatch(
       /hello-world 1\s+hello-world-1\s+0\s+100\s+100/,
     );
+    // The second version took the traffic, and deleting the first left its weighted record alone
+    // (moto without the emulator's Route53 fix deletes every record of the name).
+    const switched = outputOf('senza delete hello-world 1');
+    expect(outputOf('senza create hello-world.yaml 2 1.0')).toContain(
+      'OK: Stack(s) hello-world-2 created successfully.',
+    );
+    expect(switched).toMatch(/hello-world 2\s+hello-world-2\s+0\s+100\s+100/);
+    const afterDelete = switched.split('Deleting Cloud Formation stack hello-world-1.. OK\n')[1] ?? '';
+    expect(afterDelete.trim().split('\n')).toEqual([
+      expect.stringMatching(/^Stack Name\s+Version\s+Identifier\s+Weight%$/),
+      expect.stringMatching(/^hello-world 2\s+hello-world-2\s+100$/),
+    ]);
   }, 300_000);
 
   it('wrote nothing into the repository; the platform keeps its data in ~/hello-stups', async () => {

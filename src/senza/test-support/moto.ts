@@ -2,20 +2,8 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ACMClient, ImportCertificateCommand } from '@aws-sdk/client-acm';
-import {
-  CreateSubnetCommand,
-  CreateVpcCommand,
-  DeleteSubnetCommand,
-  DeleteVpcCommand,
-  DescribeSubnetsCommand,
-  DescribeVpcsCommand,
-  EC2Client,
-} from '@aws-sdk/client-ec2';
-import { CreateAccountAliasCommand, IAMClient } from '@aws-sdk/client-iam';
-import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
-import selfsigned from 'selfsigned';
 import { skipWithout } from '../../platform/test-support/required-parts.js';
+import { MOTO_FIXES_DIR, type SeededAccount, seedAccount } from '../aws-emulator.js';
 import { freePorts } from '../../stups/free-ports.js';
 
 /** moto's fixed account id: every ARN and image owner in the emulator uses it. */
@@ -74,8 +62,8 @@ export interface RunningMoto {
 }
 
 /**
- * Starts `moto_server` on a free loopback port with the Taupage images and the fixes in
- * `moto-fixes/sitecustomize.py` (moto bugs Senza's flows run into; each is described there).
+ * Starts `moto_server` on a free loopback port with the Taupage images and the fixes the product's
+ * emulator loads (MOTO_FIXES_DIR: moto bugs Senza's flows run into; each is described there).
  */
 export async function startMoto(): Promise<RunningMoto> {
   const dir = await mkdtemp(join(tmpdir(), 'senza-moto-'));
@@ -106,7 +94,9 @@ export async function startMoto(): Promise<RunningMoto> {
     env: {
       ...process.env,
       MOTO_AMIS_PATH: amis,
-      PYTHONPATH: [join(import.meta.dirname, 'moto-fixes'), process.env.PYTHONPATH].filter(Boolean).join(':'),
+      PYTHONPATH: [MOTO_FIXES_DIR, process.env.PYTHONPATH].filter(Boolean).join(':'),
+      // No __pycache__ written into the checkout (the fixes live in src/).
+      PYTHONDONTWRITEBYTECODE: '1',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -142,65 +132,15 @@ export async function startMoto(): Promise<RunningMoto> {
   return { endpoint, child, output: () => out, stop };
 }
 
-export interface StupsAccount {
-  vpcId: string;
-  /** Subnet ids by name, e.g. `dmz-eu-west-1a`. */
-  subnets: Record<string, string>;
-  zoneId: string;
-  certificateArn: string;
-}
+/** The seeded account's ids; subnets by name, e.g. `dmz-eu-west-1a`. */
+export type StupsAccount = SeededAccount;
 
 /**
- * A STUPS-style account, seeded through the AWS API: alias `myorg-myteam`, one VPC (moto's
- * default VPC is removed, as STUPS accounts have their own) with `dmz-*` and `internal-*` subnets
- * in two AZs, the hosted zone `example.org` and an imported ACM certificate for `*.example.org`.
+ * A STUPS-style account, seeded as `stups aws-emulator` seeds it (src/senza/aws-emulator.ts): alias
+ * `myorg-myteam`, one VPC (moto's default VPC is removed, as STUPS accounts have their own) with
+ * `dmz-*` and `internal-*` subnets in two AZs, the hosted zone `example.org` and an imported ACM
+ * certificate for `*.example.org`.
  */
 export async function seedStupsAccount(endpoint: string): Promise<StupsAccount> {
-  const config = motoClientConfig(endpoint);
-  const ec2 = new EC2Client(config);
-  for (const s of (await ec2.send(new DescribeSubnetsCommand({}))).Subnets ?? [])
-    await ec2.send(new DeleteSubnetCommand({ SubnetId: s.SubnetId }));
-  for (const v of (await ec2.send(new DescribeVpcsCommand({}))).Vpcs ?? [])
-    await ec2.send(new DeleteVpcCommand({ VpcId: v.VpcId }));
-  const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }))).Vpc!.VpcId!;
-  const subnets: Record<string, string> = {};
-  let n = 0;
-  for (const kind of ['dmz', 'internal']) {
-    for (const az of [`${MOTO_REGION}a`, `${MOTO_REGION}b`]) {
-      const name = `${kind}-${az}`;
-      const r = await ec2.send(
-        new CreateSubnetCommand({
-          VpcId: vpcId,
-          CidrBlock: `10.0.${n++}.0/24`,
-          AvailabilityZone: az,
-          TagSpecifications: [{ ResourceType: 'subnet', Tags: [{ Key: 'Name', Value: name }] }],
-        }),
-      );
-      subnets[name] = r.Subnet!.SubnetId!;
-    }
-  }
-  const zone = await new Route53Client(config).send(
-    new CreateHostedZoneCommand({ Name: 'example.org', CallerReference: 'senza-e2e' }),
-  );
-  const pems = await selfsigned.generate([{ name: 'commonName', value: '*.example.org' }], {
-    keySize: 2048,
-    algorithm: 'sha256',
-    extensions: [
-      {
-        name: 'subjectAltName',
-        altNames: [
-          { type: 2, value: '*.example.org' },
-          { type: 2, value: 'example.org' },
-        ],
-      },
-    ],
-  });
-  const certificate = await new ACMClient(config).send(
-    new ImportCertificateCommand({
-      Certificate: Buffer.from(pems.cert),
-      PrivateKey: Buffer.from(pems.private),
-    }),
-  );
-  await new IAMClient(config).send(new CreateAccountAliasCommand({ AccountAlias: 'myorg-myteam' }));
-  return { vpcId, subnets, zoneId: zone.HostedZone!.Id!, certificateArn: certificate.CertificateArn! };
+  return seedAccount(endpoint, 'example.org', 'myorg-myteam', 'senza-e2e');
 }

@@ -1,38 +1,99 @@
-import { lazy, type ReactNode, Suspense, useEffect, useRef, useState } from 'react';
+import {
+  Component,
+  type ComponentType,
+  lazy,
+  type ReactNode,
+  Suspense,
+  useEffect,
+  useRef,
+  useState,
+} from 'react';
 import { ErrorNotice, Loading } from './components/states';
-import { AccessRequestsPage } from './pages/access-requests';
-import { ApplicationDetailPage } from './pages/application-detail';
-import { ApplicationFormPage } from './pages/application-form';
-import { ApplicationListPage } from './pages/application-list';
-import { ArtifactPage } from './pages/artifact';
-import { AuditLogPage } from './pages/audit-log';
-import { AwsAccountsPage } from './pages/aws-accounts';
+// The two pages the shell shows without a route (signed out, unknown path): small, so not split off.
 import { NotFoundPage } from './pages/not-found';
-import { ResourceTypeDetailPage } from './pages/resource-type-detail';
-import { ResourceTypeFormPage } from './pages/resource-type-form';
-import { ResourceTypeListPage } from './pages/resource-type-list';
-import { ScopeDetailPage } from './pages/scope-detail';
-import { ScopeFormPage } from './pages/scope-form';
-import { SearchPage } from './pages/search';
 import { SignInPage } from './pages/sign-in';
-import { SshKeysPage } from './pages/ssh-keys';
-import { PersonPage, TeamDetailPage, TeamListPage } from './pages/teams';
 import { Link, matchPath, path, useRouter } from './router';
 import { useSession } from './session';
 
-// fullstop's pages (and uPlot, which only they use) load on first visit: nothing on the first load.
-const ViolationsPage = lazy(() => import('./pages/violations').then((m) => ({ default: m.ViolationsPage })));
-const ViolationDetailPage = lazy(() =>
-  import('./pages/violations-detail').then((m) => ({ default: m.ViolationDetailPage })),
-);
-const RiskAcceptancesPage = lazy(() =>
-  import('./pages/violations-acceptances').then((m) => ({ default: m.RiskAcceptancesPage })),
-);
-
-/** A lazy page with the loading placeholder the pages show for their data. */
-function lazily(page: ReactNode): ReactNode {
-  return <Suspense fallback={<Loading label="Loading the page…" />}>{page}</Suspense>;
+/**
+ * A page loaded on first use, as a chunk of its own: the first load carries only the shell (router,
+ * session, sidebar), whatever page it opens. Add a page the same way, never with a static import
+ * (src/console/web-build.test.ts fails when app.tsx imports a page module statically).
+ */
+function lazyPage<P extends object>(load: () => Promise<ComponentType<P>>) {
+  let loading: Promise<ComponentType<P>> | undefined;
+  const preload = () => (loading ??= load());
+  return Object.assign(
+    lazy(async () => ({ default: await preload() })),
+    { preload },
+  );
 }
+
+/** Starts loading the chunk of the page at `pathname`, so that it arrives while the session starts. */
+function preloadRoute(pathname: string): void {
+  const { element } = routeFor(pathname);
+  const type = (element as { type?: { preload?: () => Promise<unknown> } } | null)?.type;
+  // A failed preload is reported where it matters: when the page renders, by its chunk boundary.
+  type?.preload?.().catch(() => undefined);
+}
+
+/** A page chunk that fails to load (offline, or the console was updated meanwhile) says so instead of a blank page. */
+class PageChunkBoundary extends Component<{ children: ReactNode }, { failed: boolean }> {
+  override state = { failed: false };
+  static getDerivedStateFromError() {
+    return { failed: true };
+  }
+  override render() {
+    if (!this.state.failed) return this.props.children;
+    return (
+      <ErrorNotice
+        error="This page could not be loaded from the console's server. Reload to try again."
+        retry={() => window.location.reload()}
+      />
+    );
+  }
+}
+
+const AccessRequestsPage = lazyPage(() =>
+  import('./pages/access-requests').then((m) => m.AccessRequestsPage),
+);
+const ApplicationDetailPage = lazyPage(() =>
+  import('./pages/application-detail').then((m) => m.ApplicationDetailPage),
+);
+const ApplicationFormPage = lazyPage(() =>
+  import('./pages/application-form').then((m) => m.ApplicationFormPage),
+);
+const ApplicationListPage = lazyPage(() =>
+  import('./pages/application-list').then((m) => m.ApplicationListPage),
+);
+const ArtifactPage = lazyPage(() => import('./pages/artifact').then((m) => m.ArtifactPage));
+const AuditLogPage = lazyPage(() => import('./pages/audit-log').then((m) => m.AuditLogPage));
+const AwsAccountsPage = lazyPage(() => import('./pages/aws-accounts').then((m) => m.AwsAccountsPage));
+const ResourceTypeDetailPage = lazyPage(() =>
+  import('./pages/resource-type-detail').then((m) => m.ResourceTypeDetailPage),
+);
+const ResourceTypeFormPage = lazyPage(() =>
+  import('./pages/resource-type-form').then((m) => m.ResourceTypeFormPage),
+);
+const ResourceTypeListPage = lazyPage(() =>
+  import('./pages/resource-type-list').then((m) => m.ResourceTypeListPage),
+);
+const ScopeDetailPage = lazyPage(() => import('./pages/scope-detail').then((m) => m.ScopeDetailPage));
+const ScopeFormPage = lazyPage(() => import('./pages/scope-form').then((m) => m.ScopeFormPage));
+const SearchPage = lazyPage(() => import('./pages/search').then((m) => m.SearchPage));
+const SshKeysPage = lazyPage(() => import('./pages/ssh-keys').then((m) => m.SshKeysPage));
+const PersonPage = lazyPage(() => import('./pages/teams').then((m) => m.PersonPage));
+const TeamDetailPage = lazyPage(() => import('./pages/teams').then((m) => m.TeamDetailPage));
+const TeamListPage = lazyPage(() => import('./pages/teams').then((m) => m.TeamListPage));
+
+// fullstop's pages (and uPlot, which only they use): nothing on the first load.
+const ViolationsPage = lazyPage(() => import('./pages/violations').then((m) => m.ViolationsPage));
+const ViolationDetailPage = lazyPage(() =>
+  import('./pages/violations-detail').then((m) => m.ViolationDetailPage),
+);
+const RiskAcceptancesPage = lazyPage(() =>
+  import('./pages/violations-acceptances').then((m) => m.RiskAcceptancesPage),
+);
 
 type Route = [
   pattern: string,
@@ -84,13 +145,9 @@ const ROUTES: Route[] = [
   ['/access-requests', () => <AccessRequestsPage />, () => 'Access requests'],
   ['/aws-accounts', () => <AwsAccountsPage />, () => 'AWS accounts'],
   ['/audit', () => <AuditLogPage />, () => 'Audit log'],
-  ['/violations', () => lazily(<ViolationsPage />), () => 'Violations'],
-  [
-    '/violations/risk-acceptances',
-    () => lazily(<RiskAcceptancesPage />),
-    () => 'Risk acceptances · Violations',
-  ],
-  ['/violations/:id', (p) => lazily(<ViolationDetailPage id={p.id!} />), (p) => `${p.id} · Violations`],
+  ['/violations', () => <ViolationsPage />, () => 'Violations'],
+  ['/violations/risk-acceptances', () => <RiskAcceptancesPage />, () => 'Risk acceptances · Violations'],
+  ['/violations/:id', (p) => <ViolationDetailPage id={p.id!} />, (p) => `${p.id} · Violations`],
 ];
 
 const APP_TITLE = 'STUPS console';
@@ -103,12 +160,27 @@ function routeFor(pathname: string): { key: string; element: ReactNode; title: s
   return { key: 'not-found', element: <NotFoundPage />, title: 'Not found' };
 }
 
-/** Moves focus to the page's heading, or to the main region while the heading is still loading. */
-function focusPage(main: HTMLElement | null): void {
-  const target = main?.querySelector('h1') ?? main;
-  if (!target) return;
-  if (target.tagName === 'H1') target.setAttribute('tabindex', '-1');
-  target.focus();
+/**
+ * Moves focus to the page's heading. A heading still loading (the page's chunk or its data) gets it
+ * when it appears; until then the main region holds it, never <body>. Answers a function that stops
+ * waiting (the next navigation). Focus someone moved meanwhile stays where they put it.
+ */
+function focusPage(main: HTMLElement | null): () => void {
+  if (!main) return () => undefined;
+  const focusHeading = () => {
+    const heading = main.querySelector('h1');
+    if (!heading) return false;
+    heading.setAttribute('tabindex', '-1');
+    heading.focus();
+    return true;
+  };
+  if (focusHeading()) return () => undefined;
+  main.focus();
+  const observer = new MutationObserver(() => {
+    if (document.activeElement !== main || focusHeading()) observer.disconnect();
+  });
+  observer.observe(main, { childList: true, subtree: true });
+  return () => observer.disconnect();
 }
 
 const NAV = [
@@ -175,6 +247,7 @@ function Sidebar({ open, onNavigate }: { open: boolean; onNavigate: () => void }
 }
 
 export function App() {
+  useState(() => preloadRoute(window.location.pathname));
   const { state } = useSession();
   const { location } = useRouter();
   const [menuOpen, setMenuOpen] = useState(false);
@@ -188,10 +261,10 @@ export function App() {
   useEffect(() => {
     if (first.current) {
       first.current = false;
-      return;
+      return undefined;
     }
     setMenuOpen(false);
-    focusPage(main.current);
+    return focusPage(main.current);
   }, [location.path]);
 
   // Signing out replaces the page without a navigation: focus follows to the sign-in page.
@@ -199,7 +272,8 @@ export function App() {
   useEffect(() => {
     const before = previousStatus.current;
     previousStatus.current = state.status;
-    if (before === 'signed-in' && state.status === 'signed-out') focusPage(main.current);
+    if (before === 'signed-in' && state.status === 'signed-out') return focusPage(main.current);
+    return undefined;
   }, [state.status]);
 
   // Escape closes the phone menu and hands focus back to the button that opened it.
@@ -225,7 +299,14 @@ export function App() {
     title = 'Sign in';
   } else {
     const route = routeFor(location.path);
-    content = <div key={`${route.key}:${location.path}`}>{route.element}</div>;
+    // While a page's chunk loads, the same placeholder its data load shows: nothing moves when either arrives.
+    content = (
+      <div key={`${route.key}:${location.path}`}>
+        <PageChunkBoundary>
+          <Suspense fallback={<Loading label="Loading the page…" />}>{route.element}</Suspense>
+        </PageChunkBoundary>
+      </div>
+    );
     title = route.title;
   }
   const documentTitle = title ? `${title} · ${APP_TITLE}` : APP_TITLE;

@@ -1,10 +1,11 @@
 """
-Loaded by every Python started with this directory on PYTHONPATH: moto_server for the Senza end
-to end test (src/senza/test-support/moto.ts). Fixes the moto 5.2 behaviours that make weighted
-DNS, `senza patch` and `respawn-instances` impossible to test, instead of bending the product to
-them. Each fix asserts that the moto code it replaces still exists: after a moto upgrade that
-changes it, Python reports "Error in sitecustomize" and startMoto fails the test instead of
-silently testing less.
+Loaded by every Python started with this directory on PYTHONPATH: the moto_server that
+`stups aws-emulator` runs (src/senza/aws-emulator.ts) and the one of the Senza end to end tests
+(src/senza/test-support/moto.ts). Fixes the moto 5.2 behaviours that make weighted DNS,
+`senza traffic` with two versions, `senza patch` and `respawn-instances` go wrong in the emulator,
+instead of bending the product to them. Each fix asserts that the moto code it replaces still
+exists: after a moto upgrade that changes it, Python reports "Error in sitecustomize" and both
+the emulator command and the tests stop with that message instead of silently emulating less.
 
 1. moto removes Route53 record sets created by CloudFormation by name alone (update, removal from
    a template) or by name and type (stack deletion), ignoring SetIdentifier. Weighted records of
