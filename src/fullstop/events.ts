@@ -2,12 +2,16 @@
  * fullstop's audit vocabulary. `violation.create` is a violation posted through the API;
  * `cloudtrail_file.ingest` records one ingested log file with how many violations it added
  * (one event per file, not per violation: a file of 10,000 events is one unit of work);
- * `instance_log.create` a Taupage log received; `violation.resolve` a comment set.
+ * `instance_log.create` a Taupage log received; `violation.resolve` a comment set;
+ * `risk_acceptance.create` an acceptance with how many stored violations it covered at once;
+ * `risk_acceptance.expire` one ended early by a person or at its expiry by the job.
  */
 export const FULLSTOP_EVENTS = [
   'fullstop.violation.create',
   'fullstop.violation.resolve',
   'fullstop.cloudtrail_file.ingest',
   'fullstop.instance_log.create',
+  'fullstop.risk_acceptance.create',
+  'fullstop.risk_acceptance.expire',
 ] as const;
 export type FullstopEvent = (typeof FULLSTOP_EVENTS)[number];

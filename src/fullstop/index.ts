@@ -8,6 +8,9 @@ import type { TeamDirectory } from '../teams/contract.js';
 import type { ImageCatalog } from './aws/images.js';
 import { FULLSTOP_EVENTS } from './events.js';
 import { CloudTrailIngestion } from './ingestion.js';
+import { registerRiskAcceptanceRoutes } from './risk-acceptances/routes.js';
+import { RiskAcceptanceService } from './risk-acceptances/service.js';
+import { RiskAcceptanceStore } from './risk-acceptances/store.js';
 import { registerFullstopRoutes } from './routes.js';
 import type { RuleSettings } from './settings.js';
 import { FullstopStore } from './store.js';
@@ -23,6 +26,7 @@ export interface FullstopService {
   createApp(): Promise<HttpApp>;
   violations: ViolationService;
   ingestion: CloudTrailIngestion;
+  acceptances: RiskAcceptanceService;
   store: FullstopStore;
 }
 
@@ -38,6 +42,10 @@ export function createFullstopService(
     images: ImageCatalog;
     rules: RuleSettings;
     serviceApplications?: ServiceApplications | undefined;
+    /** Default: acceptances live at most 365 days. */
+    riskAcceptances?: { maxLifetimeDays: number } | undefined;
+    /** What "now" is for acceptances (tests move it). */
+    clock?: (() => Date) | undefined;
   },
 ): FullstopService {
   const store = new FullstopStore(ctx.database);
@@ -51,9 +59,17 @@ export function createFullstopService(
   const rules = { settings: deps.rules, images: deps.images, applications: deps.applications };
   const violations = new ViolationService(store, { teams: deps.teams, policy, audit, rules });
   const ingestion = new CloudTrailIngestion(store, { teams: deps.teams, rules, audit, logger: ctx.logger });
+  const acceptances = new RiskAcceptanceService(new RiskAcceptanceStore(ctx.database), {
+    teams: deps.teams,
+    policy,
+    audit,
+    maxLifetimeDays: deps.riskAcceptances?.maxLifetimeDays ?? 365,
+    clock: deps.clock,
+  });
   return {
     violations,
     ingestion,
+    acceptances,
     store,
     async createApp() {
       const app = await createServiceApp(ctx, {
@@ -62,6 +78,7 @@ export function createFullstopService(
         description: 'Violations of the platform rules, found in CloudTrail and Taupage logs',
       });
       registerFullstopRoutes(app, { violations, verifier: ctx.verifier, audit });
+      registerRiskAcceptanceRoutes(app, { acceptances, verifier: ctx.verifier, audit });
       return app;
     },
   };

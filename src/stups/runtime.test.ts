@@ -47,6 +47,7 @@ describe('the runtime loop over MODULES', () => {
       'even.grant-expiry',
       'mint.rotation',
       'fullstop.ingest-folder',
+      'fullstop.risk-acceptance-expiry',
     ]);
 
     scheduler.fire();
@@ -64,6 +65,7 @@ describe('the runtime loop over MODULES', () => {
       expect(ticks.map((t) => t.name)).toEqual([
         'even.grant-expiry',
         'fullstop.ingest-folder',
+        'fullstop.risk-acceptance-expiry',
         'mint.rotation',
         expect.stringMatching(PURGE_JOB),
         'token-service.maintenance',
