@@ -7,6 +7,7 @@ import type { ApplicationDirectory } from '../kio/contract.js';
 import type { TeamDirectory } from '../teams/contract.js';
 import type { ImageCatalog } from './aws/images.js';
 import { FULLSTOP_EVENTS } from './events.js';
+import { registerExportRoutes } from './exports/routes.js';
 import { CloudTrailIngestion } from './ingestion.js';
 import { registerRiskAcceptanceRoutes } from './risk-acceptances/routes.js';
 import { RiskAcceptanceService } from './risk-acceptances/service.js';
@@ -79,6 +80,7 @@ export function createFullstopService(
       });
       registerFullstopRoutes(app, { violations, verifier: ctx.verifier, audit });
       registerRiskAcceptanceRoutes(app, { acceptances, verifier: ctx.verifier, audit });
+      registerExportRoutes(app, { store, verifier: ctx.verifier });
       return app;
     },
   };
