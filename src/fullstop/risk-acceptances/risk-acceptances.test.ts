@@ -347,4 +347,21 @@ describeEachDatabase('risk acceptances', MIGRATIONS, (getDatabase) => {
     const missing = await post('/api/risk-acceptances/999999/expire', {});
     expect(missing.statusCode).toBe(404);
   });
+
+  it('documents the routes in the OpenAPI document, the immutable methods hidden', async () => {
+    const openapi = (await h.app.inject({ url: '/openapi.json' })).json();
+    expect(Object.keys(openapi.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/risk-acceptances',
+        '/api/risk-acceptances/dry-run',
+        '/api/risk-acceptances/{id}',
+        '/api/risk-acceptances/{id}/expire',
+        '/api/violations/export',
+      ]),
+    );
+    expect(Object.keys(openapi.paths['/api/risk-acceptances/{id}'])).toEqual(['get']);
+    expect(
+      openapi.paths['/api/risk-acceptances'].post.requestBody.content['application/json'].schema.required,
+    ).toEqual(expect.arrayContaining(['criteria', 'reason', 'team', 'expires']));
+  });
 });
