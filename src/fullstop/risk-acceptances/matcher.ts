@@ -32,6 +32,17 @@ export interface AcceptanceScope {
 const IMAGE_NAME_KEYS = ['image_name', 'ami_name', 'deployment_artifact'] as const;
 const IMAGE_OWNER_KEYS = ['image_owner', 'ami_owner_id'] as const;
 
+/**
+ * A 400 about one field of the request, with the problem's `errors` in the shape validation
+ * errors have (Zod issues), so clients point at the field whichever check refused it.
+ */
+export function fieldError(field: string, message: string, code: string): InputError {
+  return new InputError(message, {
+    code,
+    details: { field, errors: [{ code: 'custom', path: field.split('.'), message }] },
+  });
+}
+
 /** One acceptance, compiled once: the regex and the JSONPath are checked when it is created. */
 export class CompiledAcceptance {
   readonly #imageName: RegExp | undefined;
@@ -46,9 +57,10 @@ export class CompiledAcceptance {
       try {
         this.#imageName = new RegExp(criteria.image_name, 'u');
       } catch (error) {
-        throw new InputError(
+        throw fieldError(
+          'criteria.image_name',
           `criteria.image_name is not a regular expression: ${error instanceof Error ? error.message : String(error)}`,
-          { code: 'CRITERIA_INVALID', details: { field: 'criteria.image_name' } },
+          'CRITERIA_INVALID',
         );
       }
     }
@@ -59,9 +71,10 @@ export class CompiledAcceptance {
       try {
         evaluate(criteria.meta_info, { probe: [{}] });
       } catch (error) {
-        throw new InputError(
+        throw fieldError(
+          'criteria.meta_info',
           `criteria.meta_info is not a JSONPath expression: ${error instanceof Error ? error.message : String(error)}`,
-          { code: 'CRITERIA_INVALID', details: { field: 'criteria.meta_info' } },
+          'CRITERIA_INVALID',
         );
       }
     }

@@ -142,6 +142,15 @@ describeEachDatabase('risk acceptances', MIGRATIONS, (getDatabase) => {
       expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(r.body).toMatch(message);
     }
+    // The problem's `errors` point at the field, as validation errors do.
+    const regex = await post('/api/risk-acceptances', { ...base, criteria: { image_name: '(' } });
+    expect(regex.json().errors).toEqual([expect.objectContaining({ path: ['criteria', 'image_name'] })]);
+    const path = await post('/api/risk-acceptances/dry-run', {
+      criteria: { meta_info: '$[?(' },
+      team: 'team-a',
+    });
+    expect(path.statusCode).toBe(400);
+    expect(path.json().errors).toEqual([expect.objectContaining({ path: ['criteria', 'meta_info'] })]);
     expect((await h.app.inject({ url: '/api/risk-acceptances?status=all', headers: jdoe })).json()).toEqual(
       [],
     );

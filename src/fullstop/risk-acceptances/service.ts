@@ -2,7 +2,7 @@ import { type Audit, internalRequestId } from '../../platform/audit/create-audit
 import type { Principal } from '../../platform/auth/principal.js';
 import type { TeamPolicy } from '../../platform/authz/team-policy.js';
 import { formatTimestamp } from '../../platform/db/timestamps.js';
-import { ConflictError, InputError, NotAllowedError, NotFoundError } from '../../platform/errors.js';
+import { ConflictError, NotAllowedError, NotFoundError } from '../../platform/errors.js';
 import type { TeamDirectory } from '../../teams/contract.js';
 import type { FullstopEvent } from '../events.js';
 import { VIOLATION_TYPES } from '../rules/index.js';
@@ -16,7 +16,7 @@ import {
   type RiskAcceptance,
   type RiskAcceptanceQuery,
 } from './contract.js';
-import { CompiledAcceptance } from './matcher.js';
+import { CompiledAcceptance, fieldError } from './matcher.js';
 import { criteriaOf, type RiskAcceptanceRow, type RiskAcceptanceStore, scopeOf } from './store.js';
 
 const DAY_MS = 86_400_000;
@@ -65,16 +65,14 @@ export class RiskAcceptanceService {
     const now = this.#clock();
     const expires = body.expires;
     if (expires <= now) {
-      throw new InputError('expires must be in the future', {
-        code: 'EXPIRES_INVALID',
-        details: { field: 'expires' },
-      });
+      throw fieldError('expires', 'expires must be in the future', 'EXPIRES_INVALID');
     }
     const max = this.deps.maxLifetimeDays;
     if (expires.getTime() > now.getTime() + max * DAY_MS) {
-      throw new InputError(
+      throw fieldError(
+        'expires',
         `expires must be at most ${max} days ahead (fullstop.riskAcceptances.maxLifetimeDays): acceptances end, and are renewed on purpose`,
-        { code: 'EXPIRES_TOO_LATE', details: { field: 'expires' } },
+        'EXPIRES_TOO_LATE',
       );
     }
     const { row, covered } = await this.store.write(async (tx) => {
@@ -192,19 +190,14 @@ export class RiskAcceptanceService {
   ): Promise<{ compiled: CompiledAcceptance; teamScoped: boolean }> {
     const grant = await this.deps.policy.assertMayActFor(principal, body.team);
     if (!(await this.deps.teams.getTeam(body.team))) {
-      throw new InputError(`team ${body.team} does not exist`, {
-        code: 'TEAM_UNKNOWN',
-        details: { field: 'team' },
-      });
+      throw fieldError('team', `team ${body.team} does not exist`, 'TEAM_UNKNOWN');
     }
     const unknownType = body.criteria.types?.find((t) => !VIOLATION_TYPES.has(t));
     if (unknownType !== undefined) {
-      throw new InputError(
+      throw fieldError(
+        'criteria.types',
         `criteria.types: unknown violation type ${unknownType}; GET /api/violation-types lists them`,
-        {
-          code: 'VIOLATION_TYPE_UNKNOWN',
-          details: { field: 'criteria.types' },
-        },
+        'VIOLATION_TYPE_UNKNOWN',
       );
     }
     const admin = grant === 'admin';
