@@ -10,8 +10,12 @@ import type { AwsAccount, TeamDirectory } from '../teams/contract.js';
 import type { AccountAwsClients, SubnetCatalog } from './aws/account-clients.js';
 import type { ImageCatalog } from './aws/images.js';
 import { FULLSTOP_EVENTS } from './events.js';
+import { registerExportRoutes } from './exports/routes.js';
 import { CloudTrailIngestion } from './ingestion.js';
 import { PeriodicChecks } from './periodic/runner.js';
+import { registerRiskAcceptanceRoutes } from './risk-acceptances/routes.js';
+import { RiskAcceptanceService } from './risk-acceptances/service.js';
+import { RiskAcceptanceStore } from './risk-acceptances/store.js';
 import { registerFullstopRoutes } from './routes.js';
 import type { RuleSettings } from './settings.js';
 import { FullstopStore } from './store.js';
@@ -29,6 +33,7 @@ export interface FullstopService {
   createApp(): Promise<HttpApp>;
   violations: ViolationService;
   ingestion: CloudTrailIngestion;
+  acceptances: RiskAcceptanceService;
   store: FullstopStore;
   /** The periodic checks over the accounts `accounts` lists, read through `clients`, in `regions`. */
   periodicChecks(deps: {
@@ -58,6 +63,10 @@ export function createFullstopService(
     /** Subnet look-ups (EC2_IN_INTERNAL_SUBNET_WITH_PUBLIC_IP); without them that rule fails when it needs one. */
     subnets?: SubnetCatalog | undefined;
     serviceApplications?: ServiceApplications | undefined;
+    /** Default: acceptances live at most 365 days. */
+    riskAcceptances?: { maxLifetimeDays: number } | undefined;
+    /** What "now" is for acceptances (tests move it). */
+    clock?: (() => Date) | undefined;
   },
 ): FullstopService {
   const store = new FullstopStore(ctx.database);
@@ -88,9 +97,17 @@ export function createFullstopService(
   const violations = new ViolationService(store, { teams: deps.teams, policy, audit, rules });
   const trend = new ViolationTrend(ctx.database, deps.teams);
   const ingestion = new CloudTrailIngestion(store, { teams: deps.teams, rules, audit, logger: ctx.logger });
+  const acceptances = new RiskAcceptanceService(new RiskAcceptanceStore(ctx.database), {
+    teams: deps.teams,
+    policy,
+    audit,
+    maxLifetimeDays: deps.riskAcceptances?.maxLifetimeDays ?? 365,
+    clock: deps.clock,
+  });
   return {
     violations,
     ingestion,
+    acceptances,
     store,
     periodicChecks: (periodic) =>
       new PeriodicChecks(store, { ...periodic, settings, audit, logger: ctx.logger }),
@@ -101,6 +118,8 @@ export function createFullstopService(
         description: 'Violations of the platform rules, found in CloudTrail and Taupage logs',
       });
       registerFullstopRoutes(app, { violations, trend, verifier: ctx.verifier, audit });
+      registerRiskAcceptanceRoutes(app, { acceptances, verifier: ctx.verifier, audit });
+      registerExportRoutes(app, { store, verifier: ctx.verifier });
       return app;
     },
   };

@@ -96,4 +96,38 @@ export const fullstopMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '003-risk-acceptances': {
+    async up(db: Kysely<unknown>) {
+      // Risk acceptances (issue 17): immutable once created, except for ending them.
+      await db.schema
+        .createTable('fullstop_risk_acceptances')
+        .addColumn('id', 'bigserial', (c) => c.primaryKey())
+        .addColumn('criteria', 'jsonb', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('team_id', 'text', (c) => c.notNull())
+        // False only for an administrator's acceptance naming accounts of any team.
+        .addColumn('team_scoped', 'boolean', (c) => c.notNull())
+        .addColumn('created', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('expires', 'timestamptz', (c) => c.notNull())
+        .addColumn('expired_at', 'timestamptz')
+        .addColumn('expired_by', 'text')
+        .addColumn('expiry_reason', 'text')
+        .addColumn('covered_at_expiry', 'integer')
+        .execute();
+      await db.schema
+        .createIndex('fullstop_risk_acceptances_due')
+        .on('fullstop_risk_acceptances')
+        .column('expires')
+        .where(sql.ref('expired_at'), 'is', null)
+        .execute();
+      // A violation's rule_id is the acceptance covering it: ending one finds its violations here.
+      await db.schema
+        .createIndex('fullstop_violations_rule')
+        .on('fullstop_violations')
+        .column('rule_id')
+        .where(sql.ref('rule_id'), 'is not', null)
+        .execute();
+    },
+  },
 };

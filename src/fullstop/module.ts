@@ -30,6 +30,7 @@ export const fullstopModule = defineModule({
       serviceApplications: contracts.find('serviceUserDirectory'),
       images,
       rules: settings.rules,
+      riskAcceptances: settings.riskAcceptances,
     });
     const folder = new FolderSource(settings.ingestion.folder ?? join(ctx.dataDir, 'fullstop', 'cloudtrail'));
     const intervalMs = settings.ingestion.intervalSeconds * 1000;
@@ -39,6 +40,14 @@ export const fullstopModule = defineModule({
         intervalMs,
         run: async () => {
           await fullstop.ingestion.ingestPending(folder, settings.ingestion.filesPerRun);
+        },
+      },
+      {
+        name: 'fullstop.risk-acceptance-expiry',
+        intervalMs: settings.riskAcceptances.expiryIntervalSeconds * 1000,
+        // Reopens what the acceptances past their expiry covered; each ends once across replicas.
+        run: async () => {
+          await fullstop.acceptances.expireDue();
         },
       },
     ];

@@ -179,6 +179,23 @@ export const FullstopSettingsSchema = z.strictObject({
     })
     .prefault({}),
   periodic: PeriodicSettingsSchema,
+  riskAcceptances: z
+    .strictObject({
+      maxLifetimeDays: z
+        .number()
+        .int()
+        .min(1)
+        .max(3650)
+        .default(365)
+        .describe('How far ahead a risk acceptance may expire, in days (there is no "forever")'),
+      expiryIntervalSeconds: z
+        .number()
+        .int()
+        .min(1)
+        .default(60)
+        .describe('How often the job fullstop.risk-acceptance-expiry ends the acceptances past their expiry'),
+    })
+    .prefault({}),
   aws: z
     .strictObject({
       assumeRoleName: z

@@ -10,6 +10,7 @@ import {
 } from 'kysely';
 import type { AuditTransaction } from '../platform/audit/create-audit.js';
 import type { Database } from '../platform/db/database.js';
+import { coverNewViolations } from './risk-acceptances/store.js';
 
 export interface FullstopViolationsTable {
   id: Generated<string>;
@@ -34,7 +35,7 @@ export interface FullstopViolationsTable {
   resolved_at: Date | null;
 }
 
-interface FullstopTables {
+export interface FullstopTables {
   fullstop_violations: FullstopViolationsTable;
   fullstop_ingested_files: {
     source: string;
@@ -198,6 +199,25 @@ export class FullstopStore {
     return rows.map((r) => ({ account: r.account_id, type: r.type_id, quantity: Number(r.n) }));
   }
 
+  /**
+   * Every violation matching `filter`, in id order, `batch` rows per query (keyset, so the
+   * 100,000th row costs what the first does): for exports, which must not hold all rows at once.
+   */
+  async *stream(filter: ViolationFilter, batch = 1000): AsyncGenerator<ViolationRow> {
+    let after: string | undefined;
+    for (;;) {
+      let query = this.#db
+        .selectFrom('fullstop_violations')
+        .selectAll()
+        .where((eb) => eb.and(conditions(eb, filter)));
+      if (after !== undefined) query = query.where('id', '>', after);
+      const rows = await query.orderBy('id').limit(batch).execute();
+      yield* rows;
+      if (rows.length < batch) return;
+      after = String(rows[rows.length - 1]!.id);
+    }
+  }
+
   async countByApplicationAndType(
     filter: ViolationFilter,
   ): Promise<Array<{ application: string | null; version: string | null; type: string; quantity: number }>> {
@@ -240,7 +260,13 @@ function conditions(eb: Eb, f: ViolationFilter): Expression<SqlBool>[] {
   if (f.from) c.push(eb('created', '>=', f.from));
   if (f.to) c.push(eb('created', '<=', f.to));
   if (f.afterId !== undefined) c.push(eb('id', '>', String(f.afterId)));
-  if (f.checked !== undefined) c.push(f.checked ? eb('comment', 'is not', null) : eb('comment', 'is', null));
+  // Checked: resolved with a comment, or covered by an active risk acceptance (rule_id).
+  if (f.checked !== undefined)
+    c.push(
+      f.checked
+        ? eb.or([eb('comment', 'is not', null), eb('rule_id', 'is not', null)])
+        : eb.and([eb('comment', 'is', null), eb('rule_id', 'is', null)]),
+    );
   if (f.whitelisted !== undefined)
     c.push(f.whitelisted ? eb('rule_id', 'is not', null) : eb('rule_id', 'is', null));
   return c;
@@ -251,12 +277,14 @@ function writeTransaction(trx: Transaction<FullstopTables>): FullstopWriteTransa
     executor: trx,
     async insertViolations(rows) {
       if (!rows.length) return [];
+      // A violation found while an active risk acceptance covers it is stored covered.
+      const covered = await coverNewViolations(trx, rows);
       const ids: string[] = [];
-      for (let i = 0; i < rows.length; i += 500) {
+      for (let i = 0; i < covered.length; i += 500) {
         const inserted = await trx
           .insertInto('fullstop_violations')
           .values(
-            rows.slice(i, i + 500).map((r) => ({
+            covered.slice(i, i + 500).map((r) => ({
               ...r,
               meta_info: r.meta_info === undefined ? null : JSON.stringify(r.meta_info),
               last_modified_by: r.created_by,
