@@ -298,6 +298,8 @@ describe.skipIf(noChromium || noBastion !== undefined)('access requests, AWS acc
 
   it('lets an administrator filter, page and export the audit log', async () => {
     await matePage.getByRole('button', { name: 'Sign out' }).click();
+    // Signing out passes through the token service's end-session endpoint: wait until it is back.
+    await expect.poll(() => matePage.locator('main').textContent()).toContain('You are signed out.');
     await signIn(matePage, 'admin', 'admin-pass-1', '/audit');
     const admin = matePage;
     await expect.poll(() => heading(admin).textContent()).toBe('Audit log');

@@ -156,7 +156,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
           navigate(done.returnTo, { replace: true });
         } else {
           tokens.current = loadTokens();
-          if (!tokens.current && shouldTrySilentLogin()) {
+          if (!tokens.current && shouldTrySilentLogin() && (await tokenServiceAnswers(cfg))) {
             // Signed in at the token service already (another tab)? Then no password is asked.
             const here = `${window.location.pathname}${window.location.search}`;
             window.location.assign(
@@ -228,6 +228,21 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   const session = useMemo(() => ({ state, api, signIn, signOut }), [state, api, signIn, signOut]);
   return <SessionContext.Provider value={session}>{children}</SessionContext.Provider>;
+}
+
+/**
+ * Whether the token service answers (its discovery document, through the console's proxy): a
+ * silent sign-in must not leave the person on a browser error page when it is down.
+ */
+async function tokenServiceAnswers(config: ClientConfig): Promise<boolean> {
+  try {
+    const response = await fetch(`${config.services['token-service']}/.well-known/openid-configuration`, {
+      headers: { accept: 'application/json' },
+    });
+    return response.ok;
+  } catch {
+    return false;
+  }
 }
 
 export function useSession(): Session {
