@@ -354,6 +354,7 @@ export class MintWorker {
             client: rotateClient,
             client_type: confidential ? 'confidential' : 'public',
             s3_buckets: app.s3_buckets,
+            distributed_at: new Date(distributedAt).toISOString(),
             previous_valid_until: overlapPassword || overlapSecret ? retireAt.toISOString() : null,
           },
           requestId,

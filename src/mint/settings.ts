@@ -4,9 +4,13 @@ const seconds = (value: number) => z.number().int().min(1).default(value);
 
 /** mint's section of the settings tree. */
 export const MintSettingsSchema = z.strictObject({
-  rotationIntervalSeconds: seconds(10).describe(
-    'How often the worker (job mint.rotation) looks for due rotations, in seconds',
-  ),
+  rotationIntervalSeconds: z
+    .number()
+    .positive('must be more than 0 seconds')
+    .default(10)
+    .describe(
+      'How often the worker (job mint.rotation) looks for due rotations, in seconds (fractions allowed)',
+    ),
   serviceUserPrefix: z
     .string()
     .regex(/^[a-z0-9._-]*$/, 'lowercase letters, digits, ".", "_", "-"')
