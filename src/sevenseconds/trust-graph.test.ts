@@ -115,4 +115,17 @@ describe('sevenseconds check: the trust graph', () => {
     );
     expect(check(text)).toEqual(['state/user/prod-service may do sts:*: identities may only assume roles']);
   });
+
+  it('a principal named outright is admitted even when the same statement also names its account', () => {
+    const text = swap(
+      sound,
+      "Principal: {AWS: 'arn:aws:iam::{account_id:state}:root'}\n            Action: sts:AssumeRole\n  s3_buckets",
+      "Principal: {AWS: ['arn:aws:iam::{account_id:state}:root', 'arn:aws:iam::{account_id:state}:user/nonprod-service']}\n            Action: sts:AssumeRole\n  s3_buckets",
+    );
+    expect(check(text)).toEqual([
+      'non-production state/user/nonprod-service reaches production role state/role/deployer: state/user/nonprod-service → state/role/deployer',
+      'non-production state/user/nonprod-service reaches production role team-01/role/deployer: state/user/nonprod-service → team-01/role/deployer',
+      'non-production state/user/nonprod-service reaches production role team-03/role/deployer: state/user/nonprod-service → team-03/role/deployer',
+    ]);
+  });
 });

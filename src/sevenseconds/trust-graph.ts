@@ -86,18 +86,19 @@ function trustAdmits(
   const p = statement.Principal;
   if (p === undefined) return no;
   if (p === '*') return { admits: true, needsIdentityPolicy: false };
+  let viaAccount = false;
   for (const [type, values] of Object.entries(p)) {
     for (const value of list(values)) {
-      if (value === '*') return { admits: true, needsIdentityPolicy: false };
-      if (value === principal.arn) return { admits: true, needsIdentityPolicy: false };
+      // Named outright (or `*`): the trust policy alone admits it, whatever else the statement lists.
+      if (value === '*' || value === principal.arn) return { admits: true, needsIdentityPolicy: false };
       if (type === 'AWS' && principal.accountId && principal.kind !== 'saml-provider') {
         // The account root (or its bare id) delegates to the account's own policies.
-        if (value === principal.accountId || value === `arn:aws:iam::${principal.accountId}:root`) {
-          return { admits: true, needsIdentityPolicy: true };
-        }
+        if (value === principal.accountId || value === `arn:aws:iam::${principal.accountId}:root`)
+          viaAccount = true;
       }
     }
   }
+  if (viaAccount) return { admits: true, needsIdentityPolicy: true };
   return no;
 }
 

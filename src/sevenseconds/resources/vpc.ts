@@ -47,13 +47,11 @@ export const vpcs: ResourceModule<Map<string, RegionVpc>, VpcOp> = {
       const network = await readRegionNetwork(clients, account, region);
       const gateways = network.vpc?.VpcId
         ? ((
-            await clients
-              .ec2(region)
-              .send(
-                new DescribeInternetGatewaysCommand({
-                  Filters: [{ Name: 'attachment.vpc-id', Values: [network.vpc.VpcId] }],
-                }),
-              )
+            await clients.ec2(region).send(
+              new DescribeInternetGatewaysCommand({
+                Filters: [{ Name: 'attachment.vpc-id', Values: [network.vpc.VpcId] }],
+              }),
+            )
           ).InternetGateways ?? [])
         : [];
       state.set(region, { ...network, gateways });
