@@ -5,7 +5,8 @@
  * `instance_log.create` a Taupage log received; `violation.resolve` a comment set;
  * `periodic_check.run` one run of a periodic check over every account, with what it found.
  * `risk_acceptance.create` an acceptance with how many stored violations it covered at once;
- * `risk_acceptance.expire` one ended early by a person or at its expiry by the job.
+ * `risk_acceptance.expire` one ended early by a person or at its expiry by the job;
+ * `risk_acceptance.shorten` its expiry brought forward (never later: that takes a new one).
  */
 export const FULLSTOP_EVENTS = [
   'fullstop.violation.create',
@@ -15,5 +16,6 @@ export const FULLSTOP_EVENTS = [
   'fullstop.periodic_check.run',
   'fullstop.risk_acceptance.create',
   'fullstop.risk_acceptance.expire',
+  'fullstop.risk_acceptance.shorten',
 ] as const;
 export type FullstopEvent = (typeof FULLSTOP_EVENTS)[number];

@@ -16,6 +16,7 @@ import { PeriodicChecks } from './periodic/runner.js';
 import { registerRiskAcceptanceRoutes } from './risk-acceptances/routes.js';
 import { RiskAcceptanceService } from './risk-acceptances/service.js';
 import { RiskAcceptanceStore } from './risk-acceptances/store.js';
+import { registerWhitelistingRuleRoutes } from './risk-acceptances/whitelisting-rules.js';
 import { registerFullstopRoutes } from './routes.js';
 import type { RuleSettings } from './settings.js';
 import { FullstopStore } from './store.js';
@@ -119,6 +120,7 @@ export function createFullstopService(
       });
       registerFullstopRoutes(app, { violations, trend, verifier: ctx.verifier, audit });
       registerRiskAcceptanceRoutes(app, { acceptances, verifier: ctx.verifier, audit });
+      registerWhitelistingRuleRoutes(app, { acceptances, teams: deps.teams, verifier: ctx.verifier, audit });
       registerExportRoutes(app, { store, verifier: ctx.verifier });
       return app;
     },

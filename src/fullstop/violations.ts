@@ -327,7 +327,8 @@ export function filterOf(q: ViolationQuery): ViolationFilter {
     from: q.from,
     to: q.to,
     afterId: q['last-violation'],
-    checked: q.checked ?? false,
+    // Whitelisted violations are checked by definition: `whitelisted=true` alone must find them.
+    checked: q.checked ?? (q.whitelisted === true ? undefined : false),
     typeIds,
     applicationIds: q['application-ids'],
     applicationVersionIds: q['application-version-ids'],

@@ -17,7 +17,13 @@ import {
   type RiskAcceptanceQuery,
 } from './contract.js';
 import { CompiledAcceptance, fieldError } from './matcher.js';
-import { criteriaOf, type RiskAcceptanceRow, type RiskAcceptanceStore, scopeOf } from './store.js';
+import {
+  type AcceptanceWriteTransaction,
+  criteriaOf,
+  type RiskAcceptanceRow,
+  type RiskAcceptanceStore,
+  scopeOf,
+} from './store.js';
 
 const DAY_MS = 86_400_000;
 
@@ -61,7 +67,84 @@ export class RiskAcceptanceService {
   }
 
   async create(principal: Principal, body: NewRiskAcceptance, requestId: string): Promise<RiskAcceptance> {
-    const { compiled, teamScoped } = await this.#authorise(principal, body);
+    const prepared = await this.#prepare(principal, body);
+    const now = this.#clock();
+    const created = await this.store.write((tx) => this.#insert(tx, principal, body, prepared, requestId));
+    return toRiskAcceptance(created, now);
+  }
+
+  /**
+   * Ends `id` now and creates `body` in its place, in one transaction: what STUPS clients do
+   * with `PUT /api/whitelisting-rules/{id}` (rules were never edited in place either).
+   */
+  async replace(
+    principal: Principal,
+    id: string,
+    body: NewRiskAcceptance,
+    requestId: string,
+  ): Promise<RiskAcceptance> {
+    const existing = await this.store.get(id);
+    if (!existing) throw notFound(id);
+    await this.deps.policy.assertMayActFor(principal, existing.team_id);
+    const prepared = await this.#prepare(principal, body);
+    const now = this.#clock();
+    const created = await this.store.write(async (tx) => {
+      await this.#end(tx, principal, existing.id, `replaced by a new acceptance`, now, requestId);
+      return this.#insert(tx, principal, body, prepared, requestId);
+    });
+    return toRiskAcceptance(created, now);
+  }
+
+  /**
+   * Brings the expiry of an active acceptance forward to `expires` (still in the future). Never
+   * later: extending a decision takes a new acceptance, made on purpose.
+   */
+  async shorten(
+    principal: Principal,
+    id: string,
+    expires: Date,
+    requestId: string,
+    field = 'expires',
+  ): Promise<RiskAcceptance> {
+    const existing = await this.store.get(id);
+    if (!existing) throw notFound(id);
+    await this.deps.policy.assertMayActFor(principal, existing.team_id);
+    const now = this.#clock();
+    await this.store.write(async (tx) => {
+      const locked = await tx.lock(existing.id);
+      if (!locked) throw notFound(id);
+      const current = new Date(locked.expires);
+      if (locked.expired_at !== null || current <= now) {
+        throw new ConflictError(`risk acceptance ${id} has already ended`, { code: 'ACCEPTANCE_ENDED' });
+      }
+      if (expires <= now) {
+        throw fieldError(field, `${field} must be in the future`, 'EXPIRES_INVALID');
+      }
+      if (expires > current) {
+        throw fieldError(
+          field,
+          `${field} must not be later than the current expiry ${formatTimestamp(current)}: an acceptance is extended only by creating a new one`,
+          'EXPIRES_TOO_LATE',
+        );
+      }
+      await tx.setExpiry(existing.id, expires);
+      await this.deps.audit(tx.executor, {
+        event: 'fullstop.risk_acceptance.shorten',
+        actor: principal,
+        targetId: String(existing.id),
+        details: { team: locked.team_id, from: formatTimestamp(current), to: formatTimestamp(expires) },
+        requestId,
+      });
+    });
+    return this.get(id);
+  }
+
+  /** Checks a new acceptance (permission, team, types, expiry) before any write. */
+  async #prepare(
+    principal: Principal,
+    body: NewRiskAcceptance,
+  ): Promise<{ compiled: CompiledAcceptance; teamScoped: boolean }> {
+    const prepared = await this.#authorise(principal, body);
     const now = this.#clock();
     const expires = body.expires;
     if (expires <= now) {
@@ -75,35 +158,75 @@ export class RiskAcceptanceService {
         'EXPIRES_TOO_LATE',
       );
     }
-    const { row, covered } = await this.store.write(async (tx) => {
-      const row = await tx.insert({
-        criteria: body.criteria,
-        reason: body.reason,
-        team_id: body.team,
-        team_scoped: teamScoped,
-        created_by: principal.uid,
-        expires,
-      });
-      const covered = await tx.coverStored(
-        new CompiledAcceptance(String(row.id), compiled.scope),
-        principal.uid,
-      );
-      await this.deps.audit(tx.executor, {
-        event: 'fullstop.risk_acceptance.create',
-        actor: principal,
-        targetId: String(row.id),
-        details: {
-          team: body.team,
-          criteria: body.criteria,
-          expires: formatTimestamp(expires),
-          reason: body.reason,
-          covered,
-        },
-        requestId,
-      });
-      return { row, covered };
+    return prepared;
+  }
+
+  async #insert(
+    tx: AcceptanceWriteTransaction,
+    principal: Principal,
+    body: NewRiskAcceptance,
+    prepared: { compiled: CompiledAcceptance; teamScoped: boolean },
+    requestId: string,
+  ): Promise<RiskAcceptanceRow> {
+    const row = await tx.insert({
+      criteria: body.criteria,
+      reason: body.reason,
+      team_id: body.team,
+      team_scoped: prepared.teamScoped,
+      created_by: principal.uid,
+      expires: body.expires,
     });
-    return toRiskAcceptance({ ...row, covered }, now);
+    const covered = await tx.coverStored(
+      new CompiledAcceptance(String(row.id), prepared.compiled.scope),
+      principal.uid,
+    );
+    await this.deps.audit(tx.executor, {
+      event: 'fullstop.risk_acceptance.create',
+      actor: principal,
+      targetId: String(row.id),
+      details: {
+        team: body.team,
+        criteria: body.criteria,
+        expires: formatTimestamp(body.expires),
+        reason: body.reason,
+        covered,
+      },
+      requestId,
+    });
+    return { ...row, covered };
+  }
+
+  /** Ends an active acceptance inside `tx`, with its audit event. */
+  async #end(
+    tx: AcceptanceWriteTransaction,
+    principal: Principal,
+    id: string,
+    reason: string | null,
+    now: Date,
+    requestId: string,
+  ): Promise<void> {
+    const locked = await tx.lock(id);
+    if (!locked) throw notFound(id);
+    if (locked.expired_at !== null) {
+      throw new ConflictError(`risk acceptance ${id} has already ended`, { code: 'ACCEPTANCE_ENDED' });
+    }
+    const ended = await tx.end(id, { at: now, by: principal.uid, reason, now });
+    await this.deps.audit(tx.executor, {
+      event: 'fullstop.risk_acceptance.expire',
+      actor: principal,
+      targetId: String(id),
+      details: { team: locked.team_id, automatic: false, reason, ...ended },
+      requestId,
+    });
+  }
+
+  /** The longest an acceptance may run, in days (`fullstop.riskAcceptances.maxLifetimeDays`). */
+  get maxLifetimeDays(): number {
+    return this.deps.maxLifetimeDays;
+  }
+
+  now(): Date {
+    return this.#clock();
   }
 
   /** What `create` would cover now, storing nothing. */
@@ -136,21 +259,7 @@ export class RiskAcceptanceService {
     if (!existing) throw notFound(id);
     await this.deps.policy.assertMayActFor(principal, existing.team_id);
     const now = this.#clock();
-    await this.store.write(async (tx) => {
-      const locked = await tx.lock(existing.id);
-      if (!locked) throw notFound(id);
-      if (locked.expired_at !== null) {
-        throw new ConflictError(`risk acceptance ${id} has already ended`, { code: 'ACCEPTANCE_ENDED' });
-      }
-      const ended = await tx.end(existing.id, { at: now, by: principal.uid, reason: reason ?? null, now });
-      await this.deps.audit(tx.executor, {
-        event: 'fullstop.risk_acceptance.expire',
-        actor: principal,
-        targetId: String(existing.id),
-        details: { team: locked.team_id, automatic: false, reason: reason ?? null, ...ended },
-        requestId,
-      });
-    });
+    await this.store.write((tx) => this.#end(tx, principal, existing.id, reason ?? null, now, requestId));
     return this.get(id);
   }
 

@@ -137,6 +137,8 @@ export interface AcceptanceWriteTransaction {
   coverStored(acceptance: CompiledAcceptance, by: string): Promise<number>;
   /** The acceptance, locked; undefined when it does not exist. */
   lock(id: string): Promise<Selectable<RiskAcceptancesTable> | undefined>;
+  /** Moves the expiry of an active acceptance (the caller checks it is earlier and in the future). */
+  setExpiry(id: string, expires: Date): Promise<void>;
   /**
    * Ends it: uncovers its violations, then lets the other active acceptances cover what they
    * match. Returns how many violations it covered.
@@ -278,6 +280,9 @@ function acceptanceTransaction(trx: Kysely<Tables>): AcceptanceWriteTransaction 
         .where('id', '=', id)
         .forUpdate()
         .executeTakeFirst();
+    },
+    async setExpiry(id, expires) {
+      await trx.updateTable('fullstop_risk_acceptances').set({ expires }).where('id', '=', id).execute();
     },
     async end(id, end) {
       const released = await trx
