@@ -26,6 +26,7 @@ import {
   type RiskAcceptance,
   RiskAcceptanceSchema,
 } from '../risk-acceptances/contract.js';
+import { type WhitelistingRule, WhitelistingRuleSchema } from '../risk-acceptances/whitelisting-rules.js';
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
 
@@ -121,6 +122,27 @@ function acceptanceColumns(format: string): Column<RiskAcceptance>[] {
       value: (a) => (format === 'json' ? a.criteria : criteriaText(a.criteria)),
     },
     { title: 'Reason', key: 'reason', value: (a) => a.reason },
+  ];
+}
+
+/** `fullstop rules`: the STUPS view; json keeps the STUPS field names beside the full criteria. */
+function ruleColumns(format: string): Column<WhitelistingRule>[] {
+  return [
+    { title: 'Id', key: 'id', value: (r) => r.id },
+    { title: 'Team', key: 'team', value: (r) => r.team },
+    { title: 'Status', key: 'status', value: (r) => r.status },
+    {
+      title: 'Expires',
+      key: 'expiry_date',
+      value: (r) => (format === 'text' ? relativeTime(new Date(r.expiry_date)) : r.expiry_date),
+    },
+    {
+      title: 'Criteria',
+      key: 'criteria',
+      value: (r) => (format === 'json' ? r.criteria : criteriaText(r.criteria)),
+    },
+    { title: 'By', key: 'created_by', value: (r) => r.created_by },
+    { title: 'Reason', key: 'reason', value: (r) => r.reason },
   ];
 }
 
@@ -390,6 +412,25 @@ export function fullstopProgram(deps: ZignDeps): Command {
         `/api/risk-acceptances?${q}`,
       );
       io.stdout.write(renderRows(acceptances, acceptanceColumns(format), format));
+    });
+
+  program
+    .command('rules')
+    .description('list the whitelisting rules (active risk acceptances), newest first')
+    .option('--all', 'expired ones too')
+    .option('-o, --output <format>', 'text, json or tsv', 'text')
+    .action(async (options: { all?: boolean; output: string }) => {
+      const format = parseOutputFormat(options.output);
+      const status = options.all ? 'all' : 'active';
+      const rules = await (
+        await client()
+      ).parsed(
+        z.array(WhitelistingRuleSchema),
+        'a list of whitelisting rules',
+        'GET',
+        `/api/whitelisting-rules?status=${status}`,
+      );
+      io.stdout.write(renderRows(rules, ruleColumns(format), format));
     });
 
   program
