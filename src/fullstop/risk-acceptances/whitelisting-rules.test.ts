@@ -287,5 +287,22 @@ describeEachDatabase(
         criteria: { regions: ['eu-west-1', 'eu-central-1'] },
       });
     });
+
+    it('describes the STUPS paths and field names in the OpenAPI document', async () => {
+      const r = await h.app.inject('/openapi.json');
+      expect(r.statusCode).toBe(200);
+      const paths = r.json().paths;
+      expect(Object.keys(paths['/api/whitelisting-rules']).sort()).toEqual(['get', 'post']);
+      expect(Object.keys(paths['/api/whitelisting-rules/{id}']).sort()).toEqual(['delete', 'get', 'put']);
+      const body = paths['/api/whitelisting-rules'].post.requestBody.content['application/json'].schema;
+      expect(Object.keys(body.properties)).toEqual(
+        expect.arrayContaining([
+          'account_id',
+          'violation_type_entity_id',
+          'meta_info_json_path',
+          'expiry_date',
+        ]),
+      );
+    });
   },
 );
