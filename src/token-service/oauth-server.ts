@@ -73,6 +73,7 @@ export interface OAuthServer {
     uid: string,
     requestId: string,
     authTime: Date,
+    sessionIdHash: string | null,
   ): Promise<string>;
   /** The browser's sign-in session by the id in its cookie, if it still counts. */
   currentSession(sessionId: string | undefined): Promise<SignInSession | undefined>;
@@ -134,8 +135,8 @@ export function createOAuthServer(core: TokenServiceCore): OAuthServer {
     jwks: () => core.keys.publicJwks(),
     validateAuthorization: (params) => validateAuthorizationRequest(core, params),
     loginEmployee: (username, password, page, meta) => loginEmployee(core, username, password, page, meta),
-    completeAuthorization: (request, uid, requestId, authTime) =>
-      completeAuthorization(core, request, uid, requestId, authTime),
+    completeAuthorization: (request, uid, requestId, authTime, sessionIdHash) =>
+      completeAuthorization(core, request, uid, requestId, authTime, sessionIdHash),
     currentSession: (sessionId) => currentSession(core, sessionId),
     authorizeWithSession: (request, session, requestId) =>
       authorizeWithSession(core, request, session, requestId),

@@ -301,7 +301,13 @@ export function tokenServiceRoutes(server: OAuthServer, csrf: Csrf) {
         .status(303)
         .header(
           'location',
-          await server.completeAuthorization(validated, login.uid, request.id, started.session.authTime),
+          await server.completeAuthorization(
+            validated,
+            login.uid,
+            request.id,
+            started.session.authTime,
+            started.session.idHash,
+          ),
         )
         .send();
     });
