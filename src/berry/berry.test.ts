@@ -158,6 +158,29 @@ describe('berry --once on folder buckets', () => {
     expect(await local('client')).toBe(clientJson('myapp-client', 'secret-1'));
   });
 
+  it('creates no credentials folder when the download fails', async () => {
+    const missingApp = await berry([
+      '--once',
+      '-f',
+      join(root, 'none.yaml'),
+      '-a',
+      'not-in-the-bucket',
+      '-m',
+      BUCKET,
+      '--buckets-dir',
+      buckets,
+      dir,
+    ]);
+    expect(missingApp.code).toBe(1);
+    expect(missingApp.err).toMatch(/not-in-the-bucket\/user\.json" not found/);
+    await expect(stat(dir)).rejects.toMatchObject({ code: 'ENOENT' });
+
+    await putBucketFile(buckets, BUCKET, APP, 'user', 'not json');
+    await putBucketFile(buckets, BUCKET, APP, 'client', 'not json either');
+    expect((await once()).code).toBe(1);
+    await expect(stat(dir)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('says so when the bucket folder is not readable', async () => {
     await chmod(join(buckets, BUCKET, APP), 0o000);
     try {

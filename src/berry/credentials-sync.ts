@@ -117,7 +117,7 @@ export class BerryAgent {
 
   /** One pass over both files; never throws for a bucket or file problem, it reports it. */
   async syncOnce(): Promise<SyncOutcome> {
-    const { applicationId, dir, log } = this.options;
+    const { applicationId, log } = this.options;
     const outcome: SyncOutcome = { changed: [], errors: [] };
     const fail = (message: string) => {
       outcome.errors.push(message);
@@ -132,7 +132,6 @@ export class BerryAgent {
     }
     if (bucket) {
       try {
-        await mkdir(dir, { recursive: true, mode: 0o700 });
         for (const name of CREDENTIAL_FILES) {
           try {
             if (await this.syncFile(bucket, name)) {
@@ -143,8 +142,6 @@ export class BerryAgent {
             fail(messageOf(error));
           }
         }
-      } catch (error) {
-        fail(`Could not create credentials folder ${dir}: ${messageOf(error)}`);
       } finally {
         bucket.destroy?.();
       }
@@ -184,6 +181,16 @@ export class BerryAgent {
     const file = join(this.options.dir, `${name}.json`);
     // Compared as JSON, as the original does: key order or spacing alone is no rotation.
     if (isDeepStrictEqual(await readLocalJson(file), remote)) return false;
+    // Only now, with a valid file to write: a failed download leaves no empty folder behind (an
+    // application waiting for the folder to appear would take it for credentials).
+    try {
+      await mkdir(this.options.dir, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw new StupsError(
+        'CREDENTIALS_DIR',
+        `Could not create credentials folder ${this.options.dir}: ${messageOf(error)}`,
+      );
+    }
     await writeFileAtomically(file, bytes);
     return true;
   }

@@ -17,8 +17,9 @@ import { buildWeb } from './test-support/build-web.js';
 /*
  * mint in the console, in Debian's Chromium against the real platform (mint's worker running
  * every second, buckets on disk): configure an application's OAuth client with scopes chosen
- * from essentials, change its access control, rotate now and see the rotation time move, and
- * find the application under the resource type's "Used by".
+ * from essentials, change its access control, rotate now and see the rotation time move, edit
+ * the redirect URL (https only) and confidentiality, and find the application under the resource
+ * type's "Used by".
  */
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -74,7 +75,8 @@ describe.skipIf(!canRun)('mint in the console', { timeout: 60_000 }, () => {
     platform = await startPlatform(
       parseSettingsTree({
         platform: { dataDir, basePort, logLevel: 'warn' },
-        mint: { rotationIntervalSeconds: 1 },
+        // A short grace: mint queues a rotation until the previous generation's grace has ended.
+        mint: { rotationIntervalSeconds: 1, retirementGraceSeconds: 2 },
       }),
       { logger: silentLogger() },
     );
@@ -183,6 +185,52 @@ describe.skipIf(!canRun)('mint in the console', { timeout: 60_000 }, () => {
     expect(await passwordRotation()).not.toBe(before);
     expect(await fact('Last client rotation').locator('time').getAttribute('datetime')).not.toBeNull();
     await shot('mint-02-rotated');
+  });
+
+  it('edits the redirect URL and confidentiality, refusing an address that is not https', async () => {
+    const settings = page.getByRole('form', { name: 'OAuth client settings' });
+    const redirect = settings.getByLabel('Redirect URL');
+    await redirect.fill('http://mint-console-app.example.org/callback');
+    await settings.getByRole('button', { name: 'Save client settings' }).click();
+    await expect
+      .poll(() => settings.locator('#mint-redirect-url-problem').textContent())
+      .toContain('must start with https://');
+    expect(await redirect.getAttribute('aria-invalid')).toBe('true');
+    // The problem is announced with the field.
+    expect(await redirect.getAttribute('aria-describedby')).toContain('mint-redirect-url-problem');
+    expect(await fact('Redirect URL').locator('dd').textContent()).toBe('not set');
+    await page.setViewportSize(NARROW);
+    await shot('mint-04-redirect-refused-390');
+    await page.setViewportSize(DESKTOP);
+
+    await redirect.fill('https://mint-console-app.example.org/callback');
+    await settings.getByLabel(/Confidential client/).uncheck();
+    await settings.getByRole('button', { name: 'Save client settings' }).click();
+    await expect.poll(() => settings.getByRole('status').textContent()).toContain('Saved');
+    expect(await settings.locator('#mint-redirect-url-problem').count()).toBe(0);
+    // The panel's status refresh (every 3 s) shows what mint stored.
+    await expect
+      .poll(() => fact('Redirect URL').locator('dd').textContent(), { timeout: 10_000 })
+      .toBe('https://mint-console-app.example.org/callback');
+    expect(await fact('Client type').locator('dd').textContent()).toBe('public');
+
+    // Stored by mint, not just shown: after a reload, with buckets and scopes kept.
+    await page.reload();
+    await expect.poll(() => fact('Client type').locator('dd').textContent()).toBe('public');
+    expect(await fact('Redirect URL').locator('dd').textContent()).toBe(
+      'https://mint-console-app.example.org/callback',
+    );
+    expect(await fact('Buckets').locator('dd').textContent()).toBe('demo-mint-console');
+    expect(
+      await page.getByRole('form', { name: 'Access control' }).getByLabel(`${typeId}.write`).isChecked(),
+    ).toBe(true);
+    expect(
+      await page
+        .getByRole('form', { name: 'OAuth client settings' })
+        .getByLabel(/Confidential client/)
+        .isChecked(),
+    ).toBe(false);
+    await shot('mint-05-client-settings');
   });
 
   it('lists the application under the resource type it uses', async () => {

@@ -73,6 +73,15 @@ export const MintAppListQuerySchema = z.object({
 });
 export type MintAppListQuery = z.infer<typeof MintAppListQuerySchema>;
 
+/** Which credentials `POST /apps/{app}/renewal` rotates; STUPS had no choice: both. */
+export const RenewalCredentialsSchema = z.enum(['password', 'client', 'both']);
+export type RenewalCredentials = z.infer<typeof RenewalCredentialsSchema>;
+export const MintRenewalQuerySchema = z.object({
+  credentials: RenewalCredentialsSchema.default('both').describe(
+    "`password` (the service user's), `client` (the client secret) or `both` (default, as in STUPS)",
+  ),
+});
+
 /** `PATCH /apps/{app}`: the worker's status update (administrators only); null fields stay. */
 export const MintAppPatchSchema = z.strictObject({
   has_problems: LenientBoolean.nullish(),

@@ -33,4 +33,19 @@ export const mintMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '002-renewal-kinds-and-graces': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .alterTable('mint_apps')
+        // Which credentials a renewal asks for (POST /apps/{app}/renewal?credentials=…); a request
+        // from before this column (both false) means both, as renewal always did.
+        .addColumn('renewal_password', 'boolean', (c) => c.notNull().defaultTo(false))
+        .addColumn('renewal_client', 'boolean', (c) => c.notNull().defaultTo(false))
+        // Until when the previous generation stays valid in the token service: the next rotation of
+        // that credential waits for it (the token service keeps one previous generation only).
+        .addColumn('password_previous_valid_until', 'timestamptz')
+        .addColumn('client_previous_valid_until', 'timestamptz')
+        .execute();
+    },
+  },
 };

@@ -5,6 +5,7 @@ import { InputError, NotFoundError } from '../platform/errors.js';
 import type { ApplicationDirectory } from '../kio/contract.js';
 import type { ScopeCatalog } from '../essentials/contract.js';
 import type {
+  RenewalCredentials,
   MintApp,
   MintAppListQuery,
   MintAppPatch,
@@ -138,19 +139,37 @@ export class MintRegistry {
     });
   }
 
-  /** `POST /apps/{app}/renewal`: clears the error counter and rotates both credentials next run. */
+  /**
+   * `POST /apps/{app}/renewal`: clears the error counter and rotates the named credentials (both
+   * unless told) on the next run. A public client has no secret: a renewal of the client alone is
+   * refused rather than silently doing nothing.
+   */
   async renew(
     principal: Principal,
     id: string,
     requestId: string = internalRequestId('mint'),
+    credentials: RenewalCredentials = 'both',
   ): Promise<MintApp> {
-    if (!(await this.store.get(id))) {
+    const app = await this.store.get(id);
+    if (!app) {
       throw new NotFoundError(`application ${id} has no mint configuration`, { code: 'NOT_FOUND' });
     }
     await this.#assertMayWrite(principal, id, 'renew the credentials of an application Kio does not know');
+    if (credentials === 'client' && !app.is_client_confidential) {
+      throw new InputError(`the client of ${id} is public: it has no secret to rotate`);
+    }
     await this.store.write(async (trx) => {
-      await this.store.setStatus(trx, id, { s3_errors: 0, renewal_requested: true });
-      await this.deps.audit(trx, { event: 'mint.app.renew', actor: principal, targetId: id, requestId });
+      await this.store.requestRenewal(trx, id, {
+        password: credentials !== 'client',
+        client: credentials !== 'password',
+      });
+      await this.deps.audit(trx, {
+        event: 'mint.app.renew',
+        actor: principal,
+        targetId: id,
+        details: { credentials },
+        requestId,
+      });
     });
     return this.get(id);
   }

@@ -209,5 +209,14 @@ describeEachDatabase('mint storage API', MINT_TEST_MIGRATIONS, (getDatabase) => 
     expect(Object.keys(openapi.paths)).toEqual(
       expect.arrayContaining(['/apps', '/apps/{app}', '/apps/{app}/renewal']),
     );
+    // The renewal's optional choice of credentials is documented with its values and default.
+    const credentials = openapi.paths['/apps/{app}/renewal'].post.parameters.find(
+      (p: { name: string }) => p.name === 'credentials',
+    );
+    expect(credentials).toMatchObject({
+      in: 'query',
+      required: false,
+      schema: { enum: ['password', 'client', 'both'], default: 'both' },
+    });
   });
 });

@@ -244,9 +244,89 @@ describeEachDatabase('mint worker (disk buckets)', MINT_TEST_MIGRATIONS, (getDat
     h.tokens.clock.advance(2 * 3600);
     expect(await h.replica(clicking).rotateDue()).toMatchObject({ failed: 0 });
     expect(requested).toBe(true);
-    // The request came after the run had read the application: it still rotates.
+    // The request came after the run had read the application: it still rotates, once the
+    // grace of the generation the run just replaced has ended.
+    expect(await h.mint.rotateDue()).toMatchObject({ passwordRotations: 0, deferred: 1 });
+    h.tokens.clock.advance(601);
     expect(await h.mint.rotateDue()).toMatchObject({ passwordRotations: 1, failed: 0 });
-    expect(await h.mint.rotateDue()).toMatchObject({ passwordRotations: 0 });
+    expect(await h.mint.rotateDue()).toMatchObject({ passwordRotations: 0, deferred: 0 });
+  });
+
+  it('renews only the password or only the client secret when told, both by default', async () => {
+    const renew = (query = '') =>
+      h.app.inject({
+        method: 'POST',
+        url: `/apps/order-engine/renewal${query}`,
+        headers: h.headers.jdoe,
+      });
+    h.tokens.clock.advance(601); // past every grace of earlier tests
+    await h.mint.rotateDue();
+    const start = await files('order-engine');
+
+    expect((await renew('?credentials=password')).statusCode).toBe(200);
+    expect(await h.mint.rotateDue()).toMatchObject({ passwordRotations: 1, clientRotations: 0, failed: 0 });
+    const afterPassword = await files('order-engine');
+    expect(afterPassword.user.application_password).not.toBe(start.user.application_password);
+    expect(afterPassword.client).toEqual(start.client);
+
+    h.tokens.clock.advance(601);
+    expect((await renew('?credentials=client')).statusCode).toBe(200);
+    const clientOnly = await h.mint.rotateDue();
+    expect(clientOnly, JSON.stringify(await status('order-engine'))).toMatchObject({
+      passwordRotations: 0,
+      clientRotations: 1,
+      failed: 0,
+    });
+    expect(clientOnly.overlaps.map((o) => o.kind)).toEqual(['client']);
+    const afterClient = await files('order-engine');
+    expect(afterClient.user).toEqual(afterPassword.user);
+    expect(afterClient.client.client_secret).not.toBe(start.client.client_secret);
+    expect(await grant(afterClient)).toBe(200);
+    // The old secret overlaps like any generation.
+    expect(await grant({ user: afterClient.user, client: start.client })).toBe(200);
+
+    h.tokens.clock.advance(601);
+    expect((await renew()).statusCode).toBe(200);
+    expect(await h.mint.rotateDue()).toMatchObject({ passwordRotations: 1, clientRotations: 1 });
+    const events = await h.ctx.auditLog.query({ service: 'mint', action: 'mint.app.renew', limit: 3 });
+    expect(events.map((e) => e.details)).toEqual([
+      { credentials: 'both' },
+      { credentials: 'client' },
+      { credentials: 'password' },
+    ]);
+
+    const bad = await renew('?credentials=secret');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers['content-type']).toMatch(/application\/problem\+json/);
+  });
+
+  it('queues a rotation asked for within the grace: no generation a consumer may hold is cut off', async () => {
+    h.tokens.clock.advance(601);
+    await h.mint.rotateDue();
+    const held = await files('order-engine'); // what a consumer holds
+    const renew = () =>
+      h.app.inject({ method: 'POST', url: '/apps/order-engine/renewal', headers: h.headers.jdoe });
+    expect((await renew()).statusCode).toBe(200);
+    expect(await h.mint.rotateDue()).toMatchObject({ passwordRotations: 1, clientRotations: 1 });
+    const first = await files('order-engine');
+    // A second forced rotation 10 s later: rotating now would drop `held`, 590 s before its end.
+    h.tokens.clock.advance(10);
+    expect((await renew()).statusCode).toBe(200);
+    expect(await h.mint.rotateDue()).toMatchObject({ passwordRotations: 0, clientRotations: 0, deferred: 1 });
+    expect(await files('order-engine')).toEqual(first);
+    expect(await grant(held)).toBe(200);
+    h.tokens.clock.advance(589);
+    expect(await h.mint.rotateDue()).toMatchObject({ passwordRotations: 0, deferred: 1 });
+    expect(await grant(held)).toBe(200);
+    // Its grace over, the queued rotation runs; the generation the consumer moved to overlaps again.
+    h.tokens.clock.advance(2);
+    expect(await h.mint.rotateDue()).toMatchObject({ passwordRotations: 1, clientRotations: 1, deferred: 0 });
+    const second = await files('order-engine');
+    expect(second.user).not.toEqual(first.user);
+    // Both of held's credentials are retired now: its client is refused first (401).
+    expect(await grant(held)).toBe(401);
+    expect(await grant(first)).toBe(200);
+    expect(await grant(second)).toBe(200);
   });
 
   it('an application deactivated in Kio loses its service user and client within one run', async () => {

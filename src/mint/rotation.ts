@@ -46,6 +46,8 @@ export interface RotationReport {
   failed: number;
   paused: number;
   removed: number;
+  /** Applications due whose rotation waits until the previous generation's grace has ended. */
+  deferred: number;
   /** Per rotation: when the new generation was in every bucket, and until when the old one stays valid. */
   overlaps: Array<{
     app: string;
@@ -53,6 +55,12 @@ export interface RotationReport {
     distributedAt: number;
     previousValidUntil: number;
   }>;
+}
+
+/** Which credentials one rotation renews. */
+interface RotationPlan {
+  password: boolean;
+  client: boolean;
 }
 
 /** The worker acts as mint itself in the audit log and the token service's. */
@@ -97,6 +105,7 @@ export class MintWorker {
       failed: 0,
       paused: 0,
       removed: 0,
+      deferred: 0,
       overlaps: [],
     };
     const queue = await this.store.list();
@@ -119,7 +128,7 @@ export class MintWorker {
       report.paused++;
       return;
     }
-    if (application?.active && !this.#due(listed, now)) return;
+    if (application?.active && !this.#ready(listed, now, report)) return;
     // One replica per application: the claim outlives any sync (each step has its own timeouts).
     if (!(await this.store.claim(listed.id, new Date(now), new Date(now + 10 * 60_000)))) return;
     try {
@@ -130,24 +139,62 @@ export class MintWorker {
         report.removed++;
         return;
       }
-      if (!this.#due(app, now)) return; // another replica finished it meanwhile
-      await this.#rotate(app, application, now, report);
+      const plan = this.#plan(app, now);
+      if (!plan) return; // another replica finished it meanwhile, or it has to wait
+      await this.#rotate(app, application, now, report, plan);
     } finally {
       await this.store.release(listed.id);
     }
   }
 
-  #due(app: MintAppRow, now: number): boolean {
+  /** Whether the application is due and may rotate now (counted as deferred when it must wait). */
+  #ready(app: MintAppRow, now: number, report: RotationReport): boolean {
+    if (this.#plan(app, now)) return true;
+    const wanted = this.#wanted(app, now);
+    if (wanted.password || wanted.client) report.deferred++;
+    return false;
+  }
+
+  /**
+   * What the application needs rotated now, or undefined when nothing is due or what is due must
+   * wait. The token service keeps one previous generation beside the current one, so a rotation
+   * of a credential whose previous generation is still in its grace would cut that generation off
+   * while consumers may still hold it (berry not yet run, files not yet re-read). Such a rotation
+   * is queued until the grace has ended instead of keeping every generation: at most two stay
+   * valid, and a refused password still costs exactly two hash comparisons whatever its history.
+   */
+  #plan(app: MintAppRow, now: number): RotationPlan | undefined {
+    const wanted = this.#wanted(app, now);
+    if (!wanted.password && !wanted.client) return undefined;
+    const inGrace = (until: Date | null) => until !== null && until.getTime() > now;
+    if (wanted.password && inGrace(app.password_previous_valid_until)) return undefined;
+    if (wanted.client && inGrace(app.client_previous_valid_until)) return undefined;
+    return wanted;
+  }
+
+  #wanted(app: MintAppRow, now: number): RotationPlan {
     const { passwordRotationSeconds, clientRotationSeconds } = this.deps.settings;
-    return (
-      app.renewal_requested ||
+    // A renewal recorded without kinds (from before they existed) means both, as it did in STUPS.
+    const unnamed = !app.renewal_password && !app.renewal_client;
+    const renewPassword = app.renewal_requested && (unnamed || app.renewal_password);
+    const renewClient = app.renewal_requested && (unnamed || app.renewal_client);
+    // A new or changed configuration goes to every bucket, new ones included, and mint never
+    // keeps passwords: a full sync makes a new password.
+    const sync =
       app.last_synced === null ||
       app.last_modified > app.last_synced ||
       !app.password_distributed ||
-      !app.client_distributed ||
+      !app.client_distributed;
+    const client =
+      app.is_client_confidential &&
+      (renewClient || olderThan(app.last_client_rotation, clientRotationSeconds, now));
+    const password =
+      sync ||
+      renewPassword ||
       olderThan(app.last_password_rotation, passwordRotationSeconds, now) ||
-      (app.is_client_confidential && olderThan(app.last_client_rotation, clientRotationSeconds, now))
-    );
+      // A client renewal of a client that became public: the renewal still means "rotate now".
+      (app.renewal_requested && !client);
+    return { password, client };
   }
 
   /** The application left Kio or is inactive: its credentials go, and so does its configuration. */
@@ -181,6 +228,7 @@ export class MintWorker {
     application: ApplicationSummary,
     now: number,
     report: RotationReport,
+    plan: RotationPlan,
   ): Promise<void> {
     const requestId = internalRequestId('mint');
     const { credentials, buckets } = this.deps;
@@ -199,16 +247,12 @@ export class MintWorker {
       const known = confidential ? this.deps.sealer.unseal(app.client_secret_sealed) : undefined;
       const clientChangesType = client !== undefined && (client.type === 'confidential') !== confidential;
       const newClient = !client || clientChangesType || !app.client_distributed;
-      // Every rotation makes a new password (it is proven with a grant, and user.json goes to
-      // every bucket, new ones included); the client secret when due, or when mint lost it.
-      const rotateClient =
-        newClient ||
-        (confidential &&
-          (known === undefined ||
-            app.renewal_requested ||
-            olderThan(app.last_client_rotation, settings.clientRotationSeconds, now)));
+      // The password when due (or when the service user is gone); the client secret when due, or
+      // when mint lost it. A rotation of the client secret alone leaves user.json as it is.
+      const rotatePassword = plan.password || user === undefined;
+      const rotateClient = newClient || (confidential && (known === undefined || plan.client));
 
-      const password = generate();
+      const password = rotatePassword ? generate() : undefined;
       const secret = rotateClient && confidential ? generate() : undefined;
       const clientSecret = confidential ? (secret ?? known) : undefined;
       const userInput = {
@@ -218,9 +262,9 @@ export class MintWorker {
         teamId: application.team_id,
       };
       // A user nobody holds a password of gets it replaced outright; otherwise the new one overlaps.
-      const overlapPassword = user !== undefined && app.password_distributed;
+      const overlapPassword = password !== undefined && user !== undefined && app.password_distributed;
       await credentials.upsertServiceUser(
-        { ...userInput, ...(overlapPassword ? {} : { password }) },
+        { ...userInput, ...(overlapPassword || password === undefined ? {} : { password }) },
         WORKER_ACTOR,
       );
       if (overlapPassword)
@@ -239,15 +283,18 @@ export class MintWorker {
 
       // 3. The new generation to every bucket.
       step = 'write';
-      const userFile: UserFile = { application_username: app.username, application_password: password };
       const clientFile: ClientFile = { client_id: app.client_id, client_secret: clientSecret ?? null };
       for (const bucket of app.s3_buckets) {
-        await buckets.put(bucket, `${app.id}/user.json`, JSON.stringify(userFile));
+        if (password !== undefined) {
+          const userFile: UserFile = { application_username: app.username, application_password: password };
+          await buckets.put(bucket, `${app.id}/user.json`, JSON.stringify(userFile));
+        }
         await buckets.put(bucket, `${app.id}/client.json`, JSON.stringify(clientFile));
       }
       const distributedAt = this.#now();
 
-      // 4. Proof: a real password grant with exactly what the buckets now hold.
+      // 4. Proof: a real grant with exactly what the buckets now hold (the password grant; for a
+      // new client secret alone, whose password mint does not know, client credentials).
       step = 'prove';
       await this.#grant(app, password, clientSecret);
 
@@ -280,12 +327,21 @@ export class MintWorker {
         message: '',
         s3_errors: 0,
         // Only the renewal this run answered: one requested while it ran must still rotate next cycle.
-        ...(app.renewal_requested ? { renewal_requested: false } : {}),
-        password_distributed: true,
+        ...(app.renewal_requested
+          ? { renewal_requested: false, renewal_password: false, renewal_client: false }
+          : {}),
         client_distributed: true,
-        last_password_rotation: at,
         client_secret_sealed: clientSecret === undefined ? null : this.deps.sealer.seal(clientSecret),
-        ...(rotateClient ? { last_client_rotation: at } : {}),
+        ...(password !== undefined
+          ? {
+              password_distributed: true,
+              last_password_rotation: at,
+              password_previous_valid_until: overlapPassword ? retireAt : null,
+            }
+          : {}),
+        ...(rotateClient
+          ? { last_client_rotation: at, client_previous_valid_until: overlapSecret ? retireAt : null }
+          : {}),
       };
       await this.store.write(async (trx) => {
         await this.store.setStatus(trx, app.id, status);
@@ -294,16 +350,17 @@ export class MintWorker {
           actor: WORKER_ACTOR,
           targetId: app.id,
           details: {
-            password: true,
+            password: password !== undefined,
             client: rotateClient,
             client_type: confidential ? 'confidential' : 'public',
             s3_buckets: app.s3_buckets,
+            distributed_at: new Date(distributedAt).toISOString(),
             previous_valid_until: overlapPassword || overlapSecret ? retireAt.toISOString() : null,
           },
           requestId,
         });
       });
-      report.passwordRotations++;
+      if (password !== undefined) report.passwordRotations++;
       if (rotateClient) report.clientRotations++;
     } catch (error) {
       report.failed++;
@@ -348,13 +405,12 @@ export class MintWorker {
     return { applicationScopes, ownerScopes };
   }
 
-  async #grant(app: MintAppRow, password: string, secret: string | undefined): Promise<void> {
-    const form = new URLSearchParams({
-      grant_type: 'password',
-      username: app.username,
-      password,
-      scope: 'uid',
-    });
+  async #grant(app: MintAppRow, password: string | undefined, secret: string | undefined): Promise<void> {
+    const form = new URLSearchParams(
+      password === undefined
+        ? { grant_type: 'client_credentials', scope: 'uid' }
+        : { grant_type: 'password', username: app.username, password, scope: 'uid' },
+    );
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
     if (secret !== undefined) {
       headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(app.client_id)}:${encodeURIComponent(secret)}`).toString('base64')}`;

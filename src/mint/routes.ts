@@ -11,6 +11,7 @@ import {
   MintAppPutSchema,
   MintAppSchema,
   MintAppSummarySchema,
+  MintRenewalQuerySchema,
 } from './contract.js';
 import type { MintEvent } from './events.js';
 import type { MintRegistry } from './mint-registry.js';
@@ -104,12 +105,17 @@ export function registerMintRoutes(
       config: deps.audit.route('mint.app.renew'),
       schema: {
         ...common,
-        summary: 'Reset the error counter and rotate both credentials on the next worker run',
+        summary: 'Reset the error counter and rotate the credentials on the next worker run',
+        description:
+          'As in STUPS, both the password and the client secret unless `credentials` names one. A ' +
+          'rotation waits until the previous generation of that credential has been retired.',
         params: AnyIdParams,
+        querystring: MintRenewalQuerySchema,
         response: { 200: MintAppSchema },
       },
     },
-    async (request) => registry.renew(principalOf(request), request.params.app, request.id),
+    async (request) =>
+      registry.renew(principalOf(request), request.params.app, request.id, request.query.credentials),
   );
 
   app.patch(

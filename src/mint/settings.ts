@@ -4,9 +4,13 @@ const seconds = (value: number) => z.number().int().min(1).default(value);
 
 /** mint's section of the settings tree. */
 export const MintSettingsSchema = z.strictObject({
-  rotationIntervalSeconds: seconds(10).describe(
-    'How often the worker (job mint.rotation) looks for due rotations, in seconds',
-  ),
+  rotationIntervalSeconds: z
+    .number()
+    .positive('must be more than 0 seconds')
+    .default(10)
+    .describe(
+      'How often the worker (job mint.rotation) looks for due rotations, in seconds (fractions allowed)',
+    ),
   serviceUserPrefix: z
     .string()
     .regex(/^[a-z0-9._-]*$/, 'lowercase letters, digits, ".", "_", "-"')
@@ -17,10 +21,18 @@ export const MintSettingsSchema = z.strictObject({
   clientRotationSeconds: seconds(30 * 24 * 3600).describe(
     "Age after which a confidential client's secret is rotated (default 30 days)",
   ),
-  retirementGraceSeconds: seconds(2 * 120 + 3600).describe(
-    'How long the previous password or secret stays valid after the new one was distributed and ' +
-      "proven: twice berry's interval (2 × 120 s) plus the access-token lifetime (3600 s)",
-  ),
+  // Fractions allowed: a short berry interval (tests, the zero-failure run) needs a grace of a few
+  // seconds, not a whole number of them.
+  retirementGraceSeconds: z
+    .number()
+    .positive('must be more than 0 seconds')
+    .default(2 * 120 + 3600)
+    .describe(
+      'How long the previous password or secret stays valid after the new one was distributed and ' +
+        "proven: twice berry's interval (2 × 120 s) plus the access-token lifetime (3600 s). " +
+        'Fractions of a second are allowed (e.g. 1.5); the next rotation of that credential waits ' +
+        'until the grace has ended',
+    ),
   maxS3Errors: seconds(10).describe(
     'Consecutive bucket errors after which an application is paused until POST /apps/{app}/renewal',
   ),

@@ -23,6 +23,10 @@ export interface MintAppsTable {
   client_distributed: Generated<boolean>;
   client_secret_sealed: string | null;
   claimed_until: Date | null;
+  renewal_password: Generated<boolean>;
+  renewal_client: Generated<boolean>;
+  password_previous_valid_until: Date | null;
+  client_previous_valid_until: Date | null;
 }
 
 export interface MintTables {
@@ -55,6 +59,10 @@ export type MintStatusValues = Partial<
     | 'message'
     | 's3_errors'
     | 'renewal_requested'
+    | 'renewal_password'
+    | 'renewal_client'
+    | 'password_previous_valid_until'
+    | 'client_previous_valid_until'
     | 'password_distributed'
     | 'client_distributed'
     | 'client_id'
@@ -120,6 +128,27 @@ export class MintStore {
     if (Object.keys(values).length === 0) return (await this.get(id, trx)) !== undefined;
     const result = await trx.updateTable('mint_apps').set(values).where('id', '=', id).executeTakeFirst();
     return result.numUpdatedRows > 0n;
+  }
+
+  /**
+   * Asks for a rotation on the next run and clears the error counter. Kinds add up: a pending
+   * password renewal and a new client renewal make a renewal of both.
+   */
+  async requestRenewal(
+    trx: MintExecutor,
+    id: string,
+    kinds: { password: boolean; client: boolean },
+  ): Promise<void> {
+    await trx
+      .updateTable('mint_apps')
+      .set({
+        s3_errors: 0,
+        renewal_requested: true,
+        renewal_password: sql<boolean>`renewal_password or ${kinds.password}`,
+        renewal_client: sql<boolean>`renewal_client or ${kinds.client}`,
+      })
+      .where('id', '=', id)
+      .execute();
   }
 
   /**

@@ -9,6 +9,7 @@ import {
   type OAuthClientInput,
   OAuthClientInputSchema,
 } from './contract.js';
+import { retirePrevious, rotateWithOverlap, SECRET_GENERATIONS } from './credential-generations.js';
 import { OAuthError } from './oauth-error.js';
 import type { GuessThrottle } from '../platform/auth/guess-throttle.js';
 import { dummyPasswordHash } from '../platform/passwords.js';
@@ -227,37 +228,22 @@ export class ClientStore {
     }
     const secretHash = await hashSecret(secret);
     await this.db.transaction().execute(async (trx) => {
-      const existing = await trx
-        .selectFrom('token_clients')
-        .selectAll()
-        .where('client_id', '=', clientId)
-        .forUpdate()
-        .executeTakeFirst();
-      if (!existing) throw new NotFoundError(`client ${clientId} does not exist`);
-      if (existing.secret_hash === null)
+      const outcome = await rotateWithOverlap(
+        trx,
+        SECRET_GENERATIONS,
+        clientId,
+        secretHash,
+        keepPreviousUntil,
+        new Date(this.now()),
+      );
+      if (outcome.kind === 'missing') throw new NotFoundError(`client ${clientId} does not exist`);
+      if (outcome.kind === 'noCurrent')
         throw new InputError(`client ${clientId} is public: it has no secret`);
-      const unfinished =
-        existing.previous_secret_hash !== null && existing.previous_secret_valid_until === null;
-      await trx
-        .updateTable('token_clients')
-        .set({
-          secret_hash: secretHash,
-          ...(unfinished
-            ? {}
-            : { previous_secret_hash: existing.secret_hash, previous_secret_valid_until: keepPreviousUntil }),
-          updated_at: new Date(this.now()),
-        })
-        .where('client_id', '=', clientId)
-        .execute();
       await this.audit(trx, {
         event: 'token-service.client.rotate',
         actor,
         targetId: clientId,
-        details: {
-          overlap: true,
-          previous_kept: unfinished ? 'unchanged (unfinished rotation)' : 'current',
-          previous_valid_until: unfinished ? null : (keepPreviousUntil?.toISOString() ?? null),
-        },
+        details: outcome.details,
         requestId,
       });
     });
@@ -274,15 +260,8 @@ export class ClientStore {
     actor: AuditActor = SYSTEM_ACTOR,
     requestId: string = systemRequestId(),
   ): Promise<void> {
-    const immediately = at.getTime() <= this.now();
     await this.db.transaction().execute(async (trx) => {
-      const result = await trx
-        .updateTable('token_clients')
-        .set(immediately ? NO_PREVIOUS_SECRET : { previous_secret_valid_until: at })
-        .where('client_id', '=', clientId)
-        .where('previous_secret_hash', 'is not', null)
-        .executeTakeFirst();
-      if (result.numUpdatedRows === 0n) return;
+      if (!(await retirePrevious(trx, SECRET_GENERATIONS, clientId, at, this.now()))) return;
       await this.audit(trx, {
         event: 'token-service.client.retire_previous',
         actor,

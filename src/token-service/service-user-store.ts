@@ -4,6 +4,7 @@ import { dummyPasswordHash } from '../platform/passwords.js';
 import type { AuditActor } from '../platform/audit/create-audit.js';
 import { SYSTEM_ACTOR, systemRequestId, type TokenServiceAudit } from './audit.js';
 import { jsonList } from './client-store.js';
+import { PASSWORD_GENERATIONS, retirePrevious, rotateWithOverlap } from './credential-generations.js';
 import {
   type ServiceUser,
   type ServiceUserChange,
@@ -221,37 +222,20 @@ export class ServiceUserStore {
     }
     const passwordHash = await hashSecret(password);
     await this.db.transaction().execute(async (trx) => {
-      const row = await trx
-        .selectFrom('token_service_users')
-        .selectAll()
-        .where('username', '=', username)
-        .forUpdate()
-        .executeTakeFirst();
-      if (!row) throw new NotFoundError(`service user ${username} does not exist`);
-      const unfinished = row.previous_password_hash !== null && row.previous_password_valid_until === null;
-      await trx
-        .updateTable('token_service_users')
-        .set({
-          password_hash: passwordHash,
-          ...(unfinished
-            ? {}
-            : {
-                previous_password_hash: row.password_hash,
-                previous_password_valid_until: keepPreviousUntil,
-              }),
-          updated_at: new Date(this.now()),
-        })
-        .where('username', '=', username)
-        .execute();
+      const outcome = await rotateWithOverlap(
+        trx,
+        PASSWORD_GENERATIONS,
+        username,
+        passwordHash,
+        keepPreviousUntil,
+        new Date(this.now()),
+      );
+      if (outcome.kind !== 'rotated') throw new NotFoundError(`service user ${username} does not exist`);
       await this.audit(trx, {
         event: 'token-service.service_user.rotate',
         actor,
         targetId: username,
-        details: {
-          overlap: true,
-          previous_kept: unfinished ? 'unchanged (unfinished rotation)' : 'current',
-          previous_valid_until: unfinished ? null : (keepPreviousUntil?.toISOString() ?? null),
-        },
+        details: outcome.details,
         requestId,
       });
     });
@@ -267,15 +251,8 @@ export class ServiceUserStore {
     actor: AuditActor = SYSTEM_ACTOR,
     requestId: string = systemRequestId(),
   ): Promise<void> {
-    const immediately = at.getTime() <= this.now();
     await this.db.transaction().execute(async (trx) => {
-      const result = await trx
-        .updateTable('token_service_users')
-        .set(immediately ? NO_PREVIOUS_PASSWORD : { previous_password_valid_until: at })
-        .where('username', '=', username)
-        .where('previous_password_hash', 'is not', null)
-        .executeTakeFirst();
-      if (result.numUpdatedRows === 0n) return;
+      if (!(await retirePrevious(trx, PASSWORD_GENERATIONS, username, at, this.now()))) return;
       await this.audit(trx, {
         event: 'token-service.service_user.retire_previous',
         actor,

@@ -22,8 +22,14 @@ class ComponentMigrationProvider implements MigrationProvider {
 function droppedElsewhere(error: unknown, ownSchema: string): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const { code, message } = error as { code?: unknown; message?: unknown };
-  if (code !== '3F000' || typeof message !== 'string') return false;
-  const named = /^schema "([^"]+)" does not exist$/.exec(message)?.[1];
+  if (typeof message !== 'string') return false;
+  // The scan can also land on a table of that schema between its listing and its look-up.
+  const named =
+    code === '3F000'
+      ? /^schema "([^"]+)" does not exist$/.exec(message)?.[1]
+      : code === '42P01'
+        ? /^relation "([^".]+)\.[^"]+" does not exist$/.exec(message)?.[1]
+        : undefined;
   return named !== undefined && named !== ownSchema;
 }
 
@@ -46,7 +52,8 @@ export async function migrateToLatest(
   });
   let outcome = await migrator.migrateToLatest();
   // Kysely checks for its own tables by introspecting every schema of the database, through
-  // pg_get_serial_sequence, which fails with "schema … does not exist" when another installation
+  // pg_get_serial_sequence, which fails with "schema … does not exist" (or "relation
+  // <schema>.<table> does not exist") when another installation
   // sharing the server (or another test suite) drops its schema during that scan. Nothing of ours
   // was touched: the check is simply asked again.
   for (

@@ -305,6 +305,106 @@ function Unconfigured({
   );
 }
 
+/** Why a redirect URL would be refused, in the words a person can act on; undefined when fine. */
+export function redirectUrlProblem(value: string): string | undefined {
+  const text = value.trim();
+  if (text === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return 'Enter the full address, e.g. https://my-app.example.org/callback.';
+  }
+  if (url.protocol !== 'https:') {
+    return `The redirect URL must start with https:// (mint refuses ${url.protocol}// addresses: codes and tokens would travel unencrypted).`;
+  }
+  return undefined;
+}
+
+/** Redirect URL and confidentiality of the OAuth client, saved with the rest of the configuration kept. */
+function ClientSettings({ config }: { config: MintApp }) {
+  const { api } = useSignedIn();
+  const [redirectUrl, setRedirectUrl] = useState(config.redirect_url ?? '');
+  const [confidential, setConfidential] = useState(config.is_client_confidential);
+  const [problem, setProblem] = useState<string | undefined>();
+  const [failure, setFailure] = useState<string | undefined>();
+  const [saving, setSaving] = useState(false);
+  const [saved, setSaved] = useState(false);
+
+  const save = async (event: FormEvent) => {
+    event.preventDefault();
+    setFailure(undefined);
+    setSaved(false);
+    const invalid = redirectUrlProblem(redirectUrl);
+    setProblem(invalid);
+    if (invalid) return;
+    setSaving(true);
+    try {
+      await api.putMintApp(config.id, {
+        is_client_confidential: confidential,
+        redirect_url: redirectUrl.trim(),
+        s3_buckets: config.s3_buckets,
+        scopes: config.scopes,
+      });
+      // No reload: it would replace this form and its message; the status refresh shows the change.
+      setSaved(true);
+    } catch (error) {
+      setFailure(refusal(error));
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  return (
+    <form
+      className="form"
+      noValidate
+      onSubmit={(event) => void save(event)}
+      aria-label="OAuth client settings"
+    >
+      <Field
+        id="mint-redirect-url"
+        label="Redirect URL"
+        hint="Where people return after signing in through the application (https only); empty for none."
+        problem={problem}
+      >
+        {(describedBy, invalid) => (
+          <input
+            id="mint-redirect-url"
+            type="url"
+            inputMode="url"
+            placeholder="https://my-app.example.org/callback"
+            value={redirectUrl}
+            onChange={(e) => setRedirectUrl(e.target.value)}
+            aria-describedby={describedBy}
+            aria-invalid={invalid}
+          />
+        )}
+      </Field>
+      <div className="checkbox">
+        <input
+          id="mint-settings-confidential"
+          type="checkbox"
+          checked={confidential}
+          onChange={(e) => setConfidential(e.target.checked)}
+        />
+        <label htmlFor="mint-settings-confidential">
+          Confidential client (it keeps a client secret; a public one runs where a secret cannot be kept)
+        </label>
+      </div>
+      {failure && <ErrorNotice error={failure} />}
+      <div className="actions">
+        <button type="submit" className="button" disabled={saving}>
+          {saving ? 'Saving…' : 'Save client settings'}
+        </button>
+        <p className="field-status" role="status" aria-live="polite">
+          {saved ? 'Saved: mint applies them on its next run.' : ''}
+        </p>
+      </div>
+    </form>
+  );
+}
+
 function ClientFacts({ config }: { config: MintApp }) {
   return (
     <dl className="facts" aria-label="OAuth client">
@@ -350,7 +450,11 @@ export function MintPanel({ app, mayChange }: { app: Application; mayChange: boo
     setRenewing(true);
     try {
       await api.renewMintApp(app.id);
-      setRenewal({ ok: true, text: 'Rotation requested: mint rotates both credentials on its next run.' });
+      setRenewal({
+        ok: true,
+        // mint queues a rotation while the previous generation is still in its grace.
+        text: 'Rotation requested: mint rotates both credentials on its next run, or once the previous ones have been retired.',
+      });
     } catch (error) {
       setRenewal({ ok: false, text: refusal(error) });
     } finally {
@@ -385,7 +489,10 @@ export function MintPanel({ app, mayChange }: { app: Application; mayChange: boo
         <Loaded state={state} label="Loading the OAuth client from mint…">
           {(config, reload) =>
             config ? (
-              <ClientFacts config={config} />
+              <>
+                <ClientFacts config={config} />
+                {mayChange && <ClientSettings config={config} />}
+              </>
             ) : (
               <Unconfigured app={app} mayChange={mayChange} onSaved={reload} />
             )

@@ -1,0 +1,183 @@
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { awsSettingsFromEnv } from '../../platform/aws/client-config.js';
+import { CliError } from '../../platform/cli/cli-error.js';
+import { type CliIo, processIo, runCli } from '../../platform/cli/run-cli.js';
+import type { CallRecorder } from '../aws/clients.js';
+import { AccountFailure, credentialsFromEnv, standardLogin } from '../aws/login.js';
+import { ConfigProblems, type LoadedConfig, loadConfig, selectAccounts } from '../config.js';
+import type { AccountConfig } from '../contract.js';
+import { convergeAccounts, type Mode } from '../converge.js';
+import { configJsonSchemaText } from '../json-schema.js';
+import { renderFindings, renderReports } from '../report.js';
+import { buildTrustGraph, checkTrustGraph } from '../trust-graph.js';
+
+export interface SevenSecondsDeps {
+  io: CliIo;
+  /** Sees every AWS SDK call (tests prove `plan` changes nothing with it). */
+  record?: CallRecorder;
+}
+
+/** Reads and checks the file; every problem is printed as `path: message` before any AWS call. */
+async function readConfig(io: CliIo, file: string): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = await readFile(resolve(io.cwd, file), 'utf8');
+  } catch (error) {
+    throw new CliError(
+      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
+  try {
+    return loadConfig(text);
+  } catch (error) {
+    if (!(error instanceof ConfigProblems)) throw error;
+    for (const problem of error.problems.slice(0, -1)) io.stderr.write(`sevenseconds: ${file}: ${problem}\n`);
+    throw new CliError(`${file}: ${error.problems.at(-1)}`);
+  }
+}
+
+function positiveInt(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new CliError('--max-procs must be a positive whole number', 2);
+  return Number(value);
+}
+
+interface RunFlags {
+  maxProcs: number;
+  loginAccount?: string;
+  output: string;
+  dryRun?: boolean;
+}
+
+async function run(
+  deps: SevenSecondsDeps,
+  file: string,
+  patterns: string[],
+  flags: RunFlags,
+  mode: Mode,
+): Promise<void> {
+  const { io } = deps;
+  if (!['text', 'json'].includes(flags.output))
+    throw new CliError(`--output must be text or json (got "${flags.output}")`, 2);
+  const config = await readConfig(io, file);
+  let accounts: AccountConfig[];
+  try {
+    accounts = selectAccounts(config.accounts, patterns.length ? patterns : ['*']);
+  } catch (error) {
+    if (error instanceof ConfigProblems) throw new CliError(error.problems.join('; '), 2);
+    throw error;
+  }
+  const settings = awsSettingsFromEnv(io.env);
+  let login;
+  try {
+    login = await standardLogin(settings, credentialsFromEnv(io.env), deps.record);
+  } catch (error) {
+    if (error instanceof AccountFailure) throw new CliError(error.message);
+    throw error;
+  }
+  if (flags.loginAccount) {
+    const named = config.accounts.find((a) => a.name === flags.loginAccount);
+    if (!named) throw new CliError(`--login-account ${flags.loginAccount} is not an account of ${file}`, 2);
+    if (named.id !== login.callerAccount) {
+      throw new CliError(
+        `the credential chain is logged in to ${login.callerAccount}, not ${named.name} (${named.id})`,
+      );
+    }
+  }
+  const reports = await convergeAccounts(accounts, {
+    mode,
+    login,
+    concurrency: flags.maxProcs,
+    onProgress: (account, event, done, total) => {
+      // Progress goes to stderr so the report on stdout stays clean for pipes and --output json.
+      if (event !== 'start') io.stderr.write(`[${done}/${total}] ${account}: ${event}\n`);
+    },
+  });
+  io.stdout.write(
+    flags.output === 'json' ? `${JSON.stringify(reports, null, 2)}\n` : renderReports(reports, mode),
+  );
+  const failed = reports.filter((r) => r.status === 'failed').length;
+  if (failed)
+    throw new CliError(`${failed} of ${reports.length} account${reports.length === 1 ? '' : 's'} failed`);
+}
+
+/** `sevenseconds`: configure every team account from one file (STUPS Seven Seconds). */
+export function sevensecondsProgram(deps: SevenSecondsDeps): Command {
+  const { io } = deps;
+  const program = new Command('sevenseconds')
+    .description('configure AWS accounts from one YAML file')
+    .version('0.1.0');
+  const common = (command: Command) =>
+    command
+      .argument('<file>', 'configuration file (version: 10)')
+      .argument('[patterns...]', "account name globs, e.g. myaccount or '*' (default: all)")
+      .addOption(
+        new Option('-P, --max-procs <n>', 'accounts worked on at once')
+          .argParser(positiveInt)
+          .default(Math.min(8, availableParallelism())),
+      )
+      .option(
+        '--login-account <name>',
+        'the account the credential chain logs in to; every other account is reached by assuming its login_role',
+      )
+      .option('-o, --output <format>', 'text or json', 'text');
+
+  common(
+    program
+      .command('configure')
+      .description(
+        'converge every matching account (alias, SAML providers, IAM roles, S3 buckets, VPC, subnets)',
+      ),
+  )
+    .option('--dry-run', 'only show what would change (the same as plan)')
+    .action(async (file: string, patterns: string[], flags: RunFlags) => {
+      await run(deps, file, patterns, flags, flags.dryRun ? 'plan' : 'configure');
+    });
+
+  common(
+    program
+      .command('plan')
+      .description('show what configure would change, per account and resource; changes nothing'),
+  ).action(async (file: string, patterns: string[], flags: RunFlags) => {
+    await run(deps, file, patterns, flags, 'plan');
+  });
+
+  program
+    .command('check')
+    .description(
+      'prove from the generated trust policies that no non-production principal reaches a production role',
+    )
+    .argument('<file>', 'configuration file')
+    .action(async (file: string) => {
+      const config = await readConfig(io, file);
+      const findings = checkTrustGraph(config.accounts);
+      if (findings.length) {
+        io.stdout.write(renderFindings(findings));
+        throw new CliError(
+          `${findings.length} problem${findings.length === 1 ? '' : 's'} in the trust graph of ${file}`,
+        );
+      }
+      const graph = buildTrustGraph(config.accounts);
+      const edges = [...graph.edges.values()].reduce((n, e) => n + e.length, 0);
+      io.stdout.write(
+        `OK: ${graph.principals.length} principals, ${graph.roles.length} roles, ${edges} trust edges; no non-production principal reaches a production role and identities only assume roles\n`,
+      );
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of the configuration file (for editors)')
+    .action(() => {
+      io.stdout.write(configJsonSchemaText());
+    });
+
+  return program;
+}
+
+export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
+  const io = processIo();
+  process.exitCode = await runCli(sevensecondsProgram({ io }), argv, io);
+}

@@ -1,0 +1,94 @@
+import { AccountFailure, type Login, loginToAccount } from './aws/login.js';
+import type { AccountConfig, AccountReport, Change } from './contract.js';
+import { accountAlias } from './resources/account-alias.js';
+import { iamRoles } from './resources/iam-roles.js';
+import type { AnyResourceModule } from './resources/resource.js';
+import { s3Buckets } from './resources/s3-buckets.js';
+import { samlProviders } from './resources/saml-providers.js';
+import { vpcs } from './resources/vpc.js';
+import { vpcSubnets } from './resources/vpc-subnets.js';
+
+/**
+ * The STUPS order (config/configure.py), as far as this slice goes: alias, SAML providers before
+ * the roles that trust them (IAM refuses a trust policy naming a provider that does not exist),
+ * S3 buckets, then per region the VPC and its subnets.
+ */
+export const RESOURCE_MODULES: readonly AnyResourceModule[] = [
+  accountAlias,
+  samlProviders,
+  iamRoles,
+  s3Buckets,
+  vpcs,
+  vpcSubnets,
+];
+
+export type Mode = 'plan' | 'configure';
+
+export interface ConvergeOptions {
+  mode: Mode;
+  login: Login;
+  /** Accounts worked on at once. */
+  concurrency: number;
+  modules?: readonly AnyResourceModule[];
+  /** Called when an account starts and when it ends (progress display). */
+  onProgress?: (
+    account: string,
+    event: 'start' | AccountReport['status'],
+    done: number,
+    total: number,
+  ) => void;
+}
+
+/** The report's one-line reason: our own failures as they are, AWS errors with their code. */
+function oneLine(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const first = error.message.split('\n')[0] ?? '';
+  return error instanceof AccountFailure || error.name === 'Error' ? first : `${error.name}: ${first}`;
+}
+
+/** Reads, diffs and (configure) applies every module for one account; never throws. */
+export async function convergeAccount(
+  account: AccountConfig,
+  options: ConvergeOptions,
+): Promise<AccountReport> {
+  const changes: Change[] = [];
+  try {
+    const clients = await loginToAccount(options.login, account);
+    for (const module of options.modules ?? RESOURCE_MODULES) {
+      const current: unknown = await module.read(clients, account);
+      const planned = module.diff(account, current);
+      for (const change of planned) {
+        if (options.mode === 'configure') await module.apply(clients, account, change);
+        const { op: _op, ...shown } = change as Change & { op: unknown };
+        changes.push(shown);
+      }
+    }
+    return { account: account.name, status: changes.length ? 'changed' : 'unchanged', changes };
+  } catch (error) {
+    return { account: account.name, status: 'failed', changes, reason: oneLine(error) };
+  }
+}
+
+/** Every account with at most `concurrency` at once; reports in the order the accounts were given. */
+export async function convergeAccounts(
+  accounts: readonly AccountConfig[],
+  options: ConvergeOptions,
+): Promise<AccountReport[]> {
+  const reports: AccountReport[] = new Array<AccountReport>(accounts.length);
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < accounts.length) {
+      const i = next++;
+      const account = accounts[i]!;
+      options.onProgress?.(account.name, 'start', done, accounts.length);
+      const report = await convergeAccount(account, options);
+      reports[i] = report;
+      options.onProgress?.(account.name, report.status, ++done, accounts.length);
+    }
+  };
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(options.concurrency, accounts.length)) }, worker),
+  );
+  return reports;
+}
