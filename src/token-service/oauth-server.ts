@@ -103,7 +103,13 @@ export interface OAuthServer {
     credentials: ClientCredentials | undefined,
     meta: RequestMeta,
   ): Promise<DeviceAuthorizationResponse>;
-  decideDevice(userCode: string, uid: string, approve: boolean, requestId: string): Promise<boolean>;
+  decideDevice(
+    userCode: string,
+    uid: string,
+    approve: boolean,
+    requestId: string,
+    via?: 'password' | 'session',
+  ): Promise<boolean>;
 }
 
 export function createOAuthServer(core: TokenServiceCore): OAuthServer {
@@ -147,7 +153,7 @@ export function createOAuthServer(core: TokenServiceCore): OAuthServer {
     logoutRedirect,
     startDeviceAuthorization: (params, credentials, meta) =>
       startDeviceAuthorization(core, params, credentials, meta),
-    decideDevice: (userCode, uid, approve, requestId) =>
-      decideDevice(core, userCode, uid, approve, requestId),
+    decideDevice: (userCode, uid, approve, requestId, via) =>
+      decideDevice(core, userCode, uid, approve, requestId, via),
   };
 }
