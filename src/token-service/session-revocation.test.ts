@@ -11,7 +11,7 @@ import {
   passwordToken,
   pkcePair,
   redeemZignCode,
-  submitLoginPage,
+  EMPLOYEE,
   TOKEN_SERVICE_TEST_MIGRATIONS,
   type TokenServiceFixture,
   ZIGN_REDIRECT,
@@ -47,12 +47,31 @@ describeEachDatabase(
     const codeOf = (response: { headers: Record<string, unknown> }) =>
       new URL(String(response.headers.location)).searchParams.get('code');
 
-    /** Signs in through the login page; the session id and the code the sign-in issued. */
-    async function signIn(): Promise<{ id: string; code: string; verifier: string }> {
+    /**
+     * Signs in through the login page (again, with `prompt=login`, when the browser already has
+     * session `previous`); the new session id and the code the sign-in issued.
+     */
+    async function signIn(previous?: string): Promise<{ id: string; code: string; verifier: string }> {
       const { verifier, params } = codeRequest();
-      const page = await f.app.inject({ url: `/oauth2/authorize?${form(params)}` });
+      const sessionCookie = previous ? `${SESSION_COOKIE}=${previous}` : undefined;
+      const page = await f.app.inject({
+        url: `/oauth2/authorize?${form(previous ? { ...params, prompt: 'login' } : params)}`,
+        headers: sessionCookie ? { cookie: sessionCookie } : {},
+      });
       expect(page.statusCode).toBe(200);
-      const response = await submitLoginPage(f.app, page);
+      const csrfCookie = String(page.headers['set-cookie']).split(';')[0]!;
+      const fields = Object.fromEntries(
+        [...page.body.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)].map((m) => [
+          m[1]!,
+          m[2]!.replace(/&amp;/g, '&'),
+        ]),
+      );
+      const response = await f.app.inject({
+        method: 'POST',
+        url: '/oauth2/authorize',
+        headers: { ...FORM, cookie: sessionCookie ? `${csrfCookie}; ${sessionCookie}` : csrfCookie },
+        payload: form({ ...fields, username: EMPLOYEE.uid, password: EMPLOYEE.password }),
+      });
       expect(response.statusCode).toBe(303);
       const cookies = [response.headers['set-cookie']].flat().map(String);
       const id = cookies.map((c) => /^stups_session=([^;]+)/.exec(c)?.[1]).find(Boolean);
@@ -217,6 +236,17 @@ describeEachDatabase(
         .where('revoked_at', 'is', null)
         .execute();
       expect(alive).toEqual([]);
+    });
+
+    it('signing in again carries the old session’s tokens over: signing out then revokes them too', async () => {
+      const first = await signIn();
+      const tokens = await redeem(first.code, first.verifier);
+      const again = await signIn(first.id);
+      expect(again.id).not.toBe(first.id);
+      const idToken = (await redeem(again.code, again.verifier)).id_token;
+      expect((await signOut(again.id, idToken)).statusCode).toBe(200);
+      const refused = await refreshZign(tokens.refresh_token);
+      expect(refused.json().error).toBe('invalid_grant');
     });
 
     it('a refresh racing the sign-out leaves no live token of the session', async () => {

@@ -44,9 +44,18 @@ export class SessionStore {
     previousId: string | undefined,
     db: Kysely<TokenServiceTables> = this.db,
   ): Promise<{ id: string; session: SignInSession }> {
-    if (previousId) await db.deleteFrom('token_sessions').where('id_hash', '=', digest(previousId)).execute();
     const id = randomToken();
     const idHash = digest(id);
+    if (previousId) {
+      const previous = await db
+        .deleteFrom('token_sessions')
+        .where('id_hash', '=', digest(previousId))
+        .returning(['id_hash', 'uid'])
+        .executeTakeFirst();
+      // The same person signing in again (prompt=login, max_age): what the old session issued now
+      // belongs to the new one, so signing out still revokes it.
+      if (previous?.uid === uid) await this.#relink(previous.id_hash, idHash, db);
+    }
     const now = new Date(this.now());
     const expiresAt = new Date(now.getTime() + this.limits.lifetimeMs);
     await db
@@ -54,6 +63,19 @@ export class SessionStore {
       .values({ id_hash: idHash, uid, auth_time: now, last_used_at: now, expires_at: expiresAt })
       .execute();
     return { id, session: { uid, idHash, authTime: now, expiresAt } };
+  }
+
+  async #relink(from: string, to: string, db: Kysely<TokenServiceTables>): Promise<void> {
+    await db
+      .updateTable('token_refresh_tokens')
+      .set({ session_id_hash: to })
+      .where('session_id_hash', '=', from)
+      .execute();
+    await db
+      .updateTable('token_authorization_codes')
+      .set({ session_id_hash: to })
+      .where('session_id_hash', '=', from)
+      .execute();
   }
 
   /** The live session of this id, marking it used; undefined when unknown, expired or idle too long. */
