@@ -14,6 +14,8 @@ export interface AuthorizationGrant {
   authTime: Date;
   /** RFC 8707 resources named in the authorization request; null: none. */
   resources: string[] | null;
+  /** Digest of the sign-in session's id that issued the code; null: issued without a session. */
+  sessionIdHash: string | null;
 }
 
 /** A stored code as the token endpoint checks it before spending it. */
@@ -57,6 +59,7 @@ export class AuthorizationCodeStore {
         used_at: null,
         family_id: null,
         resources: grant.resources === null ? null : JSON.stringify(grant.resources),
+        session_id_hash: grant.sessionIdHash,
       })
       .execute();
     return code;
@@ -118,6 +121,27 @@ export class AuthorizationCodeStore {
     };
   }
 
+  /**
+   * The access tokens issued for the session's codes: a client without refresh tokens has only
+   * this one, and sign-out withdraws it with the families.
+   */
+  async accessTokensOfSession(
+    sessionIdHash: string,
+    db: Kysely<TokenServiceTables> = this.db,
+  ): Promise<Array<{ jti: string; expiresAt: Date }>> {
+    const rows = await db
+      .selectFrom('token_authorization_codes')
+      .select(['access_jti', 'access_expires_at'])
+      .where('session_id_hash', '=', sessionIdHash)
+      .where('access_jti', 'is not', null)
+      .execute();
+    return rows.flatMap((r) =>
+      r.access_jti && r.access_expires_at
+        ? [{ jti: r.access_jti, expiresAt: new Date(r.access_expires_at) }]
+        : [],
+    );
+  }
+
   /** Deletes codes that can no longer be redeemed; a day later, so reuse is still detected meanwhile. */
   async deleteExpired(audit: TokenServiceAudit): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
@@ -147,5 +171,6 @@ function toGrant(row: AuthorizationCodesTable): AuthorizationGrant {
     nonce: row.nonce,
     authTime: new Date(row.auth_time),
     resources: row.resources === null || row.resources === undefined ? null : jsonList(row.resources),
+    sessionIdHash: row.session_id_hash ?? null,
   };
 }

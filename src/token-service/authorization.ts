@@ -193,7 +193,7 @@ export async function authorizeWithSession(
       );
     }
   } else if (!session || !fresh || request.prompt === 'login') return undefined;
-  return completeAuthorization(core, request, session.uid, requestId, session.authTime);
+  return completeAuthorization(core, request, session.uid, requestId, session.authTime, session.idHash);
 }
 
 /**
@@ -282,6 +282,8 @@ export async function completeAuthorization(
   requestId: string,
   /** When the password was checked (the sign-in session's start): `auth_time` of the ID token. */
   authTime: Date,
+  /** The sign-in session issuing the code (its id's digest): its sign-out revokes what the code gives. */
+  sessionIdHash: string | null,
 ): Promise<string> {
   if (request.responseType === 'token') return completeImplicit(core, request, uid, requestId);
   const { codeChallenge } = request;
@@ -296,6 +298,7 @@ export async function completeAuthorization(
         nonce: request.nonce ?? null,
         authTime,
         resources: request.resources ?? null,
+        sessionIdHash,
       },
       trx,
     );

@@ -57,6 +57,8 @@ export async function decideDevice(
   uid: string,
   approve: boolean,
   requestId: string,
+  /** How the person proved who they are: the password on the page, or their sign-in session. */
+  via: 'password' | 'session' = 'password',
 ): Promise<boolean> {
   const pending = await core.devices.findPending(userCode);
   if (!pending) return false;
@@ -64,7 +66,7 @@ export async function decideDevice(
     event: approve ? 'token-service.device_code.approve' : 'token-service.device_code.deny',
     actor: { uid, realm: 'employees' },
     targetId: pending.clientId,
-    details: { client_id: pending.clientId, scope: pending.scopes.join(' ') },
+    details: { client_id: pending.clientId, scope: pending.scopes.join(' '), via },
     requestId,
   } as const;
   const decided = await core.db.transaction().execute(async (trx) => {

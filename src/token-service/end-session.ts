@@ -87,7 +87,11 @@ async function verifiedIdTokenHint(
   }
 }
 
-/** Ends the session of this id with its audit event in one transaction; the user it belonged to. */
+/**
+ * Ends the session of this id and revokes what it issued (the refresh-token families its codes
+ * started, and the access tokens issued with them and for its codes), with their audit events,
+ * in one transaction. Returns the user the session belonged to.
+ */
 export async function endSession(
   core: TokenServiceCore,
   request: LogoutRequest,
@@ -95,16 +99,35 @@ export async function endSession(
   requestId: string,
 ): Promise<string | undefined> {
   return core.db.transaction().execute(async (trx) => {
-    const uid = await core.sessions.end(sessionId, trx);
-    if (uid !== undefined) {
+    const ended = await core.sessions.end(sessionId, trx);
+    if (ended === undefined) return undefined;
+    const { uid, idHash } = ended;
+    const actor = { uid, realm: 'employees' } as const;
+    const families = await core.refreshTokens.revokeSessionFamilies(idHash, trx);
+    const codeAccessTokens = await core.codes.accessTokensOfSession(idHash, trx);
+    await core.revocations.revokeMany([...[...families.values()].flat(), ...codeAccessTokens], trx);
+    for (const [familyId, accessTokens] of families) {
       await core.audit(trx, {
-        event: 'token-service.session.end',
-        actor: { uid, realm: 'employees' },
-        targetId: uid,
-        details: { client_id: request.client?.clientId },
+        event: 'token-service.token_family.revoke',
+        actor,
+        targetId: familyId,
+        details: { reason: 'signed out', access_tokens: accessTokens.length },
         requestId,
       });
     }
+    await core.audit(trx, {
+      event: 'token-service.session.end',
+      actor,
+      targetId: uid,
+      details: {
+        client_id: request.client?.clientId,
+        revoked_families: families.size,
+        revoked_access_tokens: new Set(
+          [...[...families.values()].flat(), ...codeAccessTokens].map((t) => t.jti),
+        ).size,
+      },
+      requestId,
+    });
     return uid;
   });
 }

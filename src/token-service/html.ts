@@ -123,15 +123,33 @@ export function devicePage(options: {
   username?: string | undefined;
   error?: string | undefined;
   message?: string | undefined;
+  /** The user of the browser's sign-in session: Allow without the password (still a click). */
+  signedInAs?: string | undefined;
 }): string {
   if (options.message) return page('Device sign-in', `<p>${escapeHtml(options.message)}</p>`);
+  const codeField = `<label>Code <input type="text" name="user_code" required autocomplete="off" value="${escapeHtml(options.userCode ?? '')}"></label>`;
+  if (options.signedInAs !== undefined) {
+    const anotherAccount = `${options.action}?${new URLSearchParams({ user_code: options.userCode ?? '', login: '1' })}`;
+    return page(
+      'Device sign-in',
+      `<p>Enter the code your device shows. Allow signs the device in as <strong>${escapeHtml(options.signedInAs)}</strong>.</p>
+${errorLine(options.error)}
+<form method="post" action="${escapeHtml(options.action)}">
+${hidden({ csrf_token: options.csrfToken, with_session: '1' })}
+${codeField}
+<button type="submit" name="decision" value="approve">Allow</button>
+<button type="submit" class="secondary" name="decision" value="deny">Deny</button>
+</form>
+<p><a href="${escapeHtml(anotherAccount)}">Not ${escapeHtml(options.signedInAs)}? Use another account</a></p>`,
+    );
+  }
   return page(
     'Device sign-in',
     `<p>Enter the code your device shows, and sign in to approve it.</p>
 ${errorLine(options.error)}
 <form method="post" action="${escapeHtml(options.action)}">
 ${hidden({ csrf_token: options.csrfToken })}
-<label>Code <input type="text" name="user_code" required autocomplete="off" value="${escapeHtml(options.userCode ?? '')}"></label>
+${codeField}
 <label>User name <input type="text" name="username" autocomplete="username" required value="${escapeHtml(options.username ?? '')}"></label>
 <label>Password <input type="password" name="password" autocomplete="current-password" required></label>
 <button type="submit" name="decision" value="approve">Approve</button>

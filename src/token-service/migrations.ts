@@ -171,4 +171,17 @@ export const tokenServiceMigrations: Record<string, Migration> = {
       await db.schema.createIndex('token_sessions_uid').on('token_sessions').column('uid').execute();
     },
   },
+  '008-session-issued-tokens': {
+    // Sign-out revokes what the session issued: codes and refresh-token families remember the
+    // session by the digest of its id (never the id). Null: issued without a session.
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('token_authorization_codes').addColumn('session_id_hash', 'text').execute();
+      await db.schema.alterTable('token_refresh_tokens').addColumn('session_id_hash', 'text').execute();
+      await db.schema
+        .createIndex('token_refresh_tokens_session')
+        .on('token_refresh_tokens')
+        .column('session_id_hash')
+        .execute();
+    },
+  },
 };

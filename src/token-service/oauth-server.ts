@@ -73,6 +73,7 @@ export interface OAuthServer {
     uid: string,
     requestId: string,
     authTime: Date,
+    sessionIdHash: string | null,
   ): Promise<string>;
   /** The browser's sign-in session by the id in its cookie, if it still counts. */
   currentSession(sessionId: string | undefined): Promise<SignInSession | undefined>;
@@ -102,7 +103,13 @@ export interface OAuthServer {
     credentials: ClientCredentials | undefined,
     meta: RequestMeta,
   ): Promise<DeviceAuthorizationResponse>;
-  decideDevice(userCode: string, uid: string, approve: boolean, requestId: string): Promise<boolean>;
+  decideDevice(
+    userCode: string,
+    uid: string,
+    approve: boolean,
+    requestId: string,
+    via?: 'password' | 'session',
+  ): Promise<boolean>;
 }
 
 export function createOAuthServer(core: TokenServiceCore): OAuthServer {
@@ -134,8 +141,8 @@ export function createOAuthServer(core: TokenServiceCore): OAuthServer {
     jwks: () => core.keys.publicJwks(),
     validateAuthorization: (params) => validateAuthorizationRequest(core, params),
     loginEmployee: (username, password, page, meta) => loginEmployee(core, username, password, page, meta),
-    completeAuthorization: (request, uid, requestId, authTime) =>
-      completeAuthorization(core, request, uid, requestId, authTime),
+    completeAuthorization: (request, uid, requestId, authTime, sessionIdHash) =>
+      completeAuthorization(core, request, uid, requestId, authTime, sessionIdHash),
     currentSession: (sessionId) => currentSession(core, sessionId),
     authorizeWithSession: (request, session, requestId) =>
       authorizeWithSession(core, request, session, requestId),
@@ -146,7 +153,7 @@ export function createOAuthServer(core: TokenServiceCore): OAuthServer {
     logoutRedirect,
     startDeviceAuthorization: (params, credentials, meta) =>
       startDeviceAuthorization(core, params, credentials, meta),
-    decideDevice: (userCode, uid, approve, requestId) =>
-      decideDevice(core, userCode, uid, approve, requestId),
+    decideDevice: (userCode, uid, approve, requestId, via) =>
+      decideDevice(core, userCode, uid, approve, requestId, via),
   };
 }

@@ -110,11 +110,19 @@ describe.skipIf(!canRun)("the token service's pages in a browser", () => {
 
   const pages: { name: string; url: () => string; title: string; field?: string; anonymous?: boolean }[] = [
     { name: 'sign-in', url: loginUrl, title: 'Sign in to STUPS', field: 'User name', anonymous: true },
+    // Signed in: Allow for the session's user; without a session: the password form.
     {
       name: 'device',
       url: () => `${base}/oauth2/device?user_code=WDJB-MJHT`,
       title: 'Device sign-in',
       field: 'Code',
+    },
+    {
+      name: 'device-password',
+      url: () => `${base}/oauth2/device?user_code=WDJB-MJHT`,
+      title: 'Device sign-in',
+      field: 'Password',
+      anonymous: true,
     },
     // Asked only while signed in (see beforeAll): without a session there is nothing to confirm.
     { name: 'sign-out', url: () => `${base}/oauth2/logout?client_id=zign`, title: 'Sign out of STUPS' },

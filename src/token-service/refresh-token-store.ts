@@ -15,6 +15,8 @@ export interface RefreshGrant {
   grantType: string;
   accessJti: string;
   accessExpiresAt: Date;
+  /** Digest of the sign-in session's id whose code started the family; null: none (password, device, …). */
+  sessionIdHash: string | null;
 }
 
 /**
@@ -47,6 +49,7 @@ export class RefreshTokenStore {
         used_at: null,
         revoked_at: null,
         created_at: new Date(now),
+        session_id_hash: grant.sessionIdHash,
       })
       .execute();
   }
@@ -112,6 +115,30 @@ export class RefreshTokenStore {
     return rows.map((r) => ({ jti: r.access_jti, expiresAt: new Date(r.access_expires_at) }));
   }
 
+  /**
+   * Revokes the families the session started (sign-out), through `db`: the transaction that ends
+   * the session. Returns each family with the access tokens to revoke along with it.
+   */
+  async revokeSessionFamilies(
+    sessionIdHash: string,
+    db: Kysely<TokenServiceTables> = this.db,
+  ): Promise<Map<string, Array<{ jti: string; expiresAt: Date }>>> {
+    const rows = await db
+      .updateTable('token_refresh_tokens')
+      .set({ revoked_at: new Date(this.now()) })
+      .where('session_id_hash', '=', sessionIdHash)
+      .where('revoked_at', 'is', null)
+      .returning(['family_id', 'access_jti', 'access_expires_at'])
+      .execute();
+    const families = new Map<string, Array<{ jti: string; expiresAt: Date }>>();
+    for (const r of rows) {
+      const tokens = families.get(r.family_id) ?? [];
+      tokens.push({ jti: r.access_jti, expiresAt: new Date(r.access_expires_at) });
+      families.set(r.family_id, tokens);
+    }
+    return families;
+  }
+
   async deleteExpired(audit: TokenServiceAudit): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
       const rows = await trx
@@ -137,5 +164,6 @@ function toGrant(row: RefreshTokensTable): RefreshGrant {
     grantType: row.grant_type,
     accessJti: row.access_jti,
     accessExpiresAt: new Date(row.access_expires_at),
+    sessionIdHash: row.session_id_hash ?? null,
   };
 }

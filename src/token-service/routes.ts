@@ -301,7 +301,13 @@ export function tokenServiceRoutes(server: OAuthServer, csrf: Csrf) {
         .status(303)
         .header(
           'location',
-          await server.completeAuthorization(validated, login.uid, request.id, started.session.authTime),
+          await server.completeAuthorization(
+            validated,
+            login.uid,
+            request.id,
+            started.session.authTime,
+            started.session.idHash,
+          ),
         )
         .send();
     });
@@ -337,11 +343,21 @@ export function tokenServiceRoutes(server: OAuthServer, csrf: Csrf) {
       async (request, reply) => {
         const query = request.query as Record<string, unknown>;
         const userCode = typeof query.user_code === 'string' ? query.user_code : undefined;
+        // Signed in: the page offers Allow for the session's user; `login=1` asks the password instead.
+        const session =
+          query.login === '1'
+            ? undefined
+            : await server.currentSession(readCookie(request.headers.cookie, SESSION_COOKIE));
         const { token } = issueCsrf(request, reply);
         return sendPage(
           reply,
           200,
-          devicePage({ action: DEVICE_VERIFICATION_PATH, csrfToken: token, userCode }),
+          devicePage({
+            action: DEVICE_VERIFICATION_PATH,
+            csrfToken: token,
+            userCode,
+            signedInAs: session?.uid,
+          }),
         );
       },
     );
@@ -360,7 +376,12 @@ export function tokenServiceRoutes(server: OAuthServer, csrf: Csrf) {
           errorPage('The form expired or was not sent from this site. Please start again.'),
         );
       }
-      const again = (status: number, error: string) => {
+      // The session decides only when its form was sent (an explicit Allow), never a password form.
+      const session =
+        params.with_session === '1'
+          ? await server.currentSession(readCookie(request.headers.cookie, SESSION_COOKIE))
+          : undefined;
+      const again = (status: number, error: string, signedInAs = session?.uid) => {
         const { token } = issueCsrf(request, reply);
         return sendPage(
           reply,
@@ -371,23 +392,32 @@ export function tokenServiceRoutes(server: OAuthServer, csrf: Csrf) {
             userCode: params.user_code,
             username: params.username,
             error,
+            signedInAs,
           }),
         );
       };
+      if (params.with_session === '1' && !session)
+        return again(401, 'Your sign-in has ended. Sign in with your password to continue.');
       if (params.decision !== 'approve' && params.decision !== 'deny')
-        return again(400, 'Choose Approve or Deny.');
-      const login = await server.loginEmployee(
-        params.username,
-        params.password,
-        'device',
-        requestMeta(request),
-      );
-      if ('error' in login) return again(401, login.error);
+        return again(400, session ? 'Choose Allow or Deny.' : 'Choose Approve or Deny.');
+      let uid: string;
+      if (session) uid = session.uid;
+      else {
+        const login = await server.loginEmployee(
+          params.username,
+          params.password,
+          'device',
+          requestMeta(request),
+        );
+        if ('error' in login) return again(401, login.error);
+        uid = login.uid;
+      }
       const decided = await server.decideDevice(
         params.user_code ?? '',
-        login.uid,
+        uid,
         params.decision === 'approve',
         request.id,
+        session ? 'session' : 'password',
       );
       if (!decided) return again(400, 'This code is unknown or has expired.');
       const message =

@@ -6,6 +6,8 @@ import type { TokenServiceTables } from './tables.js';
 /** A sign-in session of an employee at the token service (single sign-on for its clients). */
 export interface SignInSession {
   uid: string;
+  /** Digest of the session's id, as stored: links what the session issues to it (never the id). */
+  idHash: string;
   /** When the password was checked: `auth_time` of every ID token issued through this session. */
   authTime: Date;
   expiresAt: Date;
@@ -42,15 +44,38 @@ export class SessionStore {
     previousId: string | undefined,
     db: Kysely<TokenServiceTables> = this.db,
   ): Promise<{ id: string; session: SignInSession }> {
-    if (previousId) await db.deleteFrom('token_sessions').where('id_hash', '=', digest(previousId)).execute();
     const id = randomToken();
+    const idHash = digest(id);
+    if (previousId) {
+      const previous = await db
+        .deleteFrom('token_sessions')
+        .where('id_hash', '=', digest(previousId))
+        .returning(['id_hash', 'uid'])
+        .executeTakeFirst();
+      // The same person signing in again (prompt=login, max_age): what the old session issued now
+      // belongs to the new one, so signing out still revokes it.
+      if (previous?.uid === uid) await this.#relink(previous.id_hash, idHash, db);
+    }
     const now = new Date(this.now());
     const expiresAt = new Date(now.getTime() + this.limits.lifetimeMs);
     await db
       .insertInto('token_sessions')
-      .values({ id_hash: digest(id), uid, auth_time: now, last_used_at: now, expires_at: expiresAt })
+      .values({ id_hash: idHash, uid, auth_time: now, last_used_at: now, expires_at: expiresAt })
       .execute();
-    return { id, session: { uid, authTime: now, expiresAt } };
+    return { id, session: { uid, idHash, authTime: now, expiresAt } };
+  }
+
+  async #relink(from: string, to: string, db: Kysely<TokenServiceTables>): Promise<void> {
+    await db
+      .updateTable('token_refresh_tokens')
+      .set({ session_id_hash: to })
+      .where('session_id_hash', '=', from)
+      .execute();
+    await db
+      .updateTable('token_authorization_codes')
+      .set({ session_id_hash: to })
+      .where('session_id_hash', '=', from)
+      .execute();
   }
 
   /** The live session of this id, marking it used; undefined when unknown, expired or idle too long. */
@@ -75,18 +100,40 @@ export class SessionStore {
         .where('id_hash', '=', idHash)
         .execute();
     }
-    return { uid: row.uid, authTime: row.auth_time, expiresAt: row.expires_at };
+    return { uid: row.uid, idHash, authTime: row.auth_time, expiresAt: row.expires_at };
   }
 
-  /** Ends the session of this id through `db`; returns its user, undefined when there was none. */
-  async end(id: string | undefined, db: Kysely<TokenServiceTables> = this.db): Promise<string | undefined> {
+  /**
+   * Ends the session of this id through `db`; returns its user and id digest (to revoke what it
+   * issued), undefined when there was none.
+   */
+  async end(
+    id: string | undefined,
+    db: Kysely<TokenServiceTables> = this.db,
+  ): Promise<{ uid: string; idHash: string } | undefined> {
     if (!id) return undefined;
+    const idHash = digest(id);
     const row = await db
       .deleteFrom('token_sessions')
-      .where('id_hash', '=', digest(id))
+      .where('id_hash', '=', idHash)
       .returning('uid')
       .executeTakeFirst();
-    return row?.uid;
+    return row ? { uid: row.uid, idHash } : undefined;
+  }
+
+  /**
+   * Holds the session row (if it still exists) until `db`'s transaction ends, so a sign-out
+   * running meanwhile waits and then sees the tokens this transaction issues in the session's
+   * name, or this transaction waits for the sign-out and then finds no session. False: gone.
+   */
+  async hold(idHash: string, db: Kysely<TokenServiceTables>): Promise<boolean> {
+    const row = await db
+      .selectFrom('token_sessions')
+      .select('id_hash')
+      .where('id_hash', '=', idHash)
+      .forShare()
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   /** Ends every session of a user (a disabled or deleted account). */

@@ -70,6 +70,8 @@ export interface AuthorizationCodesTable {
   access_expires_at: Date | null;
   /** RFC 8707 resources of the authorization request (JSON list), null when none were named. */
   resources: unknown;
+  /** `token_sessions.id_hash` of the sign-in session that issued the code; null without one. */
+  session_id_hash: string | null;
 }
 
 export interface DeviceCodesTable {
@@ -100,6 +102,8 @@ export interface RefreshTokensTable {
   used_at: Date | null;
   revoked_at: Date | null;
   created_at: Date;
+  /** The sign-in session whose code started the family (its `id_hash`): sign-out revokes it. */
+  session_id_hash: string | null;
 }
 
 export interface RevokedTokensTable {

@@ -192,8 +192,30 @@ export function requireRealm(client: OAuthClient, realm: Realm): void {
   }
 }
 
-function refreshFor(client: OAuthClient, familyGrantType: string): { familyGrantType: string } | false {
-  return client.grantTypes.includes('refresh_token') ? { familyGrantType } : false;
+function refreshFor(
+  client: OAuthClient,
+  familyGrantType: string,
+  sessionIdHash: string | null = null,
+): { familyGrantType: string; sessionIdHash: string | null } | false {
+  return client.grantTypes.includes('refresh_token') ? { familyGrantType, sessionIdHash } : false;
+}
+
+/**
+ * Holds the sign-in session that issued a code or family while `trx` issues tokens in its name,
+ * so a concurrent sign-out either revokes them too or has already happened. A code whose session
+ * ended is refused: the person signed out before the client redeemed it.
+ */
+async function holdIssuingSession(
+  core: TokenServiceCore,
+  sessionIdHash: string | null,
+  trx: Kysely<TokenServiceTables>,
+  requireLive: boolean,
+): Promise<void> {
+  if (sessionIdHash === null) return;
+  const live = await core.sessions.hold(sessionIdHash, trx);
+  if (!live && requireLive) {
+    throw new OAuthError('invalid_grant', 'the sign-in session that issued the authorization code has ended');
+  }
 }
 
 /**
@@ -357,19 +379,20 @@ async function authorizationCodeGrant(
     scopes: grant.scopes,
     clientId: client.clientId,
     grantType: 'authorization_code',
-    refresh: refreshFor(client, 'authorization_code'),
+    refresh: refreshFor(client, 'authorization_code', grant.sessionIdHash),
     nonce: grant.nonce,
     authTime: grant.authTime,
     audience,
     idTokenAlg: client.idTokenSignedResponseAlg,
   });
-  const won = await commit(core, minted, attempt, (trx) =>
-    core.codes.spend(
+  const won = await commit(core, minted, attempt, async (trx) => {
+    await holdIssuingSession(core, grant.sessionIdHash, trx, true);
+    return core.codes.spend(
       codeHash,
       { familyId: minted.familyId ?? null, accessJti: minted.jti, accessExpiresAt: minted.expiresAt },
       trx,
-    ),
-  );
+    );
+  });
   // Lost to a concurrent redemption of the same code: both holders lose what the code gave.
   if (!won) return codeReused(core, codeHash, attempt.requestId);
   return minted;
@@ -438,16 +461,20 @@ async function refreshTokenGrant(
     clientId: client.clientId,
     grantType: 'refresh_token',
     // The new refresh token keeps the whole grant: narrowing applies to this access token only.
-    refresh: { familyId: grant.familyId, familyGrantType: grant.grantType, scopes: grant.scopes },
+    refresh: {
+      familyId: grant.familyId,
+      familyGrantType: grant.grantType,
+      scopes: grant.scopes,
+      sessionIdHash: grant.sessionIdHash,
+    },
     audience,
     idTokenAlg: client.idTokenSignedResponseAlg,
   });
-  const won = await commit(
-    core,
-    minted,
-    attempt,
-    async (trx) => (await core.refreshTokens.redeem(token, trx)) !== undefined,
-  );
+  const won = await commit(core, minted, attempt, async (trx) => {
+    // A family outlives its session's natural end; only sign-out revokes it (and `redeem` then fails).
+    await holdIssuingSession(core, grant.sessionIdHash, trx, false);
+    return (await core.refreshTokens.redeem(token, trx)) !== undefined;
+  });
   if (won) return minted;
   const now = await core.refreshTokens.find(token);
   if (now?.status === 'reused') return refreshReused(core, grant.familyId, attempt.requestId);

@@ -22,7 +22,15 @@ export interface IssueRequest {
    * token's own scope when it differs from the access token's (RFC 6749 §6: narrowing on refresh
    * applies to the new access token only).
    */
-  refresh: false | { familyId?: string | undefined; familyGrantType: string; scopes?: string[] | undefined };
+  refresh:
+    | false
+    | {
+        familyId?: string | undefined;
+        familyGrantType: string;
+        scopes?: string[] | undefined;
+        /** The sign-in session the family belongs to (its id's digest): sign-out revokes it. */
+        sessionIdHash?: string | null | undefined;
+      };
   /**
    * `aud` of the access token: the resources the client named (RFC 8707), already checked
    * against the allowed ones; absent or empty: this installation's own services.
@@ -118,6 +126,7 @@ export class TokenMinter {
           grantType: request.refresh.familyGrantType,
           accessJti: jti,
           accessExpiresAt: expiresAt,
+          sessionIdHash: request.refresh.sessionIdHash ?? null,
         },
       };
       response.refresh_token = refresh.token;

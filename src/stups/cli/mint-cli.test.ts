@@ -78,6 +78,43 @@ describe('stups mint', () => {
     expect(renewed.err()).toMatch(/Renewal of order-engine requested/);
   });
 
+  it('renew --credentials rotates only the password, only the client secret, or both', async () => {
+    expect((await stups(['mint', 'configure', 'order-engine', '--confidential'])).code).toBe(0);
+    const rotateDue = async () => {
+      h.tokens.clock.advance(601); // past the overlap grace of the previous generation
+      return h.mint.rotateDue();
+    };
+    await rotateDue();
+
+    const password = await stups(['mint', 'renew', 'order-engine', '--credentials', 'password']);
+    expect(password.code).toBe(0);
+    expect(password.err()).toMatch(/Renewal of order-engine requested \(the password\)/);
+    expect(await rotateDue()).toMatchObject({ passwordRotations: 1, clientRotations: 0, failed: 0 });
+
+    const client = await stups(['mint', 'renew', 'order-engine', '--credentials', 'client']);
+    expect(client.code).toBe(0);
+    expect(await rotateDue()).toMatchObject({ passwordRotations: 0, clientRotations: 1, failed: 0 });
+
+    const both = await stups(['mint', 'renew', 'order-engine', '--credentials', 'both']);
+    expect(both.code).toBe(0);
+    expect(await rotateDue()).toMatchObject({ passwordRotations: 1, clientRotations: 1, failed: 0 });
+
+    // A typo is refused before any request: nothing is renewed.
+    const typo = await stups(['mint', 'renew', 'order-engine', '--credentials', 'secret']);
+    expect(typo.code).not.toBe(0);
+    expect(typo.err().trim().split('\n')).toHaveLength(1);
+    expect(typo.err()).toMatch(/--credentials must be password, client or both/);
+    expect(await rotateDue()).toMatchObject({ passwordRotations: 0, clientRotations: 0 });
+
+    // A public client has no secret: mint's 400, in one line.
+    expect((await stups(['mint', 'configure', 'order-engine', '--public'])).code).toBe(0);
+    await rotateDue();
+    const publicClient = await stups(['mint', 'renew', 'order-engine', '--credentials', 'client']);
+    expect(publicClient.code).not.toBe(0);
+    expect(publicClient.err().trim().split('\n')).toHaveLength(1);
+    expect(publicClient.err()).toMatch(/400|public/);
+  });
+
   it('fails with one line: unknown scope, not allowed, not found', async () => {
     const unknown = await stups(['mint', 'configure', 'billing', '-b', 'b-mint', '-s', 'sales_order.nope']);
     expect(unknown.code).not.toBe(0);

@@ -116,15 +116,29 @@ export function mintCommands(program: Command, deps: ZignDeps): void {
 
   mint
     .command('renew')
-    .description('reset the error counter and rotate both credentials on the next worker run')
+    .description('reset the error counter and rotate the credentials on the next worker run')
     .argument('<app>', 'Kio application id')
+    .option(
+      '--credentials <which>',
+      "password (the service user's), client (the client secret) or both",
+      'both',
+    )
     .option(...OUTPUT)
-    .action(async (app: string, options: { output: string }) => {
-      const { MintAppSchema } = await contract();
+    .action(async (app: string, options: { credentials: string; output: string }) => {
+      const { MintAppSchema, RenewalCredentialsSchema } = await contract();
+      // Checked here too: a typo must not fall back to the server's default and rotate both.
+      const which = RenewalCredentialsSchema.safeParse(options.credentials);
+      if (!which.success) {
+        throw new CliError(`--credentials must be password, client or both, not "${options.credentials}"`);
+      }
+      const query = new URLSearchParams({ credentials: which.data });
       const renewed = await (
         await client()
-      ).parsed(MintAppSchema, 'a mint configuration', 'POST', `${appPath(app)}/renewal`);
+      ).parsed(MintAppSchema, 'a mint configuration', 'POST', `${appPath(app)}/renewal?${query}`);
       await show(renewed, options.output);
-      if (parseOutputFormat(options.output) === 'text') io.stderr.write(`Renewal of ${app} requested.\n`);
+      if (parseOutputFormat(options.output) === 'text') {
+        const what = { both: 'both credentials', password: 'the password', client: 'the client secret' };
+        io.stderr.write(`Renewal of ${app} requested (${what[which.data]}).\n`);
+      }
     });
 }
