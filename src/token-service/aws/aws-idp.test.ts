@@ -218,6 +218,13 @@ describeEachDatabase(
         expect(JSON.stringify(event)).toContain(OWN_ACCOUNT);
       });
 
+      it('refuses service tokens with 403: only employees have AWS roles here', async () => {
+        const serviceToken = (await passwordToken(f.app, { realm: '/services' })).access_token;
+        expect((await roles(serviceToken)).statusCode).toBe(403);
+        const refused = await webIdentityToken({ role_arn: roleArn(OWN_ACCOUNT, 'PowerUser') }, serviceToken);
+        expect(refused.statusCode).toBe(403);
+      });
+
       it('advertises aws_roles_endpoint in the discovery document', async () => {
         const discovery = (await f.app.inject({ url: '/.well-known/openid-configuration' })).json();
         expect(discovery.aws_roles_endpoint).toBe(`${issuer()}/aws/roles`);
@@ -258,7 +265,8 @@ describeEachDatabase(
                   {
                     Effect: 'Allow',
                     Principal: { Federated: provider.OpenIDConnectProviderArn },
-                    Action: 'sts:AssumeRoleWithWebIdentity',
+                    // TagSession: AWS refuses tokens carrying session tags without it.
+                    Action: ['sts:AssumeRoleWithWebIdentity', 'sts:TagSession'],
                   },
                 ],
               }),
