@@ -24,6 +24,8 @@ export const TOKEN_SERVICE_EVENTS = [
   'token-service.session.end',
   /** A wrong or throttled password on the login pages (no change; recorded on its own). */
   'token-service.login.fail',
+  /** A web-identity token for AWS STS was issued for one role (details: account, role), or refused. */
+  'token-service.aws.web_identity_token',
   'token-service.client.create',
   'token-service.client.update',
   /** A confidential client got a new generated secret (never recorded). */

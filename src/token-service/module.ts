@@ -24,6 +24,8 @@ export const tokenServiceModule = defineModule({
   async create(ctx, { settings, contracts }) {
     const tokens = createTokenService(ctx, {
       users: contracts.get('users'),
+      // The team service's store: teams with members, and accounts with their `disabled` flag.
+      awsAccounts: contracts.get('teamStore'),
       config: {
         ...settings,
         // The console's callback follows its URL, which only the runtime knows.

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { secret } from '../platform/settings/schema-walk.js';
+import { AwsIdpSettingsSchema } from './aws/settings.js';
 
 /** Signing algorithms the key store can generate; ES256 is the default (small keys, fast signing). */
 export const SIGNING_ALGORITHMS = ['ES256', 'RS256', 'EdDSA'] as const;
@@ -154,6 +155,9 @@ export const TokenServiceConfigSchema = z.strictObject({
   ),
   principalStatusCacheSeconds: seconds(5).describe(
     'Tokens of a user disabled in the user service (or of a disabled service user) are refused by every verifier within this time',
+  ),
+  aws: AwsIdpSettingsSchema.prefault({}).describe(
+    'The token service as identity provider of AWS: role mapping and web-identity tokens (docs/aws-access.md)',
   ),
 });
 

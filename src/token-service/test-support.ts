@@ -9,6 +9,7 @@ import type { ServiceContext } from '../platform/service-context.js';
 import { createTestContext, KERNEL_MIGRATIONS } from '../platform/test-support/service-context.js';
 import { userMigrations } from '../users/migrations.js';
 import { UserStore } from '../users/store.js';
+import type { AwsAccountDirectory } from './aws/aws-roles.js';
 import type { TokenServiceConfig } from './config.js';
 import { tokenServiceMigrations } from './migrations.js';
 import type { TokenServiceTables } from './tables.js';
@@ -62,7 +63,7 @@ export interface TokenServiceFixture {
 export async function createFixture(
   database: Database,
   config: TokenServiceConfig = {},
-  options: { logger?: Logger } = {},
+  options: { logger?: Logger; awsAccounts?: AwsAccountDirectory } = {},
 ): Promise<TokenServiceFixture> {
   const clock = testClock();
   const verifier = new TokenVerifier({ issuers: [], now: clock.now });
@@ -71,6 +72,7 @@ export async function createFixture(
   const users = new UserStore(database);
   const service = createTokenService(ctx, {
     users,
+    awsAccounts: options.awsAccounts,
     config: { consoleRedirectUris: ['https://console.example.org/callback'], ...config },
     now: clock.now,
   });

@@ -28,6 +28,9 @@ import { RevocationStore } from './revocation-store.js';
 import { createOAuthServer } from './oauth-server.js';
 import { tokenServiceRoutes } from './routes.js';
 import { registerAdminRoutes } from './admin-routes.js';
+import type { AwsAccountDirectory } from './aws/aws-roles.js';
+import { registerAwsRoutes } from './aws/routes.js';
+import { oidcProviderHostOf } from './aws/settings.js';
 import { ServiceUserStore } from './service-user-store.js';
 import { SessionStore } from './session-store.js';
 import type { TokenServiceTables as TablesOf } from './tables.js';
@@ -37,6 +40,8 @@ import { TokenMinter } from './token-minter.js';
 
 export interface TokenServiceDeps {
   users: UserDirectory;
+  /** Teams and their AWS accounts (the team service), for `/aws/*`; without it those routes are absent. */
+  awsAccounts?: AwsAccountDirectory | undefined;
   config?: TokenServiceConfig;
   /** Clock in milliseconds; tests move it to expire codes and rotate keys without sleeping. */
   now?: () => number;
@@ -285,6 +290,23 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
         serviceUsers,
         clients,
       });
+      if (deps.awsAccounts) {
+        registerAwsRoutes(app, {
+          verifier: ctx.verifier,
+          audit,
+          db,
+          keys,
+          issuer,
+          now,
+          settings: config.aws,
+          roles: {
+            accounts: deps.awsAccounts,
+            adminPolicy: ctx.adminPolicy,
+            roleMapping: config.aws.roleMapping,
+            oidcProviderHost: config.aws.oidcProviderHost ?? oidcProviderHostOf(issuer),
+          },
+        });
+      }
       return app;
     },
   };
