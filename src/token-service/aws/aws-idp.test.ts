@@ -211,7 +211,7 @@ describeEachDatabase(
         expect(new Date(body.expires).getTime()).toBe(payload.exp! * 1000);
         expect(payload.amr).toEqual(['pwd']);
         expect(payload.jti).toEqual(expect.any(String));
-        expect(payload[AWS_TAGS_CLAIM]).toMatchObject({ principal_tags: { team: ['team-a', 'team-c'] } });
+        expect(payload[AWS_TAGS_CLAIM]).toMatchObject({ principal_tags: { team: ['team-a:team-c'] } });
         const [event] = await events();
         expect(event).toMatchObject({ outcome: 'success', actor: EMPLOYEE.uid });
         expect(JSON.stringify(event)).not.toContain(body.web_identity_token);

@@ -26,7 +26,12 @@ export async function mintWebIdentityToken(
   const jti = randomUUID();
   const token = await new SignJWT({
     amr: ['pwd'],
-    [AWS_TAGS_CLAIM]: { principal_tags: { team: [...request.teams] }, transitive_tag_keys: [] },
+    // STS takes one value per session tag (multi-valued tags are not supported), so several teams
+    // are one value joined with ':' (a character tag values allow; team ids cannot contain it).
+    [AWS_TAGS_CLAIM]: {
+      principal_tags: request.teams.length > 0 ? { team: [request.teams.join(':')] } : {},
+      transitive_tag_keys: [],
+    },
   })
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
     .setIssuer(options.issuer)
