@@ -8,12 +8,14 @@ export interface ImageInfo {
   ownerId: string;
 }
 
-/** EC2's answers for an image id it does not know or that is not an AMI id at all. */
-const IMAGE_UNKNOWN = new Set([
-  'InvalidAMIID.NotFound',
-  'InvalidAMIID.Unavailable',
-  'InvalidAMIID.Malformed',
-]);
+/**
+ * Whether EC2 refused an image id because it does not know it (deregistered, never shared, not an
+ * AMI id at all: `InvalidAMIID.NotFound`, `.Unavailable`, `.Malformed`) — "cannot see it", which
+ * the rules judge, not a failure of the look-up.
+ */
+export function isUnknownImageError(error: unknown): boolean {
+  return error instanceof Error && error.name.startsWith('InvalidAMIID.');
+}
 
 /** Which AMI an instance was launched from: name and owner, as the AMI rules need them. */
 export interface ImageCatalog {
@@ -43,7 +45,7 @@ export class Ec2ImageCatalog implements ImageCatalog {
       // EC2 refuses ids it does not know (deregistered, never shared) instead of answering an
       // empty list; that is "cannot see it", which the rules judge. Thrown on, it would fail the
       // CloudTrail file, and the file would be retried for ever.
-      if (IMAGE_UNKNOWN.has((error as { name?: string }).name ?? '')) return undefined;
+      if (isUnknownImageError(error)) return undefined;
       throw error;
     }
     const image = result.Images?.[0];

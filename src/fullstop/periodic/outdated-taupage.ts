@@ -1,4 +1,5 @@
 import { DescribeImagesCommand, type Image, paginateDescribeInstances } from '@aws-sdk/client-ec2';
+import { isUnknownImageError } from '../aws/images.js';
 import { type PeriodicFinding, type PeriodicRule, violationType } from '../rules/rule.js';
 import { isTaupage } from '../rules/taupage.js';
 
@@ -105,21 +106,17 @@ async function describeImages(ec2: Ec2, imageIds: readonly string[]): Promise<Im
     try {
       images.push(...((await ec2.send(new DescribeImagesCommand({ ImageIds: batch }))).Images ?? []));
     } catch (error) {
-      if (!isMissingImage(error)) throw error;
+      if (!isUnknownImageError(error)) throw error;
       for (const id of batch) {
         try {
           images.push(...((await ec2.send(new DescribeImagesCommand({ ImageIds: [id] }))).Images ?? []));
         } catch (single) {
-          if (!isMissingImage(single)) throw single;
+          if (!isUnknownImageError(single)) throw single;
         }
       }
     }
   }
   return images;
-}
-
-function isMissingImage(error: unknown): boolean {
-  return error instanceof Error && error.name.startsWith('InvalidAMIID.');
 }
 
 async function newestOfChannel(ec2: Ec2, channel: string, owners: string[]): Promise<Image | undefined> {
