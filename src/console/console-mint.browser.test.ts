@@ -67,7 +67,7 @@ describe.skipIf(!canRun)('mint in the console', { timeout: 60_000 }, () => {
   }
 
   beforeAll(async () => {
-    await buildWeb();
+    const webDir = await buildWeb();
     await mkdir(SHOTS, { recursive: true });
     dataDir = await mkdtemp(join(tmpdir(), 'console-mint-data-'));
     profile = await mkdtemp(join(tmpdir(), 'console-mint-chromium-'));
@@ -75,6 +75,7 @@ describe.skipIf(!canRun)('mint in the console', { timeout: 60_000 }, () => {
     platform = await startPlatform(
       parseSettingsTree({
         platform: { dataDir, basePort, logLevel: 'warn' },
+        console: { staticDir: webDir },
         // A short grace: mint queues a rotation until the previous generation's grace has ended.
         mint: { rotationIntervalSeconds: 1, retirementGraceSeconds: 2 },
       }),

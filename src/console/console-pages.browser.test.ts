@@ -84,7 +84,7 @@ describe.skipIf(noChromium || noBastion !== undefined)('access requests, AWS acc
   }
 
   beforeAll(async () => {
-    await buildWeb();
+    const webDir = await buildWeb();
     await mkdir(SHOTS, { recursive: true });
     dataDir = await mkdtemp(join(tmpdir(), 'console-pages-data-'));
     profile = await mkdtemp(join(tmpdir(), 'console-pages-chromium-'));
@@ -136,6 +136,7 @@ describe.skipIf(noChromium || noBastion !== undefined)('access requests, AWS acc
     platform = await startPlatform(
       parseSettingsTree({
         platform: { dataDir, basePort, logLevel: 'warn', orgFile },
+        console: { staticDir: webDir },
         even: {
           sshKeyFile: evenKeyFile,
           allowedHosts: [{ hostname: 'localhost', teams: [team], address: '127.0.0.1', port: bastion.port }],

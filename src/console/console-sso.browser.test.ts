@@ -38,14 +38,20 @@ describe.skipIf(!canRun)('single sign-on across console tabs', () => {
   const shot = (p: Page, name: string) => p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
   beforeAll(async () => {
-    await buildWeb();
+    const webDir = await buildWeb();
     await mkdir(SHOTS, { recursive: true });
     dataDir = await mkdtemp(join(tmpdir(), 'console-sso-data-'));
     profile = await mkdtemp(join(tmpdir(), 'console-sso-chromium-'));
     const basePort = await freePortBlock(PORT_BLOCK_SIZE);
-    platform = await startPlatform(parseSettingsTree({ platform: { dataDir, basePort, logLevel: 'warn' } }), {
-      logger: silentLogger(),
-    });
+    platform = await startPlatform(
+      parseSettingsTree({
+        platform: { dataDir, basePort, logLevel: 'warn' },
+        console: { staticDir: webDir },
+      }),
+      {
+        logger: silentLogger(),
+      },
+    );
     consoleUrl = platform.urls.console;
     browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,

@@ -71,7 +71,7 @@ describe.skipIf(!canRun)('fullstop in the console', { timeout: 60_000 }, () => {
   const settled = () => expect.poll(() => page.locator('[role="status"].state-loading').count()).toBe(0);
 
   beforeAll(async () => {
-    await buildWeb();
+    const webDir = await buildWeb();
     await mkdir(SHOTS, { recursive: true });
     dataDir = await mkdtemp(join(tmpdir(), 'console-violations-data-'));
     profile = await mkdtemp(join(tmpdir(), 'console-violations-chromium-'));
@@ -104,6 +104,7 @@ describe.skipIf(!canRun)('fullstop in the console', { timeout: 60_000 }, () => {
     platform = await startPlatform(
       parseSettingsTree({
         platform: { dataDir, basePort, logLevel: 'warn' },
+        console: { staticDir: webDir },
         fullstop: { ingestion: { intervalSeconds: 1 } },
       }),
       { logger: silentLogger() },

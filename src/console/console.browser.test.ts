@@ -50,15 +50,21 @@ describe.skipIf(!canRun)('the console in a browser', () => {
   const heading = () => page.locator('main h1');
 
   beforeAll(async () => {
-    // The platform serves the SPA from the default build folder: build the current source there.
-    await buildWeb();
+    // The platform serves the SPA built from the current source, in a folder of its own.
+    const webDir = await buildWeb();
     await mkdir(SHOTS, { recursive: true });
     dataDir = await mkdtemp(join(tmpdir(), 'console-e2e-data-'));
     profile = await mkdtemp(join(tmpdir(), 'console-e2e-chromium-'));
     const basePort = await freePortBlock(PORT_BLOCK_SIZE);
-    platform = await startPlatform(parseSettingsTree({ platform: { dataDir, basePort, logLevel: 'warn' } }), {
-      logger: silentLogger(),
-    });
+    platform = await startPlatform(
+      parseSettingsTree({
+        platform: { dataDir, basePort, logLevel: 'warn' },
+        console: { staticDir: webDir },
+      }),
+      {
+        logger: silentLogger(),
+      },
+    );
     expect(platform.listening).toContain('console');
     consoleUrl = platform.urls.console;
     // A fresh profile per run (playwright passes it as --user-data-dir).

@@ -95,14 +95,20 @@ describe.skipIf(noChromium)('the console under Lighthouse (mobile)', () => {
   let appIds: string[];
 
   beforeAll(async () => {
-    await buildWeb();
+    const webDir = await buildWeb();
     await mkdir(REPORTS, { recursive: true });
     dataDir = await mkdtemp(join(tmpdir(), 'console-lighthouse-data-'));
     profile = await mkdtemp(join(tmpdir(), 'console-lighthouse-chromium-'));
     const basePort = await freePortBlock(PORT_BLOCK_SIZE);
-    platform = await startPlatform(parseSettingsTree({ platform: { dataDir, basePort, logLevel: 'warn' } }), {
-      logger: silentLogger(),
-    });
+    platform = await startPlatform(
+      parseSettingsTree({
+        platform: { dataDir, basePort, logLevel: 'warn' },
+        console: { staticDir: webDir },
+      }),
+      {
+        logger: silentLogger(),
+      },
+    );
     consoleUrl = platform.urls.console;
     browser = await puppeteer.launch({
       executablePath: CHROMIUM,

@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -6,15 +9,18 @@ const VITE = fileURLToPath(new URL('../../../node_modules/vite/bin/vite.js', imp
 const CONFIG = fileURLToPath(new URL('../web/vite.config.mts', import.meta.url));
 
 /**
- * Builds the SPA as `npm run build:console` does, into `outDir` (default: where the server looks).
+ * Builds the SPA as `npm run build:console` does, into `outDir` (default: a new temporary folder) and
+ * answers the folder; a test serves it through the console's `staticDir` setting. Never the product's
+ * `dist/console/web`: other test files start platforms that read that folder at the same time, and a
+ * rebuild there (Vite empties it first) made them fail on a chunk that had just been deleted.
  * `manifest` adds Vite's `.vite/manifest.json` (which chunk imports which), for measuring the first load;
  * the product build leaves it out, so the server does not publish it.
  */
-export function buildWeb(outDir?: string, options: { manifest?: boolean } = {}): Promise<void> {
-  const args = [VITE, 'build', '--config', CONFIG, '--logLevel', 'warn'];
-  if (outDir) args.push('--outDir', outDir, '--emptyOutDir');
+export async function buildWeb(outDir?: string, options: { manifest?: boolean } = {}): Promise<string> {
+  const dir = outDir ?? (await mkdtemp(join(tmpdir(), 'console-web-')));
+  const args = [VITE, 'build', '--config', CONFIG, '--logLevel', 'warn', '--outDir', dir, '--emptyOutDir'];
   if (options.manifest) args.push('--manifest');
-  return new Promise((resolve, reject) => {
+  await new Promise<void>((resolve, reject) => {
     // vitest sets NODE_ENV=test, which would bundle React's development build.
     const env = { ...process.env, NODE_ENV: 'production' };
     execFile(
@@ -27,4 +33,5 @@ export function buildWeb(outDir?: string, options: { manifest?: boolean } = {}):
       },
     );
   });
+  return dir;
 }
