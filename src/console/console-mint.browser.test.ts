@@ -1,18 +1,19 @@
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../platform/logger.js';
-import { PORT_BLOCK_SIZE } from '../platform/service-context.js';
-import { skipWithout } from '../platform/test-support/required-parts.js';
-import { freePortBlock } from '../stups/free-ports.js';
-import { type RunningPlatform, startPlatform } from '../stups/runtime.js';
-import { parseSettingsTree } from '../stups/settings.js';
+import type { RunningPlatform } from '../stups/runtime.js';
 import { axeViolations } from './test-support/axe.js';
-import { buildWeb } from './test-support/build-web.js';
+import {
+  artifactsDir,
+  chromiumMissing,
+  type ConsoleBrowser,
+  type ConsolePlatform,
+  DESKTOP,
+  launchConsoleBrowser,
+  NARROW,
+  screenshotter,
+  signIn,
+  startConsolePlatform,
+} from './test-support/console-harness.js';
 
 /*
  * mint in the console, in Debian's Chromium against the real platform (mint's worker running
@@ -22,21 +23,12 @@ import { buildWeb } from './test-support/build-web.js';
  * type's "Used by".
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = fileURLToPath(new URL('../../test-artifacts/console/', import.meta.url));
-const DESKTOP = { width: 1280, height: 900 };
-const NARROW = { width: 390, height: 844 };
+const shots = screenshotter(artifactsDir('console'));
 
-const canRun = !skipWithout(
-  'chromium',
-  existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing (bash scripts/ensure-system-packages.sh)`,
-);
-
-describe.skipIf(!canRun)('mint in the console', { timeout: 60_000 }, () => {
-  let dataDir: string;
-  let profile: string;
+describe.skipIf(chromiumMissing())('mint in the console', { timeout: 60_000 }, () => {
+  let running: ConsolePlatform;
   let platform: RunningPlatform;
-  let browser: BrowserContext;
+  let browser: ConsoleBrowser;
   let page: Page;
   let consoleUrl: string;
   const appId = 'mint-console-app';
@@ -44,9 +36,8 @@ describe.skipIf(!canRun)('mint in the console', { timeout: 60_000 }, () => {
   const typeId = `${appId}.orders`;
   let rotationBeforeSave: string | null = null;
 
-  const shot = async (name: string) => {
-    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-  };
+  const shot = (name: string) => shots(page, name);
+
   const heading = () => page.locator('main h1');
   const fact = (label: string) => page.locator('dl[aria-label="OAuth client"] .dl-row', { hasText: label });
   const passwordRotation = () => fact('Last password rotation').locator('time').getAttribute('datetime');
@@ -67,37 +58,17 @@ describe.skipIf(!canRun)('mint in the console', { timeout: 60_000 }, () => {
   }
 
   beforeAll(async () => {
-    const webDir = await buildWeb();
-    await mkdir(SHOTS, { recursive: true });
-    dataDir = await mkdtemp(join(tmpdir(), 'console-mint-data-'));
-    profile = await mkdtemp(join(tmpdir(), 'console-mint-chromium-'));
-    const basePort = await freePortBlock(PORT_BLOCK_SIZE);
-    platform = await startPlatform(
-      parseSettingsTree({
-        platform: { dataDir, basePort, logLevel: 'warn' },
-        console: { staticDir: webDir },
-        // A short grace: mint queues a rotation until the previous generation's grace has ended.
-        mint: { rotationIntervalSeconds: 1, retirementGraceSeconds: 2 },
-      }),
-      { logger: silentLogger() },
-    );
-    expect(platform.listening).toEqual(expect.arrayContaining(['console', 'mint']));
-    consoleUrl = platform.urls.console;
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      viewport: DESKTOP,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-sync'],
+    running = await startConsolePlatform({
+      name: 'console-mint',
+      // A short grace: mint queues a rotation until the previous generation's grace has ended.
+      settings: () => ({ mint: { rotationIntervalSeconds: 1, retirementGraceSeconds: 2 } }),
     });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    page.setDefaultTimeout(15_000);
-
-    await page.goto(`${consoleUrl}/applications`);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByLabel('User name').fill('jdoe');
-    await page.getByLabel('Password').fill('jdoe-demo');
-    await page.keyboard.press('Enter');
-    await page.waitForURL(`${consoleUrl}/applications`);
+    platform = running.platform;
+    expect(platform.listening).toEqual(expect.arrayContaining(['console', 'mint']));
+    consoleUrl = running.consoleUrl;
+    browser = await launchConsoleBrowser('console-mint');
+    page = browser.page;
+    await signIn(page, consoleUrl, { uid: 'jdoe', password: 'jdoe-demo' });
     await put('kio', `/apps/${appId}`, { team_id: 'demo', name: 'Mint Console App', active: true });
     await put('essentials', `/resource-types/${typeId}`, {
       name: 'Console orders',
@@ -118,10 +89,8 @@ describe.skipIf(!canRun)('mint in the console', { timeout: 60_000 }, () => {
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await platform?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-    if (profile) await rm(profile, { recursive: true, force: true });
+    await browser?.stop();
+    await running?.stop();
   });
 
   it('configures mint for an application with scopes chosen from essentials', async () => {

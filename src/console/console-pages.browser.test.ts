@@ -1,9 +1,6 @@
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEvenKeyPair } from '../even/index.js';
@@ -12,14 +9,20 @@ import {
   type LoopbackBastion,
   startLoopbackBastion,
 } from '../odd/test-support/loopback-bastion.js';
-import { silentLogger } from '../platform/logger.js';
-import { PORT_BLOCK_SIZE, SERVICE_PORT_OFFSETS } from '../platform/service-context.js';
-import { skipWithout } from '../platform/test-support/required-parts.js';
+import { SERVICE_PORT_OFFSETS } from '../platform/service-context.js';
 import { sshKeygen } from '../platform/test-support/ssh-keygen.js';
-import { freePortBlock } from '../stups/free-ports.js';
-import { type RunningPlatform, startPlatform } from '../stups/runtime.js';
-import { parseSettingsTree } from '../stups/settings.js';
-import { buildWeb } from './test-support/build-web.js';
+import {
+  artifactsDir,
+  chromiumMissing,
+  type ConsoleBrowser,
+  type ConsolePlatform,
+  DESKTOP,
+  launchConsoleBrowser,
+  NARROW,
+  screenshotter,
+  signIn as signInAt,
+  startConsolePlatform,
+} from './test-support/console-harness.js';
 
 /*
  * The console's access requests, AWS accounts and audit log pages in Debian's Chromium against
@@ -28,34 +31,17 @@ import { buildWeb } from './test-support/build-web.js';
  * requests change without reloading.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = fileURLToPath(new URL('../../test-artifacts/console/', import.meta.url));
-const DESKTOP = { width: 1280, height: 900 };
-const NARROW = { width: 390, height: 844 };
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const shots = screenshotter(artifactsDir('console'));
 
-const noChromium = skipWithout(
-  'chromium',
-  existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing (bash scripts/ensure-system-packages.sh)`,
-);
+const noChromium = chromiumMissing();
 const noBastion = noChromium ? 'chromium' : bastionUnavailableReason();
 if (noBastion && !noChromium) console.warn(`SKIPPING the console's access request pages: ${noBastion}`);
 
 describe.skipIf(noChromium || noBastion !== undefined)('access requests, AWS accounts and audit log', () => {
-  let dataDir: string;
-  let profile: string;
+  let running: ConsolePlatform;
   let bastion: LoopbackBastion;
-  let platform: RunningPlatform;
-  let context: BrowserContext;
-  let other: Browser;
+  let browser: ConsoleBrowser;
+  let mateBrowser: ConsoleBrowser;
   let page: Page;
   let matePage: Page;
   let consoleUrl: string;
@@ -64,9 +50,8 @@ describe.skipIf(noChromium || noBastion !== undefined)('access requests, AWS acc
   let team = '';
   const privateKeys = new Map<string, string>();
 
-  const shot = async (p: Page, name: string) => {
-    await p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-  };
+  const shot = shots;
+
   const heading = (p: Page = page) => p.locator('main h1');
   const settled = async (p: Page) => {
     await expect.poll(() => p.locator('[role="status"].state-loading').count()).toBe(0);
@@ -74,100 +59,82 @@ describe.skipIf(noChromium || noBastion !== undefined)('access requests, AWS acc
   const row = (p: Page, section: string, text: string) =>
     p.locator(`section[aria-labelledby="${section}"] tbody tr`, { hasText: text });
 
-  async function signIn(p: Page, uid: string, password: string, where: string) {
-    await p.goto(`${consoleUrl}${where}`);
-    await p.getByRole('button', { name: 'Sign in' }).click();
-    await p.getByLabel('User name').fill(uid);
-    await p.getByLabel('Password').fill(password);
-    await p.keyboard.press('Enter');
-    await p.waitForURL(`${consoleUrl}${where}`);
-  }
+  const signIn = (p: Page, uid: string, password: string, where: string) =>
+    signInAt(p, consoleUrl, { uid, password }, where);
 
   beforeAll(async () => {
-    const webDir = await buildWeb();
-    await mkdir(SHOTS, { recursive: true });
-    dataDir = await mkdtemp(join(tmpdir(), 'console-pages-data-'));
-    profile = await mkdtemp(join(tmpdir(), 'console-pages-chromium-'));
-    const basePort = await freePortBlock(PORT_BLOCK_SIZE);
-    const evenKeys = generateEvenKeyPair();
-    bastion = await startLoopbackBastion({
-      evenUrl: `http://localhost:${basePort + SERVICE_PORT_OFFSETS.even}`,
-      evenPublicKey: evenKeys.publicKey,
-    });
-    // Login names the bastion creates carry its tag, so that stopping it removes them again.
-    member = `${bastion.tag}-m`;
-    mate = `${bastion.tag}-n`;
-    team = bastion.tag;
-    const keyOf = async (uid: string) => {
-      const key = await sshKeygen('ed25519', { comment: uid });
-      privateKeys.set(uid, key.privateKey);
-      return key.publicKey;
-    };
-    const orgFile = join(dataDir, 'org.yaml');
-    await writeFile(
-      orgFile,
-      stringify({
-        admins: ['admin'],
-        teams: [
-          { id: team, name: 'Bastion team', members: [member, mate], aws_accounts: ['444444444444'] },
-          { id: 'platform', name: 'Platform team', members: ['admin'], aws_accounts: ['555555555555'] },
-        ],
-        users: [
-          {
-            uid: member,
-            name: 'Mia Member',
-            email: 'mia@example.org',
-            password: 'mia-pass-1',
-            ssh_keys: [await keyOf(member)],
+    running = await startConsolePlatform({
+      name: 'console-pages',
+      settings: async ({ dataDir, basePort }) => {
+        const evenKeys = generateEvenKeyPair();
+        bastion = await startLoopbackBastion({
+          evenUrl: `http://localhost:${basePort + SERVICE_PORT_OFFSETS.even}`,
+          evenPublicKey: evenKeys.publicKey,
+        });
+        // Login names the bastion creates carry its tag, so that stopping it removes them again.
+        member = `${bastion.tag}-m`;
+        mate = `${bastion.tag}-n`;
+        team = bastion.tag;
+        const keyOf = async (uid: string) => {
+          const key = await sshKeygen('ed25519', { comment: uid });
+          privateKeys.set(uid, key.privateKey);
+          return key.publicKey;
+        };
+        const orgFile = join(dataDir, 'org.yaml');
+        await writeFile(
+          orgFile,
+          stringify({
+            admins: ['admin'],
+            teams: [
+              { id: team, name: 'Bastion team', members: [member, mate], aws_accounts: ['444444444444'] },
+              { id: 'platform', name: 'Platform team', members: ['admin'], aws_accounts: ['555555555555'] },
+            ],
+            users: [
+              {
+                uid: member,
+                name: 'Mia Member',
+                email: 'mia@example.org',
+                password: 'mia-pass-1',
+                ssh_keys: [await keyOf(member)],
+              },
+              {
+                uid: mate,
+                name: 'Nils Mate',
+                email: 'nils@example.org',
+                password: 'nils-pass-1',
+                ssh_keys: [await keyOf(mate)],
+              },
+              { uid: 'admin', name: 'Platform Admin', email: 'admin@example.org', password: 'admin-pass-1' },
+            ],
+          }),
+        );
+        const evenKeyFile = join(dataDir, 'even-key');
+        await writeFile(evenKeyFile, evenKeys.privateKey, { mode: 0o600 });
+        return {
+          platform: { orgFile },
+          even: {
+            sshKeyFile: evenKeyFile,
+            allowedHosts: [
+              { hostname: 'localhost', teams: [team], address: '127.0.0.1', port: bastion.port },
+            ],
+            ssh: { user: bastion.grantingUser, knownHostKeys: [bastion.hostKey] },
           },
-          {
-            uid: mate,
-            name: 'Nils Mate',
-            email: 'nils@example.org',
-            password: 'nils-pass-1',
-            ssh_keys: [await keyOf(mate)],
-          },
-          { uid: 'admin', name: 'Platform Admin', email: 'admin@example.org', password: 'admin-pass-1' },
-        ],
-      }),
-    );
-    const evenKeyFile = join(dataDir, 'even-key');
-    await writeFile(evenKeyFile, evenKeys.privateKey, { mode: 0o600 });
-    platform = await startPlatform(
-      parseSettingsTree({
-        platform: { dataDir, basePort, logLevel: 'warn', orgFile },
-        console: { staticDir: webDir },
-        even: {
-          sshKeyFile: evenKeyFile,
-          allowedHosts: [{ hostname: 'localhost', teams: [team], address: '127.0.0.1', port: bastion.port }],
-          ssh: { user: bastion.grantingUser, knownHostKeys: [bastion.hostKey] },
-        },
-      }),
-      { logger: silentLogger() },
-    );
-    consoleUrl = platform.urls.console;
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      viewport: DESKTOP,
-      headless: true,
-      args: ARGS,
-      acceptDownloads: true,
+        };
+      },
     });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(15_000);
+    consoleUrl = running.consoleUrl;
+    browser = await launchConsoleBrowser('console-pages', { acceptDownloads: true });
+    page = browser.page;
     // The team mate works in a browser of their own.
-    other = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
-    matePage = await (await other.newContext({ viewport: DESKTOP, acceptDownloads: true })).newPage();
-    matePage.setDefaultTimeout(15_000);
+    mateBrowser = await launchConsoleBrowser('console-pages-mate', { acceptDownloads: true });
+    matePage = mateBrowser.page;
   }, 240_000);
 
   afterAll(async () => {
-    await context?.close();
-    await other?.close();
-    await platform?.stop();
+    await browser?.stop();
+    await mateBrowser?.stop();
+    await running?.stop();
     await bastion?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-    if (profile) await rm(profile, { recursive: true, force: true });
   });
 
   it('requests access with a reason, says why a host is refused, and shows the grant', async () => {

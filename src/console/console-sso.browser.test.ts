@@ -1,17 +1,14 @@
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../platform/logger.js';
-import { PORT_BLOCK_SIZE } from '../platform/service-context.js';
-import { skipWithout } from '../platform/test-support/required-parts.js';
-import { freePortBlock } from '../stups/free-ports.js';
-import { type RunningPlatform, startPlatform } from '../stups/runtime.js';
-import { parseSettingsTree } from '../stups/settings.js';
-import { buildWeb } from './test-support/build-web.js';
+import {
+  artifactsDir,
+  chromiumMissing,
+  type ConsoleBrowser,
+  type ConsolePlatform,
+  launchConsoleBrowser,
+  screenshotter,
+  startConsolePlatform,
+} from './test-support/console-harness.js';
 
 /*
  * Issue 15 item 11: single sign-on through the token service's session. Two tabs of one browser
@@ -19,54 +16,25 @@ import { buildWeb } from './test-support/build-web.js';
  * one tab ends the session at the token service and signs the other tab out too.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = fileURLToPath(new URL('../../test-artifacts/console-sso/', import.meta.url));
-const DESKTOP = { width: 1280, height: 900 };
+const shot = screenshotter(artifactsDir('console-sso'));
 
-const canRun = !skipWithout(
-  'chromium',
-  existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing (bash scripts/ensure-system-packages.sh)`,
-);
-
-describe.skipIf(!canRun)('single sign-on across console tabs', () => {
-  let dataDir: string;
-  let profile: string;
-  let platform: RunningPlatform;
+describe.skipIf(chromiumMissing())('single sign-on across console tabs', () => {
+  let running: ConsolePlatform;
+  let launched: ConsoleBrowser;
   let browser: BrowserContext;
   let consoleUrl: string;
   const heading = (p: Page) => p.locator('main h1');
-  const shot = (p: Page, name: string) => p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
   beforeAll(async () => {
-    const webDir = await buildWeb();
-    await mkdir(SHOTS, { recursive: true });
-    dataDir = await mkdtemp(join(tmpdir(), 'console-sso-data-'));
-    profile = await mkdtemp(join(tmpdir(), 'console-sso-chromium-'));
-    const basePort = await freePortBlock(PORT_BLOCK_SIZE);
-    platform = await startPlatform(
-      parseSettingsTree({
-        platform: { dataDir, basePort, logLevel: 'warn' },
-        console: { staticDir: webDir },
-      }),
-      {
-        logger: silentLogger(),
-      },
-    );
-    consoleUrl = platform.urls.console;
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      viewport: DESKTOP,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
-    browser.setDefaultTimeout(15_000);
+    running = await startConsolePlatform({ name: 'console-sso' });
+    consoleUrl = running.consoleUrl;
+    launched = await launchConsoleBrowser('console-sso');
+    browser = launched.context;
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await platform?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-    if (profile) await rm(profile, { recursive: true, force: true });
+    await launched?.stop();
+    await running?.stop();
   });
 
   it('signs in once for every tab, and signing out in one tab signs out all', async () => {

@@ -1,19 +1,21 @@
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as records from '../fullstop/test-support/cloudtrail-records.js';
-import { silentLogger } from '../platform/logger.js';
-import { PORT_BLOCK_SIZE } from '../platform/service-context.js';
-import { skipWithout } from '../platform/test-support/required-parts.js';
-import { freePortBlock } from '../stups/free-ports.js';
-import { type RunningPlatform, startPlatform } from '../stups/runtime.js';
-import { parseSettingsTree } from '../stups/settings.js';
+import type { RunningPlatform } from '../stups/runtime.js';
 import { axeViolations } from './test-support/axe.js';
-import { buildWeb } from './test-support/build-web.js';
+import {
+  artifactsDir,
+  chromiumMissing,
+  type ConsoleBrowser,
+  type ConsolePlatform,
+  DESKTOP,
+  launchConsoleBrowser,
+  NARROW,
+  screenshotter,
+  signIn,
+  startConsolePlatform,
+} from './test-support/console-harness.js';
 
 /*
  * fullstop in the console, in Debian's Chromium against the real platform: CloudTrail files in
@@ -22,10 +24,7 @@ import { buildWeb } from './test-support/build-web.js';
  * The risk acceptance test is written to the contract of the fs-accept task (built in parallel).
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = fileURLToPath(new URL('../../test-artifacts/console/', import.meta.url));
-const DESKTOP = { width: 1280, height: 900 };
-const NARROW = { width: 390, height: 844 };
+const shots = screenshotter(artifactsDir('console'));
 /** From config/demo-org.yaml: jdoe is in demo, bob in shop. */
 const DEMO_ACCOUNT = '222222222222';
 const SHOP_ACCOUNT = '333333333333';
@@ -33,11 +32,6 @@ const SHOP_ACCOUNT = '333333333333';
 const STUPS_ACCOUNT = '111111111111';
 const STUPS_VIOLATIONS = 27;
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-const canRun = !skipWithout(
-  'chromium',
-  existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing (bash scripts/ensure-system-packages.sh)`,
-);
 
 function day(ago: number): string {
   return new Date(Date.now() - ago * DAY_MS).toISOString().slice(0, 10);
@@ -52,17 +46,15 @@ async function trail(root: string, account: string, ago: number, list: records.R
   );
 }
 
-describe.skipIf(!canRun)('fullstop in the console', { timeout: 60_000 }, () => {
-  let dataDir: string;
-  let profile: string;
+describe.skipIf(chromiumMissing())('fullstop in the console', { timeout: 60_000 }, () => {
+  let running: ConsolePlatform;
   let platform: RunningPlatform;
-  let browser: BrowserContext;
+  let browser: ConsoleBrowser;
   let page: Page;
   let consoleUrl: string;
 
-  const shot = async (name: string) => {
-    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-  };
+  const shot = (name: string) => shots(page, name);
+
   const heading = () => page.locator('main h1');
   // The violations' table, not the trend's.
   const list = () => page.locator('section[aria-labelledby="list-heading"]');
@@ -71,68 +63,54 @@ describe.skipIf(!canRun)('fullstop in the console', { timeout: 60_000 }, () => {
   const settled = () => expect.poll(() => page.locator('[role="status"].state-loading').count()).toBe(0);
 
   beforeAll(async () => {
-    const webDir = await buildWeb();
-    await mkdir(SHOTS, { recursive: true });
-    dataDir = await mkdtemp(join(tmpdir(), 'console-violations-data-'));
-    profile = await mkdtemp(join(tmpdir(), 'console-violations-chromium-'));
-    // fullstop's default folder; no RunInstances, so no rule asks AWS about an image.
-    const cloudtrail = join(dataDir, 'fullstop', 'cloudtrail');
-    const at = (ago: number) => `${day(ago)}T10:00:00Z`;
-    await trail(cloudtrail, DEMO_ACCOUNT, 3, [
-      records.cloudTrailEvent('StopLogging', { account: DEMO_ACCOUNT, time: at(3) }),
-    ]);
-    await trail(cloudtrail, DEMO_ACCOUNT, 2, [
-      records.authorizeIngress({ account: DEMO_ACCOUNT, time: at(2), from: 22, to: 22, cidr: '0.0.0.0/0' }),
-    ]);
-    await trail(cloudtrail, DEMO_ACCOUNT, 1, [
-      records.consoleLogin({ account: DEMO_ACCOUNT, time: at(1), type: 'IAMUser' }),
-      records.iamRoleEvent('PutRolePolicy', { account: DEMO_ACCOUNT, time: at(1), roleName: 'fullstop' }),
-    ]);
-    await trail(
-      cloudtrail,
-      STUPS_ACCOUNT,
-      1,
-      Array.from({ length: STUPS_VIOLATIONS }, () =>
-        records.cloudTrailEvent('StopLogging', { account: STUPS_ACCOUNT, time: at(1) }),
-      ),
-    );
-    await trail(cloudtrail, SHOP_ACCOUNT, 1, [
-      records.consoleLogin({ account: SHOP_ACCOUNT, time: at(1), type: 'Root' }),
-    ]);
+    running = await startConsolePlatform({
+      name: 'console-violations',
+      settings: async ({ dataDir }) => {
+        // fullstop's default folder; no RunInstances, so no rule asks AWS about an image.
+        const cloudtrail = join(dataDir, 'fullstop', 'cloudtrail');
+        const at = (ago: number) => `${day(ago)}T10:00:00Z`;
+        await trail(cloudtrail, DEMO_ACCOUNT, 3, [
+          records.cloudTrailEvent('StopLogging', { account: DEMO_ACCOUNT, time: at(3) }),
+        ]);
+        await trail(cloudtrail, DEMO_ACCOUNT, 2, [
+          records.authorizeIngress({
+            account: DEMO_ACCOUNT,
+            time: at(2),
+            from: 22,
+            to: 22,
+            cidr: '0.0.0.0/0',
+          }),
+        ]);
+        await trail(cloudtrail, DEMO_ACCOUNT, 1, [
+          records.consoleLogin({ account: DEMO_ACCOUNT, time: at(1), type: 'IAMUser' }),
+          records.iamRoleEvent('PutRolePolicy', { account: DEMO_ACCOUNT, time: at(1), roleName: 'fullstop' }),
+        ]);
+        await trail(
+          cloudtrail,
+          STUPS_ACCOUNT,
+          1,
+          Array.from({ length: STUPS_VIOLATIONS }, () =>
+            records.cloudTrailEvent('StopLogging', { account: STUPS_ACCOUNT, time: at(1) }),
+          ),
+        );
+        await trail(cloudtrail, SHOP_ACCOUNT, 1, [
+          records.consoleLogin({ account: SHOP_ACCOUNT, time: at(1), type: 'Root' }),
+        ]);
 
-    const basePort = await freePortBlock(PORT_BLOCK_SIZE);
-    platform = await startPlatform(
-      parseSettingsTree({
-        platform: { dataDir, basePort, logLevel: 'warn' },
-        console: { staticDir: webDir },
-        fullstop: { ingestion: { intervalSeconds: 1 } },
-      }),
-      { logger: silentLogger() },
-    );
-    expect(platform.listening).toEqual(expect.arrayContaining(['console', 'fullstop']));
-    consoleUrl = platform.urls.console;
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      viewport: DESKTOP,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-sync'],
+        return { fullstop: { ingestion: { intervalSeconds: 1 } } };
+      },
     });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    page.setDefaultTimeout(15_000);
-
-    await page.goto(`${consoleUrl}/violations`);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByLabel('User name').fill('jdoe');
-    await page.getByLabel('Password').fill('jdoe-demo');
-    await page.keyboard.press('Enter');
-    await page.waitForURL(`${consoleUrl}/violations`);
+    platform = running.platform;
+    expect(platform.listening).toEqual(expect.arrayContaining(['console', 'fullstop']));
+    consoleUrl = running.consoleUrl;
+    browser = await launchConsoleBrowser('console-violations');
+    page = browser.page;
+    await signIn(page, consoleUrl, { uid: 'jdoe', password: 'jdoe-demo' }, '/violations');
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await platform?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-    if (profile) await rm(profile, { recursive: true, force: true });
+    await browser?.stop();
+    await running?.stop();
   });
 
   it('lists the open violations of the signed-in person’s teams, newest first, from the navigation', async () => {

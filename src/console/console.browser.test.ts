@@ -1,20 +1,20 @@
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyArgs, ImageBuilder, skopeo } from '../pierone/test-support/registry-harness.js';
-import { silentLogger } from '../platform/logger.js';
-import { PORT_BLOCK_SIZE } from '../platform/service-context.js';
-import { skipWithout } from '../platform/test-support/required-parts.js';
 import { sshKeygen } from '../platform/test-support/ssh-keygen.js';
-import { freePortBlock } from '../stups/free-ports.js';
-import { type RunningPlatform, startPlatform } from '../stups/runtime.js';
-import { parseSettingsTree } from '../stups/settings.js';
+import type { RunningPlatform } from '../stups/runtime.js';
 import { axeViolations, contrastRatio } from './test-support/axe.js';
-import { buildWeb } from './test-support/build-web.js';
+import {
+  artifactsDir,
+  chromiumMissing,
+  type ConsoleBrowser,
+  type ConsolePlatform,
+  DESKTOP,
+  launchConsoleBrowser,
+  NARROW,
+  screenshotter,
+  startConsolePlatform,
+} from './test-support/console-harness.js';
 
 /*
  * The console in a real browser (Debian's Chromium, headless) against the real platform as
@@ -22,75 +22,34 @@ import { buildWeb } from './test-support/build-web.js';
  * push its image, find it, edit it, and define a resource type with a scope.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = fileURLToPath(new URL('../../test-artifacts/console/', import.meta.url));
-const DESKTOP = { width: 1280, height: 860 };
-const NARROW = { width: 390, height: 844 };
+const shots = screenshotter(artifactsDir('console'));
 
-// Fails instead of skipping when STUPS_REQUIRE names chromium.
-const canRun = !skipWithout(
-  'chromium',
-  existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing (bash scripts/ensure-system-packages.sh)`,
-);
-
-describe.skipIf(!canRun)('the console in a browser', () => {
-  let dataDir: string;
-  let profile: string;
+describe.skipIf(chromiumMissing())('the console in a browser', () => {
+  let running: ConsolePlatform;
   let platform: RunningPlatform;
-  let browser: BrowserContext;
+  let browser: ConsoleBrowser;
   let page: Page;
   let consoleUrl: string;
   const appId = 'hello-console';
   const revision = '4f2a9c1e0b7d3a5c6e8f9012a3b4c5d6e7f80912';
   let sshFingerprint = '';
 
-  const shot = async (name: string) => {
-    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-  };
+  const shot = (name: string) => shots(page, name);
+
   const heading = () => page.locator('main h1');
 
   beforeAll(async () => {
-    // The platform serves the SPA built from the current source, in a folder of its own.
-    const webDir = await buildWeb();
-    await mkdir(SHOTS, { recursive: true });
-    dataDir = await mkdtemp(join(tmpdir(), 'console-e2e-data-'));
-    profile = await mkdtemp(join(tmpdir(), 'console-e2e-chromium-'));
-    const basePort = await freePortBlock(PORT_BLOCK_SIZE);
-    platform = await startPlatform(
-      parseSettingsTree({
-        platform: { dataDir, basePort, logLevel: 'warn' },
-        console: { staticDir: webDir },
-      }),
-      {
-        logger: silentLogger(),
-      },
-    );
+    running = await startConsolePlatform({ name: 'console-e2e' });
+    platform = running.platform;
     expect(platform.listening).toContain('console');
-    consoleUrl = platform.urls.console;
-    // A fresh profile per run (playwright passes it as --user-data-dir).
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      viewport: DESKTOP,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    page.setDefaultTimeout(15_000);
+    consoleUrl = running.consoleUrl;
+    browser = await launchConsoleBrowser('console-e2e');
+    page = browser.page;
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await platform?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-    if (profile) await rm(profile, { recursive: true, force: true });
+    await browser?.stop();
+    await running?.stop();
   });
 
   it('signs in through the token service and comes back to the deep link', async () => {

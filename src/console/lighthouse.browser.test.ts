@@ -1,21 +1,20 @@
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import lighthouse from 'lighthouse';
 // Lighthouse drives an authenticated page through puppeteer (its own dependency, the type of its
 // `page` parameter): the console keeps a tab's tokens in sessionStorage, so Lighthouse must measure
 // in the very tab that signed in.
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../platform/logger.js';
-import { PORT_BLOCK_SIZE } from '../platform/service-context.js';
-import { skipWithout } from '../platform/test-support/required-parts.js';
-import { freePortBlock } from '../stups/free-ports.js';
-import { type RunningPlatform, startPlatform } from '../stups/runtime.js';
-import { parseSettingsTree } from '../stups/settings.js';
-import { buildWeb } from './test-support/build-web.js';
+import {
+  artifactsDir,
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  chromiumMissing,
+  type ConsolePlatform,
+  startConsolePlatform,
+} from './test-support/console-harness.js';
 import {
   accessTokenOf,
   CONSOLE_SESSION_KEY,
@@ -44,17 +43,7 @@ import {
  * Reports (JSON and HTML) are kept in test-artifacts/console/lighthouse/.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const REPORTS = fileURLToPath(new URL('../../test-artifacts/console/lighthouse/', import.meta.url));
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const REPORTS = artifactsDir('console/lighthouse');
 
 /** The issue's goal for the performance score, and the margin allowed for a loaded machine (see above). */
 const PERFORMANCE_GOAL = 0.95;
@@ -68,10 +57,7 @@ const FIRST_LOAD_JS_COMPRESSED_BUDGET = 90_000;
 const PAGE_CHUNKS_BUDGET = 20_000;
 const STYLESHEET_BUDGET = 10_000;
 
-const noChromium = skipWithout(
-  'chromium',
-  existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing (bash scripts/ensure-system-packages.sh)`,
-);
+const noChromium = chromiumMissing();
 
 interface Measured {
   score: number;
@@ -86,35 +72,23 @@ interface Measured {
 }
 
 describe.skipIf(noChromium)('the console under Lighthouse (mobile)', () => {
-  let dataDir: string;
+  let running: ConsolePlatform;
   let profile: string;
-  let platform: RunningPlatform;
   let browser: Browser;
   let page: Page;
   let consoleUrl: string;
   let appIds: string[];
 
   beforeAll(async () => {
-    const webDir = await buildWeb();
     await mkdir(REPORTS, { recursive: true });
-    dataDir = await mkdtemp(join(tmpdir(), 'console-lighthouse-data-'));
+    running = await startConsolePlatform({ name: 'console-lighthouse' });
+    consoleUrl = running.consoleUrl;
     profile = await mkdtemp(join(tmpdir(), 'console-lighthouse-chromium-'));
-    const basePort = await freePortBlock(PORT_BLOCK_SIZE);
-    platform = await startPlatform(
-      parseSettingsTree({
-        platform: { dataDir, basePort, logLevel: 'warn' },
-        console: { staticDir: webDir },
-      }),
-      {
-        logger: silentLogger(),
-      },
-    );
-    consoleUrl = platform.urls.console;
     browser = await puppeteer.launch({
       executablePath: CHROMIUM,
       headless: true,
       userDataDir: profile,
-      args: ARGS,
+      args: CHROMIUM_ARGS,
     });
     page = await browser.newPage();
     page.setDefaultTimeout(15_000);
@@ -135,8 +109,7 @@ describe.skipIf(noChromium)('the console under Lighthouse (mobile)', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await platform?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await running?.stop();
     if (profile) await rm(profile, { recursive: true, force: true });
   });
 
