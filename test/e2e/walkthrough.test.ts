@@ -1,9 +1,14 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { lstat, mkdtemp, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdtemp, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  bastionUnavailableReason,
+  type LoopbackBastion,
+  startLoopbackBastion,
+} from '../../src/odd/test-support/loopback-bastion.js';
 import { skipWithout } from '../../src/platform/test-support/required-parts.js';
 import { SERVICE_NAMES } from '../../src/platform/service-context.js';
 import { freePortBlock, freePorts } from '../../src/stups/free-ports.js';
@@ -29,7 +34,10 @@ interface Block {
   /** Line of the opening fence in the document, for messages. */
   line: number;
   text: string;
-  mode: { kind: 'run' } | { kind: 'background'; ready: string } | { kind: 'not run'; reason: string };
+  mode:
+    | { kind: 'run' }
+    | { kind: 'background'; ready: string; stopping?: string }
+    | { kind: 'not run'; reason: string };
 }
 
 /** The ```sh blocks of the page with the marker comment above each (blank lines between allowed). */
@@ -40,9 +48,15 @@ export function walkthroughBlocks(markdown: string): Block[] {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] ?? '';
     if (line.startsWith('<!-- walkthrough:')) {
-      const background = /^<!-- walkthrough: background until "(.+)" -->$/.exec(line);
+      const background =
+        /^<!-- walkthrough: background until "([^"]+)"(?: after stopping "([^"]+)")? -->$/.exec(line);
       const notRun = /^<!-- walkthrough: not run \((.+)\) -->$/.exec(line);
-      if (background?.[1]) marker = { kind: 'background', ready: background[1] };
+      if (background?.[1])
+        marker = {
+          kind: 'background',
+          ready: background[1],
+          ...(background[2] ? { stopping: background[2] } : {}),
+        };
       else if (notRun?.[1]) marker = { kind: 'not run', reason: notRun[1] };
       else throw new Error(`docs/walkthrough.md:${i + 1}: unknown walkthrough marker: ${line}`);
       continue;
@@ -79,17 +93,41 @@ const skip =
     skopeoProbe.status === 0 && umociProbe.status === 0
       ? undefined
       : `the walkthrough's image step runs umoci and skopeo: ${(skopeoProbe.error ?? umociProbe.error)?.message ?? 'not found'}`,
-  );
+  ) ||
+  // Throws instead when STUPS_REQUIRE names sshd: the SSH step runs against a real bastion.
+  bastionUnavailableReason() !== undefined;
 
 let home: string;
+/** Test-only commands ahead of PATH (see the ssh shim below). */
+let shims: string;
 let basePort: number;
 let motoPort: number;
 let env: NodeJS.ProcessEnv;
-const background: ChildProcess[] = [];
+const background: { block: Block; child: ChildProcess }[] = [];
+/** The bastion of step 7: a real sshd with odd installed, on loopback, trusting this run's even key. */
+let bastion: LoopbackBastion | undefined;
+/** The login odd creates for jdoe on this machine, removed afterwards unless it was there before. */
+let jdoeExisted = false;
 
-/** The page's ports moved to the free ones of this run; nothing else of a block changes. */
+/** The page's placeholders for the bastion (step 7) that a reader replaces with their bastion's. */
+const BASTION_PORT_IN_PAGE = 2222;
+const BASTION_HOST_KEY_IN_PAGE = 'ssh-ed25519 AAAA… bastion';
+const GRANTING_USER_IN_PAGE = '"user": "granting-service"';
+
+/**
+ * The page's ports moved to the free ones of this run, and step 7's placeholders replaced with the
+ * test's bastion as the page tells the reader to (its port, host key and granting user); nothing
+ * else of a block changes.
+ */
 function localise(text: string): string {
-  return text
+  const local = bastion;
+  const withBastion = local
+    ? text
+        .replaceAll(BASTION_HOST_KEY_IN_PAGE, local.hostKey)
+        .replaceAll(GRANTING_USER_IN_PAGE, `"user": "${local.grantingUser}"`)
+        .replace(new RegExp(`("port": |Port )${BASTION_PORT_IN_PAGE}\\b`, 'g'), `$1${local.port}`)
+    : text;
+  return withBastion
     .replace(/\b(localhost|127\.0\.0\.1):(809[0-7])\b/g, (_m, host: string, port: string) => {
       return `${host}:${basePort + Number(port) - 8090}`;
     })
@@ -105,7 +143,7 @@ function startBackground(block: Block & { mode: { kind: 'background' } }): Promi
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  background.push(child);
+  background.push({ block, child });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));
@@ -124,6 +162,46 @@ function startBackground(block: Block & { mode: { kind: 'background' } }): Promi
         ),
       );
     });
+  });
+}
+
+/** Ctrl-C in the terminal of every running background block that runs `command`; waits until it ended. */
+async function stopBackground(command: string): Promise<void> {
+  for (const { block, child } of background) {
+    if (!block.text.includes(command) || child.exitCode !== null || child.pid === undefined) continue;
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    process.kill(-child.pid, 'SIGINT');
+    const pid = child.pid;
+    const hard = setTimeout(() => process.kill(-pid, 'SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(hard);
+  }
+}
+
+/** The first file called `name` below `dir`. */
+async function findFile(dir: string, name: string): Promise<string | undefined> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isFile() && entry.name === name) return path;
+    if (entry.isDirectory()) {
+      const found = await findFile(path, name);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Step 7's bastion, started once the platform has made even's key: odd installed by its own
+ * install.sh, trusting that key and asking this run's even for people's SSH keys.
+ */
+async function startBastion(): Promise<LoopbackBastion> {
+  const keyFile = await findFile(join(home, 'hello-stups', '.stups'), 'even-ssh-key.pub');
+  if (!keyFile) throw new Error("even's public key is not in ~/hello-stups/.stups: did stups up start?");
+  jdoeExisted = spawnSync('getent', ['passwd', 'jdoe']).status === 0;
+  return startLoopbackBastion({
+    evenUrl: `http://localhost:${basePort + SERVICE_NAMES.indexOf('even')}`,
+    evenPublicKey: (await readFile(keyFile, 'utf8')).trim(),
   });
 }
 
@@ -192,12 +270,11 @@ describe('docs/walkthrough.md', () => {
     expect(blocks.filter((b) => b.mode.kind === 'background').map((b) => b.text)).toEqual([
       'mkdir -p ~/hello-stups && cd ~/hello-stups\nstups up',
       'stups aws-emulator --port 5000',
+      'cd ~/hello-stups\nSTUPS_EVEN_CONFIG="$(cat ~/hello-stups/even.json)" stups up',
     ]);
     // What the test leaves out, and why: a block added to this list needs a reason a reviewer accepts.
     expect(blocks.flatMap((b) => (b.mode.kind === 'not run' ? [b.text.split('\n')[0]] : []))).toEqual([
       'npm ci && npm run build',
-      'cd ~/hello-stups',
-      'piu odd-eu-central-1.demo.example.org "Investigating the 5xx alert"   # reason is required',
     ]);
     const all = blocks.map((b) => b.text).join('\n');
     expect(all).not.toMatch(/\bnpx\b/);
@@ -220,6 +297,22 @@ describe.skipIf(skip)('docs/walkthrough.md, run as written', () => {
     statusBefore = gitStatus();
     presentBefore = presentInRepository();
     home = await mkdtemp(join(tmpdir(), 'walkthrough-home-'));
+    /*
+     * ssh finds ~/.ssh through the passwd entry of the user running it, not through HOME, so in
+     * this fresh HOME it would read root's files instead of the ones the page writes. A shim, for
+     * this test only, hands ssh the page's files; a reader's ssh finds them by itself.
+     */
+    shims = await mkdtemp(join(tmpdir(), 'walkthrough-shims-'));
+    await writeFile(
+      join(shims, 'ssh'),
+      [
+        '#!/bin/sh',
+        'exec /usr/bin/ssh -F "$HOME/.ssh/config" -o UserKnownHostsFile="$HOME/.ssh/known_hosts" \\',
+        '  -o IdentityFile="$HOME/.ssh/id_ed25519" -o BatchMode=yes "$@"',
+        '',
+      ].join('\n'),
+    );
+    await chmod(join(shims, 'ssh'), 0o755);
     basePort = await freePortBlock(SERVICE_NAMES.length);
     [motoPort] = (await freePorts(1)) as [number];
     // A newcomer's git knows who they are.
@@ -232,7 +325,7 @@ describe.skipIf(skip)('docs/walkthrough.md, run as written', () => {
       USER: 'jdoe',
       // Terminals opened after the install have ~/.local/bin on PATH (the page says: in your profile);
       // the first session gets it from the page's own `export`.
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      PATH: `${shims}:${process.env.PATH ?? '/usr/bin:/bin'}`,
       // `stups up` on this run's free ports; the page's URLs are moved to match (localise).
       STUPS_BASE_PORT: String(basePort),
       // Installing a checkout needs no registry; never ask one, nor print notices.
@@ -244,7 +337,7 @@ describe.skipIf(skip)('docs/walkthrough.md, run as written', () => {
   }, 60_000);
 
   afterAll(async () => {
-    for (const child of background) {
+    for (const { child } of background) {
       if (child.exitCode !== null || child.pid === undefined) continue;
       const exited = new Promise((resolve) => child.on('exit', resolve));
       // The whole terminal: bash, stups and the moto_server it started; Ctrl-C's clean stop
@@ -255,7 +348,13 @@ describe.skipIf(skip)('docs/walkthrough.md, run as written', () => {
       await exited;
       clearTimeout(hard);
     }
+    await bastion?.stop();
+    if (bastion && !jdoeExisted) {
+      spawnSync('pkill', ['-KILL', '-u', 'jdoe']);
+      spawnSync('userdel', ['-r', 'jdoe']);
+    }
     if (home) await rm(home, { recursive: true, force: true });
+    if (shims) await rm(shims, { recursive: true, force: true });
   }, 60_000);
 
   it('runs every sh block in order from a fresh home, with the tools the page installs', async () => {
@@ -272,7 +371,9 @@ describe.skipIf(skip)('docs/walkthrough.md, run as written', () => {
     try {
       for (const [n, block] of blocks.entries()) {
         if (block.mode.kind === 'not run') continue;
+        if (!bastion && block.text.includes('odd-eu-central-1')) bastion = await startBastion();
         if (block.mode.kind === 'background') {
+          if (block.mode.stopping) await stopBackground(block.mode.stopping);
           const b = { ...block, mode: block.mode };
           outputs.push({ block, output: await timed(block, () => startBackground(b)) });
           continue;
@@ -331,7 +432,12 @@ describe.skipIf(skip)('docs/walkthrough.md, run as written', () => {
       expect.stringMatching(/^Stack Name\s+Version\s+Identifier\s+Weight%$/),
       expect.stringMatching(/^hello-world 2\s+hello-world-2\s+100$/),
     ]);
-  }, 300_000);
+    // Step 7: even granted the access through the bastion's odd, and the login worked.
+    const access = outputOf('piu odd-eu-central-1.demo.example.org');
+    expect(access).toMatch(/for user jdoe was granted/);
+    expect(access).toContain('logged in to the bastion as jdoe');
+    expect(await bastion?.oddLog()).toMatch(/jdoe/);
+  }, 480_000);
 
   it('wrote nothing into the repository; the platform keeps its data in ~/hello-stups', async () => {
     expect(outputs.length).toBeGreaterThan(0);
