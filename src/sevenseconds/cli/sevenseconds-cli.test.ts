@@ -1,6 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  CreateNetworkInterfaceCommand,
+  DeleteNetworkInterfaceCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcsCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
 import {
   GetRoleCommand,
   IAMClient,
@@ -214,6 +220,54 @@ describe.skipIf(skipWithoutMoto())('sevenseconds against moto_server: 20 account
     expect(r.err).toContain('sevenseconds: 1 of 3 accounts failed');
     expect(r.changing).toEqual([]);
   }, 60_000);
+
+  it('never deletes a default VPC that is in use: the account fails naming what runs there', async () => {
+    // An account the earlier tests did not configure, so its default VPC is still there.
+    const legacyId = accountId(first, 90);
+    const withLegacy = `${sound}  legacy:\n    id: '${legacyId}'\n    environment: non-production\n`;
+    const { ec2 } = await inAccount(legacyId);
+    const defaultVpc = async () =>
+      (await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] })))
+        .Vpcs?.[0];
+    const vpcId = (await defaultVpc())?.VpcId;
+    expect(vpcId).toMatch(/^vpc-/);
+    // What a load balancer leaves in a VPC: a network interface (moto keeps an instance's after
+    // it is terminated and refuses to detach it, so the test uses one it can remove again).
+    const subnet = (
+      await ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId!] }] }))
+    ).Subnets?.[0]?.SubnetId;
+    const eni = (
+      await ec2.send(
+        new CreateNetworkInterfaceCommand({
+          SubnetId: subnet,
+          Description: 'ELB app/legacy-lb/50dc6c495c0c9188',
+        }),
+      )
+    ).NetworkInterface?.NetworkInterfaceId;
+    expect(eni).toMatch(/^eni-/);
+
+    const planned = await sevenseconds(['plan', 'accounts.yaml', 'legacy'], withLegacy);
+    expect(planned.code).toBe(1);
+    expect(planned.changing).toEqual([]);
+    const refused = await sevenseconds(['configure', 'accounts.yaml', 'legacy'], withLegacy);
+    expect(refused.code).toBe(1);
+    for (const r of [planned, refused])
+      expect(r.out).toMatch(
+        new RegExp(
+          `legacy +failed +the default VPC ${vpcId} in ${MOTO_REGION} overlaps 172\\.31\\.0\\.0/16 and is in use ` +
+            `\\(1 network interface: ${eni} \\(ELB app/legacy-lb/50dc6c495c0c9188\\)\\); move or delete what runs there`,
+        ),
+      );
+    expect(refused.changing.filter((c) => c.service === 'ec2')).toEqual([]);
+    expect((await defaultVpc())?.VpcId).toBe(vpcId);
+
+    // Once nothing runs there, configure replaces it as STUPS did.
+    await ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eni }));
+    const replaced = await sevenseconds(['configure', 'accounts.yaml', 'legacy'], withLegacy);
+    expect(replaced.out).toContain(`- vpc/${MOTO_REGION}: delete default VPC ${vpcId}`);
+    expect(replaced.code).toBe(0);
+    expect(await defaultVpc()).toBeUndefined();
+  }, 120_000);
 
   it('a login role that cannot be reached fails the account with one line', async () => {
     const r = await sevenseconds(['plan', 'accounts.yaml', 'team-01', '--login-account', 'team-02']);

@@ -7,16 +7,52 @@ import {
   DeleteSubnetCommand,
   DeleteVpcCommand,
   DescribeInternetGatewaysCommand,
+  DescribeNetworkInterfacesCommand,
   DescribeSubnetsCommand,
+  type EC2Client,
   DetachInternetGatewayCommand,
   type InternetGateway,
 } from '@aws-sdk/client-ec2';
+import { AccountFailure } from '../aws/login.js';
 import type { AccountConfig } from '../contract.js';
 import { overlaps, readRegionNetwork, type RegionNetwork, tagMap, vpcCidr } from './network.js';
 import type { PlannedChange, ResourceModule } from './resource.js';
 
 interface RegionVpc extends RegionNetwork {
   gateways: InternetGateway[];
+  /** What uses the default VPC (its network interfaces), read only when it is to be deleted. */
+  defaultVpcInUse: string[];
+}
+
+/**
+ * What uses a VPC: every network interface in it, named by what it belongs to. Instances, load
+ * balancers, NAT gateways, databases, Lambda functions and endpoints all have one, so an empty
+ * list means nothing runs there.
+ */
+async function usersOfVpc(ec2: EC2Client, vpcId: string): Promise<string[]> {
+  const users: string[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await ec2.send(
+      new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }], NextToken }),
+    );
+    for (const eni of page.NetworkInterfaces ?? []) {
+      const owner = eni.Attachment?.InstanceId ?? eni.Description ?? eni.InterfaceType ?? '';
+      users.push(owner ? `${eni.NetworkInterfaceId} (${owner})` : (eni.NetworkInterfaceId ?? '?'));
+    }
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return users.sort();
+}
+
+/** The one-line reason a default VPC in use is not deleted. */
+function defaultVpcInUseReason(region: string, vpcId: string, cidr: string, users: string[]): string {
+  const shown = users.slice(0, 3).join(', ') + (users.length > 3 ? `, and ${users.length - 3} more` : '');
+  return (
+    `the default VPC ${vpcId} in ${region} overlaps ${cidr} and is in use ` +
+    `(${users.length} network interface${users.length === 1 ? '' : 's'}: ${shown}); ` +
+    'move or delete what runs there, or configure another vpc_net cidr — sevenseconds never deletes a VPC in use'
+  );
 }
 
 type VpcOp =
@@ -37,7 +73,9 @@ function asTags(tags: Record<string, string>) {
 /**
  * One VPC per region with the configured CIDR (default 172.31.0.0/16) and an internet gateway.
  * AWS's default VPC is deleted when it overlaps the configured network (it has 172.31.0.0/16
- * and /20 subnets that collide with the STUPS layout), as STUPS replaced it.
+ * and /20 subnets that collide with the STUPS layout), as STUPS replaced it — but only while
+ * nothing uses it: a default VPC with network interfaces fails the account instead (plan says so
+ * too), and apply looks again right before deleting.
  */
 export const vpcs: ResourceModule<Map<string, RegionVpc>, VpcOp> = {
   kind: 'vpc',
@@ -54,7 +92,12 @@ export const vpcs: ResourceModule<Map<string, RegionVpc>, VpcOp> = {
             )
           ).InternetGateways ?? [])
         : [];
-      state.set(region, { ...network, gateways });
+      const dflt = network.defaultVpc;
+      const defaultVpcInUse =
+        dflt?.VpcId && dflt.CidrBlock && overlaps(dflt.CidrBlock, vpcCidr(account, region))
+          ? await usersOfVpc(clients.ec2(region), dflt.VpcId)
+          : [];
+      state.set(region, { ...network, gateways, defaultVpcInUse });
     }
     return state;
   },
@@ -66,6 +109,8 @@ export const vpcs: ResourceModule<Map<string, RegionVpc>, VpcOp> = {
       const base = { account: account.name, resource: `vpc/${region}` };
       const dflt = now?.defaultVpc;
       if (dflt?.VpcId && dflt.CidrBlock && overlaps(dflt.CidrBlock, cidr)) {
+        if (now?.defaultVpcInUse.length)
+          throw new AccountFailure(defaultVpcInUseReason(region, dflt.VpcId, cidr, now.defaultVpcInUse));
         changes.push({
           ...base,
           action: 'delete',
@@ -118,6 +163,12 @@ export const vpcs: ResourceModule<Map<string, RegionVpc>, VpcOp> = {
     switch (op.type) {
       case 'delete-default-vpc': {
         const VpcId = op.vpcId;
+        // Something may have started there since the account was read.
+        const users = await usersOfVpc(ec2, VpcId);
+        if (users.length)
+          throw new AccountFailure(
+            defaultVpcInUseReason(op.region, VpcId, vpcCidr(account, op.region), users),
+          );
         for (const s of (
           await ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [VpcId] }] }))
         ).Subnets ?? []) {
