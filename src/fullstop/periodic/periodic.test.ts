@@ -384,6 +384,8 @@ describe.skipIf(skipWithoutMoto())('fullstop periodic checks on moto', () => {
           region: 'no-region',
           event_id: `periodic:CROSS_ACCOUNT_ROLE:${partnerRole.arn}`,
           instance_id: partnerRole.id,
+          // The run that found it: the job's clock (40 days on, set by nothing else yet: 0).
+          event_time: expect.any(String),
           meta_info: { role_arn: partnerRole.arn, role_name: 'partner-access', grantees: [ACCOUNT_C] },
           created_by: 'fullstop',
         }),

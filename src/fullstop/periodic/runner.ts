@@ -78,6 +78,8 @@ export class PeriodicChecks {
               account: account.id,
               region,
               eventId: periodicEventId(rule.type.id, finding.resource),
+              // The run that first saw it: a later run finds the stored violation and keeps its time.
+              eventTime: now,
               team: account.owner || null,
               username: null,
             }),

@@ -23,6 +23,8 @@ export interface Finding {
   applicationVersionId?: string | null | undefined;
   /** Replaces the pipeline's event id when one input holds several events (SSH logins of a log). */
   eventId?: string | undefined;
+  /** Replaces the pipeline's event time likewise (the login's time). */
+  eventTime?: Date | undefined;
 }
 
 /** What rules may read besides the event: settings and the look-ups the platform offers. */
