@@ -28,8 +28,11 @@ export const ViolationSchema = z.object({
   comment: z.string().nullable(),
   instance_id: z.string().nullable(),
   violation_type: ViolationTypeSchema,
+  /** When fullstop stored it (STUPS: server-set); `from`, `to` and the trend go by it. */
   created: z.string(),
   created_by: z.string(),
+  /** When the event behind it happened (CloudTrail eventTime, login, boot, periodic run); null: not known. */
+  event_time: z.string().nullable(),
   last_modified: z.string(),
   last_modified_by: z.string(),
   username: z.string().nullable(),

@@ -16,7 +16,7 @@ import {
 import type { FullstopEvent } from './events.js';
 import { EVENT_RULES, type EventRule, type RuleContext } from './rules/index.js';
 import type { FullstopStore, NewViolationRow } from './store.js';
-import { FULLSTOP_ACTOR, findingRow } from './violations.js';
+import { FULLSTOP_ACTOR, findingRow, timeOf } from './violations.js';
 
 const gunzip = promisify(gunzipCallback);
 
@@ -217,6 +217,7 @@ export class CloudTrailIngestion {
           account,
           region: record.awsRegion,
           eventId: record.eventID,
+          eventTime: timeOf(record.eventTime),
           team: await teamOf(account),
           username: usernameOf(record),
         };

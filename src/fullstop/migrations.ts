@@ -130,4 +130,12 @@ export const fullstopMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // When the event behind a violation happened (CloudTrail eventTime, the login, the boot, the
+  // periodic run), beside `created`, when fullstop stored it: a file ingested late has old events.
+  // Violations stored before this column do not know it (null).
+  '004-violation-event-time': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('fullstop_violations').addColumn('event_time', 'timestamptz').execute();
+    },
+  },
 };

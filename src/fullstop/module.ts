@@ -118,4 +118,5 @@ const PERIODIC_SETTING = {
   'unsecured-public-endpoint': 'unsecuredPublicEndpoint',
   'active-key-too-old': 'activeKeyTooOld',
   'unsecured-root-user': 'unsecuredRootUser',
+  'cross-account-role': 'crossAccountRole',
 } as const satisfies Record<(typeof PERIODIC_CHECKS)[number]['name'], keyof PeriodicSettings>;

@@ -88,7 +88,7 @@ export const RuleSettingsSchema = z
       .array(z.string().regex(/^\d{12}$/))
       .default([])
       .describe(
-        'Accounts outside the team service that role trust policies may name, e.g. the management account (CROSS_ACCOUNT_ROLE)',
+        'Accounts outside the team service that role trust policies may name, e.g. the management account (CROSS_ACCOUNT_ROLE, event rule and periodic check)',
       ),
     taupageMaxAgeDays: z
       .number()
@@ -142,6 +142,7 @@ export const PeriodicSettingsSchema = z
     unsecuredPublicEndpoint: checkSchedule('UNSECURED_PUBLIC_ENDPOINT'),
     activeKeyTooOld: checkSchedule('ACTIVE_KEY_TOO_OLD'),
     unsecuredRootUser: checkSchedule('UNSECURED_ROOT_USER'),
+    crossAccountRole: checkSchedule('CROSS_ACCOUNT_ROLE'),
   })
   .prefault({});
 export type PeriodicSettings = z.output<typeof PeriodicSettingsSchema>;

@@ -33,6 +33,8 @@ export interface FullstopViolationsTable {
   last_modified_by: string;
   /** When the first comment was set; null while unresolved. */
   resolved_at: Date | null;
+  /** When the event behind it happened; null when stored before fullstop kept it or not known. */
+  event_time: Date | null;
 }
 
 export interface FullstopTables {
@@ -72,7 +74,12 @@ export interface NewViolationRow {
   application_id: string | null;
   application_version_id: string | null;
   created_by: string;
-  /** When the event happened; violations sort and filter by it. */
+  /** When the event behind it happened (CloudTrail eventTime, …); null: not known. */
+  event_time?: Date | null | undefined;
+  /**
+   * When fullstop stored it (default now): `created`, what clients filter (`from`, `to`) and sort
+   * by. Only seeding (benchmarks) sets it.
+   */
   created?: Date | undefined;
 }
 

@@ -54,6 +54,7 @@ export function toViolation(row: ViolationRow): Violation {
     violation_type: violationTypeOf(row.type_id),
     created: formatTimestamp(row.created),
     created_by: row.created_by,
+    event_time: row.event_time === null ? null : formatTimestamp(row.event_time),
     last_modified: formatTimestamp(row.last_modified),
     last_modified_by: row.last_modified_by,
     username: row.username,
@@ -66,7 +67,15 @@ export function toViolation(row: ViolationRow): Violation {
 /** A finding of a rule as the row it is stored as. */
 export function findingRow(
   finding: Finding,
-  where: { account: string; region: string; eventId: string; team: string | null; username: string | null },
+  where: {
+    account: string;
+    region: string;
+    eventId: string;
+    /** When the event happened; null when the input does not say. */
+    eventTime: Date | null;
+    team: string | null;
+    username: string | null;
+  },
 ): NewViolationRow {
   return {
     event_id: finding.eventId ?? where.eventId,
@@ -80,6 +89,7 @@ export function findingRow(
     application_id: finding.applicationId ?? null,
     application_version_id: finding.applicationVersionId ?? null,
     created_by: FULLSTOP_ACTOR,
+    event_time: finding.eventTime ?? where.eventTime,
   };
 }
 
@@ -247,6 +257,8 @@ export class ViolationService {
           region: log.region,
           // One boot of one instance is one "event": a reboot with the same user data adds nothing.
           eventId: `user-data:${log.instance_id}:${log.instance_boot_time}`,
+          // The user data is what the instance booted with.
+          eventTime: timeOf(log.instance_boot_time),
           team,
           username: null,
         }),
@@ -269,6 +281,8 @@ export class ViolationService {
           account: log.account_id,
           region: log.region,
           eventId: `audit-log:${log.instance_id}:${log.instance_boot_time}`,
+          // Each login finding says its own time; the boot time is the fallback.
+          eventTime: timeOf(log.instance_boot_time),
           team,
           username: typeof f.metaInfo?.username === 'string' ? f.metaInfo.username : null,
         }),
@@ -334,4 +348,14 @@ export function filterOf(q: ViolationQuery): ViolationFilter {
     applicationVersionIds: q['application-version-ids'],
     whitelisted: q.whitelisted,
   };
+}
+
+/**
+ * A timestamp an input gives as text (CloudTrail: ISO with `Z`; Taupage: `2026-11-27 10:00:00`,
+ * UTC without a zone); null when it is none.
+ */
+export function timeOf(text: string): Date | null {
+  const local = /^(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d(?::\d\d(?:\.\d+)?)?)$/.exec(text.trim());
+  const ms = Date.parse(local ? `${local[1]}T${local[2]}Z` : text);
+  return Number.isNaN(ms) ? null : new Date(ms);
 }

@@ -52,6 +52,7 @@ describe('the runtime loop over MODULES', () => {
       'fullstop.periodic.unsecured-public-endpoint',
       'fullstop.periodic.active-key-too-old',
       'fullstop.periodic.unsecured-root-user',
+      'fullstop.periodic.cross-account-role',
     ]);
 
     scheduler.fire();
@@ -70,6 +71,7 @@ describe('the runtime loop over MODULES', () => {
         'even.grant-expiry',
         'fullstop.ingest-folder',
         'fullstop.periodic.active-key-too-old',
+        'fullstop.periodic.cross-account-role',
         'fullstop.periodic.outdated-taupage',
         'fullstop.periodic.unsecured-public-endpoint',
         'fullstop.periodic.unsecured-root-user',

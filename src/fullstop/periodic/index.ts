@@ -1,5 +1,6 @@
 import type { PeriodicRule } from '../rules/rule.js';
 import { activeKeyTooOld } from './active-key-too-old.js';
+import { crossAccountRole } from './cross-account-role.js';
 import { outdatedTaupage } from './outdated-taupage.js';
 import { unsecuredPublicEndpoint } from './unsecured-public-endpoint.js';
 import { unsecuredRootUser } from './unsecured-root-user.js';
@@ -10,4 +11,5 @@ export const PERIODIC_RULES: readonly PeriodicRule[] = [
   unsecuredPublicEndpoint,
   activeKeyTooOld,
   unsecuredRootUser,
+  crossAccountRole,
 ];

@@ -19,9 +19,11 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
   CreateAccessKeyCommand,
+  CreateRoleCommand,
   CreateUserCommand,
   IAMClient,
   UpdateAccessKeyCommand,
+  UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { describeEachDatabase } from '../../platform/test-support/databases.js';
@@ -38,8 +40,10 @@ import { AccountClients } from '../aws/account-clients.js';
 import { Ec2ImageCatalog } from '../aws/images.js';
 import type { PeriodicRule } from '../rules/rule.js';
 import { RuleSettingsSchema } from '../settings.js';
+import { foreignGrantees } from '../rules/cross-account-role.js';
 import {
   ACCOUNT_B,
+  ACCOUNT_C,
   createFullstopHarness,
   FULLSTOP_TEST_MIGRATIONS,
   type FullstopHarness,
@@ -50,6 +54,11 @@ import { openToTheWorld } from './unsecured-public-endpoint.js';
 import { rootUserProblems } from './unsecured-root-user.js';
 
 const DAY_MS = 86_400_000;
+const trustPolicy = (principal: Record<string, string>) =>
+  JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: principal, Action: 'sts:AssumeRole' }],
+  });
 const ruleNamed = (id: string): PeriodicRule => {
   const rule = PERIODIC_RULES.find((r) => r.type.id === id);
   if (!rule) throw new Error(`no periodic rule ${id}`);
@@ -65,6 +74,23 @@ describe('periodic check logic', () => {
       'has access keys',
     ]);
     expect(rootUserProblems({ AccountMFAEnabled: 0 })).toEqual(['no MFA device']);
+  });
+
+  it('CROSS_ACCOUNT_ROLE: foreign grantees leave out the own, platform and trusted accounts; * first', async () => {
+    const platform = { isPlatformAccount: async (a: string) => a === ACCOUNT_B };
+    expect(
+      await foreignGrantees(
+        [ACCOUNT_C, MOTO_ACCOUNT, ACCOUNT_B, '*', '666666666666'],
+        MOTO_ACCOUNT,
+        {
+          trustedAccounts: ['666666666666'],
+        },
+        platform,
+      ),
+    ).toEqual(['*', ACCOUNT_C]);
+    expect(
+      await foreignGrantees([ACCOUNT_B, MOTO_ACCOUNT], MOTO_ACCOUNT, { trustedAccounts: [] }, platform),
+    ).toEqual([]);
   });
 
   it('openToTheWorld: non-public ports open to 0.0.0.0/0 or ::/0', () => {
@@ -94,6 +120,7 @@ describe.skipIf(skipWithoutMoto())('fullstop periodic checks on moto', () => {
   const launched = { old: '', latest: '', open: '' };
   let webAlbListener = '';
   let keyId = '';
+  let partnerRole = { arn: '', id: '' };
 
   beforeAll(async () => {
     moto = await startMoto();
@@ -220,6 +247,19 @@ describe.skipIf(skipWithoutMoto())('fullstop periodic checks on moto', () => {
         Status: 'Inactive',
       }),
     );
+    // Roles of the moto account (team-a's): one trusting an account outside the platform, one
+    // trusting team-b's account, one a service, one the account's own SAML provider.
+    const role = async (name: string, principal: Record<string, string>) =>
+      (
+        await iam.send(
+          new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: trustPolicy(principal) }),
+        )
+      ).Role;
+    const partner = await role('partner-access', { AWS: `arn:aws:iam::${ACCOUNT_C}:root` });
+    partnerRole = { arn: partner?.Arn ?? '', id: partner?.RoleId ?? '' };
+    await role('team-b-access', { AWS: ACCOUNT_B });
+    await role('lambda-exec', { Service: 'lambda.amazonaws.com' });
+    await role('sso-admin', { Federated: `arn:aws:iam::${MOTO_ACCOUNT}:saml-provider/platform-idp` });
     for (const c of [ec2, elbv2, elb, iam]) c.destroy();
   }, 120_000);
   afterAll(async () => {
@@ -239,6 +279,7 @@ describe.skipIf(skipWithoutMoto())('fullstop periodic checks on moto', () => {
         region: MOTO_REGION,
         clients: clients.for(MOTO_ACCOUNT, MOTO_REGION),
         settings: RuleSettingsSchema.parse(settings),
+        accounts: { isPlatformAccount: async (a) => (await h.teams.teamOfAccount(a)) !== undefined },
         now: new Date(Date.now() + days * DAY_MS),
       });
 
@@ -314,6 +355,81 @@ describe.skipIf(skipWithoutMoto())('fullstop periodic checks on moto', () => {
       ]);
     });
 
+    it('CROSS_ACCOUNT_ROLE: roles trusting an account outside the platform, from IAM ListRoles', async () => {
+      const found = await check('CROSS_ACCOUNT_ROLE');
+      // Not the role trusting team-b's account, nor the service's, nor the own SAML provider's.
+      expect(found).toEqual([
+        {
+          type: 'CROSS_ACCOUNT_ROLE',
+          resource: partnerRole.arn,
+          instanceId: partnerRole.id,
+          metaInfo: { role_arn: partnerRole.arn, role_name: 'partner-access', grantees: [ACCOUNT_C] },
+        },
+      ]);
+      // An account named in rules.trustedAccounts is the platform's too.
+      expect(await check('CROSS_ACCOUNT_ROLE', { trustedAccounts: [ACCOUNT_C] })).toEqual([]);
+    });
+
+    it('CROSS_ACCOUNT_ROLE as a job: stored once per role, a second run adds nothing', async () => {
+      const first = await periodic.run(ruleNamed('CROSS_ACCOUNT_ROLE'));
+      expect(first).toEqual({ accounts: 2, found: 1, stored: 1, failed: [] });
+      const again = await periodic.run(ruleNamed('CROSS_ACCOUNT_ROLE'));
+      expect(again).toEqual({ accounts: 2, found: 1, stored: 0, failed: [] });
+      const page = (
+        await h.app.inject({ url: '/api/violations?type=CROSS_ACCOUNT_ROLE', headers: await h.as('jdoe') })
+      ).json();
+      expect(page.content).toEqual([
+        expect.objectContaining({
+          account_id: MOTO_ACCOUNT,
+          region: 'no-region',
+          event_id: `periodic:CROSS_ACCOUNT_ROLE:${partnerRole.arn}`,
+          instance_id: partnerRole.id,
+          // The run that found it: the job's clock (40 days on, set by nothing else yet: 0).
+          event_time: expect.any(String),
+          meta_info: { role_arn: partnerRole.arn, role_name: 'partner-access', grantees: [ACCOUNT_C] },
+          created_by: 'fullstop',
+        }),
+      ]);
+      // A disabled account of the team service is still the platform's: trusting it is fine.
+      const withC = await h.fullstop
+        .periodicChecks({
+          accounts: {
+            listAccounts: async () => [
+              ...(await h.teams.listAccounts()),
+              { id: ACCOUNT_C, name: '', type: 'aws', description: '', owner: '', disabled: true },
+            ],
+          },
+          clients,
+          regions: [MOTO_REGION],
+        })
+        .run(ruleNamed('CROSS_ACCOUNT_ROLE'));
+      expect(withC).toEqual({ accounts: 2, found: 0, stored: 0, failed: [] });
+
+      // The role fixed (it trusts team-b's account now): the check finds nothing any more. Like the
+      // other periodic checks, the stored violation stays until its team resolves it.
+      const iam = new IAMClient(motoClientConfig(moto.endpoint));
+      const trust = (principal: Record<string, string>) =>
+        iam.send(
+          new UpdateAssumeRolePolicyCommand({
+            RoleName: 'partner-access',
+            PolicyDocument: trustPolicy(principal),
+          }),
+        );
+      try {
+        await trust({ AWS: ACCOUNT_B });
+        expect(await periodic.run(ruleNamed('CROSS_ACCOUNT_ROLE'))).toEqual({
+          accounts: 2,
+          found: 0,
+          stored: 0,
+          failed: [],
+        });
+      } finally {
+        // moto is shared by both databases' runs of this block: the next one starts from the same roles.
+        await trust({ AWS: `arn:aws:iam::${ACCOUNT_C}:root` });
+        iam.destroy();
+      }
+    });
+
     it('a run covers every account of the team service through its role, stores once, audits', async () => {
       offsetDays = 40;
       const first = await periodic.run(ruleNamed('ACTIVE_KEY_TOO_OLD'));
@@ -335,6 +451,7 @@ describe.skipIf(skipWithoutMoto())('fullstop periodic checks on moto', () => {
       const runs = await h.ctx.auditLog.query({
         service: 'fullstop',
         action: 'fullstop.periodic_check.run',
+        targetId: 'ACTIVE_KEY_TOO_OLD',
         limit: 10,
       });
       expect(runs.map((r) => [r.target_id, r.outcome, r.details])).toEqual([

@@ -47,7 +47,12 @@ export class PeriodicChecks {
   ) {}
 
   async run(rule: PeriodicRule): Promise<PeriodicOutcome> {
-    const accounts = (await this.deps.accounts.listAccounts()).filter((a) => !a.disabled);
+    const listed = await this.deps.accounts.listAccounts();
+    const accounts = listed.filter((a) => !a.disabled);
+    // The platform's accounts: every one the team service lists, a disabled one too (it is still
+    // ours, merely not checked). One list per run, so a check asks no team service per role.
+    const ours = new Set(listed.map((a) => a.id));
+    const platformAccounts = { isPlatformAccount: async (account: string) => ours.has(account) };
     const outcome: PeriodicOutcome = { accounts: accounts.length, found: 0, stored: 0, failed: [] };
     // No accounts (the embedded default): nothing to look at, nothing to record.
     if (!accounts.length) return outcome;
@@ -64,6 +69,7 @@ export class PeriodicChecks {
           region,
           clients: this.deps.clients.for(account.id, clientRegion),
           settings: this.deps.settings,
+          accounts: platformAccounts,
           now,
         });
         for (const finding of findings) {
@@ -72,6 +78,8 @@ export class PeriodicChecks {
               account: account.id,
               region,
               eventId: periodicEventId(rule.type.id, finding.resource),
+              // The run that first saw it: a later run finds the stored violation and keeps its time.
+              eventTime: now,
               team: account.owner || null,
               username: null,
             }),

@@ -67,6 +67,17 @@ describe('trustedPrincipals', () => {
       ),
     ).toEqual(['*']);
     expect(trustedPrincipals('not json')).toEqual([]);
+    // An IAM identity provider names its account; a public one (Cognito) names none.
+    expect(
+      trustedPrincipals(
+        JSON.stringify({
+          Statement: [
+            { Effect: 'Allow', Principal: { Federated: 'arn:aws:iam::777777777777:saml-provider/idp' } },
+            { Effect: 'Allow', Principal: { Federated: 'cognito-identity.amazonaws.com' } },
+          ],
+        }),
+      ),
+    ).toEqual(['777777777777']);
   });
 });
 

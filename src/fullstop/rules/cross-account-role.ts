@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { type EventRule, type RuleContext, violationType } from './rule.js';
+import type { RuleSettings } from '../settings.js';
+import { type EventRule, type PlatformAccounts, violationType } from './rule.js';
 import { trustedPrincipals } from './trust-policy.js';
 
 const RoleRequest = z.looseObject({
@@ -36,7 +37,8 @@ export const crossAccountRole: EventRule = {
     if (!request.success) return [];
     const document = request.data.assumeRolePolicyDocument ?? request.data.policyDocument;
     if (!document) return [];
-    const grantees = await foreignGrantees(trustedPrincipals(document), account, ctx);
+    if (!ctx.accounts) throw new Error('CROSS_ACCOUNT_ROLE needs the platform account look-up');
+    const grantees = await foreignGrantees(trustedPrincipals(document), account, ctx.settings, ctx.accounts);
     if (!grantees.length) return [];
     const response = RoleResponse.safeParse(record.responseElements);
     const role = response.success ? response.data?.role : undefined;
@@ -54,20 +56,22 @@ export const crossAccountRole: EventRule = {
   },
 };
 
-/** The accounts (or `*`) among `accounts` that are not the platform's. */
+/**
+ * The accounts (or `*`) among `accounts` that are not the platform's: neither `own`, nor in
+ * `rules.trustedAccounts`, nor one `platform` knows. `*` (every AWS account) comes first: it is
+ * the worst a trust policy can say.
+ */
 export async function foreignGrantees(
   accounts: readonly string[],
   own: string,
-  ctx: RuleContext,
+  settings: Pick<RuleSettings, 'trustedAccounts'>,
+  platform: PlatformAccounts,
 ): Promise<string[]> {
   const foreign: string[] = [];
   for (const grantee of accounts) {
-    if (grantee === own || ctx.settings.trustedAccounts.includes(grantee)) continue;
-    if (grantee !== '*') {
-      if (!ctx.accounts) throw new Error('CROSS_ACCOUNT_ROLE needs the platform account look-up');
-      if (await ctx.accounts.isPlatformAccount(grantee)) continue;
-    }
+    if (grantee === own || settings.trustedAccounts.includes(grantee)) continue;
+    if (grantee !== '*' && (await platform.isPlatformAccount(grantee))) continue;
     foreign.push(grantee);
   }
-  return foreign;
+  return foreign.sort((a, b) => (a === '*' ? -1 : b === '*' ? 1 : 0));
 }

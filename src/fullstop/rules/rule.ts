@@ -23,6 +23,8 @@ export interface Finding {
   applicationVersionId?: string | null | undefined;
   /** Replaces the pipeline's event id when one input holds several events (SSH logins of a log). */
   eventId?: string | undefined;
+  /** Replaces the pipeline's event time likewise (the login's time). */
+  eventTime?: Date | undefined;
 }
 
 /** What rules may read besides the event: settings and the look-ups the platform offers. */
@@ -89,6 +91,11 @@ export interface PeriodicScope {
   region: string;
   clients: AccountAwsClients;
   settings: RuleSettings;
+  /**
+   * Which accounts are the platform's: every account of the team service (those the checks
+   * watch, disabled ones too). `rules.trustedAccounts` are in `settings` (CROSS_ACCOUNT_ROLE).
+   */
+  accounts: PlatformAccounts;
   now: Date;
 }
 
@@ -100,7 +107,12 @@ export interface PeriodicRule {
   kind: 'periodic';
   type: ViolationTypeDefinition;
   /** Names the job (`fullstop.periodic.<name>`) and its settings (`fullstop.periodic.checks`). */
-  name: 'outdated-taupage' | 'unsecured-public-endpoint' | 'active-key-too-old' | 'unsecured-root-user';
+  name:
+    | 'outdated-taupage'
+    | 'unsecured-public-endpoint'
+    | 'active-key-too-old'
+    | 'unsecured-root-user'
+    | 'cross-account-role';
   /** Account-wide (IAM): run once per account instead of once per region. */
   global: boolean;
   check(scope: PeriodicScope): Promise<PeriodicFinding[]>;

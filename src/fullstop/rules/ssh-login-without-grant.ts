@@ -36,6 +36,7 @@ export const sshLoginWithoutGrant: AuditLogRule = {
         type: 'SSH_LOGIN_WITHOUT_GRANT',
         instanceId: instance.instanceId,
         // One violation per login: the same log pushed again adds nothing.
+        eventTime: login.at,
         eventId: `ssh-login:${instance.instanceId}:${login.username}:${loginTime}:${login.port}`,
         metaInfo: {
           username: login.username,

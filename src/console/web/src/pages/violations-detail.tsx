@@ -62,8 +62,11 @@ function Facts({ v, owner }: { v: Violation; owner: string | undefined }) {
       </Row>
       <Row label="Application version">{v.application_version_id ?? none}</Row>
       <Row label="Done by">{v.username ?? none}</Row>
-      <Row label="Found">
-        {formatTimestamp(v.created)} <span className="muted">(CloudTrail event {v.event_id})</span>
+      {/* Found: when fullstop stored it (lists and filters go by it); happened: the event's own time. */}
+      <Row label="Found">{formatTimestamp(v.created)}</Row>
+      <Row label="Happened">
+        {v.event_time ? formatTimestamp(v.event_time) : none}{' '}
+        <span className="muted">(event {v.event_id})</span>
       </Row>
       <Row label="Risk acceptance">
         {v.rule_id !== null ? (
