@@ -264,8 +264,10 @@ export async function execCommand(
   deps: MaiDeps,
   configFile: string | undefined,
   name: string,
-  command: string[],
+  given: string[],
 ): Promise<number> {
+  // passThroughOptions keeps the "--" that ends mai's own options.
+  const command = given[0] === '--' ? given.slice(1) : given;
   if (command.length === 0)
     throw new CliError('give the command to run after "--": mai exec PROFILE -- CMD', 2);
   const config = await loadMaiConfig(deps.io.env, configFile);
