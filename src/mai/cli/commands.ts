@@ -115,12 +115,19 @@ export async function createCommand(
       'none of your AWS roles matches --account/--role (see "mai create-all" or leave them out)',
     );
   }
+  let chosen = roles[0]!;
   if (roles.length > 1) {
-    throw new CliError(
-      `${roles.length} roles match, choose one with --account and --role: ${roles.map(describeRole).join('; ')}`,
-    );
+    // As STUPS Mai: several roles → the person chooses; in scripts (no terminal) the filters must.
+    if (!deps.chooseRole || !deps.io.stdin.isTTY) {
+      throw new CliError(
+        `${roles.length} roles match, choose one with --account and --role: ${roles.map(describeRole).join('; ')}`,
+      );
+    }
+    const index = await deps.chooseRole(roles.map(describeRole));
+    if (!Number.isInteger(index) || index < 0 || index >= roles.length) throw new CliError('no role chosen');
+    chosen = roles[index]!;
   }
-  const profile = toProfile(name, url, roles[0]!, options.user);
+  const profile = toProfile(name, url, chosen, options.user);
   putProfile(config, profile);
   await saveMaiConfig(config);
   deps.io.stdout.write(`Profile ${name} created: ${roleText(profile)}\n`);

@@ -198,6 +198,25 @@ describe.skipIf(skipWithoutMoto())('mai against a token service and moto STS', (
     expect(ambiguous.err).toMatch(
       /^mai: 2 roles match, choose one with --account and --role: .*PowerUser.*ReadOnly\n$/,
     );
+    // On a terminal the person chooses, as in STUPS Mai.
+    const offered: string[][] = [];
+    const terminal = await captureIo({ env });
+    Object.assign(terminal.stdin, { isTTY: true });
+    const chosen = await runMai(['create', 'picked'], {
+      io: terminal,
+      chooseRole: async (choices) => {
+        offered.push(choices);
+        return 1;
+      },
+    });
+    await terminal.cleanup();
+    expect(chosen).toBe(0);
+    expect(offered).toEqual([[`${MOTO_ACCOUNT} (team-a) PowerUser`, `${MOTO_ACCOUNT} (team-a) ReadOnly`]]);
+    expect((await maiYaml(env)).picked).toMatchObject({
+      saml_role: [provider, roleArn('ReadOnly'), 'team-a'],
+    });
+    expect((await mai(env, ['delete', 'picked'])).code).toBe(0);
+
     expect((await mai(env, ['set', 'myteam'])).code).toBe(0);
     expect((await maiYaml(env)).global).toEqual({ default_profile: 'myteam' });
 

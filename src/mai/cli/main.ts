@@ -136,6 +136,16 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   const deps: MaiDeps = {
     io,
     signal: stop.signal,
+    chooseRole: async (choices) => {
+      choices.forEach((choice, i) => io.stderr.write(`${i + 1}) ${choice}\n`));
+      const { createInterface } = await import('node:readline/promises');
+      const prompt = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        return Number(await prompt.question(`Choose a role [1-${choices.length}]: `)) - 1;
+      } finally {
+        prompt.close();
+      }
+    },
     promptPassword: async (message) => {
       const { default: password } = await passwordPrompt();
       return password({ message, mask: false });

@@ -15,6 +15,8 @@ export interface MaiDeps extends ZignDeps {
   now?: () => number;
   /** Ends `login -r` and `serve-credentials` (Ctrl-C in `main`). */
   signal?: AbortSignal;
+  /** Asks the person on a terminal to pick one of several roles (`mai create`); the index. */
+  chooseRole?: (choices: string[]) => Promise<number>;
   /** Told where `serve-credentials` listens (tests; the user reads the printed lines). */
   serving?: (endpoint: { url: string; token: string }) => void;
 }
