@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CreateOpenIDConnectProviderCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
@@ -541,5 +543,32 @@ describe.skipIf(skipWithoutMoto())('mai against a token service and moto STS', (
     const unknown = await mai(env, ['login', 'nope']);
     expect(unknown.err).toMatch(/^mai: profile "nope" does not exist/);
     for (const r of [saml, external, broken, unknown]) expect(r.err.split('\n')).toHaveLength(2);
+  });
+
+  it('says in one line when STS refuses the role (a loopback STS stand-in: moto never refuses)', async () => {
+    // moto's AssumeRoleWithWebIdentity checks neither the token nor the trust policy, so a refusal
+    // comes from a stand-in answering what AWS answers for a trust policy that does not allow it.
+    const refusing = createServer((_request, response) => {
+      response.writeHead(403, { 'content-type': 'text/xml' });
+      response.end(
+        '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>' +
+          '<Code>AccessDenied</Code><Message>Not authorized to perform sts:AssumeRoleWithWebIdentity</Message>' +
+          '</Error><RequestId>r-1</RequestId></ErrorResponse>',
+      );
+    });
+    await new Promise<void>((done) => refusing.listen(0, '127.0.0.1', done));
+    try {
+      const env = await home('jdoe');
+      await mai(env, ['create', 'p', '--role', 'PowerUser']);
+      const sts = `http://127.0.0.1:${(refusing.address() as AddressInfo).port}`;
+      const refused = await mai({ ...env, AWS_ENDPOINT_URL: sts }, ['login', 'p']);
+      expect(refused).toMatchObject({
+        code: 1,
+        err: `mai: AWS refused ${roleArn('PowerUser')}: Not authorized to perform sts:AssumeRoleWithWebIdentity (is the role's trust policy set up for this provider?)\n`,
+      });
+      await expect(stat(credentialsFile(env))).rejects.toMatchObject({ code: 'ENOENT' });
+    } finally {
+      await new Promise((done) => refusing.close(done));
+    }
   });
 });
