@@ -545,6 +545,86 @@ describe.skipIf(skipWithoutMoto())('mai against a token service and moto STS', (
     for (const r of [saml, external, broken, unknown]) expect(r.err.split('\n')).toHaveLength(2);
   });
 
+  it('logs in on the SAML path when the token service advertises aws_saml_assertion_endpoint (stand-in IdP)', async () => {
+    /*
+     * The token service's SAML endpoint is built on another branch (saml-idp). Until it is merged,
+     * a loopback stand-in answers its documented contract ({saml_response, role_arn, principal_arn,
+     * expires}) with an unsigned SAML response; moto's AssumeRoleWithSAML reads the Role and
+     * RoleSessionName attributes and, like for web identity, verifies no signature. What this
+     * proves is mai's side: discovery, the request (bearer token, role_arn), the STS call.
+     */
+    const provider = `arn:aws:iam::${MOTO_ACCOUNT}:saml-provider/stups`;
+    const role = roleArn('PowerUser');
+    const requests: { path: string; authorization?: string; body: string }[] = [];
+    const attribute = (name: string, value: string) =>
+      `<saml:Attribute Name="${name}"><saml:AttributeValue>${value}</saml:AttributeValue></saml:Attribute>`;
+    const samlResponse = Buffer.from(
+      '<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">' +
+        '<saml:Assertion><saml:AttributeStatement>' +
+        attribute('https://aws.amazon.com/SAML/Attributes/Role', `${role},${provider}`) +
+        attribute('https://aws.amazon.com/SAML/Attributes/RoleSessionName', 'jdoe') +
+        '</saml:AttributeStatement></saml:Assertion></samlp:Response>',
+    ).toString('base64');
+    const idp = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        requests.push({ path: request.url ?? '', authorization: request.headers.authorization, body });
+        const base = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(
+          JSON.stringify(
+            request.url === '/.well-known/openid-configuration'
+              ? {
+                  issuer: base,
+                  aws_roles_endpoint: `${base}/aws/roles`,
+                  aws_saml_assertion_endpoint: `${base}/aws/saml-assertion`,
+                }
+              : { saml_response: samlResponse, role_arn: role, principal_arn: provider, expires: 'x' },
+          ),
+        );
+      });
+    });
+    await new Promise<void>((done) => idp.listen(0, '127.0.0.1', done));
+    try {
+      const url = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
+      const env: NodeJS.ProcessEnv = {
+        ...(await home()),
+        ZIGN_URL: url,
+        OAUTH2_ACCESS_TOKENS: 'default=pinned-employee-token',
+      };
+      await mkdir(join(env.HOME!, '.config', 'mai'), { recursive: true });
+      await writeFile(
+        join(env.HOME!, '.config', 'mai', 'mai.yaml'),
+        `saml:\n  saml_identity_provider_url: ${url}\n  saml_role: ['${provider}', '${role}', team-a]\n`,
+      );
+      const printed = await mai(env, ['credential-process', 'saml']);
+      expect(printed.err).toBe('');
+      const json = JSON.parse(printed.out) as {
+        AccessKeyId: string;
+        SecretAccessKey: string;
+        SessionToken: string;
+      };
+      expect(
+        await callerArn({
+          accessKeyId: json.AccessKeyId,
+          secretAccessKey: json.SecretAccessKey,
+          sessionToken: json.SessionToken,
+        }),
+      ).toBe(assumed('PowerUser'));
+      expect(requests.map((r) => r.path)).toEqual([
+        '/.well-known/openid-configuration',
+        '/aws/saml-assertion',
+      ]);
+      expect(requests[1]).toMatchObject({
+        authorization: 'Bearer pinned-employee-token',
+        body: JSON.stringify({ role_arn: role }),
+      });
+    } finally {
+      await new Promise((done) => idp.close(done));
+    }
+  });
+
   it('says in one line when STS refuses the role (a loopback STS stand-in: moto never refuses)', async () => {
     // moto's AssumeRoleWithWebIdentity checks neither the token nor the trust policy, so a refusal
     // comes from a stand-in answering what AWS answers for a trust policy that does not allow it.
