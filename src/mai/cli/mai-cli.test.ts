@@ -503,6 +503,10 @@ describe.skipIf(skipWithoutMoto())('mai against a token service and moto STS', (
       code: 1,
       err: 'mai: No profile configured. Use "mai create .." to create a new profile.\n',
     });
+    expect(await mai(fresh, ['lgoin'])).toMatchObject({
+      code: 2,
+      err: 'mai: unknown command "lgoin" (see "mai --help")\n',
+    });
     const notLoggedIn = await mai({ ...fresh, USER: 'jdoe' }, ['create-all']);
     expect(notLoggedIn).toMatchObject({
       code: 1,

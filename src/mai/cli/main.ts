@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { CliError } from '../../platform/cli/cli-error.js';
 import { lazy } from '../../platform/cli/lazy.js';
 import { parseOutputFormat } from '../../platform/cli/output.js';
 import { processIo, runCli } from '../../platform/cli/run-cli.js';
@@ -23,7 +24,13 @@ export function maiProgram(deps: MaiDeps, exitCode: { value: number } = { value:
   const configFile = () => program.opts<{ configFile?: string }>().configFile;
 
   // `mai` alone logs in, as in STUPS: the last profile used, else the default, else the first.
-  program.action(async () => (await commands()).loginCommand(deps, configFile(), [], {}));
+  // Anything else that is not a command is a typo, not a profile: STUPS' `mai NAME` did not exist.
+  program.action(async (_options: unknown, command: Command) => {
+    if (command.args.length > 0) {
+      throw new CliError(`unknown command "${command.args[0]}" (see "mai --help")`, 2);
+    }
+    await (await commands()).loginCommand(deps, configFile(), [], {});
+  });
 
   program
     .command('list')
@@ -113,6 +120,8 @@ export function maiProgram(deps: MaiDeps, exitCode: { value: number } = { value:
       (await commands()).serveCredentialsCommand(deps, configFile(), profile, options),
     );
 
+  // Only now: subcommands copy the setting when they are created, and they must refuse extra arguments.
+  program.allowExcessArguments(true);
   return program;
 }
 
