@@ -210,11 +210,13 @@ async function profilesToLogin(deps: MaiDeps, config: MaiConfig, names: string[]
 function sleepUntilAborted(ms: number, deps: MaiDeps): Promise<void> {
   if (deps.sleep) return deps.sleep(ms);
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    deps.signal?.addEventListener('abort', () => {
+    const done = () => {
       clearTimeout(timer);
+      deps.signal?.removeEventListener('abort', done);
       resolve();
-    });
+    };
+    const timer = setTimeout(done, ms);
+    deps.signal?.addEventListener('abort', done, { once: true });
   });
 }
 
@@ -228,17 +230,26 @@ export async function loginCommand(
   const profiles = await profilesToLogin(deps, config, names);
   // Several profiles cannot share one section: each gets its own unless --awsprofile says otherwise.
   const section = (p: MaiProfile) => options.awsprofile ?? (profiles.length > 1 ? p.name : 'default');
+  // The first login fails the command; in the -r loop a failed renewal (network, an expired zign
+  // session) is one line and is tried again at the next check, so the loop outlives a short outage.
+  for (const profile of profiles) await loginProfile(deps, profile, section(profile));
+  if (!options.refresh) return;
+  let due = nowOf(deps) + REFRESH_AFTER_SECONDS * 1000;
   for (;;) {
-    for (const profile of profiles) await loginProfile(deps, profile, section(profile));
-    if (!options.refresh) return;
-    const last = await readLastUpdate(deps.io.env);
-    const due = ((last?.timestamp ?? nowOf(deps) / 1000) + REFRESH_AFTER_SECONDS) * 1000;
     deps.io.stderr.write(`Refreshing at ${new Date(due).toISOString()} (Ctrl-C to stop)\n`);
     while (nowOf(deps) < due) {
       if (deps.signal?.aborted) return;
       await sleepUntilAborted(Math.min(REFRESH_CHECK_MS, due - nowOf(deps)), deps);
     }
     if (deps.signal?.aborted) return;
+    try {
+      for (const profile of profiles) await loginProfile(deps, profile, section(profile));
+      due = nowOf(deps) + REFRESH_AFTER_SECONDS * 1000;
+    } catch (error) {
+      if (!(error instanceof CliError)) throw error;
+      deps.io.stderr.write(`mai: ${error.message} (trying again in ${REFRESH_CHECK_MS / 60_000} minutes)\n`);
+      due = nowOf(deps) + REFRESH_CHECK_MS;
+    }
   }
 }
 

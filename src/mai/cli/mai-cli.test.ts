@@ -339,31 +339,42 @@ describe.skipIf(skipWithoutMoto())('mai against a token service and moto STS', (
     expect((await mai(env, ['require'], { now: () => now + 55 * 60_000 })).out).toContain('credentials for');
   });
 
-  it('login -r logs in again every 54 minutes (injected clock and sleep)', async () => {
+  it('login -r logs in again every 54 minutes and retries a failed renewal 2 minutes later (injected clock)', async () => {
     const env = await home('jdoe');
     await mai(env, ['create', 'p', '--role', 'ReadOnly']);
     let t = Date.now();
     const start = t;
     const stop = new AbortController();
     const sleeps: number[] = [];
-    let run: { out: string } = { out: '' };
+    let unreachable = false;
     const result = await mai(env, ['login', '-r', 'p'], {
       now: () => t,
       signal: stop.signal,
+      // The token service is unreachable once: for the first renewal at 54 minutes.
+      fetch: async (input, init) => {
+        if (unreachable) {
+          unreachable = false;
+          throw new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } });
+        }
+        return fetch(input, init);
+      },
       sleep: async (ms) => {
+        if (sleeps.length === 0) unreachable = true;
         sleeps.push(ms);
         t += ms;
-        // Stop while waiting after the third login (at 108 minutes).
-        if (t - start > 2 * 54 * 60_000) stop.abort();
+        // Logins at 0, (54 failed), 56 and 110 minutes; stop while waiting after the last.
+        if (t - start > 110 * 60_000) stop.abort();
       },
     });
-    run = result;
     expect(result.code).toBe(0);
-    expect(run.out.match(/credentials for \[default\]/g)).toHaveLength(3);
+    expect(result.out.match(/credentials for \[default\]/g)).toHaveLength(3);
+    expect(result.err).toContain(
+      `mai: cannot reach the token service at ${baseUrl}: ECONNREFUSED (trying again in 2 minutes)\n`,
+    );
     expect(sleeps.every((ms) => ms > 0 && ms <= 120_000)).toBe(true);
-    expect(sleeps.reduce((a, b) => a + b, 0)).toBe(2 * 54 * 60_000 + 120_000);
+    expect(sleeps.reduce((a, b) => a + b, 0)).toBe(112 * 60_000);
     const last = parse(await readFile(join(env.HOME!, '.config', 'mai', 'last_update.yaml'), 'utf8'));
-    expect(last.timestamp).toBeCloseTo((start + 2 * 54 * 60_000) / 1000, 0);
+    expect(last.timestamp).toBeCloseTo((start + 110 * 60_000) / 1000, 0);
   });
 
   it('credential-process prints the JSON the SDK reads, and ~/.aws/config credential_process works; nothing on disk', async () => {
