@@ -1,0 +1,192 @@
+#!/usr/bin/env node
+// `npm run build` (and so `npm start`): the server and CLIs into dist/ with esbuild, the console
+// with Vite — each only when its sources changed since the last build.
+//
+// Why not `tsc`: type checking the whole tree took ~51 s on every `npm start` (issue 23), and a
+// newcomer's first start waited for it. Type checking belongs to the test command (`npm run
+// typecheck` in scripts/test.sh, which also runs this build). esbuild transpiles each file on its
+// own (no bundling: dist/ keeps the tree the bins import from), which `verbatimModuleSyntax` in
+// tsconfig.json makes safe: every type-only import is written as one, so nothing needs the types.
+//
+// "Changed" is decided by a fingerprint of the sources' paths and contents plus what shapes the
+// output (tsconfig, the lock file, this script), kept in dist/.build-state/. Contents, not
+// modification times: a `git checkout` that restores a file leaves nothing to rebuild.
+//
+//   node scripts/build.mjs            build what is stale
+//   node scripts/build.mjs --force    build everything
+//   node scripts/build.mjs --check    exit 1 if something is stale, build nothing
+//   node scripts/build.mjs --only server|console
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const STATE = join(ROOT, 'dist', '.build-state');
+const WEB = join('src', 'console', 'web');
+
+/** Every file below `dir` (relative to ROOT, `/`-separated) for which `keep` is true. */
+async function filesBelow(dir, keep) {
+  const found = [];
+  const walk = async (rel) => {
+    for (const entry of await readdir(join(ROOT, rel), { withFileTypes: true })) {
+      const path = join(rel, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name !== 'node_modules') await walk(path);
+      } else if (keep(path.split(sep).join('/'))) found.push(path.split(sep).join('/'));
+    }
+  };
+  await walk(dir);
+  return found.sort();
+}
+
+/** The server's sources: every TypeScript file of src/ but tests, test support and the console web app. */
+export function isServerSource(path) {
+  return (
+    path.endsWith('.ts') &&
+    !path.endsWith('.d.ts') &&
+    !path.endsWith('.test.ts') &&
+    !path.includes('/test-support/') &&
+    !path.startsWith('src/console/web/')
+  );
+}
+
+export async function fingerprint(paths) {
+  const hash = createHash('sha256');
+  for (const path of paths) {
+    hash.update(path);
+    hash.update('\0');
+    hash.update(existsSync(join(ROOT, path)) ? await readFile(join(ROOT, path)) : 'missing');
+    hash.update('\0');
+  }
+  return hash.digest('hex');
+}
+
+async function stateOf(name) {
+  try {
+    return JSON.parse(await readFile(join(STATE, `${name}.json`), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+async function saveState(name, state) {
+  await mkdir(STATE, { recursive: true });
+  await writeFile(join(STATE, `${name}.json`), `${JSON.stringify(state, null, 2)}\n`);
+}
+
+const SHARED = ['package-lock.json', 'scripts/build.mjs'];
+
+/** The server and CLIs: one output file per source file. */
+const server = {
+  name: 'server',
+  async inputs() {
+    const sources = await filesBelow('src', isServerSource);
+    return { sources, all: [...sources, 'tsconfig.json', ...SHARED] };
+  },
+  outputsOf(sources) {
+    return sources.map((s) => join('dist', relative('src', s)).replace(/\.ts$/, '.js'));
+  },
+  async build(sources) {
+    const { build } = await import('esbuild');
+    await build({
+      entryPoints: sources.map((s) => join(ROOT, s)),
+      outdir: join(ROOT, 'dist'),
+      outbase: join(ROOT, 'src'),
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      sourcemap: true,
+      tsconfig: join(ROOT, 'tsconfig.json'),
+      logLevel: 'warning',
+    });
+    // Outputs of sources that are gone would still be importable: remove them.
+    const wanted = new Set(this.outputsOf(sources).map((p) => p.split(sep).join('/')));
+    const stale = await filesBelow(
+      'dist',
+      (p) => !p.startsWith('dist/console/web/') && p.endsWith('.js') && !wanted.has(p),
+    );
+    for (const file of stale) {
+      await rm(join(ROOT, file), { force: true });
+      await rm(join(ROOT, `${file}.map`), { force: true });
+    }
+  },
+};
+
+/** The console's single-page app, built by Vite into dist/console/web. */
+const consoleWeb = {
+  name: 'console',
+  async inputs() {
+    const sources = await filesBelow(WEB, (p) => !p.endsWith('.test.ts'));
+    // The pages import the components' contracts, and those import further modules: rather than
+    // follow the imports, any server source counts (a server change costs one Vite run, ~4 s).
+    const server = await filesBelow('src', isServerSource);
+    return { sources, all: [...sources, ...server, ...SHARED] };
+  },
+  outputsOf() {
+    return ['dist/console/web/index.html'];
+  },
+  async build() {
+    const { spawnSync } = await import('node:child_process');
+    const vite = join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
+    const result = spawnSync(
+      process.execPath,
+      [vite, 'build', '--config', join(ROOT, WEB, 'vite.config.mts'), '--logLevel', 'warn'],
+      { cwd: ROOT, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } },
+    );
+    if (result.status !== 0) throw new Error(`vite build failed (exit ${result.status})`);
+  },
+};
+
+/** What is stale, and why, without building anything. */
+export async function staleParts(parts = [server, consoleWeb]) {
+  const stale = [];
+  for (const part of parts) {
+    const { sources, all } = await part.inputs();
+    const print = await fingerprint(all);
+    const before = await stateOf(part.name);
+    const missing = part.outputsOf(sources).find((out) => !existsSync(join(ROOT, out)));
+    if (before?.fingerprint !== print)
+      stale.push({ part, sources, print, why: before ? 'sources changed' : 'never built' });
+    else if (missing) stale.push({ part, sources, print, why: `${missing} is missing` });
+  }
+  return stale;
+}
+
+async function main(args) {
+  const force = args.includes('--force');
+  const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+  const parts = [server, consoleWeb].filter((p) => !only || p.name === only);
+  if (!parts.length) throw new Error(`--only takes server or console, not ${only}`);
+  const started = performance.now();
+  const stale = force
+    ? await Promise.all(
+        parts.map(async (part) => {
+          const { sources, all } = await part.inputs();
+          return { part, sources, print: await fingerprint(all), why: '--force' };
+        }),
+      )
+    : await staleParts(parts);
+  if (args.includes('--check')) {
+    for (const s of stale) console.log(`${s.part.name}: stale (${s.why})`);
+    process.exitCode = stale.length ? 1 : 0;
+    return;
+  }
+  for (const { part, sources, print, why } of stale) {
+    const t = performance.now();
+    await part.build(sources);
+    await saveState(part.name, { fingerprint: print, builtAt: new Date().toISOString() });
+    console.log(`build: ${part.name} (${why}) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  }
+  if (!stale.length)
+    console.log(`build: up to date (checked in ${((performance.now() - started) / 1000).toFixed(2)} s)`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main(process.argv.slice(2)).catch((error) => {
+    console.error(`build: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+}
