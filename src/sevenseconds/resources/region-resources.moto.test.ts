@@ -2,9 +2,12 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
   EC2Client,
   GetEbsEncryptionByDefaultCommand,
 } from '@aws-sdk/client-ec2';
+import { DescribeCacheSubnetGroupsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { DescribeDBSubnetGroupsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../platform/cli/run-cli.js';
@@ -22,7 +25,7 @@ import { sevensecondsProgram } from '../cli/main.js';
 import type { AccountReport } from '../contract.js';
 import { accountId, structureYaml, teamName } from '../test-support/structure.js';
 
-// Per-region resources on moto_server: EBS default encryption and security groups.
+// Per-region resources on moto_server: EBS default encryption, subnet groups and security groups.
 const FIRST = 300000000000;
 const EXTRA = `  ebs_encrypt_by_default: true
   trusted_networks:
@@ -61,7 +64,7 @@ describe.skipIf(skipWithoutMoto())('sevenseconds per-region resources against mo
     return { code, out, err, calls, changing: calls.filter((c) => !isReadOnlyCall(c)) };
   }
 
-  async function ec2In(id: string) {
+  async function configIn(id: string) {
     const sts = new STSClient(motoClientConfig(moto.endpoint));
     const r = await sts.send(
       new AssumeRoleCommand({
@@ -69,21 +72,24 @@ describe.skipIf(skipWithoutMoto())('sevenseconds per-region resources against mo
         RoleSessionName: 'verify',
       }),
     );
-    return new EC2Client({
+    return {
       ...motoClientConfig(moto.endpoint),
       credentials: {
         accessKeyId: r.Credentials!.AccessKeyId!,
         secretAccessKey: r.Credentials!.SecretAccessKey!,
         sessionToken: r.Credentials!.SessionToken!,
       },
-    });
+    };
   }
+  const ec2In = async (id: string) => new EC2Client(await configIn(id));
 
   const team1 = accountId(FIRST, 1);
   const regionChanges = (reports: AccountReport[], account: string) =>
     reports
       .find((x) => x.account === account)!
-      .changes.filter((c) => /^(ebs-encryption|security-group)\//.test(c.resource))
+      .changes.filter((c) =>
+        /^(ebs-encryption|security-group|db-subnet-group|cache-subnet-group)\//.test(c.resource),
+      )
       .map((c) => `${c.action} ${c.resource}: ${c.detail}`);
 
   it('plan shows the EBS and security-group changes and makes no changing call', async () => {
@@ -91,6 +97,8 @@ describe.skipIf(skipWithoutMoto())('sevenseconds per-region resources against mo
     expect(r.code).toBe(0);
     expect(regionChanges(JSON.parse(r.out) as AccountReport[], teamName(1))).toEqual([
       `update ebs-encryption/${MOTO_REGION}: enable EBS encryption by default`,
+      `create db-subnet-group/${MOTO_REGION}/internal: create over the 3 internal subnets`,
+      `create cache-subnet-group/${MOTO_REGION}/internal: create over the 3 internal subnets`,
       `create security-group/${MOTO_REGION}/Odd (SSH Bastion Host): create with tcp 22 from 10.10.0.0/16, tcp 22 from 192.168.0.0/24`,
       `create security-group/${MOTO_REGION}/web: create with tcp 443 from 0.0.0.0/0`,
     ]);
@@ -119,6 +127,25 @@ describe.skipIf(skipWithoutMoto())('sevenseconds per-region resources against mo
     const dflt = groups.filter((g) => g.GroupName === 'default' && g.VpcId === odd.VpcId);
     expect(dflt).toHaveLength(1);
     expect(JSON.stringify(dflt[0]!.IpPermissions)).not.toMatch(/10\.10\.0\.0|443/);
+
+    // The subnet groups hold exactly the internal subnets (the /20s), none of the dmz ones.
+    const internal = (await ec2.send(new DescribeSubnetsCommand({})))
+      .Subnets!.filter((s) => s.VpcId === odd.VpcId && s.CidrBlock!.endsWith('/20'))
+      .map((s) => s.SubnetId!)
+      .sort();
+    expect(internal).toHaveLength(3);
+    const config = await configIn(team1);
+    const db = (
+      await new RDSClient(config).send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: 'internal' }))
+    ).DBSubnetGroups![0]!;
+    expect(db.Subnets!.map((x) => x.SubnetIdentifier).sort()).toEqual(internal);
+    expect(db.VpcId).toBe(odd.VpcId);
+    const cache = (
+      await new ElastiCacheClient(config).send(
+        new DescribeCacheSubnetGroupsCommand({ CacheSubnetGroupName: 'internal' }),
+      )
+    ).CacheSubnetGroups![0]!;
+    expect(cache.Subnets!.map((x) => x.SubnetIdentifier).sort()).toEqual(internal);
 
     const plan = await sevenseconds(['plan', 'accounts.yaml', '*']);
     expect(plan.out).toContain('2 accounts: 0 with changes, 2 unchanged, 0 failed');
