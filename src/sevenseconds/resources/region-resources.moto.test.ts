@@ -7,6 +7,7 @@ import {
   GetEbsEncryptionByDefaultCommand,
 } from '@aws-sdk/client-ec2';
 import { DescribeCacheSubnetGroupsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient, ListAliasesCommand } from '@aws-sdk/client-kms';
 import { DescribeDBSubnetGroupsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,7 +28,17 @@ import { accountId, structureYaml, teamName } from '../test-support/structure.js
 
 // Per-region resources on moto_server: EBS default encryption, subnet groups and security groups.
 const FIRST = 300000000000;
-const EXTRA = `  ebs_encrypt_by_default: true
+const EXTRA = `  kms:
+    alias/stups-secrets:
+      description: 'secrets of {account_name} in {region}'
+      key_policy:
+        Statement:
+          - Sid: AccountAdmin
+            Effect: Allow
+            Principal: {AWS: 'arn:aws:iam::{account_id}:root'}
+            Action: 'kms:*'
+            Resource: '*'
+  ebs_encrypt_by_default: true
   trusted_networks:
     office: 10.10.0.0/16
     vpn: 192.168.0.0/24
@@ -88,7 +99,7 @@ describe.skipIf(skipWithoutMoto())('sevenseconds per-region resources against mo
     reports
       .find((x) => x.account === account)!
       .changes.filter((c) =>
-        /^(ebs-encryption|security-group|db-subnet-group|cache-subnet-group)\//.test(c.resource),
+        /^(kms|ebs-encryption|security-group|db-subnet-group|cache-subnet-group)\//.test(c.resource),
       )
       .map((c) => `${c.action} ${c.resource}: ${c.detail}`);
 
@@ -96,6 +107,7 @@ describe.skipIf(skipWithoutMoto())('sevenseconds per-region resources against mo
     const r = await sevenseconds(['plan', 'accounts.yaml', '*', '-o', 'json']);
     expect(r.code).toBe(0);
     expect(regionChanges(JSON.parse(r.out) as AccountReport[], teamName(1))).toEqual([
+      `create kms/${MOTO_REGION}/alias/stups-secrets: create key "secrets of team-01 in ${MOTO_REGION}"`,
       `update ebs-encryption/${MOTO_REGION}: enable EBS encryption by default`,
       `create db-subnet-group/${MOTO_REGION}/internal: create over the 3 internal subnets`,
       `create cache-subnet-group/${MOTO_REGION}/internal: create over the 3 internal subnets`,
@@ -135,6 +147,16 @@ describe.skipIf(skipWithoutMoto())('sevenseconds per-region resources against mo
       .sort();
     expect(internal).toHaveLength(3);
     const config = await configIn(team1);
+    const kms = new KMSClient(config);
+    const alias = (await kms.send(new ListAliasesCommand({}))).Aliases!.find(
+      (a) => a.AliasName === 'alias/stups-secrets',
+    )!;
+    const key = (await kms.send(new DescribeKeyCommand({ KeyId: alias.TargetKeyId! }))).KeyMetadata!;
+    expect(key.Description).toBe(`secrets of team-01 in ${MOTO_REGION}`);
+    const keyPolicy = JSON.parse(
+      (await kms.send(new GetKeyPolicyCommand({ KeyId: key.KeyId!, PolicyName: 'default' }))).Policy!,
+    ) as { Statement: { Principal: unknown }[] };
+    expect(keyPolicy.Statement[0]!.Principal).toEqual({ AWS: `arn:aws:iam::${team1}:root` });
     const db = (
       await new RDSClient(config).send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: 'internal' }))
     ).DBSubnetGroups![0]!;
