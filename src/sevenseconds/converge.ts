@@ -1,10 +1,14 @@
 import { AccountFailure, type Login, loginToAccount } from './aws/login.js';
 import type { AccountConfig, AccountReport, Change } from './contract.js';
 import { accountAlias } from './resources/account-alias.js';
+import { ebsEncryption } from './resources/ebs-encryption.js';
 import { iamRoles } from './resources/iam-roles.js';
+import { kmsKeys } from './resources/kms-keys.js';
 import type { AnyResourceModule } from './resources/resource.js';
 import { s3Buckets } from './resources/s3-buckets.js';
 import { samlProviders } from './resources/saml-providers.js';
+import { securityGroups } from './resources/security-groups.js';
+import { subnetGroups } from './resources/subnet-groups.js';
 import { vpcs } from './resources/vpc.js';
 import { vpcSubnets } from './resources/vpc-subnets.js';
 
@@ -18,8 +22,12 @@ export const RESOURCE_MODULES: readonly AnyResourceModule[] = [
   samlProviders,
   iamRoles,
   s3Buckets,
+  kmsKeys,
+  ebsEncryption,
   vpcs,
   vpcSubnets,
+  subnetGroups,
+  securityGroups,
 ];
 
 export type Mode = 'plan' | 'configure';

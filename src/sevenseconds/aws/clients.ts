@@ -1,5 +1,8 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { type AwsSettings, awsClientConfig } from '../../platform/aws/client-config.js';
@@ -28,6 +31,9 @@ export interface AccountClients {
   sts: STSClient;
   s3(region: string): S3Client;
   ec2(region: string): EC2Client;
+  rds(region: string): RDSClient;
+  elasticache(region: string): ElastiCacheClient;
+  kms(region: string): KMSClient;
 }
 
 interface SdkClient {
@@ -83,6 +89,15 @@ export function accountClients(
   const home = settings.region ?? 'us-east-1';
   const s3 = new Map<string, S3Client>();
   const ec2 = new Map<string, EC2Client>();
+  /** A regional client per service, made on first use and recorded like the others. */
+  const regional = <C>(service: string, make: (config: ReturnType<typeof base>) => C) => {
+    const made = new Map<string, C>();
+    return (region: string): C => {
+      let c = made.get(region);
+      if (!c) made.set(region, (c = recordCalls(make(base(region)), service, account, region, record)));
+      return c;
+    };
+  };
   return {
     iam: recordCalls(new IAMClient(base(home)), 'iam', account, home, record),
     sts: recordCalls(new STSClient(base(home)), 'sts', account, home, record),
@@ -97,6 +112,9 @@ export function accountClients(
       if (!c) ec2.set(region, (c = recordCalls(new EC2Client(base(region)), 'ec2', account, region, record)));
       return c;
     },
+    rds: regional('rds', (config) => new RDSClient(config)),
+    elasticache: regional('elasticache', (config) => new ElastiCacheClient(config)),
+    kms: regional('kms', (config) => new KMSClient(config)),
   };
 }
 

@@ -124,6 +124,8 @@ describe.skipIf(skipWithoutMoto())('sevenseconds against moto_server: 20 account
       'create subnet/eu-west-1/internal-eu-west-1a',
       'create subnet/eu-west-1/internal-eu-west-1b',
       'create subnet/eu-west-1/internal-eu-west-1c',
+      'create db-subnet-group/eu-west-1/internal',
+      'create cache-subnet-group/eu-west-1/internal',
     ]);
     // The proof: every SDK call plan made was a read, in every account.
     expect(r.calls.length).toBeGreaterThan(TEAMS * 10);
