@@ -248,8 +248,11 @@ describe.skipIf(skip)('sandbox on moto_server', () => {
     now = new Date('2026-11-27T18:01:00Z');
     const outcome = await lifecycle.maintain(before);
     const released = accountIds.slice(0, 3);
-    expect(outcome.filter((o) => released.includes(o.accountId))).toEqual(
-      released.map((accountId) => ({ accountId, reached: 'released' })),
+    // Accounts are maintained in the order Organizations lists them, which is not the creation order.
+    const byId = (a: { accountId: string }, b: { accountId: string }) =>
+      a.accountId.localeCompare(b.accountId);
+    expect(outcome.filter((o) => released.includes(o.accountId)).sort(byId)).toEqual(
+      released.map((accountId) => ({ accountId, reached: 'released' })).sort(byId),
     );
     for (const id of released)
       expect(events.filter((e) => e.accountId === id).map((e) => e.kind)).toEqual([
