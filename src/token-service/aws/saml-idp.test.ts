@@ -331,5 +331,36 @@ describeEachDatabase(
         expect(identity.Arn).toBe(`arn:aws:sts::${OWN_ACCOUNT}:assumed-role/PowerUser/${EMPLOYEE.uid}`);
       });
     });
+
+    /* Last: it moves the clock a week on (keys rotate), which expires the other tests' tokens. */
+    describe('key rotation', () => {
+      it('publishes a successor certificate before it signs, and keeps the old one while it may still verify', async () => {
+        const [first] = await metadataCerts();
+        f.clock.advance(8 * 24 * 3600);
+        jdoeToken = (await passwordToken(f.app)).access_token; // rotates: the successor is pre-published
+        const during = await metadataCerts();
+        expect(during).toHaveLength(2);
+        expect(during).toContain(first);
+        const successor = during.find((c) => c !== first)!;
+        const validateAt = async (idpCert: string, answer: SamlAnswer) => {
+          vi.useFakeTimers({ now: f.clock.now(), toFake: ['Date'] });
+          try {
+            return await (
+              await sp({ idpCert })
+            ).validatePostResponseAsync({ SAMLResponse: answer.saml_response });
+          } finally {
+            vi.useRealTimers();
+          }
+        };
+        // Still signed by the old key while the successor is only published.
+        const before = await issue();
+        await expect(validateAt(first!, before)).resolves.toBeDefined();
+        f.clock.advance(3600);
+        const after = await issue();
+        await expect(validateAt(successor, after)).resolves.toBeDefined();
+        await expect(validateAt(first!, after)).rejects.toThrow(/signature/i);
+        expect(await metadataCerts()).toContain(first);
+      });
+    });
   },
 );
