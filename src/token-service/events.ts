@@ -26,6 +26,8 @@ export const TOKEN_SERVICE_EVENTS = [
   'token-service.login.fail',
   /** A web-identity token for AWS STS was issued for one role (details: account, role), or refused. */
   'token-service.aws.web_identity_token',
+  /** A SAML assertion for AWS was issued for one role (details: account, role, reason, assertion id), or refused. */
+  'token-service.aws.saml_assertion',
   'token-service.client.create',
   'token-service.client.update',
   /** A confidential client got a new generated secret (never recorded). */

@@ -1,4 +1,4 @@
-import { hkdfSync } from 'node:crypto';
+import { createPrivateKey, hkdfSync, type JsonWebKey } from 'node:crypto';
 import {
   CompactEncrypt,
   type CryptoKey,
@@ -181,6 +181,15 @@ export class KeyStore {
         .returning('kid')
         .execute();
       if (rows.length > 0) {
+        // Their SAML certificates go with them (metadata lists only kept keys anyway).
+        await trx
+          .deleteFrom('token_saml_certificates')
+          .where(
+            'kid',
+            'in',
+            rows.map((r) => r.kid),
+          )
+          .execute();
         await this.audit(trx, {
           event: 'token-service.signing_key.delete',
           actor: SYSTEM_ACTOR,
@@ -203,6 +212,24 @@ export class KeyStore {
         .filter((k) => k.retiredAt === null || k.retiredAt.getTime() >= cutoff)
         .map((k) => k.publicJwk),
     };
+  }
+
+  /**
+   * The private key of a kept key as PKCS#8 PEM, for signatures outside JOSE (SAML's XML-DSig, and
+   * the self-signed certificate SAML metadata carries for it). Same keys, same rotation as the JWKS.
+   */
+  async privateKeyPem(kid: string): Promise<string> {
+    await this.#loadIfStale();
+    let key = this.#keys.find((k) => k.kid === kid);
+    if (!key) {
+      await this.#reload();
+      key = this.#keys.find((k) => k.kid === kid);
+    }
+    if (!key) throw new Error(`no signing key ${kid}`);
+    const { kid: _kid, alg: _alg, use: _use, ...jwk } = await this.#decryptPrivate(key.privateJwk);
+    return createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' })
+      .export({ type: 'pkcs8', format: 'pem' })
+      .toString();
   }
 
   /** For `jwtVerify`: the published key with the token's `kid` and `alg`. */

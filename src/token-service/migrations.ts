@@ -184,4 +184,16 @@ export const tokenServiceMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '009-saml-certificates': {
+    // SAML metadata carries keys as X.509 certificates: one self-signed certificate per RS256
+    // signing key (token_signing_keys), made once and kept so every replica publishes the same one.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('token_saml_certificates')
+        .addColumn('kid', 'text', (c) => c.primaryKey())
+        .addColumn('certificate_pem', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .execute();
+    },
+  },
 };

@@ -26,7 +26,7 @@ import {
   refuseCredentialsInQuery,
   required,
 } from './params.js';
-import { AWS_ROLES_PATH } from './aws/routes.js';
+import { AWS_ROLES_PATH, SAML_ASSERTION_PATH, SAML_METADATA_PATH } from './aws/routes.js';
 import { clearedSessionCookie, SESSION_COOKIE, sessionCookie } from './sign-in-session.js';
 import type { RequestMeta } from './token-endpoint.js';
 
@@ -620,6 +620,8 @@ async function discoveryDocument(server: OAuthServer) {
     tokeninfo_endpoint: `${base}/oauth2/tokeninfo`,
     // ADR 0010: Mai recognises a STUPS token service (rather than another IdP) by this member.
     aws_roles_endpoint: `${base}${AWS_ROLES_PATH}`,
+    aws_saml_assertion_endpoint: `${base}${SAML_ASSERTION_PATH}`,
+    saml_metadata_uri: `${base}${SAML_METADATA_PATH}`,
     response_types_supported: implicit ? ['code', 'token'] : ['code'],
     response_modes_supported: implicit ? ['query', 'fragment'] : ['query'],
     grant_types_supported: implicit ? [...GRANT_TYPES, IMPLICIT_GRANT] : [...GRANT_TYPES],

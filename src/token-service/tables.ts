@@ -125,8 +125,16 @@ export interface SessionsTable {
   expires_at: Date;
 }
 
+/** A self-signed certificate for an RS256 signing key, published in SAML metadata. */
+export interface SamlCertificatesTable {
+  kid: string;
+  certificate_pem: string;
+  created_at: Date;
+}
+
 export interface TokenServiceTables {
   token_signing_keys: SigningKeysTable;
+  token_saml_certificates: SamlCertificatesTable;
   token_clients: ClientsTable;
   token_service_users: ServiceUsersTable;
   token_authorization_codes: AuthorizationCodesTable;

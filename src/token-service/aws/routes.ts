@@ -2,17 +2,21 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { principalOf, requireAuth } from '../../platform/auth/http-auth.js';
 import type { TokenVerifier } from '../../platform/auth/token-verifier.js';
-import { NotAllowedError } from '../../platform/errors.js';
+import { InputError, NotAllowedError } from '../../platform/errors.js';
 import type { HttpApp } from '../../platform/http/create-http-app.js';
 import type { TokenServiceAudit } from '../audit.js';
 import type { KeyStore } from '../key-store.js';
 import type { TokenServiceTables } from '../tables.js';
-import { type AwsRolesDeps, awsRolesOf } from './aws-roles.js';
+import { type AwsRole, type AwsRolesDeps, awsRolesOf } from './aws-roles.js';
+import { SamlCertificates, type SamlIdp, samlMetadata, signedSamlResponse } from './saml.js';
 import type { AwsIdpSettings } from './settings.js';
 import { mintWebIdentityToken } from './web-identity-token.js';
 
 export const AWS_ROLES_PATH = '/aws/roles';
 export const WEB_IDENTITY_TOKEN_PATH = '/aws/web-identity-token';
+export const SAML_ASSERTION_PATH = '/aws/saml-assertion';
+export const SAML_METADATA_PATH = '/saml/metadata';
+export const SAML_SSO_PATH = '/saml/sso';
 
 const RoleArnSchema = z
   .string()
@@ -33,11 +37,33 @@ export const WebIdentityTokenResponseSchema = z.object({
   expires: z.string().describe('ISO 8601'),
 });
 
+export const SamlAssertionRequestSchema = z.strictObject({
+  role_arn: RoleArnSchema,
+  reason: z
+    .string()
+    .trim()
+    .min(1)
+    .max(500)
+    .optional()
+    .describe(
+      'Why: required for accounts listed in `token-service.aws.saml.reasonRequiredAccounts`; audited',
+    ),
+});
+export const SamlAssertionResponseSchema = z.object({
+  saml_response: z.string().describe('Base64 of the signed SAML Response, for STS AssumeRoleWithSAML'),
+  role_arn: z.string(),
+  principal_arn: z.string().describe('ARN of the IAM SAML provider in the account'),
+  expires: z.string().describe('ISO 8601: NotOnOrAfter of the assertion'),
+});
+
+export const samlProviderArnOf = (accountId: string, name: string) =>
+  `arn:aws:iam::${accountId}:saml-provider/${name}`;
+
 export interface AwsRoutesDeps {
   verifier: TokenVerifier;
   audit: TokenServiceAudit;
   db: Kysely<TokenServiceTables>;
-  keys: Pick<KeyStore, 'signingKey'>;
+  keys: Pick<KeyStore, 'signingKey' | 'privateKeyPem' | 'publicJwks'>;
   issuer: string;
   now: () => number;
   settings: AwsIdpSettings;
@@ -54,6 +80,9 @@ const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 export function registerAwsRoutes(app: HttpApp, deps: AwsRoutesDeps): void {
   const employees = requireAuth(deps.verifier, { realm: 'employees' });
   const tags = { tags: ['aws'], security: [{ bearer: [] }] };
+  const saml = deps.settings.saml;
+  const idp: SamlIdp = { entityId: saml.entityId ?? `${deps.issuer}/saml`, baseUrl: deps.issuer };
+  const certificates = new SamlCertificates(deps.db, deps.keys, new URL(deps.issuer).host, deps.now);
 
   app.get(
     AWS_ROLES_PATH,
@@ -110,4 +139,106 @@ export function registerAwsRoutes(app: HttpApp, deps: AwsRoutesDeps): void {
       return { web_identity_token: minted.token, role_arn: roleArn, expires: minted.expires.toISOString() };
     },
   );
+
+  app.get(
+    SAML_METADATA_PATH,
+    {
+      schema: {
+        tags: ['aws'],
+        summary: 'SAML 2.0 IdP metadata: what an IAM SAML provider is created from',
+      },
+    },
+    async (_request, reply) => {
+      const published = await certificates.published();
+      reply
+        .type('application/samlmetadata+xml')
+        .header('cache-control', 'public, max-age=300')
+        .send(
+          samlMetadata(
+            idp,
+            published.map((c) => c.pem),
+            SAML_SSO_PATH,
+          ),
+        );
+    },
+  );
+
+  app.post(
+    SAML_ASSERTION_PATH,
+    {
+      preHandler: employees,
+      config: deps.audit.route('token-service.aws.saml_assertion'),
+      schema: {
+        ...tags,
+        summary: 'A signed SAML response for STS AssumeRoleWithSAML, for one of your roles (no browser)',
+        body: SamlAssertionRequestSchema,
+        response: { 200: SamlAssertionResponseSchema },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const { role_arn: roleArn, reason } = request.body;
+      const role = (await awsRolesOf(principal.uid, deps.roles)).find((r) => r.role_arn === roleArn);
+      if (!role) throw new NotAllowedError(`${roleArn} is not one of your AWS roles`);
+      requireReason(role, reason, saml.reasonRequiredAccounts);
+      const principalArn = samlProviderArnOf(role.account_id, deps.settings.samlProviderName);
+      const issued = await issueSamlResponse(principal.uid, [{ roleArn, providerArn: principalArn }]);
+      // Written before the assertion leaves: none without its audit event. Never the assertion itself.
+      await deps.db.transaction().execute((trx) =>
+        deps.audit(trx, {
+          event: 'token-service.aws.saml_assertion',
+          actor: principal,
+          targetId: roleArn,
+          details: {
+            account: role.account_id,
+            role: role.role_name,
+            assertion_id: issued.assertionId,
+            ...(reason ? { reason } : {}),
+          },
+          requestId: request.id,
+        }),
+      );
+      reply.headers(NO_STORE);
+      return {
+        saml_response: Buffer.from(issued.xml).toString('base64'),
+        role_arn: roleArn,
+        principal_arn: principalArn,
+        expires: issued.expires.toISOString(),
+      };
+    },
+  );
+
+  async function issueSamlResponse(
+    uid: string,
+    roles: { roleArn: string; providerArn: string }[],
+    inResponseTo?: string,
+  ) {
+    const { kid } = await deps.keys.signingKey('RS256');
+    return signedSamlResponse(
+      idp,
+      {
+        kid,
+        privateKeyPem: await deps.keys.privateKeyPem(kid),
+        certificatePem: await certificates.certificateOf(kid),
+      },
+      {
+        uid,
+        roles,
+        destination: saml.destination,
+        audience: saml.audience,
+        sessionDurationSeconds: saml.sessionDurationSeconds,
+        lifetimeSeconds: saml.assertionLifetimeSeconds,
+        inResponseTo,
+        now: deps.now,
+      },
+    );
+  }
+}
+
+/** Accounts listed by id or by name (the owning team) need a reason; it is audited, nothing more. */
+function requireReason(role: AwsRole, reason: string | undefined, listed: readonly string[]): void {
+  const needs =
+    listed.includes(role.account_id) || (role.account_name !== null && listed.includes(role.account_name));
+  if (needs && !reason)
+    throw new InputError(`account ${role.account_id} requires a reason for access: pass "reason"`);
 }

@@ -53,7 +53,48 @@ export const AwsIdpSettingsSchema = z.strictObject({
     .string()
     .min(1)
     .default('stups')
-    .describe('Name of the IAM SAML provider in every account (used by the SAML slice, not yet built)'),
+    .describe('Name of the IAM SAML provider in every account (provider ARN `…:saml-provider/<this>`)'),
+  saml: z
+    .strictObject({
+      entityId: z
+        .string()
+        .min(1)
+        .optional()
+        .describe("The IdP's entity id (Issuer of responses and metadata); default `<issuer>/saml`"),
+      destination: z
+        .url()
+        .default('https://signin.aws.amazon.com/saml')
+        .describe(
+          'Where responses are posted (Destination and Recipient): the AWS sign-in endpoint, or an emulator',
+        ),
+      audience: z
+        .string()
+        .min(1)
+        .default('urn:amazon:webservices')
+        .describe('AudienceRestriction of assertions: the SP entity id of AWS'),
+      sessionDurationSeconds: z.coerce
+        .number()
+        .int()
+        .min(900)
+        .max(43200)
+        .default(3600)
+        .describe('SessionDuration attribute: how long the AWS session of an assertion lasts'),
+      assertionLifetimeSeconds: z.coerce
+        .number()
+        .int()
+        .positive()
+        .max(3600)
+        .default(300)
+        .describe('NotOnOrAfter of an assertion: it only has to reach AWS'),
+      reasonRequiredAccounts: z
+        .array(z.string().min(1))
+        .default([])
+        .describe(
+          'Account ids or names (owning team ids) whose roles need a `reason`: it goes into the audit event',
+        ),
+    })
+    .prefault({})
+    .describe('The token service as SAML 2.0 identity provider of AWS (docs/aws-access.md)'),
 });
 export type AwsIdpSettings = z.output<typeof AwsIdpSettingsSchema>;
 
