@@ -45,9 +45,10 @@ describe('incident webhook', () => {
 
   it('gives up on a 4xx without retrying and keeps the URL out of the error', async () => {
     const { url, bodies } = await start([404]);
-    const err: Error = await postIncident(url, exception, { sleep: async () => {} }).catch(
-      (e: unknown) => e as Error,
-    );
+    const err = (await postIncident(url, exception, { sleep: async () => {} }).then(
+      () => new Error('postIncident resolved; it must reject on a 404'),
+      (e: unknown) => e,
+    )) as Error;
     expect(err.message).toBe('incident webhook failed: HTTP 404');
     expect(err.message).not.toContain('SECRET');
     expect(bodies).toHaveLength(1);
