@@ -1,6 +1,7 @@
 import { AccountFailure, type Login, loginToAccount } from './aws/login.js';
 import type { AccountConfig, AccountReport, Change } from './contract.js';
 import { accountAlias } from './resources/account-alias.js';
+import { cloudTrail } from './resources/cloudtrail.js';
 import { iamRoles } from './resources/iam-roles.js';
 import type { AnyResourceModule } from './resources/resource.js';
 import { s3Buckets } from './resources/s3-buckets.js';
@@ -15,6 +16,7 @@ import { vpcSubnets } from './resources/vpc-subnets.js';
  */
 export const RESOURCE_MODULES: readonly AnyResourceModule[] = [
   accountAlias,
+  cloudTrail,
   samlProviders,
   iamRoles,
   s3Buckets,

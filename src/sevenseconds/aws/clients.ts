@@ -1,5 +1,7 @@
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { type AwsSettings, awsClientConfig } from '../../platform/aws/client-config.js';
@@ -28,6 +30,9 @@ export interface AccountClients {
   sts: STSClient;
   s3(region: string): S3Client;
   ec2(region: string): EC2Client;
+  cloudtrail(region: string): CloudTrailClient;
+  /** Route 53 is global; its endpoint lives in us-east-1. */
+  route53: Route53Client;
 }
 
 interface SdkClient {
@@ -83,9 +88,11 @@ export function accountClients(
   const home = settings.region ?? 'us-east-1';
   const s3 = new Map<string, S3Client>();
   const ec2 = new Map<string, EC2Client>();
+  const cloudtrail = new Map<string, CloudTrailClient>();
   return {
     iam: recordCalls(new IAMClient(base(home)), 'iam', account, home, record),
     sts: recordCalls(new STSClient(base(home)), 'sts', account, home, record),
+    route53: recordCalls(new Route53Client(base('us-east-1')), 'route53', account, 'us-east-1', record),
     s3(region) {
       let c = s3.get(region);
       if (!c)
@@ -95,6 +102,15 @@ export function accountClients(
     ec2(region) {
       let c = ec2.get(region);
       if (!c) ec2.set(region, (c = recordCalls(new EC2Client(base(region)), 'ec2', account, region, record)));
+      return c;
+    },
+    cloudtrail(region) {
+      let c = cloudtrail.get(region);
+      if (!c)
+        cloudtrail.set(
+          region,
+          (c = recordCalls(new CloudTrailClient(base(region)), 'cloudtrail', account, region, record)),
+        );
       return c;
     },
   };

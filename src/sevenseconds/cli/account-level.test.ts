@@ -1,0 +1,185 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  CloudTrailClient,
+  DescribeTrailsCommand,
+  GetTrailStatusCommand,
+  StopLoggingCommand,
+} from '@aws-sdk/client-cloudtrail';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../platform/cli/run-cli.js';
+import { captureIo } from '../../platform/test-support/cli-io.js';
+import {
+  MOTO_REGION,
+  motoClientConfig,
+  motoEnv,
+  type RunningMoto,
+  skipWithoutMoto,
+  startMoto,
+} from '../../senza/test-support/moto.js';
+import { type AwsCall, isReadOnlyCall } from '../aws/clients.js';
+import type { AccountReport } from '../contract.js';
+import { accountId, structureYaml, teamName } from '../test-support/structure.js';
+import { sevensecondsProgram } from './main.js';
+
+const TEAMS = 3;
+const FIRST = 300000000000;
+const ids = Array.from({ length: TEAMS + 1 }, (_, i) => accountId(FIRST, i));
+
+/**
+ * Account-level resources (CloudTrail, …) on moto_server, each proven the same way: plan changes
+ * nothing, configure converges, plan and configure again find 0 changes, one edited key is one change.
+ */
+describe.skipIf(skipWithoutMoto())('sevenseconds account-level resources against moto_server', () => {
+  let moto: RunningMoto;
+  // moto refuses a trail whose bucket is not in the trail's own account (AWS allows the central
+  // bucket of another account, which is what STUPS does); the test gives each account a bucket
+  // of its own, made here, and the product sends whatever name the file says.
+  const extraGlobal = `  cloudtrail:
+    s3_bucket_name: 'exampleorg-cloudtrail-{account_id}'
+    s3_key_prefix: exampleorg
+    home_region: ${MOTO_REGION}
+`;
+  const sound = structureYaml({ teams: TEAMS, firstId: FIRST, endpointRegion: MOTO_REGION, extraGlobal });
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    for (const id of ids) {
+      const { s3 } = await inAccount(id);
+      await s3.send(
+        new CreateBucketCommand({
+          Bucket: `exampleorg-cloudtrail-${id}`,
+          CreateBucketConfiguration: { LocationConstraint: MOTO_REGION },
+        }),
+      );
+    }
+  });
+  afterAll(async () => {
+    await moto?.stop();
+  });
+
+  async function sevenseconds(args: string[], yaml = sound) {
+    const io = await captureIo({ env: motoEnv(moto.endpoint) });
+    await writeFile(join(io.home, 'accounts.yaml'), yaml);
+    const calls: AwsCall[] = [];
+    const code = await runCli(sevensecondsProgram({ io, record: (c) => calls.push(c) }), args, io);
+    const out = io.out();
+    const err = io.err();
+    await io.cleanup();
+    return { code, out, err, calls, changing: calls.filter((c) => !isReadOnlyCall(c)) };
+  }
+
+  /** Clients acting in one emulated account, made here, independent of the code under test. */
+  async function inAccount(id: string) {
+    const sts = new STSClient(motoClientConfig(moto.endpoint));
+    const r = await sts.send(
+      new AssumeRoleCommand({
+        RoleArn: `arn:aws:iam::${id}:role/OrganizationAccountAccessRole`,
+        RoleSessionName: 'verify',
+      }),
+    );
+    const credentials = {
+      accessKeyId: r.Credentials!.AccessKeyId!,
+      secretAccessKey: r.Credentials!.SecretAccessKey!,
+      sessionToken: r.Credentials!.SessionToken!,
+    };
+    const config = { ...motoClientConfig(moto.endpoint), credentials };
+    return {
+      s3: new S3Client({ ...config, forcePathStyle: true }),
+      cloudtrail: new CloudTrailClient(config),
+    };
+  }
+
+  const reportsOf = (out: string) => JSON.parse(out) as AccountReport[];
+  const changesOf = (out: string) => reportsOf(out).flatMap((r) => r.changes);
+  const team2 = ids[2]!;
+
+  it('plan shows the trail to create in every account and makes no changing call', async () => {
+    const r = await sevenseconds(['plan', 'accounts.yaml', '*', '-o', 'json']);
+    expect(r.code).toBe(0);
+    expect(r.changing).toEqual([]);
+    const trails = changesOf(r.out).filter((c) => c.resource.startsWith('cloudtrail'));
+    expect(trails.map((c) => `${c.account} ${c.action} ${c.resource}: ${c.detail}`)).toEqual(
+      ['state', teamName(1), teamName(2), teamName(3)].map(
+        (name, i) =>
+          `${name} create cloudtrail/Default: multi-region trail in ${MOTO_REGION} to s3://exampleorg-cloudtrail-${ids[i]}/exampleorg`,
+      ),
+    );
+    // The order STUPS uses: the trail right after the alias.
+    const team2Changes = reportsOf(r.out).find((x) => x.account === teamName(2))!.changes;
+    expect(team2Changes.slice(0, 2).map((c) => c.resource)).toEqual(['alias', 'cloudtrail/Default']);
+  }, 60_000);
+
+  it('configure creates a logging multi-region trail; plan and configure again find nothing', async () => {
+    const r = await sevenseconds(['configure', 'accounts.yaml', '*']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`${TEAMS + 1} accounts: ${TEAMS + 1} changed, 0 unchanged, 0 failed`);
+    const { cloudtrail } = await inAccount(team2);
+    const trail = (await cloudtrail.send(new DescribeTrailsCommand({ trailNameList: ['Default'] })))
+      .trailList?.[0];
+    expect(trail).toMatchObject({
+      Name: 'Default',
+      S3BucketName: `exampleorg-cloudtrail-${team2}`,
+      S3KeyPrefix: 'exampleorg',
+      IsMultiRegionTrail: true,
+      IncludeGlobalServiceEvents: true,
+      LogFileValidationEnabled: true,
+      HomeRegion: MOTO_REGION,
+    });
+    expect((await cloudtrail.send(new GetTrailStatusCommand({ Name: 'Default' }))).IsLogging).toBe(true);
+
+    const plan = await sevenseconds(['plan', 'accounts.yaml', '*']);
+    expect(plan.out).toContain(`${TEAMS + 1} accounts: 0 with changes, ${TEAMS + 1} unchanged, 0 failed`);
+    expect(plan.changing).toEqual([]);
+    const again = await sevenseconds(['configure', 'accounts.yaml', '*']);
+    expect(again.out).toContain(`${TEAMS + 1} accounts: 0 changed, ${TEAMS + 1} unchanged, 0 failed`);
+    expect(again.changing).toEqual([]);
+  }, 120_000);
+
+  it('a stopped trail is one change, and configure only starts it again', async () => {
+    const { cloudtrail } = await inAccount(team2);
+    await cloudtrail.send(new StopLoggingCommand({ Name: 'Default' }));
+    const plan = await sevenseconds(['plan', 'accounts.yaml', '*', '-o', 'json']);
+    expect(changesOf(plan.out)).toEqual([
+      { account: teamName(2), resource: 'cloudtrail/Default', action: 'update', detail: 'start logging' },
+    ]);
+    const configure = await sevenseconds(['configure', 'accounts.yaml', '*']);
+    expect(configure.changing.map((c) => `${c.account} ${c.command}`)).toEqual([`${team2} StartLogging`]);
+    expect((await cloudtrail.send(new GetTrailStatusCommand({ Name: 'Default' }))).IsLogging).toBe(true);
+  }, 60_000);
+
+  it('one changed key (the prefix of one account) is one update, applied to that trail only', async () => {
+    const edited = sound.replace(
+      `  ${teamName(3)}:\n    id: '${ids[3]}'\n`,
+      `  ${teamName(3)}:\n    id: '${ids[3]}'\n    cloudtrail: {s3_bucket_name: 'exampleorg-cloudtrail-{account_id}', s3_key_prefix: other, home_region: ${MOTO_REGION}}\n`,
+    );
+    expect(edited).not.toBe(sound);
+    const plan = await sevenseconds(['plan', 'accounts.yaml', '*', '-o', 'json'], edited);
+    expect(changesOf(plan.out)).toEqual([
+      {
+        account: teamName(3),
+        resource: 'cloudtrail/Default',
+        action: 'update',
+        detail: 'prefix exampleorg → other',
+      },
+    ]);
+    const configure = await sevenseconds(['configure', 'accounts.yaml', '*'], edited);
+    expect(configure.changing.map((c) => `${c.account} ${c.command}`)).toEqual([`${ids[3]} UpdateTrail`]);
+    const { cloudtrail } = await inAccount(ids[3]!);
+    expect(
+      (await cloudtrail.send(new DescribeTrailsCommand({ trailNameList: ['Default'] }))).trailList?.[0]
+        ?.S3KeyPrefix,
+    ).toBe('other');
+    expect((await sevenseconds(['plan', 'accounts.yaml', '*'], edited)).out).toContain('0 with changes');
+  }, 60_000);
+
+  it('enable_cloudtrail: false plans nothing for the trail (and never deletes it)', async () => {
+    const off = sound.replace('  cloudtrail:\n', '  enable_cloudtrail: false\n  cloudtrail:\n');
+    expect(off).not.toBe(sound);
+    const r = await sevenseconds(['configure', 'accounts.yaml', '*'], off);
+    expect(r.out).toContain('0 changed');
+    expect(r.calls.filter((c) => c.service === 'cloudtrail')).toEqual([]);
+  }, 60_000);
+});
