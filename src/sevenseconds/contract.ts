@@ -91,6 +91,11 @@ export const SectionSchema = z.strictObject({
   regions: z.array(z.string().min(1)).min(1).optional(),
   admin_account: z.string().min(1).optional().describe('account holding the parent hosted zone'),
   login_role: z.string().min(1).optional().describe('role assumed in each account to configure it'),
+  team: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,62}[a-z0-9]$|^[a-z]$/, 'must be a team id (lowercase slug)')
+    .optional()
+    .describe('team owning the account; configure registers it in the team service (/api/accounts/aws)'),
   base_ami: z
     .strictObject({
       account_name: z.string().min(1),

@@ -8,6 +8,7 @@ import { s3Buckets } from './resources/s3-buckets.js';
 import { samlProviders } from './resources/saml-providers.js';
 import { vpcs } from './resources/vpc.js';
 import { vpcSubnets } from './resources/vpc-subnets.js';
+import { registrationChanges, type TeamRegistry } from './team-registration.js';
 
 /**
  * The STUPS order (config/configure.py), as far as this slice goes: alias, SAML providers before
@@ -32,6 +33,8 @@ export interface ConvergeOptions {
   /** Accounts worked on at once. */
   concurrency: number;
   modules?: readonly AnyResourceModule[];
+  /** The team service accounts with a `team` key are registered in (after their AWS resources). */
+  teams?: TeamRegistry;
   /** Called when an account starts and when it ends (progress display). */
   onProgress?: (
     account: string,
@@ -62,6 +65,14 @@ export async function convergeAccount(
       for (const change of planned) {
         if (options.mode === 'configure') await module.apply(clients, account, change);
         const { op: _op, ...shown } = change as Change & { op: unknown };
+        changes.push(shown);
+      }
+    }
+    if (account.team) {
+      if (!options.teams) throw new AccountFailure('the account names a team but no team service is set');
+      const registered = (await options.teams.accounts()).get(account.id);
+      for (const { op, ...shown } of registrationChanges(account, registered)) {
+        if (options.mode === 'configure') await options.teams.register(account.id, op.owner, op.description);
         changes.push(shown);
       }
     }
