@@ -58,6 +58,7 @@ export const S3BucketSchema = z.strictObject({
   tags: tags.optional(),
   logging_target: z.string().optional(),
   logging_lifecycle_configuration: z.record(z.string(), z.unknown()).optional(),
+  block_public_access: z.boolean().optional().describe('block every kind of public access (default true)'),
 });
 export type S3BucketConfig = z.output<typeof S3BucketSchema>;
 

@@ -6,7 +6,15 @@ import {
   GetTrailStatusCommand,
   StopLoggingCommand,
 } from '@aws-sdk/client-cloudtrail';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetBucketEncryptionCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetBucketLoggingCommand,
+  GetBucketTaggingCommand,
+  GetPublicAccessBlockCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../platform/cli/run-cli.js';
@@ -42,7 +50,30 @@ describe.skipIf(skipWithoutMoto())('sevenseconds account-level resources against
     s3_key_prefix: exampleorg
     home_region: ${MOTO_REGION}
 `;
-  const sound = structureYaml({ teams: TEAMS, firstId: FIRST, endpointRegion: MOTO_REGION, extraGlobal });
+  // team-01 keeps its data in a bucket with every S3 extra the file has (account-level
+  // s3_buckets replaces global's, as STUPS merges).
+  const dataBuckets = `    s3_buckets:
+      data:
+        name: 'exampleorg-data-{account_id}-{region}'
+        regions: [${MOTO_REGION}]
+        lifecycle_configuration:
+          Rules: [{ID: expire-tmp, Status: Enabled, Filter: {Prefix: tmp/}, Expiration: {Days: 7}}]
+        encryption_config:
+          Rules: [{ApplyServerSideEncryptionByDefault: {SSEAlgorithm: 'aws:kms', KMSMasterKeyID: alias/data}}]
+        tags: {team: team-01, cost-center: '42'}
+        logging_target: 'exampleorg-logs-{account_id}-{region}'
+        logging_lifecycle_configuration:
+          Rules: [{ID: expire-logs, Status: Enabled, Filter: {Prefix: ''}, Expiration: {Days: 30}}]
+`;
+  const sound = structureYaml({
+    teams: TEAMS,
+    firstId: FIRST,
+    endpointRegion: MOTO_REGION,
+    extraGlobal,
+  }).replace(
+    `  ${teamName(1)}:\n    id: '${ids[1]}'\n`,
+    `  ${teamName(1)}:\n    id: '${ids[1]}'\n${dataBuckets}`,
+  );
 
   beforeAll(async () => {
     moto = await startMoto();
@@ -100,6 +131,14 @@ describe.skipIf(skipWithoutMoto())('sevenseconds account-level resources against
     const r = await sevenseconds(['plan', 'accounts.yaml', '*', '-o', 'json']);
     expect(r.code).toBe(0);
     expect(r.changing).toEqual([]);
+    expect(
+      changesOf(r.out)
+        .filter((c) => c.account === teamName(1) && c.resource.startsWith('s3-bucket'))
+        .map((c) => `${c.resource}: ${c.detail}`),
+    ).toEqual([
+      `s3-bucket/exampleorg-logs-${ids[1]}-${MOTO_REGION}: create bucket in ${MOTO_REGION} with policy, lifecycle`,
+      `s3-bucket/exampleorg-data-${ids[1]}-${MOTO_REGION}: create bucket in ${MOTO_REGION} with lifecycle, encryption, tags, logging`,
+    ]);
     const trails = changesOf(r.out).filter((c) => c.resource.startsWith('cloudtrail'));
     expect(trails.map((c) => `${c.account} ${c.action} ${c.resource}: ${c.detail}`)).toEqual(
       ['state', teamName(1), teamName(2), teamName(3)].map(
@@ -137,6 +176,65 @@ describe.skipIf(skipWithoutMoto())('sevenseconds account-level resources against
     expect(again.out).toContain(`${TEAMS + 1} accounts: 0 changed, ${TEAMS + 1} unchanged, 0 failed`);
     expect(again.changing).toEqual([]);
   }, 120_000);
+
+  it('S3 extras: a bucket with lifecycle, encryption, tags and access logs (its log bucket made too), all public access blocked', async () => {
+    const { s3 } = await inAccount(ids[1]!);
+    const data = `exampleorg-data-${ids[1]}-${MOTO_REGION}`;
+    const logs = `exampleorg-logs-${ids[1]}-${MOTO_REGION}`;
+    const rules = (await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: data }))).Rules;
+    expect(rules).toMatchObject([{ ID: 'expire-tmp', Status: 'Enabled', Expiration: { Days: 7 } }]);
+    expect(
+      (await s3.send(new GetBucketEncryptionCommand({ Bucket: data }))).ServerSideEncryptionConfiguration
+        ?.Rules?.[0]?.ApplyServerSideEncryptionByDefault,
+    ).toEqual({ SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'alias/data' });
+    expect((await s3.send(new GetBucketTaggingCommand({ Bucket: data }))).TagSet).toEqual(
+      expect.arrayContaining([
+        { Key: 'team', Value: 'team-01' },
+        { Key: 'cost-center', Value: '42' },
+      ]),
+    );
+    expect((await s3.send(new GetBucketLoggingCommand({ Bucket: data }))).LoggingEnabled).toEqual({
+      TargetBucket: logs,
+      TargetPrefix: `${data}/`,
+    });
+    expect((await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: logs }))).Rules?.[0]?.ID).toBe(
+      'expire-logs',
+    );
+    for (const bucket of [data, logs, `exampleorg-stups-mint-${ids[2]}-${MOTO_REGION}`]) {
+      const owner = bucket.includes(ids[2]!) ? (await inAccount(ids[2]!)).s3 : s3;
+      expect(
+        (await owner.send(new GetPublicAccessBlockCommand({ Bucket: bucket })))
+          .PublicAccessBlockConfiguration,
+      ).toEqual({
+        BlockPublicAcls: true,
+        IgnorePublicAcls: true,
+        BlockPublicPolicy: true,
+        RestrictPublicBuckets: true,
+      });
+    }
+
+    // One changed tag is one change, and configure puts the tags only.
+    const edited = sound.replace("cost-center: '42'", "cost-center: '43'");
+    expect(edited).not.toBe(sound);
+    const plan = await sevenseconds(['plan', 'accounts.yaml', '*', '-o', 'json'], edited);
+    expect(changesOf(plan.out)).toEqual([
+      {
+        account: teamName(1),
+        resource: `s3-bucket/${data}`,
+        action: 'update',
+        detail: 'tags cost-center=43',
+      },
+    ]);
+    expect(plan.changing).toEqual([]);
+    const configure = await sevenseconds(['configure', 'accounts.yaml', '*'], edited);
+    expect(configure.changing.map((c) => `${c.account} ${c.command}`)).toEqual([
+      `${ids[1]} PutBucketTagging`,
+    ]);
+    expect((await sevenseconds(['plan', 'accounts.yaml', '*'], edited)).out).toContain('0 with changes');
+    // Back to the file the other tests use: the tag only, again.
+    const back = await sevenseconds(['configure', 'accounts.yaml', '*']);
+    expect(back.changing.map((c) => `${c.account} ${c.command}`)).toEqual([`${ids[1]} PutBucketTagging`]);
+  }, 60_000);
 
   it('a stopped trail is one change, and configure only starts it again', async () => {
     const { cloudtrail } = await inAccount(team2);
