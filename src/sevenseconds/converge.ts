@@ -2,6 +2,7 @@ import { AccountFailure, type Login, loginToAccount } from './aws/login.js';
 import type { AccountConfig, AccountReport, Change } from './contract.js';
 import { accountAlias } from './resources/account-alias.js';
 import { cloudTrail } from './resources/cloudtrail.js';
+import { dnsZone } from './resources/dns-zone.js';
 import { iamRoles } from './resources/iam-roles.js';
 import type { AnyResourceModule } from './resources/resource.js';
 import { s3Buckets } from './resources/s3-buckets.js';
@@ -21,6 +22,7 @@ export const RESOURCE_MODULES: readonly AnyResourceModule[] = [
   samlProviders,
   iamRoles,
   s3Buckets,
+  dnsZone,
   vpcs,
   vpcSubnets,
 ];

@@ -15,6 +15,11 @@ import {
   GetPublicAccessBlockCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import {
+  ListHostedZonesByNameCommand,
+  ListResourceRecordSetsCommand,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../platform/cli/run-cli.js';
@@ -49,6 +54,8 @@ describe.skipIf(skipWithoutMoto())('sevenseconds account-level resources against
     s3_bucket_name: 'exampleorg-cloudtrail-{account_id}'
     s3_key_prefix: exampleorg
     home_region: ${MOTO_REGION}
+  domain: '{account_name}.example.org'
+  domain_soa_ttl: 60
 `;
   // team-01 keeps its data in a bucket with every S3 extra the file has (account-level
   // s3_buckets replaces global's, as STUPS merges).
@@ -120,6 +127,7 @@ describe.skipIf(skipWithoutMoto())('sevenseconds account-level resources against
     return {
       s3: new S3Client({ ...config, forcePathStyle: true }),
       cloudtrail: new CloudTrailClient(config),
+      route53: new Route53Client(config),
     };
   }
 
@@ -234,6 +242,35 @@ describe.skipIf(skipWithoutMoto())('sevenseconds account-level resources against
     // Back to the file the other tests use: the tag only, again.
     const back = await sevenseconds(['configure', 'accounts.yaml', '*']);
     expect(back.changing.map((c) => `${c.account} ${c.command}`)).toEqual([`${ids[1]} PutBucketTagging`]);
+  }, 60_000);
+
+  it('DNS: each account has its hosted zone with the SOA TTL; a changed TTL is one change', async () => {
+    const { route53 } = await inAccount(team2);
+    const zone = (
+      await route53.send(new ListHostedZonesByNameCommand({ DNSName: `${teamName(2)}.example.org.` }))
+    ).HostedZones?.find((z) => z.Name === `${teamName(2)}.example.org.`);
+    expect(zone?.Id).toBeDefined();
+    const soa = async () =>
+      (
+        await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zone!.Id! }))
+      ).ResourceRecordSets?.find((r) => r.Type === 'SOA')?.TTL;
+    expect(await soa()).toBe(60);
+    const edited = sound.replace('domain_soa_ttl: 60', 'domain_soa_ttl: 120');
+    const plan = await sevenseconds(['plan', 'accounts.yaml', teamName(2), '-o', 'json'], edited);
+    expect(changesOf(plan.out)).toEqual([
+      {
+        account: teamName(2),
+        resource: `dns-zone/${teamName(2)}.example.org`,
+        action: 'update',
+        detail: 'SOA TTL 60 → 120',
+      },
+    ]);
+    expect(plan.changing).toEqual([]);
+    const configure = await sevenseconds(['configure', 'accounts.yaml', teamName(2)], edited);
+    expect(configure.changing.map((c) => c.command)).toEqual(['ChangeResourceRecordSets']);
+    expect(await soa()).toBe(120);
+    const back = await sevenseconds(['configure', 'accounts.yaml', teamName(2)]);
+    expect(back.changing.map((c) => c.command)).toEqual(['ChangeResourceRecordSets']);
   }, 60_000);
 
   it('a stopped trail is one change, and configure only starts it again', async () => {
