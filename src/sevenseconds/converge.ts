@@ -1,7 +1,9 @@
+import type { AccountClients } from './aws/clients.js';
 import { AccountFailure, type Login, loginToAccount } from './aws/login.js';
 import type { AccountConfig, AccountReport, Change } from './contract.js';
 import { accountAlias } from './resources/account-alias.js';
 import { cloudTrail } from './resources/cloudtrail.js';
+import { dnsDelegation } from './resources/dns-delegation.js';
 import { dnsZone } from './resources/dns-zone.js';
 import { iamRoles } from './resources/iam-roles.js';
 import type { AnyResourceModule } from './resources/resource.js';
@@ -23,6 +25,7 @@ export const RESOURCE_MODULES: readonly AnyResourceModule[] = [
   iamRoles,
   s3Buckets,
   dnsZone,
+  dnsDelegation,
   vpcs,
   vpcSubnets,
 ];
@@ -37,6 +40,8 @@ export interface ConvergeOptions {
   modules?: readonly AnyResourceModule[];
   /** The team service accounts with a `team` key are registered in (after their AWS resources). */
   teams?: TeamRegistry;
+  /** The file's account of a name (the admin account of the DNS delegation). */
+  accountNamed?: (name: string) => AccountConfig | undefined;
   /** Called when an account starts and when it ends (progress display). */
   onProgress?: (
     account: string,
@@ -61,6 +66,13 @@ export async function convergeAccount(
   const changes: Change[] = [];
   try {
     const clients = await loginToAccount(options.login, account);
+    const admin = options.accountNamed?.(account.admin_account);
+    if (admin) {
+      let adminClients: Promise<AccountClients> | undefined;
+      clients.admin = () =>
+        (adminClients ??=
+          admin.id === account.id ? Promise.resolve(clients) : loginToAccount(options.login, admin));
+    }
     for (const module of options.modules ?? RESOURCE_MODULES) {
       const current: unknown = await module.read(clients, account);
       const planned = module.diff(account, current);

@@ -33,6 +33,8 @@ export interface AccountClients {
   cloudtrail(region: string): CloudTrailClient;
   /** Route 53 is global; its endpoint lives in us-east-1. */
   route53: Route53Client;
+  /** Clients of the account's `admin_account` (parent DNS zone), logged in on first use. */
+  admin?: () => Promise<AccountClients>;
 }
 
 interface SdkClient {

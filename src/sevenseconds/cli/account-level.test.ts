@@ -16,6 +16,8 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import {
+  CreateHostedZoneCommand,
+  GetHostedZoneCommand,
   ListHostedZonesByNameCommand,
   ListResourceRecordSetsCommand,
   Route53Client,
@@ -84,6 +86,10 @@ describe.skipIf(skipWithoutMoto())('sevenseconds account-level resources against
 
   beforeAll(async () => {
     moto = await startMoto();
+    // The parent zone lives in the admin account (state), made by hand as in a real organisation.
+    await (
+      await inAccount(ids[0]!)
+    ).route53.send(new CreateHostedZoneCommand({ Name: 'example.org', CallerReference: 'parent' }));
     for (const id of ids) {
       const { s3 } = await inAccount(id);
       await s3.send(
@@ -255,6 +261,20 @@ describe.skipIf(skipWithoutMoto())('sevenseconds account-level resources against
         await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zone!.Id! }))
       ).ResourceRecordSets?.find((r) => r.Type === 'SOA')?.TTL;
     expect(await soa()).toBe(60);
+    // Delegated from the parent zone in the admin account, to exactly the zone's name servers.
+    const { route53: adminDns } = await inAccount(ids[0]!);
+    const parent = (
+      await adminDns.send(new ListHostedZonesByNameCommand({ DNSName: 'example.org.' }))
+    ).HostedZones?.find((z) => z.Name === 'example.org.');
+    const ns = (
+      await adminDns.send(new ListResourceRecordSetsCommand({ HostedZoneId: parent!.Id! }))
+    ).ResourceRecordSets?.find((r) => r.Type === 'NS' && r.Name === `${teamName(2)}.example.org.`);
+    const servers = (await route53.send(new GetHostedZoneCommand({ Id: zone!.Id! }))).DelegationSet
+      ?.NameServers;
+    expect(servers?.length).toBeGreaterThan(0);
+    expect(ns?.ResourceRecords?.map((r) => r.Value).sort()).toEqual(
+      servers!.map((s) => (s.endsWith('.') ? s : `${s}.`)).sort(),
+    );
     const edited = sound.replace('domain_soa_ttl: 60', 'domain_soa_ttl: 120');
     const plan = await sevenseconds(['plan', 'accounts.yaml', teamName(2), '-o', 'json'], edited);
     expect(changesOf(plan.out)).toEqual([

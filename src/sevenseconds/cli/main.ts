@@ -138,6 +138,7 @@ async function run(
     login,
     concurrency: flags.maxProcs,
     ...(teams ? { teams } : {}),
+    accountNamed: (name) => config.accounts.find((a) => a.name === name),
     onProgress: (account, event, done, total) => {
       // Progress goes to stderr so the report on stdout stays clean for pipes and --output json.
       if (event !== 'start') io.stderr.write(`[${done}/${total}] ${account}: ${event}\n`);
