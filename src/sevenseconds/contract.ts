@@ -58,6 +58,7 @@ export const S3BucketSchema = z.strictObject({
   tags: tags.optional(),
   logging_target: z.string().optional(),
   logging_lifecycle_configuration: z.record(z.string(), z.unknown()).optional(),
+  block_public_access: z.boolean().optional().describe('block every kind of public access (default true)'),
 });
 export type S3BucketConfig = z.output<typeof S3BucketSchema>;
 
@@ -91,6 +92,11 @@ export const SectionSchema = z.strictObject({
   regions: z.array(z.string().min(1)).min(1).optional(),
   admin_account: z.string().min(1).optional().describe('account holding the parent hosted zone'),
   login_role: z.string().min(1).optional().describe('role assumed in each account to configure it'),
+  team: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,62}[a-z0-9]$|^[a-z]$/, 'must be a team id (lowercase slug)')
+    .optional()
+    .describe('team owning the account; configure registers it in the team service (/api/accounts/aws)'),
   base_ami: z
     .strictObject({
       account_name: z.string().min(1),

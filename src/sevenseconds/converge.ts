@@ -1,7 +1,11 @@
+import type { AccountClients } from './aws/clients.js';
 import { AccountFailure, type Login, loginToAccount } from './aws/login.js';
 import type { AccountConfig, AccountReport, Change } from './contract.js';
 import { accountAlias } from './resources/account-alias.js';
 import { ebsEncryption } from './resources/ebs-encryption.js';
+import { cloudTrail } from './resources/cloudtrail.js';
+import { dnsDelegation } from './resources/dns-delegation.js';
+import { dnsZone } from './resources/dns-zone.js';
 import { iamRoles } from './resources/iam-roles.js';
 import { kmsKeys } from './resources/kms-keys.js';
 import type { AnyResourceModule } from './resources/resource.js';
@@ -11,6 +15,7 @@ import { securityGroups } from './resources/security-groups.js';
 import { subnetGroups } from './resources/subnet-groups.js';
 import { vpcs } from './resources/vpc.js';
 import { vpcSubnets } from './resources/vpc-subnets.js';
+import { registrationChanges, type TeamRegistry } from './team-registration.js';
 
 /**
  * The STUPS order (config/configure.py), as far as this slice goes: alias, SAML providers before
@@ -19,11 +24,14 @@ import { vpcSubnets } from './resources/vpc-subnets.js';
  */
 export const RESOURCE_MODULES: readonly AnyResourceModule[] = [
   accountAlias,
+  cloudTrail,
   samlProviders,
   iamRoles,
   s3Buckets,
   kmsKeys,
   ebsEncryption,
+  dnsZone,
+  dnsDelegation,
   vpcs,
   vpcSubnets,
   subnetGroups,
@@ -38,6 +46,10 @@ export interface ConvergeOptions {
   /** Accounts worked on at once. */
   concurrency: number;
   modules?: readonly AnyResourceModule[];
+  /** The team service accounts with a `team` key are registered in (after their AWS resources). */
+  teams?: TeamRegistry;
+  /** The file's account of a name (the admin account of the DNS delegation). */
+  accountNamed?: (name: string) => AccountConfig | undefined;
   /** Called when an account starts and when it ends (progress display). */
   onProgress?: (
     account: string,
@@ -62,12 +74,27 @@ export async function convergeAccount(
   const changes: Change[] = [];
   try {
     const clients = await loginToAccount(options.login, account);
+    const admin = options.accountNamed?.(account.admin_account);
+    if (admin) {
+      let adminClients: Promise<AccountClients> | undefined;
+      clients.admin = () =>
+        (adminClients ??=
+          admin.id === account.id ? Promise.resolve(clients) : loginToAccount(options.login, admin));
+    }
     for (const module of options.modules ?? RESOURCE_MODULES) {
       const current: unknown = await module.read(clients, account);
       const planned = module.diff(account, current);
       for (const change of planned) {
         if (options.mode === 'configure') await module.apply(clients, account, change);
         const { op: _op, ...shown } = change as Change & { op: unknown };
+        changes.push(shown);
+      }
+    }
+    if (account.team) {
+      if (!options.teams) throw new AccountFailure('the account names a team but no team service is set');
+      const registered = (await options.teams.accounts()).get(account.id);
+      for (const { op, ...shown } of registrationChanges(account, registered)) {
+        if (options.mode === 'configure') await options.teams.register(account.id, op.owner, op.description);
         changes.push(shown);
       }
     }

@@ -1,8 +1,10 @@
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { RDSClient } from '@aws-sdk/client-rds';
+import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { type AwsSettings, awsClientConfig } from '../../platform/aws/client-config.js';
@@ -34,6 +36,11 @@ export interface AccountClients {
   rds(region: string): RDSClient;
   elasticache(region: string): ElastiCacheClient;
   kms(region: string): KMSClient;
+  cloudtrail(region: string): CloudTrailClient;
+  /** Route 53 is global; its endpoint lives in us-east-1. */
+  route53: Route53Client;
+  /** Clients of the account's `admin_account` (parent DNS zone), logged in on first use. */
+  admin?: () => Promise<AccountClients>;
 }
 
 interface SdkClient {
@@ -98,9 +105,11 @@ export function accountClients(
       return c;
     };
   };
+  const cloudtrail = new Map<string, CloudTrailClient>();
   return {
     iam: recordCalls(new IAMClient(base(home)), 'iam', account, home, record),
     sts: recordCalls(new STSClient(base(home)), 'sts', account, home, record),
+    route53: recordCalls(new Route53Client(base('us-east-1')), 'route53', account, 'us-east-1', record),
     s3(region) {
       let c = s3.get(region);
       if (!c)
@@ -115,6 +124,15 @@ export function accountClients(
     rds: regional('rds', (config) => new RDSClient(config)),
     elasticache: regional('elasticache', (config) => new ElastiCacheClient(config)),
     kms: regional('kms', (config) => new KMSClient(config)),
+    cloudtrail(region) {
+      let c = cloudtrail.get(region);
+      if (!c)
+        cloudtrail.set(
+          region,
+          (c = recordCalls(new CloudTrailClient(base(region)), 'cloudtrail', account, region, record)),
+        );
+      return c;
+    },
   };
 }
 

@@ -3,7 +3,9 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { awsSettingsFromEnv } from '../../platform/aws/client-config.js';
+import { loadToolConfig, normaliseUrl } from '../../platform/cli/cli-config.js';
 import { CliError } from '../../platform/cli/cli-error.js';
+import { HttpClient, timeoutMsFrom } from '../../platform/cli/http-client.js';
 import { type CliIo, processIo, runCli } from '../../platform/cli/run-cli.js';
 import type { CallRecorder } from '../aws/clients.js';
 import { AccountFailure, credentialsFromEnv, standardLogin } from '../aws/login.js';
@@ -12,12 +14,53 @@ import type { AccountConfig } from '../contract.js';
 import { convergeAccounts, type Mode } from '../converge.js';
 import { configJsonSchemaText } from '../json-schema.js';
 import { renderFindings, renderReports } from '../report.js';
+import { httpTeamRegistry, type TeamRegistry } from '../team-registration.js';
 import { buildTrustGraph, checkTrustGraph } from '../trust-graph.js';
 
 export interface SevenSecondsDeps {
   io: CliIo;
   /** Sees every AWS SDK call (tests prove `plan` changes nothing with it). */
   record?: CallRecorder;
+  /** For the team service (tests pass none: the real fetch to an in-process service). */
+  fetch?: typeof fetch;
+}
+
+/**
+ * The team service accounts are registered in: `--team-service-url`, else `team_service_url` in
+ * ~/.config/sevenseconds/sevenseconds.yaml or SEVENSECONDS_TEAM_SERVICE_URL. The token is
+ * SEVENSECONDS_TOKEN (`token` key) when set, else the one zign gives (`zign token`). Plan
+ * needs it too: the team service answers even its reads only to a valid token.
+ */
+async function teamRegistry(deps: SevenSecondsDeps, flagUrl: string | undefined): Promise<TeamRegistry> {
+  const config = await loadToolConfig('sevenseconds', deps.io.env);
+  const url = flagUrl ?? config.team_service_url;
+  if (!url) {
+    throw new CliError(
+      'accounts name a team, but no team service is set: --team-service-url or SEVENSECONDS_TEAM_SERVICE_URL',
+      2,
+    );
+  }
+  const pinned = config.token;
+  return httpTeamRegistry(
+    new HttpClient({
+      baseUrl: normaliseUrl(url),
+      service: 'the team service',
+      timeoutMs: timeoutMsFrom(config.timeout, 'SEVENSECONDS_TIMEOUT'),
+      timeoutSetting: 'SEVENSECONDS_TIMEOUT',
+      ...(deps.fetch ? { fetch: deps.fetch } : {}),
+      token: async () =>
+        pinned ||
+        (await import('../../zign/get-token.js')).getToken(
+          'default',
+          ['uid'],
+          {},
+          {
+            io: deps.io,
+            ...(deps.fetch ? { fetch: deps.fetch } : {}),
+          },
+        ),
+    }),
+  );
 }
 
 /** Reads and checks the file; every problem is printed as `path: message` before any AWS call. */
@@ -50,6 +93,7 @@ interface RunFlags {
   loginAccount?: string;
   output: string;
   dryRun?: boolean;
+  teamServiceUrl?: string;
 }
 
 async function run(
@@ -70,6 +114,8 @@ async function run(
     if (error instanceof ConfigProblems) throw new CliError(error.problems.join('; '), 2);
     throw error;
   }
+  // Checked before any AWS call: a file naming teams needs the team service.
+  const teams = accounts.some((a) => a.team) ? await teamRegistry(deps, flags.teamServiceUrl) : undefined;
   const settings = awsSettingsFromEnv(io.env);
   let login;
   try {
@@ -91,6 +137,8 @@ async function run(
     mode,
     login,
     concurrency: flags.maxProcs,
+    ...(teams ? { teams } : {}),
+    accountNamed: (name) => config.accounts.find((a) => a.name === name),
     onProgress: (account, event, done, total) => {
       // Progress goes to stderr so the report on stdout stays clean for pipes and --output json.
       if (event !== 'start') io.stderr.write(`[${done}/${total}] ${account}: ${event}\n`);
@@ -122,6 +170,10 @@ export function sevensecondsProgram(deps: SevenSecondsDeps): Command {
       .option(
         '--login-account <name>',
         'the account the credential chain logs in to; every other account is reached by assuming its login_role',
+      )
+      .option(
+        '--team-service-url <url>',
+        'team service accounts with a team key are registered in (default: SEVENSECONDS_TEAM_SERVICE_URL)',
       )
       .option('-o, --output <format>', 'text or json', 'text');
 
