@@ -1,5 +1,3 @@
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import {
   CloudTrailClient,
   DescribeTrailsCommand,
@@ -22,22 +20,11 @@ import {
   ListResourceRecordSetsCommand,
   Route53Client,
 } from '@aws-sdk/client-route-53';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../platform/cli/run-cli.js';
-import { captureIo } from '../../platform/test-support/cli-io.js';
-import {
-  MOTO_REGION,
-  motoClientConfig,
-  motoEnv,
-  type RunningMoto,
-  skipWithoutMoto,
-  startMoto,
-} from '../../senza/test-support/moto.js';
-import { type AwsCall, isReadOnlyCall } from '../aws/clients.js';
+import { MOTO_REGION, type RunningMoto, skipWithoutMoto, startMoto } from '../../senza/test-support/moto.js';
 import type { AccountReport } from '../contract.js';
+import { motoAccountConfig, runSevenseconds } from '../test-support/run-sevenseconds.js';
 import { accountId, structureYaml, teamName } from '../test-support/structure.js';
-import { sevensecondsProgram } from './main.js';
 
 const TEAMS = 3;
 const FIRST = 300000000000;
@@ -104,32 +91,11 @@ describe.skipIf(skipWithoutMoto())('sevenseconds account-level resources against
     await moto?.stop();
   });
 
-  async function sevenseconds(args: string[], yaml = sound) {
-    const io = await captureIo({ env: motoEnv(moto.endpoint) });
-    await writeFile(join(io.home, 'accounts.yaml'), yaml);
-    const calls: AwsCall[] = [];
-    const code = await runCli(sevensecondsProgram({ io, record: (c) => calls.push(c) }), args, io);
-    const out = io.out();
-    const err = io.err();
-    await io.cleanup();
-    return { code, out, err, calls, changing: calls.filter((c) => !isReadOnlyCall(c)) };
-  }
+  const sevenseconds = (args: string[], yaml = sound) => runSevenseconds(moto.endpoint, args, yaml);
 
   /** Clients acting in one emulated account, made here, independent of the code under test. */
   async function inAccount(id: string) {
-    const sts = new STSClient(motoClientConfig(moto.endpoint));
-    const r = await sts.send(
-      new AssumeRoleCommand({
-        RoleArn: `arn:aws:iam::${id}:role/OrganizationAccountAccessRole`,
-        RoleSessionName: 'verify',
-      }),
-    );
-    const credentials = {
-      accessKeyId: r.Credentials!.AccessKeyId!,
-      secretAccessKey: r.Credentials!.SecretAccessKey!,
-      sessionToken: r.Credentials!.SessionToken!,
-    };
-    const config = { ...motoClientConfig(moto.endpoint), credentials };
+    const config = await motoAccountConfig(moto.endpoint, id);
     return {
       s3: new S3Client({ ...config, forcePathStyle: true }),
       cloudtrail: new CloudTrailClient(config),

@@ -1,5 +1,3 @@
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import {
   CreateNetworkInterfaceCommand,
   DeleteNetworkInterfaceCommand,
@@ -14,28 +12,16 @@ import {
   ListSAMLProvidersCommand,
 } from '@aws-sdk/client-iam';
 import { GetBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../platform/cli/run-cli.js';
-import { captureIo } from '../../platform/test-support/cli-io.js';
-import {
-  MOTO_REGION,
-  motoClientConfig,
-  motoEnv,
-  type RunningMoto,
-  skipWithoutMoto,
-  startMoto,
-} from '../../senza/test-support/moto.js';
-import { type AwsCall, isReadOnlyCall } from '../aws/clients.js';
+import { MOTO_REGION, type RunningMoto, skipWithoutMoto, startMoto } from '../../senza/test-support/moto.js';
 import type { AccountReport } from '../contract.js';
+import { motoAccountConfig, runSevenseconds } from '../test-support/run-sevenseconds.js';
 import { accountId, structureYaml, teamName } from '../test-support/structure.js';
-import { sevensecondsProgram } from './main.js';
 
 const TEAMS = 19; // + state = an organisation of 20 accounts
 
 describe.skipIf(skipWithoutMoto())('sevenseconds against moto_server: 20 accounts from one file', () => {
   let moto: RunningMoto;
-  let home: string;
   const sound = structureYaml({ teams: TEAMS, endpointRegion: MOTO_REGION });
 
   beforeAll(async () => {
@@ -45,33 +31,11 @@ describe.skipIf(skipWithoutMoto())('sevenseconds against moto_server: 20 account
     await moto?.stop();
   });
 
-  async function sevenseconds(args: string[], yaml = sound) {
-    const io = await captureIo({ env: motoEnv(moto.endpoint) });
-    home = io.home;
-    await writeFile(join(home, 'accounts.yaml'), yaml);
-    const calls: AwsCall[] = [];
-    const code = await runCli(sevensecondsProgram({ io, record: (c) => calls.push(c) }), args, io);
-    const out = io.out();
-    const err = io.err();
-    await io.cleanup();
-    return { code, out, err, calls, changing: calls.filter((c) => !isReadOnlyCall(c)) };
-  }
+  const sevenseconds = (args: string[], yaml = sound) => runSevenseconds(moto.endpoint, args, yaml);
 
   /** Clients acting in one emulated account, made here, independent of the code under test. */
   async function inAccount(id: string) {
-    const sts = new STSClient(motoClientConfig(moto.endpoint));
-    const r = await sts.send(
-      new AssumeRoleCommand({
-        RoleArn: `arn:aws:iam::${id}:role/OrganizationAccountAccessRole`,
-        RoleSessionName: 'verify',
-      }),
-    );
-    const credentials = {
-      accessKeyId: r.Credentials!.AccessKeyId!,
-      secretAccessKey: r.Credentials!.SecretAccessKey!,
-      sessionToken: r.Credentials!.SessionToken!,
-    };
-    const config = { ...motoClientConfig(moto.endpoint), credentials };
+    const config = await motoAccountConfig(moto.endpoint, id);
     return {
       iam: new IAMClient(config),
       s3: new S3Client({ ...config, forcePathStyle: true }),

@@ -1,20 +1,15 @@
-import { writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditLog } from '../../platform/audit/audit-log.js';
 import type { Database } from '../../platform/db/database.js';
 import type { HttpApp } from '../../platform/http/create-http-app.js';
-import { runCli } from '../../platform/cli/run-cli.js';
-import { captureIo } from '../../platform/test-support/cli-io.js';
 import { openTestDatabase } from '../../platform/test-support/databases.js';
 import { createTestContext, KERNEL_MIGRATIONS } from '../../platform/test-support/service-context.js';
 import { createTestIssuer } from '../../platform/test-support/test-issuer.js';
-import { motoEnv, type RunningMoto, skipWithoutMoto, startMoto } from '../../senza/test-support/moto.js';
+import { type RunningMoto, skipWithoutMoto, startMoto } from '../../senza/test-support/moto.js';
 import { createTeamService, type TeamService, teamMigrations } from '../../teams/index.js';
-import { type AwsCall, isReadOnlyCall } from '../aws/clients.js';
 import type { AccountReport } from '../contract.js';
-import { sevensecondsProgram } from './main.js';
+import { runSevenseconds } from '../test-support/run-sevenseconds.js';
 
 const FILE = `version: 10
 global:
@@ -71,18 +66,8 @@ describe.skipIf(skipWithoutMoto())('sevenseconds registers accounts in the team 
     await moto?.stop();
   });
 
-  async function sevenseconds(args: string[], env: Record<string, string> = {}, yaml = FILE) {
-    const io = await captureIo({
-      env: { ...motoEnv(moto.endpoint), SEVENSECONDS_TOKEN: adminToken, ...env },
-    });
-    await writeFile(join(io.home, 'accounts.yaml'), yaml);
-    const calls: AwsCall[] = [];
-    const code = await runCli(sevensecondsProgram({ io, record: (c) => calls.push(c) }), args, io);
-    const out = io.out();
-    const err = io.err();
-    await io.cleanup();
-    return { code, out, err, calls, changing: calls.filter((c) => !isReadOnlyCall(c)) };
-  }
+  const sevenseconds = (args: string[], env: Record<string, string> = {}, yaml = FILE) =>
+    runSevenseconds(moto.endpoint, args, yaml, { SEVENSECONDS_TOKEN: adminToken, ...env });
   const teamChanges = (out: string) =>
     (JSON.parse(out) as AccountReport[])
       .flatMap((r) => r.changes)

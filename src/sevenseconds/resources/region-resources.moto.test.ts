@@ -1,5 +1,3 @@
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import {
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
@@ -9,21 +7,10 @@ import {
 import { DescribeCacheSubnetGroupsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient, ListAliasesCommand } from '@aws-sdk/client-kms';
 import { DescribeDBSubnetGroupsCommand, RDSClient } from '@aws-sdk/client-rds';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../platform/cli/run-cli.js';
-import { captureIo } from '../../platform/test-support/cli-io.js';
-import {
-  MOTO_REGION,
-  motoClientConfig,
-  motoEnv,
-  type RunningMoto,
-  skipWithoutMoto,
-  startMoto,
-} from '../../senza/test-support/moto.js';
-import { type AwsCall, isReadOnlyCall } from '../aws/clients.js';
-import { sevensecondsProgram } from '../cli/main.js';
+import { MOTO_REGION, type RunningMoto, skipWithoutMoto, startMoto } from '../../senza/test-support/moto.js';
 import type { AccountReport } from '../contract.js';
+import { motoAccountConfig, runSevenseconds } from '../test-support/run-sevenseconds.js';
 import { accountId, structureYaml, teamName } from '../test-support/structure.js';
 
 // Per-region resources on moto_server: EBS default encryption, subnet groups and security groups.
@@ -64,34 +51,9 @@ describe.skipIf(skipWithoutMoto())('sevenseconds per-region resources against mo
     await moto?.stop();
   });
 
-  async function sevenseconds(args: string[], yaml = sound) {
-    const io = await captureIo({ env: motoEnv(moto.endpoint) });
-    await writeFile(join(io.home, 'accounts.yaml'), yaml);
-    const calls: AwsCall[] = [];
-    const code = await runCli(sevensecondsProgram({ io, record: (c) => calls.push(c) }), args, io);
-    const out = io.out();
-    const err = io.err();
-    await io.cleanup();
-    return { code, out, err, calls, changing: calls.filter((c) => !isReadOnlyCall(c)) };
-  }
+  const sevenseconds = (args: string[], yaml = sound) => runSevenseconds(moto.endpoint, args, yaml);
 
-  async function configIn(id: string) {
-    const sts = new STSClient(motoClientConfig(moto.endpoint));
-    const r = await sts.send(
-      new AssumeRoleCommand({
-        RoleArn: `arn:aws:iam::${id}:role/OrganizationAccountAccessRole`,
-        RoleSessionName: 'verify',
-      }),
-    );
-    return {
-      ...motoClientConfig(moto.endpoint),
-      credentials: {
-        accessKeyId: r.Credentials!.AccessKeyId!,
-        secretAccessKey: r.Credentials!.SecretAccessKey!,
-        sessionToken: r.Credentials!.SessionToken!,
-      },
-    };
-  }
+  const configIn = (id: string) => motoAccountConfig(moto.endpoint, id);
   const ec2In = async (id: string) => new EC2Client(await configIn(id));
 
   const team1 = accountId(FIRST, 1);
