@@ -262,7 +262,12 @@ describe.skipIf(skip)('sandbox on moto_server', () => {
         'ReleasedAccount',
       ]);
     const after = await lifecycle.list({ state: 'released' });
-    expect(after.map((a) => a.id).filter((id) => released.includes(id))).toEqual(released);
+    expect(
+      after
+        .map((a) => a.id)
+        .filter((id) => released.includes(id))
+        .sort(),
+    ).toEqual([...released].sort());
     expect(after.find((a) => a.id === released[0])!.state_timestamps.prepared).toBe(now.toISOString());
     const budget = await budgets.send(new DescribeBudgetsCommand({ AccountId: released[0] }));
     expect(budget.Budgets?.map((b) => [b.BudgetName, b.BudgetLimit?.Amount])).toEqual([
