@@ -80,7 +80,9 @@ const rows: string[] = [];
 const measure = async (label: string, cache: string | undefined) => {
   const r = await freshClone(cache);
   const total = r.clone + r.npmCi + r.firstStart;
-  rows.push(`| ${label} | ${s(r.clone)} | ${s(r.npmCi)} | ${s(r.firstStart)} | ${s(total)} | ${s(r.secondStart)} |`);
+  rows.push(
+    `| ${label} | ${s(r.clone)} | ${s(r.npmCi)} | ${s(r.firstStart)} | ${s(total)} | ${s(r.secondStart)} |`,
+  );
 };
 
 await measure('warm npm cache', undefined);
@@ -92,7 +94,9 @@ if (process.env.BENCH_EMPTY_CACHE) {
     rmSync(cache, { recursive: true, force: true });
   }
 }
-console.log('| npm cache | git clone (reference) | npm ci | npm start → console 200 | total | second npm start |');
+console.log(
+  '| npm cache | git clone (reference) | npm ci | npm start → console 200 | total | second npm start |',
+);
 console.log('|---|---|---|---|---|---|');
 for (const row of rows) console.log(row);
 console.log('goals (issue 23): total < 60 s; second npm start < 5 s. Was 136 s (tsc build on every start).');
