@@ -55,6 +55,8 @@ export interface OAuthServer {
   ): Promise<TokenResponse>;
   authenticateClient(credentials: ClientCredentials, source: string): Promise<OAuthClient>;
   tokenInfo(token: string): Promise<TokenInfo>;
+  /** `tokenInfo` serialised, pre-built for a hot token (the tokeninfo route's answer). */
+  tokenInfoJson(token: string): Promise<string>;
   introspect(token: string, hint: string | undefined, client: OAuthClient): Promise<IntrospectionResponse>;
   revoke(token: string, hint: string | undefined, client: OAuthClient, requestId: string): Promise<void>;
   /** Records a revocation refused before anything changed (e.g. the client failed to authenticate). */
@@ -127,6 +129,7 @@ export function createOAuthServer(core: TokenServiceCore): OAuthServer {
     token: (params, credentials, meta) => handleTokenRequest(core, params, credentials, meta),
     authenticateClient: (credentials, source) => core.clients.authenticate(credentials, source),
     tokenInfo: (token) => core.inspector.tokenInfo(token),
+    tokenInfoJson: (token) => core.inspector.tokenInfoJson(token),
     introspect: (token, hint, client) => core.inspector.introspect(token, hint, client),
     revoke: (token, hint, client, requestId) => core.inspector.revoke(token, hint, client, requestId),
     recordRefusedRevocation: (clientId, error, requestId) =>

@@ -175,8 +175,8 @@ export function tokenServiceRoutes(server: OAuthServer, csrf: Csrf) {
       { schema: { tags: ['oauth2'], summary: 'STUPS tokeninfo' } },
       async (request, reply) => {
         const token = accessTokenOf(request);
-        reply.headers(NO_STORE);
-        return server.tokenInfo(token);
+        const body = await server.tokenInfoJson(token);
+        return reply.headers(NO_STORE).type('application/json; charset=utf-8').send(body);
       },
     );
 

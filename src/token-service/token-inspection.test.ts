@@ -70,6 +70,12 @@ describeEachDatabase(
         headers: { authorization: `Bearer ${access_token}` },
       });
       expect(byHeader.json()).toEqual(byQuery.json());
+
+      // The answer is pre-serialised for a hot token; only expires_in moves with the clock.
+      f.clock.advance(100);
+      const later = await tokeninfo(access_token);
+      expect(later.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(later.json()).toEqual({ ...byQuery.json(), expires_in: 3400 });
     });
 
     it('rejects missing, forged, expired and foreign tokens with OAuth errors', async () => {
