@@ -4,7 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { PGliteDialect } from './pglite-dialect.js';
-import { freshClusterTemplate } from './pglite-template.js';
+import { freshClusterTemplate, unpackFreshCluster } from './pglite-template.js';
 
 /** Where the platform keeps its relational data. */
 export type DatabaseOptions =
@@ -42,11 +42,11 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   if (options.kind === 'pglite') {
     // A new database starts from the fresh-cluster template instead of running initdb.
     const isNew = options.dataDir === undefined || !existsSync(join(options.dataDir, 'PG_VERSION'));
-    const loadDataDir = isNew ? await freshClusterTemplate() : undefined;
+    if (options.dataDir !== undefined && isNew) await unpackFreshCluster(options.dataDir);
     const pglite =
       options.dataDir === undefined
-        ? new PGlite({ loadDataDir, startParams: PGLITE_START_PARAMS })
-        : new PGlite(options.dataDir, { loadDataDir, startParams: PGLITE_START_PARAMS });
+        ? new PGlite({ loadDataDir: await freshClusterTemplate(), startParams: PGLITE_START_PARAMS })
+        : new PGlite(options.dataDir, { startParams: PGLITE_START_PARAMS });
     await pglite.waitReady;
     db = new Kysely({ dialect: new PGliteDialect(pglite) });
   } else {

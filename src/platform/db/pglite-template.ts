@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { homedir, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import tarStream from 'tar-stream';
 
 /*
  * PGlite runs initdb inside WebAssembly on every new database: about 8 s and 700 MiB here.
@@ -57,4 +58,49 @@ export function freshClusterTemplate(cacheDir: string = defaultTemplateCacheDir(
     return dump;
   })();
   return inProcess;
+}
+
+/**
+ * Writes the fresh cluster into `dataDir` with Node's own file system calls. Handing the dump to
+ * PGlite (`loadDataDir`) unpacks it inside the WASM memory, which grows by the dump's size and
+ * never shrinks: a first `stups up` stayed ~170 MiB above a restart for its whole life (issue 23).
+ * PG_VERSION is written last, so a start interrupted halfway unpacks again next time.
+ */
+export async function unpackFreshCluster(dataDir: string, template?: Blob): Promise<void> {
+  if (!template) {
+    template = await freshClusterTemplate();
+    // A process opens one data directory: the 40 MB dump need not stay for its whole life.
+    inProcess = undefined;
+  }
+  const root = resolve(dataDir);
+  await mkdir(root, { recursive: true, mode: 0o700 });
+  let pgVersion: Buffer | undefined;
+  const extract = tarStream.extract();
+  const done = (async () => {
+    for await (const entry of extract) {
+      const name = entry.header.name.replace(/^\/+/, '');
+      const target = resolve(root, name);
+      if (target !== root && !target.startsWith(`${root}${sep}`))
+        throw new Error(`the cluster template names a path outside the data directory: ${name}`);
+      const content = await bufferOf(entry);
+      if (entry.header.type === 'directory') await mkdir(target, { recursive: true, mode: 0o700 });
+      else if (entry.header.type === 'file') {
+        if (name === 'PG_VERSION') pgVersion = content;
+        else {
+          await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+          await writeFile(target, content, { mode: 0o600 });
+        }
+      } else throw new Error(`the cluster template holds a ${entry.header.type} entry (${name})`);
+    }
+  })();
+  extract.end(Buffer.from(await template.arrayBuffer()));
+  await done;
+  if (!pgVersion) throw new Error('the cluster template has no PG_VERSION');
+  await writeFile(join(root, 'PG_VERSION'), pgVersion, { mode: 0o600 });
+}
+
+async function bufferOf(entry: AsyncIterable<unknown>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of entry) chunks.push(Buffer.from(chunk as Uint8Array));
+  return Buffer.concat(chunks);
 }

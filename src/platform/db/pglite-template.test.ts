@@ -1,0 +1,82 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import tarStream from 'tar-stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase } from './database.js';
+import { unpackFreshCluster } from './pglite-template.js';
+
+async function tarOf(
+  entries: Array<{ name: string; type?: 'file' | 'directory' | 'symlink'; body?: string }>,
+) {
+  const pack = tarStream.pack();
+  for (const e of entries) {
+    if (e.type === 'symlink') pack.entry({ name: e.name, type: 'symlink', linkname: '/etc/passwd' });
+    else if (e.type === 'directory') pack.entry({ name: e.name, type: 'directory' });
+    else pack.entry({ name: e.name }, e.body ?? '');
+  }
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of pack) chunks.push(Buffer.from(chunk as Uint8Array));
+  return new Blob([Buffer.concat(chunks)]);
+}
+
+describe('a new PGlite data directory from the fresh-cluster template', () => {
+  const dirs: string[] = [];
+  const tempDir = async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stups-pglite-template-'));
+    dirs.push(dir);
+    return dir;
+  };
+  afterEach(async () => {
+    for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('is unpacked by Node, opens, keeps what was written and opens again', async () => {
+    const dataDir = join(await tempDir(), 'data');
+    const first = await openDatabase({ kind: 'pglite', dataDir });
+    expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(true);
+    await sql`create table kept (v text)`.execute(first.kysely());
+    await sql`insert into kept values ('still here')`.execute(first.kysely());
+    await first.destroy();
+
+    const again = await openDatabase({ kind: 'pglite', dataDir });
+    const { rows } = await sql<{ v: string }>`select v from kept`.execute(again.kysely());
+    expect(rows).toEqual([{ v: 'still here' }]);
+    await again.destroy();
+  });
+
+  it('writes PG_VERSION last, so a directory without it counts as new', async () => {
+    const dataDir = await tempDir();
+    const template = await tarOf([
+      { name: '/PG_VERSION', body: '17\n' },
+      { name: '/base', type: 'directory' },
+      { name: '/base/file', body: 'x' },
+    ]);
+    await unpackFreshCluster(dataDir, template);
+    expect(existsSync(join(dataDir, 'base', 'file'))).toBe(true);
+    expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(true);
+
+    const broken = await tempDir();
+    await expect(
+      unpackFreshCluster(
+        broken,
+        await tarOf([
+          { name: '/PG_VERSION', body: '17\n' },
+          { name: '/link', type: 'symlink' },
+        ]),
+      ),
+    ).rejects.toThrow('the cluster template holds a symlink entry (link)');
+    expect(existsSync(join(broken, 'PG_VERSION'))).toBe(false);
+  });
+
+  it('refuses a template naming a path outside the data directory', async () => {
+    const dataDir = await tempDir();
+    await expect(
+      unpackFreshCluster(dataDir, await tarOf([{ name: '../escaped', body: 'x' }])),
+    ).rejects.toThrow('the cluster template names a path outside the data directory: ../escaped');
+    expect(existsSync(join(dataDir, '..', 'escaped'))).toBe(false);
+  });
+});
