@@ -34,6 +34,7 @@ export const pieroneModule = defineModule({
       serviceApplications: contracts.find('serviceUserDirectory'),
       blobs,
       config,
+      keyEncryptionSecret: ctx.installationSecret,
     });
     return {
       app: () => pierone.createApp(),
