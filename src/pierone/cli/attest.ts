@@ -95,9 +95,15 @@ export async function attest(
   };
   let made: AttestationAnswer;
   try {
-    made = await client.parsed(AttestationSchema, 'an attestation', 'POST', `/teams/${repo}/attestations`, {
-      statement,
-    });
+    made = await client.parsed(
+      AttestationSchema,
+      'an attestation',
+      'POST',
+      `/teams/${name.team}/artifacts/${name.artifact}/attestations`,
+      {
+        statement,
+      },
+    );
   } catch (error) {
     if (error instanceof HttpError && error.status === 403) {
       throw new CliError(`you may not attest images of team ${name.team}: ${error.message}`);

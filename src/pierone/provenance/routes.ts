@@ -52,7 +52,7 @@ export function registerProvenanceRoutes(app: HttpApp, deps: ProvenanceRouteDeps
           request.principal = await authenticate(ctx.verifier, request);
         } catch (error) {
           if (!(error instanceof NotAuthenticatedError)) throw error;
-          const { team, artifact } = request.params as { team: string; artifact: string };
+          const { team, artifact } = request.params;
           throw await recordRefusal(
             audit,
             ANONYMOUS,
