@@ -20,6 +20,7 @@ import {
   startTestRegistry,
   type TestRegistry,
 } from '../test-support/registry-harness.js';
+import { PierOneProvenance } from './directory.js';
 import { type AttestationVerificationError, matchScmSource, verifyAttestation } from './verify.js';
 
 const COMMIT = '0123456789abcdef0123456789abcdef01234567';
@@ -222,6 +223,23 @@ describeEachDatabase('Pier One provenance', [...KERNEL_MIGRATIONS, pieroneMigrat
       reason: 'revision-differs',
     });
     expect(matchScmSource(verified, null)).toMatchObject({ matches: false, reason: 'no-scm-source' });
+  });
+
+  it('the provenance contract lists the stored envelope and the key set for in-process verifiers', async () => {
+    const directory = new PierOneProvenance(reg.service.store, reg.blobs, reg.service.attestationKeys);
+    const [stored, ...more] = await directory.attestations('stups', 'app', attested.digest);
+    expect(more).toEqual([]);
+    expect(stored).toMatchObject({
+      digest: attested.attestation,
+      created_by: 'kio-app',
+      envelope: attested.envelope,
+    });
+    const verified = verifyAttestation(stored!.envelope, await directory.jwks(), {
+      subjectDigest: attested.digest,
+    });
+    expect(verified.commit).toBe(COMMIT);
+    expect(await directory.attestations('stups', 'app', await digestOf('3.0'))).toEqual([]);
+    expect(await directory.attestations('stups', '../x', attested.digest)).toEqual([]);
   });
 
   it('rejects forged, unsigned, foreign-key and misdirected envelopes', async () => {
