@@ -12,6 +12,7 @@ import { KERNEL_MIGRATIONS } from '../../platform/test-support/service-context.j
 import { pieroneProgram } from '../cli/main.js';
 import { PierOneImageTags } from '../image-tags.js';
 import { pieroneMigrations } from '../migrations.js';
+import { breakAuditFor, UNAUDITABLE } from '../test-support/domain-harness.js';
 import { call } from '../test-support/http.js';
 import {
   copyArgs,
@@ -375,5 +376,21 @@ describeEachDatabase('Pier One provenance', [...KERNEL_MIGRATIONS, pieroneMigrat
     expect((await ctx.imageTags.getTag('stups', 'app', '1.0'))?.provenance).toEqual([
       expect.objectContaining({ digest: attested.attestation, artifact_type: DSSE, created_by: 'kio-app' }),
     ]);
+  });
+
+  it('an attestation whose audit event cannot be written is not attached', async () => {
+    await breakAuditFor(getDatabase());
+    const digest = await digestOf('2.0');
+    const before = await call(reg, 'GET', `/v2/stups/app/referrers/${digest}`, { token: reg.tokens.bob });
+    const run = await pierone([
+      'attest',
+      'stups/app:2.0',
+      '--builder-id',
+      `https://ci.example.org/${UNAUDITABLE}`,
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.err).toMatch(/^pierone: Pier One answered 500: .+\n$/);
+    const after = await call(reg, 'GET', `/v2/stups/app/referrers/${digest}`, { token: reg.tokens.bob });
+    expect(after.json.manifests).toEqual(before.json.manifests);
   });
 });
