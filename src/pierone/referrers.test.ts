@@ -75,6 +75,15 @@ describeEachDatabase('Pier One referrers', [...KERNEL_MIGRATIONS, pieroneMigrati
     expect(first.headers.get('oci-filters-applied')).toBe('artifactType');
     expect(first.headers.get('link')).toContain(`artifactType=${encodeURIComponent(SBOM)}`);
 
+    const unknownLast = await call(
+      reg,
+      'GET',
+      `/v2/stups/paged-refs/referrers/${subject.digest}?n=2&last=${sha256('never pushed')}`,
+      { token: reg.tokens.bob },
+    );
+    expect(unknownLast.json.manifests).toEqual([]);
+    expect(unknownLast.headers.get('link')).toBeNull();
+
     const zero = await call(reg, 'GET', `/v2/stups/paged-refs/referrers/${subject.digest}?n=0`, {
       token: reg.tokens.bob,
     });

@@ -455,7 +455,8 @@ export class PierOneStore {
   /**
    * Referrers of `subject` in `repository`, oldest first (ties by digest), optionally only of
    * one artifact type, at most `limit`, after the referrer `after` (a digest: the key of the
-   * previous page's last entry; an unknown one starts at the beginning).
+   * previous page's last entry; an unknown one gives an empty page, never a restart that
+   * could send a client round in circles).
    */
   async referrers(
     repository: string,
