@@ -91,7 +91,44 @@ export const PROVENANCE_ARTIFACT_TYPES: readonly string[] = [
   'application/vnd.dev.sigstore.bundle+json;version=0.3',
   'application/vnd.dev.cosign.artifact.sig.v1+json',
   'application/vnd.cncf.notary.signature',
+  // What `pierone attest` attaches: a DSSE envelope with an in-toto SLSA provenance statement.
+  'application/vnd.dsse.envelope.v1+json',
 ];
+
+/** Where Pier One publishes the keys its provenance attestations are signed with. */
+export const ATTESTATION_JWKS_PATH = '/.well-known/attestation-jwks.json';
+
+/** `POST /teams/{team}/artifacts/{artifact}/attestations`: a statement for Pier One to sign. */
+export const AttestRequestSchema = z.strictObject({
+  /** An in-toto Statement v1 with a SLSA provenance v1 predicate about one manifest of the artifact. */
+  statement: z.record(z.string(), z.unknown()),
+});
+
+/** The DSSE envelope as it is stored and served (JSON). */
+export const EnvelopeSchema = z.object({
+  payloadType: z.string(),
+  payload: z.string(),
+  signatures: z.array(z.object({ keyid: z.string().optional(), sig: z.string() })),
+});
+
+/** What Pier One answers once it signed and attached an attestation. */
+export const AttestationSchema = z.object({
+  /** The attestation manifest's digest (a referrer of `subject`). */
+  digest: z.string(),
+  /** The image manifest's digest. */
+  subject: z.string(),
+  repository: z.string(),
+  artifact_type: z.string(),
+  key_id: z.string(),
+  /** The source commit the provenance names. */
+  commit: z.string().optional(),
+  envelope: EnvelopeSchema,
+});
+export type AttestationAnswer = z.infer<typeof AttestationSchema>;
+
+export const AttestationJwksSchema = z.object({
+  keys: z.array(z.looseObject({ kid: z.string(), kty: z.string() })),
+});
 
 /** How buildx marks an index entry that attests another entry of the same index. */
 export const BUILDX_ATTESTATION_ANNOTATION = 'vnd.docker.reference.type';

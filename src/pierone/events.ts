@@ -17,6 +17,13 @@ export const PIERONE_EVENTS = [
   /** A tag was marked production-ready for an incident/change id. */
   'pierone.tag.production-ready',
   /**
+   * Pier One signed a provenance statement and attached it as a referrer of an image (target
+   * `team/artifact@<image digest>`; details: the attestation's digest, key id, commit).
+   */
+  'pierone.attestation.create',
+  /** A new attestation signing key was made (target: its key id); older keys stay published. */
+  'pierone.attestation_key.create',
+  /**
    * The purge job deleted records of abandoned uploads (one event per run: `count`, the first
    * upload `ids`, the `staging` directory it purged and how many unfinished `sessions`' data went).
    */

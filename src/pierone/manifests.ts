@@ -3,9 +3,10 @@ import { ConflictError, InputError, NotAllowedError, NotFoundError } from '../pl
 import { type Actor, type PierOneAudit, type PushAccess, SCOPES, type WriteTarget } from './access.js';
 import type { PierOneConfig } from './config.js';
 import { digestOfBytes } from './digest.js';
-import { parseManifest } from './manifest.js';
+import { MEDIA_TYPES, parseManifest } from './manifest.js';
 import { OciError } from './oci-errors.js';
 import { isSnapshotTag, isTag, LATEST_TAG, type RepositoryName, repositoryOf } from './reference.js';
+import { referrersIndex, subjectOfReferrersTag } from './referrers.js';
 import { parseScmSource, type ScmSourceScanner } from './scm-source.js';
 import type { PierOneStore, StoredManifest, TagRecord } from './store.js';
 
@@ -34,6 +35,15 @@ export interface PushedManifest {
   digest: string;
   repository: string;
   subject: string | undefined;
+}
+
+/** Entries the referrers tag's index lists at most (the API pages beyond that). */
+const MAX_REFERRERS_TAG_ENTRIES = 10_000;
+
+/** One page of referrers with the digest to continue after, when there are more. */
+export interface ReferrerPage {
+  manifests: StoredManifest[];
+  next: string | undefined;
 }
 
 /** One page of names with the name to continue after, when there are more. */
@@ -76,13 +86,43 @@ export class Manifests {
         digest = await this.#store.newestTagDigest(repo.team, repo.artifact);
       }
     }
-    const manifest = digest === undefined ? undefined : await this.#store.getManifest(repository, digest);
+    const manifest =
+      digest === undefined
+        ? await this.#referrersTagIndex(repo, reference)
+        : await this.#store.getManifest(repository, digest);
     if (!manifest) {
       throw new NotFoundError(`manifest ${reference} is unknown in ${repository}`, {
         code: 'MANIFEST_UNKNOWN',
       });
     }
     return manifest;
+  }
+
+  /**
+   * What the referrers tag `sha256-<hex>` names when nobody pushed such a tag: an index of the
+   * subject's referrers, made from the same rows as the referrers API (undefined when there are none).
+   */
+  async #referrersTagIndex(repo: RepositoryName, tag: string): Promise<StoredManifest | undefined> {
+    const subject = subjectOfReferrersTag(tag);
+    if (subject === undefined) return undefined;
+    const repository = repositoryOf(repo);
+    const referrers = await this.#store.referrers(repository, subject, { limit: MAX_REFERRERS_TAG_ENTRIES });
+    if (referrers.length === 0) return undefined;
+    const content = referrersIndex(referrers);
+    const newest = referrers.reduce((a, b) => (b.created > a.created ? b : a));
+    return {
+      repository,
+      digest: digestOfBytes(content),
+      mediaType: MEDIA_TYPES.ociIndex,
+      content,
+      configDigest: null,
+      subject: null,
+      artifactType: null,
+      annotations: null,
+      scmSource: null,
+      created: newest.created,
+      createdBy: newest.createdBy,
+    };
   }
 
   /**
@@ -94,9 +134,14 @@ export class Manifests {
     const { repo, reference } = push;
     const repository = repositoryOf(repo);
     const byDigest = reference.includes(':');
-    const attempted: WriteTarget = byDigest
-      ? { event: 'pierone.manifest.push', targetId: `${repository}@${reference}` }
-      : { event: 'pierone.tag.create', targetId: `${repository}:${reference}` };
+    // A client of the referrers tag schema updates that tag with its own index: the index is
+    // kept, but the tag stays the registry's (reads answer the complete index, see resolve), so
+    // the immutable-tag rule does not refuse the client's second referrer.
+    const referrersTag = !byDigest && subjectOfReferrersTag(reference) !== undefined;
+    const attempted: WriteTarget =
+      byDigest || referrersTag
+        ? { event: 'pierone.manifest.push', targetId: `${repository}${byDigest ? '@' : ':'}${reference}` }
+        : { event: 'pierone.tag.create', targetId: `${repository}:${reference}` };
     const refuse = (error: ConflictError | NotAllowedError, details?: Record<string, unknown>) =>
       this.#access.refused(actor, attempted, error, details);
 
@@ -140,7 +185,8 @@ export class Manifests {
       );
     };
     const mutable = !byDigest && this.#config.snapshotTagsMutable && isSnapshotTag(reference);
-    if (!byDigest && !mutable) {
+    const tagged = !byDigest && !referrersTag;
+    if (tagged && !mutable) {
       // Fail fast, before any layer is read; the transaction below decides races.
       const existing = await this.#store.tagDigest(repo.team, repo.artifact, reference);
       if (existing !== undefined && existing !== digest) await conflict(existing);
@@ -182,7 +228,7 @@ export class Manifests {
         scmSource,
         createdBy: actor.principal.uid,
       },
-      byDigest ? undefined : { team: repo.team, artifact: repo.artifact, name: reference, mutable },
+      tagged ? { team: repo.team, artifact: repo.artifact, name: reference, mutable } : undefined,
       // The push and its event commit together, or the push fails.
       (trx, written) =>
         this.#audit(trx, {
@@ -222,10 +268,24 @@ export class Manifests {
     return page(await this.#store.catalog(n === undefined ? undefined : n + 1, last), n);
   }
 
-  /** Manifests in `repo` whose subject is `subject`, optionally of one artifact type. */
-  async referrers(repo: RepositoryName, subject: string, artifactType?: string): Promise<StoredManifest[]> {
-    const referrers = await this.#store.referrers(repositoryOf(repo), subject);
-    return referrers.filter((m) => artifactType === undefined || m.artifactType === artifactType);
+  /**
+   * Manifests in `repo` whose subject is `subject`, optionally of one artifact type, oldest
+   * first: at most `n` after the referrer `last`, and the digest to continue after when there are more.
+   */
+  async referrers(
+    repo: RepositoryName,
+    subject: string,
+    query: { artifactType?: string | undefined; n: number; last?: string | undefined },
+  ): Promise<ReferrerPage> {
+    if (query.n === 0) return { manifests: [], next: undefined };
+    const found = await this.#store.referrers(repositoryOf(repo), subject, {
+      artifactType: query.artifactType,
+      limit: query.n + 1,
+      after: query.last,
+    });
+    if (found.length <= query.n) return { manifests: found, next: undefined };
+    const shown = found.slice(0, query.n);
+    return { manifests: shown, next: shown[shown.length - 1]?.digest };
   }
 
   /** Marks a tag production-ready for an incident/change id; needs push rights on the team. */

@@ -86,6 +86,21 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('pierone_uploads').addColumn('staging', 'text').execute();
     },
   },
+  '004-attestation-keys': {
+    async up(db: Kysely<unknown>) {
+      // Keys Pier One signs provenance attestations with. Unlike token keys they are never
+      // deleted: an attestation must verify as long as its image is kept, which is forever.
+      await db.schema
+        .createTable('pierone_attestation_keys')
+        .addColumn('kid', 'text', (c) => c.primaryKey())
+        .addColumn('alg', 'text', (c) => c.notNull())
+        .addColumn('public_jwk', 'text', (c) => c.notNull())
+        .addColumn('private_jwk', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('retired_at', 'timestamptz')
+        .execute();
+    },
+  },
 };
 
 /** Manifests read per round of the backfill: bounded memory whatever the registry holds. */

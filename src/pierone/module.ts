@@ -4,6 +4,7 @@ import { defineModule } from '../platform/service-module.js';
 import type { ImageTagDirectory } from './contract.js';
 import { PierOneImageTags } from './image-tags.js';
 import { pieroneMigrations } from './migrations.js';
+import { PierOneProvenance, type ProvenanceDirectory } from './provenance/directory.js';
 import { createPierOneService } from './service.js';
 import { PierOneSettingsSchema } from './settings.js';
 
@@ -11,6 +12,8 @@ declare module '../platform/contracts.js' {
   interface Contracts {
     /** Which image tags exist, their scm-source and provenance, for fullstop. */
     imageTags: ImageTagDirectory;
+    /** Provenance attestations of images and the key set that verifies them, for `stups trace`. */
+    provenance: ProvenanceDirectory;
   }
 }
 
@@ -34,10 +37,14 @@ export const pieroneModule = defineModule({
       serviceApplications: contracts.find('serviceUserDirectory'),
       blobs,
       config,
+      keyEncryptionSecret: ctx.installationSecret,
     });
     return {
       app: () => pierone.createApp(),
-      provides: { imageTags: new PierOneImageTags(pierone.store) },
+      provides: {
+        imageTags: new PierOneImageTags(pierone.store),
+        provenance: new PierOneProvenance(pierone.store, blobs, pierone.attestationKeys),
+      },
       jobs: [
         {
           // Uploads abandoned by clients are removed; nothing visible is ever deleted. Named

@@ -10,6 +10,7 @@ import { ANONYMOUS, type Actor, type PierOneAudit, recordRefusal } from './acces
 import { allowsAnonymousPull, type PierOneConfig } from './config.js';
 import { MEDIA_TYPES } from './manifest.js';
 import type { Manifests } from './manifests.js';
+import { REFERRERS_PAGE_SIZE, referrersIndex } from './referrers.js';
 import { OciError, pathParamError, toOciError } from './oci-errors.js';
 import { isDigest, isNameComponent, type RepositoryName, repositoryOf } from './reference.js';
 import type { PierOneStore, StoredManifest } from './store.js';
@@ -499,36 +500,29 @@ export function registryPlugin(deps: RegistryDeps) {
       },
     );
 
-    app.get<{ Params: RepoParams & { digest: string }; Querystring: { artifactType?: string } }>(
-      '/:team/:artifact/referrers/:digest',
-      hide,
-      async (request, reply) => {
-        const repo = repoOf(request.params);
-        await puller(request, repo);
-        const subject = request.params.digest;
-        if (!isDigest(subject))
-          throw new OciError(400, 'DIGEST_INVALID', `"${subject}" is not a valid digest`);
-        const filter = request.query.artifactType;
-        const manifestsFound = (await manifests.referrers(repo, subject, filter)).map((m) => ({
-          mediaType: m.mediaType,
-          digest: m.digest,
-          size: m.content.length,
-          ...(m.artifactType ? { artifactType: m.artifactType } : {}),
-          ...(m.annotations ? { annotations: m.annotations } : {}),
-        }));
-        if (filter !== undefined) reply.header('oci-filters-applied', 'artifactType');
-        // A Buffer, so that the content type goes out exactly as the spec names it (no charset).
-        return reply.type(MEDIA_TYPES.ociIndex).send(
-          Buffer.from(
-            JSON.stringify({
-              schemaVersion: 2,
-              mediaType: MEDIA_TYPES.ociIndex,
-              manifests: manifestsFound,
-            }),
-          ),
-        );
-      },
-    );
+    app.get<{
+      Params: RepoParams & { digest: string };
+      Querystring: { artifactType?: string; n?: string; last?: string };
+    }>('/:team/:artifact/referrers/:digest', hide, async (request, reply) => {
+      const repo = repoOf(request.params);
+      await puller(request, repo);
+      const subject = request.params.digest;
+      if (!isDigest(subject)) throw new OciError(400, 'DIGEST_INVALID', `"${subject}" is not a valid digest`);
+      const { artifactType, last } = request.query;
+      const n = parseN(request.query.n) ?? REFERRERS_PAGE_SIZE;
+      const page = await manifests.referrers(repo, subject, { artifactType, n, last });
+      if (artifactType !== undefined) reply.header('oci-filters-applied', 'artifactType');
+      if (page.next !== undefined) {
+        const query = new URLSearchParams({
+          n: String(n),
+          last: page.next,
+          ...(artifactType !== undefined ? { artifactType } : {}),
+        });
+        reply.header('link', `</v2/${repositoryOf(repo)}/referrers/${subject}?${query}>; rel="next"`);
+      }
+      // A Buffer, so that the content type goes out exactly as the spec names it (no charset).
+      return reply.type(MEDIA_TYPES.ociIndex).send(referrersIndex(page.manifests));
+    });
   };
 }
 

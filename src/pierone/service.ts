@@ -15,6 +15,9 @@ import { Manifests } from './manifests.js';
 import { isSnapshotTag } from './reference.js';
 import { registryUrlError, toOciError } from './oci-errors.js';
 import { registryPlugin } from './registry-routes.js';
+import { AttestationKeys } from './provenance/attestation-keys.js';
+import { Attestations } from './provenance/attestations.js';
+import { registerProvenanceRoutes } from './provenance/routes.js';
 import { ScmSourceScanner } from './scm-source.js';
 import { PierOneStore } from './store.js';
 import { BlobUploads, type UploadPurgeOptions, type UploadPurgeResult } from './uploads.js';
@@ -26,6 +29,8 @@ export interface PierOneDeps {
   serviceApplications?: ServiceApplications | undefined;
   blobs: BlobStore;
   config: PierOneConfig;
+  /** Encrypts the attestation signing keys at rest (the installation secret); plain without. */
+  keyEncryptionSecret?: string | undefined;
 }
 
 /** Uploads untouched for this long are abandoned: the purge removes them. */
@@ -39,6 +44,10 @@ export interface PierOneService {
   store: PierOneStore;
   manifests: Manifests;
   uploads: BlobUploads;
+  /** Provenance: signing statements for CI and attaching them as referrers. */
+  attestations: Attestations;
+  /** The attestation signing keys and their JWKS. */
+  attestationKeys: AttestationKeys;
   /**
    * Deletes unfinished uploads of this replica's staging directory untouched for `olderThanMs`
    * (default one day) and the records of uploads whose data is gone (see
@@ -73,10 +82,17 @@ export function createPierOneService(ctx: ServiceContext, deps: PierOneDeps): Pi
   const scanner = new ScmSourceScanner(blobs, store, logger, config.maxScmSourceBytes);
   const manifests = new Manifests({ store, access, scanner, audit, config });
   const uploads = new BlobUploads({ store, blobs, access, audit });
+  const attestationKeys = new AttestationKeys(ctx.database, audit, {
+    rotationAgeMs: config.attestationKeyRotationDays * 24 * 3600 * 1000,
+    encryptionSecret: deps.keyEncryptionSecret,
+  });
+  const attestations = new Attestations({ store, blobs, access, audit, keys: attestationKeys });
   return {
     store,
     manifests,
     uploads,
+    attestations,
+    attestationKeys,
     purgeStaleUploads: (options = {}) =>
       uploads.purgeAbandoned({
         olderThanMs: ABANDONED_UPLOAD_MS,
@@ -110,6 +126,7 @@ export function createPierOneService(ctx: ServiceContext, deps: PierOneDeps): Pi
       // Refusals the domain and the routes did not record themselves (they mark theirs).
       auditRefusals(app, audit);
       registerApiRoutes(app, { ctx, store, manifests, audit, config });
+      registerProvenanceRoutes(app, { ctx, attestations, keys: attestationKeys, audit });
       await app.register(registryPlugin({ ctx, store, blobs, audit, manifests, uploads, config }), {
         prefix: '/v2',
       });

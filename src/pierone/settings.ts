@@ -48,6 +48,14 @@ export const PierOneConfigSchema = z.strictObject({
     .nonnegative()
     .default(2000)
     .describe('Manifests (and immutable tags) kept in memory for reads'),
+  attestationKeyRotationDays: z
+    .number()
+    .int()
+    .positive()
+    .default(90)
+    .describe(
+      'Age at which the provenance attestation signing key is replaced; old keys stay published in the attestation JWKS',
+    ),
 });
 
 /** Pier One's section of the settings tree: the registry settings plus storage and upload purging. */

@@ -452,17 +452,60 @@ export class PierOneStore {
     return { kind: 'replaced', previous: existing.digest } as const;
   }
 
-  /** Referrers of `subject` in `repository`, oldest first. */
-  async referrers(repository: string, subject: string): Promise<StoredManifest[]> {
-    const rows = await this.#db
+  /**
+   * Referrers of `subject` in `repository`, oldest first (ties by digest), optionally only of
+   * one artifact type, at most `limit`, after the referrer `after` (a digest: the key of the
+   * previous page's last entry; an unknown one gives an empty page, never a restart that
+   * could send a client round in circles).
+   */
+  async referrers(
+    repository: string,
+    subject: string,
+    page: { artifactType?: string | undefined; limit?: number | undefined; after?: string | undefined } = {},
+  ): Promise<StoredManifest[]> {
+    let q = this.#db
       .selectFrom('pierone_manifests')
       .selectAll()
       .where('repository', '=', repository)
-      .where('subject', '=', subject)
-      .orderBy('created')
-      .orderBy('digest')
-      .execute();
-    return rows.map(toManifest);
+      .where('subject', '=', subject);
+    if (page.artifactType !== undefined) q = q.where('artifact_type', '=', page.artifactType);
+    if (page.after !== undefined) {
+      const after = page.after;
+      q = q.where(
+        sql<boolean>`(created, digest) > (select m.created, m.digest from pierone_manifests m
+          where m.repository = ${repository} and m.digest = ${after})`,
+      );
+    }
+    q = q.orderBy('created').orderBy('digest');
+    if (page.limit !== undefined) q = q.limit(page.limit);
+    return (await q.execute()).map(toManifest);
+  }
+
+  /**
+   * Stores an artifact Pier One made itself (an attestation): links its blobs into `repository`
+   * and writes its manifest, with `inTransaction` (the audit event) in the same transaction.
+   */
+  async putArtifact(
+    manifest: NewManifest,
+    blobs: ReadonlyArray<{ digest: string; size: number }>,
+    inTransaction: InTransaction<void>,
+  ): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      for (const blob of blobs) {
+        await trx
+          .insertInto('pierone_blob_links')
+          .values({
+            repository: manifest.repository,
+            digest: blob.digest,
+            size: blob.size,
+            created_by: manifest.createdBy,
+          })
+          .onConflict((oc) => oc.columns(['repository', 'digest']).doNothing())
+          .execute();
+      }
+      await this.#writeManifestIn(trx, manifest, undefined);
+      await inTransaction(trx, undefined);
+    });
   }
 
   async catalog(n: number | undefined, last: string | undefined): Promise<string[]> {

@@ -287,6 +287,45 @@ export function pieroneProgram(deps: ZignDeps): Command {
     );
   });
 
+  outputOption(
+    program
+      .command('attest')
+      .description('have Pier One sign SLSA provenance for an image and attach it (for CI, after the push)')
+      .argument('<image>', '[registry/]team/artifact:tag or team/artifact@sha256:…')
+      .option('--builder-id <uri>', 'the builder that built it (default: $STUPS_BUILDER_ID)')
+      .option('--started-on <time>', 'when the build started (RFC 3339)')
+      .option('--finished-on <time>', 'when the build finished (RFC 3339; default: now)')
+      .option('--invocation-id <id>', 'the CI run (e.g. its URL)'),
+  ).action(
+    async (
+      image: string,
+      options: {
+        output: string;
+        builderId?: string;
+        startedOn?: string;
+        finishedOn?: string;
+        invocationId?: string;
+      },
+    ) => {
+      const output = parseOutputFormat(options.output);
+      const { attest } = await import('./attest.js');
+      io.stdout.write(
+        await attest(
+          await client(),
+          image,
+          {
+            builderId: options.builderId ?? io.env.STUPS_BUILDER_ID,
+            startedOn: options.startedOn,
+            finishedOn: options.finishedOn,
+            invocationId: options.invocationId,
+            output,
+          },
+          () => new Date(),
+        ),
+      );
+    },
+  );
+
   return program;
 }
 
