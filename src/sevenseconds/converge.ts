@@ -2,6 +2,7 @@ import type { AccountClients } from './aws/clients.js';
 import { AccountFailure, type Login, loginToAccount } from './aws/login.js';
 import type { AccountConfig, AccountReport, Change } from './contract.js';
 import { accountAlias } from './resources/account-alias.js';
+import { acmCertificates } from './resources/acm-certificates.js';
 import { amiLaunchPermissions } from './resources/ami-launch-permissions.js';
 import { ebsEncryption } from './resources/ebs-encryption.js';
 import { cloudTrail } from './resources/cloudtrail.js';
@@ -10,6 +11,7 @@ import { dnsZone } from './resources/dns-zone.js';
 import { iamRoles } from './resources/iam-roles.js';
 import { kmsKeys } from './resources/kms-keys.js';
 import { natGateways } from './resources/nat-gateways.js';
+import { oddBastion } from './resources/odd-bastion.js';
 import type { AnyResourceModule } from './resources/resource.js';
 import { routeTables } from './resources/route-tables.js';
 import { s3Buckets } from './resources/s3-buckets.js';
@@ -23,7 +25,7 @@ import { registrationChanges, type TeamRegistry } from './team-registration.js';
 /**
  * The STUPS order (config/configure.py): alias, CloudTrail, SAML providers before the roles that
  * trust them (IAM refuses a trust policy naming a provider that does not exist), S3 buckets, then
- * per region KMS, EBS encryption, the DNS zone (ACM's validation records go in it), AMI launch
+ * per region KMS, EBS encryption, the DNS zone, ACM (its validation records go in the zone), AMI launch
  * permissions, the VPC, its subnets, NAT gateways, routes, the odd bastion stack, subnet groups
  * and security groups. Each module reads after the earlier ones applied, so it sees what they made.
  */
@@ -37,11 +39,13 @@ export const RESOURCE_MODULES: readonly AnyResourceModule[] = [
   ebsEncryption,
   dnsZone,
   dnsDelegation,
+  acmCertificates,
   amiLaunchPermissions,
   vpcs,
   vpcSubnets,
   natGateways,
   routeTables,
+  oddBastion,
   subnetGroups,
   securityGroups,
 ];

@@ -84,8 +84,8 @@ export function routePlans(account: AccountConfig, region: string, now: RegionRo
     const associate = subnets.flatMap((s) => {
       const current = associationOf(now.tables, s.id);
       if (table && current?.tableId === table.RouteTableId) return [];
-      // A dmz subnet without an explicit association already uses the main table.
-      if (key === 'dmz' && s.id && !current) return [];
+      // A dmz subnet without an explicit association uses the main table already.
+      if (key === 'dmz' && !current) return [];
       return [
         {
           name: s.name,
@@ -142,7 +142,10 @@ function detailOf(p: TablePlan): string {
       `${p.route.replace ? 'replace' : 'route'} ${DEFAULT_ROUTE} → ${describeTarget(p.route.target)}`,
     );
   if (p.associate.length) parts.push(`associate ${p.associate.map((a) => a.name).join(', ')}`);
-  return p.table ? parts.join(', ') : `create ${p.name} with ${parts.join(', ')}`;
+  if (p.table) return parts.join(', ');
+  // The main table comes with the VPC; it only needs its name and route then.
+  if (p.key === 'dmz') return `the new VPC's main table: tag Name=${p.name}, ${parts.join(', ')}`;
+  return `create ${p.name} with ${parts.join(', ')}`;
 }
 
 async function readRegionRoutes(clients: AccountClients, account: AccountConfig, region: string) {
