@@ -42,5 +42,10 @@ export async function taupageImages(
         }),
       )
     ).Images ?? [];
-  return images.sort((a, b) => (b.CreationDate ?? '').localeCompare(a.CreationDate ?? ''));
+  // Taupage names carry their build time too: they order images made in the same second.
+  return images.sort(
+    (a, b) =>
+      (b.CreationDate ?? '').localeCompare(a.CreationDate ?? '') ||
+      (b.Name ?? '').localeCompare(a.Name ?? ''),
+  );
 }
