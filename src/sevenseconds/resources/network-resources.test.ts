@@ -3,7 +3,7 @@ import { cfnLint, cfnLintAvailable } from '../../senza/test-support/cfn-lint.js'
 import type { AccountConfig } from '../contract.js';
 import { wantedCertificates } from './acm-certificates.js';
 import { natGateways } from './nat-gateways.js';
-import { oddTemplate, oddUserData } from './odd-bastion.js';
+import { oddBastion, oddTemplate, oddUserData } from './odd-bastion.js';
 import { routePlans } from './route-tables.js';
 
 const account: AccountConfig = {
@@ -63,6 +63,37 @@ describe('network resources (pure)', () => {
     expect(t.Resources.OddDnsRecord!.Properties.Name).toBe('odd-eu-west-1.team-a.example.org.');
     expect(oddUserData(account, 'eu-west-1')).toBe(
       '#taupage-ami-config\napplication_id: odd\nvpc_net: 172.31.0.0/16\nregion: eu-west-1\n',
+    );
+  });
+
+  it('odd: unchanged when template and parameters match; a newer image is one update naming it', () => {
+    const odd = { ...account, enable_odd: true, base_ami: { account_name: 'team-a' } };
+    const stackWith = (image: string) => ({
+      network: bare,
+      imageId: 'ami-new',
+      template: JSON.parse(JSON.stringify(oddTemplate(odd, 'eu-west-1'))) as unknown,
+      stack: {
+        StackName: 'Odd',
+        StackStatus: 'UPDATE_COMPLETE' as const,
+        CreationTime: new Date(),
+        Parameters: Object.entries({
+          TaupageId: image,
+          InstanceType: 't3.micro',
+          SubnetId: 'subnet-d2',
+          VpcId: 'vpc-1',
+        }).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue })),
+      },
+    });
+    expect(oddBastion.diff(odd, new Map([['eu-west-1', stackWith('ami-new')]]))).toEqual([]);
+    expect(oddBastion.diff(odd, new Map([['eu-west-1', stackWith('ami-old')]])).map((c) => c.detail)).toEqual(
+      ['update stack Odd: TaupageId ami-old → ami-new'],
+    );
+    const failed = {
+      ...stackWith('ami-new'),
+      stack: { ...stackWith('ami-new').stack, StackStatus: 'ROLLBACK_COMPLETE' as const },
+    };
+    expect(() => oddBastion.diff(odd, new Map([['eu-west-1', failed]]))).toThrow(
+      /^stack Odd in eu-west-1 is ROLLBACK_COMPLETE; run again once it is settled, or delete it if it failed$/,
     );
   });
 
