@@ -183,6 +183,37 @@ accounts:
     ]);
   });
 
+  it('checks the network keys: the AMI account, the odd host, ACM without a domain', () => {
+    const problems = problemsOf(`
+version: 10
+global:
+  admin_account: a
+  regions: [eu-west-1]
+  environment: production
+  base_ami: {account_name: amis}
+accounts:
+  a:
+    id: '111111111111'
+    enable_odd: true
+    bastion: {version_url: 'https://example.org/tags', re_deploy: true}
+    acm: {wildcard: {}}
+`);
+    expect(problems).toEqual([
+      'accounts.a.base_ami.account_name: "amis" is not an account of this file',
+      'accounts.a.bastion.version_url: not supported by this sevenseconds',
+      'accounts.a.bastion.re_deploy: not supported by this sevenseconds',
+      'accounts.a.acm.wildcard: needs domain (or domain_name and validation_domain)',
+    ]);
+    expect(
+      problemsOf(`
+version: 10
+global: {admin_account: a, regions: [eu-west-1], environment: production}
+accounts:
+  a: {id: '111111111111', enable_odd: true}
+`),
+    ).toEqual(['accounts.a.enable_odd: the odd host needs base_ami (its Taupage image)']);
+  });
+
   it('says so when the file is not YAML', () => {
     expect(problemsOf('version: 10\nglobal: [\n')[0]).toMatch(/^\(file\): not YAML: /);
   });

@@ -155,6 +155,21 @@ export function mergeConfig(file: ConfigFile): LoadedConfig {
     else if (!names.includes(merged.admin_account)) {
       problem('admin_account')(`"${merged.admin_account}" is not an account of this file`);
     }
+    if (merged.base_ami && !names.includes(merged.base_ami.account_name)) {
+      problem('base_ami.account_name')(`"${merged.base_ami.account_name}" is not an account of this file`);
+    }
+    if (merged.enable_odd) {
+      if (!merged.base_ami) problem('enable_odd')('the odd host needs base_ami (its Taupage image)');
+      // Both made every run differ from the last: no plan could ever be empty.
+      if (merged.bastion?.version_url) problem('bastion.version_url')('not supported by this sevenseconds');
+      if (merged.bastion?.re_deploy) problem('bastion.re_deploy')('not supported by this sevenseconds');
+    }
+    if (merged.acm && !merged.domain) {
+      for (const [key, cert] of Object.entries(merged.acm)) {
+        if (!cert.domain_name || !cert.validation_domain)
+          problem(`acm.${key}`)('needs domain (or domain_name and validation_domain)');
+      }
+    }
     const templated = applyTemplates(
       merged,
       { account_name: name, account_id: id ?? '{account_id}' },

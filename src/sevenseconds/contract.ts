@@ -99,13 +99,25 @@ export const SectionSchema = z.strictObject({
     .describe('team owning the account; configure registers it in the team service (/api/accounts/aws)'),
   base_ami: z
     .strictObject({
-      account_name: z.string().min(1),
+      account_name: z.string().min(1).describe('account of this file owning the Taupage AMIs'),
+      name: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          'image name filter, * as wildcard (default Taupage-AMI-*); the newest is the odd host image',
+        ),
       default_channel: z.string().optional(),
       channels: z.array(z.string()).optional(),
       is_public: z.boolean().optional(),
-      owner_id: z.string().optional(),
+      owner_id: z
+        .string()
+        .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+        .optional()
+        .describe("the images' owner (default: the id of account_name)"),
     })
-    .optional(),
+    .optional()
+    .describe('Taupage AMIs: each account gets a launch permission on the matching images'),
   enable_cloudtrail: z.boolean().optional(),
   cloudtrail: z
     .strictObject({
@@ -148,16 +160,33 @@ export const SectionSchema = z.strictObject({
     })
     .optional(),
   vpc_net: z.record(z.string(), VpcNetSchema).optional().describe('per region'),
-  enable_nat: z.boolean().optional(),
+  enable_nat: z
+    .boolean()
+    .optional()
+    .describe(
+      'one NAT gateway with an Elastic IP per AZ in its dmz subnet, the internal route (default true)',
+    ),
   instance_type: z.string().optional(),
   enable_dedicated_dmz_route: z.boolean().optional(),
-  enable_odd: z.boolean().optional(),
+  enable_odd: z
+    .boolean()
+    .optional()
+    .describe('the odd SSH bastion host: CloudFormation stack Odd in each region (default false)'),
   bastion: z
     .strictObject({
-      ami_config: z.unknown().optional(),
-      cf_template: z.unknown().optional(),
-      version_url: z.string().optional(),
-      re_deploy: z.boolean().optional(),
+      ami_config: z
+        .record(z.string(), z.unknown())
+        .optional()
+        .describe(
+          'Taupage configuration of the odd host (its user data); templates {account_name}, {region}',
+        ),
+      cf_template: z
+        .record(z.string(), z.unknown())
+        .optional()
+        .describe('a CloudFormation template replacing the built-in Odd template'),
+      instance_type: z.string().optional().describe('odd host instance type (default t3.micro)'),
+      version_url: z.string().optional().describe('not supported: fails the account'),
+      re_deploy: z.boolean().optional().describe('not supported: fails the account'),
     })
     .optional(),
   trusted_networks: z.record(z.string(), cidr).optional(),
@@ -175,12 +204,20 @@ export const SectionSchema = z.strictObject({
     .record(
       z.string(),
       z.strictObject({
-        domain_name: z.string(),
-        validation_domain: z.string().optional(),
-        subject_alternative_names: z.array(z.string()).optional(),
+        domain_name: z.string().min(1).optional().describe('default *.<domain>'),
+        validation_domain: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('hosted zone of this account the DNS validation records go in (default: domain)'),
+        subject_alternative_names: z
+          .array(z.string().min(1))
+          .optional()
+          .describe('default: <domain> when domain_name is the default'),
       }),
     )
-    .optional(),
+    .optional()
+    .describe('ACM certificates per region, validated by DNS records in the account zone'),
   service_identities: z
     .record(z.string(), ServiceIdentitySchema)
     .optional()

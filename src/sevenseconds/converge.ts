@@ -2,13 +2,18 @@ import type { AccountClients } from './aws/clients.js';
 import { AccountFailure, type Login, loginToAccount } from './aws/login.js';
 import type { AccountConfig, AccountReport, Change } from './contract.js';
 import { accountAlias } from './resources/account-alias.js';
+import { acmCertificates } from './resources/acm-certificates.js';
+import { amiLaunchPermissions } from './resources/ami-launch-permissions.js';
 import { ebsEncryption } from './resources/ebs-encryption.js';
 import { cloudTrail } from './resources/cloudtrail.js';
 import { dnsDelegation } from './resources/dns-delegation.js';
 import { dnsZone } from './resources/dns-zone.js';
 import { iamRoles } from './resources/iam-roles.js';
 import { kmsKeys } from './resources/kms-keys.js';
+import { natGateways } from './resources/nat-gateways.js';
+import { oddBastion } from './resources/odd-bastion.js';
 import type { AnyResourceModule } from './resources/resource.js';
+import { routeTables } from './resources/route-tables.js';
 import { s3Buckets } from './resources/s3-buckets.js';
 import { samlProviders } from './resources/saml-providers.js';
 import { securityGroups } from './resources/security-groups.js';
@@ -18,9 +23,11 @@ import { vpcSubnets } from './resources/vpc-subnets.js';
 import { registrationChanges, type TeamRegistry } from './team-registration.js';
 
 /**
- * The STUPS order (config/configure.py), as far as this slice goes: alias, SAML providers before
- * the roles that trust them (IAM refuses a trust policy naming a provider that does not exist),
- * S3 buckets, then per region the VPC and its subnets.
+ * The STUPS order (config/configure.py): alias, CloudTrail, SAML providers before the roles that
+ * trust them (IAM refuses a trust policy naming a provider that does not exist), S3 buckets, then
+ * per region KMS, EBS encryption, the DNS zone, ACM (its validation records go in the zone), AMI launch
+ * permissions, the VPC, its subnets, NAT gateways, routes, the odd bastion stack, subnet groups
+ * and security groups. Each module reads after the earlier ones applied, so it sees what they made.
  */
 export const RESOURCE_MODULES: readonly AnyResourceModule[] = [
   accountAlias,
@@ -32,8 +39,13 @@ export const RESOURCE_MODULES: readonly AnyResourceModule[] = [
   ebsEncryption,
   dnsZone,
   dnsDelegation,
+  acmCertificates,
+  amiLaunchPermissions,
   vpcs,
   vpcSubnets,
+  natGateways,
+  routeTables,
+  oddBastion,
   subnetGroups,
   securityGroups,
 ];
@@ -74,12 +86,21 @@ export async function convergeAccount(
   const changes: Change[] = [];
   try {
     const clients = await loginToAccount(options.login, account);
-    const admin = options.accountNamed?.(account.admin_account);
-    if (admin) {
-      let adminClients: Promise<AccountClients> | undefined;
-      clients.admin = () =>
-        (adminClients ??=
-          admin.id === account.id ? Promise.resolve(clients) : loginToAccount(options.login, admin));
+    /** Clients of another account of the file, logged in on first use (the account's own when it is that one). */
+    const other = (name: string | undefined) => {
+      const config = name ? options.accountNamed?.(name) : undefined;
+      if (!config) return undefined;
+      let made: Promise<AccountClients> | undefined;
+      return () =>
+        (made ??=
+          config.id === account.id ? Promise.resolve(clients) : loginToAccount(options.login, config));
+    };
+    const admin = other(account.admin_account);
+    if (admin) clients.admin = admin;
+    const amiAccount = other(account.base_ami?.account_name);
+    if (amiAccount) {
+      clients.amiAccount = amiAccount;
+      clients.amiAccountId = options.accountNamed?.(account.base_ami!.account_name)?.id ?? '';
     }
     for (const module of options.modules ?? RESOURCE_MODULES) {
       const current: unknown = await module.read(clients, account);

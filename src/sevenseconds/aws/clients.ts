@@ -1,3 +1,5 @@
+import { ACMClient } from '@aws-sdk/client-acm';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
@@ -37,10 +39,16 @@ export interface AccountClients {
   elasticache(region: string): ElastiCacheClient;
   kms(region: string): KMSClient;
   cloudtrail(region: string): CloudTrailClient;
+  cloudformation(region: string): CloudFormationClient;
+  acm(region: string): ACMClient;
   /** Route 53 is global; its endpoint lives in us-east-1. */
   route53: Route53Client;
   /** Clients of the account's `admin_account` (parent DNS zone), logged in on first use. */
   admin?: () => Promise<AccountClients>;
+  /** Clients of the `base_ami.account_name` account (owner of the Taupage AMIs), logged in on first use. */
+  amiAccount?: () => Promise<AccountClients>;
+  /** The id of that account. */
+  amiAccountId?: string;
 }
 
 interface SdkClient {
@@ -124,6 +132,8 @@ export function accountClients(
     rds: regional('rds', (config) => new RDSClient(config)),
     elasticache: regional('elasticache', (config) => new ElastiCacheClient(config)),
     kms: regional('kms', (config) => new KMSClient(config)),
+    cloudformation: regional('cloudformation', (config) => new CloudFormationClient(config)),
+    acm: regional('acm', (config) => new ACMClient(config)),
     cloudtrail(region) {
       let c = cloudtrail.get(region);
       if (!c)

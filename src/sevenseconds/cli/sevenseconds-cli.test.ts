@@ -88,6 +88,14 @@ describe.skipIf(skipWithoutMoto())('sevenseconds against moto_server: 20 account
       'create subnet/eu-west-1/internal-eu-west-1a',
       'create subnet/eu-west-1/internal-eu-west-1b',
       'create subnet/eu-west-1/internal-eu-west-1c',
+      // NAT is on by default (enable_nat), as in STUPS.
+      'create nat-gateway/eu-west-1/eu-west-1a',
+      'create nat-gateway/eu-west-1/eu-west-1b',
+      'create nat-gateway/eu-west-1/eu-west-1c',
+      'update route-table/eu-west-1/dmz',
+      'create route-table/eu-west-1/internal-eu-west-1a',
+      'create route-table/eu-west-1/internal-eu-west-1b',
+      'create route-table/eu-west-1/internal-eu-west-1c',
       'create db-subnet-group/eu-west-1/internal',
       'create cache-subnet-group/eu-west-1/internal',
     ]);
