@@ -7,7 +7,7 @@ import { monthForecasts, RunRateForecast } from '../spend/forecast.js';
 import type { DailyCost } from '../spend/types.js';
 import { COST_SHEETS, monthlyCostReport } from './monthly-cost.js';
 import { NONE, type ReportAccount } from './report.js';
-import { parseCsv, tenAccounts } from './test-support.js';
+import { parseCsv, tenAccounts } from './test-support/fixtures.js';
 import { checkXlsxPackage } from './xlsx-package.js';
 
 const HEADER =

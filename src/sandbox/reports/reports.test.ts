@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsClientConfig } from '../../platform/aws/client-config.js';
 import type { SandboxAccount as ContractAccount } from '../contract.js';
 import { activityReport, type ReportEvent } from './activity.js';
-import { parseCsv, tenAccounts } from './test-support.js';
+import { parseCsv, tenAccounts } from './test-support/fixtures.js';
 import { inventoryReport } from './inventory.js';
 import { monthlyCostReport } from './monthly-cost.js';
 import { NONE, reportAccount, reportKey } from './report.js';

@@ -1,5 +1,5 @@
 import { parseString } from '@fast-csv/parse';
-import { NONE, type ReportAccount } from './report.js';
+import { NONE, type ReportAccount } from '../report.js';
 
 /** Ten accounts over three cost centres and two OUs; one has no cost centre. */
 export function tenAccounts(): ReportAccount[] {
