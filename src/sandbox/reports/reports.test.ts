@@ -13,6 +13,9 @@ import { inventoryReport } from './inventory.js';
 import { monthlyCostReport } from './monthly-cost.js';
 import { NONE, reportAccount, reportKey } from './report.js';
 import { folderReportBucket, s3ReportBucket, writeReport } from './report-bucket.js';
+import { produceMonthlyReports, produceWeeklyInventory } from './produce.js';
+import { CostFileSource } from '../spend/cost-file.js';
+import { Readable } from 'node:stream';
 import { checkXlsxPackage } from './xlsx-package.js';
 
 async function readXlsx(body: Buffer): Promise<ExcelJS.Workbook> {
@@ -271,5 +274,46 @@ describe('reports bucket', () => {
     await expect(bucket.put('../escape.csv', Buffer.from('x'), 'text/csv')).rejects.toThrow(
       'report key "../escape.csv" leaves the reports folder',
     );
+  });
+});
+
+describe('reports as the jobs produce them', () => {
+  it('writes the inventory and, from the cost file, the closed month with the next month forecast', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sandbox-produce-'));
+    try {
+      const bucket = folderReportBucket(dir);
+      const accounts = tenAccounts();
+      const lines = [
+        'lineItem/UsageAccountId,lineItem/UsageStartDate,lineItem/UnblendedCost,lineItem/CurrencyCode',
+      ];
+      // 2 a day for every account through November, 3 a day on its last seven days: run rate 3.
+      for (let d = 1; d <= 30; d++)
+        for (const a of accounts)
+          lines.push(`${a.id},2026-11-${String(d).padStart(2, '0')}T00:00:00Z,${d > 23 ? 3 : 2},USD`);
+      const costs = new CostFileSource(() => Readable.from([lines.join('\n')]));
+      const now = new Date('2026-12-01T03:00:00Z');
+      expect(await produceWeeklyInventory(bucket, accounts, now)).toEqual([
+        'reports/inventory/2026-12-01/accounts.csv',
+        'reports/inventory/2026-12-01/summary.csv',
+        'reports/inventory/2026-12-01/inventory.xlsx',
+      ]);
+      const keys = await produceMonthlyReports({
+        bucket,
+        accounts,
+        events: novemberEvents(),
+        costs,
+        month: '2026-11',
+        now,
+      });
+      expect(keys).toContain('reports/cost/2026-11/costs.xlsx');
+      const rows = await parseCsv(await readFile(join(dir, 'reports/cost/2026-11/costs.csv'), 'utf8'));
+      const total = rows.find((r) => r.level === 'total')!;
+      const expected = 10 * (23 * 2 + 7 * 3);
+      expect(Number(total.cost)).toBe(expected);
+      expect(Number(total.forecast)).toBe(expected); // the month is over
+      expect(Number(total.next_month_forecast)).toBe(10 * 3 * 31);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
