@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { CostFileError, type DailyCost, type SandboxAccount } from './types.js';
 import { CostFileSource, parseCostFile } from './cost-file.js';
 import { dailyCheck, forecastMonthEnd, type DailyCheckParams } from './daily-check.js';
-import { monthlyCostCsv, monthlyCostRows, reportKey } from '../reports/monthly-cost.js';
+import { monthlyCostCsv, monthlyCostRows } from '../reports/monthly-cost.js';
+import { reportKey } from '../reports/report.js';
 
 const HEADER =
   'identity/LineItemId,lineItem/UsageAccountId,lineItem/UsageStartDate,lineItem/UnblendedCost,lineItem/CurrencyCode';
@@ -182,6 +183,6 @@ describe('monthly cost CSV', () => {
     expect(sum('organizational_unit')).toBeCloseTo(expected, 1);
     expect(Number(rows.find((r) => r.level === 'total')!.cost)).toBeCloseTo(expected, 1);
     expect(Number(rows.find((r) => r.level === 'total')!.forecast)).toBeCloseTo(expected * 3, 0);
-    expect(reportKey('cost', '2026-11', 'csv')).toBe('reports/cost/2026-11.csv');
+    expect(reportKey('cost', '2026-11', 'costs', 'csv')).toBe('reports/cost/2026-11/costs.csv');
   });
 });

@@ -32,3 +32,11 @@ export class CostFileError extends Error {
     this.name = 'CostFileError';
   }
 }
+
+/**
+ * Forecast cost per account for the inclusive date range `from`..`to` (days not yet billed): Cost
+ * Explorer's GetCostForecast, or a run rate of recent days where no forecast service is configured.
+ */
+export interface ForecastSource {
+  forecast(accountIds: string[], from: string, to: string): Promise<Map<string, number>>;
+}
