@@ -4,7 +4,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { IAMClient } from '@aws-sdk/client-iam';
 import { type AwsSettings, awsClientConfig } from '../../platform/aws/client-config.js';
 import { Cache } from '../../platform/cache/cache.js';
-import { accountCredentials } from './assume-role.js';
+import { AccountAccess } from './assume-role.js';
 
 /** What fullstop. needs to know about a subnet: its Name tag and whether it gives instances a public IP. */
 export interface SubnetInfo {
@@ -28,13 +28,12 @@ export interface AccountAwsClients {
 }
 
 /**
- * SDK clients reading one account in one region. With `assumeRoleName` each account is read
- * through `arn:aws:iam::<account>:role/<name>` (STUPS: `fullstop`); clients are built once per
- * account and region and share the assumed role's credentials.
+ * SDK clients reading one account in one region, through `access` (by default each account's
+ * `fullstop` role, see `AccountAccess`); clients are built once per account and region and share
+ * the account's credentials.
  */
 export class AccountClients implements SubnetCatalog {
   readonly #clients = new Map<string, AccountAwsClients>();
-  readonly #credentials = new Map<string, ReturnType<typeof accountCredentials>>();
   // A CloudTrail file launches many instances into few subnets; subnets' names rarely change.
   readonly #subnets = new Cache<string, { subnet?: SubnetInfo }>({
     name: 'fullstop-subnets',
@@ -42,21 +41,23 @@ export class AccountClients implements SubnetCatalog {
     ttlMs: 10 * 60_000,
   });
 
+  readonly #access: AccountAccess;
+  readonly #ownsAccess: boolean;
+
+  /** `access` shared with other readers (the module's); else one of its own with `assumeRoleName`. */
   constructor(
     private readonly aws: AwsSettings,
-    private readonly options: { assumeRoleName?: string | undefined } = {},
-  ) {}
+    options: { access?: AccountAccess; assumeRoleName?: string | undefined } = {},
+  ) {
+    this.#access = options.access ?? new AccountAccess(aws, { roleName: options.assumeRoleName });
+    this.#ownsAccess = options.access === undefined;
+  }
 
   for(account: string, region: string): AccountAwsClients {
     const key = `${account}/${region}`;
     let clients = this.#clients.get(key);
     if (!clients) {
-      let credentials = this.#credentials.get(account);
-      if (!credentials) {
-        credentials = accountCredentials(this.aws, account, this.options.assumeRoleName);
-        this.#credentials.set(account, credentials);
-      }
-      const config = { ...awsClientConfig(this.aws), region, ...credentials };
+      const config = { ...awsClientConfig(this.aws), region, ...this.#access.clientOptions(account) };
       clients = {
         ec2: new EC2Client(config),
         elb: new ElasticLoadBalancingClient(config),
@@ -104,5 +105,6 @@ export class AccountClients implements SubnetCatalog {
       c.iam.destroy();
     }
     this.#clients.clear();
+    if (this.#ownsAccess) this.#access.dispose();
   }
 }
