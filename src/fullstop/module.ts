@@ -26,6 +26,7 @@ export const fullstopModule = defineModule({
     const accountClients = new AccountClients(ctx.aws, { access });
     const fullstop = createFullstopService(ctx, {
       subnets: accountClients,
+      instances: accountClients,
       teams: contracts.get('teams'),
       applications: contracts.get('applications'),
       imageTags: contracts.get('imageTags'),

@@ -1,4 +1,9 @@
-import { DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  DescribeSubnetsCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { IAMClient } from '@aws-sdk/client-iam';
@@ -19,6 +24,24 @@ export interface SubnetCatalog {
   describe(account: string, region: string, subnetId: string): Promise<SubnetInfo | undefined>;
 }
 
+/** What the instance rules need to know of an instance the CloudTrail record only names (StartInstances). */
+export interface InstanceInfo {
+  instanceId: string;
+  imageId: string | undefined;
+  keyName: string | undefined;
+  subnetId: string | undefined;
+  /** Its public IP now, if it has one. */
+  publicIp: string | undefined;
+}
+
+/** Instances of the accounts fullstop. audits, as EC2 describes them now. */
+export interface InstanceCatalog {
+  /** The instances among `ids` EC2 still knows (terminated ones for about an hour); others are left out. */
+  describeInstances(account: string, region: string, ids: readonly string[]): Promise<InstanceInfo[]>;
+  /** Whether the instance has user data (STUPS asked the same instance attribute). */
+  hasUserData(account: string, region: string, instanceId: string): Promise<boolean>;
+}
+
 /** The SDK clients of one account in one region. */
 export interface AccountAwsClients {
   ec2: EC2Client;
@@ -32,7 +55,7 @@ export interface AccountAwsClients {
  * `fullstop` role, see `AccountAccess`); clients are built once per account and region and share
  * the account's credentials.
  */
-export class AccountClients implements SubnetCatalog {
+export class AccountClients implements SubnetCatalog, InstanceCatalog {
   readonly #clients = new Map<string, AccountAwsClients>();
   // A CloudTrail file launches many instances into few subnets; subnets' names rarely change.
   readonly #subnets = new Cache<string, { subnet?: SubnetInfo }>({
@@ -95,6 +118,37 @@ export class AccountClients implements SubnetCatalog {
       if (error instanceof Error && error.name === 'InvalidSubnetID.NotFound') return undefined;
       throw error;
     }
+  }
+
+  async describeInstances(account: string, region: string, ids: readonly string[]): Promise<InstanceInfo[]> {
+    if (!ids.length) return [];
+    // A filter, not InstanceIds: an id EC2 no longer knows is left out instead of failing the call.
+    const found: InstanceInfo[] = [];
+    let NextToken: string | undefined;
+    do {
+      const page = await this.for(account, region).ec2.send(
+        new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: [...ids] }], NextToken }),
+      );
+      for (const reservation of page.Reservations ?? [])
+        for (const i of reservation.Instances ?? [])
+          if (i.InstanceId)
+            found.push({
+              instanceId: i.InstanceId,
+              imageId: i.ImageId,
+              keyName: i.KeyName || undefined,
+              subnetId: i.SubnetId,
+              publicIp: i.PublicIpAddress || undefined,
+            });
+      NextToken = page.NextToken;
+    } while (NextToken);
+    return found;
+  }
+
+  async hasUserData(account: string, region: string, instanceId: string): Promise<boolean> {
+    const { UserData } = await this.for(account, region).ec2.send(
+      new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }),
+    );
+    return Boolean(UserData?.Value);
   }
 
   dispose(): void {
