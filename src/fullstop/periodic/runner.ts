@@ -56,6 +56,9 @@ const resourceKey = (r: { account_id: string; region: string; event_id: string; 
  * checks once per account). Findings of one run are stored in one transaction with the run's
  * audit event; each is stored once per account, region, resource and type (the violations'
  * unique key over the stable event id), so a run finding what an earlier run found adds nothing.
+ * An open violation of an earlier run whose resource this run no longer finds is resolved by the
+ * run, in the same transaction, wherever the run could read; a person's resolution and an
+ * acceptance's coverage are left alone.
  * A failing account (role not assumable, throttled) is logged and reported, the others go on.
  */
 export class PeriodicChecks {
