@@ -7,7 +7,7 @@ import type { AccessGrantDirectory } from '../even/contract.js';
 import type { ApplicationDirectory } from '../kio/contract.js';
 import type { ImageTagDirectory } from '../pierone/contract.js';
 import type { AwsAccount, TeamDirectory } from '../teams/contract.js';
-import type { AccountAwsClients, SubnetCatalog } from './aws/account-clients.js';
+import type { AccountAwsClients, InstanceCatalog, SubnetCatalog } from './aws/account-clients.js';
 import type { ImageCatalog } from './aws/images.js';
 import { FULLSTOP_EVENTS } from './events.js';
 import { registerExportRoutes } from './exports/routes.js';
@@ -63,6 +63,8 @@ export function createFullstopService(
     rules: RuleSettings;
     /** Subnet look-ups (EC2_IN_INTERNAL_SUBNET_WITH_PUBLIC_IP); without them that rule fails when it needs one. */
     subnets?: SubnetCatalog | undefined;
+    /** Instance look-ups (the instance rules on StartInstances); without them those rules fail when they need one. */
+    instances?: InstanceCatalog | undefined;
     serviceApplications?: ServiceApplications | undefined;
     /** Default: acceptances live at most 365 days. */
     riskAcceptances?: { maxLifetimeDays: number } | undefined;
@@ -90,6 +92,7 @@ export function createFullstopService(
     imageTags: deps.imageTags,
     accessGrants: deps.accessGrants,
     subnets: deps.subnets,
+    instances: deps.instances,
     // The platform's accounts are those a team owns (CROSS_ACCOUNT_ROLE).
     accounts: {
       isPlatformAccount: async (account: string) => (await deps.teams.teamOfAccount(account)) !== undefined,

@@ -5,6 +5,7 @@ import { gunzip as gunzipCallback } from 'node:zlib';
 import { type Audit, internalRequestId } from '../platform/audit/create-audit.js';
 import type { Logger } from '../platform/logger.js';
 import type { TeamDirectory } from '../teams/contract.js';
+import type { InstanceCatalog, InstanceInfo } from './aws/account-clients.js';
 import type { ImageCatalog, ImageInfo } from './aws/images.js';
 import {
   CloudTrailFileSchema,
@@ -275,8 +276,30 @@ export async function readRecords(
   return { valid, malformed };
 }
 
-/** The rule context with image look-ups cached for one run: a file launches many instances of one AMI. */
+/**
+ * The rule context with look-ups cached for one run: a file launches many instances of one AMI,
+ * and the instance rules each ask EC2 about the instances of one StartInstances record.
+ */
 function cachedContext(ctx: RuleContext): RuleContext {
+  const memo = <T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>) => {
+    let hit = cache.get(key);
+    if (!hit) {
+      hit = load();
+      hit.catch(() => cache.delete(key));
+      cache.set(key, hit);
+    }
+    return hit;
+  };
+  const described = new Map<string, Promise<InstanceInfo[]>>();
+  const userData = new Map<string, Promise<boolean>>();
+  const instances: InstanceCatalog | undefined = ctx.instances && {
+    describeInstances: (account, region, ids) =>
+      memo(described, `${account}/${region}/${ids.join(',')}`, () =>
+        ctx.instances!.describeInstances(account, region, ids),
+      ),
+    hasUserData: (account, region, id) =>
+      memo(userData, `${account}/${region}/${id}`, () => ctx.instances!.hasUserData(account, region, id)),
+  };
   const cache = new Map<string, Promise<ImageInfo | undefined>>();
   const images: ImageCatalog = {
     describe(account, region, imageId) {
@@ -290,5 +313,5 @@ function cachedContext(ctx: RuleContext): RuleContext {
       return hit;
     },
   };
-  return { ...ctx, images };
+  return { ...ctx, images, instances };
 }

@@ -5,6 +5,7 @@ import { awsClientConfig } from '../platform/aws/client-config.js';
 import type { JobDefinition } from '../platform/jobs/job-runner.js';
 import { defineModule } from '../platform/service-module.js';
 import { AccountClients } from './aws/account-clients.js';
+import { AccountAccess } from './aws/assume-role.js';
 import { Ec2ImageCatalog } from './aws/images.js';
 import { SqsIngestion } from './aws/sqs-ingestion.js';
 import { createFullstopService } from './index.js';
@@ -19,10 +20,13 @@ export const fullstopModule = defineModule({
   migrations: [{ component: 'fullstop', migrations: fullstopMigrations }],
   settings: FullstopSettingsSchema,
   async create(ctx, { settings, contracts }) {
-    const images = new Ec2ImageCatalog(ctx.aws, { assumeRoleName: settings.aws.assumeRoleName });
-    const accountClients = new AccountClients(ctx.aws, { assumeRoleName: settings.aws.assumeRoleName });
+    // One reader of the team accounts for every look-up, so each account's role is assumed once.
+    const access = new AccountAccess(ctx.aws, { roleName: settings.aws.assumeRoleName });
+    const images = new Ec2ImageCatalog(ctx.aws, { access });
+    const accountClients = new AccountClients(ctx.aws, { access });
     const fullstop = createFullstopService(ctx, {
       subnets: accountClients,
+      instances: accountClients,
       teams: contracts.get('teams'),
       applications: contracts.get('applications'),
       imageTags: contracts.get('imageTags'),
@@ -105,6 +109,7 @@ export const fullstopModule = defineModule({
       dispose: async () => {
         images.dispose();
         accountClients.dispose();
+        access.dispose();
         clients?.s3.destroy();
         clients?.sqs.destroy();
       },

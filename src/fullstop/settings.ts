@@ -201,10 +201,10 @@ export const FullstopSettingsSchema = z.strictObject({
     .strictObject({
       assumeRoleName: z
         .string()
-        .min(1)
-        .optional()
+        .regex(/^$|^[\w+=,.@-]{1,64}$/, 'must be an IAM role name (or empty)')
+        .default('fullstop')
         .describe(
-          'Role assumed in each account to look up its resources (STUPS: fullstop); unset: the own credentials',
+          "Role assumed in each team account (arn:aws:iam::<account>:role/<name>) to read its resources, as in STUPS; the platform's own account is read with its own credentials. Empty: every account is read with the platform's own credentials",
         ),
     })
     .prefault({}),

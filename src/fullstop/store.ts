@@ -61,6 +61,12 @@ export interface FullstopTables {
 
 export type ViolationRow = Selectable<FullstopViolationsTable>;
 
+/** What a periodic run needs to know of a violation it stored before. */
+export type PeriodicViolationRow = Pick<
+  ViolationRow,
+  'id' | 'account_id' | 'region' | 'event_id' | 'instance_id' | 'comment' | 'rule_id' | 'last_modified_by'
+>;
+
 /** A violation to store; `instance_id` '' when it concerns no instance. */
 export interface NewViolationRow {
   event_id: string;
@@ -110,6 +116,20 @@ export interface FullstopWriteTransaction {
   /** Marks a file done; false when it already was (another replica, a replay). */
   claimFile(source: string, key: string, events: number, violations: number): Promise<boolean>;
   lockViolation(id: string): Promise<ViolationRow | undefined>;
+  /**
+   * The violations of `typeId` a periodic check stored (event id `<prefix>…`) in `accounts`,
+   * resolved or not: what the check's run compares its findings with.
+   */
+  periodicViolations(
+    typeId: string,
+    prefix: string,
+    accounts: readonly string[],
+  ): Promise<PeriodicViolationRow[]>;
+  /**
+   * Sets `comment` on those of `ids` still open (no comment, no risk acceptance covering them:
+   * a person or an acceptance that got there first wins); returns the ids it resolved.
+   */
+  resolveOpen(ids: readonly string[], comment: string, by: string, at: Date): Promise<string[]>;
   setComment(id: string, comment: string, by: string): Promise<ViolationRow>;
   insertInstanceLog(log: {
     account_id: string;
@@ -337,6 +357,45 @@ function writeTransaction(trx: Transaction<FullstopTables>): FullstopWriteTransa
         .where('id', '=', id)
         .returningAll()
         .executeTakeFirstOrThrow();
+    },
+    async periodicViolations(typeId, prefix, accounts) {
+      if (!accounts.length) return [];
+      const rows = await trx
+        .selectFrom('fullstop_violations')
+        .select([
+          'id',
+          'account_id',
+          'region',
+          'event_id',
+          'instance_id',
+          'comment',
+          'rule_id',
+          'last_modified_by',
+        ])
+        .where('type_id', '=', typeId)
+        .where('account_id', 'in', [...accounts])
+        .where(sql<boolean>`starts_with(event_id, ${prefix})`)
+        .orderBy('id')
+        .execute();
+      return rows.map((r) => ({ ...r, id: String(r.id) }));
+    },
+    async resolveOpen(ids, comment, by, at) {
+      if (!ids.length) return [];
+      const rows = await trx
+        .updateTable('fullstop_violations')
+        .set({
+          comment,
+          last_modified: at,
+          last_modified_by: by,
+          version: sql`version + 1`,
+          resolved_at: at,
+        })
+        .where('id', 'in', [...ids])
+        .where('comment', 'is', null)
+        .where('rule_id', 'is', null)
+        .returning('id')
+        .execute();
+      return rows.map((r) => String(r.id));
     },
     async insertInstanceLog(log) {
       const row = await trx

@@ -1,10 +1,15 @@
-import { DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  DescribeSubnetsCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { type AwsSettings, awsClientConfig } from '../../platform/aws/client-config.js';
 import { Cache } from '../../platform/cache/cache.js';
-import { accountCredentials } from './assume-role.js';
+import { AccountAccess } from './assume-role.js';
 
 /** What fullstop. needs to know about a subnet: its Name tag and whether it gives instances a public IP. */
 export interface SubnetInfo {
@@ -19,6 +24,24 @@ export interface SubnetCatalog {
   describe(account: string, region: string, subnetId: string): Promise<SubnetInfo | undefined>;
 }
 
+/** What the instance rules need to know of an instance the CloudTrail record only names (StartInstances). */
+export interface InstanceInfo {
+  instanceId: string;
+  imageId: string | undefined;
+  keyName: string | undefined;
+  subnetId: string | undefined;
+  /** Its public IP now, if it has one. */
+  publicIp: string | undefined;
+}
+
+/** Instances of the accounts fullstop. audits, as EC2 describes them now. */
+export interface InstanceCatalog {
+  /** The instances among `ids` EC2 still knows (terminated ones for about an hour); others are left out. */
+  describeInstances(account: string, region: string, ids: readonly string[]): Promise<InstanceInfo[]>;
+  /** Whether the instance has user data (STUPS asked the same instance attribute). */
+  hasUserData(account: string, region: string, instanceId: string): Promise<boolean>;
+}
+
 /** The SDK clients of one account in one region. */
 export interface AccountAwsClients {
   ec2: EC2Client;
@@ -28,13 +51,12 @@ export interface AccountAwsClients {
 }
 
 /**
- * SDK clients reading one account in one region. With `assumeRoleName` each account is read
- * through `arn:aws:iam::<account>:role/<name>` (STUPS: `fullstop`); clients are built once per
- * account and region and share the assumed role's credentials.
+ * SDK clients reading one account in one region, through `access` (by default each account's
+ * `fullstop` role, see `AccountAccess`); clients are built once per account and region and share
+ * the account's credentials.
  */
-export class AccountClients implements SubnetCatalog {
+export class AccountClients implements SubnetCatalog, InstanceCatalog {
   readonly #clients = new Map<string, AccountAwsClients>();
-  readonly #credentials = new Map<string, ReturnType<typeof accountCredentials>>();
   // A CloudTrail file launches many instances into few subnets; subnets' names rarely change.
   readonly #subnets = new Cache<string, { subnet?: SubnetInfo }>({
     name: 'fullstop-subnets',
@@ -42,21 +64,23 @@ export class AccountClients implements SubnetCatalog {
     ttlMs: 10 * 60_000,
   });
 
+  readonly #access: AccountAccess;
+  readonly #ownsAccess: boolean;
+
+  /** `access` shared with other readers (the module's); else one of its own with `assumeRoleName`. */
   constructor(
     private readonly aws: AwsSettings,
-    private readonly options: { assumeRoleName?: string | undefined } = {},
-  ) {}
+    options: { access?: AccountAccess; assumeRoleName?: string | undefined } = {},
+  ) {
+    this.#access = options.access ?? new AccountAccess(aws, { roleName: options.assumeRoleName });
+    this.#ownsAccess = options.access === undefined;
+  }
 
   for(account: string, region: string): AccountAwsClients {
     const key = `${account}/${region}`;
     let clients = this.#clients.get(key);
     if (!clients) {
-      let credentials = this.#credentials.get(account);
-      if (!credentials) {
-        credentials = accountCredentials(this.aws, account, this.options.assumeRoleName);
-        this.#credentials.set(account, credentials);
-      }
-      const config = { ...awsClientConfig(this.aws), region, ...credentials };
+      const config = { ...awsClientConfig(this.aws), region, ...this.#access.clientOptions(account) };
       clients = {
         ec2: new EC2Client(config),
         elb: new ElasticLoadBalancingClient(config),
@@ -96,6 +120,37 @@ export class AccountClients implements SubnetCatalog {
     }
   }
 
+  async describeInstances(account: string, region: string, ids: readonly string[]): Promise<InstanceInfo[]> {
+    if (!ids.length) return [];
+    // A filter, not InstanceIds: an id EC2 no longer knows is left out instead of failing the call.
+    const found: InstanceInfo[] = [];
+    let NextToken: string | undefined;
+    do {
+      const page = await this.for(account, region).ec2.send(
+        new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: [...ids] }], NextToken }),
+      );
+      for (const reservation of page.Reservations ?? [])
+        for (const i of reservation.Instances ?? [])
+          if (i.InstanceId)
+            found.push({
+              instanceId: i.InstanceId,
+              imageId: i.ImageId,
+              keyName: i.KeyName || undefined,
+              subnetId: i.SubnetId,
+              publicIp: i.PublicIpAddress || undefined,
+            });
+      NextToken = page.NextToken;
+    } while (NextToken);
+    return found;
+  }
+
+  async hasUserData(account: string, region: string, instanceId: string): Promise<boolean> {
+    const { UserData } = await this.for(account, region).ec2.send(
+      new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }),
+    );
+    return Boolean(UserData?.Value);
+  }
+
   dispose(): void {
     for (const c of this.#clients.values()) {
       c.ec2.destroy();
@@ -104,5 +159,6 @@ export class AccountClients implements SubnetCatalog {
       c.iam.destroy();
     }
     this.#clients.clear();
+    if (this.#ownsAccess) this.#access.dispose();
   }
 }

@@ -1,6 +1,6 @@
 import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { type AwsSettings, awsClientConfig } from '../../platform/aws/client-config.js';
-import { accountCredentials } from './assume-role.js';
+import { AccountAccess } from './assume-role.js';
 
 export interface ImageInfo {
   imageId: string;
@@ -24,18 +24,24 @@ export interface ImageCatalog {
 }
 
 /**
- * Looks images up with EC2 DescribeImages in the event's account and region. With
- * `assumeRoleName` it first assumes `arn:aws:iam::<account>:role/<name>` (STUPS: `fullstop`),
- * whose credentials the SDK refreshes. Answers are cached per run by the caller, not here:
+ * Looks images up with EC2 DescribeImages in the event's account and region, read through
+ * `access` (by default the account's `fullstop` role, see `AccountAccess`). Answers are cached per run by the caller, not here:
  * images are immutable but may be deregistered.
  */
 export class Ec2ImageCatalog implements ImageCatalog {
   readonly #clients = new Map<string, EC2Client>();
 
+  readonly #access: AccountAccess;
+  readonly #ownsAccess: boolean;
+
+  /** `access` shared with other readers (the module's); else one of its own with `assumeRoleName`. */
   constructor(
     private readonly aws: AwsSettings,
-    private readonly options: { assumeRoleName?: string | undefined } = {},
-  ) {}
+    options: { access?: AccountAccess; assumeRoleName?: string | undefined } = {},
+  ) {
+    this.#access = options.access ?? new AccountAccess(aws, { roleName: options.assumeRoleName });
+    this.#ownsAccess = options.access === undefined;
+  }
 
   async describe(account: string, region: string, imageId: string): Promise<ImageInfo | undefined> {
     let result;
@@ -60,7 +66,7 @@ export class Ec2ImageCatalog implements ImageCatalog {
       client = new EC2Client({
         ...awsClientConfig(this.aws),
         region,
-        ...accountCredentials(this.aws, account, this.options.assumeRoleName),
+        ...this.#access.clientOptions(account),
       });
       this.#clients.set(key, client);
     }
@@ -70,5 +76,6 @@ export class Ec2ImageCatalog implements ImageCatalog {
   dispose(): void {
     for (const client of this.#clients.values()) client.destroy();
     this.#clients.clear();
+    if (this.#ownsAccess) this.#access.dispose();
   }
 }

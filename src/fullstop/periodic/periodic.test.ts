@@ -21,7 +21,10 @@ import {
   CreateAccessKeyCommand,
   CreateRoleCommand,
   CreateUserCommand,
+  DeleteAccessKeyCommand,
+  DeleteUserCommand,
   IAMClient,
+  ListAccessKeysCommand,
   UpdateAccessKeyCommand,
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
@@ -372,9 +375,9 @@ describe.skipIf(skipWithoutMoto())('fullstop periodic checks on moto', () => {
 
     it('CROSS_ACCOUNT_ROLE as a job: stored once per role, a second run adds nothing', async () => {
       const first = await periodic.run(ruleNamed('CROSS_ACCOUNT_ROLE'));
-      expect(first).toEqual({ accounts: 2, found: 1, stored: 1, failed: [] });
+      expect(first).toEqual({ accounts: 2, found: 1, stored: 1, failed: [], resolved: 0 });
       const again = await periodic.run(ruleNamed('CROSS_ACCOUNT_ROLE'));
-      expect(again).toEqual({ accounts: 2, found: 1, stored: 0, failed: [] });
+      expect(again).toEqual({ accounts: 2, found: 1, stored: 0, failed: [], resolved: 0 });
       const page = (
         await h.app.inject({ url: '/api/violations?type=CROSS_ACCOUNT_ROLE', headers: await h.as('jdoe') })
       ).json();
@@ -390,23 +393,8 @@ describe.skipIf(skipWithoutMoto())('fullstop periodic checks on moto', () => {
           created_by: 'fullstop',
         }),
       ]);
-      // A disabled account of the team service is still the platform's: trusting it is fine.
-      const withC = await h.fullstop
-        .periodicChecks({
-          accounts: {
-            listAccounts: async () => [
-              ...(await h.teams.listAccounts()),
-              { id: ACCOUNT_C, name: '', type: 'aws', description: '', owner: '', disabled: true },
-            ],
-          },
-          clients,
-          regions: [MOTO_REGION],
-        })
-        .run(ruleNamed('CROSS_ACCOUNT_ROLE'));
-      expect(withC).toEqual({ accounts: 2, found: 0, stored: 0, failed: [] });
-
-      // The role fixed (it trusts team-b's account now): the check finds nothing any more. Like the
-      // other periodic checks, the stored violation stays until its team resolves it.
+      // The role fixed (it trusts team-b's account now): the check finds nothing any more and
+      // resolves its violation itself, audited in the run's transaction.
       const iam = new IAMClient(motoClientConfig(moto.endpoint));
       const trust = (principal: Record<string, string>) =>
         iam.send(
@@ -417,12 +405,69 @@ describe.skipIf(skipWithoutMoto())('fullstop periodic checks on moto', () => {
         );
       try {
         await trust({ AWS: ACCOUNT_B });
-        expect(await periodic.run(ruleNamed('CROSS_ACCOUNT_ROLE'))).toEqual({
-          accounts: 2,
-          found: 0,
-          stored: 0,
-          failed: [],
+        const runAt = new Date(Date.now() + offsetDays * DAY_MS);
+        const fixed = await periodic.run(ruleNamed('CROSS_ACCOUNT_ROLE'));
+        expect(fixed).toEqual({ accounts: 2, found: 0, stored: 0, failed: [], resolved: 1 });
+        const [violation] = page.content;
+        const resolved = (
+          await h.app.inject({ url: `/api/violations/${violation.id}`, headers: await h.as('jdoe') })
+        ).json();
+        expect(resolved).toMatchObject({
+          comment: expect.stringMatching(
+            /^no longer found by the periodic check fullstop\.periodic\.cross-account-role at \d{4}-\d\d-\d\dT[\d:.]+Z$/,
+          ),
+          last_modified_by: 'fullstop',
+          version: 1,
         });
+        // The run's clock: the time in the comment is when the run looked.
+        const at = new Date(resolved.comment.split(' at ')[1]);
+        expect(Math.abs(at.getTime() - runAt.getTime())).toBeLessThan(60_000);
+        const [resolveEvent] = await h.ctx.auditLog.query({
+          service: 'fullstop',
+          action: 'fullstop.violation.resolve',
+          targetId: String(violation.id),
+          limit: 1,
+        });
+        expect(resolveEvent).toMatchObject({
+          actor: 'fullstop',
+          details: expect.objectContaining({ automatic: true, comment: resolved.comment }),
+        });
+
+        // Opened to the partner again: a new violation (the resolved one keeps its history).
+        await trust({ AWS: `arn:aws:iam::${ACCOUNT_C}:root` });
+        const back = await periodic.run(ruleNamed('CROSS_ACCOUNT_ROLE'));
+        expect(back).toEqual({ accounts: 2, found: 1, stored: 1, failed: [], resolved: 0 });
+        const both = (
+          await h.app.inject({
+            url: '/api/violations?type=CROSS_ACCOUNT_ROLE&checked=true&size=10&sort=id,ASC',
+            headers: await h.as('jdoe'),
+          })
+        ).json();
+        expect(
+          both.content.map((v: { event_id: string; comment: string | null }) => [v.event_id, v.comment]),
+        ).toEqual([[`periodic:CROSS_ACCOUNT_ROLE:${partnerRole.arn}`, resolved.comment]]);
+        const open = (
+          await h.app.inject({ url: '/api/violations?type=CROSS_ACCOUNT_ROLE', headers: await h.as('jdoe') })
+        ).json();
+        expect(open.content.map((v: { event_id: string }) => v.event_id)).toEqual([
+          `periodic:CROSS_ACCOUNT_ROLE:${partnerRole.arn}#2`,
+        ]);
+        expect(await periodic.run(ruleNamed('CROSS_ACCOUNT_ROLE'))).toEqual({ ...back, stored: 0 });
+        // A disabled account of the team service is still the platform's: trusting it is fine, and
+        // the open violation resolves itself.
+        const withC = await h.fullstop
+          .periodicChecks({
+            accounts: {
+              listAccounts: async () => [
+                ...(await h.teams.listAccounts()),
+                { id: ACCOUNT_C, name: '', type: 'aws', description: '', owner: '', disabled: true },
+              ],
+            },
+            clients,
+            regions: [MOTO_REGION],
+          })
+          .run(ruleNamed('CROSS_ACCOUNT_ROLE'));
+        expect(withC).toEqual({ accounts: 2, found: 0, stored: 0, failed: [], resolved: 1 });
       } finally {
         // moto is shared by both databases' runs of this block: the next one starts from the same roles.
         await trust({ AWS: `arn:aws:iam::${ACCOUNT_C}:root` });
@@ -434,9 +479,9 @@ describe.skipIf(skipWithoutMoto())('fullstop periodic checks on moto', () => {
       offsetDays = 40;
       const first = await periodic.run(ruleNamed('ACTIVE_KEY_TOO_OLD'));
       // team-a owns the moto account, team-b ACCOUNT_B: an account without users.
-      expect(first).toEqual({ accounts: 2, found: 1, stored: 1, failed: [] });
+      expect(first).toEqual({ accounts: 2, found: 1, stored: 1, failed: [], resolved: 0 });
       const again = await periodic.run(ruleNamed('ACTIVE_KEY_TOO_OLD'));
-      expect(again).toEqual({ accounts: 2, found: 1, stored: 0, failed: [] });
+      expect(again).toEqual({ accounts: 2, found: 1, stored: 0, failed: [], resolved: 0 });
       const page = (
         await h.app.inject({ url: `/api/violations?type=ACTIVE_KEY_TOO_OLD`, headers: await h.as('admin') })
       ).json();
@@ -455,8 +500,8 @@ describe.skipIf(skipWithoutMoto())('fullstop periodic checks on moto', () => {
         limit: 10,
       });
       expect(runs.map((r) => [r.target_id, r.outcome, r.details])).toEqual([
-        ['ACTIVE_KEY_TOO_OLD', 'success', { accounts: 2, found: 1, stored: 0, failed: [] }],
-        ['ACTIVE_KEY_TOO_OLD', 'success', { accounts: 2, found: 1, stored: 1, failed: [] }],
+        ['ACTIVE_KEY_TOO_OLD', 'success', { accounts: 2, found: 1, stored: 0, resolved: 0, failed: [] }],
+        ['ACTIVE_KEY_TOO_OLD', 'success', { accounts: 2, found: 1, stored: 1, resolved: 0, failed: [] }],
       ]);
 
       // The runner's clock decides the age: 100 days on, every Taupage AMI in use is too old.
@@ -502,8 +547,151 @@ describe.skipIf(skipWithoutMoto())('fullstop periodic checks on moto', () => {
           limit: 1,
         });
         expect(run?.outcome).toBe('failure');
+
+        // team-b's account cannot be read this time: its open violation is not "no longer found".
+        const blind = await h.fullstop
+          .periodicChecks({
+            accounts: h.teams,
+            clients: {
+              for: (account, region) =>
+                account === ACCOUNT_B ? broken.for(account, region) : clients.for(account, region),
+            },
+            regions: [MOTO_REGION],
+          })
+          .run(ruleNamed('UNSECURED_ROOT_USER'));
+        expect(blind).toEqual({
+          accounts: 2,
+          found: 1,
+          stored: 0,
+          resolved: 0,
+          failed: [{ account: ACCOUNT_B, region: 'no-region', error: expect.any(String) }],
+        });
+        const forB = (
+          await h.app.inject({
+            url: `/api/violations?accounts=${ACCOUNT_B}&type=UNSECURED_ROOT_USER`,
+            headers: await h.as('bob'),
+          })
+        ).json();
+        expect(forB.totalElements).toBe(1);
       } finally {
         broken.dispose();
+      }
+    });
+
+    it('resolves what it no longer finds, but never what a person resolved or an acceptance covers', async () => {
+      offsetDays = 100;
+      // Three users of team-b's account, created through its fullstop role, each with an access
+      // key that is too old 100 days on. Removed again at the end: moto outlives this block.
+      const iam = clients.for(ACCOUNT_B, MOTO_REGION).iam;
+      const keys: Record<'person' | 'accepted' | 'fixed', string> = { person: '', accepted: '', fixed: '' };
+      for (const user of ['person', 'accepted', 'fixed'] as const) {
+        await iam.send(new CreateUserCommand({ UserName: `b-${user}` }));
+        keys[user] =
+          (await iam.send(new CreateAccessKeyCommand({ UserName: `b-${user}` }))).AccessKey?.AccessKeyId ??
+          '';
+      }
+      const bob = await h.as('bob');
+      const violationOf = async (user: keyof typeof keys, suffix = '') => {
+        const all = (
+          await h.app.inject({
+            url: `/api/violations?accounts=${ACCOUNT_B}&type=ACTIVE_KEY_TOO_OLD&size=50`,
+            headers: bob,
+          })
+        ).json();
+        const checked = (
+          await h.app.inject({
+            url: `/api/violations?accounts=${ACCOUNT_B}&type=ACTIVE_KEY_TOO_OLD&checked=true&size=50`,
+            headers: bob,
+          })
+        ).json();
+        return [...all.content, ...checked.content].find(
+          (v: { event_id: string }) => v.event_id === `periodic:ACTIVE_KEY_TOO_OLD:${keys[user]}${suffix}`,
+        );
+      };
+      const keyStatus = (user: keyof typeof keys, Status: 'Active' | 'Inactive') =>
+        iam.send(new UpdateAccessKeyCommand({ UserName: `b-${user}`, AccessKeyId: keys[user], Status }));
+      try {
+        // The moto account's old key was stored by an earlier test; the three are new.
+        expect(await periodic.run(ruleNamed('ACTIVE_KEY_TOO_OLD'))).toEqual({
+          accounts: 2,
+          found: 4,
+          stored: 3,
+          resolved: 0,
+          failed: [],
+        });
+        const personal = await violationOf('person');
+        const resolution = await h.app.inject({
+          method: 'POST',
+          url: `/api/violations/${personal.id}/resolution`,
+          headers: { ...bob, 'content-type': 'text/plain' },
+          payload: 'Rotation planned for next sprint',
+        });
+        expect(resolution.statusCode, resolution.body).toBe(200);
+        const accepted = await h.app.inject({
+          method: 'POST',
+          url: '/api/risk-acceptances',
+          headers: bob,
+          payload: {
+            criteria: { accounts: [ACCOUNT_B], meta_info: '$[?(@.user_name == "b-accepted")]' },
+            reason: 'Legacy integration, replaced in Q1',
+            team: 'team-b',
+            expires: new Date(Date.now() + 30 * DAY_MS).toISOString(),
+          },
+        });
+        expect(accepted.statusCode, accepted.body).toBe(201);
+        expect(accepted.json().covered_violations).toBe(1);
+
+        // The covered key deleted, the last one deactivated; the person's key still active.
+        await iam.send(new DeleteAccessKeyCommand({ UserName: 'b-accepted', AccessKeyId: keys.accepted }));
+        await keyStatus('fixed', 'Inactive');
+        expect(await periodic.run(ruleNamed('ACTIVE_KEY_TOO_OLD'))).toEqual({
+          accounts: 2,
+          found: 2,
+          stored: 0,
+          resolved: 1,
+          failed: [],
+        });
+        expect(await violationOf('fixed')).toMatchObject({
+          comment: expect.stringMatching(
+            /^no longer found by the periodic check fullstop\.periodic\.active-key-too-old at /,
+          ),
+          last_modified_by: 'fullstop',
+        });
+        // Resolved by a person: their comment stays, the finding that persists adds nothing.
+        expect(await violationOf('person')).toMatchObject({
+          comment: 'Rotation planned for next sprint',
+          last_modified_by: 'bob',
+        });
+        // Covered by the acceptance: left covered, not resolved, though its key is gone.
+        expect(await violationOf('accepted')).toMatchObject({
+          comment: null,
+          rule_id: accepted.json().id,
+        });
+
+        // The key active again: a new violation; the resolved one keeps its comment.
+        await keyStatus('fixed', 'Active');
+        expect(await periodic.run(ruleNamed('ACTIVE_KEY_TOO_OLD'))).toEqual({
+          accounts: 2,
+          found: 3,
+          stored: 1,
+          resolved: 0,
+          failed: [],
+        });
+        expect(await violationOf('fixed', '#2')).toMatchObject({ comment: null, rule_id: null });
+        expect(await periodic.run(ruleNamed('ACTIVE_KEY_TOO_OLD'))).toEqual({
+          accounts: 2,
+          found: 3,
+          stored: 0,
+          resolved: 0,
+          failed: [],
+        });
+      } finally {
+        for (const UserName of ['b-person', 'b-accepted', 'b-fixed']) {
+          const { AccessKeyMetadata = [] } = await iam.send(new ListAccessKeysCommand({ UserName }));
+          for (const { AccessKeyId } of AccessKeyMetadata)
+            await iam.send(new DeleteAccessKeyCommand({ UserName, AccessKeyId }));
+          await iam.send(new DeleteUserCommand({ UserName }));
+        }
       }
     });
   });

@@ -1,8 +1,11 @@
 import {
+  CreateKeyPairCommand,
   CreateSubnetCommand,
   CreateVpcCommand,
   EC2Client,
   ModifySubnetAttributeCommand,
+  RegisterImageCommand,
+  RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { describeEachDatabase } from '../../platform/test-support/databases.js';
@@ -86,6 +89,8 @@ describe.skipIf(skipWithoutMoto())('fullstop AWS event rules', () => {
   let images: Ec2ImageCatalog;
   let clients: AccountClients;
   const subnets = { internalMapped: '', internal: '', dmz: '' };
+  /** Instances in moto's EC2, for StartInstances records that name only their ids. */
+  const started = { keyed: '', custom: '', noUserData: '', clean: '', internalPublic: '', dmzPublic: '' };
 
   beforeAll(async () => {
     moto = await startMoto();
@@ -120,6 +125,31 @@ describe.skipIf(skipWithoutMoto())('fullstop AWS event rules', () => {
     await ec2.send(
       new ModifySubnetAttributeCommand({ SubnetId: subnets.dmz, MapPublicIpOnLaunch: { Value: true } }),
     );
+    await ec2.send(new CreateKeyPairCommand({ KeyName: 'legacy' }));
+    const customAmi =
+      (await ec2.send(new RegisterImageCommand({ Name: 'ubuntu-hand-made', RootDeviceName: '/dev/xvda' })))
+        .ImageId ?? '';
+    const userData = Buffer.from('application_id: order-engine\n').toString('base64');
+    const launch = async (o: { imageId?: string; keyName?: string; userData?: boolean; subnetId: string }) =>
+      (
+        await ec2.send(
+          new RunInstancesCommand({
+            ImageId: o.imageId ?? TAUPAGE_IMAGES.latest.id,
+            MinCount: 1,
+            MaxCount: 1,
+            SubnetId: o.subnetId,
+            ...(o.keyName ? { KeyName: o.keyName } : {}),
+            ...(o.userData === false ? {} : { UserData: userData }),
+          }),
+        )
+      ).Instances?.[0]?.InstanceId ?? '';
+    started.keyed = await launch({ keyName: 'legacy', subnetId: subnets.internal });
+    started.custom = await launch({ imageId: customAmi, subnetId: subnets.internal });
+    started.noUserData = await launch({ userData: false, subnetId: subnets.internal });
+    started.clean = await launch({ subnetId: subnets.internal });
+    // Both subnets map public IPs on launch, so moto gives these two one.
+    started.internalPublic = await launch({ subnetId: subnets.internalMapped });
+    started.dmzPublic = await launch({ subnetId: subnets.dmz });
     ec2.destroy();
   }, 90_000);
   afterAll(async () => {
@@ -138,7 +168,7 @@ describe.skipIf(skipWithoutMoto())('fullstop AWS event rules', () => {
     };
 
     beforeAll(async () => {
-      h = await createFullstopHarness(getDatabase(), images);
+      h = await createFullstopHarness(getDatabase(), images, {}, clients);
       ctx = {
         settings: RuleSettingsSchema.parse({}),
         images,
@@ -146,6 +176,7 @@ describe.skipIf(skipWithoutMoto())('fullstop AWS event rules', () => {
         imageTags: h.imageTags,
         accessGrants: h.accessGrants,
         subnets: clients,
+        instances: clients,
         accounts: { isPlatformAccount: async (a) => (await h.teams.teamOfAccount(a)) !== undefined },
       };
     });
@@ -238,6 +269,142 @@ describe.skipIf(skipWithoutMoto())('fullstop AWS event rules', () => {
       await expect(rule.check(record, MOTO_ACCOUNT, { ...ctx, subnets: undefined })).rejects.toThrow(
         /subnet look-up/,
       );
+    });
+
+    describe('StartInstances: a stopped instance started again is judged as EC2 describes it now', () => {
+      const start = (id: keyof typeof started, region = MOTO_REGION) =>
+        records.startInstances({ instanceIds: [started[id]], region });
+
+      it('WRONG_REGION: from the record alone', async () => {
+        const elsewhere = records.startInstances({
+          instanceIds: ['i-0000000000000abcd'],
+          region: 'us-west-2',
+        });
+        expect(await check('WRONG_REGION', elsewhere)).toEqual([
+          {
+            type: 'WRONG_REGION',
+            instanceId: 'i-0000000000000abcd',
+            metaInfo: { allowed_regions: ['eu-west-1', 'eu-central-1'] },
+          },
+        ]);
+        expect(await check('WRONG_REGION', start('clean'))).toEqual([]);
+      });
+
+      it('EC2_WITH_KEYPAIR: the key pair EC2 says it has', async () => {
+        expect(await check('EC2_WITH_KEYPAIR', start('keyed'))).toEqual([
+          {
+            type: 'EC2_WITH_KEYPAIR',
+            instanceId: started.keyed,
+            metaInfo: { key_name: 'legacy', ami_id: TAUPAGE_IMAGES.latest.id },
+          },
+        ]);
+        expect(await check('EC2_WITH_KEYPAIR', start('clean'))).toEqual([]);
+      });
+
+      it('WRONG_AMI: the image it runs, looked up in EC2', async () => {
+        expect(await check('WRONG_AMI', start('custom'))).toEqual([
+          {
+            type: 'WRONG_AMI',
+            instanceId: started.custom,
+            metaInfo: {
+              ami_id: expect.stringMatching(/^ami-/),
+              ami_owner_id: MOTO_ACCOUNT,
+              ami_name: 'ubuntu-hand-made',
+            },
+          },
+        ]);
+        expect(await check('WRONG_AMI', start('clean'))).toEqual([]);
+      });
+
+      it('MISSING_USER_DATA: the instance attribute, as STUPS asked it', async () => {
+        expect(await check('MISSING_USER_DATA', start('noUserData'))).toEqual([
+          {
+            type: 'MISSING_USER_DATA',
+            instanceId: started.noUserData,
+            metaInfo: { ami_id: TAUPAGE_IMAGES.latest.id },
+          },
+        ]);
+        expect(await check('MISSING_USER_DATA', start('clean'))).toEqual([]);
+      });
+
+      it('EC2_IN_INTERNAL_SUBNET_WITH_PUBLIC_IP: its subnet and public IP now', async () => {
+        expect(await check('EC2_IN_INTERNAL_SUBNET_WITH_PUBLIC_IP', start('internalPublic'))).toEqual([
+          {
+            type: 'EC2_IN_INTERNAL_SUBNET_WITH_PUBLIC_IP',
+            instanceId: started.internalPublic,
+            metaInfo: {
+              subnet_id: subnets.internalMapped,
+              subnet_name: `internal-${MOTO_REGION}b`,
+              public_ip: expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/),
+            },
+          },
+        ]);
+        // Not triggering: internal without a public IP; a public IP in a DMZ subnet.
+        expect(await check('EC2_IN_INTERNAL_SUBNET_WITH_PUBLIC_IP', start('clean'))).toEqual([]);
+        expect(await check('EC2_IN_INTERNAL_SUBNET_WITH_PUBLIC_IP', start('dmzPublic'))).toEqual([]);
+      });
+
+      it('an instance EC2 no longer knows is not judged; without the look-up the rules fail loudly', async () => {
+        const gone = records.startInstances({ instanceIds: ['i-0000000000000dead'] });
+        for (const id of [
+          'EC2_WITH_KEYPAIR',
+          'WRONG_AMI',
+          'MISSING_USER_DATA',
+          'EC2_IN_INTERNAL_SUBNET_WITH_PUBLIC_IP',
+        ])
+          expect(await check(id, gone)).toEqual([]);
+        await expect(
+          eventRule('EC2_WITH_KEYPAIR').check(parse(start('keyed')), MOTO_ACCOUNT, {
+            ...ctx,
+            instances: undefined,
+          }),
+        ).rejects.toThrow(/instance look-up/);
+      });
+
+      it('ingested: one violation per event and instance, however often the file is replayed', async () => {
+        const root = await mkdtemp(join(tmpdir(), 'fullstop-start-'));
+        try {
+          const launchedAt = records.runInstances({
+            instanceIds: [started.keyed],
+            keyName: 'legacy',
+            eventId: 'evt-run-keyed',
+          });
+          const restarted = records.startInstances({
+            instanceIds: [started.keyed, started.noUserData],
+            eventId: 'evt-start',
+          });
+          await records.writeCloudTrailFile(
+            root,
+            { account: MOTO_ACCOUNT, region: MOTO_REGION, day: '2026-11-27', name: '20261127T1100Z_start' },
+            [launchedAt, restarted],
+          );
+          const first = await h.fullstop.ingestion.ingestPending(new FolderSource(root), 10);
+          expect(first.failed).toEqual([]);
+          const replay = await h.fullstop.ingestion.ingestPending(new FolderSource(`${root}/.`), 10);
+          expect(replay.files.map((f) => [f.ingested, f.violations])).toEqual([[true, 0]]);
+          const page = (
+            await h.app.inject({
+              url: `/api/violations?accounts=${MOTO_ACCOUNT}&type=EC2_WITH_KEYPAIR,MISSING_USER_DATA&size=20`,
+              headers: await h.as('jdoe'),
+            })
+          ).json();
+          expect(
+            page.content
+              .map((v: { event_id: string; instance_id: string; violation_type: { id: string } }) =>
+                [v.event_id, v.instance_id, v.violation_type.id].join(' '),
+              )
+              .sort(),
+          ).toEqual(
+            [
+              `evt-run-keyed ${started.keyed} EC2_WITH_KEYPAIR`,
+              `evt-start ${started.keyed} EC2_WITH_KEYPAIR`,
+              `evt-start ${started.noUserData} MISSING_USER_DATA`,
+            ].sort(),
+          );
+        } finally {
+          await rm(root, { recursive: true, force: true });
+        }
+      });
     });
 
     it('CROSS_ACCOUNT_ROLE: a trust policy naming an account outside the team service', async () => {

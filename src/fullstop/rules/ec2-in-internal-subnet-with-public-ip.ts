@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type EventRule, type Finding, violationType } from './rule.js';
+import { startedInstances } from './started-instances.js';
 
 const NetworkInterfaces = z
   .looseObject({
@@ -30,7 +31,9 @@ const Response = z.looseObject({
  * An instance started in an internal subnet (Name tag `rules.internalSubnetNamePrefix`…, as the
  * account set-up names them) with a public IP: internal subnets are for what must not be
  * reachable from the internet. The IP is public when the launch asked for one, when the response
- * shows one, or when the request did not say and the subnet maps public IPs on launch.
+ * shows one, or when the request did not say and the subnet maps public IPs on launch. An
+ * instance started again (StartInstances) is judged by what EC2 says of it now: its subnet and
+ * whether it has a public IP.
  */
 export const ec2InInternalSubnetWithPublicIp: EventRule = {
   kind: 'event',
@@ -44,8 +47,23 @@ export const ec2InInternalSubnetWithPublicIp: EventRule = {
     meta_info_keys: ['subnet_id', 'subnet_name', 'public_ip'],
   }),
   async check(record, account, ctx) {
-    if (record.eventSource !== 'ec2.amazonaws.com' || record.eventName !== 'RunInstances' || record.errorCode)
-      return [];
+    if (record.eventSource !== 'ec2.amazonaws.com' || record.errorCode) return [];
+    if (record.eventName === 'StartInstances') {
+      const findings: Finding[] = [];
+      for (const instance of await startedInstances(record, account, ctx)) {
+        if (!instance.subnetId || !instance.publicIp) continue;
+        if (!ctx.subnets) throw new Error('EC2_IN_INTERNAL_SUBNET_WITH_PUBLIC_IP needs the subnet look-up');
+        const subnet = await ctx.subnets.describe(account, record.awsRegion, instance.subnetId);
+        if (!subnet?.name?.startsWith(ctx.settings.internalSubnetNamePrefix)) continue;
+        findings.push({
+          type: 'EC2_IN_INTERNAL_SUBNET_WITH_PUBLIC_IP',
+          instanceId: instance.instanceId,
+          metaInfo: { subnet_id: instance.subnetId, subnet_name: subnet.name, public_ip: instance.publicIp },
+        });
+      }
+      return findings;
+    }
+    if (record.eventName !== 'RunInstances') return [];
     const response = Response.safeParse(record.responseElements);
     if (!response.success) return [];
     const request = Request.safeParse(record.requestParameters);

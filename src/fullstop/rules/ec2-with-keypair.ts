@@ -1,7 +1,7 @@
 import { type EventRule, violationType } from './rule.js';
-import { runInstances } from './run-instances.js';
+import { instancesOf } from './started-instances.js';
 
-/** An instance launched with an SSH key pair: access must go through the bastion and even. */
+/** An instance launched (or started again) with an SSH key pair: access must go through the bastion and even. */
 export const ec2WithKeypair: EventRule = {
   kind: 'event',
   type: violationType({
@@ -13,10 +13,10 @@ export const ec2WithKeypair: EventRule = {
     priority: 4,
     meta_info_keys: ['key_name', 'ami_id'],
   }),
-  async check(record) {
-    const run = runInstances(record);
-    if (!run) return [];
-    return run.instances.flatMap((i) =>
+  async check(record, account, ctx) {
+    const instances = await instancesOf(record, account, ctx);
+    if (!instances) return [];
+    return instances.flatMap((i) =>
       i.keyName
         ? [
             {

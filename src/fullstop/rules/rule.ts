@@ -5,7 +5,7 @@ import type { SshLogin } from '../audit-log.js';
 import type { CloudTrailRecord } from '../cloudtrail.js';
 import type { ViolationType } from '../contract.js';
 import type { RuleSettings } from '../settings.js';
-import type { AccountAwsClients, SubnetCatalog } from '../aws/account-clients.js';
+import type { AccountAwsClients, InstanceCatalog, SubnetCatalog } from '../aws/account-clients.js';
 import type { ImageCatalog } from '../aws/images.js';
 import type { TaupageUserData } from '../user-data.js';
 
@@ -43,6 +43,11 @@ export interface RuleContext {
    * context built for other rules needs no AWS; the rule fails when it needs it and it is missing.
    */
   subnets?: SubnetCatalog | undefined;
+  /**
+   * Instances as EC2 describes them now: a StartInstances record names only their ids. Same as
+   * `subnets`: the instance rules fail on a StartInstances record when it is missing.
+   */
+  instances?: InstanceCatalog | undefined;
   /** Whether an account is one of the platform's: owned by a team (CROSS_ACCOUNT_ROLE). Same as `subnets`. */
   accounts?: PlatformAccounts | undefined;
 }

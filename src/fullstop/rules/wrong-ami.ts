@@ -1,8 +1,8 @@
 import { type EventRule, type Finding, violationType } from './rule.js';
-import { runInstances } from './run-instances.js';
+import { instancesOf } from './started-instances.js';
 import { isTaupage } from './taupage.js';
 
-/** An instance launched from an image that is not a Taupage AMI of an allowed owner. */
+/** An instance launched (or started again) from an image that is not a Taupage AMI of an allowed owner. */
 export const wrongAmi: EventRule = {
   kind: 'event',
   type: violationType({
@@ -15,10 +15,10 @@ export const wrongAmi: EventRule = {
     meta_info_keys: ['ami_owner_id', 'ami_id', 'ami_name'],
   }),
   async check(record, account, ctx) {
-    const run = runInstances(record);
-    if (!run) return [];
+    const instances = await instancesOf(record, account, ctx);
+    if (!instances) return [];
     const findings: Finding[] = [];
-    for (const instance of run.instances) {
+    for (const instance of instances) {
       if (!instance.imageId) continue;
       const image = await ctx.images.describe(account, record.awsRegion, instance.imageId);
       // An image the account cannot see any more is not Taupage either: Taupage images stay shared.

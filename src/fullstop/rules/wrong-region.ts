@@ -1,7 +1,8 @@
 import { type EventRule, violationType } from './rule.js';
 import { runInstances } from './run-instances.js';
+import { startInstances } from './started-instances.js';
 
-/** An instance launched outside the regions the platform's accounts are set up for. */
+/** An instance launched (or started again) outside the regions the platform's accounts are set up for. */
 export const wrongRegion: EventRule = {
   kind: 'event',
   type: violationType({
@@ -14,11 +15,11 @@ export const wrongRegion: EventRule = {
     meta_info_keys: ['allowed_regions'],
   }),
   async check(record, _account, ctx) {
-    const run = runInstances(record);
-    if (!run || ctx.settings.allowedRegions.includes(record.awsRegion)) return [];
-    return run.instances.map((i) => ({
+    const ids = runInstances(record)?.instances.map((i) => i.instanceId) ?? startInstances(record);
+    if (!ids || ctx.settings.allowedRegions.includes(record.awsRegion)) return [];
+    return ids.map((instanceId) => ({
       type: 'WRONG_REGION',
-      instanceId: i.instanceId,
+      instanceId,
       metaInfo: { allowed_regions: ctx.settings.allowedRegions },
     }));
   },

@@ -102,6 +102,24 @@ export function runInstances(
   });
 }
 
+/** `StartInstances`: a stopped instance started again; the record names only the instances. */
+export function startInstances(o: Common & { instanceIds: string[] }): Record {
+  const account = o.account ?? '123456789012';
+  return envelope(o, 'ec2.amazonaws.com', 'StartInstances', assumedRole(account, 'Shibboleth-PowerUser'), {
+    requestParameters: { instancesSet: { items: o.instanceIds.map((instanceId) => ({ instanceId })) } },
+    responseElements: {
+      requestId: randomUUID(),
+      instancesSet: {
+        items: o.instanceIds.map((instanceId) => ({
+          instanceId,
+          currentState: { code: 0, name: 'pending' },
+          previousState: { code: 80, name: 'stopped' },
+        })),
+      },
+    },
+  });
+}
+
 export function consoleLogin(
   o: Common & { type: 'IAMUser' | 'Root' | 'AssumedRole'; success?: boolean },
 ): Record {

@@ -11,6 +11,7 @@ import type { ImageTagDirectory } from '../../pierone/contract.js';
 import { PierOneImageTags, PierOneStore, pieroneMigrations } from '../../pierone/index.js';
 import { userMigrations } from '../../users/migrations.js';
 import { TeamStore, teamMigrations } from '../../teams/index.js';
+import type { InstanceCatalog, SubnetCatalog } from '../aws/account-clients.js';
 import type { ImageCatalog } from '../aws/images.js';
 import { createFullstopService, type FullstopService, fullstopMigrations } from '../index.js';
 import { RuleSettingsSchema, type RuleSettings } from '../settings.js';
@@ -53,6 +54,8 @@ export async function createFullstopHarness(
   database: Database,
   images: ImageCatalog,
   rules: Partial<RuleSettings> = {},
+  /** Subnet and instance look-ups (moto's EC2 in tests): the rules that need them fail without. */
+  ec2?: SubnetCatalog & InstanceCatalog,
 ): Promise<FullstopHarness> {
   const issuer = await createTestIssuer();
   const ctx = createTestContext(database, issuer.verifier, { adminUids: ['admin'] });
@@ -75,6 +78,8 @@ export async function createFullstopHarness(
     imageTags,
     accessGrants,
     rules: RuleSettingsSchema.parse(rules),
+    subnets: ec2,
+    instances: ec2,
   });
   const app = await fullstop.createApp();
   await app.ready();
