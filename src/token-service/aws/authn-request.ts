@@ -28,19 +28,26 @@ const NCNAME = /^[A-Za-z_][\w.-]{0,255}$/;
 
 /** HTTP-Redirect binding (SAML Bindings §3.4.4.1): base64 of the raw-deflated XML. */
 export function decodeRedirectBinding(samlRequest: string): string {
-  const compressed = base64(samlRequest);
+  return inflated(base64(samlRequest));
+}
+
+/**
+ * HTTP-POST binding (SAML Bindings §3.5.4): base64 of the XML. Some SPs deflate it anyway, as for
+ * the Redirect binding (node-saml's `getAuthorizeFormAsync` does): what is not XML is inflated.
+ */
+export function decodePostBinding(samlRequest: string): string {
+  const bytes = base64(samlRequest);
+  if (bytes.length > MAX_XML_BYTES) throw new AuthnRequestError('SAMLRequest is too large');
+  const xml = bytes.toString('utf8');
+  return xml.trimStart().startsWith('<') ? xml : inflated(bytes);
+}
+
+function inflated(compressed: Buffer): string {
   try {
     return inflateRawSync(compressed, { maxOutputLength: MAX_XML_BYTES }).toString('utf8');
   } catch {
-    throw new AuthnRequestError('SAMLRequest is not a deflated SAML message (HTTP-Redirect binding)');
+    throw new AuthnRequestError('SAMLRequest is neither SAML XML nor a deflated SAML message');
   }
-}
-
-/** HTTP-POST binding (SAML Bindings §3.5.4): base64 of the XML. */
-export function decodePostBinding(samlRequest: string): string {
-  const xml = base64(samlRequest);
-  if (xml.length > MAX_XML_BYTES) throw new AuthnRequestError('SAMLRequest is too large');
-  return xml.toString('utf8');
 }
 
 function base64(value: string): Buffer {
