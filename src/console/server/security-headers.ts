@@ -24,7 +24,10 @@ export function securityHeaders(formTargets: readonly string[] = []): Record<str
   return {
     'content-security-policy': contentSecurityPolicy(formTargets),
     'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
+    // Not `no-referrer`: under it a browser sends `Origin: null` with the AWS sign-in form's post,
+    // and the token service tells the console's post from another page's by its Origin. Other
+    // sites still learn no path: at most the console's origin.
+    'referrer-policy': 'strict-origin',
     'x-frame-options': 'DENY',
     'cross-origin-opener-policy': 'same-origin',
   };
