@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 
 /*
  * The pages people see: the login of the authorization code flow, the device verification and
- * (aws/saml-sso-pages.ts) the AWS sign-in. Server-rendered, no scripts; every dynamic value goes through `escapeHtml`.
+ * (aws/saml-sso-pages.ts) the AWS sign-in. Server-rendered, no scripts (but the SAML auto-post page's
+ * one file of ours); every dynamic value goes through `escapeHtml`.
  */
 
 const ESCAPES: Record<string, string> = {

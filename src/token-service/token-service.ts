@@ -312,7 +312,13 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
             signIn: (...started) => oauthServer.signIn(...started),
             csrf,
             // The console's "Sign in" buttons post the IdP-initiated form from its origin.
-            formOrigins: config.consoleRedirectUris.map((uri) => new URL(uri).origin),
+            formOrigins: config.consoleRedirectUris.flatMap((uri) => {
+              try {
+                return [new URL(uri).origin];
+              } catch {
+                return [];
+              }
+            }),
           },
         });
       }

@@ -104,7 +104,11 @@ export function registerSamlSsoRoutes(app: HttpApp, deps: SamlSsoDeps): void {
   ];
   const ssoUrl = `${deps.issuer}${SAML_SSO_PATH}`;
   const scriptUrl = `${deps.issuer}${SAML_AUTO_POST_SCRIPT_PATH}`;
-  const allowedOrigins = new Set([new URL(deps.issuer).origin, ...deps.browser.formOrigins]);
+  // Only real web origins: a redirect URI with a custom scheme has the origin "null", which is
+  // also what a browser sends for an opaque or referrer-less origin, so it must never match.
+  const allowedOrigins = new Set(
+    [new URL(deps.issuer).origin, ...deps.browser.formOrigins].filter((o) => /^https?:\/\//.test(o)),
+  );
   const { browser } = deps;
 
   void app.register(async (scope) => {

@@ -312,6 +312,8 @@ describeEachDatabase(
           403,
         );
         expect((await post(jar, '/saml/aws', { ...fields, csrf_token: 'forged' })).statusCode).toBe(403);
+        // What a browser sends for a sandboxed or referrer-less page: never trusted.
+        expect((await post(jar, '/saml/aws', fields, { origin: 'null' })).statusCode).toBe(403);
         // The console's button: its origin, the session cookie (same site), no token of ours.
         const fromConsole = await post(jar, '/saml/aws', fields, { origin: CONSOLE_ORIGIN });
         await (await sp()).validatePostResponseAsync(posted(fromConsole));
