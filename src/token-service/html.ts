@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 
 /*
- * The pages people see: the login of the authorization code flow and the device
- * verification. Server-rendered, no scripts; every dynamic value goes through `escapeHtml`.
+ * The pages people see: the login of the authorization code flow, the device verification and
+ * (aws/saml-sso-pages.ts) the AWS sign-in. Server-rendered, no scripts (but the SAML auto-post page's
+ * one file of ours); every dynamic value goes through `escapeHtml`.
  */
 
 const ESCAPES: Record<string, string> = {
@@ -57,6 +58,8 @@ background:var(--accent);color:var(--accent-ink);cursor:pointer}
 button.secondary{background:var(--panel);color:var(--accent)}
 :focus-visible{outline:3px solid var(--focus);outline-offset:2px}
 .scopes{color:var(--muted)}
+fieldset{border:0;margin:0;padding:0}legend{font-weight:600;padding:0}
+label.choice{display:flex;gap:.5rem;align-items:baseline;font-weight:400;margin:.5rem 0}
 .error{color:var(--bad);background:var(--error-bg);border:1px solid var(--error-line);border-radius:4px;padding:.5rem .75rem}`;
 
 /** CSP 3 `style-src` hash of exactly the page's `<style>` text: no other style may apply. */
@@ -71,7 +74,7 @@ export const PAGE_HEADERS = {
   'referrer-policy': 'no-referrer',
 };
 
-function page(title: string, body: string): string {
+export function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} · STUPS</title>
@@ -83,14 +86,14 @@ ${body}
 </body></html>`;
 }
 
-function hidden(fields: Record<string, string | undefined>): string {
+export function hidden(fields: Record<string, string | undefined>): string {
   return Object.entries(fields)
     .filter((entry): entry is [string, string] => entry[1] !== undefined)
     .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
     .join('\n');
 }
 
-function errorLine(error: string | undefined): string {
+export function errorLine(error: string | undefined): string {
   return error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : '';
 }
 

@@ -21,11 +21,13 @@ const IDLE = 600;
 const CONSOLE_CALLBACK = 'https://console.example.org/callback';
 
 describe('sessionCookie', () => {
-  it('is Secure for https and limited to the token service paths', () => {
-    expect(sessionCookie('abc', 60, true)).toBe(
-      `${SESSION_COOKIE}=abc; Path=/oauth2; Max-Age=60; HttpOnly; SameSite=Lax; Secure`,
-    );
-    expect(sessionCookie('abc', 60, false)).not.toContain('Secure');
+  it('is Secure for https, for every path of the token service, and removes the old /oauth2 cookie', () => {
+    expect(sessionCookie('abc', 60, true)).toEqual([
+      `${SESSION_COOKIE}=abc; Path=/; Max-Age=60; HttpOnly; SameSite=Lax; Secure`,
+      // A browser holding the cookie of the old path would send it first at /oauth2, shadowing this one.
+      `${SESSION_COOKIE}=; Path=/oauth2; Max-Age=0; HttpOnly; SameSite=Lax; Secure`,
+    ]);
+    expect(sessionCookie('abc', 60, false).join('\n')).not.toContain('Secure');
   });
 });
 
@@ -112,11 +114,11 @@ describeEachDatabase('sign-in sessions (single sign-on)', TOKEN_SERVICE_TEST_MIG
   const auditEvents = (action: string) =>
     f.ctx.auditLog.query({ service: 'token-service', action, limit: 100 });
 
-  it('sets an HttpOnly, SameSite=Lax session cookie for /oauth2 only, stored as a digest and audited without the id', async () => {
+  it('sets an HttpOnly, SameSite=Lax session cookie for the token service host, stored as a digest and audited without the id', async () => {
     const before = (await auditEvents('token-service.session.start')).length;
     const { id, response } = await signIn();
     const cookie = sessionSetCookie(response)!;
-    expect(cookie).toContain('; Path=/oauth2;');
+    expect(cookie).toContain('; Path=/;');
     expect(cookie).toContain('; HttpOnly');
     expect(cookie).toContain('; SameSite=Lax');
     expect(cookie).toContain(`; Max-Age=${LIFETIME}`);

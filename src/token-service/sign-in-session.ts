@@ -1,7 +1,10 @@
 import type { TokenServiceCore } from './core.js';
 import type { SignInSession } from './session-store.js';
 
-/** The cookie holding the sign-in session's id; sent only to the token service's `/oauth2` paths. */
+/**
+ * The cookie holding the sign-in session's id; sent to every path of the token service's own host
+ * (no Domain), so the browser SSO pages under `/saml` see the session the `/oauth2` login started.
+ */
 export const SESSION_COOKIE = 'stups_session';
 
 /**
@@ -46,12 +49,22 @@ export async function signIn(
   });
 }
 
-/** `Set-Cookie` for a session id; `Secure` whenever the browser talks https to us. */
-export function sessionCookie(id: string, maxAgeSeconds: number, secure: boolean): string {
-  return `${SESSION_COOKIE}=${id}; Path=/oauth2; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
+const cookieAt = (path: string, id: string, maxAgeSeconds: number, secure: boolean) =>
+  `${SESSION_COOKIE}=${id}; Path=${path}; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
+
+/**
+ * The cookie was once scoped to `/oauth2`. A browser still holding such a cookie would send it
+ * first at `/oauth2` paths (longer paths first), shadowing the new one, so every `Set-Cookie` of
+ * the session also removes the old path's cookie.
+ */
+const LEGACY_PATH = '/oauth2';
+
+/** `Set-Cookie` headers for a session id (first the cookie itself); `Secure` whenever the browser talks https to us. */
+export function sessionCookie(id: string, maxAgeSeconds: number, secure: boolean): string[] {
+  return [cookieAt('/', id, maxAgeSeconds, secure), cookieAt(LEGACY_PATH, '', 0, secure)];
 }
 
-/** `Set-Cookie` that makes the browser forget the session id. */
-export function clearedSessionCookie(secure: boolean): string {
+/** `Set-Cookie` headers that make the browser forget the session id. */
+export function clearedSessionCookie(secure: boolean): string[] {
   return sessionCookie('', 0, secure);
 }

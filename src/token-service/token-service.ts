@@ -282,7 +282,8 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
           await keys.publicJwks();
         },
       });
-      await app.register(tokenServiceRoutes(createOAuthServer(core), csrf));
+      const oauthServer = createOAuthServer(core);
+      await app.register(tokenServiceRoutes(oauthServer, csrf));
       registerAdminRoutes(app, {
         verifier: ctx.verifier,
         adminPolicy: ctx.adminPolicy,
@@ -304,6 +305,20 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
             adminPolicy: ctx.adminPolicy,
             roleMapping: config.aws.roleMapping,
             oidcProviderHost: config.aws.oidcProviderHost ?? oidcProviderHostOf(issuer),
+          },
+          browser: {
+            currentSession: (id) => oauthServer.currentSession(id),
+            loginEmployee: (...login) => oauthServer.loginEmployee(...login),
+            signIn: (...started) => oauthServer.signIn(...started),
+            csrf,
+            // The console's "Sign in" buttons post the IdP-initiated form from its origin.
+            formOrigins: config.consoleRedirectUris.flatMap((uri) => {
+              try {
+                return [new URL(uri).origin];
+              } catch {
+                return [];
+              }
+            }),
           },
         });
       }

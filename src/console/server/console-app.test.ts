@@ -16,7 +16,7 @@ import { createMetrics } from '../../platform/metrics.js';
 import { SERVICE_NAMES, type ServiceContext, type ServiceName } from '../../platform/service-context.js';
 import { loadOrCreateCertificate } from '../../stups/tls.js';
 import { createConsoleService } from '../index.js';
-import { CONTENT_SECURITY_POLICY } from './security-headers.js';
+import { contentSecurityPolicy } from './security-headers.js';
 
 interface Seen {
   method: string;
@@ -145,11 +145,17 @@ describe('console server', () => {
       expect(response.statusCode, url).toBe(200);
       expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
       expect(response.headers['cache-control']).toBe('no-cache');
-      expect(response.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
+      // Forms may post to the token service too: the AWS sign-in buttons.
+      expect(response.headers['content-security-policy']).toBe(
+        contentSecurityPolicy([new URL(upstream.url).origin]),
+      );
+      expect(response.headers['content-security-policy']).toContain(
+        `form-action 'self' ${new URL(upstream.url).origin};`,
+      );
       expect(response.body).toContain('<div id="root">');
     }
-    expect(CONTENT_SECURITY_POLICY).toContain("script-src 'self'");
-    expect(CONTENT_SECURITY_POLICY).not.toContain('unsafe');
+    expect(contentSecurityPolicy()).toContain("script-src 'self'");
+    expect(contentSecurityPolicy()).not.toContain('unsafe');
   });
 
   it('caches hashed assets for a year and answers missing ones with 404, not the app', async () => {

@@ -13,7 +13,7 @@ import {
   PROXIED_SERVICES,
   type ProxiedService,
 } from './console-config.js';
-import { SECURITY_HEADERS } from './security-headers.js';
+import { securityHeaders } from './security-headers.js';
 import { loadStaticFiles, type StaticFile } from './static-files.js';
 
 const NOT_BUILT_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>STUPS console</title></head>
@@ -30,6 +30,8 @@ export async function createConsoleApp(ctx: ServiceContext, config: ConsoleConfi
     idleTimeoutMs: ctx.idleTimeoutMs,
     shutdownGraceMs: ctx.shutdownGraceMs,
   });
+  // The AWS sign-in buttons post to the token service (its browser SSO to AWS).
+  const SECURITY_HEADERS = securityHeaders([new URL(ctx.urls['token-service']).origin]);
   const files = await loadStaticFiles(config.staticDir ?? DEFAULT_STATIC_DIR);
   if (!files) ctx.logger.warn('console: the web app is not built (npm run build:console)');
 

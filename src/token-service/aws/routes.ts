@@ -2,13 +2,15 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { principalOf, requireAuth } from '../../platform/auth/http-auth.js';
 import type { TokenVerifier } from '../../platform/auth/token-verifier.js';
-import { InputError, NotAllowedError } from '../../platform/errors.js';
+import { NotAllowedError } from '../../platform/errors.js';
 import type { HttpApp } from '../../platform/http/create-http-app.js';
 import type { TokenServiceAudit } from '../audit.js';
 import type { KeyStore } from '../key-store.js';
 import type { TokenServiceTables } from '../tables.js';
-import { type AwsRole, type AwsRolesDeps, awsRolesOf } from './aws-roles.js';
-import { SamlCertificates, type SamlIdp, samlMetadata, signedSamlResponse } from './saml.js';
+import { type AwsRolesDeps, awsRolesOf } from './aws-roles.js';
+import { SamlCertificates, type SamlIdp, samlMetadata } from './saml.js';
+import { createSamlIssuer } from './saml-issuance.js';
+import { type BrowserSignIn, registerSamlSsoRoutes } from './saml-sso-routes.js';
 import type { AwsIdpSettings } from './settings.js';
 import { mintWebIdentityToken } from './web-identity-token.js';
 
@@ -29,6 +31,9 @@ export const AwsRoleSchema = z.object({
   role_name: z.string(),
   role_arn: z.string(),
   provider_arn: z.string().describe('ARN of the IAM OIDC provider for this token service in the account'),
+  reason_required: z
+    .boolean()
+    .describe('Whether a SAML assertion for this role needs a reason (`reasonRequiredAccounts`)'),
 });
 export const WebIdentityTokenRequestSchema = z.strictObject({ role_arn: RoleArnSchema });
 export const WebIdentityTokenResponseSchema = z.object({
@@ -56,8 +61,7 @@ export const SamlAssertionResponseSchema = z.object({
   expires: z.string().describe('ISO 8601: NotOnOrAfter of the assertion'),
 });
 
-export const samlProviderArnOf = (accountId: string, name: string) =>
-  `arn:aws:iam::${accountId}:saml-provider/${name}`;
+export { samlProviderArnOf } from './saml-issuance.js';
 
 export interface AwsRoutesDeps {
   verifier: TokenVerifier;
@@ -68,6 +72,8 @@ export interface AwsRoutesDeps {
   now: () => number;
   settings: AwsIdpSettings;
   roles: AwsRolesDeps;
+  /** The browser's sign-in session and password login, for the SSO pages (`/saml/aws`, `/saml/sso`). */
+  browser: BrowserSignIn;
 }
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
@@ -83,6 +89,7 @@ export function registerAwsRoutes(app: HttpApp, deps: AwsRoutesDeps): void {
   const saml = deps.settings.saml;
   const idp: SamlIdp = { entityId: saml.entityId ?? `${deps.issuer}/saml`, baseUrl: deps.issuer };
   const certificates = new SamlCertificates(deps.db, deps.keys, new URL(deps.issuer).host, deps.now);
+  const issuer = createSamlIssuer({ ...deps, idp, certificates });
 
   app.get(
     AWS_ROLES_PATH,
@@ -94,7 +101,11 @@ export function registerAwsRoutes(app: HttpApp, deps: AwsRoutesDeps): void {
         response: { 200: z.array(AwsRoleSchema) },
       },
     },
-    async (request) => awsRolesOf(principalOf(request).uid, deps.roles),
+    async (request) =>
+      (await awsRolesOf(principalOf(request).uid, deps.roles)).map((role) => ({
+        ...role,
+        reason_required: issuer.reasonRequired(role),
+      })),
   );
 
   app.post(
@@ -176,69 +187,23 @@ export function registerAwsRoutes(app: HttpApp, deps: AwsRoutesDeps): void {
       },
     },
     async (request, reply) => {
-      const principal = principalOf(request);
       const { role_arn: roleArn, reason } = request.body;
-      const role = (await awsRolesOf(principal.uid, deps.roles)).find((r) => r.role_arn === roleArn);
-      if (!role) throw new NotAllowedError(`${roleArn} is not one of your AWS roles`);
-      requireReason(role, reason, saml.reasonRequiredAccounts);
-      const principalArn = samlProviderArnOf(role.account_id, deps.settings.samlProviderName);
-      const issued = await issueSamlResponse(principal.uid, [{ roleArn, providerArn: principalArn }]);
-      // Written before the assertion leaves: none without its audit event. Never the assertion itself.
-      await deps.db.transaction().execute((trx) =>
-        deps.audit(trx, {
-          event: 'token-service.aws.saml_assertion',
-          actor: principal,
-          targetId: roleArn,
-          details: {
-            account: role.account_id,
-            role: role.role_name,
-            assertion_id: issued.assertionId,
-            ...(reason ? { reason } : {}),
-          },
-          requestId: request.id,
-        }),
-      );
+      const issued = await issuer.issue({
+        principal: principalOf(request),
+        roleArn,
+        reason,
+        channel: 'api',
+        requestId: request.id,
+      });
       reply.headers(NO_STORE);
       return {
         saml_response: Buffer.from(issued.xml).toString('base64'),
         role_arn: roleArn,
-        principal_arn: principalArn,
+        principal_arn: issued.principalArn,
         expires: issued.expires.toISOString(),
       };
     },
   );
 
-  async function issueSamlResponse(
-    uid: string,
-    roles: { roleArn: string; providerArn: string }[],
-    inResponseTo?: string,
-  ) {
-    const { kid } = await deps.keys.signingKey('RS256');
-    return signedSamlResponse(
-      idp,
-      {
-        kid,
-        privateKeyPem: await deps.keys.privateKeyPem(kid),
-        certificatePem: await certificates.certificateOf(kid),
-      },
-      {
-        uid,
-        roles,
-        destination: saml.destination,
-        audience: saml.audience,
-        sessionDurationSeconds: saml.sessionDurationSeconds,
-        lifetimeSeconds: saml.assertionLifetimeSeconds,
-        inResponseTo,
-        now: deps.now,
-      },
-    );
-  }
-}
-
-/** Accounts listed by id or by name (the owning team) need a reason; it is audited, nothing more. */
-function requireReason(role: AwsRole, reason: string | undefined, listed: readonly string[]): void {
-  const needs =
-    listed.includes(role.account_id) || (role.account_name !== null && listed.includes(role.account_name));
-  if (needs && !reason)
-    throw new InputError(`account ${role.account_id} requires a reason for access: pass "reason"`);
+  registerSamlSsoRoutes(app, { ...deps, idp, assertions: issuer });
 }

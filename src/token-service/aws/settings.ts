@@ -92,6 +92,32 @@ export const AwsIdpSettingsSchema = z.strictObject({
         .describe(
           'Account ids or names (owning team ids) whose roles need a `reason`: it goes into the audit event',
         ),
+      serviceProviders: z
+        .array(
+          z.strictObject({
+            entityId: z
+              .string()
+              .min(1)
+              .describe('Issuer of its AuthnRequests; the Audience of our responses'),
+            acsUrls: z
+              .array(z.url())
+              .min(1)
+              .describe('Assertion consumer URLs responses may be posted to; the first is the default'),
+          }),
+        )
+        .optional()
+        .describe(
+          'Service providers whose SP-initiated requests (`/saml/sso`) are answered; default: AWS, `audience` with `destination`',
+        ),
+      authnRequestMaxAgeSeconds: z.coerce
+        .number()
+        .int()
+        .positive()
+        .max(3600)
+        .default(600)
+        .describe(
+          'How old an AuthnRequest may be (IssueInstant) when answered: the sign-in happens in between',
+        ),
     })
     .prefault({})
     .describe('The token service as SAML 2.0 identity provider of AWS (docs/aws-access.md)'),

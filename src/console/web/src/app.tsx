@@ -69,6 +69,7 @@ const ApplicationListPage = lazyPage(() =>
 const ArtifactPage = lazyPage(() => import('./pages/artifact').then((m) => m.ArtifactPage));
 const AuditLogPage = lazyPage(() => import('./pages/audit-log').then((m) => m.AuditLogPage));
 const AwsAccountsPage = lazyPage(() => import('./pages/aws-accounts').then((m) => m.AwsAccountsPage));
+const AwsRolesPage = lazyPage(() => import('./pages/aws-roles').then((m) => m.AwsRolesPage));
 const ResourceTypeDetailPage = lazyPage(() =>
   import('./pages/resource-type-detail').then((m) => m.ResourceTypeDetailPage),
 );
@@ -144,6 +145,7 @@ const ROUTES: Route[] = [
   ['/ssh-keys', () => <SshKeysPage />, () => 'SSH keys'],
   ['/access-requests', () => <AccessRequestsPage />, () => 'Access requests'],
   ['/aws-accounts', () => <AwsAccountsPage />, () => 'AWS accounts'],
+  ['/aws-roles', () => <AwsRolesPage />, () => 'AWS accounts and roles'],
   ['/audit', () => <AuditLogPage />, () => 'Audit log'],
   ['/violations', () => <ViolationsPage />, () => 'Violations'],
   ['/violations/risk-acceptances', () => <RiskAcceptancesPage />, () => 'Risk acceptances · Violations'],
@@ -191,6 +193,7 @@ const NAV = [
   { to: '/ssh-keys', label: 'SSH keys', section: ['/ssh-keys'] },
   { to: '/access-requests', label: 'Access requests', section: ['/access-requests'] },
   { to: '/aws-accounts', label: 'AWS accounts', section: ['/aws-accounts'] },
+  { to: '/aws-roles', label: 'AWS roles', section: ['/aws-roles'] },
   { to: '/violations', label: 'Violations', section: ['/violations'] },
   // Only administrators may read it: the others do not see the entry.
   { to: '/audit', label: 'Audit log', section: ['/audit'], admin: true },

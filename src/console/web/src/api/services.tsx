@@ -6,6 +6,7 @@ import type {
   AuditEvent,
   AuditQuery,
   AwsAccount,
+  AwsRole,
   ImageManifest,
   MintApp,
   MintAppPut,
@@ -43,6 +44,7 @@ export function createApi(http: HttpClient) {
     team: (id: string) => http.get<TeamDetail>('teams', `/api/teams/${seg(id)}`),
     awsAccounts: () => http.get<AwsAccount[]>('teams', '/api/accounts/aws'),
     /** Accounts owned by the teams `uid` is a member of. */
+    awsRoles: () => http.get<AwsRole[]>('token-service', '/aws/roles'),
     awsAccountsOf: (uid: string) =>
       http.get<AwsAccount[]>('teams', '/api/accounts/aws', { query: { member: uid } }),
 

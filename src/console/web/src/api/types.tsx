@@ -47,6 +47,21 @@ export type {
   ViolationType,
 };
 
+/**
+ * One AWS role of the signed-in person (`GET /aws/roles` of the token service; its contract is
+ * `AwsRoleSchema` in token-service/aws/routes.ts, which pulls server types in, so it is restated here).
+ */
+export interface AwsRole {
+  account_id: string;
+  account_name: string | null;
+  team: string | null;
+  role_name: string;
+  role_arn: string;
+  provider_arn: string;
+  /** Signing in with it needs a reason (production accounts); the reason is audited. */
+  reason_required: boolean;
+}
+
 /** One registered SSH public key of an employee (`GET /employees/{uid}/ssh-keys`). */
 export interface SshKey {
   /** `SHA256:…`, as `ssh-keygen -l` prints it. */
