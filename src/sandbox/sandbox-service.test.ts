@@ -313,6 +313,9 @@ describe.skipIf(skip)('sandbox service on moto_server', () => {
         expect.objectContaining({ accountId: spiky, kind: 'unusual-daily-spend', amount: 403 }),
       );
       expect(await auditOf('sandbox.incident.record')).toHaveLength(2);
+      // A second run on the same day raises nothing new.
+      expect((await h.sandbox.service.checkSpend()).exceptions).toEqual([]);
+      expect((await get('/incidents')).json()).toHaveLength(2);
     });
   });
 });

@@ -381,6 +381,7 @@ export class SandboxService {
         );
       }
       for (const exception of result.exceptions) {
+        if (await this.deps.store.hasBudgetAlert(account.id, exception.day, exception.kind)) continue;
         exceptions.push(exception);
         await this.recordException(
           account.id,

@@ -1,4 +1,4 @@
-import type { Generated, Kysely, Selectable, Transaction } from 'kysely';
+import { type Generated, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../platform/db/database.js';
 import type {
   AccountListQuery,
@@ -184,6 +184,18 @@ export class SandboxStore {
       details: json(row.details) as Record<string, unknown>,
       occurred_at: row.occurred_at.toISOString(),
     }));
+  }
+
+  /** Whether the spend check already raised this alarm for this account and day (a rerun adds none). */
+  async hasBudgetAlert(accountId: string, day: string, alarm: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('sandbox_events')
+      .select('id')
+      .where('account_id', '=', accountId)
+      .where('kind', '=', 'BudgetAlertException')
+      .where(sql<boolean>`details->>'day' = ${day} and details->>'alarm' = ${alarm}`)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   async mark(name: string): Promise<Date | undefined> {
