@@ -95,6 +95,8 @@ const RiskAcceptancesPage = lazyPage(() =>
   import('./pages/violations-acceptances').then((m) => m.RiskAcceptancesPage),
 );
 
+const SandboxPage = lazyPage(() => import('./pages/sandbox').then((m) => m.SandboxPage));
+
 type Route = [
   pattern: string,
   render: (params: Record<string, string>) => ReactNode,
@@ -145,6 +147,7 @@ const ROUTES: Route[] = [
   ['/access-requests', () => <AccessRequestsPage />, () => 'Access requests'],
   ['/aws-accounts', () => <AwsAccountsPage />, () => 'AWS accounts'],
   ['/audit', () => <AuditLogPage />, () => 'Audit log'],
+  ['/sandbox', () => <SandboxPage />, () => 'Sandbox accounts'],
   ['/violations', () => <ViolationsPage />, () => 'Violations'],
   ['/violations/risk-acceptances', () => <RiskAcceptancesPage />, () => 'Risk acceptances · Violations'],
   ['/violations/:id', (p) => <ViolationDetailPage id={p.id!} />, (p) => `${p.id} · Violations`],
@@ -192,6 +195,7 @@ const NAV = [
   { to: '/access-requests', label: 'Access requests', section: ['/access-requests'] },
   { to: '/aws-accounts', label: 'AWS accounts', section: ['/aws-accounts'] },
   { to: '/violations', label: 'Violations', section: ['/violations'] },
+  { to: '/sandbox', label: 'Sandbox accounts', section: ['/sandbox'] },
   // Only administrators may read it: the others do not see the entry.
   { to: '/audit', label: 'Audit log', section: ['/audit'], admin: true },
 ];
