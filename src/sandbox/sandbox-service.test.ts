@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { Readable } from 'node:stream';
 import { DescribeBudgetsCommand } from '@aws-sdk/client-budgets';
 import { CreateVpcCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { ListTagsForResourceCommand } from '@aws-sdk/client-organizations';
+import { ListTagsForResourceCommand, TagResourceCommand } from '@aws-sdk/client-organizations';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { JobRunner } from '../platform/jobs/job-runner.js';
 import { silentLogger } from '../platform/logger.js';
@@ -280,6 +280,47 @@ describe.skipIf(skip)('sandbox service on moto_server', () => {
       ]);
       // The same tick again on either replica: already taken.
       expect(await replicas[1]!.runOnce(job)).toBe('skipped');
+    }, 60_000);
+
+    it('an administrator purges an expired account when the installation allows it', async () => {
+      const forcing = await createSandboxHarness(getDatabase(), {
+        motoEndpoint: moto.endpoint,
+        now: () => now,
+        settings: { allowForcePurge: true },
+      });
+      try {
+        const id = org.accountIds[8]!;
+        await forcing.aws!.org.send(
+          new TagResourceCommand({ ResourceId: id, Tags: [{ Key: 'account-state', Value: 'expired' }] }),
+        );
+        await forcing.sandbox.service.sync();
+        const ec2 = new EC2Client(motoClientConfig(moto.endpoint));
+        const vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.8.0.0/16' }))).Vpc!.VpcId!;
+        const purged = await forcing.app.inject({
+          method: 'POST',
+          url: `/accounts/${id}/purge?dry_run=false`,
+          headers: forcing.headers.admin,
+        });
+        expect(purged.statusCode).toBe(200);
+        expect(purged.json()).toMatchObject({ dry_run: false, errors: [] });
+        expect(purged.json().deleted).toContainEqual({ kind: 'ec2:vpc', id: vpc, region: 'eu-west-1' });
+        const vpcs = (await ec2.send(new DescribeVpcsCommand({}))).Vpcs ?? [];
+        expect(vpcs.filter((v) => !v.IsDefault)).toEqual([]);
+        ec2.destroy();
+        expect((await get(`/accounts/${id}`)).json()).toMatchObject({
+          state: 'purged',
+          last_purge: now.toISOString(),
+        });
+        // Purged is not expired: a second purge is refused.
+        const again = await forcing.app.inject({
+          method: 'POST',
+          url: `/accounts/${id}/purge?dry_run=false`,
+          headers: forcing.headers.admin,
+        });
+        expect(again.json().code).toBe('TRANSITION_REFUSED');
+      } finally {
+        await forcing.close();
+      }
     }, 60_000);
 
     it('the daily spend check keeps month-to-date spend and turns alarms into incidents and webhook calls', async () => {

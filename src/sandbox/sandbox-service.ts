@@ -170,8 +170,9 @@ export class SandboxService {
         });
       }
       const held = await this.deps.store.list({ holder });
-      if (held.some((a) => a.id !== id && a.state === 'assigned')) {
-        throw new ConflictError(`${holder} already holds account ${held[0]!.id}`, { code: 'ALREADY_HOLDS' });
+      const other = held.find((a) => a.id !== id && a.state === 'assigned');
+      if (other) {
+        throw new ConflictError(`${holder} already holds account ${other.id}`, { code: 'ALREADY_HOLDS' });
       }
     }
     const user = await this.deps.users.getUser(holder);
@@ -242,6 +243,8 @@ export class SandboxService {
     const at = this.#now();
     try {
       const result = await purgeAccount(aws.purgeClients(id), purgeOptions(settings, dryRun));
+      // The tag first (AWS is the truth), outside the transaction: no AWS call holds a connection.
+      if (!dryRun) await writeAccountState(aws.org, id, 'purged', at);
       await this.deps.store.write(async (trx) => {
         const details = { dry_run: dryRun, deleted: result.deleted.length, kept: result.kept.length };
         if (dryRun) {
@@ -254,7 +257,6 @@ export class SandboxService {
           });
           return;
         }
-        await writeAccountState(aws.org, id, 'purged', at);
         await this.#event(trx, principal, requestId, 'sandbox.account.purge', {
           accountId: id,
           kind: 'PurgedAccount',
