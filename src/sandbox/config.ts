@@ -9,7 +9,7 @@ import { z } from 'zod';
  * Every problem of a file is reported at once as `path: message`, so one edit fixes them all.
  */
 
-const CronSchema = z.string().refine((text) => {
+export const CronSchema = z.string().refine((text) => {
   try {
     CronExpressionParser.parse(text, { tz: 'UTC' });
     return true;

@@ -82,3 +82,62 @@ export interface SandboxAccounts {
   listAccounts(filter?: { state?: AccountState }): Promise<SandboxAccount[]>;
   getAccount(id: string): Promise<SandboxAccount | undefined>;
 }
+
+/*
+ * The HTTP API (`GET /accounts`, `POST /accounts/{id}/assign`, …), shared by the routes, the
+ * `stups sandbox` commands and the console.
+ */
+
+/** An account as the API shows it: the tags' view plus its budget, spend and last purge. */
+export const SandboxAccountViewSchema = SandboxAccountSchema.extend({
+  /** Monthly budget in USD, from the settings file. */
+  budget_amount: z.number(),
+  /** Month-to-date spend in USD as of the last daily check; null before the first one. */
+  month_to_date: z.number().nullable(),
+  last_purge: z.string().nullable(),
+});
+export type SandboxAccountView = z.infer<typeof SandboxAccountViewSchema>;
+
+export const AccountListQuerySchema = z.object({
+  state: AccountStateSchema.optional(),
+  /** An organizational unit's id (ou-…) or name. */
+  ou: z.string().min(1).max(200).optional(),
+  holder: z.string().min(1).max(100).optional(),
+});
+export type AccountListQuery = z.infer<typeof AccountListQuerySchema>;
+
+export const AssignBodySchema = z.strictObject({
+  holder: z
+    .string()
+    .regex(/^[a-z][a-z0-9._-]{0,62}$/, 'must be a platform user id')
+    .describe('uid of the platform user who gets the account'),
+});
+export type AssignBody = z.infer<typeof AssignBodySchema>;
+
+export const PurgeQuerySchema = z.object({
+  dry_run: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true')
+    .describe('true (default): list what would go and change nothing; false: delete (expired accounts only)'),
+});
+
+const PurgeItemSchema = z.object({ kind: z.string(), id: z.string(), region: z.string() });
+export const PurgeResultSchema = z.object({
+  account_id: AccountIdSchema,
+  dry_run: z.boolean(),
+  /** In the order they were (or would be) deleted. */
+  deleted: z.array(PurgeItemSchema),
+  kept: z.array(PurgeItemSchema),
+  errors: z.array(z.object({ item: PurgeItemSchema, message: z.string() })),
+});
+export type PurgeResultView = z.infer<typeof PurgeResultSchema>;
+
+export const IncidentQuerySchema = z.object({ account_id: AccountIdSchema.optional() });
+
+/** `GET /status`: whether this installation manages accounts, and why not. */
+export const SandboxStatusSchema = z.object({
+  management: z.enum(['on', 'off']),
+  message: z.string(),
+});
+export type SandboxStatus = z.infer<typeof SandboxStatusSchema>;

@@ -4,6 +4,7 @@ import { evenModule } from '../even/module.js';
 import { fullstopModule } from '../fullstop/module.js';
 import { kioModule } from '../kio/module.js';
 import { mintModule } from '../mint/module.js';
+import { sandboxModule } from '../sandbox/module.js';
 import { pieroneModule } from '../pierone/module.js';
 import type { ServiceModule } from '../platform/service-module.js';
 import { teamsModule } from '../teams/module.js';
@@ -25,5 +26,6 @@ export const MODULES: readonly ServiceModule[] = [
   evenModule,
   mintModule,
   fullstopModule,
+  sandboxModule,
   consoleModule,
 ];

@@ -129,6 +129,7 @@ describe('console server', () => {
         even: '/api/even',
         mint: '/api/mint',
         fullstop: '/api/fullstop',
+        sandbox: '/api/sandbox',
       },
       serviceUrls: expect.objectContaining({ kio: upstream.url, pierone: upstream.url }),
     });

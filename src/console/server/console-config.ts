@@ -11,6 +11,7 @@ export const PROXIED_SERVICES = [
   'even',
   'mint',
   'fullstop',
+  'sandbox',
 ] as const;
 export type ProxiedService = (typeof PROXIED_SERVICES)[number];
 

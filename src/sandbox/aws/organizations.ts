@@ -1,4 +1,5 @@
 import {
+  DescribeOrganizationCommand,
   ListAccountsForParentCommand,
   ListOrganizationalUnitsForParentCommand,
   type ListOrganizationalUnitsForParentCommandOutput,
@@ -85,6 +86,11 @@ async function describeWithTags(
     tags,
     state_timestamps: stateTimestamps,
   };
+}
+
+/** The management account: it runs the organisation and is never anybody's sandbox. */
+export async function managementAccountId(org: OrganizationsClient): Promise<string | undefined> {
+  return (await org.send(new DescribeOrganizationCommand({}))).Organization?.MasterAccountId;
 }
 
 /** Writes the state tag (and its timestamp); a holder of null removes the holder tag. */

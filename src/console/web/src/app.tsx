@@ -96,6 +96,8 @@ const RiskAcceptancesPage = lazyPage(() =>
   import('./pages/violations-acceptances').then((m) => m.RiskAcceptancesPage),
 );
 
+const SandboxPage = lazyPage(() => import('./pages/sandbox').then((m) => m.SandboxPage));
+
 type Route = [
   pattern: string,
   render: (params: Record<string, string>) => ReactNode,
@@ -147,6 +149,7 @@ const ROUTES: Route[] = [
   ['/aws-accounts', () => <AwsAccountsPage />, () => 'AWS accounts'],
   ['/aws-roles', () => <AwsRolesPage />, () => 'AWS accounts and roles'],
   ['/audit', () => <AuditLogPage />, () => 'Audit log'],
+  ['/sandbox', () => <SandboxPage />, () => 'Sandbox accounts'],
   ['/violations', () => <ViolationsPage />, () => 'Violations'],
   ['/violations/risk-acceptances', () => <RiskAcceptancesPage />, () => 'Risk acceptances · Violations'],
   ['/violations/:id', (p) => <ViolationDetailPage id={p.id!} />, (p) => `${p.id} · Violations`],
@@ -195,6 +198,7 @@ const NAV = [
   { to: '/aws-accounts', label: 'AWS accounts', section: ['/aws-accounts'] },
   { to: '/aws-roles', label: 'AWS roles', section: ['/aws-roles'] },
   { to: '/violations', label: 'Violations', section: ['/violations'] },
+  { to: '/sandbox', label: 'Sandbox accounts', section: ['/sandbox'] },
   // Only administrators may read it: the others do not see the entry.
   { to: '/audit', label: 'Audit log', section: ['/audit'], admin: true },
 ];

@@ -1,5 +1,14 @@
 export type ServiceName =
-  'token-service' | 'teams' | 'users' | 'kio' | 'essentials' | 'pierone' | 'even' | 'mint' | 'fullstop';
+  | 'token-service'
+  | 'teams'
+  | 'users'
+  | 'kio'
+  | 'essentials'
+  | 'pierone'
+  | 'even'
+  | 'mint'
+  | 'fullstop'
+  | 'sandbox';
 
 /** What the console's server hands the app at `/config.json`. */
 export interface ClientConfig {
@@ -27,4 +36,5 @@ export const SERVICE_LABELS: Record<ServiceName, string> = {
   even: 'even (SSH access)',
   mint: 'mint',
   fullstop: 'fullstop.',
+  sandbox: 'sandbox accounts',
 };

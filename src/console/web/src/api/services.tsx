@@ -33,6 +33,8 @@ import type {
   ViolationType,
 } from './types';
 
+import type { SandboxAccountView, SandboxEvent, SandboxStatus } from '../../../../sandbox/contract.js';
+
 const seg = encodeURIComponent;
 
 /** Every call the pages make, one function each, so that pages never build URLs themselves. */
@@ -148,6 +150,11 @@ export function createApi(http: HttpClient) {
     violation: (id: string, signal?: AbortSignal) =>
       http.get<Violation>('fullstop', `/api/violations/${seg(id)}`, signal ? { signal } : {}),
     violationTypes: () => http.get<ViolationType[]>('fullstop', '/api/violation-types'),
+
+    sandboxStatus: () => http.get<SandboxStatus>('sandbox', '/status'),
+    sandboxAccounts: (query: { holder?: string } = {}) =>
+      http.get<SandboxAccountView[]>('sandbox', '/accounts', { query }),
+    sandboxIncidents: () => http.get<SandboxEvent[]>('sandbox', '/incidents'),
     /** The comment is the raw request body, as the STUPS clients send it. */
     resolveViolation: (id: number, comment: string) =>
       http.postText<Violation>('fullstop', `/api/violations/${id}/resolution`, comment),

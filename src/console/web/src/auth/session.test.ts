@@ -28,6 +28,7 @@ const config: ClientConfig = {
     even: '/api/even',
     mint: '/api/mint',
     fullstop: '/api/fullstop',
+    sandbox: '/api/sandbox',
   },
   serviceUrls: {} as ClientConfig['serviceUrls'],
 };

@@ -1,0 +1,108 @@
+import { BudgetsClient } from '@aws-sdk/client-budgets';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { S3Client } from '@aws-sdk/client-s3';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { type AwsSettings, awsClientConfig } from '../../platform/aws/client-config.js';
+import type { PurgeClients } from './purge.js';
+
+/** What the sandbox service does in AWS: the organisation, and purge/prepare inside member accounts. */
+export interface SandboxAwsClients {
+  /** Organizations and Budgets of the management account. */
+  org: OrganizationsClient;
+  budgets: BudgetsClient;
+  /** Clients inside one member account (through its role when one is configured). */
+  purgeClients(accountId: string): PurgeClients;
+  iam(accountId: string): IAMClient;
+  dispose(): void;
+}
+
+interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}
+
+/**
+ * SDK clients over the platform's AWS settings. With `assumeRoleName` a member account is
+ * reached through `arn:aws:iam::<id>:role/<name>` (renewed five minutes before expiry); without
+ * it, through the platform's own credentials (an emulator, or a single-account trial).
+ */
+export function sandboxAwsClients(aws: AwsSettings, assumeRoleName?: string): SandboxAwsClients {
+  const base = awsClientConfig(aws);
+  // One client per kind, account and region, reused by every maintenance window.
+  const made = new Map<string, { destroy(): void }>();
+  const cached = <T extends { destroy(): void }>(key: string, make: () => T): T => {
+    let client = made.get(key) as T | undefined;
+    if (!client) {
+      client = make();
+      made.set(key, client);
+    }
+    return client;
+  };
+  const sts = cached('sts', () => new STSClient(base));
+  const credentials = new Map<string, () => Promise<Credentials>>();
+  const credentialsOf = (accountId: string) => {
+    if (!assumeRoleName) return {};
+    let provider = credentials.get(accountId);
+    if (!provider) {
+      let current: Credentials | undefined;
+      const roleArn = `arn:aws:iam::${accountId}:role/${assumeRoleName}`;
+      provider = async () => {
+        if (current?.expiration && current.expiration.getTime() - Date.now() > 5 * 60_000) return current;
+        const { Credentials: c } = await sts.send(
+          new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'stups-sandbox' }),
+        );
+        if (!c?.AccessKeyId || !c.SecretAccessKey)
+          throw new Error(`AssumeRole ${roleArn} returned no credentials`);
+        current = {
+          accessKeyId: c.AccessKeyId,
+          secretAccessKey: c.SecretAccessKey,
+          ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
+          ...(c.Expiration ? { expiration: c.Expiration } : {}),
+        };
+        return current;
+      };
+      credentials.set(accountId, provider);
+    }
+    return { credentials: provider };
+  };
+  // Organizations, Budgets and IAM are global services answered in us-east-1.
+  const global = { ...base, region: 'us-east-1' };
+  const iam = (accountId: string) =>
+    cached(`iam/${accountId}`, () => new IAMClient({ ...global, ...credentialsOf(accountId) }));
+  return {
+    org: cached('org', () => new OrganizationsClient(global)),
+    budgets: cached('budgets', () => new BudgetsClient(global)),
+    iam,
+    purgeClients: (accountId) => ({
+      regional: (region) => ({
+        ec2: cached(
+          `ec2/${accountId}/${region}`,
+          () => new EC2Client({ ...base, region, ...credentialsOf(accountId) }),
+        ),
+        elb: cached(
+          `elb/${accountId}/${region}`,
+          () => new ElasticLoadBalancingV2Client({ ...base, region, ...credentialsOf(accountId) }),
+        ),
+      }),
+      iam: iam(accountId),
+      s3: cached(
+        `s3/${accountId}`,
+        () =>
+          new S3Client({
+            ...awsClientConfig(aws, 's3'),
+            region: aws.region ?? 'us-east-1',
+            ...credentialsOf(accountId),
+          }),
+      ),
+    }),
+    dispose: () => {
+      for (const client of made.values()) client.destroy();
+      made.clear();
+    },
+  };
+}
