@@ -2,7 +2,8 @@ import { DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { IAMClient } from '@aws-sdk/client-iam';
-import { type AwsSettings, awsClientConfig } from '../../platform/aws/client-config.js';
+import { type AccountClientFactory, accountClientFactory } from '../../platform/aws/account-clients.js';
+import type { AwsSettings } from '../../platform/aws/client-config.js';
 import { Cache } from '../../platform/cache/cache.js';
 import { accountCredentials } from './assume-role.js';
 
@@ -33,8 +34,7 @@ export interface AccountAwsClients {
  * account and region and share the assumed role's credentials.
  */
 export class AccountClients implements SubnetCatalog {
-  readonly #clients = new Map<string, AccountAwsClients>();
-  readonly #credentials = new Map<string, ReturnType<typeof accountCredentials>>();
+  readonly #accounts = new Map<string, AccountClientFactory>();
   // A CloudTrail file launches many instances into few subnets; subnets' names rarely change.
   readonly #subnets = new Cache<string, { subnet?: SubnetInfo }>({
     name: 'fullstop-subnets',
@@ -48,24 +48,20 @@ export class AccountClients implements SubnetCatalog {
   ) {}
 
   for(account: string, region: string): AccountAwsClients {
-    const key = `${account}/${region}`;
-    let clients = this.#clients.get(key);
+    let clients = this.#accounts.get(account);
     if (!clients) {
-      let credentials = this.#credentials.get(account);
-      if (!credentials) {
-        credentials = accountCredentials(this.aws, account, this.options.assumeRoleName);
-        this.#credentials.set(account, credentials);
-      }
-      const config = { ...awsClientConfig(this.aws), region, ...credentials };
-      clients = {
-        ec2: new EC2Client(config),
-        elb: new ElasticLoadBalancingClient(config),
-        elbv2: new ElasticLoadBalancingV2Client(config),
-        iam: new IAMClient(config),
-      };
-      this.#clients.set(key, clients);
+      clients = accountClientFactory(
+        this.aws,
+        accountCredentials(this.aws, account, this.options.assumeRoleName),
+      );
+      this.#accounts.set(account, clients);
     }
-    return clients;
+    return {
+      ec2: clients.client(EC2Client, region),
+      elb: clients.client(ElasticLoadBalancingClient, region),
+      elbv2: clients.client(ElasticLoadBalancingV2Client, region),
+      iam: clients.client(IAMClient, region),
+    };
   }
 
   async describe(account: string, region: string, subnetId: string): Promise<SubnetInfo | undefined> {
@@ -97,12 +93,7 @@ export class AccountClients implements SubnetCatalog {
   }
 
   dispose(): void {
-    for (const c of this.#clients.values()) {
-      c.ec2.destroy();
-      c.elb.destroy();
-      c.elbv2.destroy();
-      c.iam.destroy();
-    }
-    this.#clients.clear();
+    for (const clients of this.#accounts.values()) clients.destroy();
+    this.#accounts.clear();
   }
 }
