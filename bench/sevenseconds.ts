@@ -28,7 +28,7 @@ async function run(command: 'plan' | 'configure') {
   const started = performance.now();
   const code = await runCli(
     sevensecondsProgram({ io, record: () => calls++ }),
-    [command, file, '*', '-P', String(CONCURRENCY)],
+    [command, file, '*', '--concurrency', String(CONCURRENCY)],
     io,
   );
   const seconds = (performance.now() - started) / 1000;
@@ -43,7 +43,7 @@ try {
   rows.push(['configure (from nothing)', await run('configure')]);
   rows.push(['plan (converged)', await run('plan')]);
   rows.push(['configure (no-op)', await run('configure')]);
-  console.log(`sevenseconds, ${ACCOUNTS} accounts on moto_server, -P ${CONCURRENCY}`);
+  console.log(`sevenseconds, ${ACCOUNTS} accounts on moto_server, --concurrency ${CONCURRENCY}`);
   for (const [name, r] of rows) {
     console.log(
       `${name.padEnd(26)} ${r.seconds.toFixed(1).padStart(6)} s  ${String(r.calls).padStart(6)} calls  ${(r.calls / ACCOUNTS).toFixed(1).padStart(6)} calls/account  ${((ACCOUNTS / r.seconds) * 60).toFixed(0).padStart(5)} accounts/min  (${r.summary})`,

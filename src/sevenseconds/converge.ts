@@ -53,12 +53,13 @@ export interface ConvergeOptions {
   teams?: TeamRegistry;
   /** The file's account of a name (the admin account of the DNS delegation). */
   accountNamed?: (name: string) => AccountConfig | undefined;
-  /** Called when an account starts and when it ends (progress display). */
+  /** Called when an account starts and when it ends, with its report (progress display). */
   onProgress?: (
     account: string,
     event: 'start' | AccountReport['status'],
     done: number,
     total: number,
+    report?: AccountReport,
   ) => void;
 }
 
@@ -122,7 +123,7 @@ export async function convergeAccounts(
     limit(async () => {
       options.onProgress?.(account.name, 'start', done, accounts.length);
       const report = await convergeAccount(account, options);
-      options.onProgress?.(account.name, report.status, ++done, accounts.length);
+      options.onProgress?.(account.name, report.status, ++done, accounts.length, report);
       return report;
     });
   const first = options.mode === 'configure' ? accounts.filter((a) => holdsTrailBucket(a, accounts)) : [];

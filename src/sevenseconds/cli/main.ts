@@ -13,6 +13,7 @@ import type { AccountConfig } from '../contract.js';
 import { convergeAccounts, type Mode } from '../converge.js';
 import { configJsonSchemaText } from '../json-schema.js';
 import { withTrailBucketPolicies } from '../resources/cloudtrail.js';
+import { progressDisplay } from '../progress.js';
 import { renderFindings, renderReports } from '../report.js';
 import { httpTeamRegistry, type TeamRegistry } from '../team-registration.js';
 import { buildTrustGraph, checkTrustGraph } from '../trust-graph.js';
@@ -144,17 +145,24 @@ async function run(
       );
     }
   }
-  const reports = await convergeAccounts(accounts, {
-    mode,
-    login,
-    concurrency: flags.maxProcs ?? flags.concurrency,
-    ...(teams ? { teams } : {}),
-    accountNamed: (name) => config.accounts.find((a) => a.name === name),
-    onProgress: (account, event, done, total) => {
-      // Progress goes to stderr so the report on stdout stays clean for pipes and --output json.
-      if (event !== 'start') io.stderr.write(`[${done}/${total}] ${account}: ${event}\n`);
-    },
-  });
+  // Progress goes to stderr so the report on stdout stays clean for pipes and --output json.
+  const progress = progressDisplay(io.stderr, { total: accounts.length, mode });
+  let reports;
+  try {
+    reports = await convergeAccounts(accounts, {
+      mode,
+      login,
+      concurrency: flags.maxProcs ?? flags.concurrency,
+      ...(teams ? { teams } : {}),
+      accountNamed: (name) => config.accounts.find((a) => a.name === name),
+      onProgress: (account, event, _done, _total, report) => {
+        if (report) progress.finish(report);
+        else progress.start(account);
+      },
+    });
+  } finally {
+    progress.close();
+  }
   io.stdout.write(
     flags.output === 'json' ? `${JSON.stringify(reports, null, 2)}\n` : renderReports(reports, mode),
   );
