@@ -64,6 +64,15 @@ describe.skipIf(skipWithoutMoto())('sevenseconds against moto_server: 20 account
     expect(r.calls).toEqual([]);
   });
 
+  it("--concurrency (and STUPS' -P) must be a positive whole number: exit 2, one line, no AWS call", async () => {
+    for (const flag of ['--concurrency', '--max-procs']) {
+      const r = await sevenseconds(['plan', 'accounts.yaml', flag, '0']);
+      expect(r.code).toBe(2);
+      expect(r.err).toBe(`sevenseconds: ${flag} must be a positive whole number (got "0")\n`);
+      expect(r.calls).toEqual([]);
+    }
+  });
+
   it('plan before anything: every account has changes, and not one changing call was made', async () => {
     const r = await sevenseconds(['plan', 'accounts.yaml', '*', '-o', 'json']);
     expect(r.err).not.toMatch(/failed/);
@@ -185,6 +194,11 @@ describe.skipIf(skipWithoutMoto())('sevenseconds against moto_server: 20 account
     );
     expect(r.out).toContain('3 accounts: 0 changed, 2 unchanged, 1 failed');
     expect(r.err).toContain('sevenseconds: 1 of 3 accounts failed');
+    // Progress (stderr is no terminal here): one line per finished account, the failure's reason in it.
+    expect(r.err).toMatch(
+      /^\[[1-3]\/3\] team-06: failed: Connected to myorg-team-06, but account someone-else should be configured$/m,
+    );
+    expect(r.err.match(/^\[[1-3]\/3\] team-0[57]: unchanged$/gm)).toHaveLength(2);
     expect(r.changing).toEqual([]);
   }, 60_000);
 
