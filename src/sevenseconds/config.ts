@@ -1,3 +1,4 @@
+import { Minimatch } from 'minimatch';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import {
@@ -224,25 +225,13 @@ export function mergeConfig(file: ConfigFile): LoadedConfig {
   return { accounts };
 }
 
-/** STUPS patterns are Unix globs (`fnmatch`): `*`, `?`, `[abc]`, `[!abc]`. */
-export function globToRegExp(pattern: string): RegExp {
-  let out = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '*') out += '.*';
-    else if (c === '?') out += '.';
-    else if (c === '[') {
-      const end = pattern.indexOf(']', i + 2);
-      if (end < 0) out += '\\[';
-      else {
-        let body = pattern.slice(i + 1, end);
-        if (body.startsWith('!')) body = `^${body.slice(1)}`;
-        out += `[${body.replace(/\\/g, '\\\\')}]`;
-        i = end;
-      }
-    } else out += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
-  }
-  return new RegExp(`^${out}$`);
+/**
+ * STUPS patterns are Unix globs (`fnmatch`): `*`, `?`, `[abc]`, `[!abc]`; minimatch speaks that
+ * dialect (and braces, `{a,b}`). Account names hold no `/` or leading dot, so its path rules
+ * never apply.
+ */
+export function accountPattern(pattern: string): Minimatch {
+  return new Minimatch(pattern, { dot: true });
 }
 
 /** Accounts matching any pattern, in file order; a pattern matching nothing is an error. */
@@ -250,9 +239,10 @@ export function selectAccounts(
   accounts: readonly AccountConfig[],
   patterns: readonly string[],
 ): AccountConfig[] {
-  const unmatched = patterns.filter((p) => !accounts.some((a) => globToRegExp(p).test(a.name)));
+  const matchers = patterns.map(accountPattern);
+  const unmatched = matchers.filter((m) => !accounts.some((a) => m.match(a.name)));
   if (unmatched.length) {
-    throw new ConfigProblems(unmatched.map((p) => `pattern "${p}": matches no account of the file`));
+    throw new ConfigProblems(unmatched.map((m) => `pattern "${m.pattern}": matches no account of the file`));
   }
-  return accounts.filter((a) => patterns.some((p) => globToRegExp(p).test(a.name)));
+  return accounts.filter((a) => matchers.some((m) => m.match(a.name)));
 }

@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type { AccountClients } from './aws/clients.js';
 import { AccountFailure, type Login, loginToAccount } from './aws/login.js';
 import type { AccountConfig, AccountReport, Change } from './contract.js';
@@ -5,7 +6,7 @@ import { accountAlias } from './resources/account-alias.js';
 import { acmCertificates } from './resources/acm-certificates.js';
 import { amiLaunchPermissions } from './resources/ami-launch-permissions.js';
 import { ebsEncryption } from './resources/ebs-encryption.js';
-import { cloudTrail } from './resources/cloudtrail.js';
+import { cloudTrail, cloudTrailAfterBucket, holdsTrailBucket } from './resources/cloudtrail.js';
 import { dnsDelegation } from './resources/dns-delegation.js';
 import { dnsZone } from './resources/dns-zone.js';
 import { iamRoles } from './resources/iam-roles.js';
@@ -28,6 +29,8 @@ import { registrationChanges, type TeamRegistry } from './team-registration.js';
  * per region KMS, EBS encryption, the DNS zone, ACM (its validation records go in the zone), AMI launch
  * permissions, the VPC, its subnets, NAT gateways, routes, the odd bastion stack, subnet groups
  * and security groups. Each module reads after the earlier ones applied, so it sees what they made.
+ * The one account holding the central CloudTrail bucket makes its own trail after its buckets
+ * (CloudTrail refuses a missing bucket).
  */
 export const RESOURCE_MODULES: readonly AnyResourceModule[] = [
   accountAlias,
@@ -35,6 +38,7 @@ export const RESOURCE_MODULES: readonly AnyResourceModule[] = [
   samlProviders,
   iamRoles,
   s3Buckets,
+  cloudTrailAfterBucket,
   kmsKeys,
   ebsEncryption,
   dnsZone,
@@ -62,12 +66,13 @@ export interface ConvergeOptions {
   teams?: TeamRegistry;
   /** The file's account of a name (the admin account of the DNS delegation). */
   accountNamed?: (name: string) => AccountConfig | undefined;
-  /** Called when an account starts and when it ends (progress display). */
+  /** Called when an account starts and when it ends, with its report (progress display). */
   onProgress?: (
     account: string,
     event: 'start' | AccountReport['status'],
     done: number,
     total: number,
+    report?: AccountReport,
   ) => void;
 }
 
@@ -125,26 +130,25 @@ export async function convergeAccount(
   }
 }
 
-/** Every account with at most `concurrency` at once; reports in the order the accounts were given. */
+/**
+ * Every account with at most `concurrency` at once; reports in the order the accounts were given.
+ * `configure` converges the accounts holding a trail bucket first: every other trail needs the
+ * bucket and its policy to exist (CloudTrail checks both when a trail is made).
+ */
 export async function convergeAccounts(
   accounts: readonly AccountConfig[],
   options: ConvergeOptions,
 ): Promise<AccountReport[]> {
-  const reports: AccountReport[] = new Array<AccountReport>(accounts.length);
-  let next = 0;
+  const limit = pLimit(Math.max(1, options.concurrency));
   let done = 0;
-  const worker = async () => {
-    while (next < accounts.length) {
-      const i = next++;
-      const account = accounts[i]!;
+  const converge = (account: AccountConfig) =>
+    limit(async () => {
       options.onProgress?.(account.name, 'start', done, accounts.length);
       const report = await convergeAccount(account, options);
-      reports[i] = report;
-      options.onProgress?.(account.name, report.status, ++done, accounts.length);
-    }
-  };
-  await Promise.all(
-    Array.from({ length: Math.max(1, Math.min(options.concurrency, accounts.length)) }, worker),
-  );
-  return reports;
+      options.onProgress?.(account.name, report.status, ++done, accounts.length, report);
+      return report;
+    });
+  const first = options.mode === 'configure' ? accounts.filter((a) => holdsTrailBucket(a, accounts)) : [];
+  const firstReports = new Map(await Promise.all(first.map(async (a) => [a, await converge(a)] as const)));
+  return Promise.all(accounts.map(async (a) => firstReports.get(a) ?? (await converge(a))));
 }

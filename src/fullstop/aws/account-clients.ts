@@ -7,7 +7,8 @@ import {
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { IAMClient } from '@aws-sdk/client-iam';
-import { type AwsSettings, awsClientConfig } from '../../platform/aws/client-config.js';
+import { type AccountClientFactory, accountClientFactory } from '../../platform/aws/account-clients.js';
+import type { AwsSettings } from '../../platform/aws/client-config.js';
 import { Cache } from '../../platform/cache/cache.js';
 import { AccountAccess } from './assume-role.js';
 
@@ -56,7 +57,7 @@ export interface AccountAwsClients {
  * the account's credentials.
  */
 export class AccountClients implements SubnetCatalog, InstanceCatalog {
-  readonly #clients = new Map<string, AccountAwsClients>();
+  readonly #accounts = new Map<string, AccountClientFactory>();
   // A CloudTrail file launches many instances into few subnets; subnets' names rarely change.
   readonly #subnets = new Cache<string, { subnet?: SubnetInfo }>({
     name: 'fullstop-subnets',
@@ -77,19 +78,19 @@ export class AccountClients implements SubnetCatalog, InstanceCatalog {
   }
 
   for(account: string, region: string): AccountAwsClients {
-    const key = `${account}/${region}`;
-    let clients = this.#clients.get(key);
+    let clients = this.#accounts.get(account);
     if (!clients) {
-      const config = { ...awsClientConfig(this.aws), region, ...this.#access.clientOptions(account) };
-      clients = {
-        ec2: new EC2Client(config),
-        elb: new ElasticLoadBalancingClient(config),
-        elbv2: new ElasticLoadBalancingV2Client(config),
-        iam: new IAMClient(config),
-      };
-      this.#clients.set(key, clients);
+      clients = accountClientFactory(this.aws, {
+        credentials: this.#access.clientOptions(account).credentials,
+      });
+      this.#accounts.set(account, clients);
     }
-    return clients;
+    return {
+      ec2: clients.client(EC2Client, region),
+      elb: clients.client(ElasticLoadBalancingClient, region),
+      elbv2: clients.client(ElasticLoadBalancingV2Client, region),
+      iam: clients.client(IAMClient, region),
+    };
   }
 
   async describe(account: string, region: string, subnetId: string): Promise<SubnetInfo | undefined> {
@@ -152,13 +153,8 @@ export class AccountClients implements SubnetCatalog, InstanceCatalog {
   }
 
   dispose(): void {
-    for (const c of this.#clients.values()) {
-      c.ec2.destroy();
-      c.elb.destroy();
-      c.elbv2.destroy();
-      c.iam.destroy();
-    }
-    this.#clients.clear();
+    for (const clients of this.#accounts.values()) clients.destroy();
+    this.#accounts.clear();
     if (this.#ownsAccess) this.#access.dispose();
   }
 }

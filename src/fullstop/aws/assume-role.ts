@@ -1,12 +1,10 @@
+import type { AwsCredentialIdentity } from '@smithy/types';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { type AwsSettings, awsClientConfig } from '../../platform/aws/client-config.js';
+import { credentialsFromSts } from '../../platform/aws/sts-credentials.js';
 
-export interface Credentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-  expiration?: Date;
-}
+/** Assumed-role credentials, or the platform's own (which may have no session token or expiry). */
+export type Credentials = AwsCredentialIdentity;
 
 /** The role fullstop. reads every team account through, as STUPS named it. */
 export const DEFAULT_ASSUME_ROLE_NAME = 'fullstop';
@@ -85,13 +83,8 @@ export class AccountAccess {
         const { Credentials: c } = await this.#sts.send(
           new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'fullstop' }),
         );
-        if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error('STS returned no credentials');
-        current = {
-          accessKeyId: c.AccessKeyId,
-          secretAccessKey: c.SecretAccessKey,
-          ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
-          ...(c.Expiration ? { expiration: c.Expiration } : {}),
-        };
+        current = credentialsFromSts(c);
+        if (!current) throw new Error('STS returned no credentials');
         failure = undefined;
         return current;
       } catch (error) {

@@ -5,6 +5,7 @@ import {
   STSClient,
 } from '@aws-sdk/client-sts';
 import { type AwsSettings, awsClientConfig } from '../../platform/aws/client-config.js';
+import { credentialsFromSts, type TemporaryCredentials } from '../../platform/aws/sts-credentials.js';
 import { CliError } from '../../platform/cli/cli-error.js';
 
 /**
@@ -29,24 +30,12 @@ export function providerKind(providerArn: string): ProviderKind {
 }
 
 /** Temporary credentials as every consumer (file, credential_process, exec, endpoint) needs them. */
-export interface TemporaryAwsCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken: string;
-  expiration: Date;
-}
+export type TemporaryAwsCredentials = TemporaryCredentials;
 
 function fromSts(credentials: Credentials | undefined, roleArn: string): TemporaryAwsCredentials {
-  const { AccessKeyId, SecretAccessKey, SessionToken, Expiration } = credentials ?? {};
-  if (!AccessKeyId || !SecretAccessKey || !SessionToken || !Expiration) {
-    throw new CliError(`AWS STS answered without credentials for ${roleArn}`);
-  }
-  return {
-    accessKeyId: AccessKeyId,
-    secretAccessKey: SecretAccessKey,
-    sessionToken: SessionToken,
-    expiration: Expiration,
-  };
+  const converted = credentialsFromSts(credentials);
+  if (!converted) throw new CliError(`AWS STS answered without credentials for ${roleArn}`);
+  return converted;
 }
 
 /** STS's refusals in one line each: the role's trust policy, an expired or foreign assertion. */

@@ -9,14 +9,11 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
-import { type AwsSettings, awsClientConfig } from '../../platform/aws/client-config.js';
+import { accountClientFactory, type AwsCredentialSource } from '../../platform/aws/account-clients.js';
+import type { AwsSettings } from '../../platform/aws/client-config.js';
 
-/** Temporary credentials of an assumed role (the SDK's credential identity shape). */
-export interface AwsCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
+/** Credentials acting in an account: keys, or a provider (an assumed role that renews). */
+export type AwsCredentials = AwsCredentialSource;
 
 /** One SDK call as the recorder sees it: which client, which command, in which account. */
 export interface AwsCall {
@@ -64,14 +61,7 @@ interface SdkClient {
 }
 
 /** Records every call before it is sent, so a test can prove which calls a command made. */
-function recordCalls<C>(
-  client: C,
-  service: string,
-  account: string,
-  region: string,
-  record?: CallRecorder,
-): C {
-  if (!record) return client;
+function recordCalls(client: object, service: string, account: string, region: string, record: CallRecorder) {
   (client as SdkClient).middlewareStack.add(
     (next, context) => (args) => {
       record({
@@ -84,7 +74,6 @@ function recordCalls<C>(
     },
     { step: 'initialize', name: 'sevensecondsCallRecorder' },
   );
-  return client;
 }
 
 /**
@@ -97,52 +86,26 @@ export function accountClients(
   credentials: AwsCredentials | undefined,
   record?: CallRecorder,
 ): AccountClients {
-  const base = (region: string | undefined, service?: 's3') => ({
-    ...awsClientConfig({ ...settings, ...(region ? { region } : {}) }, service),
-    ...(credentials ? { credentials } : {}),
+  const factory = accountClientFactory(settings, {
+    credentials,
+    ...(record
+      ? { onClient: (client, service, region) => recordCalls(client, service, account, region, record) }
+      : {}),
   });
   const home = settings.region ?? 'us-east-1';
-  const s3 = new Map<string, S3Client>();
-  const ec2 = new Map<string, EC2Client>();
-  /** A regional client per service, made on first use and recorded like the others. */
-  const regional = <C>(service: string, make: (config: ReturnType<typeof base>) => C) => {
-    const made = new Map<string, C>();
-    return (region: string): C => {
-      let c = made.get(region);
-      if (!c) made.set(region, (c = recordCalls(make(base(region)), service, account, region, record)));
-      return c;
-    };
-  };
-  const cloudtrail = new Map<string, CloudTrailClient>();
   return {
-    iam: recordCalls(new IAMClient(base(home)), 'iam', account, home, record),
-    sts: recordCalls(new STSClient(base(home)), 'sts', account, home, record),
-    route53: recordCalls(new Route53Client(base('us-east-1')), 'route53', account, 'us-east-1', record),
-    s3(region) {
-      let c = s3.get(region);
-      if (!c)
-        s3.set(region, (c = recordCalls(new S3Client(base(region, 's3')), 's3', account, region, record)));
-      return c;
-    },
-    ec2(region) {
-      let c = ec2.get(region);
-      if (!c) ec2.set(region, (c = recordCalls(new EC2Client(base(region)), 'ec2', account, region, record)));
-      return c;
-    },
-    rds: regional('rds', (config) => new RDSClient(config)),
-    elasticache: regional('elasticache', (config) => new ElastiCacheClient(config)),
-    kms: regional('kms', (config) => new KMSClient(config)),
-    cloudformation: regional('cloudformation', (config) => new CloudFormationClient(config)),
-    acm: regional('acm', (config) => new ACMClient(config)),
-    cloudtrail(region) {
-      let c = cloudtrail.get(region);
-      if (!c)
-        cloudtrail.set(
-          region,
-          (c = recordCalls(new CloudTrailClient(base(region)), 'cloudtrail', account, region, record)),
-        );
-      return c;
-    },
+    iam: factory.client(IAMClient, home),
+    sts: factory.client(STSClient, home),
+    // Route 53 is global; its endpoint lives in us-east-1.
+    route53: factory.client(Route53Client, 'us-east-1'),
+    s3: (region) => factory.client(S3Client, region),
+    ec2: (region) => factory.client(EC2Client, region),
+    rds: (region) => factory.client(RDSClient, region),
+    elasticache: (region) => factory.client(ElastiCacheClient, region),
+    kms: (region) => factory.client(KMSClient, region),
+    cloudformation: (region) => factory.client(CloudFormationClient, region),
+    acm: (region) => factory.client(ACMClient, region),
+    cloudtrail: (region) => factory.client(CloudTrailClient, region),
   };
 }
 

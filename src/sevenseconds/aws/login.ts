@@ -1,4 +1,5 @@
-import { AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { AssumeRoleError, assumedRoleCredentials } from '../../platform/aws/sts-credentials.js';
 import type { AwsSettings } from '../../platform/aws/client-config.js';
 import type { AccountConfig } from '../contract.js';
 import { type AccountClients, accountClients, type AwsCredentials, type CallRecorder } from './clients.js';
@@ -14,6 +15,8 @@ export interface Login {
   settings: AwsSettings;
   /** Keys from the CLI's environment; absent means the SDK's standard chain. */
   credentials?: AwsCredentials;
+  /** The login identity's own clients; every account's role is assumed through their STS. */
+  home: AccountClients;
   record?: CallRecorder;
 }
 
@@ -52,6 +55,7 @@ export async function standardLogin(
   return {
     callerAccount: me.Account,
     settings,
+    home: clients,
     ...(credentials ? { credentials } : {}),
     ...(record ? { record } : {}),
   };
@@ -66,29 +70,16 @@ export async function loginToAccount(login: Login, account: AccountConfig): Prom
   if (login.callerAccount === account.id) {
     return accountClients(login.settings, account.id, login.credentials, login.record);
   }
-  const base = accountClients(login.settings, login.callerAccount, login.credentials, login.record);
   const roleArn = `arn:aws:iam::${account.id}:role/${account.login_role}`;
-  let assumed;
+  // Renewing: a run over hundreds of accounts may outlast the hour STS gives.
+  const credentials = assumedRoleCredentials(login.home.sts, roleArn, 'sevenseconds');
   try {
-    assumed = await base.sts.send(
-      new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'sevenseconds' }),
-    );
+    await credentials();
   } catch (error) {
-    throw new AccountFailure(`cannot assume ${roleArn}: ${(error as Error).message.split('\n')[0]}`);
+    if (error instanceof AssumeRoleError) throw new AccountFailure(error.message);
+    throw error;
   }
-  const c = assumed.Credentials;
-  if (!c?.AccessKeyId || !c.SecretAccessKey)
-    throw new AccountFailure(`assuming ${roleArn} gave no credentials`);
-  const clients = accountClients(
-    login.settings,
-    account.id,
-    {
-      accessKeyId: c.AccessKeyId,
-      secretAccessKey: c.SecretAccessKey,
-      ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
-    },
-    login.record,
-  );
+  const clients = accountClients(login.settings, account.id, credentials, login.record);
   const me = await clients.sts.send(new GetCallerIdentityCommand({}));
   if (me.Account !== account.id) {
     throw new AccountFailure(`assuming ${roleArn} reached account ${me.Account}, not ${account.id}`);

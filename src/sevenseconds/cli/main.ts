@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { awsSettingsFromEnv } from '../../platform/aws/client-config.js';
@@ -13,6 +12,8 @@ import { ConfigProblems, type LoadedConfig, loadConfig, selectAccounts } from '.
 import type { AccountConfig } from '../contract.js';
 import { convergeAccounts, type Mode } from '../converge.js';
 import { configJsonSchemaText } from '../json-schema.js';
+import { withTrailBucketPolicies } from '../resources/cloudtrail.js';
+import { progressDisplay } from '../progress.js';
 import { renderFindings, renderReports } from '../report.js';
 import { httpTeamRegistry, type TeamRegistry } from '../team-registration.js';
 import { buildTrustGraph, checkTrustGraph } from '../trust-graph.js';
@@ -74,7 +75,7 @@ async function readConfig(io: CliIo, file: string): Promise<LoadedConfig> {
     );
   }
   try {
-    return loadConfig(text);
+    return { accounts: withTrailBucketPolicies(loadConfig(text).accounts) };
   } catch (error) {
     if (!(error instanceof ConfigProblems)) throw error;
     for (const problem of error.problems.slice(0, -1)) io.stderr.write(`sevenseconds: ${file}: ${problem}\n`);
@@ -82,14 +83,25 @@ async function readConfig(io: CliIo, file: string): Promise<LoadedConfig> {
   }
 }
 
-function positiveInt(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1)
-    throw new CliError('--max-procs must be a positive whole number', 2);
-  return Number(value);
+function positiveInt(flag: string): (value: string) => number {
+  return (value) => {
+    if (!/^\d+$/.test(value) || Number(value) < 1)
+      throw new CliError(`${flag} must be a positive whole number (got "${value}")`, 2);
+    return Number(value);
+  };
 }
 
+/**
+ * Accounts converged at once when no flag says. The work waits on AWS, not on this machine's
+ * CPUs, so the core count is no guide; each account has its own API rate limits, and 8 keeps
+ * the one login identity's STS calls and the local sockets modest.
+ */
+export const DEFAULT_CONCURRENCY = 8;
+
 interface RunFlags {
-  maxProcs: number;
+  concurrency: number;
+  /** STUPS' name of --concurrency; wins when given. */
+  maxProcs?: number;
   loginAccount?: string;
   output: string;
   dryRun?: boolean;
@@ -133,17 +145,24 @@ async function run(
       );
     }
   }
-  const reports = await convergeAccounts(accounts, {
-    mode,
-    login,
-    concurrency: flags.maxProcs,
-    ...(teams ? { teams } : {}),
-    accountNamed: (name) => config.accounts.find((a) => a.name === name),
-    onProgress: (account, event, done, total) => {
-      // Progress goes to stderr so the report on stdout stays clean for pipes and --output json.
-      if (event !== 'start') io.stderr.write(`[${done}/${total}] ${account}: ${event}\n`);
-    },
-  });
+  // Progress goes to stderr so the report on stdout stays clean for pipes and --output json.
+  const progress = progressDisplay(io.stderr, { total: accounts.length, mode });
+  let reports;
+  try {
+    reports = await convergeAccounts(accounts, {
+      mode,
+      login,
+      concurrency: flags.maxProcs ?? flags.concurrency,
+      ...(teams ? { teams } : {}),
+      accountNamed: (name) => config.accounts.find((a) => a.name === name),
+      onProgress: (account, event, _done, _total, report) => {
+        if (report) progress.finish(report);
+        else progress.start(account);
+      },
+    });
+  } finally {
+    progress.close();
+  }
   io.stdout.write(
     flags.output === 'json' ? `${JSON.stringify(reports, null, 2)}\n` : renderReports(reports, mode),
   );
@@ -163,9 +182,14 @@ export function sevensecondsProgram(deps: SevenSecondsDeps): Command {
       .argument('<file>', 'configuration file (version: 10)')
       .argument('[patterns...]', "account name globs, e.g. myaccount or '*' (default: all)")
       .addOption(
-        new Option('-P, --max-procs <n>', 'accounts worked on at once')
-          .argParser(positiveInt)
-          .default(Math.min(8, availableParallelism())),
+        new Option('-c, --concurrency <n>', 'accounts converged at once')
+          .argParser(positiveInt('--concurrency'))
+          .default(DEFAULT_CONCURRENCY),
+      )
+      .addOption(
+        new Option('-P, --max-procs <n>', "the same as --concurrency (STUPS' name)").argParser(
+          positiveInt('--max-procs'),
+        ),
       )
       .option(
         '--login-account <name>',

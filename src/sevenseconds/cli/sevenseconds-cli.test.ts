@@ -64,6 +64,15 @@ describe.skipIf(skipWithoutMoto())('sevenseconds against moto_server: 20 account
     expect(r.calls).toEqual([]);
   });
 
+  it("--concurrency (and STUPS' -P) must be a positive whole number: exit 2, one line, no AWS call", async () => {
+    for (const flag of ['--concurrency', '--max-procs']) {
+      const r = await sevenseconds(['plan', 'accounts.yaml', flag, '0']);
+      expect(r.code).toBe(2);
+      expect(r.err).toBe(`sevenseconds: ${flag} must be a positive whole number (got "0")\n`);
+      expect(r.calls).toEqual([]);
+    }
+  });
+
   it('plan before anything: every account has changes, and not one changing call was made', async () => {
     const r = await sevenseconds(['plan', 'accounts.yaml', '*', '-o', 'json']);
     expect(r.err).not.toMatch(/failed/);
@@ -102,9 +111,10 @@ describe.skipIf(skipWithoutMoto())('sevenseconds against moto_server: 20 account
     // The proof: every SDK call plan made was a read, in every account.
     expect(r.calls.length).toBeGreaterThan(TEAMS * 10);
     expect(r.changing).toEqual([]);
-    // Calls went to each of the 20 accounts, plus the login's own STS calls.
+    // Calls went to each of the 20 accounts, plus the login's own STS calls (GetCallerIdentity
+    // and every account's AssumeRole, through the one login client).
     expect(new Set(r.calls.map((c) => c.account))).toEqual(
-      new Set(['login', '123456789012', ...Array.from({ length: TEAMS + 1 }, (_, i) => accountId(first, i))]),
+      new Set(['login', ...Array.from({ length: TEAMS + 1 }, (_, i) => accountId(first, i))]),
     );
     const { iam } = await inAccount(team5);
     expect((await iam.send(new ListAccountAliasesCommand({}))).AccountAliases).toEqual([]);
@@ -192,6 +202,11 @@ describe.skipIf(skipWithoutMoto())('sevenseconds against moto_server: 20 account
     );
     expect(r.out).toContain('3 accounts: 0 changed, 2 unchanged, 1 failed');
     expect(r.err).toContain('sevenseconds: 1 of 3 accounts failed');
+    // Progress (stderr is no terminal here): one line per finished account, the failure's reason in it.
+    expect(r.err).toMatch(
+      /^\[[1-3]\/3\] team-06: failed: Connected to myorg-team-06, but account someone-else should be configured$/m,
+    );
+    expect(r.err.match(/^\[[1-3]\/3\] team-0[57]: unchanged$/gm)).toHaveLength(2);
     expect(r.changing).toEqual([]);
   }, 60_000);
 

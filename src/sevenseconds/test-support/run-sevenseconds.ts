@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { credentialsFromSts } from '../../platform/aws/sts-credentials.js';
 import { runCli } from '../../platform/cli/run-cli.js';
 import { captureIo } from '../../platform/test-support/cli-io.js';
 import { motoClientConfig, motoEnv } from '../../senza/test-support/moto.js';
@@ -48,12 +49,7 @@ export async function motoAccountConfig(endpoint: string, id: string) {
       RoleSessionName: 'verify',
     }),
   );
-  return {
-    ...motoClientConfig(endpoint),
-    credentials: {
-      accessKeyId: r.Credentials!.AccessKeyId!,
-      secretAccessKey: r.Credentials!.SecretAccessKey!,
-      sessionToken: r.Credentials!.SessionToken!,
-    },
-  };
+  const credentials = credentialsFromSts(r.Credentials);
+  if (!credentials) throw new Error(`moto answered AssumeRole into ${id} without credentials`);
+  return { ...motoClientConfig(endpoint), credentials };
 }

@@ -320,11 +320,7 @@ describeEachDatabase(
         const sts = new STSClient({
           region: MOTO_REGION,
           endpoint: moto.endpoint,
-          credentials: {
-            accessKeyId: credentials.accessKeyId,
-            secretAccessKey: credentials.secretAccessKey,
-            sessionToken: credentials.sessionToken,
-          },
+          credentials,
         });
         const identity = await sts.send(new GetCallerIdentityCommand({}));
         sts.destroy();
