@@ -39,7 +39,7 @@ export interface FullstopService {
   /** The periodic checks over the accounts `accounts` lists, read through `clients`, in `regions`. */
   periodicChecks(deps: {
     accounts: { listAccounts(): Promise<AwsAccount[]> };
-    clients: { for(account: string, region: string): AccountAwsClients };
+    clients: { for(account: string, region: string): Promise<AccountAwsClients> };
     regions: readonly string[];
     clock?: () => Date;
     concurrency?: number | undefined;

@@ -1,13 +1,13 @@
 import { join } from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { awsClientConfig } from '../platform/aws/client-config.js';
 import type { JobDefinition } from '../platform/jobs/job-runner.js';
 import { defineModule } from '../platform/service-module.js';
 import { AccountClients } from './aws/account-clients.js';
 import { AccountAccess } from './aws/assume-role.js';
 import { Ec2ImageCatalog } from './aws/images.js';
-import { SqsIngestion } from './aws/sqs-ingestion.js';
+import { sdk } from './aws/sdk.js';
 import { createFullstopService } from './index.js';
 import { FolderSource } from './ingestion.js';
 import { fullstopMigrations } from './migrations.js';
@@ -78,6 +78,11 @@ export const fullstopModule = defineModule({
     let clients: { s3: S3Client; sqs: SQSClient } | undefined;
     const queueUrl = settings.ingestion.sqsQueueUrl;
     if (queueUrl) {
+      const [{ S3Client }, { SQSClient }, { SqsIngestion }] = await Promise.all([
+        sdk.s3(),
+        sdk.sqs(),
+        import('./aws/sqs-ingestion.js'),
+      ]);
       clients = {
         s3: new S3Client(awsClientConfig(ctx.aws, 's3')),
         sqs: new SQSClient(awsClientConfig(ctx.aws)),

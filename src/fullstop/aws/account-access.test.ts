@@ -101,9 +101,8 @@ describe.skipIf(skipWithoutMoto())('reading team accounts through their fullstop
   it('reads through the role in the SDK clients of the rules and checks', async () => {
     const clients = new AccountClients(aws());
     try {
-      const { SecurityGroups = [] } = await clients
-        .for(ACCOUNT_B, MOTO_REGION)
-        .ec2.send(new DescribeSecurityGroupsCommand({}));
+      const { ec2 } = await clients.for(ACCOUNT_B, MOTO_REGION);
+      const { SecurityGroups = [] } = await ec2.send(new DescribeSecurityGroupsCommand({}));
       // The default VPC's group of ACCOUNT_B: moto keeps each account's resources apart.
       expect(SecurityGroups.length).toBeGreaterThan(0);
       expect(new Set(SecurityGroups.map((g) => g.OwnerId))).toEqual(new Set([ACCOUNT_B]));

@@ -1,16 +1,12 @@
-import {
-  DescribeInstanceAttributeCommand,
-  DescribeInstancesCommand,
-  DescribeSubnetsCommand,
-  EC2Client,
-} from '@aws-sdk/client-ec2';
-import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { IAMClient } from '@aws-sdk/client-iam';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import { type AccountClientFactory, accountClientFactory } from '../../platform/aws/account-clients.js';
 import type { AwsSettings } from '../../platform/aws/client-config.js';
 import { Cache } from '../../platform/cache/cache.js';
 import { AccountAccess } from './assume-role.js';
+import { sdk } from './sdk.js';
 
 /** What fullstop. needs to know about a subnet: its Name tag and whether it gives instances a public IP. */
 export interface SubnetInfo {
@@ -77,7 +73,10 @@ export class AccountClients implements SubnetCatalog, InstanceCatalog {
     this.#ownsAccess = options.access === undefined;
   }
 
-  for(account: string, region: string): AccountAwsClients {
+  /** The clients of `account` in `region`; the SDK packages are imported on the first call. */
+  async for(account: string, region: string): Promise<AccountAwsClients> {
+    const [{ EC2Client }, { ElasticLoadBalancingClient }, { ElasticLoadBalancingV2Client }, { IAMClient }] =
+      await Promise.all([sdk.ec2(), sdk.elb(), sdk.elbv2(), sdk.iam()]);
     let clients = this.#accounts.get(account);
     if (!clients) {
       clients = accountClientFactory(this.aws, {
@@ -104,9 +103,10 @@ export class AccountClients implements SubnetCatalog, InstanceCatalog {
 
   async #describeSubnet(account: string, region: string, subnetId: string): Promise<SubnetInfo | undefined> {
     try {
-      const { Subnets } = await this.for(account, region).ec2.send(
-        new DescribeSubnetsCommand({ SubnetIds: [subnetId] }),
-      );
+      const { DescribeSubnetsCommand } = await sdk.ec2();
+      const { Subnets } = await (
+        await this.for(account, region)
+      ).ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] }));
       const subnet = Subnets?.[0];
       if (!subnet?.SubnetId) return undefined;
       return {
@@ -125,9 +125,11 @@ export class AccountClients implements SubnetCatalog, InstanceCatalog {
     if (!ids.length) return [];
     // A filter, not InstanceIds: an id EC2 no longer knows is left out instead of failing the call.
     const found: InstanceInfo[] = [];
+    const { DescribeInstancesCommand } = await sdk.ec2();
+    const { ec2 } = await this.for(account, region);
     let NextToken: string | undefined;
     do {
-      const page = await this.for(account, region).ec2.send(
+      const page = await ec2.send(
         new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: [...ids] }], NextToken }),
       );
       for (const reservation of page.Reservations ?? [])
@@ -146,9 +148,10 @@ export class AccountClients implements SubnetCatalog, InstanceCatalog {
   }
 
   async hasUserData(account: string, region: string, instanceId: string): Promise<boolean> {
-    const { UserData } = await this.for(account, region).ec2.send(
-      new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }),
-    );
+    const { DescribeInstanceAttributeCommand } = await sdk.ec2();
+    const { UserData } = await (
+      await this.for(account, region)
+    ).ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }));
     return Boolean(UserData?.Value);
   }
 

@@ -1,6 +1,7 @@
-import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { type AwsSettings, awsClientConfig } from '../../platform/aws/client-config.js';
 import { AccountAccess } from './assume-role.js';
+import { sdk } from './sdk.js';
 
 export interface ImageInfo {
   imageId: string;
@@ -46,7 +47,9 @@ export class Ec2ImageCatalog implements ImageCatalog {
   async describe(account: string, region: string, imageId: string): Promise<ImageInfo | undefined> {
     let result;
     try {
-      result = await this.#client(account, region).send(new DescribeImagesCommand({ ImageIds: [imageId] }));
+      const { DescribeImagesCommand } = await sdk.ec2();
+      const client = await this.#client(account, region);
+      result = await client.send(new DescribeImagesCommand({ ImageIds: [imageId] }));
     } catch (error) {
       // EC2 refuses ids it does not know (deregistered, never shared) instead of answering an
       // empty list; that is "cannot see it", which the rules judge. Thrown on, it would fail the
@@ -59,10 +62,11 @@ export class Ec2ImageCatalog implements ImageCatalog {
     return { imageId: image.ImageId, name: image.Name ?? '', ownerId: image.OwnerId };
   }
 
-  #client(account: string, region: string): EC2Client {
+  async #client(account: string, region: string): Promise<EC2Client> {
     const key = `${account}/${region}`;
     let client = this.#clients.get(key);
     if (!client) {
+      const { EC2Client } = await sdk.ec2();
       client = new EC2Client({
         ...awsClientConfig(this.aws),
         region,

@@ -1,5 +1,5 @@
-import { paginateListAccessKeys, paginateListUsers } from '@aws-sdk/client-iam';
 import { type PeriodicFinding, type PeriodicRule, violationType } from '../rules/rule.js';
+import { sdk } from '../aws/sdk.js';
 
 const DAY_MS = 86_400_000;
 
@@ -18,6 +18,7 @@ export const activeKeyTooOld: PeriodicRule = {
     meta_info_keys: ['access_key_id', 'user_name', 'access_key_created'],
   }),
   async check({ clients, settings, now }) {
+    const { paginateListAccessKeys, paginateListUsers } = await sdk.iam();
     const findings: PeriodicFinding[] = [];
     const limit = now.getTime() - settings.accessKeyMaxAgeDays * DAY_MS;
     for await (const page of paginateListUsers({ client: clients.iam }, {})) {

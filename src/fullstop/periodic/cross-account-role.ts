@@ -1,7 +1,7 @@
-import { paginateListRoles } from '@aws-sdk/client-iam';
 import { crossAccountRole as crossAccountRoleEvent, foreignGrantees } from '../rules/cross-account-role.js';
 import type { PeriodicFinding, PeriodicRule } from '../rules/rule.js';
 import { trustedPrincipals } from '../rules/trust-policy.js';
+import { sdk } from '../aws/sdk.js';
 
 /**
  * Every IAM role of the account whose trust policy lets an account outside the platform assume
@@ -16,6 +16,7 @@ export const crossAccountRole: PeriodicRule = {
   // One type for both: the event rule's definition (title, severity, meta_info keys).
   type: crossAccountRoleEvent.type,
   async check({ account, clients, settings, accounts }) {
+    const { paginateListRoles } = await sdk.iam();
     const findings: PeriodicFinding[] = [];
     for await (const page of paginateListRoles({ client: clients.iam }, {})) {
       for (const role of page.Roles ?? []) {

@@ -1,7 +1,8 @@
-import { DescribeImagesCommand, type Image, paginateDescribeInstances } from '@aws-sdk/client-ec2';
+import type { Image } from '@aws-sdk/client-ec2';
 import { isUnknownImageError } from '../aws/images.js';
 import { type PeriodicFinding, type PeriodicRule, violationType } from '../rules/rule.js';
 import { isTaupage } from '../rules/taupage.js';
+import { sdk } from '../aws/sdk.js';
 
 const DAY_MS = 86_400_000;
 /** Taupage names end in the build time (`Taupage-AMI-20250301-120000`); the rest names the channel. */
@@ -34,6 +35,7 @@ export const outdatedTaupage: PeriodicRule = {
     ],
   }),
   async check({ clients, settings, now }) {
+    const { paginateDescribeInstances } = await sdk.ec2();
     const instances: Array<{ instanceId: string; imageId: string }> = [];
     const running = paginateDescribeInstances(
       { client: clients.ec2 },
@@ -100,6 +102,7 @@ type Ec2 = Parameters<PeriodicRule['check']>[0]['clients']['ec2'];
  * instances outlive their AMIs: such a batch is asked again image by image.
  */
 async function describeImages(ec2: Ec2, imageIds: readonly string[]): Promise<Image[]> {
+  const { DescribeImagesCommand } = await sdk.ec2();
   const images: Image[] = [];
   for (let i = 0; i < imageIds.length; i += 100) {
     const batch = imageIds.slice(i, i + 100);
@@ -120,6 +123,7 @@ async function describeImages(ec2: Ec2, imageIds: readonly string[]): Promise<Im
 }
 
 async function newestOfChannel(ec2: Ec2, channel: string, owners: string[]): Promise<Image | undefined> {
+  const { DescribeImagesCommand } = await sdk.ec2();
   const { Images = [] } = await ec2.send(
     new DescribeImagesCommand({
       Owners: owners,

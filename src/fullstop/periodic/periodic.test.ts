@@ -280,7 +280,7 @@ describe.skipIf(skipWithoutMoto())('fullstop periodic checks on moto', () => {
       ruleNamed(id).check({
         account: MOTO_ACCOUNT,
         region: MOTO_REGION,
-        clients: clients.for(MOTO_ACCOUNT, MOTO_REGION),
+        clients: await clients.for(MOTO_ACCOUNT, MOTO_REGION),
         settings: RuleSettingsSchema.parse(settings),
         accounts: { isPlatformAccount: async (a) => (await h.teams.teamOfAccount(a)) !== undefined },
         now: new Date(Date.now() + days * DAY_MS),
@@ -582,7 +582,7 @@ describe.skipIf(skipWithoutMoto())('fullstop periodic checks on moto', () => {
       offsetDays = 100;
       // Three users of team-b's account, created through its fullstop role, each with an access
       // key that is too old 100 days on. Removed again at the end: moto outlives this block.
-      const iam = clients.for(ACCOUNT_B, MOTO_REGION).iam;
+      const { iam } = await clients.for(ACCOUNT_B, MOTO_REGION);
       const keys: Record<'person' | 'accepted' | 'fixed', string> = { person: '', accepted: '', fixed: '' };
       for (const user of ['person', 'accepted', 'fixed'] as const) {
         await iam.send(new CreateUserCommand({ UserName: `b-${user}` }));

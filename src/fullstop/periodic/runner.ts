@@ -66,7 +66,7 @@ export class PeriodicChecks {
     private readonly store: FullstopStore,
     private readonly deps: {
       accounts: { listAccounts(): Promise<AwsAccount[]> };
-      clients: { for(account: string, region: string): AccountAwsClients };
+      clients: { for(account: string, region: string): Promise<AccountAwsClients> };
       settings: RuleSettings;
       regions: readonly string[];
       audit: Audit<FullstopEvent>;
@@ -106,7 +106,7 @@ export class PeriodicChecks {
         const findings = await rule.check({
           account: account.id,
           region,
-          clients: this.deps.clients.for(account.id, clientRegion),
+          clients: await this.deps.clients.for(account.id, clientRegion),
           settings: this.deps.settings,
           accounts: platformAccounts,
           now,

@@ -1,16 +1,8 @@
-import {
-  DescribeSecurityGroupsCommand,
-  type IpPermission,
-  paginateDescribeInstances,
-} from '@aws-sdk/client-ec2';
-import { paginateDescribeLoadBalancers as paginateClassicLoadBalancers } from '@aws-sdk/client-elastic-load-balancing';
-import {
-  type Action,
-  paginateDescribeListeners,
-  paginateDescribeLoadBalancers,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { IpPermission } from '@aws-sdk/client-ec2';
+import type { Action } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AccountAwsClients } from '../aws/account-clients.js';
 import { type PeriodicFinding, type PeriodicRule, violationType } from '../rules/rule.js';
+import { sdk } from '../aws/sdk.js';
 
 const WORLD_V4 = '0.0.0.0/0';
 const WORLD_V6 = '::/0';
@@ -48,6 +40,7 @@ function redirectsToHttps(actions: readonly Action[] | undefined): boolean {
 }
 
 async function applicationLoadBalancers(clients: AccountAwsClients): Promise<PeriodicFinding[]> {
+  const { paginateDescribeListeners, paginateDescribeLoadBalancers } = await sdk.elbv2();
   const findings: PeriodicFinding[] = [];
   for await (const page of paginateDescribeLoadBalancers({ client: clients.elbv2 }, {})) {
     for (const lb of page.LoadBalancers ?? []) {
@@ -78,6 +71,7 @@ async function applicationLoadBalancers(clients: AccountAwsClients): Promise<Per
 }
 
 async function classicLoadBalancers(clients: AccountAwsClients): Promise<PeriodicFinding[]> {
+  const { paginateDescribeLoadBalancers: paginateClassicLoadBalancers } = await sdk.elb();
   const findings: PeriodicFinding[] = [];
   for await (const page of paginateClassicLoadBalancers({ client: clients.elb }, {})) {
     for (const lb of page.LoadBalancerDescriptions ?? []) {
@@ -104,6 +98,7 @@ async function openInstances(
   clients: AccountAwsClients,
   publicPorts: readonly number[],
 ): Promise<PeriodicFinding[]> {
+  const { DescribeSecurityGroupsCommand, paginateDescribeInstances } = await sdk.ec2();
   const exposed: Array<{ instanceId: string; publicIp: string; groups: string[] }> = [];
   const running = paginateDescribeInstances(
     { client: clients.ec2 },

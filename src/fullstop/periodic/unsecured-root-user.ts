@@ -1,5 +1,5 @@
-import { GetAccountSummaryCommand } from '@aws-sdk/client-iam';
 import { type PeriodicFinding, type PeriodicRule, violationType } from '../rules/rule.js';
+import { sdk } from '../aws/sdk.js';
 
 /** What makes a root user unsecured, from IAM's account summary (`GetAccountSummary`). */
 export function rootUserProblems(summary: Partial<Record<string, number>>): string[] {
@@ -24,6 +24,7 @@ export const unsecuredRootUser: PeriodicRule = {
     meta_info_keys: ['problems'],
   }),
   async check({ clients }): Promise<PeriodicFinding[]> {
+    const { GetAccountSummaryCommand } = await sdk.iam();
     const { SummaryMap = {} } = await clients.iam.send(new GetAccountSummaryCommand({}));
     const problems = rootUserProblems(SummaryMap);
     if (!problems.length) return [];
