@@ -7,6 +7,7 @@ import type { HttpApp } from '../../platform/http/create-http-app.js';
 import type { TokenServiceAudit } from '../audit.js';
 import type { KeyStore } from '../key-store.js';
 import type { TokenServiceTables } from '../tables.js';
+import { registerAccessApprovalRoutes } from './access-approvals-routes.js';
 import { type AwsRole, type AwsRolesDeps, awsRolesOf } from './aws-roles.js';
 import { SamlCertificates, type SamlIdp, samlMetadata, signedSamlResponse } from './saml.js';
 import type { AwsIdpSettings } from './settings.js';
@@ -83,6 +84,7 @@ export function registerAwsRoutes(app: HttpApp, deps: AwsRoutesDeps): void {
   const saml = deps.settings.saml;
   const idp: SamlIdp = { entityId: saml.entityId ?? `${deps.issuer}/saml`, baseUrl: deps.issuer };
   const certificates = new SamlCertificates(deps.db, deps.keys, new URL(deps.issuer).host, deps.now);
+  const approvals = registerAccessApprovalRoutes(app, deps);
 
   app.get(
     AWS_ROLES_PATH,
@@ -114,6 +116,7 @@ export function registerAwsRoutes(app: HttpApp, deps: AwsRoutesDeps): void {
       const roleArn = request.body.role_arn;
       const role = (await awsRolesOf(principal.uid, deps.roles)).find((r) => r.role_arn === roleArn);
       if (!role) throw new NotAllowedError(`${roleArn} is not one of your AWS roles`);
+      const approval = await approvals.require(principal.uid, role);
       const teams = await deps.roles.accounts.teamsOfMember(principal.uid);
       const minted = await mintWebIdentityToken(
         deps.keys,
@@ -131,7 +134,7 @@ export function registerAwsRoutes(app: HttpApp, deps: AwsRoutesDeps): void {
           event: 'token-service.aws.web_identity_token',
           actor: principal,
           targetId: roleArn,
-          details: { account: role.account_id, role: role.role_name, jti: minted.jti },
+          details: { account: role.account_id, role: role.role_name, jti: minted.jti, ...approval },
           requestId: request.id,
         }),
       );
@@ -181,6 +184,7 @@ export function registerAwsRoutes(app: HttpApp, deps: AwsRoutesDeps): void {
       const role = (await awsRolesOf(principal.uid, deps.roles)).find((r) => r.role_arn === roleArn);
       if (!role) throw new NotAllowedError(`${roleArn} is not one of your AWS roles`);
       requireReason(role, reason, saml.reasonRequiredAccounts);
+      const approval = await approvals.require(principal.uid, role);
       const principalArn = samlProviderArnOf(role.account_id, deps.settings.samlProviderName);
       const issued = await issueSamlResponse(principal.uid, [{ roleArn, providerArn: principalArn }]);
       // Written before the assertion leaves: none without its audit event. Never the assertion itself.
@@ -194,6 +198,7 @@ export function registerAwsRoutes(app: HttpApp, deps: AwsRoutesDeps): void {
             role: role.role_name,
             assertion_id: issued.assertionId,
             ...(reason ? { reason } : {}),
+            ...approval,
           },
           requestId: request.id,
         }),
