@@ -149,7 +149,7 @@ export function registerAccessApprovalRoutes(app: HttpApp, deps: AwsRoutesDeps):
               ? "Approve someone else's pending request (a member of the owning team or a platform administrator)"
               : "Reject someone else's pending request (a member of the owning team or a platform administrator)",
           params: IdParams,
-          body: DecisionSchema.optional(),
+          body: DecisionSchema.nullish(),
           response: { 200: AccessRequestSchema },
         },
       },

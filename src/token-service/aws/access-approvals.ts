@@ -85,11 +85,13 @@ export class AccessApprovals {
     input: RequestInput,
     requestId: string,
   ): Promise<{ request: AccessRequestRow; created: boolean }> {
-    const role = (await awsRolesOf(principal.uid, this.deps.roles)).find(
+    const matching = (await awsRolesOf(principal.uid, this.deps.roles)).filter(
       (r) =>
         (r.account_id === input.account || r.account_name === input.account) &&
         (r.role_name === input.role || r.role_arn === input.role),
     );
+    // A team's name may stand for several accounts: the one asked about is the one that needs it.
+    const role = matching.find((r) => this.needsApproval(r)) ?? matching[0];
     if (!role) {
       throw new NotAllowedError(`${input.role} in account ${input.account} is not one of your AWS roles`);
     }
