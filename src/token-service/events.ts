@@ -28,6 +28,11 @@ export const TOKEN_SERVICE_EVENTS = [
   'token-service.aws.web_identity_token',
   /** A SAML assertion for AWS was issued for one role (details: account, role, reason, assertion id), or refused. */
   'token-service.aws.saml_assertion',
+  /** An employee asked for a role that needs a second approver (details: account, role, team, reason), or was refused. */
+  'token-service.aws_access_request.create',
+  /** Another person approved an access request (details: requester, account, role, valid_until), or was refused. */
+  'token-service.aws_access_request.approve',
+  'token-service.aws_access_request.reject',
   'token-service.client.create',
   'token-service.client.update',
   /** A confidential client got a new generated secret (never recorded). */

@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, sql } from 'kysely';
+import { awsAccessRequestsMigration } from './aws/access-approvals-store.js';
 
 /** Migrations of the token service; run them with `migrateToLatest` under component `token-service`. */
 export const tokenServiceMigrations: Record<string, Migration> = {
@@ -196,4 +197,6 @@ export const tokenServiceMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Second approver for listed AWS accounts (aws/access-approvals-store.ts).
+  '010-aws-access-requests': awsAccessRequestsMigration,
 };

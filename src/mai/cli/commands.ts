@@ -20,7 +20,15 @@ import {
   writeLastUpdate,
 } from '../mai-config.js';
 import { startCredentialServer } from './credential-server.js';
-import { type AwsRole, listRoles } from './identity-provider.js';
+import {
+  type AccessRequest,
+  ApprovalRequiredError,
+  type AwsRole,
+  decideAccessRequest,
+  listAccessRequests,
+  listRoles,
+  requestAccess,
+} from './identity-provider.js';
 import { awsCredentialsFile, type MaiDeps, nowOf, profileCredentials, zignSession } from './session.js';
 
 /** STUPS Mai checked every 2 minutes whether the 54 minutes were up (a laptop may have slept). */
@@ -185,12 +193,31 @@ export async function setDefaultCommand(deps: MaiDeps, configFile: string | unde
 export interface LoginOptions {
   refresh?: boolean | undefined;
   awsprofile?: string | undefined;
+  /** Why: asks for a second approver's approval when the role needs one (issue 19). */
+  reason?: string | undefined;
 }
 
 /** Logs one profile in and writes its credentials into section `awsProfile`. */
-async function loginProfile(deps: MaiDeps, profile: MaiProfile, awsProfile: string): Promise<void> {
+async function loginProfile(
+  deps: MaiDeps,
+  profile: MaiProfile,
+  awsProfile: string,
+  reason?: string,
+): Promise<void> {
   providerKind(profile.saml_role[0]);
-  const credentials = await profileCredentials(profile, deps);
+  let credentials;
+  try {
+    credentials = await profileCredentials(profile, deps);
+  } catch (error) {
+    if (!(error instanceof ApprovalRequiredError)) throw error;
+    if (!reason) {
+      throw new CliError(
+        `${roleText(profile)} needs a second approver: run "mai login ${profile.name} --reason TEXT" to ask for it`,
+      );
+    }
+    const request = await askForAccess(deps, profile, reason);
+    throw new CliError(`${roleText(profile)} needs a second approver: ${pendingText(request)}`);
+  }
   const file = awsCredentialsFile(deps.io.env);
   await writeProfileCredentials(file, awsProfile, credentials);
   await writeLastUpdate(deps.io.env, { timestamp: nowOf(deps) / 1000, profile: profile.name });
@@ -232,7 +259,7 @@ export async function loginCommand(
   const section = (p: MaiProfile) => options.awsprofile ?? (profiles.length > 1 ? p.name : 'default');
   // The first login fails the command; in the -r loop a failed renewal (network, an expired zign
   // session) is one line and is tried again at the next check, so the loop outlives a short outage.
-  for (const profile of profiles) await loginProfile(deps, profile, section(profile));
+  for (const profile of profiles) await loginProfile(deps, profile, section(profile), options.reason);
   if (!options.refresh) return;
   let due = nowOf(deps) + REFRESH_AFTER_SECONDS * 1000;
   for (;;) {
@@ -355,4 +382,81 @@ export async function serveCredentialsCommand(
     else deps.signal?.addEventListener('abort', () => resolve(), { once: true });
   });
   await server.close();
+}
+
+const approversText = (r: AccessRequest) =>
+  r.team ? `a member of team ${r.team} or a platform administrator` : 'a platform administrator';
+
+function pendingText(r: AccessRequest): string {
+  return `access request ${r.id} is ${r.state}; ${approversText(r)} approves it with "mai approve ${r.id}"`;
+}
+
+async function askForAccess(deps: MaiDeps, profile: MaiProfile, reason: string): Promise<AccessRequest> {
+  const session = await zignSession(profile, deps);
+  const roleArn = profile.saml_role[1];
+  const account = /^arn:aws[a-z-]*:iam::(\d{12}):/.exec(roleArn)?.[1] ?? profile.saml_role[2];
+  return requestAccess(session, { account, role: roleArn, reason });
+}
+
+/** `mai request PROFILE --reason TEXT`: asks for the profile's role without trying to log in. */
+export async function requestCommand(
+  deps: MaiDeps,
+  configFile: string | undefined,
+  name: string | undefined,
+  options: { reason?: string | undefined },
+) {
+  if (!options.reason?.trim()) throw new CliError('give the reason with --reason TEXT', 2);
+  const config = await loadMaiConfig(deps.io.env, configFile);
+  const profile = chooseProfile(config, name);
+  const request = await askForAccess(deps, profile, options.reason);
+  deps.io.stdout.write(`${roleText(profile)}: ${pendingText(request)}\n`);
+}
+
+/** The token service to ask about requests: `--url`, else zign's. */
+async function approverSession(deps: MaiDeps, url: string | undefined) {
+  const probe: MaiProfile = {
+    name: '(approvals)',
+    saml_identity_provider_url: await idpUrl(deps, url),
+    saml_role: ['', '', ''],
+  };
+  return zignSession(probe, deps);
+}
+
+export async function requestsCommand(
+  deps: MaiDeps,
+  options: { url?: string | undefined; state?: string | undefined },
+  format: OutputFormat,
+) {
+  const session = await approverSession(deps, options.url);
+  const requests = await listAccessRequests(session, options.state);
+  deps.io.stdout.write(
+    renderRows(
+      requests,
+      [
+        { title: 'Id', key: 'id', value: (r) => r.id },
+        { title: 'Requester', key: 'requester', value: (r) => r.requester },
+        { title: 'Account', key: 'account', value: (r) => r.account_id },
+        { title: 'Team', key: 'team', value: (r) => r.team },
+        { title: 'Role', key: 'role', value: (r) => r.role_name },
+        { title: 'Reason', key: 'reason', value: (r) => r.reason },
+        { title: 'State', key: 'state', value: (r) => r.state },
+        { title: 'Expires', key: 'expires', value: (r) => r.expires },
+      ],
+      format,
+    ),
+  );
+}
+
+export async function decideCommand(
+  deps: MaiDeps,
+  id: string,
+  verdict: 'approval' | 'rejection',
+  options: { url?: string | undefined; comment?: string | undefined },
+) {
+  const session = await approverSession(deps, options.url);
+  const decided = await decideAccessRequest(session, id, verdict, options.comment);
+  deps.io.stdout.write(
+    `Access request ${decided.id} of ${decided.requester} (${decided.role_name} in ${decided.account_id}): ${decided.state}` +
+      (decided.state === 'approved' ? ` until ${decided.expires}\n` : '\n'),
+  );
 }

@@ -46,6 +46,8 @@ export interface PlatformIdp {
   rolesEndpoint: string;
   webIdentityEndpoint: string;
   samlAssertionEndpoint: string | undefined;
+  /** Access requests for roles that need a second approver (next to the roles endpoint). */
+  accessRequestsEndpoint: string;
 }
 
 /** Where a login goes, and with which bearer token (Zign's session). */
@@ -95,6 +97,7 @@ export async function discoverIdp(url: string, fetchImpl?: typeof fetch): Promis
     // Not (yet) advertised by the token service: the path next to the roles endpoint (ADR 0010).
     webIdentityEndpoint: document.aws_web_identity_token_endpoint ?? `${base}/aws/web-identity-token`,
     samlAssertionEndpoint: document.aws_saml_assertion_endpoint,
+    accessRequestsEndpoint: `${base}/aws/access-requests`,
   };
 }
 
@@ -129,6 +132,9 @@ async function postForRole<S extends z.ZodType>(
       role_arn: roleArn,
     });
   } catch (error) {
+    if (error instanceof HttpError && error.status === 403 && codeOf(error.body) === 'approval_required') {
+      throw new ApprovalRequiredError(roleArn, error.message.replace(/^.*?answered 403: /, ''));
+    }
     if (error instanceof HttpError && error.status === 403) {
       throw new CliError(
         `the token service refused ${roleArn}: ${error.message.replace(/^.*?answered 403: /, '')} (see "mai create-all" for your roles)`,
@@ -136,6 +142,75 @@ async function postForRole<S extends z.ZodType>(
     }
     throw error;
   }
+}
+
+const codeOf = (body: unknown) =>
+  body && typeof body === 'object' && 'code' in body ? body.code : undefined;
+
+/** The token service wants a second person's approval before it issues this role (issue 19). */
+export class ApprovalRequiredError extends CliError {
+  constructor(
+    readonly roleArn: string,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+export const AccessRequestSchema = z.looseObject({
+  id: z.string(),
+  requester: z.string(),
+  account_id: z.string(),
+  team: z.string().nullable(),
+  role_name: z.string(),
+  role_arn: z.string(),
+  reason: z.string(),
+  state: z.string(),
+  expires: z.string(),
+  decided_by: z.string().nullable().optional(),
+});
+export type AccessRequest = z.output<typeof AccessRequestSchema>;
+
+/** `POST /aws/access-requests`: a new pending request, or the pending one for the same role. */
+export async function requestAccess(
+  session: IdpSession,
+  input: { account: string; role: string; reason: string },
+): Promise<AccessRequest> {
+  const { origin, path } = at(session.idp.accessRequestsEndpoint);
+  return client(origin, session.token, session.fetch).parsed(
+    AccessRequestSchema,
+    'an access request',
+    'POST',
+    path,
+    input,
+  );
+}
+
+export async function listAccessRequests(session: IdpSession, state?: string): Promise<AccessRequest[]> {
+  const { origin, path } = at(session.idp.accessRequestsEndpoint);
+  const query = state ? `?state=${encodeURIComponent(state)}` : '';
+  return client(origin, session.token, session.fetch).parsed(
+    z.array(AccessRequestSchema),
+    'a list of access requests',
+    'GET',
+    `${path}${query}`,
+  );
+}
+
+export async function decideAccessRequest(
+  session: IdpSession,
+  id: string,
+  verdict: 'approval' | 'rejection',
+  comment?: string,
+): Promise<AccessRequest> {
+  const { origin, path } = at(session.idp.accessRequestsEndpoint);
+  return client(origin, session.token, session.fetch).parsed(
+    AccessRequestSchema,
+    'an access request',
+    'POST',
+    `${path}/${encodeURIComponent(id)}/${verdict}`,
+    comment ? { comment } : {},
+  );
 }
 
 /** The uid in a JWT's `sub`, for STS's RoleSessionName (so CloudTrail names the person). */

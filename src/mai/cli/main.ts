@@ -81,9 +81,45 @@ export function maiProgram(deps: MaiDeps, exitCode: { value: number } = { value:
     .argument('[profiles...]')
     .option('-r, --refresh', 'keep running and log in again every 54 minutes')
     .option('--awsprofile <profile>', 'section of ~/.aws/credentials to write (default: "default")')
-    .action(async (profiles: string[], options: { refresh?: boolean; awsprofile?: string }) =>
-      (await commands()).loginCommand(deps, configFile(), profiles, options),
+    .option('--reason <text>', 'why: asks for approval when the role needs a second approver')
+    .action(
+      async (profiles: string[], options: { refresh?: boolean; awsprofile?: string; reason?: string }) =>
+        (await commands()).loginCommand(deps, configFile(), profiles, options),
     );
+
+  program
+    .command('request')
+    .description('ask for approval of a role that needs a second approver')
+    .argument('[profile]')
+    .requiredOption('--reason <text>', 'why you need the role (shown to approvers, audited)')
+    .action(async (profile: string | undefined, options: { reason: string }) =>
+      (await commands()).requestCommand(deps, configFile(), profile, options),
+    );
+
+  program
+    .command('requests')
+    .description('list access requests: yours and those you may approve')
+    .option('--state <state>', 'pending, approved, rejected or expired')
+    .option('--url <url>', 'token service URL (default: the one zign uses)')
+    .option('-o, --output <format>', 'text, json or tsv', 'text')
+    .action(async (options: { state?: string; url?: string; output: string }) =>
+      (await commands()).requestsCommand(deps, options, parseOutputFormat(options.output)),
+    );
+
+  for (const [name, verdict, what] of [
+    ['approve', 'approval', "approve someone else's access request"],
+    ['reject', 'rejection', "reject someone else's access request"],
+  ] as const) {
+    program
+      .command(name)
+      .description(what)
+      .argument('<id>')
+      .option('--comment <text>', 'a note for the requester (audited)')
+      .option('--url <url>', 'token service URL (default: the one zign uses)')
+      .action(async (id: string, options: { comment?: string; url?: string }) =>
+        (await commands()).decideCommand(deps, id, verdict, options),
+      );
+  }
 
   program
     .command('require')

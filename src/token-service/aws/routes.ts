@@ -7,6 +7,7 @@ import type { HttpApp } from '../../platform/http/create-http-app.js';
 import type { TokenServiceAudit } from '../audit.js';
 import type { KeyStore } from '../key-store.js';
 import type { TokenServiceTables } from '../tables.js';
+import { registerAccessApprovalRoutes } from './access-approvals-routes.js';
 import { type AwsRolesDeps, awsRolesOf } from './aws-roles.js';
 import { SamlCertificates, type SamlIdp, samlMetadata } from './saml.js';
 import { createSamlIssuer } from './saml-issuance.js';
@@ -89,7 +90,9 @@ export function registerAwsRoutes(app: HttpApp, deps: AwsRoutesDeps): void {
   const saml = deps.settings.saml;
   const idp: SamlIdp = { entityId: saml.entityId ?? `${deps.issuer}/saml`, baseUrl: deps.issuer };
   const certificates = new SamlCertificates(deps.db, deps.keys, new URL(deps.issuer).host, deps.now);
-  const issuer = createSamlIssuer({ ...deps, idp, certificates });
+  const approvals = registerAccessApprovalRoutes(app, deps);
+  // Every door to a SAML response (Mai's API, the browser's SSO) goes through the approval check.
+  const issuer = createSamlIssuer({ ...deps, idp, certificates, approvals });
 
   app.get(
     AWS_ROLES_PATH,
@@ -125,6 +128,7 @@ export function registerAwsRoutes(app: HttpApp, deps: AwsRoutesDeps): void {
       const roleArn = request.body.role_arn;
       const role = (await awsRolesOf(principal.uid, deps.roles)).find((r) => r.role_arn === roleArn);
       if (!role) throw new NotAllowedError(`${roleArn} is not one of your AWS roles`);
+      const approval = await approvals.require(principal.uid, role);
       const teams = await deps.roles.accounts.teamsOfMember(principal.uid);
       const minted = await mintWebIdentityToken(
         deps.keys,
@@ -142,7 +146,7 @@ export function registerAwsRoutes(app: HttpApp, deps: AwsRoutesDeps): void {
           event: 'token-service.aws.web_identity_token',
           actor: principal,
           targetId: roleArn,
-          details: { account: role.account_id, role: role.role_name, jti: minted.jti },
+          details: { account: role.account_id, role: role.role_name, jti: minted.jti, ...approval },
           requestId: request.id,
         }),
       );

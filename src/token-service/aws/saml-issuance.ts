@@ -6,6 +6,7 @@ import type { KeyStore } from '../key-store.js';
 import type { TokenServiceTables } from '../tables.js';
 import { type AwsRole, type AwsRolesDeps, awsRolesOf } from './aws-roles.js';
 import { type SamlCertificates, type SamlIdp, signedSamlResponse, type SignedSamlResponse } from './saml.js';
+import type { AccessApprovals } from './access-approvals.js';
 import type { AwsIdpSettings } from './settings.js';
 
 export const samlProviderArnOf = (accountId: string, name: string) =>
@@ -40,13 +41,15 @@ export interface SamlIssuerDeps {
   idp: SamlIdp;
   settings: AwsIdpSettings;
   roles: AwsRolesDeps;
+  /** The second-approver rule: a listed account's role needs an approved access request. */
+  approvals: Pick<AccessApprovals, 'require'>;
   now: () => number;
 }
 
 /**
  * The one way a SAML response for AWS is made, whichever door it is asked through (Mai's API, the
  * browser's IdP- or SP-initiated SSO): the role must be one of the person's (aws-roles.ts), a
- * listed account needs a reason, and the audit event is written before the response leaves.
+ * listed account needs a reason (and, where configured, an approved access request), and the audit event is written before the response leaves.
  * Refusals throw the platform's semantic errors; the caller audits them as refused.
  */
 export function createSamlIssuer(deps: SamlIssuerDeps) {
@@ -68,6 +71,7 @@ export function createSamlIssuer(deps: SamlIssuerDeps) {
       const role = await roleOf(principal.uid, roleArn);
       if (reasonRequired(role, saml.reasonRequiredAccounts) && !reason)
         throw new InputError(`account ${role.account_id} requires a reason for access: pass "reason"`);
+      const approval = await deps.approvals.require(principal.uid, role);
       const principalArn = samlProviderArnOf(role.account_id, deps.settings.samlProviderName);
       const destination = serviceProvider?.acsUrl ?? saml.destination;
       const { kid } = await deps.keys.signingKey('RS256');
@@ -105,6 +109,7 @@ export function createSamlIssuer(deps: SamlIssuerDeps) {
               ? { service_provider: serviceProvider.entityId, in_response_to: serviceProvider.requestId }
               : {}),
             ...(reason ? { reason } : {}),
+            ...approval,
           },
           requestId: request.requestId,
         }),

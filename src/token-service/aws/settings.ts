@@ -22,6 +22,35 @@ export const DEFAULT_ROLE_MAPPING: RoleMappingEntry[] = [
   { who: 'everyone', role: 'ReadOnly', accounts: 'team' },
 ];
 
+/** `token-service.aws.secondApprover`: roles issued only after another person approved (issue 19). */
+export const SecondApproverSettingsSchema = z.strictObject({
+  accounts: z
+    .array(z.string().min(1))
+    .default([])
+    .describe(
+      'Accounts whose roles need a second approver: account ids, names (owning team ids) or glob patterns on either (`*-production`)',
+    ),
+  roles: z
+    .array(z.string().min(1))
+    .default([])
+    .describe('Only these role names need the approval in those accounts (empty: every role)'),
+  approvalValiditySeconds: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(43200)
+    .default(3600)
+    .describe('How long an approval lets the requester obtain assertions and web-identity tokens'),
+  requestLifetimeSeconds: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(604800)
+    .default(86400)
+    .describe('How long a request waits for a decision before it lapses'),
+});
+export type SecondApproverSettings = z.output<typeof SecondApproverSettingsSchema>;
+
 /** `token-service.aws`: the token service as identity provider of AWS (ADR 0010). */
 export const AwsIdpSettingsSchema = z.strictObject({
   roleMapping: z
@@ -121,6 +150,9 @@ export const AwsIdpSettingsSchema = z.strictObject({
     })
     .prefault({})
     .describe('The token service as SAML 2.0 identity provider of AWS (docs/aws-access.md)'),
+  secondApprover: SecondApproverSettingsSchema.prefault({}).describe(
+    'Accounts whose roles are issued only after a second person approved an access request (docs/mai.md)',
+  ),
 });
 export type AwsIdpSettings = z.output<typeof AwsIdpSettingsSchema>;
 
