@@ -33,6 +33,7 @@ app.kubernetes.io/component: {{ .name }}
 {{- $override := index .root.Values.services .name | default dict -}}
 {{- $merged := mergeOverwrite (deepCopy .root.Values.defaults) (deepCopy $override) -}}
 {{- /* mergeOverwrite skips "empty" values (false, 0): set those overrides explicitly. */ -}}
+{{- if hasKey $override "enabled" }}{{ $_ := set $merged "enabled" $override.enabled }}{{ end -}}
 {{- if hasKey $override "replicas" }}{{ $_ := set $merged "replicas" $override.replicas }}{{ end -}}
 {{- range $flag := list "podDisruptionBudget" "autoscaling" -}}
 {{- $given := index $override $flag | default dict -}}
