@@ -1,10 +1,18 @@
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { silentLogger } from '../../src/platform/logger.js';
+import { isPostgresAvailable, TEST_POSTGRES_URL } from '../../src/platform/test-support/databases.js';
 import { stupsProgram } from '../../src/stups/cli/main.js';
+import { freePorts } from '../../src/stups/free-ports.js';
 import { MODULES } from '../../src/stups/modules.js';
+import { startPlatform } from '../../src/stups/runtime.js';
 import { loadSettings } from '../../src/stups/settings.js';
 
 /*
@@ -37,6 +45,32 @@ function hasPath(tree: unknown, path: string[]): boolean {
     node = (node as Record<string, unknown>)[key];
   }
   return true;
+}
+
+/**
+ * The environment deployment.yaml gives a container: its literal `name: X / value: "Y"` pairs,
+ * and the templated STUPS_URL_<SERVICE> ones filled in as the template computes them. Files the
+ * pod mounts (ConfigMap, Secrets) are left out: the settings loader would read them.
+ */
+function deploymentEnv(): Record<string, string> {
+  const deployment = templates.get('deployment.yaml') ?? '';
+  const literal: Record<string, string> = Object.fromEntries(
+    [...deployment.matchAll(/- name: ([A-Z_]+)\n\s+value: "?([^"{\n]+)"?\n/g)].map((m) => [m[1]!, m[2]!]),
+  );
+  expect(Object.keys(literal)).toEqual(
+    expect.arrayContaining(['STUPS_HOST', 'STUPS_PLATFORM__SELF_SIGNED', 'STUPS_DATA_DIR', 'STUPS_CONFIG']),
+  );
+  for (const mounted of ['STUPS_CONFIG', 'STUPS_ORG_FILE', 'STUPS_EVEN_SSH_KEY_FILE']) {
+    expect(literal[mounted], mounted).toMatch(/^\/etc\/stups\//);
+    delete literal[mounted];
+  }
+  // The template's `upper | replace "-" "_"` of each service name.
+  expect(deployment).toContain('($other | upper | replace "-" "_")');
+  for (const m of MODULES) {
+    literal[`STUPS_URL_${m.name.toUpperCase().replace(/-/g, '_')}`] = `https://${m.name}.example.org`;
+  }
+  literal.STUPS_LOG_LEVEL = 'silent';
+  return literal;
 }
 
 describe('Helm chart deploy/helm/stups', () => {
@@ -126,34 +160,11 @@ describe('Helm chart deploy/helm/stups', () => {
   });
 
   it('sets an environment the platform accepts: listening on all interfaces, plain HTTP, PostgreSQL', async () => {
-    const deployment = templates.get('deployment.yaml') ?? '';
-    // The literal `name: X / value: "Y"` pairs (the templated ones are filled in below).
-    const literal = Object.fromEntries(
-      [...deployment.matchAll(/- name: ([A-Z_]+)\n\s+value: "?([^"{\n]+)"?\n/g)].map((m) => [m[1], m[2]]),
-    );
-    expect(Object.keys(literal)).toEqual(
-      expect.arrayContaining(['STUPS_HOST', 'STUPS_PLATFORM__SELF_SIGNED', 'STUPS_DATA_DIR', 'STUPS_CONFIG']),
-    );
-    // Files the pod mounts from the ConfigMap and Secrets are not here: the loader would read them.
-    for (const mounted of ['STUPS_CONFIG', 'STUPS_ORG_FILE', 'STUPS_EVEN_SSH_KEY_FILE']) {
-      expect(literal[mounted], mounted).toMatch(/^\/etc\/stups\//);
-      delete literal[mounted];
-    }
-    const urlVars = Object.fromEntries(
-      // The template's `upper | replace "-" "_"` of each service name.
-      MODULES.map((m) => [
-        `STUPS_URL_${m.name.toUpperCase().replace(/-/g, '_')}`,
-        `https://${m.name}.example.org`,
-      ]),
-    );
-    expect(deployment).toContain('($other | upper | replace "-" "_")');
     const settings = await loadSettings({
       env: {
-        ...literal,
-        ...urlVars,
+        ...deploymentEnv(),
         DATABASE_URL: 'postgres://stups@db.example.org/stups',
         STUPS_KEY_ENCRYPTION_SECRET: 'sixteen-or-more-characters',
-        STUPS_LOG_LEVEL: 'info',
         STUPS_BLOB_BUCKET: 'stups-blobs',
       },
     });
@@ -163,6 +174,39 @@ describe('Helm chart deploy/helm/stups', () => {
     expect(settings.platform.urls['token-service']).toBe('https://token-service.example.org');
     expect(settings.platform.urls.console).toBe('https://console.example.org');
   });
+
+  it('starts a service with that environment and the container args: plain HTTP /health and /metrics on the port', async (context) => {
+    if (!(await isPostgresAvailable())) {
+      context.skip(`PostgreSQL is not reachable at ${TEST_POSTGRES_URL}`);
+    }
+    const schema = `helm_${randomBytes(5).toString('hex')}`;
+    const dataDir = await mkdtemp(join(tmpdir(), 'stups-helm-'));
+    const [port] = await freePorts(1);
+    const settings = await loadSettings({
+      env: {
+        ...deploymentEnv(),
+        // The pod's emptyDir; /var/lib/stups is not writable here.
+        STUPS_DATA_DIR: dataDir,
+        DATABASE_URL: `${TEST_POSTGRES_URL}?schema=${schema}`,
+        STUPS_KEY_ENCRYPTION_SECRET: randomBytes(24).toString('base64url'),
+      },
+    });
+    // What `stups serve kio --port <port>` (the Deployment's args) hands the runtime.
+    const running = await startPlatform(settings, { logger: silentLogger(), only: 'kio', port });
+    try {
+      expect(running.listening).toEqual(['kio']);
+      const health = await fetch(`http://127.0.0.1:${port}/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toEqual({ status: 'UP' });
+      expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(200);
+    } finally {
+      await running.stop();
+      await rm(dataDir, { recursive: true, force: true });
+      const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).finally(() => client.end());
+    }
+  }, 120_000);
 });
 
 describe('Containerfile', () => {
