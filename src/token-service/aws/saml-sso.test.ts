@@ -486,3 +486,67 @@ describeEachDatabase(
     });
   },
 );
+
+describeEachDatabase(
+  'browser SAML SSO to AWS with a second approver',
+  [...TOKEN_SERVICE_TEST_MIGRATIONS, { component: 'teams', migrations: teamMigrations }],
+  (getDatabase) => {
+    let f: TokenServiceFixture;
+    beforeAll(async () => {
+      const teams = new TeamStore(getDatabase());
+      await teams.putTeam('team-a', {
+        name: 'Team A',
+        members: [EMPLOYEE.uid],
+        aws_accounts: [PROD_ACCOUNT],
+      });
+      f = await createFixture(
+        getDatabase(),
+        {
+          aws: {
+            roleMapping: [{ who: 'members', role: 'PowerUser', accounts: 'team' }],
+            saml: { destination: ACS },
+            secondApprover: { accounts: [PROD_ACCOUNT] },
+          },
+        },
+        { awsAccounts: teams },
+      );
+    });
+    afterAll(async () => {
+      await f?.close();
+    });
+
+    it('refuses a browser sign-in to an account that needs an approved access request (audited), as the API does', async () => {
+      const jar = new CookieJar();
+      const send = async (method: 'GET' | 'POST', url: string, fields?: Record<string, string>) => {
+        const response = await f.app.inject({
+          method,
+          url,
+          headers: { ...(fields ? FORM : {}), cookie: jar.header() },
+          ...(fields ? { payload: new URLSearchParams(fields).toString() } : {}),
+        });
+        jar.take(response);
+        return response;
+      };
+      const login = await send('GET', '/saml/aws');
+      const chooser = await send('POST', formAction(login.body), {
+        ...hiddenFields(login.body),
+        username: EMPLOYEE.uid,
+        password: EMPLOYEE.password,
+      });
+      expect(chooser.statusCode).toBe(200);
+      const refused = await send('POST', '/saml/aws', {
+        ...hiddenFields(chooser.body),
+        role_arn: `arn:aws:iam::${PROD_ACCOUNT}:role/PowerUser`,
+      });
+      expect(refused.statusCode).toBe(403);
+      expect(refused.body).toContain('needs a second approver');
+      expect(refused.body).not.toContain('SAMLResponse');
+      const [event] = await f.ctx.auditLog.query({
+        service: 'token-service',
+        action: 'token-service.aws.saml_assertion',
+        limit: 1,
+      });
+      expect(event).toMatchObject({ outcome: 'refused', actor: EMPLOYEE.uid });
+    });
+  },
+);
