@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { ConflictError, InputError, NotAllowedError, NotFoundError } from '../platform/errors.js';
 import { type Actor, type PierOneAudit, type PushAccess, SCOPES, type WriteTarget } from './access.js';
 import type { PierOneConfig } from './config.js';
-import { digestOfBytes } from './digest.js';
+import { digestOfBytes, registeredAlgorithm } from './digest.js';
 import { MEDIA_TYPES, parseManifest } from './manifest.js';
 import { OciError } from './oci-errors.js';
 import { isSnapshotTag, isTag, LATEST_TAG, type RepositoryName, repositoryOf } from './reference.js';
@@ -29,12 +29,16 @@ export interface ManifestPush {
   declaredLength: number | undefined;
   /** `X-SCM-Source`, trusted only from tokens with `application.write_all_trusted`. */
   scmSourceHeader: string | undefined;
+  /** `?tag=` of a push by digest: tags to point at the manifest in the same push. */
+  tags?: readonly string[] | undefined;
 }
 
 export interface PushedManifest {
   digest: string;
   repository: string;
   subject: string | undefined;
+  /** The `?tag=` tags now pointing at the manifest (the spec's `OCI-Tag` answer headers). */
+  tags: string[];
 }
 
 /** Entries the referrers tag's index lists at most (the API pages beyond that). */
@@ -134,6 +138,12 @@ export class Manifests {
     const { repo, reference } = push;
     const repository = repositoryOf(repo);
     const byDigest = reference.includes(':');
+    const extraTags = byDigest ? [...new Set(push.tags ?? [])] : [];
+    if (!byDigest && push.tags?.length) {
+      throw new InputError('the tag query parameter is only allowed on a push by digest', {
+        code: 'TAG_INVALID',
+      });
+    }
     // A client of the referrers tag schema updates that tag with its own index: the index is
     // kept, but the tag stays the registry's (reads answer the complete index, see resolve), so
     // the immutable-tag rule does not refuse the client's second referrer.
@@ -166,8 +176,22 @@ export class Manifests {
       );
     }
 
+    for (const tag of extraTags) {
+      if (!isTag(tag) || subjectOfReferrersTag(tag) !== undefined) {
+        throw new InputError(`"${tag}" is not a valid tag to push`, { code: 'TAG_INVALID' });
+      }
+      if (tag === LATEST_TAG) {
+        throw await refuse(
+          new ConflictError('the tag "latest" cannot be pushed: reading "latest" gives the newest tag', {
+            code: 'TAG_INVALID',
+          }),
+        );
+      }
+    }
+
     const content = await readBounded(push.body, push.declaredLength, this.#config.maxManifestBytes);
-    const digest = digestOfBytes(content);
+    // A push by a sha512 digest is verified, and stored, under that digest.
+    const digest = digestOfBytes(content, byDigest ? (registeredAlgorithm(reference) ?? 'sha256') : 'sha256');
     if (byDigest && reference !== digest) {
       throw new InputError(`the manifest's digest is ${digest}, not ${reference}`, {
         code: 'DIGEST_INVALID',
@@ -175,13 +199,13 @@ export class Manifests {
     }
     const parsed = parseManifest(content, push.contentType);
 
-    const conflict = async (existing: string) => {
+    const conflict = async (existing: string, tag = reference) => {
       throw await refuse(
         new ConflictError(
-          `tag ${reference} of ${repository} already points to ${existing}; tags are immutable, push a new tag`,
-          { code: 'TAG_INVALID', details: { tag: reference, existing, pushed: digest } },
+          `tag ${tag} of ${repository} already points to ${existing}; tags are immutable, push a new tag`,
+          { code: 'TAG_INVALID', details: { tag, existing, pushed: digest } },
         ),
-        { existing, pushed: digest },
+        { tag, existing, pushed: digest },
       );
     };
     const mutable = !byDigest && this.#config.snapshotTagsMutable && isSnapshotTag(reference);
@@ -190,6 +214,17 @@ export class Manifests {
       // Fail fast, before any layer is read; the transaction below decides races.
       const existing = await this.#store.tagDigest(repo.team, repo.artifact, reference);
       if (existing !== undefined && existing !== digest) await conflict(existing);
+    }
+    const tagTargets = extraTags.map((name) => ({
+      team: repo.team,
+      artifact: repo.artifact,
+      name,
+      mutable: this.#config.snapshotTagsMutable && isSnapshotTag(name),
+    }));
+    for (const target of tagTargets) {
+      if (target.mutable) continue;
+      const existing = await this.#store.tagDigest(repo.team, repo.artifact, target.name);
+      if (existing !== undefined && existing !== digest) await conflict(existing, target.name);
     }
 
     const linked = await this.#store.linkedBlobs(repository, parsed.blobs);
@@ -213,6 +248,53 @@ export class Manifests {
       }
     } else if (parsed.kind === 'image') {
       scmSource = await this.#scanner.find(parsed.layers);
+    }
+
+    const newManifest = {
+      repository,
+      digest,
+      mediaType: parsed.mediaType,
+      content,
+      configDigest: parsed.config,
+      subject: parsed.subject,
+      artifactType: parsed.artifactType,
+      annotations: parsed.annotations,
+      scmSource,
+      createdBy: actor.principal.uid,
+    };
+    if (tagTargets.length > 0) {
+      const result = await this.#store.putManifestWithTags(newManifest, tagTargets, async (trx, written) => {
+        // The manifest, every tag and their events commit together, or the push fails.
+        await this.#audit(trx, {
+          event: attempted.event,
+          actor: actor.principal,
+          targetId: attempted.targetId,
+          details: {
+            digest,
+            mediaType: parsed.mediaType,
+            scm_source_present: scmSource !== undefined,
+            tags: extraTags,
+          },
+          requestId: actor.requestId,
+        });
+        for (const [i, target] of tagTargets.entries()) {
+          const outcome = written[i];
+          await this.#audit(trx, {
+            event: 'pierone.tag.create',
+            actor: actor.principal,
+            targetId: `${repository}:${target.name}`,
+            details: {
+              digest,
+              mediaType: parsed.mediaType,
+              ...(outcome ? { outcome: outcome.kind } : {}),
+              ...(outcome?.kind === 'replaced' ? { previous: outcome.previous } : {}),
+            },
+            requestId: actor.requestId,
+          });
+        }
+      });
+      if (result.kind === 'conflict') await conflict(result.existing, result.tag);
+      return { digest, repository, subject: parsed.subject, tags: extraTags };
     }
 
     const outcome = await this.#store.putManifest(
@@ -246,7 +328,7 @@ export class Manifests {
         }),
     );
     if (outcome?.kind === 'conflict') await conflict(outcome.existing);
-    return { digest, repository, subject: parsed.subject };
+    return { digest, repository, subject: parsed.subject, tags: [] };
   }
 
   /** Tag names of `repo` in byte order, after `last`, at most `n` (404 for an unknown repository). */

@@ -12,7 +12,8 @@ import { MEDIA_TYPES } from './manifest.js';
 import type { Manifests } from './manifests.js';
 import { REFERRERS_PAGE_SIZE, referrersIndex } from './referrers.js';
 import { OciError, pathParamError, toOciError } from './oci-errors.js';
-import { isDigest, isNameComponent, type RepositoryName, repositoryOf } from './reference.js';
+import { registeredAlgorithm } from './digest.js';
+import { isDigest, isNameComponent, isTag, type RepositoryName, repositoryOf } from './reference.js';
 import type { PierOneStore, StoredManifest } from './store.js';
 import type { BlobUploads } from './uploads.js';
 
@@ -166,10 +167,33 @@ export function registryPlugin(deps: RegistryDeps) {
       .send();
   }
 
-  /** A manifest reference: a tag (the domain checks its syntax) or a sha256 digest. */
+  /** A manifest reference to push: a tag (the domain checks its syntax) or a sha256/sha512 digest. */
   function referenceOf(reference: string): string {
-    if (reference.includes(':')) requireDigest(reference);
+    if (!reference.includes(':')) return reference;
+    if (!isDigest(reference))
+      throw new OciError(400, 'DIGEST_INVALID', `"${reference}" is not a valid digest`);
+    if (registeredAlgorithm(reference) === undefined) {
+      throw new OciError(
+        400,
+        'DIGEST_INVALID',
+        `only sha256 and sha512 digests are supported, got "${reference}"`,
+      );
+    }
     return reference;
+  }
+
+  /**
+   * A manifest reference to read. The spec's only failure there is 404 MANIFEST_UNKNOWN: a
+   * reference that is neither a tag nor a supported digest names no manifest (a push answers 400).
+   */
+  function pullReferenceOf(repo: RepositoryName, reference: string): string {
+    if (isTag(reference) || registeredAlgorithm(reference) !== undefined) return reference;
+    throw new OciError(404, 'MANIFEST_UNKNOWN', `manifest ${reference} is unknown in ${repositoryOf(repo)}`);
+  }
+
+  /** `?tag=` of a manifest push, once or repeated. */
+  function queryTags(value: string | string[] | undefined): string[] {
+    return value === undefined ? [] : Array.isArray(value) ? value : [value];
   }
 
   /** `Link` header of a paged list, when there is a next page. */
@@ -439,7 +463,7 @@ export function registryPlugin(deps: RegistryDeps) {
       async (request, reply) => {
         const repo = repoOf(request.params);
         await puller(request, repo);
-        const manifest = await manifests.resolve(repo, referenceOf(request.params.reference));
+        const manifest = await manifests.resolve(repo, pullReferenceOf(repo, request.params.reference));
         return manifestHeaders(reply, manifest).send();
       },
     );
@@ -450,12 +474,12 @@ export function registryPlugin(deps: RegistryDeps) {
       async (request, reply) => {
         const repo = repoOf(request.params);
         await puller(request, repo);
-        const manifest = await manifests.resolve(repo, referenceOf(request.params.reference));
+        const manifest = await manifests.resolve(repo, pullReferenceOf(repo, request.params.reference));
         return manifestHeaders(reply, manifest).send(manifest.content);
       },
     );
 
-    app.put<{ Params: RepoParams & { reference: string } }>(
+    app.put<{ Params: RepoParams & { reference: string }; Querystring: { tag?: string | string[] } }>(
       '/:team/:artifact/manifests/:reference',
       write,
       async (request, reply) => {
@@ -470,6 +494,7 @@ export function registryPlugin(deps: RegistryDeps) {
           declaredLength: declaredLength(request.raw),
           // A repeated header is no valid scm-source document: the domain refuses it as such.
           scmSourceHeader: scmHeader === undefined ? undefined : String(scmHeader),
+          tags: queryTags(request.query.tag),
         });
         reply.status(201).headers({
           location: `/v2/${pushed.repository}/manifests/${pushed.digest}`,
@@ -477,6 +502,8 @@ export function registryPlugin(deps: RegistryDeps) {
           'content-length': '0',
         });
         if (pushed.subject) reply.header('oci-subject', pushed.subject);
+        // One OCI-Tag header per tag the `?tag=` push created, as the spec asks of registries that support it.
+        if (pushed.tags.length > 0) reply.header('oci-tag', pushed.tags);
         return reply.send();
       },
     );

@@ -376,6 +376,43 @@ export class PierOneStore {
     return outcome;
   }
 
+  /**
+   * Stores a manifest and points several tags at it (`PUT …/manifests/<digest>?tag=a&tag=b`) in
+   * one transaction: one immutable tag already pointing elsewhere fails the whole push.
+   */
+  async putManifestWithTags(
+    manifest: NewManifest,
+    tags: ReadonlyArray<{ team: string; artifact: string; name: string; mutable: boolean }>,
+    inTransaction: InTransaction<TagWritten[]>,
+  ): Promise<
+    { kind: 'written'; written: TagWritten[] } | { kind: 'conflict'; tag: string; existing: string }
+  > {
+    try {
+      const written = await this.#db.transaction().execute(async (trx) => {
+        const outcomes: TagWritten[] = [];
+        for (const tag of tags) {
+          try {
+            const outcome = await this.#writeManifestIn(trx, manifest, tag);
+            if (outcome) outcomes.push(outcome);
+          } catch (error) {
+            if (error instanceof TagConflict) throw new TagConflict(error.existing, tag.name);
+            throw error;
+          }
+        }
+        await inTransaction(trx, outcomes);
+        return outcomes;
+      });
+      return { kind: 'written', written };
+    } catch (error) {
+      if (error instanceof TagConflict)
+        return { kind: 'conflict', tag: error.tag ?? '', existing: error.existing };
+      throw error;
+    } finally {
+      for (const tag of tags) this.#tagLists.delete(`${tag.team}/${tag.artifact}`);
+      this.#tagWrites++;
+    }
+  }
+
   #writeManifest(
     manifest: NewManifest,
     tag: { team: string; artifact: string; name: string; mutable: boolean } | undefined,
@@ -773,7 +810,10 @@ export class PierOneStore {
 }
 
 class TagConflict extends Error {
-  constructor(readonly existing: string) {
+  constructor(
+    readonly existing: string,
+    readonly tag?: string,
+  ) {
     super(`tag points to ${existing}`);
   }
 }
