@@ -13,7 +13,7 @@ import { describeEachDatabase } from '../platform/test-support/databases.js';
 import { KERNEL_MIGRATIONS } from '../platform/test-support/service-context.js';
 import { pieroneMigrations } from './migrations.js';
 import { call, putManifest, rawImage } from './test-support/http.js';
-import { startTestRegistry, type TestRegistry } from './test-support/registry-harness.js';
+import { skopeo, startTestRegistry, type TestRegistry } from './test-support/registry-harness.js';
 
 const sha512 = (data: string) => `sha512:${createHash('sha512').update(data).digest('hex')}`;
 
@@ -22,8 +22,13 @@ describeEachDatabase(
   [...KERNEL_MIGRATIONS, pieroneMigrations],
   (getDatabase) => {
     let reg: TestRegistry;
+    /** A platform admin (employee `admin`) with and without the deletion scope. */
+    let deleter: string;
+    let adminWithoutScope: string;
     beforeAll(async () => {
       reg = await startTestRegistry(getDatabase());
+      deleter = await reg.issuer.token({ uid: 'admin', scopes: ['uid', 'pierone.admin.delete'] });
+      adminWithoutScope = await reg.issuer.token({ uid: 'admin' });
     });
     afterAll(async () => {
       await reg?.close();
@@ -127,6 +132,216 @@ describeEachDatabase(
           token: reg.tokens.alice,
         });
         expect(two.status).toBe(404);
+      });
+    });
+    describe('Content management', () => {
+      const reason = (r: string) => ({ 'x-deletion-reason': r });
+
+      it('deleting manifests: 405 UNSUPPORTED for teams and admin tokens without pierone.admin.delete (by design), audited', async () => {
+        const image = await rawImage(reg, reg.tokens.alice, 'stups/keep');
+        expect((await putManifest(reg, reg.tokens.alice, 'stups/keep', '1.0', image.manifest)).status).toBe(
+          201,
+        );
+        for (const token of [reg.tokens.alice, reg.tokens.serviceWriteAll, adminWithoutScope]) {
+          const refused = await call(reg, 'DELETE', `/v2/stups/keep/manifests/${image.digest}`, {
+            token,
+            headers: reason('leaked secret'),
+          });
+          expect(refused.status).toBe(405);
+          expect(refused.json.errors[0].code).toBe('UNSUPPORTED');
+        }
+        const events = await reg.ctx.auditLog.query({
+          action: 'pierone.manifest.delete',
+          targetId: `stups/keep@${image.digest}`,
+          limit: 10,
+        });
+        expect(events.map((e) => e.outcome)).toEqual(['refused', 'refused', 'refused']);
+        const still = await call(reg, 'HEAD', '/v2/stups/keep/manifests/1.0', { token: reg.tokens.alice });
+        expect(still.status).toBe(200);
+      });
+
+      it('deleting manifests: a platform admin with pierone.admin.delete and a reason gets 202; its tags are burnt', async () => {
+        const image = await rawImage(reg, reg.tokens.alice, 'stups/leak');
+        const pushed = await putManifest(
+          reg,
+          reg.tokens.alice,
+          'stups/leak',
+          `${image.digest}?tag=1.0&tag=1.1`,
+          image.manifest,
+        );
+        expect(pushed.status).toBe(201);
+
+        const noReason = await call(reg, 'DELETE', `/v2/stups/leak/manifests/${image.digest}`, {
+          token: deleter,
+        });
+        expect(noReason.status).toBe(400);
+        expect(noReason.json.errors[0].message).toContain('reason');
+
+        const deleted = await call(reg, 'DELETE', `/v2/stups/leak/manifests/${image.digest}`, {
+          token: deleter,
+          headers: reason('AWS key in layer 2, INC-42'),
+        });
+        expect(deleted.status).toBe(202);
+        for (const reference of [image.digest, '1.0', '1.1']) {
+          const gone = await call(reg, 'GET', `/v2/stups/leak/manifests/${reference}`, {
+            token: reg.tokens.alice,
+          });
+          expect(gone.status, reference).toBe(404);
+          expect(gone.json.errors[0].code).toBe('MANIFEST_UNKNOWN');
+        }
+        const tagGone = await call(reg, 'GET', '/v2/stups/leak/manifests/1.0', { token: reg.tokens.alice });
+        expect(tagGone.json.errors[0].message).toMatch(
+          /deleted by admin on .* because AWS key in layer 2, INC-42/,
+        );
+        const listed = await call(reg, 'GET', '/v2/stups/leak/tags/list', { token: reg.tokens.alice });
+        expect(listed.json?.tags ?? []).toEqual([]);
+
+        // The names stay burnt: neither other content nor the same one may take them again.
+        const other = await rawImage(reg, reg.tokens.alice, 'stups/leak');
+        for (const manifest of [other.manifest, image.manifest]) {
+          const reuse = await putManifest(reg, reg.tokens.alice, 'stups/leak', '1.0', manifest);
+          expect(reuse.status).toBe(409);
+          expect(reuse.json.errors[0].message).toContain('never reused');
+        }
+        const events = await reg.ctx.auditLog.query({
+          action: 'pierone.manifest.delete',
+          targetId: `stups/leak@${image.digest}`,
+          limit: 10,
+        });
+        const success = events.find((e) => e.outcome === 'success');
+        expect(success?.actor).toBe('admin');
+        expect(success?.details).toMatchObject({
+          reason: 'AWS key in layer 2, INC-42',
+          tags: ['1.0', '1.1'],
+        });
+        expect(events.filter((e) => e.outcome === 'refused')).toHaveLength(1);
+      });
+
+      it('deleting tags: DELETE …/manifests/<tag> deletes the tag only (202), the manifest stays by digest', async () => {
+        const image = await rawImage(reg, reg.tokens.alice, 'stups/retag');
+        await putManifest(
+          reg,
+          reg.tokens.alice,
+          'stups/retag',
+          `${image.digest}?tag=1.0&tag=wrong-name`,
+          image.manifest,
+        );
+        const deleted = await call(
+          reg,
+          'DELETE',
+          '/v2/stups/retag/manifests/wrong-name?reason=misnamed%20release',
+          {
+            token: deleter,
+          },
+        );
+        expect(deleted.status).toBe(202);
+        expect(
+          (await call(reg, 'HEAD', '/v2/stups/retag/manifests/wrong-name', { token: reg.tokens.alice }))
+            .status,
+        ).toBe(404);
+        expect(
+          (await call(reg, 'HEAD', '/v2/stups/retag/manifests/1.0', { token: reg.tokens.alice })).status,
+        ).toBe(200);
+        expect(
+          (
+            await call(reg, 'HEAD', `/v2/stups/retag/manifests/${image.digest}`, {
+              token: reg.tokens.alice,
+            })
+          ).status,
+        ).toBe(200);
+        const again = await call(reg, 'DELETE', '/v2/stups/retag/manifests/wrong-name?reason=twice', {
+          token: deleter,
+        });
+        expect(again.status).toBe(404);
+      });
+
+      it('STUPS API (not in the spec): admins delete a tag with a reason in the body; the API shows "deleted by X on D because R"', async () => {
+        const image = await rawImage(reg, reg.tokens.alice, 'stups/api-del');
+        await putManifest(
+          reg,
+          reg.tokens.alice,
+          'stups/api-del',
+          `${image.digest}?tag=1.0&tag=2.0`,
+          image.manifest,
+        );
+        const path = '/teams/stups/artifacts/api-del/tags/1.0';
+        const json = { 'content-type': 'application/json' };
+        const body = JSON.stringify({ reason: 'legal takedown LEGAL-7' });
+        const anonymous = await call(reg, 'DELETE', path, { headers: json, body });
+        expect(anonymous.status).toBe(401);
+        const member = await call(reg, 'DELETE', path, { token: reg.tokens.alice, headers: json, body });
+        expect(member.status).toBe(405);
+        expect(member.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+        const noReason = await call(reg, 'DELETE', path, { token: deleter });
+        expect(noReason.status).toBe(400);
+        const deleted = await call(reg, 'DELETE', path, { token: deleter, headers: json, body });
+        expect(deleted.status).toBe(200);
+        expect(deleted.json).toEqual({
+          deleted: 'stups/api-del:1.0',
+          tags: ['1.0'],
+          deleted_by: 'admin',
+          reason: 'legal takedown LEGAL-7',
+        });
+        const listed = await call(reg, 'GET', '/teams/stups/artifacts/api-del/deleted-tags', {
+          token: reg.tokens.bob,
+        });
+        expect(listed.json).toEqual([
+          {
+            name: '1.0',
+            digest: image.digest,
+            deleted_by: 'admin',
+            deleted_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+            reason: 'legal takedown LEGAL-7',
+            description: expect.stringMatching(/^deleted by admin on \S+ because legal takedown LEGAL-7$/),
+          },
+        ]);
+        const one = await call(reg, 'GET', path, { token: reg.tokens.bob });
+        expect(one.status).toBe(404);
+        expect(one.json.detail).toMatch(/deleted by admin on .* because legal takedown LEGAL-7/);
+        const tags = await call(reg, 'GET', '/teams/stups/artifacts/api-del/tags', {
+          token: reg.tokens.bob,
+        });
+        expect(tags.json.map((t: { name: string }) => t.name)).toEqual(['2.0']);
+        const events = await reg.ctx.auditLog.query({
+          action: 'pierone.tag.delete',
+          targetId: 'stups/api-del:1.0',
+          limit: 10,
+        });
+        expect(events.map((e) => e.outcome).sort()).toEqual(['refused', 'refused', 'refused', 'success']);
+
+        const byDigest = await call(
+          reg,
+          'DELETE',
+          `/teams/stups/artifacts/api-del/manifests/${image.digest}?reason=cleanup`,
+          {
+            token: deleter,
+          },
+        );
+        expect(byDigest.status).toBe(200);
+        expect(byDigest.json.tags).toEqual(['2.0']);
+      });
+
+      it('deleting with skopeo: refused (405) for a team member; skopeo cannot send the mandatory reason', async () => {
+        const image = await rawImage(reg, reg.tokens.alice, 'stups/skopeo-del');
+        expect(
+          (await putManifest(reg, reg.tokens.alice, 'stups/skopeo-del', '1.0', image.manifest)).status,
+        ).toBe(201);
+        const ref = `docker://${reg.host}/stups/skopeo-del@${image.digest}`;
+        const member = await skopeo([
+          'delete',
+          '--tls-verify=false',
+          '--creds',
+          `oauth2:${reg.tokens.alice}`,
+          ref,
+        ]);
+        expect(member.code).not.toBe(0);
+        expect(member.stderr).toMatch(/405|UNSUPPORTED|not supported|unsupported/i);
+        const admin = await skopeo(['delete', '--tls-verify=false', '--creds', `oauth2:${deleter}`, ref]);
+        expect(admin.code).not.toBe(0);
+        expect(admin.stderr).toMatch(/reason/);
+        expect(
+          (await call(reg, 'HEAD', '/v2/stups/skopeo-del/manifests/1.0', { token: reg.tokens.alice })).status,
+        ).toBe(200);
       });
     });
   },

@@ -1,5 +1,11 @@
 import type { Readable } from 'node:stream';
-import { ConflictError, InputError, NotAllowedError, NotFoundError } from '../platform/errors.js';
+import {
+  ConflictError,
+  InputError,
+  NotAllowedError,
+  NotFoundError,
+  type StupsError,
+} from '../platform/errors.js';
 import { type Actor, type PierOneAudit, type PushAccess, SCOPES, type WriteTarget } from './access.js';
 import type { PierOneConfig } from './config.js';
 import { digestOfBytes, registeredAlgorithm } from './digest.js';
@@ -8,7 +14,7 @@ import { OciError } from './oci-errors.js';
 import { isSnapshotTag, isTag, LATEST_TAG, type RepositoryName, repositoryOf } from './reference.js';
 import { referrersIndex, subjectOfReferrersTag } from './referrers.js';
 import { parseScmSource, type ScmSourceScanner } from './scm-source.js';
-import type { PierOneStore, StoredManifest, TagRecord } from './store.js';
+import type { DeletedTag, PierOneStore, StoredManifest, TagRecord } from './store.js';
 
 export interface ManifestsDeps {
   store: PierOneStore;
@@ -95,9 +101,15 @@ export class Manifests {
         ? await this.#referrersTagIndex(repo, reference)
         : await this.#store.getManifest(repository, digest);
     if (!manifest) {
-      throw new NotFoundError(`manifest ${reference} is unknown in ${repository}`, {
-        code: 'MANIFEST_UNKNOWN',
-      });
+      const deleted = reference.includes(':')
+        ? undefined
+        : await this.#store.deletedTag(repo.team, repo.artifact, reference);
+      throw new NotFoundError(
+        deleted
+          ? `tag ${reference} of ${repository} was ${describeDeletion(deleted)}`
+          : `manifest ${reference} is unknown in ${repository}`,
+        { code: 'MANIFEST_UNKNOWN' },
+      );
     }
     return manifest;
   }
@@ -200,6 +212,19 @@ export class Manifests {
     const parsed = parseManifest(content, push.contentType);
 
     const conflict = async (existing: string, tag = reference) => {
+      const deleted = await this.#store.deletedTag(repo.team, repo.artifact, tag);
+      if (deleted) {
+        throw await refuse(
+          new ConflictError(
+            `tag ${tag} of ${repository} was ${describeDeletion(deleted)}; its name is never reused`,
+            {
+              code: 'TAG_INVALID',
+              details: { tag, deleted_by: deleted.deletedBy, reason: deleted.reason },
+            },
+          ),
+          { tag, burnt: true, pushed: digest },
+        );
+      }
       throw await refuse(
         new ConflictError(
           `tag ${tag} of ${repository} already points to ${existing}; tags are immutable, push a new tag`,
@@ -214,6 +239,10 @@ export class Manifests {
       // Fail fast, before any layer is read; the transaction below decides races.
       const existing = await this.#store.tagDigest(repo.team, repo.artifact, reference);
       if (existing !== undefined && existing !== digest) await conflict(existing);
+    }
+    for (const name of tagged ? [reference, ...extraTags] : extraTags) {
+      const deleted = await this.#store.deletedTag(repo.team, repo.artifact, name);
+      if (deleted) await conflict(deleted.digest, name);
     }
     const tagTargets = extraTags.map((name) => ({
       team: repo.team,
@@ -370,6 +399,79 @@ export class Manifests {
     return { manifests: shown, next: shown[shown.length - 1]?.digest };
   }
 
+  /**
+   * Deletes a tag (`reference` a tag) or a manifest and every tag on it (`reference` a digest).
+   * Only platform admins holding `pierone.admin.delete` may; a reason is mandatory. The deletion
+   * and its event commit together; refusals are audited. Deleted tag names are burnt for good.
+   * Everyone else gets `refusal` (the registry answers 405, as for a registry without deletion).
+   */
+  async delete(
+    actor: Actor,
+    repo: RepositoryName,
+    reference: string,
+    reason: string | undefined,
+    refusal: () => OciError | StupsError,
+  ): Promise<{ kind: 'tag'; digest: string } | { kind: 'manifest'; tags: string[] }> {
+    const repository = repositoryOf(repo);
+    const byDigest = reference.includes(':');
+    const attempted: WriteTarget = byDigest
+      ? { event: 'pierone.manifest.delete', targetId: `${repository}@${reference}` }
+      : { event: 'pierone.tag.delete', targetId: `${repository}:${reference}` };
+    if (!this.#access.mayDelete(actor)) throw await this.#access.refused(actor, attempted, refusal());
+    const why = reason?.trim() ?? '';
+    if (why === '' || why.length > MAX_REASON_LENGTH) {
+      throw await this.#access.refused(
+        actor,
+        attempted,
+        new InputError(`a deletion needs a reason of 1 to ${MAX_REASON_LENGTH} characters`, {
+          code: 'DENIED',
+        }),
+      );
+    }
+    const deletion = { by: actor.principal.uid, reason: why };
+    const record = (details: Record<string, unknown>) => (trx: Parameters<PierOneAudit>[0]) =>
+      this.#audit(trx, {
+        event: attempted.event,
+        actor: actor.principal,
+        targetId: attempted.targetId,
+        details: { reason: why, ...details },
+        requestId: actor.requestId,
+      });
+    const unknown = () =>
+      new NotFoundError(`${byDigest ? 'manifest' : 'tag'} ${reference} is unknown in ${repository}`, {
+        code: 'MANIFEST_UNKNOWN',
+      });
+    if (byDigest) {
+      let tags: string[] = [];
+      const deleted = await this.#store.deleteManifest(
+        repo.team,
+        repo.artifact,
+        reference,
+        deletion,
+        (trx, names) => {
+          tags = names;
+          return record({ tags: names })(trx);
+        },
+      );
+      if (deleted === undefined) throw unknown();
+      return { kind: 'manifest', tags };
+    }
+    const digest = await this.#store.deleteTag(
+      repo.team,
+      repo.artifact,
+      reference,
+      deletion,
+      (trx, pointed) => record({ digest: pointed })(trx),
+    );
+    if (digest === undefined) throw unknown();
+    return { kind: 'tag', digest };
+  }
+
+  /** Deleted tags of an artifact: who deleted them, when and why. */
+  deletedTags(repo: RepositoryName): Promise<DeletedTag[]> {
+    return this.#store.deletedTags(repo.team, repo.artifact);
+  }
+
   /** Marks a tag production-ready for an incident/change id; needs push rights on the team. */
   async markProductionReady(
     actor: Actor,
@@ -402,6 +504,14 @@ export class Manifests {
     return tag;
   }
 }
+
+/** "deleted by X on D because R", as the API, the console and error messages say it. */
+export function describeDeletion(deleted: Pick<DeletedTag, 'deletedBy' | 'deletedAt' | 'reason'>): string {
+  return `deleted by ${deleted.deletedBy} on ${deleted.deletedAt.toISOString()} because ${deleted.reason}`;
+}
+
+/** Longest deletion reason kept: a sentence or a ticket reference, not a document. */
+export const MAX_REASON_LENGTH = 1000;
 
 function page(names: string[], n: number | undefined): NamePage {
   if (n === undefined || names.length <= n) return { names, next: undefined };

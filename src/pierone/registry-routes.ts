@@ -38,8 +38,9 @@ interface RepoParams {
 const FAST_PATH_BYTES = 8 * 1024 * 1024;
 
 const UNSUPPORTED_DELETE =
-  'Pier One never deletes content: tags are immutable and images stay available so that every ' +
-  'deployment can be traced back to its source';
+  'Pier One does not delete content for teams: tags are immutable and images stay available so that ' +
+  'every deployment can be traced back to its source (platform admins with pierone.admin.delete may, ' +
+  'giving a reason)';
 
 /**
  * The OCI distribution API under `/v2/`, as an encapsulated plugin: its own error shape, its own
@@ -508,9 +509,33 @@ export function registryPlugin(deps: RegistryDeps) {
       },
     );
 
-    app.delete('/:team/:artifact/manifests/:reference', hide, async () => {
-      throw new OciError(405, 'UNSUPPORTED', UNSUPPORTED_DELETE);
-    });
+    /**
+     * Deletion, for platform admins holding `pierone.admin.delete` only, with a mandatory reason
+     * (`X-Deletion-Reason` header or `?reason=`): 202. Everyone else gets 405 (audited), as from a
+     * registry without deletion: for teams Pier One's content stays immutable.
+     */
+    app.delete<{ Params: RepoParams & { reference: string }; Querystring: { reason?: string } }>(
+      '/:team/:artifact/manifests/:reference',
+      { ...hide, config: audit.route('pierone.manifest.delete') },
+      async (request, reply) => {
+        const repo = repoOf(request.params);
+        const actor = await pusher(request, repo);
+        const reference = request.params.reference;
+        if (reference.includes(':')) referenceOf(reference);
+        else if (!isTag(reference))
+          throw new OciError(400, 'TAG_INVALID', `"${reference}" is not a valid tag`);
+        const header = request.headers['x-deletion-reason'];
+        const reason = typeof header === 'string' ? header : request.query.reason;
+        await manifests.delete(
+          actor,
+          repo,
+          reference,
+          reason,
+          () => new OciError(405, 'UNSUPPORTED', UNSUPPORTED_DELETE),
+        );
+        return reply.status(202).header('content-length', '0').send();
+      },
+    );
 
     // --- discovery ----------------------------------------------------------------------------
 

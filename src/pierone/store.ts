@@ -52,7 +52,44 @@ interface LayerScmTable {
   scm_source: unknown;
 }
 
+interface DeletedTagsTable {
+  team: string;
+  artifact: string;
+  name: string;
+  digest: string;
+  deleted_at: Generated<Date>;
+  deleted_by: string;
+  reason: string;
+}
+
+interface DeletedManifestsTable {
+  repository: string;
+  digest: string;
+  deleted_at: Generated<Date>;
+  deleted_by: string;
+  reason: string;
+}
+
+/** A tag a platform admin deleted: its name is burnt for good. */
+export interface DeletedTag {
+  team: string;
+  artifact: string;
+  name: string;
+  digest: string;
+  deletedAt: Date;
+  deletedBy: string;
+  reason: string;
+}
+
+/** Who deletes, and why (mandatory). */
+export interface Deletion {
+  by: string;
+  reason: string;
+}
+
 interface PierOneTables {
+  pierone_deleted_tags: DeletedTagsTable;
+  pierone_deleted_manifests: DeletedManifestsTable;
   pierone_blob_links: BlobLinksTable;
   pierone_manifests: ManifestsTable;
   pierone_tags: TagsTable;
@@ -153,6 +190,51 @@ function toManifest(row: {
   };
 }
 
+async function burnTags(
+  trx: Transaction<PierOneTables>,
+  team: string,
+  artifact: string,
+  names: readonly string[],
+  digest: string,
+  deletion: Deletion,
+): Promise<void> {
+  if (names.length === 0) return;
+  await trx
+    .insertInto('pierone_deleted_tags')
+    .values(
+      names.map((name) => ({
+        team,
+        artifact,
+        name,
+        digest,
+        deleted_by: deletion.by,
+        reason: deletion.reason,
+      })),
+    )
+    .onConflict((oc) => oc.columns(['team', 'artifact', 'name']).doNothing())
+    .execute();
+}
+
+function toDeletedTag(row: {
+  team: string;
+  artifact: string;
+  name: string;
+  digest: string;
+  deleted_at: Date;
+  deleted_by: string;
+  reason: string;
+}): DeletedTag {
+  return {
+    team: row.team,
+    artifact: row.artifact,
+    name: row.name,
+    digest: row.digest,
+    deletedAt: new Date(row.deleted_at),
+    deletedBy: row.deleted_by,
+    reason: row.reason,
+  };
+}
+
 /** A small LRU map: insertion order is recency order. */
 class Lru<K, V> {
   readonly #map = new Map<K, V>();
@@ -170,6 +252,9 @@ class Lru<K, V> {
     this.#map.delete(key);
     this.#map.set(key, value);
     if (this.#map.size > this.capacity) this.#map.delete(this.#map.keys().next().value as K);
+  }
+  delete(key: K): void {
+    this.#map.delete(key);
   }
 }
 
@@ -453,6 +538,14 @@ export class PierOneStore {
       .onConflict((oc) => oc.columns(['repository', 'digest']).doNothing())
       .execute();
     if (!tag) return undefined;
+    const burnt = await trx
+      .selectFrom('pierone_deleted_tags')
+      .select('digest')
+      .where('team', '=', tag.team)
+      .where('artifact', '=', tag.artifact)
+      .where('name', '=', tag.name)
+      .executeTakeFirst();
+    if (burnt) throw new TagConflict(burnt.digest, tag.name);
     const inserted = await trx
       .insertInto('pierone_tags')
       .values({
@@ -554,6 +647,118 @@ export class PierOneStore {
     q = q.orderBy(sql`repository collate "C"`);
     if (n !== undefined) q = q.limit(n);
     return (await q.execute()).map((r) => r.repository);
+  }
+
+  // --- deletion (platform admins only; see Manifests.deleteTag) -----------------------------
+
+  async deletedTag(team: string, artifact: string, name: string): Promise<DeletedTag | undefined> {
+    const row = await this.#db
+      .selectFrom('pierone_deleted_tags')
+      .selectAll()
+      .where('team', '=', team)
+      .where('artifact', '=', artifact)
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row ? toDeletedTag(row) : undefined;
+  }
+
+  /** Deleted tags of an artifact, newest deletion first. */
+  async deletedTags(team: string, artifact: string): Promise<DeletedTag[]> {
+    const rows = await this.#db
+      .selectFrom('pierone_deleted_tags')
+      .selectAll()
+      .where('team', '=', team)
+      .where('artifact', '=', artifact)
+      .orderBy('deleted_at', 'desc')
+      .orderBy('name')
+      .execute();
+    return rows.map(toDeletedTag);
+  }
+
+  /**
+   * Deletes a tag, burning its name, and runs `inTransaction` (the audit event, given the digest
+   * it pointed to) in the same transaction. Undefined when there is no such tag.
+   */
+  async deleteTag(
+    team: string,
+    artifact: string,
+    name: string,
+    deletion: Deletion,
+    inTransaction: InTransaction<string>,
+  ): Promise<string | undefined> {
+    const digest = await this.#db.transaction().execute(async (trx) => {
+      const row = await trx
+        .deleteFrom('pierone_tags')
+        .where('team', '=', team)
+        .where('artifact', '=', artifact)
+        .where('name', '=', name)
+        .returning('digest')
+        .executeTakeFirst();
+      if (!row) return undefined;
+      await burnTags(trx, team, artifact, [name], row.digest, deletion);
+      await inTransaction(trx, row.digest);
+      return row.digest;
+    });
+    this.#forgetTags(team, artifact, [name]);
+    return digest;
+  }
+
+  /**
+   * Deletes a manifest and every tag pointing at it (burning their names), and runs
+   * `inTransaction` (the audit event, given those tags) in the same transaction. Undefined when
+   * the repository holds no such manifest.
+   */
+  async deleteManifest(
+    team: string,
+    artifact: string,
+    digest: string,
+    deletion: Deletion,
+    inTransaction: InTransaction<string[]>,
+  ): Promise<string[] | undefined> {
+    const repository = `${team}/${artifact}`;
+    const tags = await this.#db.transaction().execute(async (trx) => {
+      const gone = await trx
+        .deleteFrom('pierone_manifests')
+        .where('repository', '=', repository)
+        .where('digest', '=', digest)
+        .returning('digest')
+        .executeTakeFirst();
+      if (!gone) return undefined;
+      const names = (
+        await trx
+          .deleteFrom('pierone_tags')
+          .where('team', '=', team)
+          .where('artifact', '=', artifact)
+          .where('digest', '=', digest)
+          .returning('name')
+          .execute()
+      )
+        .map((r) => r.name)
+        .sort();
+      await burnTags(trx, team, artifact, names, digest, deletion);
+      await trx
+        .insertInto('pierone_deleted_manifests')
+        .values({ repository, digest, deleted_by: deletion.by, reason: deletion.reason })
+        .onConflict((oc) =>
+          oc.columns(['repository', 'digest']).doUpdateSet({ deleted_at: sql<Date>`now()` }),
+        )
+        .execute();
+      await inTransaction(trx, names);
+      return names;
+    });
+    this.#manifests.delete(`${repository}@${digest}`);
+    if (tags) this.#forgetTags(team, artifact, tags);
+    return tags;
+  }
+
+  /**
+   * Drops this process's cached answers for deleted tags. Other replicas keep theirs until
+   * evicted (their caches hold immutable tags for good): see docs/pierone.md, deletion.
+   */
+  #forgetTags(team: string, artifact: string, names: readonly string[]): void {
+    for (const name of names) this.#immutableTags.delete(`${team}/${artifact}:${name}`);
+    this.#tagLists.delete(`${team}/${artifact}`);
+    this.#tagWrites++;
   }
 
   // --- tags ----------------------------------------------------------------------------------
