@@ -235,22 +235,25 @@ function toDeletedTag(row: {
   };
 }
 
-/** A small LRU map: insertion order is recency order. */
+/** A small LRU map: insertion order is recency order; entries older than `ttlMs` are read afresh. */
 class Lru<K, V> {
-  readonly #map = new Map<K, V>();
-  constructor(private readonly capacity: number) {}
+  readonly #map = new Map<K, { value: V; until: number }>();
+  constructor(
+    private readonly capacity: number,
+    private readonly ttlMs: number = Number.POSITIVE_INFINITY,
+  ) {}
   get(key: K): V | undefined {
-    const value = this.#map.get(key);
-    if (value !== undefined) {
-      this.#map.delete(key);
-      this.#map.set(key, value);
-    }
-    return value;
+    const entry = this.#map.get(key);
+    if (entry === undefined) return undefined;
+    this.#map.delete(key);
+    if (entry.until <= Date.now()) return undefined;
+    this.#map.set(key, entry);
+    return entry.value;
   }
   set(key: K, value: V): void {
     if (this.capacity === 0) return;
     this.#map.delete(key);
-    this.#map.set(key, value);
+    this.#map.set(key, { value, until: Date.now() + this.ttlMs });
     if (this.#map.size > this.capacity) this.#map.delete(this.#map.keys().next().value as K);
   }
   delete(key: K): void {
@@ -261,9 +264,12 @@ class Lru<K, V> {
 /** Pier One's persistence. Nothing else reads these tables. */
 export class PierOneStore {
   readonly #db: Kysely<PierOneTables>;
-  /** Manifests never change once stored, so a cache can never be stale. */
+  /**
+   * Manifests never change once stored; only an admin's deletion can end one, so entries live
+   * `immutableCacheTtlMs`: other replicas stop serving a deleted manifest within that time.
+   */
   readonly #manifests: Lru<string, StoredManifest>;
-  /** Immutable tags never point elsewhere once written, so their digest can be cached for good. */
+  /** Immutable tags never point elsewhere once written; cached like manifests (deletion, TTL). */
   readonly #immutableTags: Lru<string, string>;
   /** Sorted tag names per artifact, briefly: other replicas' pushes show up within the TTL. */
   readonly #tagLists = new Map<string, { names: string[]; until: number }>();
@@ -277,13 +283,16 @@ export class PierOneStore {
     options: {
       manifestCacheEntries?: number;
       tagListTtlMs?: number;
+      /** How long a replica may answer a manifest or immutable tag from memory (default 30 s). */
+      immutableCacheTtlMs?: number;
       /** Tags that may be overwritten (never cached). */
       isMutableTag?: (name: string) => boolean;
     } = {},
   ) {
     this.#db = database.kysely<PierOneTables>();
-    this.#manifests = new Lru(options.manifestCacheEntries ?? 2000);
-    this.#immutableTags = new Lru(options.manifestCacheEntries ?? 2000);
+    const ttl = options.immutableCacheTtlMs ?? 30_000;
+    this.#manifests = new Lru(options.manifestCacheEntries ?? 2000, ttl);
+    this.#immutableTags = new Lru(options.manifestCacheEntries ?? 2000, ttl);
     this.#tagListTtlMs = options.tagListTtlMs ?? 1000;
     this.#isMutableTag = options.isMutableTag ?? (() => false);
   }
@@ -752,8 +761,8 @@ export class PierOneStore {
   }
 
   /**
-   * Drops this process's cached answers for deleted tags. Other replicas keep theirs until
-   * evicted (their caches hold immutable tags for good): see docs/pierone.md, deletion.
+   * Drops this process's cached answers for deleted tags at once; other replicas' entries expire
+   * within `immutableCacheTtlMs`.
    */
   #forgetTags(team: string, artifact: string, names: readonly string[]): void {
     for (const name of names) this.#immutableTags.delete(`${team}/${artifact}:${name}`);
