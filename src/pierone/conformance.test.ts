@@ -134,6 +134,75 @@ describeEachDatabase(
         expect(two.status).toBe(404);
       });
     });
+    describe('Pull (blobs)', () => {
+      it('pulling blobs: HEAD and GET by digest; an unknown digest is 404 BLOB_UNKNOWN', async () => {
+        const image = await rawImage(reg, reg.tokens.alice, 'stups/blobs');
+        const head = await call(reg, 'HEAD', `/v2/stups/blobs/blobs/${image.config}`, {
+          token: reg.tokens.alice,
+        });
+        expect(head.status).toBe(200);
+        expect(head.headers.get('docker-content-digest')).toBe(image.config);
+        const get = await call(reg, 'GET', `/v2/stups/blobs/blobs/${image.config}`, {
+          token: reg.tokens.alice,
+        });
+        expect(createHash('sha256').update(get.bytes).digest('hex')).toBe(
+          image.config.slice('sha256:'.length),
+        );
+        const unknown = await call(reg, 'GET', `/v2/stups/blobs/blobs/sha256:${'0'.repeat(64)}`, {
+          token: reg.tokens.alice,
+        });
+        expect(unknown.status).toBe(404);
+        expect(unknown.json.errors[0].code).toBe('BLOB_UNKNOWN');
+      });
+    });
+
+    describe('Content discovery', () => {
+      it('listing tags: lexical order, ?n= and ?last= page with a Link header', async () => {
+        const image = await rawImage(reg, reg.tokens.alice, 'stups/listing');
+        await putManifest(
+          reg,
+          reg.tokens.alice,
+          'stups/listing',
+          `${image.digest}?tag=b&tag=a&tag=c`,
+          image.manifest,
+        );
+        const all = await call(reg, 'GET', '/v2/stups/listing/tags/list', { token: reg.tokens.alice });
+        expect(all.json).toEqual({ name: 'stups/listing', tags: ['a', 'b', 'c'] });
+        const first = await call(reg, 'GET', '/v2/stups/listing/tags/list?n=2', { token: reg.tokens.alice });
+        expect(first.json.tags).toEqual(['a', 'b']);
+        expect(first.headers.get('link')).toBe('</v2/stups/listing/tags/list?n=2&last=b>; rel="next"');
+        const rest = await call(reg, 'GET', '/v2/stups/listing/tags/list?n=2&last=b', {
+          token: reg.tokens.alice,
+        });
+        expect(rest.json.tags).toEqual(['c']);
+        expect(rest.headers.get('link')).toBeNull();
+      });
+
+      it('listing referrers: a manifest with a subject is listed in an OCI index, filterable by artifactType', async () => {
+        const subject = await rawImage(reg, reg.tokens.alice, 'stups/refs');
+        await putManifest(reg, reg.tokens.alice, 'stups/refs', '1.0', subject.manifest);
+        const sbom = await rawImage(reg, reg.tokens.alice, 'stups/refs', {
+          subject: { digest: subject.digest, size: subject.size },
+          artifactType: 'application/spdx+json',
+        });
+        const pushed = await putManifest(reg, reg.tokens.alice, 'stups/refs', sbom.digest, sbom.manifest);
+        expect(pushed.headers.get('oci-subject')).toBe(subject.digest);
+        const index = await call(reg, 'GET', `/v2/stups/refs/referrers/${subject.digest}`, {
+          token: reg.tokens.alice,
+        });
+        expect(index.status).toBe(200);
+        expect(index.headers.get('content-type')).toBe('application/vnd.oci.image.index.v1+json');
+        expect(index.json.manifests.map((m: { digest: string }) => m.digest)).toEqual([sbom.digest]);
+        const filtered = await call(
+          reg,
+          'GET',
+          `/v2/stups/refs/referrers/${subject.digest}?artifactType=${encodeURIComponent('application/other')}`,
+          { token: reg.tokens.alice },
+        );
+        expect(filtered.json.manifests).toEqual([]);
+      });
+    });
+
     describe('Content management', () => {
       const reason = (r: string) => ({ 'x-deletion-reason': r });
 
