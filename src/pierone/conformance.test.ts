@@ -262,6 +262,11 @@ describeEachDatabase(
         expect(tagGone.json.errors[0].message).toMatch(
           /deleted by admin on .* because AWS key in layer 2, INC-42/,
         );
+        // Its blobs no other manifest of the repository refers to cannot be pulled through it any more.
+        const blob = await call(reg, 'HEAD', `/v2/stups/leak/blobs/${image.config}`, {
+          token: reg.tokens.alice,
+        });
+        expect(blob.status).toBe(404);
         const listed = await call(reg, 'GET', '/v2/stups/leak/tags/list', { token: reg.tokens.alice });
         expect(listed.json?.tags ?? []).toEqual([]);
 
@@ -282,6 +287,7 @@ describeEachDatabase(
         expect(success?.details).toMatchObject({
           reason: 'AWS key in layer 2, INC-42',
           tags: ['1.0', '1.1'],
+          unlinked_blobs: [image.config],
         });
         expect(events.filter((e) => e.outcome === 'refused')).toHaveLength(1);
       });

@@ -39,9 +39,10 @@ describeEachDatabase('deletion across replicas', [...KERNEL_MIGRATIONS, pieroneM
       'cached',
       digest,
       { by: 'admin', reason: 'test' },
+      () => [],
       async () => {},
     );
-    expect(burnt).toEqual(['1.0']);
+    expect(burnt).toEqual({ tags: ['1.0'], unlinkedBlobs: [] });
     expect(await deleting.tagDigest('stups', 'cached', '1.0')).toBeUndefined();
     expect(await deleting.getManifest('stups/cached', digest)).toBeUndefined();
 

@@ -442,19 +442,16 @@ export class Manifests {
         code: 'MANIFEST_UNKNOWN',
       });
     if (byDigest) {
-      let tags: string[] = [];
       const deleted = await this.#store.deleteManifest(
         repo.team,
         repo.artifact,
         reference,
         deletion,
-        (trx, names) => {
-          tags = names;
-          return record({ tags: names })(trx);
-        },
+        blobsReferenced,
+        (trx, outcome) => record({ tags: outcome.tags, unlinked_blobs: outcome.unlinkedBlobs })(trx),
       );
       if (deleted === undefined) throw unknown();
-      return { kind: 'manifest', tags };
+      return { kind: 'manifest', tags: deleted.tags };
     }
     const digest = await this.#store.deleteTag(
       repo.team,
@@ -502,6 +499,15 @@ export class Manifests {
     const tag = marked ? await this.#store.tag(repo.team, repo.artifact, name) : undefined;
     if (!tag) throw new NotFoundError(`tag ${attempted.targetId} does not exist`);
     return tag;
+  }
+}
+
+/** Blobs a stored manifest refers to; none for one that no longer parses (it was valid once). */
+function blobsReferenced(content: Buffer, mediaType: string): string[] {
+  try {
+    return parseManifest(content, mediaType).blobs;
+  } catch {
+    return [];
   }
 }
 

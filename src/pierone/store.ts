@@ -713,26 +713,48 @@ export class PierOneStore {
   }
 
   /**
-   * Deletes a manifest and every tag pointing at it (burning their names), and runs
-   * `inTransaction` (the audit event, given those tags) in the same transaction. Undefined when
-   * the repository holds no such manifest.
+   * Deletes a manifest and every tag pointing at it (burning their names), unlinks from the
+   * repository the blobs (`blobsOf`) no other manifest there refers to, so they cannot be pulled
+   * through it any more, and runs `inTransaction` (the audit event) in the same transaction.
+   * Undefined when the repository holds no such manifest.
    */
   async deleteManifest(
     team: string,
     artifact: string,
     digest: string,
     deletion: Deletion,
-    inTransaction: InTransaction<string[]>,
-  ): Promise<string[] | undefined> {
+    blobsOf: (content: Buffer, mediaType: string) => string[],
+    inTransaction: InTransaction<{ tags: string[]; unlinkedBlobs: string[] }>,
+  ): Promise<{ tags: string[]; unlinkedBlobs: string[] } | undefined> {
     const repository = `${team}/${artifact}`;
-    const tags = await this.#db.transaction().execute(async (trx) => {
+    const result = await this.#db.transaction().execute(async (trx) => {
       const gone = await trx
         .deleteFrom('pierone_manifests')
         .where('repository', '=', repository)
         .where('digest', '=', digest)
-        .returning('digest')
+        .returning(['content', 'media_type'])
         .executeTakeFirst();
       if (!gone) return undefined;
+      const candidates = new Set(blobsOf(Buffer.from(gone.content), gone.media_type));
+      if (candidates.size > 0) {
+        // An emergency operation: reading the repository's other manifests once is acceptable.
+        const others = await trx
+          .selectFrom('pierone_manifests')
+          .select(['content', 'media_type'])
+          .where('repository', '=', repository)
+          .execute();
+        for (const other of others) {
+          for (const blob of blobsOf(Buffer.from(other.content), other.media_type)) candidates.delete(blob);
+        }
+      }
+      const unlinkedBlobs = [...candidates].sort();
+      if (unlinkedBlobs.length > 0) {
+        await trx
+          .deleteFrom('pierone_blob_links')
+          .where('repository', '=', repository)
+          .where('digest', 'in', unlinkedBlobs)
+          .execute();
+      }
       const names = (
         await trx
           .deleteFrom('pierone_tags')
@@ -752,12 +774,13 @@ export class PierOneStore {
           oc.columns(['repository', 'digest']).doUpdateSet({ deleted_at: sql<Date>`now()` }),
         )
         .execute();
-      await inTransaction(trx, names);
-      return names;
+      const outcome = { tags: names, unlinkedBlobs };
+      await inTransaction(trx, outcome);
+      return outcome;
     });
     this.#manifests.delete(`${repository}@${digest}`);
-    if (tags) this.#forgetTags(team, artifact, tags);
-    return tags;
+    if (result) this.#forgetTags(team, artifact, result.tags);
+    return result;
   }
 
   /**
