@@ -11,6 +11,11 @@ export const SCOPES = {
   write: 'application.write',
   writeAll: 'application.write_all',
   writeAllTrusted: 'application.write_all_trusted',
+  /**
+   * Deleting tags and manifests (emergencies: leaked secrets, legal reasons). Only together with
+   * being a platform administrator: an admin token without it cannot delete.
+   */
+  adminDelete: 'pierone.admin.delete',
 } as const;
 
 /** Pier One's audit helper: `createAudit(ctx.auditLog, 'pierone', PIERONE_EVENTS)`. */
@@ -71,6 +76,11 @@ export class PushAccess {
       }
       throw error;
     }
+  }
+
+  /** Whether the actor may delete: a platform administrator whose token holds `pierone.admin.delete`. */
+  mayDelete(actor: Actor): boolean {
+    return this.deps.policy.isAdmin(actor.principal) && actor.principal.scopes.has(SCOPES.adminDelete);
   }
 
   /** Records a refused write and returns the error, marked so that no route records it again. */

@@ -13,6 +13,9 @@ import type { HttpApp } from '../platform/http/create-http-app.js';
 import type { ServiceContext } from '../platform/service-context.js';
 import { allowsAnonymousPull, type PierOneConfig } from './config.js';
 import {
+  DeletedTagSchema,
+  DeletionReasonSchema,
+  DeletionSchema,
   NameSchema,
   ProductionReadySchema,
   ScmSourceSchema,
@@ -20,8 +23,8 @@ import {
   TagSearchResultSchema,
 } from './contract.js';
 import { ANONYMOUS, type PierOneAudit, recordRefusal } from './access.js';
-import type { Manifests } from './manifests.js';
-import type { PierOneStore, TagRecord } from './store.js';
+import { describeDeletion, type Manifests } from './manifests.js';
+import type { DeletedTag, PierOneStore, TagRecord } from './store.js';
 
 export interface ApiDeps {
   ctx: ServiceContext;
@@ -40,6 +43,27 @@ function toTag(tag: TagRecord): z.infer<typeof TagSchema> {
     scm_source_present: tag.scmSource !== null,
     ...(tag.incidentId ? { incident_id: tag.incidentId } : {}),
   };
+}
+
+function toDeletedTag(tag: DeletedTag): z.infer<typeof DeletedTagSchema> {
+  return {
+    name: tag.name,
+    digest: tag.digest,
+    deleted_by: tag.deletedBy,
+    deleted_at: formatTimestamp(tag.deletedAt),
+    reason: tag.reason,
+    description: describeDeletion(tag),
+  };
+}
+
+/** A deletion's reason: `X-Deletion-Reason`, `?reason=` or the body's `reason`, in that order. */
+function reasonOf(request: FastifyRequest): string | undefined {
+  const header = request.headers['x-deletion-reason'];
+  if (typeof header === 'string') return header;
+  const query = (request.query as { reason?: unknown } | undefined)?.reason;
+  if (typeof query === 'string') return query;
+  const body = request.body as { reason?: unknown } | undefined;
+  return typeof body?.reason === 'string' ? body.reason : undefined;
 }
 
 const TeamParams = z.object({ team: NameSchema });
@@ -67,7 +91,12 @@ export function registerApiRoutes(app: HttpApp, deps: ApiDeps): void {
   async function oneTag(team: string, artifact: string, name: string): Promise<TagRecord> {
     let tag = await store.tag(team, artifact, name);
     if (!tag && name === 'latest') tag = (await store.tags(team, artifact)).at(-1);
-    if (!tag) throw new NotFoundError(`tag ${team}/${artifact}:${name} does not exist`);
+    if (!tag) {
+      const deleted = await store.deletedTag(team, artifact, name);
+      throw new NotFoundError(
+        `tag ${team}/${artifact}:${name} ${deleted ? `was ${describeDeletion(deleted)}` : 'does not exist'}`,
+      );
+    }
     return tag;
   }
 
@@ -254,11 +283,120 @@ export function registerApiRoutes(app: HttpApp, deps: ApiDeps): void {
     },
   );
 
+  const UNSUPPORTED_DELETE =
+    'Pier One does not delete content for teams: images stay so that every deployment remains ' +
+    'traceable (platform admins with pierone.admin.delete may, giving a reason)';
   const noDelete = async () => {
-    throw new MethodNotAllowedError(
-      'Pier One never deletes artifacts or tags: images stay so that every deployment remains traceable',
-      { code: 'UNSUPPORTED' },
-    );
+    throw new MethodNotAllowedError(UNSUPPORTED_DELETE, { code: 'UNSUPPORTED' });
   };
+
+  /** Authenticates a deletion; a deletion refused for want of credentials is audited as one. */
+  const deleteGuard =
+    (event: 'pierone.tag.delete' | 'pierone.manifest.delete') => async (request: FastifyRequest) => {
+      try {
+        request.principal = await authenticate(ctx.verifier, request);
+      } catch (error) {
+        if (!(error instanceof NotAuthenticatedError)) throw error;
+        const { team, artifact, tag, digest } = request.params as Record<string, string>;
+        const targetId = tag !== undefined ? `${team}/${artifact}:${tag}` : `${team}/${artifact}@${digest}`;
+        throw await recordRefusal(audit, ANONYMOUS, request.id, { event, targetId }, error);
+      }
+    };
+
+  app.delete(
+    '/teams/:team/artifacts/:artifact/tags/:tag',
+    {
+      preHandler: deleteGuard('pierone.tag.delete'),
+      config: audit.route('pierone.tag.delete'),
+      schema: {
+        tags: ['tags'],
+        summary: 'Deletes a tag (platform admins with pierone.admin.delete only; reason mandatory)',
+        description:
+          'For leaked secrets or legal reasons. The reason comes from `X-Deletion-Reason`, `?reason=` ' +
+          'or the JSON body. The tag name stays burnt: it can never be pushed again. 405 for everyone else.',
+        security: secured,
+        params: TagParams,
+        querystring: z.object({ reason: z.string().optional() }),
+        body: DeletionReasonSchema.nullish(),
+        response: { 200: DeletionSchema },
+      },
+    },
+    async (request) => {
+      const { team, artifact, tag } = request.params;
+      const actor = { principal: principalOf(request), requestId: request.id };
+      await manifests.delete(
+        actor,
+        { team, artifact },
+        tag,
+        reasonOf(request),
+        () => new MethodNotAllowedError(UNSUPPORTED_DELETE, { code: 'UNSUPPORTED' }),
+      );
+      const deleted = await store.deletedTag(team, artifact, tag);
+      return {
+        deleted: `${team}/${artifact}:${tag}`,
+        tags: [tag],
+        deleted_by: deleted?.deletedBy ?? actor.principal.uid,
+        reason: deleted?.reason ?? '',
+      };
+    },
+  );
+
+  app.delete(
+    '/teams/:team/artifacts/:artifact/manifests/:digest',
+    {
+      preHandler: deleteGuard('pierone.manifest.delete'),
+      config: audit.route('pierone.manifest.delete'),
+      schema: {
+        tags: ['tags'],
+        summary:
+          'Deletes a manifest by digest and every tag on it (platform admins with pierone.admin.delete only)',
+        description:
+          'The reason is mandatory (`X-Deletion-Reason`, `?reason=` or the JSON body). The tags are burnt. ' +
+          '405 for everyone else.',
+        security: secured,
+        params: z.object({
+          team: NameSchema,
+          artifact: NameSchema,
+          digest: z.string().regex(/^sha(256|512):[a-f0-9]+$/),
+        }),
+        querystring: z.object({ reason: z.string().optional() }),
+        body: DeletionReasonSchema.nullish(),
+        response: { 200: DeletionSchema },
+      },
+    },
+    async (request) => {
+      const { team, artifact, digest } = request.params;
+      const actor = { principal: principalOf(request), requestId: request.id };
+      const reason = reasonOf(request);
+      const done = await manifests.delete(
+        actor,
+        { team, artifact },
+        digest,
+        reason,
+        () => new MethodNotAllowedError(UNSUPPORTED_DELETE, { code: 'UNSUPPORTED' }),
+      );
+      return {
+        deleted: `${team}/${artifact}@${digest}`,
+        tags: done.kind === 'manifest' ? done.tags : [],
+        deleted_by: actor.principal.uid,
+        reason: reason?.trim() ?? '',
+      };
+    },
+  );
+
+  app.get(
+    '/teams/:team/artifacts/:artifact/deleted-tags',
+    {
+      preHandler: readGuard,
+      schema: {
+        tags: ['tags'],
+        summary: 'Deleted tags of an artifact: who deleted them, when and why (newest first)',
+        security: secured,
+        params: ArtifactParams,
+        response: { 200: z.array(DeletedTagSchema) },
+      },
+    },
+    async (request) => (await manifests.deletedTags(request.params)).map(toDeletedTag),
+  );
   for (const path of ['/teams/*', '/tags/*', '/v1/*']) app.delete(path, { schema: { hide: true } }, noDelete);
 }

@@ -132,3 +132,29 @@ export const AttestationJwksSchema = z.object({
 
 /** How buildx marks an index entry that attests another entry of the same index. */
 export const BUILDX_ATTESTATION_ANNOTATION = 'vnd.docker.reference.type';
+
+/** A tag a platform admin deleted: its name is burnt for good. */
+export const DeletedTagSchema = z.object({
+  name: z.string(),
+  /** The manifest digest the tag pointed to. */
+  digest: z.string(),
+  deleted_by: z.string(),
+  /** `2015-04-25T16:25:00.000Z` */
+  deleted_at: z.string(),
+  reason: z.string(),
+  /** "deleted by X on D because R", as the console shows it. */
+  description: z.string(),
+});
+
+/** The mandatory reason of a deletion, when given in the body (else `?reason=` or `X-Deletion-Reason`). */
+export const DeletionReasonSchema = z.object({ reason: z.string().min(1).max(1000) });
+
+/** What one deletion removed. */
+export const DeletionSchema = z.object({
+  /** `team/artifact:tag` or `team/artifact@digest`. */
+  deleted: z.string(),
+  /** The tags the deletion burnt. */
+  tags: z.array(z.string()),
+  deleted_by: z.string(),
+  reason: z.string(),
+});

@@ -14,6 +14,13 @@ export const PIERONE_EVENTS = [
   'pierone.manifest.push',
   /** A tag was pushed (target `team/artifact:tag`); `details.outcome` says created, unchanged or replaced. */
   'pierone.tag.create',
+  /**
+   * A platform admin deleted a tag (target `team/artifact:tag`; details: digest, reason). The
+   * name stays burnt. Refusals (no `pierone.admin.delete`, no reason) are recorded under it too.
+   */
+  'pierone.tag.delete',
+  /** A platform admin deleted a manifest by digest and every tag on it (details: reason, tags). */
+  'pierone.manifest.delete',
   /** A tag was marked production-ready for an incident/change id. */
   'pierone.tag.production-ready',
   /**

@@ -56,7 +56,12 @@ describeEachDatabase('Pier One manifests (no HTTP)', DOMAIN_MIGRATIONS, (getData
   it('pushes, resolves by tag and digest, and audits the new tag', async () => {
     const manifest = await image(alice, 'one');
     const pushed = await push(alice, '1.0', manifest);
-    expect(pushed).toEqual({ digest: sha256(manifest), repository: 'stups/app', subject: undefined });
+    expect(pushed).toEqual({
+      digest: sha256(manifest),
+      repository: 'stups/app',
+      subject: undefined,
+      tags: [],
+    });
     expect((await domain.manifests.resolve(repo, '1.0')).digest).toBe(sha256(manifest));
     expect((await domain.manifests.resolve(repo, sha256(manifest))).content.toString()).toBe(manifest);
     expect((await domain.manifests.resolve(repo, 'latest')).digest).toBe(sha256(manifest));

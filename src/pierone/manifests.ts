@@ -1,14 +1,20 @@
 import type { Readable } from 'node:stream';
-import { ConflictError, InputError, NotAllowedError, NotFoundError } from '../platform/errors.js';
+import {
+  ConflictError,
+  InputError,
+  NotAllowedError,
+  NotFoundError,
+  type StupsError,
+} from '../platform/errors.js';
 import { type Actor, type PierOneAudit, type PushAccess, SCOPES, type WriteTarget } from './access.js';
 import type { PierOneConfig } from './config.js';
-import { digestOfBytes } from './digest.js';
+import { digestOfBytes, registeredAlgorithm } from './digest.js';
 import { MEDIA_TYPES, parseManifest } from './manifest.js';
 import { OciError } from './oci-errors.js';
 import { isSnapshotTag, isTag, LATEST_TAG, type RepositoryName, repositoryOf } from './reference.js';
 import { referrersIndex, subjectOfReferrersTag } from './referrers.js';
 import { parseScmSource, type ScmSourceScanner } from './scm-source.js';
-import type { PierOneStore, StoredManifest, TagRecord } from './store.js';
+import type { DeletedTag, PierOneStore, StoredManifest, TagRecord } from './store.js';
 
 export interface ManifestsDeps {
   store: PierOneStore;
@@ -29,12 +35,16 @@ export interface ManifestPush {
   declaredLength: number | undefined;
   /** `X-SCM-Source`, trusted only from tokens with `application.write_all_trusted`. */
   scmSourceHeader: string | undefined;
+  /** `?tag=` of a push by digest: tags to point at the manifest in the same push. */
+  tags?: readonly string[] | undefined;
 }
 
 export interface PushedManifest {
   digest: string;
   repository: string;
   subject: string | undefined;
+  /** The `?tag=` tags now pointing at the manifest (the spec's `OCI-Tag` answer headers). */
+  tags: string[];
 }
 
 /** Entries the referrers tag's index lists at most (the API pages beyond that). */
@@ -91,9 +101,15 @@ export class Manifests {
         ? await this.#referrersTagIndex(repo, reference)
         : await this.#store.getManifest(repository, digest);
     if (!manifest) {
-      throw new NotFoundError(`manifest ${reference} is unknown in ${repository}`, {
-        code: 'MANIFEST_UNKNOWN',
-      });
+      const deleted = reference.includes(':')
+        ? undefined
+        : await this.#store.deletedTag(repo.team, repo.artifact, reference);
+      throw new NotFoundError(
+        deleted
+          ? `tag ${reference} of ${repository} was ${describeDeletion(deleted)}`
+          : `manifest ${reference} is unknown in ${repository}`,
+        { code: 'MANIFEST_UNKNOWN' },
+      );
     }
     return manifest;
   }
@@ -134,6 +150,12 @@ export class Manifests {
     const { repo, reference } = push;
     const repository = repositoryOf(repo);
     const byDigest = reference.includes(':');
+    const extraTags = byDigest ? [...new Set(push.tags ?? [])] : [];
+    if (!byDigest && push.tags?.length) {
+      throw new InputError('the tag query parameter is only allowed on a push by digest', {
+        code: 'TAG_INVALID',
+      });
+    }
     // A client of the referrers tag schema updates that tag with its own index: the index is
     // kept, but the tag stays the registry's (reads answer the complete index, see resolve), so
     // the immutable-tag rule does not refuse the client's second referrer.
@@ -166,8 +188,22 @@ export class Manifests {
       );
     }
 
+    for (const tag of extraTags) {
+      if (!isTag(tag) || subjectOfReferrersTag(tag) !== undefined) {
+        throw new InputError(`"${tag}" is not a valid tag to push`, { code: 'TAG_INVALID' });
+      }
+      if (tag === LATEST_TAG) {
+        throw await refuse(
+          new ConflictError('the tag "latest" cannot be pushed: reading "latest" gives the newest tag', {
+            code: 'TAG_INVALID',
+          }),
+        );
+      }
+    }
+
     const content = await readBounded(push.body, push.declaredLength, this.#config.maxManifestBytes);
-    const digest = digestOfBytes(content);
+    // A push by a sha512 digest is verified, and stored, under that digest.
+    const digest = digestOfBytes(content, byDigest ? (registeredAlgorithm(reference) ?? 'sha256') : 'sha256');
     if (byDigest && reference !== digest) {
       throw new InputError(`the manifest's digest is ${digest}, not ${reference}`, {
         code: 'DIGEST_INVALID',
@@ -175,13 +211,26 @@ export class Manifests {
     }
     const parsed = parseManifest(content, push.contentType);
 
-    const conflict = async (existing: string) => {
+    const conflict = async (existing: string, tag = reference) => {
+      const deleted = await this.#store.deletedTag(repo.team, repo.artifact, tag);
+      if (deleted) {
+        throw await refuse(
+          new ConflictError(
+            `tag ${tag} of ${repository} was ${describeDeletion(deleted)}; its name is never reused`,
+            {
+              code: 'TAG_INVALID',
+              details: { tag, deleted_by: deleted.deletedBy, reason: deleted.reason },
+            },
+          ),
+          { tag, burnt: true, pushed: digest },
+        );
+      }
       throw await refuse(
         new ConflictError(
-          `tag ${reference} of ${repository} already points to ${existing}; tags are immutable, push a new tag`,
-          { code: 'TAG_INVALID', details: { tag: reference, existing, pushed: digest } },
+          `tag ${tag} of ${repository} already points to ${existing}; tags are immutable, push a new tag`,
+          { code: 'TAG_INVALID', details: { tag, existing, pushed: digest } },
         ),
-        { existing, pushed: digest },
+        { tag, existing, pushed: digest },
       );
     };
     const mutable = !byDigest && this.#config.snapshotTagsMutable && isSnapshotTag(reference);
@@ -190,6 +239,21 @@ export class Manifests {
       // Fail fast, before any layer is read; the transaction below decides races.
       const existing = await this.#store.tagDigest(repo.team, repo.artifact, reference);
       if (existing !== undefined && existing !== digest) await conflict(existing);
+    }
+    for (const name of tagged ? [reference, ...extraTags] : extraTags) {
+      const deleted = await this.#store.deletedTag(repo.team, repo.artifact, name);
+      if (deleted) await conflict(deleted.digest, name);
+    }
+    const tagTargets = extraTags.map((name) => ({
+      team: repo.team,
+      artifact: repo.artifact,
+      name,
+      mutable: this.#config.snapshotTagsMutable && isSnapshotTag(name),
+    }));
+    for (const target of tagTargets) {
+      if (target.mutable) continue;
+      const existing = await this.#store.tagDigest(repo.team, repo.artifact, target.name);
+      if (existing !== undefined && existing !== digest) await conflict(existing, target.name);
     }
 
     const linked = await this.#store.linkedBlobs(repository, parsed.blobs);
@@ -213,6 +277,53 @@ export class Manifests {
       }
     } else if (parsed.kind === 'image') {
       scmSource = await this.#scanner.find(parsed.layers);
+    }
+
+    const newManifest = {
+      repository,
+      digest,
+      mediaType: parsed.mediaType,
+      content,
+      configDigest: parsed.config,
+      subject: parsed.subject,
+      artifactType: parsed.artifactType,
+      annotations: parsed.annotations,
+      scmSource,
+      createdBy: actor.principal.uid,
+    };
+    if (tagTargets.length > 0) {
+      const result = await this.#store.putManifestWithTags(newManifest, tagTargets, async (trx, written) => {
+        // The manifest, every tag and their events commit together, or the push fails.
+        await this.#audit(trx, {
+          event: attempted.event,
+          actor: actor.principal,
+          targetId: attempted.targetId,
+          details: {
+            digest,
+            mediaType: parsed.mediaType,
+            scm_source_present: scmSource !== undefined,
+            tags: extraTags,
+          },
+          requestId: actor.requestId,
+        });
+        for (const [i, target] of tagTargets.entries()) {
+          const outcome = written[i];
+          await this.#audit(trx, {
+            event: 'pierone.tag.create',
+            actor: actor.principal,
+            targetId: `${repository}:${target.name}`,
+            details: {
+              digest,
+              mediaType: parsed.mediaType,
+              ...(outcome ? { outcome: outcome.kind } : {}),
+              ...(outcome?.kind === 'replaced' ? { previous: outcome.previous } : {}),
+            },
+            requestId: actor.requestId,
+          });
+        }
+      });
+      if (result.kind === 'conflict') await conflict(result.existing, result.tag);
+      return { digest, repository, subject: parsed.subject, tags: extraTags };
     }
 
     const outcome = await this.#store.putManifest(
@@ -246,7 +357,7 @@ export class Manifests {
         }),
     );
     if (outcome?.kind === 'conflict') await conflict(outcome.existing);
-    return { digest, repository, subject: parsed.subject };
+    return { digest, repository, subject: parsed.subject, tags: [] };
   }
 
   /** Tag names of `repo` in byte order, after `last`, at most `n` (404 for an unknown repository). */
@@ -288,6 +399,76 @@ export class Manifests {
     return { manifests: shown, next: shown[shown.length - 1]?.digest };
   }
 
+  /**
+   * Deletes a tag (`reference` a tag) or a manifest and every tag on it (`reference` a digest).
+   * Only platform admins holding `pierone.admin.delete` may; a reason is mandatory. The deletion
+   * and its event commit together; refusals are audited. Deleted tag names are burnt for good.
+   * Everyone else gets `refusal` (the registry answers 405, as for a registry without deletion).
+   */
+  async delete(
+    actor: Actor,
+    repo: RepositoryName,
+    reference: string,
+    reason: string | undefined,
+    refusal: () => OciError | StupsError,
+  ): Promise<{ kind: 'tag'; digest: string } | { kind: 'manifest'; tags: string[] }> {
+    const repository = repositoryOf(repo);
+    const byDigest = reference.includes(':');
+    const attempted: WriteTarget = byDigest
+      ? { event: 'pierone.manifest.delete', targetId: `${repository}@${reference}` }
+      : { event: 'pierone.tag.delete', targetId: `${repository}:${reference}` };
+    if (!this.#access.mayDelete(actor)) throw await this.#access.refused(actor, attempted, refusal());
+    const why = reason?.trim() ?? '';
+    if (why === '' || why.length > MAX_REASON_LENGTH) {
+      throw await this.#access.refused(
+        actor,
+        attempted,
+        new InputError(`a deletion needs a reason of 1 to ${MAX_REASON_LENGTH} characters`, {
+          code: 'DENIED',
+        }),
+      );
+    }
+    const deletion = { by: actor.principal.uid, reason: why };
+    const record = (details: Record<string, unknown>) => (trx: Parameters<PierOneAudit>[0]) =>
+      this.#audit(trx, {
+        event: attempted.event,
+        actor: actor.principal,
+        targetId: attempted.targetId,
+        details: { reason: why, ...details },
+        requestId: actor.requestId,
+      });
+    const unknown = () =>
+      new NotFoundError(`${byDigest ? 'manifest' : 'tag'} ${reference} is unknown in ${repository}`, {
+        code: 'MANIFEST_UNKNOWN',
+      });
+    if (byDigest) {
+      const deleted = await this.#store.deleteManifest(
+        repo.team,
+        repo.artifact,
+        reference,
+        deletion,
+        blobsReferenced,
+        (trx, outcome) => record({ tags: outcome.tags, unlinked_blobs: outcome.unlinkedBlobs })(trx),
+      );
+      if (deleted === undefined) throw unknown();
+      return { kind: 'manifest', tags: deleted.tags };
+    }
+    const digest = await this.#store.deleteTag(
+      repo.team,
+      repo.artifact,
+      reference,
+      deletion,
+      (trx, pointed) => record({ digest: pointed })(trx),
+    );
+    if (digest === undefined) throw unknown();
+    return { kind: 'tag', digest };
+  }
+
+  /** Deleted tags of an artifact: who deleted them, when and why. */
+  deletedTags(repo: RepositoryName): Promise<DeletedTag[]> {
+    return this.#store.deletedTags(repo.team, repo.artifact);
+  }
+
   /** Marks a tag production-ready for an incident/change id; needs push rights on the team. */
   async markProductionReady(
     actor: Actor,
@@ -320,6 +501,23 @@ export class Manifests {
     return tag;
   }
 }
+
+/** Blobs a stored manifest refers to; none for one that no longer parses (it was valid once). */
+function blobsReferenced(content: Buffer, mediaType: string): string[] {
+  try {
+    return parseManifest(content, mediaType).blobs;
+  } catch {
+    return [];
+  }
+}
+
+/** "deleted by X on D because R", as the API, the console and error messages say it. */
+export function describeDeletion(deleted: Pick<DeletedTag, 'deletedBy' | 'deletedAt' | 'reason'>): string {
+  return `deleted by ${deleted.deletedBy} on ${deleted.deletedAt.toISOString()} because ${deleted.reason}`;
+}
+
+/** Longest deletion reason kept: a sentence or a ticket reference, not a document. */
+export const MAX_REASON_LENGTH = 1000;
 
 function page(names: string[], n: number | undefined): NamePage {
   if (n === undefined || names.length <= n) return { names, next: undefined };

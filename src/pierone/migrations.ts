@@ -101,6 +101,32 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '005-deletions': {
+    async up(db: Kysely<unknown>) {
+      // Deleted tags stay here for good: the name is burnt (never pushed again for other content)
+      // and the API shows who deleted it, when and why.
+      await db.schema
+        .createTable('pierone_deleted_tags')
+        .addColumn('team', 'text', (c) => c.notNull())
+        .addColumn('artifact', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('digest', 'text', (c) => c.notNull())
+        .addColumn('deleted_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('deleted_by', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('pierone_deleted_tags_pk', ['team', 'artifact', 'name'])
+        .execute();
+      await db.schema
+        .createTable('pierone_deleted_manifests')
+        .addColumn('repository', 'text', (c) => c.notNull())
+        .addColumn('digest', 'text', (c) => c.notNull())
+        .addColumn('deleted_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('deleted_by', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('pierone_deleted_manifests_pk', ['repository', 'digest'])
+        .execute();
+    },
+  },
 };
 
 /** Manifests read per round of the backfill: bounded memory whatever the registry holds. */

@@ -12,7 +12,8 @@ import { MEDIA_TYPES } from './manifest.js';
 import type { Manifests } from './manifests.js';
 import { REFERRERS_PAGE_SIZE, referrersIndex } from './referrers.js';
 import { OciError, pathParamError, toOciError } from './oci-errors.js';
-import { isDigest, isNameComponent, type RepositoryName, repositoryOf } from './reference.js';
+import { registeredAlgorithm } from './digest.js';
+import { isDigest, isNameComponent, isTag, type RepositoryName, repositoryOf } from './reference.js';
 import type { PierOneStore, StoredManifest } from './store.js';
 import type { BlobUploads } from './uploads.js';
 
@@ -37,8 +38,9 @@ interface RepoParams {
 const FAST_PATH_BYTES = 8 * 1024 * 1024;
 
 const UNSUPPORTED_DELETE =
-  'Pier One never deletes content: tags are immutable and images stay available so that every ' +
-  'deployment can be traced back to its source';
+  'Pier One does not delete content for teams: tags are immutable and images stay available so that ' +
+  'every deployment can be traced back to its source (platform admins with pierone.admin.delete may, ' +
+  'giving a reason)';
 
 /**
  * The OCI distribution API under `/v2/`, as an encapsulated plugin: its own error shape, its own
@@ -166,10 +168,33 @@ export function registryPlugin(deps: RegistryDeps) {
       .send();
   }
 
-  /** A manifest reference: a tag (the domain checks its syntax) or a sha256 digest. */
+  /** A manifest reference to push: a tag (the domain checks its syntax) or a sha256/sha512 digest. */
   function referenceOf(reference: string): string {
-    if (reference.includes(':')) requireDigest(reference);
+    if (!reference.includes(':')) return reference;
+    if (!isDigest(reference))
+      throw new OciError(400, 'DIGEST_INVALID', `"${reference}" is not a valid digest`);
+    if (registeredAlgorithm(reference) === undefined) {
+      throw new OciError(
+        400,
+        'DIGEST_INVALID',
+        `only sha256 and sha512 digests are supported, got "${reference}"`,
+      );
+    }
     return reference;
+  }
+
+  /**
+   * A manifest reference to read. The spec's only failure there is 404 MANIFEST_UNKNOWN: a
+   * reference that is neither a tag nor a supported digest names no manifest (a push answers 400).
+   */
+  function pullReferenceOf(repo: RepositoryName, reference: string): string {
+    if (isTag(reference) || registeredAlgorithm(reference) !== undefined) return reference;
+    throw new OciError(404, 'MANIFEST_UNKNOWN', `manifest ${reference} is unknown in ${repositoryOf(repo)}`);
+  }
+
+  /** `?tag=` of a manifest push, once or repeated. */
+  function queryTags(value: string | string[] | undefined): string[] {
+    return value === undefined ? [] : Array.isArray(value) ? value : [value];
   }
 
   /** `Link` header of a paged list, when there is a next page. */
@@ -439,7 +464,7 @@ export function registryPlugin(deps: RegistryDeps) {
       async (request, reply) => {
         const repo = repoOf(request.params);
         await puller(request, repo);
-        const manifest = await manifests.resolve(repo, referenceOf(request.params.reference));
+        const manifest = await manifests.resolve(repo, pullReferenceOf(repo, request.params.reference));
         return manifestHeaders(reply, manifest).send();
       },
     );
@@ -450,12 +475,12 @@ export function registryPlugin(deps: RegistryDeps) {
       async (request, reply) => {
         const repo = repoOf(request.params);
         await puller(request, repo);
-        const manifest = await manifests.resolve(repo, referenceOf(request.params.reference));
+        const manifest = await manifests.resolve(repo, pullReferenceOf(repo, request.params.reference));
         return manifestHeaders(reply, manifest).send(manifest.content);
       },
     );
 
-    app.put<{ Params: RepoParams & { reference: string } }>(
+    app.put<{ Params: RepoParams & { reference: string }; Querystring: { tag?: string | string[] } }>(
       '/:team/:artifact/manifests/:reference',
       write,
       async (request, reply) => {
@@ -470,6 +495,7 @@ export function registryPlugin(deps: RegistryDeps) {
           declaredLength: declaredLength(request.raw),
           // A repeated header is no valid scm-source document: the domain refuses it as such.
           scmSourceHeader: scmHeader === undefined ? undefined : String(scmHeader),
+          tags: queryTags(request.query.tag),
         });
         reply.status(201).headers({
           location: `/v2/${pushed.repository}/manifests/${pushed.digest}`,
@@ -477,13 +503,39 @@ export function registryPlugin(deps: RegistryDeps) {
           'content-length': '0',
         });
         if (pushed.subject) reply.header('oci-subject', pushed.subject);
+        // One OCI-Tag header per tag the `?tag=` push created, as the spec asks of registries that support it.
+        if (pushed.tags.length > 0) reply.header('oci-tag', pushed.tags);
         return reply.send();
       },
     );
 
-    app.delete('/:team/:artifact/manifests/:reference', hide, async () => {
-      throw new OciError(405, 'UNSUPPORTED', UNSUPPORTED_DELETE);
-    });
+    /**
+     * Deletion, for platform admins holding `pierone.admin.delete` only, with a mandatory reason
+     * (`X-Deletion-Reason` header or `?reason=`): 202. Everyone else gets 405 (audited), as from a
+     * registry without deletion: for teams Pier One's content stays immutable.
+     */
+    app.delete<{ Params: RepoParams & { reference: string }; Querystring: { reason?: string } }>(
+      '/:team/:artifact/manifests/:reference',
+      { ...hide, config: audit.route('pierone.manifest.delete') },
+      async (request, reply) => {
+        const repo = repoOf(request.params);
+        const actor = await pusher(request, repo);
+        const reference = request.params.reference;
+        if (reference.includes(':')) referenceOf(reference);
+        else if (!isTag(reference))
+          throw new OciError(400, 'TAG_INVALID', `"${reference}" is not a valid tag`);
+        const header = request.headers['x-deletion-reason'];
+        const reason = typeof header === 'string' ? header : request.query.reason;
+        await manifests.delete(
+          actor,
+          repo,
+          reference,
+          reason,
+          () => new OciError(405, 'UNSUPPORTED', UNSUPPORTED_DELETE),
+        );
+        return reply.status(202).header('content-length', '0').send();
+      },
+    );
 
     // --- discovery ----------------------------------------------------------------------------
 

@@ -667,11 +667,11 @@ describeEachDatabase('Pier One registry', [...KERNEL_MIGRATIONS, pieroneMigratio
       const r = await call(reg, 'DELETE', path, { token: reg.tokens.alice });
       expect(r.status, path).toBe(405);
       expect(r.json.errors[0].code).toBe('UNSUPPORTED');
-      expect(r.json.errors[0].message).toContain('never deletes');
+      expect(r.json.errors[0].message).toContain('does not delete content for teams');
     }
     const api = await call(reg, 'DELETE', '/teams/stups/artifacts/app/tags/1.0', { token: reg.tokens.alice });
     expect(api.status).toBe(405);
-    expect(api.json.detail).toContain('never deletes');
+    expect(api.json.detail).toContain('does not delete content for teams');
     expect((await call(reg, 'GET', '/v2/stups/app/manifests/1.0', { token: reg.tokens.bob })).status).toBe(
       200,
     );

@@ -52,7 +52,44 @@ interface LayerScmTable {
   scm_source: unknown;
 }
 
+interface DeletedTagsTable {
+  team: string;
+  artifact: string;
+  name: string;
+  digest: string;
+  deleted_at: Generated<Date>;
+  deleted_by: string;
+  reason: string;
+}
+
+interface DeletedManifestsTable {
+  repository: string;
+  digest: string;
+  deleted_at: Generated<Date>;
+  deleted_by: string;
+  reason: string;
+}
+
+/** A tag a platform admin deleted: its name is burnt for good. */
+export interface DeletedTag {
+  team: string;
+  artifact: string;
+  name: string;
+  digest: string;
+  deletedAt: Date;
+  deletedBy: string;
+  reason: string;
+}
+
+/** Who deletes, and why (mandatory). */
+export interface Deletion {
+  by: string;
+  reason: string;
+}
+
 interface PierOneTables {
+  pierone_deleted_tags: DeletedTagsTable;
+  pierone_deleted_manifests: DeletedManifestsTable;
   pierone_blob_links: BlobLinksTable;
   pierone_manifests: ManifestsTable;
   pierone_tags: TagsTable;
@@ -153,32 +190,86 @@ function toManifest(row: {
   };
 }
 
-/** A small LRU map: insertion order is recency order. */
+async function burnTags(
+  trx: Transaction<PierOneTables>,
+  team: string,
+  artifact: string,
+  names: readonly string[],
+  digest: string,
+  deletion: Deletion,
+): Promise<void> {
+  if (names.length === 0) return;
+  await trx
+    .insertInto('pierone_deleted_tags')
+    .values(
+      names.map((name) => ({
+        team,
+        artifact,
+        name,
+        digest,
+        deleted_by: deletion.by,
+        reason: deletion.reason,
+      })),
+    )
+    .onConflict((oc) => oc.columns(['team', 'artifact', 'name']).doNothing())
+    .execute();
+}
+
+function toDeletedTag(row: {
+  team: string;
+  artifact: string;
+  name: string;
+  digest: string;
+  deleted_at: Date;
+  deleted_by: string;
+  reason: string;
+}): DeletedTag {
+  return {
+    team: row.team,
+    artifact: row.artifact,
+    name: row.name,
+    digest: row.digest,
+    deletedAt: new Date(row.deleted_at),
+    deletedBy: row.deleted_by,
+    reason: row.reason,
+  };
+}
+
+/** A small LRU map: insertion order is recency order; entries older than `ttlMs` are read afresh. */
 class Lru<K, V> {
-  readonly #map = new Map<K, V>();
-  constructor(private readonly capacity: number) {}
+  readonly #map = new Map<K, { value: V; until: number }>();
+  constructor(
+    private readonly capacity: number,
+    private readonly ttlMs: number = Number.POSITIVE_INFINITY,
+  ) {}
   get(key: K): V | undefined {
-    const value = this.#map.get(key);
-    if (value !== undefined) {
-      this.#map.delete(key);
-      this.#map.set(key, value);
-    }
-    return value;
+    const entry = this.#map.get(key);
+    if (entry === undefined) return undefined;
+    this.#map.delete(key);
+    if (entry.until <= Date.now()) return undefined;
+    this.#map.set(key, entry);
+    return entry.value;
   }
   set(key: K, value: V): void {
     if (this.capacity === 0) return;
     this.#map.delete(key);
-    this.#map.set(key, value);
+    this.#map.set(key, { value, until: Date.now() + this.ttlMs });
     if (this.#map.size > this.capacity) this.#map.delete(this.#map.keys().next().value as K);
+  }
+  delete(key: K): void {
+    this.#map.delete(key);
   }
 }
 
 /** Pier One's persistence. Nothing else reads these tables. */
 export class PierOneStore {
   readonly #db: Kysely<PierOneTables>;
-  /** Manifests never change once stored, so a cache can never be stale. */
+  /**
+   * Manifests never change once stored; only an admin's deletion can end one, so entries live
+   * `immutableCacheTtlMs`: other replicas stop serving a deleted manifest within that time.
+   */
   readonly #manifests: Lru<string, StoredManifest>;
-  /** Immutable tags never point elsewhere once written, so their digest can be cached for good. */
+  /** Immutable tags never point elsewhere once written; cached like manifests (deletion, TTL). */
   readonly #immutableTags: Lru<string, string>;
   /** Sorted tag names per artifact, briefly: other replicas' pushes show up within the TTL. */
   readonly #tagLists = new Map<string, { names: string[]; until: number }>();
@@ -192,13 +283,16 @@ export class PierOneStore {
     options: {
       manifestCacheEntries?: number;
       tagListTtlMs?: number;
+      /** How long a replica may answer a manifest or immutable tag from memory (default 30 s). */
+      immutableCacheTtlMs?: number;
       /** Tags that may be overwritten (never cached). */
       isMutableTag?: (name: string) => boolean;
     } = {},
   ) {
     this.#db = database.kysely<PierOneTables>();
-    this.#manifests = new Lru(options.manifestCacheEntries ?? 2000);
-    this.#immutableTags = new Lru(options.manifestCacheEntries ?? 2000);
+    const ttl = options.immutableCacheTtlMs ?? 30_000;
+    this.#manifests = new Lru(options.manifestCacheEntries ?? 2000, ttl);
+    this.#immutableTags = new Lru(options.manifestCacheEntries ?? 2000, ttl);
     this.#tagListTtlMs = options.tagListTtlMs ?? 1000;
     this.#isMutableTag = options.isMutableTag ?? (() => false);
   }
@@ -376,6 +470,43 @@ export class PierOneStore {
     return outcome;
   }
 
+  /**
+   * Stores a manifest and points several tags at it (`PUT …/manifests/<digest>?tag=a&tag=b`) in
+   * one transaction: one immutable tag already pointing elsewhere fails the whole push.
+   */
+  async putManifestWithTags(
+    manifest: NewManifest,
+    tags: ReadonlyArray<{ team: string; artifact: string; name: string; mutable: boolean }>,
+    inTransaction: InTransaction<TagWritten[]>,
+  ): Promise<
+    { kind: 'written'; written: TagWritten[] } | { kind: 'conflict'; tag: string; existing: string }
+  > {
+    try {
+      const written = await this.#db.transaction().execute(async (trx) => {
+        const outcomes: TagWritten[] = [];
+        for (const tag of tags) {
+          try {
+            const outcome = await this.#writeManifestIn(trx, manifest, tag);
+            if (outcome) outcomes.push(outcome);
+          } catch (error) {
+            if (error instanceof TagConflict) throw new TagConflict(error.existing, tag.name);
+            throw error;
+          }
+        }
+        await inTransaction(trx, outcomes);
+        return outcomes;
+      });
+      return { kind: 'written', written };
+    } catch (error) {
+      if (error instanceof TagConflict)
+        return { kind: 'conflict', tag: error.tag ?? '', existing: error.existing };
+      throw error;
+    } finally {
+      for (const tag of tags) this.#tagLists.delete(`${tag.team}/${tag.artifact}`);
+      this.#tagWrites++;
+    }
+  }
+
   #writeManifest(
     manifest: NewManifest,
     tag: { team: string; artifact: string; name: string; mutable: boolean } | undefined,
@@ -416,6 +547,14 @@ export class PierOneStore {
       .onConflict((oc) => oc.columns(['repository', 'digest']).doNothing())
       .execute();
     if (!tag) return undefined;
+    const burnt = await trx
+      .selectFrom('pierone_deleted_tags')
+      .select('digest')
+      .where('team', '=', tag.team)
+      .where('artifact', '=', tag.artifact)
+      .where('name', '=', tag.name)
+      .executeTakeFirst();
+    if (burnt) throw new TagConflict(burnt.digest, tag.name);
     const inserted = await trx
       .insertInto('pierone_tags')
       .values({
@@ -517,6 +656,141 @@ export class PierOneStore {
     q = q.orderBy(sql`repository collate "C"`);
     if (n !== undefined) q = q.limit(n);
     return (await q.execute()).map((r) => r.repository);
+  }
+
+  // --- deletion (platform admins only; see Manifests.deleteTag) -----------------------------
+
+  async deletedTag(team: string, artifact: string, name: string): Promise<DeletedTag | undefined> {
+    const row = await this.#db
+      .selectFrom('pierone_deleted_tags')
+      .selectAll()
+      .where('team', '=', team)
+      .where('artifact', '=', artifact)
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row ? toDeletedTag(row) : undefined;
+  }
+
+  /** Deleted tags of an artifact, newest deletion first. */
+  async deletedTags(team: string, artifact: string): Promise<DeletedTag[]> {
+    const rows = await this.#db
+      .selectFrom('pierone_deleted_tags')
+      .selectAll()
+      .where('team', '=', team)
+      .where('artifact', '=', artifact)
+      .orderBy('deleted_at', 'desc')
+      .orderBy('name')
+      .execute();
+    return rows.map(toDeletedTag);
+  }
+
+  /**
+   * Deletes a tag, burning its name, and runs `inTransaction` (the audit event, given the digest
+   * it pointed to) in the same transaction. Undefined when there is no such tag.
+   */
+  async deleteTag(
+    team: string,
+    artifact: string,
+    name: string,
+    deletion: Deletion,
+    inTransaction: InTransaction<string>,
+  ): Promise<string | undefined> {
+    const digest = await this.#db.transaction().execute(async (trx) => {
+      const row = await trx
+        .deleteFrom('pierone_tags')
+        .where('team', '=', team)
+        .where('artifact', '=', artifact)
+        .where('name', '=', name)
+        .returning('digest')
+        .executeTakeFirst();
+      if (!row) return undefined;
+      await burnTags(trx, team, artifact, [name], row.digest, deletion);
+      await inTransaction(trx, row.digest);
+      return row.digest;
+    });
+    this.#forgetTags(team, artifact, [name]);
+    return digest;
+  }
+
+  /**
+   * Deletes a manifest and every tag pointing at it (burning their names), unlinks from the
+   * repository the blobs (`blobsOf`) no other manifest there refers to, so they cannot be pulled
+   * through it any more, and runs `inTransaction` (the audit event) in the same transaction.
+   * Undefined when the repository holds no such manifest.
+   */
+  async deleteManifest(
+    team: string,
+    artifact: string,
+    digest: string,
+    deletion: Deletion,
+    blobsOf: (content: Buffer, mediaType: string) => string[],
+    inTransaction: InTransaction<{ tags: string[]; unlinkedBlobs: string[] }>,
+  ): Promise<{ tags: string[]; unlinkedBlobs: string[] } | undefined> {
+    const repository = `${team}/${artifact}`;
+    const result = await this.#db.transaction().execute(async (trx) => {
+      const gone = await trx
+        .deleteFrom('pierone_manifests')
+        .where('repository', '=', repository)
+        .where('digest', '=', digest)
+        .returning(['content', 'media_type'])
+        .executeTakeFirst();
+      if (!gone) return undefined;
+      const candidates = new Set(blobsOf(Buffer.from(gone.content), gone.media_type));
+      if (candidates.size > 0) {
+        // An emergency operation: reading the repository's other manifests once is acceptable.
+        const others = await trx
+          .selectFrom('pierone_manifests')
+          .select(['content', 'media_type'])
+          .where('repository', '=', repository)
+          .execute();
+        for (const other of others) {
+          for (const blob of blobsOf(Buffer.from(other.content), other.media_type)) candidates.delete(blob);
+        }
+      }
+      const unlinkedBlobs = [...candidates].sort();
+      if (unlinkedBlobs.length > 0) {
+        await trx
+          .deleteFrom('pierone_blob_links')
+          .where('repository', '=', repository)
+          .where('digest', 'in', unlinkedBlobs)
+          .execute();
+      }
+      const names = (
+        await trx
+          .deleteFrom('pierone_tags')
+          .where('team', '=', team)
+          .where('artifact', '=', artifact)
+          .where('digest', '=', digest)
+          .returning('name')
+          .execute()
+      )
+        .map((r) => r.name)
+        .sort();
+      await burnTags(trx, team, artifact, names, digest, deletion);
+      await trx
+        .insertInto('pierone_deleted_manifests')
+        .values({ repository, digest, deleted_by: deletion.by, reason: deletion.reason })
+        .onConflict((oc) =>
+          oc.columns(['repository', 'digest']).doUpdateSet({ deleted_at: sql<Date>`now()` }),
+        )
+        .execute();
+      const outcome = { tags: names, unlinkedBlobs };
+      await inTransaction(trx, outcome);
+      return outcome;
+    });
+    this.#manifests.delete(`${repository}@${digest}`);
+    if (result) this.#forgetTags(team, artifact, result.tags);
+    return result;
+  }
+
+  /**
+   * Drops this process's cached answers for deleted tags at once; other replicas' entries expire
+   * within `immutableCacheTtlMs`.
+   */
+  #forgetTags(team: string, artifact: string, names: readonly string[]): void {
+    for (const name of names) this.#immutableTags.delete(`${team}/${artifact}:${name}`);
+    this.#tagLists.delete(`${team}/${artifact}`);
+    this.#tagWrites++;
   }
 
   // --- tags ----------------------------------------------------------------------------------
@@ -773,7 +1047,10 @@ export class PierOneStore {
 }
 
 class TagConflict extends Error {
-  constructor(readonly existing: string) {
+  constructor(
+    readonly existing: string,
+    readonly tag?: string,
+  ) {
     super(`tag points to ${existing}`);
   }
 }
