@@ -2,7 +2,8 @@
  * sandbox's audit vocabulary. `assign`, `release` and `purge` are the API's writes (refusals
  * recorded under the same names; a dry-run purge too, with `dry_run: true`, since it reads every
  * resource of someone's account); `discover` an account first seen in the organisation;
- * `transition` a state the maintenance job moved an account to; `incident.record` an exception.
+ * `transition` a state the maintenance job moved an account to; `incident.record` an exception;
+ * `report.write` the report files the job sandbox.reports wrote (their keys).
  */
 export const SANDBOX_EVENTS = [
   'sandbox.account.assign',
@@ -11,5 +12,6 @@ export const SANDBOX_EVENTS = [
   'sandbox.account.discover',
   'sandbox.account.transition',
   'sandbox.incident.record',
+  'sandbox.report.write',
 ] as const;
 export type SandboxAuditEvent = (typeof SANDBOX_EVENTS)[number];

@@ -10,6 +10,7 @@ import { type SandboxPolicy, SandboxService } from './sandbox-service.js';
 import { type SandboxSettings, SandboxSettingsSchema } from './settings.js';
 import type { CostSource } from './spend/types.js';
 import { SandboxStore } from './store.js';
+import type { ReportBucket } from './reports/report-bucket.js';
 
 export * from './contract.js';
 export { SANDBOX_EVENTS, type SandboxAuditEvent } from './events.js';
@@ -33,6 +34,7 @@ export function createSandboxComponent(
     settings?: Partial<SandboxSettings>;
     now?: () => Date;
     costs?: CostSource;
+    reports?: ReportBucket;
   },
 ): SandboxComponent {
   const settings = SandboxSettingsSchema.parse(deps.settings ?? {});
@@ -48,6 +50,7 @@ export function createSandboxComponent(
     logger: ctx.logger.child({ component: 'sandbox' }),
     now: deps.now,
     costs: deps.costs,
+    reports: deps.reports,
   });
   return {
     service,

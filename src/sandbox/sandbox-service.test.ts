@@ -1,4 +1,7 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { DescribeBudgetsCommand } from '@aws-sdk/client-budgets';
 import { CreateVpcCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
@@ -13,6 +16,7 @@ import {
   skipWithoutMoto,
   startMoto,
 } from '../senza/test-support/moto.js';
+import { folderReportBucket } from './reports/report-bucket.js';
 import { CostFileSource } from './spend/cost-file.js';
 import {
   createSandboxHarness,
@@ -72,6 +76,7 @@ describe.skipIf(skip)('sandbox service on moto_server', () => {
     let org: TestOrganisation;
     let now = new Date('2026-11-27T12:00:00Z'); // a Friday, before the default window (18:00 UTC)
     let webhook: Server;
+    let reportsDir: string | undefined;
     const received: unknown[] = [];
     // The cost file as the daily check finds it; each test writes what it needs.
     let costLines: string[] = ['lineItem/UsageAccountId,lineItem/UsageStartDate,lineItem/UnblendedCost'];
@@ -98,10 +103,12 @@ describe.skipIf(skip)('sandbox service on moto_server', () => {
       await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
       const address = webhook.address();
       if (address === null || typeof address === 'string') throw new Error('webhook not listening');
+      reportsDir = await mkdtemp(join(tmpdir(), 'sandbox-reports-'));
       h = await createSandboxHarness(getDatabase(), {
         motoEndpoint: moto.endpoint,
         now: () => now,
         costs,
+        reports: folderReportBucket(reportsDir),
         settings: { incidentWebhook: `http://127.0.0.1:${address.port}/hook` },
       });
       await h.sandbox.service.sync();
@@ -109,6 +116,7 @@ describe.skipIf(skip)('sandbox service on moto_server', () => {
     afterAll(async () => {
       await h?.close();
       webhook?.close();
+      if (reportsDir) await rm(reportsDir, { recursive: true, force: true });
     });
 
     it('mirrors the 10 accounts with OU, state, holder and cost centre; filters; CreatedAccount events', async () => {
@@ -357,6 +365,43 @@ describe.skipIf(skip)('sandbox service on moto_server', () => {
       // A second run on the same day raises nothing new.
       expect((await h.sandbox.service.checkSpend()).exceptions).toEqual([]);
       expect((await get('/incidents')).json()).toHaveLength(2);
+    });
+
+    it('the reports job writes the weekly inventory once a week and last month’s activity and cost once a month', async () => {
+      // After the spend test: its November costs are the cost file now.
+      now = new Date('2026-12-02T08:00:00Z'); // a Wednesday
+      const first = await h.sandbox.service.produceReports();
+      expect(first.written.sort()).toEqual(
+        [
+          'reports/inventory/2026-12-02/accounts.csv',
+          'reports/inventory/2026-12-02/summary.csv',
+          'reports/inventory/2026-12-02/inventory.xlsx',
+          'reports/activity/2026-11/events.csv',
+          'reports/activity/2026-11/summary.csv',
+          'reports/activity/2026-11/activity.xlsx',
+          ...first.written.filter((k) => k.startsWith('reports/cost/2026-11/')),
+        ].sort(),
+      );
+      expect(first.written.some((k) => k.startsWith('reports/cost/2026-11/'))).toBe(true);
+      const inventory = await readFile(
+        join(reportsDir!, 'reports/inventory/2026-12-02/accounts.csv'),
+        'utf8',
+      );
+      // A header and one line per account (plain names: no quoted line breaks).
+      expect(inventory.trim().split('\n')).toHaveLength(11);
+      const costCsv = first.written.find((k) => k.startsWith('reports/cost/2026-11/') && k.endsWith('.csv'))!;
+      // 27 days of 2.00 + 3.00, and the 400 spike: 135 + 400 in November.
+      expect(await readFile(join(reportsDir!, costCsv), 'utf8')).toContain('535');
+      expect(await auditOf('sandbox.report.write')).toHaveLength(2);
+
+      // Later the same week: nothing is due.
+      now = new Date('2026-12-04T08:00:00Z');
+      expect((await h.sandbox.service.produceReports()).written).toEqual([]);
+      // The next Monday: the weekly inventory again, not the monthly reports.
+      now = new Date('2026-12-07T00:30:00Z');
+      const monday = await h.sandbox.service.produceReports();
+      expect(monday.written.every((k) => k.startsWith('reports/inventory/2026-12-07/'))).toBe(true);
+      expect(monday.written).toHaveLength(3);
     });
   });
 });

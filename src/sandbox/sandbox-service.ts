@@ -28,7 +28,11 @@ import {
 } from './contract.js';
 import type { SandboxAuditEvent } from './events.js';
 import { SandboxLifecycle } from './lifecycle.js';
+import { activityReport } from './reports/activity.js';
 import { postIncident } from './reports/incident-webhook.js';
+import { produceMonthlyReports, produceWeeklyInventory } from './reports/produce.js';
+import { type ReportBucket, writeReport } from './reports/report-bucket.js';
+import { reportAccount } from './reports/report.js';
 import type { SandboxSettings } from './settings.js';
 import { CostFileSource } from './spend/cost-file.js';
 import { type BudgetAlertException, dailyCheck } from './spend/daily-check.js';
@@ -44,6 +48,8 @@ export interface SandboxPolicy {
 /** Background work acts as the service itself. */
 const SERVICE_ACTOR: AuditActor = { uid: 'sandbox', realm: 'services' };
 const MAINTENANCE_MARK = 'maintenance';
+const WEEKLY_REPORT_MARK = 'reports.weekly';
+const MONTHLY_REPORT_MARK = 'reports.monthly';
 
 const EVENT_STATE: Partial<Record<SandboxEventKind | SandboxExceptionKind, AccountState>> = {
   AssignedAccount: 'assigned',
@@ -66,6 +72,8 @@ export interface SandboxServiceDeps {
   now?: () => Date;
   /** Daily costs; default the cost file of `settings.spend.costFile`, none without it. */
   costs?: CostSource | undefined;
+  /** Where the job sandbox.reports writes (S3 or a folder); undefined: no reports. */
+  reports?: ReportBucket | undefined;
 }
 
 /**
@@ -401,6 +409,51 @@ export class SandboxService {
       }
     }
     return { accounts: accounts.length, exceptions };
+  }
+
+  /**
+   * The job `sandbox.reports`: the weekly inventory once per ISO week (from Monday 00:00 UTC) and,
+   * once per month, the last month's activity report and (with a cost source) its cost report.
+   * A tick that finds nothing due writes nothing; each run's keys are audited with its mark.
+   */
+  async produceReports(): Promise<{ written: string[] }> {
+    const bucket = this.deps.reports;
+    if (!bucket) return { written: [] };
+    const now = this.#now();
+    const written: string[] = [];
+    const accounts = (await this.deps.store.list()).map(reportAccount);
+    const record = async (mark: string, keys: string[]) => {
+      written.push(...keys);
+      await this.deps.store.write(async (trx) => {
+        await this.deps.store.setMark(trx, mark, now);
+        await this.deps.audit(trx, {
+          event: 'sandbox.report.write',
+          actor: SERVICE_ACTOR,
+          targetId: mark,
+          details: { keys },
+          requestId: internalRequestId('sandbox-reports'),
+        });
+      });
+    };
+    const day = now.getUTCDay();
+    const weekStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - ((day + 6) % 7));
+    const weekly = await this.deps.store.mark(WEEKLY_REPORT_MARK);
+    if (!weekly || weekly.getTime() < weekStart)
+      await record(WEEKLY_REPORT_MARK, await produceWeeklyInventory(bucket, accounts, now));
+
+    const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+    const monthly = await this.deps.store.mark(MONTHLY_REPORT_MARK);
+    if (!monthly || monthly < monthStart) {
+      const previous = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+      const month = previous.toISOString().slice(0, 7);
+      const events = await this.deps.store.events({ from: previous, until: monthStart });
+      const keys = this.#costs
+        ? await produceMonthlyReports({ bucket, accounts, events, costs: this.#costs, month, now })
+        : // Without costs no cost report: a report of zeros would read as "nothing was spent".
+          await writeReport(bucket, await activityReport({ accounts, events, month, now }));
+      await record(MONTHLY_REPORT_MARK, keys);
+    }
+    return { written };
   }
 
   /** An exception: stored as an incident with its audit event, then sent to the webhook (if any). */

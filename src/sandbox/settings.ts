@@ -81,5 +81,27 @@ export const SandboxSettingsSchema = z.strictObject({
         .describe('Fewer baseline days than this: only minAbsolute applies'),
     })
     .prefault({}),
+  reports: z
+    .strictObject({
+      bucket: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('S3 bucket the reports go to (reports/<kind>/<period>/<name>.csv|xlsx); unset: the folder'),
+      folder: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('Folder the reports go to when no bucket is set; default <dataDir>/sandbox/reports'),
+      checkIntervalSeconds: z
+        .number()
+        .int()
+        .min(1)
+        .default(3600)
+        .describe(
+          'How often the job sandbox.reports looks whether the weekly inventory (from Monday) or the last month’s activity and cost reports are due',
+        ),
+    })
+    .prefault({}),
 });
 export type SandboxSettings = z.output<typeof SandboxSettingsSchema>;

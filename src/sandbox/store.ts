@@ -168,12 +168,14 @@ export class SandboxStore {
     accountId?: string;
     exceptionsOnly?: boolean;
     limit?: number;
+    /** Occurred at or after `from` and before `until` (the monthly activity report's month). */
+    from?: Date;
+    until?: Date;
   }): Promise<SandboxEvent[]> {
-    let query = this.db
-      .selectFrom('sandbox_events')
-      .selectAll()
-      .orderBy('id', 'desc')
-      .limit(filter.limit ?? 500);
+    let query = this.db.selectFrom('sandbox_events').selectAll().orderBy('id', 'desc');
+    if (filter.limit !== undefined || !filter.from) query = query.limit(filter.limit ?? 500);
+    if (filter.from) query = query.where('occurred_at', '>=', filter.from);
+    if (filter.until) query = query.where('occurred_at', '<', filter.until);
     if (filter.accountId) query = query.where('account_id', '=', filter.accountId);
     if (filter.exceptionsOnly) query = query.where('is_exception', '=', true);
     return (await query.execute()).map((row) => ({

@@ -25,6 +25,7 @@ import { createSandboxComponent, type SandboxComponent } from '../index.js';
 import { sandboxMigrations } from '../migrations.js';
 import type { SandboxSettings } from '../settings.js';
 import type { CostSource } from '../spend/types.js';
+import type { ReportBucket } from '../reports/report-bucket.js';
 
 export const SANDBOX_TEST_MIGRATIONS: ComponentMigrations[] = [
   ...KERNEL_MIGRATIONS,
@@ -108,6 +109,7 @@ export async function createSandboxHarness(
     settings?: Partial<SandboxSettings>;
     now?: () => Date;
     costs?: CostSource;
+    reports?: ReportBucket;
   } = {},
 ): Promise<SandboxHarness> {
   const issuer = await createTestIssuer();
@@ -130,6 +132,7 @@ export async function createSandboxHarness(
     settings: { enabled: aws !== undefined, ...options.settings },
     ...(options.now ? { now: options.now } : {}),
     ...(options.costs ? { costs: options.costs } : {}),
+    ...(options.reports ? { reports: options.reports } : {}),
   });
   const app = await sandbox.createApp();
   const bearer = async (uid: string) => ({ authorization: `Bearer ${await issuer.token({ uid })}` });
