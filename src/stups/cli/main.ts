@@ -5,6 +5,7 @@ import { type CliIo, processIo, runCli } from '../../platform/cli/run-cli.js';
 import type { ServiceName } from '../../platform/service-context.js';
 import { adminCommands } from './admin.js';
 import { mintCommands } from './mint.js';
+import { traceCommand } from './trace.js';
 import type { UpOptions } from './up.js';
 import { lazy } from '../../platform/cli/lazy.js';
 
@@ -129,6 +130,7 @@ export function stupsProgram(io: CliIo): Command {
   registerSshKeyCommands(program, { io });
   adminCommands(program, { io });
   mintCommands(program, { io });
+  traceCommand(program, { io });
 
   return program;
 }

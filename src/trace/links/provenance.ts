@@ -72,7 +72,7 @@ export async function provenanceLink(
           ticket: undefined,
         };
       }
-      const ticket = verified.statement.predicate.buildDefinition.externalParameters?.ticket;
+      const ticket = verified.statement.predicate.buildDefinition.externalParameters.ticket;
       return {
         link: ok('provenance', label, facts),
         ticket: typeof ticket === 'string' ? ticket : undefined,
