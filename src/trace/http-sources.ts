@@ -34,6 +34,8 @@ export interface HttpSourcesOptions {
   /** The account the instance runs in and the role to read it with (fullstop's read role). */
   account: string | undefined;
   roleName: string | undefined;
+  /** Keys from the CLI's environment (`AWS_ACCESS_KEY_ID`…); else the SDK's default chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
 }
 
 /** A 404 is "not there" (a broken link); every other failure is an error of the trace. */
@@ -52,6 +54,7 @@ const path = (...parts: string[]) => parts.map(encodeURIComponent).join('/');
 export function httpSources(o: HttpSourcesOptions): TraceSources {
   const ec2 = new EC2Client({
     ...awsClientConfig(o.aws),
+    ...(o.credentials ? { credentials: o.credentials } : {}),
     ...(o.account ? accountCredentials(o.aws, o.account, o.roleName) : {}),
   });
 

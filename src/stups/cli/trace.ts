@@ -68,6 +68,7 @@ export function traceCommand(program: Command, deps: ZignDeps): void {
           aws: awsSettingsFromEnv(io.env),
           account: options.account,
           roleName: options.role,
+          credentials: envCredentials(io.env),
         });
         return walk(sources, input, thing, { verify: options.verify === true, ticketPattern });
       });
@@ -85,4 +86,11 @@ async function asUsageError<T>(run: () => Promise<T>): Promise<T> {
     if (error instanceof CliError) throw new CliError(error.message, 2);
     throw new CliError(error instanceof Error ? error.message : String(error), 2);
   }
+}
+
+/** AWS keys from the CLI's environment, as the SDK's env provider reads them from process.env. */
+function envCredentials(env: NodeJS.ProcessEnv) {
+  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN } = env;
+  if (!accessKeyId || !secretAccessKey) return undefined;
+  return { accessKeyId, secretAccessKey, ...(AWS_SESSION_TOKEN ? { sessionToken: AWS_SESSION_TOKEN } : {}) };
 }
