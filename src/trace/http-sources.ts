@@ -100,6 +100,26 @@ export function httpSources(o: HttpSourcesOptions): TraceSources {
       };
     },
 
+    async stackInstances(name, version) {
+      const ids: string[] = [];
+      let nextToken: string | undefined;
+      do {
+        const page = await ec2.send(
+          new DescribeInstancesCommand({
+            Filters: [
+              { Name: 'tag:StackName', Values: [name] },
+              { Name: 'tag:StackVersion', Values: [version] },
+            ],
+            NextToken: nextToken,
+          }),
+        );
+        for (const r of page.Reservations ?? [])
+          for (const i of r.Instances ?? []) if (i.InstanceId) ids.push(i.InstanceId);
+        nextToken = page.NextToken;
+      } while (nextToken);
+      return ids;
+    },
+
     async tag(team, artifact, tag) {
       const found = await orUndefined(
         o.pierone.parsed(

@@ -8,6 +8,8 @@ import type { Jwks } from '../pierone/provenance/verify.js';
  */
 export interface TraceSources {
   instance(instanceId: string): Promise<InstanceFacts | undefined>;
+  /** Instances of a Senza stack (EC2 tags StackName and StackVersion). */
+  stackInstances(name: string, version: string): Promise<string[]>;
   /** A tag of an image in Pier One. */
   tag(team: string, artifact: string, tag: string): Promise<ImageFacts | undefined>;
   /** Tags of an artifact, oldest first; empty when there are none. */

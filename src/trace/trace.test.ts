@@ -203,7 +203,10 @@ describe('stups trace', () => {
     expect(put.status).toBe(201);
   }
 
-  async function instance(userData: Record<string, string>): Promise<string> {
+  async function instance(
+    userData: Record<string, string>,
+    tags: Record<string, string> = {},
+  ): Promise<string> {
     const yaml = Object.entries(userData)
       .map(([k, v]) => `${k}: "${v}"`)
       .join('\n');
@@ -213,6 +216,16 @@ describe('stups trace', () => {
         MinCount: 1,
         MaxCount: 1,
         InstanceType: 't3.micro',
+        ...(Object.keys(tags).length
+          ? {
+              TagSpecifications: [
+                {
+                  ResourceType: 'instance',
+                  Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+                },
+              ],
+            }
+          : {}),
         UserData: Buffer.from(`#taupage-ami-config\n${yaml}\n`).toString('base64'),
       }),
     );
@@ -443,6 +456,25 @@ describe('stups trace', () => {
     );
     // Dirty, no scm-source, forged and ticketless images are all named below the app.
     expect(fromApp.code).toBe(1);
+  });
+
+  it('from a Senza stack (StackName/StackVersion tags): one chain per instance', async () => {
+    const tags = { StackName: 'hello-world', StackVersion: '7' };
+    const a = await instance(
+      { application_id: 'hello-world', application_version: '1.0', source: source('1.0') },
+      tags,
+    );
+    const b = await instance(
+      { application_id: 'hello-world', application_version: '2.0', source: source('2.0') },
+      tags,
+    );
+    const { code, trace: t, broken } = await traceJson('hello-world 7');
+    expect(t.links.map((l) => l.label).sort()).toEqual([a, b].sort());
+    expect(broken).toEqual(['scm-source']);
+    expect(code).toBe(1);
+    const none = await traceJson('hello-world 8');
+    expect(none.broken).toEqual(['instance']);
+    expect(none.trace.links[0]!.why).toMatch(/no instances of stack hello-world 8/);
   });
 
   it('without --verify, provenance is unknown, not ok', async () => {

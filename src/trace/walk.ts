@@ -18,11 +18,14 @@ export type TraceInput =
   | { kind: 'instance'; instanceId: string }
   | { kind: 'image'; ref: ImageRef }
   | { kind: 'digest'; digest: string }
-  | { kind: 'application'; applicationId: string };
+  | { kind: 'application'; applicationId: string }
+  | { kind: 'stack'; name: string; version: string };
 
 /** What the argument names; undefined when it is none of the kinds `stups trace` takes. */
 export function parseTraceInput(text: string): TraceInput | undefined {
   const value = text.trim();
+  const stack = /^([a-z][a-z0-9-]*[a-z0-9])\s+([a-zA-Z0-9]+)$/.exec(value);
+  if (stack) return { kind: 'stack', name: stack[1]!, version: stack[2]! };
   if (/^i-[0-9a-f]{8,17}$/.test(value)) return { kind: 'instance', instanceId: value };
   if (/^sha256:[0-9a-f]{12,64}$/.test(value)) return { kind: 'digest', digest: value };
   const ref = parseImageRef(value);
@@ -47,6 +50,8 @@ export async function walk(
       return traceOf(subject, await fromDigest(sources, input.digest, options));
     case 'application':
       return traceOf(subject, await fromApplication(sources, input.applicationId, options));
+    case 'stack':
+      return traceOf(subject, await fromStack(sources, input.name, input.version, options));
   }
 }
 
@@ -147,6 +152,24 @@ async function fromApplication(
   }
   app.link.children = children;
   return [app.link, await violationsLink(sources, applicationId, undefined)];
+}
+
+/** From a Senza stack down: one chain per instance it runs (none is a break). */
+async function fromStack(
+  sources: TraceSources,
+  name: string,
+  version: string,
+  options: WalkOptions,
+): Promise<TraceLink[]> {
+  const ids = await sources.stackInstances(name, version);
+  if (ids.length === 0)
+    return [broken('instance', `${name}-${version}`, `no instances of stack ${name} ${version}`)];
+  const chains: TraceLink[] = [];
+  for (const id of ids) {
+    const [head, ...rest] = await fromInstance(sources, id, options);
+    if (head) chains.push(nest(head, rest));
+  }
+  return chains;
 }
 
 /** Turns a path of links into nested children, so the tree shows one branch per image. */

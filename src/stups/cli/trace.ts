@@ -27,7 +27,7 @@ export function traceCommand(program: Command, deps: ZignDeps): void {
     )
     .argument(
       '<thing>',
-      'instance id (i-…), image reference (host/team/artifact:tag), image digest (sha256:…) or application id',
+      'instance id (i-…), "stack-name version" (one argument), image reference (host/team/artifact:tag), image digest (sha256:…) or application id',
     )
     .addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'))
     .option(
