@@ -17,6 +17,11 @@ const TOOL_KEYS: Partial<Record<ServiceName, Array<[tool: string, key: string]>>
   even: [['piu', 'even_url']],
   console: [['stups', 'console_url']],
   mint: [['stups', 'mint_url']],
+  fullstop: [
+    ['fullstop', 'url'],
+    ['stups', 'fullstop_url'],
+  ],
+  sandbox: [['stups', 'sandbox_url']],
 };
 
 /** `/.well-known/stups-configuration`: the URL of each service, by service name. */

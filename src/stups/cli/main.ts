@@ -6,6 +6,7 @@ import type { ServiceName } from '../../platform/service-context.js';
 import { adminCommands } from './admin.js';
 import { mintCommands } from './mint.js';
 import { sandboxCommands } from './sandbox.js';
+import { traceCommand } from './trace.js';
 import type { UpOptions } from './up.js';
 import { lazy } from '../../platform/cli/lazy.js';
 
@@ -131,6 +132,7 @@ export function stupsProgram(io: CliIo): Command {
   adminCommands(program, { io });
   mintCommands(program, { io });
   sandboxCommands(program, { io });
+  traceCommand(program, { io });
 
   return program;
 }

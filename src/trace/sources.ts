@@ -1,0 +1,73 @@
+import type { StoredAttestation } from '../pierone/provenance/directory.js';
+import type { Jwks } from '../pierone/provenance/verify.js';
+
+/**
+ * What the walk reads, from wherever it lives (the CLI: the services' HTTP APIs and EC2). Each
+ * lookup answers `undefined` for "not there" (a broken link); anything else that fails (network,
+ * refused) throws and ends the trace as an error, not as a broken chain.
+ */
+export interface TraceSources {
+  instance(instanceId: string): Promise<InstanceFacts | undefined>;
+  /** Instances of a Senza stack (EC2 tags StackName and StackVersion). */
+  stackInstances(name: string, version: string): Promise<string[]>;
+  /** A tag of an image in Pier One. */
+  tag(team: string, artifact: string, tag: string): Promise<ImageFacts | undefined>;
+  /** Tags of an artifact, oldest first; empty when there are none. */
+  tags(team: string, artifact: string): Promise<string[]>;
+  /** Which tags carry an image id or manifest digest. */
+  tagsOfDigest(digest: string): Promise<Array<{ team: string; artifact: string; tag: string }>>;
+  scmSource(team: string, artifact: string, tag: string): Promise<ScmSourceFacts | undefined>;
+  attestations(team: string, artifact: string, manifestDigest: string): Promise<StoredAttestation[]>;
+  jwks(): Promise<Jwks>;
+  application(id: string): Promise<ApplicationFacts | undefined>;
+  /** Violations of an application not yet resolved (fullstop: not checked). */
+  openViolations(applicationId: string): Promise<ViolationFacts[]>;
+  /** The message of a commit, or undefined when the repository cannot be read. */
+  commitMessage(repository: string, revision: string): Promise<string | undefined>;
+}
+
+export interface InstanceFacts {
+  id: string;
+  account: string | undefined;
+  region: string | undefined;
+  launchTime: string | undefined;
+  ami: string | undefined;
+  state: string | undefined;
+  /** The instance's user data, decoded (Taupage: YAML), or undefined when it has none. */
+  userData: string | undefined;
+}
+
+export interface ImageFacts {
+  team: string;
+  artifact: string;
+  tag: string;
+  /** The image id (config digest). */
+  image: string;
+  /** The manifest digest (what provenance is about), when the registry told it. */
+  manifestDigest: string | undefined;
+  created: string;
+  createdBy: string;
+}
+
+export interface ScmSourceFacts {
+  url: string;
+  revision: string;
+  author: string;
+  /** `git status --porcelain` at build time: empty means a clean build. */
+  status: string;
+}
+
+export interface ApplicationFacts {
+  id: string;
+  team: string;
+  active: boolean;
+  criticality: number;
+  specificationUrl: string | null;
+}
+
+export interface ViolationFacts {
+  id: number;
+  type: string;
+  instanceId: string | null;
+  created: string;
+}

@@ -1,0 +1,509 @@
+import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pieroneProgram } from '../pierone/cli/main.js';
+import { preAuthEncoding } from '../pierone/provenance/dsse.js';
+import { copyArgs, ImageBuilder, skopeo } from '../pierone/test-support/registry-harness.js';
+import { runCli } from '../platform/cli/run-cli.js';
+import { silentLogger } from '../platform/logger.js';
+import { PORT_BLOCK_SIZE } from '../platform/service-context.js';
+import { captureIo } from '../platform/test-support/cli-io.js';
+import {
+  MOTO_ACCOUNT,
+  motoClientConfig,
+  motoEnv,
+  type RunningMoto,
+  startMoto,
+  TAUPAGE_IMAGES,
+} from '../senza/test-support/moto.js';
+import { stupsProgram } from '../stups/cli/main.js';
+import { freePortBlock, freePorts } from '../stups/free-ports.js';
+import { type RunningPlatform, startPlatform } from '../stups/runtime.js';
+import { parseSettingsTree } from '../stups/settings.js';
+import { allLinks, type Trace } from './chain.js';
+
+const ORG = `
+admins: [admin]
+teams:
+  - { id: demo, name: Demo, members: [jdoe] }
+users:
+  - { uid: admin, name: Admin, email: admin@example.org, password: admin-password-1 }
+  - { uid: jdoe, name: Jane, email: jdoe@example.org, password: jdoe-password-1 }
+applications:
+  - { id: hello-world, team_id: demo, name: Hello World }
+  - { id: retired, team_id: demo, name: Retired, active: false }
+service_users:
+  - name: stups_reporter
+    application: hello-world
+    team: demo
+    scopes: [fullstop.violation.write]
+`;
+const BUILDER = 'https://ci.example.org/builders/stups-ci@v1';
+const DSSE = 'application/vnd.dsse.envelope.v1+json';
+
+/**
+ * Issue 21 end to end on the whole platform (PGlite) and moto_server: Kio knows the app, Pier One
+ * holds images pushed with skopeo (scm-source.json naming commits of a real git repository) and
+ * their signed provenance, EC2 runs instances whose Taupage user data names app and image,
+ * fullstop has a violation — `stups trace <instance>` walks it all, and each link broken in turn
+ * is named alone.
+ */
+describe('stups trace', () => {
+  let platform: RunningPlatform;
+  let moto: RunningMoto;
+  let dir: string;
+  let images: ImageBuilder;
+  let token: string;
+  let host: string;
+  let ec2: EC2Client;
+  const commits: Record<'ticket' | 'noTicket', string> = { ticket: '', noTicket: '' };
+
+  const git = (repo: string, ...args: string[]) =>
+    execFileSync('git', ['-C', repo, ...args], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 'Jane',
+        GIT_AUTHOR_EMAIL: 'j@example.org',
+        GIT_COMMITTER_NAME: 'Jane',
+        GIT_COMMITTER_EMAIL: 'j@example.org',
+      },
+    }).trim();
+
+  async function passwordToken(): Promise<string> {
+    const answer = await fetch(`${platform.urls['token-service']}/oauth2/access_token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'password',
+        client_id: 'zign',
+        username: 'jdoe',
+        password: 'jdoe-password-1',
+        scope: 'uid',
+      }),
+    });
+    expect(answer.status).toBe(200);
+    return ((await answer.json()) as { access_token: string }).access_token;
+  }
+
+  async function serviceToken(name: string, scope: string): Promise<string> {
+    const credentials = join(dir, 'data', 'credentials', name);
+    const user = JSON.parse(await readFile(join(credentials, 'user.json'), 'utf8'));
+    const client = JSON.parse(await readFile(join(credentials, 'client.json'), 'utf8'));
+    const answer = await fetch(`${platform.urls['token-service']}/oauth2/access_token?realm=/services`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`,
+      },
+      body: new URLSearchParams({
+        grant_type: 'password',
+        username: user.application_username,
+        password: user.application_password,
+        scope,
+      }),
+    });
+    expect(answer.status).toBe(200);
+    return ((await answer.json()) as { access_token: string }).access_token;
+  }
+
+  async function push(tag: string, files: Record<string, string>) {
+    const image = await images.image(tag, [files]);
+    const pushed = await skopeo([
+      ...copyArgs({ destToken: token }),
+      image,
+      `docker://${host}/demo/hello-world:${tag}`,
+    ]);
+    if (pushed.code !== 0) throw new Error(`push of ${tag} failed: ${pushed.stderr}`);
+  }
+
+  async function attest(tag: string) {
+    const io = await captureIo({
+      env: { PIERONE_URL: platform.urls.pierone, OAUTH2_ACCESS_TOKENS: `default=${token}` },
+    });
+    const code = await runCli(
+      pieroneProgram({ io }),
+      ['attest', `demo/hello-world:${tag}`, '--builder-id', BUILDER],
+      io,
+    );
+    await io.cleanup();
+    if (code !== 0) throw new Error(`attest ${tag} failed: ${io.err()}`);
+  }
+
+  const registry = (path: string, init: RequestInit = {}) =>
+    fetch(`${platform.urls.pierone}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string> | undefined) },
+    });
+
+  /** Attaches a DSSE envelope signed with a key Pier One never published, as any pusher could. */
+  async function attachForgedProvenance(tag: string) {
+    const head = await registry(`/v2/demo/hello-world/manifests/${tag}`, {
+      method: 'HEAD',
+      headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+    });
+    const subject = head.headers.get('docker-content-digest')!;
+    const statement = {
+      _type: 'https://in-toto.io/Statement/v1',
+      subject: [{ name: `${host}/demo/hello-world`, digest: { sha256: subject.slice(7) } }],
+      predicateType: 'https://slsa.dev/provenance/v1',
+      predicate: {
+        buildDefinition: {
+          buildType: 'https://stups.io/provenance/ci-build/v1',
+          externalParameters: {},
+          resolvedDependencies: [{ uri: 'forged', digest: { gitCommit: commits.ticket } }],
+        },
+        runDetails: { builder: { id: BUILDER } },
+      },
+    };
+    const payload = Buffer.from(JSON.stringify(statement));
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const sig = sign('sha256', preAuthEncoding('application/vnd.in-toto+json', payload), {
+      key: privateKey,
+      dsaEncoding: 'der',
+    });
+    const envelope = JSON.stringify({
+      payloadType: 'application/vnd.in-toto+json',
+      payload: payload.toString('base64'),
+      signatures: [{ keyid: 'forger', sig: sig.toString('base64') }],
+    });
+    const blob = async (data: string) => {
+      const digest = `sha256:${(await import('node:crypto')).createHash('sha256').update(data).digest('hex')}`;
+      const r = await registry(`/v2/demo/hello-world/blobs/uploads/?digest=${digest}`, {
+        method: 'POST',
+        body: data,
+        headers: { 'content-type': 'application/octet-stream' },
+      });
+      expect(r.status).toBe(201);
+      return { digest, size: Buffer.byteLength(data) };
+    };
+    const layer = await blob(envelope);
+    const empty = await blob('{}');
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      artifactType: DSSE,
+      config: { mediaType: 'application/vnd.oci.empty.v1+json', ...empty },
+      layers: [{ mediaType: DSSE, ...layer }],
+      subject: {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: subject,
+        size: Number(head.headers.get('content-length')),
+      },
+    });
+    const digest = `sha256:${(await import('node:crypto')).createHash('sha256').update(manifest).digest('hex')}`;
+    const put = await registry(`/v2/demo/hello-world/manifests/${digest}`, {
+      method: 'PUT',
+      body: manifest,
+      headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
+    });
+    expect(put.status).toBe(201);
+  }
+
+  async function instance(
+    userData: Record<string, string>,
+    tags: Record<string, string> = {},
+  ): Promise<string> {
+    const yaml = Object.entries(userData)
+      .map(([k, v]) => `${k}: "${v}"`)
+      .join('\n');
+    const run = await ec2.send(
+      new RunInstancesCommand({
+        ImageId: TAUPAGE_IMAGES.latest.id,
+        MinCount: 1,
+        MaxCount: 1,
+        InstanceType: 't3.micro',
+        ...(Object.keys(tags).length
+          ? {
+              TagSpecifications: [
+                {
+                  ResourceType: 'instance',
+                  Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+                },
+              ],
+            }
+          : {}),
+        UserData: Buffer.from(`#taupage-ami-config\n${yaml}\n`).toString('base64'),
+      }),
+    );
+    return run.Instances![0]!.InstanceId!;
+  }
+
+  async function trace(args: string[]): Promise<{ code: number; out: string; err: string }> {
+    const io = await captureIo({
+      env: {
+        ...motoEnv(moto.endpoint),
+        PIERONE_URL: platform.urls.pierone,
+        KIO_URL: platform.urls.kio,
+        STUPS_FULLSTOP_URL: platform.urls.fullstop,
+        OAUTH2_ACCESS_TOKENS: `default=${token}`,
+      },
+    });
+    const code = await runCli(stupsProgram(io), ['trace', ...args], io);
+    await io.cleanup();
+    return { code, out: io.out(), err: io.err() };
+  }
+
+  async function traceJson(subject: string): Promise<{ code: number; trace: Trace; broken: string[] }> {
+    const run = await trace([subject, '--verify', '-o', 'json']);
+    expect(run.out, run.err).not.toBe('');
+    const parsed = JSON.parse(run.out) as Trace;
+    return {
+      code: run.code,
+      trace: parsed,
+      broken: allLinks(parsed.links)
+        .filter((l) => l.status === 'broken')
+        .map((l) => l.kind),
+    };
+  }
+
+  const source = (tag: string) => `${host}/demo/hello-world:${tag}`;
+  let whole: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'stups-trace-'));
+    const orgFile = join(dir, 'org.yaml');
+    await writeFile(orgFile, ORG);
+    platform = await startPlatform(
+      parseSettingsTree({
+        platform: {
+          dataDir: join(dir, 'data'),
+          basePort: await freePortBlock(PORT_BLOCK_SIZE),
+          orgFile,
+          logLevel: 'silent',
+        },
+      }),
+      { logger: silentLogger() },
+    );
+    moto = await startMoto();
+    ec2 = new EC2Client(motoClientConfig(moto.endpoint));
+    host = new URL(platform.urls.pierone).host;
+    token = await passwordToken();
+
+    // The application's repository: one commit for a ticket, one without.
+    const repo = join(dir, 'repo');
+    execFileSync('git', ['init', '--quiet', repo]);
+    await writeFile(join(repo, 'app.py'), 'print(1)\n');
+    git(repo, 'add', '.');
+    git(repo, 'commit', '--quiet', '-m', 'SHOP-42 say hello');
+    commits.ticket = git(repo, 'rev-parse', 'HEAD');
+    await writeFile(join(repo, 'app.py'), 'print(2)\n');
+    git(repo, 'commit', '--quiet', '-am', 'tidy up');
+    commits.noTicket = git(repo, 'rev-parse', 'HEAD');
+    const scm = (revision: string, status = '') =>
+      JSON.stringify({ url: repo, revision, author: 'jdoe', status });
+
+    images = await ImageBuilder.create();
+    await push('1.0', { 'scm-source.json': scm(commits.ticket), 'app/run.sh': 'echo 1' });
+    await push('2.0', { 'scm-source.json': scm(commits.ticket, 'M app.py'), 'app/run.sh': 'echo 2' });
+    await push('3.0', { 'app/run.sh': 'no scm-source' });
+    await push('4.0', { 'scm-source.json': scm(commits.ticket), 'app/run.sh': 'echo 4' });
+    await push('5.0', { 'scm-source.json': scm(commits.noTicket), 'app/run.sh': 'echo 5' });
+    for (const tag of ['1.0', '2.0', '5.0']) await attest(tag);
+    await attachForgedProvenance('4.0');
+
+    whole = await instance({
+      application_id: 'hello-world',
+      application_version: '1.0',
+      source: source('1.0'),
+    });
+    const reporter = await serviceToken('stups_reporter', 'fullstop.violation.write');
+    const violation = await fetch(`${platform.urls.fullstop}/api/violations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${reporter}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        event_id: 'evt-1',
+        account_id: MOTO_ACCOUNT,
+        region: 'eu-west-1',
+        violation_type: 'WRONG_AMI',
+        instance_id: whole,
+        application_id: 'hello-world',
+        application_version_id: '1.0',
+      }),
+    });
+    expect(violation.status, await violation.clone().text()).toBe(201);
+  }, 240_000);
+  afterAll(async () => {
+    await platform?.stop();
+    await moto?.stop();
+    await images?.dispose();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('walks instance → Taupage config → image → scm-source → provenance → ticket → Kio app → violations', async () => {
+    const { code, trace: t, broken } = await traceJson(whole);
+    expect(broken).toEqual([]);
+    expect(code).toBe(0);
+    expect(t.whole).toBe(true);
+    expect(t.links.map((l) => [l.kind, l.status])).toEqual([
+      ['instance', 'ok'],
+      ['taupage-config', 'ok'],
+      ['image', 'ok'],
+      ['scm-source', 'ok'],
+      ['provenance', 'ok'],
+      ['ticket', 'ok'],
+      ['kio-app', 'ok'],
+      ['violations', 'ok'],
+    ]);
+    const byKind = Object.fromEntries(t.links.map((l) => [l.kind, l]));
+    expect(byKind.instance!.facts).toMatchObject({ account: MOTO_ACCOUNT, ami: TAUPAGE_IMAGES.latest.id });
+    expect(byKind['scm-source']!.facts).toMatchObject({ revision: commits.ticket, clean: true });
+    expect(byKind.provenance!.facts).toMatchObject({
+      builder: BUILDER,
+      commit: commits.ticket,
+      invoker: 'jdoe',
+    });
+    expect(byKind.ticket!.label).toBe('SHOP-42');
+    expect(byKind['kio-app']!.facts).toMatchObject({ team: 'demo', active: true });
+    expect(byKind.violations!.facts).toMatchObject({ open: 1 });
+
+    const text = await trace([whole, '--verify']);
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(/✓ ticket: SHOP-42/);
+    expect(text.out).toMatch(/chain whole\n$/);
+  });
+
+  it('names each broken link alone and exits 1', async () => {
+    const cases: Array<[string, Record<string, string>, string[], RegExp]> = [
+      [
+        'image not in Pier One',
+        { application_id: 'hello-world', application_version: '9.9', source: source('9.9') },
+        ['image'],
+        /image not in Pier One/,
+      ],
+      [
+        'dirty build',
+        { application_id: 'hello-world', application_version: '2.0', source: source('2.0') },
+        ['scm-source'],
+        /dirty build/,
+      ],
+      // Pier One refuses to sign provenance for an image without scm-source.json, so such an
+      // image always lacks provenance as well: two links, both named.
+      [
+        'no scm-source',
+        { application_id: 'hello-world', application_version: '3.0', source: source('3.0') },
+        ['scm-source', 'provenance'],
+        /no scm-source/,
+      ],
+      [
+        'forged provenance',
+        { application_id: 'hello-world', application_version: '4.0', source: source('4.0') },
+        ['provenance'],
+        /provenance invalid: KEY_UNKNOWN/,
+      ],
+      [
+        'ticket not found',
+        { application_id: 'hello-world', application_version: '5.0', source: source('5.0') },
+        ['ticket'],
+        /ticket not found/,
+      ],
+      [
+        'app unknown',
+        { application_id: 'no-such-app', application_version: '1.0', source: source('1.0') },
+        ['kio-app'],
+        /app unknown/,
+      ],
+      [
+        'app inactive',
+        { application_id: 'retired', application_version: '1.0', source: source('1.0') },
+        ['kio-app'],
+        /app inactive/,
+      ],
+      [
+        'version mismatch',
+        { application_id: 'hello-world', application_version: '2.0', source: source('1.0') },
+        ['taupage-config'],
+        /version mismatch/,
+      ],
+      [
+        'no source in the Taupage config',
+        { application_id: 'hello-world' },
+        ['taupage-config'],
+        /names no source/,
+      ],
+    ];
+    for (const [name, userData, kinds, why] of cases) {
+      const id = await instance(userData);
+      const { code, trace: t, broken } = await traceJson(id);
+      expect(broken, name).toEqual(kinds);
+      expect(code, name).toBe(1);
+      expect(t.whole, name).toBe(false);
+      expect(allLinks(t.links).find((l) => l.kind === kinds[0])!.why, name).toMatch(why);
+    }
+  });
+
+  it('starts from an image, a digest or an application too', async () => {
+    const fromImage = await traceJson(source('1.0'));
+    expect(fromImage.broken).toEqual([]);
+    expect(fromImage.trace.links.map((l) => l.kind)).toEqual([
+      'image',
+      'scm-source',
+      'provenance',
+      'ticket',
+      'kio-app',
+      'violations',
+    ]);
+    const imageId = fromImage.trace.links[0]!.facts.image_id as string;
+    const fromDigest = await traceJson(imageId);
+    expect(fromDigest.trace.links[0]!.label).toBe('demo/hello-world:1.0');
+    const fromApp = await traceJson('hello-world');
+    expect(fromApp.trace.links[0]!.kind).toBe('kio-app');
+    expect(fromApp.trace.links[0]!.children!.map((c) => c.label)).toEqual(
+      ['1.0', '2.0', '3.0', '4.0', '5.0'].map((t) => `demo/hello-world:${t}`),
+    );
+    // Dirty, no scm-source, forged and ticketless images are all named below the app.
+    expect(fromApp.code).toBe(1);
+  });
+
+  it('from a Senza stack (StackName/StackVersion tags): one chain per instance', async () => {
+    const tags = { StackName: 'hello-world', StackVersion: '7' };
+    const a = await instance(
+      { application_id: 'hello-world', application_version: '1.0', source: source('1.0') },
+      tags,
+    );
+    const b = await instance(
+      { application_id: 'hello-world', application_version: '2.0', source: source('2.0') },
+      tags,
+    );
+    const { code, trace: t, broken } = await traceJson('hello-world 7');
+    expect(t.links.map((l) => l.label).sort()).toEqual([a, b].sort());
+    expect(broken).toEqual(['scm-source']);
+    expect(code).toBe(1);
+    const none = await traceJson('hello-world 8');
+    expect(none.broken).toEqual(['instance']);
+    expect(none.trace.links[0]!.why).toMatch(/no instances of stack hello-world 8/);
+  });
+
+  it('without --verify, provenance is unknown, not ok', async () => {
+    const run = await trace([source('1.0'), '-o', 'json']);
+    const t = JSON.parse(run.out) as Trace;
+    expect(t.links.find((l) => l.kind === 'provenance')).toMatchObject({
+      status: 'unknown',
+      why: expect.stringMatching(/--verify/),
+    });
+    expect(run.code).toBe(0);
+  });
+
+  it('usage and network errors are exit 2 with one line', async () => {
+    const bad = await trace(['NOT A THING']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/^stups: "NOT A THING" is no instance id/);
+    // A loopback port nothing listens on.
+    const closed = `http://127.0.0.1:${(await freePorts(1))[0]}`;
+    const io = await captureIo({
+      env: {
+        PIERONE_URL: closed,
+        KIO_URL: closed,
+        STUPS_FULLSTOP_URL: closed,
+        OAUTH2_ACCESS_TOKENS: `default=${token}`,
+      },
+    });
+    const code = await runCli(stupsProgram(io), ['trace', source('1.0')], io);
+    await io.cleanup();
+    expect(code).toBe(2);
+    expect(io.err()).toMatch(new RegExp(`^stups: cannot reach Pier One at ${closed}: ECONNREFUSED\n$`));
+  });
+});
