@@ -327,18 +327,7 @@ export class Manifests {
     }
 
     const outcome = await this.#store.putManifest(
-      {
-        repository,
-        digest,
-        mediaType: parsed.mediaType,
-        content,
-        configDigest: parsed.config,
-        subject: parsed.subject,
-        artifactType: parsed.artifactType,
-        annotations: parsed.annotations,
-        scmSource,
-        createdBy: actor.principal.uid,
-      },
+      newManifest,
       tagged ? { team: repo.team, artifact: repo.artifact, name: reference, mutable } : undefined,
       // The push and its event commit together, or the push fails.
       (trx, written) =>
