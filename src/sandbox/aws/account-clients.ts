@@ -4,8 +4,9 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { IAMClient } from '@aws-sdk/client-iam';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { S3Client } from '@aws-sdk/client-s3';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { STSClient } from '@aws-sdk/client-sts';
 import { type AwsSettings, awsClientConfig } from '../../platform/aws/client-config.js';
+import { assumedRoleCredentials, type TemporaryCredentials } from '../../platform/aws/sts-credentials.js';
 import type { PurgeClients } from './purge.js';
 
 /** What the sandbox service does in AWS: the organisation, and purge/prepare inside member accounts. */
@@ -17,13 +18,6 @@ export interface SandboxAwsClients {
   purgeClients(accountId: string): PurgeClients;
   iam(accountId: string): IAMClient;
   dispose(): void;
-}
-
-interface Credentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-  expiration?: Date;
 }
 
 /**
@@ -44,28 +38,13 @@ export function sandboxAwsClients(aws: AwsSettings, assumeRoleName?: string): Sa
     return client;
   };
   const sts = cached('sts', () => new STSClient(base));
-  const credentials = new Map<string, () => Promise<Credentials>>();
+  const credentials = new Map<string, () => Promise<TemporaryCredentials>>();
   const credentialsOf = (accountId: string) => {
     if (!assumeRoleName) return {};
     let provider = credentials.get(accountId);
     if (!provider) {
-      let current: Credentials | undefined;
       const roleArn = `arn:aws:iam::${accountId}:role/${assumeRoleName}`;
-      provider = async () => {
-        if (current?.expiration && current.expiration.getTime() - Date.now() > 5 * 60_000) return current;
-        const { Credentials: c } = await sts.send(
-          new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'stups-sandbox' }),
-        );
-        if (!c?.AccessKeyId || !c.SecretAccessKey)
-          throw new Error(`AssumeRole ${roleArn} returned no credentials`);
-        current = {
-          accessKeyId: c.AccessKeyId,
-          secretAccessKey: c.SecretAccessKey,
-          ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
-          ...(c.Expiration ? { expiration: c.Expiration } : {}),
-        };
-        return current;
-      };
+      provider = assumedRoleCredentials(sts, roleArn, 'stups-sandbox');
       credentials.set(accountId, provider);
     }
     return { credentials: provider };
