@@ -22,8 +22,8 @@ export const fullstopModule = defineModule({
   async create(ctx, { settings, contracts }) {
     // One reader of the team accounts for every look-up, so each account's role is assumed once.
     const access = new AccountAccess(ctx.aws, { roleName: settings.aws.assumeRoleName });
-    const images = new Ec2ImageCatalog(ctx.aws, { access });
     const accountClients = new AccountClients(ctx.aws, { access });
+    const images = new Ec2ImageCatalog(ctx.aws, { clients: accountClients });
     const fullstop = createFullstopService(ctx, {
       subnets: accountClients,
       instances: accountClients,

@@ -1,6 +1,6 @@
-import type { EC2Client } from '@aws-sdk/client-ec2';
-import { type AwsSettings, awsClientConfig } from '../../platform/aws/client-config.js';
-import { AccountAccess } from './assume-role.js';
+import type { AwsSettings } from '../../platform/aws/client-config.js';
+import { AccountClients } from './account-clients.js';
+import type { AccountAccess } from './assume-role.js';
 import { sdk } from './sdk.js';
 
 export interface ImageInfo {
@@ -30,26 +30,27 @@ export interface ImageCatalog {
  * images are immutable but may be deregistered.
  */
 export class Ec2ImageCatalog implements ImageCatalog {
-  readonly #clients = new Map<string, EC2Client>();
+  readonly #clients: AccountClients;
+  readonly #ownsClients: boolean;
 
-  readonly #access: AccountAccess;
-  readonly #ownsAccess: boolean;
-
-  /** `access` shared with other readers (the module's); else one of its own with `assumeRoleName`. */
+  /**
+   * `clients` shared with the other readers (the module's), so an account's EC2 client is made
+   * once; else its own, reading through `access` or a new one with `assumeRoleName`.
+   */
   constructor(
-    private readonly aws: AwsSettings,
-    options: { access?: AccountAccess; assumeRoleName?: string | undefined } = {},
+    aws: AwsSettings,
+    options: { clients?: AccountClients; access?: AccountAccess; assumeRoleName?: string | undefined } = {},
   ) {
-    this.#access = options.access ?? new AccountAccess(aws, { roleName: options.assumeRoleName });
-    this.#ownsAccess = options.access === undefined;
+    this.#clients = options.clients ?? new AccountClients(aws, options);
+    this.#ownsClients = options.clients === undefined;
   }
 
   async describe(account: string, region: string, imageId: string): Promise<ImageInfo | undefined> {
     let result;
     try {
       const { DescribeImagesCommand } = await sdk.ec2();
-      const client = await this.#client(account, region);
-      result = await client.send(new DescribeImagesCommand({ ImageIds: [imageId] }));
+      const { ec2 } = await this.#clients.for(account, region);
+      result = await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] }));
     } catch (error) {
       // EC2 refuses ids it does not know (deregistered, never shared) instead of answering an
       // empty list; that is "cannot see it", which the rules judge. Thrown on, it would fail the
@@ -62,24 +63,7 @@ export class Ec2ImageCatalog implements ImageCatalog {
     return { imageId: image.ImageId, name: image.Name ?? '', ownerId: image.OwnerId };
   }
 
-  async #client(account: string, region: string): Promise<EC2Client> {
-    const key = `${account}/${region}`;
-    let client = this.#clients.get(key);
-    if (!client) {
-      const { EC2Client } = await sdk.ec2();
-      client = new EC2Client({
-        ...awsClientConfig(this.aws),
-        region,
-        ...this.#access.clientOptions(account),
-      });
-      this.#clients.set(key, client);
-    }
-    return client;
-  }
-
   dispose(): void {
-    for (const client of this.#clients.values()) client.destroy();
-    this.#clients.clear();
-    if (this.#ownsAccess) this.#access.dispose();
+    if (this.#ownsClients) this.#clients.dispose();
   }
 }
