@@ -2,7 +2,12 @@ import { spawn } from 'node:child_process';
 import { loadToolConfig, normaliseUrl } from '../../platform/cli/cli-config.js';
 import { CliError } from '../../platform/cli/cli-error.js';
 import { type OutputFormat, renderRows } from '../../platform/cli/output.js';
-import { credentialEnvironment, credentialProcessOutput, providerKind } from '../aws/assume-role.js';
+import {
+  credentialEnvironment,
+  credentialProcessOutput,
+  providerKind,
+  type TemporaryAwsCredentials,
+} from '../aws/assume-role.js';
 import { readCredentialsFile, readSection, writeProfileCredentials } from '../aws-credentials-file.js';
 import {
   chooseProfile,
@@ -24,6 +29,7 @@ import {
   type AccessRequest,
   ApprovalRequiredError,
   type AwsRole,
+  ReasonRequiredError,
   decideAccessRequest,
   listAccessRequests,
   listRoles,
@@ -207,7 +213,7 @@ async function loginProfile(
   providerKind(profile.saml_role[0]);
   let credentials;
   try {
-    credentials = await profileCredentials(profile, deps);
+    credentials = await credentialsWithReason(deps, profile, reason, `mai login ${profile.name}`);
   } catch (error) {
     if (!(error instanceof ApprovalRequiredError)) throw error;
     if (!reason) {
@@ -224,6 +230,27 @@ async function loginProfile(
   deps.io.stdout.write(
     `${roleText(profile)}: credentials for [${awsProfile}] in ${file}, valid until ${credentials.expiration.toISOString()}\n`,
   );
+}
+
+/**
+ * A profile's credentials, with the reason the token service requires for its account
+ * (`reasonRequiredAccounts`): without one, a line naming the account and the flag to give.
+ */
+async function credentialsWithReason(
+  deps: MaiDeps,
+  profile: MaiProfile,
+  reason: string | undefined,
+  command: string,
+): Promise<TemporaryAwsCredentials> {
+  try {
+    return await profileCredentials(profile, deps, { reason });
+  } catch (error) {
+    if (!(error instanceof ReasonRequiredError)) throw error;
+    const account = /^arn:aws[a-z-]*:iam::(\d{12}):/.exec(profile.saml_role[1])?.[1] ?? '?';
+    throw new CliError(
+      `account ${account} (${profile.saml_role[2]}) requires a reason for access: run "${command} --reason TEXT"`,
+    );
+  }
 }
 
 /** Profiles named on the command line, else the last one logged in with, else the default. */
@@ -270,7 +297,7 @@ export async function loginCommand(
     }
     if (deps.signal?.aborted) return;
     try {
-      for (const profile of profiles) await loginProfile(deps, profile, section(profile));
+      for (const profile of profiles) await loginProfile(deps, profile, section(profile), options.reason);
       due = nowOf(deps) + REFRESH_AFTER_SECONDS * 1000;
     } catch (error) {
       if (!(error instanceof CliError)) throw error;
@@ -285,6 +312,7 @@ export async function requireCommand(
   deps: MaiDeps,
   configFile: string | undefined,
   name: string | undefined,
+  options: { reason?: string | undefined } = {},
 ) {
   const config = await loadMaiConfig(deps.io.env, configFile);
   const last = await readLastUpdate(deps.io.env);
@@ -294,13 +322,29 @@ export async function requireCommand(
   );
   const section = readSection(await readCredentialsFile(awsCredentialsFile(deps.io.env)), 'default');
   if (!section?.aws_access_key_id || loginNeeded(last, profile.name, nowOf(deps) / 1000)) {
-    await loginProfile(deps, profile, 'default');
+    await loginProfile(deps, profile, 'default', options.reason);
   }
 }
 
-export async function credentialProcessCommand(deps: MaiDeps, configFile: string | undefined, name: string) {
+/** Why, for the commands that log in: `--reason` (issue 19). */
+export interface ReasonOptions {
+  reason?: string | undefined;
+}
+
+export async function credentialProcessCommand(
+  deps: MaiDeps,
+  configFile: string | undefined,
+  name: string,
+  options: ReasonOptions = {},
+) {
   const config = await loadMaiConfig(deps.io.env, configFile);
-  const credentials = await profileCredentials(chooseProfile(config, name), deps);
+  const profile = chooseProfile(config, name);
+  const credentials = await credentialsWithReason(
+    deps,
+    profile,
+    options.reason,
+    `mai credential-process ${profile.name}`,
+  );
   deps.io.stdout.write(credentialProcessOutput(credentials));
 }
 
@@ -310,13 +354,15 @@ export async function execCommand(
   configFile: string | undefined,
   name: string,
   given: string[],
+  options: ReasonOptions = {},
 ): Promise<number> {
   // passThroughOptions keeps the "--" that ends mai's own options.
   const command = given[0] === '--' ? given.slice(1) : given;
   if (command.length === 0)
     throw new CliError('give the command to run after "--": mai exec PROFILE -- CMD', 2);
   const config = await loadMaiConfig(deps.io.env, configFile);
-  const credentials = await profileCredentials(chooseProfile(config, name), deps);
+  const profile = chooseProfile(config, name);
+  const credentials = await credentialsWithReason(deps, profile, options.reason, `mai exec ${profile.name}`);
   const env: NodeJS.ProcessEnv = { ...deps.io.env, ...credentialEnvironment(credentials) };
   // A profile in the environment would make some tools look for it instead of the variables.
   delete env.AWS_PROFILE;
@@ -343,7 +389,7 @@ export async function execCommand(
   });
 }
 
-export interface ServeOptions {
+export interface ServeOptions extends ReasonOptions {
   port?: string | undefined;
 }
 
@@ -359,7 +405,12 @@ export async function serveCredentialsCommand(
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new CliError(`--port must be a port number, not "${options.port}"`, 2);
   // Logged in once before listening: a profile that cannot log in fails here, not in the client.
-  const first = await profileCredentials(profile, deps);
+  const first = await credentialsWithReason(
+    deps,
+    profile,
+    options.reason,
+    `mai serve-credentials ${profile.name}`,
+  );
   let initial: typeof first | undefined = first;
   const server = await startCredentialServer({
     now: () => nowOf(deps),
@@ -367,7 +418,7 @@ export async function serveCredentialsCommand(
     obtain: async () => {
       const given = initial;
       initial = undefined;
-      return given ?? profileCredentials(profile, deps);
+      return given ?? profileCredentials(profile, deps, { reason: options.reason });
     },
     onError: (message) => deps.io.stderr.write(`mai: ${message}\n`),
   });

@@ -68,35 +68,32 @@ function client(url: string, token: string | undefined, fetchImpl?: typeof fetch
 
 /**
  * Reads the discovery document of a profile's `saml_identity_provider_url`. Without
- * `aws_roles_endpoint` it is not a STUPS token service but (as in STUPS) some company's own SAML
- * IdP with a login form: that flow is not built, and Mai says so rather than guessing.
+ * `aws_roles_endpoint` (no discovery document, an HTML page, a URL with a query such as
+ * Shibboleth's `…/SAML2/Unsolicited/SSO?providerId=urn:amazon:webservices`) it is not a STUPS
+ * token service but, as in STUPS, a company's own SAML IdP with a login form: `undefined`.
+ * An IdP that cannot be reached is one line, whichever kind it is.
  */
-export async function discoverIdp(url: string, fetchImpl?: typeof fetch): Promise<PlatformIdp> {
-  let document: z.output<typeof DiscoverySchema>;
+export async function discoverIdp(url: string, fetchImpl?: typeof fetch): Promise<PlatformIdp | undefined> {
+  if (new URL(url).search) return undefined;
+  let answer: unknown;
   try {
-    document = await client(url, undefined, fetchImpl).parsed(
-      DiscoverySchema,
-      'an OpenID discovery document',
+    answer = await new HttpClient({ baseUrl: url, service: 'the identity provider', fetch: fetchImpl }).json(
       'GET',
       '/.well-known/openid-configuration',
     );
   } catch (error) {
-    if (error instanceof HttpError && error.status === 404) document = {};
-    else throw error;
+    if (error instanceof HttpError) return undefined;
+    throw error;
   }
-  if (!document.aws_roles_endpoint) {
-    throw new CliError(
-      `${url} is not a STUPS token service (its discovery document names no aws_roles_endpoint); ` +
-        'logging in to an external SAML identity provider with a login form is not supported by this mai',
-    );
-  }
-  const base = document.aws_roles_endpoint.replace(/\/aws\/roles\/?$/, '');
+  const document = DiscoverySchema.safeParse(answer);
+  if (!document.success || !document.data.aws_roles_endpoint) return undefined;
+  const base = document.data.aws_roles_endpoint.replace(/\/aws\/roles\/?$/, '');
   return {
     url,
-    rolesEndpoint: document.aws_roles_endpoint,
+    rolesEndpoint: document.data.aws_roles_endpoint,
     // Not (yet) advertised by the token service: the path next to the roles endpoint (ADR 0010).
-    webIdentityEndpoint: document.aws_web_identity_token_endpoint ?? `${base}/aws/web-identity-token`,
-    samlAssertionEndpoint: document.aws_saml_assertion_endpoint,
+    webIdentityEndpoint: document.data.aws_web_identity_token_endpoint ?? `${base}/aws/web-identity-token`,
+    samlAssertionEndpoint: document.data.aws_saml_assertion_endpoint,
     accessRequestsEndpoint: `${base}/aws/access-requests`,
   };
 }
@@ -125,13 +122,18 @@ async function postForRole<S extends z.ZodType>(
   schema: S,
   what: string,
   roleArn: string,
+  reason: string | undefined,
 ): Promise<z.output<S>> {
   const { origin, path } = at(endpoint);
   try {
     return await client(origin, session.token, session.fetch).parsed(schema, what, 'POST', path, {
       role_arn: roleArn,
+      ...(reason ? { reason } : {}),
     });
   } catch (error) {
+    if (error instanceof HttpError && error.status === 400 && codeOf(error.body) === 'reason_required') {
+      throw new ReasonRequiredError(roleArn, error.message.replace(/^.*?answered 400: /, ''));
+    }
     if (error instanceof HttpError && error.status === 403 && codeOf(error.body) === 'approval_required') {
       throw new ApprovalRequiredError(roleArn, error.message.replace(/^.*?answered 403: /, ''));
     }
@@ -146,6 +148,16 @@ async function postForRole<S extends z.ZodType>(
 
 const codeOf = (body: unknown) =>
   body && typeof body === 'object' && 'code' in body ? body.code : undefined;
+
+/** The role's account is in the token service's `reasonRequiredAccounts` and no reason was given. */
+export class ReasonRequiredError extends CliError {
+  constructor(
+    readonly roleArn: string,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
 
 /** The token service wants a second person's approval before it issues this role (issue 19). */
 export class ApprovalRequiredError extends CliError {
@@ -232,12 +244,17 @@ function sessionNameOf(jwt: string): string {
  */
 export interface RoleExchange {
   kind: 'web-identity' | 'saml';
-  credentials(profile: MaiProfile, session: IdpSession, aws: AwsSettings): Promise<TemporaryAwsCredentials>;
+  credentials(
+    profile: MaiProfile,
+    session: IdpSession,
+    aws: AwsSettings,
+    options?: { reason?: string | undefined },
+  ): Promise<TemporaryAwsCredentials>;
 }
 
 export const webIdentityExchange: RoleExchange = {
   kind: 'web-identity',
-  async credentials(profile, session, aws) {
+  async credentials(profile, session, aws, options) {
     const roleArn = profile.saml_role[1];
     const answer = await postForRole(
       session,
@@ -245,6 +262,7 @@ export const webIdentityExchange: RoleExchange = {
       WebIdentityAnswerSchema,
       'a web-identity token',
       roleArn,
+      options?.reason,
     );
     return assumeRole(aws, {
       kind: 'web-identity',
@@ -257,7 +275,7 @@ export const webIdentityExchange: RoleExchange = {
 
 export const samlExchange: RoleExchange = {
   kind: 'saml',
-  async credentials(profile, session, aws) {
+  async credentials(profile, session, aws, options) {
     const [providerArn, roleArn] = profile.saml_role;
     const endpoint = session.idp.samlAssertionEndpoint;
     if (!endpoint) {
@@ -267,7 +285,14 @@ export const samlExchange: RoleExchange = {
           'document); use a profile for its OIDC provider ("mai create")',
       );
     }
-    const answer = await postForRole(session, endpoint, SamlAnswerSchema, 'a SAML assertion', roleArn);
+    const answer = await postForRole(
+      session,
+      endpoint,
+      SamlAnswerSchema,
+      'a SAML assertion',
+      roleArn,
+      options?.reason,
+    );
     return assumeRole(aws, {
       kind: 'saml',
       samlResponse: answer.saml_response,

@@ -81,7 +81,10 @@ export function maiProgram(deps: MaiDeps, exitCode: { value: number } = { value:
     .argument('[profiles...]')
     .option('-r, --refresh', 'keep running and log in again every 54 minutes')
     .option('--awsprofile <profile>', 'section of ~/.aws/credentials to write (default: "default")')
-    .option('--reason <text>', 'why: asks for approval when the role needs a second approver')
+    .option(
+      '--reason <text>',
+      'why: for accounts that require a reason, and to ask for approval when the role needs a second approver',
+    )
     .action(
       async (profiles: string[], options: { refresh?: boolean; awsprofile?: string; reason?: string }) =>
         (await commands()).loginCommand(deps, configFile(), profiles, options),
@@ -125,16 +128,18 @@ export function maiProgram(deps: MaiDeps, exitCode: { value: number } = { value:
     .command('require')
     .description('log in only when the credentials are missing or older than 54 minutes')
     .argument('[profile]')
-    .action(async (profile: string | undefined) =>
-      (await commands()).requireCommand(deps, configFile(), profile),
+    .option('--reason <text>', 'why: for accounts that require a reason (audited)')
+    .action(async (profile: string | undefined, options: { reason?: string }) =>
+      (await commands()).requireCommand(deps, configFile(), profile, options),
     );
 
   program
     .command('credential-process')
     .description('print credentials as JSON for credential_process in ~/.aws/config (nothing on disk)')
     .argument('<profile>')
-    .action(async (profile: string) =>
-      (await commands()).credentialProcessCommand(deps, configFile(), profile),
+    .option('--reason <text>', 'why: for accounts that require a reason (audited)')
+    .action(async (profile: string, options: { reason?: string }) =>
+      (await commands()).credentialProcessCommand(deps, configFile(), profile, options),
     );
 
   program
@@ -142,9 +147,10 @@ export function maiProgram(deps: MaiDeps, exitCode: { value: number } = { value:
     .description('run a command with the credentials in its environment only')
     .argument('<profile>')
     .argument('<command...>', 'the command and its arguments, after "--"')
+    .option('--reason <text>', 'why: for accounts that require a reason (audited)')
     .passThroughOptions()
-    .action(async (profile: string, command: string[]) => {
-      exitCode.value = await (await commands()).execCommand(deps, configFile(), profile, command);
+    .action(async (profile: string, command: string[], options: { reason?: string }) => {
+      exitCode.value = await (await commands()).execCommand(deps, configFile(), profile, command, options);
     });
 
   program
@@ -152,7 +158,8 @@ export function maiProgram(deps: MaiDeps, exitCode: { value: number } = { value:
     .description('serve renewing credentials on loopback for AWS_CONTAINER_CREDENTIALS_FULL_URI')
     .argument('<profile>')
     .option('--port <port>', 'port on 127.0.0.1 (default: any free one)')
-    .action(async (profile: string, options: { port?: string }) =>
+    .option('--reason <text>', 'why: for accounts that require a reason (audited)')
+    .action(async (profile: string, options: { port?: string; reason?: string }) =>
       (await commands()).serveCredentialsCommand(deps, configFile(), profile, options),
     );
 

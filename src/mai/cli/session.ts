@@ -7,7 +7,8 @@ import type { CliIo } from '../../platform/cli/run-cli.js';
 import { DEFAULT_TOKEN_NAME, getToken, type ZignDeps } from '../../zign/get-token.js';
 import type { TemporaryAwsCredentials } from '../aws/assume-role.js';
 import type { MaiProfile } from '../mai-config.js';
-import { discoverIdp, exchangeFor, type IdpSession } from './identity-provider.js';
+import { externalSamlCredentials } from './external-idp.js';
+import { discoverIdp, exchangeFor, type IdpSession, type PlatformIdp } from './identity-provider.js';
 
 /** What every mai command gets: Zign's dependencies plus a clock, a sleep and a stop signal. */
 export interface MaiDeps extends ZignDeps {
@@ -33,9 +34,19 @@ export function awsCredentialsFile(env: NodeJS.ProcessEnv): string {
  * when zign is configured for this URL (the usual case), else a token of its own name, obtained
  * through the same code (cache, refresh token, password prompt on a terminal).
  */
-export async function zignSession(profile: MaiProfile, deps: MaiDeps): Promise<IdpSession> {
+export async function zignSession(
+  profile: MaiProfile,
+  deps: MaiDeps,
+  discovered?: PlatformIdp,
+): Promise<IdpSession> {
   const url = normaliseUrl(profile.saml_identity_provider_url);
-  const idp = await discoverIdp(url, deps.fetch);
+  const idp = discovered ?? (await discoverIdp(url, deps.fetch));
+  if (!idp) {
+    throw new CliError(
+      `${url} is not a STUPS token service but a SAML identity provider with a login form: ` +
+        'only "mai login", "require", "credential-process", "exec" and "serve-credentials" use it',
+    );
+  }
   const zign = await loadToolConfig('zign', deps.io.env);
   const same = !zign.url || normaliseUrl(zign.url) === url;
   const name = same ? DEFAULT_TOKEN_NAME : `mai@${new URL(url).host}`;
@@ -55,11 +66,25 @@ export async function zignSession(profile: MaiProfile, deps: MaiDeps): Promise<I
   return { idp, token, fetch: deps.fetch };
 }
 
-/** Temporary credentials for a profile: Zign's token → assertion → STS. Nothing is written. */
+/** What a login may carry besides the profile. */
+export interface CredentialOptions {
+  /** Why (issue 19): sent to the token service, which requires it for `reasonRequiredAccounts`. */
+  reason?: string | undefined;
+}
+
+/**
+ * Temporary credentials for a profile: Zign's token → assertion → STS, or for a company's own
+ * SAML IdP its login form → SAMLResponse → STS. Nothing is written.
+ */
 export async function profileCredentials(
   profile: MaiProfile,
   deps: MaiDeps,
+  options: CredentialOptions = {},
 ): Promise<TemporaryAwsCredentials> {
-  const session = await zignSession(profile, deps);
-  return exchangeFor(profile).credentials(profile, session, awsSettingsFromEnv(deps.io.env));
+  const url = normaliseUrl(profile.saml_identity_provider_url);
+  const aws = awsSettingsFromEnv(deps.io.env);
+  const idp = await discoverIdp(url, deps.fetch);
+  if (!idp) return externalSamlCredentials(profile, url, deps, aws);
+  const session = await zignSession(profile, deps, idp);
+  return exchangeFor(profile).credentials(profile, session, aws, options);
 }

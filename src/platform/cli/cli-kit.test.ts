@@ -42,8 +42,26 @@ describe('runCli', () => {
     const p = program(calls);
     expect(expandAbbreviations(p, ['a', 'l', '-o', 'sh'])).toEqual(['app', 'list', '-o', 'sh']);
     expect(expandAbbreviations(p, ['app', 'sh', 'li'])).toEqual(['app', 'show', 'li']);
-    // "s" is ambiguous between show and search: left for commander to reject.
-    expect(expandAbbreviations(p, ['app', 's'])).toEqual(['app', 's']);
+    // An exact name wins over the longer names it prefixes; a unique prefix resolves.
+    expect(expandAbbreviations(p, ['app', 'se'])).toEqual(['app', 'search']);
+    // "s" is ambiguous between show and search: a usage error naming both (clickclick's AliasedGroup).
+    expect(() => expandAbbreviations(p, ['app', 's'])).toThrow(
+      expect.objectContaining({ message: '"s" is ambiguous: search, show', exitCode: 2 }),
+    );
+  });
+
+  it('prefers an exact name to longer names it prefixes, and refuses an ambiguous prefix in one line', async () => {
+    io = await captureIo();
+    const calls: string[] = [];
+    const root = new Command('mai');
+    for (const name of ['request', 'requests', 'require'])
+      root.command(name).action(() => void calls.push(name));
+    expect(await runCli(root, ['request'], io)).toBe(0);
+    expect(await runCli(root, ['requests'], io)).toBe(0);
+    expect(await runCli(root, ['requi'], io)).toBe(0);
+    expect(calls).toEqual(['request', 'requests', 'require']);
+    expect(await runCli(root, ['req'], io)).toBe(2);
+    expect(io.err()).toBe('mai: "req" is ambiguous: request, requests, require\n');
   });
 
   it('runs abbreviated commands and maps failures to exit codes with one line', async () => {

@@ -23,7 +23,9 @@ export function processIo(): CliIo {
 
 /**
  * STUPS CLIs accept unambiguous prefixes of commands (`kio app li`). Rewrites argv so
- * commander sees full names; ambiguous prefixes are left alone and fail as unknown.
+ * commander sees full names. As clickclick's AliasedGroup: an exact name wins (`request` over
+ * `requests`), a unique prefix resolves, and an ambiguous one is a usage error listing the
+ * candidates (`req`: request, requests, require) rather than a misleading "unknown command".
  */
 export function expandAbbreviations(program: Command, args: readonly string[]): string[] {
   const out = [...args];
@@ -41,6 +43,10 @@ export function expandAbbreviations(program: Command, args: readonly string[]): 
     if (!subcommands.length) break;
     const exact = subcommands.find((c) => c.name() === token || c.aliases().includes(token));
     const matches = exact ? [exact] : subcommands.filter((c) => c.name().startsWith(token));
+    if (matches.length > 1) {
+      const names = matches.map((c) => c.name()).sort();
+      throw new CliError(`"${token}" is ambiguous: ${names.join(', ')}`, 2);
+    }
     if (matches.length !== 1) break;
     out[i] = matches[0]!.name();
     command = matches[0]!;
@@ -65,6 +71,7 @@ export async function runCli(program: Command, args: readonly string[], io: CliI
   const tool = program.name();
   configureRecursively(program, io);
   try {
+    // Inside the try: an ambiguous abbreviation is a usage error like any other (exit 2).
     await program.parseAsync(expandAbbreviations(program, args), { from: 'user' });
     return 0;
   } catch (error) {

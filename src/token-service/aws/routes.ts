@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { principalOf, requireAuth } from '../../platform/auth/http-auth.js';
 import type { TokenVerifier } from '../../platform/auth/token-verifier.js';
-import { NotAllowedError } from '../../platform/errors.js';
+import { InputError, NotAllowedError } from '../../platform/errors.js';
 import type { HttpApp } from '../../platform/http/create-http-app.js';
 import type { TokenServiceAudit } from '../audit.js';
 import type { KeyStore } from '../key-store.js';
@@ -34,27 +34,28 @@ export const AwsRoleSchema = z.object({
   provider_arn: z.string().describe('ARN of the IAM OIDC provider for this token service in the account'),
   reason_required: z
     .boolean()
-    .describe('Whether a SAML assertion for this role needs a reason (`reasonRequiredAccounts`)'),
+    .describe(
+      'Whether a SAML assertion or web-identity token for this role needs a reason (`reasonRequiredAccounts`)',
+    ),
 });
-export const WebIdentityTokenRequestSchema = z.strictObject({ role_arn: RoleArnSchema });
+const ReasonSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(500)
+  .optional()
+  .describe('Why: required for accounts listed in `token-service.aws.saml.reasonRequiredAccounts`; audited');
+export const WebIdentityTokenRequestSchema = z.strictObject({
+  role_arn: RoleArnSchema,
+  reason: ReasonSchema,
+});
 export const WebIdentityTokenResponseSchema = z.object({
   web_identity_token: z.string().describe('JWT for STS AssumeRoleWithWebIdentity; short-lived'),
   role_arn: z.string(),
   expires: z.string().describe('ISO 8601'),
 });
 
-export const SamlAssertionRequestSchema = z.strictObject({
-  role_arn: RoleArnSchema,
-  reason: z
-    .string()
-    .trim()
-    .min(1)
-    .max(500)
-    .optional()
-    .describe(
-      'Why: required for accounts listed in `token-service.aws.saml.reasonRequiredAccounts`; audited',
-    ),
-});
+export const SamlAssertionRequestSchema = z.strictObject({ role_arn: RoleArnSchema, reason: ReasonSchema });
 export const SamlAssertionResponseSchema = z.object({
   saml_response: z.string().describe('Base64 of the signed SAML Response, for STS AssumeRoleWithSAML'),
   role_arn: z.string(),
@@ -125,9 +126,15 @@ export function registerAwsRoutes(app: HttpApp, deps: AwsRoutesDeps): void {
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      const roleArn = request.body.role_arn;
+      const { role_arn: roleArn, reason } = request.body;
       const role = (await awsRolesOf(principal.uid, deps.roles)).find((r) => r.role_arn === roleArn);
       if (!role) throw new NotAllowedError(`${roleArn} is not one of your AWS roles`);
+      // The same rule as for SAML assertions: a listed account is not entered without a why.
+      if (issuer.reasonRequired(role) && !reason) {
+        throw new InputError(`account ${role.account_id} requires a reason for access: pass "reason"`, {
+          code: 'reason_required',
+        });
+      }
       const approval = await approvals.require(principal.uid, role);
       const teams = await deps.roles.accounts.teamsOfMember(principal.uid);
       const minted = await mintWebIdentityToken(
@@ -146,7 +153,13 @@ export function registerAwsRoutes(app: HttpApp, deps: AwsRoutesDeps): void {
           event: 'token-service.aws.web_identity_token',
           actor: principal,
           targetId: roleArn,
-          details: { account: role.account_id, role: role.role_name, jti: minted.jti, ...approval },
+          details: {
+            account: role.account_id,
+            role: role.role_name,
+            jti: minted.jti,
+            ...(reason ? { reason } : {}),
+            ...approval,
+          },
           requestId: request.id,
         }),
       );

@@ -70,7 +70,9 @@ export function createSamlIssuer(deps: SamlIssuerDeps) {
       const { principal, roleArn, reason, serviceProvider } = request;
       const role = await roleOf(principal.uid, roleArn);
       if (reasonRequired(role, saml.reasonRequiredAccounts) && !reason)
-        throw new InputError(`account ${role.account_id} requires a reason for access: pass "reason"`);
+        throw new InputError(`account ${role.account_id} requires a reason for access: pass "reason"`, {
+          code: 'reason_required',
+        });
       const approval = await deps.approvals.require(principal.uid, role);
       const principalArn = samlProviderArnOf(role.account_id, deps.settings.samlProviderName);
       const destination = serviceProvider?.acsUrl ?? saml.destination;
