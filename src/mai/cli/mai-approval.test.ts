@@ -1,3 +1,5 @@
+import { appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { CreateOpenIDConnectProviderCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenVerifier } from '../../platform/auth/token-verifier.js';
@@ -25,6 +27,8 @@ import { zignProgram } from '../../zign/cli/main.js';
 import { runMai } from './main.js';
 
 const PASSWORDS: Record<string, string> = { jdoe: 'jdoe-password-1', mate: 'mate-password-1' };
+/** team-r's account needs a reason (`reasonRequiredAccounts`), not an approval. */
+const REASON_ACCOUNT = '210987654321';
 
 /**
  * Issue 19, mai's side of the second approver, on real parts: the token service (PGlite) on
@@ -36,6 +40,7 @@ describe.skipIf(skipWithoutMoto())('mai with a role that needs a second approver
   let app: HttpApp;
   let baseUrl: string;
   let moto: RunningMoto;
+  let auditLog: ReturnType<typeof createTestContext>['auditLog'];
   const homes: CapturedIo[] = [];
 
   beforeAll(async () => {
@@ -50,6 +55,7 @@ describe.skipIf(skipWithoutMoto())('mai with a role that needs a second approver
       members: ['jdoe', 'mate'],
       aws_accounts: [MOTO_ACCOUNT],
     });
+    await teams.putTeam('team-r', { name: 'Team R', members: ['jdoe'], aws_accounts: [REASON_ACCOUNT] });
     const users = new UserStore(database);
     for (const [uid, password] of Object.entries(PASSWORDS))
       await users.putUser(uid, { name: uid, email: `${uid}@example.org`, password });
@@ -57,6 +63,7 @@ describe.skipIf(skipWithoutMoto())('mai with a role that needs a second approver
     baseUrl = `http://127.0.0.1:${port}`;
     const verifier = new TokenVerifier({ issuers: [] });
     const base = createTestContext(database, verifier);
+    auditLog = base.auditLog;
     const service = createTokenService(
       { ...base, urls: { ...base.urls, 'token-service': baseUrl } },
       {
@@ -66,6 +73,7 @@ describe.skipIf(skipWithoutMoto())('mai with a role that needs a second approver
           aws: {
             roleMapping: [{ who: 'members', role: 'PowerUser', accounts: 'team' }],
             secondApprover: { accounts: ['team-a'] },
+            saml: { reasonRequiredAccounts: ['team-r'] },
           },
         },
       },
@@ -131,7 +139,7 @@ describe.skipIf(skipWithoutMoto())('mai with a role that needs a second approver
   it('login says an approval is needed; --reason asks; a team mate approves; then login succeeds', async () => {
     const jdoe = await home('jdoe');
     const mate = await home('mate');
-    expect((await mai(jdoe, ['create', 'prod', '--role', 'PowerUser'])).code).toBe(0);
+    expect((await mai(jdoe, ['create', 'prod', '--account', 'team-a', '--role', 'PowerUser'])).code).toBe(0);
 
     const refused = await mai(jdoe, ['login', 'prod']);
     expect(refused).toMatchObject({
@@ -165,5 +173,49 @@ describe.skipIf(skipWithoutMoto())('mai with a role that needs a second approver
     const login = await mai(jdoe, ['login', 'prod']);
     expect(login).toMatchObject({ code: 0, err: '' });
     expect(login.out).toContain('credentials for [default]');
+  }, 60_000);
+
+  it('sends --reason on the web-identity and SAML paths for a reasonRequiredAccounts account, and says which flag is missing', async () => {
+    const jdoe = await home('jdoe');
+    expect((await mai(jdoe, ['create', 'r', '--account', 'team-r'])).code).toBe(0);
+    const samlRole = [
+      `arn:aws:iam::${REASON_ACCOUNT}:saml-provider/stups`,
+      `arn:aws:iam::${REASON_ACCOUNT}:role/PowerUser`,
+      'team-r',
+    ];
+    await appendFile(
+      join(jdoe.HOME!, '.config', 'mai', 'mai.yaml'),
+      `r-saml:\n  saml_identity_provider_url: ${baseUrl}\n  saml_role: ${JSON.stringify(samlRole)}\n`,
+    );
+    const needs = (command: string) =>
+      `mai: account ${REASON_ACCOUNT} (team-r) requires a reason for access: run "${command} --reason TEXT"\n`;
+    expect(await mai(jdoe, ['login', 'r'])).toMatchObject({ code: 1, err: needs('mai login r') });
+    expect(await mai(jdoe, ['login', 'r-saml'])).toMatchObject({ code: 1, err: needs('mai login r-saml') });
+    expect(await mai(jdoe, ['credential-process', 'r'])).toMatchObject({
+      code: 1,
+      err: needs('mai credential-process r'),
+    });
+    expect(await mai(jdoe, ['exec', 'r-saml', '--', 'true'])).toMatchObject({
+      code: 1,
+      err: needs('mai exec r-saml'),
+    });
+
+    const web = await mai(jdoe, ['login', 'r', '--reason', 'INC-7 web']);
+    expect(web).toMatchObject({ code: 0, err: '' });
+    const saml = await mai(jdoe, ['credential-process', 'r-saml', '--reason', 'INC-7 saml']);
+    expect(saml).toMatchObject({ code: 0, err: '' });
+    expect(JSON.parse(saml.out)).toMatchObject({ Version: 1 });
+    const required = await mai(jdoe, ['require', 'r-saml', '--reason', 'INC-7 require']);
+    expect(required).toMatchObject({ code: 0, err: '' });
+
+    // The token service audited each issue with its reason, and the refusals as refused.
+    const reasons = async (action: string) =>
+      (await auditLog.query({ service: 'token-service', action, limit: 100 }))
+        .filter((e) => e.outcome === 'success')
+        .map((e) => (e.details as { reason?: string }).reason);
+    expect(await reasons('token-service.aws.web_identity_token')).toContain('INC-7 web');
+    expect(await reasons('token-service.aws.saml_assertion')).toEqual(
+      expect.arrayContaining(['INC-7 saml', 'INC-7 require']),
+    );
   }, 60_000);
 });
