@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, sql } from 'kysely';
 import { awsAccessRequestsMigration } from './aws/access-approvals-store.js';
+import { samlAnsweredRequestsMigration } from './aws/authn-request-store.js';
 
 /** Migrations of the token service; run them with `migrateToLatest` under component `token-service`. */
 export const tokenServiceMigrations: Record<string, Migration> = {
@@ -199,4 +200,5 @@ export const tokenServiceMigrations: Record<string, Migration> = {
   },
   // Second approver for listed AWS accounts (aws/access-approvals-store.ts).
   '010-aws-access-requests': awsAccessRequestsMigration,
+  '011-saml-answered-requests': samlAnsweredRequestsMigration,
 };

@@ -4,10 +4,16 @@ import { InputError, NotAllowedError } from '../../platform/errors.js';
 import type { TokenServiceAudit } from '../audit.js';
 import type { KeyStore } from '../key-store.js';
 import type { TokenServiceTables } from '../tables.js';
+import { AuthnRequestError } from './authn-request.js';
+import { AnsweredAuthnRequests } from './authn-request-store.js';
 import { type AwsRole, type AwsRolesDeps, awsRolesOf } from './aws-roles.js';
 import { type SamlCertificates, type SamlIdp, signedSamlResponse, type SignedSamlResponse } from './saml.js';
 import type { AccessApprovals } from './access-approvals.js';
 import type { AwsIdpSettings } from './settings.js';
+
+/** Why a replayed AuthnRequest is refused, for the person (who can simply start again). */
+export const ALREADY_ANSWERED =
+  'this AuthnRequest has already been answered: start the sign-in at the service again';
 
 export const samlProviderArnOf = (accountId: string, name: string) =>
   `arn:aws:iam::${accountId}:saml-provider/${name}`;
@@ -21,7 +27,15 @@ export interface SamlIssuanceRequest {
   reason?: string | undefined;
   channel: SamlIssuanceChannel;
   /** SP-initiated: the AuthnRequest answered, its SP and where the response goes. Default: AWS. */
-  serviceProvider?: { entityId: string; acsUrl: string; requestId: string } | undefined;
+  serviceProvider?:
+    | {
+        entityId: string;
+        acsUrl: string;
+        requestId: string;
+        /** Until when the AuthnRequest could be replayed (its IssueInstant + max age + skew). */
+        requestExpires: Date;
+      }
+    | undefined;
   /** When the person signed in (the browser session's start): the AuthnInstant. */
   authnInstant?: Date | undefined;
   requestId: string;
@@ -54,6 +68,7 @@ export interface SamlIssuerDeps {
  */
 export function createSamlIssuer(deps: SamlIssuerDeps) {
   const saml = deps.settings.saml;
+  const answeredRequests = new AnsweredAuthnRequests(deps.db as unknown as Kysely<never>);
 
   async function roleOf(uid: string, roleArn: string): Promise<AwsRole> {
     const role = (await awsRolesOf(uid, deps.roles)).find((r) => r.role_arn === roleArn);
@@ -97,8 +112,21 @@ export function createSamlIssuer(deps: SamlIssuerDeps) {
         },
       );
       // Written before the assertion leaves: none without its audit event. Never the assertion itself.
-      await deps.db.transaction().execute((trx) =>
-        deps.audit(trx, {
+      // An SP's AuthnRequest is answered once (in the same transaction: a replay writes nothing).
+      await deps.db.transaction().execute(async (trx) => {
+        if (
+          serviceProvider &&
+          !(await answeredRequests.markAnswered(trx as unknown as Kysely<never>, {
+            serviceProvider: serviceProvider.entityId,
+            requestId: serviceProvider.requestId,
+            uid: principal.uid,
+            expiresAt: serviceProvider.requestExpires,
+            now: new Date(deps.now()),
+          }))
+        ) {
+          throw new AuthnRequestError(ALREADY_ANSWERED);
+        }
+        await deps.audit(trx, {
           event: 'token-service.aws.saml_assertion',
           actor: principal,
           targetId: roleArn,
@@ -114,8 +142,8 @@ export function createSamlIssuer(deps: SamlIssuerDeps) {
             ...approval,
           },
           requestId: request.requestId,
-        }),
-      );
+        });
+      });
       return { ...issued, role, principalArn, destination };
     },
   };

@@ -1,8 +1,10 @@
 import { deflateRawSync } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
 import { InputError, NotAllowedError } from '../../platform/errors.js';
 import type { HttpApp } from '../../platform/http/create-http-app.js';
 import type { TokenServiceAudit } from '../audit.js';
+import type { TokenServiceTables } from '../tables.js';
 import { CSRF_COOKIE, type Csrf, readCookie } from '../csrf.js';
 import { errorPage, PAGE_HEADERS } from '../html.js';
 import type { SignInSession } from '../session-store.js';
@@ -16,9 +18,10 @@ import {
   decodeRedirectBinding,
   type KnownServiceProvider,
 } from './authn-request.js';
+import { AnsweredAuthnRequests } from './authn-request-store.js';
 import { type AwsRolesDeps, awsRolesOf } from './aws-roles.js';
 import type { SamlIdp } from './saml.js';
-import type { SamlIssuer } from './saml-issuance.js';
+import { ALREADY_ANSWERED, type SamlIssuer } from './saml-issuance.js';
 import {
   AUTO_POST_SCRIPT,
   autoPostHeaders,
@@ -64,6 +67,7 @@ export interface BrowserSignIn {
 
 export interface SamlSsoDeps {
   issuer: string;
+  db: Kysely<TokenServiceTables>;
   idp: SamlIdp;
   settings: AwsIdpSettings;
   roles: AwsRolesDeps;
@@ -110,6 +114,9 @@ export function registerSamlSsoRoutes(app: HttpApp, deps: SamlSsoDeps): void {
     [new URL(deps.issuer).origin, ...deps.browser.formOrigins].filter((o) => /^https?:\/\//.test(o)),
   );
   const { browser } = deps;
+  const answeredRequests = new AnsweredAuthnRequests(deps.db as unknown as Kysely<never>);
+  /** How long an AuthnRequest is accepted, and so how long its answer must be remembered. */
+  const requestLifetimeMs = saml.authnRequestMaxAgeSeconds * 1000 + CLOCK_SKEW_MS;
 
   void app.register(async (scope) => {
     scope.addContentTypeParser(
@@ -181,7 +188,7 @@ export function registerSamlSsoRoutes(app: HttpApp, deps: SamlSsoDeps): void {
         const fields = stringFields(request.query);
         let flow: Flow;
         try {
-          flow = ssoFlow(decodeRedirectBinding(required(fields, 'SAMLRequest')), fields);
+          flow = await ssoFlow(request, decodeRedirectBinding(required(fields, 'SAMLRequest')), fields);
         } catch (error) {
           return refusedRequest(reply, error);
         }
@@ -198,7 +205,7 @@ export function registerSamlSsoRoutes(app: HttpApp, deps: SamlSsoDeps): void {
         const fields = stringFields(request.body);
         let flow: Extract<Flow, { kind: 'sso' }>;
         try {
-          flow = ssoFlow(decodePostBinding(required(fields, 'SAMLRequest')), fields);
+          flow = await ssoFlow(request, decodePostBinding(required(fields, 'SAMLRequest')), fields);
         } catch (error) {
           return refusedRequest(reply, error);
         }
@@ -225,7 +232,7 @@ export function registerSamlSsoRoutes(app: HttpApp, deps: SamlSsoDeps): void {
       if (!csrfValid(request, fields.csrf_token)) return formExpired(reply);
       let flow: Flow;
       try {
-        flow = flowOf(fields);
+        flow = await flowOf(request, fields);
       } catch (error) {
         return refusedRequest(reply, error);
       }
@@ -255,7 +262,12 @@ export function registerSamlSsoRoutes(app: HttpApp, deps: SamlSsoDeps): void {
     return browser.currentSession(readCookie(request.headers.cookie, SESSION_COOKIE));
   }
 
-  function ssoFlow(xml: string, fields: CarriedFields): Extract<Flow, { kind: 'sso' }> {
+  /** A checked AuthnRequest that has not been answered yet (a replay is refused before the login). */
+  async function ssoFlow(
+    httpRequest: FastifyRequest,
+    xml: string,
+    fields: CarriedFields,
+  ): Promise<Extract<Flow, { kind: 'sso' }>> {
     const request = checkAuthnRequest(xml, {
       serviceProviders,
       ssoUrl,
@@ -263,12 +275,29 @@ export function registerSamlSsoRoutes(app: HttpApp, deps: SamlSsoDeps): void {
       skewMs: CLOCK_SKEW_MS,
       now: deps.now(),
     });
+    if (await answeredRequests.answered(request.issuer, request.id, new Date(deps.now()))) {
+      // A refused request for an assertion: audited like the others, by whoever's browser sent it.
+      await deps.audit.standalone({
+        event: 'token-service.aws.saml_assertion',
+        actor: { uid: (await sessionOf(httpRequest))?.uid ?? 'anonymous' },
+        outcome: 'refused',
+        details: {
+          channel: 'sp-initiated',
+          reason: ALREADY_ANSWERED,
+          service_provider: request.issuer,
+          in_response_to: request.id,
+        },
+        requestId: httpRequest.id,
+      });
+      throw new AuthnRequestError(ALREADY_ANSWERED);
+    }
     return { kind: 'sso', request, xml, relayState: relayStateOf(fields) };
   }
 
   /** The flow a login form carried; an SP's request is checked again (it may have expired meanwhile). */
-  function flowOf(fields: CarriedFields): Flow {
-    if (fields.flow === 'sso') return ssoFlow(decodePostBinding(required(fields, 'SAMLRequest')), fields);
+  async function flowOf(httpRequest: FastifyRequest, fields: CarriedFields): Promise<Flow> {
+    if (fields.flow === 'sso')
+      return ssoFlow(httpRequest, decodePostBinding(required(fields, 'SAMLRequest')), fields);
     if (fields.flow !== 'aws') throw new FlowError('the form names no sign-in to continue');
     return {
       kind: 'aws',
@@ -387,21 +416,39 @@ export function registerSamlSsoRoutes(app: HttpApp, deps: SamlSsoDeps): void {
         channel,
         serviceProvider:
           flow.kind === 'sso'
-            ? { entityId: flow.request.issuer, acsUrl: flow.request.acsUrl, requestId: flow.request.id }
+            ? {
+                entityId: flow.request.issuer,
+                acsUrl: flow.request.acsUrl,
+                requestId: flow.request.id,
+                requestExpires: new Date(flow.request.issueInstant.getTime() + requestLifetimeMs),
+              }
             : undefined,
         authnInstant: session.authTime,
         requestId: request.id,
       });
     } catch (error) {
-      if (!(error instanceof NotAllowedError) && !(error instanceof InputError)) throw error;
+      if (
+        !(error instanceof NotAllowedError) &&
+        !(error instanceof InputError) &&
+        !(error instanceof AuthnRequestError)
+      )
+        throw error;
       await deps.audit.standalone({
         event: 'token-service.aws.saml_assertion',
         actor: principal,
         targetId: roleArn,
         outcome: 'refused',
-        details: { channel, reason: error.message },
+        details: {
+          channel,
+          reason: error.message,
+          ...(flow.kind === 'sso'
+            ? { service_provider: flow.request.issuer, in_response_to: flow.request.id }
+            : {}),
+        },
         requestId: request.id,
       });
+      // A replayed AuthnRequest: nothing to choose again, the person starts over at the SP.
+      if (error instanceof AuthnRequestError) return refusedRequest(reply, error);
       const retry: Flow =
         flow.kind === 'aws' ? { ...flow, account: undefined, role: undefined, roleArn, reason } : flow;
       return showChooser(request, reply, retry, session, {

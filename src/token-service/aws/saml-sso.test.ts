@@ -1,5 +1,6 @@
 import { deflateRawSync } from 'node:zlib';
 import { type CacheProvider, SAML, ValidateInResponseTo } from '@node-saml/node-saml';
+import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachDatabase } from '../../platform/test-support/databases.js';
 import { TeamStore, teamMigrations } from '../../teams/index.js';
@@ -11,6 +12,7 @@ import {
   type TokenServiceFixture,
 } from '../test-support.js';
 import { SESSION_COOKIE } from '../sign-in-session.js';
+import { AnsweredAuthnRequests } from './authn-request-store.js';
 import { AWS_SAML_ATTRIBUTES } from './saml.js';
 
 const OWN_ACCOUNT = '123456789012';
@@ -374,6 +376,61 @@ describeEachDatabase(
         const [event] = await events();
         expect(JSON.stringify(event)).toContain('sp-initiated');
         expect(JSON.stringify(event)).toContain(requestId);
+
+        // The IdP remembers the answered request too: the same AuthnRequest again is refused,
+        // whether it comes back through the SP's redirect or as a replayed role choice.
+        const again = await get(jar, `${url.pathname}${url.search}`);
+        expect(again.statusCode).toBe(400);
+        expect(again.body).toContain('this AuthnRequest has already been answered');
+        const issuedBefore = (await events()).filter((e) => e.outcome === 'success').length;
+        const replayed = await post(jar, '/saml/sso', {
+          ...hiddenFields(chooser.body),
+          role_arn: roleArn(OWN_ACCOUNT),
+        });
+        expect(replayed.statusCode).toBe(400);
+        expect(replayed.body).toContain('this AuthnRequest has already been answered');
+        expect(replayed.body).not.toContain('SAMLResponse');
+        const after = await events();
+        expect(after.filter((e) => e.outcome === 'success')).toHaveLength(issuedBefore);
+        const refusals = after.filter(
+          (e) => JSON.stringify(e).includes(requestId) && e.outcome === 'refused',
+        );
+        expect(refusals).toHaveLength(2);
+        expect(refusals[0]).toMatchObject({ actor: EMPLOYEE.uid, details: { channel: 'sp-initiated' } });
+      });
+
+      it('answers two racing posts of one AuthnRequest once, and forgets answers once the request has expired', async () => {
+        const store = new AnsweredAuthnRequests(f.db as unknown as Kysely<never>);
+        const now = new Date('2026-11-28T12:00:00Z');
+        const input = (id: string, at: Date) => ({
+          serviceProvider: AUDIENCE,
+          requestId: id,
+          uid: EMPLOYEE.uid,
+          expiresAt: new Date(at.getTime() + 360_000),
+          now: at,
+        });
+        const raced = await Promise.all([
+          f.db
+            .transaction()
+            .execute((trx) => store.markAnswered(trx as unknown as Kysely<never>, input('_race', now))),
+          f.db
+            .transaction()
+            .execute((trx) => store.markAnswered(trx as unknown as Kysely<never>, input('_race', now))),
+        ]);
+        expect(raced.sort()).toEqual([false, true]);
+        expect(await store.answered(AUDIENCE, '_race', now)).toBe(true);
+        // Past its expiry the request is refused by its age anyway: the row is gone at the next answer.
+        const later = new Date(now.getTime() + 361_000);
+        expect(await store.answered(AUDIENCE, '_race', later)).toBe(false);
+        expect(await store.markAnswered(f.db as unknown as Kysely<never>, input('_other', later))).toBe(true);
+        const rows = await (
+          f.db as unknown as Kysely<{ token_saml_answered_requests: { request_id: string } }>
+        )
+          .selectFrom('token_saml_answered_requests')
+          .select('request_id')
+          .where('request_id', 'in', ['_race', '_other'])
+          .execute();
+        expect(rows.map((r) => r.request_id)).toEqual(['_other']);
       });
 
       it('POST binding: the SP’s cross-site post becomes a redirect (so the session cookie is sent), then the same flow', async () => {
