@@ -66,8 +66,9 @@ function parseXml(xml: string) {
       fatalError: (message: string) => void problems.push(message),
     },
   }).parseFromString(xml, 'text/xml');
-  const root = document.documentElement;
-  if (problems.length > 0 || root.namespaceURI !== PROTOCOL || root.localName !== 'Response') {
+  // Null for text that is not XML at all, whatever the DOM typings say.
+  const root = document.documentElement as Element | null;
+  if (problems.length > 0 || !root || root.namespaceURI !== PROTOCOL || root.localName !== 'Response') {
     throw new CliError('the identity provider sent a SAMLResponse that is not a SAML 2.0 Response');
   }
   return document;
