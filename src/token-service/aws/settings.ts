@@ -119,7 +119,7 @@ export const AwsIdpSettingsSchema = z.strictObject({
         .array(z.string().min(1))
         .default([])
         .describe(
-          'Account ids or names (owning team ids) whose roles need a `reason`: it goes into the audit event',
+          'Account ids or names (owning team ids) whose roles need a `reason` for a SAML assertion or web-identity token: it goes into the audit event',
         ),
       serviceProviders: z
         .array(
