@@ -3,8 +3,8 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateImageCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { pieroneProgram } from '../pierone/cli/main.js';
 import { preAuthEncoding } from '../pierone/provenance/dsse.js';
 import { copyArgs, ImageBuilder, skopeo } from '../pierone/test-support/registry-harness.js';
@@ -17,9 +17,12 @@ import {
   motoClientConfig,
   motoEnv,
   type RunningMoto,
+  seedStupsAccount,
   startMoto,
+  type StupsAccount,
   TAUPAGE_IMAGES,
 } from '../senza/test-support/moto.js';
+import { senzaProgram } from '../senza/cli/main.js';
 import { stupsProgram } from '../stups/cli/main.js';
 import { freePortBlock, freePorts } from '../stups/free-ports.js';
 import { type RunningPlatform, startPlatform } from '../stups/runtime.js';
@@ -29,7 +32,7 @@ import { allLinks, type Trace } from './chain.js';
 const ORG = `
 admins: [admin]
 teams:
-  - { id: demo, name: Demo, members: [jdoe] }
+  - { id: demo, name: Demo, members: [jdoe], aws_accounts: ['123456789012'] }
 users:
   - { uid: admin, name: Admin, email: admin@example.org, password: admin-password-1 }
   - { uid: jdoe, name: Jane, email: jdoe@example.org, password: jdoe-password-1 }
@@ -41,6 +44,29 @@ service_users:
     application: hello-world
     team: demo
     scopes: [fullstop.violation.write]
+`;
+const SENZA_DEFINITION = (host: string) => `SenzaInfo:
+  StackName: hello-world
+  Parameters:
+    - ImageVersion:
+        Description: Docker image version of hello-world
+SenzaComponents:
+  - Configuration:
+      Type: Senza::StupsAutoConfiguration
+  - AppServer:
+      Type: Senza::TaupageAutoScalingGroup
+      InstanceType: t2.micro
+      AssociatePublicIpAddress: false
+      TaupageConfig:
+        runtime: Docker
+        application_version: '{{Arguments.ImageVersion}}'
+        source: '${host}/demo/hello-world:{{Arguments.ImageVersion}}'
+  - AppLoadBalancer:
+      Type: Senza::WeightedDnsElasticLoadBalancer
+      HTTPPort: 8080
+      HealthCheckPath: /
+      SecurityGroups: []
+      Scheme: internet-facing
 `;
 const BUILDER = 'https://ci.example.org/builders/stups-ci@v1';
 const DSSE = 'application/vnd.dsse.envelope.v1+json';
@@ -60,6 +86,9 @@ describe('stups trace', () => {
   let token: string;
   let host: string;
   let ec2: EC2Client;
+  let account: StupsAccount;
+  let reporter: string;
+  let expires: Date;
   const commits: Record<'ticket' | 'noTicket', string> = { ticket: '', noTicket: '' };
 
   const git = (repo: string, ...args: string[]) =>
@@ -206,13 +235,15 @@ describe('stups trace', () => {
   async function instance(
     userData: Record<string, string>,
     tags: Record<string, string> = {},
+    imageId: string = TAUPAGE_IMAGES.latest.id,
   ): Promise<string> {
     const yaml = Object.entries(userData)
       .map(([k, v]) => `${k}: "${v}"`)
       .join('\n');
     const run = await ec2.send(
       new RunInstancesCommand({
-        ImageId: TAUPAGE_IMAGES.latest.id,
+        ImageId: imageId,
+        SubnetId: account.subnets['internal-eu-west-1a'],
         MinCount: 1,
         MaxCount: 1,
         InstanceType: 't3.micro',
@@ -239,12 +270,45 @@ describe('stups trace', () => {
         PIERONE_URL: platform.urls.pierone,
         KIO_URL: platform.urls.kio,
         STUPS_FULLSTOP_URL: platform.urls.fullstop,
+        PIU_EVEN_URL: platform.urls.even,
         OAUTH2_ACCESS_TOKENS: `default=${token}`,
       },
     });
     const code = await runCli(stupsProgram(io), ['trace', ...args], io);
     await io.cleanup();
     return { code, out: io.out(), err: io.err() };
+  }
+
+  /** Senza itself, in-process, against moto (the SDK's default chain reads the keys from process.env). */
+  async function senza(args: string[]) {
+    const io = await captureIo({
+      env: {
+        ...motoEnv(moto.endpoint),
+        PIERONE_URL: platform.urls.pierone,
+        OAUTH2_ACCESS_TOKENS: `default=${token}`,
+      },
+    });
+    io.cwd = dir;
+    const code = await runCli(senzaProgram({ io, sleep: async () => {} }), args, io);
+    await io.cleanup();
+    if (code !== 0) throw new Error(`senza ${args.join(' ')} failed: ${io.err()}`);
+  }
+
+  async function report(type: string, instanceId: string, eventId: string) {
+    const violation = await fetch(`${platform.urls.fullstop}/api/violations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${reporter}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        event_id: eventId,
+        account_id: MOTO_ACCOUNT,
+        region: 'eu-west-1',
+        violation_type: type,
+        instance_id: instanceId,
+        application_id: 'hello-world',
+        application_version_id: '1.0',
+      }),
+    });
+    expect(violation.status, await violation.clone().text()).toBe(201);
   }
 
   async function traceJson(subject: string): Promise<{ code: number; trace: Trace; broken: string[] }> {
@@ -279,6 +343,10 @@ describe('stups trace', () => {
       { logger: silentLogger() },
     );
     moto = await startMoto();
+    account = await seedStupsAccount(moto.endpoint);
+    // Senza's SDK clients take the keys from the default chain, as on a developer's machine.
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'testing');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'testing');
     ec2 = new EC2Client(motoClientConfig(moto.endpoint));
     host = new URL(platform.urls.pierone).host;
     token = await passwordToken();
@@ -310,42 +378,53 @@ describe('stups trace', () => {
       application_version: '1.0',
       source: source('1.0'),
     });
-    const reporter = await serviceToken('stups_reporter', 'fullstop.violation.write');
-    const violation = await fetch(`${platform.urls.fullstop}/api/violations`, {
+    reporter = await serviceToken('stups_reporter', 'fullstop.violation.write');
+    await report('WRONG_AMI', whole, 'evt-1');
+    // A second violation, covered by a risk acceptance of the team.
+    expires = new Date(Date.now() + 30 * 86_400_000);
+    await report('EC2_WITH_KEYPAIR', whole, 'evt-2');
+    const acceptance = await fetch(`${platform.urls.fullstop}/api/risk-acceptances`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${reporter}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({
-        event_id: 'evt-1',
-        account_id: MOTO_ACCOUNT,
-        region: 'eu-west-1',
-        violation_type: 'WRONG_AMI',
-        instance_id: whole,
-        application_id: 'hello-world',
-        application_version_id: '1.0',
+        criteria: { types: ['EC2_WITH_KEYPAIR'], application_id: 'hello-world' },
+        reason: 'break-glass key until the migration (SHOP-7)',
+        team: 'demo',
+        expires: expires.toISOString(),
       }),
     });
-    expect(violation.status, await violation.clone().text()).toBe(201);
+    expect(acceptance.status, await acceptance.clone().text()).toBe(201);
+
+    // Deployed with Senza: version 1 runs image 1.0 with all the traffic, version 2 runs 5.0 with none.
+    await writeFile(join(dir, 'hello.yaml'), SENZA_DEFINITION(host));
+    await senza(['create', 'hello.yaml', '1', '1.0']);
+    await senza(['traffic', 'hello-world', '1', '100']);
+    await senza(['create', 'hello.yaml', '2', '5.0']);
   }, 240_000);
   afterAll(async () => {
+    vi.unstubAllEnvs();
     await platform?.stop();
     await moto?.stop();
     await images?.dispose();
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('walks instance → Taupage config → image → scm-source → provenance → ticket → Kio app → violations', async () => {
+  it('walks instance → AMI → Taupage config → image → scm-source → provenance → ticket → Kio app → deployments → SSH access → violations and acceptances', async () => {
     const { code, trace: t, broken } = await traceJson(whole);
     expect(broken).toEqual([]);
     expect(code).toBe(0);
     expect(t.whole).toBe(true);
     expect(t.links.map((l) => [l.kind, l.status])).toEqual([
       ['instance', 'ok'],
+      ['ami', 'ok'],
       ['taupage-config', 'ok'],
       ['image', 'ok'],
       ['scm-source', 'ok'],
       ['provenance', 'ok'],
       ['ticket', 'ok'],
       ['kio-app', 'ok'],
+      ['deployments', 'ok'],
+      ['ssh-access', 'ok'],
       ['violations', 'ok'],
     ]);
     const byKind = Object.fromEntries(t.links.map((l) => [l.kind, l]));
@@ -358,7 +437,16 @@ describe('stups trace', () => {
     });
     expect(byKind.ticket!.label).toBe('SHOP-42');
     expect(byKind['kio-app']!.facts).toMatchObject({ team: 'demo', active: true });
-    expect(byKind.violations!.facts).toMatchObject({ open: 1 });
+    expect(byKind.ami!.facts).toMatchObject({ name: TAUPAGE_IMAGES.latest.name, taupage: 'current' });
+    expect(byKind.deployments!.facts).toMatchObject({
+      stacks: 1,
+      'hello-world-1': expect.stringMatching(/^100% traffic \(/),
+    });
+    expect(byKind['ssh-access']).toMatchObject({ label: 'nobody', facts: { grants: 0 } });
+    expect(byKind.violations!.facts).toMatchObject({ open: 1, accepted: 1 });
+    expect(Object.values(byKind.violations!.facts)).toContainEqual(
+      `EC2_WITH_KEYPAIR on ${whole} — accepted by risk acceptance #1 (team demo, by jdoe, until ${expires.toISOString()}: break-glass key until the migration (SHOP-7))`,
+    );
 
     const text = await trace([whole, '--verify']);
     expect(text.code).toBe(0);
@@ -367,7 +455,19 @@ describe('stups trace', () => {
   });
 
   it('names each broken link alone and exits 1', async () => {
-    const cases: Array<[string, Record<string, string>, string[], RegExp]> = [
+    const own = await ec2.send(new CreateImageCommand({ InstanceId: whole, Name: 'my-own-image-1' }));
+    const ok = { application_id: 'hello-world', application_version: '1.0', source: source('1.0') };
+    const cases: Array<[string, Record<string, string>, string[], RegExp, string?]> = [
+      ['not a Taupage AMI', ok, ['ami'], /^not a Taupage AMI: its name "my-own-image-1"/, own.ImageId!],
+      [
+        'outdated Taupage',
+        ok,
+        ['ami'],
+        new RegExp(
+          `^outdated Taupage: a newer Taupage AMI exists: ${TAUPAGE_IMAGES.latest.id} \\(${TAUPAGE_IMAGES.latest.name}\\)$`,
+        ),
+        TAUPAGE_IMAGES.old.id,
+      ],
       [
         'image not in Pier One',
         { application_id: 'hello-world', application_version: '9.9', source: source('9.9') },
@@ -425,14 +525,68 @@ describe('stups trace', () => {
         /names no source/,
       ],
     ];
-    for (const [name, userData, kinds, why] of cases) {
-      const id = await instance(userData);
+    for (const [name, userData, kinds, why, imageId] of cases) {
+      const id = await instance(userData, {}, imageId);
       const { code, trace: t, broken } = await traceJson(id);
       expect(broken, name).toEqual(kinds);
       expect(code, name).toBe(1);
       expect(t.whole, name).toBe(false);
       expect(allLinks(t.links).find((l) => l.kind === kinds[0])!.why, name).toMatch(why);
     }
+  });
+
+  it('names an SSH login fullstop saw without an even grant as a break of the SSH access', async () => {
+    const id = await instance({
+      application_id: 'hello-world',
+      application_version: '1.0',
+      source: source('1.0'),
+    });
+    // What Taupage pushes: sshd's log; nobody asked even for access to this host.
+    const log =
+      '2026-11-28T04:00:01.000000+00:00 ip-10-0-1-5 sshd[812]: Accepted publickey for mallory from 10.0.0.9 port 50022 ssh2: ED25519 SHA256:x\n';
+    const pushed = await fetch(`${platform.urls.fullstop}/api/instance-logs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${reporter}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        account_id: MOTO_ACCOUNT,
+        region: 'eu-west-1',
+        instance_boot_time: '2026-11-28 03:59:00',
+        instance_id: id,
+        log_type: 'AUDIT_LOG',
+        log_data: Buffer.from(log).toString('base64'),
+      }),
+    });
+    expect(await pushed.json()).toEqual({ violations: 1 });
+    const { code, trace: t, broken } = await traceJson(id);
+    expect(broken).toEqual(['ssh-access']);
+    expect(code).toBe(1);
+    const ssh = t.links.find((l) => l.kind === 'ssh-access')!;
+    expect(ssh.why).toBe('login without a grant: mallory (1 login(s))');
+    expect(Object.values(ssh.facts)).toContainEqual(
+      'mallory at 2026-11-28T04:00:01.000Z from 10.0.0.9 without a grant',
+    );
+  });
+
+  it('names the deployments of the version: stacks with their traffic, none, or none with traffic', async () => {
+    const deployments = async (tag: string) =>
+      (await traceJson(source(tag))).trace.links.find((l) => l.kind === 'deployments')!;
+    expect(await deployments('1.0')).toMatchObject({
+      status: 'ok',
+      label: 'hello-world 1.0',
+      facts: { stacks: 1, 'hello-world-1': expect.stringMatching(/^100% traffic/) },
+    });
+    expect(await deployments('5.0')).toMatchObject({
+      status: 'warning',
+      why: 'no traffic: hello-world-2 at 0% of the weighted DNS',
+      facts: { 'hello-world-2': expect.stringMatching(/^0% traffic/) },
+    });
+    expect(await deployments('4.0')).toMatchObject({
+      status: 'warning',
+      why: 'not deployed: no Senza stack runs hello-world 4.0',
+    });
+    // A warning is named, not a break: the image 1.0 of a stack without traffic would still be whole.
+    const text = await trace([source('5.0')]);
+    expect(text.out).toMatch(/! deployments: hello-world 5\.0\n\s+NOTE: no traffic: hello-world-2 at 0%/);
   });
 
   it('starts from an image, a digest or an application too', async () => {
@@ -444,6 +598,7 @@ describe('stups trace', () => {
       'provenance',
       'ticket',
       'kio-app',
+      'deployments',
       'violations',
     ]);
     const imageId = fromImage.trace.links[0]!.facts.image_id as string;
