@@ -331,6 +331,11 @@ describe('stups trace', () => {
     dir = await mkdtemp(join(tmpdir(), 'stups-trace-'));
     const orgFile = join(dir, 'org.yaml');
     await writeFile(orgFile, ORG);
+    moto = await startMoto();
+    account = await seedStupsAccount(moto.endpoint);
+    // Senza's SDK clients (and the platform's) take the keys from the default chain.
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'testing');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'testing');
     platform = await startPlatform(
       parseSettingsTree({
         platform: {
@@ -338,15 +343,11 @@ describe('stups trace', () => {
           basePort: await freePortBlock(PORT_BLOCK_SIZE),
           orgFile,
           logLevel: 'silent',
+          aws: { region: 'eu-west-1', endpoint: moto.endpoint },
         },
       }),
       { logger: silentLogger() },
     );
-    moto = await startMoto();
-    account = await seedStupsAccount(moto.endpoint);
-    // Senza's SDK clients take the keys from the default chain, as on a developer's machine.
-    vi.stubEnv('AWS_ACCESS_KEY_ID', 'testing');
-    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'testing');
     ec2 = new EC2Client(motoClientConfig(moto.endpoint));
     host = new URL(platform.urls.pierone).host;
     token = await passwordToken();
@@ -640,6 +641,35 @@ describe('stups trace', () => {
       why: expect.stringMatching(/--verify/),
     });
     expect(run.code).toBe(0);
+  });
+
+  it('the platform runs the same walk for the console: GET /api/trace on fullstop, with the caller’s token', async () => {
+    const cli = await traceJson(whole);
+    const url = (q: string) => `${platform.urls.fullstop}/api/trace?${q}`;
+    const served = await fetch(url(`subject=${whole}&verify=true`), {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(served.status).toBe(200);
+    expect(await served.json()).toEqual(cli.trace);
+    const image = await fetch(url(`subject=${encodeURIComponent(source('2.0'))}&verify=true`), {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const dirty = (await image.json()) as Trace;
+    expect(dirty.whole).toBe(false);
+    expect(dirty.links.find((l) => l.kind === 'scm-source')).toMatchObject({
+      status: 'broken',
+      why: expect.stringMatching(/^dirty build/),
+    });
+    const bad = await fetch(url('subject=NOT%20A%20THING'), {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await bad.json()).toMatchObject({
+      code: 'TRACE_SUBJECT_INVALID',
+      detail: '"NOT A THING" is no instance id, stack, image reference, image digest or application id',
+    });
+    expect((await fetch(url(`subject=${whole}`))).status).toBe(401);
   });
 
   it('usage and network errors are exit 2 with one line', async () => {
