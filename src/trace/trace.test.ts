@@ -1,9 +1,10 @@
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateImageCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { pieroneProgram } from '../pierone/cli/main.js';
 import { preAuthEncoding } from '../pierone/provenance/dsse.js';
@@ -89,6 +90,8 @@ describe('stups trace', () => {
   let account: StupsAccount;
   let reporter: string;
   let expires: Date;
+  let gitDaemon: ChildProcess | undefined;
+  let remoteRepo: string;
   const commits: Record<'ticket' | 'noTicket', string> = { ticket: '', noTicket: '' };
 
   const git = (repo: string, ...args: string[]) =>
@@ -365,12 +368,46 @@ describe('stups trace', () => {
     const scm = (revision: string, status = '') =>
       JSON.stringify({ url: repo, revision, author: 'jdoe', status });
 
+    // The same repository served by git daemon on loopback: a scm-source URL the trace must clone.
+    const [gitPort] = await freePorts(1);
+    gitDaemon = spawn(
+      'git',
+      [
+        'daemon',
+        '--verbose',
+        '--export-all',
+        `--base-path=${dir}`,
+        '--listen=127.0.0.1',
+        `--port=${gitPort}`,
+        dir,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    await new Promise<void>((resolve, reject) => {
+      let said = '';
+      gitDaemon!.stderr!.on('data', (chunk: Buffer) => {
+        said += chunk.toString();
+        if (/Ready to rumble/.test(said)) resolve();
+      });
+      gitDaemon!.once('exit', (code) => reject(new Error(`git daemon exited with ${code}: ${said}`)));
+    });
+    remoteRepo = `git://127.0.0.1:${gitPort}/repo`;
+
     images = await ImageBuilder.create();
     await push('1.0', { 'scm-source.json': scm(commits.ticket), 'app/run.sh': 'echo 1' });
     await push('2.0', { 'scm-source.json': scm(commits.ticket, 'M app.py'), 'app/run.sh': 'echo 2' });
     await push('3.0', { 'app/run.sh': 'no scm-source' });
     await push('4.0', { 'scm-source.json': scm(commits.ticket), 'app/run.sh': 'echo 4' });
     await push('5.0', { 'scm-source.json': scm(commits.noTicket), 'app/run.sh': 'echo 5' });
+    await push('6.0', {
+      'scm-source.json': JSON.stringify({
+        url: remoteRepo,
+        revision: commits.ticket,
+        author: 'jdoe',
+        status: '',
+      }),
+      'app/run.sh': 'echo 6',
+    });
     for (const tag of ['1.0', '2.0', '5.0']) await attest(tag);
     await attachForgedProvenance('4.0');
 
@@ -404,6 +441,11 @@ describe('stups trace', () => {
   }, 240_000);
   afterAll(async () => {
     vi.unstubAllEnvs();
+    if (gitDaemon && gitDaemon.exitCode === null) {
+      const exited = new Promise((resolve) => gitDaemon!.once('exit', resolve));
+      gitDaemon.kill('SIGTERM');
+      await exited;
+    }
     await platform?.stop();
     await moto?.stop();
     await images?.dispose();
@@ -590,6 +632,59 @@ describe('stups trace', () => {
     expect(text.out).toMatch(/! deployments: hello-world 5\.0\n\s+NOTE: no traffic: hello-world-2 at 0%/);
   });
 
+  it('reads the ticket from a repository it has to clone (git daemon on loopback)', async () => {
+    const { trace: t } = await traceJson(source('6.0'));
+    expect(t.links.find((l) => l.kind === 'scm-source')).toMatchObject({
+      status: 'ok',
+      facts: { repository: remoteRepo },
+    });
+    expect(t.links.find((l) => l.kind === 'ticket')).toMatchObject({
+      status: 'ok',
+      label: 'SHOP-42',
+      facts: { source: 'commit message', commit_subject: 'SHOP-42 say hello' },
+    });
+  });
+
+  it('reads an instance in another account through the read role (--account, --role)', async () => {
+    const other = '111111111111';
+    const sts = new STSClient(motoClientConfig(moto.endpoint));
+    const { Credentials: c } = await sts.send(
+      new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${other}:role/fullstop`, RoleSessionName: 'test' }),
+    );
+    sts.destroy();
+    const otherEc2 = new EC2Client({
+      ...motoClientConfig(moto.endpoint),
+      credentials: {
+        accessKeyId: c!.AccessKeyId!,
+        secretAccessKey: c!.SecretAccessKey!,
+        sessionToken: c!.SessionToken!,
+      },
+    });
+    const run = await otherEc2.send(
+      new RunInstancesCommand({
+        ImageId: TAUPAGE_IMAGES.latest.id,
+        MinCount: 1,
+        MaxCount: 1,
+        InstanceType: 't3.micro',
+        UserData: Buffer.from(
+          `application_id: hello-world\napplication_version: "1.0"\nsource: ${source('1.0')}\n`,
+        ).toString('base64'),
+      }),
+    );
+    otherEc2.destroy();
+    const id = run.Instances![0]!.InstanceId!;
+    const own = await traceJson(id);
+    expect(own.trace.links[0]).toMatchObject({
+      kind: 'instance',
+      status: 'broken',
+      why: 'instance unknown to EC2',
+    });
+    const run2 = await trace([id, '--account', other, '--role', 'fullstop', '-o', 'json']);
+    const t = JSON.parse(run2.out) as Trace;
+    expect(t.links[0]).toMatchObject({ kind: 'instance', status: 'ok', facts: { account: other } });
+    expect(t.links.find((l) => l.kind === 'taupage-config')).toMatchObject({ status: 'ok' });
+  });
+
   it('starts from an image, a digest or an application too', async () => {
     const fromImage = await traceJson(source('1.0'));
     expect(fromImage.broken).toEqual([]);
@@ -608,7 +703,7 @@ describe('stups trace', () => {
     const fromApp = await traceJson('hello-world');
     expect(fromApp.trace.links[0]!.kind).toBe('kio-app');
     expect(fromApp.trace.links[0]!.children!.map((c) => c.label)).toEqual(
-      ['1.0', '2.0', '3.0', '4.0', '5.0'].map((t) => `demo/hello-world:${t}`),
+      ['1.0', '2.0', '3.0', '4.0', '5.0', '6.0'].map((t) => `demo/hello-world:${t}`),
     );
     // Dirty, no scm-source, forged and ticketless images are all named below the app.
     expect(fromApp.code).toBe(1);
