@@ -7,7 +7,6 @@ import { InputError, NotAllowedError } from '../platform/errors.js';
 import type { HttpApp } from '../platform/http/create-http-app.js';
 import { lenientBoolean } from '../platform/http/lenient-schemas.js';
 import { LINK_KINDS, type TraceLink } from './chain.js';
-import { httpSources } from './http-sources.js';
 import type { TaupagePolicy } from './links/ami.js';
 import { DEFAULT_TICKET_PATTERN } from './links/ticket.js';
 import { parseTraceInput, walk } from './walk.js';
@@ -80,6 +79,8 @@ export function registerTraceRoutes(app: HttpApp, deps: TraceRouteDeps): void {
           ...(deps.fetch ? { fetch: deps.fetch } : {}),
         });
       const even = client(deps.urls.even, 'even');
+      // The AWS SDK clients load on the first trace, not with fullstop.
+      const { httpSources } = await import('./http-sources.js');
       const sources = httpSources({
         pierone: client(deps.urls.pierone, 'Pier One'),
         kio: client(deps.urls.kio, 'Kio'),
