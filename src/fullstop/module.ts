@@ -108,7 +108,23 @@ export const fullstopModule = defineModule({
       });
     }
     return {
-      app: () => fullstop.createApp(),
+      app: async () => {
+        const app = await fullstop.createApp();
+        // `stups trace` for the console, here because fullstop holds the Taupage rules it judges AMIs by.
+        const { registerTraceRoutes } = await import('../trace/routes.js');
+        registerTraceRoutes(app, {
+          verifier: ctx.verifier,
+          urls: ctx.urls,
+          aws: ctx.aws,
+          taupage: {
+            namePrefix: settings.rules.taupageNamePrefix,
+            owners: settings.rules.taupageOwners,
+            maxAgeDays: settings.rules.taupageMaxAgeDays,
+            requireLatest: settings.rules.taupageRequireLatest,
+          },
+        });
+        return app;
+      },
       notes,
       jobs,
       dispose: async () => {

@@ -1,22 +1,29 @@
 /**
- * The traceability chain `stups trace` walks: instance → Taupage config → image → scm-source →
- * provenance → ticket → Kio application → violations. Each link says whether it holds, and
- * when it does not, why: a break is named, never silently skipped.
+ * The traceability chain `stups trace` walks: instance → AMI → Taupage config → image →
+ * scm-source → provenance → ticket → Kio application → deployments → SSH access → violations
+ * (with the risk acceptances covering them). Each link says whether it holds, and when it does
+ * not, why: a break is named, never silently skipped.
  */
 export const LINK_KINDS = [
   'instance',
+  'ami',
   'taupage-config',
   'image',
   'scm-source',
   'provenance',
   'ticket',
   'kio-app',
+  'deployments',
+  'ssh-access',
   'violations',
 ] as const;
 export type LinkKind = (typeof LINK_KINDS)[number];
 
-/** ok: the link holds; broken: it does not (`why` says how); unknown: it could not be checked. */
-export type LinkStatus = 'ok' | 'broken' | 'unknown';
+/**
+ * ok: the link holds; broken: it does not (`why` says how); unknown: it could not be checked;
+ * warning: it holds but something is worth naming (a version nobody deploys) — not a break.
+ */
+export type LinkStatus = 'ok' | 'broken' | 'unknown' | 'warning';
 
 export type Fact = string | number | boolean | null;
 
@@ -60,6 +67,13 @@ export const unknown = (
   why: string,
   facts: Record<string, Fact> = {},
 ): TraceLink => ({ kind, status: 'unknown', label, facts, why });
+
+export const warning = (
+  kind: LinkKind,
+  label: string,
+  why: string,
+  facts: Record<string, Fact> = {},
+): TraceLink => ({ kind, status: 'warning', label, facts, why });
 
 /** Every link, depth first. */
 export function allLinks(links: readonly TraceLink[]): TraceLink[] {

@@ -1,7 +1,26 @@
-import { DescribeInstanceAttributeCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  CloudFormationClient,
+  GetTemplateCommand,
+  paginateDescribeStacks,
+} from '@aws-sdk/client-cloudformation';
+import {
+  DescribeImagesCommand,
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
+import {
+  ListResourceRecordSetsCommand,
+  type ListResourceRecordSetsCommandInput,
+  paginateListHostedZones,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { AccountAccess } from '../fullstop/aws/assume-role.js';
 import { ViolationPageSchema } from '../fullstop/contract.js';
+import { RiskAcceptanceSchema } from '../fullstop/risk-acceptances/contract.js';
+import { AccessRequestSchema } from '../even/contract.js';
 import { ApplicationSchema } from '../kio/contract.js';
 import { TagSchema, TagSearchResultSchema } from '../pierone/contract.js';
 import { DSSE_ENVELOPE_MEDIA_TYPE } from '../pierone/provenance/dsse.js';
@@ -11,7 +30,8 @@ import { type AwsSettings, awsClientConfig } from '../platform/aws/client-config
 import { CliError } from '../platform/cli/cli-error.js';
 import { HttpError, type HttpClient } from '../platform/cli/http-client.js';
 import { commitMessage } from './git-commit.js';
-import type { TraceSources } from './sources.js';
+import { newestOfChannel } from './links/ami.js';
+import type { DeploymentFacts, TraceSources } from './sources.js';
 
 const MANIFEST_TYPES = [
   'application/vnd.oci.image.manifest.v1+json',
@@ -30,6 +50,8 @@ export interface HttpSourcesOptions {
   pierone: HttpClient;
   kio: HttpClient;
   fullstop: HttpClient;
+  /** even, made on first use: only an instance's trace asks it who got SSH access. */
+  even: () => Promise<HttpClient>;
   aws: AwsSettings;
   /** The account the instance runs in and the role to read it with (fullstop's read role). */
   account: string | undefined;
@@ -52,14 +74,17 @@ const path = (...parts: string[]) => parts.map(encodeURIComponent).join('/');
 
 /** What `stups trace` reads: Pier One, Kio and fullstop over HTTP, EC2 through the AWS SDK, git. */
 export function httpSources(o: HttpSourcesOptions): TraceSources {
-  const ec2 = new EC2Client({
+  const clientConfig = {
     ...awsClientConfig(o.aws),
     ...(o.credentials ? { credentials: o.credentials } : {}),
     // fullstop's reader: the account's role, except for the credentials' own account.
     ...(o.account && o.roleName
       ? new AccountAccess(o.aws, { roleName: o.roleName }).clientOptions(o.account)
       : {}),
-  });
+  };
+  const ec2 = new EC2Client(clientConfig);
+  let cloudFormation: CloudFormationClient | undefined;
+  let route53: Route53Client | undefined;
 
   const manifestDigest = async (team: string, artifact: string, tag: string) => {
     const response = await o.pierone.request(
@@ -100,7 +125,154 @@ export function httpSources(o: HttpSourcesOptions): TraceSources {
         ami: instance.ImageId,
         state: instance.State?.Name,
         userData: encoded ? Buffer.from(encoded, 'base64').toString('utf8') : undefined,
+        privateIp: instance.PrivateIpAddress,
+        privateDnsName: instance.PrivateDnsName || undefined,
       };
+    },
+
+    async ami(imageId) {
+      let images;
+      try {
+        ({ Images: images } = await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] })));
+      } catch (error) {
+        // EC2 refuses ids it does not know instead of answering an empty list.
+        if (error instanceof Error && error.name.startsWith('InvalidAMIID.')) return undefined;
+        throw error;
+      }
+      const image = images?.[0];
+      if (!image?.ImageId || image.OwnerId === undefined) return undefined;
+      return {
+        id: image.ImageId,
+        name: image.Name ?? '',
+        ownerId: image.OwnerId,
+        created: image.CreationDate,
+      };
+    },
+
+    async newestAmiOfChannel(channel, owners) {
+      const { Images = [] } = await ec2.send(
+        new DescribeImagesCommand({
+          Owners: owners,
+          Filters: [
+            { Name: 'name', Values: [`${channel}-*`] },
+            { Name: 'state', Values: ['available'] },
+          ],
+        }),
+      );
+      const images = Images.filter((i) => i.ImageId && i.Name && i.OwnerId !== undefined).map((i) => ({
+        id: i.ImageId!,
+        name: i.Name!,
+        ownerId: i.OwnerId!,
+        created: i.CreationDate,
+      }));
+      return newestOfChannel(images, channel);
+    },
+
+    async deployments(applicationId) {
+      cloudFormation ??= new CloudFormationClient(clientConfig);
+      route53 ??= new Route53Client(clientConfig);
+      const out: DeploymentFacts[] = [];
+      let weights: Map<string, number> | undefined;
+      for await (const page of paginateDescribeStacks({ client: cloudFormation }, {})) {
+        for (const stack of page.Stacks ?? []) {
+          const tag = (key: string) => stack.Tags?.find((t) => t.Key === key)?.Value;
+          const name = tag('StackName');
+          const version = tag('StackVersion');
+          if (!name || !version || !stack.StackName || stack.StackStatus === 'DELETE_COMPLETE') continue;
+          const template = await cloudFormation.send(new GetTemplateCommand({ StackName: stack.StackName }));
+          const taupage = taupageConfigsOf(template.TemplateBody).find(
+            (c) => c.application_id === applicationId,
+          );
+          if (!taupage) continue;
+          weights ??= await weightedRecords(route53);
+          const weight = weights.get(stack.StackName);
+          out.push({
+            stack: stack.StackName,
+            status: stack.StackStatus ?? 'UNKNOWN',
+            source: taupage.source,
+            applicationVersion: taupage.application_version,
+            // Senza keeps Route53 weights at twice the percentage (half percents are possible).
+            trafficPercent: weight === undefined ? null : weight / 2,
+          });
+        }
+      }
+      return out;
+    },
+
+    async accessGrants(hosts) {
+      const even = await o.even();
+      const wanted = new Set(hosts);
+      const out = [];
+      for (let offset = 0; ; offset += 1000) {
+        const page = await even.parsed(
+          z.array(AccessRequestSchema),
+          'access requests',
+          'GET',
+          `/access-requests?limit=1000&offset=${offset}`,
+        );
+        for (const r of page)
+          if (wanted.has(r.hostname) || (r.remote_host !== null && wanted.has(r.remote_host)))
+            out.push({
+              id: r.id,
+              username: r.username,
+              hostname: r.hostname,
+              remoteHost: r.remote_host,
+              reason: r.reason,
+              status: r.status,
+              created: r.created,
+              expiresAt: r.expires_at,
+            });
+        if (page.length < 1000) return out;
+      }
+    },
+
+    async loginsWithoutGrant(account, instanceId) {
+      const page = await o.fullstop.parsed(
+        ViolationPageSchema,
+        'violations',
+        'GET',
+        `/api/violations?type=SSH_LOGIN_WITHOUT_GRANT&checked=false&size=1000${
+          account ? `&accounts=${encodeURIComponent(account)}` : ''
+        }`,
+      );
+      return page.content
+        .filter((v) => v.instance_id === instanceId)
+        .map((v) => {
+          const meta = (typeof v.meta_info === 'object' && v.meta_info !== null ? v.meta_info : {}) as Record<
+            string,
+            unknown
+          >;
+          const text = (x: unknown) => (typeof x === 'string' ? x : '?');
+          return {
+            violationId: v.id,
+            username: text(meta.username ?? v.username),
+            at: text(meta.login_time ?? v.event_time),
+            from: text(meta.from),
+          };
+        });
+    },
+
+    async acceptedViolations(applicationId) {
+      const page = await o.fullstop.parsed(
+        ViolationPageSchema,
+        'violations',
+        'GET',
+        `/api/violations?application-ids=${encodeURIComponent(applicationId)}&whitelisted=true&size=1000`,
+      );
+      return page.content.map((v) => ({
+        id: v.id,
+        type: v.violation_type.id,
+        instanceId: v.instance_id,
+        created: v.created,
+        acceptanceId: v.rule_id,
+      }));
+    },
+
+    async riskAcceptance(id) {
+      const a = await orUndefined(
+        o.fullstop.parsed(RiskAcceptanceSchema, 'a risk acceptance', 'GET', `/api/risk-acceptances/${id}`),
+      );
+      return a && { id: a.id, reason: a.reason, team: a.team, createdBy: a.created_by, expires: a.expires };
     },
 
     async stackInstances(name, version) {
@@ -249,4 +421,85 @@ export function httpSources(o: HttpSourcesOptions): TraceSources {
 
     commitMessage,
   };
+}
+
+interface TaupageUserData {
+  application_id?: string;
+  application_version?: string;
+  source?: string;
+}
+
+/**
+ * The Taupage configs in a Senza template: the user data of its launch configurations and
+ * templates, `Fn::Base64` of the YAML text (joined with `Fn::Join` when it holds references;
+ * the references themselves are left out, the app, version and image are plain text).
+ */
+export function taupageConfigsOf(body: string | undefined): TaupageUserData[] {
+  let template: unknown;
+  try {
+    template = body === undefined ? undefined : parseYaml(body);
+  } catch {
+    return [];
+  }
+  const text = (node: unknown): string => {
+    if (typeof node === 'string') return node;
+    if (typeof node === 'object' && node !== null && 'Fn::Join' in node) {
+      const join = (node as Record<string, unknown>)['Fn::Join'];
+      if (Array.isArray(join) && Array.isArray(join[1]))
+        return join[1].map(text).join(typeof join[0] === 'string' ? join[0] : '');
+    }
+    return '';
+  };
+  const out: TaupageUserData[] = [];
+  const visit = (node: unknown) => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (typeof node !== 'object' || node === null) return;
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'UserData' && typeof value === 'object' && value !== null && 'Fn::Base64' in value) {
+        try {
+          const doc: unknown = parseYaml(text((value as Record<string, unknown>)['Fn::Base64']));
+          if (typeof doc === 'object' && doc !== null) {
+            const d = doc as Record<string, unknown>;
+            const str = (v: unknown) =>
+              typeof v === 'string' || typeof v === 'number' ? String(v) : undefined;
+            out.push({
+              ...(str(d.application_id) ? { application_id: str(d.application_id)! } : {}),
+              ...(str(d.application_version) ? { application_version: str(d.application_version)! } : {}),
+              ...(str(d.source) ? { source: str(d.source)! } : {}),
+            });
+          }
+        } catch {
+          // Not YAML: not a Taupage config.
+        }
+      } else visit(value);
+    }
+  };
+  visit(template);
+  return out;
+}
+
+/** Weights of the weighted Route53 records by set identifier (Senza: `<stack>-<version>`). */
+async function weightedRecords(route53: Route53Client): Promise<Map<string, number>> {
+  const weights = new Map<string, number>();
+  for await (const zones of paginateListHostedZones({ client: route53 }, {})) {
+    for (const zone of zones.HostedZones ?? []) {
+      let input: ListResourceRecordSetsCommandInput = { HostedZoneId: zone.Id! };
+      for (;;) {
+        const page = await route53.send(new ListResourceRecordSetsCommand(input));
+        for (const r of page.ResourceRecordSets ?? []) {
+          if (!r.SetIdentifier || r.Weight === undefined) continue;
+          // A stack with several weighted domains: the largest share is what it serves.
+          weights.set(r.SetIdentifier, Math.max(weights.get(r.SetIdentifier) ?? 0, r.Weight));
+        }
+        if (!page.IsTruncated) break;
+        input = {
+          HostedZoneId: zone.Id!,
+          StartRecordName: page.NextRecordName,
+          StartRecordType: page.NextRecordType,
+          StartRecordIdentifier: page.NextRecordIdentifier,
+        };
+      }
+    }
+  }
+  return weights;
 }

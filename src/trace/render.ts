@@ -1,6 +1,7 @@
 import type { Fact, Trace, TraceLink } from './chain.js';
 
-const MARK = { ok: '✓', broken: '✗', unknown: '?' } as const;
+const MARK = { ok: '✓', broken: '✗', unknown: '?', warning: '!' } as const;
+const WHY = { ok: '', broken: 'BROKEN', unknown: 'UNKNOWN', warning: 'NOTE' } as const;
 
 const showFact = (value: Fact) => (value === null ? '-' : String(value));
 
@@ -17,7 +18,7 @@ export function renderTraceText(trace: Trace): string {
       const indent = '  '.repeat(level);
       lines.push(`${indent}${level === 0 ? '' : '└─ '}${MARK[link.status]} ${link.kind}: ${link.label}`);
       const detail = `${indent}${level === 0 ? '   ' : '      '}`;
-      if (link.why) lines.push(`${detail}${link.status === 'broken' ? 'BROKEN' : 'UNKNOWN'}: ${link.why}`);
+      if (link.why) lines.push(`${detail}${WHY[link.status]}: ${link.why}`);
       for (const [key, value] of Object.entries(link.facts))
         lines.push(`${detail}${key}: ${showFact(value)}`);
       if (link.children?.length) walk(link.children, level + 1);

@@ -24,6 +24,63 @@ export interface TraceSources {
   openViolations(applicationId: string): Promise<ViolationFacts[]>;
   /** The message of a commit, or undefined when the repository cannot be read. */
   commitMessage(repository: string, revision: string): Promise<string | undefined>;
+  /** An AMI as the instance's account sees it; undefined when it cannot (deregistered, not shared). */
+  ami(imageId: string): Promise<AmiFacts | undefined>;
+  /** The newest available AMI whose name is `channel-<build time>`, made by one of `owners`. */
+  newestAmiOfChannel(channel: string, owners: string[]): Promise<AmiFacts | undefined>;
+  /** Senza stacks (CloudFormation, tags StackName/StackVersion) whose Taupage config runs the app. */
+  deployments(applicationId: string): Promise<DeploymentFacts[]>;
+  /** even access requests that let someone onto one of `hosts` (as remote host or bastion). */
+  accessGrants(hosts: string[]): Promise<AccessGrantFacts[]>;
+  /** Open fullstop SSH_LOGIN_WITHOUT_GRANT violations of an instance. */
+  loginsWithoutGrant(account: string | undefined, instanceId: string): Promise<LoginFacts[]>;
+  /** Violations of an application that an active risk acceptance covers. */
+  acceptedViolations(applicationId: string): Promise<ViolationFacts[]>;
+  riskAcceptance(id: number): Promise<RiskAcceptanceFacts | undefined>;
+}
+
+export interface AmiFacts {
+  id: string;
+  name: string;
+  ownerId: string;
+  created: string | undefined;
+}
+
+export interface DeploymentFacts {
+  /** `<StackName>-<StackVersion>`. */
+  stack: string;
+  status: string;
+  /** The image the Taupage config runs (`source`) and its `application_version`. */
+  source: string | undefined;
+  applicationVersion: string | undefined;
+  /** Traffic in percent from the weighted Route53 records; null: the stack has none. */
+  trafficPercent: number | null;
+}
+
+export interface AccessGrantFacts {
+  id: number;
+  username: string;
+  hostname: string;
+  remoteHost: string | null;
+  reason: string;
+  status: string;
+  created: string;
+  expiresAt: string | null;
+}
+
+export interface LoginFacts {
+  violationId: number;
+  username: string;
+  at: string;
+  from: string;
+}
+
+export interface RiskAcceptanceFacts {
+  id: number;
+  reason: string;
+  team: string;
+  createdBy: string;
+  expires: string;
 }
 
 export interface InstanceFacts {
@@ -35,6 +92,9 @@ export interface InstanceFacts {
   state: string | undefined;
   /** The instance's user data, decoded (Taupage: YAML), or undefined when it has none. */
   userData: string | undefined;
+  /** What even grants name it by besides its id (`piu` takes the private address). */
+  privateIp?: string | undefined;
+  privateDnsName?: string | undefined;
 }
 
 export interface ImageFacts {
@@ -70,4 +130,6 @@ export interface ViolationFacts {
   type: string;
   instanceId: string | null;
   created: string;
+  /** The risk acceptance covering it, if any. */
+  acceptanceId?: number | null;
 }

@@ -1,10 +1,11 @@
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateImageCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { pieroneProgram } from '../pierone/cli/main.js';
 import { preAuthEncoding } from '../pierone/provenance/dsse.js';
 import { copyArgs, ImageBuilder, skopeo } from '../pierone/test-support/registry-harness.js';
@@ -17,9 +18,12 @@ import {
   motoClientConfig,
   motoEnv,
   type RunningMoto,
+  seedStupsAccount,
   startMoto,
+  type StupsAccount,
   TAUPAGE_IMAGES,
 } from '../senza/test-support/moto.js';
+import { senzaProgram } from '../senza/cli/main.js';
 import { stupsProgram } from '../stups/cli/main.js';
 import { freePortBlock, freePorts } from '../stups/free-ports.js';
 import { type RunningPlatform, startPlatform } from '../stups/runtime.js';
@@ -29,7 +33,7 @@ import { allLinks, type Trace } from './chain.js';
 const ORG = `
 admins: [admin]
 teams:
-  - { id: demo, name: Demo, members: [jdoe] }
+  - { id: demo, name: Demo, members: [jdoe], aws_accounts: ['123456789012'] }
 users:
   - { uid: admin, name: Admin, email: admin@example.org, password: admin-password-1 }
   - { uid: jdoe, name: Jane, email: jdoe@example.org, password: jdoe-password-1 }
@@ -41,6 +45,29 @@ service_users:
     application: hello-world
     team: demo
     scopes: [fullstop.violation.write]
+`;
+const SENZA_DEFINITION = (host: string) => `SenzaInfo:
+  StackName: hello-world
+  Parameters:
+    - ImageVersion:
+        Description: Docker image version of hello-world
+SenzaComponents:
+  - Configuration:
+      Type: Senza::StupsAutoConfiguration
+  - AppServer:
+      Type: Senza::TaupageAutoScalingGroup
+      InstanceType: t2.micro
+      AssociatePublicIpAddress: false
+      TaupageConfig:
+        runtime: Docker
+        application_version: '{{Arguments.ImageVersion}}'
+        source: '${host}/demo/hello-world:{{Arguments.ImageVersion}}'
+  - AppLoadBalancer:
+      Type: Senza::WeightedDnsElasticLoadBalancer
+      HTTPPort: 8080
+      HealthCheckPath: /
+      SecurityGroups: []
+      Scheme: internet-facing
 `;
 const BUILDER = 'https://ci.example.org/builders/stups-ci@v1';
 const DSSE = 'application/vnd.dsse.envelope.v1+json';
@@ -60,6 +87,11 @@ describe('stups trace', () => {
   let token: string;
   let host: string;
   let ec2: EC2Client;
+  let account: StupsAccount;
+  let reporter: string;
+  let expires: Date;
+  let gitDaemon: ChildProcess | undefined;
+  let remoteRepo: string;
   const commits: Record<'ticket' | 'noTicket', string> = { ticket: '', noTicket: '' };
 
   const git = (repo: string, ...args: string[]) =>
@@ -206,13 +238,15 @@ describe('stups trace', () => {
   async function instance(
     userData: Record<string, string>,
     tags: Record<string, string> = {},
+    imageId: string = TAUPAGE_IMAGES.latest.id,
   ): Promise<string> {
     const yaml = Object.entries(userData)
       .map(([k, v]) => `${k}: "${v}"`)
       .join('\n');
     const run = await ec2.send(
       new RunInstancesCommand({
-        ImageId: TAUPAGE_IMAGES.latest.id,
+        ImageId: imageId,
+        SubnetId: account.subnets['internal-eu-west-1a'],
         MinCount: 1,
         MaxCount: 1,
         InstanceType: 't3.micro',
@@ -239,12 +273,45 @@ describe('stups trace', () => {
         PIERONE_URL: platform.urls.pierone,
         KIO_URL: platform.urls.kio,
         STUPS_FULLSTOP_URL: platform.urls.fullstop,
+        PIU_EVEN_URL: platform.urls.even,
         OAUTH2_ACCESS_TOKENS: `default=${token}`,
       },
     });
     const code = await runCli(stupsProgram(io), ['trace', ...args], io);
     await io.cleanup();
     return { code, out: io.out(), err: io.err() };
+  }
+
+  /** Senza itself, in-process, against moto (the SDK's default chain reads the keys from process.env). */
+  async function senza(args: string[]) {
+    const io = await captureIo({
+      env: {
+        ...motoEnv(moto.endpoint),
+        PIERONE_URL: platform.urls.pierone,
+        OAUTH2_ACCESS_TOKENS: `default=${token}`,
+      },
+    });
+    io.cwd = dir;
+    const code = await runCli(senzaProgram({ io, sleep: async () => {} }), args, io);
+    await io.cleanup();
+    if (code !== 0) throw new Error(`senza ${args.join(' ')} failed: ${io.err()}`);
+  }
+
+  async function report(type: string, instanceId: string, eventId: string) {
+    const violation = await fetch(`${platform.urls.fullstop}/api/violations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${reporter}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        event_id: eventId,
+        account_id: MOTO_ACCOUNT,
+        region: 'eu-west-1',
+        violation_type: type,
+        instance_id: instanceId,
+        application_id: 'hello-world',
+        application_version_id: '1.0',
+      }),
+    });
+    expect(violation.status, await violation.clone().text()).toBe(201);
   }
 
   async function traceJson(subject: string): Promise<{ code: number; trace: Trace; broken: string[] }> {
@@ -267,6 +334,11 @@ describe('stups trace', () => {
     dir = await mkdtemp(join(tmpdir(), 'stups-trace-'));
     const orgFile = join(dir, 'org.yaml');
     await writeFile(orgFile, ORG);
+    moto = await startMoto();
+    account = await seedStupsAccount(moto.endpoint);
+    // Senza's SDK clients (and the platform's) take the keys from the default chain.
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'testing');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'testing');
     platform = await startPlatform(
       parseSettingsTree({
         platform: {
@@ -274,11 +346,11 @@ describe('stups trace', () => {
           basePort: await freePortBlock(PORT_BLOCK_SIZE),
           orgFile,
           logLevel: 'silent',
+          aws: { region: 'eu-west-1', endpoint: moto.endpoint },
         },
       }),
       { logger: silentLogger() },
     );
-    moto = await startMoto();
     ec2 = new EC2Client(motoClientConfig(moto.endpoint));
     host = new URL(platform.urls.pierone).host;
     token = await passwordToken();
@@ -296,12 +368,46 @@ describe('stups trace', () => {
     const scm = (revision: string, status = '') =>
       JSON.stringify({ url: repo, revision, author: 'jdoe', status });
 
+    // The same repository served by git daemon on loopback: a scm-source URL the trace must clone.
+    const [gitPort] = await freePorts(1);
+    gitDaemon = spawn(
+      'git',
+      [
+        'daemon',
+        '--verbose',
+        '--export-all',
+        `--base-path=${dir}`,
+        '--listen=127.0.0.1',
+        `--port=${gitPort}`,
+        dir,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    await new Promise<void>((resolve, reject) => {
+      let said = '';
+      gitDaemon!.stderr!.on('data', (chunk: Buffer) => {
+        said += chunk.toString();
+        if (/Ready to rumble/.test(said)) resolve();
+      });
+      gitDaemon!.once('exit', (code) => reject(new Error(`git daemon exited with ${code}: ${said}`)));
+    });
+    remoteRepo = `git://127.0.0.1:${gitPort}/repo`;
+
     images = await ImageBuilder.create();
     await push('1.0', { 'scm-source.json': scm(commits.ticket), 'app/run.sh': 'echo 1' });
     await push('2.0', { 'scm-source.json': scm(commits.ticket, 'M app.py'), 'app/run.sh': 'echo 2' });
     await push('3.0', { 'app/run.sh': 'no scm-source' });
     await push('4.0', { 'scm-source.json': scm(commits.ticket), 'app/run.sh': 'echo 4' });
     await push('5.0', { 'scm-source.json': scm(commits.noTicket), 'app/run.sh': 'echo 5' });
+    await push('6.0', {
+      'scm-source.json': JSON.stringify({
+        url: remoteRepo,
+        revision: commits.ticket,
+        author: 'jdoe',
+        status: '',
+      }),
+      'app/run.sh': 'echo 6',
+    });
     for (const tag of ['1.0', '2.0', '5.0']) await attest(tag);
     await attachForgedProvenance('4.0');
 
@@ -310,42 +416,58 @@ describe('stups trace', () => {
       application_version: '1.0',
       source: source('1.0'),
     });
-    const reporter = await serviceToken('stups_reporter', 'fullstop.violation.write');
-    const violation = await fetch(`${platform.urls.fullstop}/api/violations`, {
+    reporter = await serviceToken('stups_reporter', 'fullstop.violation.write');
+    await report('WRONG_AMI', whole, 'evt-1');
+    // A second violation, covered by a risk acceptance of the team.
+    expires = new Date(Date.now() + 30 * 86_400_000);
+    await report('EC2_WITH_KEYPAIR', whole, 'evt-2');
+    const acceptance = await fetch(`${platform.urls.fullstop}/api/risk-acceptances`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${reporter}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({
-        event_id: 'evt-1',
-        account_id: MOTO_ACCOUNT,
-        region: 'eu-west-1',
-        violation_type: 'WRONG_AMI',
-        instance_id: whole,
-        application_id: 'hello-world',
-        application_version_id: '1.0',
+        criteria: { types: ['EC2_WITH_KEYPAIR'], application_id: 'hello-world' },
+        reason: 'break-glass key until the migration (SHOP-7)',
+        team: 'demo',
+        expires: expires.toISOString(),
       }),
     });
-    expect(violation.status, await violation.clone().text()).toBe(201);
+    expect(acceptance.status, await acceptance.clone().text()).toBe(201);
+
+    // Deployed with Senza: version 1 runs image 1.0 with all the traffic, version 2 runs 5.0 with none.
+    await writeFile(join(dir, 'hello.yaml'), SENZA_DEFINITION(host));
+    await senza(['create', 'hello.yaml', '1', '1.0']);
+    await senza(['traffic', 'hello-world', '1', '100']);
+    await senza(['create', 'hello.yaml', '2', '5.0']);
   }, 240_000);
   afterAll(async () => {
+    vi.unstubAllEnvs();
+    if (gitDaemon && gitDaemon.exitCode === null) {
+      const exited = new Promise((resolve) => gitDaemon!.once('exit', resolve));
+      gitDaemon.kill('SIGTERM');
+      await exited;
+    }
     await platform?.stop();
     await moto?.stop();
     await images?.dispose();
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('walks instance → Taupage config → image → scm-source → provenance → ticket → Kio app → violations', async () => {
+  it('walks instance → AMI → Taupage config → image → scm-source → provenance → ticket → Kio app → deployments → SSH access → violations and acceptances', async () => {
     const { code, trace: t, broken } = await traceJson(whole);
     expect(broken).toEqual([]);
     expect(code).toBe(0);
     expect(t.whole).toBe(true);
     expect(t.links.map((l) => [l.kind, l.status])).toEqual([
       ['instance', 'ok'],
+      ['ami', 'ok'],
       ['taupage-config', 'ok'],
       ['image', 'ok'],
       ['scm-source', 'ok'],
       ['provenance', 'ok'],
       ['ticket', 'ok'],
       ['kio-app', 'ok'],
+      ['deployments', 'ok'],
+      ['ssh-access', 'ok'],
       ['violations', 'ok'],
     ]);
     const byKind = Object.fromEntries(t.links.map((l) => [l.kind, l]));
@@ -358,7 +480,16 @@ describe('stups trace', () => {
     });
     expect(byKind.ticket!.label).toBe('SHOP-42');
     expect(byKind['kio-app']!.facts).toMatchObject({ team: 'demo', active: true });
-    expect(byKind.violations!.facts).toMatchObject({ open: 1 });
+    expect(byKind.ami!.facts).toMatchObject({ name: TAUPAGE_IMAGES.latest.name, taupage: 'current' });
+    expect(byKind.deployments!.facts).toMatchObject({
+      stacks: 1,
+      'hello-world-1': expect.stringMatching(/^100% traffic \(/),
+    });
+    expect(byKind['ssh-access']).toMatchObject({ label: 'nobody', facts: { grants: 0 } });
+    expect(byKind.violations!.facts).toMatchObject({ open: 1, accepted: 1 });
+    expect(Object.values(byKind.violations!.facts)).toContainEqual(
+      `EC2_WITH_KEYPAIR on ${whole} — accepted by risk acceptance #1 (team demo, by jdoe, until ${expires.toISOString()}: break-glass key until the migration (SHOP-7))`,
+    );
 
     const text = await trace([whole, '--verify']);
     expect(text.code).toBe(0);
@@ -367,7 +498,19 @@ describe('stups trace', () => {
   });
 
   it('names each broken link alone and exits 1', async () => {
-    const cases: Array<[string, Record<string, string>, string[], RegExp]> = [
+    const own = await ec2.send(new CreateImageCommand({ InstanceId: whole, Name: 'my-own-image-1' }));
+    const ok = { application_id: 'hello-world', application_version: '1.0', source: source('1.0') };
+    const cases: Array<[string, Record<string, string>, string[], RegExp, string?]> = [
+      ['not a Taupage AMI', ok, ['ami'], /^not a Taupage AMI: its name "my-own-image-1"/, own.ImageId!],
+      [
+        'outdated Taupage',
+        ok,
+        ['ami'],
+        new RegExp(
+          `^outdated Taupage: a newer Taupage AMI exists: ${TAUPAGE_IMAGES.latest.id} \\(${TAUPAGE_IMAGES.latest.name}\\)$`,
+        ),
+        TAUPAGE_IMAGES.old.id,
+      ],
       [
         'image not in Pier One',
         { application_id: 'hello-world', application_version: '9.9', source: source('9.9') },
@@ -425,14 +568,121 @@ describe('stups trace', () => {
         /names no source/,
       ],
     ];
-    for (const [name, userData, kinds, why] of cases) {
-      const id = await instance(userData);
+    for (const [name, userData, kinds, why, imageId] of cases) {
+      const id = await instance(userData, {}, imageId);
       const { code, trace: t, broken } = await traceJson(id);
       expect(broken, name).toEqual(kinds);
       expect(code, name).toBe(1);
       expect(t.whole, name).toBe(false);
       expect(allLinks(t.links).find((l) => l.kind === kinds[0])!.why, name).toMatch(why);
     }
+  });
+
+  it('names an SSH login fullstop saw without an even grant as a break of the SSH access', async () => {
+    const id = await instance({
+      application_id: 'hello-world',
+      application_version: '1.0',
+      source: source('1.0'),
+    });
+    // What Taupage pushes: sshd's log; nobody asked even for access to this host.
+    const log =
+      '2026-11-28T04:00:01.000000+00:00 ip-10-0-1-5 sshd[812]: Accepted publickey for mallory from 10.0.0.9 port 50022 ssh2: ED25519 SHA256:x\n';
+    const pushed = await fetch(`${platform.urls.fullstop}/api/instance-logs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${reporter}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        account_id: MOTO_ACCOUNT,
+        region: 'eu-west-1',
+        instance_boot_time: '2026-11-28 03:59:00',
+        instance_id: id,
+        log_type: 'AUDIT_LOG',
+        log_data: Buffer.from(log).toString('base64'),
+      }),
+    });
+    expect(await pushed.json()).toEqual({ violations: 1 });
+    const { code, trace: t, broken } = await traceJson(id);
+    expect(broken).toEqual(['ssh-access']);
+    expect(code).toBe(1);
+    const ssh = t.links.find((l) => l.kind === 'ssh-access')!;
+    expect(ssh.why).toBe('login without a grant: mallory (1 login(s))');
+    expect(Object.values(ssh.facts)).toContainEqual(
+      'mallory at 2026-11-28T04:00:01.000Z from 10.0.0.9 without a grant',
+    );
+  });
+
+  it('names the deployments of the version: stacks with their traffic, none, or none with traffic', async () => {
+    const deployments = async (tag: string) =>
+      (await traceJson(source(tag))).trace.links.find((l) => l.kind === 'deployments')!;
+    expect(await deployments('1.0')).toMatchObject({
+      status: 'ok',
+      label: 'hello-world 1.0',
+      facts: { stacks: 1, 'hello-world-1': expect.stringMatching(/^100% traffic/) },
+    });
+    expect(await deployments('5.0')).toMatchObject({
+      status: 'warning',
+      why: 'no traffic: hello-world-2 at 0% of the weighted DNS',
+      facts: { 'hello-world-2': expect.stringMatching(/^0% traffic/) },
+    });
+    expect(await deployments('4.0')).toMatchObject({
+      status: 'warning',
+      why: 'not deployed: no Senza stack runs hello-world 4.0',
+    });
+    // A warning is named, not a break: the image 1.0 of a stack without traffic would still be whole.
+    const text = await trace([source('5.0')]);
+    expect(text.out).toMatch(/! deployments: hello-world 5\.0\n\s+NOTE: no traffic: hello-world-2 at 0%/);
+  });
+
+  it('reads the ticket from a repository it has to clone (git daemon on loopback)', async () => {
+    const { trace: t } = await traceJson(source('6.0'));
+    expect(t.links.find((l) => l.kind === 'scm-source')).toMatchObject({
+      status: 'ok',
+      facts: { repository: remoteRepo },
+    });
+    expect(t.links.find((l) => l.kind === 'ticket')).toMatchObject({
+      status: 'ok',
+      label: 'SHOP-42',
+      facts: { source: 'commit message', commit_subject: 'SHOP-42 say hello' },
+    });
+  });
+
+  it('reads an instance in another account through the read role (--account, --role)', async () => {
+    const other = '111111111111';
+    const sts = new STSClient(motoClientConfig(moto.endpoint));
+    const { Credentials: c } = await sts.send(
+      new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${other}:role/fullstop`, RoleSessionName: 'test' }),
+    );
+    sts.destroy();
+    const otherEc2 = new EC2Client({
+      ...motoClientConfig(moto.endpoint),
+      credentials: {
+        accessKeyId: c!.AccessKeyId!,
+        secretAccessKey: c!.SecretAccessKey!,
+        sessionToken: c!.SessionToken!,
+      },
+    });
+    const run = await otherEc2.send(
+      new RunInstancesCommand({
+        ImageId: TAUPAGE_IMAGES.latest.id,
+        MinCount: 1,
+        MaxCount: 1,
+        InstanceType: 't3.micro',
+        UserData: Buffer.from(
+          `application_id: hello-world\napplication_version: "1.0"\nsource: ${source('1.0')}\n`,
+        ).toString('base64'),
+      }),
+    );
+    otherEc2.destroy();
+    const id = run.Instances![0]!.InstanceId!;
+    const own = await traceJson(id);
+    expect(own.trace.links[0]).toMatchObject({
+      kind: 'instance',
+      status: 'broken',
+      why: 'instance unknown to EC2',
+    });
+    const run2 = await trace([id, '--account', other, '--role', 'fullstop', '-o', 'json']);
+    const t = JSON.parse(run2.out) as Trace;
+    expect(t.links[0]).toMatchObject({ kind: 'instance', status: 'ok', facts: { account: other } });
+    expect(t.links.find((l) => l.kind === 'taupage-config')).toMatchObject({ status: 'ok' });
   });
 
   it('starts from an image, a digest or an application too', async () => {
@@ -444,6 +694,7 @@ describe('stups trace', () => {
       'provenance',
       'ticket',
       'kio-app',
+      'deployments',
       'violations',
     ]);
     const imageId = fromImage.trace.links[0]!.facts.image_id as string;
@@ -452,7 +703,7 @@ describe('stups trace', () => {
     const fromApp = await traceJson('hello-world');
     expect(fromApp.trace.links[0]!.kind).toBe('kio-app');
     expect(fromApp.trace.links[0]!.children!.map((c) => c.label)).toEqual(
-      ['1.0', '2.0', '3.0', '4.0', '5.0'].map((t) => `demo/hello-world:${t}`),
+      ['1.0', '2.0', '3.0', '4.0', '5.0', '6.0'].map((t) => `demo/hello-world:${t}`),
     );
     // Dirty, no scm-source, forged and ticketless images are all named below the app.
     expect(fromApp.code).toBe(1);
@@ -485,6 +736,35 @@ describe('stups trace', () => {
       why: expect.stringMatching(/--verify/),
     });
     expect(run.code).toBe(0);
+  });
+
+  it('the platform runs the same walk for the console: GET /api/trace on fullstop, with the caller’s token', async () => {
+    const cli = await traceJson(whole);
+    const url = (q: string) => `${platform.urls.fullstop}/api/trace?${q}`;
+    const served = await fetch(url(`subject=${whole}&verify=true`), {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(served.status).toBe(200);
+    expect(await served.json()).toEqual(cli.trace);
+    const image = await fetch(url(`subject=${encodeURIComponent(source('2.0'))}&verify=true`), {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const dirty = (await image.json()) as Trace;
+    expect(dirty.whole).toBe(false);
+    expect(dirty.links.find((l) => l.kind === 'scm-source')).toMatchObject({
+      status: 'broken',
+      why: expect.stringMatching(/^dirty build/),
+    });
+    const bad = await fetch(url('subject=NOT%20A%20THING'), {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await bad.json()).toMatchObject({
+      code: 'TRACE_SUBJECT_INVALID',
+      detail: '"NOT A THING" is no instance id, stack, image reference, image digest or application id',
+    });
+    expect((await fetch(url(`subject=${whole}`))).status).toBe(401);
   });
 
   it('usage and network errors are exit 2 with one line', async () => {

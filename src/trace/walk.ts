@@ -1,17 +1,29 @@
 import { broken, type Trace, traceOf, type TraceLink } from './chain.js';
+import { amiLink, type TaupagePolicy } from './links/ami.js';
+import { deploymentsLink } from './links/deployments.js';
 import { imageLink, type ImageRef, parseImageRef } from './links/image.js';
 import { instanceLink, taupageLink } from './links/instance.js';
 import { kioAppLink } from './links/kio-app.js';
 import { provenanceLink } from './links/provenance.js';
 import { scmSourceLink } from './links/scm-source.js';
+import { sshAccessLink } from './links/ssh-access.js';
 import { ticketLink } from './links/ticket.js';
 import { violationsLink } from './links/violations.js';
-import type { TraceSources } from './sources.js';
+import type { InstanceFacts, TraceSources } from './sources.js';
 
 export interface WalkOptions {
   /** Verify provenance signatures and that the provenance commit is scm-source's revision. */
   verify: boolean;
   ticketPattern: RegExp;
+  /** What a current Taupage AMI is (fullstop's rule settings). */
+  taupage: TaupagePolicy;
+  /** The time AMI ages are measured at. */
+  now: Date;
+}
+
+interface ImageContext {
+  instance?: InstanceFacts | undefined;
+  applicationId?: string | undefined;
 }
 
 export type TraceInput =
@@ -63,7 +75,8 @@ async function fromInstance(
   const { link, instance } = await instanceLink(sources, instanceId);
   if (!instance) return [link];
   const taupage = taupageLink(instance);
-  const links = [link, taupage.link];
+  const ami = await amiLink(sources, instance, options.taupage, options.now);
+  const links = [link, ami, taupage.link];
   const ref = taupage.config?.source === undefined ? undefined : parseImageRef(taupage.config.source);
   if (taupage.config?.source !== undefined && !ref) {
     taupage.link = broken(
@@ -72,14 +85,14 @@ async function fromInstance(
       `source "${taupage.config.source}" is not an image reference`,
       taupage.link.facts,
     );
-    links[1] = taupage.link;
+    links[2] = taupage.link;
   }
   if (
     ref &&
     taupage.config?.applicationVersion !== undefined &&
     taupage.config.applicationVersion !== ref.tag
   ) {
-    links[1] = broken(
+    links[2] = broken(
       'taupage-config',
       taupage.link.label,
       `version mismatch: application_version ${taupage.config.applicationVersion}, image tag ${ref.tag}`,
@@ -89,7 +102,7 @@ async function fromInstance(
   if (!ref) return links;
   return [
     ...links,
-    ...(await fromImage(sources, ref, options, { instanceId, applicationId: taupage.config?.applicationId })),
+    ...(await fromImage(sources, ref, options, { instance, applicationId: taupage.config?.applicationId })),
   ];
 }
 
@@ -97,7 +110,7 @@ async function fromImage(
   sources: TraceSources,
   ref: ImageRef,
   options: WalkOptions,
-  context: { instanceId?: string | undefined; applicationId?: string | undefined } | undefined,
+  context: ImageContext | undefined,
 ): Promise<TraceLink[]> {
   const { link, image } = await imageLink(sources, ref);
   const links = [link];
@@ -113,8 +126,9 @@ async function fromImage(
   // STUPS names an application's images after it: the artifact is the application id.
   const applicationId = context?.applicationId ?? ref.artifact;
   const app = await kioAppLink(sources, applicationId);
-  links.push(app.link);
-  if (app.app) links.push(await violationsLink(sources, applicationId, context?.instanceId));
+  links.push(app.link, await deploymentsLink(sources, applicationId, ref.tag));
+  if (context?.instance) links.push(await sshAccessLink(sources, context.instance));
+  if (app.app) links.push(await violationsLink(sources, applicationId, context?.instance?.id));
   return links;
 }
 

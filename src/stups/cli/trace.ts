@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { RuleSettingsSchema } from '../../fullstop/settings.js';
 import { CliError } from '../../platform/cli/cli-error.js';
 import type { ZignDeps } from '../../zign/get-token.js';
 
@@ -6,7 +7,8 @@ import type { ZignDeps } from '../../zign/get-token.js';
  * `stups trace THING`: the traceability chain from an instance, image, digest or application.
  * Service URLs as every stups tool finds them: Pier One `url` in ~/.config/pierone/pierone.yaml
  * (PIERONE_URL), Kio `url` in ~/.config/kio/kio.yaml (KIO_URL), fullstop `fullstop_url` in
- * ~/.config/stups/stups.yaml (STUPS_FULLSTOP_URL); the token the one zign gives; EC2 through the
+ * ~/.config/stups/stups.yaml (STUPS_FULLSTOP_URL), even `even_url` in ~/.config/piu/piu.yaml
+ * (PIU_EVEN_URL, only for an instance); the token the one zign gives; EC2 through the
  * standard AWS settings, in another account through fullstop's read role.
  */
 
@@ -16,6 +18,9 @@ interface TraceOptions {
   ticketPattern: string;
   account?: string;
   role: string;
+  taupagePrefix?: string;
+  taupageOwner?: string[];
+  taupageMaxAgeDays?: string;
 }
 
 export function traceCommand(program: Command, deps: ZignDeps): void {
@@ -23,7 +28,7 @@ export function traceCommand(program: Command, deps: ZignDeps): void {
   program
     .command('trace')
     .description(
-      'walk the traceability chain: instance → Taupage config → image → commit → ticket → Kio app → violations',
+      'walk the traceability chain: instance → AMI → Taupage config → image → commit → ticket → Kio app → deployments → SSH access → violations',
     )
     .argument(
       '<thing>',
@@ -40,6 +45,15 @@ export function traceCommand(program: Command, deps: ZignDeps): void {
       "the AWS account the instance runs in (read through --role; default: the caller's own)",
     )
     .option('--role <name>', 'role assumed to read another account (the read role fullstop uses)', 'fullstop')
+    .option('--taupage-prefix <prefix>', "name prefix of Taupage AMIs (fullstop's rules.taupageNamePrefix)")
+    .option(
+      '--taupage-owner <account...>',
+      "accounts owning Taupage AMIs (fullstop's rules.taupageOwners; default: any owner)",
+    )
+    .option(
+      '--taupage-max-age-days <days>',
+      "age after which a Taupage AMI is outdated (fullstop's rules.taupageMaxAgeDays)",
+    )
     .action(async (thing: string, options: TraceOptions) => {
       const { parseTraceInput, walk } = await import('../../trace/walk.js');
       const input = parseTraceInput(thing);
@@ -55,6 +69,7 @@ export function traceCommand(program: Command, deps: ZignDeps): void {
       } catch {
         throw new CliError(`--ticket-pattern is not a regular expression: ${options.ticketPattern}`, 2);
       }
+      const taupage = taupagePolicy(options);
       const trace = await asUsageError(async () => {
         const [{ serviceClient }, { httpSources }, { awsSettingsFromEnv }] = await Promise.all([
           import('../../platform/cli/service-client.js'),
@@ -65,17 +80,44 @@ export function traceCommand(program: Command, deps: ZignDeps): void {
           pierone: await serviceClient('pierone', 'Pier One', deps),
           kio: await serviceClient('kio', 'Kio', deps),
           fullstop: await serviceClient('stups', 'fullstop', deps, { urlKey: 'fullstop_url' }),
+          even: () => serviceClient('piu', 'even', deps, { urlKey: 'even_url' }),
           aws: awsSettingsFromEnv(io.env),
           account: options.account,
           roleName: options.role,
           credentials: envCredentials(io.env),
         });
-        return walk(sources, input, thing, { verify: options.verify === true, ticketPattern });
+        return walk(sources, input, thing, {
+          verify: options.verify === true,
+          ticketPattern,
+          taupage,
+          now: new Date(),
+        });
       });
       if (options.output === 'json') io.stdout.write(`${JSON.stringify(trace, null, 2)}\n`);
       else io.stdout.write((await import('../../trace/render.js')).renderTraceText(trace));
       if (!trace.whole) throw new CliError('the chain is broken', 1);
     });
+}
+
+/** fullstop's defaults for what a current Taupage is, overridden by the flags. */
+function taupagePolicy(options: TraceOptions) {
+  const defaults = RuleSettingsSchema.parse({});
+  const age =
+    options.taupageMaxAgeDays === undefined ? defaults.taupageMaxAgeDays : Number(options.taupageMaxAgeDays);
+  if (!Number.isInteger(age) || age < 1)
+    throw new CliError(
+      `--taupage-max-age-days must be a whole number of days: ${options.taupageMaxAgeDays}`,
+      2,
+    );
+  const owners = options.taupageOwner ?? defaults.taupageOwners;
+  const bad = owners.find((o) => !/^\d{12}$/.test(o));
+  if (bad !== undefined) throw new CliError(`--taupage-owner must be a 12-digit AWS account id: ${bad}`, 2);
+  return {
+    namePrefix: options.taupagePrefix ?? defaults.taupageNamePrefix,
+    owners,
+    maxAgeDays: age,
+    requireLatest: defaults.taupageRequireLatest,
+  };
 }
 
 /** Network, configuration and service errors are exit 2: the chain could not be walked at all. */

@@ -1,8 +1,9 @@
 import { ok, type TraceLink } from '../chain.js';
-import type { TraceSources } from '../sources.js';
+import type { RiskAcceptanceFacts, TraceSources } from '../sources.js';
 
 /**
- * Open fullstop violations of the application (of the one instance when tracing an instance).
+ * Open fullstop violations of the application (of the one instance when tracing an instance),
+ * and beside them those a risk acceptance covers, with the acceptance (reason, team, until when).
  * They are shown, not counted as a break: the chain is about where a thing came from, a
  * violation about what it did.
  */
@@ -11,10 +12,23 @@ export async function violationsLink(
   applicationId: string,
   instanceId: string | undefined,
 ): Promise<TraceLink> {
-  const all = await sources.openViolations(applicationId);
-  const open = instanceId === undefined ? all : all.filter((v) => v.instanceId === instanceId);
-  const facts: Record<string, string | number> = { open: open.length };
+  const ofInstance = <T extends { instanceId: string | null }>(all: T[]) =>
+    instanceId === undefined ? all : all.filter((v) => v.instanceId === instanceId);
+  const open = ofInstance(await sources.openViolations(applicationId));
+  const accepted = ofInstance(await sources.acceptedViolations(applicationId));
+  const facts: Record<string, string | number> = { open: open.length, accepted: accepted.length };
   for (const v of open.slice(0, 20))
     facts[`#${v.id}`] = `${v.type}${v.instanceId ? ` on ${v.instanceId}` : ''}`;
-  return ok('violations', `${open.length} open`, facts);
+  const acceptances = new Map<number, RiskAcceptanceFacts | undefined>();
+  for (const v of accepted.slice(0, 20)) {
+    const id = v.acceptanceId ?? undefined;
+    if (id !== undefined && !acceptances.has(id)) acceptances.set(id, await sources.riskAcceptance(id));
+    const acceptance = id === undefined ? undefined : acceptances.get(id);
+    facts[`#${v.id}`] =
+      `${v.type}${v.instanceId ? ` on ${v.instanceId}` : ''} — accepted by risk acceptance #${id ?? '?'}` +
+      (acceptance
+        ? ` (team ${acceptance.team}, by ${acceptance.createdBy}, until ${acceptance.expires}: ${acceptance.reason})`
+        : '');
+  }
+  return ok('violations', `${open.length} open, ${accepted.length} accepted`, facts);
 }

@@ -96,6 +96,8 @@ const RiskAcceptancesPage = lazyPage(() =>
   import('./pages/violations-acceptances').then((m) => m.RiskAcceptancesPage),
 );
 
+const TracePage = lazyPage(() => import('./pages/trace').then((m) => m.TracePage));
+
 const SandboxPage = lazyPage(() => import('./pages/sandbox').then((m) => m.SandboxPage));
 
 type Route = [
@@ -150,6 +152,7 @@ const ROUTES: Route[] = [
   ['/aws-roles', () => <AwsRolesPage />, () => 'AWS accounts and roles'],
   ['/audit', () => <AuditLogPage />, () => 'Audit log'],
   ['/sandbox', () => <SandboxPage />, () => 'Sandbox accounts'],
+  ['/trace', () => <TracePage />, () => 'Trace'],
   ['/violations', () => <ViolationsPage />, () => 'Violations'],
   ['/violations/risk-acceptances', () => <RiskAcceptancesPage />, () => 'Risk acceptances · Violations'],
   ['/violations/:id', (p) => <ViolationDetailPage id={p.id!} />, (p) => `${p.id} · Violations`],
@@ -198,6 +201,7 @@ const NAV = [
   { to: '/aws-accounts', label: 'AWS accounts', section: ['/aws-accounts'] },
   { to: '/aws-roles', label: 'AWS roles', section: ['/aws-roles'] },
   { to: '/violations', label: 'Violations', section: ['/violations'] },
+  { to: '/trace', label: 'Trace', section: ['/trace'] },
   { to: '/sandbox', label: 'Sandbox accounts', section: ['/sandbox'] },
   // Only administrators may read it: the others do not see the entry.
   { to: '/audit', label: 'Audit log', section: ['/audit'], admin: true },

@@ -33,6 +33,7 @@ import type {
   ViolationType,
 } from './types';
 
+import type { Trace } from '../../../../trace/chain.js';
 import type { SandboxAccountView, SandboxEvent, SandboxStatus } from '../../../../sandbox/contract.js';
 
 const seg = encodeURIComponent;
@@ -149,6 +150,12 @@ export function createApi(http: HttpClient) {
       }),
     violation: (id: string, signal?: AbortSignal) =>
       http.get<Violation>('fullstop', `/api/violations/${seg(id)}`, signal ? { signal } : {}),
+    /** `stups trace`, walked by the platform with the caller's token. */
+    trace: (subject: string, verify: boolean, signal?: AbortSignal) =>
+      http.get<Trace>('fullstop', '/api/trace', {
+        query: { subject, verify },
+        ...(signal ? { signal } : {}),
+      }),
     violationTypes: () => http.get<ViolationType[]>('fullstop', '/api/violation-types'),
 
     sandboxStatus: () => http.get<SandboxStatus>('sandbox', '/status'),

@@ -1,0 +1,110 @@
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { axeViolations } from './test-support/axe.js';
+import {
+  artifactsDir,
+  chromiumMissing,
+  type ConsoleBrowser,
+  type ConsolePlatform,
+  DESKTOP,
+  launchConsoleBrowser,
+  NARROW,
+  screenshotter,
+  signIn,
+  startConsolePlatform,
+} from './test-support/console-harness.js';
+
+/*
+ * The trace page in Debian's Chromium against the real platform (the demo organisation): the
+ * search box sends what it is given to fullstop's /api/trace, which walks the chain with the
+ * signed-in person's token exactly as `stups trace` does; the chain comes back as nested lists,
+ * each link with its status in words and, when it does not hold, why.
+ */
+
+const shots = screenshotter(artifactsDir('console'));
+
+describe.skipIf(chromiumMissing())('trace in the console', { timeout: 60_000 }, () => {
+  let running: ConsolePlatform;
+  let browser: ConsoleBrowser;
+  let page: Page;
+  let consoleUrl: string;
+
+  const tree = () => page.locator('ul.trace-tree');
+  const linkCard = (name: RegExp) => tree().getByRole('article', { name });
+
+  beforeAll(async () => {
+    running = await startConsolePlatform({ name: 'console-trace' });
+    consoleUrl = running.consoleUrl;
+    browser = await launchConsoleBrowser('console-trace');
+    page = browser.page;
+    await signIn(page, consoleUrl, { uid: 'jdoe', password: 'jdoe-demo' }, '/trace');
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.stop();
+    await running?.stop();
+  });
+
+  async function traceFor(subject: string) {
+    await page.getByLabel('Instance, stack, image, digest or application').fill(subject);
+    await page.getByRole('button', { name: 'Trace' }).click();
+    await page.waitForURL((url) => url.searchParams.get('subject') === subject);
+  }
+
+  it('is in the navigation and traces an application from the search box', async () => {
+    await page.goto(`${consoleUrl}/search`);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Trace' }).click();
+    await expect.poll(() => page.locator('main h1').textContent()).toBe('Trace');
+    await traceFor('kio');
+    await expect
+      .poll(() => page.getByRole('status').filter({ hasText: 'chain' }).textContent())
+      .toBe('The chain is whole.');
+    const app = linkCard(/^Application \(Kio\): holds$/);
+    await expect.poll(() => app.locator('code').textContent()).toBe('kio');
+    await expect
+      .poll(() => app.locator('dt').allTextContents())
+      .toEqual(['team', 'active', 'criticality', 'specification_url']);
+    await expect.poll(() => app.locator('dd').first().textContent()).toBe('stups');
+    // The violations hang below the application, one level down.
+    await expect
+      .poll(() => tree().locator(':scope > li > ul > li > article').getAttribute('aria-label'))
+      .toBe('Violations: holds');
+    expect(await axeViolations(page)).toEqual([]);
+    await shots(page, 'trace-whole');
+  });
+
+  it('names a broken link and why, and says the chain is broken', async () => {
+    await traceFor('no-such-app');
+    await expect
+      .poll(() => page.getByRole('status').filter({ hasText: 'chain' }).textContent())
+      .toBe('The chain is broken: Application (Kio).');
+    const app = linkCard(/^Application \(Kio\): broken$/);
+    await expect
+      .poll(() => app.locator('.trace-why').textContent())
+      .toBe('Why: app unknown: Kio has no such application');
+    expect(await axeViolations(page)).toEqual([]);
+  });
+
+  it('shows the problem when the input is no traceable thing', async () => {
+    await traceFor('NOT A THING');
+    await expect
+      .poll(() => page.locator('main').textContent())
+      .toMatch(/"NOT A THING" is no instance id, stack, image reference, image digest or application id/);
+  });
+
+  it('works at phone width: nothing wider than the screen', async () => {
+    await page.setViewportSize(NARROW);
+    try {
+      await traceFor('no-such-app');
+      await expect.poll(() => linkCard(/^Application \(Kio\): broken$/).count()).toBe(1);
+      const overflow = await page.evaluate(
+        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      );
+      expect(overflow).toBe(0);
+      expect(await axeViolations(page)).toEqual([]);
+      await shots(page, 'trace-narrow');
+    } finally {
+      await page.setViewportSize(DESKTOP);
+    }
+  });
+});
