@@ -101,6 +101,11 @@ export class Cache<K extends NonNullable<unknown>, V extends NonNullable<unknown
     this.#lru.delete(key);
   }
 
+  /** Forgets every entry whose key passes `test` (invalidation by a prefix, a part of the key …). */
+  deleteWhere(test: (key: K) => boolean): void {
+    for (const key of [...this.#lru.keys()]) if (test(key)) this.#lru.delete(key);
+  }
+
   /** Forgets every entry. */
   clear(): void {
     this.#lru.clear();
