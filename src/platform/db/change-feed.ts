@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { PGlite } from '@electric-sql/pglite';
-import { type Kysely, sql } from 'kysely';
+import { type QueryExecutorProvider, sql } from 'kysely';
 import pg from 'pg';
 
 /**
@@ -37,7 +37,7 @@ export interface ChangeFeed {
    * when it rolls back, so no replica drops its cache before the change is visible to its next
    * read. Outside a transaction the statement commits on its own: call it after the write then.
    */
-  notify<T>(db: Kysely<T>, channel: string, key?: string): Promise<void>;
+  notify(db: QueryExecutorProvider, channel: string, key?: string): Promise<void>;
   /** Calls `listener` for every change on `channel` and on every reconnect; returns the unsubscribe. */
   subscribe(channel: string, listener: ChangeListener): () => void;
   /** Resolves once the listening connection is up (at once on PGlite). */
@@ -69,7 +69,7 @@ abstract class BaseChangeFeed implements ChangeFeed {
 
   constructor(protected readonly channelName: string) {}
 
-  async notify<T>(db: Kysely<T>, channel: string, key?: string): Promise<void> {
+  async notify(db: QueryExecutorProvider, channel: string, key?: string): Promise<void> {
     let payload = JSON.stringify(key === undefined ? { c: channel } : { c: channel, k: key });
     if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) payload = JSON.stringify({ c: channel });
     await sql`select pg_notify(${this.channelName}, ${payload})`.execute(db);
