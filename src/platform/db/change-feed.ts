@@ -201,7 +201,8 @@ class PostgresChangeFeed extends BaseChangeFeed {
     client.on('error', onLost);
     client.on('end', onLost);
     client.on('notification', (message) => {
-      if (message.channel === this.channelName && message.payload !== undefined) this.deliver(message.payload);
+      if (message.channel === this.channelName && message.payload !== undefined)
+        this.deliver(message.payload);
     });
     try {
       await client.connect();
