@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { AuditLog } from '../platform/audit/audit-log.js';
 import { auditMigrations } from '../platform/audit/migrations.js';
 import { ADMIN_SCOPE } from '../platform/auth/http-auth.js';
+import { authMigrations } from '../platform/auth/migrations.js';
 import { externalIssuer, TokenVerifier } from '../platform/auth/token-verifier.js';
 import { ContractRegistry } from '../platform/contracts.js';
 import { dataDirSecret } from '../platform/data-dir-secrets.js';
@@ -35,6 +36,7 @@ export const DEMO_ORG_FILE = fileURLToPath(new URL('../../config/demo-org.yaml',
 export const ALL_MIGRATIONS: ComponentMigrations[] = [
   { component: 'audit', migrations: auditMigrations },
   { component: 'jobs', migrations: jobMigrations },
+  { component: 'auth', migrations: authMigrations },
   { component: 'stups', migrations: runtimeMigrations },
   ...MODULES.flatMap((m) => m.migrations),
 ];

@@ -128,7 +128,12 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
     db,
     audit,
     now,
-    new GuessThrottle({ ...guessLimits, perAccountAndSource: config.maxFailedClientAuthentications }, now),
+    new GuessThrottle(
+      ctx.database,
+      'token-service.clients',
+      { ...guessLimits, perAccountAndSource: config.maxFailedClientAuthentications },
+      now,
+    ),
   );
   const serviceUsers = new ServiceUserStore(db, audit, now, ctx.database.changes);
   const keys = new KeyStore(db, config, audit, now, logger);
@@ -215,7 +220,13 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
     sessions,
     minter,
     inspector,
-    logins: new GuessThrottle({ ...guessLimits, perAccountAndSource: config.maxFailedLogins }, now),
+    // In the database: replicas count failures together (one statement per failure).
+    logins: new GuessThrottle(
+      ctx.database,
+      'token-service.logins',
+      { ...guessLimits, perAccountAndSource: config.maxFailedLogins },
+      now,
+    ),
   };
   const csrf = new Csrf(config.csrfSecret);
 
