@@ -14,6 +14,7 @@ import { type JobDefinition, JobRunner, type Scheduler } from '../platform/jobs/
 import { jobMigrations } from '../platform/jobs/migrations.js';
 import type { Logger } from '../platform/logger.js';
 import { createMetrics } from '../platform/metrics.js';
+import { Counter, type Registry } from 'prom-client';
 import type { ModuleContext, ServiceInstance } from '../platform/service-module.js';
 import { PORT_BLOCK_SIZE, type ServiceName } from '../platform/service-context.js';
 import { lockDataDir } from './data-dir-lock.js';
@@ -123,6 +124,7 @@ export async function startPlatform(
     // The token service module is created after the verifier; revocation checks reach it through its contract.
     const verifierContracts = contracts.readerFor('token verifier');
     const metrics = createMetrics();
+    countChangeFeed(database, metrics.registry);
     const verifier = new TokenVerifier({
       cacheLookups: metrics.cacheLookups,
       issuers: config.externalIssuers.map((i) => externalIssuer(i)),
@@ -220,4 +222,19 @@ export async function startPlatform(
     await stop();
     throw error;
   }
+}
+
+/** The change feed's counts on `/metrics`: notifications heard, and reconnects of its connection. */
+function countChangeFeed(database: Database, registry: Registry): void {
+  const notifications = new Counter({
+    name: 'change_feed_notifications_total',
+    help: 'Cache invalidations heard on the database change feed (LISTEN/NOTIFY)',
+    registers: [registry],
+  });
+  const reconnects = new Counter({
+    name: 'change_feed_reconnects_total',
+    help: 'Reconnects of the change feed after its connection was lost (every cache dropped each time)',
+    registers: [registry],
+  });
+  database.changes.countInto({ notification: () => notifications.inc(), reconnect: () => reconnects.inc() });
 }

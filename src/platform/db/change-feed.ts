@@ -211,12 +211,17 @@ class PostgresChangeFeed extends BaseChangeFeed {
       onLost();
       return;
     }
-    if (lost || this.#closed) return;
+    // Lost or closed while connecting: nothing to announce.
+    if (this.#stale(client)) return;
     this.#failures = 0;
     this.listening = true;
     this.dropEverything(this.#connectedOnce);
     this.#connectedOnce = true;
     for (const resolve of this.#waiting.splice(0)) resolve();
+  }
+
+  #stale(client: pg.Client): boolean {
+    return this.#closed || this.#client !== client;
   }
 
   #retry(): void {
