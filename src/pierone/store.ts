@@ -455,6 +455,7 @@ export class PierOneStore {
     const key = `${repository}@${digest}`;
     const cached = this.#manifests.get(key);
     if (cached) return cached;
+    const writes = this.#tagWrites;
     const row = await this.#db
       .selectFrom('pierone_manifests')
       .selectAll()
@@ -463,7 +464,8 @@ export class PierOneStore {
       .executeTakeFirst();
     if (!row) return undefined;
     const manifest = toManifest(row);
-    this.#manifests.set(key, manifest);
+    // A deletion announced while this read was under way may postdate it: not cached then.
+    if (writes === this.#tagWrites) this.#manifests.set(key, manifest);
     return manifest;
   }
 
@@ -844,6 +846,7 @@ export class PierOneStore {
     const key = `${team}/${artifact}:${name}`;
     const cached = this.#immutableTags.get(key);
     if (cached !== undefined) return cached;
+    const writes = this.#tagWrites;
     const row = await this.#db
       .selectFrom('pierone_tags')
       .select('digest')
@@ -851,7 +854,8 @@ export class PierOneStore {
       .where('artifact', '=', artifact)
       .where('name', '=', name)
       .executeTakeFirst();
-    if (row && !this.#isMutableTag(name)) this.#immutableTags.set(key, row.digest);
+    if (row && !this.#isMutableTag(name) && writes === this.#tagWrites)
+      this.#immutableTags.set(key, row.digest);
     return row?.digest;
   }
 
