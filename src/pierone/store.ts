@@ -1,5 +1,6 @@
 import { type Generated, type Kysely, sql, type Transaction } from 'kysely';
 import type { InTransaction } from '../platform/audit/create-audit.js';
+import type { ChangeFeed } from '../platform/db/change-feed.js';
 import type { Database } from '../platform/db/database.js';
 
 interface BlobLinksTable {
@@ -259,11 +260,25 @@ class Lru<K, V> {
   delete(key: K): void {
     this.#map.delete(key);
   }
+  deleteWhere(test: (key: K) => boolean): void {
+    for (const key of [...this.#map.keys()]) if (test(key)) this.#map.delete(key);
+  }
+  clear(): void {
+    this.#map.clear();
+  }
 }
+
+/**
+ * Channel of the change feed on which tag writes and deletions are announced, keyed by
+ * repository (`team/artifact`): every replica drops that repository's cached manifests, tags and
+ * tag list on its next request after the commit.
+ */
+export const PIERONE_REPOSITORY_CHANNEL = 'pierone.repository';
 
 /** Pier One's persistence. Nothing else reads these tables. */
 export class PierOneStore {
   readonly #db: Kysely<PierOneTables>;
+  readonly #changes: ChangeFeed;
   /**
    * Manifests never change once stored; only an admin's deletion can end one, so entries live
    * `immutableCacheTtlMs`: other replicas stop serving a deleted manifest within that time.
@@ -290,11 +305,34 @@ export class PierOneStore {
     } = {},
   ) {
     this.#db = database.kysely<PierOneTables>();
+    this.#changes = database.changes;
+    // The TTLs stay as the bound while the feed's connection is down (see change-feed.ts).
+    this.#changes.subscribe(PIERONE_REPOSITORY_CHANNEL, (repository) => this.#dropRepository(repository));
     const ttl = options.immutableCacheTtlMs ?? 30_000;
     this.#manifests = new Lru(options.manifestCacheEntries ?? 2000, ttl);
     this.#immutableTags = new Lru(options.manifestCacheEntries ?? 2000, ttl);
     this.#tagListTtlMs = options.tagListTtlMs ?? 1000;
     this.#isMutableTag = options.isMutableTag ?? (() => false);
+  }
+
+  /** Forgets what this process cached of `repository` (of every repository when undefined). */
+  #dropRepository(repository: string | undefined): void {
+    // A tag list read in flight before the other replica's commit must not be cached.
+    this.#tagWrites++;
+    if (repository === undefined) {
+      this.#manifests.clear();
+      this.#immutableTags.clear();
+      this.#tagLists.clear();
+      return;
+    }
+    this.#manifests.deleteWhere((key) => key.startsWith(`${repository}@`));
+    this.#immutableTags.deleteWhere((key) => key.startsWith(`${repository}:`));
+    this.#tagLists.delete(repository);
+  }
+
+  /** In the transaction of a tag write or deletion: every replica drops the repository's caches on commit. */
+  #repositoryChanged(trx: Transaction<PierOneTables>, team: string, artifact: string): Promise<void> {
+    return this.#changes.notify(trx, PIERONE_REPOSITORY_CHANNEL, `${team}/${artifact}`);
   }
 
   // --- blobs ---------------------------------------------------------------------------------
@@ -417,6 +455,7 @@ export class PierOneStore {
     const key = `${repository}@${digest}`;
     const cached = this.#manifests.get(key);
     if (cached) return cached;
+    const writes = this.#tagWrites;
     const row = await this.#db
       .selectFrom('pierone_manifests')
       .selectAll()
@@ -425,7 +464,8 @@ export class PierOneStore {
       .executeTakeFirst();
     if (!row) return undefined;
     const manifest = toManifest(row);
-    this.#manifests.set(key, manifest);
+    // A deletion announced while this read was under way may postdate it: not cached then.
+    if (writes === this.#tagWrites) this.#manifests.set(key, manifest);
     return manifest;
   }
 
@@ -462,7 +502,7 @@ export class PierOneStore {
     inTransaction: InTransaction<TagWritten | undefined>,
   ): Promise<TagWriteOutcome | undefined> {
     const outcome = await this.#writeManifest(manifest, tag, inTransaction);
-    // This process's list must show the push at once; other replicas' lists expire with their TTL.
+    // This process's list shows the push at once; other replicas drop theirs on the feed's notification.
     if (tag) {
       this.#tagWrites++;
       this.#tagLists.delete(`${tag.team}/${tag.artifact}`);
@@ -567,7 +607,10 @@ export class PierOneStore {
       .onConflict((oc) => oc.columns(['team', 'artifact', 'name']).doNothing())
       .returning('name')
       .executeTakeFirst();
-    if (inserted) return { kind: 'created' } as const;
+    if (inserted) {
+      await this.#repositoryChanged(trx, tag.team, tag.artifact);
+      return { kind: 'created' } as const;
+    }
     const existing = await trx
       .selectFrom('pierone_tags')
       .select('digest')
@@ -588,6 +631,7 @@ export class PierOneStore {
       .where('artifact', '=', tag.artifact)
       .where('name', '=', tag.name)
       .execute();
+    await this.#repositoryChanged(trx, tag.team, tag.artifact);
     return { kind: 'replaced', previous: existing.digest } as const;
   }
 
@@ -705,6 +749,7 @@ export class PierOneStore {
         .executeTakeFirst();
       if (!row) return undefined;
       await burnTags(trx, team, artifact, [name], row.digest, deletion);
+      await this.#repositoryChanged(trx, team, artifact);
       await inTransaction(trx, row.digest);
       return row.digest;
     });
@@ -767,6 +812,7 @@ export class PierOneStore {
         .map((r) => r.name)
         .sort();
       await burnTags(trx, team, artifact, names, digest, deletion);
+      await this.#repositoryChanged(trx, team, artifact);
       await trx
         .insertInto('pierone_deleted_manifests')
         .values({ repository, digest, deleted_by: deletion.by, reason: deletion.reason })
@@ -784,8 +830,9 @@ export class PierOneStore {
   }
 
   /**
-   * Drops this process's cached answers for deleted tags at once; other replicas' entries expire
-   * within `immutableCacheTtlMs`.
+   * Drops this process's cached answers for deleted tags at once; other replicas drop theirs on the
+   * change feed's notification (at worst their entries expire
+   * within `immutableCacheTtlMs`).
    */
   #forgetTags(team: string, artifact: string, names: readonly string[]): void {
     for (const name of names) this.#immutableTags.delete(`${team}/${artifact}:${name}`);
@@ -799,6 +846,7 @@ export class PierOneStore {
     const key = `${team}/${artifact}:${name}`;
     const cached = this.#immutableTags.get(key);
     if (cached !== undefined) return cached;
+    const writes = this.#tagWrites;
     const row = await this.#db
       .selectFrom('pierone_tags')
       .select('digest')
@@ -806,7 +854,8 @@ export class PierOneStore {
       .where('artifact', '=', artifact)
       .where('name', '=', name)
       .executeTakeFirst();
-    if (row && !this.#isMutableTag(name)) this.#immutableTags.set(key, row.digest);
+    if (row && !this.#isMutableTag(name) && writes === this.#tagWrites)
+      this.#immutableTags.set(key, row.digest);
     return row?.digest;
   }
 

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { AuditLog } from '../platform/audit/audit-log.js';
 import { auditMigrations } from '../platform/audit/migrations.js';
 import { ADMIN_SCOPE } from '../platform/auth/http-auth.js';
+import { authMigrations } from '../platform/auth/migrations.js';
 import { externalIssuer, TokenVerifier } from '../platform/auth/token-verifier.js';
 import { ContractRegistry } from '../platform/contracts.js';
 import { dataDirSecret } from '../platform/data-dir-secrets.js';
@@ -13,6 +14,7 @@ import { type JobDefinition, JobRunner, type Scheduler } from '../platform/jobs/
 import { jobMigrations } from '../platform/jobs/migrations.js';
 import type { Logger } from '../platform/logger.js';
 import { createMetrics } from '../platform/metrics.js';
+import { Counter, type Registry } from 'prom-client';
 import type { ModuleContext, ServiceInstance } from '../platform/service-module.js';
 import { PORT_BLOCK_SIZE, type ServiceName } from '../platform/service-context.js';
 import { lockDataDir } from './data-dir-lock.js';
@@ -35,6 +37,7 @@ export const DEMO_ORG_FILE = fileURLToPath(new URL('../../config/demo-org.yaml',
 export const ALL_MIGRATIONS: ComponentMigrations[] = [
   { component: 'audit', migrations: auditMigrations },
   { component: 'jobs', migrations: jobMigrations },
+  { component: 'auth', migrations: authMigrations },
   { component: 'stups', migrations: runtimeMigrations },
   ...MODULES.flatMap((m) => m.migrations),
 ];
@@ -121,6 +124,7 @@ export async function startPlatform(
     // The token service module is created after the verifier; revocation checks reach it through its contract.
     const verifierContracts = contracts.readerFor('token verifier');
     const metrics = createMetrics();
+    countChangeFeed(database, metrics.registry);
     const verifier = new TokenVerifier({
       cacheLookups: metrics.cacheLookups,
       issuers: config.externalIssuers.map((i) => externalIssuer(i)),
@@ -218,4 +222,19 @@ export async function startPlatform(
     await stop();
     throw error;
   }
+}
+
+/** The change feed's counts on `/metrics`: notifications heard, and reconnects of its connection. */
+function countChangeFeed(database: Database, registry: Registry): void {
+  const notifications = new Counter({
+    name: 'change_feed_notifications_total',
+    help: 'Cache invalidations heard on the database change feed (LISTEN/NOTIFY)',
+    registers: [registry],
+  });
+  const reconnects = new Counter({
+    name: 'change_feed_reconnects_total',
+    help: 'Reconnects of the change feed after its connection was lost (every cache dropped each time)',
+    registers: [registry],
+  });
+  database.changes.countInto({ notification: () => notifications.inc(), reconnect: () => reconnects.inc() });
 }

@@ -393,13 +393,13 @@ export async function loginEmployee(
   const { source } = meta;
   if (!username || !password) return { error: WRONG_LOGIN };
   const account = `employees/${username}`;
-  const throttled = core.logins.retryAfter(account, source) > 0;
+  const throttled = (await core.logins.retryAfter(account, source)) > 0;
   const valid = await core.users.verifyPassword(username, password);
   if (valid && !throttled) {
-    core.logins.recordSuccess(account, source);
+    await core.logins.recordSuccess(account, source);
     return { uid: username };
   }
-  if (!throttled) core.logins.recordFailure(account, source);
+  if (!throttled) await core.logins.recordFailure(account, source);
   // Nothing changed, so the failure stands alone; only the audit trail tells throttling apart.
   await core.audit.standalone({
     event: 'token-service.login.fail',

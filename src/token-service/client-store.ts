@@ -338,13 +338,13 @@ export class ClientStore {
           await verifySecret(candidate, await dummyPasswordHash());
           await verifySecret(candidate, await dummyPasswordHash());
         }
-      if (presented) this.guesses.recordFailure(clientId, source);
+      if (presented) await this.guesses.recordFailure(clientId, source);
       throw new OAuthError('invalid_client', 'client authentication failed', {
         headers: credentials.basic ? { 'www-authenticate': 'Basic realm="stups"' } : {},
         detail: reason,
       });
     };
-    if (presented && this.guesses.retryAfter(clientId, source) > 0) {
+    if (presented && (await this.guesses.retryAfter(clientId, source)) > 0) {
       return fail('too many failed client authentications from this source');
     }
     const row = await this.#row(clientId);
@@ -369,7 +369,7 @@ export class ClientStore {
           matched = previous;
       }
       if (matched !== undefined) {
-        this.guesses.recordSuccess(clientId, source);
+        await this.guesses.recordSuccess(clientId, source);
         if (this.#verified.size >= SECRET_CACHE_SIZE) this.#verified.clear();
         this.#verified.set(key, matched);
         return toClient(row);

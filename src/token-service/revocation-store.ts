@@ -1,12 +1,18 @@
 import type { Kysely } from 'kysely';
 import { Cache, type CacheLookups } from '../platform/cache/index.js';
+import type { ChangeFeed } from '../platform/db/change-feed.js';
 import { auditPurge, type TokenServiceAudit } from './audit.js';
 import type { TokenServiceTables } from './tables.js';
 
+/** Channel of the change feed on which every committed revocation is announced (key: its jti). */
+export const REVOCATIONS_CHANNEL = 'token-service.revocations';
+
 /**
  * Revoked access tokens by `jti`. Every verification asks, so the answer comes from memory:
- * revocations made here are visible at once, those of other replicas after the next refresh.
- * A revocation is kept only until the token would have expired anyway.
+ * revocations made here are visible at once, those of other replicas on their next request after
+ * the commit (the change feed drops their snapshot), or after the refresh interval at worst while
+ * their listening connection is down. A revocation is kept only until the token would have
+ * expired anyway.
  */
 export class RevocationStore {
   /** One entry: every live revocation (jti → expiry), read again once it is `refreshMs` old. */
@@ -17,6 +23,7 @@ export class RevocationStore {
     refreshMs: number,
     private readonly now: () => number,
     lookups?: CacheLookups,
+    private readonly changes?: ChangeFeed,
   ) {
     this.#snapshot = new Cache({
       name: 'token-revocations',
@@ -26,6 +33,8 @@ export class RevocationStore {
       lookups,
       load: () => this.#load(),
     });
+    // Any revocation (or a reconnect of the feed) makes the whole snapshot be read again.
+    changes?.subscribe(REVOCATIONS_CHANNEL, () => this.#snapshot.clear());
   }
 
   async revoke(jti: string, expiresAt: Date, db: Kysely<TokenServiceTables> = this.db): Promise<void> {
@@ -49,6 +58,8 @@ export class RevocationStore {
       .values(live.map((t) => ({ jti: t.jti, expires_at: t.expiresAt, revoked_at: revokedAt })))
       .onConflict((oc) => oc.column('jti').doNothing())
       .execute();
+    // Delivered when `db`'s transaction commits: no other replica reloads before the rows are visible.
+    await this.changes?.notify(db, REVOCATIONS_CHANNEL, live.length === 1 ? live[0]!.jti : undefined);
     // Without a snapshot yet, the first check reads these from the database anyway.
     const revoked = this.#snapshot.peek('revoked');
     for (const t of live) revoked?.set(t.jti, t.expiresAt.getTime());

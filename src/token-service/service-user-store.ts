@@ -1,4 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
+import { PRINCIPAL_STATUS_CHANNEL, principalStatusKey } from '../platform/auth/principal-status.js';
+import type { ChangeFeed } from '../platform/db/change-feed.js';
 import { ConflictError, InputError, NotFoundError } from '../platform/errors.js';
 import { dummyPasswordHash } from '../platform/passwords.js';
 import type { AuditActor } from '../platform/audit/create-audit.js';
@@ -22,7 +24,14 @@ export class ServiceUserStore {
     private readonly db: Kysely<TokenServiceTables>,
     private readonly audit: TokenServiceAudit,
     private readonly now: () => number,
+    /** Status changes are announced here, so every replica's `isDisabled` answers at once. */
+    private readonly changes?: ChangeFeed,
   ) {}
+
+  /** In the transaction of a change: verifiers everywhere ask about this service user afresh. */
+  async #statusChanged(trx: Kysely<TokenServiceTables>, username: string): Promise<void> {
+    await this.changes?.notify(trx, PRINCIPAL_STATUS_CHANNEL, principalStatusKey('services', username));
+  }
 
   async getServiceUser(username: string): Promise<ServiceUser | undefined> {
     const row = await this.#row(username);
@@ -63,6 +72,7 @@ export class ServiceUserStore {
         .values(row)
         .onConflict((oc) => oc.column('username').doUpdateSet(row))
         .execute();
+      await this.#statusChanged(trx, value.username);
       await this.audit(trx, {
         event: existing ? 'token-service.service_user.update' : 'token-service.service_user.create',
         actor,
@@ -118,6 +128,7 @@ export class ServiceUserStore {
       if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
         throw new ConflictError(`service user ${value.username} already exists`, { code: 'EXISTS' });
       }
+      await this.#statusChanged(trx, value.username);
       await this.audit(trx, {
         event: 'token-service.service_user.create',
         actor,
@@ -156,6 +167,7 @@ export class ServiceUserStore {
         updated_at: new Date(this.now()),
       };
       await trx.updateTable('token_service_users').set(set).where('username', '=', username).execute();
+      await this.#statusChanged(trx, username);
       await this.audit(trx, {
         event:
           change.disabled === true
@@ -274,6 +286,7 @@ export class ServiceUserStore {
         .where('username', '=', username)
         .executeTakeFirst();
       if (result.numDeletedRows === 0n) throw new NotFoundError(`service user ${username} does not exist`);
+      await this.#statusChanged(trx, username);
       await this.audit(trx, {
         event: 'token-service.service_user.delete',
         actor,
@@ -296,6 +309,7 @@ export class ServiceUserStore {
         .where('username', '=', username)
         .executeTakeFirst();
       if (result.numUpdatedRows === 0n) throw new NotFoundError(`service user ${username} does not exist`);
+      await this.#statusChanged(trx, username);
       await this.audit(trx, {
         event: 'token-service.service_user.disable',
         actor,

@@ -239,7 +239,7 @@ async function passwordGrant(
   const requested = parseScope(params.scope);
   attempt.requestedScope = requested;
   const account = `${realm}/${username}`;
-  const throttled = core.logins.retryAfter(account, source) > 0;
+  const throttled = (await core.logins.retryAfter(account, source)) > 0;
   let realmScopes: Iterable<string> | undefined;
   if (realm === 'employees') {
     if (await core.users.verifyPassword(username, password)) realmScopes = core.config.employeeScopes;
@@ -249,12 +249,12 @@ async function passwordGrant(
     if (user) realmScopes = ['uid', ...user.scopes];
   }
   if (throttled || !realmScopes) {
-    if (!throttled) core.logins.recordFailure(account, source);
+    if (!throttled) await core.logins.recordFailure(account, source);
     throw new OAuthError('invalid_grant', 'wrong user name or password', {
       detail: throttled ? 'too many failed logins' : 'wrong user name or password',
     });
   }
-  core.logins.recordSuccess(account, source);
+  await core.logins.recordSuccess(account, source);
   const scopes = grantScopes(
     requested,
     allowedScopes(realmScopes, client.scopes),

@@ -128,9 +128,14 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
     db,
     audit,
     now,
-    new GuessThrottle({ ...guessLimits, perAccountAndSource: config.maxFailedClientAuthentications }, now),
+    new GuessThrottle(
+      ctx.database,
+      'token-service.clients',
+      { ...guessLimits, perAccountAndSource: config.maxFailedClientAuthentications },
+      now,
+    ),
   );
-  const serviceUsers = new ServiceUserStore(db, audit, now);
+  const serviceUsers = new ServiceUserStore(db, audit, now, ctx.database.changes);
   const keys = new KeyStore(db, config, audit, now, logger);
   const codes = new AuthorizationCodeStore(db, config.authorizationCodeLifetimeSeconds * 1000, now);
   const refreshTokens = new RefreshTokenStore(db, config.refreshTokenLifetimeSeconds * 1000, now);
@@ -150,6 +155,7 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
     config.revocationRefreshSeconds * 1000,
     now,
     ctx.metrics.cacheLookups,
+    ctx.database.changes,
   );
   // RFC 9068 §4: only JWTs typed as access tokens are access tokens (not ID tokens, same keys).
   const isDisabled = cachedPrincipalCheck(
@@ -165,7 +171,12 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
       // (client_credentials) never was a service user, and other issuers' services are not ours.
       return principal.issuer === issuer && principal.grantType !== 'client_credentials';
     },
-    { ttlMs: config.principalStatusCacheSeconds * 1000, now, lookups: ctx.metrics.cacheLookups },
+    {
+      ttlMs: config.principalStatusCacheSeconds * 1000,
+      now,
+      lookups: ctx.metrics.cacheLookups,
+      changes: ctx.database.changes,
+    },
   );
   const audience = config.accessTokenAudience ?? issuer;
   // Every service's verifier requires the platform audience: a token issued for another resource
@@ -209,7 +220,13 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
     sessions,
     minter,
     inspector,
-    logins: new GuessThrottle({ ...guessLimits, perAccountAndSource: config.maxFailedLogins }, now),
+    // In the database: replicas count failures together (one statement per failure).
+    logins: new GuessThrottle(
+      ctx.database,
+      'token-service.logins',
+      { ...guessLimits, perAccountAndSource: config.maxFailedLogins },
+      now,
+    ),
   };
   const csrf = new Csrf(config.csrfSecret);
 

@@ -1,6 +1,7 @@
 import type { InTransaction } from '../platform/audit/create-audit.js';
 import { GuessThrottle } from '../platform/auth/guess-throttle.js';
 import type { Principal } from '../platform/auth/principal.js';
+import type { Database } from '../platform/db/database.js';
 import type { TeamPolicy } from '../platform/authz/team-policy.js';
 import { InputError, NotAllowedError, NotFoundError } from '../platform/errors.js';
 import type { UserStore } from './store.js';
@@ -22,12 +23,16 @@ export const PASSWORD_CHANGE_GUESSES = {
  * so that a stolen token does not become a way to learn its owner's password.
  */
 export class PasswordChange {
-  readonly #guesses = new GuessThrottle(PASSWORD_CHANGE_GUESSES);
+  readonly #guesses: GuessThrottle;
 
   constructor(
     private readonly users: UserStore,
     private readonly policy: TeamPolicy,
-  ) {}
+    database: Database,
+  ) {
+    // In the database: every replica counts the same guesses.
+    this.#guesses = new GuessThrottle(database, 'users.password-change', PASSWORD_CHANGE_GUESSES);
+  }
 
   async change(
     request: {
@@ -48,12 +53,12 @@ export class PasswordChange {
       if (current === undefined)
         throw new InputError('current_password is required to change your own password');
       // A throttled attempt is answered like a wrong password, after the same work.
-      const throttled = this.#guesses.retryAfter(uid, source) > 0;
+      const throttled = (await this.#guesses.retryAfter(uid, source)) > 0;
       if (!(await this.users.verifyPassword(uid, current)) || throttled) {
-        if (!throttled) this.#guesses.recordFailure(uid, source);
+        if (!throttled) await this.#guesses.recordFailure(uid, source);
         throw new NotAllowedError('the current password is wrong', { code: 'PASSWORD_WRONG' });
       }
-      this.#guesses.recordSuccess(uid, source);
+      await this.#guesses.recordSuccess(uid, source);
     }
     await this.users.setPassword(uid, request.password, inTransaction);
   }

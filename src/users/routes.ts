@@ -33,7 +33,7 @@ export function registerUserRoutes(app: HttpApp, ctx: ServiceContext, users: Use
     applications: { getApplication: async () => undefined },
     adminPolicy: ctx.adminPolicy,
   });
-  const passwordChange = new PasswordChange(users, policy);
+  const passwordChange = new PasswordChange(users, policy, ctx.database);
   const requireSelfOrAdmin = (request: FastifyRequest, uid: string) => {
     const principal = principalOf(request);
     policy.assertSelfOrAdmin(principal, uid, 'change this');

@@ -1,5 +1,7 @@
 import type { Generated, Kysely } from 'kysely';
 import type { InTransaction } from '../platform/audit/create-audit.js';
+import { PRINCIPAL_STATUS_CHANNEL, principalStatusKey } from '../platform/auth/principal-status.js';
+import type { ChangeFeed } from '../platform/db/change-feed.js';
 import type { Database } from '../platform/db/database.js';
 import { ConflictError, NotFoundError } from '../platform/errors.js';
 import { dummyPasswordHash, hashPassword, verifyPassword } from '../platform/passwords.js';
@@ -36,8 +38,10 @@ export interface UserChanges {
 /** Employees, their passwords and SSH public keys. Implements the UserDirectory contract. */
 export class UserStore implements UserDirectory {
   readonly #db: Kysely<UserTables>;
+  readonly #changes: ChangeFeed;
   constructor(database: Database) {
     this.#db = database.kysely<UserTables>();
+    this.#changes = database.changes;
   }
 
   async getUser(uid: string): Promise<User | undefined> {
@@ -114,6 +118,8 @@ export class UserStore implements UserDirectory {
         .where('uid', '=', uid)
         .executeTakeFirstOrThrow();
       const result = { created: !existing, user };
+      // Disabled, enabled or created: every replica's token verifiers ask about this user afresh.
+      await this.#changes.notify(tx, PRINCIPAL_STATUS_CHANNEL, principalStatusKey('employees', uid));
       await inTransaction?.(tx, result);
       return result;
     });

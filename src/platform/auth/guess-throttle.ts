@@ -1,47 +1,8 @@
-/**
- * Counts failures in a sliding window per key: after `maxFailures` within `windowMs`, the key is
- * refused until its oldest counted failure leaves the window. Kept per process: with N replicas
- * an attacker gets at most N × `maxFailures` guesses per window.
- */
-export class FailureWindow {
-  readonly #failures = new Map<string, number[]>();
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../db/database.js';
 
-  constructor(
-    private readonly maxFailures: number,
-    private readonly windowMs: number,
-    private readonly now: () => number,
-    /** Keys tracked at most; the longest-untouched one is forgotten first. */
-    private readonly capacity = 100_000,
-  ) {}
-
-  /** Milliseconds until `key` may try again; 0 when it may try now. */
-  retryAfter(key: string): number {
-    const recent = this.#recent(key);
-    const oldest = recent[recent.length - this.maxFailures];
-    if (oldest === undefined) return 0;
-    return oldest + this.windowMs - this.now();
-  }
-
-  recordFailure(key: string): void {
-    const recent = this.#recent(key);
-    recent.push(this.now());
-    this.#failures.delete(key);
-    if (this.#failures.size >= this.capacity) {
-      const oldest = this.#failures.keys().next().value;
-      if (oldest !== undefined) this.#failures.delete(oldest);
-    }
-    // Only the newest `maxFailures` matter for the decision.
-    this.#failures.set(key, recent.slice(-this.maxFailures));
-  }
-
-  forget(key: string): void {
-    this.#failures.delete(key);
-  }
-
-  #recent(key: string): number[] {
-    const since = this.now() - this.windowMs;
-    return (this.#failures.get(key) ?? []).filter((t) => t > since);
-  }
+interface GuessTables {
+  platform_guess_failures: { throttle: string; key: string; failed_at: Date };
 }
 
 export interface GuessLimits {
@@ -57,44 +18,94 @@ export interface GuessLimits {
   windowMs: number;
 }
 
+/** Expired rows a failure deletes on its way (any key of its throttle): purging keeps up with writing. */
+const PURGE_BATCH = 100;
+
 /**
  * Slows down guessing of passwords and secrets. A guess is refused when its account from its
- * source, its source, or its account overall failed too often lately. Callers must answer a
- * refusal exactly like a wrong guess (and spend the same time), so the refusal confirms nothing
- * about the account.
+ * source, its source, or its account overall failed too often lately (a sliding window). Callers
+ * must answer a refusal exactly like a wrong guess (and spend the same time), so the refusal
+ * confirms nothing about the account.
+ *
+ * The failures live in the database (`platform_guess_failures`), so replicas count together: N
+ * replicas give an attacker `maxFailures` guesses per window, not N × `maxFailures`. Each failure
+ * is one statement (its three rows, plus a batch of expired rows of the throttle deleted on the
+ * way); each decision is one read. Guesses checked concurrently before either failure is written
+ * may both be looked at: the limit is exceeded by at most the number of guesses in flight.
  */
 export class GuessThrottle {
-  readonly #pairs: FailureWindow;
-  readonly #sources: FailureWindow;
-  readonly #accounts: FailureWindow;
+  readonly #db: Kysely<GuessTables>;
 
-  constructor(limits: GuessLimits, now: () => number = Date.now) {
-    this.#pairs = new FailureWindow(limits.perAccountAndSource, limits.windowMs, now);
-    this.#sources = new FailureWindow(limits.perSource, limits.windowMs, now);
-    this.#accounts = new FailureWindow(limits.perAccount, limits.windowMs, now);
+  constructor(
+    database: Database,
+    /** Names the throttle in the table, e.g. `token-service.logins`: throttles do not share counts. */
+    private readonly name: string,
+    private readonly limits: GuessLimits,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.#db = database.kysely<GuessTables>();
   }
 
   /** Milliseconds until a guess for `account` from `source` is looked at again; 0 means now. */
-  retryAfter(account: string, source: string): number {
-    return Math.max(
-      this.#pairs.retryAfter(pairKey(account, source)),
-      this.#sources.retryAfter(source),
-      this.#accounts.retryAfter(account),
-    );
+  async retryAfter(account: string, source: string): Promise<number> {
+    const checks = new Map([
+      [pairKey(account, source), this.limits.perAccountAndSource],
+      [`s:${source}`, this.limits.perSource],
+      [`a:${account}`, this.limits.perAccount],
+    ]);
+    const now = this.now();
+    const keep = Math.max(...checks.values());
+    // The newest `keep` failures per key within the window; the limit-th newest decides.
+    const ranked = this.#db
+      .selectFrom('platform_guess_failures')
+      .select([
+        'key',
+        'failed_at',
+        sql<number>`row_number() over (partition by key order by failed_at desc)`.as('rank'),
+      ])
+      .where('throttle', '=', this.name)
+      .where('key', 'in', [...checks.keys()])
+      .where('failed_at', '>', new Date(now - this.limits.windowMs));
+    const rows = await this.#db
+      .selectFrom(ranked.as('ranked'))
+      .select(['key', 'failed_at', 'rank'])
+      .where('rank', '<=', keep)
+      .execute();
+    let wait = 0;
+    for (const row of rows) {
+      if (Number(row.rank) !== checks.get(row.key)) continue;
+      wait = Math.max(wait, new Date(row.failed_at).getTime() + this.limits.windowMs - now);
+    }
+    return wait;
   }
 
-  recordFailure(account: string, source: string): void {
-    this.#pairs.recordFailure(pairKey(account, source));
-    this.#sources.recordFailure(source);
-    this.#accounts.recordFailure(account);
+  /** Counts a wrong guess against the pair, the source and the account: one statement. */
+  async recordFailure(account: string, source: string): Promise<void> {
+    const at = new Date(this.now());
+    const expired = new Date(at.getTime() - this.limits.windowMs);
+    await sql`
+      with purged as (
+        delete from platform_guess_failures where ctid = any(array(
+          select ctid from platform_guess_failures
+          where throttle = ${this.name} and failed_at <= ${expired}
+          limit ${PURGE_BATCH} for update skip locked))
+      )
+      insert into platform_guess_failures (throttle, key, failed_at) values
+        (${this.name}, ${pairKey(account, source)}, ${at}),
+        (${this.name}, ${`s:${source}`}, ${at}),
+        (${this.name}, ${`a:${account}`}, ${at})`.execute(this.#db);
   }
 
   /** A right guess clears its pair; the source's and account's other failures still count. */
-  recordSuccess(account: string, source: string): void {
-    this.#pairs.forget(pairKey(account, source));
+  async recordSuccess(account: string, source: string): Promise<void> {
+    await this.#db
+      .deleteFrom('platform_guess_failures')
+      .where('throttle', '=', this.name)
+      .where('key', '=', pairKey(account, source))
+      .execute();
   }
 }
 
 function pairKey(account: string, source: string): string {
-  return `${account}\n${source}`;
+  return `p:${account}\n${source}`;
 }

@@ -1,17 +1,36 @@
 import { Cache, type CacheLookups } from '../cache/index.js';
-import type { Principal } from './principal.js';
+import type { ChangeFeed } from '../db/change-feed.js';
+import type { Principal, Realm } from './principal.js';
 
 /** Answers whether a principal may no longer act, e.g. because its user was disabled. */
 export type PrincipalCheck = (principal: Principal) => Promise<boolean>;
 
 /**
- * Remembers the answers of `check` for `ttlMs` per issuer, realm and uid. Every verification asks,
- * so the directory behind `check` is asked at most once per principal and TTL; replicas converge
- * within the TTL after a user is disabled, without any message between them.
+ * Channel of the change feed on which a user's or service user's status change is announced;
+ * the key is `principalStatusKey(realm, uid)`. Writers notify in the transaction of the change.
+ */
+export const PRINCIPAL_STATUS_CHANNEL = 'auth.principal-status';
+
+/** The change-feed key of one principal, whatever issuer its tokens come from. */
+export function principalStatusKey(realm: Realm, uid: string): string {
+  return `${realm}\n${uid}\n`;
+}
+
+/**
+ * Remembers the answers of `check` for `ttlMs` per realm, uid and issuer. Every verification asks,
+ * so the directory behind `check` is asked at most once per principal and TTL. With `changes`,
+ * a status change announced by any replica drops the principal's answers on the next request
+ * after its commit; the TTL bounds staleness while the feed's connection is down.
  */
 export function cachedPrincipalCheck(
   check: PrincipalCheck,
-  options: { ttlMs: number; now?: () => number; capacity?: number; lookups?: CacheLookups },
+  options: {
+    ttlMs: number;
+    now?: () => number;
+    capacity?: number;
+    lookups?: CacheLookups;
+    changes?: ChangeFeed | undefined;
+  },
 ): PrincipalCheck {
   const answers = new Cache<string, { refused: boolean }, Principal>({
     name: 'principal-status',
@@ -21,8 +40,12 @@ export function cachedPrincipalCheck(
     lookups: options.lookups,
     load: async (_key, principal) => ({ refused: await check(principal) }),
   });
+  options.changes?.subscribe(PRINCIPAL_STATUS_CHANNEL, (key) => {
+    if (key === undefined) answers.clear();
+    else answers.deleteWhere((k) => k.startsWith(key));
+  });
   return async (principal) => {
-    const key = `${principal.issuer}\n${principal.realm}\n${principal.uid}`;
+    const key = `${principalStatusKey(principal.realm, principal.uid)}${principal.issuer}`;
     return (await answers.fetch(key, principal)).refused;
   };
 }

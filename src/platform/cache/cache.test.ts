@@ -17,6 +17,27 @@ describe('Cache', () => {
     expect(cache.get('k996')).toBeUndefined();
   });
 
+  it('forgets the entries whose keys pass a test, including a load in flight for one of them', async () => {
+    let release: ((value: number) => void) | undefined;
+    const cache = new Cache<string, number>({
+      name: 'prefix',
+      max: 10,
+      load: () => new Promise<number>((resolve) => (release = resolve)),
+    });
+    cache.set('employees\njdoe\nA', 1);
+    cache.set('employees\njdoe\nB', 2);
+    cache.set('employees\njdoe2\nA', 3);
+    const inFlight = cache.fetch('employees\njdoe\nC', undefined);
+    cache.deleteWhere((key) => key.startsWith('employees\njdoe\n'));
+    release?.(4);
+    await inFlight.catch(() => {});
+    expect(cache.peek('employees\njdoe\nA')).toBeUndefined();
+    expect(cache.peek('employees\njdoe\nB')).toBeUndefined();
+    // The load that was under way when the entry was dropped is not kept either.
+    expect(cache.peek('employees\njdoe\nC')).toBeUndefined();
+    expect(cache.peek('employees\njdoe2\nA')).toBe(3);
+  });
+
   it('expires entries by the injected clock: fresh while age ≤ TTL, and per entry', () => {
     let now = 0;
     const cache = new Cache<string, string>({ name: 'ttl', max: 10, ttlMs: 1000, now: () => now });

@@ -42,6 +42,8 @@ export class Cache<K extends NonNullable<unknown>, V extends NonNullable<unknown
   readonly #load: ((key: K, context: C) => Promise<V>) | undefined;
   readonly #now: (() => number) | undefined;
   readonly #lookups: CacheLookups | undefined;
+  /** Keys being loaded: lru-cache's key iteration leaves them out, invalidation must not. */
+  readonly #loading = new Map<K, number>();
   #lastNow = Number.NEGATIVE_INFINITY;
 
   constructor(options: CacheOptions<K, V, C>) {
@@ -83,7 +85,15 @@ export class Cache<K extends NonNullable<unknown>, V extends NonNullable<unknown
     if (!load) throw new Error(`cache ${this.name} has no load function`);
     this.#checkClock();
     const status: LRUCache.Status<K, V> = {};
-    const value = await this.#lru.fetch(key, { status, context: { run: () => load(key, context) } });
+    const run = () => {
+      this.#loading.set(key, (this.#loading.get(key) ?? 0) + 1);
+      return load(key, context).finally(() => {
+        const left = (this.#loading.get(key) ?? 1) - 1;
+        if (left === 0) this.#loading.delete(key);
+        else this.#loading.set(key, left);
+      });
+    };
+    const value = await this.#lru.fetch(key, { status, context: { run } });
     // A fetch joining one in flight did not ask either: it counts as a hit.
     this.#count(status.fetch === 'hit' || status.fetch === 'inflight');
     if (value === undefined) throw new Error(`cache ${this.name}: load returned nothing for a key`);
@@ -99,6 +109,14 @@ export class Cache<K extends NonNullable<unknown>, V extends NonNullable<unknown
   /** Forgets one entry (invalidation), including a load in flight for it. */
   delete(key: K): void {
     this.#lru.delete(key);
+  }
+
+  /**
+   * Forgets every entry whose key passes `test` (invalidation by a prefix, a part of the key …),
+   * including loads in flight for such keys: what they read may predate the change.
+   */
+  deleteWhere(test: (key: K) => boolean): void {
+    for (const key of [...this.#lru.keys(), ...this.#loading.keys()]) if (test(key)) this.#lru.delete(key);
   }
 
   /** Forgets every entry. */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { type ChangeFeed, pgliteChangeFeed, postgresChangeFeed } from './change-feed.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { freshClusterTemplate, unpackFreshCluster } from './pglite-template.js';
 
@@ -22,6 +23,8 @@ export interface Database {
   /** The schema this installation's tables live in (`public` unless one was given). */
   readonly schema: string;
   kysely<Tables>(): Kysely<Tables>;
+  /** Cross-replica cache invalidation (LISTEN/NOTIFY); see change-feed.ts for the rule. */
+  readonly changes: ChangeFeed;
   destroy(): Promise<void>;
 }
 
@@ -39,6 +42,8 @@ const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, '-c', `shared_buffers
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tables are typed per component through kysely<T>().
   let db: Kysely<any>;
+  let changes: ChangeFeed;
+  const schema = (options.kind === 'postgres' && options.schema) || 'public';
   if (options.kind === 'pglite') {
     // A new database starts from the fresh-cluster template instead of running initdb.
     const isNew = options.dataDir === undefined || !existsSync(join(options.dataDir, 'PG_VERSION'));
@@ -48,6 +53,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
         ? new PGlite({ loadDataDir: await freshClusterTemplate(), startParams: PGLITE_START_PARAMS })
         : new PGlite(options.dataDir, { startParams: PGLITE_START_PARAMS });
     await pglite.waitReady;
+    changes = await pgliteChangeFeed(pglite, schema);
     db = new Kysely({ dialect: new PGliteDialect(pglite) });
   } else {
     if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) {
@@ -59,15 +65,21 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     });
     db = new Kysely({ dialect: new PostgresDialect({ pool }) });
+    // Connects only once something subscribes (a service's caches), not for CLI tools.
+    changes = postgresChangeFeed(options.url, schema);
     if (options.schema) {
       await sql`create schema if not exists ${sql.id(options.schema)}`.execute(db);
     }
   }
   return {
     kind: options.kind,
-    schema: (options.kind === 'postgres' && options.schema) || 'public',
+    schema,
     kysely: <Tables>() => db as Kysely<Tables>,
-    destroy: () => db.destroy(),
+    changes,
+    destroy: async () => {
+      await changes.close();
+      await db.destroy();
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import { AuditLog } from '../audit/audit-log.js';
 import { auditMigrations } from '../audit/migrations.js';
+import { authMigrations } from '../auth/migrations.js';
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import type { Database } from '../db/database.js';
 import type { ComponentMigrations } from '../db/migrate.js';
@@ -8,7 +9,10 @@ import { createMetrics } from '../metrics.js';
 import { SERVICE_NAMES, type ServiceContext, type ServiceName } from '../service-context.js';
 
 /** Migrations every service needs besides its own. */
-export const KERNEL_MIGRATIONS: ComponentMigrations[] = [{ component: 'audit', migrations: auditMigrations }];
+export const KERNEL_MIGRATIONS: ComponentMigrations[] = [
+  { component: 'audit', migrations: auditMigrations },
+  { component: 'auth', migrations: authMigrations },
+];
 
 /** A real ServiceContext over a test database; URLs point at unreachable loopback ports. */
 export function createTestContext(
