@@ -3,6 +3,7 @@
  * bench/heavy/ holds slow tests instead (`npm run test:heavy`); they are not benchmarks.
  *   npm run bench             all of them
  *   npm run bench -- kio      only those whose file name contains "kio"
+ *   npm run bench -- replicas 3/2/1 replicas behind HAProxy (needs PostgreSQL, haproxy, wrk)
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';

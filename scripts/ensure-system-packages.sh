@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that the platform's tests and benchmarks talk to (real clients,
-# real sshd, real browser, a load generator). Idempotent: does nothing when everything is present.
+# real sshd, real browser, a load generator, a load balancer). Idempotent: does nothing when everything is present.
 set -euo pipefail
 
 # command → Debian package
@@ -12,6 +12,8 @@ declare -A NEEDED=(
   [sudo]=sudo
   [chromium]=chromium
   [wrk]=wrk
+  [unzip]=unzip
+  [haproxy]=haproxy
 )
 
 missing=()

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { ApplicationRegistry } from '../kio/application-registry.js';
 import type { Database } from '../platform/db/database.js';
 import { ConfigError, NotFoundError } from '../platform/errors.js';
@@ -37,6 +37,31 @@ export async function seedOrg(
   logger: Logger,
   /** Where new service users' credentials are written, one folder per user (mint's files). */
   credentialsDir?: string,
+): Promise<boolean> {
+  if (database.kind === 'pglite') return seedOrgNow(database, loaded, stores, logger, credentialsDir);
+  // Replicas started together (a Deployment's pods) would all see the file unapplied and insert
+  // the same users at once (duplicate key): one seeds under this lock, the others wait for it
+  // and then find the file's hash recorded. Held on one pinned connection; the writes use others.
+  const lockKey = `${database.schema}:org-seeding`;
+  return database
+    .kysely<StateTables>()
+    .connection()
+    .execute(async (connection) => {
+      await sql`select pg_advisory_lock(hashtext(${lockKey}))`.execute(connection);
+      try {
+        return await seedOrgNow(database, loaded, stores, logger, credentialsDir);
+      } finally {
+        await sql`select pg_advisory_unlock(hashtext(${lockKey}))`.execute(connection);
+      }
+    });
+}
+
+async function seedOrgNow(
+  database: Database,
+  loaded: LoadedOrg,
+  stores: Parameters<typeof seedOrg>[2],
+  logger: Logger,
+  credentialsDir: string | undefined,
 ): Promise<boolean> {
   const db: Kysely<StateTables> = database.kysely<StateTables>();
   const last = await db

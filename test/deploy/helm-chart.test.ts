@@ -16,13 +16,11 @@ import { startPlatform } from '../../src/stups/runtime.js';
 import { loadSettings } from '../../src/stups/settings.js';
 
 /*
- * The chart is checked without rendering it: no `helm` binary is in Debian (bookworm) and no
- * Go-template engine is in node_modules, so `helm template` output cannot be produced here and
- * the manifests cannot be validated against the Kubernetes OpenAPI schemas (none are vendored
- * either). What can be checked without them is checked: the template syntax nests, every value a
- * template reads exists in values.yaml, every included template is defined, the chart's
- * services are the platform's, and the environment the Deployments set is accepted by the
- * platform's own settings loader. docs/production.md says what is missing and what would add it.
+ * The chart's sources checked without rendering them: the template syntax nests, every value a
+ * template reads exists in values.yaml, every included template is defined, the chart's services
+ * are the platform's, and the environment the Deployments set is accepted by the platform's own
+ * settings loader. helm-render.test.ts renders the chart with a real helm and validates the
+ * output against the Kubernetes schemas.
  */
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

@@ -1,9 +1,18 @@
 /**
  * Real parts the tests talk to that a developer machine may lack. Without them a test skips
- * with a warning; CI sets `STUPS_REQUIRE=postgres,sshd,chromium,skopeo,moto_server,cfn-lint` (see
- * `.ci/run`) so that a missing part fails the run instead of silently passing it by.
+ * with a warning; CI sets `STUPS_REQUIRE` to all of TEST_PARTS (see `.ci/run`)
+ * so that a missing part fails the run instead of silently passing it by.
  */
-export const TEST_PARTS = ['postgres', 'sshd', 'chromium', 'skopeo', 'moto_server', 'cfn-lint'] as const;
+export const TEST_PARTS = [
+  'postgres',
+  'sshd',
+  'chromium',
+  'skopeo',
+  'moto_server',
+  'cfn-lint',
+  'helm',
+  'haproxy',
+] as const;
 export type TestPart = (typeof TEST_PARTS)[number];
 
 /** The parts `STUPS_REQUIRE` names; an unknown name is an error, so a typo cannot disable the switch. */
