@@ -6,7 +6,6 @@ import { PierOneImageTags } from './image-tags.js';
 import { pieroneMigrations } from './migrations.js';
 import { PierOneProvenance, type ProvenanceDirectory } from './provenance/directory.js';
 import { createPierOneService } from './service.js';
-import { registerUsageMetrics } from './quota-metrics.js';
 import type { RunningImageDirectory } from './retention/retention.js';
 import { PierOneSettingsSchema } from './settings.js';
 
@@ -48,7 +47,6 @@ export const pieroneModule = defineModule({
       // Modules after Pier One publish later: asked at run time, not at creation.
       runningImages: () => contracts.find('runningImages'),
     });
-    registerUsageMetrics(ctx.metrics.registry, pierone.quotas);
     return {
       app: () => pierone.createApp(),
       provides: {

@@ -19,6 +19,7 @@ import { AttestationKeys } from './provenance/attestation-keys.js';
 import { Attestations } from './provenance/attestations.js';
 import { registerProvenanceRoutes } from './provenance/routes.js';
 import { ScmSourceScanner } from './scm-source.js';
+import { registerUsageMetrics } from './quota-metrics.js';
 import { PierOneQuotas } from './quotas.js';
 import { registerQuotaRoutes } from './quota-routes.js';
 import { registerRetentionRoutes } from './retention/routes.js';
@@ -84,6 +85,7 @@ export function createPierOneService(ctx: ServiceContext, deps: PierOneDeps): Pi
     serviceApplications: deps.serviceApplications,
   });
   const quotas = new PierOneQuotas(ctx.database, { policy, audit });
+  registerUsageMetrics(ctx.metrics.registry, quotas);
   const store = new PierOneStore(ctx.database, {
     manifestCacheEntries: config.manifestCacheEntries,
     tagListTtlMs: config.tagListCacheMs,
