@@ -145,6 +145,7 @@ export const DeletedTagSchema = z.object({
   /** "deleted by X on D because R", as the console shows it. */
   description: z.string(),
 });
+export type DeletedTag = z.infer<typeof DeletedTagSchema>;
 
 /** The mandatory reason of a deletion, when given in the body (else `?reason=` or `X-Deletion-Reason`). */
 export const DeletionReasonSchema = z.object({ reason: z.string().min(1).max(1000) });

@@ -7,23 +7,8 @@ import type { ServiceContext } from '../platform/service-context.js';
 import type { PierOneAudit } from './access.js';
 import { allowsAnonymousPull, type PierOneConfig } from './config.js';
 import { NameSchema } from './contract.js';
-import { MAX_QUOTA_BYTES, type PierOneQuotas, type TeamUsage } from './quotas.js';
-
-/** A team's storage usage and quota, as the API and the console show it. */
-export const TeamUsageSchema = z.object({
-  team: z.string(),
-  /** Distinct blobs linked into the team's repositories, each once. */
-  used_bytes: z.number(),
-  quota_bytes: z.number().optional(),
-  quota_set_by: z.string().optional(),
-  quota_set_at: z.string().optional(),
-  /** Per repository; a blob shared by two repositories counts in both. */
-  repositories: z.array(z.object({ artifact: z.string(), bytes: z.number() })),
-});
-
-export const QuotaInputSchema = z.strictObject({
-  bytes: z.number().int().min(0).max(MAX_QUOTA_BYTES),
-});
+import { QuotaInputSchema, TeamUsageSchema } from './quota-contract.js';
+import type { PierOneQuotas, TeamUsage } from './quotas.js';
 
 export function toUsage(usage: TeamUsage): z.infer<typeof TeamUsageSchema> {
   return {

@@ -6,6 +6,7 @@ import { InputError, NotAllowedError } from '../platform/errors.js';
 import type { Actor, PierOneAudit } from './access.js';
 import { recordRefusal } from './access.js';
 import { OciError } from './oci-errors.js';
+import { MAX_QUOTA_BYTES } from './quota-contract.js';
 
 interface QuotaTables {
   pierone_quotas: {
@@ -33,9 +34,6 @@ export interface TeamUsage {
   /** Blobs linked into each repository; a blob shared by two of them counts in both. */
   repositories: Array<{ artifact: string; bytes: number }>;
 }
-
-/** Largest quota accepted: 1 PiB, far beyond any team and well inside a double's exact integers. */
-export const MAX_QUOTA_BYTES = 2 ** 50;
 
 /** `team/%` with LIKE's wildcards in the team name escaped (names may hold `_`). */
 function repositoriesOf(team: string): string {

@@ -8,7 +8,12 @@ import type { PierOneAudit } from '../access.js';
 import { allowsAnonymousPull, type PierOneConfig } from '../config.js';
 import { NameSchema } from '../contract.js';
 import type { Retention } from './retention.js';
-import { type RetentionRule, RetentionRuleInputSchema, RetentionRuleSchema } from './rule.js';
+import {
+  RetentionPlanSchema,
+  type RetentionRule,
+  RetentionRuleInputSchema,
+  RetentionRuleSchema,
+} from './rule.js';
 
 function toRule(rule: RetentionRule): z.infer<typeof RetentionRuleSchema> {
   return {
@@ -22,17 +27,6 @@ function toRule(rule: RetentionRule): z.infer<typeof RetentionRuleSchema> {
     updated_by: rule.updatedBy,
   };
 }
-
-/** The dry run's answer: per repository, the rule that applies and the tags it would delete. */
-export const RetentionPlanSchema = z.array(
-  z.object({
-    team: z.string(),
-    artifact: z.string(),
-    rule: z.string(),
-    expired: z.array(z.object({ tag: z.string(), digest: z.string(), reason: z.string() })),
-    skipped: z.string().optional(),
-  }),
-);
 
 const TeamParams = z.object({ team: NameSchema });
 const ArtifactParams = z.object({ team: NameSchema, artifact: NameSchema });

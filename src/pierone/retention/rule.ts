@@ -55,6 +55,20 @@ export const RetentionRuleSchema = z.object({
   updated_by: z.string(),
 });
 
+/** The dry run's answer: per repository, the rule that applies and the tags it would delete. */
+export const RetentionPlanSchema = z.array(
+  z.object({
+    team: z.string(),
+    artifact: z.string(),
+    rule: z.string(),
+    expired: z.array(z.object({ tag: z.string(), digest: z.string(), reason: z.string() })),
+    skipped: z.string().optional(),
+  }),
+);
+
+export type RetentionPlanView = z.infer<typeof RetentionPlanSchema>;
+export type RetentionRuleView = z.infer<typeof RetentionRuleSchema>;
+
 /** A stored rule. */
 export interface RetentionRule {
   team: string;
