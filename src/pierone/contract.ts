@@ -79,6 +79,19 @@ export interface ImageTagDirectory {
   getTag(team: string, artifact: string, tag: string): Promise<ImageTagRecord | undefined>;
   /** Every tag of the artifact pointing to the manifest `digest` (an image pinned by digest). */
   tagsOfDigest(team: string, artifact: string, digest: string): Promise<ImageTagRecord[]>;
+  /** Who deleted the tag, when and why; undefined when it was never deleted. */
+  deletedTag(team: string, artifact: string, tag: string): Promise<DeletedImageTag | undefined>;
+}
+
+/** A deleted tag as other components see it (fullstop flags instances still running it). */
+export interface DeletedImageTag {
+  team: string;
+  artifact: string;
+  tag: string;
+  digest: string;
+  deleted_by: string;
+  deleted_at: string;
+  reason: string;
 }
 
 /**
@@ -145,6 +158,7 @@ export const DeletedTagSchema = z.object({
   /** "deleted by X on D because R", as the console shows it. */
   description: z.string(),
 });
+export type DeletedTag = z.infer<typeof DeletedTagSchema>;
 
 /** The mandatory reason of a deletion, when given in the body (else `?reason=` or `X-Deletion-Reason`). */
 export const DeletionReasonSchema = z.object({ reason: z.string().min(1).max(1000) });

@@ -35,6 +35,16 @@ export const PIERONE_EVENTS = [
    * upload `ids`, the `staging` directory it purged and how many unfinished `sessions`' data went).
    */
   'pierone.upload.purge',
+  /** A platform admin set or removed a team's storage quota (target: the team; details: bytes, previous). */
+  'pierone.quota.set',
+  /**
+   * A retention rule was set for a team (target `team`) or a repository (target `team/artifact`)
+   * by a member of the team; details: the rule. The job's deletions are `pierone.tag.delete`
+   * events with actor `pierone-retention` and the rule in the reason.
+   */
+  'pierone.retention_rule.set',
+  /** A retention rule was removed (target as for `set`). */
+  'pierone.retention_rule.delete',
 ] as const;
 
 export type PierOneEvent = (typeof PIERONE_EVENTS)[number];

@@ -1,6 +1,7 @@
 import { formatTimestamp } from '../platform/db/timestamps.js';
 import {
   BUILDX_ATTESTATION_ANNOTATION,
+  type DeletedImageTag,
   type ImageProvenance,
   type ImageTagDirectory,
   type ImageTagRecord,
@@ -28,6 +29,22 @@ export class PierOneImageTags implements ImageTagDirectory {
     if (!isNameComponent(team) || !isNameComponent(artifact) || !isDigest(digest)) return [];
     const tags = (await this.store.tags(team, artifact)).filter((t) => t.digest === digest);
     return Promise.all(tags.map((t) => this.#describe(t)));
+  }
+
+  async deletedTag(team: string, artifact: string, tag: string): Promise<DeletedImageTag | undefined> {
+    if (!isNameComponent(team) || !isNameComponent(artifact) || !isTag(tag)) return undefined;
+    const deleted = await this.store.deletedTag(team, artifact, tag);
+    return (
+      deleted && {
+        team,
+        artifact,
+        tag,
+        digest: deleted.digest,
+        deleted_by: deleted.deletedBy,
+        deleted_at: formatTimestamp(deleted.deletedAt),
+        reason: deleted.reason,
+      }
+    );
   }
 
   async #describe(tag: TagRecord): Promise<ImageTagRecord> {

@@ -417,6 +417,33 @@ export class Manifests {
         }),
       );
     }
+    return this.#deleteAllowed(actor, repo, reference, why, attempted);
+  }
+
+  /**
+   * Deletes a tag for one of Pier One's own jobs (retention): the same deletion as an admin's
+   * (the name burnt, the `pierone.tag.delete` event in the deletion's transaction), with the
+   * job's actor and reason. No route reaches it; only the job that decided the deletion calls it.
+   */
+  async deleteTagAsSystem(
+    actor: Actor,
+    repo: RepositoryName,
+    tag: string,
+    reason: string,
+  ): Promise<{ kind: 'tag'; digest: string } | { kind: 'manifest'; tags: string[] }> {
+    const attempted: WriteTarget = { event: 'pierone.tag.delete', targetId: `${repositoryOf(repo)}:${tag}` };
+    return this.#deleteAllowed(actor, repo, tag, reason.slice(0, MAX_REASON_LENGTH), attempted);
+  }
+
+  async #deleteAllowed(
+    actor: Actor,
+    repo: RepositoryName,
+    reference: string,
+    why: string,
+    attempted: WriteTarget,
+  ): Promise<{ kind: 'tag'; digest: string } | { kind: 'manifest'; tags: string[] }> {
+    const repository = repositoryOf(repo);
+    const byDigest = reference.includes(':');
     const deletion = { by: actor.principal.uid, reason: why };
     const record = (details: Record<string, unknown>) => (trx: Parameters<PierOneAudit>[0]) =>
       this.#audit(trx, {

@@ -127,6 +127,37 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '008-retention-quotas': {
+    async up(db: Kysely<unknown>) {
+      // Retention rules: one per team (artifact '') and one per repository, which replaces the
+      // team's rule for that repository. Nothing in them deletes by itself: the retention job
+      // deletes through the audited deletion path.
+      await db.schema
+        .createTable('pierone_retention_rules')
+        .addColumn('team', 'text', (c) => c.notNull())
+        .addColumn('artifact', 'text', (c) => c.notNull())
+        .addColumn('keep_last', 'integer')
+        .addColumn('keep_patterns', 'text')
+        .addColumn('keep_running', 'boolean', (c) => c.notNull().defaultTo(false))
+        .addColumn('snapshot_days', 'integer')
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('updated_by', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('pierone_retention_rules_pk', ['team', 'artifact'])
+        .execute();
+      // Storage quotas per team, in bytes; a team without a row has none.
+      await db.schema
+        .createTable('pierone_quotas')
+        .addColumn('team', 'text', (c) => c.primaryKey())
+        .addColumn('bytes', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('updated_by', 'text', (c) => c.notNull())
+        .execute();
+      // A team's usage sums its repositories' blob links: found by repository prefix.
+      await sql`create index pierone_blob_links_repository_prefix on pierone_blob_links (repository text_pattern_ops)`.execute(
+        db,
+      );
+    },
+  },
 };
 
 /** Manifests read per round of the backfill: bounded memory whatever the registry holds. */

@@ -6,6 +6,7 @@ import { PierOneImageTags } from './image-tags.js';
 import { pieroneMigrations } from './migrations.js';
 import { PierOneProvenance, type ProvenanceDirectory } from './provenance/directory.js';
 import { createPierOneService } from './service.js';
+import type { RunningImageDirectory } from './retention/retention.js';
 import { PierOneSettingsSchema } from './settings.js';
 
 declare module '../platform/contracts.js' {
@@ -14,6 +15,11 @@ declare module '../platform/contracts.js' {
     imageTags: ImageTagDirectory;
     /** Provenance attestations of images and the key set that verifies them, for `stups trace`. */
     provenance: ProvenanceDirectory;
+    /**
+     * Which images run (tags and digests of a repository in use), for retention rules that keep
+     * running images. Provided by a module after Pier One; read when a rule needs it.
+     */
+    runningImages: RunningImageDirectory;
   }
 }
 
@@ -23,7 +29,7 @@ export const pieroneModule = defineModule({
   migrations: [pieroneMigrations],
   settings: PierOneSettingsSchema,
   async create(ctx, { settings, contracts }) {
-    const { blobBucket, uploadPurge, ...config } = settings;
+    const { blobBucket, uploadPurge, retention, ...config } = settings;
     const blobs = blobBucket
       ? await createS3BlobStore({
           bucket: blobBucket,
@@ -38,6 +44,8 @@ export const pieroneModule = defineModule({
       blobs,
       config,
       keyEncryptionSecret: ctx.installationSecret,
+      // Modules after Pier One publish later: asked at run time, not at creation.
+      runningImages: () => contracts.find('runningImages'),
     });
     return {
       app: () => pierone.createApp(),
@@ -57,6 +65,14 @@ export const pieroneModule = defineModule({
               olderThanMs: uploadPurge.maxAgeSeconds * 1000,
               othersOlderThanMs: uploadPurge.othersMaxAgeSeconds * 1000,
             });
+          },
+        },
+        {
+          // Exactly once per tick across replicas; every deletion is its own audited transaction.
+          name: 'pierone.retention',
+          intervalMs: retention.intervalSeconds * 1000,
+          run: async () => {
+            await pierone.retention.run();
           },
         },
       ],

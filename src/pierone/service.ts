@@ -19,6 +19,11 @@ import { AttestationKeys } from './provenance/attestation-keys.js';
 import { Attestations } from './provenance/attestations.js';
 import { registerProvenanceRoutes } from './provenance/routes.js';
 import { ScmSourceScanner } from './scm-source.js';
+import { registerUsageMetrics } from './quota-metrics.js';
+import { PierOneQuotas } from './quotas.js';
+import { registerQuotaRoutes } from './quota-routes.js';
+import { registerRetentionRoutes } from './retention/routes.js';
+import { Retention, type RunningImageDirectory } from './retention/retention.js';
 import { PierOneStore } from './store.js';
 import { BlobUploads, type UploadPurgeOptions, type UploadPurgeResult } from './uploads.js';
 
@@ -31,6 +36,8 @@ export interface PierOneDeps {
   config: PierOneConfig;
   /** Encrypts the attestation signing keys at rest (the installation secret); plain without. */
   keyEncryptionSecret?: string | undefined;
+  /** Which images run (fullstop), for retention rules that keep them; looked up when a rule needs it. */
+  runningImages?: (() => RunningImageDirectory | undefined) | undefined;
 }
 
 /** Uploads untouched for this long are abandoned: the purge removes them. */
@@ -48,6 +55,10 @@ export interface PierOneService {
   attestations: Attestations;
   /** The attestation signing keys and their JWKS. */
   attestationKeys: AttestationKeys;
+  /** Team quotas and storage usage. */
+  quotas: PierOneQuotas;
+  /** Retention rules, their dry run and `run()`, the retention job. */
+  retention: Retention;
   /**
    * Deletes unfinished uploads of this replica's staging directory untouched for `olderThanMs`
    * (default one day) and the records of uploads whose data is gone (see
@@ -66,17 +77,21 @@ export interface PierOneService {
 export function createPierOneService(ctx: ServiceContext, deps: PierOneDeps): PierOneService {
   const { config, blobs } = deps;
   const logger = ctx.logger.child({ component: 'pierone' });
-  const store = new PierOneStore(ctx.database, {
-    manifestCacheEntries: config.manifestCacheEntries,
-    tagListTtlMs: config.tagListCacheMs,
-    isMutableTag: (name) => config.snapshotTagsMutable && isSnapshotTag(name),
-  });
   const audit = createAudit(ctx.auditLog, 'pierone', PIERONE_EVENTS);
   const policy = new TeamPolicy({
     teams: deps.teams,
     applications: deps.applications,
     adminPolicy: ctx.adminPolicy,
     serviceApplications: deps.serviceApplications,
+  });
+  const quotas = new PierOneQuotas(ctx.database, { policy, audit });
+  registerUsageMetrics(ctx.metrics.registry, quotas);
+  const store = new PierOneStore(ctx.database, {
+    manifestCacheEntries: config.manifestCacheEntries,
+    tagListTtlMs: config.tagListCacheMs,
+    isMutableTag: (name) => config.snapshotTagsMutable && isSnapshotTag(name),
+    linkGuard: (repository, digest, size) =>
+      quotas.linkGuard(repository.slice(0, repository.indexOf('/')), digest, size),
   });
   const access = new PushAccess({ policy, teams: deps.teams, audit });
   const scanner = new ScmSourceScanner(blobs, store, logger, config.maxScmSourceBytes);
@@ -87,7 +102,17 @@ export function createPierOneService(ctx: ServiceContext, deps: PierOneDeps): Pi
     encryptionSecret: deps.keyEncryptionSecret,
   });
   const attestations = new Attestations({ store, blobs, access, audit, keys: attestationKeys });
+  const retention = new Retention(ctx.database, {
+    store,
+    manifests,
+    policy,
+    audit,
+    logger,
+    running: deps.runningImages ?? (() => undefined),
+  });
   return {
+    quotas,
+    retention,
     store,
     manifests,
     uploads,
@@ -126,6 +151,8 @@ export function createPierOneService(ctx: ServiceContext, deps: PierOneDeps): Pi
       // Refusals the domain and the routes did not record themselves (they mark theirs).
       auditRefusals(app, audit);
       registerApiRoutes(app, { ctx, store, manifests, audit, config });
+      registerQuotaRoutes(app, { ctx, quotas, audit, config });
+      registerRetentionRoutes(app, { ctx, retention, audit, config });
       registerProvenanceRoutes(app, { ctx, attestations, keys: attestationKeys, audit });
       await app.register(registryPlugin({ ctx, store, blobs, audit, manifests, uploads, config }), {
         prefix: '/v2',

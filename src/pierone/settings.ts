@@ -91,5 +91,17 @@ export const PierOneSettingsSchema = PierOneConfigSchema.extend({
         ),
     })
     .prefault({}),
+  retention: z
+    .strictObject({
+      intervalSeconds: z
+        .number()
+        .int()
+        .positive()
+        .default(3600)
+        .describe(
+          'How often the retention job applies the teams’ retention rules (deleting through the audited path as pierone-retention)',
+        ),
+    })
+    .prefault({}),
 });
 export type PierOneSettings = z.output<typeof PierOneSettingsSchema>;

@@ -302,6 +302,11 @@ export class PierOneStore {
       immutableCacheTtlMs?: number;
       /** Tags that may be overwritten (never cached). */
       isMutableTag?: (name: string) => boolean;
+      /**
+       * Runs first in every blob link's transaction and may refuse it by throwing (the team
+       * quota, see PierOneQuotas.linkGuard).
+       */
+      linkGuard?: (repository: string, digest: string, size: number) => InTransaction<void>;
     } = {},
   ) {
     this.#db = database.kysely<PierOneTables>();
@@ -313,6 +318,7 @@ export class PierOneStore {
     this.#immutableTags = new Lru(options.manifestCacheEntries ?? 2000, ttl);
     this.#tagListTtlMs = options.tagListTtlMs ?? 1000;
     this.#isMutableTag = options.isMutableTag ?? (() => false);
+    this.#linkGuard = options.linkGuard;
   }
 
   /** Forgets what this process cached of `repository` (of every repository when undefined). */
@@ -335,6 +341,9 @@ export class PierOneStore {
     return this.#changes.notify(trx, PIERONE_REPOSITORY_CHANNEL, `${team}/${artifact}`);
   }
 
+  readonly #linkGuard:
+    ((repository: string, digest: string, size: number) => InTransaction<void>) | undefined;
+
   // --- blobs ---------------------------------------------------------------------------------
 
   /**
@@ -349,6 +358,7 @@ export class PierOneStore {
     inTransaction: InTransaction<void>,
   ): Promise<void> {
     await this.#db.transaction().execute(async (trx) => {
+      await this.#linkGuard?.(repository, digest, size)(trx, undefined);
       await trx
         .insertInto('pierone_blob_links')
         .values({ repository, digest, size, created_by: createdBy })

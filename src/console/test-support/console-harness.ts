@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Scheduler } from '../../platform/jobs/job-runner.js';
 import { silentLogger } from '../../platform/logger.js';
 import { PORT_BLOCK_SIZE } from '../../platform/service-context.js';
 import { skipWithout } from '../../platform/test-support/required-parts.js';
@@ -65,6 +66,8 @@ export interface ConsolePlatformOptions {
     dataDir: string;
     basePort: number;
   }) => Promise<Record<string, unknown>> | Record<string, unknown>;
+  /** Replaces the job runner's timers, so that a test fires a job's tick itself. */
+  scheduler?: Scheduler;
 }
 
 /** Builds the SPA into a folder of its own and starts a platform serving it on a free port block. */
@@ -87,7 +90,7 @@ export async function startConsolePlatform(options: ConsolePlatformOptions): Pro
       platform: { dataDir, basePort, logLevel: 'warn', ...platformExtra },
       console: { staticDir: webDir, ...consoleExtra },
     }),
-    { logger: silentLogger() },
+    { logger: silentLogger(), ...(options.scheduler ? { scheduler: options.scheduler } : {}) },
   );
   return {
     platform,

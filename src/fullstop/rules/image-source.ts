@@ -1,4 +1,4 @@
-import type { ImageTagRecord } from '../../pierone/contract.js';
+import type { DeletedImageTag, ImageTagRecord } from '../../pierone/contract.js';
 import type { TaupageUserData } from '../user-data.js';
 import type { RuleContext } from './rule.js';
 
@@ -40,6 +40,8 @@ export type ImageLookup =
   /** Not for these rules: not the Docker runtime, or no source (MISSING_SOURCE_IN_USER_DATA's case). */
   | { kind: 'skip' }
   | { kind: 'not-found'; source: string }
+  /** The tag was in Pier One and was deleted (by an admin or a retention rule). */
+  | { kind: 'deleted'; source: string; deletion: DeletedImageTag }
   | { kind: 'found'; source: string; reference: ImageReference; tag: ImageTagRecord };
 
 /**
@@ -77,7 +79,12 @@ async function lookUp(userData: TaupageUserData, ctx: RuleContext): Promise<Imag
     // No tag means `latest` to Docker, which Pier One never stores: it cannot be traced.
     tag = await ctx.imageTags.getTag(team, artifact, reference.tag ?? 'latest');
   }
-  return tag ? { kind: 'found', source, reference, tag } : { kind: 'not-found', source };
+  if (tag) return { kind: 'found', source, reference, tag };
+  if (reference.tag !== undefined) {
+    const deletion = await ctx.imageTags.deletedTag(team, artifact, reference.tag);
+    if (deletion) return { kind: 'deleted', source, deletion };
+  }
+  return { kind: 'not-found', source };
 }
 
 /** STUPS' DockerRegistryPlugin ran only for `runtime: Docker`; Senza always writes it. */

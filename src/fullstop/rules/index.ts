@@ -9,6 +9,7 @@ import { ec2InInternalSubnetWithPublicIp } from './ec2-in-internal-subnet-with-p
 import { ec2WithASnapshotImage } from './ec2-with-a-snapshot-image.js';
 import { ec2WithKeypair } from './ec2-with-keypair.js';
 import { illegalScmRepository } from './illegal-scm-repository.js';
+import { imageDeletedFromPierone } from './image-deleted-from-pierone.js';
 import { imageInPieroneNotFound } from './image-in-pierone-not-found.js';
 import { imageWithoutProvenance } from './image-without-provenance.js';
 import { lambdaFunctionCreatedFromUntrustedLocation } from './lambda-function-created-from-untrusted-location.js';
@@ -61,6 +62,7 @@ export const RULES: readonly Rule[] = [
   securityGroupOpenToTheWorld,
   // The platform's own data: Pier One, Kio, even.
   imageInPieroneNotFound,
+  imageDeletedFromPierone,
   scmSourceJsonMissing,
   scmUrlIsMissingInScmSourceJson,
   artifactBuiltFromDirtyRepository,

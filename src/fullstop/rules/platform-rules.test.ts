@@ -263,6 +263,33 @@ describeEachDatabase('fullstop platform rules', FULLSTOP_TEST_MIGRATIONS, (getDa
     expect(await check(id, { source: source('9.9'), runtime: 'Other' })).toEqual([]);
   });
 
+  it('IMAGE_DELETED_FROM_PIERONE: an instance runs a tag deleted since (with who, when and why)', async () => {
+    await push('4.0', { 'scm-source.json': scm({ url: 'git:git@github.com:zalando/app.git' }) });
+    expect(await check('IMAGE_DELETED_FROM_PIERONE', { source: source('4.0') })).toEqual([]);
+    const admin = await reg.issuer.token({ uid: 'admin', scopes: ['uid', 'pierone.admin.delete'] });
+    const deleted = await fetch(`${reg.url}/teams/stups/artifacts/app/tags/4.0`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${admin}`, 'x-deletion-reason': 'leaked a secret' },
+    });
+    expect(deleted.status).toBe(200);
+    const rule = RULES.find((r) => r.type.id === 'IMAGE_DELETED_FROM_PIERONE');
+    if (rule?.kind !== 'user-data') throw new Error('IMAGE_DELETED_FROM_PIERONE is not a user data rule');
+    const findings = await rule.check(userData({ source: source('4.0') }), INSTANCE, ctx);
+    expect(findings).toEqual([
+      expect.objectContaining({
+        type: 'IMAGE_DELETED_FROM_PIERONE',
+        metaInfo: {
+          source: source('4.0'),
+          deleted_by: 'admin',
+          deleted_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+          reason: 'leaked a secret',
+        },
+      }),
+    ]);
+    // A deleted tag is reported as deleted, not as unknown.
+    expect(await check('IMAGE_IN_PIERONE_NOT_FOUND', { source: source('4.0') })).toEqual([]);
+  });
+
   it('finds an image pinned by digest through the tags on that digest', async () => {
     const tag = await h.imageTags.getTag('stups', 'app', '1.0');
     expect(tag).toMatchObject({

@@ -7,6 +7,7 @@ import type {
   AuditQuery,
   AwsAccount,
   AwsRole,
+  DeletedTag,
   ImageManifest,
   MintApp,
   MintAppPut,
@@ -18,12 +19,15 @@ import type {
   ResourceType,
   ResourceTypePermission,
   ResourceTypeSummary,
+  RetentionPlan,
+  RetentionRule,
   ScmSource,
   Scope,
   SshKey,
   Tag,
   Team,
   TeamDetail,
+  TeamUsage,
   TrendDay,
   User,
   UserInfo,
@@ -112,6 +116,15 @@ export function createApi(http: HttpClient) {
           'application/vnd.docker.distribution.manifest.list.v2+json',
         ].join(', '),
       }),
+    /** Tags a platform admin or a retention rule deleted: who, when and why (newest first). */
+    deletedTags: (team: string, artifact: string) =>
+      http.get<DeletedTag[]>('pierone', `/teams/${seg(team)}/artifacts/${seg(artifact)}/deleted-tags`),
+    /** Storage a team uses, per repository, and its quota. */
+    teamUsage: (team: string) => http.get<TeamUsage>('pierone', `/teams/${seg(team)}/usage`),
+    retentionRules: (team: string) =>
+      http.get<RetentionRule[]>('pierone', `/teams/${seg(team)}/retention-rules`),
+    /** The retention dry run: what the team's rules would delete now. */
+    retentionPlan: (team: string) => http.get<RetentionPlan>('pierone', `/teams/${seg(team)}/retention-plan`),
     scmSource: async (team: string, artifact: string, tag: string) => {
       try {
         return await http.get<ScmSource>(

@@ -16,7 +16,12 @@ import type {
   ApplicationSearchHit,
 } from '../../../../kio/contract.js';
 import type { AccessRequest, AccessRequestStatus } from '../../../../even/contract.js';
-import type { ScmSource, Tag } from '../../../../pierone/contract.js';
+import type { DeletedTag, ScmSource, Tag } from '../../../../pierone/contract.js';
+import type { TeamUsageView as TeamUsage } from '../../../../pierone/quota-contract.js';
+import type {
+  RetentionPlanView as RetentionPlan,
+  RetentionRuleView as RetentionRule,
+} from '../../../../pierone/retention/rule.js';
 import type { AwsAccount, Team as TeamDetail } from '../../../../teams/contract.js';
 import type { User } from '../../../../users/contract.js';
 import type { AuditRecord } from '../../../../platform/audit/audit-log.js';
@@ -29,6 +34,7 @@ export type {
   AccessRequestStatus,
   ApplicationChange,
   AwsAccount,
+  DeletedTag,
   MintApp,
   MintAppPut,
   MintAppSummary,
@@ -36,10 +42,13 @@ export type {
   ResourceType,
   ResourceTypePermission,
   ResourceTypeSummary,
+  RetentionPlan,
+  RetentionRule,
   Scope,
   ScmSource,
   Tag,
   TeamDetail,
+  TeamUsage,
   TrendDay,
   User,
   Violation,

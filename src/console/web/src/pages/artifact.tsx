@@ -1,6 +1,7 @@
 import { isNotFound } from '../api/http-client';
 import type { Tag } from '../api/types';
 import { ArtifactTags } from '../components/artifact-tags';
+import { DeletedTags, Retention, StorageUsage } from './artifact-housekeeping';
 import { Empty, Loaded } from '../components/states';
 import { formatBytes, formatTimestamp, plural, shortDigest } from '../lib/format';
 import { Link, path } from '../router';
@@ -118,6 +119,18 @@ export function ArtifactPage({ team, artifact }: { team: string; artifact: strin
       <section aria-labelledby="tags-heading">
         <h2 id="tags-heading">Tags</h2>
         <ArtifactTags team={team} artifact={artifact} />
+      </section>
+      <section aria-labelledby="deleted-heading">
+        <h2 id="deleted-heading">Deleted tags</h2>
+        <DeletedTags team={team} artifact={artifact} />
+      </section>
+      <section aria-labelledby="storage-heading">
+        <h2 id="storage-heading">Storage</h2>
+        <StorageUsage team={team} artifact={artifact} />
+      </section>
+      <section aria-labelledby="retention-heading">
+        <h2 id="retention-heading">Retention</h2>
+        <Retention team={team} artifact={artifact} />
       </section>
     </section>
   );

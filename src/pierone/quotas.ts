@@ -1,0 +1,254 @@
+import { type Generated, type Kysely, sql } from 'kysely';
+import type { AuditTransaction } from '../platform/audit/create-audit.js';
+import type { TeamPolicy } from '../platform/authz/team-policy.js';
+import type { Database } from '../platform/db/database.js';
+import { InputError, NotAllowedError } from '../platform/errors.js';
+import type { Actor, PierOneAudit } from './access.js';
+import { recordRefusal } from './access.js';
+import { OciError } from './oci-errors.js';
+import { MAX_QUOTA_BYTES } from './quota-contract.js';
+
+interface QuotaTables {
+  pierone_quotas: {
+    team: string;
+    bytes: string | number | bigint;
+    updated_at: Generated<Date>;
+    updated_by: string;
+  };
+  pierone_blob_links: {
+    repository: string;
+    digest: string;
+    size: string | number | bigint;
+  };
+}
+
+/** Storage a team uses and may use. */
+export interface TeamUsage {
+  team: string;
+  /** Distinct blobs linked into any of the team's repositories, each counted once. */
+  usedBytes: number;
+  /** Undefined: no quota. */
+  quotaBytes: number | undefined;
+  quotaSetBy: string | undefined;
+  quotaSetAt: Date | undefined;
+  /** Blobs linked into each repository; a blob shared by two of them counts in both. */
+  repositories: Array<{ artifact: string; bytes: number }>;
+}
+
+/** `team/%` with LIKE's wildcards in the team name escaped (names may hold `_`). */
+function repositoriesOf(team: string): string {
+  return `${team.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`;
+}
+
+/**
+ * Team storage quotas and usage.
+ *
+ * Usage is what blob links hold: the bytes of every distinct blob linked into one of the team's
+ * repositories, each blob once per team however many of its repositories link it (a base layer
+ * shared by ten images of a team costs the team once). A blob shared with another team counts
+ * for both: each team would need it if the other deleted its images, and counting it for only one
+ * would let a team store for free by mounting another's blobs. Manifests (kilobytes) are not
+ * counted. Links go only when an image is deleted by digest (or by the blob GC), so deleting a
+ * tag alone frees nothing here.
+ *
+ * The check runs where storage is claimed: when a blob is linked into a repository (upload
+ * commit, monolithic upload, mount), inside the link's transaction under a per-team advisory
+ * lock, so two concurrent pushes cannot both squeeze under the quota. A manifest PUT claims
+ * nothing worth counting and is never refused for quota.
+ */
+export class PierOneQuotas {
+  readonly #db: Kysely<QuotaTables>;
+
+  constructor(
+    database: Database,
+    private readonly deps: { policy: TeamPolicy; audit: PierOneAudit },
+  ) {
+    this.#db = database.kysely<QuotaTables>();
+  }
+
+  /**
+   * Sets (`bytes`) or removes (`undefined`) a team's quota; platform administrators only.
+   * The change and its audit event commit together; a refusal is audited.
+   */
+  async setQuota(actor: Actor, team: string, bytes: number | undefined): Promise<void> {
+    const attempted = { event: 'pierone.quota.set' as const, targetId: team };
+    if (!this.deps.policy.isAdmin(actor.principal)) {
+      throw await recordRefusal(
+        this.deps.audit,
+        actor.principal,
+        actor.requestId,
+        attempted,
+        new NotAllowedError('only platform administrators may set quotas', { code: 'NOT_ADMIN' }),
+      );
+    }
+    if (bytes !== undefined && (!Number.isSafeInteger(bytes) || bytes < 0 || bytes > MAX_QUOTA_BYTES)) {
+      throw await recordRefusal(
+        this.deps.audit,
+        actor.principal,
+        actor.requestId,
+        attempted,
+        new InputError(`a quota is a whole number of bytes from 0 to ${MAX_QUOTA_BYTES}`),
+      );
+    }
+    await this.#db.transaction().execute(async (trx) => {
+      const previous = await trx
+        .selectFrom('pierone_quotas')
+        .select('bytes')
+        .where('team', '=', team)
+        .executeTakeFirst();
+      if (bytes === undefined) {
+        await trx.deleteFrom('pierone_quotas').where('team', '=', team).execute();
+      } else {
+        await trx
+          .insertInto('pierone_quotas')
+          .values({ team, bytes, updated_by: actor.principal.uid })
+          .onConflict((oc) =>
+            oc.column('team').doUpdateSet({ bytes, updated_by: actor.principal.uid, updated_at: sql`now()` }),
+          )
+          .execute();
+      }
+      await this.deps.audit(trx, {
+        event: attempted.event,
+        actor: actor.principal,
+        targetId: team,
+        details: { bytes: bytes ?? null, previous: previous ? Number(previous.bytes) : null },
+        requestId: actor.requestId,
+      });
+    });
+  }
+
+  /** A team's usage and quota (zero usage and no quota for a team Pier One never saw). */
+  async usage(team: string): Promise<TeamUsage> {
+    const pattern = repositoriesOf(team);
+    const total = await sql<{ used: string | number | null }>`
+      select sum(size) as used from (
+        select digest, max(size) as size from pierone_blob_links
+        where repository like ${pattern} group by digest) blobs`.execute(this.#db);
+    const repositories = await this.#db
+      .selectFrom('pierone_blob_links')
+      .select(['repository', (eb) => eb.fn.sum<string | number>('size').as('bytes')])
+      .where('repository', 'like', pattern)
+      .groupBy('repository')
+      .orderBy('repository')
+      .execute();
+    const quota = await this.#db
+      .selectFrom('pierone_quotas')
+      .selectAll()
+      .where('team', '=', team)
+      .executeTakeFirst();
+    return {
+      team,
+      usedBytes: Number(total.rows[0]?.used ?? 0),
+      quotaBytes: quota ? Number(quota.bytes) : undefined,
+      quotaSetBy: quota?.updated_by,
+      quotaSetAt: quota ? new Date(quota.updated_at) : undefined,
+      repositories: repositories.map((r) => ({
+        artifact: r.repository.slice(team.length + 1),
+        bytes: Number(r.bytes),
+      })),
+    };
+  }
+
+  /** Usage of every team that links any blob or has a quota, by team name. */
+  async allUsage(): Promise<TeamUsage[]> {
+    const perRepository = await this.#db
+      .selectFrom('pierone_blob_links')
+      .select(['repository', (eb) => eb.fn.sum<string | number>('size').as('bytes')])
+      .groupBy('repository')
+      .execute();
+    const perTeam = await sql<{ team: string; used: string | number }>`
+      select team, sum(size) as used from (
+        select split_part(repository, '/', 1) as team, digest, max(size) as size
+        from pierone_blob_links group by 1, 2) blobs
+      group by team`.execute(this.#db);
+    const quotas = await this.#db.selectFrom('pierone_quotas').selectAll().execute();
+    const teams = new Map<string, TeamUsage>();
+    const of = (team: string) => {
+      let usage = teams.get(team);
+      if (!usage) {
+        usage = {
+          team,
+          usedBytes: 0,
+          quotaBytes: undefined,
+          quotaSetBy: undefined,
+          quotaSetAt: undefined,
+          repositories: [],
+        };
+        teams.set(team, usage);
+      }
+      return usage;
+    };
+    for (const row of perTeam.rows) of(row.team).usedBytes = Number(row.used);
+    for (const row of perRepository) {
+      const slash = row.repository.indexOf('/');
+      of(row.repository.slice(0, slash)).repositories.push({
+        artifact: row.repository.slice(slash + 1),
+        bytes: Number(row.bytes),
+      });
+    }
+    for (const quota of quotas) {
+      const usage = of(quota.team);
+      usage.quotaBytes = Number(quota.bytes);
+      usage.quotaSetBy = quota.updated_by;
+      usage.quotaSetAt = new Date(quota.updated_at);
+    }
+    for (const usage of teams.values()) usage.repositories.sort((a, b) => (a.artifact < b.artifact ? -1 : 1));
+    return [...teams.values()].sort((a, b) => (a.team < b.team ? -1 : 1));
+  }
+
+  /**
+   * The check of one blob link, to run first in the link's transaction: throws OCI `DENIED`
+   * (403) with the numbers when linking `size` more bytes would take `team` over its quota. A
+   * blob the team already links elsewhere adds nothing and always passes.
+   */
+  linkGuard(team: string, digest: string, size: number): (trx: AuditTransaction) => Promise<void> {
+    return async (transaction) => {
+      const trx = transaction as unknown as Kysely<QuotaTables>;
+      const quota = await trx
+        .selectFrom('pierone_quotas')
+        .select('bytes')
+        .where('team', '=', team)
+        .executeTakeFirst();
+      if (!quota) return;
+      // Concurrent links of one team queue here, so each sees the others' committed bytes.
+      await sql`select pg_advisory_xact_lock(hashtext(${`pierone.quota:${team}`}))`.execute(trx);
+      const pattern = repositoriesOf(team);
+      const already = await trx
+        .selectFrom('pierone_blob_links')
+        .select('digest')
+        .where('repository', 'like', pattern)
+        .where('digest', '=', digest)
+        .limit(1)
+        .executeTakeFirst();
+      if (already) return;
+      const total = await sql<{ used: string | number | null }>`
+        select sum(size) as used from (
+          select digest, max(size) as size from pierone_blob_links
+          where repository like ${pattern} group by digest) blobs`.execute(trx);
+      const used = Number(total.rows[0]?.used ?? 0);
+      const limit = Number(quota.bytes);
+      if (used + size > limit) throw quotaExceeded(team, used, limit, size);
+    };
+  }
+}
+
+/** The refusal a client sees: OCI `DENIED` with used, quota and this push's bytes. */
+export function quotaExceeded(team: string, used: number, quota: number, push: number): OciError {
+  return new OciError(
+    403,
+    'DENIED',
+    `quota of team ${team} exceeded: ${used} bytes used of ${quota}, this push needs ${push} more`,
+    { team, used_bytes: used, quota_bytes: quota, push_bytes: push },
+  );
+}
+
+/** Whether an error is a quota refusal (to audit it as one). */
+export function isQuotaRefusal(error: unknown): error is OciError {
+  return (
+    error instanceof OciError &&
+    error.code === 'DENIED' &&
+    typeof error.detail === 'object' &&
+    error.detail !== null &&
+    'quota_bytes' in error.detail
+  );
+}
