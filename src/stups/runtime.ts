@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { AuditLog } from '../platform/audit/audit-log.js';
 import { auditMigrations } from '../platform/audit/migrations.js';
 import { ADMIN_SCOPE } from '../platform/auth/http-auth.js';
@@ -24,12 +23,13 @@ import { portOf, serviceUrls, usesTls } from './platform-config.js';
 import { seedOrg } from './seed-org.js';
 import type { StupsSettings } from './settings.js';
 import { loadOrCreateCertificate } from './tls.js';
+import { fromProjectRoot } from '../platform/project-root.js';
 
 /** Where every service tells the CLIs the URLs of all services. */
 export const STUPS_DISCOVERY_PATH = '/.well-known/stups-configuration';
 
 /** The demo organisation shipped with the platform. */
-export const DEMO_ORG_FILE = fileURLToPath(new URL('../../config/demo-org.yaml', import.meta.url));
+export const DEMO_ORG_FILE = fromProjectRoot('config', 'demo-org.yaml');
 
 /** Every migration: the kernel's, then each module's; the same list on PGlite and PostgreSQL. */
 export const ALL_MIGRATIONS: ComponentMigrations[] = [
