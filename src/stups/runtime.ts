@@ -6,7 +6,7 @@ import { externalIssuer, TokenVerifier } from '../platform/auth/token-verifier.j
 import { ContractRegistry } from '../platform/contracts.js';
 import { dataDirSecret } from '../platform/data-dir-secrets.js';
 import { type Database, databaseOptionsFrom, openDatabase } from '../platform/db/database.js';
-import { type ComponentMigrations, migrateToLatest } from '../platform/db/migrate.js';
+import { type ComponentMigrations, migrateToLatest, migrationsFingerprint } from '../platform/db/migrate.js';
 import { ConfigError } from '../platform/errors.js';
 import { type JobDefinition, JobRunner, type Scheduler } from '../platform/jobs/job-runner.js';
 import { jobMigrations } from '../platform/jobs/migrations.js';
@@ -100,9 +100,15 @@ export async function startPlatform(
     const databaseOptions = databaseOptionsFrom(config.databaseUrl, `${config.dataDir}/db`);
     // Only the embedded database lives in the data directory; PostgreSQL replicas share theirs.
     if (databaseOptions.kind === 'pglite') cleanups.push(await lockDataDir(config.dataDir));
-    const database = await openDatabase(databaseOptions);
+    const database = await openDatabase(
+      databaseOptions.kind === 'pglite'
+        ? { ...databaseOptions, schemaTemplate: migrationsFingerprint(ALL_MIGRATIONS) }
+        : databaseOptions,
+    );
     cleanups.push(() => database.destroy());
     await migrateToLatest(database, ALL_MIGRATIONS);
+    // The first new data directory of this version keeps its schema for the next ones.
+    await database.keepSchemaTemplate();
 
     let tls: { cert: string; key: string } | undefined;
     let certFile: string | undefined;

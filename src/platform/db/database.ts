@@ -4,12 +4,21 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { PGliteDialect } from './pglite-dialect.js';
-import { freshClusterTemplate, unpackFreshCluster } from './pglite-template.js';
+import {
+  cachedSchemaTemplate,
+  freshClusterTemplate,
+  saveSchemaTemplate,
+  unpackFreshCluster,
+} from './pglite-template.js';
 
 /** Where the platform keeps its relational data. */
 export type DatabaseOptions =
-  /** Embedded PGlite; `dataDir` undefined means in memory (tests). */
-  | { kind: 'pglite'; dataDir?: string | undefined }
+  /**
+   * Embedded PGlite; `dataDir` undefined means in memory (tests). `schemaTemplate`: a new data
+   * directory starts from the schema template of this key (`migrationsFingerprint`) when one
+   * was kept, and `keepSchemaTemplate` keeps one after migrating when none was.
+   */
+  | { kind: 'pglite'; dataDir?: string | undefined; schemaTemplate?: string | undefined }
   /** A PostgreSQL server; `schema` isolates one installation (or one test suite) from another. */
   | { kind: 'postgres'; url: string; schema?: string | undefined; poolSize?: number | undefined };
 
@@ -23,6 +32,11 @@ export interface Database {
   readonly schema: string;
   kysely<Tables>(): Kysely<Tables>;
   destroy(): Promise<void>;
+  /**
+   * Keeps this database, just migrated, as the schema template of its key: only a new PGlite data
+   * directory opened with `schemaTemplate` and not restored from one; elsewhere it does nothing.
+   */
+  keepSchemaTemplate(): Promise<void>;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -39,10 +53,20 @@ const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, '-c', `shared_buffers
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tables are typed per component through kysely<T>().
   let db: Kysely<any>;
+  let keepSchemaTemplate = async (): Promise<void> => {};
   if (options.kind === 'pglite') {
     // A new database starts from the fresh-cluster template instead of running initdb.
     const isNew = options.dataDir === undefined || !existsSync(join(options.dataDir, 'PG_VERSION'));
-    if (options.dataDir !== undefined && isNew) await unpackFreshCluster(options.dataDir);
+    const key = options.schemaTemplate;
+    if (options.dataDir !== undefined && isNew) {
+      const schema = key === undefined ? undefined : await cachedSchemaTemplate(key);
+      await unpackFreshCluster(options.dataDir, schema);
+      if (key !== undefined && !schema)
+        keepSchemaTemplate = () => {
+          keepSchemaTemplate = async () => {};
+          return saveSchemaTemplate(pglite, key);
+        };
+    }
     const pglite =
       options.dataDir === undefined
         ? new PGlite({ loadDataDir: await freshClusterTemplate(), startParams: PGLITE_START_PARAMS })
@@ -68,6 +92,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     schema: (options.kind === 'postgres' && options.schema) || 'public',
     kysely: <Tables>() => db as Kysely<Tables>,
     destroy: () => db.destroy(),
+    keepSchemaTemplate: () => keepSchemaTemplate(),
   };
 }
 

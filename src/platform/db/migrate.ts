@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DEFAULT_MIGRATION_TABLE, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { Database } from './database.js';
 
@@ -31,6 +32,22 @@ function droppedElsewhere(error: unknown, ownSchema: string): boolean {
         ? /^relation "([^".]+)\.[^"]+" does not exist$/.exec(message)?.[1]
         : undefined;
   return named !== undefined && named !== ownSchema;
+}
+
+/**
+ * Names what `components` would make of an empty database: every migration's name and the text of
+ * its functions. The key of PGlite's schema template (pglite-template.ts): an added migration, or
+ * one edited while it is being written, gives another key and so another template.
+ */
+export function migrationsFingerprint(components: readonly ComponentMigrations[]): string {
+  const hash = createHash('sha256');
+  for (const { component, migrations } of components)
+    for (const [name, migration] of Object.entries(migrations)) {
+      // The functions' source text: read, never called, so their `this` does not matter.
+      const { up, down } = migration as { up: () => unknown; down?: () => unknown };
+      hash.update(`${component}/${name}\0${up.toString()}\0${down?.toString() ?? ''}\0`);
+    }
+  return hash.digest('hex');
 }
 
 /**
