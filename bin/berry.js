@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../dist/berry/cli/main.js';
+// Runs the bundle that scripts/build.mjs makes of src/berry/cli/main.ts.
+import { main } from '../dist/bin/berry.js';
 
 await main();

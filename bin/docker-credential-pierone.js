@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../dist/pierone/cli/credential-helper.js';
+// Runs the bundle that scripts/build.mjs makes of src/pierone/cli/credential-helper.ts.
+import { main } from '../dist/bin/docker-credential-pierone.js';
 
 await main();

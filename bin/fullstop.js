@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../dist/fullstop/cli/main.js';
+// Runs the bundle that scripts/build.mjs makes of src/fullstop/cli/main.ts.
+import { main } from '../dist/bin/fullstop.js';
 
 await main();

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../dist/kio/cli/main.js';
+// Runs the bundle that scripts/build.mjs makes of src/kio/cli/main.ts.
+import { main } from '../dist/bin/kio.js';
 
 await main();

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../dist/mai/cli/main.js';
+// Runs the bundle that scripts/build.mjs makes of src/mai/cli/main.ts.
+import { main } from '../dist/bin/mai.js';
 
 await main();

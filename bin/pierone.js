@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../dist/pierone/cli/main.js';
+// Runs the bundle that scripts/build.mjs makes of src/pierone/cli/main.ts.
+import { main } from '../dist/bin/pierone.js';
 
 await main();

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../dist/piu/cli/main.js';
+// Runs the bundle that scripts/build.mjs makes of src/piu/cli/main.ts.
+import { main } from '../dist/bin/piu.js';
 
 await main();

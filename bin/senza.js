@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../dist/senza/cli/main.js';
+// Runs the bundle that scripts/build.mjs makes of src/senza/cli/main.ts.
+import { main } from '../dist/bin/senza.js';
 
 await main();

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../dist/sevenseconds/cli/main.js';
+// Runs the bundle that scripts/build.mjs makes of src/sevenseconds/cli/main.ts.
+import { main } from '../dist/bin/sevenseconds.js';
 
 await main();

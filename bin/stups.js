@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../dist/stups/cli/main.js';
+// Runs the bundle that scripts/build.mjs makes of src/stups/cli/main.ts.
+import { main } from '../dist/bin/stups.js';
 
 await main();

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../dist/zign/cli/main.js';
+// Runs the bundle that scripts/build.mjs makes of src/zign/cli/main.ts.
+import { main } from '../dist/bin/zign.js';
 
 await main();

@@ -72,6 +72,27 @@ describe('scripts/build.mjs', () => {
     expect(existsSync(join(root, 'dist/extra.js.map'))).toBe(false);
   });
 
+  it('bundles what each command in bin/ runs, with the listed packages inside and the rest imported', async () => {
+    await mkdir(join(root, 'bin'), { recursive: true });
+    await write('bin/tool.js', '// Runs the bundle that scripts/build.mjs makes of src/tool.ts.\n');
+    await write(
+      'src/tool.ts',
+      "import { sql } from 'kysely';\nimport { parse } from 'yaml';\nimport { answer } from './lib/answer.js';\n" +
+        'export const main = () => `${answer} ${typeof sql} ${JSON.stringify(parse("a: 1"))}`;\n',
+    );
+    expect(build().out).toMatch(/^build: server \(sources changed\)/);
+    const bundle = await readFile(join(root, 'dist/bin/tool.js'), 'utf8');
+    // kysely is inside the bundle (no import of it is left); yaml, not listed, stays a package import.
+    expect(bundle).not.toMatch(/from ["']kysely["']/);
+    expect(bundle).toMatch(/from ["']yaml["']/);
+    const tool = (await import(join(root, 'dist/bin/tool.js'))) as { main(): string };
+    expect(tool.main()).toBe('42 function {"a":1}');
+    // A command whose comment names no source gets no bundle; a removed command loses its bundle.
+    await rm(join(root, 'bin/tool.js'));
+    build();
+    expect(existsSync(join(root, 'dist/bin/tool.js'))).toBe(false);
+  });
+
   it('says what is wrong with a source, in one line per problem, and exits 1', async () => {
     await write('src/broken.ts', 'export const = ;\n');
     const r = build();

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fromProjectRoot } from '../platform/project-root.js';
 
 /** The odd programs that run on a bastion (POSIX sh). */
 export const ODD_PROGRAMS = [
@@ -12,11 +13,11 @@ export const ODD_PROGRAMS = [
 
 /**
  * Where the odd shell programs and `install.sh` are: next to this module when run from
- * `src/`, or in `src/odd` of the checkout when run from the compiled `dist/`.
+ * `src/`, or in `src/odd` of the checkout when run from the built `dist/`.
  */
 export function oddSourceDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  for (const candidate of [here, join(here, '..', '..', 'src', 'odd')]) {
+  for (const candidate of [here, fromProjectRoot('src', 'odd')]) {
     if (existsSync(join(candidate, 'install.sh'))) return candidate;
   }
   throw new Error(`odd's programs are not found next to ${here}`);

@@ -2,7 +2,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ACMClient, ImportCertificateCommand } from '@aws-sdk/client-acm';
 import {
   CreateSubnetCommand,
@@ -18,6 +17,7 @@ import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53
 import selfsigned from 'selfsigned';
 import { CliError } from '../platform/cli/cli-error.js';
 import type { CliIo } from '../platform/cli/run-cli.js';
+import { fromProjectRoot } from '../platform/project-root.js';
 
 /*
  * `stups aws-emulator`: moto_server on loopback, seeded with what Senza needs from a STUPS
@@ -28,10 +28,10 @@ import type { CliIo } from '../platform/cli/run-cli.js';
 /**
  * Python fixes for moto bugs Senza's flows run into (weighted Route53 records of two stack versions,
  * `senza patch`, `respawn-instances`; each is described in its sitecustomize.py), loaded by putting
- * this folder on moto_server's PYTHONPATH. Resolved from the checkout's root: the same path from
- * src/senza/ (tsx) and dist/senza/ (the installed commands).
+ * this folder on moto_server's PYTHONPATH. Resolved from the checkout's root, wherever this module
+ * was built to.
  */
-export const MOTO_FIXES_DIR = fileURLToPath(new URL('../../src/senza/moto-fixes/', import.meta.url));
+export const MOTO_FIXES_DIR = fromProjectRoot('src', 'senza', 'moto-fixes');
 
 /** moto's fixed account id: every ARN and image owner in the emulator uses it. */
 export const EMULATOR_ACCOUNT = '123456789012';

@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { AuditLog } from '../platform/audit/audit-log.js';
 import { auditMigrations } from '../platform/audit/migrations.js';
 import { ADMIN_SCOPE } from '../platform/auth/http-auth.js';
@@ -8,7 +7,7 @@ import { externalIssuer, TokenVerifier } from '../platform/auth/token-verifier.j
 import { ContractRegistry } from '../platform/contracts.js';
 import { dataDirSecret } from '../platform/data-dir-secrets.js';
 import { type Database, databaseOptionsFrom, openDatabase } from '../platform/db/database.js';
-import { type ComponentMigrations, migrateToLatest } from '../platform/db/migrate.js';
+import { type ComponentMigrations, migrateToLatest, migrationsFingerprint } from '../platform/db/migrate.js';
 import { ConfigError } from '../platform/errors.js';
 import { type JobDefinition, JobRunner, type Scheduler } from '../platform/jobs/job-runner.js';
 import { jobMigrations } from '../platform/jobs/migrations.js';
@@ -26,12 +25,13 @@ import { portOf, serviceUrls, usesTls } from './platform-config.js';
 import { seedOrg } from './seed-org.js';
 import type { StupsSettings } from './settings.js';
 import { loadOrCreateCertificate } from './tls.js';
+import { fromProjectRoot } from '../platform/project-root.js';
 
 /** Where every service tells the CLIs the URLs of all services. */
 export const STUPS_DISCOVERY_PATH = '/.well-known/stups-configuration';
 
 /** The demo organisation shipped with the platform. */
-export const DEMO_ORG_FILE = fileURLToPath(new URL('../../config/demo-org.yaml', import.meta.url));
+export const DEMO_ORG_FILE = fromProjectRoot('config', 'demo-org.yaml');
 
 /** Every migration: the kernel's, then each module's; the same list on PGlite and PostgreSQL. */
 export const ALL_MIGRATIONS: ComponentMigrations[] = [
@@ -103,9 +103,15 @@ export async function startPlatform(
     const databaseOptions = databaseOptionsFrom(config.databaseUrl, `${config.dataDir}/db`);
     // Only the embedded database lives in the data directory; PostgreSQL replicas share theirs.
     if (databaseOptions.kind === 'pglite') cleanups.push(await lockDataDir(config.dataDir));
-    const database = await openDatabase(databaseOptions);
+    const database = await openDatabase(
+      databaseOptions.kind === 'pglite'
+        ? { ...databaseOptions, schemaTemplate: migrationsFingerprint(ALL_MIGRATIONS) }
+        : databaseOptions,
+    );
     cleanups.push(() => database.destroy());
     await migrateToLatest(database, ALL_MIGRATIONS);
+    // The first new data directory of this version keeps its schema for the next ones.
+    await database.keepSchemaTemplate();
 
     let tls: { cert: string; key: string } | undefined;
     let certFile: string | undefined;

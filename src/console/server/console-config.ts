@@ -1,4 +1,4 @@
-import { fileURLToPath } from 'node:url';
+import { fromProjectRoot } from '../../platform/project-root.js';
 
 /** The services the console reaches through its same-origin proxy (`/api/<service>/…`). */
 export const PROXIED_SERVICES = [
@@ -30,7 +30,7 @@ export interface ConsoleConfig {
   scopes?: string[];
 }
 
-export const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../../../dist/console/web/', import.meta.url));
+export const DEFAULT_STATIC_DIR = fromProjectRoot('dist', 'console', 'web');
 export const DEFAULT_SCOPES = ['uid', 'openid', 'profile', 'email', 'offline_access'];
 
 /** What the SPA reads from `/config.json` before anything else. */

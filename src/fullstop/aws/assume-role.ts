@@ -1,7 +1,8 @@
 import type { AwsCredentialIdentity } from '@smithy/types';
-import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { STSClient } from '@aws-sdk/client-sts';
 import { type AwsSettings, awsClientConfig } from '../../platform/aws/client-config.js';
 import { credentialsFromSts } from '../../platform/aws/sts-credentials.js';
+import { sdk } from './sdk.js';
 
 /** Assumed-role credentials, or the platform's own (which may have no session token or expiry). */
 export type Credentials = AwsCredentialIdentity;
@@ -40,14 +41,17 @@ export function accessFailureReason(error: unknown): string {
  */
 export class AccountAccess {
   readonly roleName: string;
-  readonly #sts: STSClient;
+  readonly #aws: AwsSettings;
+  // Made on first use: the STS package is imported then, not when `stups up` starts (issue 23).
+  #sts: Promise<STSClient> | undefined;
+  #stsClient: STSClient | undefined;
   readonly #now: () => number;
   readonly #providers = new Map<string, () => Promise<Credentials>>();
   #ownAccount: Promise<string> | undefined;
 
   constructor(aws: AwsSettings, options: { roleName?: string | undefined; now?: () => number } = {}) {
     this.roleName = options.roleName ?? DEFAULT_ASSUME_ROLE_NAME;
-    this.#sts = new STSClient(awsClientConfig(aws));
+    this.#aws = aws;
     this.#now = options.now ?? Date.now;
   }
 
@@ -78,11 +82,12 @@ export class AccountAccess {
         if ((await this.ownAccount()) === account) {
           // The own account needs no role of its own: its credentials already read it.
           current = undefined;
-          return await this.#sts.config.credentials();
+          return await (await this.#client()).config.credentials();
         }
-        const { Credentials: c } = await this.#sts.send(
-          new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'fullstop' }),
-        );
+        const { AssumeRoleCommand } = await sdk.sts();
+        const { Credentials: c } = await (
+          await this.#client()
+        ).send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'fullstop' }));
         current = credentialsFromSts(c);
         if (!current) throw new Error('STS returned no credentials');
         failure = undefined;
@@ -103,16 +108,26 @@ export class AccountAccess {
 
   /** The account of the platform's own credentials (STS GetCallerIdentity, asked once). */
   ownAccount(): Promise<string> {
-    this.#ownAccount ??= this.#sts.send(new GetCallerIdentityCommand({})).then((me) => {
+    this.#ownAccount ??= (async () => {
+      const { GetCallerIdentityCommand } = await sdk.sts();
+      const me = await (await this.#client()).send(new GetCallerIdentityCommand({}));
       if (!me.Account) throw new Error('STS GetCallerIdentity named no account');
       return me.Account;
-    });
+    })();
     // A failure (no credentials yet) is asked again next time, not remembered for ever.
     this.#ownAccount.catch(() => (this.#ownAccount = undefined));
     return this.#ownAccount;
   }
 
+  #client(): Promise<STSClient> {
+    this.#sts ??= sdk.sts().then(({ STSClient }) => {
+      this.#stsClient = new STSClient(awsClientConfig(this.#aws));
+      return this.#stsClient;
+    });
+    return this.#sts;
+  }
+
   dispose(): void {
-    this.#sts.destroy();
+    this.#stsClient?.destroy();
   }
 }

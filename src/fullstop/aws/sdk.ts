@@ -21,4 +21,5 @@ export const sdk = {
   elbv2: once(() => import('@aws-sdk/client-elastic-load-balancing-v2')),
   s3: once(() => import('@aws-sdk/client-s3')),
   sqs: once(() => import('@aws-sdk/client-sqs')),
+  sts: once(() => import('@aws-sdk/client-sts')),
 };

@@ -5,12 +5,21 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { type ChangeFeed, pgliteChangeFeed, postgresChangeFeed } from './change-feed.js';
 import { PGliteDialect } from './pglite-dialect.js';
-import { freshClusterTemplate, unpackFreshCluster } from './pglite-template.js';
+import {
+  cachedSchemaTemplate,
+  freshClusterTemplate,
+  saveSchemaTemplate,
+  unpackFreshCluster,
+} from './pglite-template.js';
 
 /** Where the platform keeps its relational data. */
 export type DatabaseOptions =
-  /** Embedded PGlite; `dataDir` undefined means in memory (tests). */
-  | { kind: 'pglite'; dataDir?: string | undefined }
+  /**
+   * Embedded PGlite; `dataDir` undefined means in memory (tests). `schemaTemplate`: a new data
+   * directory starts from the schema template of this key (`migrationsFingerprint`) when one
+   * was kept, and `keepSchemaTemplate` keeps one after migrating when none was.
+   */
+  | { kind: 'pglite'; dataDir?: string | undefined; schemaTemplate?: string | undefined }
   /** A PostgreSQL server; `schema` isolates one installation (or one test suite) from another. */
   | { kind: 'postgres'; url: string; schema?: string | undefined; poolSize?: number | undefined };
 
@@ -26,6 +35,11 @@ export interface Database {
   /** Cross-replica cache invalidation (LISTEN/NOTIFY); see change-feed.ts for the rule. */
   readonly changes: ChangeFeed;
   destroy(): Promise<void>;
+  /**
+   * Keeps this database, just migrated, as the schema template of its key: only a new PGlite data
+   * directory opened with `schemaTemplate` and not restored from one; elsewhere it does nothing.
+   */
+  keepSchemaTemplate(): Promise<void>;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -44,10 +58,20 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   let db: Kysely<any>;
   let changes: ChangeFeed;
   const schema = (options.kind === 'postgres' && options.schema) || 'public';
+  let keepSchemaTemplate = async (): Promise<void> => {};
   if (options.kind === 'pglite') {
     // A new database starts from the fresh-cluster template instead of running initdb.
     const isNew = options.dataDir === undefined || !existsSync(join(options.dataDir, 'PG_VERSION'));
-    if (options.dataDir !== undefined && isNew) await unpackFreshCluster(options.dataDir);
+    const key = options.schemaTemplate;
+    if (options.dataDir !== undefined && isNew) {
+      const template = key === undefined ? undefined : await cachedSchemaTemplate(key);
+      await unpackFreshCluster(options.dataDir, template);
+      if (key !== undefined && !template)
+        keepSchemaTemplate = () => {
+          keepSchemaTemplate = async () => {};
+          return saveSchemaTemplate(pglite, key);
+        };
+    }
     const pglite =
       options.dataDir === undefined
         ? new PGlite({ loadDataDir: await freshClusterTemplate(), startParams: PGLITE_START_PARAMS })
@@ -80,6 +104,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       await changes.close();
       await db.destroy();
     },
+    keepSchemaTemplate: () => keepSchemaTemplate(),
   };
 }
 
