@@ -3,7 +3,14 @@ import { createReadStream } from 'node:fs';
 import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
-import { GetObjectCommand, HeadObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { awsClientConfig } from '../aws/client-config.js';
 import {
@@ -13,6 +20,7 @@ import {
   type BlobStore,
   type ByteRange,
   type ExpectedBlob,
+  type StoredBlob,
   verifyExpected,
 } from './blob-store.js';
 import { writeToFile } from './file-writer.js';
@@ -216,6 +224,50 @@ export class S3BlobStore implements BlobStore {
 
   async exists(digest: string): Promise<boolean> {
     return (await this.stat(digest)) !== undefined;
+  }
+
+  /** Blobs in key (= digest) order, a `ListObjectsV2` page at a time. */
+  async *list(pageSize = 1000): AsyncIterable<StoredBlob[]> {
+    const prefix = `${this.#prefix}sha256/`;
+    let token: string | undefined;
+    do {
+      const answer = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.#bucket,
+          Prefix: prefix,
+          MaxKeys: Math.min(pageSize, 1000),
+          ...(token ? { ContinuationToken: token } : {}),
+        }),
+      );
+      const page: StoredBlob[] = [];
+      for (const object of answer.Contents ?? []) {
+        const hex = /^[a-f0-9]{2}\/([a-f0-9]{64})$/.exec(object.Key?.slice(prefix.length) ?? '')?.[1];
+        if (!hex) continue;
+        page.push({
+          digest: `sha256:${hex}`,
+          size: object.Size ?? 0,
+          modified: object.LastModified ?? new Date(0),
+        });
+      }
+      if (page.length > 0) yield page;
+      token = answer.IsTruncated ? answer.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async delete(digests: readonly string[]): Promise<string[]> {
+    const gone: string[] = [];
+    for (let i = 0; i < digests.length; i += 1000) {
+      const batch = digests.slice(i, i + 1000);
+      const answer = await this.client.send(
+        new DeleteObjectsCommand({
+          Bucket: this.#bucket,
+          Delete: { Objects: batch.map((digest) => ({ Key: this.keyOf(digest) })), Quiet: true },
+        }),
+      );
+      const failed = new Set((answer.Errors ?? []).map((e) => e.Key));
+      gone.push(...batch.filter((digest) => !failed.has(this.keyOf(digest))));
+    }
+    return gone;
   }
 }
 
