@@ -192,11 +192,12 @@ async function backfillManifestBlobs(db: Kysely<unknown>): Promise<void> {
 function blobDigestsOf(content: Uint8Array): string[] {
   try {
     const manifest = JSON.parse(Buffer.from(content).toString('utf8')) as Record<string, unknown>;
-    const descriptors = [
+    const list = (value: unknown): unknown[] => (Array.isArray(value) ? (value as unknown[]) : []);
+    const descriptors: unknown[] = [
       manifest.config,
-      ...(Array.isArray(manifest.layers) ? manifest.layers : []),
-      ...(Array.isArray(manifest.blobs) ? manifest.blobs : []),
-      ...(Array.isArray(manifest.fsLayers) ? manifest.fsLayers : []),
+      ...list(manifest.layers),
+      ...list(manifest.blobs),
+      ...list(manifest.fsLayers),
     ];
     const digests = descriptors.flatMap((d) => {
       const { digest, blobSum } = (d ?? {}) as { digest?: unknown; blobSum?: unknown };

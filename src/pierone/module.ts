@@ -23,7 +23,7 @@ export const pieroneModule = defineModule({
   migrations: [pieroneMigrations],
   settings: PierOneSettingsSchema,
   async create(ctx, { settings, contracts }) {
-    const { blobBucket, uploadPurge, ...config } = settings;
+    const { blobBucket, uploadPurge, gc, ...config } = settings;
     const blobs = blobBucket
       ? await createS3BlobStore({
           bucket: blobBucket,
@@ -37,6 +37,7 @@ export const pieroneModule = defineModule({
       serviceApplications: contracts.find('serviceUserDirectory'),
       blobs,
       config,
+      gc: { graceMs: gc.graceSeconds * 1000 },
       keyEncryptionSecret: ctx.installationSecret,
     });
     return {
@@ -57,6 +58,15 @@ export const pieroneModule = defineModule({
               olderThanMs: uploadPurge.maxAgeSeconds * 1000,
               othersOlderThanMs: uploadPurge.othersMaxAgeSeconds * 1000,
             });
+          },
+        },
+        {
+          // Blob garbage collection: the job runner runs it on one replica at a time; even two
+          // overlapping runs would be safe (row locks, see gc/collector.ts).
+          name: 'pierone.gc',
+          intervalMs: gc.intervalSeconds * 1000,
+          run: async () => {
+            await pierone.collectGarbage();
           },
         },
       ],

@@ -833,30 +833,48 @@ export class PierOneStore {
         .returning(['content', 'media_type'])
         .executeTakeFirst();
       if (!gone) return undefined;
-      await trx
+      const refs = await trx
         .deleteFrom('pierone_manifest_blobs')
         .where('repository', '=', repository)
         .where('manifest', '=', digest)
+        .returning('digest')
         .execute();
-      const candidates = new Set(blobsOf(Buffer.from(gone.content), gone.media_type));
-      if (candidates.size > 0) {
-        // An emergency operation: reading the repository's other manifests once is acceptable.
-        const others = await trx
-          .selectFrom('pierone_manifests')
-          .select(['content', 'media_type'])
-          .where('repository', '=', repository)
-          .execute();
-        for (const other of others) {
-          for (const blob of blobsOf(Buffer.from(other.content), other.media_type)) candidates.delete(blob);
-        }
-      }
-      const unlinkedBlobs = [...candidates].sort();
-      if (unlinkedBlobs.length > 0) {
+      const candidates = [
+        ...new Set([...refs.map((r) => r.digest), ...blobsOf(Buffer.from(gone.content), gone.media_type)]),
+      ].sort();
+      let unlinkedBlobs: string[] = [];
+      if (candidates.length > 0) {
+        // Unlinking is the collector's kind of write: under the blobs' row locks (digest order),
+        // so that a push of another manifest referring to them either committed before (and the
+        // check below sees its references) or waits and then finds the links gone.
         await trx
-          .deleteFrom('pierone_blob_links')
-          .where('repository', '=', repository)
-          .where('digest', 'in', unlinkedBlobs)
+          .selectFrom('pierone_blobs')
+          .select('digest')
+          .where('digest', 'in', candidates)
+          .orderBy('digest')
+          .forUpdate()
           .execute();
+        unlinkedBlobs = (
+          await trx
+            .deleteFrom('pierone_blob_links')
+            .where('repository', '=', repository)
+            .where('digest', 'in', candidates)
+            .where((eb) =>
+              eb.not(
+                eb.exists(
+                  eb
+                    .selectFrom('pierone_manifest_blobs as r')
+                    .select('r.digest')
+                    .whereRef('r.digest', '=', 'pierone_blob_links.digest')
+                    .where('r.repository', '=', repository),
+                ),
+              ),
+            )
+            .returning('digest')
+            .execute()
+        )
+          .map((r) => r.digest)
+          .sort();
       }
       const names = (
         await trx

@@ -66,6 +66,11 @@ export interface GcRunOptions {
   /** Who runs it, for the audit log (default the job, `pierone`). */
   actor?: AuditActor;
   requestId?: string;
+  /**
+   * Called inside each batch's transaction once its rows are locked, before anything is decided:
+   * for tests that interleave a writer at exactly that point.
+   */
+  afterLock?: (digests: string[]) => Promise<void>;
 }
 
 /** Prometheus metrics of the collector, registered once per registry. */
@@ -160,7 +165,14 @@ export class BlobCollector {
           if (result.candidates!.length < listLimit) result.candidates!.push(blob);
         }
       } else {
-        const done = await this.#collect(page, writtenBefore, graceSeconds, actor, requestId);
+        const done = await this.#collect(
+          page,
+          writtenBefore,
+          graceSeconds,
+          actor,
+          requestId,
+          options.afterLock,
+        );
         result.deleted += done.deleted.length;
         result.bytesFreed += done.bytes;
         result.linksRemoved += done.links;
@@ -199,6 +211,7 @@ export class BlobCollector {
     graceSeconds: number,
     actor: AuditActor,
     requestId: string,
+    afterLock: GcRunOptions['afterLock'],
   ): Promise<{ deleted: string[]; bytes: number; links: number; failed: number }> {
     const sizes = new Map(page.map((b) => [b.digest, b.size]));
     return this.#db.transaction().execute(async (trx) => {
@@ -217,6 +230,7 @@ export class BlobCollector {
         where digest in (${digestList(page)}) and touched < ${cutoff}
         order by digest for update skip locked`.execute(trx);
       if (locked.length === 0) return { deleted: [], bytes: 0, links: 0, failed: 0 };
+      await afterLock?.(locked.map((r) => r.digest));
       const mine = digestList(locked);
       // From here on, new statements: they see every writer that held these rows before us.
       const { rows: links } = await sql<{ digest: string }>`
