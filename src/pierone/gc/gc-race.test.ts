@@ -73,7 +73,8 @@ describe('Pier One GC racing skopeo pushes [postgres]', async () => {
       while (collecting) {
         await registry.service.collectGarbage({ graceMs: 0 });
         runs++;
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        // Collections at random moments, so that some pushes fit between two of them.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 400));
       }
     })();
 
@@ -91,10 +92,11 @@ describe('Pier One GC racing skopeo pushes [postgres]', async () => {
           return;
         }
         failures++;
+        if (failures <= 3) console.info(`push failed (retried): ${result.stderr.trim().split('\n').at(-1)}`);
       }
     };
     const deleteOne = async (repo: string, tag: string) => {
-      const digest = await (
+      const digest = (
         await fetch(`${registry.url}/v2/${repo}/manifests/${tag}`, {
           method: 'HEAD',
           headers: {

@@ -6,6 +6,7 @@ import type { HttpApp } from '../../platform/http/create-http-app.js';
 import type { ServiceContext } from '../../platform/service-context.js';
 import { ANONYMOUS, type PierOneAudit, type PushAccess, recordRefusal, SCOPES } from '../access.js';
 import type { GcResult, GcRunOptions } from './collector.js';
+import { GcResultSchema } from './contract.js';
 
 export interface GcRouteDeps {
   ctx: ServiceContext;
@@ -13,20 +14,6 @@ export interface GcRouteDeps {
   audit: PierOneAudit;
   collect: (options?: Partial<GcRunOptions>) => Promise<GcResult>;
 }
-
-export const GcResultSchema = z.object({
-  dry_run: z.boolean(),
-  scanned: z.number().int(),
-  deleted: z.number().int().describe('Blobs deleted (dry run: that would be)'),
-  bytes_freed: z.number().int(),
-  links_removed: z.number().int().describe('Repository links no manifest of the repository needed'),
-  failed: z.number().int().describe('Blobs the blob store failed to delete (retried next run)'),
-  duration_ms: z.number().int(),
-  candidates: z
-    .array(z.object({ digest: z.string(), size: z.number().int() }))
-    .optional()
-    .describe('Dry run only: what would go (at most 1000)'),
-});
 
 const TARGET = 'blobs';
 
