@@ -4,7 +4,7 @@ import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import {
-  DeleteObjectsCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -226,21 +226,25 @@ export class S3BlobStore implements BlobStore {
     return (await this.stat(digest)) !== undefined;
   }
 
-  /** Blobs in key (= digest) order, a `ListObjectsV2` page at a time. */
+  /**
+   * Blobs in key (= digest) order, a `ListObjectsV2` page at a time, each page after the last key
+   * seen (`StartAfter`: continuation tokens are where S3-compatible stores differ).
+   */
   async *list(pageSize = 1000): AsyncIterable<StoredBlob[]> {
     const prefix = `${this.#prefix}sha256/`;
-    let token: string | undefined;
-    do {
+    let after: string | undefined;
+    for (;;) {
       const answer = await this.client.send(
         new ListObjectsV2Command({
           Bucket: this.#bucket,
           Prefix: prefix,
           MaxKeys: Math.min(pageSize, 1000),
-          ...(token ? { ContinuationToken: token } : {}),
+          ...(after ? { StartAfter: after } : {}),
         }),
       );
+      const objects = answer.Contents ?? [];
       const page: StoredBlob[] = [];
-      for (const object of answer.Contents ?? []) {
+      for (const object of objects) {
         const hex = /^[a-f0-9]{2}\/([a-f0-9]{64})$/.exec(object.Key?.slice(prefix.length) ?? '')?.[1];
         if (!hex) continue;
         page.push({
@@ -250,23 +254,30 @@ export class S3BlobStore implements BlobStore {
         });
       }
       if (page.length > 0) yield page;
-      token = answer.IsTruncated ? answer.NextContinuationToken : undefined;
-    } while (token);
+      after = objects.at(-1)?.Key;
+      if (!answer.IsTruncated || after === undefined) return;
+    }
   }
 
+  /**
+   * One `DeleteObject` per blob, 16 at a time: S3-compatible stores disagree on `DeleteObjects`
+   * (its checksum header), and deleting a missing key succeeds, so a retry is harmless.
+   */
   async delete(digests: readonly string[]): Promise<string[]> {
     const gone: string[] = [];
-    for (let i = 0; i < digests.length; i += 1000) {
-      const batch = digests.slice(i, i + 1000);
-      const answer = await this.client.send(
-        new DeleteObjectsCommand({
-          Bucket: this.#bucket,
-          Delete: { Objects: batch.map((digest) => ({ Key: this.keyOf(digest) })), Quiet: true },
-        }),
-      );
-      const failed = new Set((answer.Errors ?? []).map((e) => e.Key));
-      gone.push(...batch.filter((digest) => !failed.has(this.keyOf(digest))));
-    }
+    let next = 0;
+    const worker = async () => {
+      while (next < digests.length) {
+        const digest = digests[next++]!;
+        try {
+          await this.client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: this.keyOf(digest) }));
+          gone.push(digest);
+        } catch (error) {
+          if (isNotFound(error)) gone.push(digest);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(16, digests.length) }, worker));
     return gone;
   }
 }
