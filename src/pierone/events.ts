@@ -45,6 +45,16 @@ export const PIERONE_EVENTS = [
   'pierone.retention_rule.set',
   /** A retention rule was removed (target as for `set`). */
   'pierone.retention_rule.delete',
+  /**
+   * The garbage collector deleted unreferenced blobs (one event per batch, in the batch's
+   * transaction: counts of blobs, bytes and dangling links, never the digests).
+   */
+  'pierone.blob.collect',
+  /**
+   * A garbage collection run ended (job or admin; details: dry_run, grace, scanned, deleted,
+   * bytes_freed, links_removed, failed, duration). Refused admin calls are recorded under it too.
+   */
+  'pierone.gc.run',
 ] as const;
 
 export type PierOneEvent = (typeof PIERONE_EVENTS)[number];

@@ -14,7 +14,13 @@ import { OciError } from './oci-errors.js';
 import { isSnapshotTag, isTag, LATEST_TAG, type RepositoryName, repositoryOf } from './reference.js';
 import { referrersIndex, subjectOfReferrersTag } from './referrers.js';
 import { parseScmSource, type ScmSourceScanner } from './scm-source.js';
-import type { DeletedTag, PierOneStore, StoredManifest, TagRecord } from './store.js';
+import {
+  type DeletedTag,
+  MissingBlobsError,
+  type PierOneStore,
+  type StoredManifest,
+  type TagRecord,
+} from './store.js';
 
 export interface ManifestsDeps {
   store: PierOneStore;
@@ -282,6 +288,7 @@ export class Manifests {
     const newManifest = {
       repository,
       digest,
+      blobs: parsed.blobs,
       mediaType: parsed.mediaType,
       content,
       configDigest: parsed.config,
@@ -291,60 +298,75 @@ export class Manifests {
       scmSource,
       createdBy: actor.principal.uid,
     };
+    // Checked again under lock when the manifest commits: a blob collected since the check above
+    // fails the push the same way, never leaving a manifest whose blob is gone.
+    const blobsGone = (error: unknown): never => {
+      if (error instanceof MissingBlobsError) {
+        throw new InputError(
+          `the manifest refers to content that is not in ${repository}: ${error.digests.join(', ')}`,
+          { code: 'MANIFEST_BLOB_UNKNOWN', details: { blobs: error.digests, manifests: [] } },
+        );
+      }
+      throw error;
+    };
     if (tagTargets.length > 0) {
-      const result = await this.#store.putManifestWithTags(newManifest, tagTargets, async (trx, written) => {
-        // The manifest, every tag and their events commit together, or the push fails.
-        await this.#audit(trx, {
-          event: attempted.event,
-          actor: actor.principal,
-          targetId: attempted.targetId,
-          details: {
-            digest,
-            mediaType: parsed.mediaType,
-            scm_source_present: scmSource !== undefined,
-            tags: extraTags,
-          },
-          requestId: actor.requestId,
-        });
-        for (const [i, target] of tagTargets.entries()) {
-          const outcome = written[i];
+      const result = await this.#store
+        .putManifestWithTags(newManifest, tagTargets, async (trx, written) => {
+          // The manifest, every tag and their events commit together, or the push fails.
           await this.#audit(trx, {
-            event: 'pierone.tag.create',
+            event: attempted.event,
             actor: actor.principal,
-            targetId: `${repository}:${target.name}`,
+            targetId: attempted.targetId,
             details: {
               digest,
               mediaType: parsed.mediaType,
-              ...(outcome ? { outcome: outcome.kind } : {}),
-              ...(outcome?.kind === 'replaced' ? { previous: outcome.previous } : {}),
+              scm_source_present: scmSource !== undefined,
+              tags: extraTags,
             },
             requestId: actor.requestId,
           });
-        }
-      });
+          for (const [i, target] of tagTargets.entries()) {
+            const outcome = written[i];
+            await this.#audit(trx, {
+              event: 'pierone.tag.create',
+              actor: actor.principal,
+              targetId: `${repository}:${target.name}`,
+              details: {
+                digest,
+                mediaType: parsed.mediaType,
+                ...(outcome ? { outcome: outcome.kind } : {}),
+                ...(outcome?.kind === 'replaced' ? { previous: outcome.previous } : {}),
+              },
+              requestId: actor.requestId,
+            });
+          }
+        })
+        .catch(blobsGone);
       if (result.kind === 'conflict') await conflict(result.existing, result.tag);
       return { digest, repository, subject: parsed.subject, tags: extraTags };
     }
 
-    const outcome = await this.#store.putManifest(
-      newManifest,
-      tagged ? { team: repo.team, artifact: repo.artifact, name: reference, mutable } : undefined,
-      // The push and its event commit together, or the push fails.
-      (trx, written) =>
-        this.#audit(trx, {
-          event: attempted.event,
-          actor: actor.principal,
-          targetId: attempted.targetId,
-          details: {
-            digest,
-            mediaType: parsed.mediaType,
-            scm_source_present: scmSource !== undefined,
-            ...(written ? { outcome: written.kind } : {}),
-            ...(written?.kind === 'replaced' ? { previous: written.previous } : {}),
-          },
-          requestId: actor.requestId,
-        }),
-    );
+    const outcome = await this.#store
+      .putManifest(
+        newManifest,
+        tagged ? { team: repo.team, artifact: repo.artifact, name: reference, mutable } : undefined,
+        // The push and its event commit together, or the push fails.
+        (trx, written) =>
+          this.#audit(trx, {
+            event: attempted.event,
+            actor: actor.principal,
+            targetId: attempted.targetId,
+            details: {
+              digest,
+              mediaType: parsed.mediaType,
+              scm_source_present: scmSource !== undefined,
+              ...(written ? { outcome: written.kind } : {}),
+              ...(written?.kind === 'replaced' ? { previous: written.previous } : {}),
+            },
+            requestId: actor.requestId,
+          }),
+      )
+      .catch(blobsGone);
     if (outcome?.kind === 'conflict') await conflict(outcome.existing);
     return { digest, repository, subject: parsed.subject, tags: [] };
   }

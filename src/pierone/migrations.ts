@@ -127,6 +127,40 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '007-blob-gc': {
+    async up(db: Kysely<unknown>) {
+      // One row per blob Pier One knows of: the row the garbage collector and every writer lock
+      // (see src/pierone/gc/collector.ts for the protocol). `touched` is when a writer last made
+      // the blob reachable (or announced that it is about to); the grace period counts from it.
+      await db.schema
+        .createTable('pierone_blobs')
+        .addColumn('digest', 'text', (c) => c.primaryKey())
+        .addColumn('touched', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      // Which blobs each manifest refers to (layers, config, an artifact's blobs): what keeps a blob.
+      await db.schema
+        .createTable('pierone_manifest_blobs')
+        .addColumn('repository', 'text', (c) => c.notNull())
+        .addColumn('manifest', 'text', (c) => c.notNull())
+        .addColumn('digest', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('pierone_manifest_blobs_pk', ['repository', 'manifest', 'digest'])
+        .execute();
+      await db.schema
+        .createIndex('pierone_manifest_blobs_digest')
+        .on('pierone_manifest_blobs')
+        .columns(['digest', 'repository'])
+        .execute();
+      await db.schema
+        .createIndex('pierone_blob_links_digest')
+        .on('pierone_blob_links')
+        .columns(['digest'])
+        .execute();
+      await backfillManifestBlobs(db);
+      await sql`insert into pierone_blobs (digest)
+        select digest from pierone_blob_links union select digest from pierone_manifest_blobs
+        on conflict do nothing`.execute(db);
+    },
+  },
   '008-retention-quotas': {
     async up(db: Kysely<unknown>) {
       // Retention rules: one per team (artifact '') and one per repository, which replaces the
@@ -159,6 +193,53 @@ const migrations: Record<string, Migration> = {
     },
   },
 };
+
+/**
+ * Fills `pierone_manifest_blobs` from the stored manifests, in batches, parsed in TypeScript as
+ * `backfillConfigDigests` does.
+ */
+async function backfillManifestBlobs(db: Kysely<unknown>): Promise<void> {
+  let after: { repository: string; digest: string } | undefined;
+  for (;;) {
+    const { rows } = await sql<{ repository: string; digest: string; content: Uint8Array }>`
+      select repository, digest, content from pierone_manifests
+      where ${after ? sql`(repository, digest) > (${after.repository}, ${after.digest})` : sql`true`}
+      order by repository, digest
+      limit ${BACKFILL_BATCH}`.execute(db);
+    const refs = rows.flatMap((row) =>
+      blobDigestsOf(row.content).map((blob) => sql`(${row.repository}, ${row.digest}, ${blob})`),
+    );
+    for (let i = 0; i < refs.length; i += 1000) {
+      await sql`insert into pierone_manifest_blobs (repository, manifest, digest)
+        values ${sql.join(refs.slice(i, i + 1000))} on conflict do nothing`.execute(db);
+    }
+    if (rows.length < BACKFILL_BATCH) return;
+    const last = rows[rows.length - 1]!;
+    after = { repository: last.repository, digest: last.digest };
+  }
+}
+
+/** Digests of the blobs a stored manifest refers to: config, layers and an artifact's `blobs`. */
+function blobDigestsOf(content: Uint8Array): string[] {
+  try {
+    const manifest = JSON.parse(Buffer.from(content).toString('utf8')) as Record<string, unknown>;
+    const list = (value: unknown): unknown[] => (Array.isArray(value) ? (value as unknown[]) : []);
+    const descriptors: unknown[] = [
+      manifest.config,
+      ...list(manifest.layers),
+      ...list(manifest.blobs),
+      ...list(manifest.fsLayers),
+    ];
+    const digests = descriptors.flatMap((d) => {
+      const { digest, blobSum } = (d ?? {}) as { digest?: unknown; blobSum?: unknown };
+      const value = typeof digest === 'string' ? digest : blobSum;
+      return typeof value === 'string' && isDigest(value) ? [value] : [];
+    });
+    return [...new Set(digests)];
+  } catch {
+    return [];
+  }
+}
 
 /** Manifests read per round of the backfill: bounded memory whatever the registry holds. */
 const BACKFILL_BATCH = 500;

@@ -29,7 +29,7 @@ export const pieroneModule = defineModule({
   migrations: [pieroneMigrations],
   settings: PierOneSettingsSchema,
   async create(ctx, { settings, contracts }) {
-    const { blobBucket, uploadPurge, retention, ...config } = settings;
+    const { blobBucket, uploadPurge, retention, gc, ...config } = settings;
     const blobs = blobBucket
       ? await createS3BlobStore({
           bucket: blobBucket,
@@ -43,6 +43,7 @@ export const pieroneModule = defineModule({
       serviceApplications: contracts.find('serviceUserDirectory'),
       blobs,
       config,
+      gc: { graceMs: gc.graceSeconds * 1000 },
       keyEncryptionSecret: ctx.installationSecret,
       // Modules after Pier One publish later: asked at run time, not at creation.
       runningImages: () => contracts.find('runningImages'),
@@ -73,6 +74,15 @@ export const pieroneModule = defineModule({
           intervalMs: retention.intervalSeconds * 1000,
           run: async () => {
             await pierone.retention.run();
+          },
+        },
+        {
+          // Blob garbage collection: the job runner runs it on one replica at a time; even two
+          // overlapping runs would be safe (row locks, see gc/collector.ts).
+          name: 'pierone.gc',
+          intervalMs: gc.intervalSeconds * 1000,
+          run: async () => {
+            await pierone.collectGarbage();
           },
         },
       ],

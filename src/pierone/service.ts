@@ -8,6 +8,8 @@ import { createServiceApp } from '../platform/http/create-service-app.js';
 import type { ServiceContext } from '../platform/service-context.js';
 import type { TeamDirectory } from '../teams/contract.js';
 import { PushAccess } from './access.js';
+import { BlobCollector, GcMetrics, type GcResult, type GcRunOptions } from './gc/collector.js';
+import { registerGcRoutes } from './gc/routes.js';
 import { registerApiRoutes } from './api-routes.js';
 import type { PierOneConfig } from './config.js';
 import { PIERONE_EVENTS } from './events.js';
@@ -34,6 +36,8 @@ export interface PierOneDeps {
   serviceApplications?: ServiceApplications | undefined;
   blobs: BlobStore;
   config: PierOneConfig;
+  /** Garbage collection of blobs (default grace period one day). */
+  gc?: { graceMs: number } | undefined;
   /** Encrypts the attestation signing keys at rest (the installation secret); plain without. */
   keyEncryptionSecret?: string | undefined;
   /** Which images run (fullstop), for retention rules that keep them; looked up when a rule needs it. */
@@ -68,6 +72,10 @@ export interface PierOneService {
   purgeStaleUploads(options?: Partial<UploadPurgeOptions>): Promise<UploadPurgeResult>;
   /** `pierone.upload-purge:<staging id>`: one job per staging directory, however many replicas share it. */
   uploadPurgeJobName(): Promise<string>;
+  /** The blob garbage collector (see gc/collector.ts for its invariant). */
+  collector: BlobCollector;
+  /** One collection run with the configured grace period (the job `pierone.gc`). */
+  collectGarbage(options?: Partial<GcRunOptions>): Promise<GcResult>;
 }
 
 /**
@@ -110,9 +118,19 @@ export function createPierOneService(ctx: ServiceContext, deps: PierOneDeps): Pi
     logger,
     running: deps.runningImages ?? (() => undefined),
   });
+  const collector = new BlobCollector({
+    database: ctx.database,
+    blobs,
+    audit,
+    metrics: new GcMetrics(ctx.metrics.registry),
+  });
+  const graceMs = deps.gc?.graceMs ?? 24 * 3600 * 1000;
+  const collectGarbage = (options: Partial<GcRunOptions> = {}) => collector.run({ graceMs, ...options });
   return {
     quotas,
     retention,
+    collector,
+    collectGarbage,
     store,
     manifests,
     uploads,
@@ -154,6 +172,7 @@ export function createPierOneService(ctx: ServiceContext, deps: PierOneDeps): Pi
       registerQuotaRoutes(app, { ctx, quotas, audit, config });
       registerRetentionRoutes(app, { ctx, retention, audit, config });
       registerProvenanceRoutes(app, { ctx, attestations, keys: attestationKeys, audit });
+      registerGcRoutes(app, { ctx, access, audit, collect: collectGarbage });
       await app.register(registryPlugin({ ctx, store, blobs, audit, manifests, uploads, config }), {
         prefix: '/v2',
       });

@@ -103,5 +103,23 @@ export const PierOneSettingsSchema = PierOneConfigSchema.extend({
         ),
     })
     .prefault({}),
+  gc: z
+    .strictObject({
+      intervalSeconds: z
+        .number()
+        .int()
+        .positive()
+        .default(24 * 3600)
+        .describe('How often blobs no manifest refers to are garbage-collected (one replica at a time)'),
+      graceSeconds: z
+        .number()
+        .int()
+        .nonnegative()
+        .default(24 * 3600)
+        .describe(
+          'Blobs uploaded, linked or mounted within this time are kept even if no manifest refers to them yet: longer than any push takes from its first layer to its manifest',
+        ),
+    })
+    .prefault({}),
 });
 export type PierOneSettings = z.output<typeof PierOneSettingsSchema>;

@@ -88,7 +88,22 @@ export interface Deletion {
   reason: string;
 }
 
+/** Blobs Pier One knows of; the row every writer and the garbage collector lock (see gc/collector.ts). */
+interface BlobsTable {
+  digest: string;
+  touched: Generated<Date>;
+}
+
+/** Which blobs a manifest refers to. */
+interface ManifestBlobsTable {
+  repository: string;
+  manifest: string;
+  digest: string;
+}
+
 interface PierOneTables {
+  pierone_blobs: BlobsTable;
+  pierone_manifest_blobs: ManifestBlobsTable;
   pierone_deleted_tags: DeletedTagsTable;
   pierone_deleted_manifests: DeletedManifestsTable;
   pierone_blob_links: BlobLinksTable;
@@ -115,6 +130,11 @@ export interface StoredManifest {
 export interface NewManifest {
   repository: string;
   digest: string;
+  /**
+   * Blobs the manifest refers to (config, layers): each must be linked into the repository and
+   * still exist when the manifest commits, else the push fails with `MissingBlobsError`.
+   */
+  blobs?: readonly string[] | undefined;
   mediaType: string;
   content: Buffer;
   configDigest: string | undefined;
@@ -152,9 +172,34 @@ export type TagWriteOutcome =
 /** A tag write that happened: what a push's audit event records. */
 export type TagWritten = Exclude<TagWriteOutcome, { kind: 'conflict' }>;
 
+/**
+ * A manifest's blobs were not all there when its transaction looked under lock (not linked into
+ * the repository, or collected meanwhile): the push must fail with `MANIFEST_BLOB_UNKNOWN`.
+ */
+export class MissingBlobsError extends Error {
+  constructor(readonly digests: string[]) {
+    super(`blobs not in the repository: ${digests.join(', ')}`);
+    this.name = 'MissingBlobsError';
+  }
+}
+
 /** Outcome of reading a layer for `scm-source.json`. */
 export type LayerScmOutcome =
   { kind: 'found'; scmSource: Record<string, unknown> } | { kind: 'absent' } | { kind: 'deleted' };
+
+/**
+ * Creates or touches blob rows, in digest order (the order every locker uses), holding their row
+ * locks until the transaction ends.
+ */
+async function touchBlobs(trx: Transaction<PierOneTables>, digests: readonly string[]): Promise<void> {
+  for (const digest of [...new Set(digests)].sort()) {
+    await trx
+      .insertInto('pierone_blobs')
+      .values({ digest })
+      .onConflict((oc) => oc.column('digest').doUpdateSet({ touched: sql<Date>`now()` }))
+      .execute();
+  }
+}
 
 function parseJson<T>(value: unknown): T | null {
   if (value === null || value === undefined) return null;
@@ -356,8 +401,15 @@ export class PierOneStore {
     size: number,
     createdBy: string,
     inTransaction: InTransaction<void>,
+    /** Whether the bytes are (still) in the blob store; asked under the blob's row lock. */
+    bytesExist?: () => Promise<boolean>,
   ): Promise<void> {
     await this.#db.transaction().execute(async (trx) => {
+      // The blob's row first (created or touched, locked until commit): the collector cannot
+      // judge it meanwhile, and whatever it did before is visible to the check below.
+      await touchBlobs(trx, [digest]);
+      if (bytesExist && !(await bytesExist())) throw new MissingBlobsError([digest]);
+      // The team's quota, checked under the same transaction as the link it would allow.
       await this.#linkGuard?.(repository, digest, size)(trx, undefined);
       await trx
         .insertInto('pierone_blob_links')
@@ -389,6 +441,15 @@ export class PierOneStore {
       .where('digest', 'in', digests)
       .execute();
     return new Set(rows.map((r) => r.digest));
+  }
+
+  /**
+   * Announces that `digest` is about to be published (an upload finishing, a monolithic PUT): its
+   * row is created or touched, so the collector's grace period counts from now. This is the one
+   * place that tells the collector about uploads in progress.
+   */
+  async announceBlob(digest: string): Promise<void> {
+    await this.#db.transaction().execute((trx) => touchBlobs(trx, [digest]));
   }
 
   // --- uploads -------------------------------------------------------------------------------
@@ -580,6 +641,31 @@ export class PierOneStore {
     manifest: NewManifest,
     tag: { team: string; artifact: string; name: string; mutable: boolean } | undefined,
   ): Promise<TagWritten | undefined> {
+    const blobs = [...new Set(manifest.blobs ?? [])].sort();
+    if (blobs.length > 0) {
+      // The GC invariant, writer's side: the blobs' rows are locked FOR SHARE (in digest order,
+      // as the collector locks them) before the links are read in a later statement. The
+      // collector deletes a link or a blob only while holding that row FOR UPDATE, so either
+      // it finished first (row or link gone: the push fails) or it waits for this commit and
+      // then sees the manifest's references.
+      const rows = await trx
+        .selectFrom('pierone_blobs')
+        .select('digest')
+        .where('digest', 'in', blobs)
+        .orderBy('digest')
+        .forShare()
+        .execute();
+      const linked = await trx
+        .selectFrom('pierone_blob_links')
+        .select('digest')
+        .where('repository', '=', manifest.repository)
+        .where('digest', 'in', blobs)
+        .execute();
+      const present = new Set(rows.map((r) => r.digest));
+      const inRepository = new Set(linked.map((r) => r.digest));
+      const missing = blobs.filter((d) => !present.has(d) || !inRepository.has(d));
+      if (missing.length > 0) throw new MissingBlobsError(missing);
+    }
     await trx
       .insertInto('pierone_manifests')
       .values({
@@ -596,6 +682,15 @@ export class PierOneStore {
       })
       .onConflict((oc) => oc.columns(['repository', 'digest']).doNothing())
       .execute();
+    if (blobs.length > 0) {
+      await trx
+        .insertInto('pierone_manifest_blobs')
+        .values(
+          blobs.map((digest) => ({ repository: manifest.repository, manifest: manifest.digest, digest })),
+        )
+        .onConflict((oc) => oc.columns(['repository', 'manifest', 'digest']).doNothing())
+        .execute();
+    }
     if (!tag) return undefined;
     const burnt = await trx
       .selectFrom('pierone_deleted_tags')
@@ -684,6 +779,10 @@ export class PierOneStore {
     inTransaction: InTransaction<void>,
   ): Promise<void> {
     await this.#db.transaction().execute(async (trx) => {
+      await touchBlobs(
+        trx,
+        blobs.map((b) => b.digest),
+      );
       for (const blob of blobs) {
         await trx
           .insertInto('pierone_blob_links')
@@ -696,7 +795,7 @@ export class PierOneStore {
           .onConflict((oc) => oc.columns(['repository', 'digest']).doNothing())
           .execute();
       }
-      await this.#writeManifestIn(trx, manifest, undefined);
+      await this.#writeManifestIn(trx, { ...manifest, blobs: blobs.map((b) => b.digest) }, undefined);
       await inTransaction(trx, undefined);
     });
   }
@@ -790,25 +889,48 @@ export class PierOneStore {
         .returning(['content', 'media_type'])
         .executeTakeFirst();
       if (!gone) return undefined;
-      const candidates = new Set(blobsOf(Buffer.from(gone.content), gone.media_type));
-      if (candidates.size > 0) {
-        // An emergency operation: reading the repository's other manifests once is acceptable.
-        const others = await trx
-          .selectFrom('pierone_manifests')
-          .select(['content', 'media_type'])
-          .where('repository', '=', repository)
-          .execute();
-        for (const other of others) {
-          for (const blob of blobsOf(Buffer.from(other.content), other.media_type)) candidates.delete(blob);
-        }
-      }
-      const unlinkedBlobs = [...candidates].sort();
-      if (unlinkedBlobs.length > 0) {
+      const refs = await trx
+        .deleteFrom('pierone_manifest_blobs')
+        .where('repository', '=', repository)
+        .where('manifest', '=', digest)
+        .returning('digest')
+        .execute();
+      const candidates = [
+        ...new Set([...refs.map((r) => r.digest), ...blobsOf(Buffer.from(gone.content), gone.media_type)]),
+      ].sort();
+      let unlinkedBlobs: string[] = [];
+      if (candidates.length > 0) {
+        // Unlinking is the collector's kind of write: under the blobs' row locks (digest order),
+        // so that a push of another manifest referring to them either committed before (and the
+        // check below sees its references) or waits and then finds the links gone.
         await trx
-          .deleteFrom('pierone_blob_links')
-          .where('repository', '=', repository)
-          .where('digest', 'in', unlinkedBlobs)
+          .selectFrom('pierone_blobs')
+          .select('digest')
+          .where('digest', 'in', candidates)
+          .orderBy('digest')
+          .forUpdate()
           .execute();
+        unlinkedBlobs = (
+          await trx
+            .deleteFrom('pierone_blob_links')
+            .where('repository', '=', repository)
+            .where('digest', 'in', candidates)
+            .where((eb) =>
+              eb.not(
+                eb.exists(
+                  eb
+                    .selectFrom('pierone_manifest_blobs as r')
+                    .select('r.digest')
+                    .whereRef('r.digest', '=', 'pierone_blob_links.digest')
+                    .where('r.repository', '=', repository),
+                ),
+              ),
+            )
+            .returning('digest')
+            .execute()
+        )
+          .map((r) => r.digest)
+          .sort();
       }
       const names = (
         await trx

@@ -1,10 +1,10 @@
 import type { Readable } from 'node:stream';
 import { internalRequestId, purgeDetails } from '../platform/audit/create-audit.js';
 import type { BlobInfo, BlobStore } from '../platform/blob-store/blob-store.js';
-import { NotFoundError } from '../platform/errors.js';
+import { InputError, NotFoundError } from '../platform/errors.js';
 import type { Actor, PierOneAudit, PushAccess } from './access.js';
-import { type RepositoryName, repositoryOf } from './reference.js';
-import type { PierOneStore } from './store.js';
+import { isDigest, type RepositoryName, repositoryOf } from './reference.js';
+import { MissingBlobsError, type PierOneStore } from './store.js';
 
 type Source = Readable | AsyncIterable<Uint8Array>;
 
@@ -74,7 +74,13 @@ export class BlobUploads {
     const repository = await this.#authorize(actor, repo);
     const size = await this.#store.linkedBlobSize(from, digest);
     if (size === undefined || !(await this.#blobs.exists(digest))) return undefined;
-    await this.#link(actor, 'pierone.blob.mount', repository, { digest, size }, { from });
+    try {
+      await this.#link(actor, 'pierone.blob.mount', repository, { digest, size }, { from });
+    } catch (error) {
+      // Collected between the look and the link: nothing to mount, the client uploads instead.
+      if (error instanceof MissingBlobsError) return undefined;
+      throw error;
+    }
     return { digest, size };
   }
 
@@ -86,6 +92,7 @@ export class BlobUploads {
     expected: { digest: string; size?: number | undefined },
   ): Promise<BlobInfo> {
     const repository = await this.#authorize(actor, repo);
+    await this.#store.announceBlob(expected.digest);
     const info = await this.#blobs.put(source, expected);
     await this.#link(actor, 'pierone.blob.upload', repository, info);
     return info;
@@ -140,6 +147,7 @@ export class BlobUploads {
     const repository = await this.#owned(actor, repo, id);
     let info: BlobInfo;
     try {
+      if (isDigest(digest)) await this.#store.announceBlob(digest);
       info = await this.#blobs.uploads.commit(id, digest, last);
     } catch (error) {
       if ((error as { code?: string }).code === 'DIGEST_INVALID') {
@@ -246,15 +254,35 @@ export class BlobUploads {
     blob: BlobInfo,
     details: Record<string, unknown> = {},
   ): Promise<void> {
-    return this.#store.linkBlob(repository, blob.digest, blob.size, actor.principal.uid, (trx) =>
-      this.#audit(trx, {
-        event,
-        actor: actor.principal,
-        targetId: `${repository}@${blob.digest}`,
-        details: { ...details, size: blob.size },
-        requestId: actor.requestId,
-      }),
-    );
+    return this.#store
+      .linkBlob(
+        repository,
+        blob.digest,
+        blob.size,
+        actor.principal.uid,
+        (trx) =>
+          this.#audit(trx, {
+            event,
+            actor: actor.principal,
+            targetId: `${repository}@${blob.digest}`,
+            details: { ...details, size: blob.size },
+            requestId: actor.requestId,
+          }),
+        () => this.#blobs.exists(blob.digest),
+      )
+      .catch((error: unknown) => {
+        if (error instanceof MissingBlobsError && event === 'pierone.blob.upload') {
+          // Only with a grace period shorter than an upload: the collector took the bytes
+          // between their publication and this link. Nothing is linked; the client uploads again.
+          throw new InputError(
+            `blob ${blob.digest} was garbage-collected while it was stored; upload it again`,
+            {
+              code: 'BLOB_UPLOAD_INVALID',
+            },
+          );
+        }
+        throw error;
+      });
   }
 }
 

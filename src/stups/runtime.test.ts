@@ -44,6 +44,7 @@ describe('the runtime loop over MODULES', () => {
     expect(platform.jobNames).toEqual([
       'token-service.maintenance',
       expect.stringMatching(PURGE_JOB),
+      'pierone.gc',
       'even.grant-expiry',
       'mint.rotation',
       'fullstop.ingest-folder',
@@ -77,6 +78,7 @@ describe('the runtime loop over MODULES', () => {
         'fullstop.periodic.unsecured-root-user',
         'fullstop.risk-acceptance-expiry',
         'mint.rotation',
+        'pierone.gc',
         expect.stringMatching(PURGE_JOB),
         'token-service.maintenance',
       ]);
@@ -88,6 +90,6 @@ describe('the runtime loop over MODULES', () => {
   it('stups serve runs only the chosen service and its jobs', async () => {
     const { platform } = await start('pierone');
     expect(platform.listening).toEqual(['pierone']);
-    expect(platform.jobNames).toEqual([expect.stringMatching(PURGE_JOB)]);
+    expect(platform.jobNames).toEqual([expect.stringMatching(PURGE_JOB), 'pierone.gc']);
   }, 60_000);
 });

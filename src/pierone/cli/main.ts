@@ -8,6 +8,7 @@ import { processIo, runCli } from '../../platform/cli/run-cli.js';
 import { serviceClient } from '../../platform/cli/service-client.js';
 import { getToken, type ZignDeps } from '../../zign/get-token.js';
 import { type ScmSource, ScmSourceSchema, type Tag, TagSchema, TagSearchResultSchema } from '../contract.js';
+import { GcResultSchema } from '../gc/contract.js';
 import { installCredentialHelper } from './docker-config.js';
 import { CREDENTIAL_HELPER, findOnPath, helperMissingMessage, packageRoot } from './helper-on-path.js';
 
@@ -175,6 +176,47 @@ export function pieroneProgram(deps: ZignDeps): Command {
         format,
       ),
     );
+  });
+
+  outputOption(
+    program
+      .command('gc')
+      .description(
+        'garbage-collect blobs no manifest refers to (platform admins with pierone.admin.delete); safe during pushes',
+      )
+      .option('--dry-run', 'list what would be deleted and change nothing'),
+  ).action(async (options: { output: string; dryRun?: boolean }) => {
+    const format = parseOutputFormat(options.output);
+    const result = await (
+      await client()
+    ).parsed(
+      GcResultSchema,
+      'a garbage collection result',
+      'POST',
+      `/gc${options.dryRun ? '?dry_run=true' : ''}`,
+    );
+    if (format === 'json') {
+      io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      return;
+    }
+    const verb = result.dry_run ? 'would delete' : 'deleted';
+    io.stdout.write(
+      `scanned ${result.scanned} blobs, ${verb} ${result.deleted} (${result.bytes_freed} bytes), ` +
+        `${result.dry_run ? 'would remove' : 'removed'} ${result.links_removed} dangling links` +
+        `${result.failed ? `, ${result.failed} failed (retried next run)` : ''} in ${result.duration_ms} ms\n`,
+    );
+    if (result.candidates?.length) {
+      io.stdout.write(
+        renderRows(
+          result.candidates,
+          [
+            { title: 'Digest', key: 'digest', value: (c) => c.digest },
+            { title: 'Size', key: 'size', value: (c) => String(c.size) },
+          ],
+          format,
+        ),
+      );
+    }
   });
 
   program

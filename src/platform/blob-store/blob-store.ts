@@ -51,6 +51,18 @@ export interface BlobStore {
   copyTo?(digest: string, range: ByteRange | undefined, out: Writable): Promise<void>;
   stat(digest: string): Promise<BlobInfo | undefined>;
   exists(digest: string): Promise<boolean>;
+  /**
+   * Every published blob, in pages of at most `pageSize`, with when it was last written (a blob
+   * published again is written again). For garbage collection; uploads in progress are not listed.
+   */
+  list?(pageSize?: number): AsyncIterable<StoredBlob[]>;
+  /** Deletes published blobs; returns those that are gone now (absent ones count as gone). */
+  delete?(digests: readonly string[]): Promise<string[]>;
+}
+
+/** A published blob as `BlobStore.list` sees it. */
+export interface StoredBlob extends BlobInfo {
+  modified: Date;
 }
 
 const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;

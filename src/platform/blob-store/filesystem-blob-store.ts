@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import {
@@ -9,6 +9,7 @@ import {
   type BlobStore,
   type ByteRange,
   type ExpectedBlob,
+  type StoredBlob,
   verifyExpected,
 } from './blob-store.js';
 import { writeToFile } from './file-writer.js';
@@ -145,6 +146,42 @@ export class FilesystemBlobStore implements BlobStore {
 
   async exists(digest: string): Promise<boolean> {
     return (await this.stat(digest)) !== undefined;
+  }
+
+  /** Blobs in digest order, one fan-out directory at a time. */
+  async *list(pageSize = 1000): AsyncIterable<StoredBlob[]> {
+    const root = join(this.#root, 'blobs', 'sha256');
+    let page: StoredBlob[] = [];
+    for (const prefix of (await readdir(root)).sort()) {
+      const names = await readdir(join(root, prefix)).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return [] as string[];
+        throw error;
+      });
+      for (const name of names.sort()) {
+        if (!/^[a-f0-9]{64}$/.test(name) || !name.startsWith(prefix)) continue;
+        const s = await stat(join(root, prefix, name)).catch(() => undefined);
+        if (!s?.isFile()) continue;
+        page.push({ digest: `sha256:${name}`, size: s.size, modified: s.mtime });
+        if (page.length >= pageSize) {
+          yield page;
+          page = [];
+        }
+      }
+    }
+    if (page.length > 0) yield page;
+  }
+
+  async delete(digests: readonly string[]): Promise<string[]> {
+    const gone: string[] = [];
+    for (const digest of digests) {
+      try {
+        await unlink(this.pathOf(digest));
+        gone.push(digest);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') gone.push(digest);
+      }
+    }
+    return gone;
   }
 }
 

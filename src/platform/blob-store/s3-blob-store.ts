@@ -3,7 +3,14 @@ import { createReadStream } from 'node:fs';
 import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
-import { GetObjectCommand, HeadObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { awsClientConfig } from '../aws/client-config.js';
 import {
@@ -13,6 +20,7 @@ import {
   type BlobStore,
   type ByteRange,
   type ExpectedBlob,
+  type StoredBlob,
   verifyExpected,
 } from './blob-store.js';
 import { writeToFile } from './file-writer.js';
@@ -216,6 +224,61 @@ export class S3BlobStore implements BlobStore {
 
   async exists(digest: string): Promise<boolean> {
     return (await this.stat(digest)) !== undefined;
+  }
+
+  /**
+   * Blobs in key (= digest) order, a `ListObjectsV2` page at a time, each page after the last key
+   * seen (`StartAfter`: continuation tokens are where S3-compatible stores differ).
+   */
+  async *list(pageSize = 1000): AsyncIterable<StoredBlob[]> {
+    const prefix = `${this.#prefix}sha256/`;
+    let after: string | undefined;
+    for (;;) {
+      const answer = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.#bucket,
+          Prefix: prefix,
+          MaxKeys: Math.min(pageSize, 1000),
+          ...(after ? { StartAfter: after } : {}),
+        }),
+      );
+      const objects = answer.Contents ?? [];
+      const page: StoredBlob[] = [];
+      for (const object of objects) {
+        const hex = /^[a-f0-9]{2}\/([a-f0-9]{64})$/.exec(object.Key?.slice(prefix.length) ?? '')?.[1];
+        if (!hex) continue;
+        page.push({
+          digest: `sha256:${hex}`,
+          size: object.Size ?? 0,
+          modified: object.LastModified ?? new Date(0),
+        });
+      }
+      if (page.length > 0) yield page;
+      after = objects.at(-1)?.Key;
+      if (!answer.IsTruncated || after === undefined) return;
+    }
+  }
+
+  /**
+   * One `DeleteObject` per blob, 16 at a time: S3-compatible stores disagree on `DeleteObjects`
+   * (its checksum header), and deleting a missing key succeeds, so a retry is harmless.
+   */
+  async delete(digests: readonly string[]): Promise<string[]> {
+    const gone: string[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < digests.length) {
+        const digest = digests[next++]!;
+        try {
+          await this.client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: this.keyOf(digest) }));
+          gone.push(digest);
+        } catch (error) {
+          if (isNotFound(error)) gone.push(digest);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(16, digests.length) }, worker));
+    return gone;
   }
 }
 
