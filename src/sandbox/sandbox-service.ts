@@ -4,10 +4,9 @@ import type { Principal } from '../platform/auth/principal.js';
 import { ConflictError, InputError, NotAllowedError, NotFoundError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import type { UserDirectory } from '../users/contract.js';
-import { listOrganizationAccounts, managementAccountId, writeAccountState } from './aws/organizations.js';
 import type { SandboxAwsClients } from './aws/account-clients.js';
-import { BASELINE_ROLES, prepareAccount } from './aws/prepare.js';
-import { PurgeIncompleteError, purgeAccount } from './aws/purge.js';
+import { PROTECTED_ROLES, PurgeIncompleteError } from './aws/purge-result.js';
+import { lazy } from './aws/sdk.js';
 import {
   type ResolvedAccountSettings,
   type SandboxConfigFile,
@@ -28,15 +27,13 @@ import {
 } from './contract.js';
 import type { SandboxAuditEvent } from './events.js';
 import { SandboxLifecycle } from './lifecycle.js';
-import { activityReport } from './reports/activity.js';
 import { postIncident } from './reports/incident-webhook.js';
-import { produceMonthlyReports, produceWeeklyInventory } from './reports/produce.js';
 import { type ReportBucket, writeReport } from './reports/report-bucket.js';
 import { reportAccount } from './reports/report.js';
 import type { SandboxSettings } from './settings.js';
 import { CostFileSource } from './spend/cost-file.js';
 import { type BudgetAlertException, dailyCheck } from './spend/daily-check.js';
-import type { CostSource } from './spend/types.js';
+import type { CostSource, ForecastSource } from './spend/types.js';
 import type { NewEvent, SandboxStore, SandboxTransaction } from './store.js';
 
 /** The part of the one permission rule (TeamPolicy) sandbox asks: administrators, and who is who. */
@@ -70,8 +67,13 @@ export interface SandboxServiceDeps {
   logger: Logger;
   /** Injectable clock: tests move time through a maintenance window. */
   now?: () => Date;
-  /** Daily costs; default the cost file of `settings.spend.costFile`, none without it. */
+  /**
+   * Daily costs (the module passes the source `sandbox.spend.source` chose); default the cost file
+   * of `settings.spend.costFile`, none without it.
+   */
   costs?: CostSource | undefined;
+  /** Forecasts for the monthly cost report (Cost Explorer); without: the run rate of recent days. */
+  forecasts?: ForecastSource | undefined;
   /** Where the job sandbox.reports writes (S3 or a folder); undefined: no reports. */
   reports?: ReportBucket | undefined;
 }
@@ -138,6 +140,7 @@ export class SandboxService {
   async sync(): Promise<{ accounts: number; discovered: string[] }> {
     const aws = this.#requireAws();
     const config = await this.config();
+    const { listOrganizationAccounts, managementAccountId } = await lazy.organizations();
     const management = await managementAccountId(aws.org);
     const accounts = (await listOrganizationAccounts(aws.org)).filter((a) => a.id !== management);
     const discovered: string[] = [];
@@ -189,6 +192,7 @@ export class SandboxService {
     }
     this.#assertTransition(account, 'assigned');
     const at = this.#now();
+    const { writeAccountState } = await lazy.organizations();
     await writeAccountState(aws.org, id, 'assigned', at, holder);
     await this.deps.store.write((trx) =>
       this.#event(trx, principal, requestId, 'sandbox.account.assign', {
@@ -209,6 +213,7 @@ export class SandboxService {
     this.#assertHolderOrAdmin(principal, account, 'release');
     this.#assertTransition(account, 'released');
     const at = this.#now();
+    const { writeAccountState } = await lazy.organizations();
     await writeAccountState(aws.org, id, 'released', at, null);
     await this.deps.store.write((trx) =>
       this.#event(trx, principal, requestId, 'sandbox.account.release', {
@@ -250,9 +255,10 @@ export class SandboxService {
     const settings = resolveAccountSettings(await this.config(), account);
     const at = this.#now();
     try {
-      const result = await purgeAccount(aws.purgeClients(id), purgeOptions(settings, dryRun));
+      const { purgeAccount } = await lazy.purge();
+      const result = await purgeAccount(await aws.purgeClients(id), purgeOptions(settings, dryRun));
       // The tag first (AWS is the truth), outside the transaction: no AWS call holds a connection.
-      if (!dryRun) await writeAccountState(aws.org, id, 'purged', at);
+      if (!dryRun) await (await lazy.organizations()).writeAccountState(aws.org, id, 'purged', at);
       await this.deps.store.write(async (trx) => {
         const details = { dry_run: dryRun, deleted: result.deleted.length, kept: result.kept.length };
         if (dryRun) {
@@ -325,14 +331,14 @@ export class SandboxService {
           );
         },
       },
-      purge: (account, options) =>
-        purgeAccount(aws.purgeClients(account.id), {
+      purge: async (account, options) =>
+        (await lazy.purge()).purgeAccount(await aws.purgeClients(account.id), {
           ...options,
           // The installation's switch wins over the file: no deletion unless both allow it.
           dryRun: options.dryRun || !this.deps.settings.allowForcePurge,
         }),
       prepare: async (account) =>
-        prepareAccount(
+        (await lazy.prepare()).prepareAccount(
           { budgets: aws.budgets, iam: aws.iam(account.id) },
           account.id,
           resolveAccountSettings(await this.config(), account),
@@ -421,6 +427,10 @@ export class SandboxService {
     if (!bucket) return { written: [] };
     const now = this.#now();
     const written: string[] = [];
+    const [{ activityReport }, { produceMonthlyReports, produceWeeklyInventory }] = await Promise.all([
+      lazy.activity(),
+      lazy.produce(),
+    ]);
     const accounts = (await this.deps.store.list()).map(reportAccount);
     const record = async (mark: string, keys: string[]) => {
       written.push(...keys);
@@ -448,7 +458,15 @@ export class SandboxService {
       const month = previous.toISOString().slice(0, 7);
       const events = await this.deps.store.events({ from: previous, until: monthStart });
       const keys = this.#costs
-        ? await produceMonthlyReports({ bucket, accounts, events, costs: this.#costs, month, now })
+        ? await produceMonthlyReports({
+            bucket,
+            accounts,
+            events,
+            costs: this.#costs,
+            ...(this.deps.forecasts ? { forecasts: this.deps.forecasts } : {}),
+            month,
+            now,
+          })
         : // Without costs no cost report: a report of zeros would read as "nothing was spent".
           await writeReport(bucket, await activityReport({ accounts, events, month, now }));
       await record(MONTHLY_REPORT_MARK, keys);
@@ -548,6 +566,6 @@ function purgeOptions(settings: ResolvedAccountSettings, dryRun: boolean) {
     regions: settings.regions,
     keepTag: settings.keep_tag,
     dryRun,
-    baselineRoles: [...BASELINE_ROLES, 'OrganizationAccountAccessRole'],
+    baselineRoles: PROTECTED_ROLES,
   };
 }
