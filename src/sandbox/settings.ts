@@ -57,6 +57,14 @@ export const SandboxSettingsSchema = z.strictObject({
   ),
   spend: z
     .strictObject({
+      source: z
+        .enum(['auto', 'costExplorer', 'costFile'])
+        .default('auto')
+        .describe(
+          'Where the daily check and the monthly cost report read costs: costExplorer (GetCostAndUsage ' +
+            'and GetCostForecast, needs sandbox.enabled), costFile (spend.costFile), or auto: the cost ' +
+            'file when one is set, else Cost Explorer when management is on, else none',
+        ),
       costFile: z
         .string()
         .min(1)
