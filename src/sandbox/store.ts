@@ -1,13 +1,14 @@
 import { type Generated, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../platform/db/database.js';
-import type {
-  AccountListQuery,
-  AccountState,
-  SandboxAccount,
-  SandboxAccountView,
-  SandboxEvent,
-  SandboxEventKind,
-  SandboxExceptionKind,
+import {
+  type AccountListQuery,
+  type AccountState,
+  COST_CENTER_TAG,
+  type SandboxAccount,
+  type SandboxAccountView,
+  type SandboxEvent,
+  type SandboxEventKind,
+  type SandboxExceptionKind,
 } from './contract.js';
 
 interface AccountsTable {
@@ -135,6 +136,18 @@ export class SandboxStore {
         state_timestamps: JSON.stringify({ ...current.state_timestamps, [state]: at.toISOString() }),
         ...(state === 'purged' ? { last_purge: at } : {}),
       })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** Tags written to Organizations (CSV import): merged into the mirror, the cost centre with them. */
+  async mergeTags(trx: SandboxTransaction, id: string, tags: Record<string, string>): Promise<void> {
+    const current = await this.get(id, trx);
+    if (!current) return;
+    const merged = { ...current.tags, ...tags };
+    await trx
+      .updateTable('sandbox_accounts')
+      .set({ tags: JSON.stringify(merged), cost_center: merged[COST_CENTER_TAG] || null })
       .where('id', '=', id)
       .execute();
   }
