@@ -200,13 +200,10 @@ export function sandboxCommands(program: Command, deps: ZignDeps): void {
     .option(...OUTPUT)
     .action(async (file: string, options: { dryRun?: boolean; output: string }) => {
       const format = parseOutputFormat(options.output);
-      const [{ readFile }, { resolve }] = await Promise.all([
-        import('node:fs/promises'),
-        import('node:path'),
-      ]);
+      const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
       let csv: string;
       try {
-        csv = await readFile(resolve(io.cwd, file), 'utf8');
+        csv = await fs.readFile(path.resolve(io.cwd, file), 'utf8');
       } catch (error) {
         throw new CliError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
       }
@@ -263,12 +260,11 @@ function problemDetail(body: string): string {
 
 function problemErrors(body: string): { line: number; message: string }[] {
   const errors = problemBody(body).errors;
-  return Array.isArray(errors)
-    ? errors.filter(
-        (e): e is { line: number; message: string } =>
-          typeof e === 'object' && e !== null && typeof e.line === 'number' && typeof e.message === 'string',
-      )
-    : [];
+  if (!Array.isArray(errors)) return [];
+  return (errors as unknown[]).flatMap((e) => {
+    const { line, message } = (e ?? {}) as { line?: unknown; message?: unknown };
+    return typeof line === 'number' && typeof message === 'string' ? [{ line, message }] : [];
+  });
 }
 
 /**
