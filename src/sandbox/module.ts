@@ -59,6 +59,23 @@ export const sandboxModule = defineModule({
       forecasts: spend.forecasts,
     });
     accountIds = async () => (await sandbox.store.list()).map((a) => a.id);
+    // The CloudTrail files fullstop reads (its reader, loaded when the job first runs).
+    const { folder: loginFolder, bucket: loginBucket } = settings.consoleLogins;
+    let loginS3: { destroy(): void } | undefined;
+    const loginSource =
+      aws && (loginFolder || loginBucket)
+        ? async () => {
+            if (loginBucket) {
+              const [{ S3Client }, { S3Source }] = await Promise.all([
+                lazy.s3(),
+                import('../fullstop/aws/sqs-ingestion.js'),
+              ]);
+              loginS3 ??= new S3Client(awsClientConfig(awsSettings, 's3'));
+              return new S3Source(loginS3 as InstanceType<typeof S3Client>, loginBucket);
+            }
+            return new (await import('../fullstop/ingestion.js')).FolderSource(loginFolder!);
+          }
+        : undefined;
     const status = sandbox.service.status();
     if (!aws) ctx.logger.info({ service: 'sandbox' }, status.message);
     const costNote =
@@ -84,6 +101,17 @@ export const sandboxModule = defineModule({
                 await sandbox.service.produceReports();
               },
             },
+            ...(loginSource
+              ? [
+                  {
+                    name: 'sandbox.console-logins',
+                    intervalMs: settings.consoleLogins.checkIntervalSeconds * 1000,
+                    run: async () => {
+                      await sandbox.service.checkConsoleLogins(await loginSource());
+                    },
+                  },
+                ]
+              : []),
             {
               name: 'sandbox.spend-check',
               intervalMs: settings.spend.checkIntervalSeconds * 1000,
@@ -97,6 +125,7 @@ export const sandboxModule = defineModule({
         aws?.dispose();
         s3?.destroy();
         spend.dispose();
+        loginS3?.destroy();
       },
     };
   },

@@ -35,6 +35,8 @@ import type { SandboxSettings } from './settings.js';
 import { CostFileSource } from './spend/cost-file.js';
 import { type BudgetAlertException, dailyCheck } from './spend/daily-check.js';
 import type { CostSource, ForecastSource } from './spend/types.js';
+import type { CloudTrailSource } from '../fullstop/ingestion.js';
+import { type ConsoleLoginFinding, scanConsoleLogins } from './console-logins.js';
 import type { NewEvent, SandboxStore, SandboxTransaction } from './store.js';
 import { parseTagsCsv, tagsCsv } from './tags-csv.js';
 
@@ -49,6 +51,7 @@ const SERVICE_ACTOR: AuditActor = { uid: 'sandbox', realm: 'services' };
 const MAINTENANCE_MARK = 'maintenance';
 const WEEKLY_REPORT_MARK = 'reports.weekly';
 const MONTHLY_REPORT_MARK = 'reports.monthly';
+const CONSOLE_LOGIN_MARK = 'console-logins';
 
 const EVENT_STATE: Partial<Record<SandboxEventKind | SandboxExceptionKind, AccountState>> = {
   AssignedAccount: 'assigned',
@@ -536,6 +539,35 @@ export class SandboxService {
       await record(MONTHLY_REPORT_MARK, keys);
     }
     return { written };
+  }
+
+  /**
+   * The job `sandbox.console-logins`: root and IAM-user console logins of sandbox accounts in the
+   * CloudTrail log files of `source`, each an incident (audited, sent to the webhook) once.
+   */
+  async checkConsoleLogins(
+    source: CloudTrailSource,
+  ): Promise<{ files: number; recorded: ConsoleLoginFinding[]; unreadable: string[] }> {
+    const now = this.#now();
+    const since = await this.deps.store.mark(CONSOLE_LOGIN_MARK);
+    const accounts = new Set((await this.deps.store.list()).map((a) => a.id));
+    const { findings, files, unreadable } = await scanConsoleLogins(source, accounts, since);
+    const recorded: ConsoleLoginFinding[] = [];
+    for (const finding of findings) {
+      if (await this.deps.store.hasCloudTrailIncident(finding.accountId, finding.eventId)) continue;
+      await this.recordException(
+        finding.accountId,
+        finding.kind,
+        finding.message,
+        finding.details,
+        finding.at,
+      );
+      recorded.push(finding);
+    }
+    if (unreadable.length > 0)
+      this.deps.logger.warn({ files: unreadable }, 'CloudTrail files that are not gzip JSON were skipped');
+    await this.deps.store.write((trx) => this.deps.store.setMark(trx, CONSOLE_LOGIN_MARK, now));
+    return { files, recorded, unreadable };
   }
 
   /** An exception: stored as an incident with its audit event, then sent to the webhook (if any). */

@@ -89,6 +89,30 @@ export const SandboxSettingsSchema = z.strictObject({
         .describe('Fewer baseline days than this: only minAbsolute applies'),
     })
     .prefault({}),
+  consoleLogins: z
+    .strictObject({
+      folder: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          'Folder of CloudTrail log files (AWSLogs/<account>/CloudTrail/<region>/…, as fullstop reads them) ' +
+            'searched for root and IAM-user console logins',
+        ),
+      bucket: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('S3 bucket of the CloudTrail log files instead of the folder'),
+      checkIntervalSeconds: z
+        .number()
+        .int()
+        .min(1)
+        .default(900)
+        .describe('How often the job sandbox.console-logins reads new CloudTrail files'),
+    })
+    .prefault({})
+    .describe('Unset folder and bucket: console logins are not checked'),
   reports: z
     .strictObject({
       bucket: z

@@ -202,6 +202,17 @@ export class SandboxStore {
   }
 
   /** Whether the spend check already raised this alarm for this account and day (a rerun adds none). */
+  /** Whether the CloudTrail event `eventId` is already an incident of the account. */
+  async hasCloudTrailIncident(accountId: string, eventId: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('sandbox_events')
+      .select('id')
+      .where('account_id', '=', accountId)
+      .where(sql<boolean>`details->>'cloudtrail_event_id' = ${eventId}`)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   async hasBudgetAlert(accountId: string, day: string, alarm: string): Promise<boolean> {
     const row = await this.db
       .selectFrom('sandbox_events')
