@@ -119,6 +119,15 @@ describe.skipIf(chromiumMissing() || skipWithoutMoto())(
       expect(await byState.textContent()).toMatch(/vanilla4/);
       expect(await incidents.textContent()).toContain('BudgetAlert');
       expect(await incidents.textContent()).toContain(org.accountIds[5]!);
+      // Spend per cost centre: the chart (a canvas, hidden from assistive technology) and its table.
+      const spend = page.getByRole('table', { name: 'Spend per cost centre this month' });
+      const spendText = (await spend.textContent()) ?? '';
+      // sandbox-3 and sandbox-5 (odd: cc-200) carry all the cost; cc-100's accounts spent nothing.
+      expect(spendText).toMatch(/cc-200\$\d+\.\d\d/);
+      expect(spendText).toContain('cc-100$0.00');
+      const chart = page.getByTestId('spend-chart');
+      await chart.locator('canvas').waitFor();
+      expect(await chart.getAttribute('aria-hidden')).toBe('true');
       await shots(page, 'sandbox');
     });
 

@@ -141,3 +141,20 @@ export const SandboxStatusSchema = z.object({
   message: z.string(),
 });
 export type SandboxStatus = z.infer<typeof SandboxStatusSchema>;
+
+/** `POST /tags`: what an import of a CSV of account tags changed (or, as a dry run, would change). */
+export const TagImportResultSchema = z.object({
+  dry_run: z.boolean(),
+  /** Rows of the file (accounts named). */
+  rows: z.number().int(),
+  /** Tags that differ from the account's, per account; accounts without a change are left out. */
+  changes: z.array(z.object({ account_id: z.string(), tags: z.record(z.string(), z.string()) })),
+});
+export type TagImportResult = z.infer<typeof TagImportResultSchema>;
+
+export const TagImportQuerySchema = z.object({
+  dry_run: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+});

@@ -8,7 +8,7 @@ import { SANDBOX_EVENTS } from './events.js';
 import { registerSandboxRoutes } from './routes.js';
 import { type SandboxPolicy, SandboxService } from './sandbox-service.js';
 import { type SandboxSettings, SandboxSettingsSchema } from './settings.js';
-import type { CostSource } from './spend/types.js';
+import type { CostSource, ForecastSource } from './spend/types.js';
 import { SandboxStore } from './store.js';
 import type { ReportBucket } from './reports/report-bucket.js';
 
@@ -33,7 +33,8 @@ export function createSandboxComponent(
     aws?: SandboxAwsClients | undefined;
     settings?: Partial<SandboxSettings>;
     now?: () => Date;
-    costs?: CostSource;
+    costs?: CostSource | undefined;
+    forecasts?: ForecastSource | undefined;
     reports?: ReportBucket;
   },
 ): SandboxComponent {
@@ -50,6 +51,7 @@ export function createSandboxComponent(
     logger: ctx.logger.child({ component: 'sandbox' }),
     now: deps.now,
     costs: deps.costs,
+    forecasts: deps.forecasts,
     reports: deps.reports,
   });
   return {

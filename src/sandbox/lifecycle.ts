@@ -7,9 +7,10 @@ import {
   type SandboxExceptionKind,
   TRANSITIONS,
 } from './contract.js';
-import { listOrganizationAccounts, writeAccountState } from './aws/organizations.js';
-import { type PrepareResult, BASELINE_ROLES } from './aws/prepare.js';
-import { type PurgeOptions, type PurgeResult, PurgeIncompleteError } from './aws/purge.js';
+import type { PrepareResult } from './aws/prepare.js';
+import type { PurgeOptions } from './aws/purge.js';
+import { PROTECTED_ROLES, type PurgeResult, PurgeIncompleteError } from './aws/purge-result.js';
+import { lazy } from './aws/sdk.js';
 
 /** Where events and exceptions go (the store, in one transaction with the audit event). */
 export interface SandboxEventSink {
@@ -51,16 +52,15 @@ export interface LifecycleDeps {
 export class SandboxLifecycle {
   constructor(private readonly deps: LifecycleDeps) {}
 
-  list(filter?: { state?: AccountState }): Promise<SandboxAccount[]> {
-    return listOrganizationAccounts(this.deps.org).then((all) =>
-      filter?.state ? all.filter((a) => a.state === filter.state) : all,
-    );
+  async list(filter?: { state?: AccountState }): Promise<SandboxAccount[]> {
+    const all = await (await lazy.organizations()).listOrganizationAccounts(this.deps.org);
+    return filter?.state ? all.filter((a) => a.state === filter.state) : all;
   }
 
   async transition(account: SandboxAccount, to: AccountState, holder?: string | null, details = {}) {
     if (!TRANSITIONS[account.state].includes(to)) throw new TransitionRefused(account.state, to);
     const at = this.deps.now();
-    await writeAccountState(this.deps.org, account.id, to, at, holder);
+    await (await lazy.organizations()).writeAccountState(this.deps.org, account.id, to, at, holder);
     await this.deps.events.record({
       accountId: account.id,
       kind: EVENT_OF[to],
@@ -94,7 +94,7 @@ export class SandboxLifecycle {
             regions: settings.regions,
             keepTag: settings.keep_tag,
             dryRun: settings.purge_mode === 'dry-run',
-            baselineRoles: [...BASELINE_ROLES, 'OrganizationAccountAccessRole'],
+            baselineRoles: PROTECTED_ROLES,
           });
           await this.transition(current, 'purged', undefined, {
             dry_run: result.dryRun,

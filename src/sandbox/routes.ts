@@ -1,3 +1,4 @@
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Audit } from '../platform/audit/create-audit.js';
 import { auditRefusals } from '../platform/audit/refusal-audit.js';
@@ -14,6 +15,8 @@ import {
   SandboxAccountViewSchema,
   SandboxEventSchema,
   SandboxStatusSchema,
+  TagImportQuerySchema,
+  TagImportResultSchema,
 } from './contract.js';
 import type { SandboxAuditEvent } from './events.js';
 import type { SandboxService } from './sandbox-service.js';
@@ -154,4 +157,58 @@ export function registerSandboxRoutes(
     async (request) =>
       service.purge(principalOf(request), request.params.id, request.query.dry_run, request.id),
   );
+
+  app.get(
+    '/tags',
+    {
+      preHandler: authenticated,
+      schema: {
+        ...common,
+        tags: ['tags'],
+        summary: 'Every account’s tags as CSV: the column account, then one column per tag key',
+        produces: ['text/csv'],
+      },
+    },
+    async (_request, reply) => {
+      reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="tags.csv"');
+      return service.exportTags();
+    },
+  );
+
+  // The file is the raw body (text/csv, or whatever a client declares): an own scope reads it as text.
+  void app.register(async (plain) => {
+    const scope = plain.withTypeProvider<ZodTypeProvider>();
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: MAX_TAG_FILE_BYTES }, (_r, body, done) =>
+      done(null, body),
+    );
+    scope.post(
+      '/tags',
+      {
+        preHandler: authenticated,
+        config: deps.audit.route('sandbox.tags.import'),
+        schema: {
+          ...common,
+          tags: ['tags'],
+          summary: 'Import a CSV of account tags (administrators); dry_run=true reports and writes nothing',
+          description:
+            'Empty cells leave a tag as it is; the lifecycle tags (account-state, account-holder, ' +
+            'account-state-since:*) are refused. A file with any bad row is 400 TAGS_INVALID listing ' +
+            'every problem with its line in `errors`, and nothing is written.',
+          querystring: TagImportQuerySchema,
+          response: { 200: TagImportResultSchema },
+        },
+      },
+      async (request) =>
+        service.importTags(
+          principalOf(request),
+          typeof request.body === 'string' ? request.body : '',
+          request.query.dry_run,
+          request.id,
+        ),
+    );
+  });
 }
+
+/** A tag file of thousands of accounts is well under this. */
+const MAX_TAG_FILE_BYTES = 2 * 1024 * 1024;

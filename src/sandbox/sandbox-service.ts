@@ -4,10 +4,9 @@ import type { Principal } from '../platform/auth/principal.js';
 import { ConflictError, InputError, NotAllowedError, NotFoundError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import type { UserDirectory } from '../users/contract.js';
-import { listOrganizationAccounts, managementAccountId, writeAccountState } from './aws/organizations.js';
 import type { SandboxAwsClients } from './aws/account-clients.js';
-import { BASELINE_ROLES, prepareAccount } from './aws/prepare.js';
-import { PurgeIncompleteError, purgeAccount } from './aws/purge.js';
+import { PROTECTED_ROLES, PurgeIncompleteError } from './aws/purge-result.js';
+import { lazy } from './aws/sdk.js';
 import {
   type ResolvedAccountSettings,
   type SandboxConfigFile,
@@ -24,20 +23,22 @@ import {
   type SandboxEventKind,
   type SandboxExceptionKind,
   type SandboxStatus,
+  type TagImportResult,
   TRANSITIONS,
 } from './contract.js';
 import type { SandboxAuditEvent } from './events.js';
 import { SandboxLifecycle } from './lifecycle.js';
-import { activityReport } from './reports/activity.js';
 import { postIncident } from './reports/incident-webhook.js';
-import { produceMonthlyReports, produceWeeklyInventory } from './reports/produce.js';
 import { type ReportBucket, writeReport } from './reports/report-bucket.js';
 import { reportAccount } from './reports/report.js';
 import type { SandboxSettings } from './settings.js';
 import { CostFileSource } from './spend/cost-file.js';
 import { type BudgetAlertException, dailyCheck } from './spend/daily-check.js';
-import type { CostSource } from './spend/types.js';
+import type { CostSource, ForecastSource } from './spend/types.js';
+import type { CloudTrailSource } from '../fullstop/ingestion.js';
+import { type ConsoleLoginFinding, scanConsoleLogins } from './console-logins.js';
 import type { NewEvent, SandboxStore, SandboxTransaction } from './store.js';
+import { parseTagsCsv, tagsCsv } from './tags-csv.js';
 
 /** The part of the one permission rule (TeamPolicy) sandbox asks: administrators, and who is who. */
 export interface SandboxPolicy {
@@ -50,6 +51,7 @@ const SERVICE_ACTOR: AuditActor = { uid: 'sandbox', realm: 'services' };
 const MAINTENANCE_MARK = 'maintenance';
 const WEEKLY_REPORT_MARK = 'reports.weekly';
 const MONTHLY_REPORT_MARK = 'reports.monthly';
+const CONSOLE_LOGIN_MARK = 'console-logins';
 
 const EVENT_STATE: Partial<Record<SandboxEventKind | SandboxExceptionKind, AccountState>> = {
   AssignedAccount: 'assigned',
@@ -70,8 +72,13 @@ export interface SandboxServiceDeps {
   logger: Logger;
   /** Injectable clock: tests move time through a maintenance window. */
   now?: () => Date;
-  /** Daily costs; default the cost file of `settings.spend.costFile`, none without it. */
+  /**
+   * Daily costs (the module passes the source `sandbox.spend.source` chose); default the cost file
+   * of `settings.spend.costFile`, none without it.
+   */
   costs?: CostSource | undefined;
+  /** Forecasts for the monthly cost report (Cost Explorer); without: the run rate of recent days. */
+  forecasts?: ForecastSource | undefined;
   /** Where the job sandbox.reports writes (S3 or a folder); undefined: no reports. */
   reports?: ReportBucket | undefined;
 }
@@ -138,6 +145,7 @@ export class SandboxService {
   async sync(): Promise<{ accounts: number; discovered: string[] }> {
     const aws = this.#requireAws();
     const config = await this.config();
+    const { listOrganizationAccounts, managementAccountId } = await lazy.organizations();
     const management = await managementAccountId(aws.org);
     const accounts = (await listOrganizationAccounts(aws.org)).filter((a) => a.id !== management);
     const discovered: string[] = [];
@@ -189,6 +197,7 @@ export class SandboxService {
     }
     this.#assertTransition(account, 'assigned');
     const at = this.#now();
+    const { writeAccountState } = await lazy.organizations();
     await writeAccountState(aws.org, id, 'assigned', at, holder);
     await this.deps.store.write((trx) =>
       this.#event(trx, principal, requestId, 'sandbox.account.assign', {
@@ -209,6 +218,7 @@ export class SandboxService {
     this.#assertHolderOrAdmin(principal, account, 'release');
     this.#assertTransition(account, 'released');
     const at = this.#now();
+    const { writeAccountState } = await lazy.organizations();
     await writeAccountState(aws.org, id, 'released', at, null);
     await this.deps.store.write((trx) =>
       this.#event(trx, principal, requestId, 'sandbox.account.release', {
@@ -250,9 +260,10 @@ export class SandboxService {
     const settings = resolveAccountSettings(await this.config(), account);
     const at = this.#now();
     try {
-      const result = await purgeAccount(aws.purgeClients(id), purgeOptions(settings, dryRun));
+      const { purgeAccount } = await lazy.purge();
+      const result = await purgeAccount(await aws.purgeClients(id), purgeOptions(settings, dryRun));
       // The tag first (AWS is the truth), outside the transaction: no AWS call holds a connection.
-      if (!dryRun) await writeAccountState(aws.org, id, 'purged', at);
+      if (!dryRun) await (await lazy.organizations()).writeAccountState(aws.org, id, 'purged', at);
       await this.deps.store.write(async (trx) => {
         const details = { dry_run: dryRun, deleted: result.deleted.length, kept: result.kept.length };
         if (dryRun) {
@@ -293,6 +304,68 @@ export class SandboxService {
     }
   }
 
+  /** Every account's tags as CSV (`account` and one column per tag key; docs/sandbox.md). */
+  async exportTags(): Promise<string> {
+    return tagsCsv(await this.deps.store.list());
+  }
+
+  /**
+   * Imports a CSV of account tags (administrators). Every problem of the file is reported at once,
+   * with its line, and then nothing is written; a dry run reports what would change. Tags go to
+   * Organizations first (AWS is the truth), then into the mirror with one audit entry.
+   */
+  async importTags(
+    principal: Principal,
+    csv: string,
+    dryRun: boolean,
+    requestId: string,
+  ): Promise<TagImportResult> {
+    if (!this.deps.policy.isAdmin(principal)) {
+      throw new NotAllowedError('only administrators may import account tags', { code: 'NOT_ADMIN' });
+    }
+    const aws = dryRun ? this.deps.aws : this.#requireAws();
+    const accounts = new Map((await this.deps.store.list()).map((a) => [a.id, a]));
+    const { rows, problems } = parseTagsCsv(csv, new Set(accounts.keys()));
+    if (problems.length > 0) {
+      // A 400 is not among the refusals the routes audit on their own: a refused file is recorded here.
+      await this.deps.audit.standalone({
+        event: 'sandbox.tags.import',
+        actor: principal,
+        targetId: 'tags',
+        outcome: 'refused',
+        details: { code: 'TAGS_INVALID', dry_run: dryRun, problems: problems.length },
+        requestId,
+      });
+      throw new InputError(
+        `the tag file has ${problems.length} problem(s); nothing was imported: ` +
+          problems.map((p) => `line ${p.line}: ${p.message}`).join('; '),
+        { code: 'TAGS_INVALID', details: { errors: problems } },
+      );
+    }
+    const changes: TagImportResult['changes'] = [];
+    for (const row of rows) {
+      const current = accounts.get(row.accountId)!.tags;
+      const changed = Object.fromEntries(Object.entries(row.tags).filter(([k, v]) => current[k] !== v));
+      if (Object.keys(changed).length > 0) changes.push({ account_id: row.accountId, tags: changed });
+    }
+    if (!dryRun && aws) {
+      const { writeAccountTags } = await lazy.organizations();
+      for (const change of changes) await writeAccountTags(aws.org, change.account_id, change.tags);
+    }
+    await this.deps.store.write(async (trx) => {
+      if (!dryRun)
+        for (const change of changes) await this.deps.store.mergeTags(trx, change.account_id, change.tags);
+      await this.deps.audit(trx, {
+        event: 'sandbox.tags.import',
+        actor: principal,
+        targetId: 'tags',
+        details: { dry_run: dryRun, rows: rows.length, changes },
+        requestId,
+      });
+    });
+    return { dry_run: dryRun, rows: rows.length, changes };
+  }
+
   /**
    * The job `sandbox.maintenance`: every account whose window opened since the last run goes
    * released → expired → purged → prepared → released; then the mirror is read anew.
@@ -325,14 +398,14 @@ export class SandboxService {
           );
         },
       },
-      purge: (account, options) =>
-        purgeAccount(aws.purgeClients(account.id), {
+      purge: async (account, options) =>
+        (await lazy.purge()).purgeAccount(await aws.purgeClients(account.id), {
           ...options,
           // The installation's switch wins over the file: no deletion unless both allow it.
           dryRun: options.dryRun || !this.deps.settings.allowForcePurge,
         }),
       prepare: async (account) =>
-        prepareAccount(
+        (await lazy.prepare()).prepareAccount(
           { budgets: aws.budgets, iam: aws.iam(account.id) },
           account.id,
           resolveAccountSettings(await this.config(), account),
@@ -421,6 +494,10 @@ export class SandboxService {
     if (!bucket) return { written: [] };
     const now = this.#now();
     const written: string[] = [];
+    const [{ activityReport }, { produceMonthlyReports, produceWeeklyInventory }] = await Promise.all([
+      lazy.activity(),
+      lazy.produce(),
+    ]);
     const accounts = (await this.deps.store.list()).map(reportAccount);
     const record = async (mark: string, keys: string[]) => {
       written.push(...keys);
@@ -448,12 +525,49 @@ export class SandboxService {
       const month = previous.toISOString().slice(0, 7);
       const events = await this.deps.store.events({ from: previous, until: monthStart });
       const keys = this.#costs
-        ? await produceMonthlyReports({ bucket, accounts, events, costs: this.#costs, month, now })
+        ? await produceMonthlyReports({
+            bucket,
+            accounts,
+            events,
+            costs: this.#costs,
+            ...(this.deps.forecasts ? { forecasts: this.deps.forecasts } : {}),
+            month,
+            now,
+          })
         : // Without costs no cost report: a report of zeros would read as "nothing was spent".
           await writeReport(bucket, await activityReport({ accounts, events, month, now }));
       await record(MONTHLY_REPORT_MARK, keys);
     }
     return { written };
+  }
+
+  /**
+   * The job `sandbox.console-logins`: root and IAM-user console logins of sandbox accounts in the
+   * CloudTrail log files of `source`, each an incident (audited, sent to the webhook) once.
+   */
+  async checkConsoleLogins(
+    source: CloudTrailSource,
+  ): Promise<{ files: number; recorded: ConsoleLoginFinding[]; unreadable: string[] }> {
+    const now = this.#now();
+    const since = await this.deps.store.mark(CONSOLE_LOGIN_MARK);
+    const accounts = new Set((await this.deps.store.list()).map((a) => a.id));
+    const { findings, files, unreadable } = await scanConsoleLogins(source, accounts, since);
+    const recorded: ConsoleLoginFinding[] = [];
+    for (const finding of findings) {
+      if (await this.deps.store.hasCloudTrailIncident(finding.accountId, finding.eventId)) continue;
+      await this.recordException(
+        finding.accountId,
+        finding.kind,
+        finding.message,
+        finding.details,
+        finding.at,
+      );
+      recorded.push(finding);
+    }
+    if (unreadable.length > 0)
+      this.deps.logger.warn({ files: unreadable }, 'CloudTrail files that are not gzip JSON were skipped');
+    await this.deps.store.write((trx) => this.deps.store.setMark(trx, CONSOLE_LOGIN_MARK, now));
+    return { files, recorded, unreadable };
   }
 
   /** An exception: stored as an incident with its audit event, then sent to the webhook (if any). */
@@ -548,6 +662,6 @@ function purgeOptions(settings: ResolvedAccountSettings, dryRun: boolean) {
     regions: settings.regions,
     keepTag: settings.keep_tag,
     dryRun,
-    baselineRoles: [...BASELINE_ROLES, 'OrganizationAccountAccessRole'],
+    baselineRoles: PROTECTED_ROLES,
   };
 }

@@ -57,6 +57,14 @@ export const SandboxSettingsSchema = z.strictObject({
   ),
   spend: z
     .strictObject({
+      source: z
+        .enum(['auto', 'costExplorer', 'costFile'])
+        .default('auto')
+        .describe(
+          'Where the daily check and the monthly cost report read costs: costExplorer (GetCostAndUsage ' +
+            'and GetCostForecast, needs sandbox.enabled), costFile (spend.costFile), or auto: the cost ' +
+            'file when one is set, else Cost Explorer when management is on, else none',
+        ),
       costFile: z
         .string()
         .min(1)
@@ -81,6 +89,30 @@ export const SandboxSettingsSchema = z.strictObject({
         .describe('Fewer baseline days than this: only minAbsolute applies'),
     })
     .prefault({}),
+  consoleLogins: z
+    .strictObject({
+      folder: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          'Folder of CloudTrail log files (AWSLogs/<account>/CloudTrail/<region>/…, as fullstop reads them) ' +
+            'searched for root and IAM-user console logins',
+        ),
+      bucket: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('S3 bucket of the CloudTrail log files instead of the folder'),
+      checkIntervalSeconds: z
+        .number()
+        .int()
+        .min(1)
+        .default(900)
+        .describe('How often the job sandbox.console-logins reads new CloudTrail files'),
+    })
+    .prefault({})
+    .describe('Unset folder and bucket: console logins are not checked'),
   reports: z
     .strictObject({
       bucket: z

@@ -1,13 +1,14 @@
 import { type Generated, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../platform/db/database.js';
-import type {
-  AccountListQuery,
-  AccountState,
-  SandboxAccount,
-  SandboxAccountView,
-  SandboxEvent,
-  SandboxEventKind,
-  SandboxExceptionKind,
+import {
+  type AccountListQuery,
+  type AccountState,
+  COST_CENTER_TAG,
+  type SandboxAccount,
+  type SandboxAccountView,
+  type SandboxEvent,
+  type SandboxEventKind,
+  type SandboxExceptionKind,
 } from './contract.js';
 
 interface AccountsTable {
@@ -139,6 +140,18 @@ export class SandboxStore {
       .execute();
   }
 
+  /** Tags written to Organizations (CSV import): merged into the mirror, the cost centre with them. */
+  async mergeTags(trx: SandboxTransaction, id: string, tags: Record<string, string>): Promise<void> {
+    const current = await this.get(id, trx);
+    if (!current) return;
+    const merged = { ...current.tags, ...tags };
+    await trx
+      .updateTable('sandbox_accounts')
+      .set({ tags: JSON.stringify(merged), cost_center: merged[COST_CENTER_TAG] || null })
+      .where('id', '=', id)
+      .execute();
+  }
+
   async setSpend(trx: SandboxTransaction, id: string, monthToDate: number, day: string): Promise<void> {
     await trx
       .updateTable('sandbox_accounts')
@@ -189,6 +202,17 @@ export class SandboxStore {
   }
 
   /** Whether the spend check already raised this alarm for this account and day (a rerun adds none). */
+  /** Whether the CloudTrail event `eventId` is already an incident of the account. */
+  async hasCloudTrailIncident(accountId: string, eventId: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('sandbox_events')
+      .select('id')
+      .where('account_id', '=', accountId)
+      .where(sql<boolean>`details->>'cloudtrail_event_id' = ${eventId}`)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   async hasBudgetAlert(accountId: string, day: string, alarm: string): Promise<boolean> {
     const row = await this.db
       .selectFrom('sandbox_events')

@@ -1,21 +1,22 @@
 import { BudgetsClient } from '@aws-sdk/client-budgets';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
-import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { type AwsSettings, awsClientConfig } from '../../platform/aws/client-config.js';
 import { assumedRoleCredentials, type TemporaryCredentials } from '../../platform/aws/sts-credentials.js';
 import type { PurgeClients } from './purge.js';
+import { lazy } from './sdk.js';
 
 /** What the sandbox service does in AWS: the organisation, and purge/prepare inside member accounts. */
 export interface SandboxAwsClients {
   /** Organizations and Budgets of the management account. */
   org: OrganizationsClient;
   budgets: BudgetsClient;
-  /** Clients inside one member account (through its role when one is configured). */
-  purgeClients(accountId: string): PurgeClients;
+  /**
+   * Clients inside one member account (through its role when one is configured). Async: the
+   * EC2, ELB and S3 SDKs are imported by the first purge, not by starting the service.
+   */
+  purgeClients(accountId: string): Promise<PurgeClients>;
   iam(accountId: string): IAMClient;
   dispose(): void;
 }
@@ -57,28 +58,35 @@ export function sandboxAwsClients(aws: AwsSettings, assumeRoleName?: string): Sa
     org: cached('org', () => new OrganizationsClient(global)),
     budgets: cached('budgets', () => new BudgetsClient(global)),
     iam,
-    purgeClients: (accountId) => ({
-      regional: (region) => ({
-        ec2: cached(
-          `ec2/${accountId}/${region}`,
-          () => new EC2Client({ ...base, region, ...credentialsOf(accountId) }),
+    purgeClients: async (accountId) => {
+      const [{ EC2Client }, { ElasticLoadBalancingV2Client }, { S3Client }] = await Promise.all([
+        lazy.ec2(),
+        lazy.elbv2(),
+        lazy.s3(),
+      ]);
+      return {
+        regional: (region) => ({
+          ec2: cached(
+            `ec2/${accountId}/${region}`,
+            () => new EC2Client({ ...base, region, ...credentialsOf(accountId) }),
+          ),
+          elb: cached(
+            `elb/${accountId}/${region}`,
+            () => new ElasticLoadBalancingV2Client({ ...base, region, ...credentialsOf(accountId) }),
+          ),
+        }),
+        iam: iam(accountId),
+        s3: cached(
+          `s3/${accountId}`,
+          () =>
+            new S3Client({
+              ...awsClientConfig(aws, 's3'),
+              region: aws.region ?? 'us-east-1',
+              ...credentialsOf(accountId),
+            }),
         ),
-        elb: cached(
-          `elb/${accountId}/${region}`,
-          () => new ElasticLoadBalancingV2Client({ ...base, region, ...credentialsOf(accountId) }),
-        ),
-      }),
-      iam: iam(accountId),
-      s3: cached(
-        `s3/${accountId}`,
-        () =>
-          new S3Client({
-            ...awsClientConfig(aws, 's3'),
-            region: aws.region ?? 'us-east-1',
-            ...credentialsOf(accountId),
-          }),
-      ),
-    }),
+      };
+    },
     dispose: () => {
       for (const client of made.values()) client.destroy();
       made.clear();

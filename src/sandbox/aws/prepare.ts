@@ -6,11 +6,11 @@ import {
 } from '@aws-sdk/client-budgets';
 import { CreateRoleCommand, GetRoleCommand, type IAMClient, TagRoleCommand } from '@aws-sdk/client-iam';
 import type { ResolvedAccountSettings } from '../config.js';
+import { BASELINE_ROLES } from './purge-result.js';
 
 export const BUDGET_NAME = 'sandbox-monthly';
 
-/** Roles every prepared account has; purge never deletes them. */
-export const BASELINE_ROLES = ['sandbox-holder'] as const;
+export { BASELINE_ROLES } from './purge-result.js';
 
 export interface PrepareResult {
   budget: string;

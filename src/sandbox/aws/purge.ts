@@ -45,6 +45,7 @@ import {
   ListObjectVersionsCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { PurgeIncompleteError, type PurgeItem, type PurgeResult } from './purge-result.js';
 
 /** The clients of one account; EC2 and ELB per region, IAM and S3 once. */
 export interface PurgeClients {
@@ -64,29 +65,7 @@ export interface PurgeOptions {
   waitSeconds?: number;
 }
 
-export interface PurgeItem {
-  kind: string;
-  id: string;
-  region: string;
-}
-export interface PurgeResult {
-  dryRun: boolean;
-  /** What was deleted (force) or would be deleted (dry run), in the order it was (would be) done. */
-  deleted: PurgeItem[];
-  kept: PurgeItem[];
-  errors: { item: PurgeItem; message: string }[];
-}
-
-/** A purge that could not finish: the caller records a FailedMaintenanceException. */
-export class PurgeIncompleteError extends Error {
-  constructor(readonly result: PurgeResult) {
-    super(
-      `purge left ${result.errors.length} resource(s): ` +
-        result.errors.map((e) => `${e.item.kind} ${e.item.id}: ${e.message}`).join('; '),
-    );
-    this.name = 'PurgeIncompleteError';
-  }
-}
+export { PurgeIncompleteError, type PurgeItem, type PurgeResult } from './purge-result.js';
 
 const keeps = (tags: Tag[] | undefined, keep: PurgeOptions['keepTag']) =>
   (tags ?? []).some((tag) => tag.Key === keep.key && tag.Value === keep.value);

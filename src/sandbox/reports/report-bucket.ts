@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { lazy } from '../aws/sdk.js';
 import { CONTENT_TYPES, type Report, reportKey } from './report.js';
 
 /** Where reports are written: an S3 bucket, or a folder on the embedded default. */
@@ -18,6 +19,7 @@ export function s3ReportBucket(client: S3Client, bucket: string): ReportBucket {
     kind: 's3',
     locationOf: (key) => `s3://${bucket}/${key}`,
     async put(key, body, contentType) {
+      const { PutObjectCommand } = await lazy.s3();
       await client.send(
         new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }),
       );

@@ -24,7 +24,7 @@ import { sandboxAwsClients, type SandboxAwsClients } from '../aws/account-client
 import { createSandboxComponent, type SandboxComponent } from '../index.js';
 import { sandboxMigrations } from '../migrations.js';
 import type { SandboxSettings } from '../settings.js';
-import type { CostSource } from '../spend/types.js';
+import type { CostSource, ForecastSource } from '../spend/types.js';
 import type { ReportBucket } from '../reports/report-bucket.js';
 
 export const SANDBOX_TEST_MIGRATIONS: ComponentMigrations[] = [
@@ -109,6 +109,7 @@ export async function createSandboxHarness(
     settings?: Partial<SandboxSettings>;
     now?: () => Date;
     costs?: CostSource;
+    forecasts?: ForecastSource;
     reports?: ReportBucket;
   } = {},
 ): Promise<SandboxHarness> {
@@ -132,6 +133,7 @@ export async function createSandboxHarness(
     settings: { enabled: aws !== undefined, ...options.settings },
     ...(options.now ? { now: options.now } : {}),
     ...(options.costs ? { costs: options.costs } : {}),
+    ...(options.forecasts ? { forecasts: options.forecasts } : {}),
     ...(options.reports ? { reports: options.reports } : {}),
   });
   const app = await sandbox.createApp();

@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../platform/cli/run-cli.js';
 import type { Database } from '../../platform/db/database.js';
@@ -43,9 +45,11 @@ describe.skipIf(skipWithoutMoto())('stups sandbox', () => {
   async function stups(
     args: string[],
     who: 'jdoe' | 'ann' | 'admin' = 'jdoe',
+    files: Record<string, string> = {},
   ): Promise<CapturedIo & { code: number }> {
     const token = h.headers[who].authorization?.replace('Bearer ', '') ?? '';
     const io = await captureIo({ env: { STUPS_SANDBOX_URL: url, OAUTH2_ACCESS_TOKENS: `default=${token}` } });
+    for (const [name, text] of Object.entries(files)) await writeFile(join(io.cwd, name), text);
     const code = await runCli(stupsProgram(io), args, io);
     await io.cleanup();
     return Object.assign(io, { code });
@@ -116,5 +120,42 @@ describe.skipIf(skipWithoutMoto())('stups sandbox', () => {
     expect(taken.err()).not.toMatch(/\n.+/);
     const badOutput = await stups(['sandbox', 'list', '-o', 'xml']);
     expect(badOutput.code).toBe(2);
+  });
+
+  it('exports tags as CSV and imports a file (dry run, bad rows with their lines, then for real)', async () => {
+    const exported = await stups(['sandbox', 'tags', 'export']);
+    expect(exported.code).toBe(0);
+    expect(exported.out().split('\n')[0]).toBe('account,cost-center');
+    const [a, b] = [org.accountIds[8]!, org.accountIds[9]!];
+    const bad = await stups(['sandbox', 'tags', 'import', 'tags.csv'], 'admin', {
+      'tags.csv': `account,cost-center\n${a},cc-7\n12,cc-8\n${b},cc-9,extra\n`,
+    });
+    expect(bad.code).toBe(1);
+    expect(bad.err()).toBe(
+      'tags.csv:3: "12" is not a 12-digit AWS account id\n' +
+        'tags.csv:4: 3 cells, the header has 2\n' +
+        'stups: sandbox answered 400: the tag file has 2 problem(s); nothing was imported: ' +
+        'line 3: "12" is not a 12-digit AWS account id; line 4: 3 cells, the header has 2\n',
+    );
+    const good = { 'tags.csv': `account,cost-center\n${a},cc-7\n${b},cc-200\n` };
+    const dry = await stups(
+      ['sandbox', 'tags', 'import', 'tags.csv', '--dry-run', '-o', 'tsv'],
+      'admin',
+      good,
+    );
+    expect(dry.code).toBe(0);
+    expect(dry.out()).toBe(`account\tkey\tvalue\n${a}\tcost-center\tcc-7\n`);
+    expect((await h.sandbox.service.get(a)).cost_center).toBe('cc-100');
+    const real = await stups(['sandbox', 'tags', 'import', 'tags.csv'], 'admin', good);
+    expect(real.code).toBe(0);
+    expect(real.err()).toBe('Imported (2 rows, 1 accounts changed).\n');
+    expect((await h.sandbox.service.get(a)).cost_center).toBe('cc-7');
+    const notAdmin = await stups(['sandbox', 'tags', 'import', 'tags.csv'], 'jdoe', good);
+    expect(notAdmin.code).toBe(1);
+    expect(notAdmin.err()).toMatch(
+      /^stups: sandbox answered 403: only administrators may import account tags\n$/,
+    );
+    const missing = await stups(['sandbox', 'tags', 'import', 'nope.csv'], 'admin');
+    expect(missing.err()).toBe('stups: cannot read nope.csv: ENOENT\n');
   });
 });

@@ -7,7 +7,7 @@ import type { SandboxAccountView } from '../../sandbox/contract.js';
 import type { ZignDeps } from '../../zign/get-token.js';
 
 /*
- * `stups sandbox list|show|assign|release|purge`: personal sandbox accounts. The service's URL is
+ * `stups sandbox list|show|assign|release|purge|tags`: personal sandbox accounts. The service's URL is
  * `sandbox_url` in ~/.config/stups/stups.yaml (`stups configure`, or STUPS_SANDBOX_URL).
  */
 
@@ -178,6 +178,93 @@ export function sandboxCommands(program: Command, deps: ZignDeps): void {
         );
       }
     });
+
+  const tags = sandbox.command('tags').description('account tags as CSV (account, then one column per tag)');
+
+  tags
+    .command('export')
+    .description('write every account’s tags as CSV to stdout')
+    .action(async () => {
+      const http = await client();
+      const response = await http.request('GET', '/tags', undefined, { accept: 'text/csv' });
+      const body = await http.readText(response);
+      if (!response.ok) throw new CliError(`sandbox answered ${response.status}: ${problemDetail(body)}`);
+      io.stdout.write(body);
+    });
+
+  tags
+    .command('import')
+    .description('set account tags from a CSV file (administrators); empty cells change nothing')
+    .argument('<file>', 'CSV file: the column account, then one column per tag key')
+    .option('--dry-run', 'report what would change; change nothing')
+    .option(...OUTPUT)
+    .action(async (file: string, options: { dryRun?: boolean; output: string }) => {
+      const format = parseOutputFormat(options.output);
+      const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
+      let csv: string;
+      try {
+        csv = await fs.readFile(path.resolve(io.cwd, file), 'utf8');
+      } catch (error) {
+        throw new CliError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+      }
+      const { TagImportResultSchema } = await contract();
+      const http = await client();
+      const response = await http.request('POST', `/tags?dry_run=${options.dryRun ? 'true' : 'false'}`, csv, {
+        'content-type': 'text/csv',
+      });
+      const body = await http.readText(response);
+      if (!response.ok) {
+        // Every bad row at once, each with its line in the file, then the one-line error.
+        for (const problem of problemErrors(body))
+          io.stderr.write(`${file}:${problem.line}: ${problem.message}\n`);
+        throw new CliError(`sandbox answered ${response.status}: ${problemDetail(body)}`);
+      }
+      const parsed = TagImportResultSchema.safeParse(JSON.parse(body));
+      if (!parsed.success) throw new CliError('sandbox answered with something that is not an import result');
+      const result = parsed.data;
+      const rows = result.changes.flatMap((c) =>
+        Object.entries(c.tags).map(([key, value]) => ({ account: c.account_id, key, value })),
+      );
+      io.stdout.write(
+        renderRows(
+          rows,
+          [
+            { title: 'Account', key: 'account', value: (r) => r.account },
+            { title: 'Tag', key: 'key', value: (r) => r.key },
+            { title: 'Value', key: 'value', value: (r) => r.value },
+          ],
+          format,
+        ),
+      );
+      if (format === 'text') {
+        io.stderr.write(
+          `${result.dry_run ? 'Dry run: nothing was changed' : 'Imported'} (${result.rows} rows, ${result.changes.length} accounts ${result.dry_run ? 'to change' : 'changed'}).\n`,
+        );
+      }
+    });
+}
+
+function problemBody(body: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+function problemDetail(body: string): string {
+  const detail = problemBody(body).detail;
+  return typeof detail === 'string' ? detail : body.trim().split('\n')[0]!.slice(0, 300) || 'request failed';
+}
+
+function problemErrors(body: string): { line: number; message: string }[] {
+  const errors = problemBody(body).errors;
+  if (!Array.isArray(errors)) return [];
+  return (errors as unknown[]).flatMap((e) => {
+    const { line, message } = (e ?? {}) as { line?: unknown; message?: unknown };
+    return typeof line === 'number' && typeof message === 'string' ? [{ line, message }] : [];
+  });
 }
 
 /**

@@ -1,9 +1,27 @@
-import type { ReactNode } from 'react';
+import { lazy, type ReactNode, Suspense } from 'react';
 import type { SandboxAccountView, SandboxEvent } from '../../../../sandbox/contract.js';
 import { type Column, ListTable } from '../components/list-table';
 import { Empty, Loaded } from '../components/states';
 import { useSignedIn } from '../session';
 import { useLoad } from '../use-load';
+
+const SpendChart = lazy(() => import('./sandbox-spend-chart'));
+
+/** Month-to-date spend summed per cost centre (accounts without one under "none"), largest first. */
+function spendPerCostCentre(accounts: readonly SandboxAccountView[]) {
+  const sums = new Map<string, { amount: number; accounts: number }>();
+  for (const a of accounts) {
+    if (a.month_to_date === null) continue;
+    const key = a.cost_center ?? 'none';
+    const sum = sums.get(key) ?? { amount: 0, accounts: 0 };
+    sum.amount += a.month_to_date;
+    sum.accounts += 1;
+    sums.set(key, sum);
+  }
+  return [...sums]
+    .map(([costCentre, s]) => ({ costCentre, ...s }))
+    .sort((x, y) => y.amount - x.amount || x.costCentre.localeCompare(y.costCentre));
+}
 
 const STATES = ['vanilla', 'assigned', 'released', 'expired', 'purged', 'prepared'] as const;
 
@@ -51,6 +69,36 @@ function MyAccount({ account }: { account: SandboxAccountView }) {
       <Row label="Last purge">{when(account.last_purge)}</Row>
       <Row label="Cost centre">{account.cost_center ?? '—'}</Row>
     </dl>
+  );
+}
+
+/** The chart and, for everyone (screen readers, no canvas), the same numbers as a table. */
+function SpendPerCostCentre({ accounts }: { accounts: readonly SandboxAccountView[] }) {
+  const rows = spendPerCostCentre(accounts);
+  const columns: Column<(typeof rows)[number]>[] = [
+    { header: 'Cost centre', cell: (r) => r.costCentre },
+    { header: 'Spend', cell: (r) => usd(r.amount) },
+    { header: 'Accounts', cell: (r) => r.accounts },
+  ];
+  return (
+    <section aria-labelledby="spend-heading">
+      <h2 id="spend-heading">Spend per cost centre</h2>
+      {rows.length === 0 ? (
+        <Empty title="No spend measured this month yet." />
+      ) : (
+        <>
+          <Suspense fallback={<div className="spend-chart" aria-hidden="true" />}>
+            <SpendChart rows={rows} />
+          </Suspense>
+          <ListTable
+            caption="Spend per cost centre this month"
+            rows={rows}
+            columns={columns}
+            rowKey={(r) => r.costCentre}
+          />
+        </>
+      )}
+    </section>
   );
 }
 
@@ -129,6 +177,7 @@ export function SandboxPage() {
                     />
                   )}
                 </section>
+                <SpendPerCostCentre accounts={all} />
               </>
             );
           }}
