@@ -13,6 +13,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2';
 import S3rver from 's3rver';
@@ -83,7 +84,7 @@ try {
   const keys: string[] = [];
   for (let done = 0; done < s3Total; done += chunk) {
     const key = store.parts.newKey(id);
-    await store.parts.write(key, [block.subarray(0, chunk)]);
+    await store.parts.write(key, Readable.from([block.subarray(0, chunk)]));
     keys.push(key);
   }
   const t0 = performance.now();
