@@ -107,11 +107,11 @@ export class ChunkedUploads {
   }
 
   /**
-   * Appends an optional last chunk (not recorded: it is published or dropped), checks the digest
-   * and publishes the blob. Rejects with `DigestMismatchError` when the content does not match
-   * (nothing published; the caller ends the upload), or with the store's error, leaving the
-   * upload as it was before the call so that the same request may simply be repeated.
-   * The chunks stay until `discard`.
+   * Checks the digest and publishes the blob: the recorded chunks, then `last` if given (streamed
+   * after them straight into the blob, never recorded: it is published or dropped). Rejects with
+   * `DigestMismatchError` when the content does not match (nothing published; the caller ends
+   * the upload), or with the store's error, leaving the upload as it was before the call so that
+   * the same request may simply be repeated. The chunks stay until `discard`.
    */
   async commit(
     id: string,
@@ -121,31 +121,21 @@ export class ChunkedUploads {
     assertDigest(digest);
     const state = await this.#state(id);
     const keys = state.parts.map((p) => p.key);
-    let size = state.size;
-    let counter = this.#hashes.get(id);
-    if (counter && counter.size !== size) counter = undefined;
-    let lastKey: string | undefined;
+    const held = this.#hashes.get(id);
+    // A Hash cannot digest twice: after a failure the next attempt hashes the chunks again.
+    this.#hashes.delete(id);
     if (last) {
-      const start = last.offset ?? size;
-      if (start !== size) throw new UploadOffsetError(size, start);
-      const written = await this.#write(id, last.source, start);
-      lastKey = written.key;
-      size += written.size;
-      counter = written.counter;
-      if (written.size > 0) keys.push(written.key);
+      const start = last.offset ?? state.size;
+      if (start !== state.size) throw new UploadOffsetError(state.size, start);
+      return this.#parts.publish(keys, { digest }, false, last.source);
     }
-    try {
-      if (counter) {
-        const actual = counter.digest();
-        if (actual !== digest) throw new DigestMismatchError(digest, actual);
-      }
-      return await this.#parts.publish(keys, { digest, size }, counter !== undefined);
-    } finally {
-      // A Hash cannot digest twice: after a failure the next attempt hashes the chunks again.
-      this.#hashes.delete(id);
-      // Never recorded: published now, or sent again by the client's repeated request.
-      if (lastKey !== undefined) await this.#parts.remove([lastKey]).catch(() => {});
+    if (held && held.size === state.size) {
+      // Every byte came through this replica: the digest is known without reading anything.
+      const actual = held.digest();
+      if (actual !== digest) throw new DigestMismatchError(digest, actual);
+      return this.#parts.publish(keys, { digest, size: state.size }, true);
     }
+    return this.#parts.publish(keys, { digest, size: state.size }, false);
   }
 
   /** Removes the chunks of an upload the caller has ended (published, cancelled or purged). */

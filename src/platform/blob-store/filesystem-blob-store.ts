@@ -204,14 +204,20 @@ class FilesystemUploadParts implements UploadParts {
     for (const folder of folders) await rmdir(folder).catch(() => {});
   }
 
-  async publish(keys: readonly string[], expected: BlobInfo, verified: boolean): Promise<BlobInfo> {
+  async publish(
+    keys: readonly string[],
+    expected: { digest: string; size?: number | undefined },
+    verified: boolean,
+    tail?: Readable | AsyncIterable<Uint8Array>,
+  ): Promise<BlobInfo> {
     const [only] = keys;
-    if (verified && keys.length === 1 && only !== undefined) {
+    const size = expected.size;
+    if (verified && !tail && keys.length === 1 && only !== undefined && size !== undefined) {
       // Already hashed as it arrived: a rename, as before chunks were kept apart.
-      await this.store.publishFile(this.#path(only), expected);
-      return expected;
+      await this.store.publishFile(this.#path(only), { digest: expected.digest, size });
+      return { digest: expected.digest, size };
     }
-    return publishByCopy(this.store, this, keys, expected);
+    return publishByCopy(this.store, this, keys, expected, tail);
   }
 }
 

@@ -299,9 +299,22 @@ class S3UploadParts implements UploadParts {
     }
   }
 
-  async publish(keys: readonly string[], expected: BlobInfo, verified: boolean): Promise<BlobInfo> {
+  async publish(
+    keys: readonly string[],
+    expected: { digest: string; size?: number | undefined },
+    verified: boolean,
+    tail?: Readable | AsyncIterable<Uint8Array>,
+  ): Promise<BlobInfo> {
     const [only] = keys;
-    if (verified && keys.length === 1 && only !== undefined && expected.size <= COPY_OBJECT_LIMIT) {
+    const size = expected.size;
+    if (
+      verified &&
+      !tail &&
+      keys.length === 1 &&
+      only !== undefined &&
+      size !== undefined &&
+      size <= COPY_OBJECT_LIMIT
+    ) {
       // Hashed as it arrived on this replica: copied inside S3, no byte through this process.
       await this.store.client.send(
         new CopyObjectCommand({
@@ -310,9 +323,9 @@ class S3UploadParts implements UploadParts {
           CopySource: `${this.bucket}/${this.#key(only)}`,
         }),
       );
-      return expected;
+      return { digest: expected.digest, size };
     }
-    return publishByCopy(this.store, this, keys, expected);
+    return publishByCopy(this.store, this, keys, expected, tail);
   }
 }
 

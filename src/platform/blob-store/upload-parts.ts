@@ -25,9 +25,16 @@ export interface UploadParts {
   /**
    * Publishes the chunks, in order, as the blob `expected`. Unless `verified` (the caller hashed
    * these very bytes already), the content is hashed while it is copied and nothing is published
-   * when it does not match (`DigestMismatchError`). The chunks stay: the caller removes them.
+   * when it does not match (`DigestMismatchError`). `tail`, when given, is streamed after the
+   * chunks without being stored as one (a last chunk; `verified` must be false then).
+   * The chunks stay: the caller removes them.
    */
-  publish(keys: readonly string[], expected: BlobInfo, verified: boolean): Promise<BlobInfo>;
+  publish(
+    keys: readonly string[],
+    expected: { digest: string; size?: number | undefined },
+    verified: boolean,
+    tail?: Readable | AsyncIterable<Uint8Array>,
+  ): Promise<BlobInfo>;
 }
 
 const UPLOAD_ID = /^[a-f0-9-]{36}$/;
@@ -48,10 +55,12 @@ export function assertPartKey(key: string): void {
 export async function* concatParts(
   parts: Pick<UploadParts, 'read'>,
   keys: readonly string[],
+  tail?: Readable | AsyncIterable<Uint8Array>,
 ): AsyncGenerator<Uint8Array> {
   for (const key of keys) {
     for await (const chunk of await parts.read(key)) yield chunk as Uint8Array;
   }
+  if (tail) for await (const chunk of tail) yield chunk as Uint8Array;
 }
 
 /** The general way to publish: stream the chunks into `store.put`, which hashes and verifies. */
@@ -59,7 +68,10 @@ export function publishByCopy(
   store: Pick<BlobStore, 'put'>,
   parts: Pick<UploadParts, 'read'>,
   keys: readonly string[],
-  expected: BlobInfo,
+  expected: { digest: string; size?: number | undefined },
+  tail?: Readable | AsyncIterable<Uint8Array>,
 ): Promise<BlobInfo> {
-  return store.put(concatParts(parts, keys), expected);
+  // No chunk stored: the plain streaming write (the monolithic upload's path).
+  if (keys.length === 0 && tail) return store.put(tail, expected);
+  return store.put(concatParts(parts, keys, tail), expected);
 }
