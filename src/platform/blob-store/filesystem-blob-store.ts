@@ -181,7 +181,8 @@ class FilesystemUploadParts implements UploadParts {
     await mkdir(dirname(path), { recursive: true });
     const before = counter.size;
     try {
-      await writeToFile(source, path, { flags: 'w', counter, sync: this.fsync });
+      // Not flushed here, as appended data was not before: flushed once, when published.
+      await writeToFile(source, path, { flags: 'w', counter, sync: false });
     } catch (error) {
       await unlink(path).catch(() => {});
       throw error;
@@ -213,8 +214,17 @@ class FilesystemUploadParts implements UploadParts {
     const [only] = keys;
     const size = expected.size;
     if (verified && !tail && keys.length === 1 && only !== undefined && size !== undefined) {
-      // Already hashed as it arrived: a rename, as before chunks were kept apart.
-      await this.store.publishFile(this.#path(only), { digest: expected.digest, size });
+      // Already hashed as it arrived: flushed and renamed, as before chunks were kept apart.
+      const path = this.#path(only);
+      if (this.fsync) {
+        const handle = await open(path, 'r+');
+        try {
+          await handle.datasync();
+        } finally {
+          await handle.close();
+        }
+      }
+      await this.store.publishFile(path, { digest: expected.digest, size });
       return { digest: expected.digest, size };
     }
     return publishByCopy(this.store, this, keys, expected, tail);
