@@ -127,6 +127,29 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '006-shared-uploads': {
+    async up(db: Kysely<unknown>) {
+      // Upload state for replicas: the size so far and the chunks (objects in the blob store,
+      // see ChunkedUploads), so that any replica continues any upload. The offset check is a
+      // conditional update of this row. Expand only: a replica of the version before ignores
+      // the columns; its uploads keep `parts` null, which this version treats as unknown (the
+      // client starts that blob again), and the purge removes them.
+      await db.schema
+        .alterTable('pierone_uploads')
+        .addColumn('size', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable('pierone_uploads')
+        .addColumn('updated', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema.alterTable('pierone_uploads').addColumn('parts', 'jsonb').execute();
+      await db.schema
+        .createIndex('pierone_uploads_updated')
+        .on('pierone_uploads')
+        .column('updated')
+        .execute();
+    },
+  },
   '007-blob-gc': {
     async up(db: Kysely<unknown>) {
       // One row per blob Pier One knows of: the row the garbage collector and every writer lock

@@ -56,15 +56,13 @@ export const pieroneModule = defineModule({
       },
       jobs: [
         {
-          // Uploads abandoned by clients are removed; nothing visible is ever deleted. Named
-          // after the staging directory: replicas sharing one run it once per tick, a replica
-          // with its own runs its own (see BlobUploads.purgeAbandoned).
+          // Uploads abandoned by clients are removed; nothing visible is ever deleted. Upload
+          // state is shared, so the runner runs it once per tick for all replicas.
           name: await pierone.uploadPurgeJobName(),
           intervalMs: uploadPurge.intervalSeconds * 1000,
           run: async () => {
             await pierone.purgeStaleUploads({
               olderThanMs: uploadPurge.maxAgeSeconds * 1000,
-              othersOlderThanMs: uploadPurge.othersMaxAgeSeconds * 1000,
             });
           },
         },

@@ -46,8 +46,8 @@ export interface PierOneDeps {
 
 /** Uploads untouched for this long are abandoned: the purge removes them. */
 export const ABANDONED_UPLOAD_MS = 24 * 3600 * 1000;
-/** Records of uploads staged by another replica are deleted by any replica once this old. */
-export const FOREIGN_UPLOAD_MS = 7 * 24 * 3600 * 1000;
+/** The upload purge job: one for all replicas, since upload state is shared. */
+export const UPLOAD_PURGE_JOB = 'pierone.upload-purge';
 
 export interface PierOneService {
   /** Builds the HTTP app (STUPS API + `/v2/` registry) without listening. */
@@ -64,13 +64,12 @@ export interface PierOneService {
   /** Retention rules, their dry run and `run()`, the retention job. */
   retention: Retention;
   /**
-   * Deletes unfinished uploads of this replica's staging directory untouched for `olderThanMs`
-   * (default one day) and the records of uploads whose data is gone (see
-   * `BlobUploads.purgeAbandoned`). The background job `uploadPurgeJobName()`: run it
-   * periodically, once at a time per staging directory.
+   * Deletes unfinished uploads not written to for `olderThanMs` (default one day), records and
+   * chunks (see `BlobUploads.purgeAbandoned`). The background job `uploadPurgeJobName()`: run it
+   * periodically, once at a time for all replicas.
    */
   purgeStaleUploads(options?: Partial<UploadPurgeOptions>): Promise<UploadPurgeResult>;
-  /** `pierone.upload-purge:<staging id>`: one job per staging directory, however many replicas share it. */
+  /** `pierone.upload-purge`: one job however many replicas there are (the state is shared). */
   uploadPurgeJobName(): Promise<string>;
   /** The blob garbage collector (see gc/collector.ts for its invariant). */
   collector: BlobCollector;
@@ -139,10 +138,9 @@ export function createPierOneService(ctx: ServiceContext, deps: PierOneDeps): Pi
     purgeStaleUploads: (options = {}) =>
       uploads.purgeAbandoned({
         olderThanMs: ABANDONED_UPLOAD_MS,
-        othersOlderThanMs: FOREIGN_UPLOAD_MS,
         ...options,
       }),
-    uploadPurgeJobName: async () => `pierone.upload-purge:${await blobs.uploads.stagingId()}`,
+    uploadPurgeJobName: async () => UPLOAD_PURGE_JOB,
     async createApp() {
       const app = await createServiceApp(ctx, {
         service: 'pierone',

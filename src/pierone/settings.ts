@@ -87,7 +87,7 @@ export const PierOneSettingsSchema = PierOneConfigSchema.extend({
         .positive()
         .default(7 * 24 * 3600)
         .describe(
-          'Records of uploads staged by another replica (one with a staging directory of its own) are deleted by any replica once this old: that replica is gone, or the upload was abandoned long ago',
+          'Ignored since uploads are shared by all replicas (pierone migration 006); kept so that existing configuration still validates',
         ),
     })
     .prefault({}),

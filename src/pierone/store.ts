@@ -1,5 +1,6 @@
 import { type Generated, type Kysely, sql, type Transaction } from 'kysely';
 import type { InTransaction } from '../platform/audit/create-audit.js';
+import type { UploadPart, UploadState } from '../platform/blob-store/chunked-uploads.js';
 import type { ChangeFeed } from '../platform/db/change-feed.js';
 import type { Database } from '../platform/db/database.js';
 
@@ -45,6 +46,11 @@ interface UploadsTable {
   created_by: string;
   /** The staging directory holding the upload's data; null for uploads started before it was kept. */
   staging: string | null;
+  /** Bytes recorded so far (the sum of the parts' sizes). */
+  size: Generated<string | number>;
+  updated: Generated<Date>;
+  /** The chunks in order (`UploadPart[]`); null for an upload staged on one replica's disk (before 006). */
+  parts: unknown;
 }
 
 interface LayerScmTable {
@@ -454,70 +460,113 @@ export class PierOneStore {
 
   // --- uploads -------------------------------------------------------------------------------
 
-  async createUpload(id: string, repository: string, createdBy: string, staging: string): Promise<void> {
+  async createUpload(id: string, repository: string, createdBy: string): Promise<void> {
     await this.#db
       .insertInto('pierone_uploads')
-      .values({ id, repository, created_by: createdBy, staging })
+      .values({ id, repository, created_by: createdBy, parts: sql`'[]'::jsonb` })
       .execute();
   }
 
+  /** The repository of a shared upload (one recorded with parts), else undefined. */
   async uploadRepository(id: string): Promise<string | undefined> {
     const row = await this.#db
       .selectFrom('pierone_uploads')
       .select('repository')
       .where('id', '=', id)
+      .where('parts', 'is not', null)
       .executeTakeFirst();
     return row?.repository;
   }
 
-  async deleteUpload(id: string): Promise<void> {
-    await this.#db.deleteFrom('pierone_uploads').where('id', '=', id).execute();
-  }
-
-  /**
-   * Uploads created before `before`, in id order after `after`, at most `limit`: those of staging
-   * directory `staging` (or of none recorded), and those of any other one created before
-   * `othersBefore`.
-   */
-  async uploadsCreatedBefore(
-    query: { before: Date; staging: string; othersBefore: Date },
-    after: string | undefined,
-    limit: number,
-  ): Promise<Array<{ id: string; staging: string | null }>> {
-    let q = this.#db
+  /** Size and chunks of a shared upload. */
+  async uploadState(id: string): Promise<UploadState | undefined> {
+    const row = await this.#db
       .selectFrom('pierone_uploads')
-      .select(['id', 'staging'])
-      .where('created', '<', query.before)
-      .where((eb) =>
-        eb.or([
-          eb('staging', '=', query.staging),
-          eb('staging', 'is', null),
-          eb('created', '<', query.othersBefore),
-        ]),
-      );
-    if (after !== undefined) q = q.where('id', '>', after);
-    return q.orderBy('id').limit(limit).execute();
+      .select(['size', 'parts'])
+      .where('id', '=', id)
+      .where('parts', 'is not', null)
+      .executeTakeFirst();
+    return row && { size: Number(row.size), parts: partsOf(row.parts) };
   }
 
   /**
-   * Deletes the given upload records together with what `inTransaction` writes (the purge's
-   * audit event, given the ids that existed); returns those ids.
+   * Records a chunk if the upload still ends where it starts: one statement, so of two requests
+   * racing at one offset exactly one updates the row.
    */
-  async deleteUploads(ids: readonly string[], inTransaction: InTransaction<string[]>): Promise<string[]> {
-    if (ids.length === 0) return [];
-    return this.#db.transaction().execute(async (trx) => {
-      const deleted: string[] = [];
-      for (let i = 0; i < ids.length; i += 500) {
-        const rows = await trx
+  async addUploadPart(
+    id: string,
+    part: UploadPart,
+  ): Promise<{ ok: true; size: number } | { ok: false; size: number | undefined }> {
+    const entry = JSON.stringify([{ key: part.key, start: part.start, size: part.size }]);
+    const { rows } = await sql<{ size: string | number }>`
+      update pierone_uploads
+      set size = size + ${part.size}, updated = now(), parts = parts || ${entry}::jsonb
+      where id = ${id} and size = ${part.start} and parts is not null
+      returning size`.execute(this.#db);
+    const [row] = rows;
+    if (row) return { ok: true, size: Number(row.size) };
+    return { ok: false, size: (await this.uploadState(id))?.size };
+  }
+
+  /** Deletes an upload's record and returns its chunks (undefined when it was gone already). */
+  async deleteUpload(id: string): Promise<UploadPart[] | undefined> {
+    const row = await this.#db
+      .deleteFrom('pierone_uploads')
+      .where('id', '=', id)
+      .returning('parts')
+      .executeTakeFirst();
+    return row && partsOf(row.parts);
+  }
+
+  /**
+   * Deletes, in batches, uploads not written to since `before`, each batch together with what
+   * `inTransaction` writes (the purge's audit event); returns the deleted ids and their chunks.
+   * A chunk recorded meanwhile moves `updated` on, so a live upload is never taken.
+   */
+  async deleteStaleUploads(
+    before: Date,
+    inTransaction: InTransaction<string[]>,
+    batch = 500,
+  ): Promise<Array<{ id: string; parts: UploadPart[] }>> {
+    const deleted: Array<{ id: string; parts: UploadPart[] }> = [];
+    for (;;) {
+      const rows = await this.#db.transaction().execute(async (trx) => {
+        const gone = await trx
           .deleteFrom('pierone_uploads')
-          .where('id', 'in', ids.slice(i, i + 500))
-          .returning('id')
+          .where(
+            'id',
+            'in',
+            trx
+              .selectFrom('pierone_uploads')
+              .select('id')
+              .where('updated', '<', before)
+              .orderBy('updated')
+              .limit(batch),
+          )
+          .where('updated', '<', before)
+          .returning(['id', 'parts'])
           .execute();
-        deleted.push(...rows.map((r) => r.id));
-      }
-      if (deleted.length > 0) await inTransaction(trx, deleted);
-      return deleted;
-    });
+        if (gone.length > 0)
+          await inTransaction(
+            trx,
+            gone.map((r) => r.id),
+          );
+        return gone;
+      });
+      deleted.push(...rows.map((r) => ({ id: r.id, parts: partsOf(r.parts) })));
+      if (rows.length < batch) return deleted;
+    }
+  }
+
+  /**
+   * Chunk keys of every unfinished upload, in pages after `after`: what blob garbage collection
+   * or a sweep of the `uploads/` prefix must leave alone.
+   */
+  async uploadPartKeys(after: string | undefined, limit: number): Promise<{ ids: string[]; keys: string[] }> {
+    let q = this.#db.selectFrom('pierone_uploads').select(['id', 'parts']).where('parts', 'is not', null);
+    if (after !== undefined) q = q.where('id', '>', after);
+    const rows = await q.orderBy('id').limit(limit).execute();
+    return { ids: rows.map((r) => r.id), keys: rows.flatMap((r) => partsOf(r.parts).map((p) => p.key)) };
   }
 
   // --- manifests -----------------------------------------------------------------------------
@@ -1234,4 +1283,15 @@ class TagConflict extends Error {
   ) {
     super(`tag points to ${existing}`);
   }
+}
+
+/** The `parts` column as stored (jsonb arrives parsed, or as text from some drivers). */
+function partsOf(value: unknown): UploadPart[] {
+  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  if (!Array.isArray(parsed)) return [];
+  return parsed.map((p: { key: string; start: number | string; size: number | string }) => ({
+    key: p.key,
+    start: Number(p.start),
+    size: Number(p.size),
+  }));
 }

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { internalRequestId, purgeDetails } from '../platform/audit/create-audit.js';
 import type { BlobInfo, BlobStore } from '../platform/blob-store/blob-store.js';
+import { ChunkedUploads } from '../platform/blob-store/chunked-uploads.js';
 import { InputError, NotFoundError } from '../platform/errors.js';
 import type { Actor, PierOneAudit, PushAccess } from './access.js';
 import { isDigest, type RepositoryName, repositoryOf } from './reference.js';
@@ -17,22 +19,18 @@ export interface BlobUploadsDeps {
 
 /** What one purge run removed. */
 export interface UploadPurgeResult {
-  /** Unfinished upload data untouched for the whole period. */
-  sessions: number;
-  /** Upload records older than the period whose data is gone. */
+  /** Unfinished uploads not written to for the whole period (records and their chunks). */
   records: number;
+  /** Chunks removed with them. */
+  parts: number;
+  /** Data of uploads staged on this replica's disk by a version before shared uploads. */
+  sessions: number;
 }
 
 /** How a purge run decides, see `BlobUploads.purgeAbandoned`. */
 export interface UploadPurgeOptions {
-  /** Unfinished uploads untouched this long are abandoned. */
+  /** Unfinished uploads not written to this long are abandoned. */
   olderThanMs: number;
-  /**
-   * Records of uploads staged in another directory (another replica's) are deleted once they
-   * are this old, whatever that replica still has: it is gone, or the upload was abandoned long
-   * ago. Its own data is that replica's to purge.
-   */
-  othersOlderThanMs: number;
   now?: number;
 }
 
@@ -40,7 +38,9 @@ export interface UploadPurgeOptions {
  * Getting blobs into a repository: mounts, whole uploads and resumable (chunked) uploads.
  * No HTTP here: the routes parse the request, this decides and writes, every write checks push
  * rights first, and every blob linked into a repository commits with its audit event. Upload
- * sessions themselves are bookkeeping of unfinished work, not audited.
+ * sessions themselves are bookkeeping of unfinished work, not audited. A chunked upload's state
+ * is a database row and its chunks are objects in the blob store (`ChunkedUploads`), so any
+ * replica continues any upload.
  */
 export class BlobUploads {
   readonly #store: PierOneStore;
@@ -52,12 +52,18 @@ export class BlobUploads {
    * database. An upload never changes repository, so an entry can only be missing, never wrong.
    */
   readonly #owners = new Map<string, string>();
+  readonly #chunks: ChunkedUploads;
 
   constructor(deps: BlobUploadsDeps) {
     this.#store = deps.store;
     this.#blobs = deps.blobs;
     this.#access = deps.access;
     this.#audit = deps.audit;
+    const store = deps.store;
+    this.#chunks = new ChunkedUploads(deps.blobs.parts, {
+      state: (id) => store.uploadState(id),
+      addPart: (id, part) => store.addUploadPart(id, part),
+    });
   }
 
   /**
@@ -101,23 +107,19 @@ export class BlobUploads {
   /** Opens a resumable upload and returns its id. */
   async start(actor: Actor, repo: RepositoryName): Promise<string> {
     const repository = await this.#authorize(actor, repo);
-    const id = await this.#blobs.uploads.create();
-    await this.#store.createUpload(
-      id,
-      repository,
-      actor.principal.uid,
-      await this.#blobs.uploads.stagingId(),
-    );
+    const id = randomUUID();
+    await this.#store.createUpload(id, repository, actor.principal.uid);
+    this.#chunks.started(id);
     this.#owners.set(id, repository);
     return id;
   }
 
   /** Bytes received so far. */
   async status(actor: Actor, repo: RepositoryName, id: string): Promise<number> {
-    await this.#owned(actor, repo, id);
-    const size = await this.#blobs.uploads.size(id);
-    if (size === undefined) throw unknownUpload(id, repositoryOf(repo));
-    return size;
+    const repository = await this.#owned(actor, repo, id);
+    return this.#chunks.size(id).catch((error: unknown) => {
+      throw isUnknown(error) ? unknownUpload(id, repository) : error;
+    });
   }
 
   /** Appends a chunk; `offset`, when given, must be where the upload ends now. Returns the new size. */
@@ -128,8 +130,10 @@ export class BlobUploads {
     source: Source,
     offset?: number,
   ): Promise<number> {
-    await this.#owned(actor, repo, id);
-    return this.#blobs.uploads.append(id, source, offset);
+    const repository = await this.#owned(actor, repo, id);
+    return this.#chunks.append(id, source, offset).catch((error: unknown) => {
+      throw isUnknown(error) ? unknownUpload(id, repository) : error;
+    });
   }
 
   /**
@@ -147,11 +151,13 @@ export class BlobUploads {
     const repository = await this.#owned(actor, repo, id);
     let info: BlobInfo;
     try {
+      // Announced first: the collector leaves a blob alone while its upload is being published.
       if (isDigest(digest)) await this.#store.announceBlob(digest);
-      info = await this.#blobs.uploads.commit(id, digest, last);
+      info = await this.#chunks.commit(id, digest, last);
     } catch (error) {
+      if (isUnknown(error)) throw unknownUpload(id, repository);
       if ((error as { code?: string }).code === 'DIGEST_INVALID') {
-        await this.#forget(id);
+        await this.#end(id);
         // Tried and failed, with nothing stored: an event of its own.
         await this.#audit.standalone({
           event: 'pierone.blob.upload',
@@ -165,58 +171,42 @@ export class BlobUploads {
       throw error;
     }
     await this.#link(actor, 'pierone.blob.upload', repository, info);
-    await this.#forget(id);
+    await this.#end(id);
     return info;
   }
 
   /** Cancels an unfinished upload; this deletes nothing that was ever visible. */
   async cancel(actor: Actor, repo: RepositoryName, id: string): Promise<void> {
     await this.#owned(actor, repo, id);
-    await this.#blobs.uploads.cancel(id).catch(() => {});
-    await this.#forget(id);
+    await this.#end(id);
   }
 
   /**
-   * Removes uploads abandoned for `olderThanMs` from this replica's staging directory: first
-   * their data (untouched for that long), then the records older than that whose data is gone.
-   * An old record whose data is still being written to stays. Records of other staging
-   * directories (replicas that each have their own) are left to their replica, unless older than
-   * `othersOlderThanMs`. Replicas sharing one directory share its id, so the job named after it
-   * runs once for all of them; one with its own directory runs its own job. The deleted records
-   * commit with one `pierone.upload.purge` event.
+   * Removes uploads nobody wrote to for `olderThanMs`: their records, in batches each committed
+   * with one `pierone.upload.purge` event, then their chunks. The state is shared, so one run
+   * covers every replica: the job runs once per tick, whichever replica takes it. Also removes
+   * what a version before shared uploads left in this replica's staging directory.
    */
   async purgeAbandoned(options: UploadPurgeOptions): Promise<UploadPurgeResult> {
     const now = options.now ?? Date.now();
-    const staging = await this.#blobs.uploads.stagingId();
-    const sessions = await this.#blobs.uploads.purgeStale(options.olderThanMs, now);
-    const query = {
-      before: new Date(now - options.olderThanMs),
-      staging,
-      othersBefore: new Date(now - options.othersOlderThanMs),
-    };
-    const gone: string[] = [];
-    let after: string | undefined;
-    for (;;) {
-      const rows = await this.#store.uploadsCreatedBefore(query, after, 500);
-      const last = rows.at(-1);
-      if (!last) break;
-      after = last.id;
-      for (const row of rows) {
-        const foreign = row.staging !== null && row.staging !== staging;
-        if (foreign || (await this.#blobs.uploads.size(row.id).catch(() => undefined)) === undefined)
-          gone.push(row.id);
-      }
-    }
-    const deleted = await this.#store.deleteUploads(gone, (trx, ids) =>
+    const sessions = await this.#blobs.uploads.purgeStale(options.olderThanMs, now).catch(() => 0);
+    const deleted = await this.#store.deleteStaleUploads(new Date(now - options.olderThanMs), (trx, ids) =>
       this.#audit(trx, {
         event: 'pierone.upload.purge',
         actor: { uid: 'pierone' },
-        details: purgeDetails(ids, { staging, sessions }),
+        details: purgeDetails(ids, { sessions }),
         requestId: internalRequestId('pierone-upload-purge'),
       }),
     );
-    for (const id of deleted) this.#owners.delete(id);
-    return { sessions, records: deleted.length };
+    let parts = 0;
+    for (const upload of deleted) {
+      this.#owners.delete(upload.id);
+      parts += upload.parts.length;
+      // Chunks whose record is gone are garbage whatever happens here; an S3 lifecycle rule on
+      // the uploads/ prefix catches what a crash at this point leaves.
+      await this.#chunks.discard(upload.id, upload.parts).catch(() => {});
+    }
+    return { records: deleted.length, parts, sessions };
   }
 
   async #authorize(actor: Actor, repo: RepositoryName): Promise<string> {
@@ -240,10 +230,12 @@ export class BlobUploads {
     return repository;
   }
 
-  async #forget(id: string): Promise<void> {
+  /** Ends an upload: its record first (no replica can add to it then), then its chunks. */
+  async #end(id: string): Promise<void> {
     this.#owners.delete(id);
-    // A record left behind has no data any more, so the purge removes it; not worth failing for.
-    await this.#store.deleteUpload(id).catch(() => {});
+    // Chunks left behind have no record any more; not worth failing the request for.
+    const parts = await this.#store.deleteUpload(id).catch(() => undefined);
+    if (parts) await this.#chunks.discard(id, parts).catch(() => {});
   }
 
   /** Links a blob into `repository` together with its audit event, or not at all. */
@@ -284,6 +276,10 @@ export class BlobUploads {
         throw error;
       });
   }
+}
+
+function isUnknown(error: unknown): boolean {
+  return (error as { code?: string }).code === 'BLOB_UPLOAD_UNKNOWN';
 }
 
 function unknownUpload(id: string, repository: string): NotFoundError {

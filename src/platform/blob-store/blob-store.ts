@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import { InputError } from '../errors.js';
+import type { UploadParts } from './upload-parts.js';
 import type { UploadSessions } from './upload-sessions.js';
 
 /** What is known about a stored blob. */
@@ -30,6 +31,8 @@ export interface BlobStore {
   readonly kind: 'filesystem' | 's3';
   /** Resumable uploads that are written in pieces and published once complete. */
   readonly uploads: UploadSessions;
+  /** The chunks of uploads whose state is kept elsewhere (a database), readable by every replica. */
+  readonly parts: UploadParts;
   /**
    * Streams `source` into the store. Rejects with `DigestMismatchError` (or `SizeMismatchError`)
    * when `expected` does not hold; nothing is published then.

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import {
@@ -14,10 +15,11 @@ import {
 } from './blob-store.js';
 import { writeToFile } from './file-writer.js';
 import { DigestCounter } from './hashing.js';
+import { assertPartKey, newPartKey, publishByCopy, type UploadParts } from './upload-parts.js';
 import { UploadSessions } from './upload-sessions.js';
 
 export interface FilesystemBlobStoreOptions {
-  /** Directory holding `blobs/`, `tmp/` and `uploads/` (created when missing). */
+  /** Directory holding `blobs/`, `tmp/`, `uploads/` and `upload-parts/` (created when missing). */
   root: string;
   /**
    * Flush file data to disk before a blob is published (default true), so a crash never leaves
@@ -35,6 +37,7 @@ export interface FilesystemBlobStoreOptions {
 export class FilesystemBlobStore implements BlobStore {
   readonly kind = 'filesystem' as const;
   readonly uploads: UploadSessions;
+  readonly parts: UploadParts;
   readonly #root: string;
   readonly #fsync: boolean;
   readonly #chunk: number;
@@ -44,6 +47,7 @@ export class FilesystemBlobStore implements BlobStore {
     this.#fsync = options.fsync ?? true;
     this.#chunk = options.readChunkBytes ?? 1024 * 1024;
     this.uploads = new UploadSessions({ dir: join(this.#root, 'uploads'), store: this, fsync: this.#fsync });
+    this.parts = new FilesystemUploadParts(this, join(this.#root, 'upload-parts'), this.#fsync);
   }
 
   /** Creates the directories; call once before use. */
@@ -182,6 +186,85 @@ export class FilesystemBlobStore implements BlobStore {
       }
     }
     return gone;
+  }
+}
+
+/**
+ * Chunks as files `<root>/upload-parts/<upload id>/<uuid>`: replicas sharing the blob directory
+ * (a network filesystem) share them too. A single verified chunk is renamed into place.
+ */
+class FilesystemUploadParts implements UploadParts {
+  constructor(
+    readonly store: FilesystemBlobStore,
+    readonly dir: string,
+    readonly fsync: boolean,
+  ) {}
+
+  newKey(uploadId: string): string {
+    return newPartKey(uploadId);
+  }
+
+  #path(key: string): string {
+    assertPartKey(key);
+    return join(this.dir, key);
+  }
+
+  async write(
+    key: string,
+    source: Readable | AsyncIterable<Uint8Array>,
+    counter = new DigestCounter(),
+  ): Promise<number> {
+    const path = this.#path(key);
+    await mkdir(dirname(path), { recursive: true });
+    const before = counter.size;
+    try {
+      // Not flushed here, as appended data was not before: flushed once, when published.
+      await writeToFile(source, path, { flags: 'w', counter, sync: false });
+    } catch (error) {
+      await unlink(path).catch(() => {});
+      throw error;
+    }
+    return counter.size - before;
+  }
+
+  async read(key: string): Promise<Readable> {
+    return createReadStream(this.#path(key), { highWaterMark: 1024 * 1024 });
+  }
+
+  async remove(keys: readonly string[]): Promise<void> {
+    const folders = new Set<string>();
+    for (const key of keys) {
+      const path = this.#path(key);
+      folders.add(dirname(path));
+      await unlink(path).catch(() => {});
+    }
+    // An upload's folder goes once empty; a folder still holding a racing chunk stays.
+    for (const folder of folders) await rmdir(folder).catch(() => {});
+  }
+
+  async publish(
+    keys: readonly string[],
+    expected: { digest: string; size?: number | undefined },
+    verified: boolean,
+    tail?: Readable | AsyncIterable<Uint8Array>,
+  ): Promise<BlobInfo> {
+    const [only] = keys;
+    const size = expected.size;
+    if (verified && !tail && keys.length === 1 && only !== undefined && size !== undefined) {
+      // Already hashed as it arrived: flushed and renamed, as before chunks were kept apart.
+      const path = this.#path(only);
+      if (this.fsync) {
+        const handle = await open(path, 'r+');
+        try {
+          await handle.datasync();
+        } finally {
+          await handle.close();
+        }
+      }
+      await this.store.publishFile(path, { digest: expected.digest, size });
+      return { digest: expected.digest, size };
+    }
+    return publishByCopy(this.store, this, keys, expected, tail);
   }
 }
 

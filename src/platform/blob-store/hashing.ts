@@ -3,8 +3,18 @@ import type { Readable } from 'node:stream';
 
 /** Counts and hashes what flows through, without copying it. */
 export class DigestCounter {
-  readonly #hash: Hash = createHash('sha256');
+  readonly #hash: Hash;
   size = 0;
+
+  constructor(hash?: Hash, size = 0) {
+    this.#hash = hash ?? createHash('sha256');
+    this.size = size;
+  }
+
+  /** An independent counter at the same state (this one stays usable). */
+  copy(): DigestCounter {
+    return new DigestCounter(this.#hash.copy(), this.size);
+  }
 
   update(chunk: Uint8Array): void {
     this.#hash.update(chunk);

@@ -4,7 +4,9 @@ import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import {
+  CopyObjectCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -25,12 +27,18 @@ import {
 } from './blob-store.js';
 import { writeToFile } from './file-writer.js';
 import { DigestCounter } from './hashing.js';
+import { assertPartKey, newPartKey, publishByCopy, type UploadParts } from './upload-parts.js';
 import { UploadSessions } from './upload-sessions.js';
 
 export interface S3BlobStoreOptions {
   bucket: string;
   /** Key prefix for blobs (default `blobs/`); keys are `<prefix>sha256/<first two hex>/<hex>`. */
   prefix?: string;
+  /**
+   * Key prefix for the chunks of unfinished uploads (default `uploads/`), outside the blobs'
+   * prefix: a lifecycle rule may expire it, blob garbage collection never looks at it.
+   */
+  partsPrefix?: string;
   /** A ready client; otherwise one is built from `region`, `endpoint` and `forcePathStyle`. */
   client?: S3Client;
   region?: string;
@@ -85,6 +93,7 @@ function isNotFound(error: unknown): boolean {
 export class S3BlobStore implements BlobStore {
   readonly kind = 's3' as const;
   readonly uploads: UploadSessions;
+  readonly parts: UploadParts;
   readonly client: S3Client;
   readonly #bucket: string;
   readonly #prefix: string;
@@ -107,6 +116,7 @@ export class S3BlobStore implements BlobStore {
         ...(options.credentials ? { credentials: options.credentials } : {}),
       });
     this.uploads = new UploadSessions({ dir: join(this.#stagingDir, 'uploads'), store: this });
+    this.parts = new S3UploadParts(this, options.bucket, options.partsPrefix ?? 'uploads/');
   }
 
   async init(): Promise<this> {
@@ -149,6 +159,11 @@ export class S3BlobStore implements BlobStore {
     await this.#upload(key, verifying);
     if (!verified) throw new Error(`upload of ${expected.digest} ended without verification`);
     return verified;
+  }
+
+  /** Streams `body` to `key` (multipart when large); internal to the store and its parts. */
+  async upload(key: string, body: Readable): Promise<void> {
+    return this.#upload(key, body);
   }
 
   async #upload(key: string, body: Readable): Promise<void> {
@@ -279,6 +294,96 @@ export class S3BlobStore implements BlobStore {
     };
     await Promise.all(Array.from({ length: Math.min(16, digests.length) }, worker));
     return gone;
+  }
+}
+
+/** The largest object one CopyObject may copy. */
+const COPY_OBJECT_LIMIT = 5 * 1024 ** 3;
+
+/**
+ * Chunks as objects `<partsPrefix><upload id>/<uuid>`, each written with one PUT (or a multipart
+ * upload when a single chunk is larger than the part size). Not one S3 multipart upload per blob:
+ * OCI clients send chunks of any size, and S3 refuses parts under 5 MiB except the last.
+ */
+class S3UploadParts implements UploadParts {
+  constructor(
+    readonly store: S3BlobStore,
+    readonly bucket: string,
+    readonly prefix: string,
+  ) {}
+
+  newKey(uploadId: string): string {
+    return newPartKey(uploadId);
+  }
+
+  #key(key: string): string {
+    assertPartKey(key);
+    return `${this.prefix}${key}`;
+  }
+
+  async write(
+    key: string,
+    source: Readable | AsyncIterable<Uint8Array>,
+    counter = new DigestCounter(),
+  ): Promise<number> {
+    const before = counter.size;
+    const counting = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        counter.update(chunk);
+        callback(null, chunk);
+      },
+    });
+    const input = source instanceof Readable ? source : Readable.from(source);
+    input.on('error', (error) => counting.destroy(error));
+    input.pipe(counting);
+    await this.store.upload(this.#key(key), counting);
+    return counter.size - before;
+  }
+
+  async read(key: string): Promise<Readable> {
+    const answer = await this.store.client.send(
+      new GetObjectCommand({ Bucket: this.bucket, Key: this.#key(key) }),
+    );
+    if (!(answer.Body instanceof Readable)) throw new Error('the S3 client did not return a Node.js stream');
+    return answer.Body;
+  }
+
+  async remove(keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      const batch = keys.slice(i, i + 1000).map((key) => ({ Key: this.#key(key) }));
+      await this.store.client.send(
+        new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch, Quiet: true } }),
+      );
+    }
+  }
+
+  async publish(
+    keys: readonly string[],
+    expected: { digest: string; size?: number | undefined },
+    verified: boolean,
+    tail?: Readable | AsyncIterable<Uint8Array>,
+  ): Promise<BlobInfo> {
+    const [only] = keys;
+    const size = expected.size;
+    if (
+      verified &&
+      !tail &&
+      keys.length === 1 &&
+      only !== undefined &&
+      size !== undefined &&
+      size <= COPY_OBJECT_LIMIT
+    ) {
+      // Hashed as it arrived on this replica: copied inside S3, no byte through this process.
+      await this.store.client.send(
+        new CopyObjectCommand({
+          Bucket: this.bucket,
+          Key: this.store.keyOf(expected.digest),
+          CopySource: `${this.bucket}/${this.#key(only)}`,
+        }),
+      );
+      return { digest: expected.digest, size };
+    }
+    return publishByCopy(this.store, this, keys, expected, tail);
   }
 }
 

@@ -1,8 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { expect, it } from 'vitest';
 import { BlobNotFoundError, type BlobStore } from '../blob-store.js';
-import { digestOf } from '../hashing.js';
+import { DigestCounter, digestOf } from '../hashing.js';
 import { UploadOffsetError } from '../upload-sessions.js';
 
 export function sha256(data: Uint8Array): string {
@@ -152,5 +152,47 @@ export function blobStoreContract(getStore: () => BlobStore): void {
     for await (const page of store.list!()) after.push(...page.map((b) => b.digest));
     expect(after).not.toContain(digests[0]);
     expect(after).toContain(digests[2]);
+  });
+
+  it('keeps upload chunks as objects of their own and publishes them in order, verified or hashed', async () => {
+    const store = getStore();
+    const upload = randomUUID();
+    const data = randomBytes(300_000);
+    const keys = [store.parts.newKey(upload), store.parts.newKey(upload), store.parts.newKey(upload)];
+    const counter = new DigestCounter();
+    expect(await store.parts.write(keys[0]!, pieces(data.subarray(0, 1), 1), counter)).toBe(1);
+    expect(await store.parts.write(keys[1]!, pieces(data.subarray(1, 200_000), 7000), counter)).toBe(199_999);
+    expect(await store.parts.write(keys[2]!, pieces(data.subarray(200_000), 4096), counter)).toBe(100_000);
+    expect(counter.copy().digest()).toBe(sha256(data));
+    expect(await readAll(await store.parts.read(keys[1]!))).toEqual(data.subarray(1, 200_000));
+
+    // Not verified by the caller: hashed while copied, and refused when it does not match.
+    const wrong = { digest: sha256(Buffer.from('other')), size: data.length };
+    await expect(store.parts.publish(keys, wrong, false)).rejects.toMatchObject({ code: 'DIGEST_INVALID' });
+    expect(await store.exists(wrong.digest)).toBe(false);
+    expect(await store.parts.publish(keys, { digest: sha256(data), size: data.length }, false)).toEqual({
+      digest: sha256(data),
+      size: data.length,
+    });
+    expect(await readAll(await store.get(sha256(data)))).toEqual(data);
+    await store.parts.remove(keys);
+    // Gone: S3 refuses the read, a file stream fails on its first read.
+    await expect((async () => readAll(await store.parts.read(keys[0]!)))()).rejects.toBeDefined();
+
+    // One chunk the caller hashed as it arrived: published without reading it again.
+    const single = randomBytes(50_000);
+    const key = store.parts.newKey(upload);
+    await store.parts.write(key, pieces(single, 5000));
+    const info = { digest: sha256(single), size: single.length };
+    expect(await store.parts.publish([key], info, true)).toEqual(info);
+    expect(await readAll(await store.get(info.digest))).toEqual(single);
+    await store.parts.remove([key]);
+    expect(await store.exists(info.digest)).toBe(true);
+  });
+
+  it('refuses chunk keys it did not make', () => {
+    const store = getStore();
+    expect(() => store.parts.newKey('../../etc')).toThrow('is unknown');
+    return expect(store.parts.read('../blobs/x')).rejects.toThrow('is not an upload part key');
   });
 }

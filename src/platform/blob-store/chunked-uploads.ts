@@ -1,0 +1,159 @@
+import type { Readable } from 'node:stream';
+import { NotFoundError } from '../errors.js';
+import { assertDigest, type BlobInfo, DigestMismatchError } from './blob-store.js';
+import { DigestCounter } from './hashing.js';
+import type { UploadParts } from './upload-parts.js';
+import { UploadOffsetError } from './upload-sessions.js';
+
+type Source = Readable | AsyncIterable<Uint8Array>;
+
+/** One recorded chunk of an upload: its object and where it starts in the blob. */
+export interface UploadPart {
+  key: string;
+  start: number;
+  size: number;
+}
+
+/** What the database knows about an unfinished upload. */
+export interface UploadState {
+  size: number;
+  parts: UploadPart[];
+}
+
+/**
+ * Where upload state lives (a database table, see Pier One's store). `addPart` must be atomic:
+ * it records `part` only if the upload still ends at `part.start`, so of two writers racing at
+ * one offset exactly one succeeds.
+ */
+export interface UploadLedger {
+  state(id: string): Promise<UploadState | undefined>;
+  /** The new size, or what stopped it: the upload is gone, or ends elsewhere (its size then). */
+  addPart(
+    id: string,
+    part: UploadPart,
+  ): Promise<{ ok: true; size: number } | { ok: false; size: number | undefined }>;
+}
+
+/** Uploads whose running hash this replica holds, kept to this many. */
+const HASHES_KEPT = 10_000;
+
+/**
+ * Chunked uploads that any replica can continue: each chunk is an object of its own in the
+ * blob store (`UploadParts`), the list of chunks and the size so far are a database row
+ * (`UploadLedger`), and the offset check is the row's conditional update. The digest is
+ * checked at commit by hashing while the chunks are copied into the blob, unless this replica
+ * received every byte and holds the running hash at exactly that size: then a single chunk is
+ * published without reading it again (a rename, or a copy inside S3) and a wrong digest is
+ * refused without reading anything.
+ */
+export class ChunkedUploads {
+  readonly #parts: UploadParts;
+  readonly #ledger: UploadLedger;
+  readonly #hashes = new Map<string, DigestCounter>();
+
+  constructor(parts: UploadParts, ledger: UploadLedger) {
+    this.#parts = parts;
+    this.#ledger = ledger;
+  }
+
+  /** Bytes received so far; `BLOB_UPLOAD_UNKNOWN` when there is no such upload. */
+  async size(id: string): Promise<number> {
+    return (await this.#state(id)).size;
+  }
+
+  async #state(id: string): Promise<UploadState> {
+    const state = await this.#ledger.state(id);
+    if (!state) throw unknown(id);
+    return state;
+  }
+
+  /** Remembers a new upload's (empty) running hash. */
+  started(id: string): void {
+    this.#remember(id, new DigestCounter());
+  }
+
+  /**
+   * Appends `source` as one chunk; `offset`, when given, must be where the upload ends
+   * (else `UploadOffsetError`, also when another request appended first). Returns the new size.
+   * A chunk that fails half-way is dropped whole: the upload stays where it was.
+   */
+  async append(id: string, source: Source, offset?: number): Promise<number> {
+    const state = await this.#state(id);
+    const start = offset ?? state.size;
+    if (start !== state.size) throw new UploadOffsetError(state.size, start);
+    const { key, size, counter } = await this.#write(id, source, start);
+    if (size === 0) {
+      await this.#parts.remove([key]);
+      return start;
+    }
+    const added = await this.#ledger.addPart(id, { key, start, size });
+    if (!added.ok) {
+      await this.#parts.remove([key]).catch(() => {});
+      if (added.size === undefined) throw unknown(id);
+      throw new UploadOffsetError(added.size, start);
+    }
+    if (counter && counter.size === added.size) this.#remember(id, counter);
+    return added.size;
+  }
+
+  /** Writes a chunk, hashing it on when this replica holds the hash up to `start`. */
+  async #write(id: string, source: Source, start: number) {
+    const held = this.#hashes.get(id);
+    // A copy: a racing request at the same offset must not feed the same hash.
+    const counter = held && held.size === start ? held.copy() : undefined;
+    const key = this.#parts.newKey(id);
+    const size = await this.#parts.write(key, source, counter);
+    return { key, size, counter };
+  }
+
+  /**
+   * Checks the digest and publishes the blob: the recorded chunks, then `last` if given (streamed
+   * after them straight into the blob, never recorded: it is published or dropped). Rejects with
+   * `DigestMismatchError` when the content does not match (nothing published; the caller ends
+   * the upload), or with the store's error, leaving the upload as it was before the call so that
+   * the same request may simply be repeated. The chunks stay until `discard`.
+   */
+  async commit(
+    id: string,
+    digest: string,
+    last?: { source: Source; offset?: number | undefined },
+  ): Promise<BlobInfo> {
+    assertDigest(digest);
+    const state = await this.#state(id);
+    const keys = state.parts.map((p) => p.key);
+    const held = this.#hashes.get(id);
+    // A Hash cannot digest twice: after a failure the next attempt hashes the chunks again.
+    this.#hashes.delete(id);
+    if (last) {
+      const start = last.offset ?? state.size;
+      if (start !== state.size) throw new UploadOffsetError(state.size, start);
+      return this.#parts.publish(keys, { digest }, false, last.source);
+    }
+    if (held && held.size === state.size) {
+      // Every byte came through this replica: the digest is known without reading anything.
+      const actual = held.digest();
+      if (actual !== digest) throw new DigestMismatchError(digest, actual);
+      return this.#parts.publish(keys, { digest, size: state.size }, true);
+    }
+    return this.#parts.publish(keys, { digest, size: state.size }, false);
+  }
+
+  /** Removes the chunks of an upload the caller has ended (published, cancelled or purged). */
+  async discard(id: string, parts: readonly UploadPart[]): Promise<void> {
+    this.#hashes.delete(id);
+    await this.#parts.remove(parts.map((p) => p.key));
+  }
+
+  #remember(id: string, counter: DigestCounter): void {
+    this.#hashes.delete(id);
+    if (this.#hashes.size >= HASHES_KEPT) {
+      const oldest = this.#hashes.keys().next().value;
+      if (oldest !== undefined) this.#hashes.delete(oldest);
+    }
+    this.#hashes.set(id, counter);
+  }
+}
+
+function unknown(id: string): NotFoundError {
+  return new NotFoundError(`upload ${id} is unknown`, { code: 'BLOB_UPLOAD_UNKNOWN' });
+}
