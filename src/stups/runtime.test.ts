@@ -44,6 +44,7 @@ describe('the runtime loop over MODULES', () => {
     expect(platform.jobNames).toEqual([
       'token-service.maintenance',
       expect.stringMatching(PURGE_JOB),
+      'pierone.retention',
       'pierone.gc',
       'even.grant-expiry',
       'mint.rotation',
@@ -79,6 +80,7 @@ describe('the runtime loop over MODULES', () => {
         'fullstop.risk-acceptance-expiry',
         'mint.rotation',
         'pierone.gc',
+        'pierone.retention',
         expect.stringMatching(PURGE_JOB),
         'token-service.maintenance',
       ]);
@@ -90,6 +92,6 @@ describe('the runtime loop over MODULES', () => {
   it('stups serve runs only the chosen service and its jobs', async () => {
     const { platform } = await start('pierone');
     expect(platform.listening).toEqual(['pierone']);
-    expect(platform.jobNames).toEqual([expect.stringMatching(PURGE_JOB), 'pierone.gc']);
+    expect(platform.jobNames).toEqual([expect.stringMatching(PURGE_JOB), 'pierone.retention', 'pierone.gc']);
   }, 60_000);
 });

@@ -9,23 +9,12 @@ import { skipWithout } from '../../src/platform/test-support/required-parts.js';
 import { ALL_MIGRATIONS } from '../../src/stups/runtime.js';
 import { haproxyMissing, type Replica, type ReplicaHarness, startReplicas } from './replicas-harness.js';
 
-/**
- * Cases that need state shared across replicas, built on other branches of issue 22: a revoked
- * token refused by every replica on the next request (s8-invalidate: database notification
- * instead of each replica's revocation refresh), and a chunked skopeo push whose PATCHes land on
- * different replicas (s8-uploads: upload state in the database and blob store). Flip to true
- * once both are merged; the cases below are written against that behaviour already.
- */
-const CROSS_REPLICA_STATE_LANDED = false;
-
 const run = promisify(execFile);
 const REPLICAS = 3;
 // The services the cases talk to; every one runs REPLICAS times behind HAProxy. (All eleven × 3
 // would be 33 Node processes of ~250 MB each on a 2-core machine; the harness can, the test
 // need not.)
-const SERVICES: ServiceName[] = CROSS_REPLICA_STATE_LANDED
-  ? ['token-service', 'kio', 'mint', 'pierone']
-  : ['token-service', 'kio', 'mint'];
+const SERVICES: ServiceName[] = ['token-service', 'kio', 'mint', 'pierone'];
 // Revocations made on another replica are seen within this bound (the token service's setting).
 const REVOCATION_REFRESH_SECONDS = 1;
 
@@ -348,7 +337,7 @@ describe.skipIf(skip)(`${REPLICAS} replicas of ${SERVICES.join(', ')} behind HAP
     for (const ms of waited) expect(ms).toBeLessThan(REVOCATION_REFRESH_SECONDS * 1000 + 2_000);
   });
 
-  it.runIf(CROSS_REPLICA_STATE_LANDED)('refuses a revoked token on every replica at once', async () => {
+  it('refuses a revoked token on every replica at once', async () => {
     const token = await userToken(h.urls['token-service'], 'alice', 'alice-demo');
     const replicas = h.replicasOf('token-service');
     for (const r of replicas) expect(await tokenInfoStatus(r.url, token)).toBe(200);
@@ -362,45 +351,41 @@ describe.skipIf(skip)(`${REPLICAS} replicas of ${SERVICES.join(', ')} behind HAP
     for (const r of replicas.slice(1)) expect(await tokenInfoStatus(r.url, token)).toBe(401);
   });
 
-  it.runIf(CROSS_REPLICA_STATE_LANDED)(
-    'pushes a chunked image through skopeo with its PATCHes on different replicas, and pulls it back',
-    async () => {
-      const work = join(h.sharedDir, 'skopeo');
-      const layout = join(work, 'image');
-      // A 48 MiB random layer: skopeo sends it in several PATCH requests, round-robin over the replicas.
-      await run('bash', [
-        '-c',
-        `set -e; mkdir -p ${work}/root; head -c ${48 * 1024 * 1024} /dev/urandom > ${work}/root/blob.bin;
+  it('pushes a chunked image through skopeo with its PATCHes on different replicas, and pulls it back', async () => {
+    const work = join(h.sharedDir, 'skopeo');
+    const layout = join(work, 'image');
+    // A 48 MiB random layer: skopeo sends it in several PATCH requests, round-robin over the replicas.
+    await run('bash', [
+      '-c',
+      `set -e; mkdir -p ${work}/root; head -c ${48 * 1024 * 1024} /dev/urandom > ${work}/root/blob.bin;
          umoci init --layout ${layout}; umoci new --image ${layout}:v1;
          umoci insert --image ${layout}:v1 ${work}/root/blob.bin /blob.bin`,
-      ]);
-      const host = new URL(h.urls.pierone).host;
-      const creds = `jdoe:${jdoe}`;
-      await run(
-        'skopeo',
-        [
-          'copy',
-          '--dest-tls-verify=false',
-          `--dest-creds=${creds}`,
-          `oci:${layout}:v1`,
-          `docker://${host}/demo/big:v1`,
-        ],
-        { maxBuffer: 16 * 1024 * 1024 },
-      );
-      await run(
-        'skopeo',
-        [
-          'copy',
-          '--src-tls-verify=false',
-          `--src-creds=${creds}`,
-          `docker://${host}/demo/big:v1`,
-          `oci:${work}/pulled:v1`,
-        ],
-        { maxBuffer: 16 * 1024 * 1024 },
-      );
-      const { stdout } = await run('skopeo', ['inspect', '--raw', `oci:${work}/pulled:v1`]);
-      expect((JSON.parse(stdout) as { layers: unknown[] }).layers).toHaveLength(1);
-    },
-    300_000,
-  );
+    ]);
+    const host = new URL(h.urls.pierone).host;
+    const creds = `jdoe:${jdoe}`;
+    await run(
+      'skopeo',
+      [
+        'copy',
+        '--dest-tls-verify=false',
+        `--dest-creds=${creds}`,
+        `oci:${layout}:v1`,
+        `docker://${host}/demo/big:v1`,
+      ],
+      { maxBuffer: 16 * 1024 * 1024 },
+    );
+    await run(
+      'skopeo',
+      [
+        'copy',
+        '--src-tls-verify=false',
+        `--src-creds=${creds}`,
+        `docker://${host}/demo/big:v1`,
+        `oci:${work}/pulled:v1`,
+      ],
+      { maxBuffer: 16 * 1024 * 1024 },
+    );
+    const { stdout } = await run('skopeo', ['inspect', '--raw', `oci:${work}/pulled:v1`]);
+    expect((JSON.parse(stdout) as { layers: unknown[] }).layers).toHaveLength(1);
+  }, 300_000);
 });
