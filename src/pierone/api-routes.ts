@@ -11,7 +11,7 @@ import {
 } from '../platform/errors.js';
 import type { HttpApp } from '../platform/http/create-http-app.js';
 import type { ServiceContext } from '../platform/service-context.js';
-import { allowsAnonymousPull, type PierOneConfig } from './config.js';
+import type { PierOneConfig } from './config.js';
 import {
   DeletedTagSchema,
   DeletionReasonSchema,
@@ -25,6 +25,7 @@ import {
 import { ANONYMOUS, type PierOneAudit, recordRefusal } from './access.js';
 import { describeDeletion, type Manifests } from './manifests.js';
 import type { DeletedTag, PierOneStore, TagRecord } from './store.js';
+import { apiGuards } from './route-guards.js';
 
 export interface ApiDeps {
   ctx: ServiceContext;
@@ -75,12 +76,7 @@ const secured = [{ bearer: [] }];
 export function registerApiRoutes(app: HttpApp, deps: ApiDeps): void {
   const { ctx, store, manifests, audit, config } = deps;
 
-  // Reading needs any valid token, like pulling; a team open to anonymous pulls needs none.
-  const readGuard = async (request: FastifyRequest) => {
-    const team = (request.params as { team?: string } | undefined)?.team;
-    if (!request.headers.authorization && allowsAnonymousPull(config, team)) return;
-    request.principal = await authenticate(ctx.verifier, request);
-  };
+  const { readGuard } = apiGuards(ctx, config);
 
   async function tagsOrNotFound(team: string, artifact: string): Promise<TagRecord[]> {
     const tags = await store.tags(team, artifact);

@@ -173,7 +173,7 @@ export async function startReplicas(options: ReplicaHarnessOptions = {}): Promis
   try {
     await ensureBuilt();
     const root = await mkdtemp(join(tmpdir(), 'stups-replicas-'));
-    cleanups.push(() => rm(root, { recursive: true, force: true }));
+    if (!process.env.STUPS_KEEP_REPLICAS) cleanups.push(() => rm(root, { recursive: true, force: true }));
     const sharedDir = join(root, 'shared');
     await mkdir(sharedDir);
 

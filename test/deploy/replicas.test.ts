@@ -362,7 +362,7 @@ describe.skipIf(skip)(`${REPLICAS} replicas of ${SERVICES.join(', ')} behind HAP
          umoci insert --image ${layout}:v1 ${work}/root/blob.bin /blob.bin`,
     ]);
     const host = new URL(h.urls.pierone).host;
-    const creds = `jdoe:${jdoe}`;
+    const creds = `oauth2:${jdoe}`;
     await run(
       'skopeo',
       [

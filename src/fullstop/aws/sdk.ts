@@ -1,19 +1,11 @@
+import { lazy as once } from '../../platform/cli/lazy.js';
+
 /**
  * fullstop.'s AWS SDK packages, imported on first use. `@aws-sdk/client-ec2` alone is ~93 MiB of
  * resident memory and ~1.8 s to import on this machine kind; imported eagerly it made fullstop the
  * heaviest module of `stups up` even where no account is ever read (issue 23). Type-only imports
  * of these packages stay static: they cost nothing at run time.
  */
-function once<T>(load: () => Promise<T>): () => Promise<T> {
-  let loaded: Promise<T> | undefined;
-  return () => {
-    loaded ??= load();
-    // A failed import (a broken installation) is tried again next time, not remembered.
-    loaded.catch(() => (loaded = undefined));
-    return loaded;
-  };
-}
-
 export const sdk = {
   ec2: once(() => import('@aws-sdk/client-ec2')),
   iam: once(() => import('@aws-sdk/client-iam')),

@@ -1,13 +1,14 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { authenticate, principalOf } from '../../platform/auth/http-auth.js';
+import { principalOf } from '../../platform/auth/http-auth.js';
 import { formatTimestamp } from '../../platform/db/timestamps.js';
 import type { HttpApp } from '../../platform/http/create-http-app.js';
 import type { ServiceContext } from '../../platform/service-context.js';
 import type { PierOneAudit } from '../access.js';
-import { allowsAnonymousPull, type PierOneConfig } from '../config.js';
+import type { PierOneConfig } from '../config.js';
 import { NameSchema } from '../contract.js';
 import type { Retention } from './retention.js';
+import { apiGuards } from '../route-guards.js';
 import {
   RetentionPlanSchema,
   type RetentionRule,
@@ -38,14 +39,7 @@ export function registerRetentionRoutes(
   deps: { ctx: ServiceContext; retention: Retention; audit: PierOneAudit; config: PierOneConfig },
 ): void {
   const { ctx, retention, audit, config } = deps;
-  const readGuard = async (request: FastifyRequest) => {
-    const team = (request.params as { team?: string } | undefined)?.team;
-    if (!request.headers.authorization && allowsAnonymousPull(config, team)) return;
-    request.principal = await authenticate(ctx.verifier, request);
-  };
-  const writeGuard = async (request: FastifyRequest) => {
-    request.principal = await authenticate(ctx.verifier, request);
-  };
+  const { readGuard, writeGuard } = apiGuards(ctx, config);
   const actorOf = (request: FastifyRequest) => ({ principal: principalOf(request), requestId: request.id });
 
   app.get(

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createMetrics } from '../metrics.js';
 import { Cache } from './cache.js';
 
@@ -18,24 +18,57 @@ describe('Cache', () => {
   });
 
   it('forgets the entries whose keys pass a test, including a load in flight for one of them', async () => {
-    let release: ((value: number) => void) | undefined;
+    const releases: Array<(value: number) => void> = [];
     const cache = new Cache<string, number>({
       name: 'prefix',
       max: 10,
-      load: () => new Promise<number>((resolve) => (release = resolve)),
+      load: () => new Promise<number>((resolve) => releases.push(resolve)),
     });
     cache.set('employees\njdoe\nA', 1);
     cache.set('employees\njdoe\nB', 2);
     cache.set('employees\njdoe2\nA', 3);
     const inFlight = cache.fetch('employees\njdoe\nC', undefined);
     cache.deleteWhere((key) => key.startsWith('employees\njdoe\n'));
-    release?.(4);
-    await inFlight.catch(() => {});
+    // The load under way read before the change: its answer is neither kept nor returned. The
+    // fetch asks again instead of failing its caller (a replica's request must not fail because
+    // another replica changed something meanwhile).
+    releases[0]?.(4);
+    await vi.waitFor(() => expect(releases).toHaveLength(2));
+    releases[1]?.(5);
+    await expect(inFlight).resolves.toBe(5);
     expect(cache.peek('employees\njdoe\nA')).toBeUndefined();
     expect(cache.peek('employees\njdoe\nB')).toBeUndefined();
-    // The load that was under way when the entry was dropped is not kept either.
-    expect(cache.peek('employees\njdoe\nC')).toBeUndefined();
+    expect(cache.peek('employees\njdoe\nC')).toBe(5);
     expect(cache.peek('employees\njdoe2\nA')).toBe(3);
+  });
+
+  it('answers a fetch whose load a clear() aborted with a new load, and gives up after a few', async () => {
+    let loads = 0;
+    const releases: Array<(value: number) => void> = [];
+    const cache = new Cache<string, number>({
+      name: 'cleared',
+      max: 10,
+      load: () => {
+        loads += 1;
+        return new Promise<number>((resolve) => releases.push(resolve));
+      },
+    });
+    const answered = cache.fetch('k', undefined);
+    cache.clear();
+    await vi.waitFor(() => expect(loads).toBe(2));
+    releases[1]?.(7);
+    await expect(answered).resolves.toBe(7);
+
+    // Invalidated again and again while loading: the fetch fails after five loads, not never.
+    const before = loads;
+    const storm = cache.fetch('s', undefined);
+    const failed = expect(storm).rejects.toThrow();
+    for (let load = 1; load <= 5; load++) {
+      await vi.waitFor(() => expect(loads).toBe(before + load));
+      cache.delete('s');
+    }
+    await failed;
+    expect(loads).toBe(before + 5);
   });
 
   it('expires entries by the injected clock: fresh while age ≤ TTL, and per entry', () => {

@@ -30,6 +30,9 @@ export interface CacheOptions<K, V, C = undefined> {
   lookups?: CacheLookups | undefined;
 }
 
+/** Loads one `fetch` starts at most when invalidations keep aborting them. */
+const MAX_LOADS_PER_FETCH = 5;
+
 /**
  * A bounded in-memory cache with TTLs and de-duplicated loading: the one way services cache
  * answers (principal status, verified tokens, revocations …), over `lru-cache`, so that the
@@ -84,7 +87,6 @@ export class Cache<K extends NonNullable<unknown>, V extends NonNullable<unknown
     const load = this.#load;
     if (!load) throw new Error(`cache ${this.name} has no load function`);
     this.#checkClock();
-    const status: LRUCache.Status<K, V> = {};
     const run = () => {
       this.#loading.set(key, (this.#loading.get(key) ?? 0) + 1);
       return load(key, context).finally(() => {
@@ -93,9 +95,22 @@ export class Cache<K extends NonNullable<unknown>, V extends NonNullable<unknown
         else this.#loading.set(key, left);
       });
     };
-    const value = await this.#lru.fetch(key, { status, context: { run } });
-    // A fetch joining one in flight did not ask either: it counts as a hit.
-    this.#count(status.fetch === 'hit' || status.fetch === 'inflight');
+    let value: V | undefined;
+    for (let attempt = 1; ; attempt++) {
+      const status: LRUCache.Status<K, V> = {};
+      try {
+        value = await this.#lru.fetch(key, { status, context: { run } });
+      } catch (error) {
+        // An invalidation (delete, deleteWhere, clear) while loading aborts the load: what it
+        // read may predate the change. The caller asked for the value, not for the race: ask
+        // again, a few times at most so that a storm of invalidations cannot keep it waiting.
+        if (status.fetchAborted && attempt < MAX_LOADS_PER_FETCH) continue;
+        throw error;
+      }
+      // A fetch joining one in flight did not ask either: it counts as a hit.
+      this.#count(status.fetch === 'hit' || status.fetch === 'inflight');
+      break;
+    }
     if (value === undefined) throw new Error(`cache ${this.name}: load returned nothing for a key`);
     return value;
   }

@@ -1,19 +1,11 @@
+import { lazy as once } from '../../platform/cli/lazy.js';
+
 /**
  * sandbox's AWS code, imported on first use (as fullstop does, src/fullstop/aws/sdk.ts). Importing
  * the module used to load Organizations, Budgets, IAM, EC2, ELBv2 and S3 up front — EC2 alone is
  * ~93 MiB resident — even on the embedded default where management is off and no call is ever
  * made. Type-only imports stay static: they cost nothing at run time.
  */
-function once<T>(load: () => Promise<T>): () => Promise<T> {
-  let loaded: Promise<T> | undefined;
-  return () => {
-    loaded ??= load();
-    // A failed import (a broken installation) is tried again next time, not remembered.
-    loaded.catch(() => (loaded = undefined));
-    return loaded;
-  };
-}
-
 export const lazy = {
   /** Account listing and state tags (Organizations). */
   organizations: once(() => import('./organizations.js')),
