@@ -173,6 +173,7 @@ export async function startReplicas(options: ReplicaHarnessOptions = {}): Promis
   try {
     await ensureBuilt();
     const root = await mkdtemp(join(tmpdir(), 'stups-replicas-'));
+    // STUPS_KEEP_REPLICAS=1 keeps the replicas' data and logs for reading after a failure.
     if (!process.env.STUPS_KEEP_REPLICAS) cleanups.push(() => rm(root, { recursive: true, force: true }));
     const sharedDir = join(root, 'shared');
     await mkdir(sharedDir);
