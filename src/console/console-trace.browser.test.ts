@@ -92,6 +92,25 @@ describe.skipIf(chromiumMissing())('trace in the console', { timeout: 60_000 }, 
       .toMatch(/"NOT A THING" is no instance id, stack, image reference, image digest or application id/);
   });
 
+  it('is linked from an application page, which traces that application', async () => {
+    await page.goto(`${consoleUrl}/applications/kio`);
+    await page.locator('main').getByRole('link', { name: 'Trace', exact: true }).click();
+    await page.waitForURL((url) => url.pathname === '/trace' && url.searchParams.get('subject') === 'kio');
+    await expect
+      .poll(() => page.getByLabel('Instance, stack, image, digest or application').inputValue())
+      .toBe('kio');
+    await expect
+      .poll(() => page.getByRole('status').filter({ hasText: 'chain' }).textContent())
+      .toBe('The chain is whole.');
+    await expect
+      .poll(() =>
+        linkCard(/^Application \(Kio\): holds$/)
+          .locator('code')
+          .textContent(),
+      )
+      .toBe('kio');
+  });
+
   it('works at phone width: nothing wider than the screen', async () => {
     await page.setViewportSize(NARROW);
     try {

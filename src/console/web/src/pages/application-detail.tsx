@@ -119,11 +119,16 @@ export function ApplicationDetailPage({ id }: { id: string }) {
               <h1>{app.name}</h1>
               {app.subtitle && <p className="subtitle">{app.subtitle}</p>}
             </div>
-            {(admin || teams.some((t) => t.id === app.team_id)) && (
-              <Link to={path('applications', app.id, 'edit')} className="button">
-                Edit
-              </Link>
-            )}
+            <div>
+              <Link to={`/trace?${new URLSearchParams({ subject: app.id })}`} className="button secondary">
+                Trace
+              </Link>{' '}
+              {(admin || teams.some((t) => t.id === app.team_id)) && (
+                <Link to={path('applications', app.id, 'edit')} className="button">
+                  Edit
+                </Link>
+              )}
+            </div>
           </div>
           {!admin && !teams.some((t) => t.id === app.team_id) && (
             <p className="notice">

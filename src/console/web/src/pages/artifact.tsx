@@ -42,6 +42,14 @@ function LatestImage({ team, artifact }: { team: string; artifact: string }) {
                 <Link to={path('people', tag.created_by)}>{tag.created_by}</Link>
               </dd>
             </div>
+            <div className="dl-row">
+              <dt>Trace</dt>
+              <dd>
+                <Link to={`/trace?${new URLSearchParams({ subject: `${team}/${artifact}:${tag.name}` })}`}>
+                  Trace {team}/{artifact}:{tag.name}
+                </Link>
+              </dd>
+            </div>
             {manifest.manifests ? (
               <div className="dl-row">
                 <dt>Platforms</dt>

@@ -56,7 +56,16 @@ function Facts({ v, owner }: { v: Violation; owner: string | undefined }) {
           </>
         )}
       </Row>
-      <Row label="Instance">{v.instance_id ? <code>{v.instance_id}</code> : none}</Row>
+      <Row label="Instance">
+        {v.instance_id ? (
+          <>
+            <code>{v.instance_id}</code> ·{' '}
+            <Link to={`/trace?${new URLSearchParams({ subject: v.instance_id })}`}>Trace</Link>
+          </>
+        ) : (
+          none
+        )}
+      </Row>
       <Row label="Application">
         <ApplicationLink id={v.application_id} />
       </Row>
