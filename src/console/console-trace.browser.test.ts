@@ -17,8 +17,9 @@ import {
 /*
  * The trace page in Debian's Chromium against the real platform (the demo organisation): the
  * search box sends what it is given to fullstop's /api/trace, which walks the chain with the
- * signed-in person's token exactly as `stups trace` does; the chain comes back as nested lists,
- * each link with its status in words and, when it does not hold, why.
+ * signed-in person's token exactly as `stups trace` does; the chain comes back as a graph of boxes
+ * joined top to bottom by coloured edges, each link with its status in words and, when it does not
+ * hold, why.
  */
 
 const shots = screenshotter(artifactsDir('console'));
@@ -29,7 +30,7 @@ describe.skipIf(chromiumMissing())('trace in the console', { timeout: 60_000 }, 
   let page: Page;
   let consoleUrl: string;
 
-  const tree = () => page.locator('ul.trace-tree');
+  const tree = () => page.getByRole('list', { name: /^Trace of / });
   const linkCard = (name: RegExp) => tree().getByRole('article', { name });
 
   beforeAll(async () => {
@@ -65,10 +66,27 @@ describe.skipIf(chromiumMissing())('trace in the console', { timeout: 60_000 }, 
       .poll(() => app.locator('dt').allTextContents())
       .toEqual(['team', 'active', 'criticality', 'specification_url']);
     await expect.poll(() => app.locator('dd').first().textContent()).toBe('stups');
-    // The violations hang below the application, one level down.
-    await expect
-      .poll(() => tree().locator(':scope > li > ul > li > article').getAttribute('aria-label'))
-      .toBe('Violations: holds');
+    // The violations follow the application: the next box down, joined to it by a green edge.
+    const nodes = tree().locator(':scope > li > article');
+    await expect.poll(() => nodes.nth(1).getAttribute('aria-label')).toBe('Violations: holds');
+    const [above, below] = [await nodes.nth(0).boundingBox(), await nodes.nth(1).boundingBox()];
+    expect(below!.y).toBeGreaterThan(above!.y + above!.height);
+    const edge = (n: number, part: '::before' | '::after') =>
+      page.evaluate(
+        ([i, p]) => {
+          const li = document.querySelectorAll('.trace-graph .trace-path > li')[i]!;
+          const style = getComputedStyle(li, p);
+          return { display: style.display, colour: style.borderLeftColor, height: style.height };
+        },
+        [n, part] as const,
+      );
+    expect((await edge(0, '::before')).display).toBe('none'); // nothing above the first box
+    const into = await edge(1, '::before');
+    expect(into.display).toBe('block');
+    const green = await page.evaluate(
+      () => getComputedStyle(document.querySelector('.trace-link.ok')!).borderTopColor,
+    );
+    expect(into.colour).toBe(green);
     expect(await axeViolations(page)).toEqual([]);
     await shots(page, 'trace-whole');
   });
@@ -82,6 +100,18 @@ describe.skipIf(chromiumMissing())('trace in the console', { timeout: 60_000 }, 
     await expect
       .poll(() => app.locator('.trace-why').textContent())
       .toBe('Why: app unknown: Kio has no such application');
+    // Red and green differ, and the word says it too.
+    await expect.poll(() => app.locator('.trace-status').textContent()).toBe('broken');
+    const colours = await page.evaluate(() => {
+      const box = document.querySelector('.trace-link.broken')!;
+      const probe = document.createElement('span');
+      probe.style.color = 'var(--good)';
+      document.body.append(probe);
+      const good = getComputedStyle(probe).color;
+      probe.remove();
+      return { broken: getComputedStyle(box).borderTopColor, good };
+    });
+    expect(colours.broken).not.toBe(colours.good);
     expect(await axeViolations(page)).toEqual([]);
   });
 

@@ -26,16 +26,14 @@ const KIND_TEXT: Record<TraceLink['kind'], string> = {
 const showFact = (value: Fact) => (value === null ? '–' : String(value));
 
 /**
- * One link and, nested below it, the links after it: the chain is a path, so each link sits
- * one level below the one before, and an application's images branch (as the CLI's text tree).
+ * One node of the graph: the link's box, and below it (indented, on their own edge) the links
+ * hanging off it, such as an application's images. The edge into a node carries its colour.
  */
-function LinkItem({ link, rest }: { link: TraceLink; rest: TraceLink[] }) {
-  const below = [...(link.children ?? []).map((c) => ({ link: c, rest: [] as TraceLink[] }))];
-  const [next, ...after] = rest;
-  if (next) below.push({ link: next, rest: after });
+function Node({ link }: { link: TraceLink }) {
   const facts = Object.entries(link.facts);
+  const children = link.children ?? [];
   return (
-    <li>
+    <li className={`trace-node ${link.status}`}>
       <article
         className={`trace-link ${link.status}`}
         aria-label={`${KIND_TEXT[link.kind]}: ${STATUS_TEXT[link.status]}`}
@@ -61,14 +59,27 @@ function LinkItem({ link, rest }: { link: TraceLink; rest: TraceLink[] }) {
           </dl>
         )}
       </article>
-      {below.length > 0 && (
-        <ul>
-          {below.map((b, i) => (
-            <LinkItem key={`${b.link.kind}:${b.link.label}:${i}`} link={b.link} rest={b.rest} />
-          ))}
-        </ul>
-      )}
+      {children.length > 0 && <Path links={children} label={`From ${link.label}`} branch />}
     </li>
+  );
+}
+
+/** A path through the chain: its links top to bottom, each joined to the one before by an edge. */
+function Path({
+  links,
+  label,
+  branch = false,
+}: {
+  links: readonly TraceLink[];
+  label: string;
+  branch?: boolean;
+}) {
+  return (
+    <ol className={branch ? 'trace-path trace-branch' : 'trace-path'} aria-label={label}>
+      {links.map((link, i) => (
+        <Node key={`${link.kind}:${link.label}:${i}`} link={link} />
+      ))}
+    </ol>
   );
 }
 
@@ -79,26 +90,33 @@ function brokenKinds(links: readonly TraceLink[]): string[] {
   ]);
 }
 
-/** A trace's top-level links are separate chains when tracing a stack (one per instance). */
+/**
+ * The chain as a graph: one box per link, top to bottom, edges between them coloured as the link
+ * they lead into (green holds, red broken, amber a note or not checked), the status in words in
+ * every box. A stack's trace has one chain per instance, drawn side by side as separate paths.
+ */
 function Chain({ trace }: { trace: Trace }) {
   const broken = brokenKinds(trace.links);
-  const roots =
-    trace.links[0]?.kind === 'instance' && trace.links.every((l) => l.kind === 'instance')
-      ? trace.links.map((l) => ({ link: l, rest: [] as TraceLink[] }))
-      : trace.links.length
-        ? [{ link: trace.links[0]!, rest: trace.links.slice(1) }]
-        : [];
+  const perInstance = trace.links.length > 1 && trace.links.every((l) => l.kind === 'instance');
   return (
     <section aria-labelledby="chain-heading">
       <h2 id="chain-heading">Chain of {trace.subject}</h2>
       <p className={`trace-verdict ${trace.whole ? 'whole' : 'broken'}`} role="status">
         {trace.whole ? 'The chain is whole.' : `The chain is broken: ${broken.join(', ')}.`}
       </p>
-      <ul className="trace-tree" aria-label={`Trace of ${trace.subject}`}>
-        {roots.map((r, i) => (
-          <LinkItem key={`${r.link.label}:${i}`} link={r.link} rest={r.rest} />
-        ))}
-      </ul>
+      {perInstance ? (
+        <ul className="trace-graph trace-chains" aria-label={`Trace of ${trace.subject}`}>
+          {trace.links.map((l, i) => (
+            <li key={`${l.label}:${i}`}>
+              <Path links={[l]} label={`Chain of ${l.label}`} />
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <div className="trace-graph">
+          <Path links={trace.links} label={`Trace of ${trace.subject}`} />
+        </div>
+      )}
     </section>
   );
 }
