@@ -3,6 +3,7 @@ import { commitLink, repositoryLink } from '../../../shared/scm';
 import { formatTimestamp, plural, shortDigest } from '../lib/format';
 import { useSignedIn } from '../session';
 import { useLoad } from '../use-load';
+import { Link } from '../router';
 import { MaybeLink } from './field';
 import { Empty, Loaded } from './states';
 
@@ -76,6 +77,13 @@ export function ArtifactTags({ team, artifact }: { team: string; artifact: strin
                     <td>
                       <code>{tag.name}</code>
                       {tag.incident_id && <span className="badge">production-ready: {tag.incident_id}</span>}
+                      <Link
+                        className="block"
+                        to={`/trace?${new URLSearchParams({ subject: `${team}/${artifact}:${tag.name}` })}`}
+                        aria-label={`Trace ${team}/${artifact}:${tag.name}`}
+                      >
+                        trace
+                      </Link>
                     </td>
                     <td>
                       {formatTimestamp(tag.created)}
