@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -87,6 +88,27 @@ describe('findRootFile', () => {
     const huge = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 20 << 3, ...Buffer.alloc(32)]);
     await expect(
       findRootFile(Readable.from([huge]), 'scm-source.json', { maxBytes: 1000, gzip: 'detect' }),
+    ).rejects.toBeInstanceOf(ZstdWindowTooLargeError);
+  });
+
+  it('follows every frame of a multi-frame zstd layer and refuses a later frame with a huge window', async () => {
+    const tarPath = await archive('zst-multi', {
+      'noise.bin': randomBytes(400_000).toString('base64'),
+      'zeros.bin': '\0'.repeat(2_000_000),
+      'scm-source.json': '{"url":"m"}',
+    });
+    const tar = await readFile(tarPath);
+    const zstd = (input: Buffer, ...args: string[]) => execFileSync('zstd', ['-q', '-c', ...args], { input });
+    // Two frames (several blocks each, raw, RLE and compressed, with checksums): the tar split in the middle.
+    const half = 1_000_000;
+    const multi = Buffer.concat([zstd(tar.subarray(0, half)), zstd(tar.subarray(half))]);
+    expect(
+      await findRootFile(Readable.from([multi]), 'scm-source.json', { maxBytes: 100, gzip: 'detect' }),
+    ).toEqual({ kind: 'found', content: Buffer.from('{"url":"m"}') });
+    // The same first frame, then one declaring a 1 GiB window (zstd --long=30 on a stream of unknown size).
+    const hostile = Buffer.concat([zstd(tar.subarray(0, half)), zstd(tar.subarray(half), '--long=30')]);
+    await expect(
+      findRootFile(Readable.from([hostile]), 'scm-source.json', { maxBytes: 100, gzip: 'zstd' }),
     ).rejects.toBeInstanceOf(ZstdWindowTooLargeError);
   });
 

@@ -307,26 +307,100 @@ async function inflateZstd(input: AsyncIterable<Buffer>, consume: (chunk: Buffer
       throw STOP;
     }
   });
-  let head = Buffer.alloc(0);
-  let checked = false;
+  const guard = new ZstdFrameGuard();
   try {
     for await (const chunk of input) {
-      if (!checked) {
-        head = Buffer.concat([head, chunk]);
-        const window = zstdWindowSize(head);
-        if (window === undefined && head.length < 18) continue;
-        if (window === undefined || window > MAX_ZSTD_WINDOW_BYTES) {
-          throw new ZstdWindowTooLargeError(`zstd frame window of ${window ?? 'unknown'} bytes is too large`);
-        }
-        checked = true;
-        decompressor.push(head);
-        head = Buffer.alloc(0);
-      } else decompressor.push(chunk);
+      guard.feed(chunk);
+      decompressor.push(chunk);
       if (state.done) return;
     }
-    decompressor.push(head, true);
+    decompressor.push(new Uint8Array(0), true);
   } catch (error) {
     if (error !== STOP) throw error;
+  }
+}
+
+/**
+ * Follows the frame and block headers of a zstd stream (RFC 8878) ahead of fzstd and refuses any
+ * frame, not only the first, whose window exceeds {@link MAX_ZSTD_WINDOW_BYTES}: fzstd would
+ * allocate it before decoding a byte. Holds at most one header (≤ 18 bytes).
+ */
+class ZstdFrameGuard {
+  #need = 4;
+  #header: number[] = [];
+  #skip = 0;
+  #phase: 'magic' | 'skippable' | 'frame' | 'block' = 'magic';
+  #checksum = 0;
+
+  feed(chunk: Uint8Array): void {
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (this.#skip > 0) {
+        const n = Math.min(this.#skip, chunk.length - offset);
+        this.#skip -= n;
+        offset += n;
+        continue;
+      }
+      this.#header.push(chunk[offset++]!);
+      if (this.#header.length === this.#need) this.#onHeader(this.#header);
+    }
+  }
+
+  #onHeader(h: number[]): void {
+    if (this.#phase === 'magic') {
+      this.#header = [];
+      if (ZSTD_MAGIC.every((b, i) => h[i] === b)) {
+        this.#phase = 'frame';
+        this.#need = 2;
+      } else if ((h[0]! & 0xf0) === 0x50 && h[1] === 0x2a && h[2] === 0x4d && h[3] === 0x18) {
+        this.#phase = 'skippable';
+        this.#need = 4;
+      } else {
+        // Not zstd: fzstd reports it as it sees it.
+        this.#need = Number.POSITIVE_INFINITY;
+      }
+      return;
+    }
+    if (this.#phase === 'skippable') {
+      this.#skip = h[0]! + h[1]! * 0x100 + h[2]! * 0x10000 + h[3]! * 0x1000000;
+      this.#reset();
+      return;
+    }
+    if (this.#phase === 'frame') {
+      const descriptor = h[0]!;
+      const singleSegment = (descriptor & 0x20) !== 0;
+      const fcsBytes = [singleSegment ? 1 : 0, 2, 4, 8][descriptor >> 6]!;
+      const full = 1 + (singleSegment ? 0 : 1) + [0, 1, 2, 4][descriptor & 3]! + fcsBytes;
+      if (h.length < full) {
+        this.#need = full;
+        return;
+      }
+      const window = zstdWindowSize(Buffer.from([...ZSTD_MAGIC, ...h]));
+      if (window === undefined || window > MAX_ZSTD_WINDOW_BYTES) {
+        throw new ZstdWindowTooLargeError(`zstd frame window of ${window ?? 'unknown'} bytes is too large`);
+      }
+      this.#checksum = (descriptor & 4) !== 0 ? 4 : 0;
+      this.#phase = 'block';
+      this.#header = [];
+      this.#need = 3;
+      return;
+    }
+    const raw = h[0]! + h[1]! * 0x100 + h[2]! * 0x10000;
+    const last = (raw & 1) !== 0;
+    const type = (raw >> 1) & 3;
+    const size = raw >> 3;
+    this.#header = [];
+    this.#skip = type === 1 ? 1 : size;
+    if (last) {
+      this.#skip += this.#checksum;
+      this.#reset();
+    }
+  }
+
+  #reset(): void {
+    this.#phase = 'magic';
+    this.#header = [];
+    this.#need = 4;
   }
 }
 
