@@ -14,6 +14,7 @@ declare -A NEEDED=(
   [wrk]=wrk
   [unzip]=unzip
   [haproxy]=haproxy
+  [zstd]=zstd
 )
 
 missing=()

@@ -30,8 +30,9 @@ export interface LayerDescriptor {
   digest: string;
 }
 
-function compression(mediaType: string): boolean | 'detect' | 'unsupported' {
-  if (/zstd/.test(mediaType)) return 'unsupported';
+/** `+zstd` (OCI) and `.zstd` layers are zstd; `+gzip`/`.gzip` gzip; `tar` plain; anything else by magic bytes. */
+function compression(mediaType: string): boolean | 'detect' | 'zstd' {
+  if (/zstd/.test(mediaType)) return 'zstd';
   if (/gzip/.test(mediaType)) return true;
   if (/tar$/.test(mediaType) || /\.tar$/.test(mediaType)) return false;
   return 'detect';
@@ -63,7 +64,6 @@ export class ScmSourceScanner {
     const remembered = await this.store.layerScm(layer.digest);
     if (remembered) return remembered;
     const gzip = compression(layer.mediaType);
-    if (gzip === 'unsupported') return { kind: 'absent' };
     let outcome: LayerScmOutcome;
     try {
       const lookup = await findRootFile(await this.blobs.get(layer.digest), SCM_SOURCE_FILE, {

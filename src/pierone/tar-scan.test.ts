@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findRootFile, MAX_METADATA_BYTES } from './tar-scan.js';
+import { findRootFile, MAX_METADATA_BYTES, ZstdWindowTooLargeError } from './tar-scan.js';
 
 describe('findRootFile', () => {
   let dir: string;
@@ -20,7 +21,7 @@ describe('findRootFile', () => {
   async function archive(
     name: string,
     files: Record<string, string>,
-    options: { gzip?: boolean; format?: string } = {},
+    options: { gzip?: boolean; zstd?: boolean; format?: string } = {},
   ) {
     const root = join(dir, `${name}-root`);
     for (const [path, content] of Object.entries(files)) {
@@ -36,10 +37,12 @@ describe('findRootFile', () => {
       root,
       ...Object.keys(files).map((p) => `./${p}`),
     ]);
-    return out;
+    if (!options.zstd) return out;
+    execFileSync('zstd', ['-q', '-f', '--rm', out, '-o', `${out}.zst`]);
+    return `${out}.zst`;
   }
 
-  const look = (path: string, gzip: boolean | 'detect' = 'detect', maxBytes = 65536) =>
+  const look = (path: string, gzip: boolean | 'detect' | 'zstd' = 'detect', maxBytes = 65536) =>
     findRootFile(createReadStream(path), 'scm-source.json', { maxBytes, gzip });
 
   it('finds the file in the root of a gzip layer after large entries', async () => {
@@ -50,6 +53,63 @@ describe('findRootFile', () => {
     );
     expect(await look(path)).toEqual({ kind: 'found', content: Buffer.from('{"url":"u"}') });
     expect(await look(path, true)).toMatchObject({ kind: 'found' });
+  });
+
+  it('finds the file in a zstd layer (told or detected) and stops there', async () => {
+    const path = await archive(
+      'zst',
+      {
+        'big.bin': 'x'.repeat(3_000_000),
+        'scm-source.json': '{"url":"z"}',
+        'after.bin': 'y'.repeat(1_000_000),
+      },
+      { zstd: true },
+    );
+    expect(await look(path)).toEqual({ kind: 'found', content: Buffer.from('{"url":"z"}') });
+    expect(await look(path, 'zstd')).toMatchObject({ kind: 'found' });
+    const absent = await archive('zst-absent', { 'a.txt': 'a' }, { zstd: true });
+    expect(await look(absent, 'zstd')).toEqual({ kind: 'absent' });
+    const wh = await archive('zst-wh', { '.wh.scm-source.json': '' }, { zstd: true });
+    expect(await look(wh, 'zstd')).toEqual({ kind: 'deleted' });
+  });
+
+  it('rejects truncated zstd streams and frames that ask for a huge window', async () => {
+    const path = await archive(
+      'zst-cut',
+      { 'big.bin': 'q'.repeat(500_000), 'scm-source.json': '{}' },
+      { zstd: true },
+    );
+    const whole = await readFile(path);
+    const cut = whole.subarray(0, whole.length - 20);
+    await expect(
+      findRootFile(Readable.from([cut]), 'scm-source.json', { maxBytes: 1000, gzip: 'zstd' }),
+    ).rejects.toThrow();
+    // A frame header declaring a 1 GiB window (window descriptor: exponent 20, mantissa 0).
+    const huge = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 20 << 3, ...Buffer.alloc(32)]);
+    await expect(
+      findRootFile(Readable.from([huge]), 'scm-source.json', { maxBytes: 1000, gzip: 'detect' }),
+    ).rejects.toBeInstanceOf(ZstdWindowTooLargeError);
+  });
+
+  it('follows every frame of a multi-frame zstd layer and refuses a later frame with a huge window', async () => {
+    const tarPath = await archive('zst-multi', {
+      'noise.bin': randomBytes(400_000).toString('base64'),
+      'zeros.bin': '\0'.repeat(2_000_000),
+      'scm-source.json': '{"url":"m"}',
+    });
+    const tar = await readFile(tarPath);
+    const zstd = (input: Buffer, ...args: string[]) => execFileSync('zstd', ['-q', '-c', ...args], { input });
+    // Two frames (several blocks each, raw, RLE and compressed, with checksums): the tar split in the middle.
+    const half = 1_000_000;
+    const multi = Buffer.concat([zstd(tar.subarray(0, half)), zstd(tar.subarray(half))]);
+    expect(
+      await findRootFile(Readable.from([multi]), 'scm-source.json', { maxBytes: 100, gzip: 'detect' }),
+    ).toEqual({ kind: 'found', content: Buffer.from('{"url":"m"}') });
+    // The same first frame, then one declaring a 1 GiB window (zstd --long=30 on a stream of unknown size).
+    const hostile = Buffer.concat([zstd(tar.subarray(0, half)), zstd(tar.subarray(half), '--long=30')]);
+    await expect(
+      findRootFile(Readable.from([hostile]), 'scm-source.json', { maxBytes: 100, gzip: 'zstd' }),
+    ).rejects.toBeInstanceOf(ZstdWindowTooLargeError);
   });
 
   it('ignores files of that name below the root and reports absence', async () => {
