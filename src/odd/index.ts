@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { fromProjectRoot } from '../platform/project-root.js';
 
 /** The odd programs that run on a bastion (POSIX sh). */
@@ -12,13 +11,11 @@ export const ODD_PROGRAMS = [
 ] as const;
 
 /**
- * Where the odd shell programs and `install.sh` are: next to this module when run from
- * `src/`, or in `src/odd` of the checkout when run from the built `dist/`.
+ * Where the odd shell programs and `install.sh` are: `src/odd` of the checkout (or installed
+ * package), whether this module runs from `src/`, `dist/` or a bundle.
  */
 export function oddSourceDir(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  for (const candidate of [here, fromProjectRoot('src', 'odd')]) {
-    if (existsSync(join(candidate, 'install.sh'))) return candidate;
-  }
-  throw new Error(`odd's programs are not found next to ${here}`);
+  const dir = fromProjectRoot('src', 'odd');
+  if (!existsSync(join(dir, 'install.sh'))) throw new Error(`odd's programs are not found in ${dir}`);
+  return dir;
 }

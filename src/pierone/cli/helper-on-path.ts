@@ -1,7 +1,6 @@
-import { constants, existsSync } from 'node:fs';
+import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
-import { delimiter, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { delimiter, join } from 'node:path';
 
 /** The name docker and skopeo derive from `credHelpers[host] = "pierone"`. */
 export const CREDENTIAL_HELPER = 'docker-credential-pierone';
@@ -24,17 +23,6 @@ export async function findOnPath(name: string, env: NodeJS.ProcessEnv): Promise<
     }
   }
   return undefined;
-}
-
-/** The stups checkout (or installed package) this CLI runs from: the directory with `bin/`. */
-export function packageRoot(from: string = fileURLToPath(import.meta.url)): string {
-  let dir = dirname(from);
-  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'bin', `${CREDENTIAL_HELPER}.js`))) {
-    const parent = dirname(dir);
-    if (parent === dir) return dirname(from);
-    dir = parent;
-  }
-  return dir;
 }
 
 /**

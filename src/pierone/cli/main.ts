@@ -10,7 +10,8 @@ import { getToken, type ZignDeps } from '../../zign/get-token.js';
 import { type ScmSource, ScmSourceSchema, type Tag, TagSchema, TagSearchResultSchema } from '../contract.js';
 import { GcResultSchema } from '../gc/contract.js';
 import { installCredentialHelper } from './docker-config.js';
-import { CREDENTIAL_HELPER, findOnPath, helperMissingMessage, packageRoot } from './helper-on-path.js';
+import { projectRoot } from '../../platform/project-root.js';
+import { CREDENTIAL_HELPER, findOnPath, helperMissingMessage } from './helper-on-path.js';
 
 const NAME = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
 /** A Docker tag: what a registry accepts after the colon. */
@@ -94,7 +95,7 @@ export function pieroneProgram(deps: ZignDeps): Command {
       // do. The config is still written, since it is right as it is: once the helper is on PATH,
       // pushing works without logging in again.
       if (!(await findOnPath(CREDENTIAL_HELPER, io.env)))
-        throw new CliError(helperMissingMessage(packageRoot()));
+        throw new CliError(helperMissingMessage(projectRoot()));
       io.stdout.write(`Logged in to ${new URL(url).host}: ${file} uses ${CREDENTIAL_HELPER}.\n`);
     });
 

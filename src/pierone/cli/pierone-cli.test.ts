@@ -18,7 +18,7 @@ import {
   type TestRegistry,
 } from '../test-support/registry-harness.js';
 import { installCredentialHelper } from './docker-config.js';
-import { packageRoot } from './helper-on-path.js';
+import { projectRoot } from '../../platform/project-root.js';
 import { latestTag, pieroneProgram } from './main.js';
 import { describeCheckout, writeScmSourceFile } from './scm-source-file.js';
 
@@ -230,7 +230,7 @@ describe('pierone CLI against a running Pier One', () => {
       expect(await runCli(pieroneProgram({ io }), ['login', '--url', registry.url], io)).toBe(1);
       expect(io.out()).toBe('');
       expect(io.err()).toBe(
-        `pierone: docker-credential-pierone is not on PATH, so docker and skopeo cannot use this login: run "npm run build && npm install -g ." in ${packageRoot()} (puts it and the other STUPS CLIs on PATH, as docs/walkthrough.md shows), then check with "command -v docker-credential-pierone"\n`,
+        `pierone: docker-credential-pierone is not on PATH, so docker and skopeo cannot use this login: run "npm run build && npm install -g ." in ${projectRoot()} (puts it and the other STUPS CLIs on PATH, as docs/walkthrough.md shows), then check with "command -v docker-credential-pierone"\n`,
       );
       // The configuration is right as it is: once the helper is on PATH, pushing works.
       expect(JSON.parse(await readFile(join(io.home, '.docker', 'config.json'), 'utf8'))).toEqual({
@@ -239,7 +239,7 @@ describe('pierone CLI against a running Pier One', () => {
       await io.cleanup();
     }
     // The root named is this checkout: the one whose package.json maps the helper to bin/.
-    const pkg = JSON.parse(await readFile(join(packageRoot(), 'package.json'), 'utf8'));
+    const pkg = JSON.parse(await readFile(join(projectRoot(), 'package.json'), 'utf8'));
     expect(pkg.bin['docker-credential-pierone']).toBe('./bin/docker-credential-pierone.js');
   });
 
