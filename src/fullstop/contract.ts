@@ -107,6 +107,7 @@ export const ViolationQuerySchema = z.object({
   type: commaList.optional(),
   'application-ids': commaList.optional(),
   'application-version-ids': commaList.optional(),
+  'instance-ids': commaList.optional(),
   whitelisted: lenientBoolean.optional(),
   page: z.coerce.number().int().min(0).default(0),
   size: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(10),

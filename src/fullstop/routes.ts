@@ -49,6 +49,7 @@ export function registerFullstopRoutes(
           'Filters as in STUPS: `accounts` (comma list or repeated), `from`/`to` (ISO 8601, microseconds ' +
           'allowed), `last-violation` (ids after it), `checked` (default false: not yet commented), ' +
           '`severity`, `priority`, `audit-relevant`, `type`, `application-ids`, `application-version-ids`, ' +
+          "`instance-ids` (an instance's violations, those of CloudTrail rules too, which name no application), " +
           '`whitelisted`; `page` (from 0), `size` (default 10), `sort` (`id,ASC`). Unknown parameters are ignored.',
         querystring: ViolationQuerySchema,
         response: { 200: ViolationPageSchema },

@@ -98,6 +98,7 @@ export interface ViolationFilter {
   typeIds?: readonly string[] | undefined;
   applicationIds?: readonly string[] | undefined;
   applicationVersionIds?: readonly string[] | undefined;
+  instanceIds?: readonly string[] | undefined;
   whitelisted?: boolean | undefined;
   teams?: readonly string[] | undefined;
 }
@@ -276,7 +277,8 @@ type Eb = ExpressionBuilder<FullstopTables, 'fullstop_violations'>;
 function conditions(eb: Eb, f: ViolationFilter): Expression<SqlBool>[] {
   const c: Expression<SqlBool>[] = [];
   const inList = (
-    column: 'account_id' | 'type_id' | 'application_id' | 'application_version_id' | 'team_id',
+    column:
+      'account_id' | 'type_id' | 'application_id' | 'application_version_id' | 'team_id' | 'instance_id',
     values: readonly string[],
   ) => (values.length ? eb(column, 'in', [...values]) : sql<boolean>`false`);
   if (f.accounts) c.push(inList('account_id', f.accounts));
@@ -284,6 +286,7 @@ function conditions(eb: Eb, f: ViolationFilter): Expression<SqlBool>[] {
   if (f.typeIds) c.push(inList('type_id', f.typeIds));
   if (f.applicationIds) c.push(inList('application_id', f.applicationIds));
   if (f.applicationVersionIds) c.push(inList('application_version_id', f.applicationVersionIds));
+  if (f.instanceIds) c.push(inList('instance_id', f.instanceIds));
   if (f.from) c.push(eb('created', '>=', f.from));
   if (f.to) c.push(eb('created', '<=', f.to));
   if (f.afterId !== undefined) c.push(eb('id', '>', String(f.afterId)));

@@ -346,6 +346,7 @@ export function filterOf(q: ViolationQuery): ViolationFilter {
     typeIds,
     applicationIds: q['application-ids'],
     applicationVersionIds: q['application-version-ids'],
+    instanceIds: q['instance-ids'],
     whitelisted: q.whitelisted,
   };
 }

@@ -58,6 +58,12 @@ export interface RunningPlatform {
   jobs: JobRunner;
   /** Names of the jobs scheduled in this process (those of the listening services). */
   jobNames: string[];
+  /**
+   * Runs one of those jobs now, outside its schedule and tick claim (tests drive a job this way
+   * instead of waiting for its interval). Safe because every job is: a run may meet another
+   * replica's run of the same job.
+   */
+  runJob(name: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -222,6 +228,12 @@ export async function startPlatform(
       notes: Object.fromEntries(selected.map(({ name, instance }) => [name, instance.notes ?? []])),
       jobs,
       jobNames: jobList.map((j) => j.name),
+      runJob: async (name) => {
+        const job = jobList.find((j) => j.name === name);
+        if (!job)
+          throw new Error(`no job ${name} in this process (${jobList.map((j) => j.name).join(', ')})`);
+        await job.run();
+      },
       stop,
     };
   } catch (error) {

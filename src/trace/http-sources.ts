@@ -31,7 +31,7 @@ import { CliError } from '../platform/cli/cli-error.js';
 import { HttpError, type HttpClient } from '../platform/cli/http-client.js';
 import { commitMessage } from './git-commit.js';
 import { newestOfChannel } from './links/ami.js';
-import type { DeploymentFacts, TraceSources } from './sources.js';
+import type { DeploymentFacts, TraceSources, ViolationScope } from './sources.js';
 
 const MANIFEST_TYPES = [
   'application/vnd.oci.image.manifest.v1+json',
@@ -71,6 +71,13 @@ async function orUndefined<T>(call: Promise<T>): Promise<T | undefined> {
 }
 
 const path = (...parts: string[]) => parts.map(encodeURIComponent).join('/');
+
+/** fullstop's query for the violations of an application or of an instance (in its account). */
+function violationFilter(scope: ViolationScope): string {
+  if ('applicationId' in scope) return `application-ids=${encodeURIComponent(scope.applicationId)}`;
+  const account = scope.account ? `&accounts=${encodeURIComponent(scope.account)}` : '';
+  return `instance-ids=${encodeURIComponent(scope.instanceId)}${account}`;
+}
 
 /** What `stups trace` reads: Pier One, Kio and fullstop over HTTP, EC2 through the AWS SDK, git. */
 export function httpSources(o: HttpSourcesOptions): TraceSources {
@@ -252,12 +259,12 @@ export function httpSources(o: HttpSourcesOptions): TraceSources {
         });
     },
 
-    async acceptedViolations(applicationId) {
+    async acceptedViolations(scope) {
       const page = await o.fullstop.parsed(
         ViolationPageSchema,
         'violations',
         'GET',
-        `/api/violations?application-ids=${encodeURIComponent(applicationId)}&whitelisted=true&size=1000`,
+        `/api/violations?${violationFilter(scope)}&whitelisted=true&size=1000`,
       );
       return page.content.map((v) => ({
         id: v.id,
@@ -404,12 +411,12 @@ export function httpSources(o: HttpSourcesOptions): TraceSources {
       };
     },
 
-    async openViolations(applicationId) {
+    async openViolations(scope) {
       const page = await o.fullstop.parsed(
         ViolationPageSchema,
         'violations',
         'GET',
-        `/api/violations?application-ids=${encodeURIComponent(applicationId)}&checked=false&size=1000`,
+        `/api/violations?${violationFilter(scope)}&checked=false&size=1000`,
       );
       return page.content.map((v) => ({
         id: v.id,

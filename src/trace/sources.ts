@@ -20,8 +20,8 @@ export interface TraceSources {
   attestations(team: string, artifact: string, manifestDigest: string): Promise<StoredAttestation[]>;
   jwks(): Promise<Jwks>;
   application(id: string): Promise<ApplicationFacts | undefined>;
-  /** Violations of an application not yet resolved (fullstop: not checked). */
-  openViolations(applicationId: string): Promise<ViolationFacts[]>;
+  /** Violations of an application or an instance not yet resolved (fullstop: not checked). */
+  openViolations(scope: ViolationScope): Promise<ViolationFacts[]>;
   /** The message of a commit, or undefined when the repository cannot be read. */
   commitMessage(repository: string, revision: string): Promise<string | undefined>;
   /** An AMI as the instance's account sees it; undefined when it cannot (deregistered, not shared). */
@@ -34,10 +34,16 @@ export interface TraceSources {
   accessGrants(hosts: string[]): Promise<AccessGrantFacts[]>;
   /** Open fullstop SSH_LOGIN_WITHOUT_GRANT violations of an instance. */
   loginsWithoutGrant(account: string | undefined, instanceId: string): Promise<LoginFacts[]>;
-  /** Violations of an application that an active risk acceptance covers. */
-  acceptedViolations(applicationId: string): Promise<ViolationFacts[]>;
+  /** Violations of an application or an instance that an active risk acceptance covers. */
+  acceptedViolations(scope: ViolationScope): Promise<ViolationFacts[]>;
   riskAcceptance(id: number): Promise<RiskAcceptanceFacts | undefined>;
 }
+
+/**
+ * Whose violations: an application's, or one instance's. An instance is asked by its id, since
+ * the CloudTrail rules (WRONG_AMI, EC2_WITH_KEYPAIR, …) know the instance but not its application.
+ */
+export type ViolationScope = { applicationId: string } | { instanceId: string; account: string | undefined };
 
 export interface AmiFacts {
   id: string;

@@ -3,9 +3,16 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateImageCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateImageCommand,
+  CreateKeyPairCommand,
+  DescribeInstancesCommand,
+  EC2Client,
+  RunInstancesCommand,
+} from '@aws-sdk/client-ec2';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runInstances, writeCloudTrailFile } from '../fullstop/test-support/cloudtrail-records.js';
 import { pieroneProgram } from '../pierone/cli/main.js';
 import { preAuthEncoding } from '../pierone/provenance/dsse.js';
 import { copyArgs, ImageBuilder, skopeo } from '../pierone/test-support/registry-harness.js';
@@ -239,14 +246,19 @@ describe('stups trace', () => {
     userData: Record<string, string>,
     tags: Record<string, string> = {},
     imageId: string = TAUPAGE_IMAGES.latest.id,
+    launch: { keyName?: string; publicIp?: boolean } = {},
   ): Promise<string> {
     const yaml = Object.entries(userData)
       .map(([k, v]) => `${k}: "${v}"`)
       .join('\n');
+    const subnet = account.subnets['internal-eu-west-1a'];
     const run = await ec2.send(
       new RunInstancesCommand({
         ImageId: imageId,
-        SubnetId: account.subnets['internal-eu-west-1a'],
+        ...(launch.publicIp
+          ? { NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: subnet, AssociatePublicIpAddress: true }] }
+          : { SubnetId: subnet }),
+        ...(launch.keyName ? { KeyName: launch.keyName } : {}),
         MinCount: 1,
         MaxCount: 1,
         InstanceType: 't3.micro',
@@ -297,21 +309,31 @@ describe('stups trace', () => {
     if (code !== 0) throw new Error(`senza ${args.join(' ')} failed: ${io.err()}`);
   }
 
-  async function report(type: string, instanceId: string, eventId: string) {
-    const violation = await fetch(`${platform.urls.fullstop}/api/violations`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${reporter}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        event_id: eventId,
-        account_id: MOTO_ACCOUNT,
-        region: 'eu-west-1',
-        violation_type: type,
-        instance_id: instanceId,
-        application_id: 'hello-world',
-        application_version_id: '1.0',
-      }),
+  /**
+   * What CloudTrail delivers for a launch: the RunInstances record in a gzipped log file, written
+   * where fullstop's configured folder source reads (the platform's default, <dataDir>/fullstop/
+   * cloudtrail); then fullstop's ingestion job runs, as its schedule would run it.
+   */
+  async function deliverLaunchToFullstop(instanceId: string, eventId: string) {
+    const { Reservations } = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+    const launched = Reservations![0]!.Instances![0]!;
+    const record = runInstances({
+      account: MOTO_ACCOUNT,
+      region: 'eu-west-1',
+      eventId,
+      time: launched.LaunchTime!.toISOString(),
+      instanceIds: [instanceId],
+      imageId: launched.ImageId!,
+      ...(launched.KeyName ? { keyName: launched.KeyName } : {}),
+      subnetId: launched.SubnetId!,
+      ...(launched.PublicIpAddress ? { publicIp: launched.PublicIpAddress } : {}),
     });
-    expect(violation.status, await violation.clone().text()).toBe(201);
+    await writeCloudTrailFile(
+      join(dir, 'data', 'fullstop', 'cloudtrail'),
+      { account: MOTO_ACCOUNT, region: 'eu-west-1', day: '2026-11-28', name: `20261128T0400Z_${eventId}` },
+      [record],
+    );
+    await platform.runJob('fullstop.ingest-folder');
   }
 
   async function traceJson(subject: string): Promise<{ code: number; trace: Trace; broken: string[] }> {
@@ -411,21 +433,24 @@ describe('stups trace', () => {
     for (const tag of ['1.0', '2.0', '5.0']) await attest(tag);
     await attachForgedProvenance('4.0');
 
-    whole = await instance({
-      application_id: 'hello-world',
-      application_version: '1.0',
-      source: source('1.0'),
-    });
+    // The walkthrough's instance, launched the way that breaks two of fullstop's rules: with an
+    // SSH key pair, and with a public IP in an internal subnet. fullstop learns it from CloudTrail.
+    await ec2.send(new CreateKeyPairCommand({ KeyName: 'break-glass' }));
+    whole = await instance(
+      { application_id: 'hello-world', application_version: '1.0', source: source('1.0') },
+      {},
+      TAUPAGE_IMAGES.latest.id,
+      { keyName: 'break-glass', publicIp: true },
+    );
+    await deliverLaunchToFullstop(whole, 'ct-run-whole');
     reporter = await serviceToken('stups_reporter', 'fullstop.violation.write');
-    await report('WRONG_AMI', whole, 'evt-1');
-    // A second violation, covered by a risk acceptance of the team.
+    // The key pair is covered by a risk acceptance of the team (CloudTrail names no application).
     expires = new Date(Date.now() + 30 * 86_400_000);
-    await report('EC2_WITH_KEYPAIR', whole, 'evt-2');
     const acceptance = await fetch(`${platform.urls.fullstop}/api/risk-acceptances`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({
-        criteria: { types: ['EC2_WITH_KEYPAIR'], application_id: 'hello-world' },
+        criteria: { types: ['EC2_WITH_KEYPAIR'] },
         reason: 'break-glass key until the migration (SHOP-7)',
         team: 'demo',
         expires: expires.toISOString(),
@@ -488,6 +513,9 @@ describe('stups trace', () => {
     expect(byKind['ssh-access']).toMatchObject({ label: 'nobody', facts: { grants: 0 } });
     expect(byKind.violations!.facts).toMatchObject({ open: 1, accepted: 1 });
     expect(Object.values(byKind.violations!.facts)).toContainEqual(
+      `EC2_IN_INTERNAL_SUBNET_WITH_PUBLIC_IP on ${whole}`,
+    );
+    expect(Object.values(byKind.violations!.facts)).toContainEqual(
       `EC2_WITH_KEYPAIR on ${whole} — accepted by risk acceptance #1 (team demo, by jdoe, until ${expires.toISOString()}: break-glass key until the migration (SHOP-7))`,
     );
 
@@ -495,6 +523,41 @@ describe('stups trace', () => {
     expect(text.code).toBe(0);
     expect(text.out).toMatch(/✓ ticket: SHOP-42/);
     expect(text.out).toMatch(/chain whole\n$/);
+  });
+
+  it('fullstop found the walkthrough instance’s violations in its CloudTrail launch record', async () => {
+    const violations = async (query: string) => {
+      const answer = await fetch(
+        `${platform.urls.fullstop}/api/violations?instance-ids=${whole}&accounts=${MOTO_ACCOUNT}&${query}`,
+        { headers: { authorization: `Bearer ${token}` } },
+      );
+      expect(answer.status).toBe(200);
+      return ((await answer.json()) as { content: Array<Record<string, unknown>> }).content.map((v) => ({
+        type: (v.violation_type as { id: string }).id,
+        event_id: v.event_id,
+        created_by: v.created_by,
+        application_id: v.application_id,
+        rule_id: v.rule_id,
+      }));
+    };
+    expect(await violations('checked=false')).toEqual([
+      {
+        type: 'EC2_IN_INTERNAL_SUBNET_WITH_PUBLIC_IP',
+        event_id: 'ct-run-whole',
+        created_by: 'fullstop',
+        application_id: null,
+        rule_id: null,
+      },
+    ]);
+    expect(await violations('whitelisted=true')).toEqual([
+      {
+        type: 'EC2_WITH_KEYPAIR',
+        event_id: 'ct-run-whole',
+        created_by: 'fullstop',
+        application_id: null,
+        rule_id: 1,
+      },
+    ]);
   });
 
   it('names each broken link alone and exits 1', async () => {

@@ -127,8 +127,12 @@ async function fromImage(
   const applicationId = context?.applicationId ?? ref.artifact;
   const app = await kioAppLink(sources, applicationId);
   links.push(app.link, await deploymentsLink(sources, applicationId, ref.tag));
-  if (context?.instance) links.push(await sshAccessLink(sources, context.instance));
-  if (app.app) links.push(await violationsLink(sources, applicationId, context?.instance?.id));
+  const instance = context?.instance;
+  if (instance) links.push(await sshAccessLink(sources, instance));
+  // An instance's violations are its own whether or not Kio knows the app it claims to run.
+  if (instance)
+    links.push(await violationsLink(sources, { instanceId: instance.id, account: instance.account }));
+  else if (app.app) links.push(await violationsLink(sources, { applicationId }));
   return links;
 }
 
@@ -165,7 +169,7 @@ async function fromApplication(
     if (head) children.push(nest(head, rest));
   }
   app.link.children = children;
-  return [app.link, await violationsLink(sources, applicationId, undefined)];
+  return [app.link, await violationsLink(sources, { applicationId })];
 }
 
 /** From a Senza stack down: one chain per instance it runs (none is a break). */

@@ -61,7 +61,15 @@ export function assumedRole(account: string, role: string, user = 'jdoe'): Recor
 }
 
 export function runInstances(
-  o: Common & { imageId?: string; keyName?: string; userData?: boolean; instanceIds?: string[] } = {},
+  o: Common & {
+    imageId?: string;
+    keyName?: string;
+    userData?: boolean;
+    instanceIds?: string[];
+    /** The subnet launched into, and the public IP the launch got (asked for on the network interface). */
+    subnetId?: string;
+    publicIp?: string;
+  } = {},
 ): Record {
   const account = o.account ?? '123456789012';
   const imageId = o.imageId ?? 'ami-0a1b2c3d4e5f60002';
@@ -79,6 +87,19 @@ export function runInstances(
         ],
       },
       ...(o.userData === false ? {} : { userData: '<sensitiveDataRemoved>' }),
+      ...(o.subnetId
+        ? {
+            networkInterfaceSet: {
+              items: [
+                {
+                  deviceIndex: 0,
+                  subnetId: o.subnetId,
+                  ...(o.publicIp ? { associatePublicIpAddress: true } : {}),
+                },
+              ],
+            },
+          }
+        : {}),
       instanceType: 't3.micro',
       monitoring: { enabled: false },
       disableApiTermination: false,
@@ -96,6 +117,8 @@ export function runInstances(
           amiLaunchIndex: i,
           instanceType: 't3.micro',
           placement: { availabilityZone: `${o.region ?? 'eu-west-1'}a`, tenancy: 'default' },
+          ...(o.subnetId ? { subnetId: o.subnetId } : {}),
+          ...(o.publicIp ? { ipAddress: o.publicIp } : {}),
         })),
       },
     },

@@ -1,21 +1,16 @@
 import { ok, type TraceLink } from '../chain.js';
-import type { RiskAcceptanceFacts, TraceSources } from '../sources.js';
+import type { RiskAcceptanceFacts, TraceSources, ViolationScope } from '../sources.js';
 
 /**
- * Open fullstop violations of the application (of the one instance when tracing an instance),
+ * Open fullstop violations of the application (of the one instance when tracing an instance:
+ * every rule it breaks, those of CloudTrail rules that name no application too),
  * and beside them those a risk acceptance covers, with the acceptance (reason, team, until when).
  * They are shown, not counted as a break: the chain is about where a thing came from, a
  * violation about what it did.
  */
-export async function violationsLink(
-  sources: TraceSources,
-  applicationId: string,
-  instanceId: string | undefined,
-): Promise<TraceLink> {
-  const ofInstance = <T extends { instanceId: string | null }>(all: T[]) =>
-    instanceId === undefined ? all : all.filter((v) => v.instanceId === instanceId);
-  const open = ofInstance(await sources.openViolations(applicationId));
-  const accepted = ofInstance(await sources.acceptedViolations(applicationId));
+export async function violationsLink(sources: TraceSources, scope: ViolationScope): Promise<TraceLink> {
+  const open = await sources.openViolations(scope);
+  const accepted = await sources.acceptedViolations(scope);
   const facts: Record<string, string | number> = { open: open.length, accepted: accepted.length };
   for (const v of open.slice(0, 20))
     facts[`#${v.id}`] = `${v.type}${v.instanceId ? ` on ${v.instanceId}` : ''}`;
