@@ -116,6 +116,9 @@ export const fullstopModule = defineModule({
           verifier: ctx.verifier,
           urls: ctx.urls,
           aws: ctx.aws,
+          // Other accounts are read as fullstop reads them: its role, its credentials cache.
+          access,
+          accounts: contracts.get('teamStore'),
           taupage: {
             namePrefix: settings.rules.taupageNamePrefix,
             owners: settings.rules.taupageOwners,

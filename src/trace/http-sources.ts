@@ -56,6 +56,11 @@ export interface HttpSourcesOptions {
   /** The account the instance runs in and the role to read it with (fullstop's read role). */
   account: string | undefined;
   roleName: string | undefined;
+  /**
+   * fullstop's reader of the team accounts (the server shares the module's, so each account's
+   * role is assumed once for fullstop and the trace); without it, one made with `roleName`.
+   */
+  access?: AccountAccess | undefined;
   /** Keys from the CLI's environment (`AWS_ACCESS_KEY_ID`…); else the SDK's default chain. */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
 }
@@ -85,8 +90,8 @@ export function httpSources(o: HttpSourcesOptions): TraceSources {
     ...awsClientConfig(o.aws),
     ...(o.credentials ? { credentials: o.credentials } : {}),
     // fullstop's reader: the account's role, except for the credentials' own account.
-    ...(o.account && o.roleName
-      ? new AccountAccess(o.aws, { roleName: o.roleName }).clientOptions(o.account)
+    ...(o.account && (o.access ?? o.roleName)
+      ? (o.access ?? new AccountAccess(o.aws, { roleName: o.roleName })).clientOptions(o.account)
       : {}),
   };
   const ec2 = new EC2Client(clientConfig);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AccountAccess } from '../fullstop/aws/assume-role.js';
 import { requireAuth } from '../platform/auth/http-auth.js';
 import type { TokenVerifier } from '../platform/auth/token-verifier.js';
 import type { AwsSettings } from '../platform/aws/client-config.js';
@@ -9,7 +10,8 @@ import { lenientBoolean } from '../platform/http/lenient-schemas.js';
 import { LINK_KINDS, type TraceLink } from './chain.js';
 import type { TaupagePolicy } from './links/ami.js';
 import { DEFAULT_TICKET_PATTERN } from './links/ticket.js';
-import { parseTraceInput, walk } from './walk.js';
+import type { TraceSources } from './sources.js';
+import { parseTraceInput, type TraceInput, walk } from './walk.js';
 
 const LinkSchema: z.ZodType<TraceLink> = z.lazy(() =>
   z.object({
@@ -35,14 +37,22 @@ export interface TraceRouteDeps {
   /** Where the walk reads: the platform's own services. */
   urls: { pierone: string; kio: string; fullstop: string; even: string };
   aws: AwsSettings;
+  /** fullstop's reader of the team accounts: the role it assumes in each (`fullstop.aws.assumeRoleName`). */
+  access: AccountAccess;
+  /** The platform's accounts (the team service's), where an instance or stack not in the own account is looked for. */
+  accounts: { listAccounts(): Promise<Array<{ id: string }>> };
   taupage: TaupagePolicy;
   fetch?: typeof fetch;
 }
 
+/** Accounts asked at the same time when looking for an instance's account. */
+const LOOKUP_CONCURRENCY = 8;
+
 /**
  * `GET /api/trace?subject=…`: the walk `stups trace` does, run on the server for the console.
  * It reads the services with the caller's own token, so the trace shows exactly what the caller
- * may read, as the CLI would; EC2, CloudFormation and Route53 with the server's AWS settings.
+ * may read, as the CLI would; EC2, CloudFormation and Route53 with the server's AWS settings, in
+ * the account an instance or stack runs in through fullstop's read role (see `sourcesFor`).
  */
 export function registerTraceRoutes(app: HttpApp, deps: TraceRouteDeps): void {
   app.get(
@@ -79,18 +89,18 @@ export function registerTraceRoutes(app: HttpApp, deps: TraceRouteDeps): void {
           ...(deps.fetch ? { fetch: deps.fetch } : {}),
         });
       const even = client(deps.urls.even, 'even');
-      // The AWS SDK clients load on the first trace, not with fullstop.
-      const { httpSources } = await import('./http-sources.js');
-      const sources = httpSources({
+      const services = {
         pierone: client(deps.urls.pierone, 'Pier One'),
         kio: client(deps.urls.kio, 'Kio'),
         fullstop: client(deps.urls.fullstop, 'fullstop'),
         even: async () => even,
-        aws: deps.aws,
-        account: undefined,
-        roleName: undefined,
-      });
+      };
+      // The AWS SDK clients load on the first trace, not with fullstop.
+      const { httpSources } = await import('./http-sources.js');
+      const inAccount = (account: string | undefined) =>
+        httpSources({ ...services, aws: deps.aws, account, roleName: undefined, access: deps.access });
       try {
+        const sources = await sourcesFor(input, inAccount, deps.accounts);
         return await walk(sources, input, subject, {
           verify: verify === true,
           ticketPattern: new RegExp(DEFAULT_TICKET_PATTERN),
@@ -105,4 +115,42 @@ export function registerTraceRoutes(app: HttpApp, deps: TraceRouteDeps): void {
       }
     },
   );
+}
+
+/**
+ * Where an instance or a stack is read: the platform's own account when it runs there, else the
+ * first of the platform's accounts (the team service's) whose EC2 knows it, read through
+ * fullstop's role. An account whose role cannot be assumed is passed over; found nowhere, the
+ * walk reads the own account and names the instance unknown. Images and applications are read
+ * in the own account (their deployments there).
+ */
+async function sourcesFor(
+  input: TraceInput,
+  inAccount: (account: string | undefined) => TraceSources,
+  accounts: TraceRouteDeps['accounts'],
+): Promise<TraceSources> {
+  const own = inAccount(undefined);
+  if (input.kind !== 'instance' && input.kind !== 'stack') return own;
+  const runsIn = async (sources: TraceSources) =>
+    input.kind === 'instance'
+      ? (await sources.instance(input.instanceId)) !== undefined
+      : (await sources.stackInstances(input.name, input.version)).length > 0;
+  if (await runsIn(own)) return own;
+  const ids = [...new Set((await accounts.listAccounts()).map((a) => a.id))];
+  for (let i = 0; i < ids.length; i += LOOKUP_CONCURRENCY) {
+    const found = await Promise.all(
+      ids.slice(i, i + LOOKUP_CONCURRENCY).map(async (id) => {
+        const sources = inAccount(id);
+        try {
+          return (await runsIn(sources)) ? sources : undefined;
+        } catch {
+          // No role there (or EC2 refused it): the instance cannot be read in that account.
+          return undefined;
+        }
+      }),
+    );
+    const hit = found.find((s) => s !== undefined);
+    if (hit) return hit;
+  }
+  return own;
 }

@@ -41,6 +41,7 @@ const ORG = `
 admins: [admin]
 teams:
   - { id: demo, name: Demo, members: [jdoe], aws_accounts: ['123456789012'] }
+  - { id: ops, name: Ops, members: [admin], aws_accounts: ['111111111111'] }
 users:
   - { uid: admin, name: Admin, email: admin@example.org, password: admin-password-1 }
   - { uid: jdoe, name: Jane, email: jdoe@example.org, password: jdoe-password-1 }
@@ -708,8 +709,8 @@ describe('stups trace', () => {
     });
   });
 
-  it('reads an instance in another account through the read role (--account, --role)', async () => {
-    const other = '111111111111';
+  /** An instance launched in `other` (moto keys resources by the account of the assumed role's credentials). */
+  async function instanceInAccount(other: string): Promise<string> {
     const sts = new STSClient(motoClientConfig(moto.endpoint));
     const { Credentials: c } = await sts.send(
       new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${other}:role/fullstop`, RoleSessionName: 'test' }),
@@ -735,7 +736,12 @@ describe('stups trace', () => {
       }),
     );
     otherEc2.destroy();
-    const id = run.Instances![0]!.InstanceId!;
+    return run.Instances![0]!.InstanceId!;
+  }
+
+  it('reads an instance in another account through the read role (--account, --role)', async () => {
+    const other = '111111111111';
+    const id = await instanceInAccount(other);
     const own = await traceJson(id);
     expect(own.trace.links[0]).toMatchObject({
       kind: 'instance',
@@ -746,6 +752,34 @@ describe('stups trace', () => {
     const t = JSON.parse(run2.out) as Trace;
     expect(t.links[0]).toMatchObject({ kind: 'instance', status: 'ok', facts: { account: other } });
     expect(t.links.find((l) => l.kind === 'taupage-config')).toMatchObject({ status: 'ok' });
+  });
+
+  it('GET /api/trace finds an instance in a team account and reads it through fullstop’s role', async () => {
+    const served = async (id: string) => {
+      const answer = await fetch(`${platform.urls.fullstop}/api/trace?subject=${id}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(answer.status).toBe(200);
+      return (await answer.json()) as Trace;
+    };
+    // 111111111111 is the ops team's account: not the platform's own, so only its role reads it.
+    const id = await instanceInAccount('111111111111');
+    const t = await served(id);
+    expect(t.links[0]).toMatchObject({ kind: 'instance', status: 'ok', facts: { account: '111111111111' } });
+    expect(t.links.find((l) => l.kind === 'taupage-config')).toMatchObject({
+      status: 'ok',
+      facts: { application_id: 'hello-world' },
+    });
+    // The same as the CLI reads it with --account and fullstop's role.
+    const cli = await trace([id, '--account', '111111111111', '--role', 'fullstop', '-o', 'json']);
+    expect(t).toEqual(JSON.parse(cli.out));
+    // An account no team has is none of the platform's: the server does not go looking there.
+    const stranger = await instanceInAccount('222222222222');
+    expect((await served(stranger)).links[0]).toMatchObject({
+      kind: 'instance',
+      status: 'broken',
+      why: 'instance unknown to EC2',
+    });
   });
 
   it('starts from an image, a digest or an application too', async () => {
