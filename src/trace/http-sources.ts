@@ -21,6 +21,7 @@ import { AccountAccess } from '../fullstop/aws/assume-role.js';
 import { ViolationPageSchema } from '../fullstop/contract.js';
 import { RiskAcceptanceSchema } from '../fullstop/risk-acceptances/contract.js';
 import { AccessRequestSchema } from '../even/contract.js';
+import { AwsAccountSchema } from '../teams/contract.js';
 import { ApplicationSchema } from '../kio/contract.js';
 import { TagSchema, TagSearchResultSchema } from '../pierone/contract.js';
 import { DSSE_ENVELOPE_MEDIA_TYPE } from '../pierone/provenance/dsse.js';
@@ -52,6 +53,8 @@ export interface HttpSourcesOptions {
   fullstop: HttpClient;
   /** even, made on first use: only an instance's trace asks it who got SSH access. */
   even: () => Promise<HttpClient>;
+  /** The team service (whose the instance's account is); undefined when none is configured. */
+  teams: () => Promise<HttpClient | undefined>;
   aws: AwsSettings;
   /** The account the instance runs in and the role to read it with (fullstop's read role). */
   account: string | undefined;
@@ -111,6 +114,14 @@ export function httpSources(o: HttpSourcesOptions): TraceSources {
   };
 
   return {
+    async teamOfAccount(account) {
+      const teams = await o.teams();
+      if (!teams) return undefined;
+      const accounts = await teams.parsed(z.array(AwsAccountSchema), 'accounts', 'GET', '/api/accounts/aws');
+      // `name` is the owning team's id, as in the original team service.
+      return accounts.find((a) => a.id === account)?.name;
+    },
+
     async instance(instanceId) {
       let reservations;
       try {

@@ -35,7 +35,7 @@ export const TraceQuerySchema = z.object({
 export interface TraceRouteDeps {
   verifier: TokenVerifier;
   /** Where the walk reads: the platform's own services. */
-  urls: { pierone: string; kio: string; fullstop: string; even: string };
+  urls: { pierone: string; kio: string; fullstop: string; even: string; teams: string };
   aws: AwsSettings;
   /** fullstop's reader of the team accounts: the role it assumes in each (`fullstop.aws.assumeRoleName`). */
   access: AccountAccess;
@@ -89,7 +89,9 @@ export function registerTraceRoutes(app: HttpApp, deps: TraceRouteDeps): void {
           ...(deps.fetch ? { fetch: deps.fetch } : {}),
         });
       const even = client(deps.urls.even, 'even');
+      const teams = client(deps.urls.teams, 'the team service');
       const services = {
+        teams: async () => teams,
         pierone: client(deps.urls.pierone, 'Pier One'),
         kio: client(deps.urls.kio, 'Kio'),
         fullstop: client(deps.urls.fullstop, 'fullstop'),

@@ -8,6 +8,8 @@ import type { Jwks } from '../pierone/provenance/verify.js';
  */
 export interface TraceSources {
   instance(instanceId: string): Promise<InstanceFacts | undefined>;
+  /** The team owning an AWS account (the team service); undefined when none does or none is configured. */
+  teamOfAccount(account: string): Promise<string | undefined>;
   /** Instances of a Senza stack (EC2 tags StackName and StackVersion). */
   stackInstances(name: string, version: string): Promise<string[]>;
   /** A tag of an image in Pier One. */

@@ -287,6 +287,7 @@ describe('stups trace', () => {
         KIO_URL: platform.urls.kio,
         STUPS_FULLSTOP_URL: platform.urls.fullstop,
         PIU_EVEN_URL: platform.urls.even,
+        STUPS_TEAM_SERVICE_URL: platform.urls.teams,
         OAUTH2_ACCESS_TOKENS: `default=${token}`,
       },
     });
@@ -497,7 +498,13 @@ describe('stups trace', () => {
       ['violations', 'ok'],
     ]);
     const byKind = Object.fromEntries(t.links.map((l) => [l.kind, l]));
-    expect(byKind.instance!.facts).toMatchObject({ account: MOTO_ACCOUNT, ami: TAUPAGE_IMAGES.latest.id });
+    expect(byKind.instance!.facts).toMatchObject({
+      account: MOTO_ACCOUNT,
+      team: 'demo',
+      region: 'eu-west-1',
+      launched: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      ami: TAUPAGE_IMAGES.latest.id,
+    });
     expect(byKind['scm-source']!.facts).toMatchObject({ revision: commits.ticket, clean: true });
     expect(byKind.provenance!.facts).toMatchObject({
       builder: BUILDER,
@@ -765,7 +772,11 @@ describe('stups trace', () => {
     // 111111111111 is the ops team's account: not the platform's own, so only its role reads it.
     const id = await instanceInAccount('111111111111');
     const t = await served(id);
-    expect(t.links[0]).toMatchObject({ kind: 'instance', status: 'ok', facts: { account: '111111111111' } });
+    expect(t.links[0]).toMatchObject({
+      kind: 'instance',
+      status: 'ok',
+      facts: { account: '111111111111', team: 'ops' },
+    });
     expect(t.links.find((l) => l.kind === 'taupage-config')).toMatchObject({
       status: 'ok',
       facts: { application_id: 'hello-world' },
@@ -775,6 +786,11 @@ describe('stups trace', () => {
     expect(t).toEqual(JSON.parse(cli.out));
     // An account no team has is none of the platform's: the server does not go looking there.
     const stranger = await instanceInAccount('222222222222');
+    // Read with --account, it is there, but no team owns it.
+    const foreign = JSON.parse(
+      (await trace([stranger, '--account', '222222222222', '--role', 'fullstop', '-o', 'json'])).out,
+    ) as Trace;
+    expect(foreign.links[0]).toMatchObject({ status: 'ok', facts: { account: '222222222222', team: null } });
     expect((await served(stranger)).links[0]).toMatchObject({
       kind: 'instance',
       status: 'broken',

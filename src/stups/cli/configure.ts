@@ -22,6 +22,7 @@ const TOOL_KEYS: Partial<Record<ServiceName, Array<[tool: string, key: string]>>
     ['stups', 'fullstop_url'],
   ],
   sandbox: [['stups', 'sandbox_url']],
+  teams: [['stups', 'team_service_url']],
 };
 
 /** `/.well-known/stups-configuration`: the URL of each service, by service name. */

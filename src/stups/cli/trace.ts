@@ -8,7 +8,8 @@ import type { ZignDeps } from '../../zign/get-token.js';
  * Service URLs as every stups tool finds them: Pier One `url` in ~/.config/pierone/pierone.yaml
  * (PIERONE_URL), Kio `url` in ~/.config/kio/kio.yaml (KIO_URL), fullstop `fullstop_url` in
  * ~/.config/stups/stups.yaml (STUPS_FULLSTOP_URL), even `even_url` in ~/.config/piu/piu.yaml
- * (PIU_EVEN_URL, only for an instance); the token the one zign gives; EC2 through the
+ * (PIU_EVEN_URL, only for an instance), the team service `team_service_url` in stups.yaml
+ * (STUPS_TEAM_SERVICE_URL, optional: an instance's team); the token the one zign gives; EC2 through the
  * standard AWS settings, in another account through fullstop's read role.
  */
 
@@ -71,16 +72,23 @@ export function traceCommand(program: Command, deps: ZignDeps): void {
       }
       const taupage = taupagePolicy(options);
       const trace = await asUsageError(async () => {
-        const [{ serviceClient }, { httpSources }, { awsSettingsFromEnv }] = await Promise.all([
-          import('../../platform/cli/service-client.js'),
-          import('../../trace/http-sources.js'),
-          import('../../platform/aws/client-config.js'),
-        ]);
+        const [{ serviceClient }, { httpSources }, { awsSettingsFromEnv }, { loadToolConfig }] =
+          await Promise.all([
+            import('../../platform/cli/service-client.js'),
+            import('../../trace/http-sources.js'),
+            import('../../platform/aws/client-config.js'),
+            import('../../platform/cli/cli-config.js'),
+          ]);
         const sources = httpSources({
           pierone: await serviceClient('pierone', 'Pier One', deps),
           kio: await serviceClient('kio', 'Kio', deps),
           fullstop: await serviceClient('stups', 'fullstop', deps, { urlKey: 'fullstop_url' }),
           even: () => serviceClient('piu', 'even', deps, { urlKey: 'even_url' }),
+          // Optional: without it the instance's team is not named, the chain is the same.
+          teams: async () =>
+            (await loadToolConfig('stups', io.env)).team_service_url
+              ? serviceClient('stups', 'the team service', deps, { urlKey: 'team_service_url' })
+              : undefined,
           aws: awsSettingsFromEnv(io.env),
           account: options.account,
           roleName: options.role,

@@ -15,9 +15,11 @@ export async function instanceLink(
 ): Promise<{ link: TraceLink; instance: InstanceFacts | undefined }> {
   const instance = await sources.instance(instanceId);
   if (!instance) return { link: broken('instance', instanceId, 'instance unknown to EC2'), instance };
+  const team = instance.account === undefined ? undefined : await sources.teamOfAccount(instance.account);
   return {
     link: ok('instance', instanceId, {
       account: instance.account ?? null,
+      team: team ?? null,
       region: instance.region ?? null,
       state: instance.state ?? null,
       launched: instance.launchTime ?? null,
