@@ -427,6 +427,19 @@ describe.skipIf(skipWithoutMoto())('fullstop', () => {
         expect(
           found.content.map((v: { violation_type: { id: string } }) => v.violation_type.id).sort(),
         ).toEqual(['APPLICATION_NOT_PRESENT_IN_KIO', 'EC2_WITH_A_SNAPSHOT_IMAGE']);
+        // `instance-ids` (what `stups trace` asks for an instance) finds the same, and nothing of another.
+        const ofInstance = async (id: string) =>
+          (await list(`accounts=${ACCOUNT_A}&instance-ids=${id}`)).content
+            .map(
+              (v: { violation_type: { id: string }; instance_id: string }) =>
+                `${v.instance_id} ${v.violation_type.id}`,
+            )
+            .sort();
+        expect(await ofInstance('i-0aaaaaaaaaaaaaaa1')).toEqual([
+          'i-0aaaaaaaaaaaaaaa1 APPLICATION_NOT_PRESENT_IN_KIO',
+          'i-0aaaaaaaaaaaaaaa1 EC2_WITH_A_SNAPSHOT_IMAGE',
+        ]);
+        expect(await ofInstance('i-0ffffffffffffffff')).toEqual([]);
         // The same boot reported again adds no violation.
         expect(
           (await send(log('application_id: ghost-app\nsource: x/y/ghost:1.0-SNAPSHOT\n'))).json(),
