@@ -150,23 +150,23 @@ describe('stups trace', () => {
     return ((await answer.json()) as { access_token: string }).access_token;
   }
 
-  async function push(tag: string, files: Record<string, string>) {
+  async function push(tag: string, files: Record<string, string>, artifact = 'hello-world') {
     const image = await images.image(tag, [files]);
     const pushed = await skopeo([
       ...copyArgs({ destToken: token }),
       image,
-      `docker://${host}/demo/hello-world:${tag}`,
+      `docker://${host}/demo/${artifact}:${tag}`,
     ]);
     if (pushed.code !== 0) throw new Error(`push of ${tag} failed: ${pushed.stderr}`);
   }
 
-  async function attest(tag: string) {
+  async function attest(tag: string, artifact = 'hello-world', extra: string[] = []) {
     const io = await captureIo({
       env: { PIERONE_URL: platform.urls.pierone, OAUTH2_ACCESS_TOKENS: `default=${token}` },
     });
     const code = await runCli(
       pieroneProgram({ io }),
-      ['attest', `demo/hello-world:${tag}`, '--builder-id', BUILDER],
+      ['attest', `demo/${artifact}:${tag}`, '--builder-id', BUILDER, ...extra],
       io,
     );
     await io.cleanup();
@@ -795,6 +795,37 @@ describe('stups trace', () => {
       kind: 'instance',
       status: 'broken',
       why: 'instance unknown to EC2',
+    });
+  });
+
+  it('takes the ticket from the verified provenance when the repository cannot be read', async () => {
+    const gone = join(dir, 'no-such-repository');
+    await push(
+      '1.0',
+      {
+        'scm-source.json': JSON.stringify({
+          url: gone,
+          revision: commits.ticket,
+          author: 'jdoe',
+          status: '',
+        }),
+        'app/run.sh': 'echo ci',
+      },
+      'hello-ci',
+    );
+    await attest('1.0', 'hello-ci', ['--ticket', 'SHOP-99']);
+    const { trace: t } = await traceJson(`${host}/demo/hello-ci:1.0`);
+    expect(t.links.find((l) => l.kind === 'provenance')).toMatchObject({ status: 'ok' });
+    expect(t.links.find((l) => l.kind === 'ticket')).toMatchObject({
+      status: 'ok',
+      label: 'SHOP-99',
+      facts: { source: 'provenance' },
+    });
+    // Without --verify the provenance is not trusted, so neither is the ticket it records.
+    const unverified = JSON.parse((await trace([`${host}/demo/hello-ci:1.0`, '-o', 'json'])).out) as Trace;
+    expect(unverified.links.find((l) => l.kind === 'ticket')).toMatchObject({
+      status: 'unknown',
+      why: `repository ${gone} not reachable and the provenance records no ticket`,
     });
   });
 

@@ -33,6 +33,8 @@ export interface AttestOptions {
   startedOn: string | undefined;
   finishedOn: string | undefined;
   invocationId: string | undefined;
+  /** The ticket the build was for, recorded as `externalParameters.ticket` (`stups trace` shows it when the repository cannot be read). */
+  ticket?: string | undefined;
   output: OutputFormat;
 }
 
@@ -80,6 +82,7 @@ export async function attest(
         externalParameters: {
           image: `${pierOneHost}/${repo}${name.tag ? `:${name.tag}` : ''}@${digest}`,
           source: { uri: source.url, revision: source.revision },
+          ...(options.ticket ? { ticket: options.ticket } : {}),
         },
         resolvedDependencies: [{ uri: source.url, digest: { gitCommit: source.revision } }],
       },

@@ -338,7 +338,11 @@ export function pieroneProgram(deps: ZignDeps): Command {
       .option('--builder-id <uri>', 'the builder that built it (default: $STUPS_BUILDER_ID)')
       .option('--started-on <time>', 'when the build started (RFC 3339)')
       .option('--finished-on <time>', 'when the build finished (RFC 3339; default: now)')
-      .option('--invocation-id <id>', 'the CI run (e.g. its URL)'),
+      .option('--invocation-id <id>', 'the CI run (e.g. its URL)')
+      .option(
+        '--ticket <key>',
+        'the ticket the change was made for (e.g. SHOP-42), recorded in the provenance',
+      ),
   ).action(
     async (
       image: string,
@@ -348,6 +352,7 @@ export function pieroneProgram(deps: ZignDeps): Command {
         startedOn?: string;
         finishedOn?: string;
         invocationId?: string;
+        ticket?: string;
       },
     ) => {
       const output = parseOutputFormat(options.output);
@@ -361,6 +366,7 @@ export function pieroneProgram(deps: ZignDeps): Command {
             startedOn: options.startedOn,
             finishedOn: options.finishedOn,
             invocationId: options.invocationId,
+            ticket: options.ticket,
             output,
           },
           () => new Date(),
