@@ -64,6 +64,7 @@ const AUTHORIZATION_PARAMS = [
 
 /** RFC 6749 §5.1: token answers must never be cached. */
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
+const JSON_UTF8 = 'application/json; charset=utf-8';
 
 /**
  * The token service's HTTP surface. Registered as an encapsulated plugin, so its error handler
@@ -173,10 +174,17 @@ export function tokenServiceRoutes(server: OAuthServer, csrf: Csrf) {
     app.get(
       '/oauth2/tokeninfo',
       { schema: { tags: ['oauth2'], summary: 'STUPS tokeninfo' } },
-      async (request, reply) => {
+      // Not async: a token answered from memory is sent without a promise on the way (issue 23).
+      (request, reply) => {
         const token = accessTokenOf(request);
-        const body = await server.tokenInfoJson(token);
-        return reply.headers(NO_STORE).type('application/json; charset=utf-8').send(body);
+        const cached = server.cachedTokenInfoJson(token);
+        if (cached !== undefined) {
+          reply.headers(NO_STORE).type(JSON_UTF8).send(cached);
+          return undefined;
+        }
+        return server.tokenInfoJson(token).then((body) => {
+          reply.headers(NO_STORE).type(JSON_UTF8).send(body);
+        });
       },
     );
 
