@@ -110,10 +110,17 @@ export function tokenServiceRoutes(server: OAuthServer, csrf: Csrf) {
     registerCors(app, server.corsAllowedOrigins, CORS_ROUTES);
 
     // Every endpoint that authenticates a client or a user: credentials in the URL are refused.
-    app.addHook('preHandler', async (request) => {
-      if (request.method !== 'GET' || request.routeOptions.url === '/oauth2/access_token') {
-        refuseCredentialsInQuery(request.query);
+    // Callback style, not async: a promise and a microtask turn less on every request (issue 23).
+    app.addHook('preHandler', (request, _reply, done) => {
+      try {
+        if (request.method !== 'GET' || request.routeOptions.url === '/oauth2/access_token') {
+          refuseCredentialsInQuery(request.query);
+        }
+      } catch (error) {
+        done(error as Error);
+        return;
       }
+      done();
     });
 
     const tokenHandler = async (request: FastifyRequest, reply: FastifyReply) => {
