@@ -2,6 +2,7 @@ import { decodeJwt } from 'jose';
 import type { Principal } from '../platform/auth/principal.js';
 import type { CachedPrincipalCheck } from '../platform/auth/principal-status.js';
 import { TokenVerifier, type TrustedIssuer } from '../platform/auth/token-verifier.js';
+import type { CacheLookups } from '../platform/cache/index.js';
 import { NotAuthenticatedError } from '../platform/errors.js';
 import type { UserDirectory } from '../users/contract.js';
 import type { Kysely } from 'kysely';
@@ -41,6 +42,8 @@ export class TokenInspector {
     private readonly audit: TokenServiceAudit,
     private readonly db: Kysely<TokenServiceTables>,
     private readonly now: () => number,
+    /** `cache_lookups_total`: tokeninfo's answers from memory are counted here (hits and misses). */
+    lookups?: CacheLookups,
   ) {
     const checks = { isRevoked: (jti: string) => revocations.isRevoked(jti), isDisabled, now };
     this.#verifier = new TokenVerifier({
@@ -54,6 +57,7 @@ export class TokenInspector {
         peekDisabled: (principal) => isDisabled.peek(principal),
       },
       now,
+      lookups,
     );
   }
 

@@ -126,6 +126,10 @@ describeEachDatabase('tokeninfo answered from memory', TOKEN_SERVICE_TEST_MIGRAT
       pragma: 'no-cache',
     });
     expect(hot.json()).toEqual({ ...cold.json(), expires_in: cold.json().expires_in - 10 });
+    // Answers from memory stay visible in /metrics.
+    const metrics = await b.ctx.metrics.registry.metrics();
+    expect(metrics).toMatch(/cache_lookups_total\{cache="tokeninfo-answers",result="hit"\} [1-9]/);
+    expect(metrics).toMatch(/cache_lookups_total\{cache="tokeninfo-answers",result="miss"\} [1-9]/);
   });
 
   it('refuses a token revoked on another replica on the next request after the change feed', async () => {
