@@ -38,7 +38,7 @@ export function registerCors(
     return listed.has(origin) ? origin : undefined;
   };
 
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+  const setCorsHeaders = (request: FastifyRequest, reply: FastifyReply): void => {
     const route = byUrl.get(request.routeOptions.url ?? '');
     if (!route || (request.method !== 'OPTIONS' && !route.methods.includes(request.method))) return;
     // The answer differs by Origin unless every origin gets the same `*`.
@@ -56,6 +56,11 @@ export function registerCors(
       // A refused client authentication is answered with a challenge the caller may need to see.
       reply.header('access-control-expose-headers', 'www-authenticate');
     }
+  };
+  // Callback style, not async: a promise and a microtask turn less on every request (issue 23).
+  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    setCorsHeaders(request, reply);
+    done();
   });
 
   // Preflights: 204 either way; without the allow headers the browser refuses the real request.

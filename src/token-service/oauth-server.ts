@@ -55,8 +55,10 @@ export interface OAuthServer {
   ): Promise<TokenResponse>;
   authenticateClient(credentials: ClientCredentials, source: string): Promise<OAuthClient>;
   tokenInfo(token: string): Promise<TokenInfo>;
-  /** `tokenInfo` serialised, pre-built for a hot token (the tokeninfo route's answer). */
+  /** `tokenInfo` serialised (the tokeninfo route's answer), remembered for the next asks. */
   tokenInfoJson(token: string): Promise<string>;
+  /** The remembered `tokenInfoJson` when it can be given without waiting, else undefined. */
+  cachedTokenInfoJson(token: string): string | undefined;
   introspect(token: string, hint: string | undefined, client: OAuthClient): Promise<IntrospectionResponse>;
   revoke(token: string, hint: string | undefined, client: OAuthClient, requestId: string): Promise<void>;
   /** Records a revocation refused before anything changed (e.g. the client failed to authenticate). */
@@ -130,6 +132,7 @@ export function createOAuthServer(core: TokenServiceCore): OAuthServer {
     authenticateClient: (credentials, source) => core.clients.authenticate(credentials, source),
     tokenInfo: (token) => core.inspector.tokenInfo(token),
     tokenInfoJson: (token) => core.inspector.tokenInfoJson(token),
+    cachedTokenInfoJson: (token) => core.inspector.cachedTokenInfoJson(token),
     introspect: (token, hint, client) => core.inspector.introspect(token, hint, client),
     revoke: (token, hint, client, requestId) => core.inspector.revoke(token, hint, client, requestId),
     recordRefusedRevocation: (clientId, error, requestId) =>

@@ -69,6 +69,14 @@ export class RevocationStore {
     return (await this.#snapshot.fetch('revoked', undefined)).has(jti);
   }
 
+  /**
+   * `isRevoked` without waiting, while the snapshot is fresh; undefined when it is missing, stale
+   * or being read again (then ask `isRevoked`). For tokeninfo's answer from memory.
+   */
+  peekRevoked(jti: string): boolean | undefined {
+    return this.#snapshot.peek('revoked')?.has(jti);
+  }
+
   /** Deletes revocations of tokens that have expired anyway. */
   async deleteExpired(audit: TokenServiceAudit): Promise<number> {
     return this.db.transaction().execute(async (trx) => {

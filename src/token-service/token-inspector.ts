@@ -1,7 +1,8 @@
 import { decodeJwt } from 'jose';
 import type { Principal } from '../platform/auth/principal.js';
-import type { PrincipalCheck } from '../platform/auth/principal-status.js';
+import type { CachedPrincipalCheck } from '../platform/auth/principal-status.js';
 import { TokenVerifier, type TrustedIssuer } from '../platform/auth/token-verifier.js';
+import type { CacheLookups } from '../platform/cache/index.js';
 import { NotAuthenticatedError } from '../platform/errors.js';
 import type { UserDirectory } from '../users/contract.js';
 import type { Kysely } from 'kysely';
@@ -11,6 +12,7 @@ import { OAuthError } from './oauth-error.js';
 import type { RefreshTokenStore } from './refresh-token-store.js';
 import type { RevocationStore } from './revocation-store.js';
 import type { TokenServiceTables } from './tables.js';
+import { expiresInSeconds, TokenInfoAnswers } from './tokeninfo-answers.js';
 
 /** Fields of the STUPS tokeninfo answer that a scope of the same name must not overwrite. */
 const TOKENINFO_FIELDS = new Set([
@@ -35,11 +37,13 @@ export class TokenInspector {
     trusted: TrustedIssuer,
     private readonly refreshTokens: RefreshTokenStore,
     private readonly revocations: RevocationStore,
-    isDisabled: PrincipalCheck,
+    isDisabled: CachedPrincipalCheck,
     private readonly users: UserDirectory,
     private readonly audit: TokenServiceAudit,
     private readonly db: Kysely<TokenServiceTables>,
     private readonly now: () => number,
+    /** `cache_lookups_total`: tokeninfo's answers from memory are counted here (hits and misses). */
+    lookups?: CacheLookups,
   ) {
     const checks = { isRevoked: (jti: string) => revocations.isRevoked(jti), isDisabled, now };
     this.#verifier = new TokenVerifier({
@@ -47,7 +51,17 @@ export class TokenInspector {
       ...checks,
     });
     this.#platformVerifier = new TokenVerifier({ issuers: [trusted], ...checks });
+    this.#tokenInfoAnswers = new TokenInfoAnswers(
+      {
+        peekRevoked: (jti) => revocations.peekRevoked(jti),
+        peekDisabled: (principal) => isDisabled.peek(principal),
+      },
+      now,
+      lookups,
+    );
   }
+
+  readonly #tokenInfoAnswers: TokenInfoAnswers;
 
   /** A valid, unrevoked access token of ours (for any audience), or `invalid_token` saying why not. */
   async verify(token: string): Promise<Principal> {
@@ -73,27 +87,28 @@ export class TokenInspector {
   }
 
   /**
-   * The same document, serialised. The verifier's cache hands back the same principal object for
-   * the same token, so the JSON of everything but `expires_in` is kept per principal object: a hot
-   * token costs a WeakMap lookup and one concatenation instead of building and serialising the
-   * answer (issue 23: building it was ~16 % of tokeninfo's CPU under wrk). Entries go when the
-   * verifier's cache lets the principal go.
+   * The same document, serialised, when it can be answered from memory without waiting (see
+   * `TokenInfoAnswers`); undefined: call `tokenInfoJson`.
    */
-  async tokenInfoJson(token: string): Promise<string> {
-    const principal = await this.verify(token);
-    let head = this.#tokenInfoHeads.get(principal);
-    if (head === undefined) {
-      const { expires_in: _expiresIn, ...rest } = this.#tokenInfoOf(principal, token);
-      head = `${JSON.stringify(rest).slice(0, -1)},"expires_in":`;
-      this.#tokenInfoHeads.set(principal, head);
-    }
-    return `${head}${this.#expiresIn(principal)}}`;
+  cachedTokenInfoJson(token: string): string | undefined {
+    return this.#tokenInfoAnswers.answer(token);
   }
 
-  readonly #tokenInfoHeads = new WeakMap<Principal, string>();
+  /** The same document, serialised, after verifying the token; remembered for the next asks. */
+  async tokenInfoJson(token: string): Promise<string> {
+    let principal: Principal;
+    try {
+      principal = await this.verify(token);
+    } catch (error) {
+      this.#tokenInfoAnswers.forget(token);
+      throw error;
+    }
+    const { expires_in: _expiresIn, ...document } = this.#tokenInfoOf(principal, token);
+    return this.#tokenInfoAnswers.remember(token, principal, document);
+  }
 
   #expiresIn(principal: Principal): number {
-    return Math.max(0, Math.floor(principal.expiresAt.getTime() / 1000) - Math.floor(this.now() / 1000));
+    return expiresInSeconds(principal.expiresAt.getTime(), this.now());
   }
 
   #tokenInfoOf(principal: Principal, token: string): TokenInfo {
@@ -209,6 +224,7 @@ export class TokenInspector {
       });
       this.#verifier.forget(token);
       this.#platformVerifier.forget(token);
+      this.#tokenInfoAnswers.forget(token);
       return;
     }
     const refresh = await this.refreshTokens.find(token);

@@ -200,6 +200,7 @@ export function createTokenService(ctx: ServiceContext, deps: TokenServiceDeps):
     audit,
     db,
     now,
+    ctx.metrics.cacheLookups,
   );
   const core: TokenServiceCore = {
     issuer,

@@ -27,6 +27,7 @@ import {
   utf8Checked,
 } from './input-guard.js';
 import { PROBLEM_CONTENT_TYPE, problemOf, toProblem } from './problem.js';
+import { parseQueryString } from './query-string.js';
 
 export type HttpApp = FastifyInstance<
   RawServerDefault,
@@ -138,7 +139,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     // Our onResponse hook logs requests once, with secrets stripped from the URL.
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { removeAdditional: false } },
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500, querystringParser: parseQueryString },
   }).withTypeProvider<ZodTypeProvider>() as unknown as HttpApp;
 
   const drain = connectionDrain(app.server, {
