@@ -149,6 +149,9 @@ export const fullstopMigrations: Record<string, Migration> = {
         .addColumn('instance_id', 'text', (c) => c.notNull())
         .addColumn('launched_at', 'timestamptz')
         .addColumn('terminated_at', 'timestamptz')
+        // Launched with user data (CloudTrail says so, not what): its image is unknown until
+        // Taupage reports the user data.
+        .addColumn('awaits_user_data', 'boolean', (c) => c.notNull().defaultTo(false))
         .addColumn('source', 'text')
         .addColumn('image_team', 'text')
         .addColumn('image_artifact', 'text')

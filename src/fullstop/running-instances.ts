@@ -14,6 +14,7 @@ export interface InstanceTables {
     instance_id: string;
     launched_at: Date | null;
     terminated_at: Date | null;
+    awaits_user_data: Generated<boolean>;
     source: string | null;
     image_team: string | null;
     image_artifact: string | null;
@@ -39,7 +40,8 @@ interface InstanceKey {
 
 /** What one event says about an instance. */
 export type InstanceChange =
-  | (InstanceKey & { kind: 'launched'; at: Date })
+  /** `withUserData`: CloudTrail shows user data was given (never its content). */
+  | (InstanceKey & { kind: 'launched'; at: Date; withUserData: boolean })
   | (InstanceKey & { kind: 'terminated'; at: Date })
   /** Its Taupage user data names `source`; `image` when that is an image of our Pier One. */
   | (InstanceKey & { kind: 'image'; source: string; image: RunningImage | undefined });
@@ -55,7 +57,15 @@ const TerminatedIds = z.looseObject({
 export function instanceChangesOf(record: CloudTrailRecord, account: string, at: Date): InstanceChange[] {
   const where = { account, region: record.awsRegion };
   const run = runInstances(record);
-  if (run) return run.instances.map((i) => ({ ...where, instanceId: i.instanceId, kind: 'launched', at }));
+  if (run) {
+    return run.instances.map((i) => ({
+      ...where,
+      instanceId: i.instanceId,
+      kind: 'launched',
+      at,
+      withUserData: run.hasUserData,
+    }));
+  }
   if (
     record.eventSource !== 'ec2.amazonaws.com' ||
     record.eventName !== 'TerminateInstances' ||
@@ -102,10 +112,11 @@ export async function recordInstanceChanges(
     if (change.kind === 'launched') {
       await trx
         .insertInto('fullstop_instances')
-        .values({ ...key, launched_at: change.at })
+        .values({ ...key, launched_at: change.at, awaits_user_data: change.withUserData })
         .onConflict((oc) =>
           oc.columns(conflict).doUpdateSet({
             launched_at: sql`coalesce(fullstop_instances.launched_at, excluded.launched_at)`,
+            awaits_user_data: sql`excluded.awaits_user_data`,
             updated: sql`now()`,
           }),
         )
@@ -139,6 +150,13 @@ export async function recordInstanceChanges(
 }
 
 /**
+ * How long after a launch with user data fullstop waits for Taupage to report it (at boot,
+ * within minutes) before treating the instance as running no Pier One image (not Taupage, or
+ * its agent failed: then fullstop's own rules flag it).
+ */
+export const USER_DATA_WAIT_MS = 60 * 60_000;
+
+/**
  * Which Pier One images run, as fullstop knows it: the tags and digests named by the Taupage user
  * data of instances it saw (launched or reporting) and saw no termination of. Pier One's contract
  * `runningImages` (retention rules with `keep_running`).
@@ -146,11 +164,34 @@ export async function recordInstanceChanges(
 export class FullstopRunningImages {
   readonly #db: Kysely<InstanceTables>;
 
-  constructor(database: Database) {
+  constructor(
+    database: Database,
+    private readonly now: () => Date = () => new Date(),
+  ) {
     this.#db = database.kysely<InstanceTables>();
   }
 
+  /**
+   * Throws while an instance launched with user data less than `USER_DATA_WAIT_MS` ago has not
+   * reported it: it might run any image, so retention must wait rather than guess.
+   */
   async runningImages(team: string, artifact: string): Promise<Set<string>> {
+    const pending = await this.#db
+      .selectFrom('fullstop_instances')
+      .select(['account_id', 'region', 'instance_id'])
+      .where('awaits_user_data', '=', true)
+      .where('source', 'is', null)
+      .where('terminated_at', 'is', null)
+      .where('launched_at', '>', new Date(this.now().getTime() - USER_DATA_WAIT_MS))
+      .orderBy('launched_at')
+      .limit(3)
+      .execute();
+    if (pending.length > 0) {
+      const which = pending.map((p) => `${p.account_id}/${p.region}/${p.instance_id}`).join(', ');
+      throw new Error(
+        `instances launched less than ${USER_DATA_WAIT_MS / 60_000} minutes ago have not reported their user data yet (${which}), so what they run is unknown`,
+      );
+    }
     const rows = await this.#db
       .selectFrom('fullstop_instances')
       .select(['image_tag', 'image_digest'])

@@ -30,6 +30,7 @@ import { RETENTION_ACTOR } from './retention.js';
 
 const json = { 'content-type': 'application/json' };
 const INSTANCE = 'i-0123456789abcdef1';
+const LATE = 'i-0123456789abcdef2';
 
 /**
  * keep_running end to end: fullstop ingests the launch (CloudTrail RunInstances) and the Taupage
@@ -90,6 +91,25 @@ describe.skipIf(skipWithoutMoto())('retention keep_running with fullstop', () =>
       expect(outcome.files.map((f) => f.ingested)).toEqual([true]);
     };
 
+    /** Taupage's report of the user data at boot. */
+    const reportUserData = async (instanceId: string, source: string) => {
+      const userData = `application_id: order-engine\napplication_version: '1.0'\nruntime: Docker\nsource: ${source}\n`;
+      const logged = await h.app.inject({
+        method: 'POST',
+        url: '/api/instance-logs',
+        headers: await h.as('taupage', { realm: 'services' }),
+        payload: {
+          account_id: ACCOUNT_A,
+          region: 'eu-west-1',
+          instance_boot_time: '2026-11-27T10:00:00Z',
+          instance_id: instanceId,
+          log_type: 'USER_DATA',
+          log_data: Buffer.from(userData).toString('base64'),
+        },
+      });
+      expect(logged.statusCode, logged.body).toBe(201);
+    };
+
     it('keeps the tag a running instance uses and deletes it after the instance is terminated', async () => {
       for (const [i, tag] of ['1.0', '2.0', '3.0'].entries()) {
         const r = await skopeo([
@@ -111,21 +131,7 @@ describe.skipIf(skipWithoutMoto())('retention keep_running with fullstop', () =>
         '20261127T1000Z_launch',
         records.runInstances({ imageId: TAUPAGE_IMAGES.latest.id, instanceIds: [INSTANCE] }),
       );
-      const userData = `application_id: order-engine\napplication_version: '1.0'\nruntime: Docker\nsource: ${reg.host}/stups/app:1.0\n`;
-      const logged = await h.app.inject({
-        method: 'POST',
-        url: '/api/instance-logs',
-        headers: await h.as('taupage', { realm: 'services' }),
-        payload: {
-          account_id: ACCOUNT_A,
-          region: 'eu-west-1',
-          instance_boot_time: '2026-11-27T10:00:00Z',
-          instance_id: INSTANCE,
-          log_type: 'USER_DATA',
-          log_data: Buffer.from(userData).toString('base64'),
-        },
-      });
-      expect(logged.statusCode, logged.body).toBe(201);
+      await reportUserData(INSTANCE, `${reg.host}/stups/app:1.0`);
       expect([...(await h.fullstop.runningImages.runningImages('stups', 'app'))]).toEqual(['1.0']);
 
       const plan = await call(reg, 'GET', '/teams/stups/retention-plan', { token: reg.tokens.alice });
@@ -142,8 +148,44 @@ describe.skipIf(skipWithoutMoto())('retention keep_running with fullstop', () =>
       expect(events).toHaveLength(1);
       expect(events[0]).toMatchObject({ outcome: 'success', actor: RETENTION_ACTOR });
 
-      // The termination (CloudTrail) lets the tag go at the next run.
+      // A second instance launched just now with user data it has not reported: what it runs is
+      // unknown, so the rule waits (dry run and job) instead of guessing.
+      await ingest(
+        '20261127T1030Z_late',
+        records.runInstances({
+          imageId: TAUPAGE_IMAGES.latest.id,
+          instanceIds: [LATE],
+          time: new Date().toISOString(),
+        }),
+      );
+      const waiting = await call(reg, 'GET', '/teams/stups/retention-plan', { token: reg.tokens.alice });
+      expect(waiting.json[0]).toMatchObject({
+        expired: [],
+        skipped: expect.stringMatching(
+          new RegExp(
+            `^running images unknown: .*not reported their user data yet \\(${ACCOUNT_A}/eu-west-1/${LATE}\\)`,
+          ),
+        ),
+      });
+      expect((await reg.service.retention.run()).skipped).toHaveLength(1);
+      // It reports the same image by digest.
+      const digest = (
+        await call(reg, 'GET', '/v2/stups/app/manifests/1.0', {
+          token: reg.tokens.alice,
+          headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+        })
+      ).headers.get('docker-content-digest');
+      expect(digest).toMatch(/^sha256:/);
+      await reportUserData(LATE, `${reg.host}/stups/app@${digest}`);
+
+      // The first instance's termination: the second still keeps 1.0 (by digest).
       await ingest('20261127T1100Z_terminate', records.terminateInstances({ instanceIds: [INSTANCE] }));
+      expect(await h.fullstop.runningImages.runningImages('stups', 'app')).toEqual(new Set([digest]));
+      expect((await reg.service.retention.run()).deleted).toEqual([]);
+      expect(await tagNames()).toEqual(['1.0']);
+
+      // The last one goes: so does the tag, at the next run.
+      await ingest('20261127T1200Z_terminate', records.terminateInstances({ instanceIds: [LATE] }));
       expect(await h.fullstop.runningImages.runningImages('stups', 'app')).toEqual(new Set());
       const second = await reg.service.retention.run();
       expect(second.deleted).toEqual([

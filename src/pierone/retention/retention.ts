@@ -221,7 +221,13 @@ export class Retention {
           skipped: `the rule keeps running images and ${NO_RUNNING_SOURCE}: nothing is deleted`,
         };
       }
-      running = await directory.runningImages(team, artifact);
+      try {
+        running = await directory.runningImages(team, artifact);
+      } catch (error) {
+        // Unknown is not "nothing runs": the rule waits for the next run.
+        const why = error instanceof Error ? error.message : String(error);
+        return { team, artifact, rule: scope, expired: [], skipped: `running images unknown: ${why}` };
+      }
     }
     const tags = (await this.deps.store.tags(team, artifact)).map((t) => ({
       name: t.name,
