@@ -42,20 +42,27 @@ export interface TeamUsage {
  * pointed to it and all were deleted (by an admin or a retention rule): its tags are gone and the
  * team cannot reach it by name any more, so its bytes stop counting at the deletion.
  */
-function countedLinks(filter: RawBuilder<unknown>): RawBuilder<unknown> {
-  const team = sql`split_part(r.repository, '/', 1)`;
-  const artifact = sql`substr(r.repository, strpos(r.repository, '/') + 1)`;
+function countedLinks(team: string | undefined): RawBuilder<unknown> {
+  const ofTeam = (column: string) => (team === undefined ? sql`true` : sql`${sql.ref(column)} = ${team}`);
+  const inTeam = (column: string) =>
+    team === undefined ? sql`true` : sql`${sql.ref(column)} like ${repositoriesOf(team)}`;
+  // Set operations and hashed subplans, not correlated look-ups per link: this runs in every
+  // quota-checked blob link (see linkGuard).
   return sql`
+    with dead as (
+      select d.team || '/' || d.artifact as repository, d.digest as manifest
+      from pierone_deleted_tags d where ${ofTeam('d.team')}
+      except
+      select t.team || '/' || t.artifact, t.digest from pierone_tags t where ${ofTeam('t.team')}),
+    live as (
+      select r.repository, r.digest from pierone_manifest_blobs r
+      where ${inTeam('r.repository')}
+        and (r.repository, r.manifest) not in (select repository, manifest from dead))
     select l.repository, l.digest, l.size from pierone_blob_links l
-    where ${filter} and (
-      not exists (select 1 from pierone_manifest_blobs r
-        where r.repository = l.repository and r.digest = l.digest)
-      or exists (select 1 from pierone_manifest_blobs r
-        where r.repository = l.repository and r.digest = l.digest and (
-          exists (select 1 from pierone_tags t
-            where t.team = ${team} and t.artifact = ${artifact} and t.digest = r.manifest)
-          or not exists (select 1 from pierone_deleted_tags d
-            where d.team = ${team} and d.artifact = ${artifact} and d.digest = r.manifest))))`;
+    where ${inTeam('l.repository')} and (
+      (l.repository, l.digest) in (select repository, digest from live)
+      or not exists (select 1 from pierone_manifest_blobs r
+        where r.repository = l.repository and r.digest = l.digest))`;
 }
 
 /** `team/%` with LIKE's wildcards in the team name escaped (names may hold `_`). */
@@ -145,7 +152,7 @@ export class PierOneQuotas {
 
   /** A team's usage and quota (zero usage and no quota for a team Pier One never saw). */
   async usage(team: string): Promise<TeamUsage> {
-    const counted = countedLinks(sql`l.repository like ${repositoriesOf(team)}`);
+    const counted = countedLinks(team);
     const total = await sql<{ used: string | number | null }>`
       select sum(size) as used from (
         select digest, max(size) as size from (${counted}) links group by digest) blobs`.execute(this.#db);
@@ -174,7 +181,7 @@ export class PierOneQuotas {
 
   /** Usage of every team that links any blob or has a quota, by team name. */
   async allUsage(): Promise<TeamUsage[]> {
-    const counted = countedLinks(sql`true`);
+    const counted = countedLinks(undefined);
     const perRepository = (
       await sql<{ repository: string; bytes: string | number }>`
         select repository, sum(size) as bytes from (${counted}) links group by repository`.execute(this.#db)
@@ -235,7 +242,7 @@ export class PierOneQuotas {
       if (!quota) return;
       // Concurrent links of one team queue here, so each sees the others' committed bytes.
       await sql`select pg_advisory_xact_lock(hashtext(${`pierone.quota:${team}`}))`.execute(trx);
-      const counted = countedLinks(sql`l.repository like ${repositoriesOf(team)}`);
+      const counted = countedLinks(team);
       // Counted already (live elsewhere in the team): adds nothing. A blob only deleted images
       // hold counts again, as new, when it is linked again.
       const already = await sql`select 1 from (${counted}) links where digest = ${digest} limit 1`.execute(
