@@ -36,7 +36,7 @@ export interface TeamUsage {
 }
 
 /**
- * The blob links that count (`l` filtered by `filter`): a link counts while no manifest of its
+ * The blob links that count (of `team`, or of every team): a link counts while no manifest of its
  * repository refers to it yet (a push under way; the GC removes it after the grace period if no
  * manifest ever comes) or while a live manifest there refers to it. A manifest is dead when tags
  * pointed to it and all were deleted (by an admin or a retention rule): its tags are gone and the
