@@ -15,6 +15,9 @@ declare -A NEEDED=(
   [unzip]=unzip
   [haproxy]=haproxy
   [zstd]=zstd
+  # Daemonless OCI clients (Pier One's podman/buildah tests: vfs storage, no user namespaces needed as root).
+  [podman]=podman
+  [buildah]=buildah
 )
 
 missing=()

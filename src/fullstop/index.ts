@@ -18,6 +18,7 @@ import { RiskAcceptanceService } from './risk-acceptances/service.js';
 import { RiskAcceptanceStore } from './risk-acceptances/store.js';
 import { registerWhitelistingRuleRoutes } from './risk-acceptances/whitelisting-rules.js';
 import { registerFullstopRoutes } from './routes.js';
+import { FullstopRunningImages } from './running-instances.js';
 import type { RuleSettings } from './settings.js';
 import { FullstopStore } from './store.js';
 import { ViolationTrend } from './trend.js';
@@ -29,6 +30,7 @@ export { FULLSTOP_EVENTS, type FullstopEvent } from './events.js';
 export { CloudTrailIngestion, FolderSource, type CloudTrailSource } from './ingestion.js';
 export { PERIODIC_CHECKS, RULES, VIOLATION_TYPES } from './rules/index.js';
 export { PeriodicChecks, type PeriodicOutcome } from './periodic/runner.js';
+export { FullstopRunningImages } from './running-instances.js';
 
 export interface FullstopService {
   createApp(): Promise<HttpApp>;
@@ -36,6 +38,8 @@ export interface FullstopService {
   ingestion: CloudTrailIngestion;
   acceptances: RiskAcceptanceService;
   store: FullstopStore;
+  /** Which Pier One images run (launched, user data seen, not terminated): contract `runningImages`. */
+  runningImages: FullstopRunningImages;
   /** The periodic checks over the accounts `accounts` lists, read through `clients`, in `regions`. */
   periodicChecks(deps: {
     accounts: { listAccounts(): Promise<AwsAccount[]> };
@@ -113,6 +117,7 @@ export function createFullstopService(
     ingestion,
     acceptances,
     store,
+    runningImages: new FullstopRunningImages(ctx.database),
     periodicChecks: (periodic) =>
       new PeriodicChecks(store, { ...periodic, settings, audit, logger: ctx.logger }),
     async createApp() {

@@ -16,6 +16,7 @@ import {
 } from './cloudtrail.js';
 import type { FullstopEvent } from './events.js';
 import { EVENT_RULES, type EventRule, type RuleContext } from './rules/index.js';
+import { type InstanceChange, instanceChangesOf } from './running-instances.js';
 import type { FullstopStore, NewViolationRow } from './store.js';
 import { FULLSTOP_ACTOR, findingRow, timeOf } from './violations.js';
 
@@ -209,8 +210,10 @@ export class CloudTrailIngestion {
       return team;
     };
     const rows: NewViolationRow[] = [];
+    const instances: InstanceChange[] = [];
     for (const record of records.valid) {
       const account = record.recipientAccountId ?? where.account;
+      instances.push(...instanceChangesOf(record, account, timeOf(record.eventTime) ?? new Date()));
       for (const rule of this.deps.eventRules ?? EVENT_RULES) {
         const findings = await rule.check(record, account, ctx);
         if (!findings.length) continue;
@@ -230,6 +233,8 @@ export class CloudTrailIngestion {
       if (!claimed)
         return { key, ingested: false, events: records.valid.length, violations: 0, malformed: 0 };
       const inserted = await tx.insertViolations(rows);
+      // Launches and terminations commit with the file: a replayed file changes nothing twice.
+      await tx.recordInstances(instances);
       await this.deps.audit(tx.executor, {
         event: 'fullstop.cloudtrail_file.ingest',
         actor: { uid: FULLSTOP_ACTOR, realm: 'services' },

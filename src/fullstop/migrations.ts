@@ -138,4 +138,34 @@ export const fullstopMigrations: Record<string, Migration> = {
       await db.schema.alterTable('fullstop_violations').addColumn('event_time', 'timestamptz').execute();
     },
   },
+  // The instances fullstop saw launched (RunInstances), the image their Taupage user data names
+  // (USER_DATA logs) and their termination: which images run, for Pier One's retention rules.
+  '005-instances': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('fullstop_instances')
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('region', 'text', (c) => c.notNull())
+        .addColumn('instance_id', 'text', (c) => c.notNull())
+        .addColumn('launched_at', 'timestamptz')
+        .addColumn('terminated_at', 'timestamptz')
+        // Launched with user data (CloudTrail says so, not what): its image is unknown until
+        // Taupage reports the user data.
+        .addColumn('awaits_user_data', 'boolean', (c) => c.notNull().defaultTo(false))
+        .addColumn('source', 'text')
+        .addColumn('image_team', 'text')
+        .addColumn('image_artifact', 'text')
+        .addColumn('image_tag', 'text')
+        .addColumn('image_digest', 'text')
+        .addColumn('updated', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addPrimaryKeyConstraint('fullstop_instances_pk', ['account_id', 'region', 'instance_id'])
+        .execute();
+      await db.schema
+        .createIndex('fullstop_instances_running_image')
+        .on('fullstop_instances')
+        .columns(['image_team', 'image_artifact'])
+        .where(sql.ref('terminated_at'), 'is', null)
+        .execute();
+    },
+  },
 };

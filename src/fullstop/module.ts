@@ -130,6 +130,8 @@ export const fullstopModule = defineModule({
       },
       notes,
       jobs,
+      // Pier One's retention rules with keep_running ask which of a repository's images run.
+      provides: { runningImages: fullstop.runningImages },
       dispose: async () => {
         images.dispose();
         accountClients.dispose();

@@ -11,6 +11,7 @@ import {
 import type { AuditTransaction } from '../platform/audit/create-audit.js';
 import type { Database } from '../platform/db/database.js';
 import { coverNewViolations } from './risk-acceptances/store.js';
+import { type InstanceChange, type InstanceTables, recordInstanceChanges } from './running-instances.js';
 
 export interface FullstopViolationsTable {
   id: Generated<string>;
@@ -37,7 +38,7 @@ export interface FullstopViolationsTable {
   event_time: Date | null;
 }
 
-export interface FullstopTables {
+export interface FullstopTables extends InstanceTables {
   fullstop_violations: FullstopViolationsTable;
   fullstop_ingested_files: {
     source: string;
@@ -141,6 +142,8 @@ export interface FullstopWriteTransaction {
     log_data: string;
     created_by: string;
   }): Promise<string>;
+  /** What CloudTrail records and user data say about instances: which images run. */
+  recordInstances(changes: readonly InstanceChange[]): Promise<void>;
 }
 
 /** Persistence of violations, the ingestion cursor and instance logs. Knows SQL, not who may do what. */
@@ -407,6 +410,9 @@ function writeTransaction(trx: Transaction<FullstopTables>): FullstopWriteTransa
         .returning('id')
         .executeTakeFirstOrThrow();
       return String(row.id);
+    },
+    async recordInstances(changes) {
+      await recordInstanceChanges(trx, changes);
     },
   };
 }

@@ -16,6 +16,7 @@ import type { FullstopEvent } from './events.js';
 import type { Finding, RuleContext } from './rules/index.js';
 import { AUDIT_LOG_RULES, USER_DATA_RULES, VIOLATION_TYPES } from './rules/index.js';
 import type { FullstopStore, NewViolationRow, ViolationFilter, ViolationRow } from './store.js';
+import { type InstanceChange, pieroneImageOf } from './running-instances.js';
 import { parseUserData } from './user-data.js';
 import { parseAuditLog } from './audit-log.js';
 
@@ -239,6 +240,7 @@ export class ViolationService {
     requestId: string,
   ): Promise<{ violations: number }> {
     let rows: NewViolationRow[] = [];
+    const instances: InstanceChange[] = [];
     if (log.log_type === 'USER_DATA') {
       const userData = parseUserData(log.log_data);
       if (!userData) {
@@ -247,6 +249,12 @@ export class ViolationService {
         });
       }
       const instance = { account: log.account_id, region: log.region, instanceId: log.instance_id };
+      const source = userData.source?.trim();
+      // The image it runs, for retention's keep_running (whatever the runtime: keeping is safe).
+      if (source) {
+        const image = pieroneImageOf(source, this.deps.rules.settings.pieroneHosts);
+        instances.push({ ...instance, kind: 'image', source, image });
+      }
       const findings: Finding[] = [];
       for (const rule of USER_DATA_RULES)
         findings.push(...(await rule.check(userData, instance, this.deps.rules)));
@@ -299,6 +307,7 @@ export class ViolationService {
         created_by: principal.uid,
       });
       const inserted = await tx.insertViolations(rows);
+      await tx.recordInstances(instances);
       await this.deps.audit(tx.executor, {
         event: 'fullstop.instance_log.create',
         actor: principal,

@@ -6,7 +6,7 @@ export const MAX_QUOTA_BYTES = 2 ** 50;
 /** A team's storage usage and quota, as the API and the console show it. */
 export const TeamUsageSchema = z.object({
   team: z.string(),
-  /** Distinct blobs linked into the team's repositories, each once. */
+  /** Distinct blobs the team can still reach (live or pending links, not deleted images'), each once. */
   used_bytes: z.number(),
   quota_bytes: z.number().optional(),
   quota_set_by: z.string().optional(),

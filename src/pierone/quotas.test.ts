@@ -148,6 +148,45 @@ describeEachDatabase('Pier One quotas', [...KERNEL_MIGRATIONS, pieroneMigrations
     await pushBlob(reg, reg.tokens.bob, 'other/app', data);
     expect((await usage('other')).quota_bytes).toBeUndefined();
   });
+
+  it('deleting a tag frees its bytes from the quota at once (the disk is for the GC); the next push fits', async () => {
+    const deleter = await reg.issuer.token({ uid: 'admin', scopes: ['uid', 'pierone.admin.delete'] });
+    const first = await images.image('free-1', [{ 'app/one.bin': randomBytes(40_000) }]);
+    const second = await images.image('free-2', [{ 'app/two.bin': randomBytes(40_000) }]);
+    const push = (source: string, ref: string) =>
+      skopeo([...copyArgs({ destToken: reg.tokens.alice }), source, `docker://${reg.host}/stups/${ref}`]);
+    expect((await setQuota(admin, 'stups', 60_000)).status).toBe(200);
+    const pushed = await push(first, 'free:1.0');
+    expect(pushed.code, pushed.stderr).toBe(0);
+    const used = (await usage('stups')).used_bytes as number;
+    expect(used).toBeGreaterThan(40_000);
+
+    const refused = await push(second, 'free:2.0');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `denied: quota of team stups exceeded: ${used} bytes used of 60000, this push needs \\d+ more`,
+      ),
+    );
+
+    // A platform admin deletes the tag: the image is unreachable by name and stops counting.
+    const deleted = await call(reg, 'DELETE', '/v2/stups/free/manifests/1.0', {
+      token: deleter,
+      headers: { 'x-deletion-reason': 'make room, TICKET-7' },
+    });
+    expect(deleted.status, deleted.text).toBe(202);
+    expect(await usage('stups')).toMatchObject({ used_bytes: 0, repositories: [] });
+
+    const again = await push(second, 'free:2.0');
+    expect(again.code, again.stderr).toBe(0);
+    const after = await usage('stups');
+    expect(after.used_bytes).toBeGreaterThan(40_000);
+    expect(after.used_bytes).toBeLessThanOrEqual(60_000);
+    expect(after.repositories.map((r: { artifact: string }) => r.artifact)).toEqual(['free']);
+    // /metrics agrees.
+    const metrics = (await call(reg, 'GET', '/metrics')).text;
+    expect(metrics).toContain(`pierone_team_usage_bytes{team="stups"} ${after.used_bytes}`);
+  }, 120_000);
 });
 
 function sha(data: string): string {

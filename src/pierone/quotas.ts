@@ -1,4 +1,4 @@
-import { type Generated, type Kysely, sql } from 'kysely';
+import { type Generated, type Kysely, type RawBuilder, sql } from 'kysely';
 import type { AuditTransaction } from '../platform/audit/create-audit.js';
 import type { TeamPolicy } from '../platform/authz/team-policy.js';
 import type { Database } from '../platform/db/database.js';
@@ -35,6 +35,36 @@ export interface TeamUsage {
   repositories: Array<{ artifact: string; bytes: number }>;
 }
 
+/**
+ * The blob links that count (of `team`, or of every team): a link counts while no manifest of its
+ * repository refers to it yet (a push under way; the GC removes it after the grace period if no
+ * manifest ever comes) or while a live manifest there refers to it. A manifest is dead when tags
+ * pointed to it and all were deleted (by an admin or a retention rule): its tags are gone and the
+ * team cannot reach it by name any more, so its bytes stop counting at the deletion.
+ */
+function countedLinks(team: string | undefined): RawBuilder<unknown> {
+  const ofTeam = (column: string) => (team === undefined ? sql`true` : sql`${sql.ref(column)} = ${team}`);
+  const inTeam = (column: string) =>
+    team === undefined ? sql`true` : sql`${sql.ref(column)} like ${repositoriesOf(team)}`;
+  // Set operations and hashed subplans, not correlated look-ups per link: this runs in every
+  // quota-checked blob link (see linkGuard).
+  return sql`
+    with dead as (
+      select d.team || '/' || d.artifact as repository, d.digest as manifest
+      from pierone_deleted_tags d where ${ofTeam('d.team')}
+      except
+      select t.team || '/' || t.artifact, t.digest from pierone_tags t where ${ofTeam('t.team')}),
+    live as (
+      select r.repository, r.digest from pierone_manifest_blobs r
+      where ${inTeam('r.repository')}
+        and (r.repository, r.manifest) not in (select repository, manifest from dead))
+    select l.repository, l.digest, l.size from pierone_blob_links l
+    where ${inTeam('l.repository')} and (
+      (l.repository, l.digest) in (select repository, digest from live)
+      or not exists (select 1 from pierone_manifest_blobs r
+        where r.repository = l.repository and r.digest = l.digest))`;
+}
+
 /** `team/%` with LIKE's wildcards in the team name escaped (names may hold `_`). */
 function repositoriesOf(team: string): string {
   return `${team.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`;
@@ -48,8 +78,11 @@ function repositoriesOf(team: string): string {
  * shared by ten images of a team costs the team once). A blob shared with another team counts
  * for both: each team would need it if the other deleted its images, and counting it for only one
  * would let a team store for free by mounting another's blobs. Manifests (kilobytes) are not
- * counted. Links go only when an image is deleted by digest (or by the blob GC), so deleting a
- * tag alone frees nothing here.
+ * counted. Usage is what the team can still reach: the bytes of an image whose tags were all
+ * deleted (by an admin or a retention rule) stop counting at once, unless a live image of the
+ * team shares them (see `countedLinks`). The disk is another matter: the blob GC reclaims bytes
+ * no stored manifest refers to, so a tag deletion alone frees quota but not disk; deleting the
+ * manifest by digest (admins) unlinks its blobs and lets the GC take them.
  *
  * The check runs where storage is claimed: when a blob is linked into a repository (upload
  * commit, monolithic upload, mount), inside the link's transaction under a per-team advisory
@@ -119,18 +152,15 @@ export class PierOneQuotas {
 
   /** A team's usage and quota (zero usage and no quota for a team Pier One never saw). */
   async usage(team: string): Promise<TeamUsage> {
-    const pattern = repositoriesOf(team);
+    const counted = countedLinks(team);
     const total = await sql<{ used: string | number | null }>`
       select sum(size) as used from (
-        select digest, max(size) as size from pierone_blob_links
-        where repository like ${pattern} group by digest) blobs`.execute(this.#db);
-    const repositories = await this.#db
-      .selectFrom('pierone_blob_links')
-      .select(['repository', (eb) => eb.fn.sum<string | number>('size').as('bytes')])
-      .where('repository', 'like', pattern)
-      .groupBy('repository')
-      .orderBy('repository')
-      .execute();
+        select digest, max(size) as size from (${counted}) links group by digest) blobs`.execute(this.#db);
+    const repositories = (
+      await sql<{ repository: string; bytes: string | number }>`
+        select repository, sum(size) as bytes from (${counted}) links
+        group by repository order by repository`.execute(this.#db)
+    ).rows;
     const quota = await this.#db
       .selectFrom('pierone_quotas')
       .selectAll()
@@ -151,15 +181,15 @@ export class PierOneQuotas {
 
   /** Usage of every team that links any blob or has a quota, by team name. */
   async allUsage(): Promise<TeamUsage[]> {
-    const perRepository = await this.#db
-      .selectFrom('pierone_blob_links')
-      .select(['repository', (eb) => eb.fn.sum<string | number>('size').as('bytes')])
-      .groupBy('repository')
-      .execute();
+    const counted = countedLinks(undefined);
+    const perRepository = (
+      await sql<{ repository: string; bytes: string | number }>`
+        select repository, sum(size) as bytes from (${counted}) links group by repository`.execute(this.#db)
+    ).rows;
     const perTeam = await sql<{ team: string; used: string | number }>`
       select team, sum(size) as used from (
         select split_part(repository, '/', 1) as team, digest, max(size) as size
-        from pierone_blob_links group by 1, 2) blobs
+        from (${counted}) links group by 1, 2) blobs
       group by team`.execute(this.#db);
     const quotas = await this.#db.selectFrom('pierone_quotas').selectAll().execute();
     const teams = new Map<string, TeamUsage>();
@@ -212,19 +242,16 @@ export class PierOneQuotas {
       if (!quota) return;
       // Concurrent links of one team queue here, so each sees the others' committed bytes.
       await sql`select pg_advisory_xact_lock(hashtext(${`pierone.quota:${team}`}))`.execute(trx);
-      const pattern = repositoriesOf(team);
-      const already = await trx
-        .selectFrom('pierone_blob_links')
-        .select('digest')
-        .where('repository', 'like', pattern)
-        .where('digest', '=', digest)
-        .limit(1)
-        .executeTakeFirst();
-      if (already) return;
+      const counted = countedLinks(team);
+      // Counted already (live elsewhere in the team): adds nothing. A blob only deleted images
+      // hold counts again, as new, when it is linked again.
+      const already = await sql`select 1 from (${counted}) links where digest = ${digest} limit 1`.execute(
+        trx,
+      );
+      if (already.rows.length > 0) return;
       const total = await sql<{ used: string | number | null }>`
         select sum(size) as used from (
-          select digest, max(size) as size from pierone_blob_links
-          where repository like ${pattern} group by digest) blobs`.execute(trx);
+          select digest, max(size) as size from (${counted}) links group by digest) blobs`.execute(trx);
       const used = Number(total.rows[0]?.used ?? 0);
       const limit = Number(quota.bytes);
       if (used + size > limit) throw quotaExceeded(team, used, limit, size);

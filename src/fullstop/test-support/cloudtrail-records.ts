@@ -257,3 +257,27 @@ export async function writeCloudTrailFile(
   await writeFile(path, await gzip(JSON.stringify({ Records: records })));
   return key;
 }
+
+/** `TerminateInstances`: the instances go (shutting-down, then terminated). */
+export function terminateInstances(o: Common & { instanceIds: string[] }): Record {
+  const account = o.account ?? '123456789012';
+  return envelope(
+    o,
+    'ec2.amazonaws.com',
+    'TerminateInstances',
+    assumedRole(account, 'Shibboleth-PowerUser'),
+    {
+      requestParameters: { instancesSet: { items: o.instanceIds.map((instanceId) => ({ instanceId })) } },
+      responseElements: {
+        requestId: randomUUID(),
+        instancesSet: {
+          items: o.instanceIds.map((instanceId) => ({
+            instanceId,
+            currentState: { code: 32, name: 'shutting-down' },
+            previousState: { code: 16, name: 'running' },
+          })),
+        },
+      },
+    },
+  );
+}

@@ -263,16 +263,24 @@ describeEachDatabase('Pier One retention rules', [...KERNEL_MIGRATIONS, pieroneM
     expect(missing.status).toBe(404);
   });
 
-  it('a rule keeping running images deletes nothing while no running-image source is there', async () => {
+  it('a rule keeping running images is refused, and deletes nothing, while no running-image source is there', async () => {
     const set = await call(reg, 'PUT', '/teams/stups/artifacts/app/retention-rule', {
       token: reg.tokens.alice,
       headers: json,
       body: JSON.stringify({ keep_last: 1, keep_running: true }),
     });
-    expect(set.status, set.text).toBe(200);
+    expect(set.status, set.text).toBe(409);
+    expect(set.json).toMatchObject({ code: 'RUNNING_IMAGES_UNAVAILABLE' });
+    expect(set.json.detail).toContain('keep_running cannot be honoured');
+    // A rule saved while fullstop ran, fullstop then disabled: the job and the dry run skip it.
+    await sql`insert into pierone_retention_rules (team, artifact, keep_last, keep_running, updated_by)
+        values ('stups', 'app', 1, true, 'alice')`.execute(getDatabase().kysely());
     const plan = await call(reg, 'GET', '/teams/stups/retention-plan', { token: reg.tokens.alice });
     const app = plan.json.find((p: { artifact: string }) => p.artifact === 'app');
-    expect(app).toMatchObject({ expired: [], skipped: expect.stringContaining('no running-image source') });
+    expect(app).toMatchObject({
+      expired: [],
+      skipped: expect.stringContaining('no module provides running images'),
+    });
     const result = await reg.service.retention.run();
     expect(result.deleted).toEqual([]);
     expect(await tagNames('stups/app')).toEqual(['2.0', '3.0', 'release-0.9']);

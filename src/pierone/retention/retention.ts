@@ -2,7 +2,7 @@ import { type Generated, type Kysely, sql } from 'kysely';
 import type { Principal } from '../../platform/auth/principal.js';
 import type { TeamPolicy } from '../../platform/authz/team-policy.js';
 import type { Database } from '../../platform/db/database.js';
-import { NotAllowedError, NotFoundError } from '../../platform/errors.js';
+import { ConflictError, NotAllowedError, NotFoundError } from '../../platform/errors.js';
 import type { Logger } from '../../platform/logger.js';
 import { type Actor, type PierOneAudit, recordRefusal, type WriteTarget } from '../access.js';
 import type { Manifests } from '../manifests.js';
@@ -63,6 +63,9 @@ const retentionPrincipal: Principal = {
   expiresAt: new Date(8.64e15),
 };
 
+const NO_RUNNING_SOURCE =
+  'no module provides running images (contract runningImages: fullstop is disabled or not configured)';
+
 /** Members of a team (and platform admins) manage its rules. */
 const RULE_POLICY = { admins: true } as const;
 
@@ -114,6 +117,13 @@ export class Retention {
       targetId: ruleScope({ team, artifact }),
     };
     await this.#assertMayManage(actor, team, attempted);
+    if (input.keep_running && !this.deps.running()) {
+      // Saved, the rule would delete nothing ever (see #planRepository): say so now, not silently.
+      throw new ConflictError(
+        `${NO_RUNNING_SOURCE}: keep_running cannot be honoured, so the rule is refused (enable fullstop, or save the rule without keep_running)`,
+        { code: 'RUNNING_IMAGES_UNAVAILABLE' },
+      );
+    }
     const values = {
       keep_last: input.keep_last ?? null,
       keep_patterns: input.keep_patterns.length > 0 ? JSON.stringify(input.keep_patterns) : null,
@@ -208,10 +218,16 @@ export class Retention {
           artifact,
           rule: scope,
           expired: [],
-          skipped: 'the rule keeps running images and no running-image source (fullstop) is available',
+          skipped: `the rule keeps running images and ${NO_RUNNING_SOURCE}: nothing is deleted`,
         };
       }
-      running = await directory.runningImages(team, artifact);
+      try {
+        running = await directory.runningImages(team, artifact);
+      } catch (error) {
+        // Unknown is not "nothing runs": the rule waits for the next run.
+        const why = error instanceof Error ? error.message : String(error);
+        return { team, artifact, rule: scope, expired: [], skipped: `running images unknown: ${why}` };
+      }
     }
     const tags = (await this.deps.store.tags(team, artifact)).map((t) => ({
       name: t.name,
@@ -232,6 +248,10 @@ export class Retention {
     const actor: Actor = { principal: retentionPrincipal, requestId: runId };
     for (const plan of await this.plan()) {
       if (plan.skipped) {
+        this.deps.logger.warn(
+          { team: plan.team, artifact: plan.artifact, rule: plan.rule },
+          `retention rule ${plan.rule} not applied: ${plan.skipped}`,
+        );
         result.skipped.push(plan);
         continue;
       }

@@ -10,10 +10,10 @@ export const RetentionRuleInputSchema = z
     keep_last: z
       .number()
       .int()
-      .min(1)
+      .min(0)
       .max(100_000)
       .optional()
-      .describe('Tags beyond the newest N (by push time) may go'),
+      .describe('Tags beyond the newest N (by push time) may go; 0 with a keep clause: only kept tags stay'),
     keep_patterns: z
       .array(
         z
@@ -39,6 +39,10 @@ export const RetentionRuleInputSchema = z
   })
   .refine((rule) => rule.keep_last !== undefined || rule.snapshot_days !== undefined, {
     message: 'a rule needs keep_last or snapshot_days: the keep_* clauses alone would delete nothing',
+  })
+  .refine((rule) => rule.keep_last !== 0 || rule.keep_running || rule.keep_patterns.length > 0, {
+    message: 'keep_last 0 needs keep_running or keep_patterns: alone it would delete every tag',
+    path: ['keep_last'],
   });
 export type RetentionRuleInput = z.output<typeof RetentionRuleInputSchema>;
 

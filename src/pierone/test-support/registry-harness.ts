@@ -14,6 +14,7 @@ import { createTestContext } from '../../platform/test-support/service-context.j
 import { createTestIssuer, type TestIssuer } from '../../platform/test-support/test-issuer.js';
 import { type PierOneConfig, parsePierOneConfig } from '../config.js';
 import { createPierOneService, type PierOneService } from '../service.js';
+import type { RunningImageDirectory } from '../retention/retention.js';
 import { MemoryApplicationDirectory, MemoryTeamDirectory } from './directories.js';
 
 /** A Pier One listening on a loopback port, with the people and services the tests need. */
@@ -49,6 +50,8 @@ export interface TestRegistry {
 export async function startTestRegistry(
   database: Database,
   config: Partial<PierOneConfig> = {},
+  /** Which images run (fullstop's contract `runningImages`), for retention's keep_running. */
+  runningImages?: () => RunningImageDirectory | undefined,
 ): Promise<TestRegistry> {
   const issuer = await createTestIssuer();
   const ctx = createTestContext(database, issuer.verifier);
@@ -61,6 +64,7 @@ export async function startTestRegistry(
     applications,
     blobs,
     config: parsePierOneConfig(config),
+    runningImages,
   });
   const app = await service.createApp();
   await app.listen({ host: '127.0.0.1', port: 0 });

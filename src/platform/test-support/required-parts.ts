@@ -12,6 +12,7 @@ export const TEST_PARTS = [
   'cfn-lint',
   'helm',
   'haproxy',
+  'podman',
 ] as const;
 export type TestPart = (typeof TEST_PARTS)[number];
 
