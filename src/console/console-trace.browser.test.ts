@@ -1,6 +1,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations } from './test-support/axe.js';
+import { accessTokenOf, CONSOLE_SESSION_KEY } from './test-support/demo-data.js';
 import {
   artifactsDir,
   chromiumMissing,
@@ -139,6 +140,49 @@ describe.skipIf(chromiumMissing())('trace in the console', { timeout: 60_000 }, 
           .textContent(),
       )
       .toBe('kio');
+  });
+
+  it('is linked from a violation of an instance, which traces that instance', async () => {
+    // An sshd login that no even grant covers, as Taupage pushes it: fullstop stores a violation
+    // naming the instance.
+    const token = accessTokenOf(
+      await page.evaluate((key) => sessionStorage.getItem(key), CONSOLE_SESSION_KEY),
+    );
+    const instanceId = 'i-0c0ffee0c0ffee01';
+    const at = new Date().toISOString();
+    const pushed = await fetch(`${running.platform.urls.fullstop}/api/instance-logs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        account_id: '222222222222',
+        region: 'eu-west-1',
+        instance_boot_time: at.slice(0, 19).replace('T', ' '),
+        instance_id: instanceId,
+        log_type: 'AUDIT_LOG',
+        log_data: Buffer.from(
+          `${at} ip-10-0-1-5 sshd[812]: Accepted publickey for jdoe from 127.0.0.1 port 50022 ssh2\n`,
+        ).toString('base64'),
+      }),
+    });
+    expect(pushed.status).toBe(201);
+    const found = await fetch(`${running.platform.urls.fullstop}/api/violations?instance-ids=${instanceId}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const body = (await found.json()) as { content: { id: number }[] };
+    expect(body.content.length).toBeGreaterThan(0);
+    await page.goto(`${consoleUrl}/violations/${body.content[0]!.id}`);
+    await page.locator('main').getByRole('link', { name: 'Trace', exact: true }).click();
+    await page.waitForURL(
+      (url) => url.pathname === '/trace' && url.searchParams.get('subject') === instanceId,
+    );
+    await expect
+      .poll(() => page.getByLabel('Instance, stack, image, digest or application').inputValue())
+      .toBe(instanceId);
+    // This platform has no AWS to read the instance from: the page says so, naming EC2 (502,
+    // not a bare server error).
+    await expect
+      .poll(() => page.locator('main').textContent())
+      .toMatch(/fullstop\. could not answer: trace: cannot read EC2: /);
   });
 
   it('works at phone width: nothing wider than the screen', async () => {

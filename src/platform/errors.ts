@@ -94,6 +94,16 @@ export class NotImplementedError extends StupsError {
   }
 }
 
+/**
+ * A system this call depends on (AWS, another service) could not be read (502): not the caller's
+ * fault and not a fault of this server's code; the message says which system and why.
+ */
+export class UpstreamUnavailableError extends StupsError {
+  constructor(message: string, options?: { code?: string; cause?: unknown }) {
+    super(options?.code ?? 'UPSTREAM_UNAVAILABLE', message, options);
+  }
+}
+
 /** Configuration is invalid; `problems` lists every problem as `path: message`. */
 export class ConfigError extends StupsError {
   readonly problems: readonly string[];
@@ -113,5 +123,6 @@ export function statusOf(error: unknown): number {
   if (error instanceof ConflictError) return 409;
   if (error instanceof PreconditionFailedError) return 412;
   if (error instanceof NotImplementedError) return 501;
+  if (error instanceof UpstreamUnavailableError) return 502;
   return 500;
 }

@@ -4,7 +4,8 @@ import { requireAuth } from '../platform/auth/http-auth.js';
 import type { TokenVerifier } from '../platform/auth/token-verifier.js';
 import type { AwsSettings } from '../platform/aws/client-config.js';
 import { HttpClient, HttpError } from '../platform/cli/http-client.js';
-import { InputError, NotAllowedError } from '../platform/errors.js';
+import { CliError } from '../platform/cli/cli-error.js';
+import { InputError, NotAllowedError, UpstreamUnavailableError } from '../platform/errors.js';
 import type { HttpApp } from '../platform/http/create-http-app.js';
 import { lenientBoolean } from '../platform/http/lenient-schemas.js';
 import { LINK_KINDS, type TraceLink } from './chain.js';
@@ -113,6 +114,10 @@ export function registerTraceRoutes(app: HttpApp, deps: TraceRouteDeps): void {
         // A service refusing the caller is the caller's limit, not the server's failure.
         if (error instanceof HttpError && (error.status === 401 || error.status === 403))
           throw new NotAllowedError(`trace: ${error.message}`);
+        // EC2, CloudFormation or a service could not be read ("cannot read EC2: …", exit 2 in
+        // the CLI): the console says which and why instead of a bare server error.
+        if (error instanceof CliError || error instanceof HttpError)
+          throw new UpstreamUnavailableError(`trace: ${error.message}`, { code: 'TRACE_SOURCE_UNAVAILABLE' });
         throw error;
       }
     },
@@ -137,7 +142,9 @@ async function sourcesFor(
     input.kind === 'instance'
       ? (await sources.instance(input.instanceId)) !== undefined
       : (await sources.stackInstances(input.name, input.version)).length > 0;
-  if (await runsIn(own)) return own;
+  // Own account unreadable (no AWS credentials, say): the team accounts may still be; found
+  // nowhere, the walk reads the own account again and the route names why it could not.
+  if (await runsIn(own).catch(() => false)) return own;
   const ids = [...new Set((await accounts.listAccounts()).map((a) => a.id))];
   for (let i = 0; i < ids.length; i += LOOKUP_CONCURRENCY) {
     const found = await Promise.all(

@@ -32,6 +32,9 @@ describe('errors in plain words', () => {
     expect(plainMessage('pierone', 503, undefined)).toBe(
       'Pier One is not available right now. Try again in a moment.',
     );
+    expect(plainMessage('fullstop', 502, 'trace: cannot read EC2: no credentials')).toBe(
+      'fullstop. could not answer: trace: cannot read EC2: no credentials. Try again in a moment.',
+    );
     expect(plainMessage('kio', 500, undefined)).toBe(
       'Kio failed to answer (error 500). Try again; if it keeps failing, tell the platform team.',
     );

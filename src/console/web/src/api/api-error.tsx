@@ -36,7 +36,10 @@ export function plainMessage(service: ServiceName, status: number, detail: strin
   if (status === 409) return `This conflicts with what exists${because}`;
   if (status === 400 || status === 422) return `${name} did not accept this${because}`;
   if (status === 502 || status === 503 || status === 504) {
-    return `${name} is not available right now. Try again in a moment.`;
+    // A 502 names what behind the service could not be read (AWS, another service).
+    return detail
+      ? `${name} could not answer: ${detail}. Try again in a moment.`.replace(/\.\. Try/, '. Try')
+      : `${name} is not available right now. Try again in a moment.`;
   }
   if (status >= 500)
     return `${name} failed to answer (error ${status}). Try again; if it keeps failing, tell the platform team.`;
