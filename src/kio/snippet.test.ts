@@ -27,6 +27,22 @@ describe('highlightSnippet', () => {
     expect(atEnd).toBe('w95 w96 w97 w98 <b>quokka</b>');
   });
 
+  it('finds matches in any case and in y-forms past a long unmatched start', () => {
+    const filler = Array.from({ length: 200 }, (_, i) => `w${i}`).join(' ');
+    expect(highlightSnippet(`${filler} SERVICES`, ['servic'], { maxWords: 2 })).toBe('w199 <b>SERVICES</b>');
+    expect(highlightSnippet(`${filler} Library`, ['librari'], { maxWords: 2 })).toBe('w199 <b>Library</b>');
+    // The term inside a word but not at its start is no match: the window stays at the start.
+    expect(highlightSnippet(`${filler} microservice`, ['servic'], { maxWords: 2 })).toBe('w0 w1');
+    expect(highlightSnippet('x&services <service> a.b-service', ['servic'])).toBe(
+      'x&amp;<b>services</b> &lt;<b>service</b>&gt; a.b-<b>service</b>',
+    );
+    // Only letters and digits are marked: a term with anything else marks nothing.
+    expect(highlightSnippet('c++ and cx foo-bar', ['c+', 'foo-bar', 'bar'])).toBe(
+      'c++ and cx foo-<b>bar</b>',
+    );
+    expect(highlightSnippet('a < b & c', [])).toBe('a &lt; b &amp; c');
+  });
+
   it('answers the start of the text without a match, and nothing for no text', () => {
     expect(highlightSnippet('one two three', ['zzz'], { maxWords: 2 })).toBe('one two');
     expect(highlightSnippet(null, ['a'])).toBe('');

@@ -5,8 +5,6 @@
  * match itself stay PostgreSQL's; the snippet only needs to find the words to mark.
  */
 
-const WORD_PART = /[\p{L}\p{N}]+/gu;
-
 /**
  * The positive lexemes of a tsquery's text form (`'servic' & !'photo' | 'quokka'`): the
  * stems to mark. Negated terms are not marked.
@@ -20,37 +18,25 @@ export function queryTerms(tsquery: string): string[] {
   return [...terms];
 }
 
-function matchesTerm(part: string, terms: readonly string[]): boolean {
-  const lower = part.toLowerCase();
-  return terms.some(
-    (term) =>
-      lower.startsWith(term) ||
-      // English stems turn a final y into i: "happy" → "happi", "library" → "librari".
-      (term.endsWith('i') && lower.startsWith(`${term.slice(0, -1)}y`)),
-  );
+/**
+ * One pattern for both finding and marking: a letter/digit run that starts with a term, or
+ * with its y-form (English stems turn a final y into i: "happy" → "happi", "library" →
+ * "librari"), plus the three characters to escape. One pass of a regular expression instead
+ * of a scan and a string built word by word: the snippets were a third of a common-word
+ * search answering 50 hits. Case-insensitive by the regular expression's Unicode case
+ * folding, which agrees with `toLowerCase` for every script but a few letters such as `İ`.
+ */
+function markPattern(terms: readonly string[]): RegExp {
+  // A part is letters and digits only, so a term with anything else ('foo-bar', 'c++') marks
+  // nothing itself (its pieces are terms of their own).
+  const forms = terms
+    .filter((term) => /^[\p{L}\p{N}]+$/u.test(term))
+    .flatMap((term) => (term.endsWith('i') ? [term, `${term.slice(0, -1)}y`] : [term]));
+  const match = forms.length > 0 ? `(?<![\\p{L}\\p{N}])(?:${forms.join('|')})[\\p{L}\\p{N}]*|` : '';
+  return new RegExp(`${match}[&<>]`, 'giu');
 }
 
-function escapeHtml(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
-}
-
-/** One word with its matching parts marked: `quokka,` → `<b>quokka</b>,`. Everything else escaped. */
-function markWord(word: string, terms: readonly string[]): { html: string; matched: boolean } {
-  let html = '';
-  let matched = false;
-  let last = 0;
-  for (const part of word.matchAll(WORD_PART)) {
-    html += escapeHtml(word.slice(last, part.index));
-    if (matchesTerm(part[0], terms)) {
-      html += `<b>${escapeHtml(part[0])}</b>`;
-      matched = true;
-    } else {
-      html += escapeHtml(part[0]);
-    }
-    last = part.index + part[0].length;
-  }
-  return { html: html + escapeHtml(word.slice(last)), matched };
-}
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
 
 export interface SnippetOptions {
   /** Words in the snippet (default 25). */
@@ -73,12 +59,25 @@ export function highlightSnippet(
   const maxWords = options.maxWords ?? 25;
   const wordsBefore = options.wordsBefore ?? 8;
   const words = text.split(/\s+/).filter(Boolean);
-  const marked = words.map((w) => markWord(w, terms));
-  const first = marked.findIndex((m) => m.matched);
+  const pattern = markPattern(terms);
+  const first = firstMatchingWord(text, pattern);
   const before = Math.min(wordsBefore, maxWords - 1);
   const start = first < 0 ? 0 : Math.max(0, Math.min(first - before, words.length - maxWords));
-  return marked
+  return words
     .slice(start, start + maxWords)
-    .map((m) => m.html)
-    .join(' ');
+    .join(' ')
+    .replace(pattern, (m) => ENTITIES[m] ?? `<b>${m}</b>`);
+}
+
+/** The index of the first whitespace-separated word with a marked part, or -1. */
+function firstMatchingWord(text: string, pattern: RegExp): number {
+  pattern.lastIndex = 0;
+  for (let m = pattern.exec(text); m; m = pattern.exec(text)) {
+    if (ENTITIES[m[0]] !== undefined) continue;
+    const prefix = text.slice(0, m.index);
+    const wordsBefore = prefix.split(/\s+/).filter(Boolean).length;
+    // A match inside a word ("foo-service") leaves that word's start in the prefix.
+    return prefix === '' || /\s$/.test(prefix) ? wordsBefore : wordsBefore - 1;
+  }
+  return -1;
 }
