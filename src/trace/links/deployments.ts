@@ -1,4 +1,4 @@
-import { ok, type TraceLink, warning } from '../chain.js';
+import { ok, type TraceLink, unknown, warning } from '../chain.js';
 import type { TraceSources } from '../sources.js';
 import { parseImageRef } from './image.js';
 
@@ -13,10 +13,20 @@ export async function deploymentsLink(
   applicationId: string,
   version: string,
 ): Promise<TraceLink> {
-  const stacks = (await sources.deployments(applicationId)).filter(
+  const label = `${applicationId} ${version}`;
+  let deployments;
+  try {
+    deployments = await sources.deployments(applicationId);
+  } catch (error) {
+    // Where it runs is a fact beside the chain, not a link of it: an AWS that cannot be read
+    // (no credentials on a laptop's `stups up`, a refused role) leaves it unchecked, said why,
+    // and the rest of the trace still stands.
+    const reason = error instanceof Error ? error.message : String(error);
+    return unknown('deployments', label, `not checked: cannot read CloudFormation: ${reason}`);
+  }
+  const stacks = deployments.filter(
     (d) => (d.source && parseImageRef(d.source)?.tag === version) || d.applicationVersion === version,
   );
-  const label = `${applicationId} ${version}`;
   if (stacks.length === 0)
     return warning('deployments', label, `not deployed: no Senza stack runs ${applicationId} ${version}`, {
       stacks: 0,
