@@ -219,6 +219,12 @@ describeEachDatabase(
         expect(pushed.headers.get('docker-content-digest')).toBe(sha256Of(manifest));
         const pulled = await call(reg, 'GET', `/v2/${repo}/manifests/1.0`, { token });
         expect(pulled.text).toBe(manifest);
+        // STUPS API (not in the spec): the image id is the sha512 config digest, found by a prefix.
+        const found = await call(reg, 'GET', `/tags/${sha512(config).slice(0, 30)}`, { token });
+        expect(found.status).toBe(200);
+        expect(found.json).toEqual([{ name: '1.0', team: 'stups', artifact: 'sha512-layers' }]);
+        const tooLong = await call(reg, 'GET', `/tags/sha512:${'a'.repeat(129)}`, { token });
+        expect(tooLong.status).toBe(400);
       });
 
       it('pushing manifests with tags: ?tag=a&tag=b tags one manifest twice, answering OCI-Tag per tag', async () => {
