@@ -87,6 +87,20 @@ describeEachDatabase(
         expect(pulled.status).toBe(200);
         expect(pulled.headers.get('docker-content-digest')).toBe(digest);
         expect(pulled.text).toBe(image.manifest);
+        // Listing referrers (content discovery) of a subject named by its sha512 digest.
+        const referrer = await rawImage(reg, reg.tokens.alice, 'stups/sha512', {
+          subject: { digest, size: image.size },
+          artifactType: 'application/vnd.example.sbom',
+        });
+        expect(
+          (await putManifest(reg, reg.tokens.alice, 'stups/sha512', referrer.digest, referrer.manifest))
+            .status,
+        ).toBe(201);
+        const referrers = await call(reg, 'GET', `/v2/stups/sha512/referrers/${digest}`, {
+          token: reg.tokens.alice,
+        });
+        expect(referrers.status).toBe(200);
+        expect(referrers.json.manifests.map((m: { digest: string }) => m.digest)).toEqual([referrer.digest]);
       });
 
       it('pushing blobs (monolithic POST, POST then PUT, chunked PATCH ×2 then PUT), mounting and pulling by sha512 digests', async () => {
