@@ -234,20 +234,24 @@ export function registerApiRoutes(app: HttpApp, deps: ApiDeps): void {
           'image too. 404 when nothing starts with the prefix, 412 when it fits several images; ' +
           'the empty prefix (`sha256:`) fits every image and is always 412.',
         security: secured,
-        params: z.object({ image: z.string().min(1).max(80) }),
+        params: z.object({ image: z.string().min(1).max(140) }),
         response: { 200: z.array(TagSearchResultSchema) },
       },
     },
     async (request) => {
       const raw = request.params.image;
-      const hex = raw.startsWith('sha256:') ? raw.slice('sha256:'.length) : raw;
-      if (!/^[a-f0-9]{0,64}$/.test(hex)) {
-        throw new InputError(`"${raw}" is not an image digest or a prefix of one (hex, optionally sha256:)`);
+      // Ids and digests are sha256, or sha512 for content pushed by a sha512 digest.
+      const algorithm = raw.startsWith('sha512:') ? 'sha512' : 'sha256';
+      const hex = raw.startsWith(`${algorithm}:`) ? raw.slice(algorithm.length + 1) : raw;
+      if (!(algorithm === 'sha512' ? /^[a-f0-9]{0,128}$/ : /^[a-f0-9]{0,64}$/).test(hex)) {
+        throw new InputError(
+          `"${raw}" is not an image digest or a prefix of one (hex, optionally sha256: or sha512:)`,
+        );
       }
       if (hex === '') {
         throw new PreconditionFailedError(`the empty prefix ${raw} matches every image; give digits`);
       }
-      const found = await store.tagsByDigestPrefix(`sha256:${hex}`, 1000);
+      const found = await store.tagsByDigestPrefix(`${algorithm}:${hex}`, 1000);
       if (found.length === 0) throw new NotFoundError(`no image id or digest starts with ${raw}`);
       // One image may be tagged many times, in many repositories, and through several manifests
       // (Docker and OCI, other compression) of one config: those are still one image.

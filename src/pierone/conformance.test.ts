@@ -15,7 +15,8 @@ import { pieroneMigrations } from './migrations.js';
 import { call, putManifest, rawImage } from './test-support/http.js';
 import { skopeo, startTestRegistry, type TestRegistry } from './test-support/registry-harness.js';
 
-const sha512 = (data: string) => `sha512:${createHash('sha512').update(data).digest('hex')}`;
+const sha256Of = (data: string | Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
+const sha512 = (data: string | Buffer) => `sha512:${createHash('sha512').update(data).digest('hex')}`;
 
 describeEachDatabase(
   'OCI distribution spec workflows',
@@ -86,6 +87,158 @@ describeEachDatabase(
         expect(pulled.status).toBe(200);
         expect(pulled.headers.get('docker-content-digest')).toBe(digest);
         expect(pulled.text).toBe(image.manifest);
+        // Listing referrers (content discovery) of a subject named by its sha512 digest.
+        const referrer = await rawImage(reg, reg.tokens.alice, 'stups/sha512', {
+          subject: { digest, size: image.size },
+          artifactType: 'application/vnd.example.sbom',
+        });
+        expect(
+          (await putManifest(reg, reg.tokens.alice, 'stups/sha512', referrer.digest, referrer.manifest))
+            .status,
+        ).toBe(201);
+        const referrers = await call(reg, 'GET', `/v2/stups/sha512/referrers/${digest}`, {
+          token: reg.tokens.alice,
+        });
+        expect(referrers.status).toBe(200);
+        expect(referrers.json.manifests.map((m: { digest: string }) => m.digest)).toEqual([referrer.digest]);
+      });
+
+      it('pushing blobs (monolithic POST, POST then PUT, chunked PATCH ×2 then PUT), mounting and pulling by sha512 digests', async () => {
+        const repo = 'stups/sha512-blobs';
+        const token = reg.tokens.alice;
+        const octets = { 'content-type': 'application/octet-stream' };
+        // Pushing blobs — POST then PUT with `?digest=` in one request (monolithic).
+        const whole = `monolithic ${Math.random()}`;
+        const posted = await call(reg, 'POST', `/v2/${repo}/blobs/uploads/?digest=${sha512(whole)}`, {
+          token,
+          body: whole,
+          headers: octets,
+        });
+        expect(posted.status).toBe(201);
+        expect(posted.headers.get('docker-content-digest')).toBe(sha512(whole));
+        // Pushing a blob monolithically: POST for a session, then PUT `?digest=` with the body.
+        const second = `put ${Math.random()}`;
+        const session = await call(reg, 'POST', `/v2/${repo}/blobs/uploads/`, { token });
+        expect(session.status).toBe(202);
+        const put = await call(reg, 'PUT', `${session.headers.get('location')}?digest=${sha512(second)}`, {
+          token,
+          body: second,
+          headers: octets,
+        });
+        expect(put.status).toBe(201);
+        // Pushing a blob in chunks: two PATCH requests, then PUT `?digest=` (no body).
+        const chunked = `first half ${Math.random()} | second half`;
+        const open = await call(reg, 'POST', `/v2/${repo}/blobs/uploads/`, { token });
+        let location = open.headers.get('location')!;
+        for (const [start, end] of [
+          [0, 10],
+          [10, chunked.length],
+        ] as const) {
+          const patch = await call(reg, 'PATCH', location, {
+            token,
+            body: chunked.slice(start, end),
+            headers: { ...octets, 'content-range': `${start}-${end - 1}` },
+          });
+          expect(patch.status).toBe(202);
+          location = patch.headers.get('location')!;
+        }
+        const closed = await call(reg, 'PUT', `${location}?digest=${sha512(chunked)}`, { token });
+        expect(closed.status).toBe(201);
+        expect(closed.headers.get('docker-content-digest')).toBe(sha512(chunked));
+        // Wrong bytes for the announced sha512 digest: 400 DIGEST_INVALID, nothing stored.
+        const wrong = await call(reg, 'POST', `/v2/${repo}/blobs/uploads/?digest=${sha512('other')}`, {
+          token,
+          body: 'not other',
+          headers: octets,
+        });
+        expect(wrong.status).toBe(400);
+        expect(wrong.json.errors[0].code).toBe('DIGEST_INVALID');
+        expect((await call(reg, 'HEAD', `/v2/${repo}/blobs/${sha512('other')}`, { token })).status).toBe(404);
+        // An algorithm the spec does not register, or a sha512 of the wrong length: DIGEST_INVALID.
+        for (const digest of [`blake3:${'a'.repeat(64)}`, `sha512:${'a'.repeat(64)}`]) {
+          const refused = await call(reg, 'POST', `/v2/${repo}/blobs/uploads/?digest=${digest}`, {
+            token,
+            body: 'x',
+            headers: octets,
+          });
+          expect(refused.status, digest).toBe(400);
+          expect(refused.json.errors[0].code, digest).toBe('DIGEST_INVALID');
+        }
+        // Pulling blobs — HEAD and GET by sha512 digest.
+        for (const content of [whole, second, chunked]) {
+          const head = await call(reg, 'HEAD', `/v2/${repo}/blobs/${sha512(content)}`, { token });
+          expect(head.status).toBe(200);
+          expect(head.headers.get('docker-content-digest')).toBe(sha512(content));
+          const get = await call(reg, 'GET', `/v2/${repo}/blobs/${sha512(content)}`, { token });
+          expect(get.text).toBe(content);
+        }
+        // The same bytes under sha256 are another blob, not yet in this repository.
+        expect((await call(reg, 'HEAD', `/v2/${repo}/blobs/${sha256Of(whole)}`, { token })).status).toBe(404);
+        // Mounting a blob from another repository by its sha512 digest.
+        const mounted = await call(
+          reg,
+          'POST',
+          `/v2/stups/sha512-mounted/blobs/uploads/?mount=${sha512(chunked)}&from=${repo}`,
+          { token },
+        );
+        expect(mounted.status).toBe(201);
+        expect(mounted.headers.get('docker-content-digest')).toBe(sha512(chunked));
+        const there = await call(reg, 'GET', `/v2/stups/sha512-mounted/blobs/${sha512(chunked)}`, { token });
+        expect(there.text).toBe(chunked);
+      });
+
+      it('pushing manifests: config and layer descriptors with sha512 digests must name blobs in the repository', async () => {
+        const repo = 'stups/sha512-layers';
+        const token = reg.tokens.alice;
+        const octets = { 'content-type': 'application/octet-stream' };
+        const config = JSON.stringify({
+          architecture: 'amd64',
+          os: 'linux',
+          config: { Labels: { nonce: String(Math.random()) } },
+          rootfs: { type: 'layers', diff_ids: [] },
+        });
+        const layer = Buffer.alloc(1024); // an empty tar archive: two zero blocks
+        const manifestOf = (layerDigest: string) =>
+          JSON.stringify({
+            schemaVersion: 2,
+            mediaType: 'application/vnd.oci.image.manifest.v1+json',
+            config: {
+              mediaType: 'application/vnd.oci.image.config.v1+json',
+              digest: sha512(config),
+              size: config.length,
+            },
+            layers: [
+              {
+                mediaType: 'application/vnd.oci.image.layer.v1.tar',
+                digest: layerDigest,
+                size: layer.length,
+              },
+            ],
+          });
+        for (const content of [config, layer]) {
+          const r = await call(reg, 'POST', `/v2/${repo}/blobs/uploads/?digest=${sha512(content)}`, {
+            token,
+            body: content,
+            headers: octets,
+          });
+          expect(r.status).toBe(201);
+        }
+        const missing = await putManifest(reg, token, repo, '1.0', manifestOf(sha512('absent layer')));
+        expect(missing.status).toBe(400);
+        expect(missing.json.errors[0].code).toBe('MANIFEST_BLOB_UNKNOWN');
+        const manifest = manifestOf(sha512(layer));
+        const pushed = await putManifest(reg, token, repo, '1.0', manifest);
+        expect(pushed.status).toBe(201);
+        // Pushed by tag: the canonical sha256 digest answers.
+        expect(pushed.headers.get('docker-content-digest')).toBe(sha256Of(manifest));
+        const pulled = await call(reg, 'GET', `/v2/${repo}/manifests/1.0`, { token });
+        expect(pulled.text).toBe(manifest);
+        // STUPS API (not in the spec): the image id is the sha512 config digest, found by a prefix.
+        const found = await call(reg, 'GET', `/tags/${sha512(config).slice(0, 30)}`, { token });
+        expect(found.status).toBe(200);
+        expect(found.json).toEqual([{ name: '1.0', team: 'stups', artifact: 'sha512-layers' }]);
+        const tooLong = await call(reg, 'GET', `/tags/sha512:${'a'.repeat(129)}`, { token });
+        expect(tooLong.status).toBe(400);
       });
 
       it('pushing manifests with tags: ?tag=a&tag=b tags one manifest twice, answering OCI-Tag per tag', async () => {

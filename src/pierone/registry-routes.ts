@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { tokenFromAuthorization } from '../platform/auth/bearer.js';
 import type { Principal } from '../platform/auth/principal.js';
-import { type BlobStore, type ByteRange, isSha256Digest } from '../platform/blob-store/blob-store.js';
+import { type BlobStore, type ByteRange, isSupportedDigest } from '../platform/blob-store/blob-store.js';
 import { NotAuthenticatedError } from '../platform/errors.js';
 import { UnsafeInputError } from '../platform/http/input-guard.js';
 import type { ServiceContext } from '../platform/service-context.js';
@@ -133,8 +133,12 @@ export function registryPlugin(deps: RegistryDeps) {
     if (value === undefined || value === '')
       throw new OciError(400, 'DIGEST_INVALID', `the ${what} is missing`);
     if (!isDigest(value)) throw new OciError(400, 'DIGEST_INVALID', `"${value}" is not a valid digest`);
-    if (!isSha256Digest(value)) {
-      throw new OciError(400, 'DIGEST_INVALID', `only sha256 digests are supported, got "${value}"`);
+    if (!isSupportedDigest(value)) {
+      throw new OciError(
+        400,
+        'DIGEST_INVALID',
+        `only sha256 and sha512 digests are supported, got "${value}"`,
+      );
     }
     return value;
   }

@@ -39,7 +39,8 @@ export function parseTraceInput(text: string): TraceInput | undefined {
   const stack = /^([a-z][a-z0-9-]*[a-z0-9])\s+([a-zA-Z0-9]+)$/.exec(value);
   if (stack) return { kind: 'stack', name: stack[1]!, version: stack[2]! };
   if (/^i-[0-9a-f]{8,17}$/.test(value)) return { kind: 'instance', instanceId: value };
-  if (/^sha256:[0-9a-f]{12,64}$/.test(value)) return { kind: 'digest', digest: value };
+  if (/^(?:sha256:[0-9a-f]{12,64}|sha512:[0-9a-f]{12,128})$/.test(value))
+    return { kind: 'digest', digest: value };
   const ref = parseImageRef(value);
   if (ref) return { kind: 'image', ref };
   if (/^[a-z][a-z0-9-]*[a-z0-9]$/.test(value)) return { kind: 'application', applicationId: value };

@@ -1,7 +1,7 @@
 import { utimes, writeFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -148,6 +148,26 @@ describeEachDatabase('Pier One blob garbage collection', DOMAIN_MIGRATIONS, (get
     expect(
       metrics.find((m) => m.name === 'pierone_gc_last_run_timestamp_seconds')?.values[0]?.value,
     ).toBeGreaterThan(0);
+  });
+
+  it('keeps a sha512 blob a manifest references and collects an unreferenced sha512 blob', async () => {
+    const repo = repoNamed('sha512');
+    const sha512Of = (content: Buffer) => `sha512:${createHash('sha512').update(content).digest('hex')}`;
+    const layer = randomBytes(300);
+    const orphan = randomBytes(301);
+    for (const content of [layer, orphan]) {
+      await domain.uploads.putWhole(alice, repo, Readable.from([content]), { digest: sha512Of(content) });
+    }
+    const config = await upload(repo, Buffer.from(JSON.stringify({ os: 'linux', n: ++n })));
+    await push(repo, '1.0', manifestOf(config, [sha512Of(layer)]));
+    const dry = await collector.run({ graceMs: 0, dryRun: true });
+    const listed = dry.candidates!.map((c) => c.digest);
+    expect(listed).toContain(sha512Of(orphan));
+    expect(listed).not.toContain(sha512Of(layer));
+    await collector.run({ graceMs: 0 });
+    expect(await present(sha512Of(orphan))).toBe(false);
+    expect(await present(sha512Of(layer))).toBe(true);
+    expect(await domain.store.linkedBlobSize('stups/sha512', sha512Of(layer))).toBeDefined();
   });
 
   it('after an audited deletion, collects the blobs only that manifest used and keeps shared ones', async () => {

@@ -5,7 +5,7 @@ import type { UploadSessions } from './upload-sessions.js';
 
 /** What is known about a stored blob. */
 export interface BlobInfo {
-  /** `sha256:<64 hex>`: the only algorithm stores accept. */
+  /** `sha256:<64 hex>` or `sha512:<128 hex>`: the algorithms the OCI image spec registers. */
   digest: string;
   size: number;
 }
@@ -68,19 +68,32 @@ export interface StoredBlob extends BlobInfo {
   modified: Date;
 }
 
-const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
+/** Digest algorithms stores accept: the two the OCI image spec registers. */
+export type BlobDigestAlgorithm = 'sha256' | 'sha512';
+/** In the order `list` walks them. The same bytes under each algorithm are two blobs. */
+export const BLOB_ALGORITHMS: readonly BlobDigestAlgorithm[] = ['sha256', 'sha512'];
 
-export function isSha256Digest(value: string): boolean {
-  return SHA256_DIGEST.test(value);
+const SUPPORTED_DIGEST = /^(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
+
+/** `sha256:<64 lowercase hex>` or `sha512:<128 lowercase hex>`. */
+export function isSupportedDigest(value: string): boolean {
+  return SUPPORTED_DIGEST.test(value);
 }
 
-/** Throws an `InputError` with code `DIGEST_INVALID` unless `digest` is `sha256:<64 lowercase hex>`. */
+/** Throws an `InputError` with code `DIGEST_INVALID` unless `digest` is a supported digest. */
 export function assertDigest(digest: string): void {
-  if (!SHA256_DIGEST.test(digest)) {
-    throw new InputError(`"${digest}" is not a supported digest: expected sha256:<64 lowercase hex digits>`, {
-      code: 'DIGEST_INVALID',
-    });
+  if (!SUPPORTED_DIGEST.test(digest)) {
+    throw new InputError(
+      `"${digest}" is not a supported digest: expected sha256:<64 lowercase hex digits> or sha512:<128>`,
+      { code: 'DIGEST_INVALID' },
+    );
   }
+}
+
+/** The algorithm of a supported digest (checked: throws like `assertDigest`). */
+export function algorithmOf(digest: string): BlobDigestAlgorithm {
+  assertDigest(digest);
+  return digest.startsWith('sha512:') ? 'sha512' : 'sha256';
 }
 
 /** The content did not hash to the digest the writer announced. */

@@ -4,7 +4,8 @@ import { mkdir, open, readdir, rename, rmdir, stat, unlink } from 'node:fs/promi
 import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import {
-  assertDigest,
+  algorithmOf,
+  BLOB_ALGORITHMS,
   type BlobInfo,
   BlobNotFoundError,
   type BlobStore,
@@ -52,22 +53,25 @@ export class FilesystemBlobStore implements BlobStore {
 
   /** Creates the directories; call once before use. */
   async init(): Promise<this> {
-    await mkdir(join(this.#root, 'blobs', 'sha256'), { recursive: true });
+    for (const algorithm of BLOB_ALGORITHMS)
+      await mkdir(join(this.#root, 'blobs', algorithm), { recursive: true });
     await mkdir(join(this.#root, 'tmp'), { recursive: true });
     await this.uploads.init();
     return this;
   }
 
   pathOf(digest: string): string {
-    assertDigest(digest);
-    const hex = digest.slice('sha256:'.length);
-    return join(this.#root, 'blobs', 'sha256', hex.slice(0, 2), hex);
+    const algorithm = algorithmOf(digest);
+    const hex = digest.slice(algorithm.length + 1);
+    return join(this.#root, 'blobs', algorithm, hex.slice(0, 2), hex);
   }
 
   async put(source: Readable | AsyncIterable<Uint8Array>, expected?: ExpectedBlob): Promise<BlobInfo> {
-    if (expected?.digest !== undefined) assertDigest(expected.digest);
+    // Hashed with the announced digest's algorithm (sha256 when none is announced).
+    const counter = new DigestCounter(
+      expected?.digest !== undefined ? algorithmOf(expected.digest) : 'sha256',
+    );
     const temp = join(this.#root, 'tmp', randomUUID());
-    const counter = new DigestCounter();
     try {
       await writeToFile(source, temp, { flags: 'w', counter, sync: this.#fsync });
       const info = { digest: counter.digest(), size: counter.size };
@@ -152,23 +156,30 @@ export class FilesystemBlobStore implements BlobStore {
     return (await this.stat(digest)) !== undefined;
   }
 
-  /** Blobs in digest order, one fan-out directory at a time. */
+  /** Blobs in digest order (sha256 ones, then sha512 ones), one fan-out directory at a time. */
   async *list(pageSize = 1000): AsyncIterable<StoredBlob[]> {
-    const root = join(this.#root, 'blobs', 'sha256');
     let page: StoredBlob[] = [];
-    for (const prefix of (await readdir(root)).sort()) {
-      const names = await readdir(join(root, prefix)).catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return [] as string[];
+    for (const algorithm of BLOB_ALGORITHMS) {
+      const root = join(this.#root, 'blobs', algorithm);
+      const hexLength = algorithm === 'sha512' ? 128 : 64;
+      const prefixes = await readdir(root).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return [] as string[];
         throw error;
       });
-      for (const name of names.sort()) {
-        if (!/^[a-f0-9]{64}$/.test(name) || !name.startsWith(prefix)) continue;
-        const s = await stat(join(root, prefix, name)).catch(() => undefined);
-        if (!s?.isFile()) continue;
-        page.push({ digest: `sha256:${name}`, size: s.size, modified: s.mtime });
-        if (page.length >= pageSize) {
-          yield page;
-          page = [];
+      for (const prefix of prefixes.sort()) {
+        const names = await readdir(join(root, prefix)).catch((error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return [] as string[];
+          throw error;
+        });
+        for (const name of names.sort()) {
+          if (name.length !== hexLength || !/^[a-f0-9]+$/.test(name) || !name.startsWith(prefix)) continue;
+          const s = await stat(join(root, prefix, name)).catch(() => undefined);
+          if (!s?.isFile()) continue;
+          page.push({ digest: `${algorithm}:${name}`, size: s.size, modified: s.mtime });
+          if (page.length >= pageSize) {
+            yield page;
+            page = [];
+          }
         }
       }
     }

@@ -16,7 +16,9 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { awsClientConfig } from '../aws/client-config.js';
 import {
-  assertDigest,
+  algorithmOf,
+  BLOB_ALGORITHMS,
+  type BlobDigestAlgorithm,
   type BlobInfo,
   BlobNotFoundError,
   type BlobStore,
@@ -126,15 +128,15 @@ export class S3BlobStore implements BlobStore {
   }
 
   keyOf(digest: string): string {
-    assertDigest(digest);
-    const hex = digest.slice('sha256:'.length);
-    return `${this.#prefix}sha256/${hex.slice(0, 2)}/${hex}`;
+    const algorithm = algorithmOf(digest);
+    const hex = digest.slice(algorithm.length + 1);
+    return `${this.#prefix}${algorithm}/${hex.slice(0, 2)}/${hex}`;
   }
 
   async put(source: Readable | AsyncIterable<Uint8Array>, expected?: ExpectedBlob): Promise<BlobInfo> {
     if (expected?.digest === undefined) return this.#putUnknownDigest(source, expected);
     const key = this.keyOf(expected.digest);
-    const counter = new DigestCounter();
+    const counter = new DigestCounter(algorithmOf(expected.digest));
     let verified: BlobInfo | undefined;
     const verifying = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
@@ -246,7 +248,12 @@ export class S3BlobStore implements BlobStore {
    * seen (`StartAfter`: continuation tokens are where S3-compatible stores differ).
    */
   async *list(pageSize = 1000): AsyncIterable<StoredBlob[]> {
-    const prefix = `${this.#prefix}sha256/`;
+    for (const algorithm of BLOB_ALGORITHMS) yield* this.#listAlgorithm(algorithm, pageSize);
+  }
+
+  async *#listAlgorithm(algorithm: BlobDigestAlgorithm, pageSize: number): AsyncIterable<StoredBlob[]> {
+    const prefix = `${this.#prefix}${algorithm}/`;
+    const name = algorithm === 'sha512' ? /^[a-f0-9]{2}\/([a-f0-9]{128})$/ : /^[a-f0-9]{2}\/([a-f0-9]{64})$/;
     let after: string | undefined;
     for (;;) {
       const answer = await this.client.send(
@@ -260,10 +267,10 @@ export class S3BlobStore implements BlobStore {
       const objects = answer.Contents ?? [];
       const page: StoredBlob[] = [];
       for (const object of objects) {
-        const hex = /^[a-f0-9]{2}\/([a-f0-9]{64})$/.exec(object.Key?.slice(prefix.length) ?? '')?.[1];
+        const hex = name.exec(object.Key?.slice(prefix.length) ?? '')?.[1];
         if (!hex) continue;
         page.push({
-          digest: `sha256:${hex}`,
+          digest: `${algorithm}:${hex}`,
           size: object.Size ?? 0,
           modified: object.LastModified ?? new Date(0),
         });

@@ -4,7 +4,7 @@ import { link, mkdir, open, readdir, readFile, stat, truncate, unlink, writeFile
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { assertDigest, type BlobInfo, type BlobStore, verifyExpected } from './blob-store.js';
+import { algorithmOf, type BlobInfo, type BlobStore, verifyExpected } from './blob-store.js';
 import { writeToFile } from './file-writer.js';
 import { DigestCounter, digestOf } from './hashing.js';
 
@@ -184,7 +184,7 @@ export class UploadSessions {
     digest: string,
     last?: { source: Readable | AsyncIterable<Uint8Array>; offset?: number | undefined },
   ): Promise<BlobInfo> {
-    assertDigest(digest);
+    const algorithm = algorithmOf(digest);
     return this.#exclusive(id, async () => {
       const path = this.#path(id);
       const before = await this.#requireSize(id);
@@ -193,9 +193,10 @@ export class UploadSessions {
       const size = await this.#requireSize(id);
       const state = this.#hashes.get(id);
       const info =
-        state && state.counter.size === size
+        // The running hash is sha256; a sha512 commit (rare) reads the upload once more.
+        state && state.counter.size === size && state.counter.algorithm === algorithm
           ? { digest: state.counter.digest(), size }
-          : await digestOf(createReadStream(path, { highWaterMark: 1024 * 1024 }));
+          : await digestOf(createReadStream(path, { highWaterMark: 1024 * 1024 }), algorithm);
       this.#hashes.delete(id);
       try {
         verifyExpected({ digest }, info);

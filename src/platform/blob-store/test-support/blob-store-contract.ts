@@ -9,6 +9,10 @@ export function sha256(data: Uint8Array): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
 }
 
+export function sha512(data: Uint8Array): string {
+  return `sha512:${createHash('sha512').update(data).digest('hex')}`;
+}
+
 /** Reads a stream to one buffer: only for small test blobs. */
 export async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -39,6 +43,57 @@ export function blobStoreContract(getStore: () => BlobStore): void {
     expect((await readAll(await store.get(digest))).equals(data)).toBe(true);
     const part = await readAll(await store.get(digest, { start: 1000, end: 1999 }));
     expect(part.equals(data.subarray(1000, 2000))).toBe(true);
+  });
+
+  it('stores sha512 blobs apart from sha256 ones: put, sessions, chunks, list and delete', async () => {
+    const store = getStore();
+    const data = randomBytes(70_000);
+    // The same bytes under two algorithms are two blobs.
+    await store.put(pieces(data, 10_000), { digest: sha256(data) });
+    expect(await store.put(pieces(data, 10_000), { digest: sha512(data), size: data.length })).toEqual({
+      digest: sha512(data),
+      size: data.length,
+    });
+    expect(await store.stat(sha512(data))).toEqual({ digest: sha512(data), size: data.length });
+    expect(
+      (await readAll(await store.get(sha512(data), { start: 5, end: 9 }))).equals(data.subarray(5, 10)),
+    ).toBe(true);
+    await expect(store.put(pieces(data, 10_000), { digest: sha512(randomBytes(3)) })).rejects.toMatchObject({
+      code: 'DIGEST_INVALID',
+    });
+    // An upload session hashed sha256 as it arrived: a sha512 commit hashes again.
+    const other = randomBytes(20_000);
+    const id = await store.uploads.create();
+    await store.uploads.append(id, pieces(other, 3000));
+    expect(await store.uploads.commit(id, sha512(other))).toEqual({
+      digest: sha512(other),
+      size: other.length,
+    });
+    // Chunks, unverified: hashed with sha512 while copied.
+    const third = randomBytes(9000);
+    const upload = randomUUID();
+    const keys = [store.parts.newKey(upload), store.parts.newKey(upload)];
+    await store.parts.write(keys[0]!, pieces(third.subarray(0, 4000), 1000));
+    await store.parts.write(keys[1]!, pieces(third.subarray(4000), 1000));
+    await expect(store.parts.publish(keys, { digest: sha512(other) }, false)).rejects.toMatchObject({
+      code: 'DIGEST_INVALID',
+    });
+    expect(await store.parts.publish(keys, { digest: sha512(third) }, false)).toEqual({
+      digest: sha512(third),
+      size: third.length,
+    });
+    await store.parts.remove(keys);
+    const listed: string[] = [];
+    for await (const page of store.list!()) listed.push(...page.map((b) => b.digest));
+    expect(listed).toEqual(
+      expect.arrayContaining([sha256(data), sha512(data), sha512(other), sha512(third)]),
+    );
+    expect(listed).toEqual([...listed].sort());
+    expect(await store.delete!([sha512(data)])).toEqual([sha512(data)]);
+    expect(await store.exists(sha512(data))).toBe(false);
+    expect(await store.exists(sha256(data))).toBe(true);
+    await expect(store.stat(`sha512:${'a'.repeat(64)}`)).rejects.toMatchObject({ code: 'DIGEST_INVALID' });
+    await expect(store.stat(`blake3:${'a'.repeat(64)}`)).rejects.toMatchObject({ code: 'DIGEST_INVALID' });
   });
 
   it('rejects content whose digest is not the announced one and publishes nothing', async () => {
