@@ -61,9 +61,15 @@ export const pieroneModule = defineModule({
           name: await pierone.uploadPurgeJobName(),
           intervalMs: uploadPurge.intervalSeconds * 1000,
           run: async () => {
-            await pierone.purgeStaleUploads({
+            const swept = await pierone.purgeStaleUploads({
               olderThanMs: uploadPurge.maxAgeSeconds * 1000,
             });
+            // What went, so that orphaned chunks (records gone without them) show in the logs.
+            if (swept.records + swept.parts + swept.sessions + swept.orphans > 0)
+              ctx.logger.info(
+                { service: 'pierone', job: 'upload-purge', ...swept },
+                'abandoned uploads purged',
+              );
           },
         },
         {

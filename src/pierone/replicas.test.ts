@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { sql } from 'kysely';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3BlobStore, type S3BlobStore } from '../platform/blob-store/s3-blob-store.js';
@@ -227,6 +228,32 @@ describe('Pier One replicas on PostgreSQL and S3 (s3rver)', async () => {
     // The chunks went with the upload.
     expect(await partsOf(id)).toEqual([]);
     expect((await send(B(), 'GET', location)).status).toBe(404);
+  });
+
+  it('purges on one replica the S3 chunks of abandoned and of record-less uploads, and keeps live ones', async () => {
+    const abandoned = (await start(A())).split('/').at(-1)!;
+    const orphaned = (await start(A())).split('/').at(-1)!;
+    const live = await start(A());
+    const liveId = live.split('/').at(-1)!;
+    for (const id of [abandoned, orphaned]) {
+      expect((await patch(B(), `/v2/stups/app/blobs/uploads/${id}`, randomBytes(100), 0)).status).toBe(202);
+    }
+    expect((await patch(C(), live, randomBytes(100), 0)).status).toBe(202);
+    // The orphan's record went without its chunks; the live upload is written to "a day on".
+    const db = A().database.kysely();
+    await sql`delete from pierone_uploads where id = ${orphaned}`.execute(db);
+    await sql`update pierone_uploads set updated = now() + interval '25 hours' where id = ${liveId}`.execute(
+      db,
+    );
+    const dayLater = Date.now() + 25 * 3600_000;
+    const runs = await Promise.all(
+      [B(), C()].map((r) => r.service.purgeStaleUploads({ olderThanMs: 24 * 3600_000, now: dayLater })),
+    );
+    expect(runs.reduce((n, r) => n + r.records, 0)).toBe(1);
+    expect(runs.reduce((n, r) => n + r.orphans, 0)).toBeGreaterThanOrEqual(1);
+    expect(await partsOf(abandoned)).toEqual([]);
+    expect(await partsOf(orphaned)).toEqual([]);
+    expect(await partsOf(liveId)).toHaveLength(1);
   });
 
   it('refuses a wrong digest with 400 DIGEST_INVALID on another replica and publishes nothing', async () => {

@@ -468,6 +468,20 @@ export class PierOneStore {
   }
 
   /** The repository of a shared upload (one recorded with parts), else undefined. */
+  /** Which of `ids` still have an upload record (for the purge of orphaned chunks). */
+  async existingUploads(ids: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < ids.length; i += 1000) {
+      const rows = await this.#db
+        .selectFrom('pierone_uploads')
+        .select('id')
+        .where('id', 'in', ids.slice(i, i + 1000))
+        .execute();
+      for (const row of rows) found.add(row.id);
+    }
+    return found;
+  }
+
   async uploadRepository(id: string): Promise<string | undefined> {
     const row = await this.#db
       .selectFrom('pierone_uploads')

@@ -25,6 +25,8 @@ export interface UploadPurgeResult {
   parts: number;
   /** Data of uploads staged on this replica's disk by a version before shared uploads. */
   sessions: number;
+  /** Chunks older than the period whose upload record was already gone (orphans). */
+  orphans: number;
 }
 
 /** How a purge run decides, see `BlobUploads.purgeAbandoned`. */
@@ -206,7 +208,12 @@ export class BlobUploads {
       // the uploads/ prefix catches what a crash at this point leaves.
       await this.#chunks.discard(upload.id, upload.parts).catch(() => {});
     }
-    return { records: deleted.length, parts, sessions };
+    // Chunks whose record went without them (a crash just above, or while ending an upload):
+    // listed in the blob store, kept while a record still names their upload.
+    const orphans = await this.#chunks.sweepOrphans(new Date(now - options.olderThanMs), (ids) =>
+      this.#store.existingUploads(ids),
+    );
+    return { records: deleted.length, parts, sessions, orphans: orphans.length };
   }
 
   async #authorize(actor: Actor, repo: RepositoryName): Promise<string> {

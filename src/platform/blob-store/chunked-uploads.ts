@@ -145,6 +145,20 @@ export class ChunkedUploads {
     await this.#parts.remove(parts.map((p) => p.key));
   }
 
+  /**
+   * Removes chunks written before `before` whose upload `hasRecord` denies: the record went
+   * without them (a crash between the two deletions). Returns the keys removed.
+   */
+  async sweepOrphans(before: Date, hasRecord: (ids: string[]) => Promise<Set<string>>): Promise<string[]> {
+    const old = await this.#parts.listOlder(before);
+    if (old.length === 0) return [];
+    const ids = [...new Set(old.map((key) => key.slice(0, key.indexOf('/'))))];
+    const live = await hasRecord(ids);
+    const orphans = old.filter((key) => !live.has(key.slice(0, key.indexOf('/'))));
+    await this.#parts.remove(orphans);
+    return orphans;
+  }
+
   #remember(id: string, counter: DigestCounter): void {
     this.#hashes.delete(id);
     if (this.#hashes.size >= HASHES_KEPT) {

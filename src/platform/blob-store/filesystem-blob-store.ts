@@ -204,6 +204,8 @@ export class FilesystemBlobStore implements BlobStore {
  * Chunks as files `<root>/upload-parts/<upload id>/<uuid>`: replicas sharing the blob directory
  * (a network filesystem) share them too. A single verified chunk is renamed into place.
  */
+const PART_KEY_SHAPE = /^[a-f0-9-]{36}\/[a-f0-9-]{36}$/;
+
 class FilesystemUploadParts implements UploadParts {
   constructor(
     readonly store: FilesystemBlobStore,
@@ -251,6 +253,21 @@ class FilesystemUploadParts implements UploadParts {
     }
     // An upload's folder goes once empty; a folder still holding a racing chunk stays.
     for (const folder of folders) await rmdir(folder).catch(() => {});
+  }
+
+  async listOlder(before: Date): Promise<string[]> {
+    const keys: string[] = [];
+    const uploads = await readdir(this.dir).catch(() => [] as string[]);
+    for (const upload of uploads) {
+      const files = await readdir(join(this.dir, upload)).catch(() => [] as string[]);
+      for (const file of files) {
+        const key = `${upload}/${file}`;
+        if (!PART_KEY_SHAPE.test(key)) continue;
+        const info = await stat(join(this.dir, key)).catch(() => undefined);
+        if (info && info.mtime < before) keys.push(key);
+      }
+    }
+    return keys;
   }
 
   async publish(

@@ -364,6 +364,22 @@ class S3UploadParts implements UploadParts {
     }
   }
 
+  async listOlder(before: Date): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.store.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix, ContinuationToken: token }),
+      );
+      for (const object of page.Contents ?? []) {
+        if (!object.Key || !object.LastModified || object.LastModified >= before) continue;
+        keys.push(object.Key.slice(this.prefix.length));
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return keys.filter((key) => /^[a-f0-9-]{36}\/[a-f0-9-]{36}$/.test(key));
+  }
+
   async publish(
     keys: readonly string[],
     expected: { digest: string; size?: number | undefined },

@@ -23,6 +23,11 @@ export interface UploadParts {
   /** Removes the chunks; missing ones are fine. */
   remove(keys: readonly string[]): Promise<void>;
   /**
+   * Keys of the chunks last written before `before`, for the purge of chunks whose upload record
+   * is gone (a crash between the record's deletion and its chunks', or a version that lost them).
+   */
+  listOlder(before: Date): Promise<string[]>;
+  /**
    * Publishes the chunks, in order, as the blob `expected`. Unless `verified` (the caller hashed
    * these very bytes already), the content is hashed while it is copied and nothing is published
    * when it does not match (`DigestMismatchError`). `tail`, when given, is streamed after the
