@@ -71,17 +71,22 @@ async function seedOrgNow(
     .executeTakeFirst();
   if (last?.value === loaded.hash) return false;
 
-  for (const user of loaded.org.users) {
-    await stores.users.putUser(user.uid, { name: user.name, email: user.email, password: user.password });
-    const existing = new Set(await stores.users.sshKeys(user.uid));
-    for (const key of user.ssh_keys) {
-      if (!existing.has(key.trim())) {
-        await stores.users.addSshKey(user.uid, key).catch((error: Error) => {
-          if (!/already has the key/.test(error.message)) throw error;
-        });
+  // Users side by side: each putUser spends ~70 ms in scrypt on the libuv pool (4 threads), and
+  // one after another that was most of a new data directory's seeding. Their writes touch
+  // different rows; PGlite's dialect serialises them anyway and Postgres gives each a connection.
+  await Promise.all(
+    loaded.org.users.map(async (user) => {
+      await stores.users.putUser(user.uid, { name: user.name, email: user.email, password: user.password });
+      const existing = new Set(await stores.users.sshKeys(user.uid));
+      for (const key of user.ssh_keys) {
+        if (!existing.has(key.trim())) {
+          await stores.users.addSshKey(user.uid, key).catch((error: Error) => {
+            if (!/already has the key/.test(error.message)) throw error;
+          });
+        }
       }
-    }
-  }
+    }),
+  );
   for (const team of loaded.org.teams) {
     await stores.teams.putTeam(team.id, team);
   }

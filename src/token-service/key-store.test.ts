@@ -55,6 +55,18 @@ describeEachDatabase('signing keys, JWKS and discovery', TOKEN_SERVICE_TEST_MIGR
     }
   });
 
+  it('stores the first keys, generated together, once each: one row and one audit event per algorithm, distinct kids', async () => {
+    const rows = await f.db.selectFrom('token_signing_keys').select(['kid', 'alg']).execute();
+    expect(rows.map((r) => r.alg).sort()).toEqual(['ES256', 'RS256']);
+    expect(new Set(rows.map((r) => r.kid)).size).toBe(2);
+    const created = await f.ctx.auditLog.query({
+      service: 'token-service',
+      action: 'token-service.signing_key.create',
+      limit: 10,
+    });
+    expect(created.map((e) => e.target_id).sort()).toEqual(rows.map((r) => r.kid).sort());
+  });
+
   it('rotates both keys; a new key is in the JWKS for its cache lifetime before it signs; old tokens verify until they expire', async () => {
     // The job the kernel's runner ticks; run here directly, with the clock moved instead of waiting.
     const maintenance = maintenanceJob(f.service, 60);

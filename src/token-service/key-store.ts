@@ -128,6 +128,7 @@ export class KeyStore {
     const created = await this.db.transaction().execute(async (trx) => {
       await sql`select pg_advisory_xact_lock(hashtext('token_signing_keys'))`.execute(trx);
       const kids: string[] = [];
+      const due: { alg: SigningAlgorithm; newest: { kid: string } | undefined }[] = [];
       for (const alg of this.#algorithms) {
         const newest = await trx
           .selectFrom('token_signing_keys')
@@ -137,7 +138,13 @@ export class KeyStore {
           .limit(1)
           .executeTakeFirst();
         if (newest && new Date(newest.created_at).getTime() + this.#rotationAgeMs() > this.now()) continue;
-        const row = await this.#newKeyRow(alg);
+        due.push({ alg, newest });
+      }
+      // Key generation runs on the libuv pool (an RSA pair ~0.5 s): all due algorithms at once
+      // rather than one after another, which on a new data directory was idle start-up time.
+      const rows = await Promise.all(due.map(({ alg }) => this.#newKeyRow(alg)));
+      for (const [i, { alg, newest }] of due.entries()) {
+        const row = rows[i]!;
         // The first key of an algorithm signs at once (no verifier can have cached a JWKS without
         // it that matters); a successor only after pre-publication, and its predecessor until then.
         if (newest) {
