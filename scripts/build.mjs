@@ -106,6 +106,14 @@ const SHARED = ['package-lock.json', 'scripts/build.mjs'];
  * The chunks shared by several commands sit beside them, so `import.meta.url` is two levels below
  * the checkout as it is in dist/<component>/<file>.js.
  */
+/**
+ * Commands bundled on their own, not sharing chunks with the others: a chunk shared by several
+ * commands holds what any of them needs of a module. `senza print` uses 6 EC2 commands, but the
+ * sandbox imports @aws-sdk/client-ec2 whole (`import('@aws-sdk/client-ec2')`), so the shared EC2
+ * chunk held all of its ~1000 modules (2 MB Senza compiled on every run).
+ */
+const BUNDLED_ALONE = ['senza'];
+
 const BUNDLED_PACKAGES = ['kysely', 'zod', 'jose', '@aws-sdk', '@smithy', '@aws-crypto', 'yaml', 'commander'];
 
 function binEntries() {
@@ -138,6 +146,14 @@ async function bundleBins() {
   // A whole scope may be listed (`@aws-sdk`): the SDK's clients come with dozens of helper packages.
   const bundled = (specifier) =>
     BUNDLED_PACKAGES.includes(packageName(specifier)) || BUNDLED_PACKAGES.includes(specifier.split('/')[0]);
+  const groups = [
+    entries.filter((e) => !BUNDLED_ALONE.includes(e.name)),
+    ...entries.filter((e) => BUNDLED_ALONE.includes(e.name)).map((e) => [e]),
+  ].filter((group) => group.length);
+  await Promise.all(groups.map((group) => bundleGroup(build, group, bundled)));
+}
+
+async function bundleGroup(build, entries, bundled) {
   await build({
     entryPoints: Object.fromEntries(entries.map((e) => [e.name, join(ROOT, e.source)])),
     outdir: join(ROOT, 'dist', 'bin'),
