@@ -1,10 +1,12 @@
 /**
  * `senza print` of a large definition (50 components) in a child process: wall time and peak
- * memory (VmHWM), against two references measured in the same run: `node -e ''` (the floor for
- * any Node CLI) and `senza print` of a minimal definition. AWS is a loopback fake reached through
+ * memory (VmHWM), against references measured in the same run: `node -e ''` (the floor for any
+ * Node CLI), `python3 -c ''` (the floor the original Python senza started from) and `senza print`
+ * of a minimal definition. Senza runs as users run it: bin/senza.js and the bundle that
+ * scripts/build.mjs makes (the bundling decides much of its start-up, issue 23). AWS is a loopback fake reached through
  * AWS_ENDPOINT_URL (it answers the IAM and EC2 calls the definitions need).
  *
- *   npx tsx bench/senza.ts          (compiles Senza with tsc into node_modules/.cache first)
+ *   npx tsx bench/senza.ts          (runs `node scripts/build.mjs --only server` first)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -13,7 +15,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const OUT = join(ROOT, 'node_modules', '.cache', 'stups-bench-senza');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
 /** Historical reference from PERFORMANCE.md (not measured here). */
@@ -124,10 +125,15 @@ interface Sample {
   peakMiB: number;
 }
 
-/** Runs a node command to completion, sampling VmHWM of the child until it exits. */
-async function run(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<Sample & { out: string }> {
+/** Runs a command (node unless `program` says otherwise) to completion, sampling VmHWM of the child until it exits. */
+async function run(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  program = process.execPath,
+): Promise<Sample & { out: string }> {
   const started = performance.now();
-  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(program, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -152,37 +158,12 @@ async function run(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function main() {
-  console.log('compiling Senza (tsc) ...');
-  await rm(OUT, { recursive: true, force: true });
-  execFileSync(
-    process.execPath,
-    [
-      join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
-      join(ROOT, 'src', 'senza', 'cli', 'main.ts'),
-      ...[
-        '--outDir',
-        OUT,
-        '--rootDir',
-        join(ROOT, 'src'),
-        '--module',
-        'NodeNext',
-        '--moduleResolution',
-        'NodeNext',
-      ],
-      ...[
-        '--target',
-        'ES2023',
-        '--skipLibCheck',
-        '--esModuleInterop',
-        '--resolveJsonModule',
-        '--types',
-        'node',
-      ],
-    ],
-    { cwd: ROOT, stdio: 'inherit' },
-  );
-  const entry = join(OUT, 'senza.mjs');
-  await writeFile(entry, "import { main } from './senza/cli/main.js';\nawait main();\n");
+  console.log('building (scripts/build.mjs --only server) ...');
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--only', 'server'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+  const entry = join(ROOT, 'bin', 'senza.js');
 
   const work = await mkdtemp(join(tmpdir(), 'senza-bench-'));
   await mkdir(work, { recursive: true });
@@ -199,29 +180,37 @@ async function main() {
     NODE_NO_WARNINGS: '1',
   };
   try {
-    const check = await run([entry, 'print', 'large.yaml', '1', '1.0'], env, work);
+    const check = await run([entry, 'print', '--force', 'large.yaml', '1', '1.0'], env, work);
     const template = JSON.parse(check.out) as { Resources: Record<string, unknown> };
     console.log(
       `large definition: 50 components → ${Object.keys(template.Resources).length} resources, ${(check.out.length / 1024).toFixed(0)} KiB JSON; AWS calls: ${[...aws.calls].map(([a, n]) => `${a}×${n}`).join(', ')}`,
     );
-    const samples: Record<'node' | 'minimal' | 'large', Sample[]> = { node: [], minimal: [], large: [] };
+    const samples: Record<'node' | 'python' | 'minimal' | 'large', Sample[]> = {
+      node: [],
+      python: [],
+      minimal: [],
+      large: [],
+    };
     // Interleaved rounds, so drift on a shared machine hits every case alike.
     for (let i = 0; i < RUNS; i++) {
       samples.node.push(await run(['-e', ''], env, work));
+      samples.python.push(await run(['-c', ''], env, work, 'python3'));
       samples.minimal.push(await run([entry, 'print', 'minimal.yaml', '1'], env, work));
-      samples.large.push(await run([entry, 'print', 'large.yaml', '1', '1.0'], env, work));
+      samples.large.push(await run([entry, 'print', '--force', 'large.yaml', '1', '1.0'], env, work));
     }
     const m = (k: keyof typeof samples) => ({
       ms: median(samples[k].map((s) => s.ms)),
       mib: median(samples[k].map((s) => s.peakMiB)),
     });
     const node = m('node');
+    const python = m('python');
     const minimal = m('minimal');
     const large = m('large');
     const row = (name: string, s: { ms: number; mib: number }) =>
       `${name.padEnd(34)} ${(s.ms / 1000).toFixed(3).padStart(7)} s ${s.mib.toFixed(1).padStart(7)} MiB   ×${(s.ms / node.ms).toFixed(2)} / ×${(s.mib / node.mib).toFixed(2)} of node -e ''`;
     console.log(`\nmedian of ${RUNS} runs (wall time, peak RSS VmHWM)`);
     console.log(row("node -e ''", node));
+    console.log(row("python3 -c ''", python));
     console.log(row('senza print minimal definition', minimal));
     console.log(row('senza print 50 components', large));
     console.log(

@@ -98,12 +98,29 @@ const SHARED = ['package-lock.json', 'scripts/build.mjs'];
  * everything that imports, our code and the pure-ESM packages below. Why: loading ~400 of our modules
  * plus kysely's 262, zod's 95 and jose's 46 files one by one was most of a CLI's start-up and of
  * `stups up`'s module loading (issue 23; measured: kysely + zod + jose 0.28 s CPU as packages,
- * 0.10 s bundled). Everything else stays a package import: CommonJS packages, packages that read
- * files next to themselves (PGlite's WASM, swagger-ui), and the AWS SDK, imported on first use.
+ * 0.10 s bundled). Into Senza the AWS SDK is bundled too (below), from its ESM builds: as packages, `senza print`
+ * spent ~1.3 s CPU of a loaded machine's 3 s in Node compiling and lexing its CommonJS files
+ * (bundled: wall ×0.56, peak RSS 132 → 112 MiB; still imported on first use, as its own chunks).
+ * yaml and commander (every CLI loads them) likewise. Everything else stays a package import:
+ * packages that read files next to themselves (PGlite's WASM, swagger-ui) and the rest.
  * The chunks shared by several commands sit beside them, so `import.meta.url` is two levels below
  * the checkout as it is in dist/<component>/<file>.js.
  */
-const BUNDLED_PACKAGES = ['kysely', 'zod', 'jose'];
+/**
+ * Commands bundled on their own, not sharing chunks with the others: a chunk shared by several
+ * commands holds what any of them needs of a module. `senza print` uses 6 EC2 commands, but the
+ * sandbox imports @aws-sdk/client-ec2 whole (`import('@aws-sdk/client-ec2')`), so the shared EC2
+ * chunk held all of its ~1000 modules (2 MB Senza compiled on every run).
+ */
+const BUNDLED_ALONE = ['senza'];
+
+const BUNDLED_PACKAGES = ['kysely', 'zod', 'jose', 'yaml', 'commander'];
+
+/**
+ * Bundled only into the commands bundled alone: bundling the SDK into every command tripled the
+ * bins' build (3.8 → 11.8 s on a loaded machine; senza alone: 3.6 → 6.4 s), a cost every fresh clone's first start pays.
+ */
+const BUNDLED_ALONE_PACKAGES = ['@aws-sdk', '@smithy', '@aws-crypto'];
 
 function binEntries() {
   const dir = join(ROOT, 'bin');
@@ -132,6 +149,29 @@ async function bundleBins() {
       .split('/')
       .slice(0, specifier.startsWith('@') ? 2 : 1)
       .join('/');
+  // A whole scope may be listed (`@aws-sdk`): the SDK's clients come with dozens of helper packages.
+  const bundledFrom = (listed) => (specifier) =>
+    listed.includes(packageName(specifier)) || listed.includes(specifier.split('/')[0]);
+  const groups = [
+    entries.filter((e) => !BUNDLED_ALONE.includes(e.name)),
+    ...entries.filter((e) => BUNDLED_ALONE.includes(e.name)).map((e) => [e]),
+  ].filter((group) => group.length);
+  await Promise.all(
+    groups.map((group) =>
+      bundleGroup(
+        build,
+        group,
+        bundledFrom(
+          BUNDLED_ALONE.includes(group[0].name)
+            ? [...BUNDLED_PACKAGES, ...BUNDLED_ALONE_PACKAGES]
+            : BUNDLED_PACKAGES,
+        ),
+      ),
+    ),
+  );
+}
+
+async function bundleGroup(build, entries, bundled) {
   await build({
     entryPoints: Object.fromEntries(entries.map((e) => [e.name, join(ROOT, e.source)])),
     outdir: join(ROOT, 'dist', 'bin'),
@@ -141,6 +181,13 @@ async function bundleBins() {
     format: 'esm',
     platform: 'node',
     target: 'node20',
+    // The ESM builds (dist-es) of the AWS SDK, not its CommonJS: those tree-shake, and nothing
+    // of them is left for Node's CommonJS lexer to scan at run time.
+    mainFields: ['module', 'main'],
+    // CommonJS packages bundled here (yaml) `require` Node's builtins; an ES module has no `require`.
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
     sourcemap: true,
     tsconfig: join(ROOT, 'tsconfig.json'),
     logLevel: 'warning',
@@ -150,9 +197,7 @@ async function bundleBins() {
         setup(b) {
           // A bare specifier (a package or a node: builtin) is left to Node unless it is listed.
           b.onResolve({ filter: /^[^./]/ }, (args) =>
-            BUNDLED_PACKAGES.includes(packageName(args.path))
-              ? undefined
-              : { path: args.path, external: true },
+            bundled(args.path) ? undefined : { path: args.path, external: true },
           );
         },
       },
