@@ -20,6 +20,7 @@ interface QuotaTables {
     digest: string;
     size: string | number | bigint;
   };
+  pierone_deleted_tags: { team: string };
 }
 
 /** Storage a team uses and may use. */
@@ -234,14 +235,8 @@ export class PierOneQuotas {
   linkGuard(team: string, digest: string, size: number): (trx: AuditTransaction) => Promise<void> {
     return async (transaction) => {
       const trx = transaction as unknown as Kysely<QuotaTables>;
-      const quota = await trx
-        .selectFrom('pierone_quotas')
-        .select('bytes')
-        .where('team', '=', team)
-        .executeTakeFirst();
-      if (!quota) return;
-      // Concurrent links of one team queue here, so each sees the others' committed bytes.
-      await sql`select pg_advisory_xact_lock(hashtext(${`pierone.quota:${team}`}))`.execute(trx);
+      const limit = await lockedQuota(trx, team);
+      if (limit === undefined) return;
       const counted = countedLinks(team);
       // Counted already (live elsewhere in the team): adds nothing. A blob only deleted images
       // hold counts again, as new, when it is linked again.
@@ -249,14 +244,81 @@ export class PierOneQuotas {
         trx,
       );
       if (already.rows.length > 0) return;
-      const total = await sql<{ used: string | number | null }>`
-        select sum(size) as used from (
-          select digest, max(size) as size from (${counted}) links group by digest) blobs`.execute(trx);
-      const used = Number(total.rows[0]?.used ?? 0);
-      const limit = Number(quota.bytes);
+      const used = await usedBytes(trx, team);
       if (used + size > limit) throw quotaExceeded(team, used, limit, size);
     };
   }
+
+  /**
+   * The check of one manifest write, in its transaction after its blobs were found linked in
+   * `repository`: a blob that only deleted images of the team held stopped counting at their
+   * deletion, and a client pushing a new manifest over it skips the upload (the blob is there),
+   * so no link check sees it. Throws `DENIED` with the numbers when the bytes it makes count
+   * again would take the team over its quota; a normal push adds nothing here (its blobs count
+   * from their upload on).
+   */
+  manifestGuard(
+    team: string,
+    repository: string,
+    blobs: readonly string[],
+  ): (trx: AuditTransaction) => Promise<void> {
+    return async (transaction) => {
+      if (blobs.length === 0) return;
+      const trx = transaction as unknown as Kysely<QuotaTables>;
+      // Only deletions make counted blobs stop counting: a team without any costs one look-up.
+      const deletions = await trx
+        .selectFrom('pierone_deleted_tags')
+        .select('team')
+        .where('team', '=', team)
+        .limit(1)
+        .execute();
+      if (deletions.length === 0) return;
+      const limit = await lockedQuota(trx, team);
+      if (limit === undefined) return;
+      const counted = await sql<{ digest: string }>`
+        select distinct digest from (${countedLinks(team)}) links
+        where digest in (${sql.join(blobs.map((d) => sql`${d}`))})`.execute(trx);
+      const countedNow = new Set(counted.rows.map((r) => r.digest));
+      const again = blobs.filter((d) => !countedNow.has(d));
+      if (again.length === 0) return;
+      const sizes = await trx
+        .selectFrom('pierone_blob_links')
+        .select(['digest', sql<string | number>`max(size)`.as('size')])
+        .where('repository', '=', repository)
+        .where('digest', 'in', again)
+        .groupBy('digest')
+        .execute();
+      const adds = sizes.reduce((sum, row) => sum + Number(row.size), 0);
+      const used = await usedBytes(trx, team);
+      if (used + adds > limit) throw quotaExceeded(team, used, limit, adds);
+    };
+  }
+}
+
+/**
+ * The team's quota in bytes, with the team's quota lock held until the transaction ends
+ * (undefined: no quota). Concurrent links and manifest writes of one team queue on the lock,
+ * so each sees the others' committed bytes.
+ */
+async function lockedQuota(trx: Kysely<QuotaTables>, team: string): Promise<number | undefined> {
+  const quota = await trx
+    .selectFrom('pierone_quotas')
+    .select('bytes')
+    .where('team', '=', team)
+    .executeTakeFirst();
+  if (!quota) return undefined;
+  await sql`select pg_advisory_xact_lock(hashtext(${`pierone.quota:${team}`}))`.execute(trx);
+  return Number(quota.bytes);
+}
+
+/** The bytes `team` uses now: each counted blob once. */
+async function usedBytes(trx: Kysely<QuotaTables>, team: string): Promise<number> {
+  const total = await sql<{ used: string | number | null }>`
+    select sum(size) as used from (
+      select digest, max(size) as size from (${countedLinks(team)}) links group by digest) blobs`.execute(
+    trx,
+  );
+  return Number(total.rows[0]?.used ?? 0);
 }
 
 /** The refusal a client sees: OCI `DENIED` with used, quota and this push's bytes. */

@@ -99,6 +99,8 @@ export function createPierOneService(ctx: ServiceContext, deps: PierOneDeps): Pi
     isMutableTag: (name) => config.snapshotTagsMutable && isSnapshotTag(name),
     linkGuard: (repository, digest, size) =>
       quotas.linkGuard(repository.slice(0, repository.indexOf('/')), digest, size),
+    manifestGuard: (repository, blobs) =>
+      quotas.manifestGuard(repository.slice(0, repository.indexOf('/')), repository, blobs),
   });
   const access = new PushAccess({ policy, teams: deps.teams, audit });
   const scanner = new ScmSourceScanner(blobs, store, logger, config.maxScmSourceBytes);

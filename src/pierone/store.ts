@@ -358,6 +358,12 @@ export class PierOneStore {
        * quota, see PierOneQuotas.linkGuard).
        */
       linkGuard?: (repository: string, digest: string, size: number) => InTransaction<void>;
+      /**
+       * Runs in every manifest write's transaction once its blobs are known to be linked, and
+       * may refuse it by throwing: the quota of blobs that only deleted images held, which a
+       * new manifest makes count again (see PierOneQuotas.manifestGuard).
+       */
+      manifestGuard?: (repository: string, blobs: readonly string[]) => InTransaction<void>;
     } = {},
   ) {
     this.#db = database.kysely<PierOneTables>();
@@ -370,6 +376,7 @@ export class PierOneStore {
     this.#tagListTtlMs = options.tagListTtlMs ?? 1000;
     this.#isMutableTag = options.isMutableTag ?? (() => false);
     this.#linkGuard = options.linkGuard;
+    this.#manifestGuard = options.manifestGuard;
   }
 
   /** Forgets what this process cached of `repository` (of every repository when undefined). */
@@ -394,6 +401,8 @@ export class PierOneStore {
 
   readonly #linkGuard:
     ((repository: string, digest: string, size: number) => InTransaction<void>) | undefined;
+  readonly #manifestGuard:
+    ((repository: string, blobs: readonly string[]) => InTransaction<void>) | undefined;
 
   // --- blobs ---------------------------------------------------------------------------------
 
@@ -728,6 +737,7 @@ export class PierOneStore {
       const inRepository = new Set(linked.map((r) => r.digest));
       const missing = blobs.filter((d) => !present.has(d) || !inRepository.has(d));
       if (missing.length > 0) throw new MissingBlobsError(missing);
+      await this.#manifestGuard?.(manifest.repository, blobs)(trx, undefined);
     }
     await trx
       .insertInto('pierone_manifests')
