@@ -113,7 +113,7 @@ export function httpSources(o: HttpSourcesOptions): TraceSources {
     return response.ok ? (response.headers.get('docker-content-digest') ?? undefined) : undefined;
   };
 
-  return {
+  return rememberLookups({
     async teamOfAccount(account) {
       const teams = await o.teams();
       if (!teams) return undefined;
@@ -443,6 +443,26 @@ export function httpSources(o: HttpSourcesOptions): TraceSources {
     },
 
     commitMessage,
+  });
+}
+
+/**
+ * The route reads an instance (or a stack's instances) once to find the account it runs in and
+ * again in the walk: one sources object answers the same question once, a failure included.
+ */
+export function rememberLookups(sources: TraceSources): TraceSources {
+  const instances = new Map<string, ReturnType<TraceSources['instance']>>();
+  const stacks = new Map<string, ReturnType<TraceSources['stackInstances']>>();
+  const once = <T>(cache: Map<string, T>, key: string, read: () => T): T => {
+    let answer = cache.get(key);
+    if (answer === undefined) cache.set(key, (answer = read()));
+    return answer;
+  };
+  return {
+    ...sources,
+    instance: (instanceId) => once(instances, instanceId, () => sources.instance(instanceId)),
+    stackInstances: (name, version) =>
+      once(stacks, `${name}\n${version}`, () => sources.stackInstances(name, version)),
   };
 }
 

@@ -111,17 +111,25 @@ export function registerTraceRoutes(app: HttpApp, deps: TraceRouteDeps): void {
           now: new Date(),
         });
       } catch (error) {
-        // A service refusing the caller is the caller's limit, not the server's failure.
-        if (error instanceof HttpError && (error.status === 401 || error.status === 403))
-          throw new NotAllowedError(`trace: ${error.message}`);
-        // EC2, CloudFormation or a service could not be read ("cannot read EC2: …", exit 2 in
-        // the CLI): the console says which and why instead of a bare server error.
-        if (error instanceof CliError || error instanceof HttpError)
-          throw new UpstreamUnavailableError(`trace: ${error.message}`, { code: 'TRACE_SOURCE_UNAVAILABLE' });
-        throw error;
+        throw asRouteError(error);
       }
     },
   );
+}
+
+/**
+ * What a failed walk answers. A service refusing the caller is the caller's limit, not the
+ * server's failure (403). EC2, CloudFormation or a service that could not be read ("cannot read
+ * EC2: …", exit 2 in the CLI; a service down, overloaded or unreachable) is a 502 naming which and
+ * why, instead of a bare server error. Any other answer of a service (a 400 to a request the walk
+ * built) is the walk's own fault and stays a server error.
+ */
+export function asRouteError(error: unknown): unknown {
+  if (error instanceof HttpError) {
+    if (error.status === 401 || error.status === 403) return new NotAllowedError(`trace: ${error.message}`);
+    if (error.status < 500 && error.status !== 429) return error;
+  } else if (!(error instanceof CliError)) return error;
+  return new UpstreamUnavailableError(`trace: ${error.message}`, { code: 'TRACE_SOURCE_UNAVAILABLE' });
 }
 
 /**
@@ -138,24 +146,25 @@ async function sourcesFor(
 ): Promise<TraceSources> {
   const own = inAccount(undefined);
   if (input.kind !== 'instance' && input.kind !== 'stack') return own;
-  const runsIn = async (sources: TraceSources) =>
-    input.kind === 'instance'
-      ? (await sources.instance(input.instanceId)) !== undefined
-      : (await sources.stackInstances(input.name, input.version)).length > 0;
-  // Own account unreadable (no AWS credentials, say): the team accounts may still be; found
-  // nowhere, the walk reads the own account again and the route names why it could not.
-  if (await runsIn(own).catch(() => false)) return own;
+  // An account that cannot be read (no credentials in the own one, no role in a team's, EC2
+  // refusing it) does not have it; found nowhere, the walk reads the own account again (its
+  // lookup is remembered, see http-sources) and the route names why it could not.
+  const runsIn = async (sources: TraceSources) => {
+    try {
+      return input.kind === 'instance'
+        ? (await sources.instance(input.instanceId)) !== undefined
+        : (await sources.stackInstances(input.name, input.version)).length > 0;
+    } catch {
+      return false;
+    }
+  };
+  if (await runsIn(own)) return own;
   const ids = [...new Set((await accounts.listAccounts()).map((a) => a.id))];
   for (let i = 0; i < ids.length; i += LOOKUP_CONCURRENCY) {
     const found = await Promise.all(
       ids.slice(i, i + LOOKUP_CONCURRENCY).map(async (id) => {
         const sources = inAccount(id);
-        try {
-          return (await runsIn(sources)) ? sources : undefined;
-        } catch {
-          // No role there (or EC2 refused it): the instance cannot be read in that account.
-          return undefined;
-        }
+        return (await runsIn(sources)) ? sources : undefined;
       }),
     );
     const hit = found.find((s) => s !== undefined);

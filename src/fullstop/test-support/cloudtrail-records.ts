@@ -127,17 +127,28 @@ export function runInstances(
 
 /** `StartInstances`: a stopped instance started again; the record names only the instances. */
 export function startInstances(o: Common & { instanceIds: string[] }): Record {
+  return instanceStateChange(
+    o,
+    'StartInstances',
+    { code: 0, name: 'pending' },
+    { code: 80, name: 'stopped' },
+  );
+}
+
+/** A call that moves instances from one state to another: the record names only the instances. */
+function instanceStateChange(
+  o: Common & { instanceIds: string[] },
+  eventName: string,
+  currentState: { code: number; name: string },
+  previousState: { code: number; name: string },
+): Record {
   const account = o.account ?? '123456789012';
-  return envelope(o, 'ec2.amazonaws.com', 'StartInstances', assumedRole(account, 'Shibboleth-PowerUser'), {
+  return envelope(o, 'ec2.amazonaws.com', eventName, assumedRole(account, 'Shibboleth-PowerUser'), {
     requestParameters: { instancesSet: { items: o.instanceIds.map((instanceId) => ({ instanceId })) } },
     responseElements: {
       requestId: randomUUID(),
       instancesSet: {
-        items: o.instanceIds.map((instanceId) => ({
-          instanceId,
-          currentState: { code: 0, name: 'pending' },
-          previousState: { code: 80, name: 'stopped' },
-        })),
+        items: o.instanceIds.map((instanceId) => ({ instanceId, currentState, previousState })),
       },
     },
   });
@@ -260,24 +271,10 @@ export async function writeCloudTrailFile(
 
 /** `TerminateInstances`: the instances go (shutting-down, then terminated). */
 export function terminateInstances(o: Common & { instanceIds: string[] }): Record {
-  const account = o.account ?? '123456789012';
-  return envelope(
+  return instanceStateChange(
     o,
-    'ec2.amazonaws.com',
     'TerminateInstances',
-    assumedRole(account, 'Shibboleth-PowerUser'),
-    {
-      requestParameters: { instancesSet: { items: o.instanceIds.map((instanceId) => ({ instanceId })) } },
-      responseElements: {
-        requestId: randomUUID(),
-        instancesSet: {
-          items: o.instanceIds.map((instanceId) => ({
-            instanceId,
-            currentState: { code: 32, name: 'shutting-down' },
-            previousState: { code: 16, name: 'running' },
-          })),
-        },
-      },
-    },
+    { code: 32, name: 'shutting-down' },
+    { code: 16, name: 'running' },
   );
 }
