@@ -23,6 +23,15 @@ export const PlatformConfigSchema = z.strictObject({
     .describe(
       'postgres:// URL switching from embedded PGlite to PostgreSQL (env DATABASE_URL); `?schema=` isolates installations',
     ),
+  databasePoolSize: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(10)
+    .describe(
+      'Most PostgreSQL connections one process opens for requests and jobs (env STUPS_PLATFORM__DATABASE_POOL_SIZE); each process also holds one LISTEN connection. Size max_connections for replicas × (this + 1)',
+    ),
   host: z
     .string()
     .min(1)

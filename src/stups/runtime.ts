@@ -112,7 +112,7 @@ export async function startPlatform(
     const database = await openDatabase(
       databaseOptions.kind === 'pglite'
         ? { ...databaseOptions, schemaTemplate: migrationsFingerprint(ALL_MIGRATIONS) }
-        : databaseOptions,
+        : { ...databaseOptions, poolSize: config.databasePoolSize },
     );
     cleanups.push(() => database.destroy());
     await migrateToLatest(database, ALL_MIGRATIONS);

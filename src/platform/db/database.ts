@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { type ChangeFeed, pgliteChangeFeed, postgresChangeFeed } from './change-feed.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { postgresSessionLocks, type SessionLocks } from './session-locks.js';
 import {
   cachedSchemaTemplate,
   freshClusterTemplate,
@@ -34,6 +35,11 @@ export interface Database {
   kysely<Tables>(): Kysely<Tables>;
   /** Cross-replica cache invalidation (LISTEN/NOTIFY); see change-feed.ts for the rule. */
   readonly changes: ChangeFeed;
+  /**
+   * PostgreSQL only: advisory locks on a connection outside the pool (the job runner's; see
+   * session-locks.ts for why not a pool connection). PGlite has one process and no need.
+   */
+  readonly sessionLocks: SessionLocks | undefined;
   destroy(): Promise<void>;
   /**
    * Keeps this database, just migrated, as the schema template of its key: only a new PGlite data
@@ -57,6 +63,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tables are typed per component through kysely<T>().
   let db: Kysely<any>;
   let changes: ChangeFeed;
+  let sessionLocks: SessionLocks | undefined;
   const schema = (options.kind === 'postgres' && options.schema) || 'public';
   let keepSchemaTemplate = async (): Promise<void> => {};
   if (options.kind === 'pglite') {
@@ -91,6 +98,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     db = new Kysely({ dialect: new PostgresDialect({ pool }) });
     // Connects only once something subscribes (a service's caches), not for CLI tools.
     changes = postgresChangeFeed(options.url, schema);
+    // Connects on the first job run, not for CLI tools either.
+    sessionLocks = postgresSessionLocks(options.url);
     if (options.schema) {
       await sql`create schema if not exists ${sql.id(options.schema)}`.execute(db);
     }
@@ -100,8 +109,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     schema,
     kysely: <Tables>() => db as Kysely<Tables>,
     changes,
+    sessionLocks,
     destroy: async () => {
       await changes.close();
+      await sessionLocks?.close();
       await db.destroy();
     },
     keepSchemaTemplate: () => keepSchemaTemplate(),

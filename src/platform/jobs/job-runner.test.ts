@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../db/database.js';
 import { silentLogger } from '../logger.js';
@@ -145,5 +146,26 @@ describe('JobRunner across replicas [postgres]', async () => {
     expect(await first).toBe('ran');
     expect(await b.runOnce(slow.definition)).toBe('ran');
     expect(slow.runs).toBe(2);
+  });
+
+  it('jobs that tick together never starve the pool: more due jobs than pool connections all run', async () => {
+    // The replica's pool has 2 connections. Were each run to hold a pool connection for its job
+    // lock while it works, three jobs due at once would take both and wait for a third forever.
+    const now = 90 * MINUTE;
+    const runner = new JobRunner(replica, silentLogger(), { clock: () => now });
+    const jobs = [1, 2, 3, 4].map((i): JobDefinition => ({
+      name: `test.crowded-${i}`,
+      intervalMs: MINUTE,
+      run: async () => {
+        await new Promise((r) => setTimeout(r, 50));
+        await sql`select 1`.execute(replica.kysely());
+      },
+    }));
+    const outcomes = await Promise.race([
+      Promise.all(jobs.map((job) => runner.runOnce(job))),
+      new Promise((resolve) => setTimeout(() => resolve('stuck'), 10_000)),
+    ]);
+    expect(outcomes).toEqual(['ran', 'ran', 'ran', 'ran']);
+    await runner.stop();
   });
 });

@@ -39,9 +39,10 @@ const LOCK_CLASS = 0x5354_5550; // "STUP"
  * - a tick is `floor(clock() / intervalMs)`; a replica claims it with one conditional upsert on
  *   `platform_job_ticks`, so a second replica that wakes for the same tick finds it taken;
  * - on PostgreSQL the run also holds a session advisory lock per job name, so a run that
- *   outlasts its interval is never overlapped by the next tick's run on another replica;
- * - on PGlite (one process, data directory locked) an in-process guard does the lock's work,
- *   since its single connection cannot be held for the run.
+ *   outlasts its interval is never overlapped by the next tick's run on another replica. The
+ *   locks live on a connection of their own (`database.sessionLocks`), never on a pool
+ *   connection the job's own queries would then wait for;
+ * - on PGlite (one process, data directory locked) an in-process guard does the lock's work.
  */
 export class JobRunner {
   private readonly cancels: Array<() => void> = [];
@@ -89,26 +90,20 @@ export class JobRunner {
   private async claimAndRun(job: JobDefinition): Promise<JobOutcome> {
     const tick = Math.floor(this.clock() / job.intervalMs);
     try {
-      if (this.database.kind === 'pglite') {
-        return (await this.claim(this.database.kysely<JobTables>(), job.name, tick))
-          ? await this.execute(job)
-          : 'skipped';
-      }
+      const db = this.database.kysely<JobTables>();
+      const locks = this.database.sessionLocks;
+      if (!locks) return (await this.claim(db, job.name, tick)) ? await this.execute(job) : 'skipped';
       // Installations in other schemas of the same server keep locks of their own.
       const lockKey = `${this.database.schema}:${job.name}`;
-      return await this.database
-        .kysely<JobTables>()
-        .connection()
-        .execute(async (connection) => {
-          const locked = await sql<{ locked: boolean }>`
-            select pg_try_advisory_lock(${LOCK_CLASS}, hashtext(${lockKey})) as locked`.execute(connection);
-          if (!locked.rows[0]?.locked) return 'skipped';
-          try {
-            return (await this.claim(connection, job.name, tick)) ? await this.execute(job) : 'skipped';
-          } finally {
-            await sql`select pg_advisory_unlock(${LOCK_CLASS}, hashtext(${lockKey}))`.execute(connection);
-          }
+      if (!(await locks.tryAcquire(LOCK_CLASS, lockKey))) return 'skipped';
+      try {
+        return (await this.claim(db, job.name, tick)) ? await this.execute(job) : 'skipped';
+      } finally {
+        await locks.release(LOCK_CLASS, lockKey).catch((error: unknown) => {
+          // The lock went with its connection; nothing is left to release.
+          this.logger.warn({ err: error, job: job.name }, 'background job lock could not be released');
         });
+      }
     } catch (error) {
       this.logger.error({ err: error, job: job.name }, 'background job could not be scheduled');
       return 'failed';
