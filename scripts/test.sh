@@ -16,6 +16,19 @@ if command -v pg_isready >/dev/null && ! pg_isready -h 127.0.0.1 -q; then
   fi
 fi
 
+# The replicas test runs 3 replicas of every service (33 `stups serve` processes), each with its
+# pool, its LISTEN connection and its job-lock connection, beside the other worker's tests:
+# Debian's default of 100 connections is too few. A local cluster we can restart gets more.
+min_connections=400
+if pg_isready -h 127.0.0.1 -q 2>/dev/null; then
+  connections="$(psql -h 127.0.0.1 -U postgres -d test -Atc 'show max_connections' 2>/dev/null || echo 0)"
+  if (( connections < min_connections )) && command -v pg_ctlcluster >/dev/null; then
+    echo "PostgreSQL allows $connections connections; raising max_connections to $min_connections (restart)"
+    psql -h 127.0.0.1 -U postgres -d test -qc "alter system set max_connections = $min_connections"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main restart
+  fi
+fi
+
 # skopeo and umoci have no skip path (the registry tests simply fail without them); say why
 # up front instead of after the type check, lint and build.
 if [[ ",${STUPS_REQUIRE:-}," == *",skopeo,"* ]]; then

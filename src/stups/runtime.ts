@@ -9,7 +9,12 @@ import { dataDirSecret } from '../platform/data-dir-secrets.js';
 import { type Database, databaseOptionsFrom, openDatabase } from '../platform/db/database.js';
 import { type ComponentMigrations, migrateToLatest, migrationsFingerprint } from '../platform/db/migrate.js';
 import { ConfigError } from '../platform/errors.js';
-import { type JobDefinition, JobRunner, type Scheduler } from '../platform/jobs/job-runner.js';
+import {
+  type JobDefinition,
+  type JobObserver,
+  JobRunner,
+  type Scheduler,
+} from '../platform/jobs/job-runner.js';
 import { jobMigrations } from '../platform/jobs/migrations.js';
 import type { Logger } from '../platform/logger.js';
 import { createMetrics } from '../platform/metrics.js';
@@ -208,7 +213,10 @@ export async function startPlatform(
       cleanups.push(() => app.close());
     }
 
-    const jobs = new JobRunner(database, logger, options.scheduler ? { scheduler: options.scheduler } : {});
+    const jobs = new JobRunner(database, logger, {
+      ...(options.scheduler ? { scheduler: options.scheduler } : {}),
+      observe: jobMetrics(metrics.registry),
+    });
     const jobList: JobDefinition[] = selected.flatMap(({ instance }) => instance.jobs ?? []);
     jobs.start(jobList);
     // Registered last, so it runs first: jobs stop before the services they use are disposed.
@@ -240,6 +248,30 @@ export async function startPlatform(
     await stop();
     throw error;
   }
+}
+
+/**
+ * Background jobs on `/metrics`: each tick this process handled, by outcome. Across replicas the
+ * `ran` counts of one job add up to one per tick (the others count `skipped`); `failed` is what
+ * to alert on.
+ */
+function jobMetrics(registry: Registry): JobObserver {
+  const ticks = new Counter({
+    name: 'stups_job_ticks_total',
+    help: 'Ticks of a background job handled by this process, by outcome (ran here, skipped: another replica or run had it, failed)',
+    labelNames: ['job', 'outcome'],
+    registers: [registry],
+  });
+  const seconds = new Counter({
+    name: 'stups_job_run_seconds_total',
+    help: 'Time this process spent running a background job (outcome ran or failed)',
+    labelNames: ['job'],
+    registers: [registry],
+  });
+  return (job, outcome, elapsed) => {
+    ticks.inc({ job, outcome });
+    if (outcome !== 'skipped') seconds.inc({ job }, elapsed);
+  };
 }
 
 /** The change feed's counts on `/metrics`: notifications heard, and reconnects of its connection. */

@@ -54,6 +54,31 @@ describeEachDatabase('JobRunner', MIGRATIONS, (db) => {
     expect(scheduler.size).toBe(0);
   });
 
+  it('tells its observer the outcome of every tick', async () => {
+    const seen: Array<[string, string]> = [];
+    const runner = new JobRunner(db(), silentLogger(), {
+      clock: () => 300 * MINUTE,
+      scheduler: new ManualScheduler(),
+      observe: (job, outcome, seconds) => {
+        expect(seconds).toBeGreaterThanOrEqual(0);
+        seen.push([job, outcome]);
+      },
+    });
+    const job = countingJob('test.observed');
+    await runner.runOnce(job.definition);
+    await runner.runOnce(job.definition);
+    await runner.runOnce({
+      ...job.definition,
+      name: 'test.observed-failing',
+      run: () => Promise.reject(new Error('x')),
+    });
+    expect(seen).toEqual([
+      ['test.observed', 'ran'],
+      ['test.observed', 'skipped'],
+      ['test.observed-failing', 'failed'],
+    ]);
+  });
+
   it('logs a failing job and runs it again next tick', async () => {
     let now = 100 * MINUTE;
     const logged: unknown[] = [];

@@ -26,6 +26,9 @@ export const timerScheduler: Scheduler = {
 
 export type JobOutcome = 'ran' | 'skipped' | 'failed';
 
+/** Told of every tick a runner handled: for `/metrics` (how often each job ran, here, and how long). */
+export type JobObserver = (job: string, outcome: JobOutcome, seconds: number) => void;
+
 interface JobTables {
   platform_job_ticks: { name: string; tick: string };
 }
@@ -49,14 +52,16 @@ export class JobRunner {
   private readonly running = new Map<string, Promise<JobOutcome>>();
   private readonly clock: () => number;
   private readonly scheduler: Scheduler;
+  private readonly observe: JobObserver;
 
   constructor(
     private readonly database: Database,
     private readonly logger: Logger,
-    options: { clock?: () => number; scheduler?: Scheduler } = {},
+    options: { clock?: () => number; scheduler?: Scheduler; observe?: JobObserver } = {},
   ) {
     this.clock = options.clock ?? Date.now;
     this.scheduler = options.scheduler ?? timerScheduler;
+    this.observe = options.observe ?? (() => undefined);
   }
 
   /** Schedules every job; errors are logged, never thrown into the timer. */
@@ -71,7 +76,13 @@ export class JobRunner {
     // A tick that fires while the previous run is still going is skipped in this process.
     const current = this.running.get(job.name);
     if (current) return current.then(() => 'skipped');
-    const run = this.claimAndRun(job).finally(() => this.running.delete(job.name));
+    const started = performance.now();
+    const run = this.claimAndRun(job)
+      .then((outcome) => {
+        this.observe(job.name, outcome, (performance.now() - started) / 1000);
+        return outcome;
+      })
+      .finally(() => this.running.delete(job.name));
     this.running.set(job.name, run);
     return run;
   }
