@@ -6,20 +6,37 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceName } from '../../src/platform/service-context.js';
 import { isPostgresAvailable, TEST_POSTGRES_URL } from '../../src/platform/test-support/databases.js';
 import { skipWithout } from '../../src/platform/test-support/required-parts.js';
+import { seedOrganisation } from '../../src/sandbox/test-support/harness.js';
+import { type RunningMoto, skipWithoutMoto, startMoto } from '../../src/senza/test-support/moto.js';
 import { ALL_MIGRATIONS } from '../../src/stups/runtime.js';
+import { MODULES } from '../../src/stups/modules.js';
+import { consoleLogin, writeCloudTrailFile } from '../../src/fullstop/test-support/cloudtrail-records.js';
 import { haproxyMissing, type Replica, type ReplicaHarness, startReplicas } from './replicas-harness.js';
 
 const run = promisify(execFile);
 const REPLICAS = 3;
-// The services the cases talk to; every one runs REPLICAS times behind HAProxy. (All eleven × 3
-// would be 33 Node processes of ~250 MB each on a 2-core machine; the harness can, the test
-// need not.)
-const SERVICES: ServiceName[] = ['token-service', 'kio', 'mint', 'pierone'];
+// Every service `stups serve` knows, 3 times: 33 Node processes (measured ~146 MiB RSS each at
+// idle, all started in ~20 s on an idle 2-core machine).
+const SERVICES: ServiceName[] = MODULES.map((m) => m.name);
+// Each replica's pool (platform.databasePoolSize); with its LISTEN and job-lock connections, 33
+// replicas hold up to 33 × 6 connections (scripts/test.sh raises the local max_connections).
+const POOL_SIZE = 4;
+// The jobs the issue names, each with a 1 s tick here, and the service that runs it.
+const JOBS: Array<[job: string, service: ServiceName]> = [
+  ['pierone.upload-purge', 'pierone'],
+  ['even.grant-expiry', 'even'],
+  ['mint.rotation', 'mint'],
+  ['fullstop.ingest-folder', 'fullstop'],
+  ['sandbox.maintenance', 'sandbox'],
+];
 // Revocations made on another replica are seen within this bound (the token service's setting).
 const REVOCATION_REFRESH_SECONDS = 1;
 
 const postgresMissing = (await isPostgresAvailable()) ? undefined : `no PostgreSQL at ${TEST_POSTGRES_URL}`;
-const skip = skipWithout('postgres', postgresMissing) || skipWithout('haproxy', await haproxyMissing());
+const skip =
+  skipWithout('postgres', postgresMissing) ||
+  skipWithout('haproxy', await haproxyMissing()) ||
+  skipWithout('moto_server', skipWithoutMoto() ? 'moto_server is not installed' : undefined);
 
 const basic = (user: string, password: string) =>
   `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
@@ -173,10 +190,16 @@ describe.skipIf(skip)(`${REPLICAS} replicas of ${SERVICES.join(', ')} behind HAP
   let jdoe: string;
   let bob: string;
 
+  let moto: RunningMoto;
+
   beforeAll(async () => {
+    // sandbox manages a moto organisation (its maintenance job needs one); S3 stays on s3rver.
+    moto = await startMoto();
+    await seedOrganisation(moto.endpoint);
     h = await startReplicas({
       replicas: REPLICAS,
       services: SERVICES,
+      env: { STUPS_PLATFORM__DATABASE_POOL_SIZE: String(POOL_SIZE) },
       settings: (dirs) => ({
         'token-service': { revocationRefreshSeconds: REVOCATION_REFRESH_SECONDS },
         mint: {
@@ -186,6 +209,15 @@ describe.skipIf(skip)(`${REPLICAS} replicas of ${SERVICES.join(', ')} behind HAP
           // Shared by every replica: the credentials a rotation wrote are where the next one looks.
           bucketsDir: join(dirs.shared, 'buckets'),
         },
+        pierone: { uploadPurge: { intervalSeconds: 1, maxAgeSeconds: 2 } },
+        even: { expiryCheckIntervalMs: 1000 },
+        // The folder CloudTrail delivers to, shared by the replicas as a bucket would be.
+        fullstop: { ingestion: { intervalSeconds: 1, folder: join(dirs.shared, 'cloudtrail') } },
+        sandbox: {
+          enabled: true,
+          maintenanceIntervalSeconds: 1,
+          aws: { endpoint: moto.endpoint, region: 'eu-west-1' },
+        },
       }),
     });
     jdoe = await userToken(h.urls['token-service'], 'jdoe', 'jdoe-demo');
@@ -194,6 +226,7 @@ describe.skipIf(skip)(`${REPLICAS} replicas of ${SERVICES.join(', ')} behind HAP
 
   afterAll(async () => {
     await h?.stop();
+    await moto?.stop();
   }, 60_000);
 
   it('started every replica at once on the empty database: each migration applied once, the org seeded once', async () => {
@@ -317,6 +350,136 @@ describe.skipIf(skip)(`${REPLICAS} replicas of ${SERVICES.join(', ')} behind HAP
         `start of ${h.replicas.length} replicas ${h.startedInMs} ms`,
     );
   }, 400_000);
+
+  it('answers on every replica of every service (round-robin through HAProxy)', async () => {
+    const discovery = async (r: Replica) => {
+      const text = await (await fetch(`${r.url}/metrics`)).text();
+      return [
+        ...text.matchAll(
+          /^http_request_duration_seconds_count\{[^}]*route="\/\.well-known\/stups-configuration"[^}]*\} (\d+)/gm,
+        ),
+      ].reduce((sum, m) => sum + Number(m[1]), 0);
+    };
+    const before = await Promise.all(h.replicas.map(discovery));
+    for (const service of SERVICES) {
+      for (let i = 0; i < REPLICAS; i++) {
+        const response = await fetch(`${h.urls[service]}/.well-known/stups-configuration`);
+        expect(response.status, service).toBe(200);
+        await response.arrayBuffer();
+      }
+    }
+    const after = await Promise.all(h.replicas.map(discovery));
+    h.replicas.forEach((r, i) => expect(after[i]! - before[i]!, `${r.service}-${r.index}`).toBe(1));
+  });
+
+  it('runs each background job the issue names exactly once per tick across the three replicas', async () => {
+    type Ticks = Record<'ran' | 'skipped' | 'failed', number>;
+    const ticksOf = async (r: Replica, job: string): Promise<Ticks> => {
+      const text = await (await fetch(`${r.url}/metrics`)).text();
+      const count = (outcome: string) =>
+        Number(
+          new RegExp(
+            `^stups_job_ticks_total\\{job="${job.replace('.', '\\.')}",outcome="${outcome}"\\} (\\d+)`,
+            'm',
+          ).exec(text)?.[1] ?? 0,
+        );
+      return { ran: count('ran'), skipped: count('skipped'), failed: count('failed') };
+    };
+    const snapshot = () =>
+      Promise.all(
+        JOBS.map(([job, service]) => Promise.all(h.replicasOf(service).map((r) => ticksOf(r, job)))),
+      );
+
+    // Work for two of the jobs, to see it done once: abandoned uploads, a CloudTrail file.
+    const uploads: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const started = await fetch(`${h.urls.pierone}/v2/demo/abandoned/blobs/uploads/`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${jdoe}` },
+      });
+      expect(started.status, await started.text()).toBe(202);
+      uploads.push(started.headers.get('docker-upload-uuid')!);
+    }
+    const eventId = randomBytes(8).toString('hex');
+    const file = `20261128T0500Z_${eventId}`;
+    await writeCloudTrailFile(
+      join(h.sharedDir, 'cloudtrail'),
+      { account: '123456789012', region: 'eu-west-1', day: '2026-11-28', name: file },
+      [consoleLogin({ type: 'Root', eventId })],
+    );
+
+    const before = await snapshot();
+    const started = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    const after = await snapshot();
+    const elapsedSeconds = (Date.now() - started) / 1000;
+
+    JOBS.forEach(([job, service], j) => {
+      const interval = job === 'mint.rotation' ? 0.5 : 1;
+      const delta = h.replicasOf(service).map((_, i) => ({
+        ran: after[j]![i]!.ran - before[j]![i]!.ran,
+        skipped: after[j]![i]!.skipped - before[j]![i]!.skipped,
+        failed: after[j]![i]!.failed - before[j]![i]!.failed,
+      }));
+      const total = delta.reduce((t, d) => ({
+        ran: t.ran + d.ran,
+        skipped: t.skipped + d.skipped,
+        failed: t.failed + d.failed,
+      }));
+      // Every replica's timer fired on (about) every tick…
+      for (const d of delta)
+        expect(d.ran + d.skipped + d.failed, `${job}: ticks on one replica`).toBeGreaterThanOrEqual(3);
+      // …but each tick ran once in all: three replicas running it would make ~3 × the ticks.
+      expect(total.ran, `${job}: runs across replicas`).toBeLessThanOrEqual(
+        Math.ceil(elapsedSeconds / interval) + 1,
+      );
+      expect(total.ran, `${job}: runs across replicas`).toBeGreaterThanOrEqual(
+        Math.floor(elapsedSeconds / interval) - 2,
+      );
+      expect(total.skipped, `${job}: ticks the other replicas skipped`).toBeGreaterThanOrEqual(total.ran);
+      expect(total.failed, `${job}: failed runs`).toBe(0);
+      console.log(
+        `${job}: ${elapsedSeconds.toFixed(1)} s, ${total.ran} runs, ${total.skipped} skipped ticks; per replica ran/skipped ${delta.map((d) => `${d.ran}/${d.skipped}`).join(' ')}`,
+      );
+    });
+
+    // The work itself, once: each abandoned upload purged by one run's audited deletion…
+    await until(
+      'uploads purged',
+      async () => (await h.query('select 1 from pierone_uploads where id = any($1)', [uploads])).length === 0,
+      20_000,
+    );
+    for (const id of uploads) {
+      const [purged] = await h.query<{ n: number }>(
+        `select count(*)::int as n from audit_events where action = 'pierone.upload.purge' and details::text like $1`,
+        [`%${id}%`],
+      );
+      expect(purged!.n, `purge events naming upload ${id}`).toBe(1);
+    }
+    // …and the CloudTrail file ingested by one run: one ingestion event, its violation once.
+    await until(
+      'file ingested',
+      async () =>
+        (
+          await h.query(
+            `select 1 from audit_events where action = 'fullstop.cloudtrail_file.ingest' and target_id like $1`,
+            [`%${file}%`],
+          )
+        ).length > 0,
+      20_000,
+    );
+    const [ingested] = await h.query<{ n: number }>(
+      `select count(*)::int as n from audit_events where action = 'fullstop.cloudtrail_file.ingest' and target_id like $1`,
+      [`%${file}%`],
+    );
+    expect(ingested!.n).toBe(1);
+    const [violations] = await h.query<{ n: number; types: number }>(
+      'select count(*)::int as n, count(distinct type_id)::int as types from fullstop_violations where event_id = $1',
+      [eventId],
+    );
+    expect(violations!.n).toBeGreaterThan(0);
+    expect(violations!.n).toBe(violations!.types);
+  }, 120_000);
 
   it(`refuses a revoked token on every replica within the revocation refresh (${REVOCATION_REFRESH_SECONDS} s)`, async () => {
     const token = await userToken(h.urls['token-service'], 'alice', 'alice-demo');
