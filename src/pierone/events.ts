@@ -51,6 +51,13 @@ export const PIERONE_EVENTS = [
    */
   'pierone.blob.collect',
   /**
+   * The garbage collector removed a repository's dead manifests (every tag on them deleted before
+   * the grace period, and the untagged children and referrers only they kept): one event per
+   * repository (target `team/artifact`; details: the manifests' digests). Pulls by digest answer
+   * 404 as after an audited deletion, by `pierone-gc`.
+   */
+  'pierone.manifest.collect',
+  /**
    * A garbage collection run ended (job or admin; details: dry_run, grace, scanned, deleted,
    * bytes_freed, links_removed, failed, duration). Refused admin calls are recorded under it too.
    */

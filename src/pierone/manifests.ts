@@ -289,6 +289,7 @@ export class Manifests {
       repository,
       digest,
       blobs: parsed.blobs,
+      children: parsed.manifests,
       mediaType: parsed.mediaType,
       content,
       configDigest: parsed.config,
@@ -541,7 +542,7 @@ export class Manifests {
 }
 
 /** Blobs a stored manifest refers to; none for one that no longer parses (it was valid once). */
-function blobsReferenced(content: Buffer, mediaType: string): string[] {
+export function blobsReferenced(content: Buffer, mediaType: string): string[] {
   try {
     return parseManifest(content, mediaType).blobs;
   } catch {

@@ -1,4 +1,4 @@
-import { type Generated, type Kysely, sql, type Transaction } from 'kysely';
+import { type Generated, type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
 import type { InTransaction } from '../platform/audit/create-audit.js';
 import type { UploadPart, UploadState } from '../platform/blob-store/chunked-uploads.js';
 import type { ChangeFeed } from '../platform/db/change-feed.js';
@@ -133,6 +133,93 @@ export interface StoredManifest {
   createdBy: string;
 }
 
+/** A manifest the collector removed (or, dry, would). */
+export interface CollectedManifest {
+  repository: string;
+  digest: string;
+}
+
+const INDEX_MEDIA_TYPES = new Set([
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+]);
+
+/** The manifests an index lists; none for anything else or what no longer parses. */
+function childrenOf(content: Uint8Array, mediaType: string): string[] {
+  if (!INDEX_MEDIA_TYPES.has(mediaType)) return [];
+  try {
+    const parsed = JSON.parse(Buffer.from(content).toString('utf8')) as {
+      manifests?: Array<{ digest?: unknown }>;
+    };
+    return (parsed.manifests ?? []).map((m) => m.digest).filter((d): d is string => typeof d === 'string');
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The dead manifests of one repository, by the rule of `collectDeadManifests`: everything not
+ * reached from a live seed through an index's children or a subject's referrers.
+ */
+async function deadManifestsOf(
+  db: Kysely<PierOneTables>,
+  team: string,
+  artifact: string,
+  cutoff: RawBuilder<Date>,
+): Promise<string[]> {
+  const repository = `${team}/${artifact}`;
+  const { rows: manifests } = await sql<{
+    digest: string;
+    media_type: string;
+    content: Uint8Array | null;
+    subject: string | null;
+  }>`
+    select digest, media_type, subject,
+           case when media_type in (${sql.join([...INDEX_MEDIA_TYPES])}) then content end as content
+    from pierone_manifests where repository = ${repository}`.execute(db);
+  const { rows: tagged } = await sql<{ digest: string; live: boolean; recent: boolean }>`
+    select digest, true as live, false as recent from pierone_tags where team = ${team} and artifact = ${artifact}
+    union all
+    select digest, false as live, deleted_at >= ${cutoff} as recent from pierone_deleted_tags
+    where team = ${team} and artifact = ${artifact}`.execute(db);
+  const everTagged = new Set(tagged.map((t) => t.digest));
+  const keep = new Set(tagged.filter((t) => t.live || t.recent).map((t) => t.digest));
+  const present = new Set(manifests.map((m) => m.digest));
+  const children = new Map<string, string[]>();
+  const listed = new Set<string>();
+  const referrers = new Map<string, string[]>();
+  for (const m of manifests) {
+    const listedHere = m.content ? childrenOf(m.content, m.media_type) : [];
+    children.set(m.digest, listedHere);
+    for (const child of listedHere) listed.add(child);
+    if (m.subject && present.has(m.subject)) {
+      referrers.set(m.subject, [...(referrers.get(m.subject) ?? []), m.digest]);
+    }
+  }
+  const live = new Set<string>();
+  const queue: string[] = [];
+  for (const m of manifests) {
+    const untouched =
+      !everTagged.has(m.digest) && !listed.has(m.digest) && !(m.subject && present.has(m.subject));
+    if (keep.has(m.digest) || untouched) {
+      live.add(m.digest);
+      queue.push(m.digest);
+    }
+  }
+  for (let next = queue.pop(); next !== undefined; next = queue.pop()) {
+    for (const reached of [...(children.get(next) ?? []), ...(referrers.get(next) ?? [])]) {
+      if (present.has(reached) && !live.has(reached)) {
+        live.add(reached);
+        queue.push(reached);
+      }
+    }
+  }
+  return manifests
+    .map((m) => m.digest)
+    .filter((d) => !live.has(d))
+    .sort();
+}
+
 export interface NewManifest {
   repository: string;
   digest: string;
@@ -141,6 +228,11 @@ export interface NewManifest {
    * still exist when the manifest commits, else the push fails with `MissingBlobsError`.
    */
   blobs?: readonly string[] | undefined;
+  /**
+   * Manifests an index lists: each must still exist in the repository when the index commits
+   * (their rows are locked FOR SHARE, so the collector cannot remove one under the push).
+   */
+  children?: readonly string[] | undefined;
   mediaType: string;
   content: Buffer;
   configDigest: string | undefined;
@@ -739,6 +831,23 @@ export class PierOneStore {
       if (missing.length > 0) throw new MissingBlobsError(missing);
       await this.#manifestGuard?.(manifest.repository, blobs)(trx, undefined);
     }
+    const children = [...new Set(manifest.children ?? [])].sort();
+    if (children.length > 0) {
+      // The dead-manifest collector deletes manifest rows under their row locks: either it went
+      // first (a child is gone and the push fails, to be repeated) or it waits for this commit
+      // and then sees the index live.
+      const present = await trx
+        .selectFrom('pierone_manifests')
+        .select('digest')
+        .where('repository', '=', manifest.repository)
+        .where('digest', 'in', children)
+        .orderBy('digest')
+        .forShare()
+        .execute();
+      const found = new Set(present.map((r) => r.digest));
+      const missing = children.filter((d) => !found.has(d));
+      if (missing.length > 0) throw new MissingBlobsError(missing);
+    }
     await trx
       .insertInto('pierone_manifests')
       .values({
@@ -955,83 +1064,174 @@ export class PierOneStore {
   ): Promise<{ tags: string[]; unlinkedBlobs: string[] } | undefined> {
     const repository = `${team}/${artifact}`;
     const result = await this.#db.transaction().execute(async (trx) => {
-      const gone = await trx
-        .deleteFrom('pierone_manifests')
-        .where('repository', '=', repository)
-        .where('digest', '=', digest)
-        .returning(['content', 'media_type'])
-        .executeTakeFirst();
-      if (!gone) return undefined;
-      const refs = await trx
-        .deleteFrom('pierone_manifest_blobs')
-        .where('repository', '=', repository)
-        .where('manifest', '=', digest)
-        .returning('digest')
-        .execute();
-      const candidates = [
-        ...new Set([...refs.map((r) => r.digest), ...blobsOf(Buffer.from(gone.content), gone.media_type)]),
-      ].sort();
-      let unlinkedBlobs: string[] = [];
-      if (candidates.length > 0) {
-        // Unlinking is the collector's kind of write: under the blobs' row locks (digest order),
-        // so that a push of another manifest referring to them either committed before (and the
-        // check below sees its references) or waits and then finds the links gone.
-        await trx
-          .selectFrom('pierone_blobs')
-          .select('digest')
-          .where('digest', 'in', candidates)
-          .orderBy('digest')
-          .forUpdate()
-          .execute();
-        unlinkedBlobs = (
-          await trx
-            .deleteFrom('pierone_blob_links')
-            .where('repository', '=', repository)
-            .where('digest', 'in', candidates)
-            .where((eb) =>
-              eb.not(
-                eb.exists(
-                  eb
-                    .selectFrom('pierone_manifest_blobs as r')
-                    .select('r.digest')
-                    .whereRef('r.digest', '=', 'pierone_blob_links.digest')
-                    .where('r.repository', '=', repository),
-                ),
-              ),
-            )
-            .returning('digest')
-            .execute()
-        )
-          .map((r) => r.digest)
-          .sort();
-      }
-      const names = (
-        await trx
-          .deleteFrom('pierone_tags')
-          .where('team', '=', team)
-          .where('artifact', '=', artifact)
-          .where('digest', '=', digest)
-          .returning('name')
-          .execute()
-      )
-        .map((r) => r.name)
-        .sort();
-      await burnTags(trx, team, artifact, names, digest, deletion);
-      await this.#repositoryChanged(trx, team, artifact);
-      await trx
-        .insertInto('pierone_deleted_manifests')
-        .values({ repository, digest, deleted_by: deletion.by, reason: deletion.reason })
-        .onConflict((oc) =>
-          oc.columns(['repository', 'digest']).doUpdateSet({ deleted_at: sql<Date>`now()` }),
-        )
-        .execute();
-      const outcome = { tags: names, unlinkedBlobs };
-      await inTransaction(trx, outcome);
+      const outcome = await this.#deleteManifestIn(trx, team, artifact, digest, deletion, blobsOf);
+      if (outcome) await inTransaction(trx, outcome);
       return outcome;
     });
     this.#manifests.delete(`${repository}@${digest}`);
     if (result) this.#forgetTags(team, artifact, result.tags);
     return result;
+  }
+
+  /**
+   * Manifests whose every tag was deleted (issue 24: deleting tags must free storage), and what
+   * only they kept. A repository's manifest is **live** when a live tag points to it; when a tag
+   * on it was deleted within the grace period; when nothing refers to it and it was never tagged
+   * (a push by digest: kept, as the registry spec promises); when a live index lists it; or when
+   * it refers (as a referrer) to a live subject. Everything else in a repository that holds a
+   * manifest whose tags were all deleted before the grace period is **dead**: such manifests, the
+   * untagged children of a dead index and the referrers of a dead subject.
+   *
+   * Each repository's dead manifests go in one transaction, as the audited deletion by digest
+   * removes them (tags burnt, blobs unlinked, `pierone_deleted_manifests` answering pulls by
+   * digest), with `inTransaction` (the audit event). The writer's side of the lock protocol: the
+   * manifests' blob rows and the manifest rows are locked FOR UPDATE first (digest order) and
+   * liveness is decided again after, so a push that tags one of them again either committed
+   * first (it is kept) or waits and then finds it gone (the push fails and is repeated). The blob
+   * collector frees the bytes later, under its own rules.
+   */
+  async collectDeadManifests(options: {
+    graceSeconds: number;
+    /** Repositories handled per call (the rest wait for the next run). */
+    repositories: number;
+    dryRun: boolean;
+    deletion: Deletion;
+    blobsOf: (content: Buffer, mediaType: string) => string[];
+    inTransaction: InTransaction<CollectedManifest[]>;
+  }): Promise<CollectedManifest[]> {
+    const cutoff = sql<Date>`now() - make_interval(secs => ${options.graceSeconds})`;
+    const { rows: repositories } = await sql<{ repository: string }>`
+      select distinct m.repository from pierone_manifests m
+      join pierone_deleted_tags d on d.team || '/' || d.artifact = m.repository and d.digest = m.digest
+      where not exists (select 1 from pierone_tags t
+                        where t.team || '/' || t.artifact = m.repository and t.digest = m.digest)
+      group by m.repository, m.digest
+      having max(d.deleted_at) < ${cutoff}
+      order by m.repository
+      limit ${options.repositories}`.execute(this.#db);
+    const collected: CollectedManifest[] = [];
+    for (const { repository } of repositories) {
+      const slash = repository.indexOf('/');
+      const team = repository.slice(0, slash);
+      const artifact = repository.slice(slash + 1);
+      const planned = await deadManifestsOf(this.#db, team, artifact, cutoff);
+      if (planned.length === 0) continue;
+      if (options.dryRun) {
+        collected.push(...planned.map((digest) => ({ repository, digest })));
+        continue;
+      }
+      const done = await this.#db.transaction().execute(async (trx) => {
+        await sql`select b.digest from pierone_blobs b
+          where b.digest in (select r.digest from pierone_manifest_blobs r
+                             where r.repository = ${repository}
+                               and r.manifest in (${sql.join(planned)}))
+          order by b.digest for update`.execute(trx);
+        await sql`select digest from pierone_manifests
+          where repository = ${repository} and digest in (${sql.join(planned)})
+          order by digest for update`.execute(trx);
+        // Decided again now that writers of these rows are done: what they tagged stays.
+        const dead = new Set(await deadManifestsOf(trx, team, artifact, cutoff));
+        const gone: CollectedManifest[] = [];
+        for (const digest of planned.filter((d) => dead.has(d))) {
+          const outcome = await this.#deleteManifestIn(
+            trx,
+            team,
+            artifact,
+            digest,
+            options.deletion,
+            options.blobsOf,
+          );
+          if (outcome) gone.push({ repository, digest });
+        }
+        if (gone.length > 0) await options.inTransaction(trx, gone);
+        return gone;
+      });
+      for (const { digest } of done) this.#manifests.delete(`${repository}@${digest}`);
+      if (done.length > 0) this.#forgetTags(team, artifact, []);
+      collected.push(...done);
+    }
+    return collected;
+  }
+
+  /** `deleteManifest`'s work inside `trx`; see there. */
+  async #deleteManifestIn(
+    trx: Transaction<PierOneTables>,
+    team: string,
+    artifact: string,
+    digest: string,
+    deletion: Deletion,
+    blobsOf: (content: Buffer, mediaType: string) => string[],
+  ): Promise<{ tags: string[]; unlinkedBlobs: string[] } | undefined> {
+    const repository = `${team}/${artifact}`;
+    const gone = await trx
+      .deleteFrom('pierone_manifests')
+      .where('repository', '=', repository)
+      .where('digest', '=', digest)
+      .returning(['content', 'media_type'])
+      .executeTakeFirst();
+    if (!gone) return undefined;
+    const refs = await trx
+      .deleteFrom('pierone_manifest_blobs')
+      .where('repository', '=', repository)
+      .where('manifest', '=', digest)
+      .returning('digest')
+      .execute();
+    const candidates = [
+      ...new Set([...refs.map((r) => r.digest), ...blobsOf(Buffer.from(gone.content), gone.media_type)]),
+    ].sort();
+    let unlinkedBlobs: string[] = [];
+    if (candidates.length > 0) {
+      // Unlinking is the collector's kind of write: under the blobs' row locks (digest order),
+      // so that a push of another manifest referring to them either committed before (and the
+      // check below sees its references) or waits and then finds the links gone.
+      await trx
+        .selectFrom('pierone_blobs')
+        .select('digest')
+        .where('digest', 'in', candidates)
+        .orderBy('digest')
+        .forUpdate()
+        .execute();
+      unlinkedBlobs = (
+        await trx
+          .deleteFrom('pierone_blob_links')
+          .where('repository', '=', repository)
+          .where('digest', 'in', candidates)
+          .where((eb) =>
+            eb.not(
+              eb.exists(
+                eb
+                  .selectFrom('pierone_manifest_blobs as r')
+                  .select('r.digest')
+                  .whereRef('r.digest', '=', 'pierone_blob_links.digest')
+                  .where('r.repository', '=', repository),
+              ),
+            ),
+          )
+          .returning('digest')
+          .execute()
+      )
+        .map((r) => r.digest)
+        .sort();
+    }
+    const names = (
+      await trx
+        .deleteFrom('pierone_tags')
+        .where('team', '=', team)
+        .where('artifact', '=', artifact)
+        .where('digest', '=', digest)
+        .returning('name')
+        .execute()
+    )
+      .map((r) => r.name)
+      .sort();
+    await burnTags(trx, team, artifact, names, digest, deletion);
+    await this.#repositoryChanged(trx, team, artifact);
+    await trx
+      .insertInto('pierone_deleted_manifests')
+      .values({ repository, digest, deleted_by: deletion.by, reason: deletion.reason })
+      .onConflict((oc) => oc.columns(['repository', 'digest']).doUpdateSet({ deleted_at: sql<Date>`now()` }))
+      .execute();
+    return { tags: names, unlinkedBlobs };
   }
 
   /**

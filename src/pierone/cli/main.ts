@@ -204,6 +204,7 @@ export function pieroneProgram(deps: ZignDeps): Command {
     io.stdout.write(
       `scanned ${result.scanned} blobs, ${verb} ${result.deleted} (${result.bytes_freed} bytes), ` +
         `${result.dry_run ? 'would remove' : 'removed'} ${result.links_removed} dangling links` +
+        `${result.manifests_deleted ? ` and ${result.manifests_deleted} manifests whose tags were all deleted` : ''}` +
         `${result.failed ? `, ${result.failed} failed (retried next run)` : ''} in ${result.duration_ms} ms\n`,
     );
     if (result.candidates?.length) {

@@ -46,12 +46,20 @@ export interface GcResult {
   bytesFreed: number;
   /** Repository links removed because no manifest of their repository refers to the blob. */
   linksRemoved: number;
+  /**
+   * Dead manifests removed (every tag on them deleted before the grace period; see
+   * `PierOneStore.collectDeadManifests`). Dry run: would be; their blobs are counted by the run
+   * after the one that removes them.
+   */
+  manifestsDeleted: number;
   /** Blobs that could not be deleted from the blob store (left for the next run). */
   failed: number;
   durationMs: number;
   startedAt: Date;
   /** Dry run only: the blobs that would go (at most `listLimit`). */
   candidates?: Array<{ digest: string; size: number }>;
+  /** Dry run only: the dead manifests that would go (at most `listLimit`). */
+  manifestCandidates?: Array<{ repository: string; digest: string }>;
 }
 
 export interface GcRunOptions {
@@ -78,6 +86,7 @@ export class GcMetrics {
   readonly scanned: Counter;
   readonly deleted: Counter;
   readonly bytesFreed: Counter;
+  readonly manifestsDeleted: Counter;
   readonly lastDuration: Gauge;
   readonly lastRun: Gauge;
 
@@ -94,6 +103,10 @@ export class GcMetrics {
     );
     this.deleted = counter('pierone_gc_blobs_deleted_total', 'Blobs the garbage collector deleted');
     this.bytesFreed = counter('pierone_gc_bytes_freed_total', 'Bytes of blobs the garbage collector deleted');
+    this.manifestsDeleted = counter(
+      'pierone_gc_manifests_deleted_total',
+      'Dead manifests (every tag deleted) the garbage collector removed',
+    );
     this.lastDuration = gauge(
       'pierone_gc_last_run_duration_seconds',
       'How long the last garbage collection run (not dry) took',
@@ -105,8 +118,18 @@ export class GcMetrics {
   }
 }
 
+/** Removes (or, dry, lists) dead manifests, audited as `actor`; `PierOneStore.collectDeadManifests`. */
+export type DeadManifestCollector = (options: {
+  graceSeconds: number;
+  dryRun: boolean;
+  actor: AuditActor;
+  requestId: string;
+}) => Promise<Array<{ repository: string; digest: string }>>;
+
 export interface BlobCollectorDeps {
   database: Database;
+  /** Dead manifests go first, so that the blob pass can free what only they kept. */
+  deadManifests?: DeadManifestCollector | undefined;
   blobs: BlobStore;
   audit: PierOneAudit;
   metrics?: GcMetrics | undefined;
@@ -121,8 +144,10 @@ export class BlobCollector {
   readonly #blobs: BlobStore;
   readonly #audit: PierOneAudit;
   readonly #metrics: GcMetrics | undefined;
+  readonly #deadManifests: DeadManifestCollector | undefined;
 
   constructor(deps: BlobCollectorDeps) {
+    this.#deadManifests = deps.deadManifests;
     this.#db = deps.database.kysely<Tables>();
     this.#blobs = deps.blobs;
     this.#audit = deps.audit;
@@ -144,12 +169,19 @@ export class BlobCollector {
       deleted: 0,
       bytesFreed: 0,
       linksRemoved: 0,
+      manifestsDeleted: 0,
       failed: 0,
       durationMs: 0,
       startedAt,
-      ...(dryRun ? { candidates: [] } : {}),
+      ...(dryRun ? { candidates: [], manifestCandidates: [] } : {}),
     };
     const graceSeconds = Math.max(0, options.graceMs) / 1000;
+    if (this.#deadManifests) {
+      const dead = await this.#deadManifests({ graceSeconds, dryRun, actor, requestId });
+      result.manifestsDeleted = dead.length;
+      if (dryRun) result.manifestCandidates = dead.slice(0, listLimit);
+      else this.#metrics?.manifestsDeleted.inc(dead.length);
+    }
     for await (const page of list(options.pageSize ?? 500)) {
       result.scanned += page.length;
       this.#metrics?.scanned.inc(page.length);
@@ -196,6 +228,7 @@ export class BlobCollector {
         deleted: result.deleted,
         bytes_freed: result.bytesFreed,
         links_removed: result.linksRemoved,
+        manifests_deleted: result.manifestsDeleted,
         failed: result.failed,
         duration_ms: result.durationMs,
       },

@@ -79,9 +79,11 @@ export function registerGcRoutes(app: HttpApp, deps: GcRouteDeps): void {
         deleted: result.deleted,
         bytes_freed: result.bytesFreed,
         links_removed: result.linksRemoved,
+        manifests_deleted: result.manifestsDeleted,
         failed: result.failed,
         duration_ms: result.durationMs,
         ...(result.candidates ? { candidates: result.candidates } : {}),
+        ...(result.manifestCandidates ? { manifest_candidates: result.manifestCandidates } : {}),
       };
     },
   );
