@@ -135,7 +135,7 @@ describeEachDatabase('Pier One dead-manifest collection', DOMAIN_MIGRATIONS, (ge
   const stored = async (repo: RepositoryName, digest: string) =>
     domain.manifests.resolve(repo, digest).then(
       () => 'present',
-      (error: { code?: string }) => error.code ?? String(error),
+      (error: Error & { code?: string }) => error.code ?? error.message,
     );
   const present = (digest: string) => domain.blobs.exists(digest);
 
