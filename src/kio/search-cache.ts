@@ -41,7 +41,7 @@ export class SearchCache<T> {
 
   /** The cached answer for `key`, or the one `compute` gives (stored when it is safe to). */
   async get(key: string, compute: () => Promise<T>): Promise<T> {
-    if (this.#maxEntries === 0 || !this.#feed.listening) return compute();
+    if (this.#maxEntries === 0 || !this.#listening()) return compute();
     const now = Date.now();
     const hit = this.#entries.get(key);
     if (hit && hit.expires > now) {
@@ -52,7 +52,8 @@ export class SearchCache<T> {
     }
     const generation = this.#generation;
     const value = await compute();
-    if (generation === this.#generation && this.#feed.listening) {
+    // The feed may have gone down during the query: then a write may have gone unannounced.
+    if (generation === this.#generation && this.#listening()) {
       this.#entries.delete(key);
       this.#entries.set(key, { value, expires: now + this.#ttlMs });
       if (this.#entries.size > this.#maxEntries) {
@@ -61,5 +62,9 @@ export class SearchCache<T> {
       }
     }
     return value;
+  }
+
+  #listening(): boolean {
+    return this.#feed.listening;
   }
 }

@@ -268,12 +268,12 @@ export class ApplicationStore {
 
   /** Runs `body` in one transaction holding the primitives of a read-modify-write. */
   async write<T>(body: (tx: ApplicationWriteTransaction) => Promise<T>): Promise<T> {
-    let changed = false;
+    const written = { changed: false };
     try {
       return await this.#db.transaction().execute((trx) =>
         body(
           writeTransaction(trx, async () => {
-            changed = true;
+            written.changed = true;
             // Commits with the write: every replica drops its cached searches once it is visible.
             await this.#database.changes.notify(trx, APPLICATIONS_CHANNEL);
           }),
@@ -281,7 +281,7 @@ export class ApplicationStore {
       );
     } finally {
       // This process drops its own at once (read-your-writes); harmless after a rollback.
-      if (changed) this.#searchCache.clear();
+      if (written.changed) this.#searchCache.clear();
     }
   }
 }
