@@ -71,6 +71,15 @@ describeEachDatabase('kio search cache', KIO_TEST_MIGRATIONS, (getDatabase) => {
     expect(names).toEqual(['Bilby Engine']);
   });
 
+  it('does not cache big pages', async () => {
+    const store = new ApplicationStore(getDatabase());
+    const big = { candidateLimit: 1000, limit: 500 };
+    expect((await store.search('dingo', big)).map((a) => a.id)).toEqual([]);
+    await sql`insert into kio_applications (id, team_id, active, name, created_by, last_modified_by)
+      values ('dingo-api', 'team-a', true, 'Dingo API', 'x', 'x')`.execute(getDatabase().kysely());
+    expect((await store.search('dingo', big)).map((a) => a.id)).toEqual(['dingo-api']);
+  });
+
   it('keeps nothing when turned off', async () => {
     const uncached = new ApplicationStore(getDatabase(), { searchCache: { entries: 0 } });
     expect((await uncached.search('wallaby', OPTIONS)).map((a) => a.id)).toEqual([]);

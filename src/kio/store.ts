@@ -94,6 +94,12 @@ export interface SearchCacheOptions {
 
 export const DEFAULT_SEARCH_CACHE: SearchCacheOptions = { entries: 256, ttlMs: 60_000 };
 
+/**
+ * Answers of more hits are not cached: 256 answers of at most 200 hits stay near 50 MB (a hit
+ * is about 1.2 kB), and big pages are asked for by exports, which rarely repeat.
+ */
+const MAX_CACHED_HITS = 200;
+
 export interface ChangeRecord {
   applicationId: string;
   action: 'create' | 'update';
@@ -199,6 +205,7 @@ export class ApplicationStore {
    * the actual search term instead of a generic plan that builds the whole bitmap.
    */
   async search(text: string, options: SearchOptions): Promise<ApplicationSearchHit[]> {
+    if (options.limit > MAX_CACHED_HITS) return this.#search(text, options);
     const key = JSON.stringify([
       text,
       options.teamId,
