@@ -8,7 +8,7 @@ import { ApplicationRegistry, type SearchSettings } from './application-registry
 import type { ApplicationDirectory } from './contract.js';
 import { KIO_EVENTS } from './events.js';
 import { registerKioRoutes } from './routes.js';
-import { ApplicationStore } from './store.js';
+import { ApplicationStore, type SearchCacheOptions } from './store.js';
 
 export type { Actor, PutResult, SearchSettings } from './application-registry.js';
 export { ApplicationRegistry } from './application-registry.js';
@@ -44,11 +44,13 @@ export function createKioService(
   deps: {
     teams: TeamDirectory;
     search?: Partial<SearchSettings>;
+    /** Cached search answers (default 256 for at most 60 s; `entries: 0` turns it off). */
+    searchCache?: Partial<SearchCacheOptions>;
     /** The token service's stored applications of service users (`serviceUserDirectory`). */
     serviceApplications?: ServiceApplications | undefined;
   },
 ): KioService {
-  const store = new ApplicationStore(ctx.database);
+  const store = new ApplicationStore(ctx.database, deps.searchCache ? { searchCache: deps.searchCache } : {});
   const audit = createAudit(ctx.auditLog, 'kio', KIO_EVENTS);
   // A service acts for the team of its own application, which this very registry knows.
   const policy: TeamPolicy = new TeamPolicy({

@@ -19,6 +19,7 @@ import type {
   ApplicationSearchHit,
   EditableField,
 } from './contract.js';
+import { APPLICATIONS_CHANNEL, SearchCache } from './search-cache.js';
 import { highlightSnippet, queryTerms } from './snippet.js';
 
 export interface KioApplicationsTable {
@@ -84,6 +85,21 @@ export interface SearchOptions extends ApplicationFilter {
   limit: number;
 }
 
+export interface SearchCacheOptions {
+  /** Search answers kept (0: none). */
+  entries: number;
+  /** Longest time an answer is kept, whatever the change feed says. */
+  ttlMs: number;
+}
+
+export const DEFAULT_SEARCH_CACHE: SearchCacheOptions = { entries: 256, ttlMs: 60_000 };
+
+/**
+ * Answers of more hits are not cached: 256 answers of at most 200 hits stay near 50 MB (a hit
+ * is about 1.2 kB), and big pages are asked for by exports, which rarely repeat.
+ */
+const MAX_CACHED_HITS = 200;
+
 export interface ChangeRecord {
   applicationId: string;
   action: 'create' | 'update';
@@ -135,9 +151,14 @@ export class ApplicationStore {
    * JavaScript of a `GET /apps/{id}` (issue 23). Only its one parameter, the id, changes.
    */
   readonly #getById: CompiledQuery<ListRow & Pick<ApplicationRow, 'required_approvers'>>;
+  readonly #database: Database;
+  readonly #searchCache: SearchCache<ApplicationSearchHit[]>;
 
-  constructor(database: Database) {
+  constructor(database: Database, options: { searchCache?: Partial<SearchCacheOptions> } = {}) {
+    this.#database = database;
     this.#db = database.kysely<KioTables>();
+    const cache = { ...DEFAULT_SEARCH_CACHE, ...options.searchCache };
+    this.#searchCache = new SearchCache(database.changes, { maxEntries: cache.entries, ttlMs: cache.ttlMs });
     this.#getById = this.#db
       .selectFrom('kio_applications')
       .select([...LIST_COLUMNS, 'required_approvers'])
@@ -184,6 +205,23 @@ export class ApplicationStore {
    * the actual search term instead of a generic plan that builds the whole bitmap.
    */
   async search(text: string, options: SearchOptions): Promise<ApplicationSearchHit[]> {
+    if (options.limit > MAX_CACHED_HITS) return this.#search(text, options);
+    const key = JSON.stringify([
+      text,
+      options.teamId,
+      options.incidentContact,
+      options.active,
+      options.modifiedBefore?.toISOString(),
+      options.modifiedAfter?.toISOString(),
+      options.limit,
+      options.offset ?? 0,
+      options.candidateLimit,
+    ]);
+    // The hits are shared between the answers of a cached search: the callers only serialise them.
+    return this.#searchCache.get(key, () => this.#search(text, options));
+  }
+
+  async #search(text: string, options: SearchOptions): Promise<ApplicationSearchHit[]> {
     const query = sql`websearch_to_tsquery('english', ${text})`;
     const conditions = filterSql(options);
     const result = await sql<ApplicationRow & { matched_rank: number; matched_query: string }>`
@@ -237,11 +275,28 @@ export class ApplicationStore {
 
   /** Runs `body` in one transaction holding the primitives of a read-modify-write. */
   async write<T>(body: (tx: ApplicationWriteTransaction) => Promise<T>): Promise<T> {
-    return this.#db.transaction().execute((trx) => body(writeTransaction(trx)));
+    const written = { changed: false };
+    try {
+      return await this.#db.transaction().execute((trx) =>
+        body(
+          writeTransaction(trx, async () => {
+            written.changed = true;
+            // Commits with the write: every replica drops its cached searches once it is visible.
+            await this.#database.changes.notify(trx, APPLICATIONS_CHANNEL);
+          }),
+        ),
+      );
+    } finally {
+      // This process drops its own at once (read-your-writes); harmless after a rollback.
+      if (written.changed) this.#searchCache.clear();
+    }
   }
 }
 
-function writeTransaction(trx: Transaction<KioTables>): ApplicationWriteTransaction {
+function writeTransaction(
+  trx: Transaction<KioTables>,
+  announce: () => Promise<void>,
+): ApplicationWriteTransaction {
   return {
     executor: trx,
     async lock(id) {
@@ -259,6 +314,7 @@ function writeTransaction(trx: Transaction<KioTables>): ApplicationWriteTransact
         .onConflict((oc) => oc.column('id').doNothing())
         .returning('id')
         .executeTakeFirst();
+      if (inserted !== undefined) await announce();
       return inserted !== undefined;
     },
     async update(id, values, at, by) {
@@ -267,6 +323,7 @@ function writeTransaction(trx: Transaction<KioTables>): ApplicationWriteTransact
         .set({ ...values, last_modified: at, last_modified_by: by, version: sql`version + 1` })
         .where('id', '=', id)
         .execute();
+      await announce();
     },
     async recordChange(change) {
       await trx
