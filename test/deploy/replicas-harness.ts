@@ -11,7 +11,7 @@ import S3rver from 's3rver';
 import { stringify as toYaml } from 'yaml';
 import type { ServiceName } from '../../src/platform/service-context.js';
 import { TEST_POSTGRES_URL } from '../../src/platform/test-support/databases.js';
-import { freePorts } from '../../src/stups/free-ports.js';
+import { freePortBlock } from '../../src/stups/free-ports.js';
 import { MODULES } from '../../src/stups/modules.js';
 
 /*
@@ -205,7 +205,13 @@ export async function startReplicas(options: ReplicaHarnessOptions = {}): Promis
     const { port: s3Port } = await s3.run();
     cleanups.push(() => s3.close());
 
-    const ports = await freePorts(services.length * (count + 1));
+    // A block below the ephemeral range: with 33 replicas opening hundreds of outgoing
+    // connections while they start, a port picked by listen(0) could be taken by one of those
+    // connections before its replica binds it (seen by a helper in session 10: a replica exited
+    // with EADDRINUSE and its health check was answered by whoever held the port).
+    const portCount = services.length * (count + 1);
+    const base = await freePortBlock(portCount);
+    const ports = Array.from({ length: portCount }, (_, i) => base + i);
     const urls = Object.fromEntries(MODULES.map((m) => [m.name, ''])) as Record<ServiceName, string>;
     const frontends = services.map((service, i) => {
       const port = ports[i]!;

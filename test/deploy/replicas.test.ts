@@ -435,7 +435,14 @@ describe.skipIf(skip)(`${REPLICAS} replicas of ${SERVICES.join(', ')} behind HAP
         JOBS.map(([job, service]) => Promise.all(h.replicasOf(service).map((r) => ticksOf(r, job)))),
       );
 
-    // Work for two of the jobs, to see it done once: abandoned uploads, a CloudTrail file.
+    // Work for three of the jobs, to see it done once: a grant that ran out a minute ago (written
+    // as even stores one), abandoned uploads, a CloudTrail file.
+    const [grant] = await h.query<{ id: string }>(
+      `insert into even_access_requests
+         (username, hostname, reason, status, lifetime_minutes, expires_at, created_by, last_modified_by)
+       values ('jdoe', '127.0.0.1', 'replicas test', 'GRANTED', 1, now() - interval '1 minute', 'jdoe', 'jdoe')
+       returning id::text as id`,
+    );
     const uploads: string[] = [];
     for (let i = 0; i < 3; i++) {
       const started = await fetch(`${h.urls.pierone}/v2/demo/abandoned/blobs/uploads/`, {
@@ -501,6 +508,14 @@ describe.skipIf(skip)(`${REPLICAS} replicas of ${SERVICES.join(', ')} behind HAP
       );
       expect(purged!.n, `purge events naming upload ${id}`).toBe(1);
     }
+    // …the grant expired by one run…
+    const [expiry] = await h.query<{ n: number; status: string }>(
+      `select (select count(*)::int from audit_events
+                where action = 'even.access_request.expire' and target_id = $1) as n,
+              (select status from even_access_requests where id::text = $1) as status`,
+      [grant!.id],
+    );
+    expect(expiry).toEqual({ n: 1, status: 'EXPIRED' });
     // …and the CloudTrail file ingested by one run: one ingestion event, its violation once.
     await until(
       'file ingested',
