@@ -418,8 +418,14 @@ export class PierOneStore {
     inTransaction: InTransaction<void>,
     /** Whether the bytes are (still) in the blob store; asked under the blob's row lock. */
     bytesExist?: () => Promise<boolean>,
-  ): Promise<void> {
-    await this.#db.transaction().execute(async (trx) => {
+    /**
+     * The upload this link finishes: its record is deleted in the same transaction (one round
+     * trip fewer than a statement of its own, and a link that fails leaves the upload as it was,
+     * for the client to retry). Returns that upload's chunks, undefined when it was gone.
+     */
+    endUpload?: string,
+  ): Promise<UploadPart[] | undefined> {
+    return this.#db.transaction().execute(async (trx) => {
       // The blob's row first (created or touched, locked until commit): the collector cannot
       // judge it meanwhile, and whatever it did before is visible to the check below.
       await touchBlobs(trx, [digest]);
@@ -432,6 +438,13 @@ export class PierOneStore {
         .onConflict((oc) => oc.columns(['repository', 'digest']).doNothing())
         .execute();
       await inTransaction(trx, undefined);
+      if (endUpload === undefined) return undefined;
+      const row = await trx
+        .deleteFrom('pierone_uploads')
+        .where('id', '=', endUpload)
+        .returning('parts')
+        .executeTakeFirst();
+      return row && partsOf(row.parts);
     });
   }
 
@@ -464,7 +477,12 @@ export class PierOneStore {
    * place that tells the collector about uploads in progress.
    */
   async announceBlob(digest: string): Promise<void> {
-    await this.#db.transaction().execute((trx) => touchBlobs(trx, [digest]));
+    // One statement, autocommitted: no BEGIN/COMMIT round trips around a single upsert.
+    await this.#db
+      .insertInto('pierone_blobs')
+      .values({ digest })
+      .onConflict((oc) => oc.column('digest').doUpdateSet({ touched: sql<Date>`now()` }))
+      .execute();
   }
 
   // --- uploads -------------------------------------------------------------------------------
