@@ -14,6 +14,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { writeSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
@@ -99,7 +100,8 @@ function countStatements(): void {
   }
   process.once('SIGTERM', () => {
     const sorted = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 25);
-    for (const [text, n] of sorted) process.stderr.write(`${String(n).padStart(7)}  ${text}\n`);
+    // Synchronous: stderr is a pipe (asynchronous) and the process exits right after.
+    for (const [text, n] of sorted) writeSync(2, `${String(n).padStart(7)}  ${text}\n`);
     process.exit(0);
   });
 }

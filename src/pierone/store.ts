@@ -485,6 +485,20 @@ export class PierOneStore {
       .execute();
   }
 
+  /**
+   * `announceBlob(digest)` and `uploadState(id)` in one statement (one round trip when an upload
+   * finishes): a data-modifying WITH runs to completion whether or not the query reads it.
+   */
+  async announceUpload(id: string, digest: string): Promise<UploadState | undefined> {
+    const { rows } = await sql<{ size: string | number; parts: unknown }>`
+      with touched as (
+        insert into pierone_blobs (digest) values (${digest})
+        on conflict (digest) do update set touched = now())
+      select size, parts from pierone_uploads where id = ${id} and parts is not null`.execute(this.#db);
+    const [row] = rows;
+    return row && { size: Number(row.size), parts: partsOf(row.parts) };
+  }
+
   // --- uploads -------------------------------------------------------------------------------
 
   async createUpload(id: string, repository: string, createdBy: string): Promise<void> {

@@ -154,8 +154,10 @@ export class BlobUploads {
     let info: BlobInfo;
     try {
       // Announced first: the collector leaves a blob alone while its upload is being published.
-      if (isDigest(digest)) await this.#store.announceBlob(digest);
-      info = await this.#chunks.commit(id, digest, last);
+      // With the upload's state in the same statement: one round trip.
+      const known = isDigest(digest) ? await this.#store.announceUpload(id, digest) : undefined;
+      if (isDigest(digest) && !known) throw unknownUpload(id, repository);
+      info = await this.#chunks.commit(id, digest, last, known);
     } catch (error) {
       if (isUnknown(error)) throw unknownUpload(id, repository);
       if ((error as { code?: string }).code === 'DIGEST_INVALID') {
