@@ -98,11 +98,12 @@ function countStatements(): void {
       return original.apply(this, a);
     };
   }
-  process.once('SIGTERM', () => {
+  // Printed at exit, whether stdin's end or the parent's SIGTERM comes first.
+  process.once('SIGTERM', () => process.exit(0));
+  process.once('exit', () => {
     const sorted = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 25);
     // Synchronous: stderr is a pipe (asynchronous) and the process exits right after.
     for (const [text, n] of sorted) writeSync(2, `${String(n).padStart(7)}  ${text}\n`);
-    process.exit(0);
   });
 }
 

@@ -432,19 +432,25 @@ export class PierOneStore {
       if (bytesExist && !(await bytesExist())) throw new MissingBlobsError([digest]);
       // The team's quota, checked under the same transaction as the link it would allow.
       await this.#linkGuard?.(repository, digest, size)(trx, undefined);
-      await trx
-        .insertInto('pierone_blob_links')
-        .values({ repository, digest, size, created_by: createdBy })
-        .onConflict((oc) => oc.columns(['repository', 'digest']).doNothing())
-        .execute();
+      let parts: UploadPart[] | undefined;
+      if (endUpload === undefined) {
+        await trx
+          .insertInto('pierone_blob_links')
+          .values({ repository, digest, size, created_by: createdBy })
+          .onConflict((oc) => oc.columns(['repository', 'digest']).doNothing())
+          .execute();
+      } else {
+        // The link and the upload's end in one statement (one round trip).
+        const { rows } = await sql<{ parts: unknown }>`
+          with linked as (
+            insert into pierone_blob_links (repository, digest, size, created_by)
+            values (${repository}, ${digest}, ${size}, ${createdBy})
+            on conflict (repository, digest) do nothing)
+          delete from pierone_uploads where id = ${endUpload} returning parts`.execute(trx);
+        parts = rows[0] && partsOf(rows[0].parts);
+      }
       await inTransaction(trx, undefined);
-      if (endUpload === undefined) return undefined;
-      const row = await trx
-        .deleteFrom('pierone_uploads')
-        .where('id', '=', endUpload)
-        .returning('parts')
-        .executeTakeFirst();
-      return row && partsOf(row.parts);
+      return parts;
     });
   }
 
