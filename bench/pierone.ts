@@ -9,6 +9,10 @@
  *                            [--concurrency 32] [--seconds 3] [--rounds 3]
  *                            [--rows 'small upload,large download']
  *
+ * `--rows` runs only the named rows ('large download' needs 'large upload' before it).
+ * PIERONE_BENCH_COUNT_SQL=1 prints the statements Pier One sent to its database, by count, at
+ * exit (a small POST+PUT upload costs 8 round trips: see src/pierone/uploads.ts `finish`).
+ *
  * Pier One runs in a child process of its own (filesystem blob store with fsync, PGlite), so
  * that the load generator does not share its event loop; `docker-registry` commits with fsync too.
  */
