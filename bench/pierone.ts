@@ -7,12 +7,18 @@
  *
  *   npx tsx bench/pierone.ts [--large-mib 256] [--small-count 500] [--small-kib 64]
  *                            [--concurrency 32] [--seconds 3] [--rounds 3]
+ *                            [--rows 'small upload,large download']
+ *
+ * `--rows` runs only the named rows ('large download' needs 'large upload' before it).
+ * PIERONE_BENCH_COUNT_SQL=1 prints the statements Pier One sent to its database, by count, at
+ * exit (a small POST+PUT upload costs 8 round trips: see src/pierone/uploads.ts `finish`).
  *
  * Pier One runs in a child process of its own (filesystem blob store with fsync, PGlite), so
  * that the load generator does not share its event loop; `docker-registry` commits with fsync too.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { writeSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
@@ -20,6 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { PGlite } from '@electric-sql/pglite';
 
 const { values: args } = parseArgs({
   options: {
@@ -32,6 +39,8 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '3' },
     /** Each row runs this often per registry; the best run counts. */
     rounds: { type: 'string', default: '3' },
+    /** Comma-separated row names to run (e.g. `small upload`); all rows when absent. */
+    rows: { type: 'string' },
   },
 });
 
@@ -49,6 +58,7 @@ async function serve(root: string): Promise<void> {
     await import('../src/pierone/test-support/directories.js');
   const database = await openDatabase({ kind: 'pglite' });
   await migrateToLatest(database, [...KERNEL_MIGRATIONS, pieroneMigrations]);
+  if (process.env.PIERONE_BENCH_COUNT_SQL) countStatements();
   const issuer = await createTestIssuer();
   const ctx = createTestContext(database, issuer.verifier);
   const blobs = await createFilesystemBlobStore({
@@ -75,6 +85,30 @@ async function serve(root: string): Promise<void> {
   }
   await app.close();
   await database.destroy();
+}
+
+/**
+ * PIERONE_BENCH_COUNT_SQL=1: counts the statements Pier One sends to PGlite (each `query`, and
+ * each `exec`: BEGIN/COMMIT) and prints them by text on stderr when the parent stops it.
+ */
+function countStatements(): void {
+  const counts = new Map<string, number>();
+  const proto = PGlite.prototype as unknown as Record<'query' | 'exec', (...a: unknown[]) => unknown>;
+  for (const name of ['query', 'exec'] as const) {
+    const original = proto[name];
+    proto[name] = function (this: unknown, ...a: unknown[]) {
+      const text = String(a[0]).replace(/\s+/g, ' ').slice(0, 90);
+      counts.set(text, (counts.get(text) ?? 0) + 1);
+      return original.apply(this, a);
+    };
+  }
+  // Printed at exit, whether stdin's end or the parent's SIGTERM comes first.
+  process.once('SIGTERM', () => process.exit(0));
+  process.once('exit', () => {
+    const sorted = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 25);
+    // Synchronous: stderr is a pipe (asynchronous) and the process exits right after.
+    for (const [text, n] of sorted) writeSync(2, `${String(n).padStart(7)}  ${text}\n`);
+  });
 }
 
 interface Target {
@@ -426,7 +460,9 @@ async function main(): Promise<void> {
     for (const target of targets) await pushImage(target, data);
     const rounds = Number(args.rounds);
     const rows = new Map<string, Row>();
+    const selected = args.rows?.split(',').map((r) => r.trim());
     for (const measurement of measurements(data)) {
+      if (selected && !selected.includes(measurement.name)) continue;
       const row: Row = { name: measurement.name, unit: measurement.unit, values: {} };
       for (let round = 0; round < rounds; round++) {
         // Alternate who goes first: the machine is shared and its speed drifts.
@@ -448,7 +484,13 @@ async function main(): Promise<void> {
     const lines = [...rows.values()].map((r) => {
       const ref = r.values['docker-registry']!;
       const ours = r.values['Pier One']!;
-      return [r.name, r.unit, ref.toFixed(0), ours.toFixed(0), (ours / ref).toFixed(2)];
+      return [
+        r.name,
+        r.unit,
+        ref.toFixed(ref < 100 ? 1 : 0),
+        ours.toFixed(ours < 100 ? 1 : 0),
+        (ours / ref).toFixed(2),
+      ];
     });
     const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
     const format = (cells: string[]) =>

@@ -510,20 +510,39 @@ export class PierOneStore {
     inTransaction: InTransaction<void>,
     /** Whether the bytes are (still) in the blob store; asked under the blob's row lock. */
     bytesExist?: () => Promise<boolean>,
-  ): Promise<void> {
-    await this.#db.transaction().execute(async (trx) => {
+    /**
+     * The upload this link finishes: its record is deleted in the same transaction (one round
+     * trip fewer than a statement of its own, and a link that fails leaves the upload as it was,
+     * for the client to retry). Returns that upload's chunks, undefined when it was gone.
+     */
+    endUpload?: string,
+  ): Promise<UploadPart[] | undefined> {
+    return this.#db.transaction().execute(async (trx) => {
       // The blob's row first (created or touched, locked until commit): the collector cannot
       // judge it meanwhile, and whatever it did before is visible to the check below.
       await touchBlobs(trx, [digest]);
       if (bytesExist && !(await bytesExist())) throw new MissingBlobsError([digest]);
       // The team's quota, checked under the same transaction as the link it would allow.
       await this.#linkGuard?.(repository, digest, size)(trx, undefined);
-      await trx
-        .insertInto('pierone_blob_links')
-        .values({ repository, digest, size, created_by: createdBy })
-        .onConflict((oc) => oc.columns(['repository', 'digest']).doNothing())
-        .execute();
+      let parts: UploadPart[] | undefined;
+      if (endUpload === undefined) {
+        await trx
+          .insertInto('pierone_blob_links')
+          .values({ repository, digest, size, created_by: createdBy })
+          .onConflict((oc) => oc.columns(['repository', 'digest']).doNothing())
+          .execute();
+      } else {
+        // The link and the upload's end in one statement (one round trip).
+        const { rows } = await sql<{ parts: unknown }>`
+          with linked as (
+            insert into pierone_blob_links (repository, digest, size, created_by)
+            values (${repository}, ${digest}, ${size}, ${createdBy})
+            on conflict (repository, digest) do nothing)
+          delete from pierone_uploads where id = ${endUpload} returning parts`.execute(trx);
+        parts = rows[0] && partsOf(rows[0].parts);
+      }
       await inTransaction(trx, undefined);
+      return parts;
     });
   }
 
@@ -556,7 +575,26 @@ export class PierOneStore {
    * place that tells the collector about uploads in progress.
    */
   async announceBlob(digest: string): Promise<void> {
-    await this.#db.transaction().execute((trx) => touchBlobs(trx, [digest]));
+    // One statement, autocommitted: no BEGIN/COMMIT round trips around a single upsert.
+    await this.#db
+      .insertInto('pierone_blobs')
+      .values({ digest })
+      .onConflict((oc) => oc.column('digest').doUpdateSet({ touched: sql<Date>`now()` }))
+      .execute();
+  }
+
+  /**
+   * `announceBlob(digest)` and `uploadState(id)` in one statement (one round trip when an upload
+   * finishes): a data-modifying WITH runs to completion whether or not the query reads it.
+   */
+  async announceUpload(id: string, digest: string): Promise<UploadState | undefined> {
+    const { rows } = await sql<{ size: string | number; parts: unknown }>`
+      with touched as (
+        insert into pierone_blobs (digest) values (${digest})
+        on conflict (digest) do update set touched = now())
+      select size, parts from pierone_uploads where id = ${id} and parts is not null`.execute(this.#db);
+    const [row] = rows;
+    return row && { size: Number(row.size), parts: partsOf(row.parts) };
   }
 
   // --- uploads -------------------------------------------------------------------------------

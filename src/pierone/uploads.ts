@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { internalRequestId, purgeDetails } from '../platform/audit/create-audit.js';
 import type { BlobInfo, BlobStore } from '../platform/blob-store/blob-store.js';
-import { ChunkedUploads } from '../platform/blob-store/chunked-uploads.js';
+import { ChunkedUploads, type UploadPart } from '../platform/blob-store/chunked-uploads.js';
 import { InputError, NotFoundError } from '../platform/errors.js';
 import type { Actor, PierOneAudit, PushAccess } from './access.js';
 import { isDigest, type RepositoryName, repositoryOf } from './reference.js';
@@ -154,8 +154,10 @@ export class BlobUploads {
     let info: BlobInfo;
     try {
       // Announced first: the collector leaves a blob alone while its upload is being published.
-      if (isDigest(digest)) await this.#store.announceBlob(digest);
-      info = await this.#chunks.commit(id, digest, last);
+      // With the upload's state in the same statement: one round trip.
+      const known = isDigest(digest) ? await this.#store.announceUpload(id, digest) : undefined;
+      if (isDigest(digest) && !known) throw unknownUpload(id, repository);
+      info = await this.#chunks.commit(id, digest, last, known);
     } catch (error) {
       if (isUnknown(error)) throw unknownUpload(id, repository);
       if ((error as { code?: string }).code === 'DIGEST_INVALID') {
@@ -172,8 +174,10 @@ export class BlobUploads {
       }
       throw error;
     }
-    await this.#link(actor, 'pierone.blob.upload', repository, info);
-    await this.#end(id);
+    // The upload's record goes in the link's transaction; its chunks after the commit.
+    const parts = await this.#link(actor, 'pierone.blob.upload', repository, info, {}, id);
+    this.#owners.delete(id);
+    if (parts) await this.#chunks.discard(id, parts).catch(() => {});
     return info;
   }
 
@@ -252,7 +256,9 @@ export class BlobUploads {
     repository: string,
     blob: BlobInfo,
     details: Record<string, unknown> = {},
-  ): Promise<void> {
+    /** The upload this link finishes: its record is deleted with the link (see `linkBlob`). */
+    endUpload?: string,
+  ): Promise<UploadPart[] | undefined> {
     return this.#store
       .linkBlob(
         repository,
@@ -268,6 +274,7 @@ export class BlobUploads {
             requestId: actor.requestId,
           }),
         () => this.#blobs.exists(blob.digest),
+        endUpload,
       )
       .catch((error: unknown) => {
         if (error instanceof MissingBlobsError && event === 'pierone.blob.upload') {

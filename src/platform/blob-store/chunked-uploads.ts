@@ -117,9 +117,11 @@ export class ChunkedUploads {
     id: string,
     digest: string,
     last?: { source: Source; offset?: number | undefined },
+    /** The upload's state when the caller just read it (saves reading it again). */
+    known?: UploadState,
   ): Promise<BlobInfo> {
     const algorithm = algorithmOf(digest);
-    const state = await this.#state(id);
+    const state = known ?? (await this.#state(id));
     const keys = state.parts.map((p) => p.key);
     const held = this.#hashes.get(id);
     // A Hash cannot digest twice: after a failure the next attempt hashes the chunks again.
