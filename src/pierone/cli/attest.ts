@@ -17,9 +17,9 @@ import {
 } from '../provenance/statement.js';
 
 const NAME = '[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*';
-/** `[registry/]team/artifact(:tag|@sha256:hex)`: what CI knows the image by. */
+/** `[registry/]team/artifact(:tag|@sha256:hex|@sha512:hex)`: what CI knows the image by. */
 const IMAGE = new RegExp(
-  `^(?:(?<host>[^/]+)/)?(?<team>${NAME})/(?<artifact>${NAME})(?::(?<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?<digest>sha256:[a-f0-9]{64}))?$`,
+  `^(?:(?<host>[^/]+)/)?(?<team>${NAME})/(?<artifact>${NAME})(?::(?<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?<digest>sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128}))?$`,
 );
 const MANIFEST_TYPES = [
   'application/vnd.oci.image.manifest.v1+json',
@@ -74,7 +74,7 @@ export async function attest(
 
   const statement: ProvenanceStatement = {
     _type: IN_TOTO_STATEMENT_V1,
-    subject: [{ name: `${pierOneHost}/${repo}`, digest: { sha256: digest.slice('sha256:'.length) } }],
+    subject: [{ name: `${pierOneHost}/${repo}`, digest: subjectDigest(digest) }],
     predicateType: SLSA_PROVENANCE_V1,
     predicate: {
       buildDefinition: {
@@ -131,7 +131,7 @@ function parseImage(image: string): ImageName {
   const groups = IMAGE.exec(image)?.groups;
   if (!groups?.team || !groups.artifact) {
     throw new CliError(
-      `invalid image "${image}": expected [registry/]team/artifact:tag or …@sha256:digest`,
+      `invalid image "${image}": expected [registry/]team/artifact:tag or …@sha256:digest (or @sha512:digest)`,
       2,
     );
   }
@@ -161,7 +161,7 @@ async function manifestDigest(client: HttpClient, repo: string, tag: string): Pr
   });
   const digest = response.headers.get('docker-content-digest');
   if (response.status === 404) throw new CliError(`Pier One has no image ${repo}:${tag}`);
-  if (!response.ok || !digest || !/^sha256:[a-f0-9]{64}$/.test(digest)) {
+  if (!response.ok || !digest || !/^(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/.test(digest)) {
     throw new CliError(`Pier One answered ${response.status} for ${repo}:${tag} without a manifest digest`);
   }
   return digest;
@@ -203,4 +203,10 @@ async function scmSourceOf(client: HttpClient, name: ImageName, digest: string):
     }
     throw error;
   }
+}
+
+/** An in-toto subject's digest set: `{ sha256: hex }` or `{ sha512: hex }`, as the image's digest is. */
+function subjectDigest(digest: string): Record<string, string> {
+  const [algorithm, hex] = digest.split(':') as [string, string];
+  return { [algorithm]: hex };
 }

@@ -305,7 +305,12 @@ export function pieroneProgram(deps: ZignDeps): Command {
       .argument('<digest>', 'digest or its prefix'),
   ).action(async (digest: string, options: { output: string }) => {
     const format = parseOutputFormat(options.output);
-    if (!/^(sha256:)?[0-9a-f]{4,64}$/.test(digest)) throw new CliError(`invalid image digest "${digest}"`, 2);
+    // As the server takes it: hex of a sha256 id (optionally with its prefix), or sha512:hex.
+    if (!/^(?:(?:sha256:)?[0-9a-f]{4,64}|sha512:[0-9a-f]{4,128})$/.test(digest))
+      throw new CliError(
+        `invalid image digest "${digest}": expected sha256:hex, sha512:hex or at least 4 hex digits`,
+        2,
+      );
     let found: z.output<typeof TagSearchResultListSchema>;
     try {
       found = await (
@@ -335,7 +340,7 @@ export function pieroneProgram(deps: ZignDeps): Command {
     program
       .command('attest')
       .description('have Pier One sign SLSA provenance for an image and attach it (for CI, after the push)')
-      .argument('<image>', '[registry/]team/artifact:tag or team/artifact@sha256:…')
+      .argument('<image>', '[registry/]team/artifact:tag or team/artifact@sha256:… (or @sha512:…)')
       .option('--builder-id <uri>', 'the builder that built it (default: $STUPS_BUILDER_ID)')
       .option('--started-on <time>', 'when the build started (RFC 3339)')
       .option('--finished-on <time>', 'when the build finished (RFC 3339; default: now)')

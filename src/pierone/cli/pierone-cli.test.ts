@@ -187,6 +187,14 @@ describe('pierone CLI against a running Pier One', () => {
     const image = await pierone(['image', digest.slice(0, 19), '-o', 'json']);
     expect(JSON.parse(image.out())).toEqual([{ team: 'stups', artifact: 'kio', tag: '1.0' }]);
     expect((await pierone(['image', 'not-a-digest'])).code).toBe(2);
+    // sha512 ids (images pushed by a sha512 digest) are asked for as the server takes them.
+    const sha512 = await pierone(['image', `sha512:${'0'.repeat(128)}`]);
+    expect(sha512.err()).toBe(`pierone: no image sha512:${'0'.repeat(128)}\n`);
+    const badSha512 = await pierone(['image', 'sha512:xyz']);
+    expect(badSha512.code).toBe(2);
+    expect(badSha512.err()).toMatch(
+      /^pierone: invalid image digest "sha512:xyz": expected sha256:hex, sha512:hex/,
+    );
     const none = await pierone(['image', 'sha256:0000000000']);
     expect(none.code).toBe(1);
     expect(none.err()).toBe('pierone: no image sha256:0000000000\n');

@@ -15,7 +15,7 @@ import {
   type ProvenanceStatement,
   ProvenanceStatementSchema,
   SLSA_PROVENANCE_V1,
-  sha256Hex,
+  digestParts,
   sourceOf,
 } from './statement.js';
 
@@ -76,7 +76,7 @@ export class Attestations {
     const statement = parsed.data;
     if (statement.subject.length !== 1 || claimedSubject === undefined) {
       throw new InputError(
-        'the statement must have exactly one subject: the image manifest, by sha256 digest',
+        'the statement must have exactly one subject: the image manifest, by sha256 (or sha512) digest',
         {
           code: 'STATEMENT_INVALID',
         },
@@ -176,9 +176,16 @@ export class Attestations {
   }
 }
 
-/** `sha256:<hex>` of the statement's first subject, read before (and whatever) validation says. */
+/**
+ * `sha256:<hex>` (or `sha512:<hex>` for an image pushed by a sha512 digest) of the statement's
+ * first subject, read before (and whatever) validation says.
+ */
 function firstSubjectDigest(statement: unknown): string | undefined {
-  const subject = (statement as { subject?: Array<{ digest?: { sha256?: unknown } }> } | null)?.subject;
-  const hex = Array.isArray(subject) ? subject[0]?.digest?.sha256 : undefined;
-  return typeof hex === 'string' && sha256Hex(`sha256:${hex}`) ? `sha256:${hex}` : undefined;
+  const subject = (statement as { subject?: Array<{ digest?: Record<string, unknown> }> } | null)?.subject;
+  const digests = Array.isArray(subject) ? subject[0]?.digest : undefined;
+  for (const algorithm of ['sha256', 'sha512']) {
+    const hex = digests?.[algorithm];
+    if (typeof hex === 'string' && digestParts(`${algorithm}:${hex}`)) return `${algorithm}:${hex}`;
+  }
+  return undefined;
 }

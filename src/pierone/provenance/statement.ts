@@ -48,7 +48,7 @@ export const SlsaProvenanceV1Schema = z.looseObject({
 });
 export type SlsaProvenanceV1 = z.infer<typeof SlsaProvenanceV1Schema>;
 
-/** An in-toto Statement v1 whose subjects are identified by sha256 digests. */
+/** An in-toto Statement v1 whose subjects are identified by digest sets (sha256 or sha512 here). */
 export const InTotoStatementSchema = z.looseObject({
   _type: z.literal(IN_TOTO_STATEMENT_V1),
   subject: z
@@ -71,10 +71,14 @@ export const ProvenanceStatementSchema = InTotoStatementSchema.extend({
 });
 export type ProvenanceStatement = z.infer<typeof ProvenanceStatementSchema>;
 
-/** `sha256:<hex>` → `<hex>`, the form in-toto digest sets use. */
-export function sha256Hex(digest: string): string | undefined {
-  const match = /^sha256:([a-f0-9]{64})$/.exec(digest);
-  return match?.[1];
+/**
+ * `sha256:<hex>` or `sha512:<hex>` → its algorithm and hex, the key and value an in-toto digest
+ * set uses (`{ sha256: hex }`); undefined for anything else.
+ */
+export function digestParts(digest: string): { algorithm: 'sha256' | 'sha512'; hex: string } | undefined {
+  const match = /^(?:sha256:([a-f0-9]{64})|sha512:([a-f0-9]{128}))$/.exec(digest);
+  if (!match) return undefined;
+  return match[1] ? { algorithm: 'sha256', hex: match[1] } : { algorithm: 'sha512', hex: match[2]! };
 }
 
 /**

@@ -6,7 +6,7 @@ import {
   InvokerSchema,
   type ProvenanceStatement,
   ProvenanceStatementSchema,
-  sha256Hex,
+  digestParts,
   sourceOf,
 } from './statement.js';
 
@@ -110,11 +110,12 @@ export function verifyAttestation(
     );
   }
   const statement = parsed.data;
-  const hex = sha256Hex(expected.subjectDigest);
-  if (hex === undefined || !statement.subject.some((s) => s.digest.sha256 === hex)) {
+  const wanted = digestParts(expected.subjectDigest);
+  if (wanted === undefined || !statement.subject.some((s) => s.digest[wanted.algorithm] === wanted.hex)) {
+    const about = statement.subject.flatMap((s) => Object.entries(s.digest).map(([a, hex]) => `${a}:${hex}`));
     throw new AttestationVerificationError(
       'SUBJECT_MISMATCH',
-      `the statement is about ${statement.subject.map((s) => `sha256:${s.digest.sha256 ?? '?'}`).join(', ')}, not ${expected.subjectDigest}`,
+      `the statement is about ${about.join(', ') || 'nothing'}, not ${expected.subjectDigest}`,
     );
   }
   const source = sourceOf(statement.predicate);
