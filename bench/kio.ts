@@ -310,53 +310,57 @@ async function httpLoad(
   return summarize(name, result.latencies, result.elapsed, result.bytes);
 }
 
-async function rawSelectLoad<Tables>(
+/**
+ * `total` calls of `call(i)`, `concurrency` at a time (closed loop: each worker starts its next
+ * call when the last one ended); the latency of each.
+ */
+async function closedLoop(
+  name: string,
+  total: number,
+  concurrency: number,
+  call: (i: number) => Promise<unknown>,
+): Promise<Measurement> {
+  const latencies = new Float64Array(total);
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++;
+        const t0 = performance.now();
+        await call(i);
+        latencies[i] = performance.now() - t0;
+      }
+    }),
+  );
+  return summarize(name, latencies, performance.now() - started);
+}
+
+function rawSelectLoad<Tables>(
   db: Kysely<Tables>,
   ids: string[],
   total: number,
   concurrency = CONCURRENCY,
 ): Promise<Measurement> {
-  const latencies = new Float64Array(total);
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        const i = next++;
-        const t0 = performance.now();
-        await sql`select id, team_id, active, name, subtitle, description, service_url, scm_url,
-            documentation_url, specification_url, support_url, specification_type, criticality_level,
-            publicly_accessible, incident_contact, required_approvers, created, created_by,
-            last_modified, last_modified_by
-          from kio_applications where id = ${ids[i % ids.length]}`.execute(db);
-        latencies[i] = performance.now() - t0;
-      }
-    }),
+  return closedLoop(`raw SELECT by id, same pool (c=${concurrency})`, total, concurrency, (i) =>
+    sql`select id, team_id, active, name, subtitle, description, service_url, scm_url,
+        documentation_url, specification_url, support_url, specification_type, criticality_level,
+        publicly_accessible, incident_contact, required_approvers, created, created_by,
+        last_modified, last_modified_by
+      from kio_applications where id = ${ids[i % ids.length]}`.execute(db),
   );
-  return summarize(`raw SELECT by id, same pool (c=${concurrency})`, latencies, performance.now() - started);
 }
 
 /** Kio's own share of `GET /apps/{id}`: the registry call the route makes, without HTTP and auth. */
-async function registryGetLoad(
+function registryGetLoad(
   get: (id: string) => Promise<unknown>,
   ids: string[],
   total: number,
   concurrency = CONCURRENCY,
 ): Promise<Measurement> {
-  const latencies = new Float64Array(total);
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        const i = next++;
-        const t0 = performance.now();
-        await get(ids[i % ids.length]!);
-        latencies[i] = performance.now() - t0;
-      }
-    }),
+  return closedLoop(`registry.get in process (c=${concurrency})`, total, concurrency, (i) =>
+    get(ids[i % ids.length]!),
   );
-  return summarize(`registry.get in process (c=${concurrency})`, latencies, performance.now() - started);
 }
 
 function table(rows: Measurement[]): string {

@@ -13,7 +13,8 @@ import { registerGcRoutes } from './gc/routes.js';
 import { registerApiRoutes } from './api-routes.js';
 import type { PierOneConfig } from './config.js';
 import { PIERONE_EVENTS } from './events.js';
-import { blobsReferenced, Manifests } from './manifests.js';
+import { Manifests } from './manifests.js';
+import { deadManifestCollector } from './gc/dead-manifests.js';
 import { isSnapshotTag } from './reference.js';
 import { registryUrlError, toOciError } from './oci-errors.js';
 import { registryPlugin } from './registry-routes.js';
@@ -121,23 +122,7 @@ export function createPierOneService(ctx: ServiceContext, deps: PierOneDeps): Pi
   });
   const collector = new BlobCollector({
     database: ctx.database,
-    deadManifests: ({ graceSeconds, dryRun, actor, requestId }) =>
-      store.collectDeadManifests({
-        graceSeconds,
-        dryRun,
-        // Repositories with dead manifests handled per run; the rest wait for the next.
-        repositories: 1000,
-        deletion: { by: 'pierone-gc', reason: 'every tag on it was deleted' },
-        blobsOf: blobsReferenced,
-        inTransaction: (trx, gone) =>
-          audit(trx, {
-            event: 'pierone.manifest.collect',
-            actor,
-            targetId: gone[0]!.repository,
-            details: { manifests: gone.map((m) => m.digest) },
-            requestId,
-          }),
-      }),
+    deadManifests: deadManifestCollector(store, audit),
     blobs,
     audit,
     metrics: new GcMetrics(ctx.metrics.registry),

@@ -8,7 +8,6 @@ import type { Database } from '../../platform/db/database.js';
 import { describeEachDatabase } from '../../platform/test-support/databases.js';
 import { SCOPES } from '../access.js';
 import { PIERONE_EVENTS } from '../events.js';
-import { blobsReferenced } from '../manifests.js';
 import type { RepositoryName } from '../reference.js';
 import {
   actorOf,
@@ -18,6 +17,7 @@ import {
 } from '../test-support/domain-harness.js';
 import { sha256 } from '../test-support/http.js';
 import { BlobCollector, GcMetrics } from './collector.js';
+import { deadManifestCollector } from './dead-manifests.js';
 
 const alice = actorOf('alice');
 const admin = actorOf('admin', { scopes: [SCOPES.adminDelete] });
@@ -47,22 +47,7 @@ describeEachDatabase('Pier One dead-manifest collection', DOMAIN_MIGRATIONS, (ge
       blobs: domain.blobs,
       audit,
       metrics: new GcMetrics(registry),
-      deadManifests: ({ graceSeconds, dryRun, actor, requestId }) =>
-        domain.store.collectDeadManifests({
-          graceSeconds,
-          dryRun,
-          repositories: 1000,
-          deletion: { by: 'pierone-gc', reason: 'every tag on it was deleted' },
-          blobsOf: blobsReferenced,
-          inTransaction: (trx, gone) =>
-            audit(trx, {
-              event: 'pierone.manifest.collect',
-              actor,
-              targetId: gone[0]!.repository,
-              details: { manifests: gone.map((m) => m.digest) },
-              requestId,
-            }),
-        }),
+      deadManifests: deadManifestCollector(domain.store, audit),
     });
   });
   afterAll(() => domain?.close());
