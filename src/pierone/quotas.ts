@@ -237,14 +237,10 @@ export class PierOneQuotas {
       const trx = transaction as unknown as Kysely<QuotaTables>;
       const limit = await lockedQuota(trx, team);
       if (limit === undefined) return;
-      const counted = countedLinks(team);
       // Counted already (live elsewhere in the team): adds nothing. A blob only deleted images
       // hold counts again, as new, when it is linked again.
-      const already = await sql`select 1 from (${counted}) links where digest = ${digest} limit 1`.execute(
-        trx,
-      );
-      if (already.rows.length > 0) return;
-      const used = await usedBytes(trx, team);
+      const { used, counted } = await usage(trx, team, [digest]);
+      if (counted.size > 0) return;
       if (used + size > limit) throw quotaExceeded(team, used, limit, size);
     };
   }
@@ -275,11 +271,8 @@ export class PierOneQuotas {
       if (deletions.length === 0) return;
       const limit = await lockedQuota(trx, team);
       if (limit === undefined) return;
-      const counted = await sql<{ digest: string }>`
-        select distinct digest from (${countedLinks(team)}) links
-        where digest in (${sql.join(blobs.map((d) => sql`${d}`))})`.execute(trx);
-      const countedNow = new Set(counted.rows.map((r) => r.digest));
-      const again = blobs.filter((d) => !countedNow.has(d));
+      const { used, counted } = await usage(trx, team, blobs);
+      const again = blobs.filter((d) => !counted.has(d));
       if (again.length === 0) return;
       const sizes = await trx
         .selectFrom('pierone_blob_links')
@@ -289,7 +282,6 @@ export class PierOneQuotas {
         .groupBy('digest')
         .execute();
       const adds = sizes.reduce((sum, row) => sum + Number(row.size), 0);
-      const used = await usedBytes(trx, team);
       if (used + adds > limit) throw quotaExceeded(team, used, limit, adds);
     };
   }
@@ -311,14 +303,31 @@ async function lockedQuota(trx: Kysely<QuotaTables>, team: string): Promise<numb
   return Number(quota.bytes);
 }
 
-/** The bytes `team` uses now: each counted blob once. */
-async function usedBytes(trx: Kysely<QuotaTables>, team: string): Promise<number> {
-  const total = await sql<{ used: string | number | null }>`
-    select sum(size) as used from (
-      select digest, max(size) as size from (${countedLinks(team)}) links group by digest) blobs`.execute(
+/**
+ * The bytes `team` uses now (each counted blob once) and which of `digests` count already: one
+ * pass over the counted links, which every quota-checked link and manifest write pays for.
+ */
+async function usage(
+  trx: Kysely<QuotaTables>,
+  team: string,
+  digests: readonly string[],
+): Promise<{ used: number; counted: Set<string> }> {
+  const { rows } = await sql<{ digest: string | null; used: string | number | null }>`
+    with per_blob as (
+      select digest, max(size) as size from (${countedLinks(team)}) links group by digest)
+    select null as digest, sum(size) as used from per_blob
+    union all
+    select digest, null from per_blob
+    where ${digests.length > 0 ? sql`digest in (${sql.join(digests.map((d) => sql`${d}`))})` : sql`false`}`.execute(
     trx,
   );
-  return Number(total.rows[0]?.used ?? 0);
+  const counted = new Set<string>();
+  let used = 0;
+  for (const row of rows) {
+    if (row.digest === null) used = Number(row.used ?? 0);
+    else counted.add(row.digest);
+  }
+  return { used, counted };
 }
 
 /** The refusal a client sees: OCI `DENIED` with used, quota and this push's bytes. */
