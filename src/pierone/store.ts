@@ -3,6 +3,7 @@ import type { InTransaction } from '../platform/audit/create-audit.js';
 import type { UploadPart, UploadState } from '../platform/blob-store/chunked-uploads.js';
 import type { ChangeFeed } from '../platform/db/change-feed.js';
 import type { Database } from '../platform/db/database.js';
+import { MEDIA_TYPES, parseManifest } from './manifest.js';
 
 interface BlobLinksTable {
   repository: string;
@@ -139,19 +140,13 @@ export interface CollectedManifest {
   digest: string;
 }
 
-const INDEX_MEDIA_TYPES = new Set([
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-]);
+/** An index's media types: the manifests whose stored content lists children. */
+const INDEX_MEDIA_TYPES = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifestList];
 
-/** The manifests an index lists; none for anything else or what no longer parses. */
+/** The manifests an index lists; none for what no longer parses (it was valid once). */
 function childrenOf(content: Uint8Array, mediaType: string): string[] {
-  if (!INDEX_MEDIA_TYPES.has(mediaType)) return [];
   try {
-    const parsed = JSON.parse(Buffer.from(content).toString('utf8')) as {
-      manifests?: Array<{ digest?: unknown }>;
-    };
-    return (parsed.manifests ?? []).map((m) => m.digest).filter((d): d is string => typeof d === 'string');
+    return parseManifest(Buffer.from(content), mediaType).manifests;
   } catch {
     return [];
   }
@@ -175,7 +170,7 @@ async function deadManifestsOf(
     subject: string | null;
   }>`
     select digest, media_type, subject,
-           case when media_type in (${sql.join([...INDEX_MEDIA_TYPES])}) then content end as content
+           case when media_type in (${sql.join(INDEX_MEDIA_TYPES)}) then content end as content
     from pierone_manifests where repository = ${repository}`.execute(db);
   const { rows: tagged } = await sql<{ digest: string; live: boolean; recent: boolean }>`
     select digest, true as live, false as recent from pierone_tags where team = ${team} and artifact = ${artifact}
@@ -286,10 +281,10 @@ export type LayerScmOutcome =
   { kind: 'found'; scmSource: Record<string, unknown> } | { kind: 'absent' } | { kind: 'deleted' };
 
 /**
- * Creates or touches blob rows, in digest order (the order every locker uses), holding their row
- * locks until the transaction ends.
+ * Creates or touches blob rows, in digest order (the order every locker uses). In a transaction
+ * their row locks are held until it ends; outside one, each upsert commits on its own.
  */
-async function touchBlobs(trx: Transaction<PierOneTables>, digests: readonly string[]): Promise<void> {
+async function touchBlobs(trx: Kysely<PierOneTables>, digests: readonly string[]): Promise<void> {
   for (const digest of [...new Set(digests)].sort()) {
     await trx
       .insertInto('pierone_blobs')
@@ -576,11 +571,7 @@ export class PierOneStore {
    */
   async announceBlob(digest: string): Promise<void> {
     // One statement, autocommitted: no BEGIN/COMMIT round trips around a single upsert.
-    await this.#db
-      .insertInto('pierone_blobs')
-      .values({ digest })
-      .onConflict((oc) => oc.column('digest').doUpdateSet({ touched: sql<Date>`now()` }))
-      .execute();
+    await touchBlobs(this.#db, [digest]);
   }
 
   /**
