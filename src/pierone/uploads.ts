@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { internalRequestId, purgeDetails } from '../platform/audit/create-audit.js';
 import type { BlobInfo, BlobStore } from '../platform/blob-store/blob-store.js';
-import { ChunkedUploads, type UploadPart } from '../platform/blob-store/chunked-uploads.js';
+import { ChunkedUploads, type UploadPart, type UploadState } from '../platform/blob-store/chunked-uploads.js';
 import { InputError, NotFoundError } from '../platform/errors.js';
 import type { Actor, PierOneAudit, PushAccess } from './access.js';
 import { isDigest, type RepositoryName, repositoryOf } from './reference.js';
@@ -155,8 +155,11 @@ export class BlobUploads {
     try {
       // Announced first: the collector leaves a blob alone while its upload is being published.
       // With the upload's state in the same statement: one round trip.
-      const known = isDigest(digest) ? await this.#store.announceUpload(id, digest) : undefined;
-      if (isDigest(digest) && !known) throw unknownUpload(id, repository);
+      let known: UploadState | undefined;
+      if (isDigest(digest)) {
+        known = await this.#store.announceUpload(id, digest);
+        if (!known) throw unknownUpload(id, repository);
+      }
       info = await this.#chunks.commit(id, digest, last, known);
     } catch (error) {
       if (isUnknown(error)) throw unknownUpload(id, repository);
@@ -175,9 +178,7 @@ export class BlobUploads {
       throw error;
     }
     // The upload's record goes in the link's transaction; its chunks after the commit.
-    const parts = await this.#link(actor, 'pierone.blob.upload', repository, info, {}, id);
-    this.#owners.delete(id);
-    if (parts) await this.#chunks.discard(id, parts).catch(() => {});
+    await this.#forget(id, await this.#link(actor, 'pierone.blob.upload', repository, info, {}, id));
     return info;
   }
 
@@ -243,9 +244,13 @@ export class BlobUploads {
 
   /** Ends an upload: its record first (no replica can add to it then), then its chunks. */
   async #end(id: string): Promise<void> {
+    await this.#forget(id, await this.#store.deleteUpload(id).catch(() => undefined));
+  }
+
+  /** What is left of an upload whose record is gone: its owner entry, and its chunks (`parts`). */
+  async #forget(id: string, parts: UploadPart[] | undefined): Promise<void> {
     this.#owners.delete(id);
     // Chunks left behind have no record any more; not worth failing the request for.
-    const parts = await this.#store.deleteUpload(id).catch(() => undefined);
     if (parts) await this.#chunks.discard(id, parts).catch(() => {});
   }
 
