@@ -101,14 +101,15 @@ export class JobRunner {
   private async claimAndRun(job: JobDefinition): Promise<JobOutcome> {
     const tick = Math.floor(this.clock() / job.intervalMs);
     try {
-      const db = this.database.kysely<JobTables>();
+      const claimAndExecute = async (): Promise<JobOutcome> =>
+        (await this.claim(this.database.kysely<JobTables>(), job.name, tick)) ? this.execute(job) : 'skipped';
       const locks = this.database.sessionLocks;
-      if (!locks) return (await this.claim(db, job.name, tick)) ? await this.execute(job) : 'skipped';
+      if (!locks) return await claimAndExecute();
       // Installations in other schemas of the same server keep locks of their own.
       const lockKey = `${this.database.schema}:${job.name}`;
       if (!(await locks.tryAcquire(LOCK_CLASS, lockKey))) return 'skipped';
       try {
-        return (await this.claim(db, job.name, tick)) ? await this.execute(job) : 'skipped';
+        return await claimAndExecute();
       } finally {
         await locks.release(LOCK_CLASS, lockKey).catch((error: unknown) => {
           // The lock went with its connection; nothing is left to release.
