@@ -1,3 +1,4 @@
+import { Cache } from '../platform/cache/cache.js';
 import type { ChangeFeed } from '../platform/db/change-feed.js';
 
 /** The change-feed channel of Kio's applications: every committed write announces itself on it. */
@@ -19,51 +20,48 @@ export const APPLICATIONS_CHANNEL = 'kio.applications';
  *   for its notification, so a client reads its own write at once;
  * - a TTL bounds the age of an entry whatever happens.
  */
-export class SearchCache<T> {
-  readonly #entries = new Map<string, { value: T; expires: number }>();
+export class SearchCache<T extends NonNullable<unknown>> {
+  /** The project's bounded LRU with TTLs; undefined when caching is off (0 entries). */
+  readonly #entries: Cache<string, T> | undefined;
   readonly #feed: ChangeFeed;
-  readonly #maxEntries: number;
   readonly #ttlMs: number;
   #generation = 0;
 
   constructor(feed: ChangeFeed, options: { maxEntries: number; ttlMs: number }) {
     this.#feed = feed;
-    this.#maxEntries = options.maxEntries;
     this.#ttlMs = options.ttlMs;
+    this.#entries =
+      options.maxEntries > 0
+        ? new Cache({ name: 'kio-search', max: options.maxEntries, ttlMs: options.ttlMs })
+        : undefined;
     feed.subscribe(APPLICATIONS_CHANNEL, () => this.clear());
   }
 
   /** Drops every entry (a write committed); searches running now will not store their answer. */
   clear(): void {
     this.#generation++;
-    this.#entries.clear();
+    this.#entries?.clear();
   }
 
   /** The cached answer for `key`, or the one `compute` gives (stored when it is safe to). */
   async get(key: string, compute: () => Promise<T>): Promise<T> {
-    if (this.#maxEntries === 0 || !this.#listening()) return compute();
-    const now = Date.now();
-    const hit = this.#entries.get(key);
-    if (hit && hit.expires > now) {
-      // Re-insert: Map keeps insertion order, so the first key is the least recently used.
-      this.#entries.delete(key);
-      this.#entries.set(key, hit);
-      return hit.value;
-    }
+    const entries = this.#entries;
+    if (!entries || !this.#listening()) return compute();
+    const hit = entries.get(key);
+    if (hit !== undefined) return hit;
+    // Not `Cache.fetch`: a write during the query would abort and repeat it, up to a failure
+    // under a stream of writes; a search answers with what it read and only skips storing it.
     const generation = this.#generation;
+    const started = performance.now();
     const value = await compute();
     // The feed may have gone down during the query: then a write may have gone unannounced.
-    if (generation === this.#generation && this.#listening()) {
-      this.#entries.delete(key);
-      this.#entries.set(key, { value, expires: now + this.#ttlMs });
-      if (this.#entries.size > this.#maxEntries) {
-        const oldest = this.#entries.keys().next();
-        if (!oldest.done) this.#entries.delete(oldest.value);
-      }
-    }
+    // The answer's age counts from before the query, what it read may be that old.
+    const ttlMs = Math.floor(this.#ttlMs - (performance.now() - started));
+    if (generation === this.#generation && this.#listening() && ttlMs > 0) entries.set(key, value, { ttlMs });
     return value;
   }
 
+  /** Read afresh each time: the feed can go down while a query runs. */
   #listening(): boolean {
     return this.#feed.listening;
   }
