@@ -1,10 +1,12 @@
 /**
- * `senza print` of a large definition (50 components) in a child process: wall time and peak
- * memory (VmHWM), against references measured in the same run: `node -e ''` (the floor for any
- * Node CLI), `python3 -c ''` (the floor the original Python senza started from) and `senza print`
- * of a minimal definition. Senza runs as users run it: bin/senza.js and the bundle that
- * scripts/build.mjs makes (the bundling decides much of its start-up, issue 23). AWS is a loopback fake reached through
- * AWS_ENDPOINT_URL (it answers the IAM and EC2 calls the definitions need).
+ * `senza print` in a child process, wall time and peak memory (VmHWM), of three definitions: the
+ * seed's hello-world (what `senza init -t webapp` writes with its defaults, printed against
+ * moto_server, the AWS emulator, seeded as a STUPS account), a large one (50 components) and a
+ * minimal one, against references measured in the same run: `node -e ''` (the floor for any
+ * Node CLI) and `python3 -c ''` (the floor the original Python senza started from). Senza runs as users run it: bin/senza.js and the bundle that
+ * scripts/build.mjs makes (the bundling decides much of its start-up, issue 23). For the large and
+ * minimal definitions AWS is a loopback fake reached through AWS_ENDPOINT_URL (it answers the IAM
+ * and EC2 calls they need, and costs the emulator's own time nothing).
  *
  *   npx tsx bench/senza.ts          (runs `node scripts/build.mjs --only server` first)
  */
@@ -13,12 +15,16 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { motoEnv, seedStupsAccount, startMoto } from '../src/senza/test-support/moto.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
-/** Historical reference from PERFORMANCE.md (not measured here). */
+/** Historical references from PERFORMANCE.md (not measured here: the Python senza cannot be installed). */
 const PYTHON_SENZA = { seconds: 0.7, mib: 71 };
+const PYTHON_SENZA_HELLO_WORLD = { seconds: 1.18, mib: 94 };
+/** Issue 23's goal for the hello-world row, as ratios of the Python senza's figures. */
+const HELLO_WORLD_GOAL = { time: 0.35, memory: 1.0 };
 
 const EC2 = 'http://ec2.amazonaws.com/doc/2016-11-15/';
 const tags = (name: string) => `<tagSet><item><key>Name</key><value>${name}</value></item></tagSet>`;
@@ -170,6 +176,7 @@ async function main() {
   await writeFile(join(work, 'large.yaml'), largeDefinition());
   await writeFile(join(work, 'minimal.yaml'), MINIMAL);
   const aws = await fakeAws();
+  const moto = await startMoto();
   const env = {
     PATH: process.env.PATH,
     HOME: work,
@@ -180,16 +187,31 @@ async function main() {
     NODE_NO_WARNINGS: '1',
   };
   try {
+    await seedStupsAccount(moto.endpoint);
+    const helloEnv = { PATH: process.env.PATH, HOME: work, NODE_NO_WARNINGS: '1', ...motoEnv(moto.endpoint) };
+    await run(
+      [entry, 'init', 'hello-world.yaml', '-t', 'webapp', '-v', 'application_id=hello-world'],
+      helloEnv,
+      work,
+    );
+    const helloArgs = [entry, 'print', 'hello-world.yaml', '1', '0.1'];
+    const hello = JSON.parse((await run(helloArgs, helloEnv, work)).out) as {
+      Resources: Record<string, unknown>;
+    };
+    console.log(
+      `hello-world definition (senza init -t webapp, defaults): ${Object.keys(hello.Resources).length} resources, against moto_server`,
+    );
     const check = await run([entry, 'print', '--force', 'large.yaml', '1', '1.0'], env, work);
     const template = JSON.parse(check.out) as { Resources: Record<string, unknown> };
     console.log(
       `large definition: 50 components → ${Object.keys(template.Resources).length} resources, ${(check.out.length / 1024).toFixed(0)} KiB JSON; AWS calls: ${[...aws.calls].map(([a, n]) => `${a}×${n}`).join(', ')}`,
     );
-    const samples: Record<'node' | 'python' | 'minimal' | 'large', Sample[]> = {
+    const samples: Record<'node' | 'python' | 'minimal' | 'large' | 'hello', Sample[]> = {
       node: [],
       python: [],
       minimal: [],
       large: [],
+      hello: [],
     };
     // Interleaved rounds, so drift on a shared machine hits every case alike.
     for (let i = 0; i < RUNS; i++) {
@@ -197,6 +219,7 @@ async function main() {
       samples.python.push(await run(['-c', ''], env, work, 'python3'));
       samples.minimal.push(await run([entry, 'print', 'minimal.yaml', '1'], env, work));
       samples.large.push(await run([entry, 'print', '--force', 'large.yaml', '1', '1.0'], env, work));
+      samples.hello.push(await run(helloArgs, helloEnv, work));
     }
     const m = (k: keyof typeof samples) => ({
       ms: median(samples[k].map((s) => s.ms)),
@@ -206,6 +229,7 @@ async function main() {
     const python = m('python');
     const minimal = m('minimal');
     const large = m('large');
+    const helloWorld = m('hello');
     const row = (name: string, s: { ms: number; mib: number }) =>
       `${name.padEnd(34)} ${(s.ms / 1000).toFixed(3).padStart(7)} s ${s.mib.toFixed(1).padStart(7)} MiB   ×${(s.ms / node.ms).toFixed(2)} / ×${(s.mib / node.mib).toFixed(2)} of node -e ''`;
     console.log(`\nmedian of ${RUNS} runs (wall time, peak RSS VmHWM)`);
@@ -213,6 +237,7 @@ async function main() {
     console.log(row("python3 -c ''", python));
     console.log(row('senza print minimal definition', minimal));
     console.log(row('senza print 50 components', large));
+    console.log(row('senza print hello-world (moto)', helloWorld));
     console.log(
       `large vs minimal: ×${(large.ms / minimal.ms).toFixed(2)} time, ×${(large.mib / minimal.mib).toFixed(2)} memory`,
     );
@@ -221,7 +246,15 @@ async function main() {
         ` → this minimal: ×${(minimal.ms / 1000 / PYTHON_SENZA.seconds).toFixed(2)} time, ×${(minimal.mib / PYTHON_SENZA.mib).toFixed(2)} memory;` +
         ` 50 components: ×${(large.ms / 1000 / PYTHON_SENZA.seconds).toFixed(2)} time, ×${(large.mib / PYTHON_SENZA.mib).toFixed(2)} memory`,
     );
+    const helloTime = helloWorld.ms / 1000 / PYTHON_SENZA_HELLO_WORLD.seconds;
+    const helloMemory = helloWorld.mib / PYTHON_SENZA_HELLO_WORLD.mib;
+    console.log(
+      `historical (PERFORMANCE.md): Python senza print hello-world against an emulator ${PYTHON_SENZA_HELLO_WORLD.seconds.toFixed(2)} s / ${PYTHON_SENZA_HELLO_WORLD.mib} MiB` +
+        ` → this hello-world: ×${helloTime.toFixed(2)} time, ×${helloMemory.toFixed(2)} memory` +
+        ` (goal ≤ ×${HELLO_WORLD_GOAL.time} time, ≤ ×${HELLO_WORLD_GOAL.memory} memory: ${helloTime <= HELLO_WORLD_GOAL.time && helloMemory <= HELLO_WORLD_GOAL.memory ? 'met' : 'not met'})`,
+    );
   } finally {
+    await moto.stop();
     await aws.close();
     await rm(work, { recursive: true, force: true });
   }
