@@ -79,6 +79,31 @@ describeEachDatabase('JobRunner', MIGRATIONS, (db) => {
     ]);
   });
 
+  it('counts a tick that fires while the previous run is still going as skipped', async () => {
+    let now = 400 * MINUTE;
+    const seen: Array<[string, string]> = [];
+    const runner = new JobRunner(db(), silentLogger(), {
+      clock: () => now,
+      scheduler: new ManualScheduler(),
+      observe: (job, outcome) => void seen.push([job, outcome]),
+    });
+    let release!: () => void;
+    const job = countingJob('test.overrunning', new Promise<void>((r) => (release = r)));
+    const first = runner.runOnce(job.definition);
+    await job.started;
+    now += MINUTE; // the next tick, while the first run still holds on
+    const second = runner.runOnce(job.definition);
+    expect(seen).toEqual([['test.overrunning', 'skipped']]);
+    release();
+    expect(await first).toBe('ran');
+    expect(await second).toBe('skipped');
+    expect(seen).toEqual([
+      ['test.overrunning', 'skipped'],
+      ['test.overrunning', 'ran'],
+    ]);
+    expect(job.runs).toBe(1);
+  });
+
   it('logs a failing job and runs it again next tick', async () => {
     let now = 100 * MINUTE;
     const logged: unknown[] = [];

@@ -73,9 +73,13 @@ export class JobRunner {
 
   /** Runs `job` for the current tick unless another runner (or this one) already has. */
   runOnce(job: JobDefinition): Promise<JobOutcome> {
-    // A tick that fires while the previous run is still going is skipped in this process.
+    // A tick that fires while the previous run is still going is skipped in this process, and
+    // counted as skipped at once: a job that overruns its interval shows as skipped ticks.
     const current = this.running.get(job.name);
-    if (current) return current.then(() => 'skipped');
+    if (current) {
+      this.observe(job.name, 'skipped', 0);
+      return current.then(() => 'skipped');
+    }
     const started = performance.now();
     const run = this.claimAndRun(job)
       .then((outcome) => {
