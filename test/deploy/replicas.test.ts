@@ -418,17 +418,19 @@ describe.skipIf(skip)(`${REPLICAS} replicas of ${SERVICES.join(', ')} behind HAP
   });
 
   it('runs each background job the issue names exactly once per tick across the three replicas', async () => {
-    type Ticks = Record<'ran' | 'skipped' | 'failed', number>;
+    type Ticks = Record<'ran' | 'skipped' | 'failed' | 'seconds', number>;
     const ticksOf = async (r: Replica, job: string): Promise<Ticks> => {
       const text = await (await fetch(`${r.url}/metrics`)).text();
-      const count = (outcome: string) =>
-        Number(
-          new RegExp(
-            `^stups_job_ticks_total\\{job="${job.replace('.', '\\.')}",outcome="${outcome}"\\} (\\d+)`,
-            'm',
-          ).exec(text)?.[1] ?? 0,
-        );
-      return { ran: count('ran'), skipped: count('skipped'), failed: count('failed') };
+      const jobLabel = `job="${job.replace('.', '\\.')}"`;
+      const value = (metric: string) =>
+        Number(new RegExp(`^${metric} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? 0);
+      const count = (outcome: string) => value(`stups_job_ticks_total\\{${jobLabel},outcome="${outcome}"\\}`);
+      return {
+        ran: count('ran'),
+        skipped: count('skipped'),
+        failed: count('failed'),
+        seconds: value(`stups_job_run_seconds_total\\{${jobLabel}\\}`),
+      };
     };
     const snapshot = () =>
       Promise.all(
@@ -472,12 +474,18 @@ describe.skipIf(skip)(`${REPLICAS} replicas of ${SERVICES.join(', ')} behind HAP
         ran: after[j]![i]!.ran - before[j]![i]!.ran,
         skipped: after[j]![i]!.skipped - before[j]![i]!.skipped,
         failed: after[j]![i]!.failed - before[j]![i]!.failed,
+        seconds: after[j]![i]!.seconds - before[j]![i]!.seconds,
       }));
       const total = delta.reduce((t, d) => ({
         ran: t.ran + d.ran,
         skipped: t.skipped + d.skipped,
         failed: t.failed + d.failed,
+        seconds: t.seconds + d.seconds,
       }));
+      // A run longer than the interval (sandbox maintenance against moto, on a busy machine) lets
+      // ticks pass while every replica is still running it: those ticks run nowhere, by design.
+      const averageRun = total.seconds / Math.max(1, total.ran + total.failed);
+      const period = Math.max(interval, averageRun);
       // Every replica's timer fired on (about) every tick…
       for (const d of delta)
         expect(d.ran + d.skipped + d.failed, `${job}: ticks on one replica`).toBeGreaterThanOrEqual(3);
@@ -485,13 +493,14 @@ describe.skipIf(skip)(`${REPLICAS} replicas of ${SERVICES.join(', ')} behind HAP
       expect(total.ran, `${job}: runs across replicas`).toBeLessThanOrEqual(
         Math.ceil(elapsedSeconds / interval) + 1,
       );
-      expect(total.ran, `${job}: runs across replicas`).toBeGreaterThanOrEqual(
-        Math.floor(elapsedSeconds / interval) - 2,
-      );
+      expect(
+        total.ran,
+        `${job}: runs across replicas (average run ${averageRun.toFixed(2)} s)`,
+      ).toBeGreaterThanOrEqual(Math.max(1, Math.floor(elapsedSeconds / period) - 2));
       expect(total.skipped, `${job}: ticks the other replicas skipped`).toBeGreaterThanOrEqual(total.ran);
       expect(total.failed, `${job}: failed runs`).toBe(0);
       console.log(
-        `${job}: ${elapsedSeconds.toFixed(1)} s, ${total.ran} runs, ${total.skipped} skipped ticks; per replica ran/skipped ${delta.map((d) => `${d.ran}/${d.skipped}`).join(' ')}`,
+        `${job}: ${elapsedSeconds.toFixed(1)} s, ${total.ran} runs (average ${averageRun.toFixed(2)} s), ${total.skipped} skipped ticks; per replica ran/skipped ${delta.map((d) => `${d.ran}/${d.skipped}`).join(' ')}`,
       );
     });
 
