@@ -292,16 +292,22 @@ describe.skipIf(chromiumMissing())('fullstop in the console', { timeout: 60_000 
       detail,
       '/violations/risk-acceptances',
     ]) {
+      // Loaded once, checked in all four looks: scheme and width are media queries the page
+      // (and its chart) follow live.
+      await page.goto(`${consoleUrl}${where}`);
+      await settled();
+      await expect.poll(() => heading().count()).toBe(1);
+      if (where.startsWith('/violations?') || where === '/violations') {
+        await expect.poll(() => page.locator('[data-testid="trend-chart"] canvas').count()).toBe(1);
+      }
       for (const viewport of [DESKTOP, NARROW]) {
         for (const colorScheme of ['light', 'dark'] as const) {
           await page.emulateMedia({ colorScheme });
           await page.setViewportSize(viewport);
-          await page.goto(`${consoleUrl}${where}`);
-          await settled();
-          await expect.poll(() => heading().count()).toBe(1);
-          if (where.startsWith('/violations?') || where === '/violations') {
-            await expect.poll(() => page.locator('[data-testid="trend-chart"] canvas').count()).toBe(1);
-          }
+          // Two frames: the chart redraws on a resize or scheme change.
+          await page.evaluate(
+            () => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))),
+          );
           for (const line of await axeViolations(page)) {
             found.push(`${colorScheme} ${viewport.width} ${where}: ${line}`);
           }

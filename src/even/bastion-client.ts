@@ -1,7 +1,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
+import type * as Ssh2Package from 'ssh2';
+import { lazyPackage } from '../platform/lazy-package.js';
 import type { BastionTarget } from './host-policy.js';
+
+// Loaded on the first bastion call, not with even (see lazyPackage).
+const ssh2 = lazyPackage<typeof Ssh2Package>('ssh2');
 
 /** What a forced command on a bastion answered. */
 export interface CommandResult {
@@ -159,7 +164,7 @@ export class SshBastionClient implements BastionClient {
   }
 
   #connect(target: BastionTarget): PooledConnection {
-    const client = new Client();
+    const client = new (ssh2().Client)();
     let rejectedHostKey = false;
     const connection: PooledConnection = {
       client,

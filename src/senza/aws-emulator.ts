@@ -14,10 +14,14 @@ import {
 } from '@aws-sdk/client-ec2';
 import { CreateAccountAliasCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
-import selfsigned from 'selfsigned';
+import type * as SelfsignedPackage from 'selfsigned';
+import { lazyPackage } from '../platform/lazy-package.js';
 import { CliError } from '../platform/cli/cli-error.js';
 import type { CliIo } from '../platform/cli/run-cli.js';
 import { fromProjectRoot } from '../platform/project-root.js';
+
+// Loaded when a certificate is made, not at start-up (see lazyPackage).
+const selfsigned = lazyPackage<typeof SelfsignedPackage>('selfsigned');
 
 /*
  * `stups aws-emulator`: moto_server on loopback, seeded with what Senza needs from a STUPS
@@ -204,7 +208,7 @@ export async function seedAccount(
   const zone = await new Route53Client(config).send(
     new CreateHostedZoneCommand({ Name: domain, CallerReference: callerReference }),
   );
-  const pems = await selfsigned.generate([{ name: 'commonName', value: `*.${domain}` }], {
+  const pems = await selfsigned().generate([{ name: 'commonName', value: `*.${domain}` }], {
     keySize: 2048,
     algorithm: 'sha256',
     extensions: [

@@ -1,7 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import selfsigned from 'selfsigned';
+import type * as SelfsignedPackage from 'selfsigned';
+import { lazyPackage } from '../platform/lazy-package.js';
 import { writePrivateFile } from '../platform/cli/cli-config.js';
+
+// Loaded when a certificate is made, not at start-up (see lazyPackage).
+const selfsigned = lazyPackage<typeof SelfsignedPackage>('selfsigned');
 
 /**
  * The certificate the platform serves: the given files, or a self-signed one created on
@@ -34,7 +38,7 @@ export async function loadOrCreateCertificate(options: {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   const names = [...new Set(['localhost', ...options.hostNames])];
-  const pems = await selfsigned.generate([{ name: 'commonName', value: names[0]! }], {
+  const pems = await selfsigned().generate([{ name: 'commonName', value: names[0]! }], {
     keySize: 2048,
     algorithm: 'sha256',
     extensions: [

@@ -1,5 +1,9 @@
-import sshpk from 'sshpk';
+import type sshpk from 'sshpk';
 import { InputError } from '../platform/errors.js';
+import { lazyPackage } from '../platform/lazy-package.js';
+
+// Loaded on the first key upload, not with the users service (see lazyPackage).
+const sshKeys = lazyPackage<typeof sshpk>('sshpk');
 
 export interface ParsedSshKey {
   /** Normalised one-line OpenSSH form: `<type> <base64> [comment]`. */
@@ -22,7 +26,7 @@ export function parseSshPublicKey(input: string): ParsedSshKey {
   if (text.includes('\n')) throw new InputError('give exactly one SSH public key per request');
   let key: sshpk.Key;
   try {
-    key = sshpk.parseKey(text, 'ssh');
+    key = sshKeys().parseKey(text, 'ssh');
   } catch {
     throw new InputError('not an OpenSSH public key (expected e.g. "ssh-ed25519 AAAA… comment")', {
       code: 'SSH_KEY_INVALID',

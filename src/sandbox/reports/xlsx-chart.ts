@@ -1,7 +1,11 @@
 import JSZip from 'jszip';
-import { create } from 'xmlbuilder2';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
+import type * as Xmlbuilder2Package from 'xmlbuilder2';
+import { lazyPackage } from '../../platform/lazy-package.js';
 import { checkXlsxPackage, descendants, parseXml } from './xlsx-package.js';
+
+// Loaded when a report is written, not with the sandbox service (see lazyPackage).
+const xmlbuilder = lazyPackage<typeof Xmlbuilder2Package>('xmlbuilder2');
 
 /*
  * exceljs writes workbooks but not charts, so a chart is added to the written package by hand:
@@ -76,7 +80,7 @@ export function chartXml(spec: ColumnChartSpec): string {
         `chart "${spec.title}": series ${s.name} has ${s.values.length} values for ${spec.categories.length} categories`,
       );
   const lastRow = spec.firstRow + spec.categories.length - 1;
-  const doc = create({ version: '1.0', encoding: 'UTF-8', standalone: true });
+  const doc = xmlbuilder().create({ version: '1.0', encoding: 'UTF-8', standalone: true });
   const space = doc.ele(NS.chart, 'c:chartSpace', { 'xmlns:a': NS.a, 'xmlns:r': NS.rel });
   space.ele('c:roundedCorners', { val: 0 });
   const chart = space.ele('c:chart');
@@ -147,7 +151,7 @@ export function chartXml(spec: ColumnChartSpec): string {
 
 /** The drawing part: one anchored graphic frame per chart, each pointing at its chart by relationship id. */
 function drawingXml(anchors: { spec: ColumnChartSpec; relId: string }[]): string {
-  const doc = create({ version: '1.0', encoding: 'UTF-8', standalone: true });
+  const doc = xmlbuilder().create({ version: '1.0', encoding: 'UTF-8', standalone: true });
   const root = doc.ele(NS.xdr, 'xdr:wsDr', { 'xmlns:a': NS.a });
   anchors.forEach(({ spec, relId }, i) => {
     const anchor = root.ele('xdr:twoCellAnchor');
@@ -178,7 +182,7 @@ function drawingXml(anchors: { spec: ColumnChartSpec; relId: string }[]): string
 }
 
 function relsXml(rels: { id: string; type: string; target: string }[]): string {
-  const doc = create({ version: '1.0', encoding: 'UTF-8', standalone: true });
+  const doc = xmlbuilder().create({ version: '1.0', encoding: 'UTF-8', standalone: true });
   const root = doc.ele(NS.pkgRel, 'Relationships');
   for (const r of rels) root.ele('Relationship', { Id: r.id, Type: r.type, Target: r.target });
   return doc.end();
@@ -230,7 +234,7 @@ const AFTER_DRAWING = new Set([
 
 /** Inserts `<drawing r:id>` at its place in the sheet's element sequence. */
 function withDrawing(sheetXml: string, relId: string): string {
-  const doc = create(sheetXml);
+  const doc = xmlbuilder().create(sheetXml);
   const root = doc.root().node as unknown as DomElement;
   const children = Array.from(root.childNodes);
   if (children.some((n) => n.localName === 'drawing'))
@@ -265,7 +269,7 @@ function nextRelId(relsXmlText: string | undefined): { ids: Set<string>; next: (
  */
 export async function addColumnCharts(xlsx: Uint8Array, charts: ColumnChartSpec[]): Promise<Buffer> {
   const zip = await JSZip.loadAsync(xlsx);
-  const types = create(await part(zip, '[Content_Types].xml'));
+  const types = xmlbuilder().create(await part(zip, '[Content_Types].xml'));
   const typesRoot = types.root();
   const bySheet = new Map<string, ColumnChartSpec[]>();
   for (const c of charts) bySheet.set(c.sheet, [...(bySheet.get(c.sheet) ?? []), c]);
@@ -300,7 +304,7 @@ export async function addColumnCharts(xlsx: Uint8Array, charts: ColumnChartSpec[
       Target: `../drawings/drawing${drawingNo}.xml`,
     };
     if (sheetRelsText) {
-      const rels = create(sheetRelsText);
+      const rels = xmlbuilder().create(sheetRelsText);
       rels.root().ele('Relationship', relEntry);
       zip.file(sheetRelsPath, rels.end());
     } else {

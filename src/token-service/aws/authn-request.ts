@@ -1,6 +1,5 @@
 import { inflateRawSync } from 'node:zlib';
-import { create } from 'xmlbuilder2';
-import { SAML_NS } from './saml.js';
+import { SAML_NS, xmlbuilder } from './saml.js';
 
 /** A service provider the IdP answers SP-initiated requests of (`token-service.aws.saml.serviceProviders`). */
 export interface KnownServiceProvider {
@@ -77,7 +76,7 @@ export function checkAuthnRequest(
   if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw new AuthnRequestError('SAMLRequest must not contain a DTD');
   let root: Element;
   try {
-    root = create(xml).root().node as unknown as Element;
+    root = xmlbuilder().create(xml).root().node as unknown as Element;
   } catch {
     throw new AuthnRequestError('SAMLRequest is not XML');
   }

@@ -1,10 +1,16 @@
 import { createPublicKey, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { generate } from 'selfsigned';
-import { SignedXml } from 'xml-crypto';
-import { create } from 'xmlbuilder2';
+import type * as SelfsignedPackage from 'selfsigned';
+import type * as XmlCryptoPackage from 'xml-crypto';
+import type * as Xmlbuilder2Package from 'xmlbuilder2';
+import { lazyPackage } from '../../platform/lazy-package.js';
 import type { KeyStore } from '../key-store.js';
 import type { TokenServiceTables } from '../tables.js';
+
+// Loaded when AWS sign-in is first used, not with the token service (see lazyPackage).
+const selfsigned = lazyPackage<typeof SelfsignedPackage>('selfsigned');
+const xmlCrypto = lazyPackage<typeof XmlCryptoPackage>('xml-crypto');
+export const xmlbuilder = lazyPackage<typeof Xmlbuilder2Package>('xmlbuilder2');
 
 export const SAML_NS = {
   protocol: 'urn:oasis:names:tc:SAML:2.0:protocol',
@@ -58,7 +64,7 @@ export class SamlCertificates {
     const notBefore = new Date(this.now() - 60_000);
     const notAfter = new Date(notBefore);
     notAfter.setUTCFullYear(notAfter.getUTCFullYear() + CERTIFICATE_YEARS);
-    const made = await generate([{ name: 'commonName', value: this.commonName }], {
+    const made = await selfsigned().generate([{ name: 'commonName', value: this.commonName }], {
       keyPair: { privateKey, publicKey },
       keyType: 'rsa',
       algorithm: 'sha256',
@@ -104,7 +110,7 @@ export interface SamlIdp {
 
 /** IDPSSODescriptor metadata: what an IAM SAML provider (or any SP) is created from. */
 export function samlMetadata(idp: SamlIdp, certificates: readonly string[], ssoPath: string): string {
-  const doc = create({ version: '1.0', encoding: 'UTF-8' });
+  const doc = xmlbuilder().create({ version: '1.0', encoding: 'UTF-8' });
   const entity = doc.ele(SAML_NS.metadata, 'md:EntityDescriptor', { entityID: idp.entityId });
   const descriptor = entity.ele(SAML_NS.metadata, 'md:IDPSSODescriptor', {
     WantAuthnRequestsSigned: 'false',
@@ -168,7 +174,7 @@ export async function signedSamlResponse(
   const responseId = samlId();
   const assertionId = samlId();
   const inResponseTo = input.inResponseTo ? { InResponseTo: input.inResponseTo } : {};
-  const doc = create({ version: '1.0', encoding: 'UTF-8' });
+  const doc = xmlbuilder().create({ version: '1.0', encoding: 'UTF-8' });
   const response = doc.ele(SAML_NS.protocol, 'samlp:Response', {
     ID: responseId,
     Version: '2.0',
@@ -237,7 +243,7 @@ function sign(
   localName: 'Assertion' | 'Response',
 ): string {
   const element = `//*[local-name(.)='${localName}']`;
-  const sig = new SignedXml({
+  const sig = new (xmlCrypto().SignedXml)({
     privateKey: signer.privateKeyPem,
     publicCert: signer.certificatePem,
     signatureAlgorithm: RSA_SHA256,
