@@ -1,4 +1,4 @@
-import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { brotliCompressSync, brotliDecompressSync, constants as zlib, gunzipSync, gzipSync } from 'node:zlib';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -77,6 +77,10 @@ const BIG_SCRIPT = Array.from(
   (_, i) => `export const value${i} = "${'x'.repeat(i % 40)}";`,
 ).join('\n');
 
+// Weaker than the server's own settings, so the bytes tell whose copy was sent.
+const BUILT_BR = brotliCompressSync(BIG_SCRIPT, { params: { [zlib.BROTLI_PARAM_QUALITY]: 1 } });
+const BUILT_GZ = gzipSync(BIG_SCRIPT, { level: 1 });
+
 describe('console server', () => {
   let dir: string;
   let upstream: Awaited<ReturnType<typeof startEchoUpstream>>;
@@ -92,6 +96,10 @@ describe('console server', () => {
     );
     await writeFile(join(dir, 'assets', 'index-AbC123.js'), 'console.log("app")');
     await writeFile(join(dir, 'assets', 'big-XyZ789.js'), BIG_SCRIPT);
+    // A file the build compressed already (scripts/build.mjs writes .br and .gz beside it).
+    await writeFile(join(dir, 'assets', 'built-Pq4.js'), BIG_SCRIPT);
+    await writeFile(join(dir, 'assets', 'built-Pq4.js.br'), BUILT_BR);
+    await writeFile(join(dir, 'assets', 'built-Pq4.js.gz'), BUILT_GZ);
     upstream = await startEchoUpstream();
     const ctx = contextWith(
       {
@@ -197,6 +205,13 @@ describe('console server', () => {
       expect(decoded.toString(), accept).toBe(BIG_SCRIPT);
       if (expected) expect(bytes.length, accept).toBeLessThan(BIG_SCRIPT.length / 4);
     }
+    // The build's compressed copies are sent as they are, and are no files of their own.
+    const built = async (accept: string) =>
+      (await app.inject({ url: '/assets/built-Pq4.js', headers: { 'accept-encoding': accept } })).rawPayload;
+    expect((await built('br')).equals(BUILT_BR)).toBe(true);
+    expect((await built('gzip')).equals(BUILT_GZ)).toBe(true);
+    expect(brotliDecompressSync(await built('br')).toString()).toBe(BIG_SCRIPT);
+    expect((await app.inject({ url: '/assets/built-Pq4.js.br' })).statusCode).toBe(404);
     // Too small to gain anything: sent as it is.
     const small = await app.inject({ url: '/assets/index-AbC123.js', headers: { 'accept-encoding': 'br' } });
     expect(small.headers['content-encoding']).toBeUndefined();

@@ -20,7 +20,8 @@ const brotli = promisify(brotliCompress);
 const gzipped = promisify(gzip);
 
 async function compress(body: Buffer): Promise<{ br: Buffer; gzip: Buffer }> {
-  // Once per file at start, so the strongest settings cost nothing per request (~0.5 s in all).
+  // Once per file at start when the build did not (a console built elsewhere), so the strongest
+  // settings cost nothing per request (~0.5 s in all); scripts/build.mjs writes the same.
   const [br, gz] = await Promise.all([
     brotli(body, {
       params: {
@@ -31,6 +32,19 @@ async function compress(body: Buffer): Promise<{ br: Buffer; gzip: Buffer }> {
     }),
     gzipped(body, { level: zlib.Z_BEST_COMPRESSION }),
   ]);
+  return { br, gzip: gz };
+}
+
+/** Extensions of the compressed copies the build writes beside each compressible file. */
+const PRECOMPRESSED = new Set(['.br', '.gz']);
+
+/** The build's compressed copies of `file`, when it wrote both. */
+async function precompressed(
+  file: string,
+  present: ReadonlySet<string>,
+): Promise<{ br: Buffer; gzip: Buffer } | undefined> {
+  if (!present.has(`${file}.br`) || !present.has(`${file}.gz`)) return undefined;
+  const [br, gz] = await Promise.all([readFile(`${file}.br`), readFile(`${file}.gz`)]);
   return { br, gzip: gz };
 }
 
@@ -62,7 +76,10 @@ export async function loadStaticFiles(dir: string): Promise<Map<string, StaticFi
     throw error;
   }
   const files = new Map<string, StaticFile>();
+  const present = new Set(names);
   for (const file of names) {
+    // The build's compressed copies (scripts/build.mjs) belong to their original.
+    if (PRECOMPRESSED.has(extname(file)) && present.has(file.slice(0, -extname(file).length))) continue;
     const path = `/${relative(dir, file).split(sep).join('/')}`;
     const body = await readFile(file);
     const compressible = COMPRESSIBLE.has(extname(file)) && body.length >= COMPRESS_FROM_BYTES;
@@ -70,7 +87,7 @@ export async function loadStaticFiles(dir: string): Promise<Map<string, StaticFi
       body,
       contentType: TYPES[extname(file)] ?? 'application/octet-stream',
       immutable: path.startsWith('/assets/'),
-      ...(compressible ? { compressed: await compress(body) } : {}),
+      ...(compressible ? { compressed: (await precompressed(file, present)) ?? (await compress(body)) } : {}),
     });
   }
   return files.has('/index.html') ? files : undefined;
