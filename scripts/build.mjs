@@ -101,8 +101,14 @@ const SHARED = ['package-lock.json', 'scripts/build.mjs'];
  * 0.10 s bundled). Into Senza the AWS SDK is bundled too (below), from its ESM builds: as packages, `senza print`
  * spent ~1.3 s CPU of a loaded machine's 3 s in Node compiling and lexing its CommonJS files
  * (bundled: wall ×0.56, peak RSS 132 → 112 MiB; still imported on first use, as its own chunks).
- * yaml and commander (every CLI loads them) likewise. Everything else stays a package import:
- * packages that read files next to themselves (PGlite's WASM, swagger-ui) and the rest.
+ * yaml and commander (every CLI loads them) likewise, and the HTTP stack every service loads
+ * (fastify and its plugins, ajv, undici under the console's proxy, pg, prom-client …): as
+ * packages, `stups up` opened 817 module files before it was ready, bundled 196 (restart
+ * 1.85 → 1.52 s in one paired run; issue 23). A package left external loads its own copy of
+ * whatever it imports (fastify-type-provider-zod kept a second zod of 82 files), so a listed
+ * package's users are listed too. Everything else stays a package import: packages that read
+ * files next to themselves (PGlite's WASM, swagger-ui), pino (its transports run worker files by
+ * path) and the rest.
  * The chunks shared by several commands sit beside them, so `import.meta.url` is two levels below
  * the checkout as it is in dist/<component>/<file>.js.
  */
@@ -114,7 +120,34 @@ const SHARED = ['package-lock.json', 'scripts/build.mjs'];
  */
 const BUNDLED_ALONE = ['senza'];
 
-const BUNDLED_PACKAGES = ['kysely', 'zod', 'jose', 'yaml', 'commander'];
+const BUNDLED_PACKAGES = [
+  'kysely',
+  'zod',
+  'jose',
+  'yaml',
+  'commander',
+  'fastify-type-provider-zod',
+  '@fastify/swagger',
+  '@fastify/http-proxy',
+  '@fastify/reply-from',
+  '@fastify/ajv-compiler',
+  '@fastify/fast-json-stringify-compiler',
+  'ajv-formats',
+  'fastify',
+  'avvio',
+  'find-my-way',
+  'ajv',
+  'fast-json-stringify',
+  'semver',
+  '@opentelemetry/api',
+  'undici',
+  'prom-client',
+  'cron-parser',
+  'pg',
+  'pg-protocol',
+  'pg-types',
+  'ret',
+];
 
 /**
  * Bundled only into the commands bundled alone: bundling the SDK into every command tripled the
