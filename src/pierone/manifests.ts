@@ -121,14 +121,19 @@ export class Manifests {
   }
 
   /**
-   * What the referrers tag `sha256-<hex>` names when nobody pushed such a tag: an index of the
+   * What the referrers tag `sha256-<hex>` (or `sha512-<first 64 hex>`) names when nobody pushed such a tag: an index of the
    * subject's referrers, made from the same rows as the referrers API (undefined when there are none).
    */
   async #referrersTagIndex(repo: RepositoryName, tag: string): Promise<StoredManifest | undefined> {
     const subject = subjectOfReferrersTag(tag);
     if (subject === undefined) return undefined;
     const repository = repositoryOf(repo);
-    const referrers = await this.#store.referrers(repository, subject, { limit: MAX_REFERRERS_TAG_ENTRIES });
+    // A truncated (sha512) subject is matched by its prefix: two subjects of one repository sharing
+    // 256 bits of their SHA-512 would both be listed, in the usual order (it does not happen).
+    const referrers = await this.#store.referrers(repository, subject.digest, {
+      limit: MAX_REFERRERS_TAG_ENTRIES,
+      subjectPrefix: subject.truncated,
+    });
     if (referrers.length === 0) return undefined;
     const content = referrersIndex(referrers);
     const newest = referrers.reduce((a, b) => (b.created > a.created ? b : a));

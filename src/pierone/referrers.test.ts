@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDatabase } from '../platform/test-support/databases.js';
 import { KERNEL_MIGRATIONS } from '../platform/test-support/service-context.js';
@@ -145,5 +146,53 @@ describeEachDatabase('Pier One referrers', [...KERNEL_MIGRATIONS, pieroneMigrati
       limit: 5,
     });
     expect(event).toMatchObject({ action: 'pierone.manifest.push', actor: 'alice', outcome: 'success' });
+  });
+
+  it('answers the referrers tag of a sha512 subject, whose tag holds only the first 64 hex characters', async () => {
+    const repo = 'stups/sha512-refs';
+    const image = await rawImage(reg, reg.tokens.alice, repo);
+    const hex = createHash('sha512').update(image.manifest).digest('hex');
+    const pushedSubject = await putManifest(reg, reg.tokens.alice, repo, `sha512:${hex}`, image.manifest);
+    expect(pushedSubject.status).toBe(201);
+    const referrer = await rawImage(reg, reg.tokens.alice, repo, {
+      subject: { digest: `sha512:${hex}`, size: image.size },
+      artifactType: SBOM,
+    });
+    expect((await putManifest(reg, reg.tokens.alice, repo, referrer.digest, referrer.manifest)).status).toBe(
+      201,
+    );
+
+    // The referrers API names the whole digest; the tag schema truncates it to 64 characters.
+    const api = await call(reg, 'GET', `/v2/${repo}/referrers/sha512:${hex}`, { token: reg.tokens.bob });
+    expect(api.json.manifests.map((m: { digest: string }) => m.digest)).toEqual([referrer.digest]);
+    const tag = `sha512-${hex.slice(0, 64)}`;
+    const head = await call(reg, 'HEAD', `/v2/${repo}/manifests/${tag}`, { token: reg.tokens.bob });
+    expect(head.status).toBe(200);
+    const index = await call(reg, 'GET', `/v2/${repo}/manifests/${tag}`, { token: reg.tokens.bob });
+    expect(index.status).toBe(200);
+    expect(index.json.manifests).toEqual([
+      expect.objectContaining({ digest: referrer.digest, artifactType: SBOM }),
+    ]);
+    expect(head.headers.get('docker-content-digest')).toBe(sha256(index.bytes));
+
+    // Another prefix names nothing; a fallback client may push the tag like the sha256 one.
+    const none = await call(reg, 'GET', `/v2/${repo}/manifests/sha512-${'0'.repeat(64)}`, {
+      token: reg.tokens.bob,
+    });
+    expect(none.status).toBe(404);
+    expect(none.json.errors[0].code).toBe('MANIFEST_UNKNOWN');
+    const own = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: referrer.digest, size: 1 },
+      ],
+    });
+    const put = await putManifest(reg, reg.tokens.alice, repo, tag, own, {
+      'content-type': 'application/vnd.oci.image.index.v1+json',
+    });
+    expect(put.status).toBe(201);
+    const tags = await call(reg, 'GET', `/v2/${repo}/tags/list`, { token: reg.tokens.bob });
+    expect(tags.json.tags).toEqual([]);
   });
 });

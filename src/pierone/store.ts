@@ -960,13 +960,20 @@ export class PierOneStore {
   async referrers(
     repository: string,
     subject: string,
-    page: { artifactType?: string | undefined; limit?: number | undefined; after?: string | undefined } = {},
+    page: {
+      artifactType?: string | undefined;
+      limit?: number | undefined;
+      after?: string | undefined;
+      /** `subject` is the start of the subject digest (a sha512 referrers tag holds only half). */
+      subjectPrefix?: boolean | undefined;
+    } = {},
   ): Promise<StoredManifest[]> {
     let q = this.#db
       .selectFrom('pierone_manifests')
       .selectAll()
       .where('repository', '=', repository)
-      .where('subject', '=', subject);
+      // A digest is `<alg>:<hex>`: no LIKE wildcard can be in it.
+      .where('subject', page.subjectPrefix ? 'like' : '=', page.subjectPrefix ? `${subject}%` : subject);
     if (page.artifactType !== undefined) q = q.where('artifact_type', '=', page.artifactType);
     if (page.after !== undefined) {
       const after = page.after;
