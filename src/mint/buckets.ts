@@ -1,9 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import type * as S3Package from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { type AwsSettings, awsClientConfig } from '../platform/aws/client-config.js';
 import { BUCKET_NAME_PATTERN } from './contract.js';
+import { lazyPackage } from '../platform/lazy-package.js';
+
+// Loaded when mint writes to S3 (`bucketStore: s3`), not with mint (see lazyPackage).
+const s3Package = lazyPackage<typeof S3Package>('@aws-sdk/client-s3');
 
 /**
  * Where mint puts credentials: `<bucket>/<key>`, key `<app>/user.json`, `<app>/client.json`,
@@ -86,7 +91,7 @@ export function s3BucketStore(
   aws: AwsSettings,
   extra: Partial<S3ClientConfig> = {},
 ): BucketStore & { client: S3Client } {
-  const client = new S3Client({ ...awsClientConfig(aws, 's3'), ...extra });
+  const client = new (s3Package().S3Client)({ ...awsClientConfig(aws, 's3'), ...extra });
   return {
     kind: 's3',
     client,
@@ -94,7 +99,7 @@ export function s3BucketStore(
       checkTarget(bucket, key);
       try {
         await client.send(
-          new PutObjectCommand({
+          new (s3Package().PutObjectCommand)({
             Bucket: bucket,
             Key: key,
             Body: body,

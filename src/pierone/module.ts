@@ -1,5 +1,6 @@
 import { awsClientConfig } from '../platform/aws/client-config.js';
-import { createFilesystemBlobStore, createS3BlobStore } from '../platform/blob-store/index.js';
+import { createFilesystemBlobStore } from '../platform/blob-store/index.js';
+import type { S3BlobStoreOptions } from '../platform/blob-store/s3-blob-store.js';
 import { defineModule } from '../platform/service-module.js';
 import type { ImageTagDirectory } from './contract.js';
 import { PierOneImageTags } from './image-tags.js';
@@ -23,6 +24,12 @@ declare module '../platform/contracts.js' {
   }
 }
 
+/** The S3 store, imported only where S3 holds the blobs (the default is the data directory). */
+async function s3BlobStore(options: S3BlobStoreOptions) {
+  const { createS3BlobStore } = await import('../platform/blob-store/s3-blob-store.js');
+  return createS3BlobStore(options);
+}
+
 /** Pier One, the OCI registry with immutable tags. */
 export const pieroneModule = defineModule({
   name: 'pierone',
@@ -31,7 +38,7 @@ export const pieroneModule = defineModule({
   async create(ctx, { settings, contracts }) {
     const { blobBucket, uploadPurge, retention, gc, ...config } = settings;
     const blobs = blobBucket
-      ? await createS3BlobStore({
+      ? await s3BlobStore({
           bucket: blobBucket,
           stagingDir: `${ctx.dataDir}/staging`,
           ...awsClientConfig(ctx.aws, 's3'),

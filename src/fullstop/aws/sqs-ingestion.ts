@@ -1,8 +1,9 @@
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import type { Logger } from '../../platform/logger.js';
 import type { CloudTrailIngestion, CloudTrailSource } from '../ingestion.js';
+import { sdk } from './sdk.js';
 
 /** CloudTrail log files in an S3 bucket; the bucket names the source in the cursor. */
 export class S3Source implements CloudTrailSource {
@@ -15,6 +16,7 @@ export class S3Source implements CloudTrailSource {
   }
 
   async listKeys(): Promise<string[]> {
+    const { ListObjectsV2Command } = await sdk.s3();
     const keys: string[] = [];
     let token: string | undefined;
     do {
@@ -28,6 +30,7 @@ export class S3Source implements CloudTrailSource {
   }
 
   async read(key: string): Promise<Buffer> {
+    const { GetObjectCommand } = await sdk.s3();
     const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
     if (!object.Body) throw new Error(`s3://${this.bucket}/${key} has no body`);
     return Buffer.from(await object.Body.transformToByteArray());
@@ -95,6 +98,7 @@ export class SqsIngestion {
   ) {}
 
   async poll(maxMessages = 10): Promise<SqsRunOutcome> {
+    const { DeleteMessageCommand, ReceiveMessageCommand } = await sdk.sqs();
     const { sqs, queueUrl } = this.deps;
     const received = await sqs.send(
       new ReceiveMessageCommand({

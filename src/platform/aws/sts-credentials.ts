@@ -1,4 +1,9 @@
-import { AssumeRoleCommand, type Credentials, type STSClient } from '@aws-sdk/client-sts';
+import type * as StsPackage from '@aws-sdk/client-sts';
+import type { Credentials, STSClient } from '@aws-sdk/client-sts';
+import { lazyPackage } from '../lazy-package.js';
+
+// Loaded on the first role assumed, not with every service that may assume one (see lazyPackage).
+const stsPackage = lazyPackage<typeof StsPackage>('@aws-sdk/client-sts');
 
 /**
  * Temporary credentials of an assumed role in the SDK's credential identity shape (what a client's
@@ -49,7 +54,9 @@ export function assumedRoleCredentials(
   const assume = async (): Promise<TemporaryCredentials> => {
     let answer;
     try {
-      answer = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName }));
+      answer = await sts.send(
+        new (stsPackage().AssumeRoleCommand)({ RoleArn: roleArn, RoleSessionName: sessionName }),
+      );
     } catch (error) {
       throw new AssumeRoleError(`cannot assume ${roleArn}: ${(error as Error).message.split('\n')[0]}`, {
         cause: error,
