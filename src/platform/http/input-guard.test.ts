@@ -22,4 +22,17 @@ describe('assertSafeInput', () => {
     for (let i = 0; i < 70; i++) deep = { deep };
     expect(() => assertSafeInput(deep, 'body')).toThrow(/nests deeper than 64 levels/);
   });
+
+  it('refuses flat records of strings (queries, path parameters) naming the field, and accepts good ones', () => {
+    const query = Object.assign(Object.create(null) as Record<string, unknown>, { a: 'ok', b: 'x\uD800y' });
+    expect(() => assertSafeInput(query, 'query')).toThrow('query.b contains a lone UTF-16 surrogate');
+    expect(() => assertSafeInput({ 'na\u0000me': 'v' }, 'query')).toThrow(
+      'a field name in query contains a NUL character (U+0000)',
+    );
+    expect(() => assertSafeInput({ id: '9'.repeat(20) }, 'path')).not.toThrow();
+    expect(() => assertSafeInput({ id: 'a\u0000' }, 'path')).toThrow(
+      expect.objectContaining({ field: 'path.id' }) as Error,
+    );
+    expect(() => assertSafeInput({}, 'path')).not.toThrow();
+  });
 });

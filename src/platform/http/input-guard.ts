@@ -63,6 +63,7 @@ function describe(path: readonly (string | number)[], root: string): string {
  * nesting beyond `MAX_JSON_DEPTH`. Iterative, so hostile nesting cannot overflow the stack.
  */
 export function assertSafeInput(value: unknown, root: string): void {
+  if (isSafeFlatRecord(value)) return;
   const pending: { value: unknown; path: (string | number)[] }[] = [{ value, path: [] }];
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
     const { value: current, path } = next;
@@ -92,6 +93,24 @@ export function assertSafeInput(value: unknown, root: string): void {
       }
     }
   }
+}
+
+/**
+ * Whether `value` is a record of acceptable strings, as query strings and path parameters almost
+ * always are: every request checks two, and walking them costs arrays and path copies (issue 23).
+ * False means "not known safe", and the full walk decides (and names the problem).
+ */
+function isSafeFlatRecord(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) return false;
+    const item = record[key];
+    if (typeof item !== 'string' || textProblem(key) !== undefined || textProblem(item) !== undefined) {
+      return false;
+    }
+  }
+  return true;
 }
 
 /**
