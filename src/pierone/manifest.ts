@@ -62,6 +62,18 @@ export interface ParsedManifest {
   annotations: Record<string, string> | undefined;
 }
 
+/** An index's media types: the manifests whose stored content lists children. */
+export const INDEX_MEDIA_TYPES = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifestList];
+
+/** The manifests a stored index lists; none for what no longer parses (it was valid once). */
+export function childrenOf(content: Uint8Array, mediaType: string): string[] {
+  try {
+    return parseManifest(Buffer.from(content), mediaType).manifests;
+  } catch {
+    return [];
+  }
+}
+
 function invalid(message: string, detail?: unknown): OciError {
   return new OciError(400, 'MANIFEST_INVALID', message, detail);
 }

@@ -55,6 +55,21 @@ describeEachDatabase(
         values ('stups', 'old', ${m.tag}, ${digest}, 'alice')`.execute(db);
       }
 
+      // An index stored before its children were kept as rows (migration 009).
+      const children = [sha256('child amd64'), sha256('child arm64')];
+      const index = JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: children.map((digest) => ({
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest,
+          size: 2,
+        })),
+      });
+      await sql`insert into pierone_manifests (repository, digest, media_type, content, created_by)
+        values ('stups/old', ${sha256(index)}, 'application/vnd.oci.image.index.v1+json',
+                ${Buffer.from(index)}, 'alice')`.execute(db);
+
       // More than one round of the backfill (500 per round).
       await sql`insert into pierone_manifests (repository, digest, media_type, content, created_by)
       select 'stups/many', 'sha256:' || lpad(to_hex(i), 64, '0'), 'application/vnd.oci.image.manifest.v1+json',
@@ -81,6 +96,10 @@ describeEachDatabase(
       });
       const found = await store.tagsByDigestPrefix(configB.slice(0, 19), 10);
       expect(found.map((t) => t.name)).toEqual(['2.0']);
+
+      const listed = await sql<{ manifest: string; child: string }>`
+        select manifest, child from pierone_manifest_children order by child`.execute(db);
+      expect(listed.rows).toEqual(children.sort().map((child) => ({ manifest: sha256(index), child })));
     });
   },
 );

@@ -1,5 +1,6 @@
-import { type Kysely, type Migration, sql } from 'kysely';
+import { type Kysely, type Migration, type RawBuilder, sql } from 'kysely';
 import type { ComponentMigrations } from '../platform/db/migrate.js';
+import { childrenOf, INDEX_MEDIA_TYPES } from './manifest.js';
 import { isDigest } from './reference.js';
 
 const migrations: Record<string, Migration> = {
@@ -215,31 +216,109 @@ const migrations: Record<string, Migration> = {
       );
     },
   },
+  '009-manifest-children': {
+    async up(db: Kysely<unknown>) {
+      // Which manifests an index lists, as rows: quota usage follows a dead index to its children
+      // in SQL (a recursive query) instead of parsing every index's JSON on each blob link. An
+      // index pushed by a replica of the version before has no rows: its children look unlisted
+      // and keep counting, as they did before.
+      await db.schema
+        .createTable('pierone_manifest_children')
+        .addColumn('repository', 'text', (c) => c.notNull())
+        .addColumn('manifest', 'text', (c) => c.notNull())
+        .addColumn('child', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('pierone_manifest_children_pk', ['repository', 'manifest', 'child'])
+        .execute();
+      // Usage reads a team's rows by repository prefix (`team/%`): without a pattern index
+      // each quota-checked link read these tables whole, every team's rows (see quotas.ts).
+      await sql`create index pierone_manifest_children_child on pierone_manifest_children (repository text_pattern_ops, child)`.execute(
+        db,
+      );
+      await sql`create index pierone_manifests_repository_prefix on pierone_manifests (repository text_pattern_ops)`.execute(
+        db,
+      );
+      await sql`create index pierone_manifest_blobs_repository_prefix on pierone_manifest_blobs (repository text_pattern_ops)`.execute(
+        db,
+      );
+      await backfillManifestChildren(db);
+    },
+  },
 };
 
+/** A stored manifest as the backfills read it. */
+interface StoredRow {
+  repository: string;
+  digest: string;
+  media_type: string;
+  content: Uint8Array;
+}
+
 /**
- * Fills `pierone_manifest_blobs` from the stored manifests, in batches, parsed in TypeScript as
- * `backfillConfigDigests` does.
+ * Hands the stored manifests that match `filter` to `handle`, in batches of `BACKFILL_BATCH`
+ * in key order: bounded memory whatever the registry holds.
  */
-async function backfillManifestBlobs(db: Kysely<unknown>): Promise<void> {
+async function forEachManifestBatch(
+  db: Kysely<unknown>,
+  filter: RawBuilder<unknown>,
+  handle: (rows: StoredRow[]) => Promise<void>,
+): Promise<void> {
   let after: { repository: string; digest: string } | undefined;
   for (;;) {
-    const { rows } = await sql<{ repository: string; digest: string; content: Uint8Array }>`
-      select repository, digest, content from pierone_manifests
-      where ${after ? sql`(repository, digest) > (${after.repository}, ${after.digest})` : sql`true`}
+    const { rows } = await sql<StoredRow>`
+      select repository, digest, media_type, content from pierone_manifests
+      where ${filter}
+        and ${after ? sql`(repository, digest) > (${after.repository}, ${after.digest})` : sql`true`}
       order by repository, digest
       limit ${BACKFILL_BATCH}`.execute(db);
-    const refs = rows.flatMap((row) =>
-      blobDigestsOf(row.content).map((blob) => sql`(${row.repository}, ${row.digest}, ${blob})`),
-    );
-    for (let i = 0; i < refs.length; i += 1000) {
-      await sql`insert into pierone_manifest_blobs (repository, manifest, digest)
-        values ${sql.join(refs.slice(i, i + 1000))} on conflict do nothing`.execute(db);
-    }
+    await handle(rows);
     if (rows.length < BACKFILL_BATCH) return;
     const last = rows[rows.length - 1]!;
     after = { repository: last.repository, digest: last.digest };
   }
+}
+
+/** Inserts `(repository, manifest, <what it refers to>)` rows, 1000 a statement. */
+async function insertRefs(
+  db: Kysely<unknown>,
+  table: 'pierone_manifest_blobs' | 'pierone_manifest_children',
+  refs: RawBuilder<unknown>[],
+): Promise<void> {
+  const referred = table === 'pierone_manifest_blobs' ? 'digest' : 'child';
+  for (let i = 0; i < refs.length; i += 1000) {
+    await sql`insert into ${sql.table(table)} (repository, manifest, ${sql.ref(referred)})
+      values ${sql.join(refs.slice(i, i + 1000))} on conflict do nothing`.execute(db);
+  }
+}
+
+/** Fills `pierone_manifest_children` from the stored indexes, parsed in TypeScript. */
+async function backfillManifestChildren(db: Kysely<unknown>): Promise<void> {
+  await forEachManifestBatch(db, sql`media_type in (${sql.join(INDEX_MEDIA_TYPES)})`, (rows) =>
+    insertRefs(
+      db,
+      'pierone_manifest_children',
+      rows.flatMap((row) =>
+        [...new Set(childrenOf(row.content, row.media_type))].map(
+          (child) => sql`(${row.repository}, ${row.digest}, ${child})`,
+        ),
+      ),
+    ),
+  );
+}
+
+/**
+ * Fills `pierone_manifest_blobs` from the stored manifests, parsed in TypeScript as
+ * `backfillConfigDigests` does.
+ */
+async function backfillManifestBlobs(db: Kysely<unknown>): Promise<void> {
+  await forEachManifestBatch(db, sql`true`, (rows) =>
+    insertRefs(
+      db,
+      'pierone_manifest_blobs',
+      rows.flatMap((row) =>
+        blobDigestsOf(row.content).map((blob) => sql`(${row.repository}, ${row.digest}, ${blob})`),
+      ),
+    ),
+  );
 }
 
 /** Digests of the blobs a stored manifest refers to: config, layers and an artifact's `blobs`. */
@@ -275,26 +354,16 @@ const BACKFILL_BATCH = 500;
  * push accepted: one odd manifest must not stop the upgrade. An index has no config and stays null.
  */
 async function backfillConfigDigests(db: Kysely<unknown>): Promise<void> {
-  let after: { repository: string; digest: string } | undefined;
-  for (;;) {
-    const { rows } = await sql<{ repository: string; digest: string; content: Uint8Array }>`
-      select repository, digest, content from pierone_manifests
-      where ${after ? sql`(repository, digest) > (${after.repository}, ${after.digest})` : sql`true`}
-      order by repository, digest
-      limit ${BACKFILL_BATCH}`.execute(db);
+  await forEachManifestBatch(db, sql`true`, async (rows) => {
     const filled = rows.flatMap((row) => {
       const config = configDigestOf(row.content);
       return config === undefined ? [] : [sql`(${row.repository}, ${row.digest}, ${config})`];
     });
-    if (filled.length > 0) {
-      await sql`update pierone_manifests m set config_digest = v.config
-        from (values ${sql.join(filled)}) as v(repository, digest, config)
-        where m.repository = v.repository and m.digest = v.digest`.execute(db);
-    }
-    if (rows.length < BACKFILL_BATCH) return;
-    const last = rows[rows.length - 1]!;
-    after = { repository: last.repository, digest: last.digest };
-  }
+    if (filled.length === 0) return;
+    await sql`update pierone_manifests m set config_digest = v.config
+      from (values ${sql.join(filled)}) as v(repository, digest, config)
+      where m.repository = v.repository and m.digest = v.digest`.execute(db);
+  });
 }
 
 /** `config.digest` of a stored image manifest; undefined for an index or anything unreadable. */

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDatabase } from '../platform/test-support/databases.js';
 import { KERNEL_MIGRATIONS } from '../platform/test-support/service-context.js';
 import { pieroneMigrations } from './migrations.js';
-import { call, pushBlob } from './test-support/http.js';
+import { call, pushBlob, putManifest, rawImage, sha256 } from './test-support/http.js';
 import {
   copyArgs,
   ImageBuilder,
@@ -202,6 +202,67 @@ describeEachDatabase('Pier One quotas', [...KERNEL_MIGRATIONS, pieroneMigrations
     const tags = await call(reg, 'GET', '/v2/stups/free/tags/list', { token: reg.tokens.alice });
     expect(tags.json.tags).toEqual(['2.0']);
   }, 120_000);
+
+  it("a dead index takes its untagged children's bytes along; a child tagged on its own keeps counting", async () => {
+    const deleter = await reg.issuer.token({ uid: 'admin', scopes: ['uid', 'pierone.admin.delete'] });
+    expect((await call(reg, 'DELETE', '/teams/stups/quota', { token: admin })).status).toBe(204);
+    const repo = 'stups/multi';
+    const amd = await rawImage(reg, reg.tokens.alice, repo);
+    const arm = await rawImage(reg, reg.tokens.alice, repo);
+    expect((await putManifest(reg, reg.tokens.alice, repo, amd.digest, amd.manifest)).status).toBe(201);
+    expect((await putManifest(reg, reg.tokens.alice, repo, arm.digest, arm.manifest)).status).toBe(201);
+    // The amd64 image is also released under a tag of its own.
+    expect((await putManifest(reg, reg.tokens.alice, repo, 'amd64-1.0', amd.manifest)).status).toBe(201);
+    const index = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [amd, arm].map((child, i) => ({
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: child.digest,
+        size: child.size,
+        platform: { os: 'linux', architecture: ['amd64', 'arm64'][i] },
+      })),
+    });
+    const asIndex = { 'content-type': 'application/vnd.oci.image.index.v1+json' };
+    expect((await putManifest(reg, reg.tokens.alice, repo, '1.0', index, asIndex)).status).toBe(201);
+    // An SBOM of the index (a referrer): kept only by its subject.
+    const sbom = await rawImage(reg, reg.tokens.alice, repo, {
+      subject: { digest: sha256(index), size: Buffer.byteLength(index) },
+      artifactType: 'application/spdx+json',
+    });
+    expect((await putManifest(reg, reg.tokens.alice, repo, sbom.digest, sbom.manifest)).status).toBe(201);
+    const configSize = (image: { manifest: string }) =>
+      (JSON.parse(image.manifest) as { config: { size: number } }).config.size;
+    const multiBytes = async () =>
+      ((await usage('stups')).repositories as Array<{ artifact: string; bytes: number }>).find(
+        (r) => r.artifact === 'multi',
+      )?.bytes;
+    expect(await multiBytes()).toBe(configSize(amd) + configSize(arm) + configSize(sbom));
+    const before = (await usage('stups')).used_bytes as number;
+
+    const deleted = await call(reg, 'DELETE', `/v2/${repo}/manifests/1.0`, {
+      token: deleter,
+      headers: { 'x-deletion-reason': 'multi-arch build withdrawn, TICKET-9' },
+    });
+    expect(deleted.status, deleted.text).toBe(202);
+    // The arm64 child and the SBOM were reachable only through the index: their bytes go with it.
+    const gone = configSize(arm) + configSize(sbom);
+    expect(await multiBytes()).toBe(configSize(amd));
+    expect((await usage('stups')).used_bytes).toBe(before - gone);
+
+    // The index again under a new tag makes its children live again: the quota sees that as
+    // this push's bytes, refused when over, counted when it fits.
+    expect((await setQuota(admin, 'stups', before - gone)).status).toBe(200);
+    const over = await putManifest(reg, reg.tokens.alice, repo, '1.1', index, asIndex);
+    expect(over.status).toBe(403);
+    expect(over.json.errors[0]).toMatchObject({
+      code: 'DENIED',
+      detail: { used_bytes: before - gone, push_bytes: gone },
+    });
+    expect((await call(reg, 'DELETE', '/teams/stups/quota', { token: admin })).status).toBe(204);
+    expect((await putManifest(reg, reg.tokens.alice, repo, '1.1', index, asIndex)).status).toBe(201);
+    expect(await multiBytes()).toBe(configSize(amd) + configSize(arm) + configSize(sbom));
+  });
 });
 
 function sha(data: string): string {

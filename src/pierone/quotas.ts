@@ -39,31 +39,54 @@ export interface TeamUsage {
 /**
  * The blob links that count (of `team`, or of every team): a link counts while no manifest of its
  * repository refers to it yet (a push under way; the GC removes it after the grace period if no
- * manifest ever comes) or while a live manifest there refers to it. A manifest is dead when tags
- * pointed to it and all were deleted (by an admin or a retention rule): its tags are gone and the
- * team cannot reach it by name any more, so its bytes stop counting at the deletion.
+ * manifest ever comes) or while a live manifest there refers to it. Live is the GC's rule (see
+ * `deadManifestsOf` in store.ts) without its grace period: a manifest with a tag, or one nothing
+ * points to (never tagged, listed by no index, no stored subject), and all it reaches through an
+ * index's children and a subject's referrers. So the manifests whose every tag was deleted (by
+ * an admin or a retention rule) are dead, and with them what only they kept: an index's untagged
+ * children, a subject's referrers. The team cannot reach them by name any more, so their bytes
+ * stop counting at the deletion.
  */
 function countedLinks(team: string | undefined): RawBuilder<unknown> {
   const ofTeam = (column: string) => (team === undefined ? sql`true` : sql`${sql.ref(column)} = ${team}`);
   const inTeam = (column: string) =>
     team === undefined ? sql`true` : sql`${sql.ref(column)} like ${repositoriesOf(team)}`;
-  // Set operations and hashed subplans, not correlated look-ups per link: this runs in every
-  // quota-checked blob link (see linkGuard).
+  // Set operations, hashed subplans and one recursive walk over the edges, not correlated
+  // look-ups per link or per manifest: this runs in every quota-checked blob link (see linkGuard).
   return sql`
-    with dead as (
-      select d.team || '/' || d.artifact as repository, d.digest as manifest
-      from pierone_deleted_tags d where ${ofTeam('d.team')}
-      except
-      select t.team || '/' || t.artifact, t.digest from pierone_tags t where ${ofTeam('t.team')}),
-    live as (
+    with recursive
+    tagged as (
+      select t.team || '/' || t.artifact as repository, t.digest, true as live
+      from pierone_tags t where ${ofTeam('t.team')}
+      union all
+      select d.team || '/' || d.artifact, d.digest, false
+      from pierone_deleted_tags d where ${ofTeam('d.team')}),
+    manifests as (
+      select m.repository, m.digest, m.subject from pierone_manifests m where ${inTeam('m.repository')}),
+    edges as (
+      select c.repository, c.manifest as source, c.child as target
+      from pierone_manifest_children c where ${inTeam('c.repository')}
+      union all
+      select m.repository, m.subject, m.digest from manifests m
+      where (m.repository, m.subject) in (select repository, digest from manifests)),
+    live(repository, digest) as (
+      select repository, digest from tagged where live
+      union
+      select m.repository, m.digest from manifests m
+      where (m.repository, m.digest) not in (select repository, digest from tagged)
+        and (m.repository, m.digest) not in (select repository, target from edges)
+      union
+      select e.repository, e.target from live l
+      join edges e on e.repository = l.repository and e.source = l.digest),
+    live_blobs as (
       select r.repository, r.digest from pierone_manifest_blobs r
       where ${inTeam('r.repository')}
-        and (r.repository, r.manifest) not in (select repository, manifest from dead))
+        and (r.repository, r.manifest) in (select repository, digest from live))
     select l.repository, l.digest, l.size from pierone_blob_links l
     where ${inTeam('l.repository')} and (
-      (l.repository, l.digest) in (select repository, digest from live)
+      (l.repository, l.digest) in (select repository, digest from live_blobs)
       or not exists (select 1 from pierone_manifest_blobs r
-        where r.repository = l.repository and r.digest = l.digest))`;
+        where ${inTeam('r.repository')} and r.repository = l.repository and r.digest = l.digest))`;
 }
 
 /** `team/%` with LIKE's wildcards in the team name escaped (names may hold `_`). */

@@ -3,7 +3,7 @@ import type { InTransaction } from '../platform/audit/create-audit.js';
 import type { UploadPart, UploadState } from '../platform/blob-store/chunked-uploads.js';
 import type { ChangeFeed } from '../platform/db/change-feed.js';
 import type { Database } from '../platform/db/database.js';
-import { MEDIA_TYPES, parseManifest } from './manifest.js';
+import { childrenOf, INDEX_MEDIA_TYPES } from './manifest.js';
 
 interface BlobLinksTable {
   repository: string;
@@ -108,9 +108,17 @@ interface ManifestBlobsTable {
   digest: string;
 }
 
+/** Which manifests an index lists (what quota usage follows from a dead index). */
+interface ManifestChildrenTable {
+  repository: string;
+  manifest: string;
+  child: string;
+}
+
 interface PierOneTables {
   pierone_blobs: BlobsTable;
   pierone_manifest_blobs: ManifestBlobsTable;
+  pierone_manifest_children: ManifestChildrenTable;
   pierone_deleted_tags: DeletedTagsTable;
   pierone_deleted_manifests: DeletedManifestsTable;
   pierone_blob_links: BlobLinksTable;
@@ -138,18 +146,6 @@ export interface StoredManifest {
 export interface CollectedManifest {
   repository: string;
   digest: string;
-}
-
-/** An index's media types: the manifests whose stored content lists children. */
-const INDEX_MEDIA_TYPES = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifestList];
-
-/** The manifests an index lists; none for what no longer parses (it was valid once). */
-function childrenOf(content: Uint8Array, mediaType: string): string[] {
-  try {
-    return parseManifest(Buffer.from(content), mediaType).manifests;
-  } catch {
-    return [];
-  }
 }
 
 /**
@@ -858,7 +854,6 @@ export class PierOneStore {
       const inRepository = new Set(linked.map((r) => r.digest));
       const missing = blobs.filter((d) => !present.has(d) || !inRepository.has(d));
       if (missing.length > 0) throw new MissingBlobsError(missing);
-      await this.#manifestGuard?.(manifest.repository, blobs)(trx, undefined);
     }
     const children = [...new Set(manifest.children ?? [])].sort();
     if (children.length > 0) {
@@ -876,6 +871,10 @@ export class PierOneStore {
       const found = new Set(present.map((r) => r.digest));
       const missing = children.filter((d) => !found.has(d));
       if (missing.length > 0) throw new MissingBlobsError(missing);
+    }
+    if (this.#manifestGuard) {
+      const claimed = [...new Set([...blobs, ...(await this.#revivedBlobs(trx, manifest, children))])];
+      if (claimed.length > 0) await this.#manifestGuard(manifest.repository, claimed)(trx, undefined);
     }
     await trx
       .insertInto('pierone_manifests')
@@ -900,6 +899,15 @@ export class PierOneStore {
           blobs.map((digest) => ({ repository: manifest.repository, manifest: manifest.digest, digest })),
         )
         .onConflict((oc) => oc.columns(['repository', 'manifest', 'digest']).doNothing())
+        .execute();
+    }
+    if (children.length > 0) {
+      await trx
+        .insertInto('pierone_manifest_children')
+        .values(
+          children.map((child) => ({ repository: manifest.repository, manifest: manifest.digest, child })),
+        )
+        .onConflict((oc) => oc.columns(['repository', 'manifest', 'child']).doNothing())
         .execute();
     }
     if (!tag) return undefined;
@@ -949,6 +957,40 @@ export class PierOneStore {
       .execute();
     await this.#repositoryChanged(trx, tag.team, tag.artifact);
     return { kind: 'replaced', previous: existing.digest } as const;
+  }
+
+  /**
+   * Blobs a manifest push makes count for quota again besides its own: those of the children
+   * an index lists and of the referrers whose subject it is, which a dead manifest of the same
+   * digest may have taken out of the count (see quotas.ts `countedLinks`). One level deep: the
+   * grandchildren of a revived index of indexes count again unchecked (rare, and bounded by them).
+   */
+  async #revivedBlobs(
+    trx: Transaction<PierOneTables>,
+    manifest: NewManifest,
+    children: readonly string[],
+  ): Promise<string[]> {
+    const rows = await trx
+      .selectFrom('pierone_manifest_blobs')
+      .select('digest')
+      .distinct()
+      .where('repository', '=', manifest.repository)
+      .where((eb) =>
+        eb.or([
+          ...(children.length > 0 ? [eb('manifest', 'in', children)] : []),
+          eb(
+            'manifest',
+            'in',
+            eb
+              .selectFrom('pierone_manifests')
+              .select('digest')
+              .where('repository', '=', manifest.repository)
+              .where('subject', '=', manifest.digest),
+          ),
+        ]),
+      )
+      .execute();
+    return rows.map((r) => r.digest);
   }
 
   /**
@@ -1211,6 +1253,11 @@ export class PierOneStore {
       .where('repository', '=', repository)
       .where('manifest', '=', digest)
       .returning('digest')
+      .execute();
+    await trx
+      .deleteFrom('pierone_manifest_children')
+      .where('repository', '=', repository)
+      .where('manifest', '=', digest)
       .execute();
     const candidates = [
       ...new Set([...refs.map((r) => r.digest), ...blobsOf(Buffer.from(gone.content), gone.media_type)]),

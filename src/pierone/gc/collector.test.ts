@@ -6,7 +6,6 @@ import { sql } from 'kysely';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createAudit } from '../../platform/audit/create-audit.js';
-import { MethodNotAllowedError } from '../../platform/errors.js';
 import type { FilesystemBlobStore } from '../../platform/blob-store/filesystem-blob-store.js';
 import type { Database } from '../../platform/db/database.js';
 import { describeEachDatabase } from '../../platform/test-support/databases.js';
@@ -19,6 +18,7 @@ import {
   DOMAIN_MIGRATIONS,
   type TestDomain,
 } from '../test-support/domain-harness.js';
+import { domainImages } from '../test-support/domain-images.js';
 import { sha256 } from '../test-support/http.js';
 import { BlobCollector, GcMetrics } from './collector.js';
 
@@ -39,6 +39,7 @@ describeEachDatabase('Pier One blob garbage collection', DOMAIN_MIGRATIONS, (get
   let database: Database;
   let collector: BlobCollector;
   let registry: Registry;
+  const { upload, manifestOf, push, image, deleteManifest } = domainImages(() => domain, alice);
   let n = 0;
   beforeAll(async () => {
     database = getDatabase();
@@ -55,43 +56,6 @@ describeEachDatabase('Pier One blob garbage collection', DOMAIN_MIGRATIONS, (get
   afterAll(() => domain?.close());
 
   const repoNamed = (artifact: string): RepositoryName => ({ team: 'stups', artifact });
-  /** Uploads fresh random content into `repo`; returns its digest. */
-  async function upload(repo: RepositoryName, content = randomBytes(64 + ++n)): Promise<string> {
-    const digest = sha256(content);
-    await domain.uploads.putWhole(alice, repo, Readable.from([content]), { digest });
-    return digest;
-  }
-  function manifestOf(config: string, layers: string[]): Buffer {
-    return Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: MANIFEST,
-        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config, size: 1 },
-        layers: layers.map((digest) => ({
-          mediaType: 'application/vnd.oci.image.layer.v1.tar',
-          digest,
-          size: 1,
-        })),
-      }),
-    );
-  }
-  async function push(repo: RepositoryName, tag: string, content: Buffer) {
-    return domain.manifests.push(alice, {
-      repo,
-      reference: tag,
-      contentType: MANIFEST,
-      body: Readable.from([content]),
-      declaredLength: content.length,
-      scmSourceHeader: undefined,
-    });
-  }
-  async function image(repo: RepositoryName, tag: string, layers: string[] = []) {
-    const config = await upload(repo, Buffer.from(JSON.stringify({ os: 'linux', n: ++n })));
-    const own = await upload(repo);
-    const content = manifestOf(config, [...layers, own]);
-    const pushed = await push(repo, tag, content);
-    return { digest: pushed.digest, config, own, blobs: [config, ...layers, own] };
-  }
   const present = (digest: string) => domain.blobs.exists(digest);
   /** Bytes in the store that no database row knows of, written `ageMs` ago. */
   async function strayBytes(ageMs: number): Promise<string> {
@@ -158,7 +122,7 @@ describeEachDatabase('Pier One blob garbage collection', DOMAIN_MIGRATIONS, (get
     for (const content of [layer, orphan]) {
       await domain.uploads.putWhole(alice, repo, Readable.from([content]), { digest: sha512Of(content) });
     }
-    const config = await upload(repo, Buffer.from(JSON.stringify({ os: 'linux', n: ++n })));
+    const config = await upload(repo, Buffer.from(JSON.stringify({ os: 'linux', test: 'sha512 layers' })));
     await push(repo, '1.0', manifestOf(config, [sha512Of(layer)]));
     const dry = await collector.run({ graceMs: 0, dryRun: true });
     const listed = dry.candidates!.map((c) => c.digest);
@@ -177,13 +141,7 @@ describeEachDatabase('Pier One blob garbage collection', DOMAIN_MIGRATIONS, (get
     const first = await image(a, '1.0', [base]);
     await domain.uploads.mount(alice, b, base, 'stups/shared-a');
     const second = await image(b, '1.0', [base]);
-    await domain.manifests.delete(
-      admin,
-      a,
-      first.digest,
-      'leaked a secret',
-      () => new MethodNotAllowedError('refused'),
-    );
+    await deleteManifest(admin, a, first.digest);
     await collector.run({ graceMs: 0 });
     expect(await present(first.own)).toBe(false);
     expect(await present(first.config)).toBe(false);

@@ -1,9 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createAudit } from '../../platform/audit/create-audit.js';
-import { MethodNotAllowedError } from '../../platform/errors.js';
 import type { Database } from '../../platform/db/database.js';
 import { describeEachDatabase } from '../../platform/test-support/databases.js';
 import { SCOPES } from '../access.js';
@@ -15,15 +12,13 @@ import {
   DOMAIN_MIGRATIONS,
   type TestDomain,
 } from '../test-support/domain-harness.js';
-import { sha256 } from '../test-support/http.js';
+import { domainImages } from '../test-support/domain-images.js';
 import { BlobCollector, GcMetrics } from './collector.js';
 import { deadManifestCollector } from './dead-manifests.js';
 
 const alice = actorOf('alice');
 const admin = actorOf('admin', { scopes: [SCOPES.adminDelete] });
 const HOUR = 3600_000;
-const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const INDEX = 'application/vnd.oci.image.index.v1+json';
 
 /**
  * Issue 24: deleting tags frees storage. A manifest whose every tag a platform admin deleted is
@@ -35,7 +30,7 @@ describeEachDatabase('Pier One dead-manifest collection', DOMAIN_MIGRATIONS, (ge
   let database: Database;
   let collector: BlobCollector;
   let registry: Registry;
-  let n = 0;
+  const { upload, push, image, index, deleteManifest } = domainImages(() => domain, alice);
   beforeAll(async () => {
     database = getDatabase();
     domain = await createTestDomain(database);
@@ -53,70 +48,8 @@ describeEachDatabase('Pier One dead-manifest collection', DOMAIN_MIGRATIONS, (ge
   afterAll(() => domain?.close());
 
   const repoNamed = (artifact: string): RepositoryName => ({ team: 'stups', artifact });
-  async function upload(repo: RepositoryName, content = randomBytes(64 + ++n)): Promise<string> {
-    const digest = sha256(content);
-    await domain.uploads.putWhole(alice, repo, Readable.from([content]), { digest });
-    return digest;
-  }
-  async function push(repo: RepositoryName, reference: string, content: Buffer, contentType = MANIFEST) {
-    return domain.manifests.push(alice, {
-      repo,
-      reference,
-      contentType,
-      body: Readable.from([content]),
-      declaredLength: content.length,
-      scmSourceHeader: undefined,
-    });
-  }
-  /** An image with its own config and layer (plus `layers`), pushed under `tag` or by digest. */
-  async function image(
-    repo: RepositoryName,
-    tag: string | undefined,
-    layers: string[] = [],
-    subject?: string,
-  ) {
-    const config = await upload(repo, Buffer.from(JSON.stringify({ os: 'linux', n: ++n })));
-    const own = await upload(repo);
-    const content = Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: MANIFEST,
-        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config, size: 1 },
-        layers: [...layers, own].map((digest) => ({
-          mediaType: 'application/vnd.oci.image.layer.v1.tar',
-          digest,
-          size: 1,
-        })),
-        ...(subject ? { subject: { mediaType: MANIFEST, digest: subject, size: 1 } } : {}),
-      }),
-    );
-    const pushed = await push(repo, tag ?? sha256(content), content);
-    return { digest: pushed.digest, own, config };
-  }
-  async function index(repo: RepositoryName, tag: string, children: string[]) {
-    const content = Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: INDEX,
-        manifests: children.map((digest, i) => ({
-          mediaType: MANIFEST,
-          digest,
-          size: 1,
-          platform: { os: 'linux', architecture: ['amd64', 'arm64', 's390x'][i] ?? 'riscv64' },
-        })),
-      }),
-      'utf8',
-    );
-    return (await push(repo, tag, content, INDEX)).digest;
-  }
   const deleteTag = (repo: RepositoryName, tag: string) =>
-    domain.manifests.delete(
-      admin,
-      repo,
-      tag,
-      'the build leaked a secret',
-      () => new MethodNotAllowedError('no'),
-    );
+    deleteManifest(admin, repo, tag, 'the build leaked a secret');
   const stored = async (repo: RepositoryName, digest: string) =>
     domain.manifests.resolve(repo, digest).then(
       () => 'present',
