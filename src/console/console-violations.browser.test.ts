@@ -208,7 +208,8 @@ describe.skipIf(chromiumMissing())('fullstop in the console', { timeout: 60_000 
     await expect.poll(() => heading().textContent()).toMatch(/^IAM User has password set #\d+$/);
     const facts = page.locator('dl[aria-label="Violation"]');
     expect(await facts.textContent()).toContain(DEMO_ACCOUNT);
-    expect(await facts.textContent()).toContain('team demo');
+    // The owning team comes from the organisation, a second request: it fills in after the facts.
+    await expect.poll(() => facts.textContent()).toContain('team demo');
     expect(await page.locator('pre.meta-info').textContent()).toContain('legacy-admin');
     await shot('violations-02-detail');
 
