@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import type TableType from 'cli-table3';
+import { lazyPackage } from '../lazy-package.js';
 import { CliError } from './cli-error.js';
 
 export const OUTPUT_FORMATS = ['text', 'json', 'tsv'] as const;
@@ -9,11 +9,7 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
  * cli-table3 (CommonJS) is loaded on the first text table, not when a CLI starts: `--help`, JSON
  * output and errors never need it, and it is a fifth of a CLI's start-up.
  */
-let loadedTable: typeof TableType | undefined;
-function tableClass(): typeof TableType {
-  loadedTable ??= createRequire(import.meta.url)('cli-table3') as typeof TableType;
-  return loadedTable;
-}
+const tableClass = lazyPackage<typeof TableType>('cli-table3');
 
 export function parseOutputFormat(value: string | undefined): OutputFormat {
   const format = value ?? 'text';
