@@ -15,6 +15,8 @@ declare -A NEEDED=(
   [unzip]=unzip
   [haproxy]=haproxy
   [zstd]=zstd
+  # The Pier One benchmark reads its large download with curl.
+  [curl]=curl
   # Daemonless OCI clients (Pier One's podman/buildah tests: vfs storage, no user namespaces needed as root).
   [podman]=podman
   [buildah]=buildah

@@ -9,6 +9,12 @@ export interface WriteToFileOptions {
   counter: DigestCounter;
   /** Flush data to disk before the file is closed. */
   sync: boolean;
+  /**
+   * Start flushing every `SYNC_EVERY_BYTES` while the data still arrives (default: `sync`).
+   * Without the final flush, for a file that is flushed later as a whole (an upload chunk that
+   * is published on its own): the last flush then finds little left to write.
+   */
+  flushEarly?: boolean;
 }
 
 /** Bytes gathered before one `writev`: few large writes instead of one per socket chunk. */
@@ -29,6 +35,7 @@ export async function writeToFile(
   options: WriteToFileOptions,
 ): Promise<void> {
   const handle = await open(path, options.flags);
+  const flushEarly = options.flushEarly ?? options.sync;
   let failed = false;
   let batch: Uint8Array[] = [];
   let batched = 0;
@@ -42,7 +49,7 @@ export async function writeToFile(
     batched = 0;
     await handle.writev(chunks);
     unsynced += length;
-    if (options.sync && unsynced >= SYNC_EVERY_BYTES && !syncing) {
+    if (flushEarly && unsynced >= SYNC_EVERY_BYTES && !syncing) {
       unsynced = 0;
       syncing = handle.datasync().finally(() => {
         syncing = undefined;

@@ -231,8 +231,11 @@ class FilesystemUploadParts implements UploadParts {
     await mkdir(dirname(path), { recursive: true });
     const before = counter.size;
     try {
-      // Not flushed here, as appended data was not before: flushed once, when published.
-      await writeToFile(source, path, { flags: 'w', counter, sync: false });
+      // Flushed as a whole when published; a large chunk starts being flushed as it arrives, so
+      // the disk works while the network still delivers (a chunk published on its own, the
+      // common one-PATCH upload, then has little left to flush at the PUT). A chunk below
+      // `SYNC_EVERY_BYTES` is never flushed before it is published.
+      await writeToFile(source, path, { flags: 'w', counter, sync: false, flushEarly: this.fsync });
     } catch (error) {
       await unlink(path).catch(() => {});
       throw error;
