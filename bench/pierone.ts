@@ -11,6 +11,7 @@
  *                            [--rows 'small upload,large download']
  *
  * `--rows` runs only the named rows ('large download' needs 'large upload' before it).
+ * PIERONE_BENCH_NODE_ARGS passes Node flags to Pier One's process (`--cpu-prof --cpu-prof-dir=…`).
  * PIERONE_BENCH_COUNT_SQL=1 prints the statements Pier One sent to its database, by count, at
  * exit (a small POST+PUT upload costs 8 round trips: see src/pierone/uploads.ts `finish`).
  *
@@ -62,6 +63,8 @@ async function serve(root: string): Promise<void> {
   const database = await openDatabase({ kind: 'pglite' });
   await migrateToLatest(database, [...KERNEL_MIGRATIONS, pieroneMigrations]);
   if (process.env.PIERONE_BENCH_COUNT_SQL) countStatements();
+  // An exit of its own on the parent's SIGTERM, so that `--cpu-prof` writes its profile.
+  else process.once('SIGTERM', () => process.exit(0));
   const issuer = await createTestIssuer();
   const ctx = createTestContext(database, issuer.verifier);
   const blobs = await createFilesystemBlobStore({
@@ -305,9 +308,15 @@ async function startDockerRegistry(dir: string): Promise<{ process: ChildProcess
 }
 
 async function startPierOne(dir: string): Promise<{ process: ChildProcess; url: string; token: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/pierone.ts', '--serve', dir], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  // PIERONE_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof': flags for Pier One's process only.
+  const nodeArgs = process.env.PIERONE_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, '--import', 'tsx', 'bench/pierone.ts', '--serve', dir],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const first = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout });
     lines.once('line', resolve);

@@ -151,6 +151,12 @@ export interface CollectedManifest {
 /**
  * The dead manifests of one repository, by the rule of `collectDeadManifests`: everything not
  * reached from a live seed through an index's children or a subject's referrers.
+ *
+ * An index's children are read from the stored index itself, not from
+ * `pierone_manifest_children` as the quota's `countedLinks` does: during a rolling upgrade a
+ * replica of the previous version stores indexes without writing that table, and a child missing
+ * there whose own tag was deleted would look unreached. For the quota that over-counts for a
+ * while; here it would delete a manifest a live index still lists.
  */
 async function deadManifestsOf(
   db: Kysely<PierOneTables>,
