@@ -6,7 +6,7 @@ import { writeToFile } from './file-writer.js';
 import { DigestCounter } from './hashing.js';
 
 /** 40 MiB in 1 MiB chunks: more than one early-flush interval (32 MiB). */
-function* chunks(): Generator<Uint8Array> {
+async function* chunks(): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < 40; i++) yield Buffer.alloc(1024 * 1024, i);
 }
 

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -70,6 +70,28 @@ describe('a new PGlite data directory from the fresh-cluster template', () => {
       ),
     ).rejects.toThrow('the cluster template holds a symlink entry (link)');
     expect(existsSync(join(broken, 'PG_VERSION'))).toBe(false);
+  });
+
+  it('writes a large file sparse, reading back byte for byte', async () => {
+    const dataDir = await tempDir();
+    // 1 MiB: zeros with a few written spots, one at the very end and one that is not block-aligned.
+    const content = Buffer.alloc(1024 * 1024);
+    content.write('head', 0);
+    content.write('middle', 300_001);
+    content.write('tail', content.length - 4);
+    const pack = tarStream.pack();
+    pack.entry({ name: '/PG_VERSION' }, '17\n');
+    pack.entry({ name: '/pg_wal/segment' }, content);
+    pack.finalize();
+    const chunks: Buffer[] = [];
+    for await (const chunk of pack) chunks.push(Buffer.from(chunk as Uint8Array));
+    await unpackFreshCluster(dataDir, new Blob([Buffer.concat(chunks)]));
+    const path = join(dataDir, 'pg_wal', 'segment');
+    expect((await readFile(path)).equals(content)).toBe(true);
+    // Three 64 KiB blocks hold data; the rest are holes (the file system allocates less).
+    const { size, blocks } = await stat(path);
+    expect(size).toBe(content.length);
+    expect(blocks * 512).toBeLessThan(content.length / 2);
   });
 
   it('refuses a template naming a path outside the data directory', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { homedir, tmpdir } from 'node:os';
@@ -128,7 +128,7 @@ export async function unpackFreshCluster(dataDir: string, template?: Blob): Prom
     mkdirSync(path, { recursive: true, mode: 0o700 });
     made.add(path);
   };
-  let pgVersion: Buffer | undefined;
+  let pgVersion: Uint8Array | undefined;
   const extract = tarStream.extract();
   const done = (async () => {
     for await (const entry of extract) {
@@ -142,7 +142,7 @@ export async function unpackFreshCluster(dataDir: string, template?: Blob): Prom
         if (name === 'PG_VERSION') pgVersion = content;
         else {
           directory(dirname(target));
-          writeFileSync(target, content, { mode: 0o600 });
+          writeFileOf(target, content);
         }
       } else throw new Error(`the cluster template holds a ${entry.header.type} entry (${name})`);
     }
@@ -153,8 +153,36 @@ export async function unpackFreshCluster(dataDir: string, template?: Blob): Prom
   await writeFile(join(root, 'PG_VERSION'), pgVersion, { mode: 0o600 });
 }
 
-async function bufferOf(entry: AsyncIterable<unknown>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of entry) chunks.push(Buffer.from(chunk as Uint8Array));
-  return Buffer.concat(chunks);
+/** Blocks of a large file that are all zero are not written (`SPARSE_BLOCK` bytes each). */
+const SPARSE_BLOCK = 64 * 1024;
+const ZERO_BLOCK = new Uint8Array(SPARSE_BLOCK);
+
+/**
+ * Writes a file of the cluster. A large one is written sparse: its zero blocks are left as holes
+ * that read back as zeros. That is the 16 MB WAL segment, almost all zeros (PostgreSQL makes
+ * such files itself with `wal_init_zero = off`): ~16 MB less to write on every first start.
+ */
+function writeFileOf(path: string, content: Uint8Array): void {
+  if (content.length < 4 * SPARSE_BLOCK) {
+    writeFileSync(path, content, { mode: 0o600 });
+    return;
+  }
+  const fd = openSync(path, 'w', 0o600);
+  try {
+    for (let at = 0; at < content.length; at += SPARSE_BLOCK) {
+      const block = content.subarray(at, at + SPARSE_BLOCK);
+      const zero = block.length === SPARSE_BLOCK && Buffer.compare(block, ZERO_BLOCK) === 0;
+      if (!zero) writeSync(fd, block, 0, block.length, at);
+    }
+    ftruncateSync(fd, content.length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** An entry's content; views of the dump's memory, not copies (one copy when it came in pieces). */
+async function bufferOf(entry: AsyncIterable<unknown>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of entry) chunks.push(chunk as Uint8Array);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
