@@ -1,6 +1,20 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+/** Lighthouse and its puppeteer live in tools/lighthouse (scripts/ensure-lighthouse.sh), not in node_modules. */
+const lighthouseTool = (path: string) =>
+  fileURLToPath(new URL(`./tools/lighthouse/node_modules/${path}`, import.meta.url));
+
 export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^lighthouse$/, replacement: lighthouseTool('lighthouse/core/index.js') },
+      {
+        find: /^puppeteer-core$/,
+        replacement: lighthouseTool('puppeteer-core/lib/esm/puppeteer/puppeteer-core.js'),
+      },
+    ],
+  },
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,

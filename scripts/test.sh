@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/ensure-system-packages.sh
 export STUPS_HELM="$(bash scripts/ensure-helm.sh || true)" # the chart test's helm (empty: it skips or, under CI, fails)
+bash scripts/ensure-lighthouse.sh # the console's Lighthouse test: its own lock in tools/lighthouse, not npm ci's
 
 if command -v pg_isready >/dev/null && ! pg_isready -h 127.0.0.1 -q; then
   echo "PostgreSQL not answering on 127.0.0.1:5432; trying to start the local cluster"
