@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { CacheLookupCounter } from './cache/lookup-counter.js';
 import { HttpDurationHistogram } from './http-duration-histogram.js';
 
 /** Metrics of one process; every HTTP app in the process reports into it. */
@@ -7,7 +8,7 @@ export interface Metrics {
   /** Request duration by service, method, route template and status (`observe` once per request). */
   httpDuration: HttpDurationHistogram;
   /** Lookups of the in-memory caches (src/platform/cache) by cache name and hit/miss. */
-  cacheLookups: Counter<'cache' | 'result'>;
+  cacheLookups: CacheLookupCounter;
 }
 
 /** Upper bounds of the request duration buckets, in seconds. */
@@ -22,11 +23,6 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     buckets: HTTP_DURATION_BUCKETS,
     registers: [registry],
   });
-  const cacheLookups = new Counter({
-    name: 'cache_lookups_total',
-    help: 'Lookups of in-memory caches by cache name and result (hit or miss)',
-    labelNames: ['cache', 'result'] as const,
-    registers: [registry],
-  });
+  const cacheLookups = new CacheLookupCounter([registry]);
   return { registry, httpDuration, cacheLookups };
 }
