@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { addRouteHook } from './route-hooks.js';
 
 describe('addRouteHook', () => {
-  it('runs the hook on the routes it selects only, after the hooks the route has itself', async () => {
+  it('runs the hook on the routes it selects only, before the hooks the route has itself, like a scope hook', async () => {
     const app = Fastify();
     const seen: string[] = [];
     addRouteHook(
@@ -15,6 +15,19 @@ describe('addRouteHook', () => {
         done();
       },
     );
+    addRouteHook(
+      app,
+      'onRequest',
+      (route) => route.url === '/chosen' && route.method === 'GET',
+      (_request, _reply, done) => {
+        seen.push('second');
+        done();
+      },
+    );
+    app.addHook('onRequest', (_request, _reply, done) => {
+      seen.push('scope');
+      done();
+    });
     app.get(
       '/chosen',
       {
@@ -31,7 +44,16 @@ describe('addRouteHook', () => {
     expect((await app.inject('/other')).body).toBe('other');
     // HEAD of a GET route is a route of its own, selected by the same rule.
     expect((await app.inject({ method: 'HEAD', url: '/chosen' })).statusCode).toBe(200);
-    expect(seen).toEqual(['own', 'hook GET /chosen', 'own', 'hook HEAD /chosen']);
+    expect(seen).toEqual([
+      'scope',
+      'hook GET /chosen',
+      'second',
+      'own',
+      'scope',
+      'scope',
+      'hook HEAD /chosen',
+      'own',
+    ]);
     await app.close();
   });
 
