@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { addRouteHook } from '../platform/http/route-hooks.js';
 
 /**
  * Who may read an endpoint's answers from another origin: `public` documents (discovery, JWKS)
@@ -57,11 +58,17 @@ export function registerCors(
       reply.header('access-control-expose-headers', 'www-authenticate');
     }
   };
-  // Callback style, not async: a promise and a microtask turn less on every request (issue 23).
-  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    setCorsHeaders(request, reply);
-    done();
-  });
+  // Callback style, not async: a promise and a microtask turn less on every request; and only on
+  // the CORS routes (and their preflights), not on every route of the token service (issue 23).
+  addRouteHook(
+    app,
+    'onRequest',
+    (route) => byUrl.has(route.url),
+    (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      setCorsHeaders(request, reply);
+      done();
+    },
+  );
 
   // Preflights: 204 either way; without the allow headers the browser refuses the real request.
   for (const route of routes) {

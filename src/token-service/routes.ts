@@ -26,6 +26,7 @@ import {
   refuseCredentialsInQuery,
   required,
 } from './params.js';
+import { addRouteHook } from '../platform/http/route-hooks.js';
 import { AWS_ROLES_PATH, SAML_ASSERTION_PATH, SAML_METADATA_PATH } from './aws/routes.js';
 import { clearedSessionCookie, SESSION_COOKIE, sessionCookie } from './sign-in-session.js';
 import type { RequestMeta } from './token-endpoint.js';
@@ -107,21 +108,29 @@ export function tokenServiceRoutes(server: OAuthServer, csrf: Csrf) {
       });
     });
 
-    registerCors(app, server.corsAllowedOrigins, CORS_ROUTES);
-
     // Every endpoint that authenticates a client or a user: credentials in the URL are refused.
-    // Callback style, not async: a promise and a microtask turn less on every request (issue 23).
-    app.addHook('preHandler', (request, _reply, done) => {
-      try {
-        if (request.method !== 'GET' || request.routeOptions.url === '/oauth2/access_token') {
-          refuseCredentialsInQuery(request.query);
+    // Callback style, not async: a promise and a microtask turn less on every request; and a hook
+    // of those routes only, so that GET routes do not even call it (issue 23). Added before any
+    // route, the CORS preflights included, so that it sees them all.
+    addRouteHook(
+      app,
+      'preHandler',
+      (route) => route.method !== 'GET' || route.url === '/oauth2/access_token',
+      (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void) => {
+        try {
+          // A route of several methods (or HEAD of a GET route) gets the hook; the method decides.
+          if (request.method !== 'GET' || request.routeOptions.url === '/oauth2/access_token') {
+            refuseCredentialsInQuery(request.query);
+          }
+        } catch (error) {
+          done(error as Error);
+          return;
         }
-      } catch (error) {
-        done(error as Error);
-        return;
-      }
-      done();
-    });
+        done();
+      },
+    );
+
+    registerCors(app, server.corsAllowedOrigins, CORS_ROUTES);
 
     const tokenHandler = async (request: FastifyRequest, reply: FastifyReply) => {
       const params = collectParams(request.query, request.body);

@@ -1,6 +1,7 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyRequest, RouteOptions } from 'fastify';
 import { StupsError } from '../errors.js';
 import type { HttpApp } from '../http/create-http-app.js';
+import { addRouteHook } from '../http/route-hooks.js';
 import { type Audit, isAudited } from './create-audit.js';
 
 declare module 'fastify' {
@@ -22,27 +23,43 @@ const REFUSED_STATUSES = new Set([401, 403, 409]);
 export function auditRefusals<E extends string>(app: HttpApp, audit: Audit<E>): void {
   const errors = new WeakMap<FastifyRequest, unknown>();
   const known = new Set<string>(audit.events);
-  app.addHook('onError', async (request, _reply, error) => {
+  // Hooks of the audited routes only, and callback style where nothing is awaited: the other
+  // routes (every read) pay nothing, the audited ones no promise on their common path (issue 23).
+  // Routes are seen as they are added, so this is called before the service adds its routes.
+  const audited = (route: RouteOptions) => {
+    const event = route.config?.auditEvent;
+    return event !== undefined && known.has(event);
+  };
+  addRouteHook(app, 'onError', audited, (request, _reply, error, done) => {
     errors.set(request, error);
+    done();
   });
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (!REFUSED_STATUSES.has(reply.statusCode)) return payload;
-    const event = request.routeOptions.config.auditEvent;
-    if (event === undefined || !known.has(event)) return payload;
+  addRouteHook(app, 'onSend', audited, (request, reply, payload, done) => {
+    if (!REFUSED_STATUSES.has(reply.statusCode)) {
+      done(null, payload);
+      return;
+    }
     const error = errors.get(request);
-    if (isAudited(error)) return payload;
+    if (isAudited(error)) {
+      done(null, payload);
+      return;
+    }
     const params = (request.params ?? {}) as Record<string, unknown>;
-    await audit.standalone({
-      event: event as E,
-      actor: request.principal ?? { uid: 'anonymous' },
-      targetId: Object.values(params).map(String).join('/') || undefined,
-      outcome: 'refused',
-      details: {
-        status: reply.statusCode,
-        ...(error instanceof StupsError ? { code: error.code, message: error.message } : {}),
-      },
-      requestId: request.id,
-    });
-    return payload;
+    audit
+      .standalone({
+        event: request.routeOptions.config.auditEvent as E,
+        actor: request.principal ?? { uid: 'anonymous' },
+        targetId: Object.values(params).map(String).join('/') || undefined,
+        outcome: 'refused',
+        details: {
+          status: reply.statusCode,
+          ...(error instanceof StupsError ? { code: error.code, message: error.message } : {}),
+        },
+        requestId: request.id,
+      })
+      .then(
+        () => done(null, payload),
+        (failure: unknown) => done(failure as Error),
+      );
   });
 }

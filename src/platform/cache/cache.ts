@@ -1,8 +1,8 @@
 import { LRUCache } from 'lru-cache';
-import type { Counter } from 'prom-client';
+import type { CacheLookupCounter, CacheLookupTally } from './lookup-counter.js';
 
 /** The `cache_lookups_total` counter of a process (see `createMetrics`). */
-export type CacheLookups = Counter<'cache' | 'result'>;
+export type CacheLookups = CacheLookupCounter;
 
 export interface CacheOptions<K, V, C = undefined> {
   /** Names the cache in metrics, e.g. `token-verifier`. */
@@ -44,7 +44,7 @@ export class Cache<K extends NonNullable<unknown>, V extends NonNullable<unknown
   readonly #lru: LRUCache<K, V, { run: () => Promise<V> }>;
   readonly #load: ((key: K, context: C) => Promise<V>) | undefined;
   readonly #now: (() => number) | undefined;
-  readonly #lookups: CacheLookups | undefined;
+  readonly #lookups: CacheLookupTally | undefined;
   /** Keys being loaded: lru-cache's key iteration leaves them out, invalidation must not. */
   readonly #loading = new Map<K, number>();
   #lastNow = Number.NEGATIVE_INFINITY;
@@ -55,7 +55,7 @@ export class Cache<K extends NonNullable<unknown>, V extends NonNullable<unknown
     }
     this.name = options.name;
     this.#now = options.now;
-    this.#lookups = options.lookups;
+    this.#lookups = options.lookups?.of(options.name);
     this.#load = options.load;
     const injected = options.now;
     this.#lru = new LRUCache<K, V, { run: () => Promise<V> }>({
@@ -151,6 +151,6 @@ export class Cache<K extends NonNullable<unknown>, V extends NonNullable<unknown
   }
 
   #count(hit: boolean): void {
-    this.#lookups?.inc({ cache: this.name, result: hit ? 'hit' : 'miss' });
+    this.#lookups?.count(hit);
   }
 }

@@ -216,7 +216,10 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     options.metrics.httpDuration.observe(
-      { service: options.title, method: request.method, route, status: String(reply.statusCode) },
+      options.title,
+      request.method,
+      route,
+      reply.statusCode,
       reply.elapsedTime / 1000,
     );
     if (reply.statusCode >= 500) {
