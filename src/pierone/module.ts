@@ -51,6 +51,7 @@ export const pieroneModule = defineModule({
       blobs,
       config,
       gc: { graceMs: gc.graceSeconds * 1000 },
+      abandonedUploadMs: uploadPurge.maxAgeSeconds * 1000,
       keyEncryptionSecret: ctx.installationSecret,
       // Modules after Pier One publish later: asked at run time, not at creation.
       runningImages: () => contracts.find('runningImages'),
@@ -68,9 +69,8 @@ export const pieroneModule = defineModule({
           name: await pierone.uploadPurgeJobName(),
           intervalMs: uploadPurge.intervalSeconds * 1000,
           run: async () => {
-            const swept = await pierone.purgeStaleUploads({
-              olderThanMs: uploadPurge.maxAgeSeconds * 1000,
-            });
+            // The age is the service's own (`abandonedUploadMs`), which also keeps uploads alive.
+            const swept = await pierone.purgeStaleUploads();
             // What went, so that orphaned chunks (records gone without them) show in the logs.
             if (swept.records + swept.parts + swept.sessions + swept.orphans > 0)
               ctx.logger.info(

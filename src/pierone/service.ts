@@ -39,6 +39,8 @@ export interface PierOneDeps {
   config: PierOneConfig;
   /** Garbage collection of blobs (default grace period one day). */
   gc?: { graceMs: number } | undefined;
+  /** Uploads untouched this long are abandoned (default `ABANDONED_UPLOAD_MS`): the purge's age. */
+  abandonedUploadMs?: number | undefined;
   /** Encrypts the attestation signing keys at rest (the installation secret); plain without. */
   keyEncryptionSecret?: string | undefined;
   /** Which images run (fullstop), for retention rules that keep them; looked up when a rule needs it. */
@@ -106,7 +108,8 @@ export function createPierOneService(ctx: ServiceContext, deps: PierOneDeps): Pi
   const access = new PushAccess({ policy, teams: deps.teams, audit });
   const scanner = new ScmSourceScanner(blobs, store, logger, config.maxScmSourceBytes);
   const manifests = new Manifests({ store, access, scanner, audit, config });
-  const uploads = new BlobUploads({ store, blobs, access, audit });
+  const abandonedUploadMs = deps.abandonedUploadMs ?? ABANDONED_UPLOAD_MS;
+  const uploads = new BlobUploads({ store, blobs, access, audit, abandonedAfterMs: abandonedUploadMs });
   const attestationKeys = new AttestationKeys(ctx.database, audit, {
     rotationAgeMs: config.attestationKeyRotationDays * 24 * 3600 * 1000,
     encryptionSecret: deps.keyEncryptionSecret,
@@ -141,7 +144,7 @@ export function createPierOneService(ctx: ServiceContext, deps: PierOneDeps): Pi
     attestationKeys,
     purgeStaleUploads: (options = {}) =>
       uploads.purgeAbandoned({
-        olderThanMs: ABANDONED_UPLOAD_MS,
+        olderThanMs: abandonedUploadMs,
         ...options,
       }),
     uploadPurgeJobName: async () => UPLOAD_PURGE_JOB,

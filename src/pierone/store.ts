@@ -654,6 +654,16 @@ export class PierOneStore {
     return { ok: false, size: (await this.uploadState(id))?.size };
   }
 
+  /** Marks an upload as written to now (a chunk still streaming in): the purge counts from here. */
+  async touchUpload(id: string): Promise<void> {
+    await this.#db
+      .updateTable('pierone_uploads')
+      .set({ updated: sql`now()` })
+      .where('id', '=', id)
+      .where('parts', 'is not', null)
+      .execute();
+  }
+
   /** Deletes an upload's record and returns its chunks (undefined when it was gone already). */
   async deleteUpload(id: string): Promise<UploadPart[] | undefined> {
     const row = await this.#db

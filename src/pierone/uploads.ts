@@ -15,6 +15,12 @@ export interface BlobUploadsDeps {
   blobs: BlobStore;
   access: PushAccess;
   audit: PierOneAudit;
+  /**
+   * How long the upload purge lets an upload go unwritten (its `olderThanMs`): a request still
+   * streaming into an upload touches it a few times per period, so it is never taken for
+   * abandoned. Without it uploads are not kept alive (a purge age far longer than any request).
+   */
+  abandonedAfterMs?: number;
 }
 
 /** What one purge run removed. */
@@ -62,10 +68,15 @@ export class BlobUploads {
     this.#access = deps.access;
     this.#audit = deps.audit;
     const store = deps.store;
-    this.#chunks = new ChunkedUploads(deps.blobs.parts, {
-      state: (id) => store.uploadState(id),
-      addPart: (id, part) => store.addUploadPart(id, part),
-    });
+    this.#chunks = new ChunkedUploads(
+      deps.blobs.parts,
+      {
+        state: (id) => store.uploadState(id),
+        addPart: (id, part) => store.addUploadPart(id, part),
+        touch: (id) => store.touchUpload(id),
+      },
+      { keepAliveMs: deps.abandonedAfterMs === undefined ? undefined : deps.abandonedAfterMs / 4 },
+    );
   }
 
   /**

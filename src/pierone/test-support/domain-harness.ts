@@ -51,7 +51,11 @@ export interface TestDomain {
  */
 export async function createTestDomain(
   database: Database,
-  options: { blobs?: (dir: string) => Promise<BlobStore> } = {},
+  options: {
+    blobs?: (dir: string) => Promise<BlobStore>;
+    /** The upload purge's age, which keeps uploads in use alive (`BlobUploadsDeps.abandonedAfterMs`). */
+    abandonedUploadMs?: number;
+  } = {},
 ): Promise<TestDomain> {
   const dir = await mkdtemp(join(tmpdir(), 'pierone-domain-'));
   const blobs = options.blobs
@@ -76,7 +80,13 @@ export async function createTestDomain(
     teams,
     access,
     manifests: new Manifests({ store, access, scanner, audit, config }),
-    uploads: new BlobUploads({ store, blobs, access, audit }),
+    uploads: new BlobUploads({
+      store,
+      blobs,
+      access,
+      audit,
+      ...(options.abandonedUploadMs === undefined ? {} : { abandonedAfterMs: options.abandonedUploadMs }),
+    }),
     auditLog,
     events: (targetId) => auditLog.query({ service: 'pierone', targetId, limit: 100 }),
     close: () => rm(dir, { recursive: true, force: true }),

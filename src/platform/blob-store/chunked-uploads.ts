@@ -32,6 +32,17 @@ export interface UploadLedger {
     id: string,
     part: UploadPart,
   ): Promise<{ ok: true; size: number } | { ok: false; size: number | undefined }>;
+  /** Marks the upload as written to now, so that a purge of abandoned uploads leaves it alone. */
+  touch?(id: string): Promise<void>;
+}
+
+export interface ChunkedUploadsOptions {
+  /**
+   * While a chunk streams in or an upload is published, its record is touched this often, so
+   * that a purge of uploads untouched for longer (see `UploadLedger.touch`) never takes an
+   * upload a request is still working on. Off when undefined.
+   */
+  keepAliveMs?: number | undefined;
 }
 
 /** Uploads whose running hash this replica holds, kept to this many. */
@@ -50,10 +61,12 @@ export class ChunkedUploads {
   readonly #parts: UploadParts;
   readonly #ledger: UploadLedger;
   readonly #hashes = new Map<string, DigestCounter>();
+  readonly #keepAliveMs: number | undefined;
 
-  constructor(parts: UploadParts, ledger: UploadLedger) {
+  constructor(parts: UploadParts, ledger: UploadLedger, options: ChunkedUploadsOptions = {}) {
     this.#parts = parts;
     this.#ledger = ledger;
+    this.#keepAliveMs = options.keepAliveMs;
   }
 
   /** Bytes received so far; `BLOB_UPLOAD_UNKNOWN` when there is no such upload. */
@@ -81,7 +94,7 @@ export class ChunkedUploads {
     const state = await this.#state(id);
     const start = offset ?? state.size;
     if (start !== state.size) throw new UploadOffsetError(state.size, start);
-    const { key, size, counter } = await this.#write(id, source, start);
+    const { key, size, counter } = await this.#keptAlive(id, () => this.#write(id, source, start));
     if (size === 0) {
       await this.#parts.remove([key]);
       return start;
@@ -129,7 +142,7 @@ export class ChunkedUploads {
     if (last) {
       const start = last.offset ?? state.size;
       if (start !== state.size) throw new UploadOffsetError(state.size, start);
-      return this.#parts.publish(keys, { digest }, false, last.source);
+      return this.#keptAlive(id, () => this.#parts.publish(keys, { digest }, false, last.source));
     }
     // The running hash is sha256: a sha512 commit (rare) is hashed while the chunks are copied.
     if (held && held.size === state.size && held.algorithm === algorithm) {
@@ -138,7 +151,8 @@ export class ChunkedUploads {
       if (actual !== digest) throw new DigestMismatchError(digest, actual);
       return this.#parts.publish(keys, { digest, size: state.size }, true);
     }
-    return this.#parts.publish(keys, { digest, size: state.size }, false);
+    // Copying large chunks into the blob takes a while: the purge must not discard them meanwhile.
+    return this.#keptAlive(id, () => this.#parts.publish(keys, { digest, size: state.size }, false));
   }
 
   /** Removes the chunks of an upload the caller has ended (published, cancelled or purged). */
@@ -159,6 +173,24 @@ export class ChunkedUploads {
     const orphans = old.filter((key) => !live.has(key.slice(0, key.indexOf('/'))));
     await this.#parts.remove(orphans);
     return orphans;
+  }
+
+  /**
+   * Runs `work` on upload `id` with its record touched every `keepAliveMs`: the record's last
+   * write otherwise dates from before the request, and a chunk that streams for longer than the
+   * purge's age (a slow client, a loaded machine, a short age) would lose its upload under it.
+   */
+  async #keptAlive<T>(id: string, work: () => Promise<T>): Promise<T> {
+    const ledger = this.#ledger;
+    if (this.#keepAliveMs === undefined || !ledger.touch) return work();
+    // A failed touch is not the request's failure: at worst the purge takes the upload, as before.
+    const timer = setInterval(() => void ledger.touch?.(id).catch(() => {}), this.#keepAliveMs);
+    timer.unref();
+    try {
+      return await work();
+    } finally {
+      clearInterval(timer);
+    }
   }
 
   #remember(id: string, counter: DigestCounter): void {
