@@ -274,15 +274,15 @@ export class PierOneQuotas {
    * deletion, and a client pushing a new manifest over it skips the upload (the blob is there),
    * so no link check sees it. Throws `DENIED` with the numbers when the bytes it makes count
    * again would take the team over its quota; a normal push adds nothing here (its blobs count
-   * from their upload on).
+   * from their upload on). `claimedBlobs` (the manifest's blobs and those it revives) is read
+   * only for a team that has deleted tags.
    */
   manifestGuard(
     team: string,
     repository: string,
-    blobs: readonly string[],
+    claimedBlobs: () => Promise<readonly string[]>,
   ): (trx: AuditTransaction) => Promise<void> {
     return async (transaction) => {
-      if (blobs.length === 0) return;
       const trx = transaction as unknown as Kysely<QuotaTables>;
       // Only deletions make counted blobs stop counting: a team without any costs one look-up.
       const deletions = await trx
@@ -292,6 +292,8 @@ export class PierOneQuotas {
         .limit(1)
         .execute();
       if (deletions.length === 0) return;
+      const blobs = await claimedBlobs();
+      if (blobs.length === 0) return;
       const limit = await lockedQuota(trx, team);
       if (limit === undefined) return;
       const { used, counted } = await usage(trx, team, blobs);

@@ -450,9 +450,10 @@ export class PierOneStore {
       /**
        * Runs in every manifest write's transaction once its blobs are known to be linked, and
        * may refuse it by throwing: the quota of blobs that only deleted images held, which a
-       * new manifest makes count again (see PierOneQuotas.manifestGuard).
+       * new manifest makes count again (see PierOneQuotas.manifestGuard). `blobs` are read
+       * only when the guard needs them (a team that never deleted a tag never does).
        */
-      manifestGuard?: (repository: string, blobs: readonly string[]) => InTransaction<void>;
+      manifestGuard?: (repository: string, blobs: () => Promise<readonly string[]>) => InTransaction<void>;
     } = {},
   ) {
     this.#db = database.kysely<PierOneTables>();
@@ -491,7 +492,7 @@ export class PierOneStore {
   readonly #linkGuard:
     ((repository: string, digest: string, size: number) => InTransaction<void>) | undefined;
   readonly #manifestGuard:
-    ((repository: string, blobs: readonly string[]) => InTransaction<void>) | undefined;
+    ((repository: string, blobs: () => Promise<readonly string[]>) => InTransaction<void>) | undefined;
 
   // --- blobs ---------------------------------------------------------------------------------
 
@@ -889,8 +890,10 @@ export class PierOneStore {
       if (missing.length > 0) throw new MissingBlobsError(missing);
     }
     if (this.#manifestGuard) {
-      const claimed = [...new Set([...blobs, ...(await this.#revivedBlobs(trx, manifest, children))])];
-      if (claimed.length > 0) await this.#manifestGuard(manifest.repository, claimed)(trx, undefined);
+      const claimed = async () => [
+        ...new Set([...blobs, ...(await this.#revivedBlobs(trx, manifest, children))]),
+      ];
+      await this.#manifestGuard(manifest.repository, claimed)(trx, undefined);
     }
     await trx
       .insertInto('pierone_manifests')
