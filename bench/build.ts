@@ -8,11 +8,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import { median } from './stats.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const SCRIPT = resolve(ROOT, 'scripts/build.mjs');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 function timed(args: string[]): number {
   const started = performance.now();

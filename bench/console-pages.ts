@@ -26,6 +26,7 @@ import { PORT_BLOCK_SIZE } from '../src/platform/service-context.js';
 import { freePortBlock } from '../src/stups/free-ports.js';
 import { startPlatform } from '../src/stups/runtime.js';
 import { parseSettingsTree } from '../src/stups/settings.js';
+import { median } from './stats.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -48,8 +49,6 @@ const PAGES = [
   '/access-requests',
   '/aws-accounts',
 ];
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 /**
  * Resolves once the page shows its heading and no loading placeholder (its data is on screen), with

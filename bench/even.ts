@@ -26,15 +26,12 @@ import { teamMigrations } from '../src/teams/migrations.js';
 import { TeamStore } from '../src/teams/store.js';
 import { userMigrations } from '../src/users/migrations.js';
 import { UserStore } from '../src/users/store.js';
+import { percentile } from './stats.js';
 
 const USERS = 8;
 const LATENCY_SAMPLES = 40;
 const THROUGHPUT_TOTAL = 80;
 const CONCURRENCY = 8;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 async function latencies(count: number, task: (i: number) => Promise<void>): Promise<number[]> {
   const samples: number[] = [];

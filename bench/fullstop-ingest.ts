@@ -19,15 +19,12 @@ import {
 import { openDatabase } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrate.js';
 import { startMoto, TAUPAGE_IMAGES } from '../src/senza/test-support/moto.js';
+import { percentile } from './stats.js';
 
 const FILES = 3;
 const EVENTS_PER_FILE = 10_000;
 const VIOLATIONS = 100_000;
 const SAMPLES = 200;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
 
 /** A mix like a busy account's trail: mostly harmless calls, some launches, logins and changes. */
 function event(i: number): records.Record {

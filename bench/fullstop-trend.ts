@@ -13,14 +13,11 @@ import {
 } from '../src/fullstop/test-support/fullstop-harness.js';
 import { openDatabase } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrate.js';
+import { percentile } from './stats.js';
 
 const VIOLATIONS = 100_000;
 const SAMPLES = 100;
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
 
 // Violations are stored directly: no rule runs, no image is looked up.
 const noImages: ImageCatalog = {

@@ -29,6 +29,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs, promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
+import { median } from './stats.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -509,7 +510,6 @@ async function main(): Promise<void> {
     );
     // Medians of the rounds: on this kind of shared machine one run swings by ±30 %, and the best
     // of five rewarded whichever registry had one lucky run. The ratio of the best runs is beside.
-    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
     const header = ['row', 'unit', 'docker-registry', 'Pier One', 'ratio', 'best/best'];
     const lines = [...rows.values()].map((r) => {
       const ref = median(r.values['docker-registry']!);

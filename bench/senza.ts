@@ -16,6 +16,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { motoEnv, seedStupsAccount, startMoto } from '../src/senza/test-support/moto.js';
+import { median } from './stats.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -160,8 +161,6 @@ async function run(
   if (code !== 0) throw new Error(`${args.join(' ')} exited with ${code}: ${err}`);
   return { ms, peakMiB: peakKiB / 1024, out };
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function main() {
   console.log('building (scripts/build.mjs --only server) ...');

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SERVICE_NAMES } from '../src/platform/service-context.js';
 import { freePortBlock } from '../src/stups/free-ports.js';
+import { median } from './stats.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -50,8 +51,6 @@ async function measure(
   await new Promise((r) => child.on('exit', r));
   return { readyMs, rssMiB: rss, peakMiB: peak };
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function main() {
   const helloWorld = `

@@ -13,6 +13,7 @@ import { createTestContext, KERNEL_MIGRATIONS } from '../src/platform/test-suppo
 import { createTokenService, tokenServiceMigrations } from '../src/token-service/index.js';
 import { userMigrations } from '../src/users/migrations.js';
 import { UserStore } from '../src/users/store.js';
+import { median } from './stats.js';
 
 const CONCURRENCY = 16;
 
@@ -181,12 +182,6 @@ const WRK_ROUNDS = 5;
 interface WrkResult {
   rate: number;
   cpuMicros: number;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /**
