@@ -25,6 +25,13 @@ export default defineConfig({
     expect: { poll: { timeout: 10_000 } },
     // Two cores: more workers only thrash.
     maxWorkers: 2,
+    // PGlite's PostgreSQL is 9 MB of WebAssembly. By default V8 compiles it quickly (Liftoff), then
+    // again with TurboFan on background threads for the hot functions, and the main thread waits
+    // ~150 ms for that right after the database opens. A test file is a short-lived process that
+    // runs a few thousand statements at most: the second compile never pays off, and it takes the
+    // other worker's core. Liftoff only, measured: kio + teams + users + platform/db 39.7 → 28.4 s,
+    // pierone + token-service 255 → 190 s (issue 23). Children started with `fork` inherit it.
+    execArgv: ['--liftoff-only'],
     reporters: ['default'],
   },
 });
