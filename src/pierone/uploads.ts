@@ -20,7 +20,7 @@ export interface BlobUploadsDeps {
    * streaming into an upload touches it a few times per period, so it is never taken for
    * abandoned. Without it uploads are not kept alive (a purge age far longer than any request).
    */
-  abandonedAfterMs?: number;
+  abandonedAfterMs?: number | undefined;
 }
 
 /** What one purge run removed. */

@@ -114,14 +114,16 @@ export async function startPlatform(
 
     const databaseOptions = databaseOptionsFrom(config.databaseUrl, `${config.dataDir}/db`);
     // Only the embedded database lives in the data directory; PostgreSQL replicas share theirs.
-    if (databaseOptions.kind === 'pglite') cleanups.push(await lockDataDir(config.dataDir));
-    // PGlite's PostgreSQL runs on V8's baseline WebAssembly compiler only. By default V8 compiles
-    // its 9 MB a second time with TurboFan on background threads once it runs, and the main
-    // thread stalls 100–200 ms waiting on that right after the database opens. Measured, paired
-    // (issue 23): restart 1,677 → 1,567 ms and 238 → 196 MiB RSS, new data directory
-    // 4.3 → 3.3 s and ~300 → 248 MiB; warm statements are 10–20 % slower in a micro-benchmark,
-    // within the noise of every Pier One row. Must precede the first compile: PGlite's, below.
-    if (databaseOptions.kind === 'pglite') v8.setFlagsFromString('--liftoff-only');
+    if (databaseOptions.kind === 'pglite') {
+      cleanups.push(await lockDataDir(config.dataDir));
+      // PGlite's PostgreSQL runs on V8's baseline WebAssembly compiler only. By default V8 compiles
+      // its 9 MB a second time with TurboFan on background threads once it runs, and the main
+      // thread stalls 100–200 ms waiting on that right after the database opens. Measured, paired
+      // (issue 23): restart 1,677 → 1,567 ms and 238 → 196 MiB RSS, new data directory
+      // 4.3 → 3.3 s and ~300 → 248 MiB; warm statements are 10–20 % slower in a micro-benchmark,
+      // within the noise of every Pier One row. Must precede the first compile: PGlite's, below.
+      v8.setFlagsFromString('--liftoff-only');
+    }
     const database = await openDatabase(
       databaseOptions.kind === 'pglite'
         ? { ...databaseOptions, schemaTemplate: migrationsFingerprint(ALL_MIGRATIONS) }

@@ -33,7 +33,7 @@ export interface UploadLedger {
     part: UploadPart,
   ): Promise<{ ok: true; size: number } | { ok: false; size: number | undefined }>;
   /** Marks the upload as written to now, so that a purge of abandoned uploads leaves it alone. */
-  touch?(id: string): Promise<void>;
+  touch(id: string): Promise<void>;
 }
 
 export interface ChunkedUploadsOptions {
@@ -139,20 +139,23 @@ export class ChunkedUploads {
     const held = this.#hashes.get(id);
     // A Hash cannot digest twice: after a failure the next attempt hashes the chunks again.
     this.#hashes.delete(id);
+    let publish: () => Promise<BlobInfo>;
     if (last) {
       const start = last.offset ?? state.size;
       if (start !== state.size) throw new UploadOffsetError(state.size, start);
-      return this.#keptAlive(id, () => this.#parts.publish(keys, { digest }, false, last.source));
-    }
-    // The running hash is sha256: a sha512 commit (rare) is hashed while the chunks are copied.
-    if (held && held.size === state.size && held.algorithm === algorithm) {
+      publish = () => this.#parts.publish(keys, { digest }, false, last.source);
+    } else if (held && held.size === state.size && held.algorithm === algorithm) {
       // Every byte came through this replica: the digest is known without reading anything.
       const actual = held.digest();
       if (actual !== digest) throw new DigestMismatchError(digest, actual);
-      return this.#parts.publish(keys, { digest, size: state.size }, true);
+      publish = () => this.#parts.publish(keys, { digest, size: state.size }, true);
+    } else {
+      // The running hash is sha256: a sha512 commit (rare) is hashed while the chunks are copied.
+      publish = () => this.#parts.publish(keys, { digest, size: state.size }, false);
     }
-    // Copying large chunks into the blob takes a while: the purge must not discard them meanwhile.
-    return this.#keptAlive(id, () => this.#parts.publish(keys, { digest, size: state.size }, false));
+    // Publishing reads the chunks (a copy, a last chunk streaming in, a copy inside S3): the purge
+    // must not discard them meanwhile.
+    return this.#keptAlive(id, publish);
   }
 
   /** Removes the chunks of an upload the caller has ended (published, cancelled or purged). */
@@ -181,10 +184,9 @@ export class ChunkedUploads {
    * purge's age (a slow client, a loaded machine, a short age) would lose its upload under it.
    */
   async #keptAlive<T>(id: string, work: () => Promise<T>): Promise<T> {
-    const ledger = this.#ledger;
-    if (this.#keepAliveMs === undefined || !ledger.touch) return work();
+    if (this.#keepAliveMs === undefined) return work();
     // A failed touch is not the request's failure: at worst the purge takes the upload, as before.
-    const timer = setInterval(() => void ledger.touch?.(id).catch(() => {}), this.#keepAliveMs);
+    const timer = setInterval(() => void this.#ledger.touch(id).catch(() => {}), this.#keepAliveMs);
     timer.unref();
     try {
       return await work();
