@@ -12,8 +12,9 @@
  *
  * `--rows` runs only the named rows ('large download' needs 'large upload' before it).
  * PIERONE_BENCH_NODE_ARGS passes Node flags to Pier One's process (`--cpu-prof --cpu-prof-dir=…`).
- * PIERONE_BENCH_COUNT_SQL=1 prints the statements Pier One sent to its database, by count, at
- * exit (a small POST+PUT upload costs 8 round trips: see src/pierone/uploads.ts `finish`).
+ * PIERONE_BENCH_COUNT_SQL=1 prints the statements Pier One ran in its database, by count, with
+ * the time inside PostgreSQL, at exit (a small POST+PUT upload costs 8 round trips: see
+ * src/pierone/uploads.ts `finish`).
  *
  * Pier One runs in a child process of its own (filesystem blob store with fsync, PGlite), so
  * that the load generator does not share its event loop; `docker-registry` commits with fsync too.
@@ -95,26 +96,63 @@ async function serve(root: string): Promise<void> {
 }
 
 /**
- * PIERONE_BENCH_COUNT_SQL=1: counts the statements Pier One sends to PGlite (each `query`, and
- * each `exec`: BEGIN/COMMIT) and prints them by text on stderr when the parent stops it.
+ * PIERONE_BENCH_COUNT_SQL=1: counts the statements Pier One runs in PGlite, and the time spent
+ * inside PostgreSQL for each, by text, and prints both on stderr when the parent stops it.
+ * Counted where every statement passes: the synchronous call into the WebAssembly with one
+ * protocol message, read for its Parse (name → text), Bind (by name), Execute and Query parts.
  */
 function countStatements(): void {
-  const counts = new Map<string, number>();
-  const proto = PGlite.prototype as unknown as Record<'query' | 'exec', (...a: unknown[]) => unknown>;
-  for (const name of ['query', 'exec'] as const) {
-    const original = proto[name];
-    proto[name] = function (this: unknown, ...a: unknown[]) {
-      const text = String(a[0]).replace(/\s+/g, ' ').slice(0, 90);
-      counts.set(text, (counts.get(text) ?? 0) + 1);
-      return original.apply(this, a);
-    };
-  }
+  const counts = new Map<string, { n: number; ms: number }>();
+  const named = new Map<string, string>();
+  const cstring = (m: Uint8Array, at: number) => {
+    const end = m.indexOf(0, at);
+    return { text: Buffer.from(m.subarray(at, end)).toString(), next: end + 1 };
+  };
+  const proto = PGlite.prototype as unknown as Record<'execProtocolRawSync', (m: Uint8Array) => Uint8Array>;
+  const original = proto.execProtocolRawSync;
+  proto.execProtocolRawSync = function (this: unknown, message: Uint8Array) {
+    const t = performance.now();
+    try {
+      return original.call(this, message);
+    } finally {
+      let text: string | undefined;
+      let executed = false;
+      for (let at = 0; at < message.length;) {
+        const type = message[at]!;
+        const length = Buffer.from(message.buffer, message.byteOffset + at + 1, 4).readInt32BE();
+        if (type === 0x50) {
+          // Parse: statement name, text.
+          const name = cstring(message, at + 5);
+          text = cstring(message, name.next).text;
+          named.set(name.text, text);
+        } else if (type === 0x42) {
+          // Bind: portal name, statement name.
+          const statement = cstring(message, cstring(message, at + 5).next).text;
+          text = named.get(statement) ?? text;
+        } else if (type === 0x51) {
+          text = cstring(message, at + 5).text;
+          executed = true;
+        } else if (type === 0x45) executed = true;
+        at += 1 + length;
+      }
+      if (executed && text !== undefined) {
+        const key = text.replace(/\s+/g, ' ').slice(0, 90);
+        const entry = counts.get(key) ?? { n: 0, ms: 0 };
+        entry.n++;
+        entry.ms += performance.now() - t;
+        counts.set(key, entry);
+      }
+    }
+  };
   // Printed at exit, whether stdin's end or the parent's SIGTERM comes first.
   process.once('SIGTERM', () => process.exit(0));
   process.once('exit', () => {
-    const sorted = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 25);
+    const sorted = [...counts].sort((a, b) => b[1].n - a[1].n).slice(0, 25);
     // Synchronous: stderr is a pipe (asynchronous) and the process exits right after.
-    for (const [text, n] of sorted) writeSync(2, `${String(n).padStart(7)}  ${text}\n`);
+    writeSync(2, `  count  ms in PostgreSQL  statement\n`);
+    for (const [text, { n, ms }] of sorted) {
+      writeSync(2, `${String(n).padStart(7)}  ${ms.toFixed(0).padStart(16)}  ${text}\n`);
+    }
   });
 }
 
@@ -499,7 +537,11 @@ async function main(): Promise<void> {
           (row.values[target.name] ??= []).push(value);
         }
       }
-      console.error(`${measurement.name}: done`);
+      // Every round's figure, to see the spread behind the medians.
+      const spread = Object.entries(row.values).map(
+        ([name, values]) => `${name} ${values.map((v) => v.toFixed(0)).join(' ')}`,
+      );
+      console.error(`${measurement.name}: ${spread.join('; ')}`);
       rows.set(row.name, row);
     }
     for (const target of targets) target.agent.destroy();

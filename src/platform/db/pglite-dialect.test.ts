@@ -94,3 +94,92 @@ describe('PGliteDialect', () => {
     expect(ids).toEqual([{ id: 'committed' }]);
   });
 });
+
+// Queries and DML are named prepared statements of the PGlite session, parsed once (issue 24).
+describe('PGliteDialect prepared statements', () => {
+  let pglite: PGlite;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- throwaway tables.
+  let db: Kysely<any>;
+  const prepared = async () =>
+    (
+      await pglite.query<{ name: string; statement: string }>(
+        `select name, statement from pg_prepared_statements where name like 'stups_%'`,
+      )
+    ).rows;
+
+  beforeAll(async () => {
+    pglite = new PGlite();
+    db = new Kysely({ dialect: new PGliteDialect(pglite) });
+    await sql`create table items (id int primary key, label text)`.execute(db);
+  });
+  afterAll(async () => {
+    await db.destroy();
+  });
+
+  it('parses a statement once and runs it again by name', async () => {
+    for (let i = 0; i < 3; i++)
+      await db
+        .insertInto('items')
+        .values({ id: i, label: `l${i}` })
+        .execute();
+    const inserts = (await prepared()).filter((p) => p.statement.startsWith('insert into "items"'));
+    expect(inserts).toHaveLength(1);
+    const rows = await db.selectFrom('items').select(['id', 'label']).orderBy('id').execute();
+    expect(rows).toEqual([0, 1, 2].map((id) => ({ id, label: `l${id}` })));
+  });
+
+  it('sees a table’s new shape after DDL, through the dialect or around it', async () => {
+    const all = () => db.selectFrom('items').selectAll().where('id', '=', 0).executeTakeFirst();
+    expect(await all()).toEqual({ id: 0, label: 'l0' });
+    await sql`alter table items add column size int default 7`.execute(db);
+    expect(await all()).toEqual({ id: 0, label: 'l0', size: 7 });
+    // Around the dialect: PostgreSQL refuses the stale prepared `select *` once; it is prepared again.
+    await pglite.exec('alter table items add column note text default $$n$$');
+    expect(await all()).toEqual({ id: 0, label: 'l0', size: 7, note: 'n' });
+  });
+
+  it('keeps a failed statement from breaking the next ones, in and out of transactions', async () => {
+    const insert = (id: number) => db.insertInto('items').values({ id, label: 'again' }).execute();
+    await expect(insert(0)).rejects.toMatchObject({ code: '23505' });
+    await insert(10);
+    await expect(
+      db.transaction().execute(async (trx) => {
+        await trx.insertInto('items').values({ id: 11, label: 'again' }).execute();
+        await trx.insertInto('items').values({ id: 11, label: 'again' }).execute();
+      }),
+    ).rejects.toMatchObject({ code: '23505' });
+    await insert(11);
+    // A statement PostgreSQL cannot parse, twice: the same error each time, nothing left behind.
+    for (let i = 0; i < 2; i++) {
+      await expect(sql`select nosuchcolumn from items`.execute(db)).rejects.toMatchObject({ code: '42703' });
+    }
+    expect((await prepared()).some((p) => p.statement.includes('nosuchcolumn'))).toBe(false);
+    const ids = await db.selectFrom('items').select('id').where('id', '>=', 10).orderBy('id').execute();
+    expect(ids).toEqual([{ id: 10 }, { id: 11 }]);
+  });
+
+  it('keeps at most 256 statements prepared, the least recently used closed first', async () => {
+    const first = sql<{ n: number }>`select 1000 as n`;
+    await first.execute(db);
+    for (let i = 0; i < 300; i++) {
+      const { rows } = await sql<{ n: number }>`select ${sql.lit(i)}::int as n`.execute(db);
+      expect(rows).toEqual([{ n: i }]);
+      if (i % 50 === 0) await first.execute(db); // used often: kept
+    }
+    const statements = (await prepared()).map((p) => p.statement);
+    expect(statements.length).toBeLessThanOrEqual(257);
+    expect(statements).toContain('select 1000 as n');
+    expect(statements).toContain('select 299::int as n');
+    expect(statements).not.toContain('select 0::int as n');
+  });
+
+  it('shares the statement names of one PGlite between two dialects over it', async () => {
+    const other = new Kysely<{ items: { id: number; label: string } }>({
+      dialect: new PGliteDialect(pglite),
+    });
+    const a = await db.selectFrom('items').select('label').where('id', '=', 1).executeTakeFirst();
+    const b = await other.selectFrom('items').select('label').where('id', '=', 2).executeTakeFirst();
+    const c = await other.selectFrom('items').select('id').where('id', '=', 2).executeTakeFirst();
+    expect([a, b, c]).toEqual([{ label: 'l1' }, { label: 'l2' }, { id: 2 }]);
+  });
+});

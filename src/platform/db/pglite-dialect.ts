@@ -71,8 +71,84 @@ function textsOf(parameters: readonly unknown[]): Array<string | null> | undefin
 
 const { serialize } = protocol;
 
+/** Statements kept prepared per PGlite instance (each holds its parse tree and plans in WASM memory). */
+const PREPARED_LIMIT = 256;
+
+/** Queries and DML, whose prepared form PostgreSQL keeps valid across schema changes. */
+const PREPARABLE = /^[\s(]*(select|insert|update|delete|with|values)\b/i;
+
+/** Statements that may change a table's shape, and so a prepared statement's result. */
+const SCHEMA_CHANGE = /^\s*(create|alter|drop|do)\b/i;
+
+/**
+ * Named prepared statements of one PGlite instance, by SQL text, least recently used first. One
+ * per instance, not per dialect: names are per database session, and PGlite is one session.
+ */
+class PreparedStatements {
+  readonly #names = new Map<string, string>();
+  /** Statements evicted from the map, to be closed in the next message sent. */
+  #closing: string[] = [];
+  #next = 0;
+
+  /** The statement's name, and whether it must be parsed (it is new) in this message. */
+  name(text: string): { name: string; parse: boolean } {
+    const known = this.#names.get(text);
+    if (known !== undefined) {
+      // Most recently used last.
+      this.#names.delete(text);
+      this.#names.set(text, known);
+      return { name: known, parse: false };
+    }
+    const name = `stups_${(this.#next++).toString(36)}`;
+    return { name, parse: true };
+  }
+
+  /** Records a statement whose Parse succeeded. */
+  prepared(text: string, name: string): void {
+    this.#names.set(text, name);
+    if (this.#names.size > PREPARED_LIMIT) {
+      const [oldest, oldestName] = this.#names.entries().next().value as [string, string];
+      this.#names.delete(oldest);
+      this.#closing.push(oldestName);
+    }
+  }
+
+  /** Forgets a statement (it failed, or its plan went stale); closed with the next message. */
+  forget(text: string, name: string): void {
+    if (this.#names.get(text) === name) this.#names.delete(text);
+    this.#closing.push(name);
+  }
+
+  /** Forgets every statement: after a schema change their result shapes may be stale. */
+  forgetAll(): void {
+    this.#closing.push(...this.#names.values());
+    this.#names.clear();
+  }
+
+  /** Close messages for the statements forgotten since the last call. */
+  takeCloses(): Uint8Array[] {
+    const closes = this.#closing.map((name) => serialize.close({ type: 'S', name }));
+    this.#closing = [];
+    return closes;
+  }
+}
+
+const preparedByInstance = new WeakMap<PGlite, PreparedStatements>();
+
+function preparedOf(pglite: PGlite): PreparedStatements {
+  let prepared = preparedByInstance.get(pglite);
+  if (!prepared) preparedByInstance.set(pglite, (prepared = new PreparedStatements()));
+  return prepared;
+}
+
+/** PostgreSQL's error for a prepared `select *` (or RETURNING *) whose table changed shape. */
+const STALE_RESULT_TYPE = '0A000';
+
 class PGliteConnection implements DatabaseConnection {
-  constructor(private readonly pglite: PGlite) {}
+  readonly #prepared: PreparedStatements;
+  constructor(private readonly pglite: PGlite) {
+    this.#prepared = preparedOf(pglite);
+  }
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     const result = await this.#run<R>(compiled);
@@ -86,28 +162,72 @@ class PGliteConnection implements DatabaseConnection {
   }
 
   /**
-   * One call into PostgreSQL per statement: parse, bind, execute and sync in one protocol
-   * message, the parameters sent as text of unspecified type (as node-postgres sends them, so
-   * PostgreSQL infers each type from the statement exactly as it does on a server). PGlite's
-   * `query` makes five calls instead, one of them to describe the statement and learn the types
-   * it then writes the parameters for: ~35 % of an indexed upsert's time (issue 23, measured).
+   * One call into PostgreSQL per statement: bind, execute and sync in one protocol message, the
+   * parameters sent as text of unspecified type (as node-postgres sends them, so PostgreSQL
+   * infers each type from the statement exactly as it does on a server). PGlite's `query` makes
+   * five calls instead, one of them to describe the statement and learn the types it then writes
+   * the parameters for: ~35 % of an indexed upsert's time (issue 23, measured).
+   *
+   * Queries and DML are named prepared statements, parsed on first use (as pgx, asyncpg and JDBC
+   * do): PostgreSQL then skips parsing and analysis, and after five runs may keep a generic plan.
+   * A small statement took ~0.6× the time of an unnamed one (issue 24, measured). Anything else
+   * runs unnamed, and DDL forgets every prepared statement, whose result shape may have changed.
    * Parameters whose text depends on their type (arrays, objects) still go through `query`.
    */
   async #run<R>(compiled: CompiledQuery): Promise<Results<R>> {
     const texts = textsOf(compiled.parameters);
     if (!texts) return this.pglite.query<R>(compiled.sql, compiled.parameters as unknown[]);
+    // Exclusive like `query`: PGlite collects one call's answers at a time.
+    return this.pglite.runExclusive(async () => {
+      if (!PREPARABLE.test(compiled.sql)) {
+        const result = await this.#send<R>(compiled.sql, texts, undefined);
+        if (SCHEMA_CHANGE.test(compiled.sql)) this.#prepared.forgetAll();
+        return result;
+      }
+      try {
+        return await this.#sendPrepared<R>(compiled.sql, texts);
+      } catch (error) {
+        // A table changed shape under a prepared statement (DDL that did not come through
+        // here): prepared again, once, where no transaction was aborted by the failure.
+        if ((error as { code?: string }).code !== STALE_RESULT_TYPE || this.pglite.isInTransaction()) {
+          throw error;
+        }
+        return this.#sendPrepared<R>(compiled.sql, texts);
+      }
+    });
+  }
+
+  async #sendPrepared<R>(text: string, values: Array<string | null>): Promise<Results<R>> {
+    const { name, parse } = this.#prepared.name(text);
+    try {
+      const result = await this.#send<R>(text, values, { name, parse });
+      if (parse) this.#prepared.prepared(text, name);
+      return result;
+    } catch (error) {
+      // Whether or not its Parse went through, the name is closed with the next message (closing
+      // an unknown name is no error) and a new one is parsed next time.
+      this.#prepared.forget(text, name);
+      throw error;
+    }
+  }
+
+  async #send<R>(
+    text: string,
+    values: Array<string | null>,
+    statement: { name: string; parse: boolean } | undefined,
+  ): Promise<Results<R>> {
     const message = Buffer.concat([
-      serialize.parse({ text: compiled.sql, types: [] }),
-      serialize.bind({ values: texts }),
+      ...this.#prepared.takeCloses(),
+      ...(statement?.parse === false
+        ? []
+        : [serialize.parse({ text, types: [], ...(statement && { name: statement.name }) })]),
+      serialize.bind({ values, ...(statement && { statement: statement.name }) }),
       serialize.describe({ type: 'P' }),
       serialize.execute({}),
       serialize.sync(),
     ]);
-    // Exclusive like `query`: PGlite collects one call's answers at a time.
-    return this.pglite.runExclusive(async () => {
-      const { messages } = await this.pglite.execProtocol(message);
-      return parse.parseResults(messages, this.pglite.parsers)[0] as Results<R>;
-    });
+    const { messages } = await this.pglite.execProtocol(message);
+    return parse.parseResults(messages, this.pglite.parsers)[0] as Results<R>;
   }
 
   // eslint-disable-next-line require-yield -- streaming is not offered by PGlite; fail loudly.
