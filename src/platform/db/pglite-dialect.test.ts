@@ -126,6 +126,9 @@ describe('PGliteDialect prepared statements', () => {
     expect(inserts).toHaveLength(1);
     const rows = await db.selectFrom('items').select(['id', 'label']).orderBy('id').execute();
     expect(rows).toEqual([0, 1, 2].map((id) => ({ id, label: `l${id}` })));
+    // Planned for its parameters each time, as an unnamed statement on a server is.
+    const { rows: mode } = await sql<{ plan_cache_mode: string }>`show plan_cache_mode`.execute(db);
+    expect(mode).toEqual([{ plan_cache_mode: 'force_custom_plan' }]);
   });
 
   it('sees a table’s new shape after DDL, through the dialect or around it', async () => {
