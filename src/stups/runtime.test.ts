@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -93,5 +94,33 @@ describe('the runtime loop over MODULES', () => {
     const { platform } = await start('pierone');
     expect(platform.listening).toEqual(['pierone']);
     expect(platform.jobNames).toEqual([expect.stringMatching(PURGE_JOB), 'pierone.retention', 'pierone.gc']);
+  }, 60_000);
+
+  it('names a port in use, and leaves the data directory free for the next start', async () => {
+    const first = await start('kio');
+    const port = Number(new URL(first.platform.urls.kio).port);
+    await first.platform.stop();
+    platform = undefined;
+    // Something else holds Kio's port now.
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(port, resolve));
+    try {
+      const settings = parseSettingsTree({
+        platform: { dataDir: first.dataDir, basePort: first.basePort, logLevel: 'silent' },
+      });
+      await expect(startPlatform(settings, { logger: silentLogger(), only: 'kio' })).rejects.toThrow(
+        `port ${port} (kio) is in use`,
+      );
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+    // The failed start released the data directory's lock and closed what it had opened.
+    platform = await startPlatform(
+      parseSettingsTree({
+        platform: { dataDir: first.dataDir, basePort: first.basePort, logLevel: 'silent' },
+      }),
+      { logger: silentLogger(), only: 'kio' },
+    );
+    expect((await fetch(`${platform.urls.kio}/health`)).status).toBe(200);
   }, 60_000);
 });

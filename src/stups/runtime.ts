@@ -189,7 +189,9 @@ export async function startPlatform(
     }
 
     const reader = contracts.readerFor('org seeding');
-    await seedOrg(
+    // Seeding hashes the org's passwords on the thread pool (scrypt, 0.2–0.4 s for a new data
+    // directory) while this thread builds the apps; nothing listens before it is done.
+    const seeding = seedOrg(
       database,
       org,
       {
@@ -201,18 +203,31 @@ export async function startPlatform(
       logger,
       `${config.dataDir}/credentials`,
     );
+    // Awaited below; until then a failure must not count as unhandled.
+    seeding.catch(() => {});
 
     const selected = instances.filter(({ name }) => !options.only || options.only === name);
     const discovery = { services: Object.fromEntries(instances.map(({ name }) => [name, urls[name]])) };
-    for (const { name, instance } of selected) {
-      const app = await instance.app();
-      // Any one service URL is enough for `stups configure` to find all the others.
-      app.get(STUPS_DISCOVERY_PATH, { schema: { hide: true } }, async () => discovery);
+    const apps: Array<{ name: ServiceName; app: Awaited<ReturnType<ServiceInstance['app']>> }> = [];
+    try {
+      for (const { name, instance } of selected) {
+        const app = await instance.app();
+        cleanups.push(() => app.close());
+        // Any one service URL is enough for `stups configure` to find all the others.
+        app.get(STUPS_DISCOVERY_PATH, { schema: { hide: true } }, async () => discovery);
+        apps.push({ name, app });
+      }
+    } catch (error) {
+      // The seeding is let finish before the database is closed under it; this error is the one.
+      await seeding.catch(() => {});
+      throw error;
+    }
+    await seeding;
+    for (const { name, app } of apps) {
       const port = options.only && options.port !== undefined ? options.port : portOf(effective, name);
       try {
         await app.listen({ host: config.host, port });
       } catch (error) {
-        await app.close();
         if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
           throw new ConfigError([
             `port ${port} (${name}) is in use: is another stups running? Choose --base-port`,
@@ -220,7 +235,6 @@ export async function startPlatform(
         }
         throw error;
       }
-      cleanups.push(() => app.close());
     }
 
     const jobs = new JobRunner(database, logger, {
