@@ -11,6 +11,7 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
+import { LRUCache } from 'lru-cache';
 
 /*
  * Kysely driver for the embedded PGlite database. Written here because the published
@@ -81,47 +82,39 @@ const PREPARABLE = /^[\s(]*(select|insert|update|delete|with|values)\b/i;
 const SCHEMA_CHANGE = /^\s*(create|alter|drop|do)\b/i;
 
 /**
- * Named prepared statements of one PGlite instance, by SQL text, least recently used first. One
- * per instance, not per dialect: names are per database session, and PGlite is one session.
+ * Named prepared statements of one PGlite instance, by SQL text, the least recently used closed
+ * first. One per instance, not per dialect: names are per database session, and PGlite is one
+ * session. Whatever leaves the map (evicted, forgotten, cleared) is closed with the next message.
  */
 class PreparedStatements {
-  readonly #names = new Map<string, string>();
-  /** Statements evicted from the map, to be closed in the next message sent. */
+  /** Statements that left the map, to be closed in the next message sent. */
   #closing: string[] = [];
+  readonly #names = new LRUCache<string, string>({
+    max: PREPARED_LIMIT,
+    dispose: (name) => this.#closing.push(name),
+  });
   #next = 0;
 
   /** The statement's name, and whether it must be parsed (it is new) in this message. */
   name(text: string): { name: string; parse: boolean } {
     const known = this.#names.get(text);
-    if (known !== undefined) {
-      // Most recently used last.
-      this.#names.delete(text);
-      this.#names.set(text, known);
-      return { name: known, parse: false };
-    }
-    const name = `stups_${(this.#next++).toString(36)}`;
-    return { name, parse: true };
+    if (known !== undefined) return { name: known, parse: false };
+    return { name: `stups_${(this.#next++).toString(36)}`, parse: true };
   }
 
   /** Records a statement whose Parse succeeded. */
   prepared(text: string, name: string): void {
     this.#names.set(text, name);
-    if (this.#names.size > PREPARED_LIMIT) {
-      const [oldest, oldestName] = this.#names.entries().next().value as [string, string];
-      this.#names.delete(oldest);
-      this.#closing.push(oldestName);
-    }
   }
 
-  /** Forgets a statement (it failed, or its plan went stale); closed with the next message. */
+  /** Forgets a statement (it failed, or its plan went stale), parsed or not. */
   forget(text: string, name: string): void {
-    if (this.#names.get(text) === name) this.#names.delete(text);
-    this.#closing.push(name);
+    if (this.#names.peek(text) === name) this.#names.delete(text);
+    else this.#closing.push(name);
   }
 
   /** Forgets every statement: after a schema change their result shapes may be stale. */
   forgetAll(): void {
-    this.#closing.push(...this.#names.values());
     this.#names.clear();
   }
 
@@ -170,8 +163,9 @@ class PGliteConnection implements DatabaseConnection {
    *
    * Queries and DML are named prepared statements, parsed on first use (as pgx, asyncpg and JDBC
    * do): PostgreSQL then skips parsing, analysis and rewriting, and plans each run for its
-   * parameters (see `init`). Pier One's small upload: 2.0 → 1.3–1.7 ms inside PostgreSQL. Anything else
-   * runs unnamed, and DDL forgets every prepared statement, whose result shape may have changed.
+   * parameters (see `init`). Pier One's small upload: 2.0 → 1.3–1.7 ms inside PostgreSQL.
+   * Anything else runs unnamed, and DDL forgets every prepared statement, whose result shape may
+   * have changed.
    * Parameters whose text depends on their type (arrays, objects) still go through `query`.
    */
   async #run<R>(compiled: CompiledQuery): Promise<Results<R>> {
